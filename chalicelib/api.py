@@ -1,0 +1,235 @@
+"""The one way an HTTP route is declared.
+
+`route()` registers a Chalice route and wraps the view so that every request:
+gets a correlation id (logged, echoed in `X-Correlation-Id`), is refused with 413 past
+the body limit, is authenticated when the route asks for a role, has its JSON body and
+query string parsed into pydantic models, and maps every error to the one JSON shape
+`{"error": {"code", "message", "fields", "correlation_id"}}`. No traceback reaches a client.
+
+The registry it fills is what `/openapi.json` is generated from, so the contract and the
+routes cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalice import CORSConfig, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+    Unprocessable,
+)
+from chalicelib.observability import logger
+from chalicelib.settings import get_settings
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    InvalidInput: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    Unprocessable: 422,
+}
+
+CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
+    expose_headers=["X-Correlation-Id", "Retry-After"],
+    max_age=600,
+)
+
+
+@dataclass
+class RouteSpec:
+    path: str
+    method: str
+    name: str
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    roles: tuple[str, ...] | None
+    status: int
+    tags: tuple[str, ...]
+    errors: tuple[int, ...]
+
+
+ROUTES: list[RouteSpec] = []
+
+
+@dataclass
+class Request:
+    """What a view receives: parsed, validated, authenticated."""
+
+    params: dict[str, str]
+    body: Any
+    query: Any
+    principal: Any
+    headers: dict[str, str]
+    correlation_id: str
+    raw_body: bytes = b""
+    extra: dict = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None, correlation_id: str) -> dict:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "fields": fields or {},
+            "correlation_id": correlation_id,
+        }
+    }
+
+
+def json_response(body: Any, status: int, correlation_id: str, headers: dict | None = None) -> Response:
+    out = {"Content-Type": "application/json", "X-Correlation-Id": correlation_id}
+    out.update(headers or {})
+    return Response(body=json.dumps(body, separators=(",", ":")), status_code=status, headers=out)
+
+
+def error_response(err: DomainError, correlation_id: str, headers: dict | None = None) -> Response:
+    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(err, cls)), 400)
+    return json_response(error_body(err.code, err.message, err.fields, correlation_id), status, correlation_id, headers)
+
+
+def validation_fields(exc: ValidationError, prefix: str = "") -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for item in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in item.get("loc", ()) if p != "__root__")
+        key = f"{prefix}{loc}" if loc else (prefix.rstrip(".") or "body")
+        fields.setdefault(key, item.get("msg", "invalid"))
+    return fields
+
+
+def parse_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
+    if not raw:
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput("The request body is not valid JSON.", code="invalid_json", fields={"body": "invalid JSON"}) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.", fields={"body": "expected an object"})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("The request body is invalid.", code="validation_error", fields=validation_fields(exc)) from None
+
+
+def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        raise InvalidInput("The query string is invalid.", code="validation_error", fields=validation_fields(exc)) from None
+
+
+def correlation_id_of(headers: dict[str, str], context: dict | None) -> str:
+    for key, value in (headers or {}).items():
+        if key.lower() == "x-correlation-id" and value and len(value) <= 128:
+            return value
+    request_id = (context or {}).get("requestId")
+    return request_id or str(uuid.uuid4())
+
+
+def authenticate(headers: dict[str, str], roles: tuple[str, ...]):
+    from chalicelib.auth.tokens import principal_from_header
+
+    principal = principal_from_header(next((v for k, v in headers.items() if k.lower() == "authorization"), None))
+    if roles and not principal.has_any_role(roles):
+        raise Forbidden("Your account may not use this endpoint.", fields={"role": f"requires one of: {', '.join(roles)}"})
+    return principal
+
+
+def route(
+    bp,
+    path: str,
+    method: str = "GET",
+    *,
+    summary: str = "",
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    roles: tuple[str, ...] | None = None,
+    status: int = 200,
+    tags: tuple[str, ...] = (),
+    errors: tuple[int, ...] = (),
+) -> Callable:
+    """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public."""
+
+    def decorator(fn: Callable[[Request], Any]) -> Callable:
+        ROUTES.append(
+            RouteSpec(path, method, fn.__name__, summary or (fn.__doc__ or "").strip().split("\n")[0],
+                      body, query, response, roles, status, tags, errors)
+        )
+
+        @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}")
+        @functools.wraps(fn)
+        def view(**params: str) -> Response:
+            return dispatch(bp.current_request, fn, params, body=body, query=query, roles=roles, status=status)
+
+        return view
+
+    return decorator
+
+
+def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
+    headers = dict(request.headers or {})
+    correlation_id = correlation_id_of(headers, request.context)
+    logger.append_keys(correlation_id=correlation_id, path=request.path if hasattr(request, "path") else None)
+    try:
+        raw = request.raw_body or b""
+        if len(raw) > get_settings().max_body_bytes:
+            raise PayloadTooLarge(
+                f"The request body is larger than {get_settings().max_body_bytes} bytes.",
+                fields={"body": "too large"},
+            )
+        principal = authenticate(headers, roles) if roles is not None else None
+        req = Request(
+            params=params,
+            body=parse_body(raw, body) if body else None,
+            query=parse_query(request.query_params, query) if query else None,
+            principal=principal,
+            headers=headers,
+            correlation_id=correlation_id,
+            raw_body=raw,
+        )
+        result = fn(req)
+        if isinstance(result, Response):
+            result.headers.setdefault("X-Correlation-Id", correlation_id)
+            return result
+        if isinstance(result, BaseModel):
+            result = result.model_dump(mode="json")
+        return json_response(result, status, correlation_id)
+    except DomainError as err:
+        logger.info("request refused", extra={"error_code": err.code, "fields": err.fields})
+        return error_response(err, correlation_id, getattr(err, "headers", None))
+    except Exception:
+        logger.exception("unhandled error")
+        return json_response(
+            error_body("internal_error", "Something went wrong on our side. Quote the correlation id.", {}, correlation_id),
+            500,
+            correlation_id,
+        )

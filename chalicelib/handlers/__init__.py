@@ -1,0 +1,17 @@
+"""Every Chalice blueprint of Halles, registered in one place."""
+
+from __future__ import annotations
+
+import importlib
+
+# module name -> URL prefix ("" for none). Each module exposes `bp` (a chalice Blueprint).
+BLUEPRINTS = {
+    "health": "",
+    "middleware": "",
+}
+
+
+def register_all(app) -> None:
+    for module_name, prefix in BLUEPRINTS.items():
+        module = importlib.import_module(f"chalicelib.handlers.{module_name}")
+        app.register_blueprint(module.bp, url_prefix=prefix or None)

@@ -1,0 +1,93 @@
+"""Typed settings, read lazily from the environment.
+
+Never read at import time: Chalice's test client and the local runner set the
+stage's environment variables around each call, and Lambda may reuse a process.
+`get_settings()` re-reads when the environment changed, so it is cheap and correct.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+_cache: tuple[tuple, "Settings"] | None = None
+
+_KEYS = (
+    "HALLES_STAGE",
+    "HALLES_TABLE_PREFIX",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "HALLES_USER_POOL_ID",
+    "HALLES_USER_POOL_CLIENT_ID",
+    "HALLES_JWKS_URL",
+    "HALLES_NOTIFICATIONS_QUEUE_URL",
+    "HALLES_MAX_BODY_BYTES",
+    "HALLES_MAIL_FROM",
+    "HALLES_CURRENCY",
+    "HALLES_CORS_ORIGIN",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str = "local"
+    table_prefix: str = "halles-local-"
+    region: str = "eu-west-1"
+    endpoint_url: str | None = None
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
+    jwks_url_override: str | None = None
+    notifications_queue_url: str = ""
+    max_body_bytes: int = 64 * 1024
+    mail_from: str = "no-reply@halles.local"
+    currency: str = "EUR"
+    cors_origin: str = "*"
+    extra: dict = field(default_factory=dict)
+
+    def table_name(self, short: str) -> str:
+        return f"{self.table_prefix}{short}"
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        if self.jwks_url_override:
+            return self.jwks_url_override
+        if self.endpoint_url:
+            # moto (and other local emulators) serve the pool's keys under the endpoint.
+            return f"{self.endpoint_url.rstrip('/')}/{self.user_pool_id}/.well-known/jwks.json"
+        return f"{self.issuer}/.well-known/jwks.json"
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value else default
+    except ValueError:
+        return default
+
+
+def get_settings() -> Settings:
+    global _cache
+    snapshot = tuple(os.environ.get(k) for k in _KEYS)
+    if _cache is not None and _cache[0] == snapshot:
+        return _cache[1]
+    env = dict(zip(_KEYS, snapshot))
+    settings = Settings(
+        stage=env["HALLES_STAGE"] or "local",
+        table_prefix=env["HALLES_TABLE_PREFIX"] or "halles-local-",
+        region=env["AWS_REGION"] or env["AWS_DEFAULT_REGION"] or "eu-west-1",
+        endpoint_url=env["AWS_ENDPOINT_URL"] or None,
+        user_pool_id=env["HALLES_USER_POOL_ID"] or "",
+        user_pool_client_id=env["HALLES_USER_POOL_CLIENT_ID"] or "",
+        jwks_url_override=env["HALLES_JWKS_URL"] or None,
+        notifications_queue_url=env["HALLES_NOTIFICATIONS_QUEUE_URL"] or "",
+        max_body_bytes=_int(env["HALLES_MAX_BODY_BYTES"], 64 * 1024),
+        mail_from=env["HALLES_MAIL_FROM"] or "no-reply@halles.local",
+        currency=env["HALLES_CURRENCY"] or "EUR",
+        cors_origin=env["HALLES_CORS_ORIGIN"] or "*",
+    )
+    _cache = (snapshot, settings)
+    return settings

@@ -1,0 +1,34 @@
+"""PynamoDB plumbing shared by the repositories.
+
+Table names come from settings at call time (never at import): `bind()` points every
+registered model at `<HALLES_TABLE_PREFIX><short name>` and the current region, and is
+cheap to call before each use. The endpoint comes from botocore's own `AWS_ENDPOINT_URL`.
+"""
+
+from __future__ import annotations
+
+from pynamodb.models import Model
+
+from chalicelib.settings import get_settings
+
+MODELS: list[type[Model]] = []
+_bound: tuple | None = None
+
+
+def register(model: type[Model]) -> type[Model]:
+    """Class decorator: the model's `Meta.short_name` is its table's name without the prefix."""
+    MODELS.append(model)
+    return model
+
+
+def bind() -> None:
+    global _bound
+    settings = get_settings()
+    key = (settings.table_prefix, settings.region, settings.endpoint_url)
+    if key == _bound:
+        return
+    for model in MODELS:
+        model.Meta.table_name = settings.table_name(model.Meta.short_name)
+        model.Meta.region = settings.region
+        model._connection = None
+    _bound = key
