@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.aws",
     "tests.fixtures.auth",
     "tests.fixtures.catalog",
+    "tests.fixtures.live",
 ]
