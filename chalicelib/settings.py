@@ -26,7 +26,22 @@ _KEYS = (
     "HALLES_MAIL_FROM",
     "HALLES_CURRENCY",
     "HALLES_CORS_ORIGIN",
+    "HALLES_PAYMENT_EVENTS_QUEUE_URL",
+    "HALLES_FRONTEND_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_API_BASE",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_CONNECT_WEBHOOK_SECRET",
+    "STRIPE_PUBLISHABLE_KEY",
+    "STRIPE_LIVEMODE",
+    "HALLES_PAYOUT_RELEASE",
+    "HALLES_RESERVATION_MINUTES",
+    "HALLES_COMMISSION_BPS",
+    "HALLES_SERVICE_FEE",
+    "HALLES_VAT_RATES",
 )
+
+DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,20 @@ class Settings:
     mail_from: str = "no-reply@halles.local"
     currency: str = "EUR"
     cors_origin: str = "*"
-    extra: dict = field(default_factory=dict)
+    payment_events_queue_url: str = ""
+    frontend_url: str = "http://127.0.0.1:8080"
+    # Payments: Stripe through the official SDK; locally `stripe_api_base` points it at the local provider.
+    stripe_secret_key: str = ""
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str = ""
+    stripe_connect_webhook_secret: str = ""
+    stripe_publishable_key: str = ""
+    stripe_livemode: bool = False
+    payout_release: str = "on_delivery"  # or "at_payment"
+    reservation_minutes: int = 30
+    commission_bps: int = 1000
+    service_fee: int = 0
+    vat_rates_bps: dict = field(default_factory=dict)
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -69,6 +97,16 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+def _vat_rates(spec: str) -> dict[str, int]:
+    """`DE:1900,FR:2000` -> {"DE": 1900, "FR": 2000} (basis points)."""
+    rates = {}
+    for part in spec.split(","):
+        country, _, bps = part.strip().partition(":")
+        if country and bps.isdigit():
+            rates[country.upper()] = int(bps)
+    return rates
+
+
 def get_settings() -> Settings:
     global _cache
     snapshot = tuple(os.environ.get(k) for k in _KEYS)
@@ -88,6 +126,19 @@ def get_settings() -> Settings:
         mail_from=env["HALLES_MAIL_FROM"] or "no-reply@halles.local",
         currency=env["HALLES_CURRENCY"] or "EUR",
         cors_origin=env["HALLES_CORS_ORIGIN"] or "*",
+        payment_events_queue_url=env["HALLES_PAYMENT_EVENTS_QUEUE_URL"] or "",
+        frontend_url=env["HALLES_FRONTEND_URL"] or "http://127.0.0.1:8080",
+        stripe_secret_key=env["STRIPE_SECRET_KEY"] or "",
+        stripe_api_base=env["STRIPE_API_BASE"] or None,
+        stripe_webhook_secret=env["STRIPE_WEBHOOK_SECRET"] or "",
+        stripe_connect_webhook_secret=env["STRIPE_CONNECT_WEBHOOK_SECRET"] or "",
+        stripe_publishable_key=env["STRIPE_PUBLISHABLE_KEY"] or "",
+        stripe_livemode=(env["STRIPE_LIVEMODE"] or "").lower() in ("1", "true", "yes"),
+        payout_release="at_payment" if env["HALLES_PAYOUT_RELEASE"] == "at_payment" else "on_delivery",
+        reservation_minutes=_int(env["HALLES_RESERVATION_MINUTES"], 30),
+        commission_bps=_int(env["HALLES_COMMISSION_BPS"], 1000),
+        service_fee=_int(env["HALLES_SERVICE_FEE"], 0),
+        vat_rates_bps=_vat_rates(env["HALLES_VAT_RATES"] or DEFAULT_VAT_RATES),
     )
     _cache = (snapshot, settings)
     return settings

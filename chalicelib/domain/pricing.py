@@ -1,0 +1,199 @@
+"""Pricing of a cart: the one function that prices both the quote and the order.
+
+Rules (all amounts integer minor units, one currency per order):
+- Offer prices are VAT-included, as EU shoppers expect; the VAT shown is the part of the
+  gross total that is VAT at the destination country's rate: gross * rate / (100% + rate).
+- Lines are grouped by vendor: each vendor ships one parcel, so its shipping is the highest
+  shipping fee among its lines (not the sum), and free above the vendor's threshold if any.
+- Promotions (percent or amount off a vendor's items) apply per vendor group when given.
+- The platform may charge the shopper a service fee per order (config; 0 by default).
+- Commission is what the platform keeps from each vendor: `commission_bps` of the vendor's
+  items after promotions (shipping passes through to the vendor). The transfer to the vendor
+  is the vendor total minus commission.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.money import Money
+
+MAX_LINE_QUANTITY = 10
+MAX_CART_LINES = 50
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    """A cart line with the offer's current terms."""
+
+    offer_id: str
+    product_id: str
+    vendor_id: str
+    title: str
+    quantity: int
+    unit_price: Money
+    shipping_fee: Money
+
+    @property
+    def subtotal(self) -> Money:
+        return self.unit_price.times(self.quantity)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    vendor_id: str
+    code: str
+    percent_off: int = 0  # whole percent
+    amount_off: int = 0  # minor units
+
+
+@dataclass(frozen=True)
+class PricingPolicy:
+    currency: str
+    vat_rates_bps: dict[str, int]  # country code -> rate in basis points (2000 = 20 %)
+    service_fee: int = 0  # minor units per order, charged to the shopper
+    commission_bps: int = 1000  # platform default until per-vendor rules exist
+
+    def vat_rate_bps(self, country: str) -> int:
+        try:
+            return self.vat_rates_bps[country]
+        except KeyError:
+            raise InvalidInput(
+                f"We do not deliver to {country!r} yet.",
+                fields={"country": f"one of {', '.join(sorted(self.vat_rates_bps))}"},
+            ) from None
+
+
+@dataclass(frozen=True)
+class VendorGroup:
+    vendor_id: str
+    lines: tuple[PricedLine, ...]
+    items: Money
+    discount: Money
+    shipping: Money
+    commission: Money
+
+    @property
+    def total(self) -> Money:
+        return self.items - self.discount + self.shipping
+
+    @property
+    def payout(self) -> Money:
+        return self.total - self.commission
+
+
+@dataclass(frozen=True)
+class Quote:
+    currency: str
+    country: str
+    groups: tuple[VendorGroup, ...]
+    service_fee: Money
+    vat_rate_bps: int
+    items: Money = field(init=False)
+    discount: Money = field(init=False)
+    shipping: Money = field(init=False)
+    total: Money = field(init=False)
+    vat_included: Money = field(init=False)
+
+    def __post_init__(self) -> None:
+        zero = Money.zero(self.currency)
+        items = sum((g.items for g in self.groups), zero)
+        discount = sum((g.discount for g in self.groups), zero)
+        shipping = sum((g.shipping for g in self.groups), zero)
+        total = items - discount + shipping + self.service_fee
+        object.__setattr__(self, "items", items)
+        object.__setattr__(self, "discount", discount)
+        object.__setattr__(self, "shipping", shipping)
+        object.__setattr__(self, "total", total)
+        vat = (total.amount * self.vat_rate_bps + (10000 + self.vat_rate_bps) // 2) // (10000 + self.vat_rate_bps)
+        object.__setattr__(self, "vat_included", Money(vat, self.currency))
+
+    def to_json(self) -> dict:
+        return {
+            "currency": self.currency,
+            "country": self.country,
+            "vendors": [
+                {
+                    "vendor_id": g.vendor_id,
+                    "lines": [
+                        {
+                            "offer_id": line.offer_id,
+                            "product_id": line.product_id,
+                            "title": line.title,
+                            "quantity": line.quantity,
+                            "unit_price": line.unit_price.to_json(),
+                            "subtotal": line.subtotal.to_json(),
+                        }
+                        for line in g.lines
+                    ],
+                    "items": g.items.to_json(),
+                    "discount": g.discount.to_json(),
+                    "shipping": g.shipping.to_json(),
+                    "total": g.total.to_json(),
+                }
+                for g in self.groups
+            ],
+            "items": self.items.to_json(),
+            "discount": self.discount.to_json(),
+            "shipping": self.shipping.to_json(),
+            "service_fee": self.service_fee.to_json(),
+            "vat_rate_bps": self.vat_rate_bps,
+            "vat_included": self.vat_included.to_json(),
+            "total": self.total.to_json(),
+        }
+
+
+def validate_quantity(quantity: int, available: int | None = None) -> None:
+    if not isinstance(quantity, int) or quantity < 1 or quantity > MAX_LINE_QUANTITY:
+        raise InvalidInput(
+            f"Quantity must be between 1 and {MAX_LINE_QUANTITY}.",
+            fields={"quantity": f"between 1 and {MAX_LINE_QUANTITY}"},
+        )
+    if available is not None and quantity > available:
+        raise InvalidInput(
+            f"Only {available} left in stock.", code="insufficient_stock", fields={"quantity": f"at most {available}"}
+        )
+
+
+def _discount(promotion: Promotion | None, items: Money) -> Money:
+    if promotion is None:
+        return Money.zero(items.currency)
+    off = items.share(promotion.percent_off * 100).amount + promotion.amount_off
+    return Money(min(off, items.amount), items.currency)
+
+
+def price_cart(
+    lines: list[PricedLine],
+    policy: PricingPolicy,
+    country: str,
+    promotions: dict[str, Promotion] | None = None,
+) -> Quote:
+    """Price lines for delivery to `country`. Pure: the quote and the order both come from here."""
+    if not lines:
+        raise InvalidInput("Your cart is empty.", code="empty_cart", fields={"cart": "no lines"})
+    if len(lines) > MAX_CART_LINES:
+        raise InvalidInput(f"A cart holds at most {MAX_CART_LINES} lines.", fields={"cart": "too many lines"})
+    vat_bps = policy.vat_rate_bps(country)
+    for line in lines:
+        validate_quantity(line.quantity)
+        if line.unit_price.currency != policy.currency or line.shipping_fee.currency != policy.currency:
+            raise InvalidInput("All offers in an order must be in the platform currency.", fields={"currency": "mixed"})
+    by_vendor: dict[str, list[PricedLine]] = {}
+    for line in sorted(lines, key=lambda item: (item.vendor_id, item.offer_id)):
+        by_vendor.setdefault(line.vendor_id, []).append(line)
+    groups = []
+    for vendor_id, vendor_lines in by_vendor.items():
+        zero = Money.zero(policy.currency)
+        items = sum((line.subtotal for line in vendor_lines), zero)
+        discount = _discount((promotions or {}).get(vendor_id), items)
+        shipping = max((line.shipping_fee for line in vendor_lines), key=lambda m: m.amount)
+        commission = (items - discount).share(policy.commission_bps)
+        groups.append(VendorGroup(vendor_id, tuple(vendor_lines), items, discount, shipping, commission))
+    return Quote(
+        currency=policy.currency,
+        country=country,
+        groups=tuple(groups),
+        service_fee=Money(policy.service_fee, policy.currency),
+        vat_rate_bps=vat_bps,
+    )

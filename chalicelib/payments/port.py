@@ -1,0 +1,89 @@
+"""The payment port: what the use cases need from a payment provider.
+
+One adapter exists: `StripeGateway` over the official SDK. In the embedded local stack the
+same adapter talks to the local provider (a Stripe-compatible server run by devstack), so the
+code that runs in AWS is the code that runs locally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class PaymentError(Exception):
+    """The provider refused or failed; `retryable` tells the caller whether to try again later."""
+
+    def __init__(self, message: str, *, code: str = "payment_error", retryable: bool = False, status: int = 502):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.retryable = retryable
+        self.status = status
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    id: str
+    status: str  # Stripe's: requires_payment_method, requires_confirmation, requires_action, processing, succeeded, canceled
+    amount: int
+    currency: str  # lower case, as Stripe returns it
+    client_secret: str | None = None
+    latest_charge: str | None = None
+    customer: str | None = None
+    payment_method: str | None = None
+    metadata: dict = field(default_factory=dict)
+    livemode: bool = False
+
+
+@dataclass(frozen=True)
+class SavedCard:
+    id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def ensure_customer(self, *, shopper_id: str, email: str | None, existing_id: str | None) -> str: ...
+
+    def create_payment_intent(
+        self,
+        *,
+        order_id: str,
+        amount: int,
+        currency: str,
+        customer_id: str,
+        save_card: bool,
+        payment_method_id: str | None,
+        idempotency_key: str,
+    ) -> PaymentIntent: ...
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent: ...
+
+    def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
+
+    def refund(self, *, payment_intent_id: str, amount: int | None, idempotency_key: str, reason: str) -> str: ...
+
+    def create_transfer(
+        self,
+        *,
+        amount: int,
+        currency: str,
+        destination: str,
+        source_transaction: str,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> str: ...
+
+    def list_cards(self, customer_id: str) -> list[SavedCard]: ...
+
+    def detach_card(self, customer_id: str, payment_method_id: str) -> None: ...
+
+    def payment_page_url(self, intent: PaymentIntent, return_url: str | None) -> str | None:
+        """Where the shopper enters a card (the local provider's page); None when the frontend uses Stripe.js."""
+        ...
