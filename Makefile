@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit bench package lint clean chromium
+.PHONY: run test unit bench package openapi lint clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: venv
 
 package: venv
 	$(PY) -m scripts.package $(ARGS)
+
+openapi: venv
+	$(PY) -m scripts.openapi build/openapi.json
 
 clean:
 	rm -rf $(VENV) build .data

@@ -4,5 +4,6 @@ from chalice import Chalice
 
 from chalicelib.handlers import register_all
 
-app = Chalice(app_name="halles")
+# Powertools' Logger owns the "halles" logger; Chalice's own handler on it would print every line twice.
+app = Chalice(app_name="halles", configure_logs=False)
 register_all(app)

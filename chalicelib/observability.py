@@ -21,13 +21,20 @@ def metrics():
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:
-    """Record a count metric; flushed (as one EMF log line) at the end of the invocation."""
-    from aws_lambda_powertools.metrics import MetricUnit
+    """Record a count metric.
 
-    m = metrics()
-    for key, val in dimensions.items():
-        m.add_dimension(name=key, value=val)
-    m.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    Without dimensions it joins the invocation's metric set (flushed as one EMF line at the end).
+    With dimensions it is emitted on its own line at once: dimensions on the shared set would
+    apply to every metric of the invocation, and a second value would overwrite the first.
+    """
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    if not dimensions:
+        metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
+        for key, val in dimensions.items():
+            metric.add_dimension(name=key, value=str(val))
 
 
 def flush_metrics() -> None:

@@ -7,4 +7,7 @@ pytest_plugins = [
     "tests.fixtures.auth",
     "tests.fixtures.catalog",
     "tests.fixtures.live",
+    "tests.fixtures.payments",
+    "tests.fixtures.sqs",
+    "tests.fixtures.dynamodb_calls",
 ]

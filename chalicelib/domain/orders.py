@@ -11,12 +11,12 @@ refund, never silently re-reserve, so a shopper is never charged for stock sold 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from chalicelib.domain.errors import InvalidInput
 
 
-class OrderStatus(str, Enum):
+class OrderStatus(StrEnum):
     PENDING_PAYMENT = "pending_payment"
     PAID = "paid"
     PAYMENT_FAILED = "payment_failed"
@@ -24,14 +24,14 @@ class OrderStatus(str, Enum):
     REFUNDED = "refunded"
 
 
-class PaymentOutcome(str, Enum):
+class PaymentOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
     EXPIRED = "expired"  # our own reservation timer, not the provider
 
 
-class StockMove(str, Enum):
+class StockMove(StrEnum):
     NONE = "none"
     SELL = "sell"  # reserved -> sold
     RELEASE = "release"  # reserved -> available

@@ -8,6 +8,19 @@ import importlib
 BLUEPRINTS = {
     "health": "",
     "middleware": "",
+    "openapi": "",
+    "auth": "",
+    "notifications": "",
+    "catalog": "",
+    "vendor_catalog": "",
+    "cart": "",
+    "checkout": "",
+    "orders": "",
+    "payment_events": "",
+    "schedules": "",
+    "payment_methods": "",
+    "payouts": "",
+    "webhooks": "",
 }
 
 

@@ -24,7 +24,8 @@ def register(model: type[Model]) -> type[Model]:
 def bind() -> None:
     global _bound
     settings = get_settings()
-    key = (settings.table_prefix, settings.region, settings.endpoint_url)
+    # The model count is part of the key: a store module imported lazily (after a first bind) gets bound too.
+    key = (settings.table_prefix, settings.region, settings.endpoint_url, len(MODELS))
     if key == _bound:
         return
     for model in MODELS:

@@ -1,0 +1,206 @@
+"""The Cognito user pool adapter: the only module that talks to cognito-idp.
+
+It translates Cognito's errors into domain errors so the use cases and the HTTP layer never
+see botocore. The boto3 client is created on first use (cold start) and cached per
+region/endpoint (the endpoint comes from botocore's own `AWS_ENDPOINT_URL`).
+
+Confirmation: this foundation confirms accounts with `AdminConfirmSignUp` right after
+`SignUp` (locally there is no mailbox to receive a code). In production the pool should send
+its verification code by email and the frontend call `ConfirmSignUp` with it; only
+`confirm_without_code` would go away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from chalicelib.domain.errors import Conflict, InvalidInput, Unauthorized
+from chalicelib.settings import get_settings
+
+BAD_CREDENTIALS = "Incorrect email or password."
+
+
+@dataclass(frozen=True)
+class CognitoUser:
+    sub: str
+    email: str
+    status: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    id_token: str
+    refresh_token: str | None
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+@lru_cache(maxsize=8)
+def _client_for(region: str, endpoint_url: str | None):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("cognito-idp", region_name=region, config=Config(connect_timeout=3, read_timeout=10))
+
+
+def _client():
+    settings = get_settings()
+    return _client_for(settings.region, settings.endpoint_url)
+
+
+def _code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+def _message(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Message", "") or str(exc)
+
+
+def sign_up(email: str, password: str, name: str) -> str:
+    """Register a user (username = email); returns the user's `sub`."""
+    from botocore.exceptions import ClientError
+
+    settings = get_settings()
+    try:
+        response = _client().sign_up(
+            ClientId=settings.user_pool_client_id,
+            Username=email,
+            Password=password,
+            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "name", "Value": name}],
+        )
+    except ClientError as exc:
+        code = _code(exc)
+        if code in ("UsernameExistsException", "AliasExistsException"):
+            raise Conflict("An account with this email already exists.", code="email_taken",
+                           fields={"email": "already registered"}) from None
+        if code == "InvalidPasswordException":
+            raise InvalidInput("The password does not meet the password policy.", code="weak_password",
+                               fields={"password": _message(exc)}) from None
+        if code == "InvalidParameterException":
+            raise InvalidInput("Cognito refused the sign-up.", fields={"body": _message(exc)}) from None
+        raise
+    return response["UserSub"]
+
+
+def confirm_without_code(email: str) -> None:
+    """Confirm the account and mark its email verified (foundation/local only, see module doc)."""
+    from botocore.exceptions import ClientError
+
+    settings = get_settings()
+    client = _client()
+    try:
+        client.admin_confirm_sign_up(UserPoolId=settings.user_pool_id, Username=email)
+    except ClientError as exc:
+        # Cognito refuses to confirm an already confirmed user; that is the state we want anyway.
+        if _code(exc) != "NotAuthorizedException":
+            raise
+    client.admin_update_user_attributes(
+        UserPoolId=settings.user_pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+    )
+
+
+def add_to_group(email: str, group: str) -> None:
+    """Idempotent: adding a member again is a no-op in Cognito."""
+    _client().admin_add_user_to_group(UserPoolId=get_settings().user_pool_id, Username=email, GroupName=group)
+
+
+def set_password(email: str, password: str) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        _client().admin_set_user_password(
+            UserPoolId=get_settings().user_pool_id, Username=email, Password=password, Permanent=True
+        )
+    except ClientError as exc:
+        if _code(exc) == "InvalidPasswordException":
+            raise InvalidInput("The password does not meet the password policy.", code="weak_password",
+                               fields={"password": _message(exc)}) from None
+        raise
+
+
+def delete_user(email: str) -> None:
+    _client().admin_delete_user(UserPoolId=get_settings().user_pool_id, Username=email)
+
+
+def get_user(email: str) -> CognitoUser | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        response = _client().admin_get_user(UserPoolId=get_settings().user_pool_id, Username=email)
+    except ClientError as exc:
+        if _code(exc) == "UserNotFoundException":
+            return None
+        raise
+    attributes = {a["Name"]: a["Value"] for a in response.get("UserAttributes", [])}
+    return CognitoUser(
+        sub=attributes.get("sub") or response["Username"],
+        email=attributes.get("email", email),
+        status=response.get("UserStatus", ""),
+        enabled=bool(response.get("Enabled", True)),
+    )
+
+
+def password_sign_in(email: str, password: str) -> Tokens:
+    """USER_PASSWORD_AUTH. Unknown user and wrong password get the same answer (no user enumeration)."""
+    from botocore.exceptions import ClientError
+
+    settings = get_settings()
+    try:
+        response = _client().initiate_auth(
+            ClientId=settings.user_pool_client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
+    except ClientError as exc:
+        code = _code(exc)
+        if code in ("NotAuthorizedException", "UserNotFoundException"):
+            raise Unauthorized(BAD_CREDENTIALS, code="bad_credentials",
+                               fields={"credentials": "incorrect email or password"}) from None
+        if code == "UserNotConfirmedException":
+            raise Unauthorized("Confirm your email address before signing in.", code="user_not_confirmed",
+                               fields={"email": "not confirmed"}) from None
+        if code == "PasswordResetRequiredException":
+            raise Unauthorized("This account must reset its password.", code="password_reset_required",
+                               fields={"password": "reset required"}) from None
+        raise
+    return _tokens(response)
+
+
+def refresh(refresh_token: str) -> Tokens:
+    from botocore.exceptions import ClientError
+
+    settings = get_settings()
+    try:
+        response = _client().initiate_auth(
+            ClientId=settings.user_pool_client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": refresh_token},
+        )
+    except ClientError as exc:
+        if _code(exc) in ("NotAuthorizedException", "UserNotFoundException", "ResourceNotFoundException"):
+            raise Unauthorized("The refresh token is invalid, expired or revoked. Sign in again.",
+                               code="invalid_refresh_token", fields={"refresh_token": "invalid"}) from None
+        raise
+    tokens = _tokens(response)
+    # Cognito only returns a refresh token when it rotates it; keep handing back the one in use.
+    return tokens if tokens.refresh_token else Tokens(**{**tokens.__dict__, "refresh_token": refresh_token})
+
+
+def _tokens(response: dict) -> Tokens:
+    result = response.get("AuthenticationResult")
+    if not result:
+        # A challenge (new password, MFA) this API does not drive yet.
+        raise Unauthorized("This account needs an extra sign-in step that is not supported here.",
+                           code="challenge_required", fields={"challenge": response.get("ChallengeName", "unknown")})
+    return Tokens(
+        access_token=result["AccessToken"],
+        id_token=result["IdToken"],
+        refresh_token=result.get("RefreshToken"),
+        expires_in=int(result.get("ExpiresIn", 3600)),
+        token_type=result.get("TokenType", "Bearer"),
+    )

@@ -1,0 +1,112 @@
+"""Accounts over HTTP: sign up, sign in, refresh, and who am I."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from chalice import Blueprint
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from chalicelib.api import route
+from chalicelib.services import accounts
+
+bp = Blueprint(__name__)
+
+# Deliberately simple (Cognito has the last word): one @, no spaces, a dot in the domain.
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused: identity and roles never come from a request body.
+    # No whitespace stripping: it would silently change passwords.
+    model_config = ConfigDict(extra="forbid")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not EMAIL_PATTERN.match(value):
+        raise ValueError("not a valid email address")
+    return value.lower()
+
+
+def _non_blank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_non_blank)]
+# Same bounds as the catalogue's vendor record, so a bad name is refused before any account exists.
+ShopName = Annotated[str, Field(min_length=2, max_length=80), AfterValidator(_non_blank)]
+Email = Annotated[str, Field(max_length=254, examples=["ada@example.com"]), AfterValidator(_email)]
+
+
+class SignUpBody(_Strict):
+    email: Email
+    password: str = Field(min_length=8, max_length=256)
+    name: Text
+    role: Literal["shopper", "vendor"]
+    # Required for vendors (checked by the use case, so the error names `shop_name`).
+    shop_name: ShopName | None = Field(default=None, description="The shop's public name; required when role is vendor.")
+
+
+class SignUpResponse(BaseModel):
+    user_id: str
+    email: str
+    role: str
+
+
+class SignInBody(_Strict):
+    email: Email
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshBody(_Strict):
+    refresh_token: str = Field(min_length=1, max_length=8192)
+
+
+class SessionUser(BaseModel):
+    user_id: str
+    email: str
+    roles: list[str]
+
+
+class SessionResponse(BaseModel):
+    access_token: str
+    id_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: Literal["Bearer"] = "Bearer"
+    user: SessionUser
+
+
+class MeResponse(BaseModel):
+    user_id: str
+    roles: list[str]
+
+
+@route(bp, "/auth/signup", "POST", body=SignUpBody, response=SignUpResponse, status=201, tags=("auth",),
+       errors=(400, 409), summary="Create a shopper or vendor account")
+def auth_sign_up(req):
+    b: SignUpBody = req.body
+    return accounts.sign_up(b.email, b.password, b.name, b.role, shop_name=b.shop_name)
+
+
+@route(bp, "/auth/signin", "POST", body=SignInBody, response=SessionResponse, tags=("auth",), errors=(400, 401),
+       summary="Sign in with email and password")
+def auth_sign_in(req):
+    return accounts.sign_in(req.body.email, req.body.password)
+
+
+@route(bp, "/auth/refresh", "POST", body=RefreshBody, response=SessionResponse, tags=("auth",), errors=(400, 401),
+       summary="Exchange a refresh token for new access and id tokens")
+def auth_refresh(req):
+    return accounts.refresh(req.body.refresh_token)
+
+
+@route(bp, "/me", "GET", response=MeResponse, roles=(), tags=("auth",), errors=(401,),
+       summary="The signed-in user, as the token proves it")
+def me(req):
+    return {"user_id": req.principal.user_id, "roles": sorted(req.principal.roles)}

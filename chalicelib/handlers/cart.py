@@ -1,0 +1,142 @@
+"""The shopper's cart and its quote (GET /cart/quote has no side effects)."""
+
+from __future__ import annotations
+
+import re
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.api import route
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.pricing import MAX_LINE_QUANTITY
+from chalicelib.services import cart as cart_service
+
+bp = Blueprint(__name__)
+
+SHOPPER = ("shopper",)
+OFFER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
+
+
+class MoneyOut(BaseModel):
+    amount: int
+    currency: str
+
+
+class Change(BaseModel):
+    """A difference between what the shopper added and the offer now; checkout refuses until accepted."""
+
+    offer_id: str
+    reason: str = Field(description="gone | price_changed | shipping_changed | out_of_stock")
+    message: str
+    available: int | None = None
+    before: MoneyOut | None = None
+    now: MoneyOut | None = None
+
+
+class CartLineOut(BaseModel):
+    offer_id: str
+    product_id: str
+    vendor_id: str
+    vendor_name: str
+    title: str
+    quantity: int
+    unit_price: MoneyOut
+    shipping_fee: MoneyOut
+    subtotal: MoneyOut
+    available: int
+    in_stock: bool
+    max_quantity: int
+
+
+class CartOut(BaseModel):
+    lines: list[CartLineOut]
+    item_count: int
+    changes: list[Change]
+
+
+class SetQuantity(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int = Field(ge=0, le=1000, description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
+
+
+class QuoteQuery(BaseModel):
+    country: str = Field(default="DE", description="ISO 3166-1 alpha-2 delivery country")
+
+    @field_validator("country")
+    @classmethod
+    def upper(cls, value: str) -> str:
+        value = value.strip().upper()
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("a two-letter country code")
+        return value
+
+
+class QuoteLine(BaseModel):
+    offer_id: str
+    product_id: str
+    title: str
+    quantity: int
+    unit_price: MoneyOut
+    subtotal: MoneyOut
+
+
+class QuoteVendor(BaseModel):
+    vendor_id: str
+    lines: list[QuoteLine]
+    items: MoneyOut
+    discount: MoneyOut
+    shipping: MoneyOut
+    total: MoneyOut
+
+
+class QuoteOut(BaseModel):
+    """Every amount the shopper pays, VAT included (`vat_included` is the VAT part of `total`)."""
+
+    currency: str
+    country: str
+    vendors: list[QuoteVendor]
+    items: MoneyOut
+    discount: MoneyOut
+    shipping: MoneyOut
+    service_fee: MoneyOut
+    vat_rate_bps: int
+    vat_included: MoneyOut
+    total: MoneyOut
+    changes: list[Change]
+    can_checkout: bool
+
+
+def _offer_id(req) -> str:
+    offer_id = req.params["offer_id"]
+    if not re.match(OFFER_ID_PATTERN, offer_id):
+        raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
+    return offer_id
+
+
+@route(bp, "/cart", "GET", response=CartOut, roles=SHOPPER, tags=("cart",), errors=(401, 403))
+def get_cart(req):
+    """Your cart, with each offer's current terms and what changed since you added it."""
+    return cart_service.view_cart(req.principal.user_id)
+
+
+@route(bp, "/cart/lines/{offer_id}", "PUT", body=SetQuantity, response=CartOut, roles=SHOPPER, tags=("cart",),
+       errors=(400, 401, 403, 404, 409))
+def put_cart_line(req):
+    """Set how many of an offer you want (0 removes it); re-setting a line accepts its new terms."""
+    return cart_service.set_line(req.principal.user_id, _offer_id(req), req.body.quantity)
+
+
+@route(bp, "/cart/lines/{offer_id}", "DELETE", response=CartOut, roles=SHOPPER, tags=("cart",),
+       errors=(401, 403, 409))
+def delete_cart_line(req):
+    """Remove an offer from your cart."""
+    return cart_service.remove_line(req.principal.user_id, _offer_id(req))
+
+
+@route(bp, "/cart/quote", "GET", query=QuoteQuery, response=QuoteOut, roles=SHOPPER, tags=("cart",),
+       errors=(400, 401, 403))
+def get_quote(req):
+    """What you would pay for delivery to `country`: items, shipping per vendor, fees, VAT, total. No side effects."""
+    return cart_service.quote(req.principal.user_id, req.query.country)

@@ -1,0 +1,30 @@
+"""Public catalogue routes: categories, browsing/search, and a product's page with every offer."""
+
+from chalice import Blueprint
+
+from chalicelib.api import route
+from chalicelib.domain.catalog import BrowseFilters
+from chalicelib.handlers.catalog_models import CategoryList, ProductList, ProductPage, ProductQuery
+from chalicelib.services import catalog
+
+bp = Blueprint(__name__)
+
+
+@route(bp, "/catalog/categories", response=CategoryList, tags=("catalog",), summary="The platform's categories")
+def catalog_categories(req):
+    return CategoryList.model_validate(catalog.categories())
+
+
+@route(bp, "/catalog/products", query=ProductQuery, response=ProductList, tags=("catalog",), errors=(400,),
+       summary="Browse or search products, with the best offer of each")
+def catalog_products(req):
+    query: ProductQuery = req.query
+    filters = BrowseFilters(q=query.q, category=query.category, vendor=query.vendor, min_price=query.min_price,
+                            max_price=query.max_price, in_stock=query.in_stock)
+    return ProductList.model_validate(catalog.browse(filters, query.limit, query.cursor))
+
+
+@route(bp, "/catalog/products/{product_id}", response=ProductPage, tags=("catalog",), errors=(404,),
+       summary="A product with every vendor's offer, cheapest total first")
+def catalog_product(req):
+    return ProductPage.model_validate(catalog.product_page(req.params["product_id"]))

@@ -1,0 +1,176 @@
+"""Pydantic models of the catalogue API (public and vendor routes): the contract, typed.
+
+Types are checked here; the business rules (lengths, GTIN check digit, taxonomy, price > 0...)
+live in `chalicelib.domain.catalog`, which reports every wrong field at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+
+# --- responses --------------------------------------------------------------------------
+
+
+class MoneyOut(BaseModel):
+    amount: int = Field(description="Minor units (cents)")
+    currency: str
+
+
+class Delivery(BaseModel):
+    min_days: int
+    max_days: int
+
+
+class OfferView(BaseModel):
+    offer_id: str
+    product_id: str
+    vendor_id: str
+    vendor_name: str
+    condition: str
+    price: MoneyOut
+    shipping_fee: MoneyOut
+    total: MoneyOut = Field(description="price + shipping_fee, VAT included")
+    available: int
+    in_stock: bool
+    delivery: Delivery
+    is_best: bool
+
+
+class VendorOfferView(OfferView):
+    product_title: str
+    reserved: int
+    sold: int
+    version: int
+    updated_at: str
+
+
+class ProductSummaryView(BaseModel):
+    product_id: str
+    title: str
+    brand: str
+    category: str
+    image: str | None
+    offer_count: int
+    in_stock: bool
+    best_offer: OfferView | None
+
+
+class ProductList(BaseModel):
+    items: list[ProductSummaryView]
+    next_cursor: str | None = Field(description="Pass back as `cursor` for the next page; null on the last page")
+
+
+class ProductDetail(BaseModel):
+    product_id: str
+    title: str
+    description: str
+    brand: str
+    category: str
+    attributes: dict[str, str]
+    images: list[str]
+    gtin: str | None = Field(description="GTIN-14 (GTIN-8/12/13 are left-padded with zeros)")
+
+
+class ProductPage(BaseModel):
+    product: ProductDetail
+    offers: list[OfferView] = Field(description="Cheapest total first")
+    best_offer_id: str | None = Field(description="Cheapest in-stock offer; null when nothing is in stock")
+
+
+class Category(BaseModel):
+    slug: str
+    name: str
+
+
+class CategoryList(BaseModel):
+    items: list[Category]
+
+
+class VendorOfferList(BaseModel):
+    items: list[VendorOfferView]
+    next_cursor: str | None
+
+
+# --- queries ----------------------------------------------------------------------------
+
+
+class _Query(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
+        return data
+
+
+class ProductQuery(_Query):
+    q: str | None = Field(None, max_length=100, description="Words matched as prefixes of title/brand words (AND)")
+    category: str | None = Field(None, max_length=40, description="A slug from /catalog/categories")
+    vendor: str | None = Field(None, max_length=128, description="Only products this vendor offers")
+    min_price: int | None = Field(None, ge=0, description="Minor units; compared with the best offer's total")
+    max_price: int | None = Field(None, ge=0, description="Minor units; compared with the best offer's total")
+    in_stock: bool | None = None
+    limit: int = Field(24, ge=1, le=50)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+class VendorOffersQuery(_Query):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+# --- vendor bodies ----------------------------------------------------------------------
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(description="3 to 200 characters")
+    brand: str = Field(description="1 to 80 characters")
+    category: str = Field(description="A slug from /catalog/categories")
+    description: str = ""
+    attributes: dict[str, str] = Field(default_factory=dict, description="Short name -> short value")
+    images: list[str] = Field(default_factory=list, description="https URLs or site paths such as /img/kitchen.svg")
+    gtin: str | None = Field(None, description="GTIN-8/12/13/14 with a valid GS1 check digit")
+
+
+class MoneyIn(BaseModel):
+    """`{"amount": 1299, "currency": "EUR"}`; a bare integer means minor units of the platform currency."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: StrictInt
+    currency: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_amount(cls, data: Any) -> Any:
+        if isinstance(data, (int, float, str)) and not isinstance(data, bool):
+            return {"amount": data}  # StrictInt then refuses 12.5 or "12" as `price.amount`
+        return data
+
+
+class DeliveryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_days: StrictInt
+    max_days: StrictInt
+
+
+class OfferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    price: MoneyIn
+    shipping_fee: MoneyIn = Field(default_factory=lambda: MoneyIn(amount=0))
+    condition: str = Field("new", description="new, refurbished or used")
+    stock: StrictInt = Field(description="Units available for new orders")
+    delivery: DeliveryIn
+
+    @field_validator("condition")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()

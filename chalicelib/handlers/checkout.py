@@ -1,0 +1,60 @@
+"""POST /checkout: the cart becomes an order holding its stock, and a payment to make."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.api import error_body, json_response, route
+from chalicelib.handlers.orders import OrderOut
+from chalicelib.services import checkout as checkout_service
+
+bp = Blueprint(__name__)
+
+
+class CheckoutBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    country: str = Field(description="ISO 3166-1 alpha-2 delivery country (VAT rate)")
+    save_card: bool = False
+    payment_method_id: str | None = Field(None, pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
+                                          description="a saved card of yours, charged now")
+    return_url: str | None = Field(None, max_length=2048, description="where the payment page sends you back")
+
+    @field_validator("country")
+    @classmethod
+    def upper(cls, value: str) -> str:
+        value = value.strip().upper()
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("a two-letter country code")
+        return value
+
+
+class PaymentOut(BaseModel):
+    provider: str = Field(description="stripe | local")
+    payment_intent_id: str
+    client_secret: str | None
+    payment_page_url: str | None = Field(description="the local provider's card page; null with Stripe.js")
+    publishable_key: str | None
+
+
+class CheckoutOut(BaseModel):
+    order: OrderOut
+    payment: PaymentOut
+
+
+@route(bp, "/checkout", "POST", body=CheckoutBody, response=CheckoutOut, roles=("shopper",), status=201,
+       tags=("checkout",), errors=(400, 401, 402, 403, 409, 422, 502, 503))
+def checkout(req):
+    """Place the order for your cart (Idempotency-Key header required) and get the payment to complete."""
+    try:
+        return checkout_service.checkout(
+            shopper_id=req.principal.user_id,
+            email=req.principal.claims.get("email"),
+            idempotency_key=req.header("Idempotency-Key"),
+            body=req.body.model_dump(mode="json"),
+            lambda_context=getattr(bp, "lambda_context", None),
+        )
+    except checkout_service.PaymentStartFailed as err:
+        return json_response(error_body(err.code, err.message, err.fields, req.correlation_id), err.status,
+                             req.correlation_id, err.headers)

@@ -1,0 +1,100 @@
+"""Shoppers' own orders: list (newest first) and detail with the status timeline."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+from pydantic import BaseModel, Field
+
+from chalicelib.api import route
+from chalicelib.handlers.cart import MoneyOut
+from chalicelib.services import orders as order_service
+
+bp = Blueprint(__name__)
+
+SHOPPER = ("shopper",)
+
+
+class OrderLineOut(BaseModel):
+    offer_id: str
+    product_id: str
+    vendor_id: str
+    title: str
+    quantity: int
+    unit_price: MoneyOut
+    shipping_fee: MoneyOut
+    subtotal: MoneyOut
+
+
+class VendorGroupOut(BaseModel):
+    vendor_id: str
+    status: str
+    offer_ids: list[str]
+    items: MoneyOut
+    discount: MoneyOut
+    shipping: MoneyOut
+    total: MoneyOut
+    delivered_at: str | None = None
+
+
+class TotalsOut(BaseModel):
+    items: MoneyOut
+    discount: MoneyOut
+    shipping: MoneyOut
+    service_fee: MoneyOut
+    vat_rate_bps: int
+    vat_included: MoneyOut = Field(description="the VAT part of `total` (prices are VAT-included)")
+    total: MoneyOut
+
+
+class PaymentStateOut(BaseModel):
+    state: str = Field(description="awaiting_payment | paid | failed | cancelled | refunded")
+    payment_intent_id: str | None
+    can_pay: bool
+    client_secret: str | None = Field(None, description="only while the order can still be paid (detail only)")
+    payment_page_url: str | None = None
+    refunded: MoneyOut
+    disputed: bool
+
+
+class TimelineEntryOut(BaseModel):
+    at: str
+    status: str | None = None
+    kind: str | None = None
+    label: str
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    status: str = Field(description="pending_payment | paid | payment_failed | cancelled | refunded")
+    created_at: str
+    reserved_until: str | None
+    currency: str
+    country: str | None
+    lines: list[OrderLineOut]
+    vendors: list[VendorGroupOut]
+    totals: TotalsOut
+    payment: PaymentStateOut
+    timeline: list[TimelineEntryOut]
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class OrdersQuery(BaseModel):
+    limit: int = Field(20, ge=1, le=50)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+@route(bp, "/orders", "GET", query=OrdersQuery, response=OrderPage, roles=SHOPPER, tags=("orders",),
+       errors=(400, 401, 403))
+def list_orders(req):
+    """Your orders, newest first."""
+    return order_service.list_orders(req.principal.user_id, req.query.limit, req.query.cursor)
+
+
+@route(bp, "/orders/{order_id}", "GET", response=OrderOut, roles=SHOPPER, tags=("orders",), errors=(401, 403, 404))
+def get_order(req):
+    """One of your orders: lines, per-vendor groups, totals, payment state and status timeline."""
+    return order_service.get_order(req.principal.user_id, req.params["order_id"])

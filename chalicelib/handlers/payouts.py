@@ -1,0 +1,33 @@
+"""Delivery confirmation by the shopper, which releases the vendor's payout (policy on_delivery)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+from pydantic import BaseModel, Field
+
+from chalicelib.api import route
+from chalicelib.handlers.cart import MoneyOut
+from chalicelib.services import payouts as payout_service
+
+bp = Blueprint(__name__)
+
+
+class PayoutOut(BaseModel):
+    status: str = Field(description="transferred | pending | awaiting_vendor_account | transfer_refused | nothing_to_pay")
+    amount: MoneyOut
+    transfer_id: str | None
+
+
+class DeliveryOut(BaseModel):
+    order_id: str
+    vendor_id: str
+    status: str = Field(description="delivered")
+    delivered_at: str
+    payout: PayoutOut
+
+
+@route(bp, "/orders/{order_id}/vendors/{vendor_id}/confirm-delivery", "POST", response=DeliveryOut,
+       roles=("shopper",), tags=("orders",), errors=(401, 403, 404, 409))
+def confirm_delivery(req):
+    """Confirm you received this vendor's parcel (idempotent); the vendor is then paid."""
+    return payout_service.confirm_delivery(req.principal.user_id, req.params["order_id"], req.params["vendor_id"])

@@ -1,0 +1,15 @@
+"""Scheduled jobs of the checkout area."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Rate
+
+bp = Blueprint(__name__)
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="expire_reservations")
+def expire_reservations(event):
+    """Cancel orders left unpaid past their reservation, releasing their stock exactly once."""
+    from chalicelib.services import payment_events
+
+    return payment_events.expire_reservations()

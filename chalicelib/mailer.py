@@ -1,0 +1,38 @@
+"""Outgoing mail: a small mailer port and its SES adapter.
+
+The SES client is created on first use and cached per region/endpoint; the sender is
+`settings.mail_from`, an identity the template declares (and the local stack verifies).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Protocol
+
+from chalicelib.settings import get_settings
+
+
+class Mailer(Protocol):
+    def __call__(self, to: str, subject: str, text: str, html: str | None = None) -> str: ...
+
+
+@lru_cache(maxsize=8)
+def _ses_for(region: str, endpoint_url: str | None):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("ses", region_name=region, config=Config(connect_timeout=3, read_timeout=10))
+
+
+def send_email(to: str, subject: str, text: str, html: str | None = None) -> str:
+    """Send one message; returns SES's message id."""
+    settings = get_settings()
+    body = {"Text": {"Data": text, "Charset": "UTF-8"}}
+    if html:
+        body["Html"] = {"Data": html, "Charset": "UTF-8"}
+    response = _ses_for(settings.region, settings.endpoint_url).send_email(
+        Source=settings.mail_from,
+        Destination={"ToAddresses": [to]},
+        Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": body},
+    )
+    return response["MessageId"]

@@ -1,0 +1,126 @@
+"""Account use cases: sign up, sign in, refresh, and the seed's `ensure_user`.
+
+Roles live only in Cognito groups (and so in the tokens' `cognito:groups`). Sign-up lets a
+person choose "shopper" or "vendor"; "admin" is never self-assigned and exists only through
+`ensure_user` (the seed, an operator's script).
+"""
+
+from __future__ import annotations
+
+from chalicelib import events
+from chalicelib.auth import cognito
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.observability import count, logger
+
+GROUP_BY_ROLE = {"shopper": "shoppers", "vendor": "vendors", "admin": "admins"}
+SELF_SERVICE_ROLES = ("shopper", "vendor")
+USER_SIGNED_UP = "user.signed_up"
+
+
+def normalize_email(email: str) -> str:
+    # Cognito usernames are case-sensitive by default; one address must mean one account.
+    return email.strip().lower()
+
+
+def sign_up(email: str, password: str, name: str, role: str, shop_name: str | None = None) -> dict:
+    """Create a confirmed account in the role's group; a vendor also gets its vendor record."""
+    if role not in SELF_SERVICE_ROLES:
+        raise InvalidInput("This role cannot be chosen at sign-up.", fields={"role": "must be shopper or vendor"})
+    shop_name = (shop_name or "").strip() or None
+    if role == "vendor" and not shop_name:
+        raise InvalidInput("A vendor account needs a shop name.", fields={"shop_name": "required for vendors"})
+    email = normalize_email(email)
+    name = name.strip()
+
+    user_id = cognito.sign_up(email, password, name)
+    try:
+        cognito.confirm_without_code(email)
+        cognito.add_to_group(email, GROUP_BY_ROLE[role])
+        if role == "vendor":
+            _register_vendor(user_id, shop_name)
+    except Exception:
+        # Without this the half-made account would block the address (409) on every retry.
+        logger.exception("sign-up failed after the Cognito user was created; removing it", extra={"user_id": user_id})
+        try:
+            cognito.delete_user(email)
+        except Exception:
+            logger.exception("could not remove the half-made Cognito user", extra={"user_id": user_id})
+        raise
+
+    _announce(user_id, email, name, role)
+    count("UserSignedUp", role=role)
+    return {"user_id": user_id, "email": email, "role": role}
+
+
+def sign_in(email: str, password: str) -> dict:
+    """Tokens plus who they belong to (the `POST /auth/signin` body)."""
+    return _session(cognito.password_sign_in(normalize_email(email), password))
+
+
+def refresh(refresh_token: str) -> dict:
+    return _session(cognito.refresh(refresh_token))
+
+
+def ensure_user(email: str, password: str, role: str, name: str, *, shop_name: str | None = None) -> str:
+    """Make sure a confirmed user with this password exists in the role's group; return its sub.
+
+    Idempotent (the seed runs it on every start). Any role, admin included: this is an
+    operator's tool, never reachable from the API. A vendor also gets its vendor record
+    (named `shop_name`, or `name` when not given).
+    """
+    if role not in GROUP_BY_ROLE:
+        raise InvalidInput("Unknown role.", fields={"role": f"one of {', '.join(GROUP_BY_ROLE)}"})
+    email = normalize_email(email)
+    user = cognito.get_user(email)
+    if user is None:
+        cognito.sign_up(email, password, name)
+    cognito.confirm_without_code(email)
+    cognito.set_password(email, password)
+    cognito.add_to_group(email, GROUP_BY_ROLE[role])
+    user = cognito.get_user(email)
+    if user is None:  # pragma: no cover - Cognito just said it exists
+        raise RuntimeError(f"user {email} vanished while being ensured")
+    if role == "vendor":
+        _register_vendor(user.sub, shop_name or name)
+    return user.sub
+
+
+def _register_vendor(user_id: str, shop_name: str) -> None:
+    # Imported here: the catalogue's store adapters are only needed for vendor sign-ups.
+    from chalicelib.services.catalog import register_vendor
+
+    try:
+        register_vendor(vendor_id=user_id, name=shop_name)
+    except InvalidInput as err:
+        # The catalogue names its own field; to the person signing up it is the shop name.
+        raise InvalidInput(err.message, code=err.code, fields={"shop_name": "; ".join(err.fields.values())}) from None
+
+
+def _announce(user_id: str, email: str, name: str, role: str) -> None:
+    """Publish `user.signed_up`. The account is complete by now, so a failed publish costs a
+    welcome mail, not the account: it is logged and counted rather than failing the sign-up."""
+    try:
+        events.publish(USER_SIGNED_UP, {"user_id": user_id, "email": email, "name": name, "role": role},
+                       dedup_key=user_id)
+    except Exception:
+        logger.exception("could not publish user.signed_up", extra={"user_id": user_id})
+        count("EventPublishFailed", event_type=USER_SIGNED_UP)
+
+
+def _session(tokens: cognito.Tokens) -> dict:
+    from chalicelib.auth.tokens import Principal, principal_from_header
+
+    # Verified like any incoming token, so the roles reported here are exactly what the API will enforce.
+    principal: Principal = principal_from_header(f"Bearer {tokens.id_token}")
+    return {
+        "access_token": tokens.access_token,
+        "id_token": tokens.id_token,
+        "refresh_token": tokens.refresh_token,
+        "expires_in": tokens.expires_in,
+        "token_type": "Bearer",
+        "user": {
+            "user_id": principal.user_id,
+            "email": principal.claims.get("email", ""),
+            "roles": sorted(principal.roles),
+        },
+    }

@@ -1,0 +1,189 @@
+"""Cart and quote use cases.
+
+A cart line keeps a snapshot of the offer's terms when the shopper last set its quantity;
+checkout charges the snapshot and its transaction refuses if the offer no longer matches.
+So the cart view and the quote always compare the snapshot with the offer's current terms
+and list every difference in `changes`: setting the line's quantity again accepts the new
+terms (the snapshot is refreshed).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.money import Money
+from chalicelib.domain.pricing import MAX_CART_LINES, MAX_LINE_QUANTITY, PricedLine, PricingPolicy, price_cart
+from chalicelib.settings import get_settings
+from chalicelib.store import carts as cart_store
+from chalicelib.store import catalog as catalog_store
+
+
+def pricing_policy() -> PricingPolicy:
+    settings = get_settings()
+    return PricingPolicy(
+        currency=settings.currency,
+        vat_rates_bps=settings.vat_rates_bps,
+        service_fee=settings.service_fee,
+        commission_bps=settings.commission_bps,
+    )
+
+
+def _money(amount: int, currency: str) -> dict:
+    return Money(int(amount), currency).to_json()
+
+
+def line_changes(line: cart_store.CartLine, offer) -> list[dict]:
+    """What differs between the snapshot and the offer now (empty when checkout would pass)."""
+    if offer is None:
+        return [{"offer_id": line.offer_id, "reason": "gone", "message": "This offer is no longer available."}]
+    changes = []
+    if int(offer.price) != line.price or offer.currency != line.currency:
+        changes.append({
+            "offer_id": line.offer_id, "reason": "price_changed",
+            "before": _money(line.price, line.currency), "now": _money(offer.price, offer.currency),
+            "message": f"The price changed from {Money(line.price, line.currency).display()} "
+                       f"to {Money(int(offer.price), offer.currency).display()}.",
+        })
+    if int(offer.shipping_fee) != line.shipping_fee:
+        changes.append({
+            "offer_id": line.offer_id, "reason": "shipping_changed",
+            "before": _money(line.shipping_fee, line.currency), "now": _money(offer.shipping_fee, offer.currency),
+            "message": "The shipping fee changed.",
+        })
+    available = int(offer.available)
+    if available < line.quantity:
+        changes.append({
+            "offer_id": line.offer_id, "reason": "out_of_stock", "available": max(available, 0),
+            "message": "Sold out." if available <= 0 else f"Only {available} left.",
+        })
+    return changes
+
+
+def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -> dict:
+    currency = offer.currency if offer is not None else line.currency
+    price = int(offer.price) if offer is not None else line.price
+    shipping = int(offer.shipping_fee) if offer is not None else line.shipping_fee
+    available = max(int(offer.available), 0) if offer is not None else 0
+    return {
+        "offer_id": line.offer_id,
+        "product_id": line.product_id,
+        "vendor_id": line.vendor_id,
+        "vendor_name": vendor_names.get(line.vendor_id, ""),
+        "title": line.title,
+        "quantity": line.quantity,
+        "unit_price": _money(price, currency),
+        "shipping_fee": _money(shipping, currency),
+        "subtotal": _money(price * line.quantity, currency),
+        "available": available,
+        "in_stock": available > 0,
+        "max_quantity": min(MAX_LINE_QUANTITY, available),
+    }
+
+
+def _current(cart: cart_store.Cart):
+    offers = catalog_store.get_offers(line.offer_id for line in cart.lines) if cart.lines else {}
+    changes = [c for line in cart.lines for c in line_changes(line, offers.get(line.offer_id))]
+    return offers, changes
+
+
+def view_cart(shopper_id: str) -> dict:
+    """The cart with each offer's current terms and what changed since each line was set."""
+    cart = cart_store.get_cart(shopper_id)
+    offers, changes = _current(cart)
+    names = catalog_store.vendor_names(line.vendor_id for line in cart.lines) if cart.lines else {}
+    return {
+        "lines": [_line_view(line, offers.get(line.offer_id), names) for line in cart.lines],
+        "item_count": sum(line.quantity for line in cart.lines),
+        "changes": changes,
+    }
+
+
+def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
+    """Set a line's quantity (0 removes it); the line snapshots the offer's terms as they are now."""
+    if quantity == 0:
+        return remove_line(shopper_id, offer_id)
+    offer = catalog_store.get_offer(offer_id)
+    if offer is None:
+        raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
+    if offer.currency != get_settings().currency:
+        raise InvalidInput("This offer cannot be bought in this shop's currency.", fields={"offer_id": "currency"})
+    available = max(int(offer.available), 0)
+    if available == 0:
+        raise InvalidInput("This offer is sold out.", code="insufficient_stock", fields={"quantity": "sold out"})
+    if quantity > MAX_LINE_QUANTITY:
+        raise InvalidInput(f"At most {MAX_LINE_QUANTITY} per line.", fields={"quantity": f"at most {MAX_LINE_QUANTITY}"})
+    if quantity > available:
+        raise InvalidInput(f"Only {available} left in stock.", code="insufficient_stock",
+                           fields={"quantity": f"at most {available}"})
+    cart = cart_store.get_cart(shopper_id)
+    existing = cart.line(offer_id)
+    if existing is None and len(cart.lines) >= MAX_CART_LINES:
+        raise InvalidInput(f"A cart holds at most {MAX_CART_LINES} lines.", fields={"cart": "too many lines"})
+    line = cart_store.CartLine(
+        offer_id=offer_id,
+        quantity=quantity,
+        product_id=offer.product_id,
+        vendor_id=offer.vendor_id,
+        title=offer.product_title,
+        currency=offer.currency,
+        price=int(offer.price),
+        shipping_fee=int(offer.shipping_fee),
+        added_at=existing.added_at if existing else datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    )
+    lines = [line if other.offer_id == offer_id else other for other in cart.lines]
+    if existing is None:
+        lines.append(line)
+    cart_store.save_lines(cart, lines)
+    return view_cart(shopper_id)
+
+
+def remove_line(shopper_id: str, offer_id: str) -> dict:
+    cart = cart_store.get_cart(shopper_id)
+    if cart.line(offer_id) is not None:
+        cart_store.save_lines(cart, [line for line in cart.lines if line.offer_id != offer_id])
+    return view_cart(shopper_id)
+
+
+def snapshot_lines(cart: cart_store.Cart) -> list[PricedLine]:
+    """The lines as checkout charges them: the terms the shopper saw."""
+    return [
+        PricedLine(
+            offer_id=line.offer_id,
+            product_id=line.product_id,
+            vendor_id=line.vendor_id,
+            title=line.title,
+            quantity=line.quantity,
+            unit_price=Money(line.price, line.currency),
+            shipping_fee=Money(line.shipping_fee, line.currency),
+        )
+        for line in cart.lines
+    ]
+
+
+def quote(shopper_id: str, country: str) -> dict:
+    """Price the cart at the offers' current terms for delivery to `country`. Reads only.
+
+    Lines whose offer is gone are left out (and listed in `changes`); a line short of stock is
+    priced as asked and listed in `changes`, since checkout would refuse it.
+    """
+    cart = cart_store.get_cart(shopper_id)
+    offers, changes = _current(cart)
+    lines = []
+    for line in cart.lines:
+        offer = offers.get(line.offer_id)
+        if offer is None:
+            continue
+        lines.append(PricedLine(
+            offer_id=line.offer_id,
+            product_id=line.product_id,
+            vendor_id=line.vendor_id,
+            title=line.title,
+            quantity=line.quantity,
+            unit_price=Money(int(offer.price), offer.currency),
+            shipping_fee=Money(int(offer.shipping_fee), offer.currency),
+        ))
+    body = price_cart(lines, pricing_policy(), country).to_json()
+    body["changes"] = changes
+    body["can_checkout"] = not changes
+    return body

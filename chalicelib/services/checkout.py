@@ -1,0 +1,358 @@
+"""Checkout: turn the shopper's cart into a `pending_payment` order and a PaymentIntent.
+
+DynamoDB round trips of one first-time request (the bench counts them, target <= 5):
+  1. Powertools idempotency: put the INPROGRESS record (conditional);
+  2. TransactGetItems: the cart and the shopper's Stripe customer id;
+  3. TransactWriteItems: reserve every line (conditions re-check price, shipping and stock
+     instead of a read), put the order and one vendor-order per vendor (and, on the shopper's
+     first checkout, record their new Stripe customer id);
+  4. UpdateItem: attach the PaymentIntent to the order;
+  5. Powertools idempotency: save the response (COMPLETED).
+
+Repeats are safe at every level: the same `Idempotency-Key` replays the saved response
+(Powertools, payload validated: another body -> 422, still running -> 409); the order id is
+derived from (shopper, key), so a retry after a crash finds the same order (`OrderExists`);
+the PaymentIntent's Stripe idempotency key is `pi-<order_id>`; `order.placed` has a dedup key.
+The cart is not cleared here: the payment-events consumer clears it when the order is paid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unprocessable
+from chalicelib.domain.orders import TIMELINE_LABELS, OrderStatus
+from chalicelib.domain.pricing import Quote, price_cart
+from chalicelib.observability import count, logger
+from chalicelib.services import cart as cart_service
+from chalicelib.services.orders import order_view
+from chalicelib.settings import get_settings
+from chalicelib.store import carts as cart_store
+from chalicelib.store import orders as order_store
+
+IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 8, 128
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+IN_PROGRESS_SECONDS = 30  # a crashed request frees its key after this (when no Lambda context tells us)
+
+
+class PaymentStartFailed(DomainError):
+    """The order could not be handed to the payment provider; its stock was released."""
+
+    code = "payment_unavailable"
+
+    def __init__(self, message: str, *, status: int, code: str | None = None, fields: dict | None = None,
+                 retry_after: int | None = None):
+        super().__init__(message, code=code, fields=fields)
+        self.status = status
+        self.headers = {"Retry-After": str(retry_after)} if retry_after else None
+
+
+class CheckoutInProgress(Conflict):
+    code = "checkout_in_progress"
+    headers = {"Retry-After": "1"}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def validate_idempotency_key(key: str | None) -> str:
+    if key is None or not (IDEMPOTENCY_KEY_MIN <= len(key) <= IDEMPOTENCY_KEY_MAX) or not key.isprintable():
+        raise InvalidInput(
+            f"Send an Idempotency-Key header of {IDEMPOTENCY_KEY_MIN} to {IDEMPOTENCY_KEY_MAX} characters "
+            "(a new random value per checkout attempt, the same one when retrying it).",
+            code="idempotency_key_required",
+            fields={"Idempotency-Key": f"required, {IDEMPOTENCY_KEY_MIN}-{IDEMPOTENCY_KEY_MAX} characters"},
+        )
+    return key
+
+
+def validate_return_url(url: str | None) -> str | None:
+    """Only back to our own frontend (or a local one): the payment page redirects there."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    frontend = urlsplit(get_settings().frontend_url)
+    local = parts.hostname in ("127.0.0.1", "localhost")
+    if parts.scheme not in ("http", "https") or not (local or (parts.scheme, parts.netloc) == (frontend.scheme, frontend.netloc)):
+        raise InvalidInput("The return URL must be a page of this shop.", fields={"return_url": "not our frontend"})
+    return url
+
+
+def order_id_for(shopper_id: str, idempotency_key: str) -> str:
+    """Derived, never minted: a retried checkout (same shopper, same key) names the same order."""
+    return "ord_" + hashlib.sha256(f"{shopper_id}\n{idempotency_key}".encode()).hexdigest()[:24]
+
+
+# --- the idempotent entry point -------------------------------------------------------------
+
+
+class _Deadline:
+    """Stands in for a Lambda context so an INPROGRESS record expires if this process dies."""
+
+    def __init__(self, seconds: int):
+        self._until = datetime.now(UTC) + timedelta(seconds=seconds)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self._until - datetime.now(UTC)).total_seconds() * 1000), 0)
+
+
+@lru_cache(maxsize=4)
+def _persistence(table_name: str, region: str, endpoint_url: str | None):
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from botocore.config import Config
+
+    return DynamoDBPersistenceLayer(
+        table_name=table_name, boto_config=Config(region_name=region, connect_timeout=3, read_timeout=5)
+    )
+
+
+def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None, body: dict, lambda_context=None) -> dict:
+    """Place the order for the shopper's cart, once per (shopper, Idempotency-Key).
+
+    `body` is the validated request ({country, save_card, payment_method_id, return_url}); it is
+    what the replay check compares. Returns {order: OrderView, payment: {...}}.
+    """
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    key = validate_idempotency_key(idempotency_key)
+    validate_return_url(body.get("return_url"))
+    settings = get_settings()
+    config = IdempotencyConfig(
+        # The shopper is part of the key: two shoppers' keys never collide, nor replay each other.
+        event_key_jmespath="[shopper_id, idempotency_key]",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
+        use_local_cache=False,
+    )
+    config.register_lambda_context(
+        lambda_context if hasattr(lambda_context, "get_remaining_time_in_millis") else _Deadline(IN_PROGRESS_SECONDS)
+    )
+    persistence = _persistence(settings.table_name("idempotency"), settings.region, settings.endpoint_url)
+
+    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config,
+                         key_prefix="checkout")
+    def place(request: dict) -> dict:
+        return _place(request["shopper_id"], request["email"], request["idempotency_key"], request["body"])
+
+    try:
+        return place(request={"shopper_id": shopper_id, "email": email, "idempotency_key": key, "body": body})
+    except IdempotencyValidationError:
+        raise Unprocessable(
+            "This Idempotency-Key was already used for a different checkout request; use a new key.",
+            code="idempotency_key_reused",
+            fields={"Idempotency-Key": "already used with another body"},
+        ) from None
+    except IdempotencyAlreadyInProgressError:
+        raise CheckoutInProgress(
+            "This checkout is already being processed; retry in a moment.",
+            fields={"Idempotency-Key": "in progress"},
+        ) from None
+
+
+# --- the use case -------------------------------------------------------------------------
+
+
+def _order_item(order_id: str, shopper_id: str, quote: Quote, now: datetime, reserved_until: datetime) -> dict:
+    created_at = _iso(now)
+    lines = [
+        {
+            "offer_id": line.offer_id,
+            "product_id": line.product_id,
+            "vendor_id": line.vendor_id,
+            "title": line.title,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price.amount,
+            "shipping_fee": line.shipping_fee.amount,
+        }
+        for group in quote.groups
+        for line in group.lines
+    ]
+    return {
+        "order_id": order_id,
+        "shopper_id": shopper_id,
+        "status": OrderStatus.PENDING_PAYMENT.value,
+        "created_at": created_at,
+        "reserved_until": _iso(reserved_until),
+        "currency": quote.currency,
+        "country": quote.country,
+        "quote": quote.to_json(),
+        "lines": lines,
+        "total": quote.total.amount,
+        "timeline": [{"id": "placed", "at": created_at, "status": OrderStatus.PENDING_PAYMENT.value,
+                      "label": TIMELINE_LABELS["placed"]}],
+    }
+
+
+def _vendor_orders(order: dict, quote: Quote) -> list[dict]:
+    return [
+        {
+            "order_id": order["order_id"],
+            "vendor_id": group.vendor_id,
+            "vendor_created": f"{order['created_at']}#{order['order_id']}",
+            "shopper_id": order["shopper_id"],
+            "created_at": order["created_at"],
+            "status": OrderStatus.PENDING_PAYMENT.value,
+            "currency": quote.currency,
+            "items": group.items.amount,
+            "shipping": group.shipping.amount,
+            "discount": group.discount.amount,
+            "total": group.total.amount,
+            "commission": group.commission.amount,
+            "payout": group.payout.amount,
+            "lines": [
+                {"offer_id": line.offer_id, "product_id": line.product_id, "title": line.title,
+                 "quantity": line.quantity, "unit_price": line.unit_price.amount}
+                for line in group.lines
+            ],
+        }
+        for group in quote.groups
+    ]
+
+
+def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict) -> dict:
+    from chalicelib.payments import PaymentError, get_gateway
+
+    settings = get_settings()
+    order_id = order_id_for(shopper_id, idempotency_key)
+    cart, customer_id = cart_store.get_cart_and_customer(shopper_id)
+    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), body["country"])
+    new_customer = None
+    try:
+        gateway = get_gateway()
+        if customer_id is None:
+            # Before the transaction so that it records the id (no extra write); the gateway's own
+            # idempotency key makes a retried first checkout reuse the same customer.
+            customer_id = new_customer = gateway.ensure_customer(shopper_id=shopper_id, email=email, existing_id=None)
+    except PaymentError as err:
+        raise _payment_start_error(err) from err  # nothing reserved yet
+
+    now = datetime.now(UTC)
+    order = _order_item(order_id, shopper_id, quote, now, now + timedelta(minutes=settings.reservation_minutes))
+    reservations = [
+        order_store.Reservation(line["offer_id"], line["quantity"], line["unit_price"], line["shipping_fee"])
+        for line in order["lines"]
+    ]
+    try:
+        order_store.place_order(order, _vendor_orders(order, quote), reservations, client_token=order_id,
+                                shopper_customer_id=new_customer)
+        count("OrdersPlaced", 1)
+    except order_store.OrderExists:
+        # A retry after a crash: carry on with the order that was written, not with today's cart.
+        order = order_store.get_order(order_id)
+        if order is None or order["shopper_id"] != shopper_id:
+            raise CheckoutInProgress("This checkout is still being written; retry in a moment.",
+                                     fields={"Idempotency-Key": "in progress"}) from None
+    except order_store.CartChanged:
+        count("CheckoutsCartChanged", 1)
+        raise
+    if order["status"] != OrderStatus.PENDING_PAYMENT.value and not order.get("payment_intent_id"):
+        raise Conflict("This checkout was cancelled; check out again with a new Idempotency-Key.",
+                       code="checkout_cancelled", fields={"Idempotency-Key": "belongs to a cancelled checkout"})
+
+    if order.get("payment_intent_id") and order.get("client_secret"):
+        intent_id, client_secret = order["payment_intent_id"], order["client_secret"]
+        intent = None
+    else:
+        try:
+            intent = gateway.create_payment_intent(
+                order_id=order_id,
+                amount=int(order["total"]),
+                currency=order["currency"],
+                customer_id=customer_id,
+                save_card=bool(body.get("save_card")),
+                payment_method_id=body.get("payment_method_id"),
+                idempotency_key=f"pi-{order_id}",
+            )
+        except PaymentError as err:
+            _abandon(order, err)
+            raise _payment_start_error(err) from err
+        intent_id, client_secret = intent.id, intent.client_secret
+        order_store.set_payment_intent(order_id, intent_id, client_secret)
+        order["payment_intent_id"], order["client_secret"] = intent_id, client_secret
+
+    _publish_placed(order)
+    logger.info("order placed", extra={"order_id": order_id, "total": order["total"]})
+    payment_page_url = None
+    if intent is not None or client_secret:
+        from chalicelib.payments import PaymentIntent
+
+        shown = intent or PaymentIntent(id=intent_id, status="requires_payment_method", amount=int(order["total"]),
+                                        currency=order["currency"].lower(), client_secret=client_secret)
+        payment_page_url = gateway.payment_page_url(shown, body.get("return_url"))
+    return {
+        "order": order_view(order),
+        "payment": {
+            "provider": "local" if settings.stripe_api_base else "stripe",
+            "payment_intent_id": intent_id,
+            "client_secret": client_secret,
+            "payment_page_url": payment_page_url,
+            "publishable_key": settings.stripe_publishable_key or None,
+        },
+    }
+
+
+def _abandon(order: dict, err) -> None:
+    """The provider did not take the order: release its stock now (exactly once, like the sweeper)."""
+    at = _iso(datetime.now(UTC))
+    declined_intent = getattr(err, "payment_intent_id", None)
+    if declined_intent:
+        # A saved card declined on confirmation: the intent exists; record it so its webhooks find the order.
+        order_store.set_payment_intent(order["order_id"], declined_intent, None)
+        new_status = OrderStatus.PAYMENT_FAILED.value
+    else:
+        new_status = OrderStatus.CANCELLED.value
+    order_store.apply_stock_decision(
+        order["order_id"], OrderStatus.PENDING_PAYMENT.value, new_status, "release", order["lines"],
+        {"id": new_status, "at": at, "status": new_status, "label": TIMELINE_LABELS[new_status]},
+    )
+    count("CheckoutsPaymentNotStarted", 1)
+    logger.warning("payment could not start; stock released",
+                   extra={"order_id": order["order_id"], "error_code": getattr(err, "code", None)})
+
+
+def _payment_start_error(err) -> PaymentStartFailed:
+    if err.status == 402:
+        return PaymentStartFailed(f"{err.message} Nothing was charged and your cart is unchanged.", status=402,
+                                  code=err.code or "card_declined", fields={"payment_method_id": err.message})
+    if err.status in (400, 404):
+        return PaymentStartFailed("This saved card cannot be used; choose another one.", status=400,
+                                  code="invalid_payment_method", fields={"payment_method_id": "cannot be used"})
+    if err.code == "payments_not_configured":
+        return PaymentStartFailed("Payments are not available: this shop's payment provider is not configured.",
+                                  status=503, code=err.code)
+    retryable = err.retryable or err.status == 503
+    return PaymentStartFailed(
+        "We could not reach the payment provider; nothing was charged and no item is held for you. "
+        "Try again in a moment.",
+        status=503 if retryable else 502,
+        code=err.code or "payment_unavailable",
+        retry_after=5 if retryable else None,
+    )
+
+
+def _publish_placed(order: dict) -> None:
+    if not get_settings().notifications_queue_url:
+        return
+    from chalicelib.events import publish
+
+    publish(
+        "order.placed",
+        {
+            "order_id": order["order_id"],
+            "shopper_id": order["shopper_id"],
+            "total": {"amount": int(order["total"]), "currency": order["currency"]},
+            "vendor_ids": sorted({line["vendor_id"] for line in order["lines"]}),
+            "item_count": sum(int(line["quantity"]) for line in order["lines"]),
+            "reserved_until": order["reserved_until"],
+        },
+        dedup_key=order["order_id"],
+    )

@@ -1,0 +1,101 @@
+"""What Halles tells people when something happens: one function per event type.
+
+Events arrive as the envelope `chalicelib.events` publishes. SQS delivers at least once, so
+each event is acted on at most once per `event_id` (Powertools idempotency, persisted in
+the idempotency table): a redelivered `user.signed_up` does not send a second welcome mail.
+Event types nobody here cares about are acknowledged, so other areas can publish freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import mailer
+from chalicelib.observability import count, logger
+from chalicelib.settings import get_settings
+
+DEDUP_WINDOW_SECONDS = 7 * 24 * 3600  # longer than the queue's retention (4 days)
+
+
+class EventEnvelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: str = Field(min_length=1, max_length=128)
+    type: str = Field(min_length=1, max_length=100)
+    occurred_at: datetime
+    data: dict
+
+
+class UserSignedUp(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: str = Field(min_length=1)
+    email: str = Field(min_length=3, max_length=254)
+    name: str = ""
+    role: str
+
+
+def welcome(data: dict) -> None:
+    event = UserSignedUp.model_validate(data)
+    greeting = f"Hello {event.name}," if event.name else "Hello,"
+    if event.role == "vendor":
+        subject = "Welcome to Halles: your shop is ready"
+        body = ("Your vendor account is ready. Add your products and offers from the vendor space; "
+                "shoppers will see them as soon as they are in stock.")
+    else:
+        subject = "Welcome to Halles"
+        body = "Your account is ready. Compare offers from independent shops and buy in one basket."
+    mailer.send_email(event.email, subject, f"{greeting}\n\n{body}\n\nThe Halles team\n")
+    count("WelcomeMailSent")
+
+
+HANDLERS: dict[str, Callable[[dict], None]] = {
+    "user.signed_up": welcome,
+}
+
+
+def handle(envelope: EventEnvelope, *, lambda_context=None) -> None:
+    """Act on one event (at most once per event_id); unknown types are acknowledged."""
+    action = HANDLERS.get(envelope.type)
+    if action is None:
+        logger.info("event type not handled here; acknowledged", extra={"event_type": envelope.type,
+                                                                          "event_id": envelope.event_id})
+        return
+    once = _once(get_settings().table_name("idempotency"))
+    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+        once.config.register_lambda_context(lambda_context)
+    once(envelope=envelope.model_dump(mode="json"))
+
+
+class _Once:
+    """Holds the idempotent runner for one idempotency table (tables differ per stack)."""
+
+    def __init__(self, table_name: str):
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        self.config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=DEDUP_WINDOW_SECONDS,
+                                        raise_on_no_idempotency_key=True)
+        persistence = DynamoDBPersistenceLayer(table_name=table_name)
+
+        @idempotent_function(data_keyword_argument="envelope", config=self.config, persistence_store=persistence)
+        def notify(envelope: dict) -> dict:
+            HANDLERS[envelope["type"]](envelope["data"])
+            return {"event_id": envelope["event_id"]}
+
+        self._notify = notify
+
+    def __call__(self, *, envelope: dict) -> dict:
+        return self._notify(envelope=envelope)
+
+
+@lru_cache(maxsize=8)
+def _once(table_name: str) -> _Once:
+    return _Once(table_name)

@@ -1,0 +1,177 @@
+"""One cart item per shopper (table `carts`, pk shopper_id).
+
+Lines are a map offer_id -> snapshot of the offer's terms when the shopper set the quantity
+(price, shipping fee, vendor, product, title). Checkout re-checks exactly these terms with the
+reservation transaction's conditions, so it never has to read the offers first.
+
+`get_cart_and_customer` reads the cart and the shopper's payment-provider customer id in one
+round trip (TransactGetItems) for checkout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import UpdateError
+from pynamodb.models import Model
+
+from chalicelib.domain.errors import Conflict
+from chalicelib.store.base import bind, register
+
+
+@register
+class CartModel(Model):
+    class Meta:
+        short_name = "carts"
+
+    shopper_id = UnicodeAttribute(hash_key=True)
+    lines = MapAttribute(default=dict)  # offer_id -> CartLine.to_item()
+    updated_at = UnicodeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+@dataclass(frozen=True)
+class CartLine:
+    offer_id: str
+    quantity: int
+    product_id: str
+    vendor_id: str
+    title: str
+    currency: str
+    price: int  # minor units, the offer's price when the quantity was set
+    shipping_fee: int
+    added_at: str
+
+    def to_item(self) -> dict:
+        return {
+            "quantity": self.quantity,
+            "product_id": self.product_id,
+            "vendor_id": self.vendor_id,
+            "title": self.title,
+            "currency": self.currency,
+            "price": self.price,
+            "shipping_fee": self.shipping_fee,
+            "added_at": self.added_at,
+        }
+
+    @classmethod
+    def from_item(cls, offer_id: str, item: dict) -> CartLine:
+        return cls(
+            offer_id=offer_id,
+            quantity=int(item["quantity"]),
+            product_id=item["product_id"],
+            vendor_id=item["vendor_id"],
+            title=item.get("title", ""),
+            currency=item["currency"],
+            price=int(item["price"]),
+            shipping_fee=int(item["shipping_fee"]),
+            added_at=item.get("added_at", ""),
+        )
+
+
+@dataclass
+class Cart:
+    shopper_id: str
+    lines: list[CartLine] = field(default_factory=list)
+    version: int = 0  # 0: no item yet
+
+    def line(self, offer_id: str) -> CartLine | None:
+        return next((line for line in self.lines if line.offer_id == offer_id), None)
+
+
+def _plain(value):
+    if isinstance(value, MapAttribute):
+        value = value.as_dict()
+    return {k: (v.as_dict() if isinstance(v, MapAttribute) else v) for k, v in (value or {}).items()}
+
+
+def _from_model(model: CartModel) -> Cart:
+    lines = [CartLine.from_item(offer_id, item) for offer_id, item in _plain(model.lines).items()]
+    lines.sort(key=lambda line: (line.added_at, line.offer_id))
+    return Cart(model.shopper_id, lines, int(model.version or 0))
+
+
+def get_cart(shopper_id: str, *, consistent: bool = True) -> Cart:
+    """The shopper's cart (an empty one when none was saved yet). One GetItem."""
+    bind()
+    try:
+        return _from_model(CartModel.get(shopper_id, consistent_read=consistent))
+    except CartModel.DoesNotExist:
+        return Cart(shopper_id)
+
+
+def get_cart_and_customer(shopper_id: str) -> tuple[Cart, str | None]:
+    """The cart and the shopper's Stripe customer id (None before the first checkout): one round trip."""
+    from pynamodb.transactions import TransactGet
+
+    from chalicelib.store.orders import ShopperModel
+
+    bind()
+    with TransactGet(connection=CartModel._get_connection().connection) as tx:
+        cart_future = tx.get(CartModel, shopper_id)
+        shopper_future = tx.get(ShopperModel, shopper_id)
+    try:
+        cart = _from_model(cart_future.get())
+    except CartModel.DoesNotExist:
+        cart = Cart(shopper_id)
+    try:
+        customer_id = shopper_future.get().stripe_customer_id
+    except ShopperModel.DoesNotExist:
+        customer_id = None
+    return cart, customer_id
+
+
+def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
+    """Replace the cart's lines, refusing a lost update (another tab changed the cart meanwhile).
+
+    An UpdateItem, not a Put: attributes other writers add to the item are never clobbered.
+    """
+    bind()
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    condition = (
+        CartModel.shopper_id.does_not_exist()
+        if cart.version == 0
+        else CartModel.version == cart.version
+    )
+    try:
+        CartModel(cart.shopper_id).update(
+            actions=[
+                CartModel.lines.set({line.offer_id: line.to_item() for line in lines}),
+                CartModel.updated_at.set(now),
+                CartModel.version.set(cart.version + 1),
+            ],
+            condition=condition,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict(
+                "Your cart changed in another window; reload it and try again.", code="cart_conflict",
+                fields={"cart": "changed meanwhile"},
+            ) from exc
+        raise
+    return Cart(cart.shopper_id, list(lines), cart.version + 1)
+
+
+def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None) -> None:
+    """Empty the cart after its order is paid (called by the payment-events consumer).
+
+    With `offer_quantities`, only removes lines still holding exactly the quantity that was
+    ordered, so a line the shopper changed after checking out stays. Idempotent.
+    """
+    bind()
+    cart = get_cart(shopper_id)
+    if cart.version == 0:
+        return
+    if offer_quantities is None:
+        keep = []
+    else:
+        keep = [line for line in cart.lines if offer_quantities.get(line.offer_id) != line.quantity]
+    if len(keep) == len(cart.lines):
+        return
+    try:
+        save_lines(cart, keep)
+    except Conflict:
+        # The shopper changed the cart at this very moment: their latest edit wins.
+        pass

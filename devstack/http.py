@@ -1,0 +1,199 @@
+"""The local stack's HTTP servers: the API (chalice local) and the static frontend.
+
+The API server is chalice's own LocalDevServer (threaded) with a request handler that
+differs from chalice local in what API Gateway would do for Halles in AWS:
+- a path no route matches answers 404 in the project's error shape (chalice local, like a
+  bare API Gateway, answers 403 "Missing Authentication Token"; Halles configures a
+  GatewayResponse in AWS, see chalicelib/gateway_responses.py); a known path with a method
+  it does not have answers 405;
+- a body over API Gateway's 10 MB limit is refused with 413 before it is read;
+- `/_devstack/...` is the runner's control API (fire a function, list functions, read the
+  mails SES "sent"), answered to loopback clients only.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import json
+import logging
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, RouteMatcher
+
+from chalicelib.api import correlation_id_of, error_body
+from chalicelib.gateway_responses import method_not_allowed_body, route_not_found_body
+
+log = logging.getLogger("devstack")
+
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
+CONTROL_PREFIX = "/_devstack/"
+
+
+class Control(Protocol):
+    def functions(self) -> list[dict]: ...
+
+    def fire(self, name: str, event: dict | None) -> tuple[int, dict]: ...
+
+    def outbox(self) -> list[dict]: ...
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+class ApiRequestHandler(ChaliceRequestHandler):
+    def __init__(self, request, client_address, server, app_object, config, route_matcher: RouteMatcher,
+                 control: Control | None):
+        # Set before the base class runs: BaseHTTPRequestHandler handles the request in __init__.
+        self.app_object = app_object
+        self.route_matcher = route_matcher
+        self.control = control
+        super().__init__(request, client_address, server, app_object, config)
+
+    def _generic_handle(self) -> None:
+        path = urlsplit(self.path).path
+        if path.startswith(CONTROL_PREFIX):
+            return self._handle_control(path)
+        length = self._content_length()
+        if length > API_GATEWAY_MAX_BODY:
+            self.close_connection = True
+            return self._send_json(413, error_body("payload_too_large", "The request body is larger than 10 MB.",
+                                                   {"body": "too large"}, self._correlation_id()))
+        try:
+            match = self.route_matcher.match_route(self.path)
+        except ValueError:
+            self._discard_body(length)
+            return self._send_json(404, route_not_found_body(self._correlation_id(), self.command, path))
+        methods = self.app_object.routes[match.route]
+        if self.command != "OPTIONS" and self.command not in methods:
+            self._discard_body(length)
+            allowed = sorted(methods)
+            return self._send_json(405, method_not_allowed_body(self._correlation_id(), self.command, path, allowed),
+                                   {"Allow": ", ".join([*allowed, "OPTIONS"])})
+        return super()._generic_handle()
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _content_length(self) -> int:
+        try:
+            return max(0, int(self.headers.get("content-length") or 0))
+        except ValueError:
+            return 0
+
+    def _discard_body(self, length: int) -> None:
+        if length:
+            self.rfile.read(length)
+
+    def _correlation_id(self) -> str:
+        return correlation_id_of(dict(self.headers), None)
+
+    def _send_json(self, status: int, body: Any, headers: dict | None = None) -> None:
+        raw = json.dumps(body, separators=(",", ":")).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.send_header("Access-Control-Allow-Origin", "*")
+        correlation = body.get("error", {}).get("correlation_id") if isinstance(body, dict) else None
+        if correlation:
+            self.send_header("X-Correlation-Id", correlation)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(raw)
+
+    def _handle_control(self, path: str) -> None:
+        length = self._content_length()
+        raw = self.rfile.read(length) if length else b""
+        if self.control is None or not _is_loopback(self.client_address[0]):
+            return self._send_json(404, route_not_found_body(self._correlation_id(), self.command, path))
+        action = path[len(CONTROL_PREFIX):].strip("/")
+        if action == "functions" and self.command == "GET":
+            return self._send_json(200, {"functions": self.control.functions()})
+        if action == "outbox" and self.command == "GET":
+            return self._send_json(200, {"messages": self.control.outbox()})
+        if action.startswith("fire/") and self.command == "POST":
+            try:
+                event = json.loads(raw) if raw.strip() else None
+            except ValueError:
+                return self._send_json(400, error_body("invalid_json", "The event is not valid JSON.",
+                                                       {"body": "invalid JSON"}, self._correlation_id()))
+            status, body = self.control.fire(unquote(action[len("fire/"):]), event)
+            return self._send_json(status, body)
+        return self._send_json(404, route_not_found_body(self._correlation_id(), self.command, path))
+
+
+def make_api_server(app_object, config, host: str, port: int, control: Control | None) -> LocalDevServer:
+    if not isinstance(app_object, LocalChalice):
+        # What chalice.local.create_local_server() does: make `app.current_request`
+        # thread-local, which the threaded server needs.
+        CustomLocalChalice.__bases__ = (LocalChalice, app_object.__class__)
+        app_object.__class__ = CustomLocalChalice
+    handler = functools.partial(ApiRequestHandler, route_matcher=RouteMatcher(list(app_object.routes)),
+                                control=control)
+    return LocalDevServer(app_object, config, host, port, handler_cls=handler)
+
+
+# ---- frontend ---------------------------------------------------------------------------
+
+def config_js(api_port: int, host: str) -> bytes:
+    if host in ("0.0.0.0", "::", ""):
+        # Reached from another machine: the API is on the same host name as the page.
+        api_base = f'location.protocol + "//" + location.hostname + ":{api_port}"'
+    else:
+        api_base = json.dumps(f"http://{host}:{api_port}")
+    return f"window.HALLES_CONFIG = {{apiBase: {api_base}}};\n".encode()
+
+
+class FrontendHandler(SimpleHTTPRequestHandler):
+    def __init__(self, *args, config_body: bytes, **kwargs):
+        self.config_body = config_body
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        path = urlsplit(self.path).path
+        if path == "/config.js":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/javascript; charset=utf-8")
+            self.send_header("Content-Length", str(len(self.config_body)))
+            self.end_headers()
+            self.wfile.write(self.config_body)
+            return
+        # Single-page app: an unknown path without a file extension is a client-side route.
+        target = Path(self.translate_path(path))
+        if not target.exists() and "." not in path.rsplit("/", 1)[-1]:
+            self.path = "/index.html"
+        super().do_GET()
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature
+        pass
+
+
+def make_frontend_server(directory: Path, host: str, port: int, api_port: int) -> ThreadingHTTPServer:
+    handler = functools.partial(FrontendHandler, directory=str(directory), config_body=config_js(api_port, host))
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve_in_thread(server, name: str) -> threading.Thread:
+    target = server.serve_forever
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread

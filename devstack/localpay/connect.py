@@ -1,0 +1,207 @@
+"""Connect on the local provider: connected accounts, onboarding links and Transfers.
+
+Minimal but honest: an account starts without the `transfers` capability, an account link
+leads to a local onboarding page whose "complete" button activates it (and sends
+`account.updated` to the Connect endpoint), and a Transfer to an account without the
+capability, from a charge that did not succeed, or beyond what the charge can fund is refused
+as Stripe refuses it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from devstack.localpay.forms import (
+    StripeAPIError,
+    check_known,
+    get_choice,
+    get_currency,
+    get_int,
+    get_metadata,
+    get_str,
+    invalid,
+    missing,
+)
+from devstack.localpay.ids import format_money, new_id
+
+ONBOARDING_REQUIREMENTS = ["business_profile.url", "external_account", "tos_acceptance.date", "tos_acceptance.ip"]
+LINK_TTL_SECONDS = 300
+CURRENCY_BY_COUNTRY = {"US": "usd", "GB": "gbp", "CH": "chf", "SE": "sek", "DK": "dkk", "PL": "pln"}
+
+
+class ConnectMixin:
+    """Mixed into `Ledger` (which provides objects, get, emit, now, _store)."""
+
+    ACCOUNT_PARAMS = {"type", "country", "email", "capabilities", "business_type", "business_profile", "metadata",
+                      "controller", "default_currency", "settings", "tos_acceptance", "individual", "company",
+                      "external_account"}
+
+    def create_account(self, params: dict, request: dict, *, account_id: str | None = None) -> dict:
+        check_known(params, self.ACCOUNT_PARAMS)
+        kind = get_choice(params, "type", ("express", "custom", "standard")) or "express"
+        country = (get_str(params, "country") or "DE").upper()
+        requested = params.get("capabilities") if isinstance(params.get("capabilities"), dict) else {}
+        capabilities = {name: "inactive" for name in requested} or {"transfers": "inactive"}
+        profile = params.get("business_profile") if isinstance(params.get("business_profile"), dict) else {}
+        account = {
+            "id": account_id or new_id("acct", 16),
+            "object": "account",
+            "business_profile": {"mcc": None, "name": profile.get("name"), "product_description": None,
+                                 "support_email": None, "support_phone": None, "url": profile.get("url")},
+            "business_type": get_choice(params, "business_type",
+                                        ("individual", "company", "non_profit", "government_entity")),
+            "capabilities": capabilities,
+            "charges_enabled": False,
+            "controller": {"fees": {"payer": "application"}, "is_controller": True, "type": "application"},
+            "country": country,
+            "created": self.now(),
+            "default_currency": get_currency(params, required=False) or CURRENCY_BY_COUNTRY.get(country, "eur"),
+            "details_submitted": False,
+            "email": get_str(params, "email"),
+            "external_accounts": {"object": "list", "data": [], "has_more": False, "url": ""},
+            "future_requirements": _requirements([]),
+            "metadata": get_metadata(params),
+            "payouts_enabled": False,
+            "requirements": _requirements(list(ONBOARDING_REQUIREMENTS)),
+            "settings": {"payouts": {"schedule": {"delay_days": 7, "interval": "daily"}}},
+            "tos_acceptance": {"date": None, "ip": None, "user_agent": None},
+            "type": kind,
+        }
+        account["external_accounts"]["url"] = f"/v1/accounts/{account['id']}/external_accounts"
+        return self._store(account)
+
+    def update_account(self, account_id: str, params: dict, request: dict) -> dict:
+        check_known(params, {"email", "metadata", "business_profile", "settings"})
+        account = self.get("account", account_id)
+        previous: dict[str, Any] = {}
+        if "email" in params:
+            previous["email"] = account["email"]
+            account["email"] = get_str(params, "email")
+        if "metadata" in params:
+            previous["metadata"] = account["metadata"]
+            account["metadata"] = get_metadata(params, account["metadata"])
+        if isinstance(params.get("business_profile"), dict):
+            previous["business_profile"] = dict(account["business_profile"])
+            account["business_profile"].update({k: v for k, v in params["business_profile"].items()
+                                                if k in account["business_profile"]})
+        self.emit("account.updated", account, request, account=account_id, previous=previous)
+        return account
+
+    def add_account(self, account_id: str | None = None, *, onboarded: bool = True, email: str | None = None,
+                    metadata: dict | None = None) -> dict:
+        """Test/seed helper: a connected account (optionally with a chosen id), ready for transfers."""
+        if account_id is not None and not account_id.startswith("acct_"):
+            raise ValueError("connected account ids start with acct_")
+        with self.lock:
+            if account_id in self.objects:
+                return self.objects[account_id]
+            params: dict[str, Any] = {"metadata": dict(metadata or {})}
+            if email:
+                params["email"] = email
+            account = self.create_account(params, {}, account_id=account_id)
+            if onboarded:
+                _activate(account)
+            return account
+
+    def create_account_link(self, params: dict, request: dict, public_url: str) -> dict:
+        check_known(params, {"account", "refresh_url", "return_url", "type", "collect", "collection_options"})
+        account = self.get("account", get_str(params, "account", required=True), param="account")
+        get_choice(params, "type", ("account_onboarding", "account_update"))
+        get_str(params, "type", required=True)
+        return_url = get_str(params, "return_url", required=True)
+        refresh_url = get_str(params, "refresh_url", required=True)
+        token = secrets.token_urlsafe(18)
+        expires_at = self.now() + LINK_TTL_SECONDS
+        self.onboarding[token] = {"account": account["id"], "return_url": return_url, "refresh_url": refresh_url,
+                                  "expires_at": expires_at}
+        return {"object": "account_link", "created": self.now(), "expires_at": expires_at,
+                "url": f"{public_url}/connect/onboarding/{token}"}
+
+    def onboarding_link(self, token: str) -> dict | None:
+        link = self.onboarding.get(token)
+        if link is None or link["expires_at"] < self.now():
+            return None
+        return link
+
+    def complete_onboarding(self, token: str, request: dict) -> str:
+        """The onboarding page's submit: activates the account; answers where to send the browser."""
+        link = self.onboarding.pop(token, None)  # account links are single-use
+        if link is None:
+            raise missing("account_link", token)
+        if link["expires_at"] < self.now():
+            return link["refresh_url"]
+        account = self.get("account", link["account"])
+        previous = {"charges_enabled": account["charges_enabled"], "payouts_enabled": account["payouts_enabled"],
+                    "details_submitted": account["details_submitted"],
+                    "capabilities": dict(account["capabilities"])}
+        _activate(account)
+        self.emit("account.updated", account, request, account=account["id"], previous=previous)
+        return link["return_url"]
+
+    # -- transfers ------------------------------------------------------------------------
+
+    def create_transfer(self, params: dict, request: dict) -> dict:
+        check_known(params, {"amount", "currency", "destination", "source_transaction", "transfer_group",
+                             "metadata", "description", "source_type"})
+        amount = get_int(params, "amount", required=True, minimum=1)
+        currency = get_currency(params)
+        destination = get_str(params, "destination", required=True)
+        account = self.objects.get(destination)
+        if not account or account.get("object") != "account":
+            raise StripeAPIError(400, f"No such destination: '{destination}'", code="resource_missing",
+                                 param="destination", saved=False)
+        if account["capabilities"].get("transfers") != "active":
+            raise StripeAPIError(400, "Your destination account needs to have at least one of the following "
+                                 "capabilities enabled: transfers, crypto_transfers, legacy_payments",
+                                 code="insufficient_capabilities_for_transfer", param="destination")
+        source = get_str(params, "source_transaction")
+        if source:
+            charge = self.get("charge", source, param="source_transaction")
+            if charge["status"] != "succeeded":
+                raise invalid(f"The source_transaction {source} has not succeeded.", param="source_transaction")
+            if charge["currency"] != currency:
+                raise invalid(f"The currency of source_transaction's balance transaction ({charge['currency']}) "
+                              f"must be the same as the transfer currency ({currency})", param="currency")
+            already = sum(t["amount"] for t in self.of_kind("transfer", source_transaction=source))
+            if already + amount > charge["amount"]:
+                left = charge["amount"] - already
+                raise StripeAPIError(400, f"Insufficient funds: the source transaction {source} only has "
+                                     f"{format_money(left, currency)} left to transfer.",
+                                     code="balance_insufficient", param="amount")
+        transfer_id = new_id("tr")
+        transfer = self._store({
+            "id": transfer_id,
+            "object": "transfer",
+            "amount": amount,
+            "amount_reversed": 0,
+            "balance_transaction": new_id("txn"),
+            "created": self.now(),
+            "currency": currency,
+            "description": get_str(params, "description"),
+            "destination": destination,
+            "destination_payment": new_id("py", 14),
+            "livemode": False,
+            "metadata": get_metadata(params),
+            "reversals": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+                          "url": f"/v1/transfers/{transfer_id}/reversals"},
+            "reversed": False,
+            "source_transaction": source,
+            "source_type": "card",
+            "transfer_group": get_str(params, "transfer_group"),
+        })
+        self.emit("transfer.created", transfer, request)
+        return transfer
+
+
+def _requirements(due: list[str]) -> dict:
+    return {"alternatives": [], "current_deadline": None, "currently_due": list(due),
+            "disabled_reason": "requirements.past_due" if due else None, "errors": [], "eventually_due": list(due),
+            "past_due": list(due), "pending_verification": []}
+
+
+def _activate(account: dict) -> None:
+    account.update(charges_enabled=True, payouts_enabled=True, details_submitted=True,
+                   requirements=_requirements([]))
+    account["capabilities"] = {name: "active" for name in account["capabilities"]}
+    account["tos_acceptance"] = {"date": account["created"], "ip": "127.0.0.1", "user_agent": "localpay"}

@@ -1,0 +1,705 @@
+"""The local provider's books: Stripe objects in memory and the state changes Stripe makes to them.
+
+Customers, PaymentMethods, PaymentIntents, Charges, Refunds and Events here; Connect accounts,
+account links and Transfers in `connect.py`. Every operation takes the parsed request
+parameters and answers the object Stripe would answer, or raises `StripeAPIError` with the
+error Stripe would give; every state change records a Stripe-shaped event and hands it to
+`on_event` (the webhook dispatcher). One re-entrant lock guards everything: callers hold
+`ledger.lock` around a whole request, so an operation and its idempotency record are atomic.
+
+The state is plain JSON (`to_json` / `from_json`), so the local stack can keep it across restarts.
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from devstack.localpay.cards import TEST_PAYMENT_METHODS, CardProfile, card_for, luhn_valid
+from devstack.localpay.connect import ConnectMixin
+from devstack.localpay.forms import (
+    StripeAPIError,
+    check_known,
+    get_bool,
+    get_choice,
+    get_currency,
+    get_int,
+    get_metadata,
+    get_str,
+    invalid,
+    missing,
+)
+from devstack.localpay.ids import ZERO_DECIMAL, format_money, new_id, random_token
+
+API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1 pins; events are rendered in it
+SNAPSHOT_VERSION = 1
+MINIMUM_AMOUNTS = {"usd": 50, "eur": 50, "gbp": 30, "chf": 50, "dkk": 250, "sek": 300, "nok": 300, "pln": 200}
+CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing")
+CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
+REDIRECT_RETURN_URL_MESSAGE = (
+    "This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because some of these "
+    "payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't "
+    "want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and "
+    "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents."
+)
+SINGLE_USE_MESSAGE = (
+    "The provided PaymentMethod was previously used with a PaymentIntent without Customer attachment, shared with a "
+    "connected account without Customer attachment, or was detached from a Customer. It may not be used again. To use "
+    "a PaymentMethod multiple times, you must attach it to a Customer first."
+)
+
+
+class Ledger(ConnectMixin):
+    def __init__(self, *, clock: Callable[[], float] = time.time, api_version: str = API_VERSION):
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.api_version = api_version
+        self.objects: dict[str, dict] = {}  # every object by id, in creation order
+        self.card_numbers: dict[str, str] = {}  # PaymentMethod id -> card number; never exposed by the API
+        self.consumed: set[str] = set()  # single-use PaymentMethods already used
+        self.idempotency: dict[str, dict] = {}  # Idempotency-Key -> saved result (see server.py)
+        self.onboarding: dict[str, dict] = {}  # account link token -> {account, return_url, refresh_url, expires_at}
+        # Called with each new event (under the lock); answers how many endpoints will receive it.
+        self.on_event: Callable[[dict], int] = lambda event: 0
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def get(self, kind: str, object_id: str | None, *, param: str | None = None) -> dict:
+        obj = self.objects.get(object_id or "")
+        if obj is None or obj.get("object") != kind:
+            raise missing(kind, object_id or "", param=param)
+        return obj
+
+    def _store(self, obj: dict) -> dict:
+        self.objects[obj["id"]] = obj
+        return obj
+
+    def emit(self, event_type: str, obj: dict, request: dict, *, account: str | None = None,
+             previous: dict | None = None) -> dict:
+        event: dict[str, Any] = {
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": self.api_version,
+            "created": self.now(),
+            "data": {"object": copy.deepcopy(obj)},
+            "livemode": False,
+            "pending_webhooks": 0,
+            "request": {"id": request.get("id"), "idempotency_key": request.get("idempotency_key")},
+            "type": event_type,
+        }
+        if previous is not None:
+            event["data"]["previous_attributes"] = previous
+        if account:
+            event["account"] = account
+        self._store(event)
+        event["pending_webhooks"] = self.on_event(event)
+        return event
+
+    def listing(self, items: list[dict], params: dict, url: str) -> dict:
+        """Stripe's list object: newest first, `limit` (1..100, default 10), `starting_after` cursor."""
+        limit = get_int(params, "limit", minimum=1) or 10
+        if limit > 100:
+            raise invalid("This value must be less than or equal to 100.", param="limit")
+        items = list(reversed(items))
+        after = get_str(params, "starting_after")
+        if after:
+            ids = [item["id"] for item in items]
+            if after not in ids:
+                raise missing("object", after, param="starting_after")
+            items = items[ids.index(after) + 1:]
+        return {"object": "list", "data": copy.deepcopy(items[:limit]), "has_more": len(items) > limit, "url": url}
+
+    def of_kind(self, kind: str, **matching: Any) -> list[dict]:
+        return [o for o in self.objects.values() if o.get("object") == kind
+                and all(o.get(k) == v for k, v in matching.items())]
+
+    def expand(self, obj: dict, paths: Any) -> dict:
+        """`expand[]=latest_charge` / `data.customer`: replace ids by the objects they name."""
+        if not paths:
+            return obj
+        if not isinstance(paths, list):
+            paths = [paths]
+        obj = copy.deepcopy(obj)
+        for path in paths:
+            self._expand_path(obj, str(path).split("."), str(path))
+        return obj
+
+    def _expand_path(self, node: Any, parts: list[str], whole: str) -> None:
+        if not parts or not isinstance(node, dict):
+            return
+        head, rest = parts[0], parts[1:]
+        if head == "data" and node.get("object") == "list":
+            for item in node["data"]:
+                self._expand_path(item, rest, whole)
+            return
+        if head not in node:
+            raise invalid(f"This property cannot be expanded ({whole}).", param="expand")
+        value = node[head]
+        if isinstance(value, str) and value in self.objects:
+            node[head] = value = copy.deepcopy(self.objects[value])
+        self._expand_path(value, rest, whole)
+
+    # -- customers ------------------------------------------------------------------------
+
+    CUSTOMER_PARAMS = {"email", "name", "description", "metadata", "phone", "address", "shipping",
+                       "preferred_locales", "invoice_settings", "payment_method"}
+
+    def create_customer(self, params: dict, request: dict) -> dict:
+        check_known(params, self.CUSTOMER_PARAMS)
+        customer = {
+            "id": new_id("cus", 14),
+            "object": "customer",
+            "address": None,
+            "balance": 0,
+            "created": self.now(),
+            "currency": None,
+            "default_source": None,
+            "delinquent": False,
+            "description": get_str(params, "description"),
+            "email": get_str(params, "email"),
+            "invoice_prefix": secrets.token_hex(4).upper(),
+            "invoice_settings": {"custom_fields": None, "default_payment_method": None, "footer": None,
+                                 "rendering_options": None},
+            "livemode": False,
+            "metadata": get_metadata(params),
+            "name": get_str(params, "name"),
+            "next_invoice_sequence": 1,
+            "phone": get_str(params, "phone"),
+            "preferred_locales": [],
+            "shipping": None,
+            "tax_exempt": "none",
+            "test_clock": None,
+        }
+        self._store(customer)
+        if get_str(params, "payment_method"):
+            self.attach_payment_method(params["payment_method"], {"customer": customer["id"]}, request)
+        self.emit("customer.created", customer, request)
+        return customer
+
+    def update_customer(self, customer_id: str, params: dict, request: dict) -> dict:
+        check_known(params, self.CUSTOMER_PARAMS - {"payment_method"})
+        customer = self.get("customer", customer_id)
+        previous = {}
+        for name in ("email", "name", "description", "phone"):
+            if name in params:
+                previous[name] = customer[name]
+                customer[name] = get_str(params, name)
+        if "metadata" in params:
+            previous["metadata"] = customer["metadata"]
+            customer["metadata"] = get_metadata(params, customer["metadata"])
+        self.emit("customer.updated", customer, request, previous=previous)
+        return customer
+
+    # -- payment methods ------------------------------------------------------------------
+
+    def new_card_payment_method(self, card: CardProfile, exp_month: int, exp_year: int,
+                                billing_details: dict | None = None) -> dict:
+        method = {
+            "id": new_id("pm"),
+            "object": "payment_method",
+            "allow_redisplay": "unspecified",
+            "billing_details": {"address": {"city": None, "country": None, "line1": None, "line2": None,
+                                            "postal_code": None, "state": None},
+                                "email": None, "name": None, "phone": None, "tax_id": None, **(billing_details or {})},
+            "card": {
+                "brand": card.brand,
+                "checks": {"address_line1_check": None, "address_postal_code_check": None, "cvc_check": "pass"},
+                "country": card.country,
+                "display_brand": card.brand,
+                "exp_month": exp_month,
+                "exp_year": exp_year,
+                "fingerprint": card.fingerprint,
+                "funding": card.funding,
+                "generated_from": None,
+                "last4": card.last4,
+                "networks": {"available": [card.brand], "preferred": None},
+                "regulated_status": "unregulated",
+                "three_d_secure_usage": {"supported": True},
+                "wallet": None,
+            },
+            "created": self.now(),
+            "customer": None,
+            "livemode": False,
+            "metadata": {},
+            "type": "card",
+        }
+        self.card_numbers[method["id"]] = card.number
+        return self._store(method)
+
+    def card_from_input(self, number: str, exp_month: Any, exp_year: Any, cvc: str | None,
+                        param_prefix: str = "card") -> tuple[CardProfile, int, int]:
+        """Checks raw card details as Stripe does before any charge: a 402 card_error when wrong."""
+
+        def card_error(message: str, code: str, param: str) -> StripeAPIError:
+            return StripeAPIError(402, message, type="card_error", code=code, param=f"{param_prefix}[{param}]",
+                                  saved=False)
+
+        number = "".join(ch for ch in str(number or "") if not ch.isspace() and ch != "-")
+        if not luhn_valid(number):
+            raise card_error("Your card number is incorrect.", "incorrect_number", "number")
+        try:
+            month, year = int(exp_month), int(exp_year)
+        except (TypeError, ValueError):
+            raise card_error("Your card's expiration month is invalid.", "invalid_expiry_month", "exp_month") from None
+        if year < 100:
+            year += 2000
+        if not 1 <= month <= 12:
+            raise card_error("Your card's expiration month is invalid.", "invalid_expiry_month", "exp_month")
+        today = time.gmtime(self.clock())
+        if year < today.tm_year or year > today.tm_year + 50:
+            raise card_error("Your card's expiration year is invalid.", "invalid_expiry_year", "exp_year")
+        if (year, month) < (today.tm_year, today.tm_mon):
+            raise card_error("Your card has expired.", "expired_card", "exp_month")
+        if cvc is not None and not (str(cvc).isdigit() and len(str(cvc)) in (3, 4)):
+            raise card_error("Your card's security code is invalid.", "invalid_cvc", "cvc")
+        return card_for(number), month, year
+
+    def create_payment_method(self, params: dict, request: dict) -> dict:
+        check_known(params, {"type", "card", "billing_details", "metadata"})
+        if get_str(params, "type", required=True) != "card":
+            raise invalid("The local provider only supports card PaymentMethods.", param="type")
+        card_params = params.get("card")
+        if not isinstance(card_params, dict):
+            raise invalid("Missing required param: card.", param="card", code="parameter_missing")
+        card, month, year = self.card_from_input(card_params.get("number"), card_params.get("exp_month"),
+                                                 card_params.get("exp_year"), card_params.get("cvc"))
+        billing = params.get("billing_details") if isinstance(params.get("billing_details"), dict) else None
+        method = self.new_card_payment_method(card, month, year, billing)
+        method["metadata"] = get_metadata(params)
+        return method
+
+    def payment_method_for(self, value: str, customer_id: str | None, *, param: str = "payment_method") -> dict:
+        """A PaymentMethod id (or Stripe test id like `pm_card_visa`) usable by `customer_id`."""
+        if value in TEST_PAYMENT_METHODS:
+            year = time.gmtime(self.clock()).tm_year + 3
+            return self.new_card_payment_method(card_for(TEST_PAYMENT_METHODS[value]), 12, year)
+        method = self.get("payment_method", value, param=param)
+        owner = method["customer"]
+        if owner and owner != customer_id:
+            raise invalid("The provided PaymentMethod belongs to a different Customer. Pass that Customer, or use a "
+                          "PaymentMethod attached to this one.", param=param)
+        if not owner and value in self.consumed:
+            raise invalid(SINGLE_USE_MESSAGE, param=param)
+        return method
+
+    def attach_payment_method(self, method_id: str, params: dict, request: dict) -> dict:
+        check_known(params, {"customer"})
+        customer = self.get("customer", get_str(params, "customer", required=True), param="customer")
+        method = self.payment_method_for(method_id, customer["id"], param="payment_method")
+        if method["customer"] != customer["id"]:
+            if method["id"] in self.consumed:
+                raise invalid(SINGLE_USE_MESSAGE, param="payment_method")
+            method["customer"] = customer["id"]
+            self.emit("payment_method.attached", method, request)
+        return method
+
+    def detach_payment_method(self, method_id: str, params: dict, request: dict) -> dict:
+        check_known(params, set())
+        method = self.get("payment_method", method_id)
+        if not method["customer"]:
+            raise StripeAPIError(400, "The payment method you provided is not attached to a customer so detachment "
+                                 "is impossible.", param="payment_method")
+        previous = {"customer": method["customer"]}
+        method["customer"] = None
+        self.consumed.add(method_id)  # Stripe: detached methods can never be used again
+        self.emit("payment_method.detached", method, request, previous=previous)
+        return method
+
+    def list_payment_methods(self, customer_id: str | None, params: dict, url: str) -> dict:
+        check_known(params, {"customer", "type", "limit", "starting_after", "ending_before", "allow_redisplay"})
+        customer_id = customer_id or get_str(params, "customer", required=True)
+        self.get("customer", customer_id, param=None if url.startswith("/v1/customers") else "customer")
+        kind = get_str(params, "type")
+        methods = [m for m in self.of_kind("payment_method", customer=customer_id) if not kind or m["type"] == kind]
+        return self.listing(methods, params, url)
+
+    # -- payment intents ------------------------------------------------------------------
+
+    PI_CREATE_PARAMS = {
+        "amount", "currency", "customer", "payment_method", "payment_method_types", "automatic_payment_methods",
+        "confirm", "return_url", "setup_future_usage", "metadata", "transfer_group", "description", "receipt_email",
+        "off_session", "capture_method", "statement_descriptor", "statement_descriptor_suffix", "on_behalf_of",
+        "payment_method_options", "confirmation_method", "error_on_requires_action", "use_stripe_sdk", "shipping",
+    }
+    PI_CONFIRM_PARAMS = {
+        "payment_method", "return_url", "setup_future_usage", "off_session", "receipt_email", "client_secret",
+        "error_on_requires_action", "use_stripe_sdk", "payment_method_options", "shipping", "mandate_data",
+    }
+
+    def create_payment_intent(self, params: dict, request: dict) -> dict:
+        check_known(params, self.PI_CREATE_PARAMS)
+        amount = get_int(params, "amount", required=True, minimum=1)
+        currency = get_currency(params)
+        minimum = MINIMUM_AMOUNTS.get(currency, 1 if currency in ZERO_DECIMAL else 50)
+        if amount < minimum:
+            raise StripeAPIError(400, f"Amount must be at least {format_money(minimum, currency)} {currency}",
+                                 code="amount_too_small", param="amount", saved=False)
+        customer_id = get_str(params, "customer")
+        if customer_id:
+            self.get("customer", customer_id, param="customer")
+        methods_types = params.get("payment_method_types")
+        automatic = params.get("automatic_payment_methods")
+        if methods_types and automatic:
+            raise invalid("You may only specify one of these parameters: automatic_payment_methods, "
+                          "payment_method_types.", param="automatic_payment_methods")
+        if methods_types is not None:
+            if not isinstance(methods_types, list) or any(t != "card" for t in methods_types):
+                raise invalid("The local provider supports only the `card` payment method type.",
+                              param="payment_method_types")
+            automatic_methods = None
+        else:
+            # Since API version 2023-08-16 automatic payment methods are the default.
+            automatic = automatic if isinstance(automatic, dict) else {}
+            if not get_bool(automatic, "enabled", default=True):
+                raise invalid("Pass `payment_method_types` or enable `automatic_payment_methods`.",
+                              param="automatic_payment_methods[enabled]")
+            redirects = get_choice(automatic, "allow_redirects", ("always", "never")) or "always"
+            automatic_methods = {"allow_redirects": redirects, "enabled": True}
+        confirm = get_bool(params, "confirm")
+        return_url = get_str(params, "return_url")
+        if return_url and not confirm:
+            raise invalid("You can only pass in a return_url when confirm is true.", param="return_url")
+        if confirm and automatic_methods and automatic_methods["allow_redirects"] == "always" and not return_url:
+            raise invalid(REDIRECT_RETURN_URL_MESSAGE, param="return_url")
+        if get_choice(params, "capture_method", ("automatic", "automatic_async", "manual")) == "manual":
+            raise invalid("The local provider does not support capture_method=manual.", param="capture_method")
+        method_param = get_str(params, "payment_method")
+        method = self.payment_method_for(method_param, customer_id) if method_param else None
+
+        intent_id = new_id("pi")
+        intent = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_capturable": 0,
+            "amount_details": {"tip": {}},
+            "amount_received": 0,
+            "application": None,
+            "application_fee_amount": None,
+            "automatic_payment_methods": automatic_methods,
+            "canceled_at": None,
+            "cancellation_reason": None,
+            "capture_method": "automatic_async",
+            "client_secret": f"{intent_id}_secret_{random_token(25)}",
+            "confirmation_method": "automatic",
+            "created": self.now(),
+            "currency": currency,
+            "customer": customer_id,
+            "description": get_str(params, "description"),
+            "last_payment_error": None,
+            "latest_charge": None,
+            "livemode": False,
+            "metadata": get_metadata(params),
+            "next_action": None,
+            "on_behalf_of": None,
+            "payment_method": method["id"] if method else None,
+            "payment_method_configuration_details": None,
+            "payment_method_options": {"card": {"installments": None, "mandate_options": None, "network": None,
+                                                "request_three_d_secure": "automatic"}},
+            "payment_method_types": ["card"],
+            "processing": None,
+            "receipt_email": get_str(params, "receipt_email"),
+            "review": None,
+            "setup_future_usage": get_choice(params, "setup_future_usage", ("on_session", "off_session")),
+            "shipping": None,
+            "source": None,
+            "statement_descriptor": get_str(params, "statement_descriptor"),
+            "statement_descriptor_suffix": get_str(params, "statement_descriptor_suffix"),
+            "status": "requires_confirmation" if method else "requires_payment_method",
+            "transfer_data": None,
+            "transfer_group": get_str(params, "transfer_group"),
+        }
+        self._store(intent)
+        self.emit("payment_intent.created", intent, request)
+        if confirm:
+            self._confirm(intent, request)
+        return intent
+
+    def update_payment_intent(self, intent_id: str, params: dict, request: dict) -> dict:
+        check_known(params, {"amount", "description", "metadata", "receipt_email", "setup_future_usage",
+                             "transfer_group", "payment_method"})
+        intent = self.get("payment_intent", intent_id)
+        if intent["status"] not in CONFIRMABLE:
+            raise self._unexpected_state(intent, "update")
+        if "amount" in params:
+            intent["amount"] = get_int(params, "amount", required=True, minimum=1)
+        for name in ("description", "receipt_email", "transfer_group"):
+            if name in params:
+                intent[name] = get_str(params, name)
+        if "setup_future_usage" in params:
+            intent["setup_future_usage"] = get_choice(params, "setup_future_usage", ("on_session", "off_session"))
+        if "metadata" in params:
+            intent["metadata"] = get_metadata(params, intent["metadata"])
+        if get_str(params, "payment_method"):
+            intent["payment_method"] = self.payment_method_for(params["payment_method"], intent["customer"])["id"]
+            intent["status"] = "requires_confirmation"
+        return intent
+
+    def confirm_payment_intent(self, intent_id: str, params: dict, request: dict) -> dict:
+        check_known(params, self.PI_CONFIRM_PARAMS)
+        intent = self.get("payment_intent", intent_id)
+        if intent["status"] not in CONFIRMABLE:
+            raise self._unexpected_state(intent, "confirm")
+        secret = get_str(params, "client_secret")
+        if secret is not None and secret != intent["client_secret"]:
+            raise invalid("The client_secret provided does not match the client_secret associated with the "
+                          "PaymentIntent.", param="client_secret")
+        automatic = intent["automatic_payment_methods"]
+        if automatic and automatic["allow_redirects"] == "always" and not get_str(params, "return_url"):
+            raise invalid(REDIRECT_RETURN_URL_MESSAGE, param="return_url")
+        if "setup_future_usage" in params:
+            intent["setup_future_usage"] = get_choice(params, "setup_future_usage", ("on_session", "off_session"))
+        if get_str(params, "payment_method"):
+            intent["payment_method"] = self.payment_method_for(params["payment_method"], intent["customer"])["id"]
+        return self._confirm(intent, request)
+
+    def pay_with_card(self, intent_id: str, card: CardProfile, exp_month: int, exp_year: int, request: dict) -> dict:
+        """What the payment page does: a new card PaymentMethod, then confirmation."""
+        intent = self.get("payment_intent", intent_id)
+        if intent["status"] not in CONFIRMABLE:
+            raise self._unexpected_state(intent, "confirm")
+        intent["payment_method"] = self.new_card_payment_method(card, exp_month, exp_year)["id"]
+        return self._confirm(intent, request)
+
+    def cancel_payment_intent(self, intent_id: str, params: dict, request: dict) -> dict:
+        check_known(params, {"cancellation_reason"})
+        intent = self.get("payment_intent", intent_id)
+        reason = get_choice(params, "cancellation_reason",
+                            ("duplicate", "fraudulent", "requested_by_customer", "abandoned"))
+        if intent["status"] not in CANCELABLE:
+            raise self._unexpected_state(intent, "cancel")
+        intent.update(status="canceled", canceled_at=self.now(), cancellation_reason=reason, next_action=None)
+        self.emit("payment_intent.canceled", intent, request)
+        return intent
+
+    def _unexpected_state(self, intent: dict, action: str) -> StripeAPIError:
+        allowed = {"cancel": CANCELABLE, "confirm": CONFIRMABLE, "update": CONFIRMABLE}[action]
+        return StripeAPIError(
+            400,
+            f"You cannot {action} this PaymentIntent because it has a status of {intent['status']}. Only a "
+            f"PaymentIntent with one of the following statuses may be {action}ed: {', '.join(allowed)}.",
+            code="payment_intent_unexpected_state",
+            extra={"payment_intent": copy.deepcopy(intent)},
+        )
+
+    def _confirm(self, intent: dict, request: dict) -> dict:
+        method_id = intent["payment_method"]
+        if not method_id:
+            raise StripeAPIError(
+                400, "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the "
+                "PaymentIntent with a payment method, pass `payment_method`.",
+                code="payment_intent_unexpected_state", extra={"payment_intent": copy.deepcopy(intent)})
+        method = self.objects[method_id]
+        card = card_for(self.card_numbers[method_id])
+        charge = self._new_charge(intent, method, card)
+        intent["latest_charge"] = charge["id"]
+        if not method["customer"]:
+            self.consumed.add(method_id)
+        if card.succeeds:
+            intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None,
+                          next_action=None)
+            if intent["setup_future_usage"] and intent["customer"] and not method["customer"]:
+                # Saved for later: Stripe attaches the card to the customer once the payment succeeds.
+                method["customer"] = intent["customer"]
+                self.consumed.discard(method_id)
+                self.emit("payment_method.attached", method, request)
+            self.emit("charge.succeeded", charge, request)
+            self.emit("payment_intent.succeeded", intent, request)
+            if card.dispute:
+                self._open_dispute(charge, card.dispute, request)
+            return intent
+        error = {
+            "type": "card_error",
+            "code": card.code,
+            "decline_code": card.decline_code,
+            "message": card.message,
+            "charge": charge["id"],
+            "doc_url": f"https://stripe.com/docs/error-codes/{card.code.replace('_', '-')}",
+            "payment_method": copy.deepcopy(method),
+        }
+        intent.update(status="requires_payment_method", payment_method=None, last_payment_error=error)
+        self.emit("charge.failed", charge, request)
+        self.emit("payment_intent.payment_failed", intent, request)
+        raise StripeAPIError(402, card.message, type="card_error", code=card.code, decline_code=card.decline_code,
+                             extra={"charge": charge["id"], "payment_intent": copy.deepcopy(intent),
+                                    "payment_method": copy.deepcopy(method)})
+
+    def _new_charge(self, intent: dict, method: dict, card: CardProfile) -> dict:
+        ok = card.succeeds
+        card_details = method["card"]
+        return self._store({
+            "id": new_id("ch"),
+            "object": "charge",
+            "amount": intent["amount"],
+            "amount_captured": intent["amount"] if ok else 0,
+            "amount_refunded": 0,
+            "application": None,
+            "application_fee": None,
+            "application_fee_amount": None,
+            "balance_transaction": new_id("txn") if ok else None,
+            "billing_details": copy.deepcopy(method["billing_details"]),
+            "calculated_statement_descriptor": "HALLES",
+            "captured": ok,
+            "created": self.now(),
+            "currency": intent["currency"],
+            "customer": intent["customer"],
+            "description": intent["description"],
+            "disputed": False,
+            "failure_balance_transaction": None,
+            "failure_code": None if ok else card.code,
+            "failure_message": None if ok else card.message,
+            "fraud_details": {},
+            "livemode": False,
+            "metadata": dict(intent["metadata"]),
+            "on_behalf_of": None,
+            "outcome": {
+                "advice_code": None,
+                "network_advice_code": None,
+                "network_decline_code": None,
+                "network_status": "approved_by_network" if ok else "declined_by_network",
+                "reason": None if ok else card.decline_code,
+                "risk_level": "normal",
+                "risk_score": 20,
+                "seller_message": "Payment complete." if ok else "The bank did not return any further details with "
+                "this decline.",
+                "type": "authorized" if ok else "issuer_declined",
+            },
+            "paid": ok,
+            "payment_intent": intent["id"],
+            "payment_method": method["id"],
+            "payment_method_details": {
+                "card": {
+                    "amount_authorized": intent["amount"] if ok else None,
+                    "brand": card_details["brand"],
+                    "checks": dict(card_details["checks"]),
+                    "country": card_details["country"],
+                    "exp_month": card_details["exp_month"],
+                    "exp_year": card_details["exp_year"],
+                    "fingerprint": card_details["fingerprint"],
+                    "funding": card_details["funding"],
+                    "last4": card_details["last4"],
+                    "network": card_details["brand"],
+                    "three_d_secure": None,
+                    "wallet": None,
+                },
+                "type": "card",
+            },
+            "receipt_email": intent["receipt_email"],
+            "receipt_number": None,
+            "receipt_url": None,
+            "refunded": False,
+            "review": None,
+            "shipping": None,
+            "source_transfer": None,
+            "statement_descriptor": None,
+            "statement_descriptor_suffix": None,
+            "status": "succeeded" if ok else "failed",
+            "transfer_data": None,
+            "transfer_group": intent["transfer_group"],
+        })
+
+    def _open_dispute(self, charge: dict, reason: str, request: dict) -> dict:
+        """The cardholder disputes the charge (test card 4000000000000259)."""
+        dispute = self._store({
+            "id": new_id("dp"),
+            "object": "dispute",
+            "amount": charge["amount"],
+            "balance_transactions": [],
+            "charge": charge["id"],
+            "created": self.now(),
+            "currency": charge["currency"],
+            "evidence_details": {"due_by": self.now() + 7 * 86400, "has_evidence": False, "past_due": False,
+                                 "submission_count": 0},
+            "is_charge_refundable": False,
+            "livemode": False,
+            "metadata": {},
+            "payment_intent": charge["payment_intent"],
+            "reason": reason,
+            "status": "needs_response",
+        })
+        charge["disputed"] = True
+        self.emit("charge.dispute.created", dispute, request)
+        return dispute
+
+    # -- refunds --------------------------------------------------------------------------
+
+    def create_refund(self, params: dict, request: dict) -> dict:
+        check_known(params, {"payment_intent", "charge", "amount", "reason", "metadata", "instructions_email",
+                             "refund_application_fee", "reverse_transfer"})
+        intent_id, charge_id = get_str(params, "payment_intent"), get_str(params, "charge")
+        if not intent_id and not charge_id:
+            raise invalid("One of the following params should be provided for this request: payment_intent or "
+                          "charge.", code="parameter_missing")
+        if intent_id:
+            intent = self.get("payment_intent", intent_id, param="payment_intent")
+            if intent["status"] != "succeeded":
+                raise StripeAPIError(400, f"This PaymentIntent ({intent_id}) does not have a successful charge to "
+                                     "refund.", param="payment_intent")
+            if charge_id and charge_id != intent["latest_charge"]:
+                raise invalid("The charge does not belong to this PaymentIntent.", param="charge")
+            charge_id = intent["latest_charge"]
+        charge = self.get("charge", charge_id, param="charge")
+        if charge["status"] != "succeeded":
+            raise StripeAPIError(400, f"Charge {charge_id} has no successful payment to refund.", param="charge")
+        remaining = charge["amount"] - charge["amount_refunded"]
+        if remaining <= 0:
+            raise StripeAPIError(400, f"Charge {charge_id} has already been refunded.", code="charge_already_refunded")
+        amount = get_int(params, "amount", minimum=1) or remaining
+        if amount > remaining:
+            raise StripeAPIError(
+                400, f"Refund amount ({format_money(amount, charge['currency'])}) is greater than unrefunded amount "
+                f"on charge ({format_money(remaining, charge['currency'])})", code="amount_too_large", param="amount")
+        refund = self._store({
+            "id": new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "balance_transaction": new_id("txn"),
+            "charge": charge_id,
+            "created": self.now(),
+            "currency": charge["currency"],
+            "destination_details": {"card": {"reference_status": "pending", "reference_type":
+                                             "acquirer_reference_number", "type": "refund"}, "type": "card"},
+            "metadata": get_metadata(params),
+            "payment_intent": charge["payment_intent"],
+            "reason": get_choice(params, "reason", ("duplicate", "fraudulent", "requested_by_customer")),
+            "receipt_number": None,
+            "source_transfer_reversal": None,
+            "status": "succeeded",
+            "transfer_reversal": None,
+        })
+        previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        self.emit("refund.created", refund, request)
+        self.emit("charge.refunded", charge, request, previous=previous)
+        return refund
+
+    # -- snapshot -------------------------------------------------------------------------
+
+    def to_json(self) -> dict:
+        with self.lock:
+            return copy.deepcopy({
+                "version": SNAPSHOT_VERSION,
+                "objects": self.objects,
+                "card_numbers": self.card_numbers,
+                "consumed": sorted(self.consumed),
+                "idempotency": self.idempotency,
+                "onboarding": self.onboarding,
+            })
+
+    def load_json(self, state: dict) -> None:
+        if state.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported local provider snapshot version: {state.get('version')!r}")
+        with self.lock:
+            self.objects = copy.deepcopy(state["objects"])
+            self.card_numbers = dict(state["card_numbers"])
+            self.consumed = set(state["consumed"])
+            self.idempotency = copy.deepcopy(state["idempotency"])
+            self.onboarding = copy.deepcopy(state["onboarding"])

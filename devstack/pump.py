@@ -1,0 +1,172 @@
+"""Feeds SQS messages to the app's consumers the way Lambda's event source mapping does.
+
+For each `@bp.on_sqs_message` function a thread long-polls the queue, hands the batch to
+the function as a Lambda-shaped SQS event, and then:
+- deletes every message the function did not report in `batchItemFailures`
+  (partial batch response);
+- deletes nothing when the function raised, or answered with an identifier that is not in
+  the batch (Lambda treats both as a failure of the whole batch);
+- makes failed messages visible again after `retry_after` seconds, so retries happen in
+  seconds locally instead of after the queue's production visibility timeout.
+
+After `maxReceiveCount` receives moto itself moves a message to the queue's dead-letter
+queue on the next receive (moto 5.2 implements the RedrivePolicy), as SQS does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from devstack.functions import LocalFunction
+
+log = logging.getLogger("devstack")
+
+# How long a received batch stays invisible while the function runs (like the queue's own
+# visibility timeout in AWS); failures are then made visible again after `retry_after`.
+PROCESSING_VISIBILITY_SECONDS = 60
+
+
+@dataclass
+class BatchOutcome:
+    received: int = 0
+    deleted: int = 0
+    failed: int = 0
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"received": self.received, "deleted": self.deleted, "failed": self.failed, "error": self.error}
+
+
+def lambda_message_attributes(attributes: dict[str, dict]) -> dict[str, dict]:
+    """SQS API attribute shape -> the lower-camel shape Lambda puts into SQS events."""
+    converted = {}
+    for name, value in (attributes or {}).items():
+        item: dict[str, Any] = {"dataType": value.get("DataType", "String"),
+                                "stringListValues": [], "binaryListValues": []}
+        if "StringValue" in value:
+            item["stringValue"] = value["StringValue"]
+        if "BinaryValue" in value:
+            import base64
+
+            raw = value["BinaryValue"]
+            item["binaryValue"] = base64.b64encode(raw).decode() if isinstance(raw, bytes) else raw
+        converted[name] = item
+    return converted
+
+
+def sqs_record(message: dict, queue_arn: str, region: str) -> dict:
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message.get("Body", ""),
+        "attributes": dict(message.get("Attributes") or {}),
+        "messageAttributes": lambda_message_attributes(message.get("MessageAttributes") or {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if message.get("MD5OfMessageAttributes"):
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def failed_message_ids(result: Any, batch_ids: list[str]) -> set[str]:
+    """Which messages failed, per Lambda's partial batch response rules."""
+    if not isinstance(result, dict) or not result.get("batchItemFailures"):
+        return set()
+    failed = set()
+    for failure in result["batchItemFailures"]:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier or identifier not in batch_ids:
+            log.warning("batchItemFailures names %r, which is not in the batch: the whole batch failed", identifier)
+            return set(batch_ids)
+        failed.add(identifier)
+    return failed
+
+
+class SqsPump:
+    """One consumer function bound to one queue."""
+
+    def __init__(self, function: LocalFunction, queue_url: str, queue_arn: str, sqs_client, region: str,
+                 context_factory: Callable[[], Any], retry_after: int = 2, wait_seconds: int = 1):
+        self.function = function
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.sqs = sqs_client
+        self.region = region
+        self.context_factory = context_factory
+        self.retry_after = retry_after
+        self.wait_seconds = wait_seconds
+        self._lock = threading.Lock()  # one batch at a time per function (Lambda concurrency 1)
+        self._thread: threading.Thread | None = None
+
+    def poll_once(self, wait_seconds: int | None = None) -> BatchOutcome:
+        with self._lock:
+            response = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=self.function.batch_size,
+                WaitTimeSeconds=self.wait_seconds if wait_seconds is None else wait_seconds,
+                VisibilityTimeout=PROCESSING_VISIBILITY_SECONDS,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            messages = response.get("Messages") or []
+            if not messages:
+                return BatchOutcome()
+            return self._process(messages)
+
+    def _process(self, messages: list[dict]) -> BatchOutcome:
+        outcome = BatchOutcome(received=len(messages))
+        event = {"Records": [sqs_record(m, self.queue_arn, self.region) for m in messages]}
+        batch_ids = [m["MessageId"] for m in messages]
+        started = time.monotonic()
+        try:
+            result = self.function.handler(event, self.context_factory())
+            failed = failed_message_ids(result, batch_ids)
+        except Exception as exc:  # the whole batch failed, as in Lambda
+            log.exception("%s raised on a batch of %d message(s); they will be retried", self.function.name,
+                          len(messages))
+            outcome.error = f"{type(exc).__name__}: {exc}"
+            failed = set(batch_ids)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        retry = [m for m in messages if m["MessageId"] in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+        if retry:
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.retry_after}
+                         for i, m in enumerate(retry)],
+            )
+        outcome.deleted, outcome.failed = len(done), len(retry)
+        log.info("%s: %d message(s) processed, %d failed (%.0f ms)", self.function.name, len(done), len(retry),
+                 (time.monotonic() - started) * 1000)
+        return outcome
+
+    def start(self, stop: threading.Event) -> None:
+        self._thread = threading.Thread(target=self._run, args=(stop,), name=f"pump-{self.function.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except Exception:
+                if stop.is_set():
+                    return
+                log.exception("pump %s could not poll %s; retrying", self.function.name, self.queue_url)
+                stop.wait(2)

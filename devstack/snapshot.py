@@ -1,0 +1,260 @@
+"""Keeps the local marketplace's data across restarts of the (in-memory) moto server.
+
+What is kept, in `<data-dir>/snapshot.json`:
+- every item of every DynamoDB table of the stack, in DynamoDB JSON (scan / batch write);
+- the Cognito users: sub, username, password, status, attributes and groups, plus the
+  pool's refresh tokens. moto's Cognito API cannot create a user with a given `sub`, so
+  the users are written straight into moto's in-process backend objects. Keeping the subs
+  keeps every `user_id` / `vendor_id` stored in the tables valid.
+
+The file is written atomically (temporary file + rename) and only when the data changed.
+A snapshot is not a transaction: tables are scanned one after another while requests may
+still run, which is fine for a development stack. SQS messages in flight are not kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("devstack")
+
+FORMAT_VERSION = 1
+BATCH_WRITE_LIMIT = 25
+
+
+# ---- DynamoDB ---------------------------------------------------------------------------
+
+def _encode_value(value: dict) -> dict:
+    """Binary attribute values are bytes in boto3; JSON keeps them as base64 text."""
+    (kind, inner), = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(inner).decode()}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(v).decode() for v in inner]}
+    if kind == "M":
+        return {"M": {k: _encode_value(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_encode_value(v) for v in inner]}
+    return value
+
+
+def _decode_value(value: dict) -> dict:
+    (kind, inner), = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(inner)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(v) for v in inner]}
+    if kind == "M":
+        return {"M": {k: _decode_value(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {"L": [_decode_value(v) for v in inner]}
+    return value
+
+
+def dump_tables(dynamodb, tables: dict[str, str]) -> dict[str, list[dict]]:
+    """logical id -> items (DynamoDB JSON), for each table in `tables` (logical id -> name)."""
+    dumped: dict[str, list[dict]] = {}
+    for logical, name in sorted(tables.items()):
+        items: list[dict] = []
+        for page in dynamodb.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
+            items.extend({k: _encode_value(v) for k, v in item.items()} for item in page.get("Items", []))
+        dumped[logical] = items
+    return dumped
+
+
+def load_tables(dynamodb, tables: dict[str, str], dumped: dict[str, list[dict]]) -> int:
+    restored = 0
+    for logical, items in dumped.items():
+        name = tables.get(logical)
+        if name is None:
+            log.warning("the snapshot has items for %s, which the template no longer defines: skipped", logical)
+            continue
+        for start in range(0, len(items), BATCH_WRITE_LIMIT):
+            requests = [{"PutRequest": {"Item": {k: _decode_value(v) for k, v in item.items()}}}
+                        for item in items[start:start + BATCH_WRITE_LIMIT]]
+            pending = {name: requests}
+            for _ in range(10):
+                pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+            if pending:
+                raise RuntimeError(f"could not restore every item of {name}")
+        restored += len(items)
+    return restored
+
+
+# ---- Cognito (moto's in-process backend) --------------------------------------------------
+
+def _user_pool(pool_id: str, region: str):
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    return cognitoidp_backends[DEFAULT_ACCOUNT_ID][region].user_pools[pool_id]
+
+
+def dump_users(pool_id: str, region: str) -> dict:
+    pool = _user_pool(pool_id, region)
+    users = []
+    for user in list(pool.users.values()):
+        users.append({
+            "sub": user.id,
+            "username": user.username,
+            "password": user.password,
+            "status": str(getattr(user.status, "value", user.status)),
+            "enabled": bool(user.enabled),
+            "attributes": [dict(a) for a in user.attributes],
+            "groups": sorted(g.group_name for g in user.groups),
+            "created": user.create_date.isoformat() if hasattr(user.create_date, "isoformat") else None,
+        })
+    refresh_tokens = {token: list(value) for token, value in list(pool.refresh_tokens.items()) if value}
+    return {"client_ids": list(pool.clients), "users": users, "refresh_tokens": refresh_tokens}
+
+
+def load_users(pool_id: str, region: str, dumped: dict) -> int:
+    from moto.cognitoidp.models import CognitoIdpUser, UserStatus
+
+    pool = _user_pool(pool_id, region)
+    for saved in dumped.get("users", []):
+        status = UserStatus(saved["status"]) if saved["status"] in UserStatus.__members__ else saved["status"]
+        user = CognitoIdpUser(pool.id, saved["username"], saved["password"], status, saved["attributes"])
+        user.id = saved["sub"]  # the point of it all: user ids survive the restart
+        user.update_attributes([{"Name": "sub", "Value": saved["sub"]}])
+        user.enabled = saved.get("enabled", True)
+        if saved.get("created"):
+            user.create_date = datetime.fromisoformat(saved["created"])
+        pool.users[user.username] = user
+        for group_name in saved.get("groups", []):
+            group = pool.groups.get(group_name)
+            if group is None:
+                log.warning("user %s was in group %s, which no longer exists", user.id, group_name)
+                continue
+            group.users.add(user)
+            user.groups.add(group)
+    # Refresh tokens stay valid too; a token of a client that no longer exists moves to the
+    # current client (the template defines one).
+    current_clients = list(pool.clients)
+    for token, (client_id, username, origin_jti) in dumped.get("refresh_tokens", {}).items():
+        if client_id not in pool.clients and len(current_clients) == 1:
+            client_id = current_clients[0]
+        if username in pool.users:
+            pool.refresh_tokens[token] = (client_id, username, origin_jti)
+    return len(dumped.get("users", []))
+
+
+# ---- the snapshot as a whole ----------------------------------------------------------------
+
+@dataclass
+class RestoreSummary:
+    items: int = 0
+    users: int = 0
+    taken_at: str | None = None
+
+
+class Snapshotter:
+    """Takes and restores snapshots of one deployed stack; writes the file atomically."""
+
+    def __init__(self, path: Path, session, tables: dict[str, str], user_pool_id: str, region: str,
+                 extra_sections: dict[str, Callable[[], Any]] | None = None):
+        self.path = path
+        self.session = session
+        self.tables = tables
+        self.user_pool_id = user_pool_id
+        self.region = region
+        # Other in-process services keep their state in the same file (e.g. "localpay").
+        self.extra_sections = dict(extra_sections or {})
+        self._last_digest: str | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def take(self) -> dict:
+        data = {
+            "dynamodb": dump_tables(self.session.client("dynamodb"), self.tables),
+            "cognito": dump_users(self.user_pool_id, self.region),
+        }
+        for name, dump in self.extra_sections.items():
+            data[name] = dump()
+        return data
+
+    def save(self) -> bool:
+        """Write the snapshot if the data changed since the last write; True when written."""
+        with self._lock:
+            data = self.take()
+            body = json.dumps(data, sort_keys=True, separators=(",", ":"))
+            digest = hashlib.sha256(body.encode()).hexdigest()
+            if digest == self._last_digest:
+                return False
+            document = {"version": FORMAT_VERSION, "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                        **data}
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".json", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w") as out:
+                    json.dump(document, out, separators=(",", ":"))
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            self._last_digest = digest
+            return True
+
+    def restore(self, document: dict) -> RestoreSummary:
+        """Load a snapshot document (see `read_document`) into the freshly deployed stack."""
+        summary = RestoreSummary(taken_at=document.get("taken_at"))
+        summary.users = load_users(self.user_pool_id, self.region, document.get("cognito", {}))
+        summary.items = load_tables(self.session.client("dynamodb"), self.tables, document.get("dynamodb", {}))
+        return summary
+
+    def start_periodic(self, stop: threading.Event, every_seconds: float = 30.0) -> None:
+        """Save now (in the background), then every `every_seconds` when something changed."""
+        def run() -> None:
+            wait = 0.0
+            while not stop.wait(wait):
+                wait = every_seconds
+                try:
+                    if self.save():
+                        log.info("snapshot saved to %s", self.path)
+                except Exception:
+                    if not stop.is_set():
+                        log.exception("periodic snapshot failed; the next one will retry")
+
+        self._thread = threading.Thread(target=run, name="snapshot", daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def read_document(path: Path) -> dict | None:
+    """The snapshot file's content; None when there is none."""
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_text())
+    except ValueError as exc:
+        raise RuntimeError(f"{path} is not valid JSON ({exc}); start with --fresh to discard it") from None
+    if not isinstance(document, dict) or document.get("version") != FORMAT_VERSION:
+        version = document.get("version") if isinstance(document, dict) else None
+        raise RuntimeError(f"{path} has format version {version}, expected {FORMAT_VERSION}; "
+                           f"start with --fresh to discard it")
+    return document
+
+
+def stack_tables(template: dict, physical: dict[str, str]) -> dict[str, str]:
+    """logical id -> table name for every DynamoDB table of the template."""
+    return {logical: physical[logical] for logical, res in template["Resources"].items()
+            if res["Type"] == "AWS::DynamoDB::Table" and logical in physical}
+

@@ -1,0 +1,157 @@
+// Halles shopper frontend: hash routes, no build step.
+//   #/                      catalogue (filters live in the hash: #/?q=kettle&category=kitchen)
+//   #/product/<product_id>  one product with every offer
+//   #/signin, #/signup      accounts
+//   #/cart                  the cart, its quote and the Pay button
+//   #/payment-return        where the payment page sends the shopper back
+//   #/orders, #/orders/<id> the shopper's orders
+//   #/account/cards         saved cards
+
+import { announce, el, mount } from "./js/dom.js";
+import { cartCount, isShopper, onCartCountChange, refreshCartCount, setCartCount } from "./js/cart-state.js";
+import { clearSession, getSession, onSessionChange } from "./js/session.js";
+import { renderCatalogue } from "./js/views/catalogue.js";
+import { renderProduct } from "./js/views/product.js";
+import { renderSignIn, renderSignUp } from "./js/views/auth.js";
+import { renderCart } from "./js/views/cart.js";
+import { renderCards } from "./js/views/cards.js";
+import { renderOrder, renderOrders, renderPaymentReturn } from "./js/views/orders.js";
+
+const main = document.getElementById("main");
+let currentView = null; // {cleanup?: () => void}
+
+/** "#/product/abc?x=1" -> {path: "/product/abc", params: URLSearchParams} */
+export function parseHash(hash = window.location.hash) {
+  const raw = hash.replace(/^#/, "") || "/";
+  const [path, search = ""] = raw.split("?");
+  return { path: path || "/", params: new URLSearchParams(search) };
+}
+
+const routes = [
+  { pattern: /^\/$/, view: (m, params) => renderCatalogue(main, params) },
+  { pattern: /^\/product\/([^/]+)$/, view: (m) => renderProduct(main, decodeURIComponent(m[1])) },
+  { pattern: /^\/signin$/, view: (m, params) => renderSignIn(main, params) },
+  { pattern: /^\/signup$/, view: (m, params) => renderSignUp(main, params) },
+  { pattern: /^\/cart$/, view: () => renderCart(main) },
+  { pattern: /^\/payment-return$/, view: (m, params) => renderPaymentReturn(main, params) },
+  { pattern: /^\/orders$/, view: () => renderOrders(main) },
+  { pattern: /^\/orders\/([^/]+)$/, view: (m, params) => renderOrder(main, decodeURIComponent(m[1]), params) },
+  { pattern: /^\/account\/cards$/, view: () => renderCards(main) },
+];
+
+function route() {
+  // In-page anchors are not routes: keep the page, or show the catalogue on a fresh load.
+  const inPage = window.location.hash && !window.location.hash.startsWith("#/");
+  if (inPage && currentView) return;
+  const { path, params } = inPage ? parseHash("#/") : parseHash();
+  const match = routes.map((r) => ({ r, m: path.match(r.pattern) })).find((x) => x.m);
+  // Same page, new parameters (a catalogue filter changed): update in place so
+  // focus stays where the shopper is typing.
+  if (match && currentView && currentView.route === match.r && typeof currentView.update === "function") {
+    currentView.update(params);
+    updateNav(path);
+    return;
+  }
+  if (currentView && typeof currentView.cleanup === "function") currentView.cleanup();
+  if (!match) {
+    currentView = null;
+    document.title = "Page not found · Halles";
+    mount(main, el("section", { class: "notice", "data-testid": "not-found" },
+      el("h1", { text: "Page not found" }),
+      el("p", {}, "This address does not lead anywhere. ", el("a", { href: "#/", text: "Back to the catalogue" }))));
+    return;
+  }
+  window.scrollTo(0, 0); // a new page starts at its top, not where the last one was scrolled
+  currentView = match.r.view(match.m, params) || {};
+  currentView.route = match.r;
+  updateNav(path);
+}
+
+function updateNav(path) {
+  for (const link of document.querySelectorAll("[data-nav]")) {
+    const active = link.dataset.nav === "catalogue" ? path === "/" || path.startsWith("/product/") : path === `/${link.dataset.nav}`;
+    if (active) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+function renderAccount(session) {
+  const box = document.getElementById("account");
+  if (session && session.user) {
+    const roles = session.user.roles && session.user.roles.length ? session.user.roles : ["shopper"];
+    const role = roles.join(", ");
+    mount(box,
+      el("span", { class: "account-who" },
+        el("span", { class: "visually-hidden", text: "Signed in as " }),
+        el("span", { class: "account-email", "data-testid": "account-email", text: session.user.email }),
+        el("span", { class: `role-badge role-${roles[0]}`, "data-testid": "account-role", text: role })),
+      isShopper(session) ? el("a", { class: "button button-quiet", href: "#/orders", "data-testid": "orders-link" }, "My orders") : null,
+      el("button", {
+        type: "button", class: "button button-quiet", "data-testid": "signout",
+        onclick: () => { clearSession(); announce("You are signed out."); },
+      }, "Sign out"));
+  } else {
+    const here = parseHash().path;
+    const next = here === "/signin" || here === "/signup" ? "" : `?next=${encodeURIComponent(window.location.hash || "#/")}`;
+    mount(box,
+      el("a", { class: "button button-quiet", href: `#/signin${next}`, "data-testid": "signin-link" }, "Sign in"),
+      el("a", { class: "button", href: `#/signup${next}`, "data-testid": "signup-link" }, "Create account"));
+  }
+}
+
+/** The cart link, with the item count once known; not for vendors or admins. */
+function renderCartLink() {
+  const slot = document.querySelector('[data-testid="cart-slot"]');
+  const session = getSession();
+  if (session && session.user && !isShopper(session)) {
+    mount(slot);
+    return;
+  }
+  const count = cartCount();
+  const label = count === null ? "Cart" : `Cart, ${count === 1 ? "1 item" : `${count} items`}`;
+  mount(slot, el("a", { class: "cart-link", href: "#/cart", "data-testid": "cart-link", "aria-label": label },
+    cartIcon(),
+    el("span", { class: "cart-link-text", text: "Cart" }),
+    count ? el("span", { class: "cart-count", "data-testid": "cart-count", text: String(count) }) : null));
+}
+
+function cartIcon() {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  for (const [k, v] of Object.entries({ class: "cart-icon", viewBox: "0 0 24 24", width: "20", height: "20", "aria-hidden": "true", focusable: "false" })) svg.setAttribute(k, v);
+  const path = document.createElementNS(ns, "path");
+  for (const [k, v] of Object.entries({
+    fill: "none", stroke: "currentColor", "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round",
+    d: "M3 4h2l2.4 11.2a1 1 0 0 0 1 .8h9.2a1 1 0 0 0 1-.8L20 8H6.2M9 20.5h.01M17 20.5h.01",
+  })) path.setAttribute(k, v);
+  svg.append(path);
+  return svg;
+}
+
+let cartOwner = getSession()?.user?.user_id || null;
+
+// The skip link moves focus without touching the hash, which belongs to the router.
+document.querySelector(".skip-link")?.addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
+
+onSessionChange(renderAccount);
+onSessionChange((session) => {
+  // A refreshed token keeps the count; another shopper (or none) starts from theirs.
+  const owner = session?.user?.user_id || null;
+  if (owner === cartOwner) return;
+  cartOwner = owner;
+  setCartCount(null);
+  renderCartLink();
+  refreshCartCount();
+});
+onCartCountChange(renderCartLink);
+window.addEventListener("hashchange", () => {
+  route();
+  renderAccount(getSession());
+});
+renderAccount(getSession());
+renderCartLink();
+refreshCartCount();
+route();

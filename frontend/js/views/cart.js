@@ -1,0 +1,467 @@
+// The cart: lines grouped by vendor, what changed since each line was added, the quote for
+// the chosen delivery country (items, shipping per vendor, discounts, service fee, VAT
+// included, total: every amount before paying) and the Pay button.
+//
+// Paying sends POST /checkout with an Idempotency-Key made once per checkout attempt: a
+// double-click sends nothing more (the button is disabled while the request is in flight),
+// and retrying after a lost answer or a "still in progress" reuses the same key, so the
+// shopper can never place the same order twice.
+
+import { ApiError, api } from "../api.js";
+import { noteCart, refreshCartCount } from "../cart-state.js";
+import { countryName, countryOptions, learnCountries, preferredCountry, savePreferredCountry } from "../countries.js";
+import { announce, el, mount, uniqueId } from "../dom.js";
+import { formatMoney } from "../money.js";
+import { rememberVendors, vendorLabel } from "../vendors.js";
+import { amountRow, itemsText, negative, percent } from "./amounts.js";
+import { cardLabel } from "./cards.js";
+import { requireShopper, signInHref } from "./guard.js";
+import { rememberPayment } from "./orders.js";
+
+const AUTO_RETRIES = 4; // "still in progress" answers retried on their own, each after its Retry-After
+
+/** A UUID for the Idempotency-Key; crypto.randomUUID needs a secure context, getRandomValues does not. */
+export function newIdempotencyKey() {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Where the payment page sends the shopper back (it adds ?payment_intent=..&redirect_status=..). */
+function returnUrl() {
+  return `${window.location.origin}${window.location.pathname}#/payment-return`;
+}
+
+export function renderCart(main) {
+  if (!requireShopper(main, { view: "cart", title: "Your cart", what: "your cart" })) return {};
+  document.title = "Your cart · Halles";
+
+  const controller = new AbortController();
+  let country = preferredCountry();
+  let cart = null;
+  let quote = null;
+  let quoteError = null;
+  let cards = [];
+  let choice = "new"; // "new" or a saved card's id
+  let saveCard = false;
+  let busy = false; // a cart change in flight
+  let paying = false; // a checkout in flight
+  let attempt = null; // {key, body}: the current checkout attempt (see pay())
+  let checkoutError = null; // {message, items: [text], fields}
+  let stripeHandoff = null; // the answer to show when the provider has no payment page (Stripe.js)
+  let retryTimer = null;
+
+  mount(main, el("div", { class: "cart-page", "data-view": "cart", "aria-busy": "true" },
+    el("h1", { text: "Your cart" }),
+    el("p", { class: "result-status", "data-testid": "cart-loading", text: "Loading your cart…" })));
+
+  load();
+  api.paymentMethods({ signal: controller.signal })
+    .then((body) => {
+      cards = body.items || [];
+      if (cards.length && choice === "new") choice = cards[0].id;
+      if (cart) render();
+    })
+    .catch(() => { /* no saved cards to offer; paying with a new card still works */ });
+
+  async function load({ quoteOnly = false } = {}) {
+    try {
+      if (!quoteOnly) cart = noteCart(await api.cart({ signal: controller.signal }));
+      rememberVendors(cart.lines);
+      await loadQuote();
+      render();
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      showLoadError(err);
+    }
+  }
+
+  async function loadQuote() {
+    quote = null;
+    quoteError = null;
+    if (!cart || !cart.lines.length) return;
+    try {
+      quote = await api.quote(country, { signal: controller.signal });
+    } catch (err) {
+      if (err.name === "AbortError") throw err;
+      if (err instanceof ApiError && err.status === 400 && learnCountries(err)) {
+        country = countryOptions()[0].code;
+        quote = await api.quote(country, { signal: controller.signal });
+        return;
+      }
+      quoteError = err;
+    }
+  }
+
+  function showLoadError(err) {
+    const expired = err instanceof ApiError && err.status === 401;
+    mount(main, el("section", { class: "cart-page notice", "data-view": "cart" },
+      el("h1", { text: "Your cart" }),
+      el("p", { role: "alert", "data-testid": "cart-error", text: expired ? "Your session ended." : err.message }),
+      expired ? el("a", { class: "button", href: signInHref(), text: "Sign in again" }) : null));
+  }
+
+  // --- rendering ----------------------------------------------------------------------
+
+  function render() {
+    const focusKey = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.focusKey : null;
+    const empty = !cart.lines.length;
+    mount(main, el("div", { class: "cart-page", "data-view": "cart", "data-testid": "cart", "aria-busy": String(busy) },
+      el("div", { class: "page-head" },
+        el("h1", {}, "Your cart ", empty ? null : el("span", { class: "count", "data-testid": "cart-item-count", text: `(${itemsText(cart.item_count)})` })),
+        el("a", { class: "back-link", href: "#/", text: "← Continue shopping" })),
+      empty ? emptyCart() : el("div", { class: "cart-body" },
+        el("div", { class: "cart-lines" },
+          changesNotice(),
+          vendorGroups()),
+        el("aside", { class: "cart-summary", "aria-labelledby": "summary-title" },
+          summary(),
+          checkoutPanel()))));
+    if (focusKey) main.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+  }
+
+  function emptyCart() {
+    return el("section", { class: "notice", "data-testid": "cart-empty" },
+      el("p", { text: "Your cart is empty." }),
+      el("a", { class: "button", href: "#/", text: "Browse the catalogue" }));
+  }
+
+  function changesNotice() {
+    const changes = cart.changes || [];
+    if (!changes.length) return null;
+    const titles = Object.fromEntries(cart.lines.map((l) => [l.offer_id, l.title]));
+    return el("section", { class: "cart-changes", role: "alert", "data-testid": "cart-changes" },
+      el("h2", { text: "Some items changed since you added them" }),
+      el("ul", {}, changes.map((c) => el("li", { "data-testid": "cart-change", "data-offer-id": c.offer_id, "data-reason": c.reason },
+        el("strong", { text: titles[c.offer_id] || "An item" }), `: ${changeText(c)}`))),
+      el("p", { class: "muted", text: "Checkout is paused until you accept the new terms (or remove those items)." }),
+      el("button", {
+        type: "button", class: "button", "data-testid": "accept-changes", "data-focus-key": "accept-changes", disabled: busy,
+        onclick: acceptChanges,
+      }, "Update my cart"));
+  }
+
+  function vendorGroups() {
+    const groups = new Map();
+    for (const line of cart.lines) {
+      if (!groups.has(line.vendor_id)) groups.set(line.vendor_id, { name: line.vendor_name || vendorLabel(line.vendor_id), lines: [] });
+      groups.get(line.vendor_id).lines.push(line);
+    }
+    const quoted = new Map(((quote && quote.vendors) || []).map((v) => [v.vendor_id, v]));
+    return [...groups.entries()].map(([vendorId, group]) => {
+      const priced = quoted.get(vendorId);
+      const headingId = uniqueId("vendor");
+      return el("section", { class: "panel vendor-group", "data-testid": "cart-vendor", "data-vendor-id": vendorId, "aria-labelledby": headingId },
+        el("h2", { id: headingId, class: "vendor-name" }, el("span", { class: "muted", text: "Sold and shipped by " }),
+          el("span", { "data-testid": "cart-vendor-name", text: group.name })),
+        el("ul", { class: "cart-line-list" }, group.lines.map(lineItem)),
+        priced ? el("dl", { class: "vendor-totals" },
+          amountRow("Items", priced.items, "vendor-items"),
+          priced.discount.amount ? amountRow("Discount", negative(priced.discount), "vendor-discount") : null,
+          amountRow("Shipping", priced.shipping, "vendor-shipping", { free: true }),
+          amountRow(`From ${group.name}`, priced.total, "vendor-total", { strong: true })) : null);
+    });
+  }
+
+  function lineItem(line) {
+    const changes = (cart.changes || []).filter((c) => c.offer_id === line.offer_id);
+    const gone = changes.some((c) => c.reason === "gone") || !line.in_stock;
+    const quantityId = uniqueId("qty");
+    const most = Math.max(line.max_quantity, 0);
+    const options = Array.from({ length: Math.max(most, line.quantity) }, (_, i) => i + 1);
+    const select = el("select", {
+      id: quantityId, name: "quantity", class: "qty-select", "data-testid": "line-quantity",
+      "data-focus-key": `qty-${line.offer_id}`, disabled: busy || paying || gone,
+      onchange: () => setQuantity(line, Number(select.value)),
+    }, options.map((n) => el("option", { value: n, selected: n === line.quantity, disabled: n > most, text: String(n) })));
+    return el("li", { class: `cart-line${changes.length ? " cart-line-changed" : ""}`, "data-testid": "cart-line", "data-offer-id": line.offer_id },
+      el("div", { class: "line-main" },
+        el("a", { class: "line-title", href: `#/product/${encodeURIComponent(line.product_id)}`, "data-testid": "line-title", text: line.title }),
+        el("p", { class: "line-meta muted" },
+          el("span", { "data-testid": "line-unit-price", "data-amount": line.unit_price.amount, text: formatMoney(line.unit_price) }), " each · ",
+          line.shipping_fee.amount ? `${formatMoney(line.shipping_fee)} shipping` : "free shipping", " · ",
+          stockText(line)),
+        changes.map((c) => el("p", { class: "line-change", "data-testid": "line-change", "data-reason": c.reason, text: changeText(c) }))),
+      el("div", { class: "line-controls" },
+        el("label", { for: quantityId, class: "visually-hidden", text: `Quantity of ${line.title}` }),
+        gone ? el("span", { class: "stock stock-out", text: "Unavailable" }) : select,
+        el("button", {
+          type: "button", class: "button button-quiet button-small", "data-testid": "line-remove",
+          "data-focus-key": `remove-${line.offer_id}`, disabled: busy || paying,
+          "aria-label": `Remove ${line.title}`, onclick: () => removeLine(line),
+        }, "Remove")),
+      el("p", { class: "line-subtotal", "data-testid": "line-subtotal", "data-amount": line.subtotal.amount, text: formatMoney(line.subtotal) }));
+  }
+
+  function summary() {
+    const select = el("select", {
+      id: uniqueId("country"), name: "country", "data-testid": "country-select", "data-focus-key": "country",
+      disabled: busy || paying, onchange: () => changeCountry(select.value),
+    }, countryOptions().map((c) => el("option", { value: c.code, selected: c.code === country, text: c.name })));
+    const head = [
+      el("h2", { id: "summary-title", text: "Summary" }),
+      el("div", { class: "field" },
+        el("label", { for: select.id, text: "Deliver to" }),
+        select,
+        el("p", { class: "field-hint", text: "The VAT rate is the delivery country's." }),
+        el("p", { class: "field-error", "data-field": "country", "data-testid": "field-error-country",
+          text: checkoutError && checkoutError.fields.country ? checkoutError.fields.country : "" })),
+    ];
+    if (quoteError) {
+      return [...head, el("p", { class: "form-error", role: "alert", "data-testid": "quote-error", text: quoteError.message })];
+    }
+    if (!quote) return head;
+    const shippingLines = quote.vendors.map((v) => amountRow(vendorName(v.vendor_id), v.shipping, "quote-vendor-shipping",
+      { free: true, sub: true, attrs: { "data-vendor-id": v.vendor_id } }));
+    return [...head,
+      el("dl", { class: "quote", "data-testid": "quote", "data-country": quote.country },
+        amountRow(`Items (${itemsText(quote.vendors.reduce((n, v) => n + v.lines.reduce((m, l) => m + l.quantity, 0), 0))})`, quote.items, "quote-items"),
+        quote.discount.amount ? amountRow("Discounts", negative(quote.discount), "quote-discount") : null,
+        amountRow(quote.vendors.length > 1 ? `Shipping from ${quote.vendors.length} vendors` : "Shipping", quote.shipping, "quote-shipping", { free: true }),
+        quote.vendors.length > 1 ? shippingLines : null,
+        amountRow("Service fee", quote.service_fee, "quote-service-fee"),
+        amountRow("Total", quote.total, "quote-total", { strong: true, total: true }),
+        amountRow(`Includes VAT ${percent(quote.vat_rate_bps)} (${countryName(quote.country)})`, quote.vat_included, "quote-vat", { sub: true })),
+      el("p", { class: "vat-note", text: "Prices include VAT. Shipping is charged once per vendor." }),
+    ];
+  }
+
+  function checkoutPanel() {
+    const ready = quote && quote.can_checkout && !busy;
+    const errorBox = el("div", { class: "form-error", role: "alert", "data-testid": "checkout-error" },
+      checkoutError ? [
+        el("p", { text: checkoutError.message }),
+        checkoutError.items.length ? el("ul", {}, checkoutError.items.map((t) => el("li", { text: t }))) : null,
+      ] : null);
+    const payLabel = paying ? "Placing your order…" : quote ? `Pay ${formatMoney(quote.total)}` : "Pay";
+    return el("section", { class: "checkout", "aria-labelledby": "checkout-title", "data-testid": "checkout" },
+      el("h2", { id: "checkout-title", text: "Payment" }),
+      cards.length ? cardChoices() : null,
+      choice === "new" ? el("div", { class: "field field-check" },
+        el("input", {
+          type: "checkbox", id: "save-card", name: "save_card", checked: saveCard, "data-testid": "save-card",
+          disabled: paying, onchange: (event) => { saveCard = event.target.checked; },
+        }),
+        el("label", { for: "save-card", text: "Save this card for my next purchases" })) : null,
+      errorBox,
+      stripeHandoff ? stripePlaceholder() : null,
+      el("button", {
+        type: "button", class: "button button-wide button-pay", "data-testid": "pay-button", "data-focus-key": "pay",
+        disabled: !ready || paying, "aria-busy": paying ? "true" : null, onclick: pay,
+      }, payLabel),
+      el("p", { class: "field-hint checkout-hint", text: quote && !quote.can_checkout
+        ? "Update your cart above before paying."
+        : choice === "new"
+          ? "You will enter your card on the payment page. Your items are held for you while you pay."
+          : "Your saved card is charged now." }));
+  }
+
+  function cardChoices() {
+    const radio = (value, label) => {
+      const id = uniqueId("pay-with");
+      return el("div", { class: "choice" },
+        el("input", {
+          type: "radio", name: "payment_method_id", id, value, checked: choice === value, disabled: paying,
+          "data-testid": value === "new" ? "pay-new-card" : "pay-saved-card", "data-card-id": value === "new" ? null : value,
+          onchange: () => { choice = value; render(); },
+        }),
+        el("label", { for: id, text: label }));
+    };
+    return el("fieldset", { class: "field choices", "data-testid": "card-choices" },
+      el("legend", { text: "Pay with" }),
+      cards.map((card) => radio(card.id, cardLabel(card))),
+      radio("new", "A new card"),
+      el("p", { class: "field-error", "data-field": "payment_method_id", "data-testid": "field-error-payment_method_id",
+        text: checkoutError && checkoutError.fields.payment_method_id ? checkoutError.fields.payment_method_id : "" }));
+  }
+
+  function stripePlaceholder() {
+    return el("div", { class: "notice-inline stripe-placeholder", "data-testid": "stripe-placeholder" },
+      el("p", {}, el("strong", { text: "Stripe.js would mount the card form here." })),
+      el("p", { class: "muted", text: `This build loads no external scripts. Payment ${stripeHandoff.payment.payment_intent_id} `
+        + `(publishable key ${stripeHandoff.payment.publishable_key || "not set"}) waits for the card.` }),
+      el("a", { href: `#/orders/${encodeURIComponent(stripeHandoff.order.order_id)}`, "data-testid": "stripe-order-link", text: "See the order" }));
+  }
+
+  // --- actions ------------------------------------------------------------------------
+
+  async function change(work, successMessage) {
+    if (busy) return;
+    busy = true;
+    checkoutError = null;
+    render();
+    try {
+      cart = noteCart(await work());
+      rememberVendors(cart.lines);
+      await loadQuote();
+      if (successMessage) announce(successMessage);
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      checkoutError = describe(err);
+      // The cart may have changed under us (stock, price): show it as it is now.
+      try { cart = noteCart(await api.cart({ signal: controller.signal })); await loadQuote(); } catch { /* keep what we have */ }
+    } finally {
+      busy = false;
+    }
+    render();
+  }
+
+  function setQuantity(line, quantity) {
+    change(() => api.setCartLine(line.offer_id, quantity), `${line.title}: quantity ${quantity}.`);
+  }
+
+  function removeLine(line) {
+    change(() => api.removeCartLine(line.offer_id), `${line.title} removed from your cart.`);
+  }
+
+  /** Re-setting a line accepts its new terms; a line that cannot be bought any more is removed. */
+  function acceptChanges() {
+    change(async () => {
+      let latest = cart;
+      const byOffer = new Map();
+      for (const c of cart.changes || []) byOffer.set(c.offer_id, [...(byOffer.get(c.offer_id) || []), c]);
+      for (const [offerId, changes] of byOffer) {
+        const line = cart.lines.find((l) => l.offer_id === offerId);
+        const soldOut = changes.find((c) => c.reason === "out_of_stock");
+        const left = soldOut ? soldOut.available || 0 : line ? line.quantity : 0;
+        const quantity = Math.min(line ? line.quantity : 0, left, line ? line.max_quantity : 0);
+        const gone = !line || changes.some((c) => c.reason === "gone") || quantity <= 0;
+        latest = gone ? await api.removeCartLine(offerId) : await api.setCartLine(offerId, quantity);
+      }
+      return latest;
+    }, "Your cart now has the current prices and stock.");
+  }
+
+  async function changeCountry(code) {
+    country = code;
+    savePreferredCountry(code);
+    busy = true;
+    checkoutError = null;
+    render();
+    try {
+      await loadQuote();
+    } catch (err) {
+      if (err.name !== "AbortError") quoteError = err;
+    } finally {
+      busy = false;
+    }
+    render();
+    if (quote) announce(`Delivery to ${countryName(code)}: total ${formatMoney(quote.total)}.`);
+  }
+
+  /**
+   * One checkout attempt. Its key is made on the first press and kept while the same request
+   * may be retried (lost answer, provider busy, "still in progress"); anything the shopper
+   * changes (country, card choice, cart) starts a new attempt with a new key.
+   */
+  async function pay() {
+    if (paying || !quote || !quote.can_checkout) return; // a double-click never sends a second request
+    const body = { country, save_card: choice === "new" && saveCard, return_url: returnUrl() };
+    if (choice !== "new") body.payment_method_id = choice;
+    const signature = JSON.stringify(body);
+    if (!attempt || attempt.signature !== signature) attempt = { key: newIdempotencyKey(), signature };
+    paying = true;
+    checkoutError = null;
+    stripeHandoff = null;
+    render();
+    let keepAttempt = false;
+    try {
+      const result = await sendCheckout(body, attempt.key);
+      attempt = null;
+      handOff(result, body);
+      return;
+    } catch (err) {
+      // Retrying these is safe with the same key: the server replays or finishes the same order.
+      keepAttempt = !(err instanceof ApiError) || err.code === "network_error" || err.status >= 500
+        || (err.status === 409 && err.retryAfter !== null && err.code !== "cart_changed");
+      checkoutError = describe(err);
+      if (err instanceof ApiError && (err.code === "cart_changed" || err.status === 402 || err.code === "insufficient_stock")) {
+        try { cart = noteCart(await api.cart({ signal: controller.signal })); await loadQuote(); } catch { /* keep */ }
+      }
+    } finally {
+      paying = false;
+      if (!keepAttempt && checkoutError) attempt = null;
+    }
+    if (!controller.signal.aborted) {
+      render();
+      main.querySelector('[data-testid="checkout-error"]')?.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  /** POST /checkout, waiting out "already in progress" answers with the same key. */
+  async function sendCheckout(body, key) {
+    for (let tries = 0; ; tries += 1) {
+      try {
+        return await api.checkout(body, key);
+      } catch (err) {
+        const inProgress = err instanceof ApiError && err.status === 409 && err.retryAfter !== null && err.code !== "cart_changed";
+        if (!inProgress || tries >= AUTO_RETRIES || controller.signal.aborted) throw err;
+        await new Promise((resolve) => { retryTimer = window.setTimeout(resolve, Math.max(1, err.retryAfter) * 1000); });
+      }
+    }
+  }
+
+  function handOff(result, body) {
+    const { order, payment } = result;
+    rememberPayment(payment.payment_intent_id, order.order_id);
+    announce("Order placed. Taking you to the payment.");
+    if (body.payment_method_id) {
+      // A saved card is charged while we wait: the order page follows the result.
+      window.location.hash = `#/orders/${encodeURIComponent(order.order_id)}?payment=processing`;
+    } else if (payment.payment_page_url) {
+      window.location.assign(payment.payment_page_url); // the local provider's card page
+    } else {
+      stripeHandoff = result; // real Stripe: Stripe.js would take over here
+      render();
+    }
+  }
+
+  function describe(err) {
+    if (!(err instanceof ApiError)) return { message: "Something went wrong. Please try again.", items: [], fields: {} };
+    if (err.status === 401) return { message: "Your session ended. Sign in again to continue.", items: [], fields: {} };
+    const titles = Object.fromEntries((cart ? cart.lines : []).map((l) => [l.offer_id, l.title]));
+    const items = [];
+    const fields = {};
+    for (const [name, text] of Object.entries(err.fields || {})) {
+      const key = String(name).replace(/^body\./, "");
+      if (key.startsWith("lines.")) items.push(`${titles[key.slice(6)] || "An item"}: ${text}`);
+      else if (key === "country" || key === "payment_method_id") fields[key] = text;
+      else if (!String(err.message).toLowerCase().includes(String(text).toLowerCase())) items.push(`${key}: ${text}`);
+    }
+    const retry = err.code === "network_error" || err.status >= 500 ? " Press Pay again to retry; you will not be charged twice." : "";
+    return { message: `${err.message}${retry}`, items, fields };
+  }
+
+  // --- small formatting helpers ---------------------------------------------------------
+
+  function vendorName(vendorId) {
+    const line = cart.lines.find((l) => l.vendor_id === vendorId);
+    return (line && line.vendor_name) || vendorLabel(vendorId);
+  }
+
+  return {
+    cleanup: () => {
+      controller.abort();
+      window.clearTimeout(retryTimer);
+    },
+  };
+}
+
+function stockText(line) {
+  if (!line.in_stock) return el("span", { class: "stock stock-out", text: "Sold out" });
+  if (line.available <= 5) return el("span", { class: "stock stock-low", text: `Only ${line.available} left` });
+  return el("span", { class: "stock stock-in", text: "In stock" });
+}
+
+function changeText(change) {
+  if (change.reason === "price_changed" && change.before && change.now) {
+    return `Price changed: was ${formatMoney(change.before)}, now ${formatMoney(change.now)}.`;
+  }
+  if (change.reason === "shipping_changed" && change.before && change.now) {
+    return `Shipping changed: was ${formatMoney(change.before)}, now ${formatMoney(change.now)}.`;
+  }
+  return change.message;
+}

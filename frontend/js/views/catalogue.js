@@ -1,0 +1,303 @@
+// The catalogue: search, filters and a grid of products, paged with the API's cursor.
+// The filters live in the URL hash, so back/forward and shared links keep them.
+
+import { ApiError, api, config } from "../api.js";
+import { loadCategories } from "../categories.js";
+import { announce, el, mount, uniqueId } from "../dom.js";
+import { amountInputValue, currencySymbol, formatMoney, parseAmount } from "../money.js";
+import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
+
+// How many products one "page" shows (the API allows 1..50); config.js may set `pageSize`.
+const PAGE_SIZE = Math.min(50, Math.max(1, Number(config.pageSize) || 24));
+const FILTER_KEYS = ["q", "category", "min_price", "max_price", "in_stock", "vendor", "vendor_name"];
+export const LAST_CATALOGUE_KEY = "halles.lastCatalogue";
+
+/** The API query for the hash parameters (only the keys the API knows). */
+export function filtersFrom(params) {
+  const filters = {};
+  for (const key of FILTER_KEYS) {
+    const value = params.get(key);
+    if (value !== null && value !== "") filters[key] = value;
+  }
+  if (filters.in_stock && filters.in_stock !== "true") delete filters.in_stock;
+  // Prices in the hash are minor units; anything else came from a hand-edited link.
+  for (const key of ["min_price", "max_price"]) if (filters[key] && !/^\d{1,12}$/.test(filters[key])) delete filters[key];
+  return filters;
+}
+
+function hashFor(filters) {
+  const search = new URLSearchParams();
+  for (const key of FILTER_KEYS) if (filters[key]) search.set(key, filters[key]);
+  const text = search.toString();
+  return text ? `#/?${text}` : "#/";
+}
+
+export function renderCatalogue(main, initialParams) {
+  let filters = filtersFrom(initialParams);
+  let cursor = null;
+  let controller = null; // aborts the previous request when filters change quickly
+  let shown = 0;
+
+  const symbol = currencySymbol("EUR");
+  const searchInput = el("input", {
+    id: "search-q", type: "search", name: "q", autocomplete: "off", "data-testid": "search-input",
+    placeholder: "Search products, brands…", enterkeyhint: "search",
+  });
+  const searchForm = el("form", { class: "search-bar", role: "search", "aria-label": "Products", "data-testid": "search-form", novalidate: true },
+    el("label", { for: "search-q", class: "visually-hidden", text: "Search products" }),
+    searchInput,
+    el("button", { type: "submit", class: "button", "data-testid": "search-submit" }, "Search"));
+
+  const categorySelect = el("select", { id: uniqueId("category"), name: "category", "data-testid": "category-filter" },
+    el("option", { value: "", text: "All categories" }));
+  const minInput = el("input", { type: "text", name: "min_price", inputmode: "decimal", autocomplete: "off", "data-testid": "min-price", placeholder: "0" });
+  const maxInput = el("input", { type: "text", name: "max_price", inputmode: "decimal", autocomplete: "off", "data-testid": "max-price", placeholder: "Any" });
+  const inStockInput = el("input", { type: "checkbox", id: uniqueId("in-stock"), name: "in_stock", value: "true", "data-testid": "in-stock-toggle" });
+  const vendorSlot = el("div", { class: "vendor-slot" });
+  const filterError = el("p", { class: "form-error", role: "alert", "data-testid": "filters-error" });
+
+  const filterForm = el("form", { id: uniqueId("filters"), class: "filters collapsed", "aria-label": "Filter products", "data-testid": "filters", novalidate: true },
+    el("h2", { class: "filters-title", text: "Filters" }),
+    el("div", { class: "field" },
+      el("label", { for: categorySelect.id, text: "Category" }),
+      categorySelect),
+    el("fieldset", { class: "field price-range" },
+      el("legend", {}, `Total price (${symbol})`),
+      el("p", { class: "field-hint", text: "Item plus delivery, VAT included." }),
+      el("div", { class: "price-inputs" },
+        fieldWithError(minInput, "Min"),
+        el("span", { class: "price-dash", "aria-hidden": "true", text: "–" }),
+        fieldWithError(maxInput, "Max"))),
+    el("div", { class: "field field-check" },
+      inStockInput,
+      el("label", { for: inStockInput.id, text: "In stock only" })),
+    vendorSlot,
+    filterError,
+    el("div", { class: "filter-actions" },
+      el("button", { type: "submit", class: "button", "data-testid": "apply-filters" }, "Apply"),
+      el("button", { type: "button", class: "button button-quiet", "data-testid": "clear-filters", onclick: clearFilters }, "Clear")));
+
+  // On small screens the filters fold away behind this button (CSS hides it on wide screens).
+  const filtersToggle = el("button", {
+    type: "button", class: "button button-quiet filters-toggle", "aria-expanded": "false",
+    "aria-controls": filterForm.id, "data-testid": "filters-toggle",
+    onclick: () => {
+      const open = filtersToggle.getAttribute("aria-expanded") !== "true";
+      filtersToggle.setAttribute("aria-expanded", String(open));
+      filterForm.classList.toggle("collapsed", !open);
+    },
+  }, "Filters");
+
+  const status = el("p", { class: "result-status", "data-testid": "result-status", "aria-live": "polite" });
+  const grid = el("ul", { class: "product-grid", "data-testid": "product-grid", "aria-label": "Products" });
+  const loadMore = el("button", { type: "button", class: "button button-wide", "data-testid": "load-more", hidden: true, onclick: () => load(false) }, "Load more");
+  const results = el("section", { class: "results", "aria-labelledby": "catalogue-title" },
+    status, grid, el("div", { class: "load-more-row" }, loadMore));
+
+  mount(main, el("div", { class: "catalogue", "data-view": "catalogue" },
+    el("div", { class: "catalogue-head" },
+      el("h1", { id: "catalogue-title", text: "Catalogue" }),
+      el("p", { class: "lede", text: "Compare every vendor's offer. All prices include VAT." }),
+      searchForm),
+    el("div", { class: "catalogue-body" }, filtersToggle, filterForm, results)));
+
+  searchForm.addEventListener("submit", (event) => { event.preventDefault(); applyFromForms(); });
+  filterForm.addEventListener("submit", (event) => { event.preventDefault(); applyFromForms(); });
+  categorySelect.addEventListener("change", applyFromForms);
+  inStockInput.addEventListener("change", applyFromForms);
+
+  loadCategories().then((categories) => {
+    for (const c of categories) categorySelect.append(el("option", { value: c.slug, text: c.name }));
+    categorySelect.value = filters.category || "";
+    for (const card of grid.querySelectorAll("[data-category]")) labelCategory(card, categories);
+  }).catch(() => {
+    categorySelect.append(el("option", { disabled: true, text: "(categories unavailable)" }));
+  });
+
+  function fillForms() {
+    searchInput.value = filters.q || "";
+    categorySelect.value = filters.category || "";
+    minInput.value = amountInputValue(filters.min_price);
+    maxInput.value = amountInputValue(filters.max_price);
+    inStockInput.checked = filters.in_stock === "true";
+    if (filters.vendor) {
+      mount(vendorSlot, el("div", { class: "chip", "data-testid": "vendor-filter" },
+        el("span", {}, "Sold by ", el("strong", { text: filters.vendor_name || "this vendor" })),
+        el("button", {
+          type: "button", class: "chip-remove", "aria-label": "Show every vendor",
+          onclick: () => navigate({ ...filters, vendor: null, vendor_name: null }),
+        }, "×")));
+    } else {
+      vendorSlot.replaceChildren();
+    }
+    const active = ["category", "min_price", "max_price", "in_stock", "vendor"].filter((k) => filters[k]).length;
+    filtersToggle.textContent = active ? `Filters (${active})` : "Filters";
+  }
+
+  function applyFromForms() {
+    clearFieldErrors(filterForm);
+    filterError.textContent = "";
+    const min = parseAmount(minInput.value);
+    const max = parseAmount(maxInput.value);
+    const errors = {};
+    if (min.error) errors.min_price = min.error;
+    if (max.error) errors.max_price = max.error;
+    if (!errors.min_price && !errors.max_price && min.value !== null && max.value !== null && max.value < min.value) {
+      errors.max_price = "The maximum must not be below the minimum.";
+    }
+    if (Object.keys(errors).length) {
+      showFieldErrors(filterForm, errors, filterError);
+      return;
+    }
+    navigate({
+      ...filters,
+      q: searchInput.value.trim(),
+      category: categorySelect.value,
+      min_price: min.value === null ? "" : String(min.value),
+      max_price: max.value === null ? "" : String(max.value),
+      in_stock: inStockInput.checked ? "true" : "",
+    });
+  }
+
+  function navigate(next) {
+    const hash = hashFor(next);
+    if (hash === (window.location.hash || "#/")) load(true); // same filters: just refresh
+    else window.location.hash = hash;
+  }
+
+  function clearFilters() {
+    navigate({});
+  }
+
+  async function load(reset) {
+    if (controller) controller.abort();
+    controller = new AbortController();
+    const { signal } = controller;
+    if (reset) {
+      cursor = null;
+      shown = 0;
+      grid.replaceChildren();
+      loadMore.hidden = true;
+    }
+    results.setAttribute("aria-busy", "true");
+    loadMore.disabled = true;
+    status.textContent = reset ? "Loading products…" : status.textContent;
+    const { vendor_name: _ignored, ...query } = filters;
+    try {
+      const page = await api.products({ ...query, limit: PAGE_SIZE, cursor: reset ? null : cursor }, { signal });
+      const items = page.items || [];
+      const categories = await loadCategories().catch(() => []);
+      for (const product of items) grid.append(productCard(product, categories));
+      shown += items.length;
+      cursor = page.next_cursor || null;
+      loadMore.hidden = !cursor;
+      status.textContent = statusText(shown, Boolean(cursor));
+      if (!reset) announce(`${items.length} more products loaded.`);
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      showLoadError(err);
+    } finally {
+      if (!signal.aborted) {
+        results.removeAttribute("aria-busy");
+        loadMore.disabled = false;
+      }
+    }
+  }
+
+  function showLoadError(err) {
+    if (err instanceof ApiError && Object.keys(err.fields).length) {
+      filtersToggle.setAttribute("aria-expanded", "true");
+      filterForm.classList.remove("collapsed");
+      showFieldErrors(filterForm, err.fields, filterError, err.message);
+      status.textContent = "Check the filters.";
+      return;
+    }
+    mount(status,
+      el("span", { class: "error-text", "data-testid": "load-error", text: err.message || "Could not load products." }), " ",
+      el("button", { type: "button", class: "button button-quiet", onclick: () => load(grid.children.length === 0) }, "Try again"));
+  }
+
+  function update(params) {
+    filters = filtersFrom(params);
+    clearFieldErrors(filterForm);
+    filterError.textContent = "";
+    fillForms();
+    rememberCatalogue();
+    load(true);
+  }
+
+  function rememberCatalogue() {
+    try { window.sessionStorage.setItem(LAST_CATALOGUE_KEY, hashFor(filters)); } catch { /* private mode */ }
+  }
+
+  document.title = "Catalogue · Halles";
+  fillForms();
+  rememberCatalogue();
+  load(true);
+  return { update, cleanup: () => controller && controller.abort() };
+}
+
+function statusText(count, more) {
+  if (count === 0) return "No products match these filters.";
+  const noun = count === 1 ? "product" : "products";
+  return more ? `Showing the first ${count} ${noun}.` : `Showing ${count} ${noun}.`;
+}
+
+/** Product images are site paths such as /img/kitchen.svg, served by the frontend itself. */
+export function imageUrl(path, category) {
+  const fallback = category ? `img/${category}.svg` : "img/generic.svg";
+  try {
+    return new URL(path || fallback, window.location.href).href;
+  } catch {
+    return fallback;
+  }
+}
+
+export function productImage(path, category, alt = "") {
+  const img = el("img", { src: imageUrl(path, category), alt, loading: "lazy", decoding: "async", width: 400, height: 300 });
+  img.addEventListener("error", () => {
+    const generic = new URL("img/generic.svg", window.location.href).href;
+    if (img.src !== generic) img.src = generic;
+  });
+  return img;
+}
+
+function labelCategory(card, categories) {
+  const found = categories.find((c) => c.slug === card.dataset.category);
+  const label = card.querySelector(".card-category");
+  if (found && label) label.textContent = found.name;
+}
+
+function productCard(product, categories) {
+  const best = product.best_offer;
+  const href = `#/product/${encodeURIComponent(product.product_id)}`;
+  const titleId = uniqueId("product-title");
+  const category = categories.find((c) => c.slug === product.category);
+  let price;
+  if (best) {
+    const shippingFree = !best.shipping_fee || best.shipping_fee.amount === 0;
+    price = el("div", { class: "card-price" },
+      el("span", { class: "card-price-label", text: product.offer_count > 1 ? "Best total" : "Total" }),
+      el("span", { class: "price-total", "data-testid": "card-price", "data-amount": best.total.amount, text: formatMoney(best.total) }),
+      el("span", { class: "card-price-detail", "data-testid": "card-price-detail" },
+        shippingFree ? `${formatMoney(best.price)} · free delivery` : `${formatMoney(best.price)} + ${formatMoney(best.shipping_fee)} delivery`));
+  } else {
+    price = el("div", { class: "card-price" }, el("span", { class: "muted", "data-testid": "card-no-offer", text: "No offers yet" }));
+  }
+  const offers = product.offer_count || 0;
+  return el("li", { class: "product-card", "data-testid": "product-card", "data-product-id": product.product_id, "data-category": product.category },
+    el("a", { class: "card-link", href, "aria-labelledby": titleId },
+      el("div", { class: "card-media" }, productImage(product.image, product.category)),
+      el("div", { class: "card-body" },
+        el("p", { class: "card-category", text: category ? category.name : product.category || "" }),
+        el("h2", { class: "card-title", id: titleId, "data-testid": "card-title", text: product.title }),
+        product.brand ? el("p", { class: "card-brand", text: product.brand }) : null,
+        price,
+        el("p", { class: "card-meta" },
+          el("span", { text: offers === 1 ? "1 offer" : offers ? `${offers} offers` : "" }),
+          offers ? el("span", {
+            class: product.in_stock ? "stock stock-in" : "stock stock-out",
+            "data-testid": "card-stock",
+            text: product.in_stock ? "In stock" : "Out of stock",
+          }) : null))));
+}

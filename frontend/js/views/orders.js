@@ -1,0 +1,377 @@
+// The shopper's orders: the list, one order (status, timeline, lines per vendor, totals),
+// and the page the payment provider sends the shopper back to.
+//
+// The provider's webhook reaches the order through a queue, so an order is often still
+// `pending_payment` when the shopper lands back here: the order page then asks again every
+// second, for up to 30 seconds, and shows the result as soon as there is one.
+
+import { ApiError, api } from "../api.js";
+import { refreshCartCount } from "../cart-state.js";
+import { countryName } from "../countries.js";
+import { announce, el, mount, uniqueId } from "../dom.js";
+import { formatMoney } from "../money.js";
+import { resolveVendorNames, vendorLabel } from "../vendors.js";
+import { amountRow, itemsText, negative, percent } from "./amounts.js";
+import { accountTabs } from "./cards.js";
+import { requireShopper, signInHref } from "./guard.js";
+
+const POLL_EVERY_MS = 1000;
+const POLL_FOR_MS = 30_000;
+const PAGE_SIZE = 20;
+const PAYMENTS_KEY = "halles.payments"; // payment_intent_id -> order_id, for the way back from the payment page
+
+export const STATUS = {
+  pending_payment: { label: "Awaiting payment", tone: "pending" },
+  paid: { label: "Paid", tone: "ok" },
+  payment_failed: { label: "Payment failed", tone: "bad" },
+  cancelled: { label: "Cancelled", tone: "bad" },
+  refunded: { label: "Refunded", tone: "neutral" },
+};
+
+export function statusBadge(status, testid = "order-status") {
+  const known = STATUS[status] || { label: String(status || "").replace(/_/g, " "), tone: "neutral" };
+  return el("span", { class: `status-badge status-${known.tone}`, "data-testid": testid, "data-status": status, text: known.label });
+}
+
+const dateFormat = new Intl.DateTimeFormat(navigator.language || "en", { dateStyle: "medium", timeStyle: "short" });
+export function formatDate(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : dateFormat.format(date);
+}
+
+function shortId(orderId) {
+  return String(orderId).replace(/^ord_/, "").slice(0, 8).toUpperCase();
+}
+
+// --- back from the payment page ----------------------------------------------------------
+
+export function rememberPayment(paymentIntentId, orderId) {
+  try {
+    const known = JSON.parse(window.sessionStorage.getItem(PAYMENTS_KEY) || "{}");
+    known[paymentIntentId] = orderId;
+    window.sessionStorage.setItem(PAYMENTS_KEY, JSON.stringify(known));
+  } catch { /* private mode: the order is found through the list instead */ }
+}
+
+function rememberedOrder(paymentIntentId) {
+  try {
+    return JSON.parse(window.sessionStorage.getItem(PAYMENTS_KEY) || "{}")[paymentIntentId] || null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `#/payment-return`: the provider sent the shopper to `…/?payment_intent=pi_…&redirect_status=…#/payment-return`.
+ * Find the order paid for and show it (which keeps asking until the webhook has landed).
+ */
+export function renderPaymentReturn(main, params) {
+  const search = new URLSearchParams(window.location.search);
+  if (search.has("payment_intent")) {
+    // The provider's parameters (a client secret among them) have no business in the address bar or
+    // the history: keep only what finding the order needs, in the hash (it survives a detour to sign in).
+    const kept = new URLSearchParams({ payment_intent: search.get("payment_intent"), redirect_status: search.get("redirect_status") || "" });
+    window.history.replaceState(null, "", `${window.location.pathname}#/payment-return?${kept}`);
+    params = kept;
+  }
+  const intentId = params.get("payment_intent");
+  const outcome = /^[a-z_]{1,30}$/.test(params.get("redirect_status") || "") ? params.get("redirect_status") : "returned";
+  if (!requireShopper(main, { view: "payment-return", title: "Your payment", what: "your orders" })) return {};
+  document.title = "Your payment · Halles";
+  const controller = new AbortController();
+  mount(main, el("section", { class: "notice", "data-view": "payment-return" },
+    el("h1", { text: "Your payment" }),
+    el("p", { class: "result-status", "data-testid": "payment-return-status", text: "Finding your order…" })));
+
+  findOrder(intentId, controller.signal).then((orderId) => {
+    if (orderId) {
+      window.location.replace(`#/orders/${encodeURIComponent(orderId)}?payment=${outcome}`);
+      return;
+    }
+    mount(main, el("section", { class: "notice", "data-view": "payment-return" },
+      el("h1", { text: "Your payment" }),
+      el("p", { role: "alert", "data-testid": "payment-return-status", text: "We could not tell which order this payment was for." }),
+      el("a", { class: "button", href: "#/orders", text: "See my orders" })));
+  }).catch((err) => {
+    if (err.name !== "AbortError") {
+      mount(main, el("section", { class: "notice", "data-view": "payment-return" },
+        el("h1", { text: "Your payment" }),
+        el("p", { role: "alert", "data-testid": "payment-return-status", text: err.message }),
+        el("a", { class: "button", href: "#/orders", text: "See my orders" })));
+    }
+  });
+  return { cleanup: () => controller.abort() };
+}
+
+async function findOrder(intentId, signal) {
+  if (!intentId) return null;
+  const remembered = rememberedOrder(intentId);
+  if (remembered) return remembered;
+  const page = await api.orders({ limit: 50 }, { signal }); // newest first: a fresh order is on the first page
+  const found = (page.items || []).find((o) => o.payment && o.payment.payment_intent_id === intentId);
+  return found ? found.order_id : null;
+}
+
+/** The order page's "Pay now" leads to the provider's page, coming back here afterwards. */
+function withReturnUrl(paymentPageUrl) {
+  try {
+    const url = new URL(paymentPageUrl);
+    if (!url.searchParams.has("return_url")) {
+      url.searchParams.set("return_url", `${window.location.origin}${window.location.pathname}#/payment-return`);
+    }
+    return url.toString();
+  } catch {
+    return paymentPageUrl;
+  }
+}
+
+// --- one order -----------------------------------------------------------------------------
+
+export function renderOrder(main, orderId, params) {
+  if (!requireShopper(main, { view: "order", title: "Your order", what: "your orders" })) return {};
+  document.title = "Your order · Halles";
+  const controller = new AbortController();
+  const outcome = params.get("payment"); // set when coming back from paying: follow the order until it settles
+  const deadline = Date.now() + POLL_FOR_MS;
+  let timer = null;
+  let order = null;
+  let names = {};
+  let waited = false; // the deadline passed with the order still pending
+  let wasPending = false;
+
+  mount(main, el("div", { class: "order-page", "data-view": "order", "aria-busy": "true" },
+    backLink(),
+    el("p", { class: "result-status", "data-testid": "order-loading", text: "Loading your order…" })));
+
+  fetchOrder();
+
+  async function fetchOrder() {
+    timer = null;
+    try {
+      const fresh = await api.order(orderId, { signal: controller.signal });
+      if (order === null) names = await resolveVendorNames(fresh.lines, controller.signal);
+      const changed = !order || order.status !== fresh.status || order.timeline.length !== fresh.timeline.length;
+      order = fresh;
+      const pending = order.status === "pending_payment";
+      if (pending && outcome) {
+        wasPending = true;
+        if (Date.now() < deadline) timer = window.setTimeout(fetchOrder, POLL_EVERY_MS);
+        else waited = true;
+      } else if (wasPending) {
+        announce(`Your order is now: ${STATUS[order.status]?.label || order.status}.`);
+      }
+      if (order.status === "paid") refreshCartCount(); // a paid order empties the cart
+      if (changed || !timer) render();
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      if (order && err.code === "network_error" && Date.now() < deadline) { // a blip while following: ask again
+        timer = window.setTimeout(fetchOrder, POLL_EVERY_MS);
+        return;
+      }
+      showError(err);
+    }
+  }
+
+  function showError(err) {
+    const missing = err instanceof ApiError && err.status === 404;
+    const expired = err instanceof ApiError && err.status === 401;
+    document.title = `${missing ? "Order not found" : "Error"} · Halles`;
+    mount(main, el("section", { class: "order-page notice", "data-view": "order" },
+      backLink(),
+      el("h1", { text: missing ? "Order not found" : "This order could not be loaded" }),
+      el("p", { role: "alert", "data-testid": "order-error", text: missing ? "There is no such order in your account." : expired ? "Your session ended." : err.message }),
+      expired ? el("a", { class: "button", href: signInHref(), text: "Sign in again" }) : null));
+  }
+
+  function render() {
+    document.title = `Order ${shortId(order.order_id)} · Halles`;
+    mount(main, el("article", { class: "order-page", "data-view": "order", "data-testid": "order", "data-order-id": order.order_id, "data-status": order.status },
+      backLink(),
+      el("header", { class: "order-head" },
+        el("div", {},
+          el("h1", {}, "Order ", el("span", { class: "order-number", "data-testid": "order-number", title: order.order_id, text: shortId(order.order_id) })),
+          el("p", { class: "muted" }, `Placed ${formatDate(order.created_at)}`, order.country ? ` · delivered to ${countryName(order.country)}` : "")),
+        statusBadge(order.status)),
+      paymentNotice(),
+      el("div", { class: "order-body" },
+        el("div", { class: "order-main" },
+          vendorSections()),
+        el("aside", { class: "order-side" },
+          el("section", { class: "panel", "aria-labelledby": "timeline-title" },
+            el("h2", { id: "timeline-title", text: "Status" }),
+            timeline()),
+          el("section", { class: "panel", "aria-labelledby": "totals-title" },
+            el("h2", { id: "totals-title", text: "Totals" }),
+            totals())))));
+  }
+
+  function paymentNotice() {
+    const box = (tone, ...children) => el("div", { class: `payment-notice payment-${tone}`, "data-testid": "payment-notice", role: "status", "aria-live": "polite" }, ...children);
+    switch (order.status) {
+      case "pending_payment":
+        if (outcome && !waited) {
+          return box("pending",
+            el("span", { class: "spinner", "aria-hidden": "true" }),
+            el("span", { "data-testid": "payment-waiting", text: outcome === "failed"
+              ? "The payment page reported a problem with your card. Waiting for the provider's confirmation…"
+              : "Confirming your payment with the provider…" }));
+        }
+        if (outcome && waited) {
+          return box("pending",
+            el("p", { "data-testid": "payment-waiting", text: "The payment provider has not confirmed your payment yet. It can take a little longer; this page shows the result once it arrives." }),
+            el("button", { type: "button", class: "button button-quiet", "data-testid": "check-again", onclick: checkAgain }, "Check again"));
+        }
+        return box("pending",
+          el("p", { text: order.payment.can_pay
+            ? `This order waits for your payment${order.reserved_until ? ` until ${formatDate(order.reserved_until)}` : ""}; your items are held until then.`
+            : "This order waits for the payment provider's confirmation." }),
+          order.payment.can_pay && order.payment.payment_page_url
+            ? el("a", { class: "button", href: withReturnUrl(order.payment.payment_page_url), "data-testid": "pay-now" }, `Pay ${formatMoney(order.totals.total)}`)
+            : null);
+      case "paid":
+        return box("ok", el("p", { text: "Payment received, thank you! Your vendors have been told to prepare your items." }));
+      case "payment_failed":
+        return box("bad",
+          el("p", { text: "The payment did not go through and nothing was charged. The items are no longer held for you; they are still in your cart if you want to try again." }),
+          el("a", { class: "button", href: "#/cart", "data-testid": "back-to-cart" }, "Back to my cart"));
+      case "cancelled":
+        return box("bad",
+          el("p", { text: "This order was cancelled before it was paid, and nothing was charged. Its items are no longer held for you." }),
+          el("a", { class: "button", href: "#/cart", "data-testid": "back-to-cart" }, "Back to my cart"));
+      case "refunded":
+        return box("neutral", el("p", { text: `This order was refunded (${formatMoney(order.payment.refunded)}).` }));
+      default:
+        return null;
+    }
+  }
+
+  function checkAgain() {
+    waited = false;
+    wasPending = true;
+    render();
+    fetchOrder();
+  }
+
+  function timeline() {
+    const entries = order.timeline.map((entry) => el("li", {
+      // Past steps are plain; only how the payment ended gets a colour.
+      class: `timeline-entry timeline-${entry.status === "pending_payment" ? "neutral" : (STATUS[entry.status] || {}).tone || "neutral"}`,
+      "data-testid": "timeline-entry", "data-status": entry.status || entry.kind || "",
+    },
+      el("span", { class: "timeline-label", text: entry.label || (STATUS[entry.status] || {}).label || entry.kind || "" }),
+      entry.at ? el("time", { class: "muted", datetime: entry.at, text: formatDate(entry.at) }) : null));
+    if (order.status === "pending_payment") {
+      entries.push(el("li", { class: "timeline-entry timeline-next", "data-testid": "timeline-next" },
+        el("span", { class: "timeline-label", text: "Payment" }),
+        el("span", { class: "muted", text: "waiting" })));
+    }
+    return el("ol", { class: "timeline", "data-testid": "order-timeline" }, entries);
+  }
+
+  function vendorSections() {
+    const byOffer = new Map(order.lines.map((l) => [l.offer_id, l]));
+    return order.vendors.map((group) => {
+      const headingId = uniqueId("order-vendor");
+      const lines = group.offer_ids.length ? group.offer_ids.map((id) => byOffer.get(id)).filter(Boolean)
+        : order.lines.filter((l) => l.vendor_id === group.vendor_id);
+      return el("section", { class: "panel vendor-group", "data-testid": "order-vendor", "data-vendor-id": group.vendor_id, "aria-labelledby": headingId },
+        el("div", { class: "vendor-group-head" },
+          el("h2", { id: headingId, class: "vendor-name" }, el("span", { class: "muted", text: "From " }),
+            el("span", { "data-testid": "order-vendor-name", text: vendorLabel(group.vendor_id, names) })),
+          // A vendor's own progress (shipped, delivered...) once it differs from the order's.
+          group.status !== order.status && group.status !== "pending_payment" ? statusBadge(group.status, "order-vendor-status") : null),
+        el("ul", { class: "cart-line-list" }, lines.map((line) => el("li", { class: "cart-line order-line", "data-testid": "order-line", "data-offer-id": line.offer_id },
+          el("div", { class: "line-main" },
+            el("a", { class: "line-title", href: `#/product/${encodeURIComponent(line.product_id)}`, text: line.title }),
+            el("p", { class: "line-meta muted", text: `${line.quantity} × ${formatMoney(line.unit_price)}` })),
+          el("p", { class: "line-subtotal", "data-testid": "order-line-subtotal", "data-amount": line.subtotal.amount, text: formatMoney(line.subtotal) })))),
+        el("dl", { class: "vendor-totals" },
+          group.discount.amount ? amountRow("Discount", negative(group.discount), "order-vendor-discount") : null,
+          amountRow("Shipping", group.shipping, "order-vendor-shipping", { free: true }),
+          amountRow("Vendor total", group.total, "order-vendor-total", { strong: true })));
+    });
+  }
+
+  function totals() {
+    const t = order.totals;
+    const count = order.lines.reduce((n, l) => n + l.quantity, 0);
+    return el("dl", { class: "quote", "data-testid": "order-totals" },
+      amountRow(`Items (${itemsText(count)})`, t.items, "order-items"),
+      t.discount.amount ? amountRow("Discounts", negative(t.discount), "order-discount") : null,
+      amountRow("Shipping", t.shipping, "order-shipping", { free: true }),
+      amountRow("Service fee", t.service_fee, "order-service-fee"),
+      amountRow("Total", t.total, "order-total", { strong: true, total: true }),
+      amountRow(`Includes VAT ${percent(t.vat_rate_bps)}`, t.vat_included, "order-vat", { sub: true }),
+      order.payment.refunded.amount ? amountRow("Refunded", order.payment.refunded, "order-refunded") : null);
+  }
+
+  return {
+    cleanup: () => {
+      controller.abort();
+      window.clearTimeout(timer);
+    },
+  };
+}
+
+function backLink() {
+  return el("a", { class: "back-link", href: "#/orders", "data-testid": "back-to-orders" }, "← My orders");
+}
+
+// --- the list ------------------------------------------------------------------------------
+
+export function renderOrders(main) {
+  if (!requireShopper(main, { view: "orders", title: "My orders", what: "your orders" })) return {};
+  document.title = "My orders · Halles";
+  const controller = new AbortController();
+  let cursor = null;
+  let shown = 0;
+  const status = el("p", { class: "result-status", "data-testid": "orders-status", "aria-live": "polite", text: "Loading your orders…" });
+  const body = el("tbody", {});
+  const table = el("table", { class: "orders-table", "data-testid": "orders-table", hidden: true },
+    el("caption", { class: "visually-hidden", text: "Your orders, newest first" }),
+    el("thead", {}, el("tr", {}, ["Order", "Placed", "Items", "Total", "Status"].map((h) => el("th", { scope: "col", class: h === "Total" ? "num" : null, text: h })))),
+    body);
+  const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "orders-more", hidden: true, onclick: () => load() }, "Show older orders");
+  mount(main, el("div", { class: "account-page", "data-view": "orders" },
+    el("h1", { text: "Your account" }),
+    accountTabs("orders"),
+    el("section", { class: "panel", "aria-labelledby": "orders-title" },
+      el("h2", { id: "orders-title", text: "My orders" }),
+      status, table, el("div", { class: "load-more-row" }, more))));
+
+  load();
+
+  async function load() {
+    more.disabled = true;
+    try {
+      const page = await api.orders({ limit: PAGE_SIZE, cursor }, { signal: controller.signal });
+      for (const order of page.items) body.append(orderRow(order));
+      shown += page.items.length;
+      cursor = page.next_cursor;
+      table.hidden = shown === 0;
+      more.hidden = !cursor;
+      if (shown === 0) mount(status, "No orders yet. ", el("a", { href: "#/", text: "Browse the catalogue" }));
+      else status.textContent = `${shown === 1 ? "1 order" : `${shown} orders`}${cursor ? " so far" : ""}.`;
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      if (err instanceof ApiError && err.status === 401) mount(status, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      else status.textContent = err.message;
+      status.classList.add("error-text");
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  return { cleanup: () => controller.abort() };
+}
+
+function orderRow(order) {
+  const count = order.lines.reduce((n, l) => n + l.quantity, 0);
+  const href = `#/orders/${encodeURIComponent(order.order_id)}`;
+  return el("tr", { "data-testid": "order-row", "data-order-id": order.order_id, "data-status": order.status },
+    el("th", { scope: "row", "data-label": "Order" }, el("a", { href, "data-testid": "order-link", title: order.order_id, text: shortId(order.order_id) })),
+    el("td", { "data-label": "Placed", text: formatDate(order.created_at) }),
+    el("td", { "data-label": "Items", text: itemsText(count) }),
+    el("td", { class: "num", "data-label": "Total", "data-testid": "order-row-total", "data-amount": order.totals.total.amount, text: formatMoney(order.totals.total) }),
+    el("td", { "data-label": "Status" }, statusBadge(order.status, "order-row-status")));
+}

@@ -1,0 +1,362 @@
+"""Build the deployable SAM template: `python -m scripts.package [--stage prod] [--out build/<stage>]`.
+
+1. `chalice package --merge-template infra/template.json` (offline: fake credentials; Chalice
+   fetches Lambda (manylinux) wheels from PyPI and caches the bundle in .chalice/deployments).
+2. Post-process `sam.json` for what Chalice does not emit:
+   - SQS event sources report partial batch failures (`ReportBatchItemFailures`) and point at the
+     template's queue (`Fn::GetAtt <logical id>.Arn`, via `Metadata."Halles::QueueBindings"`);
+   - every function gets `Metadata."Halles::Environment"` (table prefix, pool ids, queue URLs...);
+   - unknown routes answer 404 in the project's error shape (API Gateway's
+     MISSING_AUTHENTICATION_TOKEN response, body from `chalicelib.gateway_responses`);
+   - the functions' IAM role may use exactly the template's tables (and their indexes), queues,
+     user pool and mail identity. Chalice's policy autogeneration only sees boto3 calls in
+     app.py, not PynamoDB, so it would grant nothing useful.
+3. Add compiled bytecode to deployment.zip. Lambda's /var/task is read-only, so without it every
+   cold start compiles every imported module from source (several times the cost of the import
+   itself; see `python -m scripts.bench`). The .pyc files are `unchecked-hash`: valid whatever
+   mtimes the extracted files get, which is safe because a deployed bundle never changes.
+4. `cfn-lint` the result: any error fails the build; warnings are shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import py_compile
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTION = "AWS::Serverless::Function"
+ROLE = "AWS::IAM::Role"
+REST_API = "AWS::Serverless::Api"
+POLICY_NAME = "HallesResources"
+_CHALICE_QUEUE_ARN = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>.+)$")
+
+TABLE_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+]
+QUEUE_SEND_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
+QUEUE_CONSUME_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                         "sqs:ReceiveMessage"]
+# The admin calls chalicelib makes (sign_up / initiate_auth are public APIs, no IAM); a test checks the list.
+USER_POOL_ACTIONS = [
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminConfirmSignUp",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUpdateUserAttributes",
+]
+MAIL_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
+
+
+class PackagingError(RuntimeError):
+    pass
+
+
+@dataclass
+class LintReport:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    informational: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PackageResult:
+    out_dir: Path
+    sam: dict
+    lint: LintReport
+
+    @property
+    def sam_path(self) -> Path:
+        return self.out_dir / "sam.json"
+
+
+# ---------------------------------------------------------------- chalice package
+
+
+def _venv_tool(name: str) -> str:
+    """The tool installed next to the running interpreter (.venv/bin/<name>), else the repo's venv."""
+    for candidate in (Path(sys.executable).parent / name, ROOT / ".venv" / "bin" / name):
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise PackagingError(f"{name} is not installed (run `make venv`)")
+    return found
+
+
+def offline_environment() -> dict[str, str]:
+    """Chalice builds a boto3 session even for `package`; it never calls AWS, so fake credentials do."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ACCESS_KEY_ID="packaging-offline",
+        AWS_SECRET_ACCESS_KEY="packaging-offline",
+        AWS_DEFAULT_REGION=os.environ.get("AWS_DEFAULT_REGION", "eu-west-1"),
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def run_chalice_package(project_dir: Path, stage: str, out_dir: Path, template: Path) -> None:
+    if out_dir.exists():
+        if any(out_dir.iterdir()) and not (out_dir / "sam.json").exists():
+            raise PackagingError(f"{out_dir} is not empty and is not a previous package output; refusing to clear it")
+        shutil.rmtree(out_dir)
+    cmd = [_venv_tool("chalice"), "--project-dir", str(project_dir), "package", "--stage", stage,
+           "--merge-template", str(template), str(out_dir)]
+    proc = subprocess.run(cmd, cwd=project_dir, env=offline_environment(), capture_output=True, text=True)
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip()
+        raise PackagingError(f"chalice package failed ({proc.returncode}):\n{output[-3000:]}")
+
+
+# ---------------------------------------------------------------- post-processing
+
+
+def post_process(sam: dict, infra: dict) -> dict:
+    """Add to Chalice's SAM template what it cannot express (see the module docstring). Mutates and returns `sam`."""
+    resources: dict[str, dict] = sam["Resources"]
+    meta = infra.get("Metadata", {})
+    bindings: dict[str, str] = meta.get("Halles::QueueBindings", {})
+    environment: dict[str, Any] = meta.get("Halles::Environment", {})
+    functions = {name: res for name, res in resources.items() if res["Type"] == FUNCTION}
+
+    consumed_queues: set[str] = set()
+    for name, fn in functions.items():
+        consumed_queues |= _bind_sqs_events(name, fn, bindings, resources)
+        _inject_environment(name, fn, environment)
+    _add_not_found_response(resources)
+    _grant_resources(functions, resources, infra, bindings, consumed_queues)
+    return sam
+
+
+def _bind_sqs_events(name: str, fn: dict, bindings: dict[str, str], resources: dict) -> set[str]:
+    consumed = set()
+    for event_name, event in (fn["Properties"].get("Events") or {}).items():
+        if event.get("Type") != "SQS":
+            continue
+        props = event["Properties"]
+        props["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+        queue = props["Queue"]
+        if isinstance(queue, dict) and "Fn::Sub" in queue and isinstance(queue["Fn::Sub"], str):
+            match = _CHALICE_QUEUE_ARN.match(queue["Fn::Sub"])
+            queue_name = match.group("name") if match else None
+            logical = bindings.get(queue_name or "")
+            if logical is None:
+                raise PackagingError(
+                    f"{name}.{event_name} consumes queue {queue_name!r}, which has no entry in "
+                    "infra/template.json Metadata.\"Halles::QueueBindings\""
+                )
+            if resources.get(logical, {}).get("Type") != "AWS::SQS::Queue":
+                raise PackagingError(f"Halles::QueueBindings maps {queue_name!r} to {logical!r}, which is not a queue")
+            props["Queue"] = {"Fn::GetAtt": [logical, "Arn"]}
+            consumed.add(logical)
+    return consumed
+
+
+def _inject_environment(name: str, fn: dict, environment: dict[str, Any]) -> None:
+    variables = fn["Properties"].setdefault("Environment", {}).setdefault("Variables", {})
+    clashes = sorted(k for k, v in environment.items() if k in variables and variables[k] != v)
+    if clashes:
+        raise PackagingError(f"{name}: .chalice/config.json and Halles::Environment both set {', '.join(clashes)}")
+    variables.update(environment)
+
+
+def _add_not_found_response(resources: dict) -> None:
+    """Unknown paths answer 404 in our error shape instead of API Gateway's 403 "Missing Authentication Token".
+
+    Put in the API definition itself, not as a separate AWS::ApiGateway::GatewayResponse resource: SAM re-PUTs
+    the definition (mode overwrite) on every update, which drops gateway responses it does not contain, and a
+    separate resource does not trigger a new stage deployment (aws/serverless-application-model#390).
+    """
+    from chalicelib.gateway_responses import gateway_response_templates
+
+    props = gateway_response_templates()
+    for api in (res for res in resources.values() if res["Type"] == REST_API):
+        body = api["Properties"]["DefinitionBody"]
+        body.setdefault("x-amazon-apigateway-gateway-responses", {})[props["ResponseType"]] = {
+            "statusCode": props["StatusCode"],
+            "responseParameters": props.get("ResponseParameters", {}),
+            "responseTemplates": props["ResponseTemplates"],
+        }
+
+
+def resource_statements(infra: dict, bindings: dict[str, str], consumed_queues: set[str]) -> list[dict]:
+    """Least-privilege IAM statements for the resources the template defines."""
+    resources = infra["Resources"]
+
+    def of_type(kind: str) -> list[str]:
+        return sorted(name for name, res in resources.items() if res["Type"] == kind)
+
+    statements = []
+    tables = of_type("AWS::DynamoDB::Table")
+    if tables:
+        arns: list[Any] = []
+        for table in tables:
+            arns += [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Sub": f"${{{table}.Arn}}/index/*"}]
+        statements.append({"Sid": "Tables", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": arns})
+    published = sorted(set(bindings.values()))
+    if published:
+        statements.append({"Sid": "PublishEvents", "Effect": "Allow", "Action": QUEUE_SEND_ACTIONS,
+                           "Resource": [{"Fn::GetAtt": [q, "Arn"]} for q in published]})
+    if consumed_queues:
+        statements.append({"Sid": "ConsumeEvents", "Effect": "Allow", "Action": QUEUE_CONSUME_ACTIONS,
+                           "Resource": [{"Fn::GetAtt": [q, "Arn"]} for q in sorted(consumed_queues)]})
+    pools = of_type("AWS::Cognito::UserPool")
+    if pools:
+        statements.append({"Sid": "Users", "Effect": "Allow", "Action": USER_POOL_ACTIONS,
+                           "Resource": [{"Fn::GetAtt": [p, "Arn"]} for p in pools]})
+    identities = of_type("AWS::SES::EmailIdentity")
+    if identities:
+        statements.append({"Sid": "SendMail", "Effect": "Allow", "Action": MAIL_ACTIONS, "Resource": [
+            {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/${{{i}}}"}
+            for i in identities
+        ]})
+    return statements
+
+
+def _grant_resources(functions: dict, resources: dict, infra: dict, bindings: dict, consumed: set[str]) -> None:
+    statements = resource_statements(infra, bindings, consumed)
+    roles = set()
+    for name, fn in functions.items():
+        role = fn["Properties"].get("Role")
+        if not (isinstance(role, dict) and "Fn::GetAtt" in role):
+            raise PackagingError(f"{name}: expected a Chalice-managed role (Fn::GetAtt), got {role!r}")
+        roles.add(role["Fn::GetAtt"][0])
+    for logical in sorted(roles):
+        role = resources[logical]
+        if role["Type"] != ROLE:
+            raise PackagingError(f"{logical} is not an IAM role")
+        policies = role["Properties"].setdefault("Policies", [])
+        policies[:] = [p for p in policies if p.get("PolicyName") != POLICY_NAME]
+        for policy in policies:
+            _keep_only_log_statements(logical, policy["PolicyDocument"])
+        policies.append({"PolicyName": POLICY_NAME, "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}})
+
+
+def _keep_only_log_statements(role: str, document: dict) -> None:
+    """Chalice's autogenerated policy grants what it infers on `Resource: "*"` (e.g. SQS receive for every
+    queue); the scoped statements above replace it. Only its CloudWatch Logs statement is kept."""
+    kept = []
+    for statement in document.get("Statement", []):
+        actions = statement.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if actions and all(a.startswith("logs:") for a in actions):
+            kept.append(statement)
+        else:
+            print(f"package: {role}: replacing Chalice's autogenerated grant {actions} on "
+                  f"{statement.get('Resource')!r} by the scoped {POLICY_NAME} policy", file=sys.stderr)
+    document["Statement"] = kept
+
+
+# ---------------------------------------------------------------- bytecode
+
+
+def add_bytecode(zip_path: Path, runtime: str) -> int:
+    """Compile every module of the bundle into it; returns the number of .pyc files added."""
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != here:
+        raise PackagingError(f"the functions run {runtime} but packaging runs {here}: bytecode would not load")
+    with tempfile.TemporaryDirectory(prefix="halles-bundle-") as tmp:
+        root = Path(tmp)
+        with zipfile.ZipFile(zip_path) as bundle:
+            entries = bundle.infolist()
+            bundle.extractall(root)
+        compileall.compile_dir(root, quiet=2, workers=0,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        known = {e.filename for e in entries}
+        compiled = sorted(p.relative_to(root).as_posix() for p in root.rglob("*.pyc"))
+        added = [name for name in compiled if name not in known]
+        rewritten = zip_path.with_name(zip_path.name + ".tmp")
+        with zipfile.ZipFile(rewritten, "w", compression=zipfile.ZIP_DEFLATED) as out:
+            for entry in entries:  # original ZipInfo: keeps Chalice's permissions and fixed timestamps
+                out.writestr(entry, b"" if entry.is_dir() else (root / entry.filename).read_bytes())
+            for name in added:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                out.writestr(info, (root / name).read_bytes())
+        os.replace(rewritten, zip_path)
+    return len(added)
+
+
+# ---------------------------------------------------------------- lint
+
+
+def lint(sam_path: Path) -> LintReport:
+    proc = subprocess.run([_venv_tool("cfn-lint"), "--format", "json", str(sam_path)], capture_output=True, text=True)
+    try:
+        matches = json.loads(proc.stdout or "[]")
+    except ValueError:
+        raise PackagingError(f"cfn-lint failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}") from None
+    report = LintReport()
+    for m in matches:
+        where = m.get("Location", {}).get("Path") or []
+        line = f"{m['Rule']['Id']} {'/'.join(map(str, where))}: {m['Message']}"
+        {"Error": report.errors, "Warning": report.warnings}.get(m.get("Level"), report.informational).append(line)
+    if proc.returncode and not matches:
+        raise PackagingError(f"cfn-lint failed ({proc.returncode}):\n{proc.stderr}")
+    return report
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def package(stage: str = "prod", out_dir: Path | None = None, project_dir: Path = ROOT,
+            template: Path | None = None) -> PackageResult:
+    out_dir = Path(out_dir or project_dir / "build" / stage).resolve()
+    template = Path(template or project_dir / "infra" / "template.json").resolve()
+    run_chalice_package(Path(project_dir).resolve(), stage, out_dir, template)
+    sam_path = out_dir / "sam.json"
+    sam = post_process(json.loads(sam_path.read_text()), json.loads(template.read_text()))
+    sam_path.write_text(json.dumps(sam, indent=2) + "\n")
+    runtimes = {res["Properties"]["Runtime"] for res in sam["Resources"].values() if res["Type"] == FUNCTION}
+    if len(runtimes) != 1:
+        raise PackagingError(f"expected one Python runtime for all functions, got {sorted(runtimes)}")
+    add_bytecode(out_dir / "deployment.zip", runtimes.pop())
+    return PackageResult(out_dir=out_dir, sam=sam, lint=lint(sam_path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.package", description=__doc__.split("\n")[0])
+    parser.add_argument("--stage", default="prod", help="Chalice stage (default: prod)")
+    parser.add_argument("--out", type=Path, help="output directory (default: build/<stage>)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    try:
+        result = package(args.stage, args.out)
+    except PackagingError as exc:
+        print(f"package: {exc}", file=sys.stderr)
+        return 1
+    for line in result.lint.warnings:
+        print(f"cfn-lint warning: {line}")
+    for line in result.lint.errors:
+        print(f"cfn-lint ERROR: {line}", file=sys.stderr)
+    functions = [n for n, r in result.sam["Resources"].items() if r["Type"] == FUNCTION]
+    print(f"{result.sam_path}: {len(functions)} function(s) ({', '.join(functions)}), "
+          f"cfn-lint: {len(result.lint.errors)} error(s), {len(result.lint.warnings)} warning(s)")
+    return 1 if result.lint.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,435 @@
+"""Cart, quote, checkout and shoppers' orders through the HTTP API (moto + the local payment provider)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chalicelib.store import catalog as catalog_store
+from tests.fixtures.aws import call
+from tests.fixtures.catalog import offer as offer_terms
+
+
+@pytest.fixture(scope="module")
+def world():
+    """One stack, app client and payment provider per module (deploying costs seconds); each test
+    gets its own vendors, offers and shopper in it, so tests never see each other's stock or orders."""
+    from chalice.test import Client
+
+    import app as halles
+    from tests.fixtures.catalog import module_stack
+    from tests.fixtures.payments import local_payment_provider
+
+    with module_stack(), local_payment_provider() as provider:
+        with Client(halles.app, stage_name="dev") as client:
+            yield client, provider
+
+
+@pytest.fixture
+def payments(world):
+    return world[1]
+
+
+@pytest.fixture
+def new_user(world):
+    """`new_user(role, shop_name=None) -> TestUser`, signed up and signed in in the module's stack."""
+    from chalicelib.services import accounts
+    from tests.fixtures.auth import TestUser
+
+    def make(role: str = "shopper", shop_name: str | None = None):
+        email, password = f"{role}-{uuid.uuid4().hex[:10]}@example.com", "Passw0rd!x"
+        accounts.sign_up(email, password, "Test", role, shop_name=shop_name)
+        session = accounts.sign_in(email, password)
+        return TestUser(session["user"]["user_id"], email, password, role, session["access_token"],
+                        session["id_token"], session["refresh_token"])
+
+    return make
+
+
+@pytest.fixture
+def shop(world, new_user):
+    """A signed-in shopper and a fresh copy of the test catalogue (tests/fixtures/catalog.py) from new vendors."""
+    from tests.fixtures.catalog import build_catalog
+
+    suffix = uuid.uuid4().hex[:6]
+    catalog = build_catalog(new_user("vendor", f"Alpine {suffix}"), new_user("vendor", f"Bytes {suffix}"))
+    catalog.shop_names = {"a": f"Alpine {suffix}", "b": f"Bytes {suffix}"}
+    return Shop(world[0], catalog, new_user("shopper"))
+
+
+class Shop:
+    def __init__(self, client, catalog, shopper):
+        self.client, self.catalog, self.shopper = client, catalog, shopper
+
+    def call(self, method, path, body=None, token=None, headers=None):
+        return call(self.client, method, path, body, token=token or self.shopper.access_token, headers=headers)
+
+    def add(self, name, who, quantity, token=None):
+        return self.call("PUT", f"/cart/lines/{self.catalog.offers[(name, who)]}", {"quantity": quantity}, token)
+
+    def checkout(self, key=None, body=None, token=None):
+        key = key or uuid.uuid4().hex
+        return self.call("POST", "/checkout", body or {"country": "DE"}, token, {"Idempotency-Key": key})
+
+    def stock(self, name, who):
+        item = catalog_store.get_offer(self.catalog.offers[(name, who)])
+        return int(item.available), int(item.reserved), int(item.sold)
+
+    def set_price(self, name, who, price, shipping, stock):
+        vendor = self.catalog.vendor_a if who == "a" else self.catalog.vendor_b
+        condition = "refurbished" if name == "headphones" else "new"
+        status, body, _ = self.call("PUT", f"/vendor/products/{self.catalog.products[name]}/offer",
+                                    offer_terms(price, shipping, stock, condition=condition), token=vendor.access_token)
+        assert status in (200, 201) and body["offer_id"] == self.catalog.offers[(name, who)], body
+
+
+# --- cart -------------------------------------------------------------------------------------
+
+
+def test_a_cart_line_snapshots_the_offer_and_shows_current_terms(shop):
+    status, cart, _ = shop.add("tent", "a", 2)
+
+    assert status == 200
+    (line,) = cart["lines"]
+    assert line["quantity"] == 2 and line["unit_price"] == {"amount": 19900, "currency": "EUR"}
+    assert line["vendor_name"] == shop.catalog.shop_names["a"] and line["title"] == "Trailhead Dome Tent 2P"
+    assert cart["changes"] == []
+    assert shop.call("GET", "/cart")[1] == cart
+
+
+def test_quantities_are_bounded_by_stock_and_the_line_maximum(shop):
+    status, body, _ = shop.add("tent", "b", 3)  # 2 in stock
+    assert status == 400 and body["error"]["fields"] == {"quantity": "at most 2"}
+
+    status, body, _ = shop.add("headphones", "b", 11)  # 10 in stock, line maximum 10
+    assert status == 400 and "quantity" in body["error"]["fields"]
+
+    status, body, _ = shop.add("kettle", "a", 1)  # sold out
+    assert status == 400 and "quantity" in body["error"]["fields"]
+
+    status, body, _ = shop.call("PUT", "/cart/lines/off_doesnotexist", {"quantity": 1})
+    assert status == 404
+
+    status, body, _ = shop.call("PUT", f"/cart/lines/{shop.catalog.offers[('tent', 'a')]}", {"quantity": -1})
+    assert status == 400 and "quantity" in body["error"]["fields"]
+
+    assert shop.call("GET", "/cart")[1]["lines"] == []
+
+
+def test_zero_or_delete_removes_a_line(shop):
+    shop.add("tent", "a", 1)
+    shop.add("headphones", "b", 1)
+
+    _, cart, _ = shop.add("tent", "a", 0)
+    assert [line["offer_id"] for line in cart["lines"]] == [shop.catalog.offers[("headphones", "b")]]
+
+    status, cart, _ = shop.call("DELETE", f"/cart/lines/{shop.catalog.offers[('headphones', 'b')]}")
+    assert status == 200 and cart["lines"] == []
+
+
+def test_the_cart_lists_what_changed_since_a_line_was_added(shop):
+    shop.add("tent", "a", 2)
+    shop.set_price("tent", "a", 20900, 0, 1)
+
+    changes = {c["reason"]: c for c in shop.call("GET", "/cart")[1]["changes"]}
+
+    assert changes["price_changed"]["now"] == {"amount": 20900, "currency": "EUR"}
+    assert changes["out_of_stock"]["available"] == 1
+
+
+# --- quote --------------------------------------------------------------------------------------
+
+
+def test_the_quote_shows_every_fee_and_changes_nothing(shop):
+    shop.add("tent", "a", 1)
+    shop.add("tent", "b", 1)
+    shop.add("headphones", "b", 2)
+    before = [shop.stock("tent", "a"), shop.stock("headphones", "b")]
+
+    status, quote, _ = shop.call("GET", "/cart/quote?country=FR")
+
+    assert status == 200
+    by_vendor = {v["vendor_id"]: v for v in quote["vendors"]}
+    a, b = by_vendor[shop.catalog.vendor_a.user_id], by_vendor[shop.catalog.vendor_b.user_id]
+    assert a["total"]["amount"] == 19900
+    assert b["items"]["amount"] == 18900 + 2 * 12900 and b["shipping"]["amount"] == 1500
+    assert quote["total"]["amount"] == 19900 + 18900 + 25800 + 1500
+    assert quote["vat_rate_bps"] == 2000
+    assert quote["vat_included"]["amount"] == round(quote["total"]["amount"] * 2000 / 12000)
+    assert quote["service_fee"] == {"amount": 0, "currency": "EUR"}
+    assert quote["changes"] == [] and quote["can_checkout"] is True
+    assert [shop.stock("tent", "a"), shop.stock("headphones", "b")] == before
+    assert shop.call("GET", "/orders")[1]["items"] == []
+
+
+def test_a_quote_needs_a_country_we_deliver_to_and_a_cart(shop):
+    status, body, _ = shop.call("GET", "/cart/quote?country=DE")
+    assert status == 400 and body["error"]["code"] == "empty_cart"
+
+    shop.add("tent", "a", 1)
+    status, body, _ = shop.call("GET", "/cart/quote?country=US")
+    assert status == 400 and "country" in body["error"]["fields"]
+
+
+# --- checkout -----------------------------------------------------------------------------------
+
+
+def test_checkout_from_two_vendors_reserves_stock_and_charges_the_quoted_total(shop):
+    shop.add("tent", "a", 2)
+    shop.add("headphones", "b", 3)
+    quoted = shop.call("GET", "/cart/quote?country=DE")[1]
+
+    status, body, _ = shop.checkout()
+
+    assert status == 201, body
+    order = body["order"]
+    assert order["status"] == "pending_payment"
+    assert order["totals"]["total"] == quoted["total"]
+    assert order["totals"]["vat_included"] == quoted["vat_included"]
+    assert {v["vendor_id"] for v in order["vendors"]} == {shop.catalog.vendor_a.user_id, shop.catalog.vendor_b.user_id}
+    assert [e["status"] for e in order["timeline"]] == ["pending_payment"]
+    assert shop.stock("tent", "a") == (3, 2, 0)
+    assert shop.stock("headphones", "b") == (7, 3, 0)
+    # The cart stays until the order is paid.
+    assert len(shop.call("GET", "/cart")[1]["lines"]) == 2
+
+
+def test_a_price_change_after_adding_refuses_checkout_naming_the_line(shop):
+    shop.add("tent", "a", 1)
+    shop.add("headphones", "b", 1)
+    shop.set_price("headphones", "b", 13900, 0, 10)
+
+    status, body, _ = shop.checkout()
+
+    assert status == 409
+    assert body["error"]["code"] == "cart_changed"
+    assert list(body["error"]["fields"]) == [f"lines.{shop.catalog.offers[('headphones', 'b')]}"]
+    assert shop.stock("tent", "a") == (5, 0, 0) and shop.stock("headphones", "b") == (10, 0, 0)
+    assert shop.call("GET", "/orders")[1]["items"] == []
+
+    # Setting the line again accepts the new price; checkout then goes through.
+    shop.add("headphones", "b", 1)
+    assert shop.checkout()[0] == 201
+
+
+def test_stock_sold_to_someone_else_refuses_checkout_and_reserves_nothing(shop, new_user):
+    other = new_user("shopper")
+    shop.add("tent", "b", 2)
+    shop.add("tent", "a", 1)
+    shop.add("tent", "b", 1, token=other.access_token)
+    assert shop.checkout(token=other.access_token)[0] == 201
+
+    status, body, _ = shop.checkout()
+
+    assert status == 409
+    assert body["error"]["fields"] == {f"lines.{shop.catalog.offers[('tent', 'b')]}": "only 1 left"}
+    assert shop.stock("tent", "b") == (1, 1, 0) and shop.stock("tent", "a") == (5, 0, 0)
+
+
+def test_replaying_the_same_key_returns_the_same_order(shop):
+    shop.add("tent", "a", 1)
+    key = uuid.uuid4().hex
+
+    first = shop.checkout(key)
+    again = shop.checkout(key)
+
+    assert first[0] == again[0] == 201
+    assert again[1] == first[1]
+    assert shop.stock("tent", "a") == (4, 1, 0)
+    assert len(shop.call("GET", "/orders")[1]["items"]) == 1
+
+
+def test_the_same_key_with_another_body_is_refused(shop):
+    shop.add("tent", "a", 1)
+    key = uuid.uuid4().hex
+    assert shop.checkout(key, {"country": "DE"})[0] == 201
+
+    status, body, _ = shop.checkout(key, {"country": "FR"})
+
+    assert status == 422 and "Idempotency-Key" in body["error"]["fields"]
+    assert shop.stock("tent", "a") == (4, 1, 0)
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "short"}, {"Idempotency-Key": "x" * 129}])
+def test_checkout_needs_an_idempotency_key(shop, headers):
+    shop.add("tent", "a", 1)
+
+    status, body, _ = shop.call("POST", "/checkout", {"country": "DE"}, headers=headers)
+
+    assert status == 400 and "Idempotency-Key" in body["error"]["fields"]
+    assert shop.stock("tent", "a") == (5, 0, 0)
+
+
+def test_a_duplicate_arriving_while_the_first_runs_gets_409_with_retry_after(shop, monkeypatch):
+    import chalicelib.payments as payments_module
+
+    shop.add("tent", "a", 1)
+    key = uuid.uuid4().hex
+    real = payments_module.get_gateway()
+    seen = []
+
+    class DuplicateMidway:
+        """Fires the same request again while the first one is talking to the provider."""
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def create_payment_intent(self, **kwargs):
+            seen.append(shop.checkout(key))
+            return real.create_payment_intent(**kwargs)
+
+    monkeypatch.setattr(payments_module, "get_gateway", lambda: DuplicateMidway())
+
+    status, body, _ = shop.checkout(key)
+
+    assert status == 201
+    ((dup_status, dup_body, dup_headers),) = seen
+    assert dup_status == 409 and dup_headers["Retry-After"] == "1"
+    assert shop.stock("tent", "a") == (4, 1, 0)
+
+
+def test_a_payment_provider_outage_releases_the_stock(shop, monkeypatch):
+    import chalicelib.payments as payments_module
+    from chalicelib.payments import PaymentError
+
+    shop.add("tent", "a", 2)
+    real = payments_module.get_gateway()
+
+    class Down:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def create_payment_intent(self, **kwargs):
+            raise PaymentError("unreachable", code="provider_unavailable", retryable=True, status=503)
+
+    monkeypatch.setattr(payments_module, "get_gateway", lambda: Down())
+
+    status, body, headers = shop.checkout()
+
+    assert status == 503 and headers["Retry-After"] == "5"
+    assert shop.stock("tent", "a") == (5, 0, 0)
+    (order,) = shop.call("GET", "/orders")[1]["items"]
+    assert order["status"] == "cancelled"
+    assert [e["status"] for e in order["timeline"]] == ["pending_payment", "cancelled"]
+
+
+def test_a_retry_after_a_crash_midway_completes_the_same_order(shop, monkeypatch):
+    import chalicelib.payments as payments_module
+
+    shop.add("tent", "a", 1)
+    key = uuid.uuid4().hex
+    real = payments_module.get_gateway()
+
+    class CrashBeforePaying:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def create_payment_intent(self, **kwargs):
+            raise RuntimeError("the process died")
+
+    monkeypatch.setattr(payments_module, "get_gateway", lambda: CrashBeforePaying())
+    assert shop.checkout(key)[0] == 500
+    monkeypatch.setattr(payments_module, "get_gateway", lambda: real)
+    shop.add("headphones", "b", 1)  # the cart changed meanwhile: the retry completes the order already written
+
+    status, body, _ = shop.checkout(key)
+
+    assert status == 201
+    assert [line["offer_id"] for line in body["order"]["lines"]] == [shop.catalog.offers[("tent", "a")]]
+    assert shop.stock("tent", "a") == (4, 1, 0) and shop.stock("headphones", "b") == (10, 0, 0)
+    assert len(shop.call("GET", "/orders")[1]["items"]) == 1
+
+
+def test_checkout_makes_at_most_five_dynamodb_round_trips(shop, dynamodb_calls):
+    shop.add("tent", "a", 1)
+    shop.add("headphones", "b", 1)
+
+    with dynamodb_calls() as first:
+        assert shop.checkout()[0] == 201  # the shopper's first: a payment customer is created too
+    with dynamodb_calls() as second:
+        assert shop.checkout()[0] == 201
+
+    print(f"checkout DynamoDB calls: first={first} second={second}")
+    assert len(first) <= 5, first
+    assert len(second) <= 5, second
+
+
+def test_the_payment_asks_the_provider_for_exactly_the_order_total(shop, payments):
+    shop.add("tent", "a", 1)
+    shop.add("headphones", "b", 1)
+
+    status, body, _ = shop.checkout(body={"country": "DE", "save_card": True,
+                                          "return_url": "http://127.0.0.1:8080/orders"})
+
+    assert status == 201
+    payment, order = body["payment"], body["order"]
+    assert payment["provider"] == "local" and payment["publishable_key"].startswith("pk_test_")
+    assert payment["payment_page_url"].startswith(f"{payments.url}/pay/{payment['payment_intent_id']}")
+    intent = payments.payment_intent(payment["payment_intent_id"])
+    assert intent["amount"] == order["totals"]["total"]["amount"] == 19900 + 12900
+    assert intent["currency"] == "eur" and intent["client_secret"] == payment["client_secret"]
+    assert intent["metadata"] == {"order_id": order["order_id"]} and intent["transfer_group"] == order["order_id"]
+    assert intent["setup_future_usage"] == "on_session" and intent["customer"].startswith("cus_")
+
+
+def test_a_return_url_outside_the_shop_is_refused(shop):
+    shop.add("tent", "a", 1)
+    status, body, _ = shop.checkout(body={"country": "DE", "return_url": "https://evil.example/phish"})
+    assert status == 400 and "return_url" in body["error"]["fields"]
+    assert shop.stock("tent", "a") == (5, 0, 0)
+
+
+def test_a_declined_saved_card_fails_the_order_and_releases_its_stock(shop, payments):
+    shop.add("tent", "a", 2)
+
+    status, body, _ = shop.checkout(body={"country": "DE", "payment_method_id": "pm_card_chargeDeclined"})
+
+    assert status == 402 and body["error"]["code"] == "card_declined"
+    assert shop.stock("tent", "a") == (5, 0, 0)
+    (order,) = shop.call("GET", "/orders")[1]["items"]
+    assert order["status"] == "payment_failed" and order["payment"]["state"] == "failed"
+
+
+# --- orders and who may see them ----------------------------------------------------------------
+
+
+def test_orders_list_newest_first_with_a_cursor_and_detail(shop):
+    shop.add("tent", "a", 1)
+    ids = [shop.checkout()[1]["order"]["order_id"] for _ in range(3)]
+
+    status, page, _ = shop.call("GET", "/orders?limit=2")
+    assert status == 200 and len(page["items"]) == 2 and page["next_cursor"]
+    _, rest, _ = shop.call("GET", f"/orders?limit=2&cursor={page['next_cursor']}")
+    listed = [o["order_id"] for o in page["items"] + rest["items"]]
+    assert sorted(listed) == sorted(ids) and rest["next_cursor"] is None
+    assert all(o["payment"]["client_secret"] is None for o in page["items"])
+
+    status, detail, _ = shop.call("GET", f"/orders/{ids[0]}")
+    assert status == 200 and detail["order_id"] == ids[0]
+    assert detail["vendors"][0]["status"] == "pending_payment"
+    assert detail["payment"]["state"] == "awaiting_payment" and detail["payment"]["can_pay"] is True
+
+
+def test_a_shopper_never_sees_another_shoppers_order_or_cart(shop, new_user):
+    intruder = new_user("shopper")
+    shop.add("tent", "a", 1)
+    key = uuid.uuid4().hex
+    order_id = shop.checkout(key)[1]["order"]["order_id"]
+
+    assert shop.call("GET", f"/orders/{order_id}", token=intruder.access_token)[0] == 404
+    assert shop.call("GET", "/orders", token=intruder.access_token)[1]["items"] == []
+    assert shop.call("GET", "/cart", token=intruder.access_token)[1]["lines"] == []
+    # The intruder replaying the victim's key gets their own (empty cart) checkout, not the victim's order.
+    status, body, _ = shop.checkout(key, token=intruder.access_token)
+    assert status == 400 and body["error"]["code"] == "empty_cart"
+
+
+def test_vendors_and_anonymous_callers_cannot_use_cart_routes(shop):
+    vendor = shop.catalog.vendor_a.access_token
+    offer_id = shop.catalog.offers[("tent", "a")]
+    for method, path, body in [("GET", "/cart", None), ("PUT", f"/cart/lines/{offer_id}", {"quantity": 1}),
+                               ("GET", "/cart/quote?country=DE", None), ("POST", "/checkout", {"country": "DE"}),
+                               ("GET", "/orders", None)]:
+        assert shop.call(method, path, body, token=vendor, headers={"Idempotency-Key": uuid.uuid4().hex})[0] == 403
+        assert call(shop.client, method, path, body)[0] == 401

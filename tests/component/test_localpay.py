@@ -1,0 +1,423 @@
+"""The local payment provider plays Stripe's part: test cards, the payment page, signed events
+with retried delivery, idempotency, Connect onboarding, and snapshots of its state.
+
+Requests go over real HTTP, either raw (to see the wire format) or through Stripe's own SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import stripe
+
+from devstack.localpay import LocalPaymentProvider, submit_payment_page
+
+SECRET = "whsec_localpay_tests"
+CONNECT_SECRET = "whsec_localpay_connect_tests"
+
+
+class Inbox:
+    """A webhook endpoint as a callable: records what it got, answers the statuses it is told to."""
+
+    def __init__(self, *statuses: int):
+        self.statuses = list(statuses)
+        self.received: list[tuple[bytes, dict]] = []
+
+    def __call__(self, body: bytes, headers: dict) -> int:
+        self.received.append((body, headers))
+        return self.statuses.pop(0) if self.statuses else 200
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for body, _ in self.received]
+
+
+@pytest.fixture
+def inbox():
+    return Inbox()
+
+
+@pytest.fixture
+def provider(inbox):
+    with LocalPaymentProvider(SECRET, deliver=inbox, auto_deliver=False) as running:
+        yield running
+
+
+@pytest.fixture
+def sdk(provider):
+    return stripe.StripeClient(provider.api_key, base_addresses={"api": provider.url}, max_network_retries=0)
+
+
+def api(provider, method: str, path: str, form: str = "", *, key: str | None = "default",
+        headers: dict | None = None) -> tuple[int, dict, dict]:
+    """A raw API call: (status, JSON body, response headers)."""
+    sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    if key:
+        sent["Authorization"] = f"Bearer {provider.api_key if key == 'default' else key}"
+    request = urllib.request.Request(provider.url + path, data=form.encode() if method == "POST" else None,
+                                     method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read()), dict(err.headers)
+
+
+def new_intent(sdk, amount: int = 1299, **params):
+    return sdk.v1.payment_intents.create(params={"amount": amount, "currency": "eur", **params})
+
+
+# -- test cards, as in Stripe's test mode ------------------------------------------------------
+
+
+def test_the_succeeding_test_card_pays(sdk):
+    intent = new_intent(sdk, payment_method="pm_card_visa", payment_method_types=["card"], confirm=True)
+
+    assert intent.status == "succeeded" and intent.amount_received == 1299
+    charge = sdk.v1.charges.retrieve(intent.latest_charge)
+    assert (charge.status, charge.paid, charge.payment_intent) == ("succeeded", True, intent.id)
+
+
+@pytest.mark.parametrize(("test_card", "decline_code", "message"), [
+    ("pm_card_chargeDeclined", "generic_decline", "Your card was declined."),
+    ("pm_card_chargeDeclinedInsufficientFunds", "insufficient_funds", "Your card has insufficient funds."),
+])
+def test_declining_test_cards_answer_a_card_error(sdk, test_card, decline_code, message):
+    with pytest.raises(stripe.CardError) as declined:
+        new_intent(sdk, payment_method=test_card, payment_method_types=["card"], confirm=True)
+
+    error = declined.value.json_body["error"]
+    assert (declined.value.http_status, error["code"], error["decline_code"], error["message"]) == (
+        402, "card_declined", decline_code, message)
+    intent = sdk.v1.payment_intents.retrieve(error["payment_intent"]["id"])
+    assert intent.status == "requires_payment_method"
+    assert intent.last_payment_error.decline_code == decline_code
+
+
+def test_an_intent_with_automatic_methods_needs_a_return_url_to_confirm(sdk):
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        new_intent(sdk, payment_method="pm_card_visa", confirm=True)
+    assert refused.value.param == "return_url"
+
+
+# -- the payment page --------------------------------------------------------------------------
+
+
+def test_the_payment_page_shows_the_amount_and_the_test_cards(provider, sdk):
+    intent = new_intent(sdk, amount=2599)
+
+    with urllib.request.urlopen(f"{provider.url}/pay/{intent.id}?client_secret={intent.client_secret}") as page:
+        html = page.read().decode()
+
+    assert "Pay €25.99" in html and "4242 4242 4242 4242" in html and "4000 0000 0000 9995" in html
+
+
+def test_the_payment_page_needs_the_client_secret(provider, sdk):
+    intent = new_intent(sdk)
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{provider.url}/pay/{intent.id}?client_secret={intent.id}_secret_wrong")
+    assert refused.value.code == 404
+
+
+@pytest.mark.parametrize(("card", "redirect_status", "status"), [
+    ("4242 4242 4242 4242", "succeeded", "succeeded"),
+    ("4000 0000 0000 0002", "failed", "requires_payment_method"),
+    ("4000000000009995", "failed", "requires_payment_method"),
+])
+def test_paying_on_the_page_sends_the_shopper_back_with_the_outcome(provider, sdk, card, redirect_status, status):
+    intent = new_intent(sdk)
+
+    code, location = submit_payment_page(provider.url, intent.id, intent.client_secret, card,
+                                         return_url="http://shop.test/orders/o1?tab=status")
+
+    assert code == 303
+    back = urlsplit(location)
+    assert (back.netloc, back.path) == ("shop.test", "/orders/o1")
+    assert parse_qs(back.query) == {"tab": ["status"], "payment_intent": [intent.id],
+                                    "payment_intent_client_secret": [intent.client_secret],
+                                    "redirect_status": [redirect_status]}
+    assert sdk.v1.payment_intents.retrieve(intent.id).status == status
+
+
+def test_a_mistyped_card_number_is_shown_on_the_form_and_changes_nothing(provider, sdk):
+    intent = new_intent(sdk)
+
+    code, page = submit_payment_page(provider.url, intent.id, intent.client_secret, "4242 4242 4242 4241")
+
+    assert code == 400 and "Your card number is incorrect." in page
+    assert sdk.v1.payment_intents.retrieve(intent.id).latest_charge is None
+
+
+def test_a_paid_intent_cannot_be_paid_twice(provider, sdk):
+    intent = new_intent(sdk)
+    provider.complete_payment(intent.id)
+
+    code, page = submit_payment_page(provider.url, intent.id, intent.client_secret, "4242424242424242")
+
+    assert code == 409 and "succeeded" in page
+    assert len(provider.ledger.of_kind("charge")) == 1
+
+
+def test_setup_future_usage_saves_the_card_on_the_customer(provider, sdk):
+    customer = sdk.v1.customers.create(params={"email": "ada@example.com"})
+    intent = new_intent(sdk, customer=customer.id, setup_future_usage="on_session")
+
+    provider.complete_payment(intent.id, "5555555555554444")
+
+    (card,) = sdk.v1.customers.payment_methods.list(customer.id, params={"type": "card"}).data
+    assert (card.card.brand, card.card.last4, card.customer) == ("mastercard", "4444", customer.id)
+
+
+# -- events: signed exactly as Stripe signs, delivered until acknowledged -------------------------
+
+
+def test_events_are_stripe_shaped_and_verify_with_the_sdk(provider, sdk, inbox):
+    intent = new_intent(sdk, metadata={"order_id": "ord-9"})
+    provider.complete_payment(intent.id)
+
+    attempts = provider.deliver_webhooks()
+
+    assert [a.event_type for a in attempts] == ["charge.succeeded", "payment_intent.succeeded"]
+    assert all(a.ok for a in attempts)
+    for body, headers in inbox.received:
+        assert stripe.WebhookSignature.verify_header(body, headers["Stripe-Signature"], SECRET, tolerance=300)
+        assert headers["Content-Type"].startswith("application/json")
+    event = inbox.events()[1]
+    assert event["id"].startswith("evt_") and event["object"] == "event" and event["livemode"] is False
+    assert event["api_version"] and event["created"] and event["pending_webhooks"] == 1
+    assert set(event["request"]) == {"id", "idempotency_key"}
+    assert event["data"]["object"]["id"] == intent.id
+    assert event["data"]["object"]["metadata"] == {"order_id": "ord-9"}
+    assert event["data"]["object"]["status"] == "succeeded"
+
+
+def test_a_decline_and_a_cancel_and_a_refund_each_send_their_event(provider, sdk, inbox):
+    declined = new_intent(sdk)
+    provider.complete_payment(declined.id, "4000000000000002")
+    cancelled = new_intent(sdk)
+    sdk.v1.payment_intents.cancel(cancelled.id)
+    paid = new_intent(sdk)
+    provider.complete_payment(paid.id)
+    sdk.v1.refunds.create(params={"payment_intent": paid.id, "amount": 300})
+    provider.deliver_webhooks()
+
+    assert [e["type"] for e in inbox.events()] == [
+        "charge.failed", "payment_intent.payment_failed", "payment_intent.canceled",
+        "charge.succeeded", "payment_intent.succeeded", "charge.refunded"]
+    refunded = inbox.events()[-1]["data"]
+    assert (refunded["object"]["amount_refunded"], refunded["previous_attributes"]) == (
+        300, {"amount_refunded": 0, "refunded": False})
+
+
+def test_delivery_is_retried_until_the_endpoint_answers_2xx():
+    failing_twice = Inbox(500, 503)
+    with LocalPaymentProvider(SECRET, deliver=failing_twice, retry_delays=(0.01, 0.01, 0.01)) as provider:
+        intent = provider.ledger.create_payment_intent({"amount": "1000", "currency": "eur"}, {})
+        provider.ledger.cancel_payment_intent(intent["id"], {}, {})
+
+        assert provider.wait_for_webhooks(timeout=5)
+
+    assert [a.status for a in provider.deliveries] == [500, 503, 200]
+    assert len({headers["Stripe-Signature"] for _, headers in failing_twice.received}) >= 1
+    for body, headers in failing_twice.received:  # each attempt carries a valid signature
+        stripe.WebhookSignature.verify_header(body, headers["Stripe-Signature"], SECRET, tolerance=300)
+
+
+class _FlakyEndpoint(BaseHTTPRequestHandler):
+    statuses: list[int] = []
+    bodies: list[bytes] = []
+
+    def do_POST(self):
+        self.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+        status = self.statuses.pop(0) if self.statuses else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def flaky_endpoint():
+    handler = type("Handler", (_FlakyEndpoint,), {"statuses": [500, 302], "bodies": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/webhooks/stripe", handler
+    server.shutdown()
+    server.server_close()
+
+
+def test_delivery_to_a_url_counts_errors_and_redirects_as_failures(flaky_endpoint):
+    url, handler = flaky_endpoint
+    with LocalPaymentProvider(SECRET, deliver=url, retry_delays=(0.01, 0.01)) as provider:
+        intent = provider.ledger.create_payment_intent({"amount": "1000", "currency": "eur"}, {})
+        provider.ledger.cancel_payment_intent(intent["id"], {}, {})
+        assert provider.wait_for_webhooks(timeout=5)
+
+    assert [a.status for a in provider.deliveries] == [500, 302, 200]
+    assert json.loads(handler.bodies[-1])["type"] == "payment_intent.canceled"
+
+
+def test_delivery_gives_up_after_its_attempts_when_nobody_answers():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    with LocalPaymentProvider(SECRET, deliver=f"http://127.0.0.1:{closed}/hook", retry_delays=(0.01, 0.01)) as provider:
+        intent = provider.ledger.create_payment_intent({"amount": "1000", "currency": "eur"}, {})
+        event = provider.ledger.cancel_payment_intent(intent["id"], {}, {})
+        assert provider.wait_for_webhooks(timeout=5)
+
+    assert [(a.attempt, a.status) for a in provider.deliveries] == [(1, None), (2, None), (3, None)]
+    assert all("ConnectionRefused" in a.error for a in provider.deliveries)
+    assert provider.dispatcher.gave_up == [provider.events("payment_intent.canceled")[0]["id"]]
+    assert event["status"] == "canceled"
+
+
+# -- the API's protocol: auth, idempotency, parameters ---------------------------------------------
+
+
+def test_requests_need_the_secret_key(provider):
+    missing_status, missing, _ = api(provider, "GET", "/v1/payment_intents/pi_x", key=None)
+    wrong_status, wrong, _ = api(provider, "GET", "/v1/payment_intents/pi_x", key="sk_test_wrong")
+
+    assert missing_status == wrong_status == 401
+    assert "did not provide an API key" in missing["error"]["message"]
+    assert wrong["error"]["type"] == "invalid_request_error" and "Invalid API Key" in wrong["error"]["message"]
+
+
+def test_an_idempotency_key_replays_the_first_answer_and_refuses_other_parameters(provider):
+    key = {"Idempotency-Key": "order-42"}
+    form = "amount=1299&currency=eur&metadata[order_id]=42"
+    first_status, first, _ = api(provider, "POST", "/v1/payment_intents", form, headers=key)
+    replay_status, replay, replay_headers = api(provider, "POST", "/v1/payment_intents", form, headers=key)
+    other_status, other, _ = api(provider, "POST", "/v1/payment_intents", "amount=999&currency=eur", headers=key)
+    elsewhere_status, elsewhere, _ = api(provider, "POST", "/v1/customers", "email=a@b.c", headers=key)
+
+    assert first_status == replay_status == 200 and replay == first
+    assert replay_headers["Idempotent-Replayed"] == "true"
+    assert (other_status, other["error"]["type"]) == (400, "idempotency_error")
+    assert (elsewhere_status, elsewhere["error"]["type"]) == (400, "idempotency_error")
+    assert len(provider.ledger.of_kind("payment_intent")) == 1
+
+
+def test_a_declined_answer_is_kept_under_its_key_too(provider):
+    key = {"Idempotency-Key": "declined-1"}
+    form = "amount=1299&currency=eur&payment_method=pm_card_chargeDeclined&payment_method_types[0]=card&confirm=true"
+    first_status, first, _ = api(provider, "POST", "/v1/payment_intents", form, headers=key)
+    again_status, again, _ = api(provider, "POST", "/v1/payment_intents", form, headers=key)
+
+    assert first_status == again_status == 402 and again == first
+    assert len(provider.ledger.of_kind("charge")) == 1
+
+
+def test_unknown_and_invalid_parameters_are_refused_as_stripe_does(provider):
+    unknown_status, unknown, _ = api(provider, "POST", "/v1/payment_intents", "amount=1299&currency=eur&colour=red")
+    small_status, small, _ = api(provider, "POST", "/v1/payment_intents", "amount=20&currency=eur")
+    missing_status, missing, _ = api(provider, "POST", "/v1/payment_intents", "amount=1299&currency=eur&customer=cus_x")
+
+    assert (unknown_status, unknown["error"]["code"], unknown["error"]["param"]) == (400, "parameter_unknown", "colour")
+    assert (small_status, small["error"]["code"]) == (400, "amount_too_small")
+    assert (missing_status, missing["error"]["code"], missing["error"]["param"]) == (400, "resource_missing", "customer")
+
+
+def test_expand_replaces_an_id_by_its_object(provider, sdk):
+    intent = new_intent(sdk, payment_method="pm_card_visa", payment_method_types=["card"], confirm=True)
+
+    expanded = sdk.v1.payment_intents.retrieve(intent.id, params={"expand": ["latest_charge"]})
+
+    assert expanded.latest_charge.object == "charge" and expanded.latest_charge.amount == 1299
+
+
+# -- Connect -------------------------------------------------------------------------------------
+
+
+def test_onboarding_activates_the_account_and_tells_the_connect_endpoint():
+    platform, connect = Inbox(), Inbox()
+    with LocalPaymentProvider(SECRET, deliver=platform, connect_webhook_secret=CONNECT_SECRET,
+                              connect_deliver=connect, auto_deliver=False) as provider:
+        sdk = stripe.StripeClient(provider.api_key, base_addresses={"api": provider.url})
+        account = sdk.v1.accounts.create(params={"type": "express", "country": "FR",
+                                                 "capabilities": {"transfers": {"requested": True}}})
+        link = sdk.v1.account_links.create(params={"account": account.id, "type": "account_onboarding",
+                                                   "return_url": "http://shop.test/vendor/done",
+                                                   "refresh_url": "http://shop.test/vendor/again"})
+        with urllib.request.urlopen(link.url) as page:
+            assert "Complete onboarding" in page.read().decode()
+        completed = urllib.request.Request(link.url, data=b"", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as redirect:  # urllib will not follow a 303 for a POST body
+            urllib.request.build_opener(_NoFollow).open(completed)
+        provider.deliver_webhooks()
+
+    assert redirect.value.code == 303 and redirect.value.headers["Location"] == "http://shop.test/vendor/done"
+    assert account.capabilities.transfers == "inactive"
+    (event,) = connect.events()
+    assert (event["type"], event["account"]) == ("account.updated", account.id)
+    assert event["data"]["object"]["capabilities"] == {"transfers": "active"}
+    stripe.WebhookSignature.verify_header(*_signed(connect.received[0]), CONNECT_SECRET, tolerance=300)
+    assert platform.events() == []
+
+
+def test_a_transfer_needs_an_onboarded_account(sdk, provider):
+    intent = new_intent(sdk, payment_method="pm_card_visa", payment_method_types=["card"], confirm=True)
+    pending = provider.add_account(onboarded=False)
+
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        sdk.v1.transfers.create(params={"amount": 500, "currency": "eur", "destination": pending["id"],
+                                        "source_transaction": intent.latest_charge})
+
+    assert refused.value.code == "insufficient_capabilities_for_transfer"
+
+
+class _NoFollow(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _signed(received: tuple[bytes, dict]) -> tuple[bytes, str]:
+    body, headers = received
+    return body, headers["Stripe-Signature"]
+
+
+# -- snapshots -----------------------------------------------------------------------------------
+
+
+def test_a_snapshot_restores_objects_keys_and_undelivered_events(provider, sdk):
+    customer = sdk.v1.customers.create(params={"email": "ada@example.com"})
+    intent = sdk.v1.payment_intents.create(params={"amount": 1299, "currency": "eur", "customer": customer.id},
+                                           options={"idempotency_key": "pi-snap"})
+    provider.complete_payment(intent.id)
+    state = json.loads(json.dumps(provider.to_json()))  # it is plain JSON
+
+    later = Inbox()
+    with LocalPaymentProvider.from_json(state, SECRET, later, auto_deliver=False) as restored:
+        again = stripe.StripeClient(restored.api_key, base_addresses={"api": restored.url})
+        assert again.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+        replay = again.v1.payment_intents.create(params={"amount": 1299, "currency": "eur", "customer": customer.id},
+                                                 options={"idempotency_key": "pi-snap"})
+        restored.deliver_webhooks()
+
+    assert replay.id == intent.id
+    assert [e["type"] for e in later.events()] == ["charge.succeeded", "payment_intent.succeeded"]
+
+
+def test_the_form_parser_reads_stripes_bracket_notation():
+    from devstack.localpay.forms import parse_form
+
+    raw = urlencode([("amount", "5"), ("metadata[order_id]", "o1"), ("metadata[0]", "x"),
+                     ("payment_method_types[0]", "card"), ("payment_method_types[1]", "link"),
+                     ("automatic_payment_methods[enabled]", "true"), ("expand[]", "latest_charge"),
+                     ("a[b][c]", "deep")])
+
+    assert parse_form(raw) == {
+        "amount": "5", "metadata": {"order_id": "o1", "0": "x"}, "payment_method_types": ["card", "link"],
+        "automatic_payment_methods": {"enabled": "true"}, "expand": ["latest_charge"], "a": {"b": {"c": "deep"}}}

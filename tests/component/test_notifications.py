@@ -1,0 +1,102 @@
+"""The notifications consumer, fed real SQS-shaped events through the app's own handler."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import boto3
+
+from chalicelib.events import envelope
+from tests.fixtures.aws import REGION, call
+
+FUNCTION = "notifications_consumer"
+
+
+def sqs_event(bodies: list[str], queue_arn: str = f"arn:aws:sqs:{REGION}:123456789012:notifications") -> dict:
+    """A Lambda SQS event with a unique messageId per record (Chalice's generator reuses one)."""
+    return {"Records": [{
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": uuid.uuid4().hex,
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000", "SenderId": "test",
+                       "ApproximateFirstReceiveTimestamp": "1700000000001"},
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    } for body in bodies]}
+
+
+def consume(app_client, event: dict) -> dict:
+    return app_client.lambda_.invoke(FUNCTION, event).payload
+
+
+def mails_to(address: str) -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return [m for m in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
+            if address in m.destinations.get("ToAddresses", [])]
+
+
+def signed_up(email: str, role: str = "shopper", user_id: str | None = None) -> str:
+    user_id = user_id or str(uuid.uuid4())
+    return json.dumps(envelope("user.signed_up", {"user_id": user_id, "email": email, "name": "Ada", "role": role},
+                               dedup_key=user_id))
+
+
+def test_a_sign_up_through_the_api_ends_in_a_welcome_mail(app_client, stack):
+    email = f"ada-{uuid.uuid4().hex[:8]}@example.com"
+    status, _, _ = call(app_client, "POST", "/auth/signup",
+                        {"email": email, "password": "Passw0rd!x", "name": "Ada", "role": "shopper"})
+    assert status == 201
+
+    # What the publisher really put on the queue is what the consumer gets.
+    sqs = boto3.client("sqs", region_name=REGION)
+    received = sqs.receive_message(QueueUrl=stack.queues["notifications"], MaxNumberOfMessages=10)["Messages"]
+    assert len(received) == 1
+    assert consume(app_client, sqs_event([received[0]["Body"]])) == {"batchItemFailures": []}
+
+    (mail,) = mails_to(email)
+    assert mail.source == stack.environment["HALLES_MAIL_FROM"]
+    assert "Welcome" in mail.subject
+    assert "Ada" in mail.body
+
+
+def test_a_bad_record_fails_alone_and_the_rest_of_the_batch_is_processed(app_client, stack):
+    shopper, vendor = (f"{role}-{uuid.uuid4().hex[:8]}@example.com" for role in ("shopper", "vendor"))
+    event = sqs_event([
+        signed_up(shopper),
+        "this is not json",
+        json.dumps({"type": "user.signed_up", "data": {}}),  # no event_id / occurred_at
+        json.dumps(envelope("user.signed_up", {"user_id": "u-1", "role": "shopper"})),  # no email
+        json.dumps(envelope("order.placed", {"order_id": "o-1"})),  # not ours: acknowledged
+        signed_up(vendor, role="vendor"),
+    ])
+    ids = [r["messageId"] for r in event["Records"]]
+
+    result = consume(app_client, event)
+
+    assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == sorted(ids[1:4])
+    assert len(mails_to(shopper)) == 1
+    assert len(mails_to(vendor)) == 1
+    assert "shop" in mails_to(vendor)[0].subject
+
+
+def test_a_redelivered_event_sends_one_welcome_mail(app_client, stack):
+    email = f"twice-{uuid.uuid4().hex[:8]}@example.com"
+    body = signed_up(email)
+    assert consume(app_client, sqs_event([body])) == {"batchItemFailures": []}
+    # SQS redelivers with a new messageId (and can duplicate within one batch).
+    assert consume(app_client, sqs_event([body, body])) == {"batchItemFailures": []}
+    assert len(mails_to(email)) == 1
+
+
+def test_a_batch_where_everything_fails_reports_every_record(app_client, stack):
+    event = sqs_event(["{", "[]"])
+    result = consume(app_client, event)
+    assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == sorted(
+        r["messageId"] for r in event["Records"])

@@ -1,0 +1,166 @@
+"""The order store's transactions: reservation conditions, exactly-once transitions, idempotent records."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.store import orders as store
+from chalicelib.store.catalog import OfferItem
+
+
+def _offer(offer_id: str, *, price: int = 1000, shipping: int = 300, available: int = 5, vendor: str = "v1") -> None:
+    now = datetime.now(UTC)
+    OfferItem(
+        offer_id, product_id=f"p-{offer_id}", product_key=f"k-{offer_id}", product_title="Thing", vendor_id=vendor,
+        condition="new", currency="EUR", price=price, shipping_fee=shipping, total_minor=price + shipping,
+        min_days=1, max_days=3, available=available, reserved=0, sold=0, version=1, created_at=now, updated_at=now,
+    ).save()
+
+
+def _stock(offer_id: str) -> tuple[int, int, int]:
+    item = OfferItem.get(offer_id, consistent_read=True)
+    return int(item.available), int(item.reserved), int(item.sold)
+
+
+def _order(order_id: str, lines: list[dict], *, reserved_until: str = "2099-01-01T00:00:00Z") -> dict:
+    return {
+        "order_id": order_id, "shopper_id": _id("s1"), "status": "pending_payment", "created_at": "2024-01-01T00:00:00Z",
+        "reserved_until": reserved_until, "currency": "EUR", "country": "DE", "quote": {"total": 1},
+        "lines": lines, "total": 1300,
+        "timeline": [{"id": "placed", "at": "2024-01-01T00:00:00Z", "status": "pending_payment", "label": "placed"}],
+    }
+
+
+def _vendor_order(order_id: str, vendor_id: str = "v1") -> dict:
+    return {"order_id": order_id, "vendor_id": vendor_id, "vendor_created": f"2024-01-01T00:00:00Z#{order_id}",
+            "status": "pending_payment", "currency": "EUR", "items": 1000, "shipping": 300, "discount": 0,
+            "commission": 100, "payout": 1200, "lines": []}
+
+
+@pytest.fixture(scope="module")
+def module_tables():
+    from tests.fixtures.catalog import module_stack
+
+    with module_stack() as deployment:
+        yield deployment
+
+
+@pytest.fixture
+def bound(module_tables):
+    """Offers o1 (5 in stock) and o2 (1 in stock) in the module's tables, under ids unique to this test."""
+    from chalicelib.store.base import bind
+
+    bind()
+    _offer(_id("o1"), available=5)
+    _offer(_id("o2"), available=1, price=500, vendor="v2")
+    return module_tables
+
+
+_test_ids: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_ids():
+    _test_ids.clear()
+    _test_ids["#"] = uuid.uuid4().hex[:8]
+
+
+def _id(name: str) -> str:
+    """`name` made unique to the running test: tests share one stack."""
+    return f"{name}-{_test_ids['#']}"
+
+
+def _place(order_id: str, reservations: list[store.Reservation]) -> None:
+    lines = [{"offer_id": r.offer_id, "quantity": r.quantity} for r in reservations]
+    store.place_order(_order(order_id, lines), [_vendor_order(order_id)], reservations, f"tok-{order_id}")
+
+
+def test_placing_an_order_reserves_every_line_and_writes_the_order(bound):
+    _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300), store.Reservation(_id("o2"), 1, 500, 300)])
+
+    assert _stock(_id("o1")) == (3, 2, 0)
+    assert _stock(_id("o2")) == (0, 1, 0)
+    order = store.get_order(_id("ord1"))
+    assert order["status"] == "pending_payment" and order["lines"][0]["quantity"] == 2
+    assert [v["vendor_id"] for v in store.list_vendor_orders(_id("ord1"))] == ["v1"]
+
+
+def test_a_changed_price_or_missing_stock_names_the_line_and_reserves_nothing(bound):
+    with pytest.raises(store.CartChanged) as caught:
+        _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 999, 300), store.Reservation(_id("o2"), 2, 500, 300),
+                        store.Reservation(_id("gone"), 1, 100, 0)])
+
+    assert caught.value.fields == {
+        f"lines.{_id('o1')}": "the price or shipping fee changed since you added it",
+        f"lines.{_id('o2')}": "only 1 left",
+        f"lines.{_id('gone')}": "this offer is no longer available",
+    }
+    assert _stock(_id("o1")) == (5, 0, 0) and _stock(_id("o2")) == (1, 0, 0)
+    assert store.get_order(_id("ord1")) is None
+
+
+def test_placing_the_same_order_twice_says_it_exists(bound):
+    _place(_id("ord1"), [store.Reservation(_id("o1"), 1, 1000, 300)])
+    with pytest.raises(store.OrderExists):
+        store.place_order(_order(_id("ord1"), []), [], [store.Reservation(_id("o1"), 1, 1000, 300)], "another-token")
+    assert _stock(_id("o1")) == (4, 1, 0)
+
+
+def test_a_stock_decision_applies_exactly_once(bound):
+    _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300)])
+    lines = store.get_order(_id("ord1"))["lines"]
+    entry = {"id": "paid", "at": "2024-01-01T00:01:00Z", "label": "Payment received"}
+
+    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "paid", "sell", lines, entry) is True
+    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "paid", "sell", lines, entry) is False
+    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "cancelled", "release", lines, entry) is False
+
+    assert _stock(_id("o1")) == (3, 0, 2)
+    order = store.get_order(_id("ord1"))
+    assert order["status"] == "paid" and order["version"] == 2
+    assert [e["id"] for e in order["timeline"]] == ["placed", "paid"]
+
+
+def test_releasing_returns_stock_to_available(bound):
+    _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300)])
+    lines = store.get_order(_id("ord1"))["lines"]
+    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "cancelled", "release", lines,
+                                      {"id": "cancelled", "at": "x", "label": "cancelled"})
+    assert _stock(_id("o1")) == (5, 0, 0)
+
+
+def test_timeline_records_are_appended_once_per_id(bound):
+    _place(_id("ord1"), [store.Reservation(_id("o1"), 1, 1000, 300)])
+    entry = {"id": "re_1", "at": "2024-01-02T00:00:00Z", "kind": "refund", "label": "Refund recorded"}
+    extra = {"refunds.re_1": {"amount": 1300, "status": "succeeded", "reason": None}}
+
+    assert store.append_timeline(_id("ord1"), entry, extra) is True
+    assert store.append_timeline(_id("ord1"), entry, extra) is False
+
+    order = store.get_order(_id("ord1"))
+    assert [e["id"] for e in order["timeline"]] == ["placed", "re_1"]
+    assert order["refunds"] == {"re_1": {"amount": 1300, "status": "succeeded", "reason": None}}
+
+
+def test_lookups_by_payment_intent_status_and_shopper(bound):
+    _place(_id("ord1"), [store.Reservation(_id("o1"), 1, 1000, 300)])
+    store.place_order(_order(_id("ord2"), [], reserved_until="2000-01-01T00:00:00Z"), [], [], _id("tok-ord2"))
+    store.set_payment_intent(_id("ord1"), _id("pi_1"), "pi_1_secret")
+    store.set_payment_intent(_id("ord1"), _id("pi_1"), "pi_1_secret")  # idempotent
+
+    assert store.find_order_id_by_payment_intent(_id("pi_1")) == _id("ord1")
+    assert store.find_order_id_by_payment_intent("pi_unknown") is None
+    assert _id("ord2") in store.list_expired_pending("2024-01-01T00:00:00Z", 100)
+    orders, cursor = store.list_orders_for_shopper(_id("s1"), 1)
+    assert len(orders) == 1 and cursor
+    more, _ = store.list_orders_for_shopper(_id("s1"), 1, cursor)
+    assert {orders[0]["order_id"], more[0]["order_id"]} == {_id("ord1"), _id("ord2")}
+
+
+def test_vendor_order_fields(bound):
+    _place(_id("ord1"), [store.Reservation(_id("o1"), 1, 1000, 300)])
+    store.set_vendor_order_fields(_id("ord1"), "v1", transfer_id="tr_1", status="paid")
+    assert store.list_vendor_orders(_id("ord1"))[0]["transfer_id"] == "tr_1"
