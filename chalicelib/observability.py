@@ -11,6 +11,7 @@ from aws_lambda_powertools import Logger
 
 logger = Logger(service="halles")
 NAMESPACE = "Halles"
+_pending = False  # metrics added since the last flush
 
 
 @lru_cache(maxsize=1)
@@ -30,7 +31,9 @@ def count(name: str, value: int = 1, **dimensions: str) -> None:
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
     if not dimensions:
+        global _pending
         metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+        _pending = True
         return
     with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
         for key, val in dimensions.items():
@@ -38,5 +41,7 @@ def count(name: str, value: int = 1, **dimensions: str) -> None:
 
 
 def flush_metrics() -> None:
-    if metrics.cache_info().currsize:
+    global _pending
+    if _pending:
+        _pending = False
         metrics().flush_metrics(raise_on_empty_metrics=False)

@@ -53,8 +53,36 @@ def welcome(data: dict) -> None:
     count("WelcomeMailSent")
 
 
+class OrderEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    order_id: str = Field(min_length=1)
+
+
+def sync_listings(data: dict) -> None:
+    """Stock moved (reserved, sold or released): refresh the listing summaries of the order's products.
+
+    Checkout and the payment consumer change offer stock in their own transactions and keep their
+    DynamoDB round trips minimal; the catalogue's denormalised "in stock / best offer" summary is
+    brought back in line here, asynchronously, a moment later.
+    """
+    from chalicelib.services.catalog import refresh_product_summary
+    from chalicelib.store import orders as order_store
+
+    order = order_store.get_order(OrderEvent.model_validate(data).order_id)
+    if order is None:
+        logger.warning("order event for an unknown order", extra={"order_id": data.get("order_id")})
+        return
+    for product_id in sorted({line["product_id"] for line in order.get("lines", [])}):
+        refresh_product_summary(product_id)
+
+
 HANDLERS: dict[str, Callable[[dict], None]] = {
     "user.signed_up": welcome,
+    "order.placed": sync_listings,
+    "order.paid": sync_listings,
+    "order.cancelled": sync_listings,
+    "payment.failed": sync_listings,
 }
 
 

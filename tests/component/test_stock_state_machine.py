@@ -17,17 +17,28 @@ Invariants, after every step:
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from chalicelib.domain.errors import DomainError
+from chalicelib.settings import get_settings
 from chalicelib.store import catalog as catalog_store
 from chalicelib.store import orders as order_store
+from tests.fixtures.aws import REGION
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
@@ -160,17 +171,10 @@ class StockMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def redelivered_or_reordered_event(self, data):
         """SQS hands the consumer an event again, possibly long after newer ones (out of order)."""
-        import json
-
-        import boto3
-
         from chalicelib.payments.webhooks import StripeEvent, queue_message
-        from tests.fixtures.aws import REGION
 
         event = data.draw(st.sampled_from(self._events()))
         message = queue_message(StripeEvent.model_validate(event))
-        from chalicelib.settings import get_settings
-
         boto3.client("sqs", region_name=REGION).send_message(
             QueueUrl=get_settings().payment_events_queue_url, MessageBody=json.dumps(message))
         drained = self.world.drain("payment-events")

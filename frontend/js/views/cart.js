@@ -8,7 +8,7 @@
 // shopper can never place the same order twice.
 
 import { ApiError, api } from "../api.js";
-import { noteCart, refreshCartCount } from "../cart-state.js";
+import { noteCart } from "../cart-state.js";
 import { countryName, countryOptions, learnCountries, preferredCountry, savePreferredCountry } from "../countries.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { formatMoney } from "../money.js";
