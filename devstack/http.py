@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, RouteMatcher
+from chalice.local import (
+    ChaliceRequestHandler,
+    CustomLocalChalice,
+    LocalChalice,
+    LocalDevServer,
+    RouteMatcher,
+    ThreadedHTTPServer,
+)
 
 from chalicelib.api import correlation_id_of, error_body
 from chalicelib.gateway_responses import method_not_allowed_body, route_not_found_body
@@ -135,6 +142,12 @@ class ApiRequestHandler(ChaliceRequestHandler):
         return self._send_json(404, route_not_found_body(self._correlation_id(), self.command, path))
 
 
+class ApiHTTPServer(ThreadedHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of parallel clients (a checkout rush, a
+    # page loading its assets) would see connections reset before a thread ever takes them.
+    request_queue_size = 128
+
+
 def make_api_server(app_object, config, host: str, port: int, control: Control | None) -> LocalDevServer:
     if not isinstance(app_object, LocalChalice):
         # What chalice.local.create_local_server() does: make `app.current_request`
@@ -143,7 +156,7 @@ def make_api_server(app_object, config, host: str, port: int, control: Control |
         app_object.__class__ = CustomLocalChalice
     handler = functools.partial(ApiRequestHandler, route_matcher=RouteMatcher(list(app_object.routes)),
                                 control=control)
-    return LocalDevServer(app_object, config, host, port, handler_cls=handler)
+    return LocalDevServer(app_object, config, host, port, handler_cls=handler, server_cls=ApiHTTPServer)
 
 
 # ---- frontend ---------------------------------------------------------------------------

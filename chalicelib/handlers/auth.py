@@ -6,9 +6,10 @@ import re
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from chalicelib.api import route
+from chalicelib.schema import ApiModel
 from chalicelib.services import accounts
 
 bp = Blueprint(__name__)
@@ -17,7 +18,7 @@ bp = Blueprint(__name__)
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 
 
-class _Strict(BaseModel):
+class _Strict(ApiModel):
     # Unknown fields are refused: identity and roles never come from a request body.
     # No whitespace stripping: it would silently change passwords.
     model_config = ConfigDict(extra="forbid")
@@ -52,7 +53,7 @@ class SignUpBody(_Strict):
     shop_name: ShopName | None = Field(default=None, description="The shop's public name; required when role is vendor.")
 
 
-class SignUpResponse(BaseModel):
+class SignUpResponse(ApiModel):
     user_id: str
     email: str
     role: str
@@ -67,13 +68,13 @@ class RefreshBody(_Strict):
     refresh_token: str = Field(min_length=1, max_length=8192)
 
 
-class SessionUser(BaseModel):
+class SessionUser(ApiModel):
     user_id: str
     email: str
     roles: list[str]
 
 
-class SessionResponse(BaseModel):
+class SessionResponse(ApiModel):
     access_token: str
     id_token: str
     refresh_token: str
@@ -82,7 +83,7 @@ class SessionResponse(BaseModel):
     user: SessionUser
 
 
-class MeResponse(BaseModel):
+class MeResponse(ApiModel):
     user_id: str
     roles: list[str]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.pricing import MAX_LINE_QUANTITY
+from chalicelib.schema import ApiModel
 from chalicelib.services import cart as cart_service
 
 bp = Blueprint(__name__)
@@ -18,12 +19,12 @@ SHOPPER = ("shopper",)
 OFFER_ID_PATTERN = r"^[A-Za-z0-9_-]{1,100}$"
 
 
-class MoneyOut(BaseModel):
+class MoneyOut(ApiModel):
     amount: int
     currency: str
 
 
-class Change(BaseModel):
+class Change(ApiModel):
     """A difference between what the shopper added and the offer now; checkout refuses until accepted."""
 
     offer_id: str
@@ -34,7 +35,7 @@ class Change(BaseModel):
     now: MoneyOut | None = None
 
 
-class CartLineOut(BaseModel):
+class CartLineOut(ApiModel):
     offer_id: str
     product_id: str
     vendor_id: str
@@ -49,19 +50,19 @@ class CartLineOut(BaseModel):
     max_quantity: int
 
 
-class CartOut(BaseModel):
+class CartOut(ApiModel):
     lines: list[CartLineOut]
     item_count: int
     changes: list[Change]
 
 
-class SetQuantity(BaseModel):
+class SetQuantity(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     quantity: int = Field(ge=0, le=1000, description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
 
 
-class QuoteQuery(BaseModel):
+class QuoteQuery(ApiModel):
     country: str = Field(default="DE", description="ISO 3166-1 alpha-2 delivery country")
 
     @field_validator("country")
@@ -73,7 +74,7 @@ class QuoteQuery(BaseModel):
         return value
 
 
-class QuoteLine(BaseModel):
+class QuoteLine(ApiModel):
     offer_id: str
     product_id: str
     title: str
@@ -82,7 +83,7 @@ class QuoteLine(BaseModel):
     subtotal: MoneyOut
 
 
-class QuoteVendor(BaseModel):
+class QuoteVendor(ApiModel):
     vendor_id: str
     lines: list[QuoteLine]
     items: MoneyOut
@@ -91,7 +92,7 @@ class QuoteVendor(BaseModel):
     total: MoneyOut
 
 
-class QuoteOut(BaseModel):
+class QuoteOut(ApiModel):
     """Every amount the shopper pays, VAT included (`vat_included` is the VAT part of `total`)."""
 
     currency: str

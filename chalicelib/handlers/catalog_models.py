@@ -8,22 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
+
+from chalicelib.schema import ApiModel
 
 # --- responses --------------------------------------------------------------------------
 
 
-class MoneyOut(BaseModel):
+class MoneyOut(ApiModel):
     amount: int = Field(description="Minor units (cents)")
     currency: str
 
 
-class Delivery(BaseModel):
+class Delivery(ApiModel):
     min_days: int
     max_days: int
 
 
-class OfferView(BaseModel):
+class OfferView(ApiModel):
     offer_id: str
     product_id: str
     vendor_id: str
@@ -46,7 +48,7 @@ class VendorOfferView(OfferView):
     updated_at: str
 
 
-class ProductSummaryView(BaseModel):
+class ProductSummaryView(ApiModel):
     product_id: str
     title: str
     brand: str
@@ -57,12 +59,12 @@ class ProductSummaryView(BaseModel):
     best_offer: OfferView | None
 
 
-class ProductList(BaseModel):
+class ProductList(ApiModel):
     items: list[ProductSummaryView]
     next_cursor: str | None = Field(description="Pass back as `cursor` for the next page; null on the last page")
 
 
-class ProductDetail(BaseModel):
+class ProductDetail(ApiModel):
     product_id: str
     title: str
     description: str
@@ -73,22 +75,22 @@ class ProductDetail(BaseModel):
     gtin: str | None = Field(description="GTIN-14 (GTIN-8/12/13 are left-padded with zeros)")
 
 
-class ProductPage(BaseModel):
+class ProductPage(ApiModel):
     product: ProductDetail
     offers: list[OfferView] = Field(description="Cheapest total first")
     best_offer_id: str | None = Field(description="Cheapest in-stock offer; null when nothing is in stock")
 
 
-class Category(BaseModel):
+class Category(ApiModel):
     slug: str
     name: str
 
 
-class CategoryList(BaseModel):
+class CategoryList(ApiModel):
     items: list[Category]
 
 
-class VendorOfferList(BaseModel):
+class VendorOfferList(ApiModel):
     items: list[VendorOfferView]
     next_cursor: str | None
 
@@ -96,7 +98,7 @@ class VendorOfferList(BaseModel):
 # --- queries ----------------------------------------------------------------------------
 
 
-class _Query(BaseModel):
+class _Query(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     @model_validator(mode="before")
@@ -126,7 +128,7 @@ class VendorOffersQuery(_Query):
 # --- vendor bodies ----------------------------------------------------------------------
 
 
-class ProductIn(BaseModel):
+class ProductIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(description="3 to 200 characters")
@@ -138,7 +140,7 @@ class ProductIn(BaseModel):
     gtin: str | None = Field(None, description="GTIN-8/12/13/14 with a valid GS1 check digit")
 
 
-class MoneyIn(BaseModel):
+class MoneyIn(ApiModel):
     """`{"amount": 1299, "currency": "EUR"}`; a bare integer means minor units of the platform currency."""
 
     model_config = ConfigDict(extra="forbid")
@@ -154,14 +156,14 @@ class MoneyIn(BaseModel):
         return data
 
 
-class DeliveryIn(BaseModel):
+class DeliveryIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     min_days: StrictInt
     max_days: StrictInt
 
 
-class OfferIn(BaseModel):
+class OfferIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     price: MoneyIn

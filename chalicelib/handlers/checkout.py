@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.api import error_body, json_response, route
 from chalicelib.handlers.orders import OrderOut
+from chalicelib.schema import ApiModel
 from chalicelib.services import checkout as checkout_service
 
 bp = Blueprint(__name__)
 
 
-class CheckoutBody(BaseModel):
+class CheckoutBody(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     country: str = Field(description="ISO 3166-1 alpha-2 delivery country (VAT rate)")
@@ -30,7 +31,7 @@ class CheckoutBody(BaseModel):
         return value
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(ApiModel):
     provider: str = Field(description="stripe | local")
     payment_intent_id: str
     client_secret: str | None
@@ -38,7 +39,7 @@ class PaymentOut(BaseModel):
     publishable_key: str | None
 
 
-class CheckoutOut(BaseModel):
+class CheckoutOut(ApiModel):
     order: OrderOut
     payment: PaymentOut
 

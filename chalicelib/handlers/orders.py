@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api import route
 from chalicelib.handlers.cart import MoneyOut
+from chalicelib.schema import ApiModel
 from chalicelib.services import orders as order_service
 
 bp = Blueprint(__name__)
@@ -14,7 +15,7 @@ bp = Blueprint(__name__)
 SHOPPER = ("shopper",)
 
 
-class OrderLineOut(BaseModel):
+class OrderLineOut(ApiModel):
     offer_id: str
     product_id: str
     vendor_id: str
@@ -25,7 +26,7 @@ class OrderLineOut(BaseModel):
     subtotal: MoneyOut
 
 
-class VendorGroupOut(BaseModel):
+class VendorGroupOut(ApiModel):
     vendor_id: str
     status: str
     offer_ids: list[str]
@@ -36,7 +37,7 @@ class VendorGroupOut(BaseModel):
     delivered_at: str | None = None
 
 
-class TotalsOut(BaseModel):
+class TotalsOut(ApiModel):
     items: MoneyOut
     discount: MoneyOut
     shipping: MoneyOut
@@ -46,7 +47,7 @@ class TotalsOut(BaseModel):
     total: MoneyOut
 
 
-class PaymentStateOut(BaseModel):
+class PaymentStateOut(ApiModel):
     state: str = Field(description="awaiting_payment | paid | failed | cancelled | refunded")
     payment_intent_id: str | None
     can_pay: bool
@@ -56,14 +57,14 @@ class PaymentStateOut(BaseModel):
     disputed: bool
 
 
-class TimelineEntryOut(BaseModel):
+class TimelineEntryOut(ApiModel):
     at: str
     status: str | None = None
     kind: str | None = None
     label: str
 
 
-class OrderOut(BaseModel):
+class OrderOut(ApiModel):
     order_id: str
     status: str = Field(description="pending_payment | paid | payment_failed | cancelled | refunded")
     created_at: str
@@ -77,12 +78,12 @@ class OrderOut(BaseModel):
     timeline: list[TimelineEntryOut]
 
 
-class OrderPage(BaseModel):
+class OrderPage(ApiModel):
     items: list[OrderOut]
     next_cursor: str | None
 
 
-class OrdersQuery(BaseModel):
+class OrdersQuery(ApiModel):
     limit: int = Field(20, ge=1, le=50)
     cursor: str | None = Field(None, max_length=2048)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from chalice import Blueprint, Response
-from pydantic import BaseModel
 
 from chalicelib.api import error_body, json_response, route
 from chalicelib.payments.port import PaymentError
+from chalicelib.schema import ApiModel
 from chalicelib.services import payment_methods as payment_method_service
 
 bp = Blueprint(__name__)
@@ -15,7 +15,7 @@ SHOPPER = ("shopper",)
 PM_ID_MAX = 255
 
 
-class SavedCardOut(BaseModel):
+class SavedCardOut(ApiModel):
     id: str
     brand: str
     last4: str
@@ -23,7 +23,7 @@ class SavedCardOut(BaseModel):
     exp_year: int
 
 
-class SavedCardsOut(BaseModel):
+class SavedCardsOut(ApiModel):
     items: list[SavedCardOut]
 
 

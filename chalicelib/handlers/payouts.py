@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib.api import route
 from chalicelib.handlers.cart import MoneyOut
+from chalicelib.schema import ApiModel
 from chalicelib.services import payouts as payout_service
 
 bp = Blueprint(__name__)
 
 
-class PayoutOut(BaseModel):
+class PayoutOut(ApiModel):
     status: str = Field(description="transferred | pending | awaiting_vendor_account | transfer_refused | nothing_to_pay")
     amount: MoneyOut
     transfer_id: str | None
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(ApiModel):
     order_id: str
     vendor_id: str
     status: str = Field(description="delivered")

@@ -26,10 +26,11 @@ from functools import lru_cache
 from hashlib import sha256
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.observability import count, logger
+from chalicelib.schema import ApiModel
 from chalicelib.settings import Settings, get_settings
 
 TOLERANCE_SECONDS = 300
@@ -93,13 +94,13 @@ def secrets_for(endpoint: str, settings: Settings) -> list[str]:
 # -- the payload and the queue message ---------------------------------------------------------
 
 
-class StripeEventData(BaseModel):
+class StripeEventData(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     object: dict[str, Any]
 
 
-class StripeEvent(BaseModel):
+class StripeEvent(ApiModel):
     """The parts of a Stripe event (snapshot payload) we rely on."""
 
     model_config = ConfigDict(extra="ignore")
@@ -112,7 +113,7 @@ class StripeEvent(BaseModel):
     data: StripeEventData
 
 
-class WebhookAck(BaseModel):
+class WebhookAck(ApiModel):
     """What Stripe gets back; any 2xx stops its retries."""
 
     received: bool = True

@@ -12,16 +12,17 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import mailer
 from chalicelib.observability import count, logger
+from chalicelib.schema import ApiModel
 from chalicelib.settings import get_settings
 
 DEDUP_WINDOW_SECONDS = 7 * 24 * 3600  # longer than the queue's retention (4 days)
 
 
-class EventEnvelope(BaseModel):
+class EventEnvelope(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     event_id: str = Field(min_length=1, max_length=128)
@@ -30,7 +31,7 @@ class EventEnvelope(BaseModel):
     data: dict
 
 
-class UserSignedUp(BaseModel):
+class UserSignedUp(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     user_id: str = Field(min_length=1)
@@ -53,7 +54,7 @@ def welcome(data: dict) -> None:
     count("WelcomeMailSent")
 
 
-class OrderEvent(BaseModel):
+class OrderEvent(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     order_id: str = Field(min_length=1)

@@ -20,11 +20,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from chalicelib.domain.orders import TIMELINE_LABELS, Decision, OrderStatus, PaymentOutcome, decide
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentError, PaymentGateway, PaymentIntent
+from chalicelib.schema import ApiModel
 from chalicelib.settings import get_settings
 from chalicelib.store import orders as order_store
 
@@ -64,7 +65,7 @@ def _id_of(value: Any) -> Any:
 ExpandableId = Annotated[str | None, BeforeValidator(_id_of)]
 
 
-class ProviderEvent(BaseModel):
+class ProviderEvent(ApiModel):
     """What the webhook endpoint queues: a verified, deduplicated provider event."""
 
     model_config = ConfigDict(extra="ignore")
@@ -77,7 +78,7 @@ class ProviderEvent(BaseModel):
     object: dict
 
 
-class IntentObject(BaseModel):
+class IntentObject(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(min_length=1, max_length=255)
@@ -85,7 +86,7 @@ class IntentObject(BaseModel):
     last_payment_error: dict | None = None
 
 
-class RefundObject(BaseModel):
+class RefundObject(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(min_length=1)
@@ -96,13 +97,13 @@ class RefundObject(BaseModel):
     created: int | None = None
 
 
-class RefundList(BaseModel):
+class RefundList(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     data: list[RefundObject] = Field(default_factory=list)
 
 
-class ChargeObject(BaseModel):
+class ChargeObject(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(min_length=1)
@@ -114,7 +115,7 @@ class ChargeObject(BaseModel):
     refunds: RefundList | None = None  # included by older API versions only
 
 
-class DisputeObject(BaseModel):
+class DisputeObject(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(min_length=1)
