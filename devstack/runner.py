@@ -177,6 +177,9 @@ class Stack:
     def _start_moto(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        from devstack.moto_dynamodb import serialize_dynamodb
+
+        serialize_dynamodb()  # moto's transactions are not isolated from concurrent requests
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.options.moto_port, verbose=False)
         self.moto.start()
         host, port = self.moto.get_host_and_port()

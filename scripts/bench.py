@@ -167,6 +167,9 @@ def explain_imports(top: int = 20) -> str:
     return "\n".join(lines)
 
 
+import scripts.bench_checkout  # noqa: E402,F401  (registers the "checkout" benchmarks)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {', '.join(BENCHMARKS)})")

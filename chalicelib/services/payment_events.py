@@ -292,7 +292,7 @@ def follow_up(order: dict, *, intent: PaymentIntent | None, gateway: PaymentGate
     if status is OrderStatus.PAID:
         _after_paid(order, intent, gateway, now)
     elif status in RELEASED:
-        _after_released(order, status, intent, gateway)
+        _after_released(order, status, intent, gateway, now)
     elif status is OrderStatus.REFUNDED:
         _refund_late_payment(order, intent, gateway, now)
 
@@ -321,12 +321,13 @@ def _after_paid(order: dict, intent: PaymentIntent | None, gateway: PaymentGatew
     count("OrdersPaid", 1)
 
 
-def _after_released(order: dict, status: OrderStatus, intent: PaymentIntent | None, gateway: PaymentGateway) -> None:
+def _after_released(order: dict, status: OrderStatus, intent: PaymentIntent | None, gateway: PaymentGateway,
+                    now: datetime) -> None:
     pending = _pending_vendor_orders(order)
     if not pending:
         return
     if order.get("payment_intent_id"):
-        _cancel_at_provider(order, intent, gateway)
+        _cancel_at_provider(order, intent, gateway, now)
     if status is OrderStatus.PAYMENT_FAILED:
         _publish("payment.failed", order, {})
     else:
@@ -340,7 +341,7 @@ def _cancel_reason(order: dict) -> str:
     return "reservation_expired" if entry.get("source") == "expiry" else "payment_canceled"
 
 
-def _cancel_at_provider(order: dict, intent: PaymentIntent | None, gateway: PaymentGateway) -> None:
+def _cancel_at_provider(order: dict, intent: PaymentIntent | None, gateway: PaymentGateway, now: datetime) -> None:
     """Stop the provider from accepting a payment for an order that no longer holds stock.
 
     If the payment succeeded meanwhile, the cancel is refused: the success then takes the
@@ -356,7 +357,7 @@ def _cancel_at_provider(order: dict, intent: PaymentIntent | None, gateway: Paym
         current = getattr(err, "payment_intent", None) or _retrieve(gateway, order["payment_intent_id"])
         if current is not None and current.status == "succeeded":
             settle(order["order_id"], PaymentOutcome.SUCCEEDED, intent=current, gateway=gateway,
-                   source="cancel_refused", now=datetime.now(UTC))
+                   source="cancel_refused", now=now)
         elif current is None or current.status != "canceled":
             logger.warning("payment intent could not be cancelled", extra={"error_code": err.code})
 
