@@ -284,7 +284,7 @@ class Stack:
             log.warning("devstack/seed.py does not exist yet: no demo data")
             return
         started = time.monotonic()
-        self.credentials = seed.seed_demo()
+        self.credentials = seed.seed_demo(payments=self.payments)
         write_json_atomically(credentials_file, self.credentials)
         log.info("demo data seeded (%.1f s)", time.monotonic() - started)
 

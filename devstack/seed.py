@@ -250,8 +250,24 @@ def seed_catalogue(vendor_ids: dict[str, str]) -> dict:
     return {"products": len(product_ids), "offers": offers}
 
 
-def seed_demo() -> dict:
-    """Users and catalogue for the local stack; returns the demo credentials to print."""
+def seed_payout_accounts(vendor_ids: dict[str, str], payments) -> None:
+    """Demo vendors get an onboarded connected account on the local provider, so payouts transfer.
+
+    Real vendors get theirs through Stripe Connect onboarding; the local provider's `add_account`
+    stands in for the onboarding a person would click through. Idempotent: fixed account ids.
+    """
+    from chalicelib.store import catalog as catalog_store
+
+    for key, vendor_id in vendor_ids.items():
+        account = payments.add_account(f"acct_demo_{key.replace('-', '_')}", email=f"{key}@halles.local")
+        catalog_store.set_vendor_payout_account(vendor_id, account["id"])
+
+
+def seed_demo(payments=None) -> dict:
+    """Users and catalogue for the local stack; returns the demo credentials to print.
+
+    `payments`: the local payment provider, when the stack runs one (demo payout accounts).
+    """
     from chalicelib.observability import logger
     from chalicelib.services import accounts
 
@@ -262,6 +278,8 @@ def seed_demo() -> dict:
         v.key: accounts.ensure_user(v.email, DEMO_PASSWORD, "vendor", v.owner, shop_name=v.shop) for v in VENDORS
     }
     catalogue = seed_catalogue(vendor_ids)
+    if payments is not None:
+        seed_payout_accounts(vendor_ids, payments)
     logger.info("demo data seeded", extra={**catalogue, "seconds": round(time.monotonic() - started, 2)})
     return {
         "admin": _credentials(ADMIN["email"], ADMIN["name"], admin_id, "admin"),

@@ -224,6 +224,8 @@ class VendorItem(Model):
     vendor_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    # The vendor's Stripe Connect account that receives payouts; set once onboarding completed.
+    stripe_account_id = UnicodeAttribute(null=True)
 
 
 def _conditional_failed(err: Exception) -> bool:
@@ -311,6 +313,14 @@ def get_vendor(vendor_id: str) -> VendorItem | None:
         return VendorItem.get(vendor_id, consistent_read=True)
     except VendorItem.DoesNotExist:
         return None
+
+
+def set_vendor_payout_account(vendor_id: str, account_id: str) -> None:
+    """Record the connected account payouts go to (the vendor must exist)."""
+    bind()
+    VendorItem(vendor_id).update(
+        actions=[VendorItem.stripe_account_id.set(account_id)], condition=VendorItem.vendor_id.exists()
+    )
 
 
 def put_vendor(vendor_id: str, name: str) -> tuple[VendorItem, bool]:

@@ -383,13 +383,14 @@ def test_a_malformed_message_fails_and_goes_to_the_dead_letter_queue(market, sta
 
 
 @pytest.fixture
-def connected(market, monkeypatch):
+def connected(market):
     """Both test vendors onboarded with a connected account at the provider."""
-    from chalicelib.services import payouts
+    from chalicelib.store import catalog as catalog_store
 
     accounts = {market.catalog.vendor_a.user_id: market.payments.add_account()["id"],
                 market.catalog.vendor_b.user_id: market.payments.add_account()["id"]}
-    monkeypatch.setattr(payouts, "vendor_account_id", lambda vendor_id: accounts.get(vendor_id))
+    for vendor_id, account_id in accounts.items():
+        catalog_store.set_vendor_payout_account(vendor_id, account_id)
     return accounts
 
 
@@ -451,10 +452,9 @@ def test_a_vendor_without_a_payout_account_waits_without_failing(market, monkeyp
         "awaiting_vendor_account"}
 
     vendor_b = market.catalog.vendor_b.user_id
-    account = market.payments.add_account()["id"]
-    from chalicelib.services import payouts
+    from chalicelib.store import catalog as catalog_store
 
-    monkeypatch.setattr(payouts, "vendor_account_id", lambda vendor_id: account if vendor_id == vendor_b else None)
+    catalog_store.set_vendor_payout_account(vendor_b, market.payments.add_account()["id"])
     status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_b}/confirm-delivery")
     assert status == 200 and body["payout"]["status"] == "transferred"
     assert [t["amount"] for t in market.transfers_of(order["order_id"])] == [23220]
