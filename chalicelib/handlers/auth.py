@@ -9,8 +9,10 @@ from chalice import Blueprint
 from pydantic import AfterValidator, ConfigDict, Field
 
 from chalicelib.api import route
+from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-from chalicelib.services import accounts
+
+accounts = lazy("chalicelib.services.accounts")
 
 bp = Blueprint(__name__)
 

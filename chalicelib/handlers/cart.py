@@ -10,8 +10,10 @@ from pydantic import ConfigDict, Field, field_validator
 from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.pricing import MAX_LINE_QUANTITY
+from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-from chalicelib.services import cart as cart_service
+
+cart_service = lazy("chalicelib.services.cart")
 
 bp = Blueprint(__name__)
 

@@ -5,7 +5,9 @@ from chalice import Blueprint
 from chalicelib.api import route
 from chalicelib.domain.catalog import BrowseFilters
 from chalicelib.handlers.catalog_models import CategoryList, ProductList, ProductPage, ProductQuery
-from chalicelib.services import catalog
+from chalicelib.lazy import lazy
+
+catalog = lazy("chalicelib.services.catalog")
 
 bp = Blueprint(__name__)
 

@@ -7,8 +7,10 @@ from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.api import error_body, json_response, route
 from chalicelib.handlers.orders import OrderOut
+from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-from chalicelib.services import checkout as checkout_service
+
+checkout_service = lazy("chalicelib.services.checkout")
 
 bp = Blueprint(__name__)
 

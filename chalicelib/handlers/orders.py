@@ -7,8 +7,10 @@ from pydantic import Field
 
 from chalicelib.api import route
 from chalicelib.handlers.cart import MoneyOut
+from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-from chalicelib.services import orders as order_service
+
+order_service = lazy("chalicelib.services.orders")
 
 bp = Blueprint(__name__)
 

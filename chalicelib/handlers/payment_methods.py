@@ -5,9 +5,11 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api import error_body, json_response, route
+from chalicelib.lazy import lazy
 from chalicelib.payments.port import PaymentError
 from chalicelib.schema import ApiModel
-from chalicelib.services import payment_methods as payment_method_service
+
+payment_method_service = lazy("chalicelib.services.payment_methods")
 
 bp = Blueprint(__name__)
 

@@ -7,8 +7,10 @@ from pydantic import Field
 
 from chalicelib.api import route
 from chalicelib.handlers.cart import MoneyOut
+from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-from chalicelib.services import payouts as payout_service
+
+payout_service = lazy("chalicelib.services.payouts")
 
 bp = Blueprint(__name__)
 

@@ -11,7 +11,9 @@ from chalicelib.handlers.catalog_models import (
     VendorOffersQuery,
     VendorOfferView,
 )
-from chalicelib.services import catalog
+from chalicelib.lazy import lazy
+
+catalog = lazy("chalicelib.services.catalog")
 
 bp = Blueprint(__name__)
 VENDOR = ("vendor",)

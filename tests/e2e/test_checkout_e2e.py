@@ -1,9 +1,10 @@
 """Checkout and payment on the real local stack, over HTTP only, the way a browser and Stripe would.
 
-The API (`live_stack.api`), the local provider's payment page (the card form a shopper fills
-in) and the provider's Stripe API (to read the events it sent, as one reads them in Stripe's
-dashboard) are the only things these tests talk to; the payment turns the order `paid` through
-the real path: provider -> signed webhook -> /webhooks/stripe -> SQS -> payment-events consumer.
+The API (`live_stack.api`) and the local provider's payment page (the card form a shopper fills
+in) are what the tests act through; the payment turns the order `paid` through the real path:
+provider -> signed webhook -> /webhooks/stripe -> SQS -> payment-events consumer. To observe,
+the webhook test also reads the provider's Stripe API (the events it sent, as one reads them in
+Stripe's dashboard) and moto's SQS (to know the consumer has handled everything queued).
 
 Every test builds its own products and offers (from seeded vendors) and signs up its own
 shoppers, so stock figures are exact whatever else ran on the stack. Every wait polls with a
@@ -322,14 +323,13 @@ def test_replayed_forged_stale_and_reordered_webhooks_change_nothing(live_stack)
     intent_id, order_id = placed["payment"]["payment_intent_id"], placed["order"]["order_id"]
     pay_on_provider_page(placed["payment"]["payment_page_url"], CARD_OK)
     wait_for_status(live_stack, shopper, order_id, "paid")
-    def drained():
-        return payment_events_drained(live_stack)
-
-    live_stack.wait_for(drained, "the payment's own events to be handled", timeout=PAYMENT_DEADLINE)
+    live_stack.wait_for(lambda: payment_events_drained(live_stack), "the payment's own events to be handled",
+                        timeout=PAYMENT_DEADLINE)
     paid = shopper.call("GET", f"/orders/{order_id}")[1]
     assert stock_of(vendor, offer["offer_id"]) == (3, 0, 2)
     secret = webhook_secret()
-    # The event the provider delivered, as it resends it on a retry: same id and bytes, signed anew.
+    # The event the provider delivered (its delivery log is not served over HTTP): re-sent as the
+    # provider resends it on a retry, same event and id, signed with the stack's webhook secret.
     delivered = event_for(live_stack, "payment_intent.succeeded", intent_id)
     replay = json.dumps(delivered, indent=2).encode()
 
@@ -368,7 +368,8 @@ def test_replayed_forged_stale_and_reordered_webhooks_change_nothing(live_stack)
     late_body = json.dumps(late, indent=2).encode()
     status, ack, _ = post_webhook(live_stack, late_body, stripe_signature(late_body, secret))
     assert (status, ack["duplicate"]) == (200, False)
-    live_stack.wait_for(drained, "the late event to be handled", timeout=PAYMENT_DEADLINE)
+    live_stack.wait_for(lambda: payment_events_drained(live_stack), "the late event to be handled",
+                        timeout=PAYMENT_DEADLINE)
     unchanged()
     intent = provider_api(live_stack, f"/v1/payment_intents/{intent_id}")
     assert intent["status"] == "succeeded"
