@@ -110,7 +110,8 @@ def json_response(body: Any, status: int, correlation_id: str, headers: dict | N
 
 
 def error_response(err: DomainError, correlation_id: str, headers: dict | None = None) -> Response:
-    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(err, cls)), 400)
+    # An error may carry its own status (e.g. 502/503 when the payment provider failed).
+    status = getattr(err, "status", None) or next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(err, cls)), 400)
     return json_response(error_body(err.code, err.message, err.fields, correlation_id), status, correlation_id, headers)
 
 

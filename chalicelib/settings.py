@@ -39,6 +39,9 @@ _KEYS = (
     "HALLES_COMMISSION_BPS",
     "HALLES_SERVICE_FEE",
     "HALLES_VAT_RATES",
+    "STRIPE_SECRET_KEY_PARAM",
+    "STRIPE_WEBHOOK_SECRET_PARAM",
+    "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM",
 )
 
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
@@ -97,6 +100,22 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+def _secret(env: dict, name: str) -> str:
+    """A secret from the environment (local), else from the SSM SecureString named by `<name>_PARAM` (AWS).
+
+    Read once per settings snapshot, i.e. once per Lambda container; a rotated secret reaches new
+    containers (webhook secrets accept a comma-separated list, so old and new overlap).
+    """
+    if env.get(name):
+        return env[name]
+    parameter = env.get(f"{name}_PARAM")
+    if not parameter:
+        return ""
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters.get_parameter(parameter, decrypt=True, max_age=300)
+
+
 def _vat_rates(spec: str) -> dict[str, int]:
     """`DE:1900,FR:2000` -> {"DE": 1900, "FR": 2000} (basis points)."""
     rates = {}
@@ -128,10 +147,10 @@ def get_settings() -> Settings:
         cors_origin=env["HALLES_CORS_ORIGIN"] or "*",
         payment_events_queue_url=env["HALLES_PAYMENT_EVENTS_QUEUE_URL"] or "",
         frontend_url=env["HALLES_FRONTEND_URL"] or "http://127.0.0.1:8080",
-        stripe_secret_key=env["STRIPE_SECRET_KEY"] or "",
+        stripe_secret_key=_secret(env, "STRIPE_SECRET_KEY"),
         stripe_api_base=env["STRIPE_API_BASE"] or None,
-        stripe_webhook_secret=env["STRIPE_WEBHOOK_SECRET"] or "",
-        stripe_connect_webhook_secret=env["STRIPE_CONNECT_WEBHOOK_SECRET"] or "",
+        stripe_webhook_secret=_secret(env, "STRIPE_WEBHOOK_SECRET"),
+        stripe_connect_webhook_secret=_secret(env, "STRIPE_CONNECT_WEBHOOK_SECRET"),
         stripe_publishable_key=env["STRIPE_PUBLISHABLE_KEY"] or "",
         stripe_livemode=(env["STRIPE_LIVEMODE"] or "").lower() in ("1", "true", "yes"),
         payout_release="at_payment" if env["HALLES_PAYOUT_RELEASE"] == "at_payment" else "on_delivery",

@@ -141,6 +141,11 @@ def post_process(sam: dict, infra: dict) -> dict:
     environment: dict[str, Any] = meta.get("Halles::Environment", {})
     functions = {name: res for name, res in resources.items() if res["Type"] == FUNCTION}
 
+    # Secrets are never in the template or config: functions get the SSM parameter *names*
+    # (SecureString, created by the operator under /<stack name>/) and read them at first use.
+    secrets: dict[str, str] = meta.get("Halles::Secrets", {})
+    environment = {**environment, **{f"{var}_PARAM": {"Fn::Sub": f"/${{AWS::StackName}}/{param}"}
+                                     for var, param in secrets.items()}}
     consumed_queues: set[str] = set()
     for name, fn in functions.items():
         consumed_queues |= _bind_sqs_events(name, fn, bindings, resources)
@@ -226,6 +231,10 @@ def resource_statements(infra: dict, bindings: dict[str, str], consumed_queues: 
     if pools:
         statements.append({"Sid": "Users", "Effect": "Allow", "Action": USER_POOL_ACTIONS,
                            "Resource": [{"Fn::GetAtt": [p, "Arn"]} for p in pools]})
+    if infra.get("Metadata", {}).get("Halles::Secrets"):
+        statements.append({"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [
+            {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/*"}
+        ]})
     identities = of_type("AWS::SES::EmailIdentity")
     if identities:
         statements.append({"Sid": "SendMail", "Effect": "Allow", "Action": MAIL_ACTIONS, "Resource": [

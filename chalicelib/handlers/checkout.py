@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 from pydantic import ConfigDict, Field, field_validator
 
-from chalicelib.api import error_body, json_response, route
+from chalicelib.api import route
 from chalicelib.handlers.orders import OrderOut
 from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
@@ -50,14 +50,10 @@ class CheckoutOut(ApiModel):
        tags=("checkout",), errors=(400, 401, 402, 403, 409, 422, 502, 503))
 def checkout(req):
     """Place the order for your cart (Idempotency-Key header required) and get the payment to complete."""
-    try:
-        return checkout_service.checkout(
-            shopper_id=req.principal.user_id,
-            email=req.principal.claims.get("email"),
-            idempotency_key=req.header("Idempotency-Key"),
-            body=req.body.model_dump(mode="json"),
-            lambda_context=getattr(bp, "lambda_context", None),
-        )
-    except checkout_service.PaymentStartFailed as err:
-        return json_response(error_body(err.code, err.message, err.fields, req.correlation_id), err.status,
-                             req.correlation_id, err.headers)
+    return checkout_service.checkout(
+        shopper_id=req.principal.user_id,
+        email=req.principal.claims.get("email"),
+        idempotency_key=req.header("Idempotency-Key"),
+        body=req.body.model_dump(mode="json"),
+        lambda_context=getattr(bp, "lambda_context", None),
+    )

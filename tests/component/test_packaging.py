@@ -73,6 +73,19 @@ def test_every_function_gets_the_template_environment(packaged):
         assert variables["HALLES_STAGE"] == "prod"
 
 
+def test_functions_get_secret_parameter_names_and_may_read_only_those(packaged):
+    secrets = INFRA["Metadata"]["Halles::Secrets"]
+    for name, fn in _functions(packaged.sam).items():
+        variables = fn["Properties"]["Environment"]["Variables"]
+        for var, parameter in secrets.items():
+            assert var not in variables, f"{name} must not carry the secret {var} itself"
+            assert variables[f"{var}_PARAM"] == {"Fn::Sub": f"/${{AWS::StackName}}/{parameter}"}
+    statements = [s for role in packaged.sam["Resources"].values() if role["Type"] == "AWS::IAM::Role"
+                  for policy in role["Properties"].get("Policies", [])
+                  for s in policy["PolicyDocument"]["Statement"] if "ssm:GetParameter" in s.get("Action", [])]
+    assert statements and all(str(s["Resource"]).count("parameter/${AWS::StackName}/*") == 1 for s in statements)
+
+
 def test_unknown_routes_answer_404_in_the_error_shape(packaged):
     body = packaged.sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     response = body["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]
