@@ -131,7 +131,8 @@ def parse_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
     else:
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # RecursionError: nesting deeper than the parser's stack (a few KB of `{"a":` does it).
             raise InvalidInput("The request body is not valid JSON.", code="invalid_json", fields={"body": "invalid JSON"}) from None
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.", fields={"body": "expected an object"})
@@ -202,7 +203,7 @@ def route(
 def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
     headers = dict(request.headers or {})
     correlation_id = correlation_id_of(headers, request.context)
-    logger.append_keys(correlation_id=correlation_id, path=request.path if hasattr(request, "path") else None)
+    logger.thread_safe_append_keys(correlation_id=correlation_id, path=request.path if hasattr(request, "path") else None)
     try:
         raw = request.raw_body or b""
         if len(raw) > get_settings().max_body_bytes:

@@ -47,8 +47,11 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     404: ("NotFound", "The resource does not exist."),
     409: ("Conflict", "The request conflicts with the current state (e.g. a concurrent change)."),
     413: ("PayloadTooLarge", "The request body is too large."),
+    402: ("PaymentRequired", "The payment was declined; nothing was charged."),
     422: ("Unprocessable", "The request is well-formed but breaks a business rule."),
     500: ("InternalError", "Something failed on our side; quote the correlation id."),
+    502: ("BadGateway", "A provider we depend on refused the request; nothing was changed."),
+    503: ("ServiceUnavailable", "A provider we depend on is not answering; retry after `Retry-After` seconds."),
 }
 
 
@@ -146,8 +149,7 @@ def error_statuses(path: str, spec: RouteSpec) -> list[int]:
         statuses.add(401)
         if spec.roles:
             statuses.add(403)
-    else:
-        statuses -= {401, 403}
+    # A public route answers 401/403 only when it declares them (sign-in's wrong password, a bad refresh).
     if path_parameters(path):
         statuses.add(404)
     return sorted(s for s in statuses if s in ERROR_RESPONSES)

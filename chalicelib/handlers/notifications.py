@@ -30,14 +30,14 @@ def notifications_consumer(event):
     def handle_record(record) -> None:
         from chalicelib.services import notifications
 
-        logger.append_keys(message_id=record.message_id)
+        logger.thread_safe_append_keys(message_id=record.message_id)
         try:
             envelope = notifications.EventEnvelope.model_validate(json.loads(record.body))
         except ValueError:
             # Never log the body: it may carry personal data. The id is enough to find it in the DLQ.
             logger.warning("malformed notification message")
             raise
-        logger.append_keys(event_type=envelope.type, event_id=envelope.event_id)
+        logger.thread_safe_append_keys(event_type=envelope.type, event_id=envelope.event_id)
         notifications.handle(envelope, lambda_context=context)
 
     return process_partial_response(event=event.to_dict(), record_handler=handle_record, processor=processor,

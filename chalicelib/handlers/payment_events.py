@@ -30,13 +30,13 @@ def payment_events_consumer(event):
     def handle_record(record) -> str:
         from chalicelib.services import payment_events
 
-        logger.append_keys(message_id=record.message_id)
+        logger.thread_safe_append_keys(message_id=record.message_id)
         try:
             provider_event = payment_events.ProviderEvent.model_validate(json.loads(record.body))
         except ValueError:
             logger.warning("malformed payment event message")  # the body is not logged: ids are enough
             raise
-        logger.append_keys(event_id=provider_event.event_id, event_type=provider_event.type)
+        logger.thread_safe_append_keys(event_id=provider_event.event_id, event_type=provider_event.type)
         outcome = payment_events.handle(provider_event)
         logger.info("payment event handled", extra={"outcome": outcome})
         return outcome

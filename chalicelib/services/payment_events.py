@@ -143,10 +143,14 @@ def handle(event: ProviderEvent, *, gateway: PaymentGateway | None = None, now: 
         logger.warning("provider event ignored: livemode mismatch", extra={"event_type": event.type})
         count("PaymentEventsIgnored", reason="livemode")
         return "ignored_livemode"
+    if event.account and event.type in PAYMENT_INTENT_EVENTS | REFUND_EVENTS | DISPUTE_EVENTS:
+        # A connected account's own payments, refunds and disputes are not the platform's orders
+        # (ours are all charged on the platform account), whatever order id their metadata names:
+        # a vendor controls that metadata on its own account.
+        logger.warning("connected account's payment event ignored", extra={"event_type": event.type})
+        count("PaymentEventsIgnored", reason="connected_account")
+        return "ignored_connected_account"
     if event.type in PAYMENT_INTENT_EVENTS:
-        if event.account:
-            # A connected account's own payments are not the platform's orders.
-            return "ignored_connected_account"
         return on_payment_intent(event, gateway or _gateway(), now)
     if event.type in REFUND_EVENTS:
         return on_charge_refunded(event, now)
@@ -203,7 +207,7 @@ def on_payment_intent(event: ProviderEvent, gateway: PaymentGateway, now: dateti
         logger.warning("payment intent without an order; acknowledged", extra={"payment_intent_id": obj.id})
         count("PaymentEventsIgnored", reason="no_order")
         return "no_order"
-    logger.append_keys(order_id=order["order_id"], payment_intent_id=obj.id)
+    logger.thread_safe_append_keys(order_id=order["order_id"], payment_intent_id=obj.id)
     intent = _retrieve(gateway, obj.id)
     if intent is None:
         return "intent_unavailable"

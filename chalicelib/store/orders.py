@@ -408,6 +408,9 @@ def _encode_cursor(key: dict | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+ORDER_CURSOR_KEYS = frozenset({"order_id", "shopper_id", "created_at"})  # table key + by_shopper key
+
+
 def _decode_cursor(cursor: str | None) -> dict | None:
     if not cursor:
         return None
@@ -416,10 +419,16 @@ def _decode_cursor(cursor: str | None) -> dict | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(key, dict):
+        # Exactly the by_shopper page key, each a non-empty string: anything else would reach
+        # DynamoDB as an invalid ExclusiveStartKey (a 500), or crash reading it.
+        if not isinstance(key, dict) or set(key) != ORDER_CURSOR_KEYS:
             raise ValueError
+        for value in key.values():
+            if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
+                    and 0 < len(value["S"]) <= 1024):
+                raise ValueError
         return key
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("The cursor is invalid.", fields={"cursor": "invalid"}) from None
 
 
