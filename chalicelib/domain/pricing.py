@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.limits import MAX_CART_LINES, MAX_LINE_QUANTITY
 from chalicelib.domain.money import Money
 
-MAX_LINE_QUANTITY = 10
-MAX_CART_LINES = 50
+__all__ = ["MAX_CART_LINES", "MAX_LINE_QUANTITY", "PricedLine", "PricingPolicy", "Promotion", "Quote", "price_cart"]
 
 
 @dataclass(frozen=True)

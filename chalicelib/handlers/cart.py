@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.pricing import MAX_LINE_QUANTITY
+from chalicelib.domain.limits import MAX_LINE_QUANTITY
 from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
 
