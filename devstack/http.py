@@ -88,6 +88,7 @@ class ApiRequestHandler(ChaliceRequestHandler):
         return super()._generic_handle()
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+    do_TRACE = do_CONNECT = _generic_handle  # answered 404/405 JSON like any unknown route or method
 
     # -- helpers ----------------------------------------------------------------------
 

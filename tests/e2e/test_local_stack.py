@@ -76,10 +76,11 @@ def test_an_unknown_route_is_a_404_in_the_error_shape(live_stack):
 
 
 def test_a_known_path_with_another_method_is_a_405(live_stack):
-    status, body, headers = live_stack.call("DELETE", "/health")
-    assert status == 405
-    assert body["error"]["code"] == "method_not_allowed"
-    assert "GET" in headers["Allow"]
+    for method in ("DELETE", "TRACE"):
+        status, body, headers = live_stack.call(method, "/health")
+        assert status == 405, method
+        assert body["error"]["code"] == "method_not_allowed"
+        assert "GET" in headers["Allow"]
 
 
 def test_an_oversized_body_is_refused_with_413(live_stack):
