@@ -66,6 +66,7 @@ class RouteSpec:
     status: int
     tags: tuple[str, ...]
     errors: tuple[int, ...]
+    also: tuple[int, ...] = ()  # other success statuses with the same response body
 
 
 ROUTES: list[RouteSpec] = []
@@ -179,13 +180,14 @@ def route(
     status: int = 200,
     tags: tuple[str, ...] = (),
     errors: tuple[int, ...] = (),
+    also: tuple[int, ...] = (),
 ) -> Callable:
     """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public."""
 
     def decorator(fn: Callable[[Request], Any]) -> Callable:
         ROUTES.append(
             RouteSpec(path, method, fn.__name__, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                      body, query, response, roles, status, tags, errors)
+                      body, query, response, roles, status, tags, errors, also)
         )
 
         @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}")

@@ -181,11 +181,12 @@ def _operation(path: str, method: str, spec: RouteSpec, refs: dict, schemas: dic
         responses["204"] = {"description": spec.summary or "No content"}
     else:
         schema = refs[(spec.response, "serialization")] if spec.response is not None else {"type": "object"}
-        responses[str(spec.status)] = {
-            "description": spec.summary or "Success",
-            "headers": {"X-Correlation-Id": {"$ref": "#/components/headers/CorrelationId"}},
-            "content": {"application/json": {"schema": schema}},
-        }
+        for status in (spec.status, *spec.also):
+            responses[str(status)] = {
+                "description": spec.summary or "Success",
+                "headers": {"X-Correlation-Id": {"$ref": "#/components/headers/CorrelationId"}},
+                "content": {"application/json": {"schema": schema}},
+            }
     for status in error_statuses(path, spec):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
     op["responses"] = responses

@@ -20,7 +20,7 @@ VENDOR = ("vendor",)
 
 
 @route(bp, "/vendor/products", "POST", body=ProductIn, response=ProductDetail, roles=VENDOR, status=201,
-       tags=("vendor",), errors=(400, 401, 403),
+       also=(200,), tags=("vendor",), errors=(400, 401, 403),
        summary="Add a product to the catalogue (200 with the existing product for a known GTIN)")
 def vendor_create_product(req):
     product, created = catalog.create_product(req.principal.user_id, req.body.model_dump())
@@ -29,7 +29,7 @@ def vendor_create_product(req):
 
 
 @route(bp, "/vendor/products/{product_id}/offer", "PUT", body=OfferIn, response=VendorOfferView, roles=VENDOR,
-       tags=("vendor",), errors=(400, 401, 403, 404),
+       status=200, also=(201,), tags=("vendor",), errors=(400, 401, 403, 404),
        summary="Create or update your offer for a product (201 when created)")
 def vendor_put_offer(req):
     offer, created = catalog.upsert_offer(req.principal.user_id, req.params["product_id"], req.body.model_dump())

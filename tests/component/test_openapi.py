@@ -165,3 +165,11 @@ def test_a_richer_app_is_fully_and_validly_described(sample_app):
     assert [r for r in _refs(doc) if not _resolves(doc, r)] == []
     pytest.importorskip("openapi_spec_validator").validate(doc)
     json.dumps(doc)  # serialisable as served
+
+
+def test_routes_that_answer_created_or_existing_document_both_statuses(app_client):
+    from tests.fixtures.aws import call
+
+    _, doc, _ = call(app_client, "GET", "/openapi.json")
+    assert {"200", "201"} <= set(doc["paths"]["/vendor/products"]["post"]["responses"])
+    assert {"200", "201"} <= set(doc["paths"]["/vendor/products/{product_id}/offer"]["put"]["responses"])
