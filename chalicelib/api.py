@@ -16,7 +16,7 @@ import functools
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chalice import CORSConfig, Response
@@ -83,7 +83,6 @@ class Request:
     headers: dict[str, str]
     correlation_id: str
     raw_body: bytes = b""
-    extra: dict = field(default_factory=dict)
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

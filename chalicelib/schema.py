@@ -1,6 +1,8 @@
 """The base of every boundary model (HTTP bodies and answers, queue messages, webhook payloads)."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 class ApiModel(BaseModel):
@@ -11,3 +13,14 @@ class ApiModel(BaseModel):
     """
 
     model_config = ConfigDict(defer_build=True)
+
+
+def _country_code(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 2 or not value.isalpha():
+        raise ValueError("a two-letter country code")
+    return value
+
+
+# An ISO 3166-1 alpha-2 country code, accepted in any case ("de" -> "DE").
+CountryCode = Annotated[str, AfterValidator(_country_code)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 from chalice import Blueprint
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
 from chalicelib.lazy import lazy
-from chalicelib.schema import ApiModel
+from chalicelib.schema import ApiModel, CountryCode
 
 cart_service = lazy("chalicelib.services.cart")
 
@@ -65,15 +65,7 @@ class SetQuantity(ApiModel):
 
 
 class QuoteQuery(ApiModel):
-    country: str = Field(default="DE", description="ISO 3166-1 alpha-2 delivery country")
-
-    @field_validator("country")
-    @classmethod
-    def upper(cls, value: str) -> str:
-        value = value.strip().upper()
-        if len(value) != 2 or not value.isalpha():
-            raise ValueError("a two-letter country code")
-        return value
+    country: CountryCode = Field(default="DE", description="ISO 3166-1 alpha-2 delivery country")
 
 
 class QuoteLine(ApiModel):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
 from chalicelib.handlers.orders import OrderOut
 from chalicelib.lazy import lazy
-from chalicelib.schema import ApiModel
+from chalicelib.schema import ApiModel, CountryCode
 
 checkout_service = lazy("chalicelib.services.checkout")
 
@@ -18,19 +18,11 @@ bp = Blueprint(__name__)
 class CheckoutBody(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    country: str = Field(description="ISO 3166-1 alpha-2 delivery country (VAT rate)")
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2 delivery country (VAT rate)")
     save_card: bool = False
     payment_method_id: str | None = Field(None, pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
                                           description="a saved card of yours, charged now")
     return_url: str | None = Field(None, max_length=2048, description="where the payment page sends you back")
-
-    @field_validator("country")
-    @classmethod
-    def upper(cls, value: str) -> str:
-        value = value.strip().upper()
-        if len(value) != 2 or not value.isalpha():
-            raise ValueError("a two-letter country code")
-        return value
 
 
 class PaymentOut(ApiModel):

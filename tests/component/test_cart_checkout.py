@@ -170,6 +170,9 @@ def test_a_quote_needs_a_country_we_deliver_to_and_a_cart(shop):
     shop.add("tent", "a", 1)
     status, body, _ = shop.call("GET", "/cart/quote?country=US")
     assert status == 400 and "country" in body["error"]["fields"]
+    status, body, _ = shop.call("GET", "/cart/quote?country=Deutschland")
+    assert status == 400 and body["error"]["fields"]["country"] == "a two-letter country code"
+    assert shop.call("GET", "/cart/quote?country=de")[1]["country"] == "DE"
 
 
 # --- checkout -----------------------------------------------------------------------------------
