@@ -3,7 +3,6 @@
 from chalice import Blueprint
 
 from chalicelib.api import route
-from chalicelib.domain.catalog import BrowseFilters
 from chalicelib.handlers.catalog_models import CategoryList, ProductList, ProductPage, ProductQuery
 from chalicelib.lazy import lazy
 
@@ -20,6 +19,8 @@ def catalog_categories(req):
 @route(bp, "/catalog/products", query=ProductQuery, response=ProductList, tags=("catalog",), errors=(400,),
        summary="Browse or search products, with the best offer of each")
 def catalog_products(req):
+    from chalicelib.domain.catalog import BrowseFilters  # with the use case, on first use (cold start)
+
     query: ProductQuery = req.query
     filters = BrowseFilters(q=query.q, category=query.category, vendor=query.vendor, min_price=query.min_price,
                             max_price=query.max_price, in_stock=query.in_stock)
