@@ -9,7 +9,10 @@ bp = Blueprint(__name__)
 
 @bp.middleware("all")
 def observability(event, get_response):
+    # Keys are per thread: locally one process serves HTTP requests and queue pumps at once
+    # (in Lambda one invocation runs at a time, where this is the same as clear_state()).
     logger.clear_state()
+    logger.thread_safe_clear_keys()
     try:
         return get_response(event)
     finally:
