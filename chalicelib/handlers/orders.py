@@ -21,6 +21,7 @@ class OrderLineOut(ApiModel):
     offer_id: str
     product_id: str
     vendor_id: str
+    vendor_name: str = Field("", description="the shop's name at checkout")
     title: str
     quantity: int
     unit_price: MoneyOut
@@ -30,6 +31,7 @@ class OrderLineOut(ApiModel):
 
 class VendorGroupOut(ApiModel):
     vendor_id: str
+    vendor_name: str = Field("", description="the shop's name at checkout")
     status: str
     offer_ids: list[str]
     items: MoneyOut

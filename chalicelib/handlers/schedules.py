@@ -13,3 +13,11 @@ def expire_reservations(event):
     from chalicelib.services import payment_events
 
     return payment_events.expire_reservations()
+
+
+@bp.schedule(Rate(15, unit=Rate.MINUTES), name="retry_payouts")
+def retry_payouts(event):
+    """Pay vendor payouts left due (provider outage, vendor onboarded since): same idempotent release."""
+    from chalicelib.services import payouts
+
+    return payouts.retry_payouts()

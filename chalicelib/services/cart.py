@@ -130,6 +130,8 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
         price=int(offer.price),
         shipping_fee=int(offer.shipping_fee),
         added_at=existing.added_at if existing else datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        # Snapshot, so that checkout stores the shop's name on the order without reading the vendors.
+        vendor_name=catalog_store.vendor_names([offer.vendor_id]).get(offer.vendor_id, ""),
     )
     lines = [line if other.offer_id == offer_id else other for other in cart.lines]
     if existing is None:

@@ -161,13 +161,16 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
 # --- the use case -------------------------------------------------------------------------
 
 
-def _order_item(order_id: str, shopper_id: str, quote: Quote, now: datetime, reserved_until: datetime) -> dict:
+def _order_item(order_id: str, shopper_id: str, quote: Quote, now: datetime, reserved_until: datetime,
+                vendor_names: dict[str, str] | None = None) -> dict:
     created_at = _iso(now)
+    names = vendor_names or {}
     lines = [
         {
             "offer_id": line.offer_id,
             "product_id": line.product_id,
             "vendor_id": line.vendor_id,
+            "vendor_name": names.get(line.vendor_id, ""),
             "title": line.title,
             "quantity": line.quantity,
             "unit_price": line.unit_price.amount,
@@ -193,10 +196,12 @@ def _order_item(order_id: str, shopper_id: str, quote: Quote, now: datetime, res
 
 
 def _vendor_orders(order: dict, quote: Quote) -> list[dict]:
+    names = {line["vendor_id"]: line.get("vendor_name", "") for line in order["lines"]}
     return [
         {
             "order_id": order["order_id"],
             "vendor_id": group.vendor_id,
+            "vendor_name": names.get(group.vendor_id, ""),
             "vendor_created": f"{order['created_at']}#{order['order_id']}",
             "shopper_id": order["shopper_id"],
             "created_at": order["created_at"],
@@ -236,7 +241,10 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
         raise _payment_start_error(err) from err  # nothing reserved yet
 
     now = datetime.now(UTC)
-    order = _order_item(order_id, shopper_id, quote, now, now + timedelta(minutes=settings.reservation_minutes))
+    # The cart lines' snapshot of the shops' names: no vendor read on the checkout path.
+    vendor_names = {line.vendor_id: line.vendor_name for line in cart.lines if line.vendor_name}
+    order = _order_item(order_id, shopper_id, quote, now, now + timedelta(minutes=settings.reservation_minutes),
+                        vendor_names)
     reservations = [
         order_store.Reservation(line["offer_id"], line["quantity"], line["unit_price"], line["shipping_fee"])
         for line in order["lines"]

@@ -35,14 +35,23 @@ def _refunded(order: dict) -> int:
     return total
 
 
+def _vendor_names(order: dict, vendor_orders: list[dict] | None) -> dict[str, str]:
+    """The shops' names as snapshot at checkout ("" for orders placed before names were kept)."""
+    names = {line["vendor_id"]: line["vendor_name"] for line in order.get("lines", []) if line.get("vendor_name")}
+    names.update({v["vendor_id"]: v["vendor_name"] for v in vendor_orders or [] if v.get("vendor_name")})
+    return names
+
+
 def _vendor_groups(order: dict, vendor_orders: list[dict] | None) -> list[dict]:
     currency = order["currency"]
     by_vendor = {v["vendor_id"]: v for v in vendor_orders or []}
+    names = _vendor_names(order, vendor_orders)
     groups = []
     for group in (order.get("quote") or {}).get("vendors", []):
         sub = by_vendor.get(group["vendor_id"], {})
         groups.append({
             "vendor_id": group["vendor_id"],
+            "vendor_name": names.get(group["vendor_id"], ""),
             "status": sub.get("status", order["status"]),
             "offer_ids": [line["offer_id"] for line in group.get("lines", [])],
             "items": group["items"],
@@ -53,7 +62,7 @@ def _vendor_groups(order: dict, vendor_orders: list[dict] | None) -> list[dict]:
         })
     if not groups:
         zero = _money(0, currency)
-        groups = [{"vendor_id": v, "status": order["status"], "offer_ids": [], "items": zero, "discount": zero,
+        groups = [{"vendor_id": v, "vendor_name": names.get(v, ""), "status": order["status"], "offer_ids": [], "items": zero, "discount": zero,
                    "shipping": zero, "total": zero, "delivered_at": None}
                   for v in sorted({line["vendor_id"] for line in order.get("lines", [])})]
     return groups
@@ -100,6 +109,7 @@ def order_view(order: dict, vendor_orders: list[dict] | None = None, *, include_
                 "offer_id": line["offer_id"],
                 "product_id": line["product_id"],
                 "vendor_id": line["vendor_id"],
+                "vendor_name": line.get("vendor_name", ""),
                 "title": line.get("title", ""),
                 "quantity": int(line["quantity"]),
                 "unit_price": _money(line["unit_price"], currency),

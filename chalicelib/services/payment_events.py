@@ -318,7 +318,14 @@ def _after_paid(order: dict, intent: PaymentIntent | None, gateway: PaymentGatew
     if get_settings().payout_release == "at_payment":
         from chalicelib.services import payouts
 
-        payouts.release_payouts({**order, "charge_id": charge_id}, gateway=gateway, now=now)
+        try:
+            payouts.release_payouts({**order, "charge_id": charge_id}, gateway=gateway, now=now)
+        except PaymentError as err:
+            # The payouts are marked due before the provider is called: the retry_payouts schedule
+            # pays them, so the order's own side effects need not wait for the provider.
+            logger.warning("payouts deferred: provider unavailable", extra={"order_id": order["order_id"],
+                                                                            "error_code": err.code})
+            count("PayoutsDeferred", 1)
     for vendor_order in pending:
         order_store.set_vendor_order_fields(order["order_id"], vendor_order["vendor_id"],
                                             status=OrderStatus.PAID.value, charge_id=charge_id)

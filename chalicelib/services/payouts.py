@@ -12,7 +12,13 @@ When: `settings.payout_release` = "on_delivery" (default: the money waits until 
 confirms delivery, which protects returns) or "at_payment" (released by the payment-events
 consumer as soon as the order is paid). A vendor without a connected payout account yet (Stripe
 Connect onboarding comes with the vendor issue) gets `payout_status = awaiting_vendor_account`;
-nothing fails, and the next release (e.g. confirming delivery) retries.
+nothing fails.
+
+Money never stuck: from the moment a release is attempted until the transfer exists (or is
+refused for good) the vendor-order is marked due (`payout_due`, a sparse index), and the
+`retry_payouts` schedule re-runs the same idempotent release for the oldest due payouts: after
+a provider outage, or once the vendor has a payout account. The idempotency key makes a
+transfer that went through before a crash come back as the same transfer, never a second one.
 """
 
 from __future__ import annotations
@@ -60,9 +66,16 @@ def release_payouts(order: dict, *, gateway: PaymentGateway, vendor_id: str | No
     if order["status"] != OrderStatus.PAID.value:
         raise Conflict("Only a paid order pays its vendors.", code="order_not_paid", fields={"order_id": "not paid"})
     results = []
+    outage: PaymentError | None = None
     for vendor_order in order_store.list_vendor_orders(order["order_id"]):
         if vendor_id is None or vendor_order["vendor_id"] == vendor_id:
-            results.append(_release_one(order, vendor_order, gateway, now))
+            try:
+                results.append(_release_one(order, vendor_order, gateway, now))
+            except PaymentError as err:
+                # Each vendor is attempted (and so marked due) even when the provider fails one.
+                outage = outage or err
+    if outage is not None:
+        raise outage
     return results
 
 
@@ -70,18 +83,27 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
     order_id, vendor_id = order["order_id"], vendor_order["vendor_id"]
     amount = int(vendor_order.get("payout") or 0)
     if vendor_order.get("transfer_id"):
+        if vendor_order.get("payout_due"):  # transferred by a run that crashed before clearing it
+            order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
         return payout_view(vendor_order)
     if amount <= 0:
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=NOTHING_TO_PAY)
+        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=NOTHING_TO_PAY,
+                                            payout_due=None, payout_due_at=None)
         return payout_view({**vendor_order, "payout_status": NOTHING_TO_PAY})
     destination = vendor_account_id(vendor_id)
     if not destination:
         logger.info("vendor has no payout account yet; payout waits", extra={"order_id": order_id,
                                                                              "vendor_id": vendor_id})
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=AWAITING_ACCOUNT)
+        # Stays due: the retry schedule pays it once the vendor has an account.
+        order_store.mark_payout_due(order_id, vendor_id, _iso(now), payout_status=AWAITING_ACCOUNT)
         count("PayoutsAwaitingVendorAccount", 1)
         return payout_view({**vendor_order, "payout_status": AWAITING_ACCOUNT})
     charge_id = _charge_of(order, vendor_order, gateway)
+    if not vendor_order.get("payout_due"):
+        # Due before the provider is called: an outage or a crash from here on leaves it for the retry.
+        if not order_store.mark_payout_due(order_id, vendor_id, _iso(now)):
+            # Transferred meanwhile by a concurrent release: report that transfer.
+            return payout_view(next(v for v in order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id))
     try:
         transfer_id = gateway.create_transfer(
             amount=amount,
@@ -97,11 +119,12 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
             raise
         # Refused for good (account restricted, ...): recorded for an operator, never retried blindly.
         logger.error("transfer refused", extra={"order_id": order_id, "vendor_id": vendor_id, "error_code": err.code})
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=TRANSFER_REFUSED)
+        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=TRANSFER_REFUSED,
+                                            payout_due=None, payout_due_at=None)
         count("TransfersRefused", 1)
         return payout_view({**vendor_order, "payout_status": TRANSFER_REFUSED})
     order_store.set_vendor_order_fields(order_id, vendor_id, transfer_id=transfer_id, payout_status=TRANSFERRED,
-                                        charge_id=charge_id)
+                                        charge_id=charge_id, payout_due=None, payout_due_at=None)
     order_store.append_timeline(order_id, {
         "id": f"transfer:{vendor_id}", "at": _iso(now), "kind": "transfer", "label": TIMELINE_LABELS["transfer"],
         "vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount,
@@ -156,10 +179,61 @@ def confirm_delivery(shopper_id: str, order_id: str, vendor_id: str, *, gateway:
     try:
         [payout] = release_payouts(order, gateway=gateway, vendor_id=vendor_id, now=now)
     except PaymentError as err:
-        # The delivery is recorded; the shopper is done. The payout is retried by the next confirmation.
+        # The delivery is recorded; the shopper is done. The payout is due: the retry schedule pays it.
         logger.warning("payout deferred: provider unavailable", extra={"order_id": order_id, "vendor_id": vendor_id,
                                                                        "error_code": err.code})
         count("PayoutsDeferred", 1)
         payout = payout_view(vendor_order)
     return {"order_id": order_id, "vendor_id": vendor_id, "status": DELIVERED, "delivered_at": delivered_at,
             "payout": payout}
+
+
+def retry_payouts(now: datetime | None = None, *, gateway: PaymentGateway | None = None,
+                  limit: int = 50) -> dict[str, int]:
+    """Re-run the release of the oldest due payouts (bounded batch); returns counts per outcome.
+
+    Each one goes through the same idempotent release (same idempotency key), so a transfer that
+    went through before a crash is found again, never doubled. A payout that stays due (vendor
+    still without an account, provider still unavailable) moves to the back of the queue.
+    """
+    now = now or datetime.now(UTC)
+    due = order_store.list_due_payouts(_iso(now), limit)
+    outcomes: dict[str, int] = {}
+    if due and gateway is None:
+        from chalicelib.payments import get_gateway
+
+        gateway = get_gateway()
+    for order_id, vendor_id in due:
+        try:
+            result = _retry_one(order_id, vendor_id, gateway, now)
+        except PaymentError as err:
+            logger.warning("payout retry deferred: provider unavailable",
+                           extra={"order_id": order_id, "vendor_id": vendor_id, "error_code": err.code})
+            order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+            result = "retry_later"
+        except Exception:
+            # One payout must not hold back the others: it stays due and the next run retries it.
+            logger.exception("payout retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
+            order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+            result = "error"
+        outcomes[result] = outcomes.get(result, 0) + 1
+        count("PayoutRetries", 1, outcome=result)
+    if due:
+        logger.info("due payouts retried", extra={"outcomes": outcomes})
+    return outcomes
+
+
+def _retry_one(order_id: str, vendor_id: str, gateway: PaymentGateway, now: datetime) -> str:
+    order = order_store.get_order(order_id)
+    if order is None or order["status"] != OrderStatus.PAID.value:
+        # Refunded, or gone: nothing is owed to the vendor any more. Off the queue, for an operator to see.
+        logger.warning("due payout dropped: order not paid", extra={
+            "order_id": order_id, "vendor_id": vendor_id, "order_status": (order or {}).get("status")})
+        order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
+        return "order_not_paid"
+    [payout] = release_payouts(order, gateway=gateway, vendor_id=vendor_id, now=now) or [None]
+    if payout is None:
+        return "gone"
+    if payout["status"] == AWAITING_ACCOUNT:
+        order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+    return payout["status"]

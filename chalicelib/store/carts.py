@@ -43,6 +43,7 @@ class CartLine:
     price: int  # minor units, the offer's price when the quantity was set
     shipping_fee: int
     added_at: str
+    vendor_name: str = ""  # the shop's name when added (lines added before it was kept have "")
 
     def to_item(self) -> dict:
         return {
@@ -54,6 +55,7 @@ class CartLine:
             "price": self.price,
             "shipping_fee": self.shipping_fee,
             "added_at": self.added_at,
+            "vendor_name": self.vendor_name,
         }
 
     @classmethod
@@ -68,6 +70,7 @@ class CartLine:
             price=int(item["price"]),
             shipping_fee=int(item["shipping_fee"]),
             added_at=item.get("added_at", ""),
+            vendor_name=item.get("vendor_name", ""),
         )
 
 

@@ -8,12 +8,13 @@ Functions take and return plain dicts (the shapes below) so the use cases and th
 helpers (payment-events consumer, sweeper, transfers) never touch PynamoDB.
 
 Order item:  order_id, shopper_id, status, created_at, reserved_until (ISO UTC), currency,
-             country, quote (Quote.to_json()), lines [{offer_id, product_id, vendor_id, title,
+             country, quote (Quote.to_json()), lines [{offer_id, product_id, vendor_id, vendor_name, title,
              quantity, unit_price, shipping_fee}], total, payment_intent_id, client_secret,
              timeline [{id, at, status|kind, label, ...}], refunds {id: {...}},
              disputes {id: {...}}, recorded (ids of timeline entries), version.
 Vendor-order: order_id, vendor_id, vendor_created (`created_at#order_id`), status, currency,
-             items, shipping, discount, commission, payout, lines, transfer_id, delivered_at.
+             items, shipping, discount, commission, payout, lines, transfer_id, delivered_at,
+             charge_id, payout_status, payout_due + payout_due_at (only while a payout is due).
 """
 
 from __future__ import annotations
@@ -112,6 +113,20 @@ class ByVendor(GlobalSecondaryIndex):
     vendor_created = UnicodeAttribute(range_key=True)
 
 
+class ByPayoutDue(GlobalSecondaryIndex):
+    """Sparse: only vendor-orders whose payout is due and not transferred yet carry its keys."""
+
+    class Meta:
+        index_name = "by_payout_due"
+        projection = KeysOnlyProjection()
+
+    payout_due = UnicodeAttribute(hash_key=True)
+    payout_due_at = UnicodeAttribute(range_key=True)
+
+
+PAYOUT_DUE = "due"  # the one hash key value of by_payout_due
+
+
 @register
 class VendorOrderModel(Model):
     class Meta:
@@ -120,6 +135,7 @@ class VendorOrderModel(Model):
     order_id = UnicodeAttribute(hash_key=True)
     vendor_id = UnicodeAttribute(range_key=True)
     vendor_created = UnicodeAttribute()  # `created_at#order_id`: sortable per vendor
+    vendor_name = UnicodeAttribute(null=True)  # the shop's name at checkout (snapshot)
     shopper_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
@@ -135,8 +151,12 @@ class VendorOrderModel(Model):
     delivered_at = UnicodeAttribute(null=True)
     charge_id = UnicodeAttribute(null=True)  # the charge its payout transfers from (payment-events consumer)
     payout_status = UnicodeAttribute(null=True)  # transferred | awaiting_vendor_account | transfer_refused | ...
+    # Set (to PAYOUT_DUE) while the payout is due and not transferred; removed once it is settled.
+    payout_due = UnicodeAttribute(null=True)
+    payout_due_at = UnicodeAttribute(null=True)  # ISO UTC: when the retry schedule may pick it up (oldest first)
 
     by_vendor = ByVendor()
+    by_payout_due = ByPayoutDue()
 
 
 @register
@@ -604,20 +624,54 @@ def list_vendor_orders(order_id: str) -> list[dict]:
 
 
 def set_vendor_order_fields(order_id: str, vendor_id: str, **fields: Any) -> None:
-    """Set attributes of one vendor-order (status, transfer_id, delivered_at, ...)."""
+    """Set attributes of one vendor-order (status, transfer_id, delivered_at, ...); None removes one."""
     bind()
     if not fields:
         return
     unknown = sorted(name for name in fields if not isinstance(getattr(VendorOrderModel, name, None), Attribute))
     if unknown or {"order_id", "vendor_id"} & set(fields):
         raise ValueError(f"not settable vendor-order fields: {unknown or ['order_id/vendor_id']}")
-    actions = [getattr(VendorOrderModel, name).set(value) for name, value in fields.items()]
+    actions = [getattr(VendorOrderModel, name).remove() if value is None else getattr(VendorOrderModel, name).set(value)
+               for name, value in fields.items()]
     try:
         VendorOrderModel(order_id, vendor_id).update(actions=actions, condition=VendorOrderModel.order_id.exists())
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise NotFound("No such vendor order.", fields={"vendor_id": "not found"}) from exc
         raise
+
+
+def mark_payout_due(order_id: str, vendor_id: str, at: str, *, requeue: bool = False, **fields: Any) -> bool:
+    """Put the vendor-order's payout on the retry schedule's index (by_payout_due), with `fields`.
+
+    Never for a payout already transferred (condition `transfer_id` absent). `at` is kept when it
+    was due already, unless `requeue` (a retry that leaves it due moves it to the back of the
+    queue, so vendors who never onboard cannot starve the others out of the bounded batch).
+    Returns False, changing nothing, when the payout was transferred meanwhile (or the row is gone).
+    """
+    bind()
+    due_at = VendorOrderModel.payout_due_at
+    actions = [VendorOrderModel.payout_due.set(PAYOUT_DUE), due_at.set(at if requeue else (due_at | at))]
+    actions += [getattr(VendorOrderModel, name).set(value) for name, value in fields.items()]
+    try:
+        VendorOrderModel(order_id, vendor_id).update(
+            actions=actions,
+            condition=VendorOrderModel.order_id.exists() & VendorOrderModel.transfer_id.does_not_exist(),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def list_due_payouts(before_iso: str, limit: int = 50) -> list[tuple[str, str]]:
+    """(order_id, vendor_id) of payouts due since before `before_iso`, oldest first (no table scan)."""
+    bind()
+    result = VendorOrderModel.by_payout_due.query(
+        PAYOUT_DUE, VendorOrderModel.payout_due_at <= before_iso, limit=limit, page_size=limit
+    )
+    return [(item.order_id, item.vendor_id) for item in result]
 
 
 # --- shoppers -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from chalicelib.store import catalog as catalog_store
+from chalicelib.store import orders as order_store
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer as offer_terms
 
@@ -412,6 +413,23 @@ def test_orders_list_newest_first_with_a_cursor_and_detail(shop):
     assert status == 200 and detail["order_id"] == ids[0]
     assert detail["vendors"][0]["status"] == "pending_payment"
     assert detail["payment"]["state"] == "awaiting_payment" and detail["payment"]["can_pay"] is True
+
+
+def test_orders_show_the_shops_names_as_they_were_at_checkout(shop):
+    shop.add("tent", "a", 1)
+    shop.add("headphones", "b", 1)
+    _, placed, _ = shop.checkout()
+    order_id = placed["order"]["order_id"]
+    names = {shop.catalog.vendor_a.user_id: shop.catalog.shop_names["a"],
+             shop.catalog.vendor_b.user_id: shop.catalog.shop_names["b"]}
+
+    _, detail, _ = shop.call("GET", f"/orders/{order_id}")
+    (listed,) = [o for o in shop.call("GET", "/orders")[1]["items"] if o["order_id"] == order_id]
+
+    for order in (placed["order"], detail, listed):
+        assert {v["vendor_id"]: v["vendor_name"] for v in order["vendors"]} == names
+        assert {line["vendor_id"]: line["vendor_name"] for line in order["lines"]} == names
+    assert {v["vendor_id"]: v["vendor_name"] for v in order_store.list_vendor_orders(order_id)} == names
 
 
 def test_a_shopper_never_sees_another_shoppers_order_or_cart(shop, new_user):

@@ -460,6 +460,78 @@ def test_a_vendor_without_a_payout_account_waits_without_failing(market, monkeyp
     assert [t["amount"] for t in market.transfers_of(order["order_id"])] == [23220]
 
 
+def retry_payouts(now=None):
+    from chalicelib.services.payouts import retry_payouts as run
+
+    return run(now or later(1))
+
+
+def test_a_transfer_failed_on_an_outage_is_paid_once_by_the_retry_schedule(market, connected):
+    order, _, _ = _paid_two_vendor_order(market)
+    vendor_a = market.catalog.vendor_a.user_id
+    # The SDK retries twice itself; the third failure reaches the release.
+    market.payments.fail_next("POST", "/v1/transfers", 503, times=3)
+
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+
+    assert status == 200 and body["payout"]["status"] != "transferred"
+    assert market.transfers_of(order["order_id"]) == []
+    assert retry_payouts() == {"transferred": 1}
+    assert retry_payouts() == {} and retry_payouts(later(60)) == {}
+    (transfer,) = market.transfers_of(order["order_id"])
+    assert transfer["destination"] == connected[vendor_a] and transfer["amount"] == 17910
+    by_vendor = {v["vendor_id"]: v for v in order_store.list_vendor_orders(order["order_id"])}
+    assert by_vendor[vendor_a]["payout_status"] == "transferred"
+    assert by_vendor[vendor_a]["transfer_id"] == transfer["id"]
+
+
+def test_at_payment_an_outage_does_not_fail_the_payment_and_the_retry_pays_each_vendor_once(
+        market, connected, monkeypatch):
+    monkeypatch.setenv("HALLES_PAYOUT_RELEASE", "at_payment")
+    market.payments.fail_next("POST", "/v1/transfers", 503, times=3)
+
+    order, _, _ = _paid_two_vendor_order(market)
+
+    assert market.order(order["order_id"])["status"] == "paid"
+    assert len(market.transfers_of(order["order_id"])) == 1  # the other vendor's went through
+    assert retry_payouts() == {"transferred": 1}
+    retry_payouts(later(60))
+    assert sorted(t["amount"] for t in market.transfers_of(order["order_id"])) == [17910, 23220]
+    assert {v["payout_status"] for v in order_store.list_vendor_orders(order["order_id"])} == {"transferred"}
+
+
+def test_a_payout_awaiting_the_vendors_account_is_paid_by_the_retry_once_it_exists(market, monkeypatch):
+    monkeypatch.setenv("HALLES_PAYOUT_RELEASE", "at_payment")
+    order, _, _ = _paid_two_vendor_order(market)
+    vendor_b = market.catalog.vendor_b.user_id
+
+    assert retry_payouts() == {"awaiting_vendor_account": 2}  # still no account: both stay due
+    assert market.transfers_of(order["order_id"]) == []
+    catalog_store.set_vendor_payout_account(vendor_b, market.payments.add_account()["id"])
+
+    assert retry_payouts(later(2)) == {"awaiting_vendor_account": 1, "transferred": 1}
+    assert retry_payouts(later(3)) == {"awaiting_vendor_account": 1}
+    assert [t["amount"] for t in market.transfers_of(order["order_id"])] == [23220]
+    by_vendor = {v["vendor_id"]: v["payout_status"] for v in order_store.list_vendor_orders(order["order_id"])}
+    assert by_vendor == {vendor_b: "transferred", market.catalog.vendor_a.user_id: "awaiting_vendor_account"}
+
+
+def test_a_transfer_made_before_a_crash_is_found_again_not_doubled(market, connected):
+    order, _, _ = _paid_two_vendor_order(market)
+    vendor_a = market.catalog.vendor_a.user_id
+    # The provider makes the transfer, but its answer is lost (the SDK's own retries get 503 too).
+    market.payments.fail_next("POST", "/v1/transfers", 503, times=3, after=True)
+
+    market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+    retry_payouts()
+    retry_payouts(later(60))
+
+    (transfer,) = market.transfers_of(order["order_id"])
+    assert transfer["amount"] == 17910
+    (vendor_order,) = [v for v in order_store.list_vendor_orders(order["order_id"]) if v["vendor_id"] == vendor_a]
+    assert vendor_order["transfer_id"] == transfer["id"] and vendor_order["payout_status"] == "transferred"
+
+
 def test_only_the_orders_shopper_confirms_and_only_a_paid_order(market, connected, make_user):
     market.add("tent", "a", 1)
     unpaid, _ = market.checkout()
