@@ -33,6 +33,7 @@ from chalicelib.domain.errors import (
     Unprocessable,
 )
 from chalicelib.observability import logger
+from chalicelib.payments.port import PaymentError
 from chalicelib.settings import get_settings
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -232,6 +233,16 @@ def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
     except DomainError as err:
         logger.info("request refused", extra={"error_code": err.code, "fields": err.fields})
         return error_response(err, correlation_id, getattr(err, "headers", None))
+    except PaymentError as err:
+        # The provider's trouble is not the client's: 503 when retrying helps, 502 otherwise.
+        logger.warning("payment provider failed", extra={"error_code": err.code, "retryable": err.retryable})
+        return json_response(
+            error_body("payment_provider_unavailable", "The payment provider is not answering; try again shortly.",
+                       {}, correlation_id),
+            503 if err.retryable else 502,
+            correlation_id,
+            {"Retry-After": "5"} if err.retryable else None,
+        )
     except Exception:
         logger.exception("unhandled error")
         return json_response(

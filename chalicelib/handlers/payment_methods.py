@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from chalicelib.api import error_body, json_response, route
+from chalicelib.api import route
 from chalicelib.lazy import lazy
-from chalicelib.payments.port import PaymentError
 from chalicelib.schema import ApiModel
 
 payment_method_service = lazy("chalicelib.services.payment_methods")
@@ -29,25 +28,11 @@ class SavedCardsOut(ApiModel):
     items: list[SavedCardOut]
 
 
-def provider_unavailable(req, err: PaymentError) -> Response:
-    """The provider's trouble is not the shopper's: 503 when retrying helps, 502 otherwise."""
-    status = 503 if err.retryable else 502
-    headers = {"Retry-After": "5"} if err.retryable else None
-    return json_response(
-        error_body("payment_provider_unavailable", "The payment provider is not answering; try again shortly.", {},
-                   req.correlation_id),
-        status, req.correlation_id, headers,
-    )
-
-
 @route(bp, "/me/payment-methods", "GET", response=SavedCardsOut, roles=SHOPPER, tags=("payments",),
        errors=(401, 403, 502, 503))
 def list_payment_methods(req):
     """Your saved cards (empty until you save one at checkout)."""
-    try:
-        return payment_method_service.list_cards(req.principal.user_id)
-    except PaymentError as err:
-        return provider_unavailable(req, err)
+    return payment_method_service.list_cards(req.principal.user_id)
 
 
 @route(bp, "/me/payment-methods/{pm_id}", "DELETE", roles=SHOPPER, status=204, tags=("payments",),
@@ -59,8 +44,5 @@ def delete_payment_method(req):
         from chalicelib.domain.errors import NotFound
 
         raise NotFound("No such saved card.", fields={"pm_id": "not found"})
-    try:
-        payment_method_service.remove_card(req.principal.user_id, pm_id)
-    except PaymentError as err:
-        return provider_unavailable(req, err)
+    payment_method_service.remove_card(req.principal.user_id, pm_id)
     return Response(body="", status_code=204, headers={"X-Correlation-Id": req.correlation_id})

@@ -604,3 +604,16 @@ def test_payment_method_routes_are_for_shoppers_only(market):
     assert market.call("GET", "/me/payment-methods", token=vendor.access_token)[0] == 403
     status, _, _ = call(market.client, "GET", "/me/payment-methods")
     assert status == 401
+
+
+def test_a_payment_provider_outage_on_saved_cards_is_a_503_to_retry_not_a_500(market):
+    market.add("tent", "a", 1)
+    _, payment = market.checkout({"country": "DE", "save_card": True})
+    market.pay(payment["payment_intent_id"])
+    market.settle()
+    market.payments.fail_next("GET", "/v1/customers/*", 503, times=3)
+
+    status, body, headers = market.call("GET", "/me/payment-methods")
+
+    assert status == 503 and headers["Retry-After"] == "5"
+    assert body["error"]["code"] == "payment_provider_unavailable"
