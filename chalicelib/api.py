@@ -231,7 +231,10 @@ def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
             result = result.model_dump(mode="json")
         return json_response(result, status, correlation_id)
     except DomainError as err:
-        logger.info("request refused", extra={"error_code": err.code, "fields": err.fields})
+        failed_here = (getattr(err, "status", None) or 0) >= 500
+        (logger.error if failed_here else logger.info)(
+            "request failed" if failed_here else "request refused", extra={"error_code": err.code, "fields": err.fields}
+        )
         return error_response(err, correlation_id, getattr(err, "headers", None))
     except PaymentError as err:
         # The provider's trouble is not the client's: 503 when retrying helps, 502 otherwise.

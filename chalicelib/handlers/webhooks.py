@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from chalicelib.api import error_body, json_response, route
+from chalicelib.api import route
 from chalicelib.payments.webhooks import WebhookAck
 
 bp = Blueprint(__name__)
@@ -33,7 +33,4 @@ def stripe_connect_webhook(req):
 def _receive(req, endpoint: str):
     from chalicelib.payments import webhooks
 
-    try:
-        return webhooks.receive(endpoint, req.raw_body, req.header("Stripe-Signature"))
-    except webhooks.WebhookFailed as err:
-        return json_response(error_body(err.code, err.message, {}, req.correlation_id), 500, req.correlation_id)
+    return webhooks.receive(endpoint, req.raw_body, req.header("Stripe-Signature"))

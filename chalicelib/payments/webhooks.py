@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.errors import Conflict, DomainError, InvalidInput
 from chalicelib.observability import count, logger
 from chalicelib.schema import ApiModel
 from chalicelib.settings import Settings, get_settings
@@ -157,13 +157,13 @@ def send_to_queue(message: dict[str, Any]) -> None:
 # -- the use case -------------------------------------------------------------------------------
 
 
-class WebhookFailed(Exception):
+class WebhookFailed(DomainError):
     """We could not take the event (our side): answer 5xx so that Stripe retries it."""
 
+    status = 500
+
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code=code)
 
 
 def receive(endpoint: str, raw_body: bytes, signature_header: str | None, *,
