@@ -44,8 +44,6 @@ class Deployment:
     environment: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)  # chalice queue name -> queue URL
 
-    def as_json(self) -> str:
-        return json.dumps(self.__dict__, indent=2)
 
 
 class _Resolver:

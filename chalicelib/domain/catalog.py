@@ -390,9 +390,6 @@ class BrowseFilters:
         if errors:
             raise InvalidInput("The filters are invalid.", code="validation_error", fields=errors)
 
-    @property
-    def has_summary_filters(self) -> bool:
-        return any(v is not None for v in (self.vendor, self.min_price, self.max_price, self.in_stock))
 
 
 def summary_matches(filters: BrowseFilters, *, category: str, vendor_ids: Iterable[str], in_stock: bool,

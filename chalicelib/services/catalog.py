@@ -275,11 +275,6 @@ def list_vendor_offers(vendor_id: str, limit: int = MAX_PAGE, cursor: str | None
     }
 
 
-def offers_by_id(offer_ids: Iterable[str]) -> dict[str, Offer]:
-    """Current offers by id (for the cart and checkout): unknown ids are absent."""
-    return {k: v.to_offer() for k, v in repo.get_offers(offer_ids).items()}
-
-
 # --- shopper reads ----------------------------------------------------------------------
 
 def _limit(limit: int | None, ceiling: int = MAX_PAGE) -> int:

@@ -683,19 +683,3 @@ def get_shopper_customer_id(shopper_id: str) -> str | None:
         return ShopperModel.get(shopper_id, consistent_read=True).stripe_customer_id
     except ShopperModel.DoesNotExist:
         return None
-
-
-def ensure_shopper_customer_id(shopper_id: str, customer_id: str) -> str:
-    """Record `customer_id` as the shopper's Stripe customer unless one is already recorded; returns the one kept."""
-    bind()
-    try:
-        ShopperModel(shopper_id).update(
-            actions=[ShopperModel.stripe_customer_id.set(customer_id)],
-            condition=ShopperModel.stripe_customer_id.does_not_exist()
-            | (ShopperModel.stripe_customer_id == customer_id),
-        )
-        return customer_id
-    except UpdateError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-    return get_shopper_customer_id(shopper_id) or customer_id
