@@ -243,6 +243,7 @@ def _intent(sdk_object: Any) -> PaymentIntent:
         payment_method=_id_of(obj.get("payment_method")),
         metadata=dict(obj.get("metadata") or {}),
         livemode=bool(obj.get("livemode")),
+        last_payment_error=obj.get("last_payment_error") or None,
     )
 
 
@@ -306,7 +307,7 @@ def _payment_error(operation: str, err: Exception) -> PaymentError:
     intent = detail.get("payment_intent")
     mapped.payment_intent = _intent(intent) if isinstance(intent, dict) and intent.get("id") else None
     mapped.payment_intent_id = mapped.payment_intent.id if mapped.payment_intent else None
-    if mapped.retryable or mapped.status >= 500:
+    if mapped.worth_retrying:
         logger.warning("payment provider call failed", extra=log)
     else:
         logger.info("payment provider refused", extra=log)

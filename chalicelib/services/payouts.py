@@ -26,7 +26,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.orders import TIMELINE_LABELS, OrderStatus
+from chalicelib.domain.orders import OrderStatus
+from chalicelib.domain.timestamps import iso as _iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentError, PaymentGateway
 from chalicelib.store import orders as order_store
@@ -36,10 +37,6 @@ TRANSFERRED = "transferred"
 NOTHING_TO_PAY = "nothing_to_pay"
 TRANSFER_REFUSED = "transfer_refused"
 DELIVERED = "delivered"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def vendor_account_id(vendor_id: str) -> str | None:
@@ -115,7 +112,7 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
             metadata={"order_id": order_id, "vendor_id": vendor_id},
         )
     except PaymentError as err:
-        if err.retryable or err.status >= 500:
+        if err.worth_retrying:
             raise
         # Refused for good (account restricted, ...): recorded for an operator, never retried blindly.
         logger.error("transfer refused", extra={"order_id": order_id, "vendor_id": vendor_id, "error_code": err.code})
@@ -126,7 +123,7 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
     order_store.set_vendor_order_fields(order_id, vendor_id, transfer_id=transfer_id, payout_status=TRANSFERRED,
                                         charge_id=charge_id, payout_due=None, payout_due_at=None)
     order_store.append_timeline(order_id, {
-        "id": f"transfer:{vendor_id}", "at": _iso(now), "kind": "transfer", "label": TIMELINE_LABELS["transfer"],
+        "id": f"transfer:{vendor_id}", "at": _iso(now), "kind": "transfer", "label": "Vendor payout sent", "audience": "internal",
         "vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount,
     })
     count("TransfersCreated", 1)

@@ -98,10 +98,21 @@ class OrderModel(Model):
     disputes = MapAttribute(default=dict)  # dispute id -> latest record
     recorded = UnicodeSetAttribute(null=True)  # ids of timeline entries already appended
     version = NumberAttribute(default=1)
+    # The aggregate's own state (chalicelib/domain/orders.py); absent on orders placed before it.
+    order_number = UnicodeAttribute(null=True)  # H-<yymm>-<digits>, unique (claimed in the shoppers table)
+    payment_status = UnicodeAttribute(null=True)
+    charge_id = UnicodeAttribute(null=True)
+    attempts = ListAttribute(null=True)  # raw maps: {id, at, outcome, reason}
+    outbox = ListAttribute(null=True)  # effects saved with the order, not carried out yet
 
     by_shopper = ByShopper()
     by_status = ByStatus()
     by_payment_intent = ByPaymentIntent()
+
+
+def number_key(order_number: str) -> str:
+    """The key of an order number's claim item in the shoppers table (see ShopperModel.order_id)."""
+    return f"order-number#{order_number}"
 
 
 class ByVendor(GlobalSecondaryIndex):
@@ -167,6 +178,9 @@ class ShopperModel(Model):
     shopper_id = UnicodeAttribute(hash_key=True)
     stripe_customer_id = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
+    # Order numbers are claimed here, one item per number (`order-number#H-2611-482319` -> order id), put
+    # only where none exists: a small keyed table already read by checkout, no table of its own.
+    order_id = UnicodeAttribute(null=True)
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -178,6 +192,10 @@ class OrderExists(Exception):
     def __init__(self, order_id: str):
         super().__init__(order_id)
         self.order_id = order_id
+
+
+class OrderNumberTaken(Exception):
+    """Another order has this order number (rare): place it again with the next number."""
 
 
 class CartChanged(Conflict):
@@ -313,6 +331,7 @@ def place_order(
     client_token: str,
     *,
     shopper_customer_id: str | None = None,
+    remember_in_cart: bool = False,
 ) -> None:
     """Reserve every line and write the order and its vendor-orders in ONE transaction.
 
@@ -354,6 +373,17 @@ def place_order(
             for vendor_order in vendor_orders:
                 tx.save(VendorOrderModel(**vendor_order), condition=VendorOrderModel.order_id.does_not_exist())
                 items.append(("vendor_order", vendor_order["vendor_id"]))
+            if order.get("order_number"):
+                # Unique across orders: the number's own item, put only where none exists.
+                tx.save(ShopperModel(number_key(order["order_number"]), order_id=order["order_id"]),
+                        condition=ShopperModel.shopper_id.does_not_exist(), return_values=ALL_OLD)
+                items.append(("number", None))
+            if remember_in_cart:
+                # The cart knows its unpaid order: a new checkout of the same cart resumes it.
+                from chalicelib.store.carts import CartModel
+
+                tx.update(CartModel(order["shopper_id"]), actions=[CartModel.pending_order_id.set(order["order_id"])])
+                items.append(("cart", None))
             if shopper_customer_id:
                 tx.update(
                     ShopperModel(order["shopper_id"]),
@@ -389,6 +419,7 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
     reasons += [None] * (len(items) - len(reasons))
     changes: list[dict] = []
     order_taken = False
+    number_taken = False
     busy = False
     for (kind, detail), reason in zip(items, reasons):
         if reason is None:
@@ -398,6 +429,9 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
         elif reason.code == "ConditionalCheckFailed":
             if kind == "order" or kind == "vendor_order":
                 order_taken = True
+            elif kind == "number":
+                owner = ((reason.raw_item or {}).get("order_id") or {}).get("S")
+                number_taken = owner != order_id
             elif kind == "shopper":
                 busy = True  # a customer id was recorded by a concurrent request: retrying uses it
             elif kind == "offer":
@@ -406,6 +440,8 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
         raise CartChanged(changes) from exc
     if order_taken:
         raise OrderExists(order_id) from exc
+    if number_taken:
+        raise OrderNumberTaken(order_id) from exc
     if busy:
         raise StockBusy("Many shoppers are buying the same items right now; try again in a moment.") from exc
 
@@ -482,6 +518,7 @@ def set_payment_intent(order_id: str, payment_intent_id: str, client_secret: str
             actions=[
                 OrderModel.payment_intent_id.set(payment_intent_id),
                 OrderModel.client_secret.set(client_secret),
+                OrderModel.version.add(1),  # the aggregate's saves are conditional on it
             ],
             condition=OrderModel.order_id.exists()
             & (OrderModel.payment_intent_id.does_not_exist() | (OrderModel.payment_intent_id == payment_intent_id)),
@@ -496,70 +533,6 @@ def set_payment_intent(order_id: str, payment_intent_id: str, client_secret: str
 
 
 # --- transitions --------------------------------------------------------------------------
-
-
-def _line_quantities(lines) -> list[tuple[str, int]]:
-    out: dict[str, int] = {}
-    for line in lines:
-        offer_id = line["offer_id"] if isinstance(line, dict) else line.offer_id
-        quantity = line["quantity"] if isinstance(line, dict) else line.quantity
-        out[offer_id] = out.get(offer_id, 0) + int(quantity)
-    return sorted(out.items())
-
-
-def apply_stock_decision(
-    order_id: str,
-    expected_status: str,
-    new_status: str,
-    move: str,
-    lines,
-    timeline_entry: dict,
-) -> bool:
-    """Transition the order and move its stock in ONE transaction; exactly once.
-
-    The order update carries `status = :expected` (sets status, appends `timeline_entry`, bumps
-    version); for each line `move` is applied to its offer: "sell" (reserved -> sold) or
-    "release" (reserved -> available), each under `reserved >= q`; "none" moves nothing.
-    Returns False, changing nothing, when the order is not in `expected_status` any more (someone
-    else applied a transition first). Raises on any other failure.
-    """
-    bind()
-    move = getattr(move, "value", move)
-    if move not in ("sell", "release", "none"):
-        raise ValueError(f"unknown stock move {move!r}")
-    entry = dict(timeline_entry)
-    entry.setdefault("status", new_status)
-    actions = [
-        OrderModel.status.set(new_status),
-        OrderModel.timeline.set(OrderModel.timeline.append([entry])),
-        OrderModel.version.add(1),
-    ]
-    if entry.get("id"):
-        actions.append(OrderModel.recorded.add({entry["id"]}))
-    try:
-        with TransactWrite(connection=_connection()) as tx:
-            tx.update(
-                OrderModel(order_id),
-                actions=actions,
-                condition=OrderModel.status == expected_status,
-                add_version_condition=False,
-            )
-            if move != "none":
-                offer = _offer_model()
-                for offer_id, quantity in _line_quantities(lines):
-                    target = offer.sold if move == "sell" else offer.available
-                    tx.update(
-                        offer(offer_id),
-                        actions=[offer.reserved.set(offer.reserved - quantity), target.add(quantity)],
-                        condition=offer.reserved >= quantity,
-                        add_version_condition=False,
-                    )
-    except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-            return False
-        raise
-    return True
 
 
 def append_timeline(order_id: str, entry: dict, extra_updates: dict | None = None) -> bool:

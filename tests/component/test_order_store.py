@@ -74,7 +74,7 @@ def _id(name: str) -> str:
 
 
 def _place(order_id: str, reservations: list[store.Reservation]) -> None:
-    lines = [{"offer_id": r.offer_id, "quantity": r.quantity} for r in reservations]
+    lines = [{"offer_id": r.offer_id, "vendor_id": "v1", "quantity": r.quantity} for r in reservations]
     store.place_order(_order(order_id, lines), [_vendor_order(order_id)], reservations, f"tok-{order_id}")
 
 
@@ -109,27 +109,47 @@ def test_placing_the_same_order_twice_says_it_exists(bound):
     assert _stock(_id("o1")) == (4, 1, 0)
 
 
-def test_a_stock_decision_applies_exactly_once(bound):
-    _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300)])
-    lines = store.get_order(_id("ord1"))["lines"]
-    entry = {"id": "paid", "at": "2024-01-01T00:01:00Z", "label": "Payment received"}
+def test_a_transition_saves_with_its_stock_move_once_and_a_stale_copy_is_refused(bound):
+    from chalicelib.domain.orders import CancelReason, PaymentOutcome
+    from chalicelib.services.ports import ConcurrentUpdate
+    from chalicelib.store.order_repository import DynamoOrderRepository
 
-    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "paid", "sell", lines, entry) is True
-    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "paid", "sell", lines, entry) is False
-    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "cancelled", "release", lines, entry) is False
+    repo = DynamoOrderRepository()
+    _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300)])
+    order, stale = repo.get(_id("ord1")), repo.get(_id("ord1"))
+
+    repo.save(order, effects=order.apply_payment(PaymentOutcome.SUCCEEDED, at="2024-01-01T00:01:00Z"))
+    with pytest.raises(ConcurrentUpdate):
+        repo.save(stale, effects=stale.cancel(CancelReason.RESERVATION_EXPIRED, at="2024-01-01T00:01:00Z"))
 
     assert _stock(_id("o1")) == (3, 0, 2)
-    order = store.get_order(_id("ord1"))
-    assert order["status"] == "paid" and order["version"] == 2
-    assert [e["id"] for e in order["timeline"]] == ["placed", "paid"]
+    again = repo.get(_id("ord1"))
+    assert again.status.value == "paid" and again.version == order.version
+    assert [e.id for e in again.timeline if e.status] == ["placed", "paid"]
+    assert [type(e).__name__ for e in again.outbox] == ["ClearCartLines", "Publish"]  # to carry out next
+    assert again.apply_payment(PaymentOutcome.SUCCEEDED, at="later") == []
 
 
 def test_releasing_returns_stock_to_available(bound):
+    from chalicelib.domain.orders import CancelReason
+    from chalicelib.store.order_repository import DynamoOrderRepository
+
+    repo = DynamoOrderRepository()
     _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300)])
-    lines = store.get_order(_id("ord1"))["lines"]
-    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "cancelled", "release", lines,
-                                      {"id": "cancelled", "at": "x", "label": "cancelled"})
+    order = repo.get(_id("ord1"))
+    repo.save(order, effects=order.cancel(CancelReason.SHOPPER, at="x"))
     assert _stock(_id("o1")) == (5, 0, 0)
+    assert [v.state.value for v in repo.get(_id("ord1")).vendor_orders.values()] == ["cancelled"]
+
+
+def test_an_order_number_is_never_given_to_two_orders(bound):
+    first = _order(_id("ord1"), [])
+    second = _order(_id("ord2"), [])
+    first["order_number"] = second["order_number"] = f"H-2401-{_test_ids['#']}"
+    store.place_order(first, [], [store.Reservation(_id("o1"), 1, 1000, 300)], "t1")
+    with pytest.raises(store.OrderNumberTaken):
+        store.place_order(second, [], [store.Reservation(_id("o1"), 1, 1000, 300)], "t2")
+    assert store.get_order(_id("ord2")) is None and _stock(_id("o1")) == (4, 1, 0)
 
 
 def test_timeline_records_are_appended_once_per_id(bound):
