@@ -35,6 +35,7 @@ from chalicelib.services.ports import ConcurrentUpdate
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
 from chalicelib.store import orders as order_store
+from chalicelib.store.stock import CartChanged, Reservation
 
 IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 8, 128
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -248,7 +249,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
                                            now + timedelta(minutes=settings.reservation_minutes), vendor_names,
                                            condition_of, salt)
         reserve = next(e for e in placed_effects if isinstance(e, ReserveStock))
-        reservations = [order_store.Reservation(*line) for line in reserve.lines]
+        reservations = [Reservation(*line) for line in reserve.lines]
         item = order_item(order)
         item["version"] = 1
         try:
@@ -267,7 +268,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
                 raise CheckoutInProgress("This checkout is still being written; retry in a moment.",
                                          fields={"Idempotency-Key": "in progress"}) from None
             break
-        except order_store.CartChanged:
+        except CartChanged:
             count("CheckoutsCartChanged", 1)
             raise
     else:

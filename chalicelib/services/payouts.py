@@ -31,6 +31,8 @@ from chalicelib.domain.timestamps import iso as _iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentError, PaymentGateway
 from chalicelib.store import orders as order_store
+from chalicelib.store import payout_queue
+from chalicelib.store import vendor_orders as vendor_order_store
 
 AWAITING_ACCOUNT = "awaiting_vendor_account"
 TRANSFERRED = "transferred"
@@ -64,7 +66,7 @@ def release_payouts(order: dict, *, gateway: PaymentGateway, vendor_id: str | No
         raise Conflict("Only a paid order pays its vendors.", code="order_not_paid", fields={"order_id": "not paid"})
     results = []
     outage: PaymentError | None = None
-    for vendor_order in order_store.list_vendor_orders(order["order_id"]):
+    for vendor_order in vendor_order_store.list_vendor_orders(order["order_id"]):
         if vendor_id is None or vendor_order["vendor_id"] == vendor_id:
             try:
                 results.append(_release_one(order, vendor_order, gateway, now))
@@ -81,10 +83,10 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
     amount = int(vendor_order.get("payout") or 0)
     if vendor_order.get("transfer_id"):
         if vendor_order.get("payout_due"):  # transferred by a run that crashed before clearing it
-            order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
+            vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
         return payout_view(vendor_order)
     if amount <= 0:
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=NOTHING_TO_PAY,
+        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=NOTHING_TO_PAY,
                                             payout_due=None, payout_due_at=None)
         return payout_view({**vendor_order, "payout_status": NOTHING_TO_PAY})
     destination = vendor_account_id(vendor_id)
@@ -92,15 +94,15 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
         logger.info("vendor has no payout account yet; payout waits", extra={"order_id": order_id,
                                                                              "vendor_id": vendor_id})
         # Stays due: the retry schedule pays it once the vendor has an account.
-        order_store.mark_payout_due(order_id, vendor_id, _iso(now), payout_status=AWAITING_ACCOUNT)
+        payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), payout_status=AWAITING_ACCOUNT)
         count("PayoutsAwaitingVendorAccount", 1)
         return payout_view({**vendor_order, "payout_status": AWAITING_ACCOUNT})
     charge_id = _charge_of(order, vendor_order, gateway)
     if not vendor_order.get("payout_due"):
         # Due before the provider is called: an outage or a crash from here on leaves it for the retry.
-        if not order_store.mark_payout_due(order_id, vendor_id, _iso(now)):
+        if not payout_queue.mark_payout_due(order_id, vendor_id, _iso(now)):
             # Transferred meanwhile by a concurrent release: report that transfer.
-            return payout_view(next(v for v in order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id))
+            return payout_view(next(v for v in vendor_order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id))
     try:
         transfer_id = gateway.create_transfer(
             amount=amount,
@@ -116,11 +118,11 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
             raise
         # Refused for good (account restricted, ...): recorded for an operator, never retried blindly.
         logger.error("transfer refused", extra={"order_id": order_id, "vendor_id": vendor_id, "error_code": err.code})
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=TRANSFER_REFUSED,
+        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=TRANSFER_REFUSED,
                                             payout_due=None, payout_due_at=None)
         count("TransfersRefused", 1)
         return payout_view({**vendor_order, "payout_status": TRANSFER_REFUSED})
-    order_store.set_vendor_order_fields(order_id, vendor_id, transfer_id=transfer_id, payout_status=TRANSFERRED,
+    vendor_order_store.set_vendor_order_fields(order_id, vendor_id, transfer_id=transfer_id, payout_status=TRANSFERRED,
                                         charge_id=charge_id, payout_due=None, payout_due_at=None)
     order_store.append_timeline(order_id, {
         "id": f"transfer:{vendor_id}", "at": _iso(now), "kind": "transfer", "label": "Vendor payout sent", "audience": "internal",
@@ -152,7 +154,7 @@ def confirm_delivery(shopper_id: str, order_id: str, vendor_id: str, *, gateway:
     order = order_store.get_order(order_id) if order_id.startswith("ord_") and len(order_id) <= 64 else None
     if order is None or order["shopper_id"] != shopper_id:
         raise NotFound("No such order.", fields={"order_id": "not found"})
-    vendor_order = next((v for v in order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id), None)
+    vendor_order = next((v for v in vendor_order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id), None)
     if vendor_order is None:
         raise NotFound("This order has nothing from that vendor.", fields={"vendor_id": "not in this order"})
     if order["status"] != OrderStatus.PAID.value:
@@ -161,7 +163,7 @@ def confirm_delivery(shopper_id: str, order_id: str, vendor_id: str, *, gateway:
     delivered_at = vendor_order.get("delivered_at")
     if not delivered_at:
         delivered_at = _iso(now)
-        order_store.set_vendor_order_fields(order_id, vendor_id, delivered_at=delivered_at, status=DELIVERED)
+        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, delivered_at=delivered_at, status=DELIVERED)
         order_store.append_timeline(order_id, {
             "id": f"delivered:{vendor_id}", "at": delivered_at, "kind": "delivery", "vendor_id": vendor_id,
             "label": "Delivery confirmed",
@@ -194,7 +196,7 @@ def retry_payouts(now: datetime | None = None, *, gateway: PaymentGateway | None
     still without an account, provider still unavailable) moves to the back of the queue.
     """
     now = now or datetime.now(UTC)
-    due = order_store.list_due_payouts(_iso(now), limit)
+    due = payout_queue.list_due_payouts(_iso(now), limit)
     outcomes: dict[str, int] = {}
     if due and gateway is None:
         from chalicelib.payments import get_gateway
@@ -206,12 +208,12 @@ def retry_payouts(now: datetime | None = None, *, gateway: PaymentGateway | None
         except PaymentError as err:
             logger.warning("payout retry deferred: provider unavailable",
                            extra={"order_id": order_id, "vendor_id": vendor_id, "error_code": err.code})
-            order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+            payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
             result = "retry_later"
         except Exception:
             # One payout must not hold back the others: it stays due and the next run retries it.
             logger.exception("payout retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
-            order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+            payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
             result = "error"
         outcomes[result] = outcomes.get(result, 0) + 1
         count("PayoutRetries", 1, outcome=result)
@@ -226,11 +228,11 @@ def _retry_one(order_id: str, vendor_id: str, gateway: PaymentGateway, now: date
         # Refunded, or gone: nothing is owed to the vendor any more. Off the queue, for an operator to see.
         logger.warning("due payout dropped: order not paid", extra={
             "order_id": order_id, "vendor_id": vendor_id, "order_status": (order or {}).get("status")})
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
+        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
         return "order_not_paid"
     [payout] = release_payouts(order, gateway=gateway, vendor_id=vendor_id, now=now) or [None]
     if payout is None:
         return "gone"
     if payout["status"] == AWAITING_ACCOUNT:
-        order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+        payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
     return payout["status"]

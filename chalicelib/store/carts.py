@@ -111,7 +111,7 @@ def get_cart_and_customer(shopper_id: str) -> tuple[Cart, str | None]:
     """The cart and the shopper's Stripe customer id (None before the first checkout): one round trip."""
     from pynamodb.transactions import TransactGet
 
-    from chalicelib.store.orders import ShopperModel
+    from chalicelib.store.shoppers import ShopperModel
 
     bind()
     with TransactGet(connection=CartModel._get_connection().connection) as tx:

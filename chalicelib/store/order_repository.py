@@ -9,8 +9,6 @@ Orders stored before the aggregate existed (no `payment_status`, `attempts`...) 
 
 from __future__ import annotations
 
-from typing import Any
-
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -30,7 +28,10 @@ from chalicelib.domain.orders import (
 )
 from chalicelib.services.ports import ConcurrentUpdate
 from chalicelib.store import orders as tables
+from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
+from chalicelib.store.stock import offer_model
+from chalicelib.store.vendor_orders import VendorOrderModel
 
 _LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
                   "refunded": VendorOrderState.CANCELLED}
@@ -140,10 +141,6 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
     })
 
 
-def _plain(value: Any) -> Any:
-    return tables._plain(value)
-
-
 # --- the adapter ---------------------------------------------------------------------------
 
 
@@ -156,9 +153,9 @@ class DynamoOrderRepository:
             model = tables.OrderModel.get(order_id, consistent_read=True)
         except tables.OrderModel.DoesNotExist:
             return None
-        item = _plain(model.attribute_values)
-        vendor_items = [_plain(m.attribute_values)
-                        for m in tables.VendorOrderModel.query(order_id, consistent_read=True)]
+        item = plain(model.attribute_values)
+        vendor_items = [plain(m.attribute_values)
+                        for m in VendorOrderModel.query(order_id, consistent_read=True)]
         return order_from_items(item, vendor_items)
 
     def find_by_payment_intent(self, payment_intent_id: str) -> Order | None:
@@ -177,8 +174,8 @@ class DynamoOrderRepository:
         item = order_item(order)
         item["outbox"] = [e.to_json() for e in outbox]
         item["version"] = expected + 1
-        model, vendor = tables.OrderModel, tables.VendorOrderModel
-        offer = tables._offer_model()
+        model, vendor = tables.OrderModel, VendorOrderModel
+        offer = offer_model()
         try:
             with TransactWrite(connection=tables._connection()) as tx:
                 tx.save(model(**item), condition=model.version == expected)

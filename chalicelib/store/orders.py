@@ -1,20 +1,17 @@
-"""Orders, vendor sub-orders and shoppers: the order store.
+"""Orders: the `orders` table, placing an order (the checkout's one transaction), reading orders.
 
-Every change that moves stock is ONE DynamoDB transaction whose conditions are the business
-rules (`available >= :q AND price = :p AND shipping_fee = :s` to reserve, `reserved >= :q` to
-sell or release, `status = :expected` to transition), so nothing here ever checks then acts.
+Placing is ONE DynamoDB transaction whose conditions are the business rules (`available >= :q AND
+price = :p AND shipping_fee = :s` to reserve each line, the order, its vendor-orders and its number
+put only where none exists), so nothing here ever checks then acts. Later changes go through the
+order aggregate's repository (chalicelib/store/order_repository.py: saves conditional on `version`).
 
-Functions take and return plain dicts (the shapes below) so the use cases and the other
-helpers (payment-events consumer, sweeper, transfers) never touch PynamoDB.
-
-Order item:  order_id, shopper_id, status, created_at, reserved_until (ISO UTC), currency,
-             country, quote (Quote.to_json()), lines [{offer_id, product_id, vendor_id, vendor_name, title,
-             quantity, unit_price, shipping_fee}], total, payment_intent_id, client_secret,
-             timeline [{id, at, status|kind, label, ...}], refunds {id: {...}},
-             disputes {id: {...}}, recorded (ids of timeline entries), version.
-Vendor-order: order_id, vendor_id, vendor_created (`created_at#order_id`), status, currency,
-             items, shipping, discount, commission, payout, lines, transfer_id, delivered_at,
-             charge_id, payout_status, payout_due + payout_due_at (only while a payout is due).
+Order item:  order_id, order_number, shopper_id, status, payment_status, created_at, reserved_until
+             (ISO UTC), currency, country, quote (Quote.to_json()), lines [{offer_id, product_id,
+             vendor_id, vendor_name, title, condition, quantity, unit_price, shipping_fee}], total,
+             payment_intent_id, client_secret, charge_id, attempts [{id, at, outcome, reason}],
+             timeline [{id, at, label, audience, status, kind, details}], refunds {id: {...}},
+             disputes {id: {...}}, outbox [effects], recorded (ids of timeline entries), version.
+Related tables: vendor_orders.py (one item per vendor), payout_queue.py, shoppers.py, stock.py.
 """
 
 from __future__ import annotations
@@ -22,11 +19,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import (
-    Attribute,
     JSONAttribute,
     ListAttribute,
     MapAttribute,
@@ -42,7 +37,11 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind, register
+from chalicelib.store.shoppers import ShopperModel, number_key
+from chalicelib.store.stock import CartChanged, Reservation, StockBusy, line_change, offer_model
+from chalicelib.store.vendor_orders import VendorOrderModel
 
 ALL_OLD = "ALL_OLD"
 
@@ -110,79 +109,6 @@ class OrderModel(Model):
     by_payment_intent = ByPaymentIntent()
 
 
-def number_key(order_number: str) -> str:
-    """The key of an order number's claim item in the shoppers table (see ShopperModel.order_id)."""
-    return f"order-number#{order_number}"
-
-
-class ByVendor(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_vendor"
-        projection = AllProjection()
-
-    vendor_id = UnicodeAttribute(hash_key=True)
-    vendor_created = UnicodeAttribute(range_key=True)
-
-
-class ByPayoutDue(GlobalSecondaryIndex):
-    """Sparse: only vendor-orders whose payout is due and not transferred yet carry its keys."""
-
-    class Meta:
-        index_name = "by_payout_due"
-        projection = KeysOnlyProjection()
-
-    payout_due = UnicodeAttribute(hash_key=True)
-    payout_due_at = UnicodeAttribute(range_key=True)
-
-
-PAYOUT_DUE = "due"  # the one hash key value of by_payout_due
-
-
-@register
-class VendorOrderModel(Model):
-    class Meta:
-        short_name = "vendor-orders"
-
-    order_id = UnicodeAttribute(hash_key=True)
-    vendor_id = UnicodeAttribute(range_key=True)
-    vendor_created = UnicodeAttribute()  # `created_at#order_id`: sortable per vendor
-    vendor_name = UnicodeAttribute(null=True)  # the shop's name at checkout (snapshot)
-    shopper_id = UnicodeAttribute(null=True)
-    created_at = UnicodeAttribute(null=True)
-    status = UnicodeAttribute()
-    currency = UnicodeAttribute()
-    total = NumberAttribute(default=0)  # items - discount + shipping: what the shopper paid this vendor
-    items = NumberAttribute(default=0)
-    shipping = NumberAttribute(default=0)
-    discount = NumberAttribute(default=0)
-    commission = NumberAttribute(default=0)
-    payout = NumberAttribute(default=0)
-    lines = ListAttribute(default=list)
-    transfer_id = UnicodeAttribute(null=True)
-    delivered_at = UnicodeAttribute(null=True)
-    charge_id = UnicodeAttribute(null=True)  # the charge its payout transfers from (payment-events consumer)
-    payout_status = UnicodeAttribute(null=True)  # transferred | awaiting_vendor_account | transfer_refused | ...
-    # Set (to PAYOUT_DUE) while the payout is due and not transferred; removed once it is settled.
-    payout_due = UnicodeAttribute(null=True)
-    payout_due_at = UnicodeAttribute(null=True)  # ISO UTC: when the retry schedule may pick it up (oldest first)
-
-    by_vendor = ByVendor()
-    by_payout_due = ByPayoutDue()
-
-
-@register
-class ShopperModel(Model):
-    class Meta:
-        short_name = "shoppers"
-
-    shopper_id = UnicodeAttribute(hash_key=True)
-    stripe_customer_id = UnicodeAttribute(null=True)
-    email = UnicodeAttribute(null=True)
-    # Order numbers are claimed here, one item per number (`order-number#H-2611-482319` -> order id), put
-    # only where none exists: a small keyed table already read by checkout, no table of its own.
-    order_id = UnicodeAttribute(null=True)
-
-
 # --- errors -------------------------------------------------------------------------------
 
 
@@ -198,78 +124,14 @@ class OrderNumberTaken(Exception):
     """Another order has this order number (rare): place it again with the next number."""
 
 
-class CartChanged(Conflict):
-    """Some line no longer matches the offer (price, shipping or stock): nothing was reserved.
-
-    `fields` names each line (`lines.<offer_id>`) with what changed; `changes` is the
-    machine-readable form: [{offer_id, reason: price_changed|out_of_stock|gone, ...}].
-    """
-
-    code = "cart_changed"
-
-    def __init__(self, changes: list[dict]):
-        fields = {f"lines.{c['offer_id']}": c["message"] for c in changes}
-        super().__init__(
-            "Some items in your cart changed since you added them. Review your cart and try again.",
-            fields=fields,
-        )
-        self.changes = changes
-
-
-class StockBusy(Conflict):
-    """Another transaction touched the same offer at the same moment; retrying soon succeeds."""
-
-    code = "busy"
-    headers = {"Retry-After": "1"}
-
-
-# --- offers (the catalogue's table; only the stock and price attributes are touched) ----------
-
-
-def _offer_model():
-    """The catalogue's offer model: its attribute names are the ones conditions must use."""
-    from chalicelib.store.catalog import OfferItem
-
-    return OfferItem
-
-
-@dataclass(frozen=True)
-class Reservation:
-    offer_id: str
-    quantity: int
-    expected_price: int  # minor units, as seen by the shopper (cart snapshot)
-    expected_shipping: int
-
-
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, MapAttribute):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, set):
-        return sorted(value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def _order_dict(model: OrderModel) -> dict:
-    data = _plain(model.attribute_values)
+    data = plain(model.attribute_values)
     data.pop("recorded", None)
     data.setdefault("payment_intent_id", None)
     data.setdefault("client_secret", None)
-    return data
-
-
-def _vendor_order_dict(model: VendorOrderModel) -> dict:
-    data = _plain(model.attribute_values)
-    data.setdefault("transfer_id", None)
-    data.setdefault("delivered_at", None)
     return data
 
 
@@ -288,37 +150,6 @@ def request_token(client_token: str, *content: Any) -> str:
     """
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
     return hashlib.sha256(f"{client_token}\n{digest}".encode()).hexdigest()[:36]
-
-
-def _raw_number(item: dict | None, name: str) -> int | None:
-    if not item or name not in item:
-        return None
-    return int(float(item[name]["N"]))
-
-
-def _line_change(reservation: Reservation, old: dict | None, names: dict[str, str]) -> dict:
-    offer_id = reservation.offer_id
-    if not old:
-        return {"offer_id": offer_id, "reason": "gone", "message": "this offer is no longer available"}
-    price = _raw_number(old, names["price"])
-    shipping = _raw_number(old, names["shipping_fee"])
-    available = _raw_number(old, names["available"]) or 0
-    if price != reservation.expected_price or shipping != reservation.expected_shipping:
-        return {
-            "offer_id": offer_id,
-            "reason": "price_changed",
-            "price": price,
-            "shipping_fee": shipping,
-            "message": "the price or shipping fee changed since you added it",
-        }
-    if available <= 0:
-        return {"offer_id": offer_id, "reason": "out_of_stock", "available": 0, "message": "sold out"}
-    return {
-        "offer_id": offer_id,
-        "reason": "out_of_stock",
-        "available": available,
-        "message": f"only {available} left",
-    }
 
 
 # --- placing an order ---------------------------------------------------------------------
@@ -348,7 +179,7 @@ def place_order(
     request: return the existing order), `StockBusy` (409 + Retry-After) on a transaction conflict.
     """
     bind()
-    offer = _offer_model()
+    offer = offer_model()
     names = {
         "available": offer.available.attr_name,
         "price": offer.price.attr_name,
@@ -435,7 +266,7 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
             elif kind == "shopper":
                 busy = True  # a customer id was recorded by a concurrent request: retrying uses it
             elif kind == "offer":
-                changes.append(_line_change(detail, reason.raw_item, names))
+                changes.append(line_change(detail, reason.raw_item, names))
     if changes:
         raise CartChanged(changes) from exc
     if order_taken:
@@ -588,71 +419,3 @@ def list_expired_pending(now_iso: str, limit: int = 100) -> list[str]:
     return [item.order_id for item in result]
 
 
-# --- vendor-orders ------------------------------------------------------------------------
-
-
-def list_vendor_orders(order_id: str) -> list[dict]:
-    bind()
-    return [_vendor_order_dict(m) for m in VendorOrderModel.query(order_id, consistent_read=True)]
-
-
-def set_vendor_order_fields(order_id: str, vendor_id: str, **fields: Any) -> None:
-    """Set attributes of one vendor-order (status, transfer_id, delivered_at, ...); None removes one."""
-    bind()
-    if not fields:
-        return
-    unknown = sorted(name for name in fields if not isinstance(getattr(VendorOrderModel, name, None), Attribute))
-    if unknown or {"order_id", "vendor_id"} & set(fields):
-        raise ValueError(f"not settable vendor-order fields: {unknown or ['order_id/vendor_id']}")
-    actions = [getattr(VendorOrderModel, name).remove() if value is None else getattr(VendorOrderModel, name).set(value)
-               for name, value in fields.items()]
-    try:
-        VendorOrderModel(order_id, vendor_id).update(actions=actions, condition=VendorOrderModel.order_id.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFound("No such vendor order.", fields={"vendor_id": "not found"}) from exc
-        raise
-
-
-def mark_payout_due(order_id: str, vendor_id: str, at: str, *, requeue: bool = False, **fields: Any) -> bool:
-    """Put the vendor-order's payout on the retry schedule's index (by_payout_due), with `fields`.
-
-    Never for a payout already transferred (condition `transfer_id` absent). `at` is kept when it
-    was due already, unless `requeue` (a retry that leaves it due moves it to the back of the
-    queue, so vendors who never onboard cannot starve the others out of the bounded batch).
-    Returns False, changing nothing, when the payout was transferred meanwhile (or the row is gone).
-    """
-    bind()
-    due_at = VendorOrderModel.payout_due_at
-    actions = [VendorOrderModel.payout_due.set(PAYOUT_DUE), due_at.set(at if requeue else (due_at | at))]
-    actions += [getattr(VendorOrderModel, name).set(value) for name, value in fields.items()]
-    try:
-        VendorOrderModel(order_id, vendor_id).update(
-            actions=actions,
-            condition=VendorOrderModel.order_id.exists() & VendorOrderModel.transfer_id.does_not_exist(),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def list_due_payouts(before_iso: str, limit: int = 50) -> list[tuple[str, str]]:
-    """(order_id, vendor_id) of payouts due since before `before_iso`, oldest first (no table scan)."""
-    bind()
-    result = VendorOrderModel.by_payout_due.query(
-        PAYOUT_DUE, VendorOrderModel.payout_due_at <= before_iso, limit=limit, page_size=limit
-    )
-    return [(item.order_id, item.vendor_id) for item in result]
-
-
-# --- shoppers -----------------------------------------------------------------------------
-
-
-def get_shopper_customer_id(shopper_id: str) -> str | None:
-    bind()
-    try:
-        return ShopperModel.get(shopper_id, consistent_read=True).stripe_customer_id
-    except ShopperModel.DoesNotExist:
-        return None

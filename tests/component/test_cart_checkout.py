@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from chalicelib.store import catalog as catalog_store
-from chalicelib.store import orders as order_store
+from chalicelib.store import vendor_orders as vendor_order_store
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer as offer_terms
 
@@ -431,7 +431,7 @@ def test_orders_show_the_shops_names_as_they_were_at_checkout(shop):
     for order in (placed["order"], detail, listed):
         assert {v["vendor_id"]: v["vendor_name"] for v in order["vendors"]} == names
         assert {line["vendor_id"]: line["vendor_name"] for line in order["lines"]} == names
-    assert {v["vendor_id"]: v["vendor_name"] for v in order_store.list_vendor_orders(order_id)} == names
+    assert {v["vendor_id"]: v["vendor_name"] for v in vendor_order_store.list_vendor_orders(order_id)} == names
 
 
 def test_a_shopper_never_sees_another_shoppers_order_or_cart(shop, new_user):

@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib.store import catalog as catalog_store
 from chalicelib.store import orders as order_store
+from chalicelib.store import vendor_orders as vendor_order_store
 from tests.fixtures.aws import REGION, call
 
 GOOD_CARD = "4242424242424242"
@@ -132,7 +133,7 @@ def test_a_good_card_pays_the_order_sells_the_reserved_stock_and_empties_the_car
     assert all(e["label"] not in ("Stock reserved", "Stock sold") for e in paid["timeline"])  # internal
     assert [e["status"] for e in paid["timeline"] if e["status"]] == ["pending_payment", "paid"]
     assert ("order.paid", order["order_id"]) in market.published()
-    vendor_orders = order_store.list_vendor_orders(order["order_id"])
+    vendor_orders = vendor_order_store.list_vendor_orders(order["order_id"])
     assert {v["charge_id"] for v in vendor_orders} == {intent["latest_charge"]}
 
 
@@ -453,7 +454,7 @@ def test_at_payment_each_vendor_gets_one_transfer_from_the_charge(market, connec
     assert {k: v["amount"] for k, v in transfers.items()} == {a: 17910, b: 23220}
     assert {t["source_transaction"] for t in transfers.values()} == {intent["latest_charge"]}
     assert {t["currency"] for t in transfers.values()} == {"eur"}
-    by_vendor = {v["vendor_id"]: v for v in order_store.list_vendor_orders(order["order_id"])}
+    by_vendor = {v["vendor_id"]: v for v in vendor_order_store.list_vendor_orders(order["order_id"])}
     assert by_vendor[market.catalog.vendor_a.user_id]["transfer_id"] == transfers[a]["id"]
     assert by_vendor[market.catalog.vendor_a.user_id]["payout_status"] == "transferred"
     # Payouts are the platform's business: recorded on the order, never in the shopper's timeline.
@@ -491,7 +492,7 @@ def test_a_vendor_without_a_payout_account_waits_without_failing(market, monkeyp
 
     assert market.order(order["order_id"])["status"] == "paid"
     assert market.transfers_of(order["order_id"]) == []
-    assert {v["payout_status"] for v in order_store.list_vendor_orders(order["order_id"])} == {
+    assert {v["payout_status"] for v in vendor_order_store.list_vendor_orders(order["order_id"])} == {
         "awaiting_vendor_account"}
 
     vendor_b = market.catalog.vendor_b.user_id
@@ -523,7 +524,7 @@ def test_a_transfer_failed_on_an_outage_is_paid_once_by_the_retry_schedule(marke
     assert retry_payouts() == {} and retry_payouts(later(60)) == {}
     (transfer,) = market.transfers_of(order["order_id"])
     assert transfer["destination"] == connected[vendor_a] and transfer["amount"] == 17910
-    by_vendor = {v["vendor_id"]: v for v in order_store.list_vendor_orders(order["order_id"])}
+    by_vendor = {v["vendor_id"]: v for v in vendor_order_store.list_vendor_orders(order["order_id"])}
     assert by_vendor[vendor_a]["payout_status"] == "transferred"
     assert by_vendor[vendor_a]["transfer_id"] == transfer["id"]
 
@@ -540,7 +541,7 @@ def test_at_payment_an_outage_does_not_fail_the_payment_and_the_retry_pays_each_
     assert retry_payouts() == {"transferred": 1}
     retry_payouts(later(60))
     assert sorted(t["amount"] for t in market.transfers_of(order["order_id"])) == [17910, 23220]
-    assert {v["payout_status"] for v in order_store.list_vendor_orders(order["order_id"])} == {"transferred"}
+    assert {v["payout_status"] for v in vendor_order_store.list_vendor_orders(order["order_id"])} == {"transferred"}
 
 
 def test_a_payout_awaiting_the_vendors_account_is_paid_by_the_retry_once_it_exists(market, monkeypatch):
@@ -555,7 +556,7 @@ def test_a_payout_awaiting_the_vendors_account_is_paid_by_the_retry_once_it_exis
     assert retry_payouts(later(2)) == {"awaiting_vendor_account": 1, "transferred": 1}
     assert retry_payouts(later(3)) == {"awaiting_vendor_account": 1}
     assert [t["amount"] for t in market.transfers_of(order["order_id"])] == [23220]
-    by_vendor = {v["vendor_id"]: v["payout_status"] for v in order_store.list_vendor_orders(order["order_id"])}
+    by_vendor = {v["vendor_id"]: v["payout_status"] for v in vendor_order_store.list_vendor_orders(order["order_id"])}
     assert by_vendor == {vendor_b: "transferred", market.catalog.vendor_a.user_id: "awaiting_vendor_account"}
 
 
@@ -571,7 +572,7 @@ def test_a_transfer_made_before_a_crash_is_found_again_not_doubled(market, conne
 
     (transfer,) = market.transfers_of(order["order_id"])
     assert transfer["amount"] == 17910
-    (vendor_order,) = [v for v in order_store.list_vendor_orders(order["order_id"]) if v["vendor_id"] == vendor_a]
+    (vendor_order,) = [v for v in vendor_order_store.list_vendor_orders(order["order_id"]) if v["vendor_id"] == vendor_a]
     assert vendor_order["transfer_id"] == transfer["id"] and vendor_order["payout_status"] == "transferred"
 
 

@@ -291,8 +291,9 @@ def test_a_shopper_buys_from_two_vendors_and_a_signed_webhook_turns_the_order_pa
 # ---- b) declined cards -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("card, shown", [(CARD_DECLINED, "declined"), (CARD_INSUFFICIENT_FUNDS, "insufficient funds")])
-def test_a_declined_card_fails_the_order_and_releases_its_stock(live_stack, card, shown):
+@pytest.mark.parametrize("card, shown, reason", [(CARD_DECLINED, "declined", "card_declined"),
+                                               (CARD_INSUFFICIENT_FUNDS, "insufficient funds", "insufficient_funds")])
+def test_a_declined_card_keeps_the_order_payable_and_the_retry_pays_it(live_stack, card, shown, reason):
     vendor = seeded_vendor(live_stack, 2)
     offer = new_offer(vendor, price=4590, shipping=0, stock=4, title="E2E kettle")
     shopper = new_shopper(live_stack)
@@ -300,15 +301,26 @@ def test_a_declined_card_fails_the_order_and_releases_its_stock(live_stack, card
     status, placed, _ = shopper.checkout()
     assert status == 201, placed
     assert stock_of(vendor, offer["offer_id"]) == (1, 3, 0)
+    order_id = placed["order"]["order_id"]
 
     status, message = pay_on_provider_page(placed["payment"]["payment_page_url"], card)
 
     assert status == 402 and shown in message.lower(), (status, message)
-    failed = wait_for_status(live_stack, shopper, placed["order"]["order_id"], "payment_failed")
-    assert failed["payment"]["state"] == "failed"
-    assert stock_of(vendor, offer["offer_id"]) == (4, 0, 0)
-    # Nothing was bought: the cart keeps its line for another try.
+
+    def attempt_recorded():
+        order = shopper.call("GET", f"/orders/{order_id}")[1]
+        return order if order["payment"]["last_attempt"] else None
+
+    declined = live_stack.wait_for(attempt_recorded, "the declined attempt to be recorded", timeout=PAYMENT_DEADLINE)
+    assert declined["status"] == "pending_payment" and declined["payment"]["can_pay"] is True
+    assert declined["payment"]["last_attempt"]["reason"] == reason
+    assert stock_of(vendor, offer["offer_id"]) == (1, 3, 0)  # still held for the retry
     assert [line["offer_id"] for line in shopper.call("GET", "/cart")[1]["lines"]] == [offer["offer_id"]]
+
+    # The shopper tries again on the same order and payment, with a card that works.
+    status, _ = pay_on_provider_page(placed["payment"]["payment_page_url"], CARD_OK)
+    wait_for_status(live_stack, shopper, order_id, "paid")
+    assert stock_of(vendor, offer["offer_id"]) == (1, 0, 3)
 
 
 # ---- c) replayed, forged, stale and reordered webhooks -----------------------------------------------
