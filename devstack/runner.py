@@ -192,6 +192,9 @@ class Stack:
         # log level then), with the local stage on top.
         os.environ.update(chalice_config().environment_variables)
         os.environ["HALLES_STAGE"] = LOCAL_STAGE
+        # The app's local shortcuts (auto-confirmed sign-ups, localhost return URLs, default
+        # resource names) are enabled by this explicit switch only, never by a missing value.
+        os.environ["HALLES_LOCAL_MODE"] = "1"
 
     def _deploy(self) -> None:
         import boto3
