@@ -46,7 +46,9 @@ def sign_up(live_stack, role: str = "shopper", **extra) -> dict:
     body = {"email": email, "password": PASSWORD, "name": "Eve Tester", "role": role, **extra}
     status, answer, _ = live_stack.call("POST", "/auth/signup", body)
     assert status == 201, answer
-    return answer
+    # Sign-up never returns the user id (its answer is the same for a taken address): ask the token.
+    session = sign_in(live_stack, email, PASSWORD)
+    return {**answer, "user_id": session["user"]["user_id"]}
 
 
 def sign_in(live_stack, email: str, password: str) -> dict:
