@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                                              "for an SQS consumer: poll its queue once)")
         sub.add_argument("--api", help="the running stack's API (default: from <data-dir>/runtime.json, "
                                        "else http://127.0.0.1:$PORT)")
-        sub.add_argument("--data-dir", type=Path, default=Path(".data"))
+        sub.add_argument("--data-dir", type=Path, default=Path(".data"),
+                         help="the running stack's data directory, where its devstack-token is (.data)")
     return parser
 
 
@@ -71,9 +72,20 @@ def api_base(args) -> str:
     return f"http://127.0.0.1:{_env_int('PORT', 8000)}"
 
 
-def control_call(base: str, method: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
+def control_headers(data_dir: Path) -> dict[str, str]:
+    """The run's secret, which the control API requires (devstack/control.py)."""
+    from devstack.control import TOKEN_HEADER, read_token, token_path
+
+    token = read_token(data_dir)
+    if token is None:
+        raise SystemExit(f"devstack: no {token_path(data_dir)}: is the stack running with --data-dir {data_dir}?")
+    return {"Content-Type": "application/json", TOKEN_HEADER: token}
+
+
+def control_call(base: str, method: str, path: str, body: bytes | None = None, *,
+                 data_dir: Path = Path(".data")) -> tuple[int, dict]:
     request = urllib.request.Request(f"{base}/_devstack/{path}", data=body, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers=control_headers(data_dir))
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -104,7 +116,7 @@ def fire(args) -> int:
             raise SystemExit("devstack: --event is not valid JSON") from None
         body = args.event.encode()
     status, answer = control_call(base, "POST", f"fire/{urllib.request.quote(args.function_name, safe='')}",
-                                  body or b"")
+                                  body or b"", data_dir=args.data_dir)
     if status == 404 and "functions" in answer:
         print(f"devstack: no function named {args.function_name!r}. The running stack has:", file=sys.stderr)
         print_functions(answer["functions"])
@@ -120,7 +132,7 @@ def fire(args) -> int:
 
 
 def list_functions(args) -> int:
-    status, answer = control_call(api_base(args), "GET", "functions")
+    status, answer = control_call(api_base(args), "GET", "functions", data_dir=args.data_dir)
     if status != 200:
         print(f"devstack: the stack answered {status}", file=sys.stderr)
         return 1

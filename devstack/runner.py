@@ -144,6 +144,7 @@ class Stack:
         self.config = None
         self.snapshots_enabled = False  # never overwrite a snapshot we could not restore
         self.data_dir = options.data_dir.resolve()
+        self.control_token = ""  # the control API's secret, new at each start (devstack/control.py)
 
     # -- start ------------------------------------------------------------------------
 
@@ -168,6 +169,9 @@ class Stack:
         self._start_functions()
         self.snapshotter.start_periodic(self.stop_event, opts.snapshot_every)
         self._start_frontend()
+        from devstack.control import write_new_token
+
+        self.control_token = write_new_token(self.data_dir)
         self._start_api()
         write_json_atomically(self.data_dir / "runtime.json", {
             "pid": os.getpid(), "api": self.api_url, "frontend": self.frontend_url, "moto": self.moto_url,
@@ -371,6 +375,8 @@ class Stack:
         return f"http://{self._display_host}:{self.options.frontend_port}"
 
     def banner(self) -> str:
+        from devstack.control import token_path
+
         lines = [
             "",
             "=" * 72,
@@ -380,7 +386,9 @@ class Stack:
             f"  API          {self.api_url}        OpenAPI: {self.api_url}/openapi.json",
             f"  AWS (moto)   {self.moto_url}      (AWS_ENDPOINT_URL for boto3 / aws cli)",
             f"  Payments     {self.payments.url if self.payments else '-'}      (local Stripe API and payment page)",
-            f"  Mail outbox  {self.api_url}/_devstack/outbox",
+            f"  Mail outbox  {self.api_url}/_devstack/outbox   (send header X-Devstack-Token)",
+            f"  Control      X-Devstack-Token: {self.control_token}",
+            f"               (for /_devstack/*; new at each start, also in {token_path(self.data_dir)})",
             f"  Data         {self.snapshotter.path}"
             + (" (fresh)" if self.options.fresh else
                f" (restored {self.restored.items} items, {self.restored.users} users)" if self.restored else ""),
@@ -440,10 +448,14 @@ def credential_lines(credentials: Any, label: str = "") -> list[str]:
 
 
 class RunnerControl:
-    """What `/_devstack/...` exposes to `python -m devstack fire` (loopback only)."""
+    """What `/_devstack/...` exposes to `python -m devstack fire` (loopback, with the run's token)."""
 
     def __init__(self, stack: Stack):
         self.stack = stack
+
+    @property
+    def token(self) -> str:
+        return self.stack.control_token
 
     def functions(self) -> list[dict]:
         return [f.describe() for f in self.stack.functions.values()]

@@ -58,7 +58,8 @@ def sign_in(live_stack, email: str, password: str) -> dict:
 
 
 def devstack_cli(live_stack, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "devstack", *args, "--api", live_stack.api], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "devstack", *args, "--api", live_stack.api,
+                           "--data-dir", str(live_stack.data_dir)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 
