@@ -1,11 +1,14 @@
 """Command line of the local stack.
 
     python -m devstack run [--fresh] [--port 8000] [--frontend-port 8080] [--moto-port 0]
-                           [--pay-port 12111] [--data-dir .data] [--no-seed] [--host 127.0.0.1]
+                           [--pay-port 12111] [--data-dir .data] [--no-seed] [--listen 127.0.0.1]
     python -m devstack fire <function_name> [--api http://127.0.0.1:8000] [--event '{...}']
     python -m devstack functions [--api ...]
 
 Ports default to the environment variables PORT, FRONTEND_PORT, MOTO_PORT and PAY_PORT.
+Every listener binds 127.0.0.1 unless `--listen` (or HALLES_LOCAL_LISTEN) names another
+interface: moto's Cognito signing key is public, so anyone who reaches the API can mint
+admin tokens it accepts (the runner prints a warning saying so).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -42,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-seed", dest="seed", action="store_false", help="do not create the demo data")
     run.add_argument("--pay-port", type=int, default=_env_int("PAY_PORT", 12111),
                      help="the local payment provider's port (env PAY_PORT, 12111)")
-    run.add_argument("--host", default="127.0.0.1", help="interface for the API and frontend (127.0.0.1)")
+    run.add_argument("--listen", "--host", dest="listen", default=os.environ.get("HALLES_LOCAL_LISTEN") or LOOPBACK,
+                     help="interface for the API, frontend and payment provider (env HALLES_LOCAL_LISTEN, "
+                          "127.0.0.1). Anything else exposes a stack whose tokens anyone can forge")
     run.add_argument("--retry-after", type=int, default=_env_int("DEVSTACK_RETRY_AFTER", 2),
                      help="seconds before a failed SQS message is retried (env DEVSTACK_RETRY_AFTER, 2)")
 
@@ -146,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.runner import Options, run
 
         code = run(Options(fresh=args.fresh, port=args.port, frontend_port=args.frontend_port,
-                           moto_port=args.moto_port, data_dir=args.data_dir, seed=args.seed, host=args.host,
+                           moto_port=args.moto_port, data_dir=args.data_dir, seed=args.seed, host=args.listen,
                            pay_port=args.pay_port,
                            retry_after=max(0, args.retry_after)))
         # Everything is saved and stopped by now. Tearing down the interpreter (moto's

@@ -10,6 +10,7 @@ Ctrl-C / SIGTERM stops the servers and pumps, writes a last snapshot and exits 0
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import json
 import logging
 import os
@@ -37,6 +38,26 @@ LOCAL_WEBHOOK_SECRET = "whsec_local_halles"
 LOCAL_CONNECT_WEBHOOK_SECRET = "whsec_local_halles_connect"
 
 log = logging.getLogger("devstack")
+
+
+def exposure_warning(host: str) -> str | None:
+    """The loud warning for a stack listening beyond loopback; None on loopback."""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        if host == "localhost":
+            return None
+    bar = "!" * 72
+    return "\n".join([
+        bar,
+        f" WARNING: the local stack listens on {host}, not only on 127.0.0.1.",
+        " Its users are in moto's Cognito, which signs tokens with a key published in moto's",
+        " source code: ANYONE who can reach these ports can mint a token for any user, with the",
+        " admin, shopper and vendor roles, and the API will accept it. Use this only on a network",
+        " you trust completely; stop the stack when done (default: --listen 127.0.0.1).",
+        bar,
+    ])
 
 
 class StartupError(RuntimeError):
@@ -150,6 +171,9 @@ class Stack:
 
     def start(self) -> None:
         opts = self.options
+        warning = exposure_warning(opts.host)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         ensure_port_free(opts.host, opts.port, "API")
         ensure_port_free(opts.host, opts.frontend_port, "frontend")
         ensure_port_free("127.0.0.1", opts.moto_port, "moto")
@@ -403,6 +427,9 @@ class Stack:
             lines.append("  Demo accounts (also in " + str(self.data_dir / "credentials.json") + "):")
             lines.extend(f"    {line}" for line in credential_lines(self.credentials))
         lines += ["", "  Ctrl-C stops the stack; data is kept (start with --fresh to reset).", "=" * 72, ""]
+        warning = exposure_warning(self.options.host)
+        if warning:
+            lines += [warning, ""]
         return "\n".join(lines)
 
     # -- stop -------------------------------------------------------------------------
