@@ -133,6 +133,48 @@ def chalice_config(app_object=None):
     return Config(chalice_stage=CHALICE_STAGE, config_from_disk=config_from_disk, user_provided_params=params)
 
 
+LOCK_FILE = "devstack.lock"
+
+
+class DataDirLock:
+    """One stack per data directory: two would overwrite each other's snapshot, token and runtime.json.
+
+    An exclusive `flock` on `<data-dir>/devstack.lock`, held while the stack runs; the file names
+    the holder's PID. The kernel drops the lock when its process dies, however it dies, so a lock
+    file left by a dead process is simply taken over.
+    """
+
+    def __init__(self, data_dir: Path):
+        self.path = data_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StartupError(f"another local stack (PID {holder}) is already running with the data directory "
+                               f"{self.path.parent}; stop it first, or start this one with another "
+                               f"--data-dir") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases the flock; the file may stay, a stale file is harmless
+            self._fd = None
+
+
 def write_json_atomically(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -166,11 +208,13 @@ class Stack:
         self.snapshots_enabled = False  # never overwrite a snapshot we could not restore
         self.data_dir = options.data_dir.resolve()
         self.control_token = ""  # the control API's secret, new at each start (devstack/control.py)
+        self.lock = DataDirLock(self.data_dir)
 
     # -- start ------------------------------------------------------------------------
 
     def start(self) -> None:
         opts = self.options
+        self.lock.acquire()  # before anything is written into the data directory
         warning = exposure_warning(opts.host)
         if warning:
             print(warning, file=sys.stderr, flush=True)
@@ -417,6 +461,14 @@ class Stack:
             + (" (fresh)" if self.options.fresh else
                f" (restored {self.restored.items} items, {self.restored.users} users)" if self.restored else ""),
         ]
+        if self.payments is not None:
+            # Fixed, local-only values (the provider signs with them, the API verifies them): printed
+            # so that a developer can sign a test webhook or point the Stripe SDK / CLI at the provider.
+            env = self.payments.environment()
+            lines.append("  Local keys   (fixed, valid only against this stack's payment provider)")
+            lines.extend(f"    {name:<31} {env[name]}" for name in (
+                "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
+                "STRIPE_CONNECT_WEBHOOK_SECRET") if env.get(name))
         consumers = [n for n, f in self.functions.items() if f.kind == "sqs"]
         scheduled = [f"{n} [{f.schedule}]" for n, f in self.functions.items() if f.kind == "schedule"]
         if consumers or scheduled:
@@ -456,7 +508,9 @@ class Stack:
                 log.exception("the last snapshot failed; data since the previous one is lost")
         if self.moto is not None:
             self.moto.stop()
-        (self.data_dir / "runtime.json").unlink(missing_ok=True)
+        if self.lock.held:  # a stack refused for the lock leaves the running one's files alone
+            (self.data_dir / "runtime.json").unlink(missing_ok=True)
+            self.lock.release()
 
 
 def credential_lines(credentials: Any, label: str = "") -> list[str]:
