@@ -134,6 +134,7 @@ def chalice_config(app_object=None):
 
 
 LOCK_FILE = "devstack.lock"
+DRAIN_SECONDS = 5.0  # how long a stop may spend processing what the queues still hold
 
 
 class DataDirLock:
@@ -289,11 +290,13 @@ class Stack:
         self.app = importlib.import_module("app").app
         self.config = chalice_config(self.app)
         self.functions = discover(self.app)
-        tables = snapshot.stack_tables(infra.load_template(), self.deployment.physical)
+        template = infra.load_template()
+        tables = snapshot.stack_tables(template, self.deployment.physical)
         extra = {"localpay": self.payments.to_json} if self.payments else {}
         self.snapshotter = snapshot.Snapshotter(self.snapshot_path, self.session, tables,
                                                 self.deployment.environment["HALLES_USER_POOL_ID"], self.region,
-                                                extra_sections=extra)
+                                                extra_sections=extra,
+                                                queues=snapshot.stack_queues(template, self.deployment.physical))
 
     @property
     def snapshot_path(self) -> Path:
@@ -342,8 +345,9 @@ class Stack:
             raise StartupError(f"restoring {self.snapshot_path} failed ({exc}); fix it, or start with --fresh "
                                "to discard it") from None
         if self.restored:
-            log.info("restored %d item(s) and %d user(s) from %s (taken %s)", self.restored.items,
-                     self.restored.users, self.snapshotter.path, self.restored.taken_at)
+            log.info("restored %d item(s), %d user(s) and %d queued message(s) from %s (taken %s)",
+                     self.restored.items, self.restored.users, self.restored.messages, self.snapshotter.path,
+                     self.restored.taken_at)
 
     def _seed(self) -> None:
         credentials_file = self.data_dir / "credentials.json"
@@ -498,6 +502,14 @@ class Stack:
         for worker in [*self.pumps.values(), *self.schedules.values(), self.snapshotter]:
             if worker is not None:
                 worker.join(3)
+        if self.pumps and self.snapshots_enabled:
+            # The API takes nothing more: finish what it accepted (a webhook just before Ctrl-C)
+            # while the payment provider still answers; the snapshot keeps whatever is left.
+            from devstack.pump import drain
+
+            left = drain(list(self.pumps.values()), DRAIN_SECONDS)
+            if left:
+                log.info("%d queued message(s) kept for the next start", left)
         if self.payments is not None:
             self.payments.stop()  # undelivered webhooks stay in its state, saved below
         if self.snapshots_enabled:
