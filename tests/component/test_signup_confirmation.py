@@ -189,3 +189,20 @@ def test_too_many_codes_is_429(app_client, stack):
         stub.add_client_error("resend_confirmation_code", service_error_code="LimitExceededException")
         status, body, _ = call(app_client, "POST", "/auth/confirm/resend", {"email": new_email()})
     assert (status, body["error"]["code"]) == (429, "too_many_attempts")
+
+
+# --- Sign-in does not enumerate either ----------------------------------------------------------------
+
+def test_sign_in_answers_the_same_for_unknown_wrong_password_and_unconfirmed_with_a_wrong_password(
+        app_client, deployed_mode):
+    confirmed, unconfirmed = new_email(), new_email()
+    signup(app_client, email=confirmed)
+    call(app_client, "POST", "/auth/confirm", {"email": confirmed, "code": "123456"})
+    signup(app_client, email=unconfirmed)
+
+    answers = [call(app_client, "POST", "/auth/signin", {"email": email, "password": "Wr0ngPassword"})
+               for email in (new_email(), confirmed, unconfirmed)]
+    assert {status for status, _, _ in answers} == {401}
+    errors = [{k: v for k, v in body["error"].items() if k != "correlation_id"} for _, body, _ in answers]
+    assert errors[0] == errors[1] == errors[2]
+    assert errors[0]["code"] == "bad_credentials"
