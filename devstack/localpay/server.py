@@ -452,7 +452,18 @@ def _pay_page(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, ctx
     if intent["status"] == "canceled":
         return _html(409, pages.payment_result(intent, None, "This payment was cancelled and can no longer be paid.",
                                                ok=False))
-    return _html(200, _form(intent, secret, return_url))
+    challenge = None
+    if intent["status"] == "requires_action":  # e.g. a saved card confirmed by the shop: the bank asks first
+        action = intent["next_action"] or {}
+        url = (action.get("redirect_to_url") or {}).get("url") or (action.get("use_stripe_sdk") or {}).get("stripe_js")
+        if url:
+            challenge = f"{url}?" + urlencode({"back": _card_page_url(p, intent["id"], secret, return_url)})
+    return _html(200, _form(intent, secret, return_url, challenge_url=challenge))
+
+
+def _card_page_url(p: LocalPaymentProvider, intent_id: str, secret: str, return_url: str | None) -> str:
+    return f"{p.url}/pay/{quote(intent_id, safe='')}?" + urlencode(
+        {"client_secret": secret, **({"return_url": return_url} if return_url else {})})
 
 
 def _form(intent: dict, secret: str, return_url: str | None, **typed: str) -> str:
@@ -477,8 +488,7 @@ def _pay_confirm(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, 
         except StripeAPIError as err:  # a typo: say so on the form, nothing happened
             return _html(400, _form(intent, secret, return_url, error=err.message, number=number, expiry=expiry))
         # A 3-D Secure challenge comes back here, to this page: it goes on to the shop only on success.
-        back_here = f"{p.url}/pay/{quote(intent['id'], safe='')}?" + urlencode(
-            {"client_secret": secret, **({"return_url": return_url} if return_url else {})})
+        back_here = _card_page_url(p, intent["id"], secret, return_url)
         try:
             intent = p.ledger.pay_with_card(intent["id"], card, exp_month, exp_year, ctx, return_url=back_here)
         except StripeAPIError as err:
@@ -501,7 +511,14 @@ def _challenge_page(p: LocalPaymentProvider, m: re.Match, query: dict, form: dic
         if record is None:
             return _html(404, pages.invalid_link("This authentication request is invalid or was already answered."))
         intent = p.ledger.get("payment_intent", record["payment_intent"])
-        return _html(200, pages.challenge_form(m.group(1), intent))
+        return _html(200, pages.challenge_form(m.group(1), intent, back=_card_page_back(p, query)))
+
+
+def _card_page_back(p: LocalPaymentProvider, values: dict) -> str | None:
+    """`back`: the card page that sent the shopper to a challenge confirmed without a return_url
+    (only one of our own card pages: never an open redirect)."""
+    back = str(values.get("back") or "")
+    return back if back.startswith(f"{p.url}/pay/") else None
 
 
 def _challenge_submit(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, ctx: dict) -> Response:
@@ -516,8 +533,9 @@ def _challenge_submit(p: LocalPaymentProvider, m: re.Match, query: dict, form: d
             return _html(404, pages.invalid_link("This authentication request is invalid or was already answered."))
         intent = json.loads(json.dumps(intent))
     status = intent["status"] if intent["status"] in ("succeeded", "processing") else "failed"
-    if record["return_url"]:
-        return _redirect(_return_to(record["return_url"], intent, status))
+    back = record["return_url"] or _card_page_back(p, form)
+    if back:
+        return _redirect(_return_to(back, intent, status))
     ok = status != "failed"
     message = {"succeeded": "Payment succeeded.", "processing": "Your payment is processing."}.get(
         status, shopper_text(intent.get("last_payment_error")) or "The payment failed.")

@@ -282,6 +282,44 @@ def test_a_3184_card_asks_every_time_even_saved(provider, sdk):
     assert (intent.status, intent.last_payment_error.code) == ("requires_payment_method", "authentication_required")
 
 
+def open_without_redirect(url: str, form: dict | None = None) -> tuple[int, str]:
+    """(status, Location or page)."""
+    data = urlencode(form).encode() if form is not None else None
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(urllib.request.Request(url, data=data)) as page:
+            return page.status, page.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location") or err.read().decode()
+
+
+def test_a_saved_card_the_shop_confirmed_is_authenticated_from_the_card_page(provider, sdk):
+    customer, card = saved_card(provider, sdk, "4000002760003184", "off_session")
+    intent = reuse(sdk, customer, card)  # the shop confirms on the shopper's behalf: the bank asks
+    card_page = f"{provider.url}/pay/{intent.id}?" + urlencode({"client_secret": intent.client_secret,
+                                                                "return_url": SHOP})
+
+    _, page = open_without_redirect(card_page)
+    challenge = re.search(r'id="authenticate-link" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    _, challenge_page = open_without_redirect(challenge)
+    back = re.search(r'name="back" value="([^"]+)"', challenge_page).group(1).replace("&amp;", "&")
+    code, location = open_without_redirect(challenge.split("?")[0], {"outcome": "complete", "back": back})
+
+    assert code == 303 and location.startswith(f"{provider.url}/pay/{intent.id}?")
+    code, shop = open_without_redirect(location)
+    assert code == 303 and back_to_shop(shop)["redirect_status"] == ["succeeded"]
+    assert sdk.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
+def test_a_challenge_never_sends_the_browser_elsewhere_than_a_card_page(provider, sdk):
+    intent = new_intent(sdk, payment_method="pm_card_authenticationRequired", payment_method_types=["card"],
+                        confirm=True)
+
+    code, page = open_without_redirect(intent.next_action.use_stripe_sdk["stripe_js"],
+                                       {"outcome": "complete", "back": "http://evil.test/pay/x"})
+
+    assert code == 200 and "Payment succeeded." in page
+
+
 # -- processing: held, then settled ---------------------------------------------------------------
 
 
