@@ -514,6 +514,8 @@ class Ledger(ConnectMixin):
         if not method["customer"]:
             self.consumed.add(method_id)
         intent["last_payment_error"] = None  # Stripe clears the previous attempt's error on a new one
+        # A new attempt voids any challenge still open for an earlier one.
+        self.challenges = {token: c for token, c in self.challenges.items() if c["payment_intent"] != intent["id"]}
         if self._needs_authentication(card, method_id):
             if off_session or error_on_requires_action:
                 # Nobody is there to authenticate: the issuer declines (Stripe's `authentication_required`).
