@@ -200,8 +200,7 @@ class LocalPaymentProvider:
         """Answer the 3-D Secure challenge of a `requires_action` intent as a shopper would (over HTTP):
         "Complete authentication" or "Fail authentication". Answers (status, Location or page)."""
         with self.ledger.lock:
-            action = self.ledger.get("payment_intent", payment_intent_id)["next_action"] or {}
-        url = (action.get("redirect_to_url") or {}).get("url") or (action.get("use_stripe_sdk") or {}).get("stripe_js")
+            url = _challenge_url(self.ledger.get("payment_intent", payment_intent_id))
         if not url:
             raise ValueError(f"{payment_intent_id} is not waiting for authentication")
         return _post_form(url.replace(self.url, self.bound_url, 1), {"outcome": "complete" if succeed else "fail"})
@@ -452,13 +451,16 @@ def _pay_page(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, ctx
     if intent["status"] == "canceled":
         return _html(409, pages.payment_result(intent, None, "This payment was cancelled and can no longer be paid.",
                                                ok=False))
-    challenge = None
-    if intent["status"] == "requires_action":  # e.g. a saved card confirmed by the shop: the bank asks first
-        action = intent["next_action"] or {}
-        url = (action.get("redirect_to_url") or {}).get("url") or (action.get("use_stripe_sdk") or {}).get("stripe_js")
-        if url:
-            challenge = f"{url}?" + urlencode({"back": _card_page_url(p, intent["id"], secret, return_url)})
+    challenge = _challenge_url(intent)  # e.g. a saved card the shop confirmed: the bank asks first
+    if challenge:
+        challenge += "?" + urlencode({"back": _card_page_url(p, intent["id"], secret, return_url)})
     return _html(200, _form(intent, secret, return_url, challenge_url=challenge))
+
+
+def _challenge_url(intent: dict) -> str | None:
+    """Where the 3-D Secure challenge of a `requires_action` intent is answered."""
+    action = intent["next_action"] or {}
+    return (action.get("redirect_to_url") or {}).get("url") or (action.get("use_stripe_sdk") or {}).get("stripe_js")
 
 
 def _card_page_url(p: LocalPaymentProvider, intent_id: str, secret: str, return_url: str | None) -> str:

@@ -341,6 +341,23 @@ def test_a_processing_payment_settles_later(provider, sdk, inbox, test_card, set
     assert [e["type"] for e in inbox.events()] == ["payment_intent.processing", *events]
 
 
+def test_a_processing_payment_settles_by_itself_after_the_configured_delay():
+    settled = threading.Event()
+
+    def endpoint(body: bytes, headers: dict) -> int:
+        if json.loads(body)["type"] == "payment_intent.succeeded":
+            settled.set()
+        return 200
+
+    with LocalPaymentProvider(SECRET, deliver=endpoint, processing_delay=0.01) as provider:
+        sdk = stripe.StripeClient(provider.api_key, base_addresses={"api": provider.url}, max_network_retries=0)
+        intent = new_intent(sdk, payment_method="pm_card_localpay_processingSucceeds",
+                            payment_method_types=["card"], confirm=True)
+
+        assert settled.wait(timeout=10)
+        assert sdk.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
 def test_a_processing_payment_sends_the_shopper_back_as_processing(provider, sdk):
     intent = new_intent(sdk)
 
