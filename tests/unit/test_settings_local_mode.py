@@ -97,3 +97,14 @@ def test_in_local_mode_a_local_frontend_on_any_port_is_accepted(clean_env):
     assert validate_return_url("http://localhost:5173/orders") == "http://localhost:5173/orders"
     with pytest.raises(InvalidInput):
         validate_return_url("https://evil.example/phish")
+
+
+def test_no_deployed_configuration_turns_the_local_mode_on():
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / ".chalice" / "config.json", root / "infra" / "template.json"):
+        assert "HALLES_LOCAL_MODE" not in path.read_text(), path
+    config = json.loads((root / ".chalice" / "config.json").read_text())
+    assert all("HALLES_LOCAL_MODE" not in stage.get("environment_variables", {}) for stage in config["stages"].values())
