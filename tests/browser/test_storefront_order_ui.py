@@ -137,7 +137,10 @@ def show_order(page, live_stack, body: dict) -> None:
     def answer(route):
         route.fulfill(status=200, json=body, headers={"Access-Control-Allow-Origin": "*"})
 
-    page.route(f"**/orders/{body['order_id']}", answer)
+    pattern = f"**/orders/{body['order_id']}"
+    page.unroute(pattern)  # the last order shown answers no more
+    page.route(pattern, answer)
+    page.goto(frontend(live_stack, "#/orders"))  # leave the order page, so that coming back renders it anew
     page.goto(frontend(live_stack, f"#/orders/{body['order_id']}"))
     expect(page.get_by_test_id("order")).to_be_visible()
 
