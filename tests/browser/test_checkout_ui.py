@@ -258,7 +258,13 @@ def test_a_declined_card_leaves_the_order_failed_and_the_stock_released(page, li
     # The order holds its stock while the shopper is on the payment page.
     assert {o["offer_id"]: available(live_stack, o) for o in offers} == {
         offers[0]["offer_id"]: before[offers[0]["offer_id"]] - 2, offers[1]["offer_id"]: before[offers[1]["offer_id"]] - 1}
-    pay_on_provider_page(page, CARD_DECLINED)
+    page.locator("#card-number").fill(CARD_DECLINED)
+    page.locator("#card-expiry").fill("12/34")
+    page.locator("#card-cvc").fill("123")
+    page.locator("#pay-button").click()
+    # The provider keeps the shopper on its page with the reason; they choose to go back to the shop.
+    expect(page.locator("#payment-error")).to_contain_text("declined")
+    page.locator("#cancel-link").click()
 
     expect(page.get_by_test_id("order-status")).to_have_text("Payment failed", timeout=PAID_WITHIN_MS)
     expect(page.get_by_test_id("payment-notice")).to_contain_text("nothing was charged")
