@@ -27,6 +27,7 @@ class CognitoUser:
     email: str
     status: str
     enabled: bool
+    name: str = ""  # the `name` attribute asked at sign-up
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def get_user(email: str) -> CognitoUser | None:
         email=attributes.get("email", email),
         status=response.get("UserStatus", ""),
         enabled=bool(response.get("Enabled", True)),
+        name=attributes.get("name", ""),
     )
 
 
