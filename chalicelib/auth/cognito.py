@@ -45,6 +45,7 @@ class CognitoUser:
     email: str
     status: str
     enabled: bool
+    name: str = ""  # the `name` attribute asked at sign-up
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def get_user(email: str) -> CognitoUser | None:
         email=attributes.get("email", email),
         status=response.get("UserStatus", ""),
         enabled=bool(response.get("Enabled", True)),
+        name=attributes.get("name", ""),
     )
 
 

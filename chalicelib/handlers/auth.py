@@ -96,6 +96,7 @@ class RefreshBody(_Strict):
 class SessionUser(ApiModel):
     user_id: str
     email: str
+    name: str = Field("", description="the name given at sign-up (shown instead of the email)")
     roles: list[str]
 
 
@@ -111,6 +112,8 @@ class SessionResponse(ApiModel):
 class MeResponse(ApiModel):
     user_id: str
     roles: list[str]
+    name: str = Field("", description="the name given at sign-up")
+    email: str = ""
 
 
 @route(bp, "/auth/signup", "POST", body=SignUpBody, response=SignUpResponse, status=201, tags=("auth",),
@@ -147,4 +150,4 @@ def auth_refresh(req):
 @route(bp, "/me", "GET", response=MeResponse, roles=(), tags=("auth",), errors=(401,),
        summary="The signed-in user, as the token proves it")
 def me(req):
-    return {"user_id": req.principal.user_id, "roles": sorted(req.principal.roles)}
+    return accounts.profile(req.principal)

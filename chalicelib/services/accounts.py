@@ -157,6 +157,21 @@ def ensure_user(email: str, password: str, role: str, name: str, *, shop_name: s
     return user.sub
 
 
+def profile(principal) -> dict:
+    """`GET /me`: who the token proves, with the name and email people recognise.
+
+    An id token carries them; an access token only names the Cognito user (`username`), so
+    they are read from the pool then.
+    """
+    name, email = principal.claims.get("name", ""), principal.claims.get("email", "")
+    username = principal.claims.get("username") or principal.claims.get("cognito:username")
+    if not (name and email) and username:
+        user = cognito.get_user(username)
+        if user is not None:
+            name, email = name or user.name, email or user.email
+    return {"user_id": principal.user_id, "roles": sorted(principal.roles), "name": name, "email": email}
+
+
 def _register_vendor(user_id: str, shop_name: str) -> None:
     # Imported here: the catalogue's store adapters are only needed for vendor sign-ups.
     from chalicelib.services.catalog import register_vendor
@@ -184,6 +199,7 @@ def _session(tokens: cognito.Tokens) -> dict:
 
     # Verified like any incoming token, so the roles reported here are exactly what the API will enforce.
     principal: Principal = principal_from_header(f"Bearer {tokens.id_token}")
+    who = profile(principal)
     return {
         "access_token": tokens.access_token,
         "id_token": tokens.id_token,
@@ -192,7 +208,8 @@ def _session(tokens: cognito.Tokens) -> dict:
         "token_type": "Bearer",
         "user": {
             "user_id": principal.user_id,
-            "email": principal.claims.get("email", ""),
+            "email": principal.claims.get("email", "") or who["email"],
+            "name": who["name"],
             "roles": sorted(principal.roles),
         },
     }

@@ -708,6 +708,26 @@ class Ledger(ConnectMixin):
             "transfer_group": intent["transfer_group"],
         })
 
+    # -- disputes -------------------------------------------------------------------------
+    #
+    # As in Stripe's test mode: the dispute test card (4000000000000259) succeeds, then the cardholder
+    # disputes the whole charge: `charge.dispute.created` (status `needs_response`), and the disputed
+    # amount is withdrawn from the platform's balance at once (`charge.dispute.funds_withdrawn`). The
+    # dispute is settled through the API as in test mode: evidence whose `uncategorized_text` is
+    # `winning_evidence` wins it (funds reinstated), `losing_evidence` loses it, any other evidence
+    # puts it `under_review`; `POST /v1/disputes/{id}/close` accepts it as lost.
+
+    DISPUTE_EVIDENCE_FIELDS = (
+        "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
+        "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
+        "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation",
+        "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt", "refund_policy",
+        "refund_policy_disclosure", "refund_refusal_explanation", "service_date", "service_documentation",
+        "shipping_address", "shipping_carrier", "shipping_date", "shipping_documentation",
+        "shipping_tracking_number", "uncategorized_file", "uncategorized_text",
+    )
+    OPEN_DISPUTE_STATUSES = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
+
     def _open_dispute(self, charge: dict, reason: str, request: dict) -> dict:
         """The cardholder disputes the charge (test card 4000000000000259)."""
         dispute = self._store({
@@ -718,18 +738,104 @@ class Ledger(ConnectMixin):
             "charge": charge["id"],
             "created": self.now(),
             "currency": charge["currency"],
+            "evidence": {**{name: None for name in self.DISPUTE_EVIDENCE_FIELDS}, "enhanced_evidence": {}},
             "evidence_details": {"due_by": self.now() + 7 * 86400, "has_evidence": False, "past_due": False,
-                                 "submission_count": 0},
+                                 "submission_count": 0, "enhanced_eligibility": {}},
             "is_charge_refundable": False,
             "livemode": False,
             "metadata": {},
             "payment_intent": charge["payment_intent"],
+            "payment_method_details": {"card": {"brand": charge["payment_method_details"]["card"]["brand"],
+                                                "case_type": "chargeback", "network_reason_code": "10.4",
+                                                "network": charge["payment_method_details"]["card"]["network"]},
+                                       "type": "card"},
             "reason": reason,
             "status": "needs_response",
         })
         charge["disputed"] = True
         self.emit("charge.dispute.created", dispute, request)
+        # A chargeback takes the money from the platform's balance when it is opened, not when it is lost.
+        dispute["balance_transactions"].append(self._dispute_balance_transaction(dispute, -dispute["amount"],
+                                                                                 "Chargeback withdrawal"))
+        self.emit("charge.dispute.funds_withdrawn", dispute, request)
         return dispute
+
+    def _dispute_balance_transaction(self, dispute: dict, amount: int, description: str) -> dict:
+        fee = 1500 if amount < 0 else -1500  # Stripe's dispute fee, returned when the dispute is won
+        return {"id": new_id("txn"), "object": "balance_transaction", "amount": amount,
+                "available_on": self.now(), "created": self.now(), "currency": dispute["currency"],
+                "description": f"{description} for {dispute['charge']}", "exchange_rate": None, "fee": fee,
+                "fee_details": [{"amount": fee, "application": None, "currency": dispute["currency"],
+                                 "description": "Dispute fee", "type": "stripe_fee"}],
+                "net": amount - fee, "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
+                "source": dispute["id"], "status": "available", "type": "adjustment"}
+
+    def _closed_dispute_error(self, dispute: dict) -> StripeAPIError:
+        return invalid(f"This dispute is already closed (status {dispute['status']}); it can no longer be updated.",
+                       param="dispute")
+
+    def update_dispute(self, dispute_id: str, params: dict, request: dict) -> dict:
+        check_known(params, {"evidence", "metadata", "submit"})
+        dispute = self.get("dispute", dispute_id)
+        evidence = params.get("evidence")
+        if evidence is not None and not isinstance(evidence, dict):
+            raise invalid("Invalid hash", param="evidence")
+        previous: dict[str, Any] = {}
+        if "metadata" in params:
+            previous["metadata"] = dispute["metadata"]
+            dispute["metadata"] = get_metadata(params, dispute["metadata"])
+        if evidence:
+            if dispute["status"] not in self.OPEN_DISPUTE_STATUSES:
+                raise self._closed_dispute_error(dispute)
+            unknown = sorted(set(evidence) - set(self.DISPUTE_EVIDENCE_FIELDS))
+            if unknown:
+                raise invalid(f"Received unknown parameter: evidence[{unknown[0]}]", param=f"evidence[{unknown[0]}]")
+            previous["evidence"] = dict(dispute["evidence"])
+            dispute["evidence"].update({k: str(v) for k, v in evidence.items()})
+            dispute["evidence_details"]["has_evidence"] = True
+        submit = get_bool(params, "submit", default=True)
+        if evidence and submit:
+            previous.update(status=dispute["status"], evidence_details=dict(dispute["evidence_details"]))
+            dispute["evidence_details"]["submission_count"] += 1
+            text = dispute["evidence"].get("uncategorized_text") or ""
+            inquiry = dispute["status"].startswith("warning_")
+            if "winning_evidence" in text:
+                outcome = "warning_closed" if inquiry else "won"
+            elif "losing_evidence" in text:
+                outcome = "lost"
+            else:
+                outcome = "warning_under_review" if inquiry else "under_review"
+            dispute["status"] = outcome
+            self.emit("charge.dispute.updated", dispute, request, previous=previous)
+            if outcome not in self.OPEN_DISPUTE_STATUSES:
+                self._close_dispute(dispute, request, previous_status=previous["status"])
+            return dispute
+        if previous:
+            self.emit("charge.dispute.updated", dispute, request, previous=previous)
+        return dispute
+
+    def close_dispute(self, dispute_id: str, params: dict, request: dict) -> dict:
+        """Accept the dispute: it is lost, the funds stay with the cardholder."""
+        check_known(params, set())
+        dispute = self.get("dispute", dispute_id)
+        if dispute["status"] not in self.OPEN_DISPUTE_STATUSES:
+            raise self._closed_dispute_error(dispute)
+        previous_status, dispute["status"] = dispute["status"], "lost"
+        self._close_dispute(dispute, request, previous_status=previous_status)
+        return dispute
+
+    def _close_dispute(self, dispute: dict, request: dict, *, previous_status: str) -> None:
+        self.emit("charge.dispute.closed", dispute, request, previous={"status": previous_status})
+        if dispute["status"] == "won" and dispute["balance_transactions"]:
+            before = {"balance_transactions": [dict(t) for t in dispute["balance_transactions"]]}
+            dispute["balance_transactions"].append(
+                self._dispute_balance_transaction(dispute, dispute["amount"], "Chargeback reversal"))
+            self.emit("charge.dispute.funds_reinstated", dispute, request, previous=before)
+
+    def list_disputes(self, params: dict) -> dict:
+        check_known(params, {"limit", "starting_after", "ending_before", "charge", "payment_intent", "created"})
+        matching = {k: params[k] for k in ("charge", "payment_intent") if get_str(params, k)}
+        return self.listing(self.of_kind("dispute", **matching), params, "/v1/disputes")
 
     # -- refunds --------------------------------------------------------------------------
 
@@ -751,6 +857,11 @@ class Ledger(ConnectMixin):
         charge = self.get("charge", charge_id, param="charge")
         if charge["status"] != "succeeded":
             raise StripeAPIError(400, f"Charge {charge_id} has no successful payment to refund.", param="charge")
+        disputed = [d for d in self.of_kind("dispute", charge=charge_id) if not d["is_charge_refundable"]
+                    and d["status"] != "won"]
+        if disputed:
+            raise StripeAPIError(400, f"Charge {charge_id} has been charged back; cannot issue a refund.",
+                                 code="charge_disputed", param="charge" if not intent_id else "payment_intent")
         remaining = charge["amount"] - charge["amount_refunded"]
         if remaining <= 0:
             raise StripeAPIError(400, f"Charge {charge_id} has already been refunded.", code="charge_already_refunded")

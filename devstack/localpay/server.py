@@ -225,6 +225,18 @@ class LocalPaymentProvider:
         with self.ledger.lock:
             return json.loads(json.dumps(self.ledger.get("payment_intent", payment_intent_id)))
 
+    def settle_dispute(self, dispute_id: str, *, won: bool) -> dict:
+        """Decide a dispute as Stripe's test mode does: submit `winning_evidence` or `losing_evidence`.
+
+        The same as `POST /v1/disputes/{id}` with `evidence[uncategorized_text]`, without an API key
+        (the `devstack` console and tests); answers the dispute afterwards.
+        """
+        evidence = "winning_evidence" if won else "losing_evidence"
+        with self.ledger.lock:
+            dispute = self.ledger.update_dispute(dispute_id, {"evidence": {"uncategorized_text": evidence}},
+                                                 {"id": new_id("req", 14), "idempotency_key": None})
+            return json.loads(json.dumps(dispute))
+
     def add_account(self, account_id: str | None = None, *, onboarded: bool = True, email: str | None = None,
                     metadata: dict | None = None) -> dict:
         return self.ledger.add_account(account_id, onboarded=onboarded, email=email, metadata=metadata)
@@ -419,6 +431,15 @@ _API_ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("GET", r"/v1/refunds/([^/]+)", _retrieve("refund")),
         ("POST", r"/v1/transfers", lambda p, m, q, c: p.ledger.create_transfer(q, c)),
         ("GET", r"/v1/transfers/([^/]+)", _retrieve("transfer")),
+        ("POST", r"/v1/transfers/([^/]+)/reversals",
+         lambda p, m, q, c: p.ledger.create_transfer_reversal(m.group(1), q, c)),
+        ("GET", r"/v1/transfers/([^/]+)/reversals", lambda p, m, q, c: p.ledger.list_transfer_reversals(m.group(1), q)),
+        ("GET", r"/v1/transfers/([^/]+)/reversals/([^/]+)",
+         lambda p, m, q, c: p.ledger.get_transfer_reversal(m.group(1), m.group(2))),
+        ("GET", r"/v1/disputes", lambda p, m, q, c: p.ledger.list_disputes(q)),
+        ("GET", r"/v1/disputes/([^/]+)", _retrieve("dispute")),
+        ("POST", r"/v1/disputes/([^/]+)", lambda p, m, q, c: p.ledger.update_dispute(m.group(1), q, c)),
+        ("POST", r"/v1/disputes/([^/]+)/close", lambda p, m, q, c: p.ledger.close_dispute(m.group(1), q, c)),
         ("POST", r"/v1/payment_methods", lambda p, m, q, c: p.ledger.create_payment_method(q, c)),
         ("GET", r"/v1/payment_methods", lambda p, m, q, c: p.ledger.list_payment_methods(None, q, "/v1/payment_methods")),
         ("GET", r"/v1/payment_methods/([^/]+)", _retrieve("payment_method")),
