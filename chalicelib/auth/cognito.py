@@ -165,6 +165,11 @@ def add_to_group(email: str, group: str) -> None:
     _client().admin_add_user_to_group(UserPoolId=get_settings().user_pool_id, Username=email, GroupName=group)
 
 
+def groups_of(email: str) -> set[str]:
+    response = _client().admin_list_groups_for_user(UserPoolId=get_settings().user_pool_id, Username=email)
+    return {group["GroupName"] for group in response.get("Groups", [])}
+
+
 def set_password(email: str, password: str) -> None:
     from botocore.exceptions import ClientError
 

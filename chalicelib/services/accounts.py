@@ -90,7 +90,8 @@ def sign_up(email: str, password: str, name: str, role: str, shop_name: str | No
             logger.exception("could not remove the half-made Cognito user", extra={"user_id": user_id})
         raise
 
-    _announce(user_id, email, name, role)
+    if local_mode:
+        _announce(user_id, email, name, role)  # otherwise once the address is confirmed (see confirm)
     count("UserSignedUp", role=role)
     return accepted
 
@@ -99,6 +100,12 @@ def confirm(email: str, code: str) -> dict:
     """Confirm a sign-up with the code the pool mailed (400 naming `code` when it does not)."""
     email = normalize_email(email)
     cognito.confirm_sign_up(email, code.strip())
+    # The welcome mail ("your account is ready") waits for a proven address. Deduplicated on the
+    # user id, as at a local sign-up, so a repeated confirmation never welcomes twice.
+    user = cognito.get_user(email)
+    if user is not None:
+        role = next((r for r, group in GROUP_BY_ROLE.items() if group in cognito.groups_of(email)), "shopper")
+        _announce(user.sub, email, user.name, role)
     return {"email": email, "confirmed": True}
 
 

@@ -206,3 +206,17 @@ def test_sign_in_answers_the_same_for_unknown_wrong_password_and_unconfirmed_wit
     errors = [{k: v for k, v in body["error"].items() if k != "correlation_id"} for _, body, _ in answers]
     assert errors[0] == errors[1] == errors[2]
     assert errors[0]["code"] == "bad_credentials"
+
+
+def test_outside_local_mode_the_welcome_mail_waits_for_the_confirmed_address(app_client, stack, deployed_mode):
+    email = new_email()
+    signup(app_client, email=email, role="vendor", shop_name="Fromagerie Ada")
+    deliver_notifications(app_client, stack)
+    assert mails_to(email) == []  # nobody is told "your account is ready" before the address is proven
+
+    for _ in range(2):
+        assert call(app_client, "POST", "/auth/confirm", {"email": email, "code": "123456"})[0] == 200
+    deliver_notifications(app_client, stack)
+    (welcome,) = mails_to(email)
+    assert welcome.subject == "Welcome to Halles: your shop is ready"  # the vendor's welcome
+    assert "Ada" in welcome.body
