@@ -72,12 +72,13 @@ def validate_idempotency_key(key: str | None) -> str:
 
 
 def validate_return_url(url: str | None) -> str | None:
-    """Only back to our own frontend (or a local one): the payment page redirects there."""
+    """Only back to our own frontend (or, in local mode only, any local one): the payment page redirects there."""
     if not url:
         return None
     parts = urlsplit(url)
-    frontend = urlsplit(get_settings().frontend_url)
-    local = parts.hostname in ("127.0.0.1", "localhost")
+    settings = get_settings()
+    frontend = urlsplit(settings.frontend_url)
+    local = settings.local_mode and parts.hostname in ("127.0.0.1", "localhost")
     if parts.scheme not in ("http", "https") or not (local or (parts.scheme, parts.netloc) == (frontend.scheme, frontend.netloc)):
         raise InvalidInput("The return URL must be a page of this shop.", fields={"return_url": "not our frontend"})
     return url

@@ -96,6 +96,8 @@ export const api = {
   product: (productId, options) => request("GET", `/catalog/products/${encodeURIComponent(productId)}`, options),
   signIn: (email, password) => request("POST", "/auth/signin", { body: { email, password } }),
   signUp: (body) => request("POST", "/auth/signup", { body }),
+  confirmSignUp: (email, code) => request("POST", "/auth/confirm", { body: { email, code } }),
+  resendConfirmation: (email) => request("POST", "/auth/confirm/resend", { body: { email } }),
   me: () => request("GET", "/me", { auth: true }),
 
   // The signed-in shopper's cart, orders and saved cards.
