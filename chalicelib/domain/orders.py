@@ -139,6 +139,7 @@ class VendorOrder:
     state: VendorOrderState = VendorOrderState.PENDING_PAYMENT
     delivered_at: str | None = None
     charge_id: str | None = None
+    shipping_address: dict | None = None  # where this vendor ships (Address.to_json(), frozen at checkout)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class Order:
     payment_intent_id: str | None = None
     client_secret: str | None = None
     charge_id: str | None = None
+    shipping_address: dict | None = None  # Address.to_json(), frozen at checkout
     attempts: list[PaymentAttempt] = field(default_factory=list)
     refunds: dict[str, Refund] = field(default_factory=dict)
     disputes: dict[str, Dispute] = field(default_factory=dict)
@@ -212,11 +214,14 @@ class Order:
     @classmethod
     def place(cls, *, order_id: str, shopper_id: str, created_at: str, reserved_until: str, currency: str,
               country: str | None, quote: dict, lines: list[OrderLine], total: int,
-              vendor_orders: list[VendorOrder], number_salt: int = 0) -> tuple[Order, list[Effect]]:
+              vendor_orders: list[VendorOrder], shipping_address: dict | None = None,
+              number_salt: int = 0) -> tuple[Order, list[Effect]]:
         order = cls(order_id=order_id, order_number=order_number_for(order_id, created_at, number_salt),
                     shopper_id=shopper_id, created_at=created_at, reserved_until=reserved_until, currency=currency,
                     country=country, quote=quote, lines=list(lines), total=total,
-                    vendor_orders={v.vendor_id: v for v in vendor_orders})
+                    vendor_orders={v.vendor_id: v for v in vendor_orders}, shipping_address=shipping_address)
+        for vendor_order in order.vendor_orders.values():
+            vendor_order.shipping_address = shipping_address
         order._note(TimelineEntry("placed", created_at, "Order placed", status=OrderStatus.PENDING_PAYMENT.value))
         order._note(TimelineEntry("stock:reserved", created_at, "Stock reserved", Audience.INTERNAL, kind="stock"))
         reserve = ReserveStock(order_id, tuple((line.offer_id, line.quantity, line.unit_price, line.shipping_fee)

@@ -29,6 +29,7 @@ from chalicelib.domain.orders import CancelReason, Order, OrderLine, VendorOrder
 from chalicelib.domain.pricing import Quote, price_cart
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
+from chalicelib.services import addresses as address_service
 from chalicelib.services import cart as cart_service
 from chalicelib.services.orders import order_view
 from chalicelib.services.ports import ConcurrentUpdate
@@ -71,12 +72,13 @@ def validate_idempotency_key(key: str | None) -> str:
 
 
 def validate_return_url(url: str | None) -> str | None:
-    """Only back to our own frontend (or a local one): the payment page redirects there."""
+    """Only back to our own frontend (or, in local mode only, any local one): the payment page redirects there."""
     if not url:
         return None
     parts = urlsplit(url)
-    frontend = urlsplit(get_settings().frontend_url)
-    local = parts.hostname in ("127.0.0.1", "localhost")
+    settings = get_settings()
+    frontend = urlsplit(settings.frontend_url)
+    local = settings.local_mode and parts.hostname in ("127.0.0.1", "localhost")
     if parts.scheme not in ("http", "https") or not (local or (parts.scheme, parts.netloc) == (frontend.scheme, frontend.netloc)):
         raise InvalidInput("The return URL must be a page of this shop.", fields={"return_url": "not our frontend"})
     return url
@@ -124,6 +126,9 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
 
     key = validate_idempotency_key(idempotency_key)
     validate_return_url(body.get("return_url"))
+    if not (body.get("address") or body.get("address_id") or body.get("country")):
+        raise InvalidInput("Tell us where to deliver: an address (or a saved address_id).",
+                           code="address_required", fields={"address": "required"})
     settings = get_settings()
     config = IdempotencyConfig(
         # The shopper is part of the key: two shoppers' keys never collide, nor replay each other.
@@ -162,11 +167,12 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
 
 
 def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, reserved_until: datetime,
-               vendor_names: dict[str, str], condition_of: dict[str, str], number_salt: int = 0):
+               vendor_names: dict[str, str], condition_of: dict[str, str], shipping_address: dict | None,
+               number_salt: int = 0):
     lines = [
         OrderLine(offer_id=line.offer_id, product_id=line.product_id, vendor_id=line.vendor_id,
                   vendor_name=vendor_names.get(line.vendor_id, ""), title=line.title,
-                  condition=condition_of.get(line.offer_id, "new"), quantity=line.quantity,
+                  condition=condition_of.get(line.offer_id, ""), quantity=line.quantity,
                   unit_price=line.unit_price.amount, shipping_fee=line.shipping_fee.amount)
         for group in quote.groups
         for line in group.lines
@@ -180,7 +186,8 @@ def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, rese
     ]
     return Order.place(order_id=order_id, shopper_id=shopper_id, created_at=iso(now), reserved_until=iso(reserved_until),
                        currency=quote.currency, country=quote.country, quote=quote.to_json(), lines=lines,
-                       total=quote.total.amount, vendor_orders=vendor_orders, number_salt=number_salt)
+                       total=quote.total.amount, vendor_orders=vendor_orders, shipping_address=shipping_address,
+                       number_salt=number_salt)
 
 
 def _same_content(order: Order, quote: Quote) -> bool:
@@ -225,7 +232,9 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
     orders = order_repository()
     order_id = order_id_for(shopper_id, idempotency_key)
     cart, customer_id = cart_store.get_cart_and_customer(shopper_id)
-    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), body["country"])
+    address = address_service.for_checkout(shopper_id, body)
+    country = address.country if address else body["country"]
+    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), country)
     new_customer = None
     try:
         gateway = get_gateway()
@@ -242,12 +251,12 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
         return _answer(resumed, gateway, None, body, settings)
     # The cart lines' snapshot of the shops' names: no vendor read on the checkout path.
     vendor_names = {line.vendor_id: line.vendor_name for line in cart.lines if line.vendor_name}
-    condition_of = {line.offer_id: getattr(line, "condition", "new") or "new" for line in cart.lines}
+    condition_of = {line.offer_id: line.condition for line in cart.lines}  # as the shopper chose it
     placed_effects: list = []
     for salt in range(MAX_NUMBER_ATTEMPTS):
         order, placed_effects = _new_order(order_id, shopper_id, quote, now,
                                            now + timedelta(minutes=settings.reservation_minutes), vendor_names,
-                                           condition_of, salt)
+                                           condition_of, address.to_json() if address is not None else None, salt)
         reserve = next(e for e in placed_effects if isinstance(e, ReserveStock))
         reservations = [Reservation(*line) for line in reserve.lines]
         item = order_item(order)
@@ -258,6 +267,8 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
                                     remember_in_cart=True)
             order.version = 1
             count("OrdersPlaced", 1)
+            if address is not None and body.get("address") is not None:
+                address_service.remember(shopper_id, address)
             break
         except order_store.OrderNumberTaken:
             continue  # another order has this number: the next salt gives another one

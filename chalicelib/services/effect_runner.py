@@ -30,8 +30,11 @@ MAX_SAVE_ATTEMPTS = 5
 
 
 class EffectRunner:
-    def __init__(self, *, gateway: Callable[[], PaymentGateway], publish=None, clear_cart=None):
+    def __init__(self, *, gateway: Callable[[], PaymentGateway], publish=None, clear_cart=None,
+                 release_payouts_at_payment: bool = False):
         self._gateway = gateway
+        # The platform's payout policy (HALLES_PAYOUT_RELEASE): paid orders then ask for transfers at once.
+        self.release_payouts_at_payment = release_payouts_at_payment
         self._publish = publish
         self._clear_cart = clear_cart
 

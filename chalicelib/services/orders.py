@@ -114,6 +114,7 @@ def order_view(order: Order, *, include_payment_secret: bool = True) -> dict:
         "payment": payment,
         "timeline": [{"at": e.at, "status": e.status, "kind": e.kind, "label": e.label}
                      for e in order.shopper_timeline()],
+        "shipping_address": order.shipping_address,
     }
 
 

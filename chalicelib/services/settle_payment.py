@@ -20,7 +20,6 @@ from chalicelib.payments.stripe_objects import IntentObject, attempt_id, decline
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.payment_messages import ProviderEvent
 from chalicelib.services.ports import ConcurrentUpdate, OrderRepository
-from chalicelib.settings import get_settings
 
 MAX_TRANSITION_ATTEMPTS = 5
 
@@ -36,7 +35,7 @@ def settle(order_id: str, outcome: PaymentOutcome, *, orders: OrderRepository, e
             return None
         before, snapshot = order.status, copy.deepcopy(order)
         todo = order.apply_payment(outcome, at=iso(now), attempt_id=attempt, reason=reason, charge_id=charge_id,
-                                   release_payouts=get_settings().payout_release == "at_payment")
+                                   release_payouts=effects.release_payouts_at_payment)
         if todo or order != snapshot:
             try:
                 orders.save(order, effects=todo)

@@ -19,5 +19,7 @@ def payment_gateway() -> PaymentGateway:
 
 def effect_runner(gateway: PaymentGateway | None = None):
     from chalicelib.services.effect_runner import EffectRunner
+    from chalicelib.settings import get_settings
 
-    return EffectRunner(gateway=(lambda: gateway) if gateway is not None else payment_gateway)
+    return EffectRunner(gateway=(lambda: gateway) if gateway is not None else payment_gateway,
+                        release_payouts_at_payment=get_settings().payout_release == "at_payment")

@@ -47,7 +47,7 @@ _ENTRY_KEYS = {"id", "at", "label", "audience", "status", "kind", "details"}
 def _line(raw: dict) -> OrderLine:
     return OrderLine(offer_id=raw["offer_id"], product_id=raw.get("product_id", ""), vendor_id=raw["vendor_id"],
                      vendor_name=raw.get("vendor_name", ""), title=raw.get("title", ""),
-                     condition=raw.get("condition", "new"), quantity=int(raw["quantity"]),
+                     condition=raw.get("condition", ""), quantity=int(raw["quantity"]),
                      unit_price=int(raw.get("unit_price", 0)), shipping_fee=int(raw.get("shipping_fee", 0)))
 
 
@@ -67,7 +67,8 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        total=int(raw.get("total", 0)), commission=int(raw.get("commission", 0)),
                        payout=int(raw.get("payout", 0)),
                        state=_LEGACY_STATES.get(state) or VendorOrderState(state),
-                       delivered_at=raw.get("delivered_at"), charge_id=raw.get("charge_id"))
+                       delivered_at=raw.get("delivered_at"), charge_id=raw.get("charge_id"),
+                       shipping_address=raw.get("shipping_address"))
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -80,7 +81,7 @@ def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
         status=status,
         payment_status=PaymentStatus(item.get("payment_status") or _LEGACY_PAYMENT[status.value]),
         payment_intent_id=item.get("payment_intent_id"), client_secret=item.get("client_secret"),
-        charge_id=item.get("charge_id"),
+        charge_id=item.get("charge_id"), shipping_address=item.get("shipping_address"),
         attempts=[PaymentAttempt(a["id"], a["at"], a["outcome"], a.get("reason")) for a in item.get("attempts") or []],
         refunds={rid: Refund(id=rid, amount=int(r.get("amount") or 0), currency=r.get("currency", ""),
                              at=r.get("at", ""), reason=r.get("reason"), status=r.get("status"),
@@ -112,7 +113,7 @@ def order_item(order: Order) -> dict:
         "country": order.country, "quote": order.quote,
         "lines": [line.__dict__.copy() for line in order.lines], "total": order.total,
         "payment_intent_id": order.payment_intent_id, "client_secret": order.client_secret,
-        "charge_id": order.charge_id,
+        "charge_id": order.charge_id, "shipping_address": order.shipping_address,
         "attempts": [_drop_none(a.__dict__.copy()) for a in order.attempts],
         "refunds": {rid: _drop_none({k: v for k, v in r.__dict__.items() if k != "id"})
                     for rid, r in order.refunds.items()},
@@ -135,8 +136,9 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
         "created_at": order.created_at, "status": vendor_order.state.value, "currency": vendor_order.currency,
         "items": vendor_order.items, "shipping": vendor_order.shipping, "discount": vendor_order.discount,
         "total": vendor_order.total, "commission": vendor_order.commission, "payout": vendor_order.payout,
+        "shipping_address": vendor_order.shipping_address,
         "lines": [{"offer_id": line.offer_id, "product_id": line.product_id, "title": line.title,
-                   "quantity": line.quantity, "unit_price": line.unit_price}
+                   "condition": line.condition, "quantity": line.quantity, "unit_price": line.unit_price}
                   for line in order.lines if line.vendor_id == vendor_order.vendor_id],
     })
 

@@ -96,6 +96,7 @@ class OrderModel(Model):
     refunds = MapAttribute(default=dict)  # refund id -> record
     disputes = MapAttribute(default=dict)  # dispute id -> latest record
     recorded = UnicodeSetAttribute(null=True)  # ids of timeline entries already appended
+    shipping_address = JSONAttribute(null=True)  # domain.addresses.Address.to_json(), frozen at checkout
     version = NumberAttribute(default=1)
     # The aggregate's own state (chalicelib/domain/orders.py); absent on orders placed before it.
     order_number = UnicodeAttribute(null=True)  # H-<yymm>-<digits>, unique (claimed in the shoppers table)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import Attribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import Attribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -68,6 +68,7 @@ class VendorOrderModel(Model):
     # Set (to PAYOUT_DUE) while the payout is due and not transferred; removed once it is settled.
     payout_due = UnicodeAttribute(null=True)
     payout_due_at = UnicodeAttribute(null=True)  # ISO UTC: when the retry schedule may pick it up (oldest first)
+    shipping_address = JSONAttribute(null=True)  # where this vendor ships its parcel (copy of the order's)
 
     by_vendor = ByVendor()
     by_payout_due = ByPayoutDue()
