@@ -105,11 +105,11 @@ class ReverseTransfer(Effect):
     vendor_id: str
     transfer_id: str
     amount: int
-    sequence: int  # the n-th reversal of this vendor's transfer: part of its idempotency key
+    net_after: int  # what the vendor keeps once reversed: names the reversal (same state, same key)
 
     @property
     def key(self) -> str:
-        return f"trr-{self.order_id}-{self.vendor_id}-{self.sequence}"
+        return f"trr-{self.order_id}-{self.vendor_id}-{self.net_after}"
 
 
 @dataclass(frozen=True)

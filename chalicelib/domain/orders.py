@@ -23,6 +23,7 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from chalicelib.domain import ledger
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
@@ -32,6 +33,7 @@ from chalicelib.domain.order_effects import (
     RefundPayment,
     ReleaseStock,
     ReserveStock,
+    ReverseTransfer,
     SellStock,
     TransferPayout,
     quantities,
@@ -140,6 +142,8 @@ class VendorOrder:
     delivered_at: str | None = None
     charge_id: str | None = None
     shipping_address: dict | None = None  # where this vendor ships (Address.to_json(), frozen at checkout)
+    transfer_id: str | None = None  # the payout's transfer, once made
+    transferred: int = 0  # transferred minus reversed (net), as the provider has it
 
 
 @dataclass(frozen=True)
@@ -408,6 +412,60 @@ class Order:
         self._note(TimelineEntry(entry_id, at, "Vendor payout sent", Audience.INTERNAL, kind="transfer",
                                  details={"vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount}))
         return True
+
+    # --- money owed to and by the vendors (chalicelib/domain/ledger.py) ---------------------
+
+    @property
+    def charged(self) -> int:
+        """What the provider captured for this order (0 until paid)."""
+        return self.total if self.status in (OrderStatus.PAID, OrderStatus.REFUNDED) else 0
+
+    def money(self, *, pending_reversals: bool = False) -> ledger.OrderMoney:
+        """The order's money for the ledger; `pending_reversals` counts reversals still in the outbox as made."""
+        pending = {v: 0 for v in self.vendor_orders}
+        if pending_reversals:
+            for effect in self.outbox:
+                if isinstance(effect, ReverseTransfer):
+                    pending[effect.vendor_id] += effect.amount
+        return ledger.OrderMoney(
+            charged=self.charged,
+            unattributed_refunded=sum(r.amount for r in self._counted_refunds() if not r.vendor_id),
+            disputes=tuple(ledger.DisputeState(d.id, d.amount, d.status) for d in self.disputes.values()),
+            vendors=tuple(ledger.VendorShare(v.vendor_id, v.total, min(v.payout, v.total),
+                                             refunded=sum(r.amount for r in self._counted_refunds()
+                                                          if r.vendor_id == v.vendor_id),
+                                             transferred=max(0, v.transferred - pending[v.vendor_id]))
+                          for v in self.vendor_orders.values()),
+        )
+
+    def _counted_refunds(self) -> list[Refund]:
+        return [r for r in self.refunds.values() if r.status in (None, "succeeded", "pending")]
+
+    def payout_now(self, vendor_id: str) -> tuple[int, str | None]:
+        """(amount that may be transferred to the vendor now, why nothing may when it is 0)."""
+        money = self.money()
+        amount = ledger.payable_now(money, vendor_id)
+        if amount > 0:
+            return amount, None
+        if ledger.dispute_open(money):
+            return 0, "held_dispute_open"  # stays due: paid once the dispute is won
+        if self.vendor_orders[vendor_id].transferred > 0:
+            return 0, "transferred"
+        if ledger.entitlement(money, vendor_id) == 0 and (self.refunds or money.lost_to_disputes):
+            return 0, "nothing_to_pay_refunded"
+        return 0, "nothing_to_pay"
+
+    def reversals_due(self) -> list[Effect]:
+        """A refund or a lost dispute after a payout: take back from each vendor what it no longer keeps."""
+        money = self.money(pending_reversals=True)
+        effects: list[Effect] = []
+        for vendor_order in self.vendor_orders.values():
+            due = ledger.reversal_due(money, vendor_order.vendor_id)
+            if due > 0 and vendor_order.transfer_id:
+                net = money.vendor(vendor_order.vendor_id).transferred
+                effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, vendor_order.transfer_id, due,
+                                               net - due))
+        return effects
 
     # --- the outbox ---------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from chalicelib.domain.order_effects import (
     Effect,
     Publish,
     RefundPayment,
+    ReverseTransfer,
     TransferPayout,
 )
 from chalicelib.domain.orders import Order, Refund
@@ -56,7 +57,7 @@ class EffectRunner:
             return
         from chalicelib.store import carts as cart_store
 
-        cart_store.clear_cart(effect.shopper_id, dict(effect.quantities))
+        cart_store.clear_cart(effect.shopper_id, dict(effect.quantities), order_id=effect.order_id)
 
     # --- running an outbox ---------------------------------------------------------------------
 
@@ -94,6 +95,8 @@ class EffectRunner:
             return self._refund(order, effect)
         elif isinstance(effect, TransferPayout):
             self._transfer(order, effect)
+        elif isinstance(effect, ReverseTransfer):
+            self._reverse(effect)
         else:
             raise ValueError(f"no runner for {type(effect).__name__}")
         return None
@@ -121,6 +124,28 @@ class EffectRunner:
             logger.warning("payout deferred: provider unavailable", extra={"order_id": order.order_id,
                                                                             "error_code": err.code})
             count("PayoutsDeferred", 1)
+
+    def _reverse(self, effect: ReverseTransfer) -> None:
+        """Take back from the vendor what a refund or a lost dispute left it no longer entitled to."""
+        from chalicelib.store import vendor_orders
+
+        try:
+            reversal_id = self._gateway().reverse_transfer(
+                transfer_id=effect.transfer_id, amount=effect.amount, idempotency_key=effect.key,
+                metadata={"order_id": effect.order_id, "vendor_id": effect.vendor_id})
+        except PaymentError as err:
+            if err.worth_retrying:
+                raise
+            # More than is left to reverse (a concurrent reversal got there first): the next refund or
+            # dispute event recomputes what is still due from the recorded state.
+            logger.error("transfer reversal refused", extra={"order_id": effect.order_id,
+                                                             "vendor_id": effect.vendor_id, "error_code": err.code})
+            count("TransferReversalsRefused", 1)
+            return
+        vendor_orders.record_reversal(effect.order_id, effect.vendor_id, reversal_id, effect.amount)
+        count("TransfersReversed", 1)
+        logger.info("vendor transfer reversed", extra={"order_id": effect.order_id, "vendor_id": effect.vendor_id,
+                                                       "amount": effect.amount, "reversal_id": reversal_id})
 
     def _refund(self, order: Order, effect: RefundPayment) -> Callable[[Order], None]:
         try:

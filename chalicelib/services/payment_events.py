@@ -64,10 +64,10 @@ def handle(event: ProviderEvent, *, gateway: PaymentGateway | None = None, now: 
     if event.type in REFUND_EVENTS:
         from chalicelib.services.refunds_and_disputes import on_charge_refunded
 
-        return on_charge_refunded(event, orders=orders, now=now)
+        return on_charge_refunded(event, orders=orders, effects=effect_runner(gateway), now=now)
     if event.type in DISPUTE_EVENTS:
         from chalicelib.services.refunds_and_disputes import on_dispute
 
-        return on_dispute(event, orders=orders, now=now)
+        return on_dispute(event, orders=orders, effects=effect_runner(gateway), now=now)
     logger.info("provider event type not handled; acknowledged", extra={"event_type": event.type})
     return "ignored_type"

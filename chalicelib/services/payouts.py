@@ -38,6 +38,7 @@ AWAITING_ACCOUNT = "awaiting_vendor_account"
 TRANSFERRED = "transferred"
 NOTHING_TO_PAY = "nothing_to_pay"
 TRANSFER_REFUSED = "transfer_refused"
+HELD_DISPUTE_OPEN = "held_dispute_open"
 DELIVERED = "delivered"
 
 
@@ -80,15 +81,22 @@ def release_payouts(order: dict, *, gateway: PaymentGateway, vendor_id: str | No
 
 def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: datetime) -> dict:
     order_id, vendor_id = order["order_id"], vendor_order["vendor_id"]
-    amount = int(vendor_order.get("payout") or 0)
     if vendor_order.get("transfer_id"):
         if vendor_order.get("payout_due"):  # transferred by a run that crashed before clearing it
             vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
         return payout_view(vendor_order)
+    # What the vendor may be paid now, net of refunds and lost disputes (chalicelib/domain/ledger.py).
+    amount, why_not = _aggregate(order_id).payout_now(vendor_id)
+    if why_not == HELD_DISPUTE_OPEN:
+        # Stays due: the retry schedule pays it once the dispute is won (never while it may be lost).
+        payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), payout_status=HELD_DISPUTE_OPEN)
+        count("PayoutsHeldByDispute", 1)
+        return payout_view({**vendor_order, "payout_status": HELD_DISPUTE_OPEN}, amount=0)
     if amount <= 0:
-        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=NOTHING_TO_PAY,
-                                            payout_due=None, payout_due_at=None)
-        return payout_view({**vendor_order, "payout_status": NOTHING_TO_PAY})
+        status = why_not or NOTHING_TO_PAY
+        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=status,
+                                                   payout_due=None, payout_due_at=None)
+        return payout_view({**vendor_order, "payout_status": status}, amount=0)
     destination = vendor_account_id(vendor_id)
     if not destination:
         logger.info("vendor has no payout account yet; payout waits", extra={"order_id": order_id,
@@ -96,7 +104,7 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
         # Stays due: the retry schedule pays it once the vendor has an account.
         payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), payout_status=AWAITING_ACCOUNT)
         count("PayoutsAwaitingVendorAccount", 1)
-        return payout_view({**vendor_order, "payout_status": AWAITING_ACCOUNT})
+        return payout_view({**vendor_order, "payout_status": AWAITING_ACCOUNT}, amount=amount)
     charge_id = _charge_of(order, vendor_order, gateway)
     if not vendor_order.get("payout_due"):
         # Due before the provider is called: an outage or a crash from here on leaves it for the retry.
@@ -123,7 +131,8 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
         count("TransfersRefused", 1)
         return payout_view({**vendor_order, "payout_status": TRANSFER_REFUSED})
     vendor_order_store.set_vendor_order_fields(order_id, vendor_id, transfer_id=transfer_id, payout_status=TRANSFERRED,
-                                        charge_id=charge_id, payout_due=None, payout_due_at=None)
+                                               transferred=amount, charge_id=charge_id, payout_due=None,
+                                               payout_due_at=None)
     order_store.append_timeline(order_id, {
         "id": f"transfer:{vendor_id}", "at": _iso(now), "kind": "transfer", "label": "Vendor payout sent", "audience": "internal",
         "vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount,
@@ -131,14 +140,26 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
     count("TransfersCreated", 1)
     logger.info("vendor payout transferred", extra={"order_id": order_id, "vendor_id": vendor_id,
                                                     "transfer_id": transfer_id, "amount": amount})
-    return payout_view({**vendor_order, "transfer_id": transfer_id, "payout_status": TRANSFERRED})
+    return payout_view({**vendor_order, "transfer_id": transfer_id, "payout_status": TRANSFERRED,
+                        "transferred": amount})
 
 
-def payout_view(vendor_order: dict) -> dict:
+def _aggregate(order_id: str):
+    from chalicelib.services.wiring import order_repository
+
+    return order_repository().get(order_id)
+
+
+def payout_view(vendor_order: dict, *, amount: int | None = None) -> dict:
+    """The payout as the shopper's confirm-delivery answer shows it: `amount` is what was (or will be)
+    transferred, `status` says why it is 0 (held_dispute_open, nothing_to_pay_refunded, ...)."""
     status = vendor_order.get("payout_status") or ("transferred" if vendor_order.get("transfer_id") else "pending")
+    if amount is None:
+        amount = int(vendor_order.get("transferred") if vendor_order.get("transferred") is not None
+                     else vendor_order.get("payout") or 0)
     return {
         "status": status,
-        "amount": {"amount": int(vendor_order.get("payout") or 0), "currency": vendor_order["currency"]},
+        "amount": {"amount": amount, "currency": vendor_order["currency"]},
         "transfer_id": vendor_order.get("transfer_id"),
     }
 
@@ -233,6 +254,6 @@ def _retry_one(order_id: str, vendor_id: str, gateway: PaymentGateway, now: date
     [payout] = release_payouts(order, gateway=gateway, vendor_id=vendor_id, now=now) or [None]
     if payout is None:
         return "gone"
-    if payout["status"] == AWAITING_ACCOUNT:
+    if payout["status"] in (AWAITING_ACCOUNT, HELD_DISPUTE_OPEN):
         payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
     return payout["status"]

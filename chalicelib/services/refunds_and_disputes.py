@@ -9,6 +9,7 @@ from chalicelib.domain.orders import Dispute, Order, Refund
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.stripe_objects import ChargeObject, DisputeObject
+from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.payment_messages import ProviderEvent
 from chalicelib.services.ports import ConcurrentUpdate, OrderRepository
 
@@ -21,21 +22,26 @@ def _order_for(orders: OrderRepository, metadata: dict, payment_intent_id: str |
     return orders.find_by_payment_intent(payment_intent_id) if payment_intent_id else None
 
 
-def _change(orders: OrderRepository, order_id: str, change: Callable[[Order], bool]) -> bool:
-    """Apply `change` and save; re-applied on a fresh copy when the order moved meanwhile."""
+def _change(orders: OrderRepository, effects: EffectRunner, order_id: str, change: Callable[[Order], bool]) -> bool:
+    """Apply `change` and save it with the transfer reversals it makes due (a refund or a lost dispute
+    after a payout), then carry them out; re-applied on a fresh copy when the order moved meanwhile."""
     for _ in range(MAX_SAVE_ATTEMPTS):
         order = orders.get(order_id)
-        if order is None or not change(order):
+        if order is None:
+            return False
+        if not change(order):
+            effects.run(order, orders)  # what a previous run left undone
             return False
         try:
-            orders.save(order, effects=[])
-            return True
+            orders.save(order, effects=order.reversals_due())
         except ConcurrentUpdate:
             continue
+        effects.run(order, orders)
+        return True
     raise RuntimeError(f"order {order_id} kept changing")
 
 
-def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, now: datetime) -> str:
+def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, effects: EffectRunner, now: datetime) -> str:
     charge = ChargeObject.model_validate(event.object)
     order = _order_for(orders, charge.metadata, charge.payment_intent)
     if order is None:
@@ -51,13 +57,13 @@ def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, now: da
         if charge.amount_refunded > known:
             refunds = [Refund(id=f"{charge.id}-{charge.amount_refunded}", amount=charge.amount_refunded - known,
                               currency=charge.currency.upper(), at=iso(now))]
-    recorded = sum(_change(orders, order.order_id, lambda o, r=r: o.record_refund(r)) for r in refunds)
+    recorded = sum(_change(orders, effects, order.order_id, lambda o, r=r: o.record_refund(r)) for r in refunds)
     if recorded:
         count("RefundsRecorded", recorded)
     return "refund_recorded" if recorded else "unchanged"
 
 
-def on_dispute(event: ProviderEvent, *, orders: OrderRepository, now: datetime) -> str:
+def on_dispute(event: ProviderEvent, *, orders: OrderRepository, effects: EffectRunner, now: datetime) -> str:
     dispute = DisputeObject.model_validate(event.object)
     order = _order_for(orders, dispute.metadata, dispute.payment_intent)
     if order is None:
@@ -66,7 +72,7 @@ def on_dispute(event: ProviderEvent, *, orders: OrderRepository, now: datetime) 
     stage = event.type.removeprefix("charge.dispute.")
     record = Dispute(id=dispute.id, amount=dispute.amount, currency=dispute.currency.upper(), status=dispute.status,
                      reason=dispute.reason, charge_id=dispute.charge, event_created=event.created)
-    if not _change(orders, order.order_id, lambda o: o.record_dispute(record, stage=stage, at=iso(now))):
+    if not _change(orders, effects, order.order_id, lambda o: o.record_dispute(record, stage=stage, at=iso(now))):
         return "unchanged"
     count("DisputeEventsRecorded", 1, stage=stage)
     return "dispute_recorded"

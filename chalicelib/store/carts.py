@@ -162,16 +162,24 @@ def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
     return Cart(cart.shopper_id, list(lines), cart.version + 1, cart.pending_order_id)
 
 
-def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None) -> None:
+def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None, *, order_id: str | None = None) -> None:
     """Empty the cart after its order is paid (called by the payment-events consumer).
 
     With `offer_quantities`, only removes lines still holding exactly the quantity that was
-    ordered, so a line the shopper changed after checking out stays. Idempotent.
+    ordered, so a line the shopper changed after checking out stays. Idempotent. With `order_id`,
+    the cart also forgets that order as its pending one (the next checkout need not read it).
     """
     bind()
     cart = get_cart(shopper_id)
     if cart.version == 0:
         return
+    if order_id is not None and cart.pending_order_id == order_id:
+        try:
+            CartModel(shopper_id).update(actions=[CartModel.pending_order_id.remove()],
+                                         condition=CartModel.pending_order_id == order_id)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
     if offer_quantities is None:
         keep = []
     else:

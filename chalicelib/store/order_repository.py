@@ -68,7 +68,10 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        payout=int(raw.get("payout", 0)),
                        state=_LEGACY_STATES.get(state) or VendorOrderState(state),
                        delivered_at=raw.get("delivered_at"), charge_id=raw.get("charge_id"),
-                       shipping_address=raw.get("shipping_address"))
+                       shipping_address=raw.get("shipping_address"), transfer_id=raw.get("transfer_id"),
+                       # Transfers made before `transferred` was kept moved the whole payout.
+                       transferred=int(raw["transferred"]) if raw.get("transferred") is not None
+                       else (int(raw.get("payout", 0)) if raw.get("transfer_id") else 0))
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import Attribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    Attribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -69,6 +76,8 @@ class VendorOrderModel(Model):
     payout_due = UnicodeAttribute(null=True)
     payout_due_at = UnicodeAttribute(null=True)  # ISO UTC: when the retry schedule may pick it up (oldest first)
     shipping_address = JSONAttribute(null=True)  # where this vendor ships its parcel (copy of the order's)
+    transferred = NumberAttribute(null=True)  # transferred minus reversed (net); absent before any transfer
+    reversals = UnicodeSetAttribute(null=True)  # ids of the transfer reversals already counted in `transferred`
 
     by_vendor = ByVendor()
     by_payout_due = ByPayoutDue()
@@ -102,3 +111,18 @@ def set_vendor_order_fields(order_id: str, vendor_id: str, **fields: Any) -> Non
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise NotFound("No such vendor order.", fields={"vendor_id": "not found"}) from exc
         raise
+
+
+def record_reversal(order_id: str, vendor_id: str, reversal_id: str, amount: int) -> bool:
+    """Count a transfer reversal in the vendor's net `transferred`, once per reversal id."""
+    bind()
+    try:
+        VendorOrderModel(order_id, vendor_id).update(
+            actions=[VendorOrderModel.transferred.add(-amount), VendorOrderModel.reversals.add({reversal_id})],
+            condition=VendorOrderModel.order_id.exists() & ~VendorOrderModel.reversals.contains(reversal_id),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -662,3 +662,57 @@ def test_a_payment_provider_outage_on_saved_cards_is_a_503_to_retry_not_a_500(ma
 
     assert status == 503 and headers["Retry-After"] == "5"
     assert body["error"]["code"] == "payment_provider_unavailable"
+
+
+# --- issue 7: no payout for money that went back ----------------------------------------------------
+
+
+def _sdk(market):
+    import stripe
+
+    return stripe.StripeClient(market.payments.api_key, base_addresses={"api": market.payments.url},
+                               max_network_retries=0)
+
+
+def test_a_refund_at_the_provider_before_delivery_means_no_payout_and_says_why(market, connected):
+    order, payment, _ = _paid_two_vendor_order(market)
+    _sdk(market).v1.refunds.create(params={"payment_intent": payment["payment_intent_id"]})  # the whole charge
+    market.settle()
+    vendor_a = market.catalog.vendor_a.user_id
+
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+
+    assert status == 200 and body["status"] == "delivered"
+    assert body["payout"]["amount"]["amount"] == 0 and body["payout"]["status"] == "nothing_to_pay_refunded"
+    assert market.transfers_of(order["order_id"]) == []
+
+
+def test_no_payout_while_a_dispute_is_open(market, connected):
+    market.add("tent", "a", 1)
+    order, payment = market.checkout()
+    market.pay(payment["payment_intent_id"], DISPUTED_CARD)
+    market.settle()
+    vendor_a = market.catalog.vendor_a.user_id
+
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+
+    assert status == 200 and body["payout"] == {"status": "held_dispute_open", "transfer_id": None,
+                                                "amount": {"amount": 0, "currency": "EUR"}}
+    assert market.transfers_of(order["order_id"]) == []
+
+
+def test_a_refund_after_the_payout_takes_the_vendors_share_back_once(market, connected):
+    order, payment, _ = _paid_two_vendor_order(market)
+    vendor_a = market.catalog.vendor_a.user_id
+    paid_out = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")[1]
+    assert paid_out["payout"]["amount"]["amount"] == 17910
+
+    _sdk(market).v1.refunds.create(params={"payment_intent": payment["payment_intent_id"]})
+    market.settle()
+    market.requeue(market.event_for("charge.refunded", payment["payment_intent_id"]))
+    market.drain()
+
+    (transfer,) = market.transfers_of(order["order_id"])
+    assert market.payments.ledger.get("transfer", transfer["id"])["amount_reversed"] == 17910
+    (vendor_order,) = [v for v in vendor_order_store.list_vendor_orders(order["order_id"]) if v["vendor_id"] == vendor_a]
+    assert vendor_order["transferred"] == 0

@@ -17,6 +17,7 @@ from chalicelib.domain.order_effects import (
 )
 from chalicelib.domain.orders import (
     CancelReason,
+    Dispute,
     Order,
     OrderLine,
     OrderStatus,
@@ -136,3 +137,49 @@ def test_effects_survive_the_outbox_round_trip():
     for effect in (SellStock("o", (("a", 1),)), RefundPayment("o", "pi", None, "x"),
                    Publish("order.paid", {"order_id": "o"}, "o"), ClearCartLines("o", "s", (("a", 2),))):
         assert effect_from_json(effect.to_json()) == effect
+
+
+# --- vendor payouts and their reversals (through chalicelib/domain/ledger.py) -----------------------
+
+
+def paid_order() -> Order:
+    order = placed()
+    order.apply_payment(PaymentOutcome.SUCCEEDED, at=AT, charge_id="ch_1")
+    return order
+
+
+def test_a_paid_order_owes_each_vendor_its_payout_and_nothing_before_payment():
+    assert placed().payout_now("v1") == (0, "nothing_to_pay")
+    assert paid_order().payout_now("v1") == (2100, None)
+
+
+def test_a_full_refund_before_delivery_leaves_nothing_to_pay_and_says_why():
+    order = paid_order()
+    order.record_refund(Refund("re_1", 3000, "EUR", AT))
+    assert order.payout_now("v1") == (0, "nothing_to_pay_refunded")
+    assert order.reversals_due() == []  # nothing was transferred
+
+
+def test_an_open_dispute_holds_every_payout_until_it_is_won():
+    order = paid_order()
+    order.record_dispute(Dispute("dp_1", 3000, "EUR", "needs_response", event_created=1), stage="created", at=AT)
+    assert order.payout_now("v1") == (0, "held_dispute_open")
+    order.record_dispute(Dispute("dp_1", 3000, "EUR", "won", event_created=2), stage="closed", at=AT)
+    assert order.payout_now("v1") == (2100, None)
+
+
+def test_a_refund_after_a_payout_reverses_it_once_even_if_computed_again():
+    order = paid_order()
+    order.vendor_orders["v1"].transfer_id, order.vendor_orders["v1"].transferred = "tr_1", 2100
+    order.record_refund(Refund("re_1", 3000, "EUR", AT))
+    (reversal,) = order.reversals_due()
+    assert (reversal.vendor_id, reversal.transfer_id, reversal.amount, reversal.net_after) == ("v1", "tr_1", 2100, 0)
+    order.outbox.append(reversal)  # saved, not carried out yet
+    assert order.reversals_due() == []
+
+
+def test_a_lost_dispute_after_a_payout_takes_the_vendors_share_back():
+    order = paid_order()
+    order.vendor_orders["v2"].transfer_id, order.vendor_orders["v2"].transferred = "tr_2", 650
+    order.record_dispute(Dispute("dp_1", 3000, "EUR", "lost", event_created=1), stage="closed", at=AT)
+    assert [(e.vendor_id, e.amount) for e in order.reversals_due()] == [("v2", 650)]
