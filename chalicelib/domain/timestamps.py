@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def iso(moment: datetime, *, precise: bool = False) -> str:
+    """`precise`: with microseconds, for what is ordered by the time it happened (cart lines)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds" if precise else "seconds").replace("+00:00", "Z")
 
 
-def now_iso() -> str:
-    return iso(datetime.now(UTC))
+def now_iso(*, precise: bool = False) -> str:
+    return iso(datetime.now(UTC), precise=precise)
