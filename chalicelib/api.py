@@ -237,12 +237,16 @@ def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
         )
         return error_response(err, correlation_id, getattr(err, "headers", None))
     except PaymentError as err:
-        # The provider's trouble is not the client's: 503 when retrying helps, 502 otherwise.
-        logger.warning("payment provider failed", extra={"error_code": err.code, "retryable": err.retryable})
+        # The provider's trouble is not the client's: 503 (+ Retry-After) when retrying helps, else 502,
+        # or 500 when our own credentials were refused. The gateway's message names the cause.
+        status = 503 if err.retryable else (500 if err.code == "provider_auth_failed" else 502)
+        (logger.error if status == 500 else logger.warning)(
+            "payment provider failed", extra={"error_code": err.code, "retryable": err.retryable})
         return json_response(
-            error_body("payment_provider_unavailable", "The payment provider is not answering; try again shortly.",
-                       {}, correlation_id),
-            503 if err.retryable else 502,
+            error_body(err.code if status != 502 else "payment_request_refused",
+                       err.message if status != 502 else "The payment provider refused the request.", {},
+                       correlation_id),
+            status,
             correlation_id,
             {"Retry-After": "5"} if err.retryable else None,
         )
