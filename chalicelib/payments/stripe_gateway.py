@@ -261,9 +261,9 @@ PAYMENT_METHOD_CODES = frozenset({
 })
 
 
-def _invalid_request(code: str | None, param: str | None, message: str | None) -> PaymentError:
+def _invalid_request(operation: str, code: str | None, param: str | None, message: str | None) -> PaymentError:
     """Stripe's 400/404 invalid_request_error, one meaning per cause."""
-    if code in ("amount_too_small", "amount_too_large"):
+    if code in ("amount_too_small", "amount_too_large") and operation == "create payment intent":
         # Our own limits (domain/charge_limits.py) should have refused first: the table is out of date.
         which = "below the smallest" if code == "amount_too_small" else "above the largest"
         return PaymentError(f"The amount is {which} amount the payment provider can charge.", code=code,
@@ -310,7 +310,7 @@ def _payment_error(operation: str, err: Exception) -> PaymentError:
                               code="provider_busy", retryable=True, status=503)
     elif isinstance(err, stripe.APIConnectionError):
         mapped = PaymentError("The payment provider could not be reached; try again shortly.",
-                              code="provider_unreachable", retryable=True, status=503)
+                              code="provider_unavailable", retryable=True, status=503)
     elif isinstance(err, stripe.IdempotencyError):
         mapped = PaymentError("This payment request was already made with other details.",
                               code="idempotency_conflict", retryable=False, status=409)
@@ -319,7 +319,7 @@ def _payment_error(operation: str, err: Exception) -> PaymentError:
         mapped = PaymentError("Payments are misconfigured on our side (the provider refused our credentials).",
                               code="provider_auth_failed", retryable=False, status=500)
     elif isinstance(err, stripe.InvalidRequestError):
-        mapped = _invalid_request(code, param, detail.get("message"))
+        mapped = _invalid_request(operation, code, param, detail.get("message"))
     elif isinstance(err, stripe.APIError):
         # Stripe's 5xx: retrying with the same idempotency key is safe.
         mapped = PaymentError("The payment provider failed on its side; try again shortly.", code="provider_error",

@@ -361,7 +361,7 @@ def _payment_start_error(err, *, saved_card: bool) -> PaymentStartFailed:
     if err.retryable or err.status == 503:
         return PaymentStartFailed(
             "We could not reach the payment provider; nothing was charged and no item is held for you. "
-            "Try again in a moment.", status=503, code=err.code or "provider_unreachable", retry_after=5)
+            "Try again in a moment.", status=503, code=err.code or "provider_unavailable", retry_after=5)
     # The provider refused a request we built (an unknown customer, a parameter it does not accept):
     # our fault, not the shopper's; logged with the provider's code.
     logger.error("payment provider refused the checkout", extra={"error_code": err.code, "param": err.param})

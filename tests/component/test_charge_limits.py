@@ -179,7 +179,7 @@ CAUSES = {
     "rate_limited": (503, "provider_busy", None, "5"),
     "refused_credentials": (500, "payments_misconfigured", None, None),
     "provider_5xx": (503, "provider_error", None, "5"),
-    "unreachable": (503, "provider_unreachable", None, "5"),
+    "unreachable": (503, "provider_unavailable", None, "5"),
 }
 
 
