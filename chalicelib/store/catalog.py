@@ -600,10 +600,12 @@ def update_offer_terms(offer_id: str, vendor_id: str, terms: OfferTerms, *, expe
         Off.max_days.set(terms.max_days),
         Off.version.add(1),
         Off.updated_at.set(_now()),
+        # Also without `declare_stock`: an offer older than declarations gets its declaration recorded.
+        Off.declared_stock.set(terms.stock),
     ]
     condition = Off.offer_id.exists() & (Off.vendor_id == vendor_id) & (Off.version == expected_version)
     if declare_stock:
-        actions += [Off.available.set(terms.stock - Off.reserved), Off.declared_stock.set(terms.stock)]
+        actions.append(Off.available.set(terms.stock - Off.reserved))
         condition &= Off.reserved <= terms.stock
     try:
         item.update(actions=actions, condition=condition, add_version_condition=False)

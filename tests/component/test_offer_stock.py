@@ -231,3 +231,15 @@ def test_the_openapi_document_shows_the_stock_headers():
     assert {"409", "412"} <= set(put["responses"]) and {"409", "422"} <= set(adjust["responses"])
     stock = build_document(halles.app)["components"]["schemas"]["OfferIn"]["properties"]["stock"]
     assert "ON HAND" in stock["description"]
+
+
+def test_an_offer_from_before_declarations_gets_one_recorded_by_its_next_update(stall):
+    stall.put(10)
+    placed = [stall.buy() for _ in range(3)]
+    item = catalog_store.get_offer(stall.offer_id)
+    item.update(actions=[catalog_store.OfferItem.declared_stock.remove()])  # as offers written before it existed
+
+    status, view, _ = stall.put(10, price=1400)  # its units on hand: only the price changes
+    assert status == 200 and view["price"]["amount"] == 1400 and stall.stock() == (7, 3, 0)
+    stall.pay(placed[0])
+    assert stall.put(10, price=1400)[0] == 200 and stall.stock() == (7, 2, 1)
