@@ -9,10 +9,7 @@ from chalice import Blueprint
 from pydantic import AfterValidator, ConfigDict, Field
 
 from chalicelib.api import route
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-
-accounts = lazy("chalicelib.services.accounts")
 
 bp = Blueprint(__name__)
 
@@ -93,6 +90,8 @@ class MeResponse(ApiModel):
 @route(bp, "/auth/signup", "POST", body=SignUpBody, response=SignUpResponse, status=201, tags=("auth",),
        errors=(400, 409), summary="Create a shopper or vendor account")
 def auth_sign_up(req):
+    from chalicelib.services import accounts
+
     b: SignUpBody = req.body
     return accounts.sign_up(b.email, b.password, b.name, b.role, shop_name=b.shop_name)
 
@@ -100,12 +99,16 @@ def auth_sign_up(req):
 @route(bp, "/auth/signin", "POST", body=SignInBody, response=SessionResponse, tags=("auth",), errors=(400, 401),
        summary="Sign in with email and password")
 def auth_sign_in(req):
+    from chalicelib.services import accounts
+
     return accounts.sign_in(req.body.email, req.body.password)
 
 
 @route(bp, "/auth/refresh", "POST", body=RefreshBody, response=SessionResponse, tags=("auth",), errors=(400, 401),
        summary="Exchange a refresh token for new access and id tokens")
 def auth_refresh(req):
+    from chalicelib.services import accounts
+
     return accounts.refresh(req.body.refresh_token)
 
 

@@ -7,10 +7,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
 from chalicelib.handlers.orders import OrderOut
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel, CountryCode
-
-checkout_service = lazy("chalicelib.services.checkout")
 
 bp = Blueprint(__name__)
 
@@ -42,6 +39,8 @@ class CheckoutOut(ApiModel):
        tags=("checkout",), errors=(400, 401, 402, 403, 409, 422, 502, 503))
 def checkout(req):
     """Place the order for your cart (Idempotency-Key header required) and get the payment to complete."""
+    from chalicelib.services import checkout as checkout_service
+
     return checkout_service.checkout(
         shopper_id=req.principal.user_id,
         email=req.principal.claims.get("email"),

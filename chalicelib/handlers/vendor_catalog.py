@@ -11,9 +11,6 @@ from chalicelib.handlers.catalog_models import (
     VendorOffersQuery,
     VendorOfferView,
 )
-from chalicelib.lazy import lazy
-
-catalog = lazy("chalicelib.services.catalog")
 
 bp = Blueprint(__name__)
 VENDOR = ("vendor",)
@@ -23,6 +20,8 @@ VENDOR = ("vendor",)
        also=(200,), tags=("vendor",), errors=(400, 401, 403),
        summary="Add a product to the catalogue (200 with the existing product for a known GTIN)")
 def vendor_create_product(req):
+    from chalicelib.services import catalog
+
     product, created = catalog.create_product(req.principal.user_id, req.body.model_dump())
     body = ProductDetail.model_validate(product).model_dump(mode="json")
     return json_response(body, 201 if created else 200, req.correlation_id)
@@ -32,6 +31,8 @@ def vendor_create_product(req):
        status=200, also=(201,), tags=("vendor",), errors=(400, 401, 403, 404),
        summary="Create or update your offer for a product (201 when created)")
 def vendor_put_offer(req):
+    from chalicelib.services import catalog
+
     offer, created = catalog.upsert_offer(req.principal.user_id, req.params["product_id"], req.body.model_dump())
     body = VendorOfferView.model_validate(offer).model_dump(mode="json")
     return json_response(body, 201 if created else 200, req.correlation_id)
@@ -40,5 +41,7 @@ def vendor_put_offer(req):
 @route(bp, "/vendor/offers", query=VendorOffersQuery, response=VendorOfferList, roles=VENDOR, tags=("vendor",),
        errors=(400, 401, 403), summary="Your own offers, in product title order")
 def vendor_list_offers(req):
+    from chalicelib.services import catalog
+
     return VendorOfferList.model_validate(
         catalog.list_vendor_offers(req.principal.user_id, req.query.limit, req.query.cursor))
