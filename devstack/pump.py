@@ -25,6 +25,7 @@ from typing import Any
 from devstack.functions import LocalFunction
 
 log = logging.getLogger("devstack")
+activity = logging.getLogger("devstack.activity")  # requests.log (devstack/console.py)
 
 # How long a received batch stays invisible while the function runs (like the queue's own
 # visibility timeout in AWS); failures are then made visible again after `retry_after`.
@@ -152,8 +153,9 @@ class SqsPump:
                          for i, m in enumerate(retry)],
             )
         outcome.deleted, outcome.failed = len(done), len(retry)
-        log.info("%s: %d message(s) processed, %d failed (%.0f ms)", self.function.name, len(done), len(retry),
-                 (time.monotonic() - started) * 1000)
+        (log.warning if retry else activity.info)(
+            "%s: %d message(s) processed, %d failed (%.0f ms)", self.function.name, len(done), len(retry),
+            (time.monotonic() - started) * 1000)
         return outcome
 
     def start(self, stop: threading.Event) -> None:
