@@ -19,6 +19,7 @@ BLUEPRINTS = {
     "payment_events": "",
     "schedules": "",
     "payment_methods": "",
+    "addresses": "",
     "payouts": "",
     "webhooks": "",
 }
