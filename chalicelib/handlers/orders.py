@@ -8,10 +8,7 @@ from pydantic import Field
 from chalicelib.api import route
 from chalicelib.handlers.addresses import AddressOut
 from chalicelib.handlers.cart import MoneyOut
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-
-order_service = lazy("chalicelib.services.orders")
 
 bp = Blueprint(__name__)
 
@@ -109,12 +106,16 @@ class OrdersQuery(ApiModel):
        errors=(400, 401, 403))
 def list_orders(req):
     """Your orders, newest first."""
+    from chalicelib.services import orders as order_service
+
     return order_service.list_orders(req.principal.user_id, req.query.limit, req.query.cursor)
 
 
 @route(bp, "/orders/{order_id}", "GET", response=OrderOut, roles=SHOPPER, tags=("orders",), errors=(401, 403, 404))
 def get_order(req):
     """One of your orders: lines, per-vendor groups, totals, payment state and status timeline."""
+    from chalicelib.services import orders as order_service
+
     return order_service.get_order(req.principal.user_id, req.params["order_id"])
 
 
@@ -122,4 +123,6 @@ def get_order(req):
        errors=(401, 403, 404, 409, 502, 503))
 def cancel_order(req):
     """Cancel your unpaid order: its payment is stopped and its items released (409 naming `status` once paid)."""
+    from chalicelib.services import orders as order_service
+
     return order_service.cancel_order(req.principal.user_id, req.params["order_id"])

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.orders import CancelReason, Order, OrderStatus, PaymentOutcome
+from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count
 from chalicelib.payments.port import PaymentError, PaymentGateway
 from chalicelib.services.effect_runner import EffectRunner
-from chalicelib.services.ports import ConcurrentUpdate, OrderRepository
 from chalicelib.services.settle_payment import retrieve, settle
 
 MAX_SAVE_ATTEMPTS = 5

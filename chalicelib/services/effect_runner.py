@@ -21,10 +21,10 @@ from chalicelib.domain.order_effects import (
     TransferPayout,
 )
 from chalicelib.domain.orders import Order, Refund
+from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentError, PaymentGateway
-from chalicelib.services.ports import ConcurrentUpdate, OrderRepository
 from chalicelib.settings import get_settings
 
 MAX_SAVE_ATTEMPTS = 5

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib.domain.orders import Dispute, Order, Refund
+from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.stripe_objects import ChargeObject, DisputeObject
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.payment_messages import ProviderEvent
-from chalicelib.services.ports import ConcurrentUpdate, OrderRepository
 
 MAX_SAVE_ATTEMPTS = 5
 

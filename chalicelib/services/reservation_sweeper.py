@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.domain.orders import CancelReason
+from chalicelib.domain.ports import OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentGateway
 from chalicelib.services.cancel_order import end_unpaid
 from chalicelib.services.effect_runner import EffectRunner
-from chalicelib.services.ports import OrderRepository
 
 
 def expire_reservations(now: datetime | None = None, *, gateway: PaymentGateway | None = None, limit: int = 100,

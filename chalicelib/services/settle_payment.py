@@ -13,13 +13,13 @@ import copy
 from datetime import UTC, datetime
 
 from chalicelib.domain.orders import Order, PaymentOutcome
+from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentError, PaymentGateway, PaymentIntent
 from chalicelib.payments.stripe_objects import IntentObject, attempt_id, decline_reason, outcome_of
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.payment_messages import ProviderEvent
-from chalicelib.services.ports import ConcurrentUpdate, OrderRepository
 
 MAX_TRANSITION_ATTEMPTS = 5
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from chalicelib.domain.order_effects import STOCK_EFFECTS, Effect, ReleaseStock, ReserveStock, SellStock
 from chalicelib.domain.orders import Order
-from chalicelib.services.ports import ConcurrentUpdate
+from chalicelib.domain.ports import ConcurrentUpdate
 
 
 @dataclass

@@ -26,7 +26,7 @@ from chalicelib.domain.orders import (
     VendorOrder,
     VendorOrderState,
 )
-from chalicelib.services.ports import ConcurrentUpdate
+from chalicelib.domain.ports import ConcurrentUpdate
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind

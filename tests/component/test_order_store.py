@@ -113,7 +113,7 @@ def test_placing_the_same_order_twice_says_it_exists(bound):
 
 def test_a_transition_saves_with_its_stock_move_once_and_a_stale_copy_is_refused(bound):
     from chalicelib.domain.orders import CancelReason, PaymentOutcome
-    from chalicelib.services.ports import ConcurrentUpdate
+    from chalicelib.domain.ports import ConcurrentUpdate
     from chalicelib.store.order_repository import DynamoOrderRepository
 
     repo = DynamoOrderRepository()

@@ -8,10 +8,10 @@ import pytest
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.orders import CancelReason, Order, OrderLine, OrderStatus, PaymentOutcome, VendorOrder
+from chalicelib.domain.ports import ConcurrentUpdate
 from chalicelib.payments.port import PaymentError, PaymentIntent
 from chalicelib.services.cancel_order import cancel_by_shopper
 from chalicelib.services.effect_runner import EffectRunner
-from chalicelib.services.ports import ConcurrentUpdate
 from chalicelib.services.reservation_sweeper import expire_reservations
 from chalicelib.services.settle_payment import settle
 from chalicelib.store.memory import InMemoryOrders, Stock

@@ -1,4 +1,4 @@
-"""The ports the order use cases depend on; adapters: chalicelib/store/order_repository.py
+"""The port the order use cases depend on (pure: a Protocol); adapters: chalicelib/store/order_repository.py
 (DynamoDB) and chalicelib/store/memory.py (in memory, for use-case tests)."""
 
 from __future__ import annotations
