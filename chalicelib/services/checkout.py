@@ -210,9 +210,14 @@ def _pending_order_of(cart, quote: Quote, gateway, orders, now: datetime, order_
     order = orders.get(cart.pending_order_id)
     if order is None or not order.holds_stock or order.shopper_id != cart.shopper_id:
         return None
-    if _same_content(order, quote) and order.payment_intent_id and order.reserved_until > iso(now):
-        count("CheckoutsResumed", 1)
-        return order
+    if _same_content(order, quote) and order.reserved_until > iso(now):
+        being_placed = order.created_at > iso(now - timedelta(seconds=IN_PROGRESS_SECONDS))
+        if not order.payment_intent_id and being_placed:
+            # Placed a moment ago by another Pay of this cart, its payment not attached yet.
+            raise CheckoutInProgress("Your order is being placed; retry in a moment.", fields={"cart": "being checked out"})
+        if order.payment_intent_id:
+            count("CheckoutsResumed", 1)
+            return order
     from chalicelib.services.cancel_order import end_unpaid
     from chalicelib.services.wiring import effect_runner
 
@@ -222,9 +227,10 @@ def _pending_order_of(cart, quote: Quote, gateway, orders, now: datetime, order_
 
 
 MAX_NUMBER_ATTEMPTS = 5
+MAX_RESUME_ATTEMPTS = 3
 
 
-def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict) -> dict:
+def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict, *, attempt: int = 1) -> dict:
     from chalicelib.payments import PaymentError, get_gateway
     from chalicelib.services.wiring import order_repository
     from chalicelib.store.order_repository import order_item, vendor_order_item
@@ -266,7 +272,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
         try:
             order_store.place_order(item, [vendor_order_item(order, v) for v in order.vendor_orders.values()],
                                     reservations, client_token=order_id, shopper_customer_id=new_customer,
-                                    remember_in_cart=True)
+                                    remember_in_cart=True, cart_pending_order_id=cart.pending_order_id)
             order.version = 1
             count("OrdersPlaced", 1)
             if address is not None and body.get("address") is not None:
@@ -274,6 +280,13 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
             break
         except order_store.OrderNumberTaken:
             continue  # another order has this number: the next salt gives another one
+        except order_store.PendingOrderChanged:
+            # Another Pay of this cart placed its order a moment ago: nothing was reserved; resume that one.
+            if attempt >= MAX_RESUME_ATTEMPTS:
+                raise CheckoutInProgress("Another checkout of your cart is being placed; retry in a moment.",
+                                         fields={"cart": "being checked out"}) from None
+            count("CheckoutsRaced", 1)
+            return _place(shopper_id, email, idempotency_key, body, attempt=attempt + 1)
         except order_store.OrderExists:
             # A retry after a crash: carry on with the order that was written, not with today's cart.
             order = orders.get(order_id)

@@ -121,6 +121,10 @@ class OrderExists(Exception):
         self.order_id = order_id
 
 
+class PendingOrderChanged(Exception):
+    """Another checkout of the same cart placed its order meanwhile: nothing was reserved; resume that one."""
+
+
 class OrderNumberTaken(Exception):
     """Another order has this order number (rare): place it again with the next number."""
 
@@ -164,6 +168,7 @@ def place_order(
     *,
     shopper_customer_id: str | None = None,
     remember_in_cart: bool = False,
+    cart_pending_order_id: str | None = None,
 ) -> None:
     """Reserve every line and write the order and its vendor-orders in ONE transaction.
 
@@ -214,7 +219,12 @@ def place_order(
                 # The cart knows its unpaid order: a new checkout of the same cart resumes it.
                 from chalicelib.store.carts import CartModel
 
-                tx.update(CartModel(order["shopper_id"]), actions=[CartModel.pending_order_id.set(order["order_id"])])
+                # Only if no other checkout of this cart placed an order since it was read: two concurrent
+                # Pay clicks (distinct keys) place one order; the other then resumes it.
+                pending = CartModel.pending_order_id
+                tx.update(CartModel(order["shopper_id"]), actions=[pending.set(order["order_id"])],
+                          condition=(pending.does_not_exist() if cart_pending_order_id is None
+                                     else pending == cart_pending_order_id))
                 items.append(("cart", None))
             if shopper_customer_id:
                 tx.update(
@@ -251,6 +261,7 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
     reasons += [None] * (len(items) - len(reasons))
     changes: list[dict] = []
     order_taken = False
+    pending_changed = False
     number_taken = False
     busy = False
     for (kind, detail), reason in zip(items, reasons):
@@ -264,14 +275,18 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
             elif kind == "number":
                 owner = ((reason.raw_item or {}).get("order_id") or {}).get("S")
                 number_taken = owner != order_id
+            elif kind == "cart":
+                pending_changed = True
             elif kind == "shopper":
                 busy = True  # a customer id was recorded by a concurrent request: retrying uses it
             elif kind == "offer":
                 changes.append(line_change(detail, reason.raw_item, names))
-    if changes:
-        raise CartChanged(changes) from exc
     if order_taken:
         raise OrderExists(order_id) from exc
+    if pending_changed:
+        raise PendingOrderChanged(order_id) from exc
+    if changes:
+        raise CartChanged(changes) from exc
     if number_taken:
         raise OrderNumberTaken(order_id) from exc
     if busy:

@@ -268,8 +268,8 @@ def test_a_declined_card_keeps_the_order_payable_with_its_stock_held(page, live_
     page.locator("#cancel-link").click()
 
     # A decline no longer ends the order: the attempt is shown and the shopper may pay again.
-    expect(page.locator('[data-testid="timeline-entry"][data-status="payment_attempt"]')).to_contain_text(
-        "declined", timeout=PAID_WITHIN_MS)
+    expect(page.locator('[data-testid="timeline-entry"][data-status="payment_attempt"]')).to_have_count(
+        1, timeout=PAID_WITHIN_MS)
     expect(page.get_by_test_id("order-status")).to_have_text("Awaiting payment")
     order = api(live_stack, "GET", f"/orders/{order_id_on_page(page)}", token=shopper.token)
     assert order["status"] == "pending_payment" and order["payment"]["can_pay"] is True

@@ -409,14 +409,18 @@ def test_fifty_parallel_checkouts_for_ten_units_sell_exactly_ten(live_stack):
         results = list(pool.map(attempt, attempts))
 
     statuses = Counter(status for status, _, _ in results)
-    assert statuses == {201: 10, 409: 40}, [(s, b) for s, b, _ in results if s not in (201, 409)][:3]
-    for status, body, _ in results:
+    assert set(statuses) <= {201, 409}, [(s, b) for s, b, _ in results if s not in (201, 409)][:3]
+    # A shopper's repeated Pay clicks (new keys, same cart) never make a second order: one places it,
+    # the others resume it (201, the same order) or are asked to retry while it is being placed (409).
+    orders_of: dict[str, set[str]] = {}
+    for shopper, (status, body, _) in zip(attempts, results):
         if status == 409:
-            assert body["error"]["code"] == "cart_changed", body
-            assert body["error"]["fields"] == {f"lines.{offer['offer_id']}": "sold out"}, body
+            assert body["error"]["code"] in ("checkout_in_progress", "busy"), body
         else:
             assert body["order"]["status"] == "pending_payment"
             assert [line["quantity"] for line in body["order"]["lines"]] == [1]
+            orders_of.setdefault(shopper.email, set()).add(body["order"]["order_id"])
+    assert all(len(ids) == 1 for ids in orders_of.values()), orders_of
     assert len({body["order"]["order_id"] for status, body, _ in results if status == 201}) == 10
     assert stock_of(vendor, offer["offer_id"]) == (0, 10, 0)  # nothing oversold, nothing lost
     pending = sum(1 for shopper in shoppers for order in shopper.call("GET", "/orders?limit=50")[1]["items"]
@@ -445,6 +449,7 @@ def test_a_double_clicked_checkout_places_one_order_and_one_reservation(live_sta
     shopper = new_shopper(live_stack)
     add_to_cart(shopper, offer["offer_id"], 2)
     rounds = 3
+    first_order = None
 
     for round_number in range(1, rounds + 1):
         key = uuid.uuid4().hex
@@ -461,8 +466,12 @@ def test_a_double_clicked_checkout_places_one_order_and_one_reservation(live_sta
         # Retrying with the same key (as the client does after Retry-After) returns the same order.
         status, again, _ = shopper.checkout(key)
         assert status == 201 and again["order"]["order_id"] in order_ids
-        assert stock_of(vendor, offer["offer_id"]) == (20 - 2 * round_number, 2 * round_number, 0)
+        if round_number == 1:
+            first_order = again["order"]["order_id"]
+        # Another Pay of the same, unchanged cart (a new key: Back, then Pay) resumes that same order.
+        assert again["order"]["order_id"] == first_order
+        assert stock_of(vendor, offer["offer_id"]) == (18, 2, 0)
 
     status, orders, _ = shopper.call("GET", "/orders")
-    assert status == 200 and len(orders["items"]) == rounds
+    assert status == 200 and [o["order_id"] for o in orders["items"]] == [first_order]
 
