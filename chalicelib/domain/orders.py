@@ -405,14 +405,6 @@ class Order:
                                  details={"vendor_id": vendor_id}))
         return True
 
-    def record_transfer(self, vendor_id: str, transfer_id: str, amount: int, *, at: str) -> bool:
-        entry_id = f"transfer:{vendor_id}"
-        if self.has_entry(entry_id):
-            return False
-        self._note(TimelineEntry(entry_id, at, "Vendor payout sent", Audience.INTERNAL, kind="transfer",
-                                 details={"vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount}))
-        return True
-
     # --- money owed to and by the vendors (chalicelib/domain/ledger.py) ---------------------
 
     @property

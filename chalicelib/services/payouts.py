@@ -171,25 +171,28 @@ def confirm_delivery(shopper_id: str, order_id: str, vendor_id: str, *, gateway:
     Only the order's own shopper, only a paid order. Repeating it changes nothing but retries a
     payout that could not be made yet (vendor not onboarded, provider unavailable).
     """
+    from chalicelib.domain.ports import ConcurrentUpdate
+    from chalicelib.services.wiring import order_repository
+
     now = now or datetime.now(UTC)
-    order = order_store.get_order(order_id) if order_id.startswith("ord_") and len(order_id) <= 64 else None
-    if order is None or order["shopper_id"] != shopper_id:
+    orders = order_repository()
+    aggregate = orders.get(order_id) if order_id.startswith("ord_") and len(order_id) <= 64 else None
+    if aggregate is None or aggregate.shopper_id != shopper_id:
         raise NotFound("No such order.", fields={"order_id": "not found"})
-    vendor_order = next((v for v in vendor_order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id), None)
-    if vendor_order is None:
+    if vendor_id not in aggregate.vendor_orders:
         raise NotFound("This order has nothing from that vendor.", fields={"vendor_id": "not in this order"})
-    if order["status"] != OrderStatus.PAID.value:
-        raise Conflict("Only a paid order can be confirmed as delivered.", code="order_not_paid",
-                       fields={"order_id": f"order is {order['status']}"})
-    delivered_at = vendor_order.get("delivered_at")
-    if not delivered_at:
-        delivered_at = _iso(now)
-        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, delivered_at=delivered_at, status=DELIVERED)
-        order_store.append_timeline(order_id, {
-            "id": f"delivered:{vendor_id}", "at": delivered_at, "kind": "delivery", "vendor_id": vendor_id,
-            "label": "Delivery confirmed",
-        })
-        count("DeliveriesConfirmed", 1)
+    for _ in range(5):
+        if not aggregate.confirm_delivery(vendor_id, at=_iso(now)):  # 409 unless paid
+            break  # confirmed before: a repeat only retries the payout
+        try:
+            orders.save(aggregate, effects=[])
+            count("DeliveriesConfirmed", 1)
+            break
+        except ConcurrentUpdate:
+            aggregate = orders.get(order_id)
+    delivered_at = aggregate.vendor_orders[vendor_id].delivered_at
+    order = order_store.get_order(order_id)
+    vendor_order = next(v for v in vendor_order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id)
     if gateway is None:
         from chalicelib.payments import get_gateway
 
