@@ -7,7 +7,8 @@
    is what `stripe.WebhookSignature.verify_header` does (the tests check both agree); it is
    written out here so that the webhook path never pays for importing the SDK.
 2. The body is parsed into `StripeEvent` (pydantic). An event of the other mode (live vs test)
-   is acknowledged and ignored.
+   is acknowledged and ignored. An event on the Connect endpoint without `account` is refused
+   (400): it would otherwise be applied as one of the platform's own events.
 3. The event id is claimed in the webhook-events table (conditional put): a duplicate is
    acknowledged without being queued again.
 4. A compact message goes to the payment-events queue, where the consumer applies it. If that
@@ -50,6 +51,27 @@ class SignatureRejected(Exception):
         self.reason = reason
 
 
+def _read_header(header: str) -> tuple[int, list[str]] | None:
+    """The header's timestamp and `v1` signatures, read exactly as the SDK reads them; None when it refuses.
+
+    Stripe's `_get_timestamp_and_signatures` splits on "," then on the first two "=", takes the
+    FIRST `t` through `int()` (which also takes "+1", " 1", "1_0" and other scripts' decimal
+    digits, but not "²", which `str.isdigit` calls a digit) and gives up on the whole header when
+    any `t` or `v1` item has no "=". Nothing here may raise: a header is client input.
+    """
+    items = [item.split("=", 2) for item in header.split(",")]
+    if any(len(item) < 2 for item in items if item[0] in ("t", "v1")):
+        return None
+    stamps = [item[1] for item in items if item[0] == "t"]
+    if not stamps:
+        return None
+    try:
+        timestamp = int(stamps[0])
+    except ValueError:  # also digits past int()'s limit; the header is at most 4 KB anyway
+        return None
+    return timestamp, [item[1] for item in items if item[0] == "v1"]
+
+
 def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str], *,
                      tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> int:
     """Checks a `Stripe-Signature` header against the raw payload; answers its timestamp."""
@@ -57,26 +79,25 @@ def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str],
         raise SignatureRejected("missing_header")
     if len(header) > MAX_HEADER_LENGTH:
         raise SignatureRejected("malformed_header")
-    timestamp: int | None = None
-    signatures: list[bytes] = []
-    for item in header.split(","):
-        key, sep, value = item.partition("=")  # no stripping: exactly the SDK's reading
-        if not sep:
-            continue
-        if key == "t":
-            timestamp = int(value) if value.isdigit() else None
-        elif key == "v1":
-            signatures.append(value.encode("utf-8", "replace"))
-    if timestamp is None:
+    read = _read_header(header)
+    if read is None:
         raise SignatureRejected("malformed_header")
+    timestamp, signatures = read
     if not signatures:
         raise SignatureRejected("no_v1_signature")
+    try:
+        payload.decode("utf-8")  # Stripe's bodies are UTF-8 JSON; the SDK refuses anything else
+    except UnicodeDecodeError:
+        raise SignatureRejected("payload_not_utf8") from None
     signed = str(timestamp).encode() + b"." + payload
-    expected = [hmac.new(secret.encode(), signed, sha256).hexdigest().encode() for secret in secrets if secret]
+    # As the SDK: a blank secret verifies nothing (it would otherwise be a key anyone knows).
+    expected = [hmac.new(secret.encode(), signed, sha256).hexdigest().encode()
+                for secret in secrets if secret.strip(" \t\r\n\f\v")]
+    offered = [signature.encode("utf-8", "replace") for signature in signatures]
     # Every pair is compared (no early exit), so the time taken says nothing about which part matched.
     matched = False
     for candidate in expected:
-        for signature in signatures:
+        for signature in offered:
             matched |= hmac.compare_digest(candidate, signature)
     if not matched:
         raise SignatureRejected("signature_mismatch")
@@ -193,6 +214,13 @@ def receive(endpoint: str, raw_body: bytes, signature_header: str | None, *,
         raise InvalidInput("The event could not be read.", code="invalid_event", fields=fields) from None
 
     trace = {"endpoint": endpoint, "event_id": event.id, "event_type": event.type, "account": event.account}
+    if endpoint == "connect" and not event.account:
+        # Signed with the Connect secret yet about no connected account: applying it would treat it as
+        # one of the platform's own events (a refund or dispute on a platform charge). Refused, not queued.
+        logger.warning("connect webhook without account refused", extra=trace)
+        count("WebhookRejected", 1, endpoint=endpoint)
+        raise InvalidInput("An event on the Connect endpoint must name its connected account.",
+                           code="invalid_event", fields={"account": "required on the Connect endpoint"})
     if event.livemode != settings.stripe_livemode:
         logger.warning("webhook of the other mode ignored", extra=trace | {"livemode": event.livemode})
         count("WebhookIgnored", 1, endpoint=endpoint)
