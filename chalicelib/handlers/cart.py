@@ -11,7 +11,7 @@ from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
 from chalicelib.lazy import lazy
-from chalicelib.schema import ApiModel, CountryCode
+from chalicelib.schema import ApiModel, CountryCode, StrictInteger
 
 cart_service = lazy("chalicelib.services.cart")
 
@@ -61,7 +61,7 @@ class CartOut(ApiModel):
 class SetQuantity(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    quantity: int = Field(ge=0, le=1000, description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
+    quantity: StrictInteger = Field(ge=0, le=1000, description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
 
 
 class QuoteQuery(ApiModel):
