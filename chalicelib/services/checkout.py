@@ -74,7 +74,11 @@ def validate_return_url(url: str | None) -> str | None:
     """Only back to our own frontend (or a local one): the payment page redirects there."""
     if not url:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range, as the split raises on a bad IPv6 host
+    except ValueError:
+        raise InvalidInput("The return URL is not a valid URL.", fields={"return_url": "not a URL"}) from None
     frontend = urlsplit(get_settings().frontend_url)
     local = parts.hostname in ("127.0.0.1", "localhost")
     if parts.scheme not in ("http", "https") or not (local or (parts.scheme, parts.netloc) == (frontend.scheme, frontend.netloc)):

@@ -169,3 +169,14 @@ def test_a_lone_surrogate_in_a_path_parameter_is_a_400(app_client, make_user):
     shopper = make_user("shopper")
     status, answer, _ = call(app_client, "PUT", "/cart/lines/off_\ud800", {"quantity": 1}, token=shopper.access_token)
     assert_400_naming(status, answer, "offer_id")
+
+
+def test_a_return_url_python_cannot_split_is_a_400(shop, make_user):
+    """`http://[::1` raised ValueError in urlsplit: a 500 on POST /checkout."""
+    shopper = make_user("shopper")
+    call(shop.client, "PUT", f"/cart/lines/{shop.offers[('tent', 'a')]}", {"quantity": 1}, token=shopper.access_token)
+
+    status, answer, _ = call(shop.client, "POST", "/checkout", {"country": "DE", "return_url": "http://[::1"},
+                             token=shopper.access_token, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+    assert_400_naming(status, answer, "return_url")
