@@ -3,6 +3,12 @@
 Never read at import time: Chalice's test client and the local runner set the
 stage's environment variables around each call, and Lambda may reuse a process.
 `get_settings()` re-reads when the environment changed, so it is cheap and correct.
+
+Local or not is never guessed: only `HALLES_LOCAL_MODE=1` (set by the devstack runner and the
+test fixtures, never by a deployed stage) enables the local shortcuts (defaults for resource
+names, auto-confirmed sign-ups, return URLs on localhost). Without it every AWS setting must be
+configured, and `get_settings()` raises `MissingSettings` naming each missing variable instead
+of falling back to a local value.
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ from dataclasses import dataclass, field
 
 _cache: tuple[tuple, "Settings"] | None = None
 
+LOCAL_MODE_VARIABLE = "HALLES_LOCAL_MODE"
+
 _KEYS = (
+    LOCAL_MODE_VARIABLE,
     "HALLES_STAGE",
     "HALLES_TABLE_PREFIX",
     "AWS_REGION",
@@ -47,9 +56,42 @@ _KEYS = (
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
 
 
+# Outside local mode each of these must be set (a `(name, alternative)` pair: either one).
+REQUIRED_OUTSIDE_LOCAL: tuple[tuple[str, ...], ...] = (
+    ("HALLES_STAGE",),
+    ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    ("HALLES_TABLE_PREFIX",),
+    ("HALLES_USER_POOL_ID",),
+    ("HALLES_USER_POOL_CLIENT_ID",),
+    ("HALLES_NOTIFICATIONS_QUEUE_URL",),
+    ("HALLES_PAYMENT_EVENTS_QUEUE_URL",),
+    ("HALLES_MAIL_FROM",),
+    ("HALLES_FRONTEND_URL",),
+    ("STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY_PARAM"),
+    ("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_PARAM"),
+    ("STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM"),
+)
+
+
+class MissingSettings(RuntimeError):
+    """A deployed (non-local) stage lacks required configuration; names every missing variable."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        super().__init__(
+            "missing required setting(s) outside local mode: " + ", ".join(missing)
+            + f" (set them in the stage's environment; {LOCAL_MODE_VARIABLE}=1 is for the local stack only)"
+        )
+
+
+def is_local_mode(value: str | None) -> bool:
+    return (value or "").strip() == "1"
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str = "local"
+    local_mode: bool = False
     table_prefix: str = "halles-local-"
     region: str = "eu-west-1"
     endpoint_url: str | None = None
@@ -132,8 +174,14 @@ def get_settings() -> Settings:
     if _cache is not None and _cache[0] == snapshot:
         return _cache[1]
     env = dict(zip(_KEYS, snapshot))
+    local_mode = is_local_mode(env[LOCAL_MODE_VARIABLE])
+    if not local_mode:
+        missing = [" or ".join(names) for names in REQUIRED_OUTSIDE_LOCAL if not any(env[n] for n in names)]
+        if missing:
+            raise MissingSettings(missing)
     settings = Settings(
         stage=env["HALLES_STAGE"] or "local",
+        local_mode=local_mode,
         table_prefix=env["HALLES_TABLE_PREFIX"] or "halles-local-",
         region=env["AWS_REGION"] or env["AWS_DEFAULT_REGION"] or "eu-west-1",
         endpoint_url=env["AWS_ENDPOINT_URL"] or None,

@@ -1,11 +1,14 @@
 """Command line of the local stack.
 
     python -m devstack run [--fresh] [--port 8000] [--frontend-port 8080] [--moto-port 0]
-                           [--pay-port 12111] [--data-dir .data] [--no-seed] [--host 127.0.0.1]
+                           [--pay-port 12111] [--data-dir .data] [--no-seed] [--listen 127.0.0.1]
     python -m devstack fire <function_name> [--api http://127.0.0.1:8000] [--event '{...}']
     python -m devstack functions [--api ...]
 
 Ports default to the environment variables PORT, FRONTEND_PORT, MOTO_PORT and PAY_PORT.
+Every listener binds 127.0.0.1 unless `--listen` (or HALLES_LOCAL_LISTEN) names another
+interface: moto's Cognito signing key is public, so anyone who reaches the API can mint
+admin tokens it accepts (the runner prints a warning saying so).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -42,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-seed", dest="seed", action="store_false", help="do not create the demo data")
     run.add_argument("--pay-port", type=int, default=_env_int("PAY_PORT", 12111),
                      help="the local payment provider's port (env PAY_PORT, 12111)")
-    run.add_argument("--host", default="127.0.0.1", help="interface for the API and frontend (127.0.0.1)")
+    run.add_argument("--listen", "--host", dest="listen", default=os.environ.get("HALLES_LOCAL_LISTEN") or LOOPBACK,
+                     help="interface for the API, frontend and payment provider (env HALLES_LOCAL_LISTEN, "
+                          "127.0.0.1). Anything else exposes a stack whose tokens anyone can forge")
     run.add_argument("--retry-after", type=int, default=_env_int("DEVSTACK_RETRY_AFTER", 2),
                      help="seconds before a failed SQS message is retried (env DEVSTACK_RETRY_AFTER, 2)")
 
@@ -55,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                                              "for an SQS consumer: poll its queue once)")
         sub.add_argument("--api", help="the running stack's API (default: from <data-dir>/runtime.json, "
                                        "else http://127.0.0.1:$PORT)")
-        sub.add_argument("--data-dir", type=Path, default=Path(".data"))
+        sub.add_argument("--data-dir", type=Path, default=Path(".data"),
+                         help="the running stack's data directory, where its devstack-token is (.data)")
     return parser
 
 
@@ -71,9 +79,20 @@ def api_base(args) -> str:
     return f"http://127.0.0.1:{_env_int('PORT', 8000)}"
 
 
-def control_call(base: str, method: str, path: str, body: bytes | None = None) -> tuple[int, dict]:
+def control_headers(data_dir: Path) -> dict[str, str]:
+    """The run's secret, which the control API requires (devstack/control.py)."""
+    from devstack.control import TOKEN_HEADER, read_token, token_path
+
+    token = read_token(data_dir)
+    if token is None:
+        raise SystemExit(f"devstack: no {token_path(data_dir)}: is the stack running with --data-dir {data_dir}?")
+    return {"Content-Type": "application/json", TOKEN_HEADER: token}
+
+
+def control_call(base: str, method: str, path: str, body: bytes | None = None, *,
+                 data_dir: Path = Path(".data")) -> tuple[int, dict]:
     request = urllib.request.Request(f"{base}/_devstack/{path}", data=body, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers=control_headers(data_dir))
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -104,7 +123,7 @@ def fire(args) -> int:
             raise SystemExit("devstack: --event is not valid JSON") from None
         body = args.event.encode()
     status, answer = control_call(base, "POST", f"fire/{urllib.request.quote(args.function_name, safe='')}",
-                                  body or b"")
+                                  body or b"", data_dir=args.data_dir)
     if status == 404 and "functions" in answer:
         print(f"devstack: no function named {args.function_name!r}. The running stack has:", file=sys.stderr)
         print_functions(answer["functions"])
@@ -120,7 +139,7 @@ def fire(args) -> int:
 
 
 def list_functions(args) -> int:
-    status, answer = control_call(api_base(args), "GET", "functions")
+    status, answer = control_call(api_base(args), "GET", "functions", data_dir=args.data_dir)
     if status != 200:
         print(f"devstack: the stack answered {status}", file=sys.stderr)
         return 1
@@ -134,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.runner import Options, run
 
         code = run(Options(fresh=args.fresh, port=args.port, frontend_port=args.frontend_port,
-                           moto_port=args.moto_port, data_dir=args.data_dir, seed=args.seed, host=args.host,
+                           moto_port=args.moto_port, data_dir=args.data_dir, seed=args.seed, host=args.listen,
                            pay_port=args.pay_port,
                            retry_after=max(0, args.retry_after)))
         # Everything is saved and stopped by now. Tearing down the interpreter (moto's

@@ -8,12 +8,16 @@ differs from chalice local in what API Gateway would do for Halles in AWS:
   it does not have answers 405;
 - a body over API Gateway's 10 MB limit is refused with 413 before it is read;
 - `/_devstack/...` is the runner's control API (fire a function, list functions, read the
-  mails SES "sent"), answered to loopback clients only.
+  mails SES "sent"). It is no back door for the web pages a developer visits: it answers
+  loopback clients only, never with CORS headers, only for a `Host` naming this server on
+  127.0.0.1/localhost (against DNS rebinding), never to a request with a foreign `Origin`, and
+  only with the run's secret in `X-Devstack-Token` (devstack/control.py).
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import ipaddress
 import json
 import logging
@@ -34,6 +38,7 @@ from chalice.local import (
 
 from chalicelib.api import correlation_id_of, error_body
 from chalicelib.gateway_responses import method_not_allowed_body, route_not_found_body
+from devstack.control import TOKEN_HEADER
 
 log = logging.getLogger("devstack")
 
@@ -42,6 +47,8 @@ CONTROL_PREFIX = "/_devstack/"
 
 
 class Control(Protocol):
+    token: str
+
     def functions(self) -> list[dict]: ...
 
     def fire(self, name: str, event: dict | None) -> tuple[int, dict]: ...
@@ -105,12 +112,13 @@ class ApiRequestHandler(ChaliceRequestHandler):
     def _correlation_id(self) -> str:
         return correlation_id_of(dict(self.headers), None)
 
-    def _send_json(self, status: int, body: Any, headers: dict | None = None) -> None:
+    def _send_json(self, status: int, body: Any, headers: dict | None = None, *, cors: bool = True) -> None:
         raw = json.dumps(body, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
-        self.send_header("Access-Control-Allow-Origin", "*")
+        if cors:
+            self.send_header("Access-Control-Allow-Origin", "*")
         correlation = body.get("error", {}).get("correlation_id") if isinstance(body, dict) else None
         if correlation:
             self.send_header("X-Correlation-Id", correlation)
@@ -122,25 +130,53 @@ class ApiRequestHandler(ChaliceRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(raw)
 
+    def _local_hosts(self) -> set[str]:
+        port = self.server.server_address[1]
+        return {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+
+    def _control_refusal(self) -> tuple[int, dict] | None:
+        """Why this control request is refused (status, error body), or None."""
+        correlation_id = self._correlation_id()
+        hosts = self._local_hosts()
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in hosts:
+            # A rebound DNS name (evil.example -> 127.0.0.1) arrives with its own Host.
+            return 403, error_body("foreign_host", "The control API answers only to 127.0.0.1 or localhost.",
+                                   {"Host": "must be 127.0.0.1 or localhost with this port"}, correlation_id)
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.strip().rstrip("/").lower() not in {f"http://{h}" for h in hosts}:
+            return 403, error_body("foreign_origin", "The control API refuses requests from web pages.",
+                                   {"Origin": "not this stack"}, correlation_id)
+        token = self.headers.get(TOKEN_HEADER) or ""
+        if not hmac.compare_digest(token.encode(), self.control.token.encode()):
+            return 401, error_body("devstack_token_required",
+                                   f"Send the run's secret (printed in the banner, in <data-dir>/devstack-token) "
+                                   f"in {TOKEN_HEADER}.", {TOKEN_HEADER: "missing or wrong"}, correlation_id)
+        return None
+
     def _handle_control(self, path: str) -> None:
         length = self._content_length()
         raw = self.rfile.read(length) if length else b""
+        send = functools.partial(self._send_json, cors=False)  # never readable by another origin
         if self.control is None or not _is_loopback(self.client_address[0]):
-            return self._send_json(404, route_not_found_body(self._correlation_id(), self.command, path))
+            return send(404, route_not_found_body(self._correlation_id(), self.command, path))
+        refusal = self._control_refusal()
+        if refusal is not None:
+            return send(*refusal)
         action = path[len(CONTROL_PREFIX):].strip("/")
         if action == "functions" and self.command == "GET":
-            return self._send_json(200, {"functions": self.control.functions()})
+            return send(200, {"functions": self.control.functions()})
         if action == "outbox" and self.command == "GET":
-            return self._send_json(200, {"messages": self.control.outbox()})
+            return send(200, {"messages": self.control.outbox()})
         if action.startswith("fire/") and self.command == "POST":
             try:
                 event = json.loads(raw) if raw.strip() else None
             except ValueError:
-                return self._send_json(400, error_body("invalid_json", "The event is not valid JSON.",
-                                                       {"body": "invalid JSON"}, self._correlation_id()))
+                return send(400, error_body("invalid_json", "The event is not valid JSON.",
+                                            {"body": "invalid JSON"}, self._correlation_id()))
             status, body = self.control.fire(unquote(action[len("fire/"):]), event)
-            return self._send_json(status, body)
-        return self._send_json(404, route_not_found_body(self._correlation_id(), self.command, path))
+            return send(status, body)
+        return send(404, route_not_found_body(self._correlation_id(), self.command, path))
 
 
 class ApiHTTPServer(ThreadedHTTPServer):

@@ -152,6 +152,14 @@ class SqsPump:
                  (time.monotonic() - started) * 1000)
         return outcome
 
+    def pending(self) -> int:
+        """Messages in the queue, visible or in flight (failed ones wait `retry_after` to be visible)."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return sum(int(attributes.get(name, 0)) for name in ("ApproximateNumberOfMessages",
+                                                               "ApproximateNumberOfMessagesNotVisible"))
+
     def start(self, stop: threading.Event) -> None:
         self._thread = threading.Thread(target=self._run, args=(stop,), name=f"pump-{self.function.name}",
                                         daemon=True)
@@ -170,3 +178,32 @@ class SqsPump:
                     return
                 log.exception("pump %s could not poll %s; retrying", self.function.name, self.queue_url)
                 stop.wait(2)
+
+
+def drain(pumps: list[SqsPump], seconds: float) -> int:
+    """Process what the queues still hold, for at most `seconds`; returns the messages left.
+
+    Called on stop, once the API accepts nothing more: a webhook accepted just before Ctrl-C
+    is handled now rather than left in a queue. Rounds go over every pump, because one consumer
+    may publish to another's queue; a failing message is retried (after `retry_after`) until
+    the deadline. What is left is kept by the snapshot.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        received = 0
+        for pump in pumps:
+            if time.monotonic() >= deadline:
+                break
+            try:
+                received += pump.poll_once(wait_seconds=0).received
+            except Exception:
+                log.exception("draining %s failed", pump.function.name)
+        try:
+            left = sum(pump.pending() for pump in pumps)
+        except Exception:
+            log.exception("could not count the messages left; the snapshot keeps them")
+            return -1
+        if left == 0 or time.monotonic() >= deadline:
+            return left
+        if not received:
+            time.sleep(0.2)  # only failed messages are left, waiting for their retry_after

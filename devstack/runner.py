@@ -10,6 +10,7 @@ Ctrl-C / SIGTERM stops the servers and pumps, writes a last snapshot and exits 0
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import json
 import logging
 import os
@@ -37,6 +38,26 @@ LOCAL_WEBHOOK_SECRET = "whsec_local_halles"
 LOCAL_CONNECT_WEBHOOK_SECRET = "whsec_local_halles_connect"
 
 log = logging.getLogger("devstack")
+
+
+def exposure_warning(host: str) -> str | None:
+    """The loud warning for a stack listening beyond loopback; None on loopback."""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        if host == "localhost":
+            return None
+    bar = "!" * 72
+    return "\n".join([
+        bar,
+        f" WARNING: the local stack listens on {host}, not only on 127.0.0.1.",
+        " Its users are in moto's Cognito, which signs tokens with a key published in moto's",
+        " source code: ANYONE who can reach these ports can mint a token for any user, with the",
+        " admin, shopper and vendor roles, and the API will accept it. Use this only on a network",
+        " you trust completely; stop the stack when done (default: --listen 127.0.0.1).",
+        bar,
+    ])
 
 
 class StartupError(RuntimeError):
@@ -112,6 +133,49 @@ def chalice_config(app_object=None):
     return Config(chalice_stage=CHALICE_STAGE, config_from_disk=config_from_disk, user_provided_params=params)
 
 
+LOCK_FILE = "devstack.lock"
+DRAIN_SECONDS = 5.0  # how long a stop may spend processing what the queues still hold
+
+
+class DataDirLock:
+    """One stack per data directory: two would overwrite each other's snapshot, token and runtime.json.
+
+    An exclusive `flock` on `<data-dir>/devstack.lock`, held while the stack runs; the file names
+    the holder's PID. The kernel drops the lock when its process dies, however it dies, so a lock
+    file left by a dead process is simply taken over.
+    """
+
+    def __init__(self, data_dir: Path):
+        self.path = data_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StartupError(f"another local stack (PID {holder}) is already running with the data directory "
+                               f"{self.path.parent}; stop it first, or start this one with another "
+                               f"--data-dir") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases the flock; the file may stay, a stale file is harmless
+            self._fd = None
+
+
 def write_json_atomically(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
@@ -144,11 +208,17 @@ class Stack:
         self.config = None
         self.snapshots_enabled = False  # never overwrite a snapshot we could not restore
         self.data_dir = options.data_dir.resolve()
+        self.control_token = ""  # the control API's secret, new at each start (devstack/control.py)
+        self.lock = DataDirLock(self.data_dir)
 
     # -- start ------------------------------------------------------------------------
 
     def start(self) -> None:
         opts = self.options
+        self.lock.acquire()  # before anything is written into the data directory
+        warning = exposure_warning(opts.host)
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         ensure_port_free(opts.host, opts.port, "API")
         ensure_port_free(opts.host, opts.frontend_port, "frontend")
         ensure_port_free("127.0.0.1", opts.moto_port, "moto")
@@ -168,6 +238,9 @@ class Stack:
         self._start_functions()
         self.snapshotter.start_periodic(self.stop_event, opts.snapshot_every)
         self._start_frontend()
+        from devstack.control import write_new_token
+
+        self.control_token = write_new_token(self.data_dir)
         self._start_api()
         write_json_atomically(self.data_dir / "runtime.json", {
             "pid": os.getpid(), "api": self.api_url, "frontend": self.frontend_url, "moto": self.moto_url,
@@ -192,6 +265,9 @@ class Stack:
         # log level then), with the local stage on top.
         os.environ.update(chalice_config().environment_variables)
         os.environ["HALLES_STAGE"] = LOCAL_STAGE
+        # The app's local shortcuts (auto-confirmed sign-ups, localhost return URLs, default
+        # resource names) are enabled by this explicit switch only, never by a missing value.
+        os.environ["HALLES_LOCAL_MODE"] = "1"
 
     def _deploy(self) -> None:
         import boto3
@@ -214,11 +290,13 @@ class Stack:
         self.app = importlib.import_module("app").app
         self.config = chalice_config(self.app)
         self.functions = discover(self.app)
-        tables = snapshot.stack_tables(infra.load_template(), self.deployment.physical)
+        template = infra.load_template()
+        tables = snapshot.stack_tables(template, self.deployment.physical)
         extra = {"localpay": self.payments.to_json} if self.payments else {}
         self.snapshotter = snapshot.Snapshotter(self.snapshot_path, self.session, tables,
                                                 self.deployment.environment["HALLES_USER_POOL_ID"], self.region,
-                                                extra_sections=extra)
+                                                extra_sections=extra,
+                                                queues=snapshot.stack_queues(template, self.deployment.physical))
 
     @property
     def snapshot_path(self) -> Path:
@@ -267,8 +345,9 @@ class Stack:
             raise StartupError(f"restoring {self.snapshot_path} failed ({exc}); fix it, or start with --fresh "
                                "to discard it") from None
         if self.restored:
-            log.info("restored %d item(s) and %d user(s) from %s (taken %s)", self.restored.items,
-                     self.restored.users, self.snapshotter.path, self.restored.taken_at)
+            log.info("restored %d item(s), %d user(s) and %d queued message(s) from %s (taken %s)",
+                     self.restored.items, self.restored.users, self.restored.messages, self.snapshotter.path,
+                     self.restored.taken_at)
 
     def _seed(self) -> None:
         credentials_file = self.data_dir / "credentials.json"
@@ -368,6 +447,8 @@ class Stack:
         return f"http://{self._display_host}:{self.options.frontend_port}"
 
     def banner(self) -> str:
+        from devstack.control import token_path
+
         lines = [
             "",
             "=" * 72,
@@ -377,11 +458,21 @@ class Stack:
             f"  API          {self.api_url}        OpenAPI: {self.api_url}/openapi.json",
             f"  AWS (moto)   {self.moto_url}      (AWS_ENDPOINT_URL for boto3 / aws cli)",
             f"  Payments     {self.payments.url if self.payments else '-'}      (local Stripe API and payment page)",
-            f"  Mail outbox  {self.api_url}/_devstack/outbox",
+            f"  Mail outbox  {self.api_url}/_devstack/outbox   (send header X-Devstack-Token)",
+            f"  Control      X-Devstack-Token: {self.control_token}",
+            f"               (for /_devstack/*; new at each start, also in {token_path(self.data_dir)})",
             f"  Data         {self.snapshotter.path}"
             + (" (fresh)" if self.options.fresh else
                f" (restored {self.restored.items} items, {self.restored.users} users)" if self.restored else ""),
         ]
+        if self.payments is not None:
+            # Fixed, local-only values (the provider signs with them, the API verifies them): printed
+            # so that a developer can sign a test webhook or point the Stripe SDK / CLI at the provider.
+            env = self.payments.environment()
+            lines.append("  Local keys   (fixed, valid only against this stack's payment provider)")
+            lines.extend(f"    {name:<31} {env[name]}" for name in (
+                "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
+                "STRIPE_CONNECT_WEBHOOK_SECRET") if env.get(name))
         consumers = [n for n, f in self.functions.items() if f.kind == "sqs"]
         scheduled = [f"{n} [{f.schedule}]" for n, f in self.functions.items() if f.kind == "schedule"]
         if consumers or scheduled:
@@ -392,6 +483,9 @@ class Stack:
             lines.append("  Demo accounts (also in " + str(self.data_dir / "credentials.json") + "):")
             lines.extend(f"    {line}" for line in credential_lines(self.credentials))
         lines += ["", "  Ctrl-C stops the stack; data is kept (start with --fresh to reset).", "=" * 72, ""]
+        warning = exposure_warning(self.options.host)
+        if warning:
+            lines += [warning, ""]
         return "\n".join(lines)
 
     # -- stop -------------------------------------------------------------------------
@@ -408,6 +502,14 @@ class Stack:
         for worker in [*self.pumps.values(), *self.schedules.values(), self.snapshotter]:
             if worker is not None:
                 worker.join(3)
+        if self.pumps and self.snapshots_enabled:
+            # The API takes nothing more: finish what it accepted (a webhook just before Ctrl-C)
+            # while the payment provider still answers; the snapshot keeps whatever is left.
+            from devstack.pump import drain
+
+            left = drain(list(self.pumps.values()), DRAIN_SECONDS)
+            if left:
+                log.info("%d queued message(s) kept for the next start", left)
         if self.payments is not None:
             self.payments.stop()  # undelivered webhooks stay in its state, saved below
         if self.snapshots_enabled:
@@ -418,7 +520,9 @@ class Stack:
                 log.exception("the last snapshot failed; data since the previous one is lost")
         if self.moto is not None:
             self.moto.stop()
-        (self.data_dir / "runtime.json").unlink(missing_ok=True)
+        if self.lock.held:  # a stack refused for the lock leaves the running one's files alone
+            (self.data_dir / "runtime.json").unlink(missing_ok=True)
+            self.lock.release()
 
 
 def credential_lines(credentials: Any, label: str = "") -> list[str]:
@@ -437,10 +541,14 @@ def credential_lines(credentials: Any, label: str = "") -> list[str]:
 
 
 class RunnerControl:
-    """What `/_devstack/...` exposes to `python -m devstack fire` (loopback only)."""
+    """What `/_devstack/...` exposes to `python -m devstack fire` (loopback, with the run's token)."""
 
     def __init__(self, stack: Stack):
         self.stack = stack
+
+    @property
+    def token(self) -> str:
+        return self.stack.control_token
 
     def functions(self) -> list[dict]:
         return [f.describe() for f in self.stack.functions.values()]

@@ -5,11 +5,16 @@ What is kept, in `<data-dir>/snapshot.json`:
 - the Cognito users: sub, username, password, status, attributes and groups, plus the
   pool's refresh tokens. moto's Cognito API cannot create a user with a given `sub`, so
   the users are written straight into moto's in-process backend objects. Keeping the subs
-  keeps every `user_id` / `vendor_id` stored in the tables valid.
+  keeps every `user_id` / `vendor_id` stored in the tables valid;
+- the messages still in the stack's SQS queues (visible, in flight or delayed, dead-letter queues
+  included): body, message attributes, FIFO group/deduplication ids. On stop the runner first
+  drains the queues through the pumps (bounded time), so what is saved is what could not be
+  processed; restored messages are new messages (new ids, receive count 0). Consumers are
+  idempotent, so a message replayed from a periodic snapshot after a crash changes nothing twice.
 
 The file is written atomically (temporary file + rename) and only when the data changed.
 A snapshot is not a transaction: tables are scanned one after another while requests may
-still run, which is fine for a development stack. SQS messages in flight are not kept.
+still run, which is fine for a development stack.
 """
 
 from __future__ import annotations
@@ -152,12 +157,97 @@ def load_users(pool_id: str, region: str, dumped: dict) -> int:
     return len(dumped.get("users", []))
 
 
+# ---- SQS (moto's in-process backend) --------------------------------------------------------
+
+SEND_BATCH_LIMIT = 10
+
+
+def _encode_attributes(attributes: dict) -> dict:
+    encoded = {}
+    for name, value in (attributes or {}).items():
+        item = {"DataType": value.get("DataType", "String")}
+        if "StringValue" in value:
+            item["StringValue"] = value["StringValue"]
+        if "BinaryValue" in value:
+            raw = value["BinaryValue"]
+            item["BinaryValue"] = base64.b64encode(raw if isinstance(raw, bytes) else raw.encode()).decode()
+        encoded[name] = item
+    return encoded
+
+
+def _decode_attributes(attributes: dict) -> dict:
+    return {name: ({**value, "BinaryValue": base64.b64decode(value["BinaryValue"])} if "BinaryValue" in value
+                   else value) for name, value in (attributes or {}).items()}
+
+
+def dump_queues(queues: dict[str, str], region: str) -> dict[str, list[dict]]:
+    """logical id -> every message still in that queue (logical id -> queue URL), oldest first.
+
+    Read from moto's backend objects: the SQS API cannot list in-flight messages without
+    receiving them (and so changing their receive counts).
+    """
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    backend = sqs_backends[DEFAULT_ACCOUNT_ID][region]
+    dumped: dict[str, list[dict]] = {}
+    for logical, url in sorted(queues.items()):
+        queue = backend.queues.get(url.rstrip("/").rsplit("/", 1)[-1])
+        if queue is None:
+            continue
+        messages = []
+        for message in list(queue._messages):  # noqa: SLF001 - moto keeps no public accessor
+            saved = {"body": message.body, "attributes": _encode_attributes(message.message_attributes)}
+            if message.group_id:
+                saved["group_id"] = message.group_id
+            if message.deduplication_id:
+                saved["deduplication_id"] = message.deduplication_id
+            messages.append(saved)
+        if messages:
+            dumped[logical] = messages
+    return dumped
+
+
+def load_queues(sqs, queues: dict[str, str], dumped: dict[str, list[dict]]) -> int:
+    """Send the saved messages again into the new deployment's queues; returns how many."""
+    restored = 0
+    for logical, messages in dumped.items():
+        url = queues.get(logical)
+        if url is None:
+            log.warning("the snapshot has %d message(s) for %s, which the template no longer defines: dropped",
+                        len(messages), logical)
+            continue
+        for start in range(0, len(messages), SEND_BATCH_LIMIT):
+            entries = []
+            for index, saved in enumerate(messages[start:start + SEND_BATCH_LIMIT]):
+                entry = {"Id": str(index), "MessageBody": saved["body"]}
+                if saved.get("attributes"):
+                    entry["MessageAttributes"] = _decode_attributes(saved["attributes"])
+                if saved.get("group_id"):
+                    entry["MessageGroupId"] = saved["group_id"]
+                if saved.get("deduplication_id"):
+                    entry["MessageDeduplicationId"] = saved["deduplication_id"]
+                entries.append(entry)
+            failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed") or []
+            if failed:
+                raise RuntimeError(f"could not restore {len(failed)} message(s) into {logical}: {failed[0]}")
+            restored += len(entries)
+    return restored
+
+
+def stack_queues(template: dict, physical: dict[str, str]) -> dict[str, str]:
+    """logical id -> queue URL for every SQS queue of the template (dead-letter queues included)."""
+    return {logical: physical[logical] for logical, res in template["Resources"].items()
+            if res["Type"] == "AWS::SQS::Queue" and logical in physical}
+
+
 # ---- the snapshot as a whole ----------------------------------------------------------------
 
 @dataclass
 class RestoreSummary:
     items: int = 0
     users: int = 0
+    messages: int = 0
     taken_at: str | None = None
 
 
@@ -165,8 +255,9 @@ class Snapshotter:
     """Takes and restores snapshots of one deployed stack; writes the file atomically."""
 
     def __init__(self, path: Path, session, tables: dict[str, str], user_pool_id: str, region: str,
-                 extra_sections: dict[str, Callable[[], Any]] | None = None):
+                 extra_sections: dict[str, Callable[[], Any]] | None = None, queues: dict[str, str] | None = None):
         self.path = path
+        self.queues = dict(queues or {})  # logical id -> URL
         self.session = session
         self.tables = tables
         self.user_pool_id = user_pool_id
@@ -182,6 +273,8 @@ class Snapshotter:
             "dynamodb": dump_tables(self.session.client("dynamodb"), self.tables),
             "cognito": dump_users(self.user_pool_id, self.region),
         }
+        if self.queues:
+            data["sqs"] = dump_queues(self.queues, self.region)
         for name, dump in self.extra_sections.items():
             data[name] = dump()
         return data
@@ -215,6 +308,8 @@ class Snapshotter:
         summary = RestoreSummary(taken_at=document.get("taken_at"))
         summary.users = load_users(self.user_pool_id, self.region, document.get("cognito", {}))
         summary.items = load_tables(self.session.client("dynamodb"), self.tables, document.get("dynamodb", {}))
+        if self.queues:
+            summary.messages = load_queues(self.session.client("sqs"), self.queues, document.get("sqs", {}))
         return summary
 
     def start_periodic(self, stop: threading.Event, every_seconds: float = 30.0) -> None:

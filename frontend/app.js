@@ -9,7 +9,8 @@
 
 import { announce, el, mount } from "./js/dom.js";
 import { cartCount, isShopper, onCartCountChange, refreshCartCount, setCartCount } from "./js/cart-state.js";
-import { clearSession, getSession, onSessionChange } from "./js/session.js";
+import { api } from "./js/api.js";
+import { clearSession, getSession, onSessionChange, updateSessionUser } from "./js/session.js";
 import { renderCatalogue } from "./js/views/catalogue.js";
 import { renderProduct } from "./js/views/product.js";
 import { renderSignIn, renderSignUp } from "./js/views/auth.js";
@@ -83,7 +84,9 @@ function renderAccount(session) {
     mount(box,
       el("span", { class: "account-who" },
         el("span", { class: "visually-hidden", text: "Signed in as " }),
-        el("span", { class: "account-email", "data-testid": "account-email", text: session.user.email }),
+        // The name given at sign-up; the email only when there is none (older sessions).
+        el("span", { class: session.user.name ? "account-name" : "account-email", "data-testid": "account-name",
+          title: session.user.email || null, text: session.user.name || session.user.email }),
         el("span", { class: `role-badge role-${roles[0]}`, "data-testid": "account-role", text: role })),
       isShopper(session) ? el("a", { class: "button button-quiet", href: "#/orders", "data-testid": "orders-link" }, "My orders") : null,
       el("button", {
@@ -137,6 +140,18 @@ document.querySelector(".skip-link")?.addEventListener("click", (event) => {
 });
 
 onSessionChange(renderAccount);
+// A session saved before sign-in answered with a name: ask GET /me once for it.
+{
+  const session = getSession();
+  if (session && session.user && !session.user.name) {
+    api.me().then((me) => {
+      const current = getSession();
+      if (me && me.name && current && current.user && current.user.user_id === me.user_id) {
+        updateSessionUser({ ...current.user, name: me.name, email: current.user.email || me.email });
+      }
+    }).catch(() => { /* the email stays shown */ });
+  }
+}
 onSessionChange((session) => {
   // A refreshed token keeps the count; another shopper (or none) starts from theirs.
   const owner = session?.user?.user_id || null;

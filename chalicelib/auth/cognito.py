@@ -4,10 +4,15 @@ It translates Cognito's errors into domain errors so the use cases and the HTTP 
 see botocore. The boto3 client is created on first use (cold start) and cached per
 region/endpoint (the endpoint comes from botocore's own `AWS_ENDPOINT_URL`).
 
-Confirmation: this foundation confirms accounts with `AdminConfirmSignUp` right after
-`SignUp` (locally there is no mailbox to receive a code). In production the pool should send
-its verification code by email and the frontend call `ConfirmSignUp` with it; only
-`confirm_without_code` would go away.
+Confirmation: outside local mode the pool e-mails its verification code after `SignUp`
+(`AutoVerifiedAttributes: email`), and the person sends it back through `confirm_sign_up`
+(`ConfirmSignUp`); `resend_confirmation_code` asks for a new one. Only in local mode
+(`HALLES_LOCAL_MODE=1`, no real mailbox) does `confirm_without_code` (`AdminConfirmSignUp`)
+confirm right away; accounts.py decides which, from the explicit setting.
+
+No user enumeration: an existing address is reported to the use case as `AccountExists` (never
+as an HTTP error), and confirmation errors for unknown, already confirmed and wrong-code
+accounts all read the same.
 """
 
 from __future__ import annotations
@@ -15,10 +20,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chalicelib.domain.errors import Conflict, InvalidInput, Unauthorized
+from chalicelib.domain.errors import DomainError, InvalidInput, Unauthorized
 from chalicelib.settings import get_settings
 
 BAD_CREDENTIALS = "Incorrect email or password."
+# One message for a wrong code, an unknown address and an account confirmed already (no enumeration).
+BAD_CODE = "This code does not confirm an account for this email. Check it, or ask for a new code."
+
+
+class AccountExists(Exception):
+    """Sign-up for an address that already has an account; the caller answers as for a new one."""
+
+
+class TooManyAttempts(DomainError):
+    """Cognito's rate limits (codes, attempts): answered 429."""
+
+    code = "too_many_attempts"
+    status = 429
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,7 @@ class CognitoUser:
     email: str
     status: str
     enabled: bool
+    name: str = ""  # the `name` attribute asked at sign-up
 
 
 @dataclass(frozen=True)
@@ -74,8 +93,7 @@ def sign_up(email: str, password: str, name: str) -> str:
     except ClientError as exc:
         code = _code(exc)
         if code in ("UsernameExistsException", "AliasExistsException"):
-            raise Conflict("An account with this email already exists.", code="email_taken",
-                           fields={"email": "already registered"}) from None
+            raise AccountExists(email) from None
         if code == "InvalidPasswordException":
             raise InvalidInput("The password does not meet the password policy.", code="weak_password",
                                fields={"password": _message(exc)}) from None
@@ -104,9 +122,52 @@ def confirm_without_code(email: str) -> None:
     )
 
 
+def confirm_sign_up(email: str, code: str) -> None:
+    """ConfirmSignUp with the code the pool mailed; wrong, expired and unusable codes are 400 naming `code`."""
+    from botocore.exceptions import ClientError
+
+    try:
+        _client().confirm_sign_up(ClientId=get_settings().user_pool_client_id, Username=email, ConfirmationCode=code)
+    except ClientError as exc:
+        error = _code(exc)
+        if error == "ExpiredCodeException":
+            raise InvalidInput("This code has expired. Ask for a new one.", code="code_expired",
+                               fields={"code": "expired"}) from None
+        if error in ("CodeMismatchException", "UserNotFoundException", "NotAuthorizedException"):
+            # NotAuthorized: already confirmed. Same answer as for an unknown address.
+            raise InvalidInput(BAD_CODE, code="code_mismatch", fields={"code": "does not match"}) from None
+        if error in ("TooManyFailedAttemptsException", "LimitExceededException", "TooManyRequestsException"):
+            raise TooManyAttempts("Too many attempts. Wait a few minutes, then ask for a new code.",
+                                  fields={"code": "too many attempts"}) from None
+        if error == "InvalidParameterException":
+            raise InvalidInput(BAD_CODE, code="code_mismatch", fields={"code": _message(exc)}) from None
+        raise
+
+
+def resend_confirmation_code(email: str) -> None:
+    """ResendConfirmationCode. Unknown and already confirmed addresses are silently ignored (no enumeration)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        _client().resend_confirmation_code(ClientId=get_settings().user_pool_client_id, Username=email)
+    except ClientError as exc:
+        error = _code(exc)
+        if error in ("UserNotFoundException", "InvalidParameterException", "NotAuthorizedException"):
+            return
+        if error in ("LimitExceededException", "TooManyRequestsException", "CodeDeliveryFailureException"):
+            raise TooManyAttempts("Too many codes were asked for. Wait a few minutes and try again.",
+                                  fields={"email": "too many attempts"}) from None
+        raise
+
+
 def add_to_group(email: str, group: str) -> None:
     """Idempotent: adding a member again is a no-op in Cognito."""
     _client().admin_add_user_to_group(UserPoolId=get_settings().user_pool_id, Username=email, GroupName=group)
+
+
+def groups_of(email: str) -> set[str]:
+    response = _client().admin_list_groups_for_user(UserPoolId=get_settings().user_pool_id, Username=email)
+    return {group["GroupName"] for group in response.get("Groups", [])}
 
 
 def set_password(email: str, password: str) -> None:
@@ -142,6 +203,7 @@ def get_user(email: str) -> CognitoUser | None:
         email=attributes.get("email", email),
         status=response.get("UserStatus", ""),
         enabled=bool(response.get("Enabled", True)),
+        name=attributes.get("name", ""),
     )
 
 

@@ -24,6 +24,7 @@ BLUEPRINTS = {
     "payment_events": "",
     "schedules": "",
     "payment_methods": "",
+    "addresses": "",
     "payouts": "",
     "webhooks": "",
 }

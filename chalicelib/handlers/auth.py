@@ -1,4 +1,4 @@
-"""Accounts over HTTP: sign up, sign in, refresh, and who am I."""
+"""Accounts over HTTP: sign up, confirm the e-mailed code, sign in, refresh, and who am I."""
 
 from __future__ import annotations
 
@@ -49,9 +49,32 @@ class SignUpBody(_Strict):
 
 
 class SignUpResponse(ApiModel):
-    user_id: str
+    # The same for an address that already has an account (its owner is mailed instead): no
+    # user id here, nothing that would tell one case from the other.
     email: str
     role: str
+    confirmation_required: bool = Field(
+        description="true: the account waits for the code mailed to `email` (POST /auth/confirm); "
+                    "false: the account is ready (local stack only)")
+
+
+class ConfirmBody(_Strict):
+    email: Email
+    code: str = Field(min_length=1, max_length=32, pattern=r"^\s*\S+\s*$", examples=["123456"],
+                      description="The code the confirmation mail contains")
+
+
+class ConfirmResponse(ApiModel):
+    email: str
+    confirmed: bool
+
+
+class ResendBody(_Strict):
+    email: Email
+
+
+class ResendResponse(ApiModel):
+    email: str
 
 
 class SignInBody(_Strict):
@@ -66,6 +89,7 @@ class RefreshBody(_Strict):
 class SessionUser(ApiModel):
     user_id: str
     email: str
+    name: str = Field("", description="the name given at sign-up (shown instead of the email)")
     roles: list[str]
 
 
@@ -81,13 +105,27 @@ class SessionResponse(ApiModel):
 class MeResponse(ApiModel):
     user_id: str
     roles: list[str]
+    name: str = Field("", description="the name given at sign-up")
+    email: str = ""
 
 
 @route(bp, "/auth/signup", "POST", body=SignUpBody, response=SignUpResponse, status=201, tags=("auth",),
-       errors=(400, 409), summary="Create a shopper or vendor account")
+       errors=(400,), summary="Create a shopper or vendor account (then confirm the mailed code)")
 def auth_sign_up(req):
     b: SignUpBody = req.body
     return accounts.sign_up(b.email, b.password, b.name, b.role, shop_name=b.shop_name)
+
+
+@route(bp, "/auth/confirm", "POST", body=ConfirmBody, response=ConfirmResponse, tags=("auth",), errors=(400, 429),
+       summary="Confirm a sign-up with the code mailed to its address")
+def auth_confirm(req):
+    return accounts.confirm(req.body.email, req.body.code)
+
+
+@route(bp, "/auth/confirm/resend", "POST", body=ResendBody, response=ResendResponse, status=202, tags=("auth",),
+       errors=(400, 429), summary="Mail a new confirmation code (same answer for any address)")
+def auth_confirm_resend(req):
+    return accounts.resend_confirmation(req.body.email)
 
 
 @route(bp, "/auth/signin", "POST", body=SignInBody, response=SessionResponse, tags=("auth",), errors=(400, 401),
@@ -105,4 +143,4 @@ def auth_refresh(req):
 @route(bp, "/me", "GET", response=MeResponse, roles=(), tags=("auth",), errors=(401,),
        summary="The signed-in user, as the token proves it")
 def me(req):
-    return {"user_id": req.principal.user_id, "roles": sorted(req.principal.roles)}
+    return accounts.profile(req.principal)

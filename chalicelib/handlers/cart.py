@@ -43,6 +43,7 @@ class CartLineOut(ApiModel):
     vendor_id: str
     vendor_name: str
     title: str
+    condition: str = Field("", description="new | refurbished | used")
     quantity: int
     unit_price: MoneyOut
     shipping_fee: MoneyOut

@@ -6,6 +6,7 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
+from chalicelib.handlers.addresses import AddressIn
 from chalicelib.handlers.orders import OrderOut
 from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel, CountryCode, Text, bounded
@@ -18,7 +19,10 @@ bp = Blueprint(__name__)
 class CheckoutBody(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    country: CountryCode = Field(description="ISO 3166-1 alpha-2 delivery country (VAT rate)")
+    address: AddressIn | None = Field(None, description="where to deliver (kept in your address book)")
+    address_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a saved address of yours")
+    country: CountryCode | None = Field(None, description="ISO 3166-1 alpha-2 delivery country (VAT rate); "
+                                                          "the address's when an address is given")
     save_card: bool = False
     payment_method_id: str | None = Field(None, pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
                                           description="a saved card of yours, charged now")
@@ -46,6 +50,6 @@ def checkout(req):
         shopper_id=req.principal.user_id,
         email=req.principal.claims.get("email"),
         idempotency_key=req.header("Idempotency-Key"),
-        body=req.body.model_dump(mode="json"),
+        body=req.body.model_dump(mode="json", exclude_none=True),
         lambda_context=getattr(bp, "lambda_context", None),
     )

@@ -6,6 +6,7 @@ from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.api import route
+from chalicelib.handlers.addresses import AddressOut
 from chalicelib.handlers.cart import MoneyOut
 from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
@@ -23,6 +24,7 @@ class OrderLineOut(ApiModel):
     vendor_id: str
     vendor_name: str = Field("", description="the shop's name at checkout")
     title: str
+    condition: str = Field("", description="new | refurbished | used, as chosen at checkout")
     quantity: int
     unit_price: MoneyOut
     shipping_fee: MoneyOut
@@ -80,6 +82,7 @@ class OrderOut(ApiModel):
     totals: TotalsOut
     payment: PaymentStateOut
     timeline: list[TimelineEntryOut]
+    shipping_address: AddressOut | None = Field(None, description="where the order is delivered (frozen at checkout)")
 
 
 class OrderPage(ApiModel):

@@ -80,6 +80,15 @@ class PaymentGateway(Protocol):
         metadata: dict,
     ) -> str: ...
 
+    def reverse_transfer(self, *, transfer_id: str, amount: int, idempotency_key: str, metadata: dict) -> str:
+        """Take `amount` back from a transfer to a vendor (a refund or lost dispute after the payout).
+
+        With separate charges and transfers a refund never reverses a transfer by itself: the
+        platform must. Answers the reversal's id; more than the transfer's unreversed amount is
+        refused (PaymentError `amount_too_large`, status 400, not retryable).
+        """
+        ...
+
     def list_cards(self, customer_id: str) -> list[SavedCard]: ...
 
     def detach_card(self, customer_id: str, payment_method_id: str) -> None: ...

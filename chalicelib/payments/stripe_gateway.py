@@ -30,7 +30,13 @@ DEFAULT_MAX_NETWORK_RETRIES = 2
 STRIPE_REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 # Invalid-request codes that mean "the object is not in a state that allows this": a conflict.
 STATE_CONFLICT_CODES = frozenset(
-    {"payment_intent_unexpected_state", "charge_already_refunded", "resource_already_exists", "idempotency_key_in_use"}
+    {
+        "payment_intent_unexpected_state",
+        "charge_already_refunded",
+        "charge_disputed",
+        "resource_already_exists",
+        "idempotency_key_in_use",
+    }
 )
 
 
@@ -183,6 +189,16 @@ class StripeGateway:
             lambda: self._sdk().v1.transfers.create(params=params, options={"idempotency_key": idempotency_key}),
         )
         return transfer.id
+
+    def reverse_transfer(self, *, transfer_id: str, amount: int, idempotency_key: str, metadata: dict) -> str:
+        params = {"amount": amount, "metadata": {str(k): str(v) for k, v in (metadata or {}).items()}}
+        reversal = self._call(
+            "reverse transfer",
+            lambda: self._sdk().v1.transfers.reversals.create(
+                transfer_id, params=params, options={"idempotency_key": idempotency_key}
+            ),
+        )
+        return reversal.id
 
     def list_cards(self, customer_id: str) -> list[SavedCard]:
         def fetch():

@@ -71,6 +71,7 @@ def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -
         "vendor_id": line.vendor_id,
         "vendor_name": vendor_names.get(line.vendor_id, ""),
         "title": line.title,
+        "condition": offer.condition if offer is not None else line.condition,
         "quantity": line.quantity,
         "unit_price": _money(price, currency),
         "shipping_fee": _money(shipping, currency),
@@ -132,6 +133,7 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
         added_at=existing.added_at if existing else datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         # Snapshot, so that checkout stores the shop's name on the order without reading the vendors.
         vendor_name=catalog_store.vendor_names([offer.vendor_id]).get(offer.vendor_id, ""),
+        condition=offer.condition,  # the order line shows the condition the shopper chose
     )
     lines = [line if other.offer_id == offer_id else other for other in cart.lines]
     if existing is None:

@@ -27,6 +27,7 @@ from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unproc
 from chalicelib.domain.orders import TIMELINE_LABELS, OrderStatus
 from chalicelib.domain.pricing import Quote, price_cart
 from chalicelib.observability import count, logger
+from chalicelib.services import addresses as address_service
 from chalicelib.services import cart as cart_service
 from chalicelib.services.orders import order_view
 from chalicelib.settings import get_settings
@@ -71,7 +72,7 @@ def validate_idempotency_key(key: str | None) -> str:
 
 
 def validate_return_url(url: str | None) -> str | None:
-    """Only back to our own frontend (or a local one): the payment page redirects there."""
+    """Only back to our own frontend (or, in local mode only, any local one): the payment page redirects there."""
     if not url:
         return None
     try:
@@ -79,8 +80,9 @@ def validate_return_url(url: str | None) -> str | None:
         parts.port  # noqa: B018 - raises on a port out of range, as the split raises on a bad IPv6 host
     except ValueError:
         raise InvalidInput("The return URL is not a valid URL.", fields={"return_url": "not a URL"}) from None
-    frontend = urlsplit(get_settings().frontend_url)
-    local = parts.hostname in ("127.0.0.1", "localhost")
+    settings = get_settings()
+    frontend = urlsplit(settings.frontend_url)
+    local = settings.local_mode and parts.hostname in ("127.0.0.1", "localhost")
     if parts.scheme not in ("http", "https") or not (local or (parts.scheme, parts.netloc) == (frontend.scheme, frontend.netloc)):
         raise InvalidInput("The return URL must be a page of this shop.", fields={"return_url": "not our frontend"})
     return url
@@ -128,6 +130,9 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
 
     key = validate_idempotency_key(idempotency_key)
     validate_return_url(body.get("return_url"))
+    if not (body.get("address") or body.get("address_id") or body.get("country")):
+        raise InvalidInput("Tell us where to deliver: an address (or a saved address_id).",
+                           code="address_required", fields={"address": "required"})
     settings = get_settings()
     config = IdempotencyConfig(
         # The shopper is part of the key: two shoppers' keys never collide, nor replay each other.
@@ -227,13 +232,27 @@ def _vendor_orders(order: dict, quote: Quote) -> list[dict]:
     ]
 
 
+def _add_storefront_snapshots(order: dict, vendor_orders: list[dict], cart, address) -> None:
+    """What the shopper saw and chose, frozen on the order: each line's condition (from the cart
+    line's snapshot) and the delivery address, on the order and on each vendor's sub-order."""
+    conditions = {line.offer_id: line.condition for line in cart.lines}
+    for line in [*order["lines"], *(line for sub in vendor_orders for line in sub["lines"])]:
+        line["condition"] = conditions.get(line["offer_id"], "")
+    if address is not None:
+        order["shipping_address"] = address.to_json()
+        for sub in vendor_orders:
+            sub["shipping_address"] = address.to_json()
+
+
 def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict) -> dict:
     from chalicelib.payments import PaymentError, get_gateway
 
     settings = get_settings()
     order_id = order_id_for(shopper_id, idempotency_key)
     cart, customer_id = cart_store.get_cart_and_customer(shopper_id)
-    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), body["country"])
+    address = address_service.for_checkout(shopper_id, body)
+    country = address.country if address else body["country"]
+    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), country)
     new_customer = None
     try:
         gateway = get_gateway()
@@ -249,14 +268,18 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
     vendor_names = {line.vendor_id: line.vendor_name for line in cart.lines if line.vendor_name}
     order = _order_item(order_id, shopper_id, quote, now, now + timedelta(minutes=settings.reservation_minutes),
                         vendor_names)
+    vendor_orders = _vendor_orders(order, quote)
+    _add_storefront_snapshots(order, vendor_orders, cart, address)
     reservations = [
         order_store.Reservation(line["offer_id"], line["quantity"], line["unit_price"], line["shipping_fee"])
         for line in order["lines"]
     ]
     try:
-        order_store.place_order(order, _vendor_orders(order, quote), reservations, client_token=order_id,
+        order_store.place_order(order, vendor_orders, reservations, client_token=order_id,
                                 shopper_customer_id=new_customer)
         count("OrdersPlaced", 1)
+        if address is not None and body.get("address") is not None:
+            address_service.remember(shopper_id, address)
     except order_store.OrderExists:
         # A retry after a crash: carry on with the order that was written, not with today's cart.
         order = order_store.get_order(order_id)

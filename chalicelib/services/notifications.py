@@ -54,6 +54,24 @@ def welcome(data: dict) -> None:
     count("WelcomeMailSent")
 
 
+class SignUpRepeated(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(min_length=3, max_length=254)
+
+
+def signup_repeated(data: dict) -> None:
+    """Sign-up never says "this address is taken" (no enumeration): the owner hears it instead."""
+    event = SignUpRepeated.model_validate(data)
+    body = ("Someone, perhaps you, tried to create a Halles account with this email address, which already "
+            "has one. No new account was created.\n\n"
+            "If it was you: sign in with your password, or reset it if you forgot it. If you never confirmed "
+            "your address, ask for a new confirmation code from the sign-up page.\n"
+            "If it was not you, you can ignore this message: your account is unchanged.")
+    mailer.send_email(event.email, "Your Halles account already exists", f"Hello,\n\n{body}\n\nThe Halles team\n")
+    count("SignUpRepeatedMailSent")
+
+
 class OrderEvent(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -80,6 +98,7 @@ def sync_listings(data: dict) -> None:
 
 HANDLERS: dict[str, Callable[[dict], None]] = {
     "user.signed_up": welcome,
+    "account.signup_repeated": signup_repeated,
     "order.placed": sync_listings,
     "order.paid": sync_listings,
     "order.cancelled": sync_listings,

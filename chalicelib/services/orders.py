@@ -111,6 +111,7 @@ def order_view(order: dict, vendor_orders: list[dict] | None = None, *, include_
                 "vendor_id": line["vendor_id"],
                 "vendor_name": line.get("vendor_name", ""),
                 "title": line.get("title", ""),
+                "condition": line.get("condition", ""),
                 "quantity": int(line["quantity"]),
                 "unit_price": _money(line["unit_price"], currency),
                 "shipping_fee": _money(line["shipping_fee"], currency),
@@ -133,6 +134,7 @@ def order_view(order: dict, vendor_orders: list[dict] | None = None, *, include_
             {"at": e.get("at", ""), "status": e.get("status"), "kind": e.get("kind"), "label": e.get("label", "")}
             for e in order.get("timeline", [])
         ],
+        "shipping_address": order.get("shipping_address"),
     }
 
 

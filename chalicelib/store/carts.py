@@ -1,7 +1,7 @@
 """One cart item per shopper (table `carts`, pk shopper_id).
 
 Lines are a map offer_id -> snapshot of the offer's terms when the shopper set the quantity
-(price, shipping fee, vendor, product, title). Checkout re-checks exactly these terms with the
+(price, shipping fee, vendor, product, title, condition). Checkout re-checks exactly these terms with the
 reservation transaction's conditions, so it never has to read the offers first.
 
 `get_cart_and_customer` reads the cart and the shopper's payment-provider customer id in one
@@ -44,6 +44,7 @@ class CartLine:
     shipping_fee: int
     added_at: str
     vendor_name: str = ""  # the shop's name when added (lines added before it was kept have "")
+    condition: str = ""  # new | refurbished | used, when added ("" for lines added before it was kept)
 
     def to_item(self) -> dict:
         return {
@@ -56,6 +57,7 @@ class CartLine:
             "shipping_fee": self.shipping_fee,
             "added_at": self.added_at,
             "vendor_name": self.vendor_name,
+            "condition": self.condition,
         }
 
     @classmethod
@@ -71,6 +73,7 @@ class CartLine:
             shipping_fee=int(item["shipping_fee"]),
             added_at=item.get("added_at", ""),
             vendor_name=item.get("vendor_name", ""),
+            condition=item.get("condition", ""),
         )
 
 

@@ -97,6 +97,7 @@ class OrderModel(Model):
     refunds = MapAttribute(default=dict)  # refund id -> record
     disputes = MapAttribute(default=dict)  # dispute id -> latest record
     recorded = UnicodeSetAttribute(null=True)  # ids of timeline entries already appended
+    shipping_address = JSONAttribute(null=True)  # domain.addresses.Address.to_json(), frozen at checkout
     version = NumberAttribute(default=1)
 
     by_shopper = ByShopper()
@@ -154,6 +155,7 @@ class VendorOrderModel(Model):
     # Set (to PAYOUT_DUE) while the payout is due and not transferred; removed once it is settled.
     payout_due = UnicodeAttribute(null=True)
     payout_due_at = UnicodeAttribute(null=True)  # ISO UTC: when the retry schedule may pick it up (oldest first)
+    shipping_address = JSONAttribute(null=True)  # where this vendor ships its parcel (copy of the order's)
 
     by_vendor = ByVendor()
     by_payout_due = ByPayoutDue()

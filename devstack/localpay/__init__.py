@@ -3,7 +3,7 @@
 It plays Stripe's part honestly so that `StripeGateway` (the official SDK) runs unchanged
 against it: the API surface Halles uses (customers, payment intents, payment methods, refunds,
 transfers, Connect accounts and links, events), test cards that behave as in Stripe's test
-mode, a payment page for shoppers, and Stripe-shaped events signed exactly as Stripe signs
+mode (declines that can be retried, 3-D Secure challenges, `processing`), a payment page for shoppers, and Stripe-shaped events signed exactly as Stripe signs
 them and delivered with retries to the webhook endpoints.
 
     provider = LocalPaymentProvider(webhook_secret="whsec_...", deliver="http://127.0.0.1:8000/webhooks/stripe")

@@ -24,6 +24,8 @@ def main() -> None:
     parser.add_argument("--connect-webhook-url", help="e.g. http://127.0.0.1:8000/webhooks/stripe/connect")
     parser.add_argument("--connect-webhook-secret", default="whsec_local_halles_connect")
     parser.add_argument("--state-file", type=Path, help="JSON snapshot, loaded at start and written at exit")
+    parser.add_argument("--processing-delay", type=float, default=3.0,
+                        help="seconds a `processing` test payment waits before it settles")
     args = parser.parse_args()
 
     state = json.loads(args.state_file.read_text()) if args.state_file and args.state_file.exists() else None
@@ -33,6 +35,7 @@ def main() -> None:
         connect_webhook_secret=args.connect_webhook_secret if args.connect_webhook_url else None,
         connect_deliver=args.connect_webhook_url,
         state=state,
+        processing_delay=args.processing_delay,
     ).start(args.host, args.port)
     for key, value in provider.environment().items():
         print(f"{key}={value}", flush=True)

@@ -1,7 +1,10 @@
 """Stripe's test cards and test PaymentMethod ids, with the outcomes Stripe's test mode gives them.
 
-https://docs.stripe.com/testing: a few numbers succeed, others decline with a given code;
-any other valid number is a "live card used in test mode" and is declined.
+https://docs.stripe.com/testing: a few numbers succeed, others decline with a given code,
+some ask for 3-D Secure authentication first (docs.stripe.com/testing#regulatory-cards); any
+other valid number is a "live card used in test mode" and is declined. Two numbers are ours,
+not Stripe's (`LOCAL_ONLY`): they hold the payment in `processing` before it settles, as Stripe
+does for asynchronous methods such as SEPA Debit, so that state can be exercised with a card.
 """
 
 from __future__ import annotations
@@ -21,6 +24,12 @@ class CardProfile:
     decline_code: str | None = None
     message: str | None = None
     dispute: str | None = None  # the charge succeeds, then the cardholder disputes it (this reason)
+    # 3-D Secure: "always" (every payment, saved or not), "unless_set_up" (not once the card was
+    # saved for off-session use after an authenticated payment). None: no authentication asked.
+    authentication: str | None = None
+    three_d_secure_version: str = "2.2.0"
+    # The payment waits in `processing`, then settles: "succeeds" or "fails" (local-only cards).
+    settles: str | None = None
 
     @property
     def succeeds(self) -> bool:
@@ -36,6 +45,9 @@ class CardProfile:
 
 
 DECLINED = "Your card was declined."
+PROCESSING_SUCCEEDS = "4000009900000012"
+PROCESSING_FAILS = "4000009900000020"
+LOCAL_ONLY = frozenset({PROCESSING_SUCCEEDS, PROCESSING_FAILS})
 
 CARDS: dict[str, CardProfile] = {
     card.number: card
@@ -61,6 +73,16 @@ CARDS: dict[str, CardProfile] = {
                  message="Your card's security code is incorrect."),
         CardProfile("4000000000000119", "visa", code="processing_error", decline_code="processing_error",
                  message="An error occurred while processing your card. Try again in a little bit."),
+        CardProfile("4000000000003055", "visa"),  # 3-D Secure supported, not required: succeeds
+        CardProfile("4000002760003184", "visa", country="DE", authentication="always"),
+        CardProfile("4000002500003155", "visa", country="FR", authentication="unless_set_up"),
+        CardProfile("4000000000003220", "visa", authentication="always"),
+        CardProfile("4000000000003063", "visa", authentication="always", three_d_secure_version="1.0.2"),
+        CardProfile("4000008260003178", "visa", country="GB", authentication="always", code="card_declined",
+                    decline_code="insufficient_funds", message="Your card has insufficient funds."),
+        CardProfile(PROCESSING_SUCCEEDS, "visa", settles="succeeds"),
+        CardProfile(PROCESSING_FAILS, "visa", settles="fails", code="card_declined", decline_code="generic_decline",
+                    message=DECLINED),
     )
 }
 
@@ -80,6 +102,15 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_chargeDeclinedExpiredCard": "4000000000000069",
     "pm_card_chargeDeclinedIncorrectCvc": "4000000000000127",
     "pm_card_chargeDeclinedProcessingError": "4000000000000119",
+    "pm_card_threeDSecureOptional": "4000000000003055",
+    "pm_card_authenticationRequired": "4000002760003184",
+    "pm_card_authenticationRequiredOnSetup": "4000002500003155",
+    "pm_card_threeDSecure2Required": "4000000000003220",
+    "pm_card_threeDSecureRequired": "4000000000003063",
+    "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds": "4000008260003178",
+    # Local only (Stripe has no such ids): see LOCAL_ONLY.
+    "pm_card_localpay_processingSucceeds": PROCESSING_SUCCEEDS,
+    "pm_card_localpay_processingFails": PROCESSING_FAILS,
 }
 
 # What the payment page lists for humans.
@@ -88,8 +119,34 @@ HINTS = (
     ("4000 0000 0000 0002", "declined (card_declined)"),
     ("4000 0000 0000 9995", "declined (insufficient_funds)"),
     ("4000 0000 0000 0069", "declined (expired_card)"),
+    ("4000 0000 0000 0127", "declined (incorrect_cvc)"),
+    ("4000 0027 6000 3184", "3-D Secure, then succeeds"),
+    ("4000 0082 6000 3178", "3-D Secure, then declined (insufficient_funds)"),
+    ("4000 0099 0000 0012", "processing, then succeeds (local only)"),
+    ("4000 0099 0000 0020", "processing, then fails (local only)"),
     ("4000 0000 0000 0259", "succeeds, then disputed"),
 )
+
+# What the shopper reads after a failed attempt, by decline code (else by error code). Lost and
+# stolen cards read as a plain decline: Stripe asks not to tell a possible fraudster why.
+_SHOPPER_TEXT = {
+    "insufficient_funds": "Your card has insufficient funds. Try another card.",
+    "expired_card": "Your card has expired. Check the expiry date or try another card.",
+    "incorrect_cvc": "Your card's security code is incorrect. Check it and try again.",
+    "processing_error": "An error occurred while processing your card. Try again in a little bit.",
+    "authentication_required": "Your bank asks you to confirm this payment. Try again and complete the check.",
+    "payment_intent_authentication_failure": "We could not confirm this payment with your bank. Try again or "
+    "use another card.",
+}
+DECLINED_TEXT = "Your card was declined. Try another card."
+
+
+def shopper_text(error: dict | None) -> str | None:
+    """Plain words for a PaymentIntent's `last_payment_error`, specific to the decline."""
+    if not error:
+        return None
+    return _SHOPPER_TEXT.get(error.get("decline_code") or "") or _SHOPPER_TEXT.get(error.get("code") or "") \
+        or DECLINED_TEXT
 
 
 def luhn_valid(number: str) -> bool:

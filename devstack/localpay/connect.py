@@ -5,6 +5,12 @@ leads to a local onboarding page whose "complete" button activates it (and sends
 `account.updated` to the Connect endpoint), and a Transfer to an account without the
 capability, from a charge that did not succeed, or beyond what the charge can fund is refused
 as Stripe refuses it.
+
+Transfer Reversals (`POST /v1/transfers/{id}/reversals`) take back part or all of a transfer, as
+many times as wanted until nothing is left; more than what is left is refused. Each reversal
+updates the transfer (`amount_reversed`, `reversed`, its `reversals` list) and sends
+`transfer.reversed` (partial reversals included) and `transfer.updated` to the platform endpoint:
+transfers are the platform's objects, so their events carry no `account`.
 """
 
 from __future__ import annotations
@@ -163,7 +169,9 @@ class ConnectMixin:
             if charge["currency"] != currency:
                 raise invalid(f"The currency of source_transaction's balance transaction ({charge['currency']}) "
                               f"must be the same as the transfer currency ({currency})", param="currency")
-            already = sum(t["amount"] for t in self.of_kind("transfer", source_transaction=source))
+            # What was reversed went back to the platform and may be transferred again.
+            already = sum(t["amount"] - t["amount_reversed"]
+                          for t in self.of_kind("transfer", source_transaction=source))
             if already + amount > charge["amount"]:
                 left = charge["amount"] - already
                 raise StripeAPIError(400, f"Insufficient funds: the source transaction {source} only has "
@@ -192,6 +200,59 @@ class ConnectMixin:
         })
         self.emit("transfer.created", transfer, request)
         return transfer
+
+    # -- transfer reversals ---------------------------------------------------------------
+
+    def create_transfer_reversal(self, transfer_id: str, params: dict, request: dict) -> dict:
+        check_known(params, {"amount", "description", "metadata", "refund_application_fee"})
+        transfer = self.get("transfer", transfer_id)
+        left = transfer["amount"] - transfer["amount_reversed"]
+        if left <= 0:
+            # Modelled on the refund case: a full reversal leaves nothing, and asking for more is too much.
+            raise StripeAPIError(400, f"Transfer {transfer_id} has already been fully reversed.",
+                                 code="amount_too_large", param="amount")
+        amount = get_int(params, "amount", minimum=1)
+        amount = left if amount is None else amount
+        if amount > left:
+            raise StripeAPIError(
+                400, f"Reversal amount ({format_money(amount, transfer['currency'])}) is greater than the unreversed "
+                f"amount on transfer {transfer_id} ({format_money(left, transfer['currency'])}).",
+                code="amount_too_large", param="amount")
+        reversal = self._store({
+            "id": new_id("trr"),
+            "object": "transfer_reversal",
+            "amount": amount,
+            "balance_transaction": new_id("txn"),
+            "created": self.now(),
+            "currency": transfer["currency"],
+            "destination_payment_refund": new_id("pyr", 14),
+            "metadata": get_metadata(params),
+            "source_refund": None,
+            "transfer": transfer_id,
+        })
+        previous = {"amount_reversed": transfer["amount_reversed"], "reversed": transfer["reversed"],
+                    "reversals": {"data": [dict(r) for r in transfer["reversals"]["data"]],
+                                  "total_count": transfer["reversals"]["total_count"]}}
+        transfer["amount_reversed"] += amount
+        transfer["reversed"] = transfer["amount_reversed"] == transfer["amount"]
+        reversals = [reversal, *transfer["reversals"]["data"]]  # newest first, as Stripe lists them
+        transfer["reversals"].update(data=[dict(r) for r in reversals[:10]], has_more=len(reversals) > 10,
+                                     total_count=len(reversals))
+        self.emit("transfer.reversed", transfer, request, previous=previous)
+        self.emit("transfer.updated", transfer, request, previous=previous)
+        return reversal
+
+    def list_transfer_reversals(self, transfer_id: str, params: dict) -> dict:
+        check_known(params, {"limit", "starting_after", "ending_before"})
+        self.get("transfer", transfer_id)
+        return self.listing(self.of_kind("transfer_reversal", transfer=transfer_id), params,
+                            f"/v1/transfers/{transfer_id}/reversals")
+
+    def get_transfer_reversal(self, transfer_id: str, reversal_id: str) -> dict:
+        reversal = self.get("transfer_reversal", reversal_id)
+        if reversal["transfer"] != transfer_id:
+            raise missing("transfer_reversal", reversal_id)
+        return reversal
 
 
 def _requirements(due: list[str]) -> dict:

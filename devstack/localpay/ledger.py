@@ -17,6 +17,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from devstack.localpay.cards import TEST_PAYMENT_METHODS, CardProfile, card_for, luhn_valid
@@ -63,8 +64,14 @@ class Ledger(ConnectMixin):
         self.consumed: set[str] = set()  # single-use PaymentMethods already used
         self.idempotency: dict[str, dict] = {}  # Idempotency-Key -> saved result (see server.py)
         self.onboarding: dict[str, dict] = {}  # account link token -> {account, return_url, refresh_url, expires_at}
+        self.challenges: dict[str, dict] = {}  # 3-D Secure challenge token -> {payment_intent, payment_method, ...}
+        self.set_up_off_session: set[str] = set()  # saved PaymentMethods set up for off-session payments
         # Called with each new event (under the lock); answers how many endpoints will receive it.
         self.on_event: Callable[[dict], int] = lambda event: 0
+        # Called (under the lock) when a payment enters `processing`: the provider settles it later.
+        self.on_processing: Callable[[str], None] = lambda intent_id: None
+        # Where pages (the 3-D Secure challenge) are served, as browsers see it.
+        self.base_url: Callable[[], str] = lambda: "http://127.0.0.1"
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -419,7 +426,7 @@ class Ledger(ConnectMixin):
         self._store(intent)
         self.emit("payment_intent.created", intent, request)
         if confirm:
-            self._confirm(intent, request)
+            self._confirm(intent, request, **_attempt_options(params))
         return intent
 
     def update_payment_intent(self, intent_id: str, params: dict, request: dict) -> dict:
@@ -439,7 +446,8 @@ class Ledger(ConnectMixin):
             intent["metadata"] = get_metadata(params, intent["metadata"])
         if get_str(params, "payment_method"):
             intent["payment_method"] = self.payment_method_for(params["payment_method"], intent["customer"])["id"]
-            intent["status"] = "requires_confirmation"
+            intent.update(status="requires_confirmation", next_action=None)
+        intent["last_payment_error"] = None  # Stripe: "cleared if the PaymentIntent is later updated"
         return intent
 
     def confirm_payment_intent(self, intent_id: str, params: dict, request: dict) -> dict:
@@ -458,15 +466,17 @@ class Ledger(ConnectMixin):
             intent["setup_future_usage"] = get_choice(params, "setup_future_usage", ("on_session", "off_session"))
         if get_str(params, "payment_method"):
             intent["payment_method"] = self.payment_method_for(params["payment_method"], intent["customer"])["id"]
-        return self._confirm(intent, request)
+        return self._confirm(intent, request, **_attempt_options(params))
 
-    def pay_with_card(self, intent_id: str, card: CardProfile, exp_month: int, exp_year: int, request: dict) -> dict:
-        """What the payment page does: a new card PaymentMethod, then confirmation."""
+    def pay_with_card(self, intent_id: str, card: CardProfile, exp_month: int, exp_year: int, request: dict, *,
+                      return_url: str | None = None) -> dict:
+        """What the payment page does: a new card PaymentMethod, then confirmation (a decline raises the
+        card error; a 3-D Secure card answers `requires_action` whose challenge comes back to `return_url`)."""
         intent = self.get("payment_intent", intent_id)
         if intent["status"] not in CONFIRMABLE:
             raise self._unexpected_state(intent, "confirm")
         intent["payment_method"] = self.new_card_payment_method(card, exp_month, exp_year)["id"]
-        return self._confirm(intent, request)
+        return self._confirm(intent, request, return_url=return_url)
 
     def cancel_payment_intent(self, intent_id: str, params: dict, request: dict) -> dict:
         check_known(params, {"cancellation_reason"})
@@ -489,7 +499,10 @@ class Ledger(ConnectMixin):
             extra={"payment_intent": copy.deepcopy(intent)},
         )
 
-    def _confirm(self, intent: dict, request: dict) -> dict:
+    def _confirm(self, intent: dict, request: dict, *, return_url: str | None = None, off_session: bool = False,
+                 error_on_requires_action: bool = False) -> dict:
+        """One payment attempt with the intent's PaymentMethod: authentication first if the card asks
+        for it, then the charge (succeeded, failed, or pending while `processing`)."""
         method_id = intent["payment_method"]
         if not method_id:
             raise StripeAPIError(
@@ -498,23 +511,130 @@ class Ledger(ConnectMixin):
                 code="payment_intent_unexpected_state", extra={"payment_intent": copy.deepcopy(intent)})
         method = self.objects[method_id]
         card = card_for(self.card_numbers[method_id])
-        charge = self._new_charge(intent, method, card)
-        intent["latest_charge"] = charge["id"]
         if not method["customer"]:
             self.consumed.add(method_id)
-        if card.succeeds:
-            intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None,
-                          next_action=None)
-            if intent["setup_future_usage"] and intent["customer"] and not method["customer"]:
-                # Saved for later: Stripe attaches the card to the customer once the payment succeeds.
-                method["customer"] = intent["customer"]
-                self.consumed.discard(method_id)
-                self.emit("payment_method.attached", method, request)
-            self.emit("charge.succeeded", charge, request)
-            self.emit("payment_intent.succeeded", intent, request)
-            if card.dispute:
-                self._open_dispute(charge, card.dispute, request)
+        intent["last_payment_error"] = None  # Stripe clears the previous attempt's error on a new one
+        # A new attempt voids any challenge still open for an earlier one.
+        self.challenges = {token: c for token, c in self.challenges.items() if c["payment_intent"] != intent["id"]}
+        if self._needs_authentication(card, method_id):
+            if off_session or error_on_requires_action:
+                # Nobody is there to authenticate: the issuer declines (Stripe's `authentication_required`).
+                refused = replace(card, code="authentication_required", decline_code="authentication_required",
+                                  message="Your card was declined. This transaction requires authentication.")
+                return self._authorize(intent, method, refused, request)
+            return self._require_authentication(intent, method, return_url, request)
+        return self._authorize(intent, method, card, request)
+
+    def _needs_authentication(self, card: CardProfile, method_id: str) -> bool:
+        if card.authentication == "unless_set_up":
+            return method_id not in self.set_up_off_session
+        return card.authentication == "always"
+
+    def _require_authentication(self, intent: dict, method: dict, return_url: str | None, request: dict) -> dict:
+        """`requires_action`: the shopper must pass the bank's 3-D Secure challenge (a page served here)."""
+        token = new_id("payatt")
+        url = f"{self.base_url()}/3ds/{token}"
+        if return_url:
+            next_action = {"type": "redirect_to_url", "redirect_to_url": {"return_url": return_url, "url": url}}
+        else:  # confirmed server-side without a return_url: Stripe.js handles the challenge
+            next_action = {"type": "use_stripe_sdk", "use_stripe_sdk": {
+                "type": "three_d_secure_redirect", "stripe_js": url, "source": token}}
+        self.challenges[token] = {"payment_intent": intent["id"], "payment_method": method["id"],
+                                  "return_url": return_url, "created": self.now()}
+        intent.update(status="requires_action", next_action=next_action)
+        self.emit("payment_intent.requires_action", intent, request)
+        return intent
+
+    def challenge(self, token: str) -> dict | None:
+        """The pending 3-D Secure challenge `token` names (None once used, or replaced by a new attempt)."""
+        record = self.challenges.get(token)
+        if record is None:
+            return None
+        intent = self.objects.get(record["payment_intent"]) or {}
+        if intent.get("status") != "requires_action" or intent.get("payment_method") != record["payment_method"]:
+            return None
+        return record
+
+    def finish_authentication(self, token: str, *, authenticated: bool, request: dict) -> tuple[dict, dict]:
+        """The shopper completed (or failed) the challenge: (the intent afterwards, the challenge)."""
+        record = self.challenge(token)
+        if record is None:
+            raise missing("payment_attempt", token)
+        del self.challenges[token]
+        intent = self.objects[record["payment_intent"]]
+        method = self.objects[record["payment_method"]]
+        intent["next_action"] = None
+        if not authenticated:
+            intent.update(status="requires_payment_method", payment_method=None, last_payment_error={
+                "type": "invalid_request_error",
+                "code": "payment_intent_authentication_failure",
+                "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
+                "message": "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
+                "or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
+                "payment_method": copy.deepcopy(method),
+            })
+            self.emit("payment_intent.payment_failed", intent, request)
+            return intent, record
+        card = card_for(self.card_numbers[method["id"]])
+        self._authorize(intent, method, card, request, authenticated_with=card.three_d_secure_version,
+                        raise_decline=False)
+        return intent, record
+
+    def _authorize(self, intent: dict, method: dict, card: CardProfile, request: dict, *,
+                   authenticated_with: str | None = None, raise_decline: bool = True) -> dict:
+        """The charge itself: each attempt makes one, and `latest_charge` names the last."""
+        charge = self._new_charge(intent, method, card, authenticated_with)
+        intent["latest_charge"] = charge["id"]
+        if card.settles:
+            _set_charge_outcome(charge, intent, card, "pending")
+            intent.update(status="processing", next_action=None, processing={"type": "card"})
+            self.emit("charge.pending", charge, request)
+            self.emit("payment_intent.processing", intent, request)
+            self.on_processing(intent["id"])
             return intent
+        if card.succeeds:
+            self._succeed(intent, method, charge, card, request)
+            return intent
+        self._fail(intent, method, charge, card, request)
+        if raise_decline:
+            raise StripeAPIError(402, card.message, type="card_error", code=card.code, decline_code=card.decline_code,
+                                 extra={"charge": charge["id"], "payment_intent": copy.deepcopy(intent),
+                                        "payment_method": copy.deepcopy(method)})
+        return intent
+
+    def settle(self, intent_id: str, request: dict) -> dict:
+        """A `processing` payment settles as its card says (succeeded, or failed after the fact)."""
+        intent = self.get("payment_intent", intent_id)
+        if intent["status"] != "processing":
+            return intent
+        charge = self.objects[intent["latest_charge"]]
+        method = self.objects[charge["payment_method"]]
+        card = card_for(self.card_numbers[method["id"]])
+        if card.settles == "succeeds":
+            self._succeed(intent, method, charge, card, request)
+        else:
+            self._fail(intent, method, charge, card, request)
+        return intent
+
+    def _succeed(self, intent: dict, method: dict, charge: dict, card: CardProfile, request: dict) -> None:
+        _set_charge_outcome(charge, intent, card, "succeeded")
+        intent.update(status="succeeded", amount_received=intent["amount"], last_payment_error=None,
+                      next_action=None, processing=None)
+        if intent["setup_future_usage"] and intent["customer"] and not method["customer"]:
+            # Saved for later: Stripe attaches the card to the customer once the payment succeeds.
+            method["customer"] = intent["customer"]
+            self.consumed.discard(method["id"])
+            self.emit("payment_method.attached", method, request)
+        if intent["setup_future_usage"] == "off_session" and method["customer"]:
+            # Set up for off-session use: a card that asks only "unless set up" (3155) no longer asks.
+            self.set_up_off_session.add(method["id"])
+        self.emit("charge.succeeded", charge, request)
+        self.emit("payment_intent.succeeded", intent, request)
+        if card.dispute:
+            self._open_dispute(charge, card.dispute, request)
+
+    def _fail(self, intent: dict, method: dict, charge: dict, card: CardProfile, request: dict) -> None:
+        _set_charge_outcome(charge, intent, card, "failed")
         error = {
             "type": "card_error",
             "code": card.code,
@@ -524,59 +644,43 @@ class Ledger(ConnectMixin):
             "doc_url": f"https://stripe.com/docs/error-codes/{card.code.replace('_', '-')}",
             "payment_method": copy.deepcopy(method),
         }
-        intent.update(status="requires_payment_method", payment_method=None, last_payment_error=error)
+        intent.update(status="requires_payment_method", payment_method=None, last_payment_error=error,
+                      next_action=None, processing=None)
         self.emit("charge.failed", charge, request)
         self.emit("payment_intent.payment_failed", intent, request)
-        raise StripeAPIError(402, card.message, type="card_error", code=card.code, decline_code=card.decline_code,
-                             extra={"charge": charge["id"], "payment_intent": copy.deepcopy(intent),
-                                    "payment_method": copy.deepcopy(method)})
 
-    def _new_charge(self, intent: dict, method: dict, card: CardProfile) -> dict:
-        ok = card.succeeds
+    def _new_charge(self, intent: dict, method: dict, card: CardProfile, authenticated_with: str | None) -> dict:
+        """A charge for one attempt; `_set_charge_outcome` fills in how it went."""
         card_details = method["card"]
+        three_d_secure = None
+        if authenticated_with:
+            three_d_secure = {"authentication_flow": "challenge", "electronic_commerce_indicator": "05",
+                              "exemption_indicator": None, "result": "authenticated", "result_reason": None,
+                              "transaction_id": new_id("3ds"), "version": authenticated_with}
         return self._store({
             "id": new_id("ch"),
             "object": "charge",
             "amount": intent["amount"],
-            "amount_captured": intent["amount"] if ok else 0,
             "amount_refunded": 0,
             "application": None,
             "application_fee": None,
             "application_fee_amount": None,
-            "balance_transaction": new_id("txn") if ok else None,
             "billing_details": copy.deepcopy(method["billing_details"]),
             "calculated_statement_descriptor": "HALLES",
-            "captured": ok,
             "created": self.now(),
             "currency": intent["currency"],
             "customer": intent["customer"],
             "description": intent["description"],
             "disputed": False,
             "failure_balance_transaction": None,
-            "failure_code": None if ok else card.code,
-            "failure_message": None if ok else card.message,
             "fraud_details": {},
             "livemode": False,
             "metadata": dict(intent["metadata"]),
             "on_behalf_of": None,
-            "outcome": {
-                "advice_code": None,
-                "network_advice_code": None,
-                "network_decline_code": None,
-                "network_status": "approved_by_network" if ok else "declined_by_network",
-                "reason": None if ok else card.decline_code,
-                "risk_level": "normal",
-                "risk_score": 20,
-                "seller_message": "Payment complete." if ok else "The bank did not return any further details with "
-                "this decline.",
-                "type": "authorized" if ok else "issuer_declined",
-            },
-            "paid": ok,
             "payment_intent": intent["id"],
             "payment_method": method["id"],
             "payment_method_details": {
                 "card": {
-                    "amount_authorized": intent["amount"] if ok else None,
                     "brand": card_details["brand"],
                     "checks": dict(card_details["checks"]),
                     "country": card_details["country"],
@@ -586,7 +690,7 @@ class Ledger(ConnectMixin):
                     "funding": card_details["funding"],
                     "last4": card_details["last4"],
                     "network": card_details["brand"],
-                    "three_d_secure": None,
+                    "three_d_secure": three_d_secure,
                     "wallet": None,
                 },
                 "type": "card",
@@ -600,10 +704,29 @@ class Ledger(ConnectMixin):
             "source_transfer": None,
             "statement_descriptor": None,
             "statement_descriptor_suffix": None,
-            "status": "succeeded" if ok else "failed",
             "transfer_data": None,
             "transfer_group": intent["transfer_group"],
         })
+
+    # -- disputes -------------------------------------------------------------------------
+    #
+    # As in Stripe's test mode: the dispute test card (4000000000000259) succeeds, then the cardholder
+    # disputes the whole charge: `charge.dispute.created` (status `needs_response`), and the disputed
+    # amount is withdrawn from the platform's balance at once (`charge.dispute.funds_withdrawn`). The
+    # dispute is settled through the API as in test mode: evidence whose `uncategorized_text` is
+    # `winning_evidence` wins it (funds reinstated), `losing_evidence` loses it, any other evidence
+    # puts it `under_review`; `POST /v1/disputes/{id}/close` accepts it as lost.
+
+    DISPUTE_EVIDENCE_FIELDS = (
+        "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
+        "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
+        "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation",
+        "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt", "refund_policy",
+        "refund_policy_disclosure", "refund_refusal_explanation", "service_date", "service_documentation",
+        "shipping_address", "shipping_carrier", "shipping_date", "shipping_documentation",
+        "shipping_tracking_number", "uncategorized_file", "uncategorized_text",
+    )
+    OPEN_DISPUTE_STATUSES = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
 
     def _open_dispute(self, charge: dict, reason: str, request: dict) -> dict:
         """The cardholder disputes the charge (test card 4000000000000259)."""
@@ -615,18 +738,104 @@ class Ledger(ConnectMixin):
             "charge": charge["id"],
             "created": self.now(),
             "currency": charge["currency"],
+            "evidence": {**{name: None for name in self.DISPUTE_EVIDENCE_FIELDS}, "enhanced_evidence": {}},
             "evidence_details": {"due_by": self.now() + 7 * 86400, "has_evidence": False, "past_due": False,
-                                 "submission_count": 0},
+                                 "submission_count": 0, "enhanced_eligibility": {}},
             "is_charge_refundable": False,
             "livemode": False,
             "metadata": {},
             "payment_intent": charge["payment_intent"],
+            "payment_method_details": {"card": {"brand": charge["payment_method_details"]["card"]["brand"],
+                                                "case_type": "chargeback", "network_reason_code": "10.4",
+                                                "network": charge["payment_method_details"]["card"]["network"]},
+                                       "type": "card"},
             "reason": reason,
             "status": "needs_response",
         })
         charge["disputed"] = True
         self.emit("charge.dispute.created", dispute, request)
+        # A chargeback takes the money from the platform's balance when it is opened, not when it is lost.
+        dispute["balance_transactions"].append(self._dispute_balance_transaction(dispute, -dispute["amount"],
+                                                                                 "Chargeback withdrawal"))
+        self.emit("charge.dispute.funds_withdrawn", dispute, request)
         return dispute
+
+    def _dispute_balance_transaction(self, dispute: dict, amount: int, description: str) -> dict:
+        fee = 1500 if amount < 0 else -1500  # Stripe's dispute fee, returned when the dispute is won
+        return {"id": new_id("txn"), "object": "balance_transaction", "amount": amount,
+                "available_on": self.now(), "created": self.now(), "currency": dispute["currency"],
+                "description": f"{description} for {dispute['charge']}", "exchange_rate": None, "fee": fee,
+                "fee_details": [{"amount": fee, "application": None, "currency": dispute["currency"],
+                                 "description": "Dispute fee", "type": "stripe_fee"}],
+                "net": amount - fee, "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
+                "source": dispute["id"], "status": "available", "type": "adjustment"}
+
+    def _closed_dispute_error(self, dispute: dict) -> StripeAPIError:
+        return invalid(f"This dispute is already closed (status {dispute['status']}); it can no longer be updated.",
+                       param="dispute")
+
+    def update_dispute(self, dispute_id: str, params: dict, request: dict) -> dict:
+        check_known(params, {"evidence", "metadata", "submit"})
+        dispute = self.get("dispute", dispute_id)
+        evidence = params.get("evidence")
+        if evidence is not None and not isinstance(evidence, dict):
+            raise invalid("Invalid hash", param="evidence")
+        previous: dict[str, Any] = {}
+        if "metadata" in params:
+            previous["metadata"] = dispute["metadata"]
+            dispute["metadata"] = get_metadata(params, dispute["metadata"])
+        if evidence:
+            if dispute["status"] not in self.OPEN_DISPUTE_STATUSES:
+                raise self._closed_dispute_error(dispute)
+            unknown = sorted(set(evidence) - set(self.DISPUTE_EVIDENCE_FIELDS))
+            if unknown:
+                raise invalid(f"Received unknown parameter: evidence[{unknown[0]}]", param=f"evidence[{unknown[0]}]")
+            previous["evidence"] = dict(dispute["evidence"])
+            dispute["evidence"].update({k: str(v) for k, v in evidence.items()})
+            dispute["evidence_details"]["has_evidence"] = True
+        submit = get_bool(params, "submit", default=True)
+        if evidence and submit:
+            previous.update(status=dispute["status"], evidence_details=dict(dispute["evidence_details"]))
+            dispute["evidence_details"]["submission_count"] += 1
+            text = dispute["evidence"].get("uncategorized_text") or ""
+            inquiry = dispute["status"].startswith("warning_")
+            if "winning_evidence" in text:
+                outcome = "warning_closed" if inquiry else "won"
+            elif "losing_evidence" in text:
+                outcome = "lost"
+            else:
+                outcome = "warning_under_review" if inquiry else "under_review"
+            dispute["status"] = outcome
+            self.emit("charge.dispute.updated", dispute, request, previous=previous)
+            if outcome not in self.OPEN_DISPUTE_STATUSES:
+                self._close_dispute(dispute, request, previous_status=previous["status"])
+            return dispute
+        if previous:
+            self.emit("charge.dispute.updated", dispute, request, previous=previous)
+        return dispute
+
+    def close_dispute(self, dispute_id: str, params: dict, request: dict) -> dict:
+        """Accept the dispute: it is lost, the funds stay with the cardholder."""
+        check_known(params, set())
+        dispute = self.get("dispute", dispute_id)
+        if dispute["status"] not in self.OPEN_DISPUTE_STATUSES:
+            raise self._closed_dispute_error(dispute)
+        previous_status, dispute["status"] = dispute["status"], "lost"
+        self._close_dispute(dispute, request, previous_status=previous_status)
+        return dispute
+
+    def _close_dispute(self, dispute: dict, request: dict, *, previous_status: str) -> None:
+        self.emit("charge.dispute.closed", dispute, request, previous={"status": previous_status})
+        if dispute["status"] == "won" and dispute["balance_transactions"]:
+            before = {"balance_transactions": [dict(t) for t in dispute["balance_transactions"]]}
+            dispute["balance_transactions"].append(
+                self._dispute_balance_transaction(dispute, dispute["amount"], "Chargeback reversal"))
+            self.emit("charge.dispute.funds_reinstated", dispute, request, previous=before)
+
+    def list_disputes(self, params: dict) -> dict:
+        check_known(params, {"limit", "starting_after", "ending_before", "charge", "payment_intent", "created"})
+        matching = {k: params[k] for k in ("charge", "payment_intent") if get_str(params, k)}
+        return self.listing(self.of_kind("dispute", **matching), params, "/v1/disputes")
 
     # -- refunds --------------------------------------------------------------------------
 
@@ -648,6 +857,11 @@ class Ledger(ConnectMixin):
         charge = self.get("charge", charge_id, param="charge")
         if charge["status"] != "succeeded":
             raise StripeAPIError(400, f"Charge {charge_id} has no successful payment to refund.", param="charge")
+        disputed = [d for d in self.of_kind("dispute", charge=charge_id) if not d["is_charge_refundable"]
+                    and d["status"] != "won"]
+        if disputed:
+            raise StripeAPIError(400, f"Charge {charge_id} has been charged back; cannot issue a refund.",
+                                 code="charge_disputed", param="charge" if not intent_id else "payment_intent")
         remaining = charge["amount"] - charge["amount_refunded"]
         if remaining <= 0:
             raise StripeAPIError(400, f"Charge {charge_id} has already been refunded.", code="charge_already_refunded")
@@ -692,6 +906,8 @@ class Ledger(ConnectMixin):
                 "consumed": sorted(self.consumed),
                 "idempotency": self.idempotency,
                 "onboarding": self.onboarding,
+                "challenges": self.challenges,
+                "set_up_off_session": sorted(self.set_up_off_session),
             })
 
     def load_json(self, state: dict) -> None:
@@ -703,3 +919,43 @@ class Ledger(ConnectMixin):
             self.consumed = set(state["consumed"])
             self.idempotency = copy.deepcopy(state["idempotency"])
             self.onboarding = copy.deepcopy(state["onboarding"])
+            self.challenges = copy.deepcopy(state.get("challenges", {}))  # absent from older snapshots
+            self.set_up_off_session = set(state.get("set_up_off_session", []))
+
+
+def _set_charge_outcome(charge: dict, intent: dict, card: CardProfile, status: str) -> None:
+    """A charge's fields that depend on how it went: "succeeded", "failed" or "pending"."""
+    ok, failed = status == "succeeded", status == "failed"
+    charge.update(
+        status=status,
+        paid=ok,
+        captured=ok,
+        amount_captured=intent["amount"] if ok else 0,
+        balance_transaction=charge.get("balance_transaction") or (new_id("txn") if ok else None),
+        failure_code=card.code if failed else None,
+        failure_message=card.message if failed else None,
+        outcome={
+            "advice_code": None,
+            "network_advice_code": None,
+            "network_decline_code": None,
+            "network_status": "declined_by_network" if failed else "approved_by_network",
+            "reason": card.decline_code if failed else None,
+            "risk_level": "normal",
+            "risk_score": 20,
+            "seller_message": "The bank did not return any further details with this decline." if failed
+            else "Payment complete.",
+            "type": "issuer_declined" if failed else "authorized",
+        },
+    )
+    charge["payment_method_details"]["card"]["amount_authorized"] = intent["amount"] if ok else None
+
+
+def _attempt_options(params: dict) -> dict:
+    """The confirmation parameters that decide how an attempt that needs authentication goes."""
+    # `off_session` is a boolean, or "one_off" / "recurring" (both mean true).
+    off_session = params.get("off_session") in ("one_off", "recurring") or get_bool(params, "off_session")
+    return {
+        "return_url": get_str(params, "return_url"),
+        "off_session": off_session,
+        "error_on_requires_action": get_bool(params, "error_on_requires_action"),
+    }

@@ -1,7 +1,8 @@
 """The local provider's pages: the card form a shopper pays on, and Connect onboarding.
 
 Plain server-rendered HTML (no script needed), every value escaped. Stable ids
-(`card-number`, `card-expiry`, `card-cvc`, `pay-button`) for browser tests.
+(`card-number`, `card-expiry`, `card-cvc`, `pay-button`, `payment-error`, `cancel-link`,
+`complete-authentication`, `fail-authentication`) for browser tests.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _page(title: str, body: str) -> str:
 
 
 def payment_form(intent: dict, *, client_secret: str, return_url: str | None, error: str | None = None,
-                 number: str = "", expiry: str = "") -> str:
+                 number: str = "", expiry: str = "", leave_url: str | None = None,
+                 challenge_url: str | None = None) -> str:
     amount = format_money(intent["amount"], intent["currency"])
     hints = "".join(f"<tr><td><code>{escape(n)}</code></td><td>{escape(what)}</td></tr>" for n, what in HINTS)
     saved = ("<p class=\"note\">This card will be saved for your next purchases.</p>"
@@ -44,6 +46,12 @@ def payment_form(intent: dict, *, client_secret: str, return_url: str | None, er
     if return_url:
         hidden += f"<input type=\"hidden\" name=\"return_url\" value=\"{escape(return_url)}\">"
     error_html = f"<p class=\"error\" role=\"alert\" id=\"payment-error\">{escape(error)}</p>" if error else ""
+    if challenge_url:
+        error_html += (f"<p class=\"note\">Your bank asks you to confirm this payment. "
+                       f"<a id=\"authenticate-link\" href=\"{escape(challenge_url)}\">Confirm it with your bank"
+                       f"</a>, or pay with another card below.</p>")
+    leave = (f"<p><a id=\"cancel-link\" href=\"{escape(leave_url)}\">Cancel and go back to the shop</a></p>"
+             if leave_url else "")
     return _page(f"Pay {amount}", f"""
 <h1>Halles &middot; local test payments</h1>
 <div class="amount" id="amount">{escape(amount)}</div>
@@ -62,6 +70,7 @@ def payment_form(intent: dict, *, client_secret: str, return_url: str | None, er
   {saved}
   <button id="pay-button" type="submit">Pay {escape(amount)}</button>
 </form>
+{leave}
 <table aria-label="Test cards">{hints}</table>
 <p class="note">Test mode: no real money moves. Any future expiry date and any 3-digit CVC work.</p>
 """)
@@ -74,6 +83,27 @@ def payment_result(intent: dict, return_url: str | None, message: str, *, ok: bo
 <h1>Halles &middot; local test payments</h1>
 <div class="amount">{escape(format_money(intent['amount'], intent['currency']))}</div>
 <p class="{css}" id="payment-status">{escape(message)}</p>{link}
+""")
+
+
+def challenge_form(token: str, intent: dict, *, back: str | None = None) -> str:
+    """The bank's 3-D Secure challenge, as Stripe's test mode shows it: pass or fail on request."""
+    amount = format_money(intent["amount"], intent["currency"])
+    action = f"/3ds/{escape(token)}"
+    kept = f"<input type=\"hidden\" name=\"back\" value=\"{escape(back)}\">" if back else ""
+    return _page("Authenticate your payment", f"""
+<h1>Halles &middot; local 3-D Secure test</h1>
+<div class="amount">{escape(amount)}</div>
+<p>Your bank asks you to confirm this payment.</p>
+<p class="note">Test mode: choose how the authentication ends.</p>
+<form method="post" action="{action}">
+  <input type="hidden" name="outcome" value="complete">{kept}
+  <button id="complete-authentication" type="submit">Complete authentication</button>
+</form>
+<form method="post" action="{action}">
+  <input type="hidden" name="outcome" value="fail">{kept}
+  <button id="fail-authentication" type="submit" style="background:#9b1c1c">Fail authentication</button>
+</form>
 """)
 
 

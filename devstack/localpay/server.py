@@ -21,9 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from devstack.localpay import pages
+from devstack.localpay.cards import shopper_text
 from devstack.localpay.delivery import DEFAULT_RETRY_DELAYS, Attempt, Dispatcher, Endpoint, Target
 from devstack.localpay.forms import StripeAPIError, check_known, parse_form
 from devstack.localpay.ids import new_id
@@ -65,6 +66,8 @@ class LocalPaymentProvider:
     `deliver` / `connect_deliver`: where signed events go (a URL or a callable
     `(body, headers) -> status`; None: events are recorded but not sent). `public_url`: the
     base URL browsers use for the payment page (default: the bound address).
+    `processing_delay`: seconds a `processing` payment waits before it settles (None: only when
+    `settle_processing()` is called, which is what tests do).
     """
 
     def __init__(
@@ -82,6 +85,7 @@ class LocalPaymentProvider:
         delivery_timeout: float = 10.0,
         state: dict | None = None,
         clock: Callable[[], float] = time.time,
+        processing_delay: float | None = 3.0,
     ):
         self.api_key = api_key
         self.publishable_key = DEFAULT_PUBLISHABLE_KEY
@@ -99,6 +103,10 @@ class LocalPaymentProvider:
         self.dispatcher = Dispatcher(endpoints, auto=auto_deliver, retry_delays=retry_delays,
                                      timeout=delivery_timeout, clock=clock)
         self.ledger.on_event = self.dispatcher.submit
+        self.ledger.on_processing = self._schedule_settlement
+        self.ledger.base_url = lambda: self.url
+        self.processing_delay = processing_delay
+        self._settlements: list[threading.Timer] = []
         self.requests: list[dict] = []  # every API request seen (method, path, headers, body, params, status)
         self.faults: list[Fault] = []
         self._requests_seen = threading.Condition(self.ledger.lock)
@@ -108,6 +116,8 @@ class LocalPaymentProvider:
             self.ledger.load_json(state)
             events = {k: v for k, v in self.ledger.objects.items() if v.get("object") == "event"}
             self.dispatcher.restore(state.get("pending_deliveries", []), events)
+            for intent in self.ledger.of_kind("payment_intent", status="processing"):
+                self._schedule_settlement(intent["id"])
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -122,6 +132,9 @@ class LocalPaymentProvider:
         return self
 
     def stop(self) -> None:
+        for timer in self._settlements:
+            timer.cancel()
+        self._settlements.clear()
         self.dispatcher.stop()
         if self._server is not None:
             self._server.shutdown()
@@ -183,9 +196,46 @@ class LocalPaymentProvider:
                             return_url=return_url)
         return self.payment_intent(payment_intent_id)
 
+    def authenticate(self, payment_intent_id: str, *, succeed: bool = True) -> tuple[int, str]:
+        """Answer the 3-D Secure challenge of a `requires_action` intent as a shopper would (over HTTP):
+        "Complete authentication" or "Fail authentication". Answers (status, Location or page)."""
+        with self.ledger.lock:
+            url = _challenge_url(self.ledger.get("payment_intent", payment_intent_id))
+        if not url:
+            raise ValueError(f"{payment_intent_id} is not waiting for authentication")
+        return _post_form(url.replace(self.url, self.bound_url, 1), {"outcome": "complete" if succeed else "fail"})
+
+    def settle_processing(self, payment_intent_id: str | None = None) -> list[dict]:
+        """Settle `processing` payments now (that one, or all): each succeeds or fails as its card says."""
+        request = {"id": new_id("req", 14), "idempotency_key": None}
+        with self.ledger.lock:
+            waiting = [payment_intent_id] if payment_intent_id else [
+                i["id"] for i in self.ledger.of_kind("payment_intent", status="processing")]
+            return [json.loads(json.dumps(self.ledger.settle(intent_id, request))) for intent_id in waiting]
+
+    def _schedule_settlement(self, payment_intent_id: str) -> None:
+        if self.processing_delay is None:
+            return
+        timer = threading.Timer(self.processing_delay, self.settle_processing, args=(payment_intent_id,))
+        timer.daemon = True
+        self._settlements = [t for t in self._settlements if t.is_alive()] + [timer]
+        timer.start()
+
     def payment_intent(self, payment_intent_id: str) -> dict:
         with self.ledger.lock:
             return json.loads(json.dumps(self.ledger.get("payment_intent", payment_intent_id)))
+
+    def settle_dispute(self, dispute_id: str, *, won: bool) -> dict:
+        """Decide a dispute as Stripe's test mode does: submit `winning_evidence` or `losing_evidence`.
+
+        The same as `POST /v1/disputes/{id}` with `evidence[uncategorized_text]`, without an API key
+        (the `devstack` console and tests); answers the dispute afterwards.
+        """
+        evidence = "winning_evidence" if won else "losing_evidence"
+        with self.ledger.lock:
+            dispute = self.ledger.update_dispute(dispute_id, {"evidence": {"uncategorized_text": evidence}},
+                                                 {"id": new_id("req", 14), "idempotency_key": None})
+            return json.loads(json.dumps(dispute))
 
     def add_account(self, account_id: str | None = None, *, onboarded: bool = True, email: str | None = None,
                     metadata: dict | None = None) -> dict:
@@ -381,6 +431,15 @@ _API_ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("GET", r"/v1/refunds/([^/]+)", _retrieve("refund")),
         ("POST", r"/v1/transfers", lambda p, m, q, c: p.ledger.create_transfer(q, c)),
         ("GET", r"/v1/transfers/([^/]+)", _retrieve("transfer")),
+        ("POST", r"/v1/transfers/([^/]+)/reversals",
+         lambda p, m, q, c: p.ledger.create_transfer_reversal(m.group(1), q, c)),
+        ("GET", r"/v1/transfers/([^/]+)/reversals", lambda p, m, q, c: p.ledger.list_transfer_reversals(m.group(1), q)),
+        ("GET", r"/v1/transfers/([^/]+)/reversals/([^/]+)",
+         lambda p, m, q, c: p.ledger.get_transfer_reversal(m.group(1), m.group(2))),
+        ("GET", r"/v1/disputes", lambda p, m, q, c: p.ledger.list_disputes(q)),
+        ("GET", r"/v1/disputes/([^/]+)", _retrieve("dispute")),
+        ("POST", r"/v1/disputes/([^/]+)", lambda p, m, q, c: p.ledger.update_dispute(m.group(1), q, c)),
+        ("POST", r"/v1/disputes/([^/]+)/close", lambda p, m, q, c: p.ledger.close_dispute(m.group(1), q, c)),
         ("POST", r"/v1/payment_methods", lambda p, m, q, c: p.ledger.create_payment_method(q, c)),
         ("GET", r"/v1/payment_methods", lambda p, m, q, c: p.ledger.list_payment_methods(None, q, "/v1/payment_methods")),
         ("GET", r"/v1/payment_methods/([^/]+)", _retrieve("payment_method")),
@@ -404,14 +463,38 @@ def _pay_page(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, ctx
     intent, secret, return_url, problem = _page_intent(p, m.group(1), query)
     if problem:
         return problem
-    if intent["status"] == "succeeded":
-        return _html(200, pages.payment_result(intent, _return_to(return_url, intent, "succeeded"),
-                                               "This payment has already succeeded.", ok=True))
+    if intent["status"] in ("succeeded", "processing"):
+        if return_url:  # e.g. back from a passed 3-D Secure challenge: on to the shop
+            return _redirect(_return_to(return_url, intent, intent["status"]))
+        message = ("This payment has succeeded." if intent["status"] == "succeeded"
+                   else "Your payment is processing. The shop will tell you once it has gone through.")
+        return _html(200, pages.payment_result(intent, None, message, ok=True))
     if intent["status"] == "canceled":
         return _html(409, pages.payment_result(intent, None, "This payment was cancelled and can no longer be paid.",
                                                ok=False))
-    error = (intent.get("last_payment_error") or {}).get("message")
-    return _html(200, pages.payment_form(intent, client_secret=secret, return_url=return_url, error=error))
+    challenge = _challenge_url(intent)  # e.g. a saved card the shop confirmed: the bank asks first
+    if challenge:
+        challenge += "?" + urlencode({"back": _card_page_url(p, intent["id"], secret, return_url)})
+    return _html(200, _form(intent, secret, return_url, challenge_url=challenge))
+
+
+def _challenge_url(intent: dict) -> str | None:
+    """Where the 3-D Secure challenge of a `requires_action` intent is answered."""
+    action = intent["next_action"] or {}
+    return (action.get("redirect_to_url") or {}).get("url") or (action.get("use_stripe_sdk") or {}).get("stripe_js")
+
+
+def _card_page_url(p: LocalPaymentProvider, intent_id: str, secret: str, return_url: str | None) -> str:
+    return f"{p.url}/pay/{quote(intent_id, safe='')}?" + urlencode(
+        {"client_secret": secret, **({"return_url": return_url} if return_url else {})})
+
+
+def _form(intent: dict, secret: str, return_url: str | None, **typed: str) -> str:
+    """The card form, with what went wrong with the last attempt in the shopper's words."""
+    error = typed.pop("error", None) or shopper_text(intent.get("last_payment_error"))
+    leave = _return_to(return_url, intent, "failed")
+    return pages.payment_form(intent, client_secret=secret, return_url=return_url, error=error, leave_url=leave,
+                              **typed)
 
 
 def _pay_confirm(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, ctx: dict) -> Response:
@@ -426,20 +509,60 @@ def _pay_confirm(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, 
         try:
             card, exp_month, exp_year = p.ledger.card_from_input(number, month, year, str(form.get("cvc", "")))
         except StripeAPIError as err:  # a typo: say so on the form, nothing happened
-            return _html(400, pages.payment_form(intent, client_secret=secret, return_url=return_url,
-                                                 error=err.message, number=number, expiry=expiry))
+            return _html(400, _form(intent, secret, return_url, error=err.message, number=number, expiry=expiry))
+        # A 3-D Secure challenge comes back here, to this page: it goes on to the shop only on success.
+        back_here = _card_page_url(p, intent["id"], secret, return_url)
         try:
-            intent = p.ledger.pay_with_card(intent["id"], card, exp_month, exp_year, ctx)
+            intent = p.ledger.pay_with_card(intent["id"], card, exp_month, exp_year, ctx, return_url=back_here)
         except StripeAPIError as err:
-            intent = p.ledger.get("payment_intent", intent["id"])
+            intent = json.loads(json.dumps(p.ledger.get("payment_intent", intent["id"])))
             if err.type != "card_error":
                 return _html(409, pages.payment_result(intent, None, err.message, ok=False))
-            if return_url:
-                return _redirect(_return_to(return_url, intent, "failed"))
-            return _html(402, pages.payment_result(intent, None, err.message, ok=False))
+            # Declined: the shopper stays here, reads why, and can try another card on the same intent.
+            return _html(402, _form(intent, secret, return_url))
+    if intent["status"] == "requires_action":
+        return _redirect(intent["next_action"]["redirect_to_url"]["url"])
     if return_url:
-        return _redirect(_return_to(return_url, intent, "succeeded"))
-    return _html(200, pages.payment_result(intent, None, "Payment succeeded.", ok=True))
+        return _redirect(_return_to(return_url, intent, intent["status"]))
+    message = "Payment succeeded." if intent["status"] == "succeeded" else "Your payment is processing."
+    return _html(200, pages.payment_result(intent, None, message, ok=True))
+
+
+def _challenge_page(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, ctx: dict) -> Response:
+    with p.ledger.lock:
+        record = p.ledger.challenge(m.group(1))
+        if record is None:
+            return _html(404, pages.invalid_link("This authentication request is invalid or was already answered."))
+        intent = p.ledger.get("payment_intent", record["payment_intent"])
+        return _html(200, pages.challenge_form(m.group(1), intent, back=_card_page_back(p, query)))
+
+
+def _card_page_back(p: LocalPaymentProvider, values: dict) -> str | None:
+    """`back`: the card page that sent the shopper to a challenge confirmed without a return_url
+    (only one of our own card pages: never an open redirect)."""
+    back = str(values.get("back") or "")
+    return back if back.startswith(f"{p.url}/pay/") else None
+
+
+def _challenge_submit(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, ctx: dict) -> Response:
+    outcome = form.get("outcome")
+    if outcome not in ("complete", "fail"):
+        return _html(400, pages.invalid_link("Choose to complete or to fail the authentication."))
+    with p.ledger.lock:
+        try:
+            intent, record = p.ledger.finish_authentication(m.group(1), authenticated=outcome == "complete",
+                                                            request=ctx)
+        except StripeAPIError:
+            return _html(404, pages.invalid_link("This authentication request is invalid or was already answered."))
+        intent = json.loads(json.dumps(intent))
+    status = intent["status"] if intent["status"] in ("succeeded", "processing") else "failed"
+    back = record["return_url"] or _card_page_back(p, form)
+    if back:
+        return _redirect(_return_to(back, intent, status))
+    ok = status != "failed"
+    message = {"succeeded": "Payment succeeded.", "processing": "Your payment is processing."}.get(
+        status, shopper_text(intent.get("last_payment_error")) or "The payment failed.")
+    return _html(200 if ok else 402, pages.payment_result(intent, None, message, ok=ok))
 
 
 def _page_intent(p: LocalPaymentProvider, intent_id: str, values: dict):
@@ -488,6 +611,8 @@ def _onboarding_submit(p: LocalPaymentProvider, m: re.Match, query: dict, form: 
 _PAGE_ROUTES: list[tuple[str, re.Pattern, Callable]] = [
     ("GET", re.compile(r"/pay/([^/]+)"), _pay_page),
     ("POST", re.compile(r"/pay/([^/]+)/confirm"), _pay_confirm),
+    ("GET", re.compile(r"/3ds/([^/]+)"), _challenge_page),
+    ("POST", re.compile(r"/3ds/([^/]+)"), _challenge_submit),
     ("GET", re.compile(r"/connect/onboarding/([^/]+)"), _onboarding_page),
     ("POST", re.compile(r"/connect/onboarding/([^/]+)"), _onboarding_submit),
 ]
@@ -554,8 +679,12 @@ def submit_payment_page(base_url: str, payment_intent_id: str, client_secret: st
     form = {"client_secret": client_secret, "card_number": card_number, "expiry": expiry, "cvc": cvc}
     if return_url:
         form["return_url"] = return_url
-    request = urllib.request.Request(f"{base_url.rstrip('/')}/pay/{payment_intent_id}/confirm",
-                                     data=urlencode(form).encode(), method="POST",
+    return _post_form(f"{base_url.rstrip('/')}/pay/{payment_intent_id}/confirm", form)
+
+
+def _post_form(url: str, form: dict) -> tuple[int, str]:
+    """POST a form as a browser would, without following redirects: (status, Location or page)."""
+    request = urllib.request.Request(url, data=urlencode(form).encode(), method="POST",
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     opener = urllib.request.build_opener(_NoRedirect)
     try:

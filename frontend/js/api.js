@@ -96,6 +96,8 @@ export const api = {
   product: (productId, options) => request("GET", `/catalog/products/${encodeURIComponent(productId)}`, options),
   signIn: (email, password) => request("POST", "/auth/signin", { body: { email, password } }),
   signUp: (body) => request("POST", "/auth/signup", { body }),
+  confirmSignUp: (email, code) => request("POST", "/auth/confirm", { body: { email, code } }),
+  resendConfirmation: (email) => request("POST", "/auth/confirm/resend", { body: { email } }),
   me: () => request("GET", "/me", { auth: true }),
 
   // The signed-in shopper's cart, orders and saved cards.
@@ -110,5 +112,9 @@ export const api = {
   orders: (query, options) => request("GET", "/orders", { ...options, auth: true, query }),
   order: (orderId, options) => request("GET", `/orders/${encodeURIComponent(orderId)}`, { ...options, auth: true }),
   paymentMethods: (options) => request("GET", "/me/payment-methods", { ...options, auth: true }),
+  addresses: (options) => request("GET", "/me/addresses", { ...options, auth: true }),
+  saveAddress: (addressId, body) =>
+    request("PUT", `/me/addresses/${encodeURIComponent(addressId)}`, { auth: true, body }),
+  removeAddress: (addressId) => request("DELETE", `/me/addresses/${encodeURIComponent(addressId)}`, { auth: true }),
   removePaymentMethod: (pmId) => request("DELETE", `/me/payment-methods/${encodeURIComponent(pmId)}`, { auth: true }),
 };

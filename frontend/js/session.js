@@ -30,6 +30,16 @@ export function saveSession(tokens, user) {
   return session;
 }
 
+/** Replace who the session belongs to (e.g. the name GET /me told), keeping its tokens. */
+export function updateSessionUser(user) {
+  const session = getSession();
+  if (!session) return null;
+  const updated = { ...session, user };
+  window.sessionStorage.setItem(KEY, JSON.stringify(updated));
+  notify(updated);
+  return updated;
+}
+
 export function clearSession() {
   window.sessionStorage.removeItem(KEY);
   notify(null);

@@ -70,6 +70,15 @@ def shopper_credentials(credentials: dict) -> tuple[str, str]:
     return shopper["email"], shopper["password"]
 
 
+def stored_name(live_stack) -> str:
+    """The seeded shopper's name as the API tells it (GET /me)."""
+    email, password = shopper_credentials(live_stack.credentials)
+    _, session, _ = live_stack.call("POST", "/auth/signin", body={"email": email, "password": password})
+    _, me, _ = live_stack.call("GET", "/me", token=session["access_token"])
+    assert me["name"], me
+    return me["name"]
+
+
 # --- page helpers --------------------------------------------------------------------------
 
 def open_catalogue(page, live_stack, hash_: str = "#/"):
@@ -291,21 +300,23 @@ def cheaper_price_but_dearer_total(detail: dict) -> dict | None:
 
 # --- accounts ----------------------------------------------------------------------------------
 
-def test_signing_in_shows_the_shoppers_email_until_sign_out(page, live_stack):
+def test_signing_in_shows_the_shoppers_name_until_sign_out(page, live_stack):
     email, password = shopper_credentials(live_stack.credentials)
     page.goto(f"{live_stack.frontend.rstrip('/')}/#/signin")
     page.get_by_test_id("signin-email").fill(email)
     page.get_by_test_id("signin-password").fill(password)
     page.get_by_test_id("auth-submit").click()
 
-    expect(page.get_by_test_id("account-email")).to_have_text(email.lower())
+    # The name given at sign-up, never the raw email (kept as the tooltip).
+    expect(page.get_by_test_id("account-name")).to_have_text(stored_name(live_stack))
+    expect(page.get_by_test_id("account-name")).to_have_attribute("title", email.lower())
     expect(page.get_by_test_id("account-role")).to_contain_text("shopper")
     expect(page.get_by_test_id("result-status")).to_be_visible()  # back on the catalogue
     stored = page.evaluate("JSON.parse(sessionStorage.getItem('halles.session'))")
     assert stored["access_token"] and stored["user"]["email"] == email.lower()
 
     page.reload()  # the session survives a reload of the tab
-    expect(page.get_by_test_id("account-email")).to_have_text(email.lower())
+    expect(page.get_by_test_id("account-name")).to_have_text(stored_name(live_stack))
     page.get_by_test_id("signout").click()
     expect(page.get_by_test_id("signin-link")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('halles.session')") is None

@@ -7,6 +7,7 @@ Requests go over real HTTP, either raw (to see the wire format) or through Strip
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
@@ -44,7 +45,7 @@ def inbox():
 
 @pytest.fixture
 def provider(inbox):
-    with LocalPaymentProvider(SECRET, deliver=inbox, auto_deliver=False) as running:
+    with LocalPaymentProvider(SECRET, deliver=inbox, auto_deliver=False, processing_delay=None) as running:
         yield running
 
 
@@ -66,6 +67,15 @@ def api(provider, method: str, path: str, form: str = "", *, key: str | None = "
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read()), dict(err.headers)
+
+
+SHOP = "http://shop.test/orders/o1?tab=status"
+
+
+def back_to_shop(location: str) -> dict:
+    back = urlsplit(location)
+    assert (back.netloc, back.path) == ("shop.test", "/orders/o1"), location
+    return parse_qs(back.query)
 
 
 def new_intent(sdk, amount: int = 1299, **params):
@@ -99,6 +109,264 @@ def test_declining_test_cards_answer_a_card_error(sdk, test_card, decline_code, 
     assert intent.last_payment_error.decline_code == decline_code
 
 
+@pytest.mark.parametrize(("test_card", "code", "decline_code"), [
+    ("pm_card_chargeDeclinedExpiredCard", "expired_card", "expired_card"),
+    ("pm_card_chargeDeclinedIncorrectCvc", "incorrect_cvc", "incorrect_cvc"),
+    ("pm_card_chargeDeclinedLostCard", "card_declined", "lost_card"),
+    ("pm_card_chargeDeclinedStolenCard", "card_declined", "stolen_card"),
+])
+def test_a_declined_intent_is_confirmed_again_with_another_card_and_succeeds(provider, sdk, inbox, test_card, code,
+                                                                             decline_code):
+    intent = new_intent(sdk, payment_method_types=["card"])
+    with pytest.raises(stripe.CardError) as declined:
+        sdk.v1.payment_intents.confirm(intent.id, params={"payment_method": test_card})
+    failed = sdk.v1.payment_intents.retrieve(intent.id)
+    assert failed.status == "requires_payment_method"
+    error = failed.last_payment_error
+    assert (error.type, error.code, error.decline_code) == ("card_error", code, decline_code)
+    assert error.message == declined.value.user_message and error.payment_method.id.startswith("pm_")
+    first_charge = failed.latest_charge
+
+    paid = sdk.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa"})
+
+    assert (paid.status, paid.last_payment_error, paid.amount_received) == ("succeeded", None, 1299)
+    assert paid.latest_charge != first_charge
+    assert sdk.v1.charges.retrieve(first_charge).status == "failed"
+    assert sdk.v1.charges.retrieve(paid.latest_charge).status == "succeeded"
+    provider.deliver_webhooks()
+    assert [e["type"] for e in inbox.events()] == [
+        "charge.failed", "payment_intent.payment_failed", "charge.succeeded", "payment_intent.succeeded"]
+    assert all(stripe.WebhookSignature.verify_header(body, headers["Stripe-Signature"], SECRET, tolerance=300)
+               for body, headers in inbox.received)
+
+
+# -- 3-D Secure ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("test_card", [
+    "pm_card_authenticationRequired", "pm_card_authenticationRequiredOnSetup", "pm_card_threeDSecure2Required",
+    "pm_card_threeDSecureRequired"])
+def test_a_3ds_card_asks_for_authentication_then_succeeds_when_completed(provider, sdk, inbox, test_card):
+    intent = new_intent(sdk, payment_method=test_card, confirm=True, return_url=SHOP)
+
+    assert (intent.status, intent.next_action.type) == ("requires_action", "redirect_to_url")
+    assert intent.next_action.redirect_to_url.return_url == SHOP
+    assert intent.next_action.redirect_to_url.url.startswith(f"{provider.url}/3ds/")
+    with urllib.request.urlopen(intent.next_action.redirect_to_url.url) as challenge:
+        page = challenge.read().decode()
+    assert "Complete authentication" in page and "Fail authentication" in page
+
+    code, location = provider.authenticate(intent.id, succeed=True)
+
+    assert code == 303 and back_to_shop(location)["redirect_status"] == ["succeeded"]
+    paid = sdk.v1.payment_intents.retrieve(intent.id)
+    assert (paid.status, paid.next_action) == ("succeeded", None)
+    charge = sdk.v1.charges.retrieve(paid.latest_charge)
+    assert charge.payment_method_details.card.three_d_secure.result == "authenticated"
+    provider.deliver_webhooks()
+    assert [e["type"] for e in inbox.events()] == [
+        "payment_intent.requires_action", "charge.succeeded", "payment_intent.succeeded"]
+    assert all(stripe.WebhookSignature.verify_header(body, headers["Stripe-Signature"], SECRET, tolerance=300)
+               for body, headers in inbox.received)
+
+
+def test_a_failed_authentication_leaves_the_intent_to_pay_again(provider, sdk, inbox):
+    intent = new_intent(sdk, payment_method="pm_card_authenticationRequired", confirm=True, return_url=SHOP)
+
+    code, location = provider.authenticate(intent.id, succeed=False)
+
+    assert code == 303 and back_to_shop(location)["redirect_status"] == ["failed"]
+    failed = sdk.v1.payment_intents.retrieve(intent.id)
+    assert (failed.status, failed.next_action, failed.latest_charge) == ("requires_payment_method", None, None)
+    assert failed.last_payment_error.code == "payment_intent_authentication_failure"
+    provider.deliver_webhooks()
+    assert [e["type"] for e in inbox.events()] == ["payment_intent.requires_action", "payment_intent.payment_failed"]
+    # the same challenge cannot be answered twice; the intent takes another card
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(intent.next_action.redirect_to_url.url)
+    assert gone.value.code == 404
+    paid = sdk.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa", "return_url": SHOP})
+    assert (paid.status, paid.last_payment_error) == ("succeeded", None)
+
+
+def test_a_card_that_authenticates_then_declines_fails_after_the_challenge(provider, sdk):
+    intent = new_intent(sdk, payment_method="pm_card_authenticationRequiredChargeDeclinedInsufficientFunds",
+                        confirm=True, return_url=SHOP)
+
+    provider.authenticate(intent.id, succeed=True)
+
+    failed = sdk.v1.payment_intents.retrieve(intent.id)
+    assert (failed.status, failed.last_payment_error.decline_code) == ("requires_payment_method", "insufficient_funds")
+    assert sdk.v1.charges.retrieve(failed.latest_charge).status == "failed"
+
+
+def test_a_server_side_confirmation_without_return_url_hands_the_challenge_to_stripe_js(sdk):
+    intent = new_intent(sdk, payment_method="pm_card_authenticationRequired", payment_method_types=["card"],
+                        confirm=True)
+
+    assert (intent.status, intent.next_action.type) == ("requires_action", "use_stripe_sdk")
+    assert "/3ds/" in intent.next_action.use_stripe_sdk["stripe_js"]
+
+
+@pytest.mark.parametrize(("outcome", "landing", "shown"), [
+    (True, "succeeded", None),
+    (False, None, "We could not confirm this payment with your bank."),
+])
+def test_the_card_page_takes_the_shopper_through_the_challenge(provider, sdk, outcome, landing, shown):
+    intent = new_intent(sdk)
+    code, challenge = submit_payment_page(provider.url, intent.id, intent.client_secret, "4000 0027 6000 3184",
+                                          return_url=SHOP)
+    assert code == 303 and "/3ds/" in challenge
+
+    code, back = provider.authenticate(intent.id, succeed=outcome)
+
+    assert code == 303 and urlsplit(back).path == f"/pay/{intent.id}"  # back to the card page first
+    request = urllib.request.Request(back)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request) as page:
+            status, body = page.status, page.read().decode()
+    except urllib.error.HTTPError as err:
+        status, body = err.code, err.headers.get("Location")
+    if landing:
+        assert status == 303 and back_to_shop(body)["redirect_status"] == [landing]
+    else:
+        assert status == 200 and shown in body and 'id="pay-button"' in body
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+# -- saved cards and off-session payments ---------------------------------------------------------
+
+
+def saved_card(provider, sdk, number: str, setup: str):
+    customer = sdk.v1.customers.create(params={"email": "ada@example.com"})
+    intent = new_intent(sdk, customer=customer.id, setup_future_usage=setup)
+    submit_payment_page(provider.url, intent.id, intent.client_secret, number, return_url=SHOP)
+    provider.authenticate(intent.id, succeed=True)
+    assert sdk.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+    (card,) = sdk.v1.customers.payment_methods.list(customer.id).data
+    return customer.id, card.id
+
+
+def reuse(sdk, customer: str, card: str, **params):
+    return new_intent(sdk, customer=customer, payment_method=card, payment_method_types=["card"], confirm=True,
+                      **params)
+
+
+def test_a_3155_card_set_up_for_off_session_pays_again_without_authentication(provider, sdk):
+    customer, card = saved_card(provider, sdk, "4000002500003155", "off_session")
+
+    assert reuse(sdk, customer, card, off_session=True).status == "succeeded"
+    assert reuse(sdk, customer, card).status == "succeeded"
+
+
+def test_a_3155_card_saved_only_for_on_session_still_asks(provider, sdk):
+    customer, card = saved_card(provider, sdk, "4000002500003155", "on_session")
+
+    assert reuse(sdk, customer, card).status == "requires_action"
+
+
+def test_a_3184_card_asks_every_time_even_saved(provider, sdk):
+    customer, card = saved_card(provider, sdk, "4000002760003184", "off_session")
+
+    on_session = reuse(sdk, customer, card)
+    assert (on_session.status, on_session.next_action.type) == ("requires_action", "use_stripe_sdk")
+    with pytest.raises(stripe.CardError) as nobody_there:  # off session nobody can authenticate: declined
+        reuse(sdk, customer, card, off_session=True)
+    assert nobody_there.value.code == "authentication_required"
+    intent = sdk.v1.payment_intents.retrieve(nobody_there.value.json_body["error"]["payment_intent"]["id"])
+    assert (intent.status, intent.last_payment_error.code) == ("requires_payment_method", "authentication_required")
+
+
+def open_without_redirect(url: str, form: dict | None = None) -> tuple[int, str]:
+    """(status, Location or page)."""
+    data = urlencode(form).encode() if form is not None else None
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(urllib.request.Request(url, data=data)) as page:
+            return page.status, page.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location") or err.read().decode()
+
+
+def test_a_saved_card_the_shop_confirmed_is_authenticated_from_the_card_page(provider, sdk):
+    customer, card = saved_card(provider, sdk, "4000002760003184", "off_session")
+    intent = reuse(sdk, customer, card)  # the shop confirms on the shopper's behalf: the bank asks
+    card_page = f"{provider.url}/pay/{intent.id}?" + urlencode({"client_secret": intent.client_secret,
+                                                                "return_url": SHOP})
+
+    _, page = open_without_redirect(card_page)
+    challenge = re.search(r'id="authenticate-link" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    _, challenge_page = open_without_redirect(challenge)
+    back = re.search(r'name="back" value="([^"]+)"', challenge_page).group(1).replace("&amp;", "&")
+    code, location = open_without_redirect(challenge.split("?")[0], {"outcome": "complete", "back": back})
+
+    assert code == 303 and location.startswith(f"{provider.url}/pay/{intent.id}?")
+    code, shop = open_without_redirect(location)
+    assert code == 303 and back_to_shop(shop)["redirect_status"] == ["succeeded"]
+    assert sdk.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
+def test_a_challenge_never_sends_the_browser_elsewhere_than_a_card_page(provider, sdk):
+    intent = new_intent(sdk, payment_method="pm_card_authenticationRequired", payment_method_types=["card"],
+                        confirm=True)
+
+    code, page = open_without_redirect(intent.next_action.use_stripe_sdk["stripe_js"],
+                                       {"outcome": "complete", "back": "http://evil.test/pay/x"})
+
+    assert code == 200 and "Payment succeeded." in page
+
+
+# -- processing: held, then settled ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("test_card", "settled", "events"), [
+    ("pm_card_localpay_processingSucceeds", "succeeded", ["charge.succeeded", "payment_intent.succeeded"]),
+    ("pm_card_localpay_processingFails", "requires_payment_method",
+     ["charge.failed", "payment_intent.payment_failed"]),
+])
+def test_a_processing_payment_settles_later(provider, sdk, inbox, test_card, settled, events):
+    intent = new_intent(sdk, payment_method=test_card, payment_method_types=["card"], confirm=True)
+    assert (intent.status, intent.amount_received) == ("processing", 0)
+    assert sdk.v1.charges.retrieve(intent.latest_charge).status == "pending"
+    provider.deliver_webhooks()
+
+    (after,) = provider.settle_processing(intent.id)
+
+    assert sdk.v1.payment_intents.retrieve(intent.id).status == after["status"] == settled
+    provider.deliver_webhooks()
+    assert [e["type"] for e in inbox.events()] == ["payment_intent.processing", *events]
+
+
+def test_a_processing_payment_settles_by_itself_after_the_configured_delay():
+    settled = threading.Event()
+
+    def endpoint(body: bytes, headers: dict) -> int:
+        if json.loads(body)["type"] == "payment_intent.succeeded":
+            settled.set()
+        return 200
+
+    with LocalPaymentProvider(SECRET, deliver=endpoint, processing_delay=0.01) as provider:
+        sdk = stripe.StripeClient(provider.api_key, base_addresses={"api": provider.url}, max_network_retries=0)
+        intent = new_intent(sdk, payment_method="pm_card_localpay_processingSucceeds",
+                            payment_method_types=["card"], confirm=True)
+
+        assert settled.wait(timeout=10)
+        assert sdk.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
+def test_a_processing_payment_sends_the_shopper_back_as_processing(provider, sdk):
+    intent = new_intent(sdk)
+
+    code, location = submit_payment_page(provider.url, intent.id, intent.client_secret, "4000 0099 0000 0012",
+                                         return_url=SHOP)
+
+    assert code == 303 and back_to_shop(location)["redirect_status"] == ["processing"]
+
+
 def test_an_intent_with_automatic_methods_needs_a_return_url_to_confirm(sdk):
     with pytest.raises(stripe.InvalidRequestError) as refused:
         new_intent(sdk, payment_method="pm_card_visa", confirm=True)
@@ -125,24 +393,64 @@ def test_the_payment_page_needs_the_client_secret(provider, sdk):
     assert refused.value.code == 404
 
 
-@pytest.mark.parametrize(("card", "redirect_status", "status"), [
-    ("4242 4242 4242 4242", "succeeded", "succeeded"),
-    ("4000 0000 0000 0002", "failed", "requires_payment_method"),
-    ("4000000000009995", "failed", "requires_payment_method"),
-])
-def test_paying_on_the_page_sends_the_shopper_back_with_the_outcome(provider, sdk, card, redirect_status, status):
+def test_paying_on_the_page_sends_the_shopper_back_with_the_outcome(provider, sdk):
     intent = new_intent(sdk)
 
-    code, location = submit_payment_page(provider.url, intent.id, intent.client_secret, card,
-                                         return_url="http://shop.test/orders/o1?tab=status")
+    code, location = submit_payment_page(provider.url, intent.id, intent.client_secret, "4242 4242 4242 4242",
+                                         return_url=SHOP)
 
     assert code == 303
-    back = urlsplit(location)
-    assert (back.netloc, back.path) == ("shop.test", "/orders/o1")
-    assert parse_qs(back.query) == {"tab": ["status"], "payment_intent": [intent.id],
-                                    "payment_intent_client_secret": [intent.client_secret],
-                                    "redirect_status": [redirect_status]}
-    assert sdk.v1.payment_intents.retrieve(intent.id).status == status
+    assert back_to_shop(location) == {"tab": ["status"], "payment_intent": [intent.id],
+                                      "payment_intent_client_secret": [intent.client_secret],
+                                      "redirect_status": ["succeeded"]}
+    assert sdk.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
+@pytest.mark.parametrize(("card", "shown"), [
+    ("4000 0000 0000 0002", "Your card was declined."),
+    ("4000 0000 0000 9995", "Your card has insufficient funds."),
+    ("4000 0000 0000 0069", "Your card has expired."),
+    ("4000 0000 0000 0127", "Your card's security code is incorrect."),
+    ("4000 0000 0000 9987", "Your card was declined."),  # lost: told as a plain decline, as Stripe advises
+    ("4000 0000 0000 9979", "Your card was declined."),  # stolen: likewise
+])
+def test_a_declined_card_keeps_the_shopper_on_the_page_with_the_reason(provider, sdk, card, shown):
+    intent = new_intent(sdk)
+
+    code, page = submit_payment_page(provider.url, intent.id, intent.client_secret, card, return_url=SHOP)
+
+    assert code == 402, page
+    assert shown in page.replace("&#x27;", "'")
+    assert "lost" not in page.lower() and "stolen" not in page.lower()
+    assert 'id="pay-button"' in page and 'id="cancel-link"' in page
+    assert sdk.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
+
+
+def test_after_a_decline_the_shopper_pays_the_same_intent_with_another_card(provider, sdk, inbox):
+    intent = new_intent(sdk)
+    submit_payment_page(provider.url, intent.id, intent.client_secret, "4000000000009995", return_url=SHOP)
+
+    with urllib.request.urlopen(f"{provider.url}/pay/{intent.id}?client_secret={intent.client_secret}") as shown:
+        assert "insufficient funds" in shown.read().decode()  # coming back to the page still says why
+    code, location = submit_payment_page(provider.url, intent.id, intent.client_secret, "4242424242424242",
+                                         return_url=SHOP)
+
+    assert code == 303 and back_to_shop(location)["redirect_status"] == ["succeeded"]
+    paid = sdk.v1.payment_intents.retrieve(intent.id)
+    assert (paid.status, paid.last_payment_error) == ("succeeded", None)
+    provider.deliver_webhooks()
+    assert [e["type"] for e in inbox.events()] == [
+        "charge.failed", "payment_intent.payment_failed", "charge.succeeded", "payment_intent.succeeded"]
+
+
+def test_cancel_and_go_back_returns_to_the_shop_without_paying(provider, sdk):
+    intent = new_intent(sdk)
+    _, page = submit_payment_page(provider.url, intent.id, intent.client_secret, "4000000000000002", return_url=SHOP)
+
+    leave = re.search(r'id="cancel-link" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+
+    assert back_to_shop(leave)["redirect_status"] == ["failed"]
+    assert sdk.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
 
 
 def test_a_mistyped_card_number_is_shown_on_the_form_and_changes_nothing(provider, sdk):

@@ -345,7 +345,8 @@ def test_disputes_are_recorded_and_an_older_event_never_overrides_a_newer_one(ma
     stored = order_store.get_order(order["order_id"])["disputes"][dispute["id"]]
     assert seen["payment"]["disputed"] is True
     assert stored["status"] == "lost"
-    assert [e["kind"] for e in seen["timeline"]].count("dispute") == 2  # created, closed: once each
+    # created, funds withdrawn (the provider sends it as Stripe does), closed: once each
+    assert [e["kind"] for e in seen["timeline"]].count("dispute") == 3
     assert seen["status"] == "paid"
 
 

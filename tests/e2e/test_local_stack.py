@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -46,7 +47,9 @@ def sign_up(live_stack, role: str = "shopper", **extra) -> dict:
     body = {"email": email, "password": PASSWORD, "name": "Eve Tester", "role": role, **extra}
     status, answer, _ = live_stack.call("POST", "/auth/signup", body)
     assert status == 201, answer
-    return answer
+    # Sign-up never returns the user id (its answer is the same for a taken address): ask the token.
+    session = sign_in(live_stack, email, PASSWORD)
+    return {**answer, "user_id": session["user"]["user_id"]}
 
 
 def sign_in(live_stack, email: str, password: str) -> dict:
@@ -56,8 +59,40 @@ def sign_in(live_stack, email: str, password: str) -> dict:
 
 
 def devstack_cli(live_stack, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "devstack", *args, "--api", live_stack.api], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "devstack", *args, "--api", live_stack.api,
+                           "--data-dir", str(live_stack.data_dir)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
+
+
+# ---- exposure: loopback only, control API behind its secret -----------------------------
+
+LOOPBACK_IN_PROC_NET = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1
+
+
+def listening_addresses(ports: set[int]) -> dict[int, set[str]]:
+    """port -> local addresses in LISTEN state, from the kernel's socket tables."""
+    found: dict[int, set[str]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, port = fields[1].rsplit(":", 1)
+            if fields[3] == "0A" and int(port, 16) in ports:  # 0A: LISTEN
+                found.setdefault(int(port, 16), set()).add(address)
+    return found
+
+
+def test_by_default_every_listener_of_the_stack_binds_loopback_only(live_stack):
+    # moto's Cognito signing key is public: whoever reaches these ports could mint admin tokens.
+    ports = {live_stack.api_port, live_stack.frontend_port, live_stack.moto_port, live_stack.pay_port}
+    listening = listening_addresses(ports)
+    assert set(listening) == ports
+    assert all(addresses <= LOOPBACK_IN_PROC_NET for addresses in listening.values()), listening
+
+
+def test_the_control_api_wants_the_runs_secret(live_stack):
+    status, body, headers = live_stack.call("GET", "/_devstack/outbox", headers={"X-Devstack-Token": "guess"})
+    assert (status, list(body["error"]["fields"])) == (401, ["X-Devstack-Token"])
+    assert "Access-Control-Allow-Origin" not in headers
 
 
 # ---- HTTP edge: what API Gateway would answer -------------------------------------------

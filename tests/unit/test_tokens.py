@@ -165,6 +165,7 @@ def test_verification_fails_closed_without_configuration(keys):
 
 @pytest.fixture
 def pool_settings(monkeypatch):
+    monkeypatch.setenv("HALLES_LOCAL_MODE", "1")  # only the pool is configured: the rest keeps local defaults
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("HALLES_USER_POOL_ID", POOL)
     monkeypatch.setenv("HALLES_USER_POOL_CLIENT_ID", CLIENT)

@@ -64,7 +64,7 @@ export function renderSignIn(main, params) {
   const session = getSession();
   const form = el("form", { class: "auth-form", "data-testid": "signin-form", novalidate: true, "aria-labelledby": "signin-title" },
     el("h1", { id: "signin-title", text: "Sign in" }),
-    params.get("created") ? el("p", { class: "notice-inline success", role: "status", text: "Your account is ready. Sign in to continue." }) : null,
+    params.get("created") ? el("p", { class: "notice-inline success", role: "status", "data-testid": "signin-created", text: "Sign in to continue. If this address already had an account, we have sent it an email." }) : null,
     session && session.user ? signedInNotice(session) : null,
     fieldWithError(email, "Email"),
     fieldWithError(password, "Password"),
@@ -158,16 +158,13 @@ export function renderSignUp(main, params) {
     if (body.role === "vendor") body.shop_name = shopName.value.trim();
     try {
       await busy(button, "Creating your account…", async () => {
-        await api.signUp(body);
-        try {
-          const tokens = await api.signIn(body.email, body.password);
-          saveSession(tokens, tokens.user);
-          announce(`Welcome to Halles. You are signed in as ${body.email}.`);
-          window.location.hash = nextHash(params);
-        } catch {
-          // The account exists; let the shopper sign in by hand.
-          window.location.hash = `#/signin?created=1&email=${encodeURIComponent(body.email)}`;
+        const created = await api.signUp(body);
+        if (created && created.confirmation_required) {
+          // The pool mailed a code to the address: the account waits for it.
+          renderConfirmStep(main, params, body.email, body.password);
+          return;
         }
+        await signInAfterSignUp(params, body.email, body.password);
       });
     } catch (err) {
       reportError(form, error, err);
@@ -177,6 +174,70 @@ export function renderSignUp(main, params) {
   mount(main, el("div", { class: "auth-page", "data-view": "signup" }, form));
   syncRole();
   name.focus();
+}
+
+async function signInAfterSignUp(params, email, password) {
+  try {
+    const tokens = await api.signIn(email, password);
+    saveSession(tokens, tokens.user);
+    announce(`Welcome to Halles. You are signed in as ${email}.`);
+    window.location.hash = nextHash(params);
+  } catch {
+    // The sign-up answer never says whether the address was new (no user enumeration):
+    // an existing account's owner got an email instead. Sign in by hand.
+    window.location.hash = `#/signin?created=1&email=${encodeURIComponent(email)}`;
+  }
+}
+
+/** Second step of a sign-up outside the local stack: the code Cognito mailed to the address. */
+function renderConfirmStep(main, params, email, password) {
+  document.title = "Confirm your email · Halles";
+  const code = el("input", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", required: true, "data-testid": "signup-code" });
+  const error = formError();
+  const status = el("p", { class: "notice-inline", role: "status", "data-testid": "confirm-status" });
+  const button = submitButton("Confirm");
+  const resend = el("button", { type: "button", class: "button button-quiet", "data-testid": "confirm-resend", text: "Send a new code" });
+  const form = el("form", { class: "auth-form", "data-testid": "confirm-form", novalidate: true, "aria-labelledby": "confirm-title" },
+    el("h1", { id: "confirm-title", text: "Confirm your email" }),
+    el("p", {}, "We have sent a code to ", el("strong", { text: email }), ". Enter it to finish creating your account."),
+    fieldWithError(code, "Confirmation code"),
+    error,
+    status,
+    button,
+    resend);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFieldErrors(form);
+    error.textContent = "";
+    const missing = requiredErrors(form, { code: "Enter the code from the email." });
+    if (Object.keys(missing).length) {
+      showFieldErrors(form, missing, error);
+      return;
+    }
+    try {
+      await busy(button, "Confirming…", async () => {
+        await api.confirmSignUp(email, code.value.trim());
+        await signInAfterSignUp(params, email, password);
+      });
+    } catch (err) {
+      reportError(form, error, err);
+    }
+  });
+
+  resend.addEventListener("click", async () => {
+    clearFieldErrors(form);
+    error.textContent = "";
+    try {
+      await busy(resend, "Sending…", () => api.resendConfirmation(email));
+      status.textContent = "A new code is on its way.";
+    } catch (err) {
+      reportError(form, error, err);
+    }
+  });
+
+  mount(main, el("div", { class: "auth-page", "data-view": "confirm" }, form));
+  code.focus();
 }
 
 function reportError(form, error, err) {

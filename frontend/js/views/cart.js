@@ -1,6 +1,7 @@
 // The cart: lines grouped by vendor, what changed since each line was added, the quote for
 // the chosen delivery country (items, shipping per vendor, discounts, service fee, VAT
-// included, total: every amount before paying) and the Pay button.
+// included, total: every amount before paying), the delivery address (one of the address
+// book's, or a new one the API checks field by field and keeps for next time) and the Pay button.
 //
 // Paying sends POST /checkout with an Idempotency-Key made once per checkout attempt: a
 // double-click sends nothing more (the button is disabled while the request is in flight),
@@ -9,9 +10,11 @@
 
 import { ApiError, api } from "../api.js";
 import { noteCart } from "../cart-state.js";
-import { countryName, countryOptions, learnCountries, preferredCountry, savePreferredCountry } from "../countries.js";
+import { DELIVERY_COUNTRIES, countryName, countryOptions, learnCountries, preferredCountry, savePreferredCountry } from "../countries.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
+import { conditionLabel } from "../labels.js";
 import { formatMoney } from "../money.js";
+import { getSession } from "../session.js";
 import { rememberVendors, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { cardLabel } from "./cards.js";
@@ -53,10 +56,26 @@ export function renderCart(main) {
   let checkoutError = null; // {message, items: [text], fields}
   let stripeHandoff = null; // the answer to show when the provider has no payment page (Stripe.js)
   let retryTimer = null;
+  let addresses = []; // the address book, most recently used first
+  let addressChoice = "new"; // "new" or a saved address's id
+  const draft = { name: getSession()?.user?.name || "", line1: "", line2: "", postal_code: "", city: "", phone: "" };
 
   mount(main, el("div", { class: "cart-page", "data-view": "cart", "aria-busy": "true" },
     el("h1", { text: "Your cart" }),
     el("p", { class: "result-status", "data-testid": "cart-loading", text: "Loading your cart…" })));
+
+  // The address book decides the delivery country (a saved address's), so the first quote waits for it.
+  const addressBookRead = api.addresses({ signal: controller.signal })
+    .then((body) => {
+      addresses = body.items || [];
+      const latest = addresses.find((a) => DELIVERY_COUNTRIES.includes(a.country));
+      if (latest) {
+        addressChoice = latest.address_id;
+        country = latest.country;
+        prefill(latest);
+      }
+    })
+    .catch(() => { /* no address book: the shopper types the address */ });
 
   load();
   api.paymentMethods({ signal: controller.signal })
@@ -70,6 +89,7 @@ export function renderCart(main) {
   async function load({ quoteOnly = false } = {}) {
     try {
       if (!quoteOnly) cart = noteCart(await api.cart({ signal: controller.signal }));
+      await addressBookRead;
       rememberVendors(cart.lines);
       await loadQuote();
       render();
@@ -119,6 +139,7 @@ export function renderCart(main) {
           vendorGroups()),
         el("aside", { class: "cart-summary", "aria-labelledby": "summary-title" },
           summary(),
+          deliveryPanel(),
           checkoutPanel()))));
     if (focusKey) main.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
   }
@@ -181,6 +202,8 @@ export function renderCart(main) {
       el("div", { class: "line-main" },
         el("a", { class: "line-title", href: `#/product/${encodeURIComponent(line.product_id)}`, "data-testid": "line-title", text: line.title }),
         el("p", { class: "line-meta muted" },
+          line.condition ? el("span", { class: `condition condition-${line.condition}`, "data-testid": "line-condition", text: conditionLabel(line.condition) }) : null,
+          line.condition ? " · " : null,
           el("span", { "data-testid": "line-unit-price", "data-amount": line.unit_price.amount, text: formatMoney(line.unit_price) }), " each · ",
           line.shipping_fee.amount ? `${formatMoney(line.shipping_fee)} shipping` : "free shipping", " · ",
           stockText(line)),
@@ -227,6 +250,84 @@ export function renderCart(main) {
         amountRow(`Includes VAT ${percent(quote.vat_rate_bps)} (${countryName(quote.country)})`, quote.vat_included, "quote-vat", { sub: true })),
       el("p", { class: "vat-note", text: "Prices include VAT. Shipping is charged once per vendor." }),
     ];
+  }
+
+  function fieldError(name) {
+    return (checkoutError && checkoutError.fields[name]) || "";
+  }
+
+  /** Where the parcels go: a saved address, or a new one (its country is the "Deliver to" above). */
+  function deliveryPanel() {
+    const saved = addresses.filter((a) => DELIVERY_COUNTRIES.includes(a.country));
+    return el("section", { class: "delivery", "aria-labelledby": "delivery-title", "data-testid": "delivery" },
+      el("h2", { id: "delivery-title", text: "Delivery address" }),
+      saved.length ? addressChoices(saved) : null,
+      addressChoice === "new" ? addressForm() : null,
+      el("p", { class: "field-error", "data-field": "address", "data-testid": "field-error-address", text: fieldError("address") }));
+  }
+
+  function addressChoices(saved) {
+    const radio = (value, label) => {
+      const id = uniqueId("ship-to");
+      return el("div", { class: "choice" },
+        el("input", {
+          type: "radio", name: "address_id", id, value, checked: addressChoice === value, disabled: paying || busy,
+          "data-testid": value === "new" ? "address-new" : "address-saved", "data-address-id": value === "new" ? null : value,
+          "data-focus-key": `address-${value}`, onchange: () => chooseAddress(value),
+        }),
+        el("label", { for: id, text: label }));
+    };
+    return el("fieldset", { class: "field choices address-choices", "data-testid": "address-choices" },
+      el("legend", { text: "Ship to" }),
+      saved.map((a) => radio(a.address_id, `${a.name}, ${a.line1}, ${a.postal_code} ${a.city}, ${countryName(a.country)}`)),
+      radio("new", "A new address"),
+      el("p", { class: "field-error", "data-field": "address_id", "data-testid": "field-error-address_id", text: fieldError("address_id") }));
+  }
+
+  function addressForm() {
+    const input = (name, label, { autocomplete, wide = false, optional = false, hint = null, type = "text" } = {}) => {
+      const id = uniqueId(`address-${name}`);
+      const error = fieldError(`address.${name}`);
+      const control = el("input", {
+        type, id, name, autocomplete, value: draft[name], disabled: paying, "data-testid": `address-${name}`,
+        "data-focus-key": `address-${name}`, "aria-invalid": error ? "true" : null, required: !optional,
+        "aria-describedby": `${id}-error`,
+        oninput: (event) => { draft[name] = event.target.value; },
+      });
+      return el("div", { class: `field${wide ? " field-wide" : ""}` },
+        el("label", { for: id, text: optional ? `${label} (optional)` : label }),
+        control,
+        hint ? el("p", { class: "field-hint", text: hint }) : null,
+        el("p", { class: "field-error", id: `${id}-error`, "data-field": `address.${name}`,
+          "data-testid": `field-error-address.${name}`, text: error }));
+    };
+    return el("div", { class: "address-form", "data-testid": "address-form" },
+      input("name", "Full name", { autocomplete: "name", wide: true }),
+      input("line1", "Street and number", { autocomplete: "address-line1", wide: true }),
+      input("line2", "Flat, floor, company", { autocomplete: "address-line2", wide: true, optional: true }),
+      input("postal_code", "Postal code", { autocomplete: "postal-code" }),
+      input("city", "City", { autocomplete: "address-level2" }),
+      el("p", { class: "field-hint field-wide", "data-testid": "address-country" },
+        `Country: ${countryName(country)} (change it with “Deliver to” above)`),
+      el("p", { class: "field-error field-wide", "data-field": "address.country", "data-testid": "field-error-address.country",
+        text: fieldError("address.country") }),
+      input("phone", "Phone", { autocomplete: "tel", type: "tel", wide: true, optional: true,
+        hint: "With the country code, e.g. +49 30 1234567; only for the courier." }));
+  }
+
+  function prefill(address) {
+    for (const key of Object.keys(draft)) draft[key] = address[key] || "";
+  }
+
+  function chooseAddress(value) {
+    addressChoice = value;
+    checkoutError = null;
+    const chosen = addresses.find((a) => a.address_id === value);
+    if (chosen) {
+      prefill(chosen); // "A new address" then starts from the last one chosen
+      if (chosen.country !== country) { changeCountry(chosen.country); return; }
+    }
+    render();
   }
 
   function checkoutPanel() {
@@ -336,6 +437,8 @@ export function renderCart(main) {
   }
 
   async function changeCountry(code) {
+    const chosen = addresses.find((a) => a.address_id === addressChoice);
+    if (chosen && chosen.country !== code) addressChoice = "new"; // that address is in another country
     country = code;
     savePreferredCountry(code);
     busy = true;
@@ -359,7 +462,14 @@ export function renderCart(main) {
    */
   async function pay() {
     if (paying || !quote || !quote.can_checkout) return; // a double-click never sends a second request
-    const body = { country, save_card: choice === "new" && saveCard, return_url: returnUrl() };
+    const body = { save_card: choice === "new" && saveCard, return_url: returnUrl() };
+    if (addressChoice === "new") {
+      // Sent as typed: the API checks each field for the country and names the wrong ones.
+      body.address = { country };
+      for (const [key, value] of Object.entries(draft)) if (String(value).trim()) body.address[key] = String(value).trim();
+    } else {
+      body.address_id = addressChoice;
+    }
     if (choice !== "new") body.payment_method_id = choice;
     const signature = JSON.stringify(body);
     if (!attempt || attempt.signature !== signature) attempt = { key: newIdempotencyKey(), signature };
@@ -387,7 +497,9 @@ export function renderCart(main) {
     }
     if (!controller.signal.aborted) {
       render();
-      main.querySelector('[data-testid="checkout-error"]')?.scrollIntoView({ block: "nearest" });
+      const firstInvalid = main.querySelector('.address-form [aria-invalid="true"]');
+      if (firstInvalid) firstInvalid.focus(); // keyboard users land on the field to correct
+      else main.querySelector('[data-testid="checkout-error"]')?.scrollIntoView({ block: "nearest" });
     }
   }
 
@@ -428,7 +540,8 @@ export function renderCart(main) {
     for (const [name, text] of Object.entries(err.fields || {})) {
       const key = String(name).replace(/^body\./, "");
       if (key.startsWith("lines.")) items.push(`${titles[key.slice(6)] || "An item"}: ${text}`);
-      else if (key === "country" || key === "payment_method_id") fields[key] = text;
+      else if (key === "country" || key === "payment_method_id" || key === "address" || key === "address_id"
+        || key.startsWith("address.")) fields[key] = text;
       else if (!String(err.message).toLowerCase().includes(String(text).toLowerCase())) items.push(`${key}: ${text}`);
     }
     const retry = err.code === "network_error" || err.status >= 500 ? " Press Pay again to retry; you will not be charged twice." : "";

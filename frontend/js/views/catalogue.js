@@ -4,6 +4,7 @@
 import { ApiError, api, config } from "../api.js";
 import { loadCategories } from "../categories.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
+import { conditionLabel } from "../labels.js";
 import { amountInputValue, currencySymbol, formatMoney, parseAmount } from "../money.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 
@@ -280,7 +281,8 @@ function productCard(product, categories) {
       el("span", { class: "card-price-label", text: product.offer_count > 1 ? "Best total" : "Total" }),
       el("span", { class: "price-total", "data-testid": "card-price", "data-amount": best.total.amount, text: formatMoney(best.total) }),
       el("span", { class: "card-price-detail", "data-testid": "card-price-detail" },
-        shippingFree ? `${formatMoney(best.price)} · free delivery` : `${formatMoney(best.price)} + ${formatMoney(best.shipping_fee)} delivery`));
+        shippingFree ? `${formatMoney(best.price)} · free delivery` : `${formatMoney(best.price)} + ${formatMoney(best.shipping_fee)} delivery`),
+      best.condition ? el("span", { class: `condition condition-${best.condition}`, "data-testid": "card-condition", text: conditionLabel(best.condition) }) : null);
   } else {
     price = el("div", { class: "card-price" }, el("span", { class: "muted", "data-testid": "card-no-offer", text: "No offers yet" }));
   }

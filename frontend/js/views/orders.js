@@ -9,6 +9,7 @@ import { ApiError, api } from "../api.js";
 import { refreshCartCount } from "../cart-state.js";
 import { countryName } from "../countries.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
+import { conditionLabel, orderNumber, shopperTimeline, statusLabel, statusTone, timelineLabel } from "../labels.js";
 import { formatMoney } from "../money.js";
 import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
@@ -20,27 +21,14 @@ const POLL_FOR_MS = 30_000;
 const PAGE_SIZE = 20;
 const PAYMENTS_KEY = "halles.payments"; // payment_intent_id -> order_id, for the way back from the payment page
 
-export const STATUS = {
-  pending_payment: { label: "Awaiting payment", tone: "pending" },
-  paid: { label: "Paid", tone: "ok" },
-  payment_failed: { label: "Payment failed", tone: "bad" },
-  cancelled: { label: "Cancelled", tone: "bad" },
-  refunded: { label: "Refunded", tone: "neutral" },
-};
-
 export function statusBadge(status, testid = "order-status") {
-  const known = STATUS[status] || { label: String(status || "").replace(/_/g, " "), tone: "neutral" };
-  return el("span", { class: `status-badge status-${known.tone}`, "data-testid": testid, "data-status": status, text: known.label });
+  return el("span", { class: `status-badge status-${statusTone(status)}`, "data-testid": testid, "data-status": status, text: statusLabel(status) });
 }
 
 const dateFormat = new Intl.DateTimeFormat(navigator.language || "en", { dateStyle: "medium", timeStyle: "short" });
 export function formatDate(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? "" : dateFormat.format(date);
-}
-
-function shortId(orderId) {
-  return String(orderId).replace(/^ord_/, "").slice(0, 8).toUpperCase();
 }
 
 // --- back from the payment page ----------------------------------------------------------
@@ -158,7 +146,7 @@ export function renderOrder(main, orderId, params) {
         if (Date.now() < deadline) timer = window.setTimeout(fetchOrder, POLL_EVERY_MS);
         else waited = true;
       } else if (wasPending) {
-        announce(`Your order is now: ${STATUS[order.status]?.label || order.status}.`);
+        announce(`Your order is now: ${statusLabel(order.status)}.`);
       }
       if (order.status === "paid") refreshCartCount(); // a paid order empties the cart
       if (changed || !timer) render();
@@ -184,19 +172,23 @@ export function renderOrder(main, orderId, params) {
   }
 
   function render() {
-    document.title = `Order ${shortId(order.order_id)} · Halles`;
+    document.title = `Order ${orderNumber(order)} · Halles`;
     mount(main, el("article", { class: "order-page", "data-view": "order", "data-testid": "order", "data-order-id": order.order_id, "data-status": order.status },
       backLink(),
       el("header", { class: "order-head" },
         el("div", {},
-          el("h1", {}, "Order ", el("span", { class: "order-number", "data-testid": "order-number", title: order.order_id, text: shortId(order.order_id) })),
-          el("p", { class: "muted" }, `Placed ${formatDate(order.created_at)}`, order.country ? ` · delivered to ${countryName(order.country)}` : "")),
+          el("h1", {}, "Order ", el("span", { class: "order-number", "data-testid": "order-number", title: order.order_id, text: orderNumber(order) })),
+          el("p", { class: "muted" }, `Placed ${formatDate(order.created_at)}`,
+            order.country ? el("span", { "data-testid": "order-destination", text: ` · ${destinationText(order)}` }) : null)),
         statusBadge(order.status)),
       paymentNotice(),
       el("div", { class: "order-body" },
         el("div", { class: "order-main" },
           vendorSections()),
         el("aside", { class: "order-side" },
+          order.shipping_address ? el("section", { class: "panel", "aria-labelledby": "address-title" },
+            el("h2", { id: "address-title", text: "Delivery address" }),
+            addressBlock(order.shipping_address)) : null,
           el("section", { class: "panel", "aria-labelledby": "timeline-title" },
             el("h2", { id: "timeline-title", text: "Status" }),
             timeline()),
@@ -253,12 +245,12 @@ export function renderOrder(main, orderId, params) {
   }
 
   function timeline() {
-    const entries = order.timeline.map((entry) => el("li", {
+    const entries = shopperTimeline(order.timeline).map((entry) => el("li", {
       // Past steps are plain; only how the payment ended gets a colour.
-      class: `timeline-entry timeline-${entry.status === "pending_payment" ? "neutral" : (STATUS[entry.status] || {}).tone || "neutral"}`,
+      class: `timeline-entry timeline-${entry.status === "pending_payment" || !entry.status ? "neutral" : statusTone(entry.status)}`,
       "data-testid": "timeline-entry", "data-status": entry.status || entry.kind || "",
     },
-      el("span", { class: "timeline-label", text: entry.label || (STATUS[entry.status] || {}).label || entry.kind || "" }),
+      el("span", { class: "timeline-label", text: timelineLabel(entry) }),
       entry.at ? el("time", { class: "muted", datetime: entry.at, text: formatDate(entry.at) }) : null));
     if (order.status === "pending_payment") {
       entries.push(el("li", { class: "timeline-entry timeline-next", "data-testid": "timeline-next" },
@@ -283,7 +275,10 @@ export function renderOrder(main, orderId, params) {
         el("ul", { class: "cart-line-list" }, lines.map((line) => el("li", { class: "cart-line order-line", "data-testid": "order-line", "data-offer-id": line.offer_id },
           el("div", { class: "line-main" },
             el("a", { class: "line-title", href: `#/product/${encodeURIComponent(line.product_id)}`, text: line.title }),
-            el("p", { class: "line-meta muted", text: `${line.quantity} × ${formatMoney(line.unit_price)}` })),
+            el("p", { class: "line-meta muted" },
+              line.condition ? el("span", { class: `condition condition-${line.condition}`, "data-testid": "order-line-condition", text: conditionLabel(line.condition) }) : null,
+              line.condition ? " · " : null,
+              `${line.quantity} × ${formatMoney(line.unit_price)}`)),
           el("p", { class: "line-subtotal", "data-testid": "order-line-subtotal", "data-amount": line.subtotal.amount, text: formatMoney(line.subtotal) })))),
         el("dl", { class: "vendor-totals" },
           group.discount.amount ? amountRow("Discount", negative(group.discount), "order-vendor-discount") : null,
@@ -311,6 +306,22 @@ export function renderOrder(main, orderId, params) {
       window.clearTimeout(timer);
     },
   };
+}
+
+/** Before delivery the country is where it goes; "delivered" only once every vendor delivered. */
+function destinationText(order) {
+  const vendors = order.vendors || [];
+  const delivered = vendors.length > 0 && vendors.every((v) => v.status === "delivered" || v.delivered_at);
+  return `${delivered ? "Delivered to" : "Delivery to"} ${countryName(order.country)}`;
+}
+
+export function addressBlock(address) {
+  const lines = [
+    address.name, address.line1, address.line2,
+    `${address.postal_code} ${address.city}`.trim(), countryName(address.country), address.phone,
+  ].filter(Boolean);
+  return el("address", { class: "delivery-address", "data-testid": "delivery-address" },
+    lines.map((text, i) => [i ? el("br") : null, text]));
 }
 
 function backLink() {
@@ -369,7 +380,7 @@ function orderRow(order) {
   const count = order.lines.reduce((n, l) => n + l.quantity, 0);
   const href = `#/orders/${encodeURIComponent(order.order_id)}`;
   return el("tr", { "data-testid": "order-row", "data-order-id": order.order_id, "data-status": order.status },
-    el("th", { scope: "row", "data-label": "Order" }, el("a", { href, "data-testid": "order-link", title: order.order_id, text: shortId(order.order_id) })),
+    el("th", { scope: "row", "data-label": "Order" }, el("a", { href, "data-testid": "order-link", title: order.order_id, text: orderNumber(order) })),
     el("td", { "data-label": "Placed", text: formatDate(order.created_at) }),
     el("td", { "data-label": "Items", text: itemsText(count) }),
     el("td", { class: "num", "data-label": "Total", "data-testid": "order-row-total", "data-amount": order.totals.total.amount, text: formatMoney(order.totals.total) }),

@@ -6,6 +6,7 @@ import { ApiError, api } from "../api.js";
 import { isShopper, noteCart } from "../cart-state.js";
 import { categoryName, humanize } from "../categories.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
+import { conditionLabel } from "../labels.js";
 import { formatMoney } from "../money.js";
 import { getSession, onSessionChange } from "../session.js";
 import { rememberVendors } from "../vendors.js";
@@ -159,7 +160,7 @@ function offerRow(offer, isBest) {
         "data-testid": "offer-vendor", title: `More from ${offer.vendor_name}`, text: offer.vendor_name || "Vendor",
       }),
       isBest ? el("span", { class: "badge badge-best", "data-testid": "best-offer-badge", text: "Best offer" }) : null),
-    el("td", { "data-label": "Condition", "data-testid": "offer-condition", text: humanize(offer.condition) }),
+    el("td", { "data-label": "Condition", "data-testid": "offer-condition", text: conditionLabel(offer.condition) }),
     el("td", { class: "num", "data-label": "Price", "data-testid": "offer-price", text: formatMoney(offer.price) }),
     el("td", { class: "num", "data-label": "Delivery fee", "data-testid": "offer-shipping", text: feeText(offer.shipping_fee) }),
     el("td", { class: "num offer-total", "data-label": "Total", "data-testid": "offer-total", text: formatMoney(offer.total) }),
