@@ -157,12 +157,23 @@ def test_signup_text_is_checked_before_any_account_exists(app_client, field, bad
 # --- whatever slips past the models ------------------------------------------------------------
 
 
-def test_a_value_the_store_refuses_is_a_400_not_a_500(app_client):
-    """An id longer than DynamoDB takes as a key reaches the store unvalidated: a ValidationException."""
-    status, answer, _ = call(app_client, "GET", f"/catalog/products/{'p' * 3000}")
+def test_a_value_the_store_refuses_is_a_400_not_a_500(app_client, monkeypatch):
+    """Whatever a model lets through and DynamoDB refuses (ValidationException) is the client's 400."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import GetError
 
-    assert status in (400, 404), answer
-    assert set(answer["error"]) == {"code", "message", "fields", "correlation_id"}
+    from chalicelib.store import catalog as catalog_store
+
+    def refused(*args, **kwargs):
+        cause = ClientError({"Error": {"Code": "ValidationException",
+                                       "Message": "Size of hashkey has exceeded the maximum size limit"}}, "GetItem")
+        raise GetError("Failed to get item", cause=cause)
+
+    monkeypatch.setattr(catalog_store, "get_product", refused)
+    status, answer, _ = call(app_client, "GET", "/catalog/products/prd_refused")
+
+    assert status == 400, answer
+    assert answer["error"]["fields"] == {"path": "rejected by the store"}
 
 
 def test_a_lone_surrogate_in_a_path_parameter_is_a_400(app_client, make_user):

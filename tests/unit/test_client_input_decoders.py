@@ -18,6 +18,17 @@ from chalicelib.api import parse_body
 from chalicelib.domain.errors import InvalidInput, Unauthorized
 from chalicelib.schema import BIDI_CONTROLS, CONTROLS, ZERO_WIDTH, clean_text
 
+
+@pytest.fixture(scope="module", autouse=True)
+def local_settings():
+    """The local stack's settings, with a user pool configured (the token check needs one)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HALLES_LOCAL_MODE", "1")
+        env.setenv("HALLES_USER_POOL_ID", "eu-west-1_TestPool")
+        env.setenv("HALLES_USER_POOL_CLIENT_ID", "test-client-id")
+        yield
+
+
 JSON_LEAVES = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 JSON_VALUES = st.recursive(JSON_LEAVES, lambda inner: st.lists(inner, max_size=4)
                            | st.dictionaries(st.text(max_size=12), inner, max_size=5), max_leaves=25)
@@ -130,7 +141,7 @@ TOKENS = st.one_of(
 
 @settings(max_examples=400, deadline=None)
 @given(header=st.none() | st.text(max_size=50) | TOKENS.map(lambda t: f"Bearer {t}"))
-def test_any_authorization_header_is_a_principal_or_a_401(header, monkeypatch_env):
+def test_any_authorization_header_is_a_principal_or_a_401(header):
     from chalicelib.auth.tokens import principal_from_header
 
     try:
@@ -138,18 +149,3 @@ def test_any_authorization_header_is_a_principal_or_a_401(header, monkeypatch_en
     except Unauthorized:
         return
     raise AssertionError("no token can be verified without a key")
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_env():
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("HALLES_USER_POOL_ID", "eu-west-1_TestPool")
-        env.setenv("HALLES_USER_POOL_CLIENT_ID", "test-client-id")
-        from chalicelib.settings import get_settings
-
-        clear = getattr(get_settings, "cache_clear", None)
-        if clear:
-            clear()
-        yield
-        if clear:
-            clear()
