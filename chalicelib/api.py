@@ -49,8 +49,8 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
 
 CORS = CORSConfig(
     allow_origin="*",
-    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Correlation-Id"],
-    expose_headers=["X-Correlation-Id", "Retry-After"],
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "X-Correlation-Id"],
+    expose_headers=["X-Correlation-Id", "Retry-After", "ETag"],
     max_age=600,
 )
 
@@ -69,6 +69,15 @@ class RouteSpec:
     tags: tuple[str, ...]
     errors: tuple[int, ...]
     also: tuple[int, ...] = ()  # other success statuses with the same response body
+    headers: tuple[HeaderDoc, ...] = ()  # request headers the route reads (documented in OpenAPI)
+    response_headers: tuple[HeaderDoc, ...] = ()  # headers its success responses carry
+
+
+@dataclass(frozen=True)
+class HeaderDoc:
+    name: str
+    description: str
+    required: bool = False
 
 
 ROUTES: list[RouteSpec] = []
@@ -207,13 +216,15 @@ def route(
     tags: tuple[str, ...] = (),
     errors: tuple[int, ...] = (),
     also: tuple[int, ...] = (),
+    headers: tuple[HeaderDoc, ...] = (),
+    response_headers: tuple[HeaderDoc, ...] = (),
 ) -> Callable:
     """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public."""
 
     def decorator(fn: Callable[[Request], Any]) -> Callable:
         ROUTES.append(
             RouteSpec(path, method, fn.__name__, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                      body, query, response, roles, status, tags, errors, also)
+                      body, query, response, roles, status, tags, errors, also, headers, response_headers)
         )
 
         @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}")
@@ -264,12 +275,16 @@ def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
         )
         return error_response(err, correlation_id, getattr(err, "headers", None))
     except PaymentError as err:
-        # The provider's trouble is not the client's: 503 when retrying helps, 502 otherwise.
-        logger.warning("payment provider failed", extra={"error_code": err.code, "retryable": err.retryable})
+        # The provider's trouble is not the client's: 503 (+ Retry-After) when retrying helps, else 502,
+        # or 500 when our own credentials were refused. The gateway's message names the cause.
+        status = 503 if err.retryable else (500 if err.code == "provider_auth_failed" else 502)
+        (logger.error if status == 500 else logger.warning)(
+            "payment provider failed", extra={"error_code": err.code, "retryable": err.retryable})
         return json_response(
-            error_body("payment_provider_unavailable", "The payment provider is not answering; try again shortly.",
-                       {}, correlation_id),
-            503 if err.retryable else 502,
+            error_body(err.code if status != 502 else "payment_request_refused",
+                       err.message if status != 502 else "The payment provider refused the request.", {},
+                       correlation_id),
+            status,
             correlation_id,
             {"Retry-After": "5"} if err.retryable else None,
         )

@@ -46,6 +46,7 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     403: ("Forbidden", "The signed-in user may not do this."),
     404: ("NotFound", "The resource does not exist."),
     409: ("Conflict", "The request conflicts with the current state (e.g. a concurrent change)."),
+    412: ("PreconditionFailed", "The `If-Match` version is not the resource's current one; read it again."),
     413: ("PayloadTooLarge", "The request body is too large."),
     402: ("PaymentRequired", "The payment was declined; nothing was charged."),
     422: ("Unprocessable", "The request is well-formed but breaks a business rule."),
@@ -167,6 +168,8 @@ def _operation(path: str, method: str, spec: RouteSpec, refs: dict, schemas: dic
     ]
     if spec.query is not None:
         params.extend(_query_parameters(refs[(spec.query, "validation")], schemas))
+    params.extend({"name": h.name, "in": "header", "required": h.required, "description": h.description,
+                   "schema": {"type": "string"}} for h in spec.headers)
     params.append({"$ref": "#/components/parameters/CorrelationId"})
     op["parameters"] = params
 
@@ -184,7 +187,9 @@ def _operation(path: str, method: str, spec: RouteSpec, refs: dict, schemas: dic
         for status in (spec.status, *spec.also):
             responses[str(status)] = {
                 "description": spec.summary or "Success",
-                "headers": {"X-Correlation-Id": {"$ref": "#/components/headers/CorrelationId"}},
+                "headers": {"X-Correlation-Id": {"$ref": "#/components/headers/CorrelationId"},
+                            **{h.name: {"description": h.description, "schema": {"type": "string"}}
+                               for h in spec.response_headers}},
                 "content": {"application/json": {"schema": schema}},
             }
     for status in error_statuses(path, spec):

@@ -63,6 +63,7 @@ USER_POOL_ACTIONS = [
     "cognito-idp:AdminConfirmSignUp",
     "cognito-idp:AdminDeleteUser",
     "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminListGroupsForUser",
     "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminUpdateUserAttributes",
 ]

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.domain.charge_limits import charge_problem
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import CURRENCIES, Money
 from chalicelib.domain.search import words
@@ -278,6 +279,13 @@ def validate_offer(data: Mapping[str, Any], platform_currency: str) -> OfferTerm
                 errors[f"delivery.{name}"] = f"an integer from 0 to {MAX_DELIVERY_DAYS}"
         if "delivery.min_days" not in errors and "delivery.max_days" not in errors and min_days > max_days:
             errors["delivery.max_days"] = "must not be less than min_days"
+    if price is not None and shipping is not None:
+        # One unit must be payable by card, or the offer could be listed but never bought.
+        problem = charge_problem(offer_total(price, shipping))
+        if problem is not None:
+            errors["price"] = (f"price + shipping_fee must be at least {problem.limit.display()} (the smallest card "
+                               "payment)" if problem.too_small else
+                               f"price + shipping_fee must be at most {problem.limit.display()} (the largest card payment)")
     if errors:
         raise InvalidInput("The offer is invalid.", code="validation_error", fields=errors)
     return OfferTerms(price, shipping, condition, stock, min_days, max_days)

@@ -40,3 +40,10 @@ class PayloadTooLarge(DomainError):
 
 class Unprocessable(DomainError):
     code = "unprocessable"
+
+
+class PreconditionFailed(DomainError):
+    """The client's precondition (an `If-Match` version) no longer holds: re-read, then decide again."""
+
+    code = "precondition_failed"
+    status = 412

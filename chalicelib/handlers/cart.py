@@ -132,7 +132,7 @@ def delete_cart_line(req):
 
 
 @route(bp, "/cart/quote", "GET", query=QuoteQuery, response=QuoteOut, roles=SHOPPER, tags=("cart",),
-       errors=(400, 401, 403))
+       errors=(400, 401, 403, 422))
 def get_quote(req):
     """What you would pay for delivery to `country`: items, shipping per vendor, fees, VAT, total. No side effects."""
     return cart_service.quote(req.principal.user_id, req.query.country)

@@ -42,10 +42,25 @@ class OfferView(ApiModel):
 
 class VendorOfferView(OfferView):
     product_title: str
-    reserved: int
-    sold: int
-    version: int
+    stock: int = Field(description="Units on hand: not sold yet (available + reserved). What `stock` declares.")
+    reserved: int = Field(description="Units held by unpaid orders (released if unpaid, sold when paid)")
+    sold: int = Field(description="Units of paid orders: no longer on hand")
+    version: int = Field(description="Moves on every change you make; also sent as the `ETag` header. "
+                                     "Send it back as `If-Match` to update only what you read.")
     updated_at: str
+
+
+class StockAdjustmentView(ApiModel):
+    offer_id: str
+    delta: int
+    reason: str
+    applied_at: str
+    idempotency_key: str
+
+
+class StockAdjustmentOut(ApiModel):
+    adjustment: StockAdjustmentView = Field(description="The adjustment this Idempotency-Key applied (once)")
+    offer: VendorOfferView = Field(description="The offer as it is now")
 
 
 class ProductSummaryView(ApiModel):
@@ -169,8 +184,27 @@ class OfferIn(ApiModel):
     price: MoneyIn
     shipping_fee: MoneyIn = Field(default_factory=lambda: MoneyIn(amount=0))
     condition: Text = Field("new", description="new, refurbished or used")
-    stock: StrictInteger = Field(description="Units available for new orders")
+    stock: StrictInteger = Field(description=(
+        "Units ON HAND for this offer: units you hold that are not sold yet (available + reserved by unpaid "
+        "orders; units of paid orders are sold and not counted). Units available = stock - reserved, computed "
+        "atomically; stock below reserved is a 409. Re-sending your last declaration changes nothing, whatever "
+        "was sold or reserved since: use a stock adjustment (delta) to count changes, or If-Match to declare "
+        "a fresh count against the version you read."))
     delivery: DeliveryIn
+
+    @field_validator("condition")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+
+class StockAdjustmentIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    delta: StrictInteger = Field(description="Units to add (received) or remove (negative: broken, lost, miscounted); "
+                                         "units available never go below 0 (409 naming `delta`)")
+    reason: bounded(Text, 1, 200) = Field(description="Why (kept with the adjustment), 1 to 200 characters")
+    condition: Text = Field("new", description="Which of your offers: new, refurbished or used")
 
     @field_validator("condition")
     @classmethod

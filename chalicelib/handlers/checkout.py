@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
-from chalicelib.api import route
+from chalicelib.api import HeaderDoc, route
 from chalicelib.handlers.addresses import AddressIn
 from chalicelib.handlers.orders import OrderOut
 from chalicelib.lazy import lazy
@@ -43,7 +43,9 @@ class CheckoutOut(ApiModel):
 
 
 @route(bp, "/checkout", "POST", body=CheckoutBody, response=CheckoutOut, roles=("shopper",), status=201,
-       tags=("checkout",), errors=(400, 401, 402, 403, 409, 422, 502, 503))
+       tags=("checkout",), errors=(400, 401, 402, 403, 409, 422, 500, 502, 503),
+       headers=(HeaderDoc("Idempotency-Key", "Required, 8 to 128 characters: a new random value per checkout "
+                          "attempt, the same one when retrying it (same key -> same order).", required=True),))
 def checkout(req):
     """Place the order for your cart (Idempotency-Key header required) and get the payment to complete."""
     return checkout_service.checkout(

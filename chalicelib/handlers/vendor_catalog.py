@@ -1,12 +1,17 @@
 """Vendor catalogue routes. The vendor is always the signed-in principal, never a parameter."""
 
+import re
+
 from chalice import Blueprint
 
-from chalicelib.api import json_response, route
+from chalicelib.api import HeaderDoc, json_response, route
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.handlers.catalog_models import (
     OfferIn,
     ProductDetail,
     ProductIn,
+    StockAdjustmentIn,
+    StockAdjustmentOut,
     VendorOfferList,
     VendorOffersQuery,
     VendorOfferView,
@@ -17,6 +22,35 @@ catalog = lazy("chalicelib.services.catalog")
 
 bp = Blueprint(__name__)
 VENDOR = ("vendor",)
+
+ETAG = HeaderDoc("ETag", 'The offer\'s version, quoted (`"7"`): send it back as `If-Match`.')
+IF_MATCH = HeaderDoc(
+    "If-Match",
+    'Optional: the ETag you read (`"7"`; several comma-separated, or `*` for "my offer exists"). The update is '
+    "made only while the offer is at that version, else 412 `precondition_failed` (unless the offer already "
+    "has exactly these terms). Without it the update is still safe to repeat: `stock` declares units on hand.")
+IDEMPOTENCY_KEY = HeaderDoc(
+    "Idempotency-Key", "Required, 8 to 128 characters: a new random value per adjustment, the same one when "
+    "retrying it. The same key applies the adjustment once and answers it again; another body with it is a 422.",
+    required=True)
+_ENTITY_TAG = re.compile(r'^(W/)?"([^"]*)"$')
+
+
+def parse_if_match(header: str | None):
+    """The If-Match header as the versions it accepts; None when absent. Weak tags never match (RFC 9110)."""
+    if header is None:
+        return None
+    if header.strip() == "*":
+        return catalog.IfMatch(any=True)
+    versions = set()
+    for part in header.split(","):
+        tag = _ENTITY_TAG.match(part.strip())
+        if tag is None:
+            raise InvalidInput("If-Match must be the ETag you received, e.g. \"7\".", code="invalid_header",
+                               fields={"If-Match": 'expected ETags such as "7", or *'})
+        if tag.group(1) is None and tag.group(2).isdigit() and len(tag.group(2)) <= 18:
+            versions.add(int(tag.group(2)))
+    return catalog.IfMatch(versions=frozenset(versions))
 
 
 @route(bp, "/vendor/products", "POST", body=ProductIn, response=ProductDetail, roles=VENDOR, status=201,
@@ -29,12 +63,29 @@ def vendor_create_product(req):
 
 
 @route(bp, "/vendor/products/{product_id}/offer", "PUT", body=OfferIn, response=VendorOfferView, roles=VENDOR,
-       status=200, also=(201,), tags=("vendor",), errors=(400, 401, 403, 404),
-       summary="Create or update your offer for a product (201 when created)")
+       status=200, also=(201,), tags=("vendor",), errors=(400, 401, 403, 404, 409, 412),
+       headers=(IF_MATCH,), response_headers=(ETAG,),
+       summary="Create or update your offer for a product (201 when created); `stock` declares units on hand, "
+               "safe to repeat")
 def vendor_put_offer(req):
-    offer, created = catalog.upsert_offer(req.principal.user_id, req.params["product_id"], req.body.model_dump())
+    if_match = parse_if_match(req.header("If-Match"))
+    offer, created = catalog.upsert_offer(req.principal.user_id, req.params["product_id"], req.body.model_dump(),
+                                          if_match=if_match)
     body = VendorOfferView.model_validate(offer).model_dump(mode="json")
-    return json_response(body, 201 if created else 200, req.correlation_id)
+    return json_response(body, 201 if created else 200, req.correlation_id, {"ETag": catalog.etag(offer["version"])})
+
+
+@route(bp, "/vendor/products/{product_id}/offer/stock-adjustments", "POST", body=StockAdjustmentIn,
+       response=StockAdjustmentOut, roles=VENDOR, status=201, also=(200,), tags=("vendor",),
+       errors=(400, 401, 403, 404, 409, 422), headers=(IDEMPOTENCY_KEY,), response_headers=(ETAG,),
+       summary="Add or remove units on hand (a delta), once per Idempotency-Key (201; 200 when repeated)")
+def vendor_adjust_stock(req):
+    result, applied = catalog.adjust_offer_stock(
+        req.principal.user_id, req.params["product_id"], req.body.condition, req.body.delta, req.body.reason,
+        req.header("Idempotency-Key"))
+    body = StockAdjustmentOut.model_validate(result).model_dump(mode="json")
+    return json_response(body, 201 if applied else 200, req.correlation_id,
+                         {"ETag": catalog.etag(result["offer"]["version"])})
 
 
 @route(bp, "/vendor/offers", query=VendorOffersQuery, response=VendorOfferList, roles=VENDOR, tags=("vendor",),

@@ -14,12 +14,14 @@ from typing import Protocol
 class PaymentError(Exception):
     """The provider refused or failed; `retryable` tells the caller whether to try again later."""
 
-    def __init__(self, message: str, *, code: str = "payment_error", retryable: bool = False, status: int = 502):
+    def __init__(self, message: str, *, code: str = "payment_error", retryable: bool = False, status: int = 502,
+                 param: str | None = None):
         super().__init__(message)
         self.message = message
         self.code = code
         self.retryable = retryable
         self.status = status
+        self.param = param  # the provider's name of the parameter it refused (`amount`, `payment_method`...)
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,33 @@ def _card(sdk_object: Any) -> SavedCard:
     )
 
 
+# Invalid-request codes about the payment method the request named (a saved card that cannot be used).
+PAYMENT_METHOD_CODES = frozenset({
+    "payment_method_unactivated", "payment_method_unexpected_state", "payment_method_invalid_parameter",
+    "payment_method_not_available", "payment_method_provider_decline", "payment_method_customer_decline",
+})
+
+
+def _invalid_request(operation: str, code: str | None, param: str | None, message: str | None) -> PaymentError:
+    """Stripe's 400/404 invalid_request_error, one meaning per cause."""
+    if code in ("amount_too_small", "amount_too_large") and operation == "create payment intent":
+        # Our own limits (domain/charge_limits.py) should have refused first: the table is out of date.
+        which = "below the smallest" if code == "amount_too_small" else "above the largest"
+        return PaymentError(f"The amount is {which} amount the payment provider can charge.", code=code,
+                            status=422, param=param or "amount")
+    if code in STATE_CONFLICT_CODES:
+        return PaymentError(message or "The payment is not in a state that allows this.", code=code, status=409,
+                            param=param)
+    if code in PAYMENT_METHOD_CODES or param == "payment_method":
+        return PaymentError(message or "This payment method cannot be used.", code="invalid_payment_method",
+                            status=404 if code == "resource_missing" else 400, param="payment_method")
+    if code == "resource_missing":
+        return PaymentError(message or "The payment provider does not know this object.", code=code, status=404,
+                            param=param)
+    return PaymentError(message or "The payment request was refused.", code=code or "invalid_request", status=400,
+                        param=param)
+
+
 def _payment_error(operation: str, err: Exception) -> PaymentError:
     """One SDK error -> one PaymentError that says what the caller should do about it."""
     import stripe
@@ -286,14 +313,17 @@ def _payment_error(operation: str, err: Exception) -> PaymentError:
         "request_id": getattr(err, "request_id", None),
     }
 
+    param = detail.get("param")
     if isinstance(err, stripe.CardError):
         decline = detail.get("decline_code")
         # A generic decline is just "card_declined"; a specific reason (insufficient_funds...) is more useful.
         reason = decline if decline and decline != "generic_decline" else (code or "card_declined")
         # Card messages are written by Stripe to be shown to the shopper.
-        mapped = PaymentError(detail.get("message") or "Your card was declined.", code=reason, retryable=False, status=402)
+        mapped = PaymentError(detail.get("message") or "Your card was declined.", code=reason, retryable=False,
+                              status=402, param=param)
     elif isinstance(err, stripe.RateLimitError):
-        mapped = PaymentError("The payment provider is busy; try again shortly.", code="provider_busy", retryable=True, status=503)
+        mapped = PaymentError("The payment provider is receiving too many requests; try again in a few seconds.",
+                              code="provider_busy", retryable=True, status=503)
     elif isinstance(err, stripe.APIConnectionError):
         mapped = PaymentError("The payment provider could not be reached; try again shortly.",
                               code="provider_unavailable", retryable=True, status=503)
@@ -301,28 +331,27 @@ def _payment_error(operation: str, err: Exception) -> PaymentError:
         mapped = PaymentError("This payment request was already made with other details.",
                               code="idempotency_conflict", retryable=False, status=409)
     elif isinstance(err, (stripe.AuthenticationError, stripe.PermissionError)):
-        mapped = PaymentError("Payments are misconfigured on our side.", code="provider_auth_failed", retryable=False, status=500)
+        # Our key is wrong, revoked or lacks a permission: an operator must act, retrying will not help.
+        mapped = PaymentError("Payments are misconfigured on our side (the provider refused our credentials).",
+                              code="provider_auth_failed", retryable=False, status=500)
     elif isinstance(err, stripe.InvalidRequestError):
-        if code in STATE_CONFLICT_CODES:
-            status = 409
-        elif code == "resource_missing":
-            status = 404
-        else:
-            status = 400
-        mapped = PaymentError(detail.get("message") or "The payment request was refused.",
-                              code=code or "invalid_request", retryable=False, status=status)
+        mapped = _invalid_request(operation, code, param, detail.get("message"))
     elif isinstance(err, stripe.APIError):
         # Stripe's 5xx: retrying with the same idempotency key is safe.
-        mapped = PaymentError("The payment provider failed; try again shortly.", code="provider_error", retryable=True, status=503)
+        mapped = PaymentError("The payment provider failed on its side; try again shortly.", code="provider_error",
+                              retryable=True, status=503)
     else:
-        mapped = PaymentError("The payment provider refused the request.", code="payment_error", retryable=False, status=502)
+        mapped = PaymentError("The payment provider refused the request.", code="payment_error", retryable=False,
+                              status=502)
 
     # The PaymentIntent an error is about (a declined confirmation, a cancel on a succeeded intent):
     # callers need it to record the intent or to apply the state the provider reports.
     intent = detail.get("payment_intent")
     mapped.payment_intent = _intent(intent) if isinstance(intent, dict) and intent.get("id") else None
     mapped.payment_intent_id = mapped.payment_intent.id if mapped.payment_intent else None
-    if mapped.retryable or mapped.status >= 500:
+    if mapped.status >= 500 and not mapped.retryable:
+        logger.error("payment provider call failed", extra=log)
+    elif mapped.retryable:
         logger.warning("payment provider call failed", extra=log)
     else:
         logger.info("payment provider refused", extra=log)

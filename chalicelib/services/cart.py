@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.money import Money
 from chalicelib.domain.pricing import MAX_CART_LINES, MAX_LINE_QUANTITY, PricedLine, PricingPolicy, price_cart
@@ -187,7 +188,9 @@ def quote(shopper_id: str, country: str) -> dict:
             unit_price=Money(int(offer.price), offer.currency),
             shipping_fee=Money(int(offer.shipping_fee), offer.currency),
         ))
-    body = price_cart(lines, pricing_policy(), country).to_json()
+    priced = price_cart(lines, pricing_policy(), country)
+    ensure_chargeable(priced.total)
+    body = priced.to_json()
     body["changes"] = changes
     body["can_checkout"] = not changes
     return body

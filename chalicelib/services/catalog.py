@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain import search as search_rules
 from chalicelib.domain.catalog import (
     CATEGORIES,
+    CONDITIONS,
+    MAX_STOCK,
     BrowseFilters,
     Offer,
+    OfferTerms,
     ProductSummary,
     offer_id_for,
     rank_offers,
@@ -23,7 +27,7 @@ from chalicelib.domain.catalog import (
     validate_offer,
     validate_product,
 )
-from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, Unprocessable
 from chalicelib.domain.money import Money
 from chalicelib.observability import count, logger
 from chalicelib.settings import get_settings
@@ -60,6 +64,7 @@ def vendor_offer_view(item: repo.OfferItem, vendor_name: str, is_best: bool) -> 
         "product_title": item.product_title,
         "reserved": int(item.reserved),
         "sold": int(item.sold),
+        "stock": item.on_hand,
         "version": int(item.version),
         "updated_at": item.updated_at.isoformat(),
     }
@@ -180,17 +185,81 @@ def _product_or_404(product_id: str, *, consistent: bool = False) -> repo.Produc
 
 # --- offers -----------------------------------------------------------------------------
 
-def upsert_offer(vendor_id: str, product_id: str, data: Mapping[str, Any]) -> tuple[dict, bool]:
+def upsert_offer(vendor_id: str, product_id: str, data: Mapping[str, Any], *,
+                 if_match: IfMatch | None = None) -> tuple[dict, bool]:
     """Create or update the caller's offer for a product (one per condition). Returns (offer, created).
 
-    Re-sending identical terms writes nothing. `stock` sets the units available for new
-    orders; units already reserved or sold by checkout are left alone.
+    `stock` declares the units ON HAND: units not sold yet, whether available to new orders or
+    held by unpaid ones (`available + reserved`); a sale (payment) moves reserved -> sold and so
+    lowers the units on hand. Units available are derived atomically: `stock - reserved`, and a
+    declaration below `reserved` is a 409 naming `stock`. Re-sending the last declaration (the
+    identical terms) changes nothing, whatever sold, was reserved or was adjusted since: a retried
+    or stale PUT can never resurrect units. To change the count after sales, declare a new number
+    (ideally with `if_match`, the version read) or post a stock adjustment (a delta).
+
+    `if_match` (the If-Match header's versions): the write happens only while the offer is at one
+    of them, else 412 (`precondition_failed`) -- unless the offer already has exactly these terms
+    (the request was applied before, e.g. its response was lost).
     """
-    return upsert_offers(vendor_id, [(product_id, data)])[0]
+    return upsert_offers(vendor_id, [(product_id, data)], if_match=if_match)[0]
+
+
+@dataclass(frozen=True)
+class IfMatch:
+    """An If-Match header: `any` (`*`: the offer must exist) or the versions the client accepts."""
+
+    versions: frozenset[int] = frozenset()
+    any: bool = False
+
+    def matches(self, version: int) -> bool:
+        return self.any or version in self.versions
+
+
+def etag(version: int) -> str:
+    """The offer's entity tag: its version, quoted as HTTP wants it."""
+    return f'"{int(version)}"'
+
+
+def _stale(detail: str) -> PreconditionFailed:
+    return PreconditionFailed(
+        "This offer changed since you read it (If-Match names an older version); read it again and resend "
+        "your change.", fields={"If-Match": detail})
+
+
+def _reserved_conflict(reserved: int, stock: int) -> Conflict:
+    return Conflict(
+        f"{reserved} units are reserved by unpaid orders: stock (units on hand) cannot be {stock}.",
+        code="stock_below_reserved",
+        fields={"stock": f"at least {reserved}: {reserved} units are reserved by unpaid orders"})
+
+
+OFFER_WRITE_ATTEMPTS = 5
+
+
+def _write_terms(item: repo.OfferItem, vendor_id: str, terms: OfferTerms, if_match: IfMatch | None) -> repo.OfferItem:
+    """Write `terms` over `item`, conditional on the version read; on a race, re-read and decide again."""
+    for _ in range(OFFER_WRITE_ATTEMPTS):
+        if item.has_terms(terms):
+            return item  # identical to the last declaration: applied before (or by a concurrent twin)
+        if if_match is not None and not if_match.matches(int(item.version)):
+            raise _stale(f"the offer is at version {int(item.version)}")
+        declare = terms.stock != item.declared
+        if declare and terms.stock < int(item.reserved):
+            raise _reserved_conflict(int(item.reserved), terms.stock)
+        updated = repo.update_offer_terms(item.offer_id, vendor_id, terms, expected_version=int(item.version),
+                                          declare_stock=declare)
+        if updated is not None:
+            return updated
+        item = repo.get_offer(item.offer_id)  # another write, or a reservation, came first
+        if item is None or item.vendor_id != vendor_id:
+            raise NotFound("No such offer.", fields={"offer_id": "unknown"})
+    raise Conflict("This offer is being changed by another request right now; try again.", code="busy",
+                   fields={"offer": "changing"})
 
 
 def upsert_offers(vendor_id: str, entries: Sequence[tuple[str, Mapping[str, Any]]], *,
-                  keep_existing: bool = False, refresh: bool = True) -> list[tuple[dict, bool]]:
+                  keep_existing: bool = False, refresh: bool = True,
+                  if_match: IfMatch | None = None) -> list[tuple[dict, bool]]:
     """`upsert_offer` for many offers of one vendor (imports, the demo seed); same rules.
 
     Everything is validated first (an unknown product is a 404 naming it). With
@@ -213,6 +282,8 @@ def upsert_offers(vendor_id: str, entries: Sequence[tuple[str, Mapping[str, Any]
     for offer_id, (pid, terms) in zip(ids, terms_list):
         item, created = written.get(offer_id, (current.get(offer_id), False))
         existed = offer_id in current
+        if item is None and if_match is not None:
+            raise _stale("you have no offer for this product in this condition yet")
         if item is None:
             item = repo.insert_offer(offer_id, vendor_id, products[pid], terms)
             created = item is not None
@@ -222,8 +293,8 @@ def upsert_offers(vendor_id: str, entries: Sequence[tuple[str, Mapping[str, Any]
                 count("OfferCreated")
         if item.vendor_id != vendor_id:  # ids derive from the vendor: a hash collision or a bug
             raise Forbidden("This offer belongs to another vendor.", fields={"offer_id": "not yours"})
-        if not (keep_existing and existed) and not item.has_terms(terms):
-            item = repo.update_offer_terms(offer_id, vendor_id, terms)
+        if not (keep_existing and existed):
+            item = _write_terms(item, vendor_id, terms, if_match)
         written[offer_id] = (item, created)
     names = {vendor_id: vendor.name}
     best_by_product = {}
@@ -241,6 +312,69 @@ def upsert_offers(vendor_id: str, entries: Sequence[tuple[str, Mapping[str, Any]
                         created and offer_id not in reported))
         reported.add(offer_id)
     return results
+
+
+ADJUSTMENT_REASON_MAX = 200
+IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 8, 128
+
+
+def adjust_offer_stock(vendor_id: str, product_id: str, condition: str, delta: int, reason: str,
+                       idempotency_key: str | None) -> tuple[dict, bool]:
+    """Add `delta` units on hand (negative: breakage, loss, a count correction) to the caller's offer.
+
+    Applied once per Idempotency-Key: the same key answers the same adjustment again without
+    applying it twice (another body with it is a 422). Units available never go below 0 (409
+    naming `delta`). Returns ({adjustment, offer}, applied_now).
+    """
+    key = idempotency_key
+    if key is None or not (IDEMPOTENCY_KEY_MIN <= len(key) <= IDEMPOTENCY_KEY_MAX) or not key.isprintable():
+        raise InvalidInput(
+            f"Send an Idempotency-Key header of {IDEMPOTENCY_KEY_MIN} to {IDEMPOTENCY_KEY_MAX} characters (a new "
+            "random value per adjustment, the same one when retrying it).", code="idempotency_key_required",
+            fields={"Idempotency-Key": f"required, {IDEMPOTENCY_KEY_MIN}-{IDEMPOTENCY_KEY_MAX} characters"})
+    errors: dict[str, str] = {}
+    if condition not in CONDITIONS:
+        errors["condition"] = f"one of {', '.join(CONDITIONS)}"
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > MAX_STOCK:
+        errors["delta"] = f"a non-zero integer from -{MAX_STOCK} to {MAX_STOCK}"
+    reason = " ".join(str(reason or "").split())
+    if not 1 <= len(reason) <= ADJUSTMENT_REASON_MAX:
+        errors["reason"] = f"1 to {ADJUSTMENT_REASON_MAX} characters"
+    if errors:
+        raise InvalidInput("The stock adjustment is invalid.", code="validation_error", fields=errors)
+    vendor = _registered_vendor(vendor_id)
+    product = _product_or_404(product_id)
+    offer_id = offer_id_for(vendor_id, product.product_id, condition)
+    outcome = repo.adjust_stock(offer_id, vendor_id, delta, reason, key, max_available=MAX_STOCK)
+    record = outcome.record
+    if outcome.offer_refused:
+        item = repo.get_offer(offer_id)
+        if item is None or item.vendor_id != vendor_id:
+            raise NotFound("You have no offer for this product in this condition.",
+                           fields={"product_id": "no offer of yours", "condition": condition})
+        if delta < 0:
+            raise Conflict(f"Only {int(item.available)} units are available (the others are reserved by unpaid "
+                           f"orders): you cannot remove {-delta}.", code="insufficient_stock",
+                           fields={"delta": f"at least -{int(item.available)}"})
+        raise Conflict(f"Units available would exceed {MAX_STOCK}.", code="stock_too_large",
+                       fields={"delta": f"at most {MAX_STOCK - int(item.available)}"})
+    if record is None:  # the key's record expired between the two reads: treat as in progress
+        raise Conflict("This adjustment is being applied; retry in a moment.", code="busy",
+                       fields={"Idempotency-Key": "in progress"})
+    if not outcome.applied and (record.offer_id, int(record.delta), record.reason) != (offer_id, delta, reason):
+        raise Unprocessable("This Idempotency-Key was already used for a different stock adjustment; use a new key.",
+                            code="idempotency_key_reused",
+                            fields={"Idempotency-Key": "already used with another body"})
+    item = repo.get_offer(offer_id)
+    summary = refresh_product_summary(item.product_id, written=[item], names={vendor_id: vendor.name})
+    best = summary.best_offer.offer_id if summary.best_offer else None
+    return {
+        "adjustment": {
+            "offer_id": offer_id, "delta": int(record.delta), "reason": record.reason,
+            "applied_at": record.applied_at.isoformat(), "idempotency_key": key,
+        },
+        "offer": vendor_offer_view(item, vendor.name, best == offer_id),
+    }, outcome.applied
 
 
 def refresh_product_summary(product_id: str, written: Iterable[repo.OfferItem] = (),

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unprocessable
 from chalicelib.domain.orders import TIMELINE_LABELS, OrderStatus
 from chalicelib.domain.pricing import Quote, price_cart
@@ -253,6 +254,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
     address = address_service.for_checkout(shopper_id, body)
     country = address.country if address else body["country"]
     quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), country)
+    ensure_chargeable(quote.total)  # before any stock is held or any payment created
     new_customer = None
     try:
         gateway = get_gateway()
@@ -261,7 +263,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
             # idempotency key makes a retried first checkout reuse the same customer.
             customer_id = new_customer = gateway.ensure_customer(shopper_id=shopper_id, email=email, existing_id=None)
     except PaymentError as err:
-        raise _payment_start_error(err) from err  # nothing reserved yet
+        raise _payment_start_error(err, saved_card=bool(body.get("payment_method_id"))) from err  # nothing held
 
     now = datetime.now(UTC)
     # The cart lines' snapshot of the shops' names: no vendor read on the checkout path.
@@ -309,7 +311,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
             )
         except PaymentError as err:
             _abandon(order, err)
-            raise _payment_start_error(err) from err
+            raise _payment_start_error(err, saved_card=bool(body.get("payment_method_id"))) from err
         intent_id, client_secret = intent.id, intent.client_secret
         order_store.set_payment_intent(order_id, intent_id, client_secret)
         order["payment_intent_id"], order["client_secret"] = intent_id, client_secret
@@ -354,24 +356,44 @@ def _abandon(order: dict, err) -> None:
                    extra={"order_id": order["order_id"], "error_code": getattr(err, "code", None)})
 
 
-def _payment_start_error(err) -> PaymentStartFailed:
-    if err.status == 402:
-        return PaymentStartFailed(f"{err.message} Nothing was charged and your cart is unchanged.", status=402,
-                                  code=err.code or "card_declined", fields={"payment_method_id": err.message})
-    if err.status in (400, 404):
-        return PaymentStartFailed("This saved card cannot be used; choose another one.", status=400,
+def _payment_start_error(err, *, saved_card: bool) -> PaymentStartFailed:
+    """The provider's refusal or failure, as the shopper should read it: one code and message per cause."""
+    nothing = "Nothing was charged and your cart is unchanged."
+    if err.status == 402:  # the card was declined (only a saved card is charged at checkout)
+        return PaymentStartFailed(f"{err.message} {nothing}", status=402, code=err.code or "card_declined",
+                                  fields={"payment_method_id" if saved_card else "card": err.message})
+    if err.code in ("amount_too_small", "amount_too_large"):
+        which = "below the smallest" if err.code == "amount_too_small" else "above the largest"
+        return PaymentStartFailed(f"Your order total is {which} amount a card payment can be. {nothing}",
+                                  status=422, code=err.code, fields={"total": f"{which} card payment"})
+    if err.code == "invalid_payment_method" and saved_card:
+        return PaymentStartFailed(f"This saved card cannot be used; choose another one. {nothing}", status=400,
                                   code="invalid_payment_method", fields={"payment_method_id": "cannot be used"})
     if err.code == "payments_not_configured":
         return PaymentStartFailed("Payments are not available: this shop's payment provider is not configured.",
                                   status=503, code=err.code)
-    retryable = err.retryable or err.status == 503
-    return PaymentStartFailed(
-        "We could not reach the payment provider; nothing was charged and no item is held for you. "
-        "Try again in a moment.",
-        status=503 if retryable else 502,
-        code=err.code or "payment_unavailable",
-        retry_after=5 if retryable else None,
-    )
+    if err.code == "provider_auth_failed":
+        return PaymentStartFailed(f"Payments are misconfigured on our side; we have been alerted. {nothing}",
+                                  status=500, code="payments_misconfigured")
+    if err.code == "provider_busy":
+        return PaymentStartFailed(f"The payment provider is receiving too many requests; try again in a few "
+                                  f"seconds. {nothing}", status=503, code="provider_busy", retry_after=5)
+    if err.code == "idempotency_conflict":
+        return PaymentStartFailed("This checkout was already sent to the payment provider with other details; "
+                                  "check out again with a new Idempotency-Key.", status=409, code=err.code,
+                                  fields={"Idempotency-Key": "used with other details"})
+    if err.code == "provider_error":
+        return PaymentStartFailed(f"The payment provider failed on its side; try again in a moment. {nothing} "
+                                  "No item is held for you.", status=503, code="provider_error", retry_after=5)
+    if err.retryable or err.status == 503:
+        return PaymentStartFailed(
+            "We could not reach the payment provider; nothing was charged and no item is held for you. "
+            "Try again in a moment.", status=503, code=err.code or "provider_unavailable", retry_after=5)
+    # The provider refused a request we built (an unknown customer, a parameter it does not accept):
+    # our fault, not the shopper's; logged with the provider's code.
+    logger.error("payment provider refused the checkout", extra={"error_code": err.code, "param": err.param})
+    return PaymentStartFailed(f"The payment provider refused this payment request. {nothing}", status=502,
+                              code="payment_request_refused")
 
 
 def _publish_placed(order: dict) -> None:

@@ -6,6 +6,14 @@ product_key)), `search` (pk term, sk title_key) and `vendors` (pk vendor_id).
 
 Stock lives on the offer item (`available`, `reserved`, `sold`, `version`) so that checkout can
 reserve it with conditional writes on that one item; only `available` is shown to shoppers.
+Units on hand are `available + reserved` (a sale moves reserved -> sold: sold units are no longer
+on hand). A vendor declares units on hand (`declared_stock` remembers the last declaration, so
+that re-sending it changes nothing) and `available` is derived in the update expression itself,
+`available = :on_hand - reserved`, under `reserved <= :on_hand`: never from a value read earlier.
+`version` moves on every vendor write (terms, declarations, stock adjustments), never on checkout
+moves; it is the offer's ETag. Stock adjustments (a signed delta) are applied once per
+Idempotency-Key: the key's record (table `idempotency`, the one Powertools uses, TTL
+`expiration`) is put in the same transaction as the offer update.
 A product item carries a denormalised summary of its offers (best offer snapshot, counts, the
 total price filters compare, vendor ids) that the catalogue use cases rewrite whenever an offer
 changes, so that a listing page is one query.
@@ -19,20 +27,23 @@ the access path it belongs to. A cursor is validated before it reaches DynamoDB.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from pynamodb.attributes import (
     BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import search as search_rules
 from chalicelib.domain.catalog import BrowseFilters, Offer, OfferTerms, ProductData, ProductSummary, summary_matches
@@ -167,6 +178,8 @@ class OfferItem(Model):
     available = NumberAttribute(default=0)
     reserved = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)
+    # The units on hand the vendor last declared (absent on offers written before it existed).
+    declared_stock = NumberAttribute(null=True)
     version = NumberAttribute(default=1)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -187,12 +200,23 @@ class OfferItem(Model):
             max_days=int(self.max_days),
         )
 
+    @property
+    def on_hand(self) -> int:
+        """Units not sold yet: available to new orders plus held by unpaid ones."""
+        return int(self.available) + int(self.reserved)
+
+    @property
+    def declared(self) -> int:
+        """The last declared units on hand (for an offer older than declarations: its units on hand)."""
+        return int(self.declared_stock) if self.declared_stock is not None else self.on_hand
+
     def has_terms(self, terms: OfferTerms) -> bool:
+        """True when `terms` is exactly the vendor's last declaration (re-sending it changes nothing)."""
         return (
             int(self.price) == terms.price.amount
             and int(self.shipping_fee) == terms.shipping_fee.amount
             and self.currency == terms.price.currency
-            and int(self.available) == terms.stock
+            and self.declared == terms.stock
             and int(self.min_days) == terms.min_days
             and int(self.max_days) == terms.max_days
         )
@@ -489,6 +513,7 @@ def insert_offer(offer_id: str, vendor_id: str, product: ProductItem, terms: Off
         available=terms.stock,
         reserved=0,
         sold=0,
+        declared_stock=terms.stock,
         version=1,
         created_at=now,
         updated_at=now,
@@ -502,31 +527,119 @@ def insert_offer(offer_id: str, vendor_id: str, product: ProductItem, terms: Off
     return item
 
 
-def update_offer_terms(offer_id: str, vendor_id: str, terms: OfferTerms) -> OfferItem:
-    """Set the vendor's terms and the stock available for new orders; reserved/sold are checkout's.
+def update_offer_terms(offer_id: str, vendor_id: str, terms: OfferTerms, *, expected_version: int,
+                       declare_stock: bool) -> OfferItem | None:
+    """Set the vendor's terms; with `declare_stock`, also declare `terms.stock` units on hand.
 
-    One UpdateItem touching only these attributes, so a reservation running at the same time
-    is never overwritten; `version` moves so readers holding the old version notice. The
+    One UpdateItem touching only these attributes, conditional on `version = expected_version`
+    (the caller decided `declare_stock` from that version) and, when declaring, on
+    `reserved <= stock`; `available` is computed by DynamoDB from the `reserved` it holds at
+    that instant, so a reservation running at the same time is never overwritten nor resurrected.
+    Returns the updated item, or None when a condition failed (re-read and decide again). The
     condition on `vendor_id` is a second lock on the door: ids are derived from the caller.
     """
     bind()
     Off = OfferItem
     item = OfferItem(offer_id)
-    item.update(
-        actions=[
-            Off.price.set(terms.price.amount),
-            Off.shipping_fee.set(terms.shipping_fee.amount),
-            Off.currency.set(terms.price.currency),
-            Off.total_minor.set(terms.total.amount),
-            Off.min_days.set(terms.min_days),
-            Off.max_days.set(terms.max_days),
-            Off.available.set(terms.stock),
-            Off.version.add(1),
-            Off.updated_at.set(_now()),
-        ],
-        condition=Off.offer_id.exists() & (Off.vendor_id == vendor_id),
-    )
+    actions = [
+        Off.price.set(terms.price.amount),
+        Off.shipping_fee.set(terms.shipping_fee.amount),
+        Off.currency.set(terms.price.currency),
+        Off.total_minor.set(terms.total.amount),
+        Off.min_days.set(terms.min_days),
+        Off.max_days.set(terms.max_days),
+        Off.version.add(1),
+        Off.updated_at.set(_now()),
+        # Also without `declare_stock`: an offer older than declarations gets its declaration recorded.
+        Off.declared_stock.set(terms.stock),
+    ]
+    condition = Off.offer_id.exists() & (Off.vendor_id == vendor_id) & (Off.version == expected_version)
+    if declare_stock:
+        actions.append(Off.available.set(terms.stock - Off.reserved))
+        condition &= Off.reserved <= terms.stock
+    try:
+        item.update(actions=actions, condition=condition, add_version_condition=False)
+    except UpdateError as err:
+        if _conditional_failed(err):
+            return None
+        raise
     return item
+
+
+# --- stock adjustments ----------------------------------------------------------------------
+
+ADJUSTMENT_RETENTION = timedelta(days=7)
+
+
+@register
+class StockAdjustmentItem(Model):
+    """One applied stock adjustment, keyed by the vendor's Idempotency-Key (shares Powertools' table)."""
+
+    class Meta:
+        short_name = "idempotency"
+        table_name = None
+        region = None
+
+    id = UnicodeAttribute(hash_key=True)  # "stock-adjustment#<vendor_id>#<Idempotency-Key>"
+    expiration = TTLAttribute()
+    offer_id = UnicodeAttribute()
+    vendor_id = UnicodeAttribute()
+    delta = NumberAttribute()
+    reason = UnicodeAttribute()
+    applied_at = UTCDateTimeAttribute()
+
+
+@dataclass(frozen=True)
+class AdjustmentOutcome:
+    """`applied` is False when the key was already used: `record` is then the earlier adjustment."""
+
+    record: StockAdjustmentItem | None
+    applied: bool
+    offer_refused: bool = False  # the offer's condition failed (gone, not the vendor's, or not enough units)
+
+
+def adjustment_id(vendor_id: str, key: str) -> str:
+    return f"stock-adjustment#{vendor_id}#{key}"
+
+
+def get_adjustment(vendor_id: str, key: str) -> StockAdjustmentItem | None:
+    bind()
+    try:
+        return StockAdjustmentItem.get(adjustment_id(vendor_id, key), consistent_read=True)
+    except StockAdjustmentItem.DoesNotExist:
+        return None
+
+
+def adjust_stock(offer_id: str, vendor_id: str, delta: int, reason: str, key: str, *, max_available: int) -> AdjustmentOutcome:
+    """Add `delta` to the units available (and so on hand), once per (vendor, key): ONE transaction.
+
+    The key's record is put under `attribute_not_exists(id)` together with the offer update
+    `available += delta` under `available >= -delta` (never below 0) or `available <= max - delta`;
+    either both happen or neither. The version moves, so an If-Match from before is stale.
+    """
+    bind()
+    Off = OfferItem
+    now = _now()
+    record = StockAdjustmentItem(adjustment_id(vendor_id, key), expiration=now + ADJUSTMENT_RETENTION,
+                                 offer_id=offer_id, vendor_id=vendor_id, delta=delta, reason=reason, applied_at=now)
+    bound = (Off.available >= -delta) if delta < 0 else (Off.available <= max_available - delta)
+    try:
+        with TransactWrite(connection=OfferItem._get_connection().connection) as tx:
+            tx.save(record, condition=StockAdjustmentItem.id.does_not_exist())
+            tx.update(
+                OfferItem(offer_id),
+                actions=[Off.available.add(delta), Off.version.add(1), Off.updated_at.set(now)],
+                condition=Off.offer_id.exists() & (Off.vendor_id == vendor_id) & bound,
+                add_version_condition=False,
+            )
+    except TransactWriteError as exc:
+        reasons = list(exc.cancellation_reasons or []) + [None, None]
+        if reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            return AdjustmentOutcome(get_adjustment(vendor_id, key), applied=False)
+        if reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+            return AdjustmentOutcome(None, applied=False, offer_refused=True)
+        raise
+    return AdjustmentOutcome(record, applied=True)
 
 
 def product_offers(product_id: str) -> list[OfferItem]:
@@ -548,5 +661,6 @@ __all__ = [
     "OfferItem", "ProductItem", "SearchItem", "VendorItem", "UpdateError",
     "browse_products", "search_products", "get_product", "get_products", "insert_product", "write_search_terms",
     "save_summary", "get_offer", "get_offers", "insert_offer", "update_offer_terms", "product_offers",
+    "StockAdjustmentItem", "AdjustmentOutcome", "adjust_stock", "get_adjustment",
     "vendor_offers", "get_vendor", "put_vendor", "vendor_names",
 ]

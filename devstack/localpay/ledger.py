@@ -39,6 +39,7 @@ from devstack.localpay.ids import ZERO_DECIMAL, format_money, new_id, random_tok
 API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1 pins; events are rendered in it
 SNAPSHOT_VERSION = 1
 MINIMUM_AMOUNTS = {"usd": 50, "eur": 50, "gbp": 30, "chf": 50, "dkk": 250, "sek": 300, "nok": 300, "pln": 200}
+MAXIMUM_AMOUNT = 99_999_999  # "The amount value supports up to eight digits"
 CANCELABLE = ("requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing")
 CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 REDIRECT_RETURN_URL_MESSAGE = (
@@ -348,6 +349,9 @@ class Ledger(ConnectMixin):
         if amount < minimum:
             raise StripeAPIError(400, f"Amount must be at least {format_money(minimum, currency)} {currency}",
                                  code="amount_too_small", param="amount", saved=False)
+        if amount > MAXIMUM_AMOUNT:
+            raise StripeAPIError(400, f"Amount must be no more than {format_money(MAXIMUM_AMOUNT, currency)} {currency}",
+                                 code="amount_too_large", param="amount", saved=False)
         customer_id = get_str(params, "customer")
         if customer_id:
             self.get("customer", customer_id, param="customer")

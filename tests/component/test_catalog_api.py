@@ -287,7 +287,7 @@ def test_vendor_offers_lists_only_the_callers_offers(shared):
 def test_a_vendor_cannot_touch_another_vendors_offer(app_client, catalog):
     """BOLA: the offer a PUT writes is derived from the caller, so vendor b can only ever write its own."""
     path = f"/vendor/products/{catalog.products['lamp']}/offer"  # only vendor a offers the lamp
-    status, view, _ = call(app_client, "PUT", path, offer(1, 0, 99), token=catalog.vendor_b.access_token)
+    status, view, _ = call(app_client, "PUT", path, offer(100, 0, 99), token=catalog.vendor_b.access_token)
     assert status == 201
     assert view["vendor_id"] == catalog.vendor_b.user_id and view["offer_id"] != catalog.offers[("lamp", "a")]
 
@@ -299,7 +299,7 @@ def test_a_vendor_cannot_touch_another_vendors_offer(app_client, catalog):
 
     # Query or body parameters naming another vendor are ignored (or refused), never obeyed.
     status, _, _ = call(app_client, "PUT", path + "?vendor_id=" + catalog.vendor_a.user_id,
-                        {**offer(1, 0, 1), "vendor_id": catalog.vendor_a.user_id}, token=catalog.vendor_b.access_token)
+                        {**offer(100, 0, 1), "vendor_id": catalog.vendor_a.user_id}, token=catalog.vendor_b.access_token)
     assert status == 400
     status, mine, _ = call(app_client, "GET", "/vendor/offers?vendor_id=" + catalog.vendor_a.user_id,
                            token=catalog.vendor_b.access_token)

@@ -617,4 +617,4 @@ def test_a_payment_provider_outage_on_saved_cards_is_a_503_to_retry_not_a_500(ma
     status, body, headers = market.call("GET", "/me/payment-methods")
 
     assert status == 503 and headers["Retry-After"] == "5"
-    assert body["error"]["code"] == "payment_provider_unavailable"
+    assert body["error"]["code"] == "provider_error"

@@ -1,5 +1,7 @@
 """Stock and money invariants under any interleaving of checkouts, payments, failures, expiry,
-duplicate and reordered provider events (Hypothesis stateful testing).
+duplicate and reordered provider events, and the vendor's stock updates: re-sent and new
+declarations of units on hand (PUT offer, with and without a stale If-Match) and stock
+adjustments, repeated with the same Idempotency-Key (Hypothesis stateful testing).
 
 Everything real but the clock: checkout and cart use cases on the DynamoDB tables (moto), the
 local payment provider over HTTP through the Stripe SDK, signed webhooks into the app, the
@@ -7,7 +9,10 @@ payment-events consumer as Lambda calls it, and the sweeper. Each example gets f
 and shoppers in one deployed stack; the invariants only look at the example's own offers.
 
 Invariants, after every step:
-- for every offer: available + reserved + sold == initial stock, none negative;
+- for every offer: available + reserved + sold == the units the vendor supplied (the last
+  declaration of units on hand plus what was sold before it, plus the adjustments since), none
+  negative: checkout never promises more units than the vendor declared, and re-sending a
+  declaration or an adjustment never adds any;
 - reserved == units of the example's orders still `pending_payment`, sold == units of `paid`
   ones (an order's status and its stock move together, in one transaction);
 - each order is charged at most once: successful charges minus refunds at the provider <= 1;
@@ -70,14 +75,20 @@ class StockMachine(RuleBasedStateMachine):
     def open_shop(self):
         from chalicelib.services import catalog as use_cases
 
-        self.offers: dict[str, int] = {}
+        self.offers: dict[str, int] = {}  # offer id -> units supplied (available + reserved + sold must equal it)
+        self.products: dict[str, str] = {}  # offer id -> product id
+        self.declared: dict[str, dict] = {}  # offer id -> the vendor's last declaration (PUT body)
+        self.versions: dict[str, list[int]] = {}  # offer id -> every version the vendor was shown
+        self.adjustments: list[tuple[str, str, int]] = []  # (offer id, Idempotency-Key, delta) applied
         for stock in INITIAL_STOCK:
             product, _ = use_cases.create_product(self.world.vendor_id, {
                 "title": f"Item {uuid.uuid4().hex[:12]}", "brand": "Machine", "category": "home"})
-            view, _ = use_cases.upsert_offer(self.world.vendor_id, product["product_id"], {
-                "price": {"amount": 1000, "currency": "EUR"}, "shipping_fee": {"amount": 0, "currency": "EUR"},
-                "condition": "new", "stock": stock, "delivery": {"min_days": 1, "max_days": 2}})
+            terms = _terms(stock)
+            view, _ = use_cases.upsert_offer(self.world.vendor_id, product["product_id"], terms)
             self.offers[view["offer_id"]] = stock
+            self.products[view["offer_id"]] = product["product_id"]
+            self.declared[view["offer_id"]] = terms
+            self.versions[view["offer_id"]] = [view["version"]]
         self.offer_ids = list(self.offers)
         self.orders: list[dict] = []  # {order_id, payment_intent_id}
         self.quiet = True  # every event delivered and consumed
@@ -180,6 +191,71 @@ class StockMachine(RuleBasedStateMachine):
         drained = self.world.drain("payment-events")
         assert not drained.errors, drained.errors
 
+    # --- the vendor's stock updates -------------------------------------------------------------
+
+    @rule(offer=st.integers(0, len(INITIAL_STOCK) - 1))
+    def vendor_resends_the_last_declaration(self, offer):
+        """A retried PUT, or a form loaded long ago: whatever happened since, nothing changes."""
+        from chalicelib.services import catalog as use_cases
+
+        offer_id = self.offer_ids[offer]
+        before = _stock(offer_id)
+        view, created = use_cases.upsert_offer(self.world.vendor_id, self.products[offer_id], self.declared[offer_id])
+        assert not created and _stock(offer_id) == before and view["version"] == self.versions[offer_id][-1]
+
+    @rule(offer=st.integers(0, len(INITIAL_STOCK) - 1), on_hand=st.integers(0, 5), stale=st.booleans())
+    def vendor_declares_units_on_hand(self, offer, on_hand, stale):
+        from chalicelib.domain.errors import Conflict, PreconditionFailed
+        from chalicelib.services import catalog as use_cases
+
+        offer_id = self.offer_ids[offer]
+        before = _stock(offer_id)
+        seen = self.versions[offer_id][0 if stale else -1]
+        terms = _terms(on_hand)
+        try:
+            view, _ = use_cases.upsert_offer(self.world.vendor_id, self.products[offer_id], terms,
+                                             if_match=use_cases.IfMatch(versions=frozenset({seen})))
+        except PreconditionFailed:
+            assert seen != self.versions[offer_id][-1] and _stock(offer_id) == before
+            return
+        except Conflict as refused:  # fewer units on hand than unpaid orders hold
+            assert refused.code == "stock_below_reserved" and on_hand < before[1] and _stock(offer_id) == before
+            return
+        available, reserved, sold = _stock(offer_id)
+        if terms != self.declared[offer_id]:
+            assert (available, reserved) == (on_hand - before[1], before[1])
+            self.offers[offer_id] = on_hand + sold
+        self.declared[offer_id] = terms
+        self.versions[offer_id].append(view["version"])
+
+    @rule(offer=st.integers(0, len(INITIAL_STOCK) - 1), delta=st.integers(-3, 3).filter(bool), repeat=st.booleans())
+    def vendor_adjusts_stock(self, offer, delta, repeat):
+        """A delta (received, broken...), sometimes the retry of an earlier one with its key."""
+        from chalicelib.domain.errors import Conflict
+        from chalicelib.services import catalog as use_cases
+
+        offer_id = self.offer_ids[offer]
+        earlier = [a for a in self.adjustments if a[0] == offer_id]
+        if repeat and earlier:
+            offer_id, key, delta = earlier[-1]
+        else:
+            repeat, key = False, uuid.uuid4().hex
+        before = _stock(offer_id)
+        try:
+            result, applied = use_cases.adjust_offer_stock(self.world.vendor_id, self.products[offer_id], "new",
+                                                           delta, "machine", key)
+        except Conflict as refused:  # would take available units below zero
+            assert refused.code == "insufficient_stock" and before[0] + delta < 0 and not repeat
+            assert _stock(offer_id) == before
+            return
+        assert applied is not repeat
+        if applied:
+            self.offers[offer_id] += delta
+            self.adjustments.append((offer_id, key, delta))
+            self.versions[offer_id].append(result["offer"]["version"])
+        else:
+            assert _stock(offer_id) == before
+
     # --- invariants ----------------------------------------------------------------------------
 
     @invariant()
@@ -194,11 +270,10 @@ class StockMachine(RuleBasedStateMachine):
                     pending[line["offer_id"]] += int(line["quantity"])
                 elif order["status"] == "paid":
                     paid[line["offer_id"]] += int(line["quantity"])
-        for offer_id, initial in self.offers.items():
-            item = catalog_store.get_offer(offer_id)
-            available, reserved, sold = int(item.available), int(item.reserved), int(item.sold)
+        for offer_id, supplied in self.offers.items():
+            available, reserved, sold = _stock(offer_id)
             assert min(available, reserved, sold) >= 0, (available, reserved, sold)
-            assert available + reserved + sold == initial, (available, reserved, sold, initial)
+            assert available + reserved + sold == supplied, (available, reserved, sold, supplied)
             assert (reserved, sold) == (pending[offer_id], paid[offer_id]), (reserved, sold, pending, paid)
 
     @invariant()
@@ -241,6 +316,16 @@ class StockMachine(RuleBasedStateMachine):
         return [e for e in self.world.payments.events()
                 if e["type"].startswith(("payment_intent.", "charge."))
                 and (e["data"]["object"].get("id") in mine or e["data"]["object"].get("payment_intent") in mine)]
+
+
+def _terms(stock: int) -> dict:
+    return {"price": {"amount": 1000, "currency": "EUR"}, "shipping_fee": {"amount": 0, "currency": "EUR"},
+            "condition": "new", "stock": stock, "delivery": {"min_days": 1, "max_days": 2}}
+
+
+def _stock(offer_id: str) -> tuple[int, int, int]:
+    item = catalog_store.get_offer(offer_id)
+    return int(item.available), int(item.reserved), int(item.sold)
 
 
 @pytest.fixture
