@@ -93,12 +93,16 @@ def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str],
     # As the SDK: a blank secret verifies nothing (it would otherwise be a key anyone knows).
     expected = [hmac.new(secret.encode(), signed, sha256).hexdigest().encode()
                 for secret in secrets if secret.strip(" \t\r\n\f\v")]
-    offered = [signature.encode("utf-8", "replace") for signature in signatures]
     # Every pair is compared (no early exit), so the time taken says nothing about which part matched.
-    matched = False
-    for candidate in expected:
-        for signature in offered:
-            matched |= hmac.compare_digest(candidate, signature)
+    matches = [False] * len(signatures)
+    for index, signature in enumerate(signatures):
+        offered = signature.encode("utf-8", "replace")
+        for candidate in expected:
+            matches[index] |= hmac.compare_digest(candidate, offered)
+    # The SDK tries the signatures in order and fails on the first non-ASCII one (compare_digest raises),
+    # so a match counts only when every signature before it is ASCII: the same verdict, without raising.
+    first_non_ascii = next((i for i, signature in enumerate(signatures) if not signature.isascii()), len(signatures))
+    matched = any(matches[:first_non_ascii])
     if not matched:
         raise SignatureRejected("signature_mismatch")
     if timestamp < (time.time() if now is None else now) - tolerance:

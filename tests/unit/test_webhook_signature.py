@@ -80,6 +80,9 @@ CASES = {
     "a v1 without a value": (BODY, f"t={NOW},v1={SIG},v1", False),
     "a third '=' part is ignored": (BODY, f"t={NOW},v1={SIG}=junk", True),
     "non-ascii signature": (BODY, f"t={NOW},v1=\u00e9{SIG}", False),
+    # The SDK raises on a non-ASCII signature it reaches before a match: refused, even if one matches later.
+    "non-ascii signature before the matching one": (BODY, f"t={NOW},v1=\x80,v1={SIG}", False),
+    "non-ascii signature after the matching one": (BODY, f"t={NOW},v1={SIG},v1=\x80", True),
     "lone surrogate in the header": (BODY, f"t={NOW},v1=\ud800", False),
     "body not utf-8": (b"\xff" + BODY, stripe_header(BODY), False),
 }
