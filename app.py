@@ -2,6 +2,10 @@
 
 from chalice import Chalice
 
+# The table layer nearly every invocation needs is loaded during init (when Lambda gives the
+# function a full CPU) rather than on the first request. Use cases and the heavy modules of
+# one route (stripe, JWT crypto, idempotency, batch) load on first use, inside the handlers.
+import chalicelib.store.base  # noqa: F401
 from chalicelib.handlers import register_all
 
 # Powertools' Logger owns the "halles" logger; Chalice's own handler on it would print every line twice.

@@ -1,7 +1,7 @@
 """Command line of the local stack.
 
     python -m devstack run [--fresh] [--port 8000] [--frontend-port 8080] [--moto-port 0]
-                           [--pay-port 12111] [--data-dir .data] [--no-seed] [--listen 127.0.0.1]
+                           [--pay-port 12111] [--data-dir .data] [--no-seed] [--listen 127.0.0.1] [--verbose]
     python -m devstack fire <function_name> [--api http://127.0.0.1:8000] [--event '{...}']
     python -m devstack functions [--api ...]
 
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", "--host", dest="listen", default=os.environ.get("HALLES_LOCAL_LISTEN") or LOOPBACK,
                      help="interface for the API, frontend and payment provider (env HALLES_LOCAL_LISTEN, "
                           "127.0.0.1). Anything else exposes a stack whose tokens anyone can forge")
+    run.add_argument("--verbose", action="store_true",
+                     help="print every request and function run (default: only to <data-dir>/requests.log)")
     run.add_argument("--retry-after", type=int, default=_env_int("DEVSTACK_RETRY_AFTER", 2),
                      help="seconds before a failed SQS message is retried (env DEVSTACK_RETRY_AFTER, 2)")
 
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
         code = run(Options(fresh=args.fresh, port=args.port, frontend_port=args.frontend_port,
                            moto_port=args.moto_port, data_dir=args.data_dir, seed=args.seed, host=args.listen,
-                           pay_port=args.pay_port,
+                           pay_port=args.pay_port, verbose=args.verbose,
                            retry_after=max(0, args.retry_after)))
         # Everything is saved and stopped by now. Tearing down the interpreter (moto's
         # in-memory backends) takes seconds and achieves nothing: leave right away.

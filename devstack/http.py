@@ -41,6 +41,7 @@ from chalicelib.gateway_responses import method_not_allowed_body, route_not_foun
 from devstack.control import TOKEN_HEADER
 
 log = logging.getLogger("devstack")
+activity = logging.getLogger("devstack.activity")  # requests.log (devstack/console.py)
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 CONTROL_PREFIX = "/_devstack/"
@@ -96,6 +97,13 @@ class ApiRequestHandler(ChaliceRequestHandler):
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
     do_TRACE = do_CONNECT = _generic_handle  # answered 404/405 JSON like any unknown route or method
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature
+        """The access log: one line per request, to requests.log (the console with --verbose)."""
+        activity.info("%s %s", self.address_string(), format % args)
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature
+        log.warning("API %s: %s", self.address_string(), format % args)
 
     # -- helpers ----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from typing import Any
 from devstack.functions import LocalFunction
 
 log = logging.getLogger("devstack")
+activity = logging.getLogger("devstack.activity")  # requests.log (devstack/console.py)
 
 # How long a received batch stays invisible while the function runs (like the queue's own
 # visibility timeout in AWS); failures are then made visible again after `retry_after`.
@@ -103,22 +104,26 @@ class SqsPump:
         self.context_factory = context_factory
         self.retry_after = retry_after
         self.wait_seconds = wait_seconds
-        self._lock = threading.Lock()  # one batch at a time per function (Lambda concurrency 1)
+        self._lock = threading.Lock()  # one batch handled at a time per function (Lambda concurrency 1)
         self._thread: threading.Thread | None = None
 
     def poll_once(self, wait_seconds: int | None = None) -> BatchOutcome:
+        # The receive (a long poll for the pump's own loop) stays outside the lock. Held across it, the
+        # lock starved `devstack fire`: the pump thread polls in a loop and takes the lock back the
+        # instant it lets go, so a fire waiting for it lost race after race (40 to 180 s). SQS hands
+        # each message to one receiver, so two receives at once are safe; handling stays one at a time.
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.function.batch_size,
+            WaitTimeSeconds=self.wait_seconds if wait_seconds is None else wait_seconds,
+            VisibilityTimeout=PROCESSING_VISIBILITY_SECONDS,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        messages = response.get("Messages") or []
+        if not messages:
+            return BatchOutcome()
         with self._lock:
-            response = self.sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=self.function.batch_size,
-                WaitTimeSeconds=self.wait_seconds if wait_seconds is None else wait_seconds,
-                VisibilityTimeout=PROCESSING_VISIBILITY_SECONDS,
-                AttributeNames=["All"],
-                MessageAttributeNames=["All"],
-            )
-            messages = response.get("Messages") or []
-            if not messages:
-                return BatchOutcome()
             return self._process(messages)
 
     def _process(self, messages: list[dict]) -> BatchOutcome:
@@ -148,8 +153,9 @@ class SqsPump:
                          for i, m in enumerate(retry)],
             )
         outcome.deleted, outcome.failed = len(done), len(retry)
-        log.info("%s: %d message(s) processed, %d failed (%.0f ms)", self.function.name, len(done), len(retry),
-                 (time.monotonic() - started) * 1000)
+        (log.warning if retry else activity.info)(
+            "%s: %d message(s) processed, %d failed (%.0f ms)", self.function.name, len(done), len(retry),
+            (time.monotonic() - started) * 1000)
         return outcome
 
     def pending(self) -> int:

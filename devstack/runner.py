@@ -76,6 +76,7 @@ class Options:
     pay_port: int = 12111
     retry_after: int = 2  # seconds before a failed SQS message is visible again
     snapshot_every: float = 30.0
+    verbose: bool = False  # print each request and invocation too, not only to <data_dir>/requests.log
 
 
 def configure_logging() -> None:
@@ -208,6 +209,7 @@ class Stack:
         self.config = None
         self.snapshots_enabled = False  # never overwrite a snapshot we could not restore
         self.data_dir = options.data_dir.resolve()
+        self.requests_log: Path | None = None  # set by run() (devstack/console.py)
         self.control_token = ""  # the control API's secret, new at each start (devstack/control.py)
         self.lock = DataDirLock(self.data_dir)
 
@@ -482,6 +484,10 @@ class Stack:
             lines.append("")
             lines.append("  Demo accounts (also in " + str(self.data_dir / "credentials.json") + "):")
             lines.extend(f"    {line}" for line in credential_lines(self.credentials))
+        if self.requests_log is not None and not self.options.verbose:
+            lines += ["", f"  Request log  {self.requests_log}",
+                      "               (each request and function run; warnings and errors show here too,",
+                      "               and everything with `make run ARGS=--verbose`)"]
         lines += ["", "  Ctrl-C stops the stack; data is kept (start with --fresh to reset).", "=" * 72, ""]
         warning = exposure_warning(self.options.host)
         if warning:
@@ -577,7 +583,7 @@ class RunnerControl:
             return 500, {"error": {"code": "function_failed", "message": f"{type(exc).__name__}: {exc}",
                                    "fields": {}, "correlation_id": ""},
                          "traceback": traceback.format_exc(limit=8)}
-        log.info("fired %s", name)
+        logging.getLogger("devstack.activity").info("fired %s", name)
         return 200, {"function": name, "kind": function.kind, "result": json.loads(json.dumps(result, default=str))}
 
     def outbox(self) -> list[dict]:
@@ -597,8 +603,14 @@ class RunnerControl:
 
 
 def run(options: Options) -> int:
+    from devstack import console
+
     configure_logging()
     stack = Stack(options)
+    stdout = sys.stdout
+    stack.requests_log = console.configure(stack.data_dir, options.verbose)
+    # Before the app is imported: Powertools' Logger keeps the sys.stdout it finds then.
+    sys.stdout = console.AppOutput(stdout, options.verbose)
     stopping = threading.Event()
     first_signal: list[float] = []
 
@@ -633,5 +645,7 @@ def run(options: Options) -> int:
         log.info("stopped")
         return 0
     finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
         for sig, handler in previous.items():
             signal.signal(sig, handler)

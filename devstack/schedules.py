@@ -24,6 +24,7 @@ from typing import Any
 from devstack.functions import ACCOUNT_ID, LocalFunction
 
 log = logging.getLogger("devstack")
+activity = logging.getLogger("devstack.activity")  # requests.log (devstack/console.py)
 
 _RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$", re.IGNORECASE)
 _CRON = re.compile(r"^cron\((.*)\)$", re.IGNORECASE)
@@ -188,13 +189,13 @@ class ScheduleRunner:
         started = self.clock()
         while not stop.is_set():
             due = self.schedule.next_after(self.clock(), started)
-            log.info("%s next runs at %s", self.function.name, due.isoformat(timespec="seconds"))
+            activity.info("%s next runs at %s", self.function.name, due.isoformat(timespec="seconds"))
             while not stop.is_set() and self.clock() < due:
                 stop.wait(min(30.0, max(0.05, (due - self.clock()).total_seconds())))
             if stop.is_set():
                 return
             try:
                 self.fire()
-                log.info("%s ran on schedule", self.function.name)
+                activity.info("%s ran on schedule", self.function.name)
             except Exception:
                 log.exception("%s failed on schedule; the next run happens as planned", self.function.name)

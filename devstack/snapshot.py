@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("devstack")
+activity = logging.getLogger("devstack.activity")  # requests.log (devstack/console.py)
 
 FORMAT_VERSION = 1
 BATCH_WRITE_LIMIT = 25
@@ -320,7 +321,7 @@ class Snapshotter:
                 wait = every_seconds
                 try:
                     if self.save():
-                        log.info("snapshot saved to %s", self.path)
+                        activity.info("snapshot saved to %s", self.path)
                 except Exception:
                     if not stop.is_set():
                         log.exception("periodic snapshot failed; the next one will retry")

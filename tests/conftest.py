@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.payments",
     "tests.fixtures.sqs",
     "tests.fixtures.dynamodb_calls",
+    "tests.fixtures.browser_gate",
 ]

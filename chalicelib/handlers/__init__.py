@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import importlib
 
-# The table layer nearly every invocation needs is loaded during init (when Lambda gives the
-# function a full CPU), not on the first request; use cases and route-specific heavy modules
-# (stripe, JWT crypto, idempotency, batch) still load on first use.
-import chalicelib.store.base  # noqa: F401
-
 # module name -> URL prefix ("" for none). Each module exposes `bp` (a chalice Blueprint).
 BLUEPRINTS = {
     "health": "",

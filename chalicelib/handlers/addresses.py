@@ -9,10 +9,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel, Text, bounded
-
-address_service = lazy("chalicelib.services.addresses")
 
 bp = Blueprint(__name__)
 
@@ -66,6 +63,8 @@ def _address_id(req) -> str:
 @route(bp, "/me/addresses", "GET", response=AddressBookOut, roles=SHOPPER, tags=("addresses",), errors=(401, 403))
 def list_addresses(req):
     """Your saved delivery addresses, most recently used first."""
+    from chalicelib.services import addresses as address_service
+
     return address_service.list_addresses(req.principal.user_id)
 
 
@@ -73,6 +72,8 @@ def list_addresses(req):
        tags=("addresses",), errors=(400, 401, 403, 404, 409))
 def put_address(req):
     """Save a delivery address under `address_id` (creates it, or replaces it)."""
+    from chalicelib.services import addresses as address_service
+
     return address_service.put_address(req.principal.user_id, _address_id(req),
                                        req.body.model_dump(exclude_none=True))
 
@@ -81,5 +82,7 @@ def put_address(req):
        errors=(401, 403, 404))
 def delete_address(req):
     """Remove a saved address (removing it again is fine)."""
+    from chalicelib.services import addresses as address_service
+
     address_service.delete_address(req.principal.user_id, _address_id(req))
     return Response(body="", status_code=204, headers={"X-Correlation-Id": req.correlation_id})

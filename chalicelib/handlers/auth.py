@@ -9,10 +9,7 @@ from chalice import Blueprint
 from pydantic import AfterValidator, ConfigDict, Field
 
 from chalicelib.api import route
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel, Text, bounded, clean_text
-
-accounts = lazy("chalicelib.services.accounts")
 
 bp = Blueprint(__name__)
 
@@ -112,6 +109,8 @@ class MeResponse(ApiModel):
 @route(bp, "/auth/signup", "POST", body=SignUpBody, response=SignUpResponse, status=201, tags=("auth",),
        errors=(400,), summary="Create a shopper or vendor account (then confirm the mailed code)")
 def auth_sign_up(req):
+    from chalicelib.services import accounts
+
     b: SignUpBody = req.body
     return accounts.sign_up(b.email, b.password, b.name, b.role, shop_name=b.shop_name)
 
@@ -119,28 +118,38 @@ def auth_sign_up(req):
 @route(bp, "/auth/confirm", "POST", body=ConfirmBody, response=ConfirmResponse, tags=("auth",), errors=(400, 429),
        summary="Confirm a sign-up with the code mailed to its address")
 def auth_confirm(req):
+    from chalicelib.services import accounts
+
     return accounts.confirm(req.body.email, req.body.code)
 
 
 @route(bp, "/auth/confirm/resend", "POST", body=ResendBody, response=ResendResponse, status=202, tags=("auth",),
        errors=(400, 429), summary="Mail a new confirmation code (same answer for any address)")
 def auth_confirm_resend(req):
+    from chalicelib.services import accounts
+
     return accounts.resend_confirmation(req.body.email)
 
 
 @route(bp, "/auth/signin", "POST", body=SignInBody, response=SessionResponse, tags=("auth",), errors=(400, 401),
        summary="Sign in with email and password")
 def auth_sign_in(req):
+    from chalicelib.services import accounts
+
     return accounts.sign_in(req.body.email, req.body.password)
 
 
 @route(bp, "/auth/refresh", "POST", body=RefreshBody, response=SessionResponse, tags=("auth",), errors=(400, 401),
        summary="Exchange a refresh token for new access and id tokens")
 def auth_refresh(req):
+    from chalicelib.services import accounts
+
     return accounts.refresh(req.body.refresh_token)
 
 
 @route(bp, "/me", "GET", response=MeResponse, roles=(), tags=("auth",), errors=(401,),
        summary="The signed-in user, as the token proves it")
 def me(req):
+    from chalicelib.services import accounts
+
     return accounts.profile(req.principal)

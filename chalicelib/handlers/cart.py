@@ -10,10 +10,7 @@ from pydantic import ConfigDict, Field
 from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel, CountryCode, StrictInteger
-
-cart_service = lazy("chalicelib.services.cart")
 
 bp = Blueprint(__name__)
 
@@ -114,6 +111,8 @@ def _offer_id(req) -> str:
 @route(bp, "/cart", "GET", response=CartOut, roles=SHOPPER, tags=("cart",), errors=(401, 403))
 def get_cart(req):
     """Your cart, with each offer's current terms and what changed since you added it."""
+    from chalicelib.services import cart as cart_service
+
     return cart_service.view_cart(req.principal.user_id)
 
 
@@ -121,6 +120,8 @@ def get_cart(req):
        errors=(400, 401, 403, 404, 409))
 def put_cart_line(req):
     """Set how many of an offer you want (0 removes it); re-setting a line accepts its new terms."""
+    from chalicelib.services import cart as cart_service
+
     return cart_service.set_line(req.principal.user_id, _offer_id(req), req.body.quantity)
 
 
@@ -128,6 +129,8 @@ def put_cart_line(req):
        errors=(401, 403, 409))
 def delete_cart_line(req):
     """Remove an offer from your cart."""
+    from chalicelib.services import cart as cart_service
+
     return cart_service.remove_line(req.principal.user_id, _offer_id(req))
 
 
@@ -135,4 +138,6 @@ def delete_cart_line(req):
        errors=(400, 401, 403, 422))
 def get_quote(req):
     """What you would pay for delivery to `country`: items, shipping per vendor, fees, VAT, total. No side effects."""
+    from chalicelib.services import cart as cart_service
+
     return cart_service.quote(req.principal.user_id, req.query.country)

@@ -4,15 +4,14 @@ from chalice import Blueprint
 
 from chalicelib.api import route
 from chalicelib.handlers.catalog_models import CategoryList, ProductList, ProductPage, ProductQuery
-from chalicelib.lazy import lazy
-
-catalog = lazy("chalicelib.services.catalog")
 
 bp = Blueprint(__name__)
 
 
 @route(bp, "/catalog/categories", response=CategoryList, tags=("catalog",), summary="The platform's categories")
 def catalog_categories(req):
+    from chalicelib.services import catalog
+
     return CategoryList.model_validate(catalog.categories())
 
 
@@ -20,6 +19,7 @@ def catalog_categories(req):
        summary="Browse or search products, with the best offer of each")
 def catalog_products(req):
     from chalicelib.domain.catalog import BrowseFilters  # with the use case, on first use (cold start)
+    from chalicelib.services import catalog
 
     query: ProductQuery = req.query
     filters = BrowseFilters(q=query.q, category=query.category, vendor=query.vendor, min_price=query.min_price,
@@ -30,4 +30,6 @@ def catalog_products(req):
 @route(bp, "/catalog/products/{product_id}", response=ProductPage, tags=("catalog",), errors=(404,),
        summary="A product with every vendor's offer, cheapest total first")
 def catalog_product(req):
+    from chalicelib.services import catalog
+
     return ProductPage.model_validate(catalog.product_page(req.params["product_id"]))

@@ -8,10 +8,7 @@ from pydantic import ConfigDict, Field
 from chalicelib.api import HeaderDoc, route
 from chalicelib.handlers.addresses import AddressIn
 from chalicelib.handlers.orders import OrderOut
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel, CountryCode, Text, bounded
-
-checkout_service = lazy("chalicelib.services.checkout")
 
 bp = Blueprint(__name__)
 
@@ -48,6 +45,8 @@ class CheckoutOut(ApiModel):
                           "attempt, the same one when retrying it (same key -> same order).", required=True),))
 def checkout(req):
     """Place the order for your cart (Idempotency-Key header required) and get the payment to complete."""
+    from chalicelib.services import checkout as checkout_service
+
     return checkout_service.checkout(
         shopper_id=req.principal.user_id,
         email=req.principal.claims.get("email"),

@@ -8,10 +8,7 @@ from pydantic import Field
 from chalicelib.api import route
 from chalicelib.handlers.addresses import AddressOut
 from chalicelib.handlers.cart import MoneyOut
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-
-order_service = lazy("chalicelib.services.orders")
 
 bp = Blueprint(__name__)
 
@@ -99,10 +96,14 @@ class OrdersQuery(ApiModel):
        errors=(400, 401, 403))
 def list_orders(req):
     """Your orders, newest first."""
+    from chalicelib.services import orders as order_service
+
     return order_service.list_orders(req.principal.user_id, req.query.limit, req.query.cursor)
 
 
 @route(bp, "/orders/{order_id}", "GET", response=OrderOut, roles=SHOPPER, tags=("orders",), errors=(401, 403, 404))
 def get_order(req):
     """One of your orders: lines, per-vendor groups, totals, payment state and status timeline."""
+    from chalicelib.services import orders as order_service
+
     return order_service.get_order(req.principal.user_id, req.params["order_id"])

@@ -5,10 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.api import route
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-
-payment_method_service = lazy("chalicelib.services.payment_methods")
 
 bp = Blueprint(__name__)
 
@@ -32,6 +29,8 @@ class SavedCardsOut(ApiModel):
        errors=(401, 403, 502, 503))
 def list_payment_methods(req):
     """Your saved cards (empty until you save one at checkout)."""
+    from chalicelib.services import payment_methods as payment_method_service
+
     return payment_method_service.list_cards(req.principal.user_id)
 
 
@@ -39,6 +38,8 @@ def list_payment_methods(req):
        errors=(401, 403, 404, 502, 503))
 def delete_payment_method(req):
     """Remove one of your saved cards."""
+    from chalicelib.services import payment_methods as payment_method_service
+
     pm_id = req.params["pm_id"]
     if not pm_id.startswith("pm_") or len(pm_id) > PM_ID_MAX:
         from chalicelib.domain.errors import NotFound

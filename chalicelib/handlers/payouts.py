@@ -7,10 +7,7 @@ from pydantic import Field
 
 from chalicelib.api import route
 from chalicelib.handlers.cart import MoneyOut
-from chalicelib.lazy import lazy
 from chalicelib.schema import ApiModel
-
-payout_service = lazy("chalicelib.services.payouts")
 
 bp = Blueprint(__name__)
 
@@ -33,4 +30,6 @@ class DeliveryOut(ApiModel):
        roles=("shopper",), tags=("orders",), errors=(401, 403, 404, 409))
 def confirm_delivery(req):
     """Confirm you received this vendor's parcel (idempotent); the vendor is then paid."""
+    from chalicelib.services import payouts as payout_service
+
     return payout_service.confirm_delivery(req.principal.user_id, req.params["order_id"], req.params["vendor_id"])

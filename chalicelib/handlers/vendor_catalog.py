@@ -16,9 +16,6 @@ from chalicelib.handlers.catalog_models import (
     VendorOffersQuery,
     VendorOfferView,
 )
-from chalicelib.lazy import lazy
-
-catalog = lazy("chalicelib.services.catalog")
 
 bp = Blueprint(__name__)
 VENDOR = ("vendor",)
@@ -38,6 +35,8 @@ _ENTITY_TAG = re.compile(r'^(W/)?"([^"]*)"$')
 
 def parse_if_match(header: str | None):
     """The If-Match header as the versions it accepts; None when absent. Weak tags never match (RFC 9110)."""
+    from chalicelib.services import catalog
+
     if header is None:
         return None
     if header.strip() == "*":
@@ -57,6 +56,8 @@ def parse_if_match(header: str | None):
        also=(200,), tags=("vendor",), errors=(400, 401, 403),
        summary="Add a product to the catalogue (200 with the existing product for a known GTIN)")
 def vendor_create_product(req):
+    from chalicelib.services import catalog
+
     product, created = catalog.create_product(req.principal.user_id, req.body.model_dump())
     body = ProductDetail.model_validate(product).model_dump(mode="json")
     return json_response(body, 201 if created else 200, req.correlation_id)
@@ -68,6 +69,8 @@ def vendor_create_product(req):
        summary="Create or update your offer for a product (201 when created); `stock` declares units on hand, "
                "safe to repeat")
 def vendor_put_offer(req):
+    from chalicelib.services import catalog
+
     if_match = parse_if_match(req.header("If-Match"))
     offer, created = catalog.upsert_offer(req.principal.user_id, req.params["product_id"], req.body.model_dump(),
                                           if_match=if_match)
@@ -80,6 +83,8 @@ def vendor_put_offer(req):
        errors=(400, 401, 403, 404, 409, 422), headers=(IDEMPOTENCY_KEY,), response_headers=(ETAG,),
        summary="Add or remove units on hand (a delta), once per Idempotency-Key (201; 200 when repeated)")
 def vendor_adjust_stock(req):
+    from chalicelib.services import catalog
+
     result, applied = catalog.adjust_offer_stock(
         req.principal.user_id, req.params["product_id"], req.body.condition, req.body.delta, req.body.reason,
         req.header("Idempotency-Key"))
@@ -91,5 +96,7 @@ def vendor_adjust_stock(req):
 @route(bp, "/vendor/offers", query=VendorOffersQuery, response=VendorOfferList, roles=VENDOR, tags=("vendor",),
        errors=(400, 401, 403), summary="Your own offers, in product title order")
 def vendor_list_offers(req):
+    from chalicelib.services import catalog
+
     return VendorOfferList.model_validate(
         catalog.list_vendor_offers(req.principal.user_id, req.query.limit, req.query.cursor))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.api import route
-from chalicelib.payments.webhooks import WebhookAck
+from chalicelib.services.webhooks import WebhookAck
 
 bp = Blueprint(__name__)
 
@@ -31,6 +31,6 @@ def stripe_connect_webhook(req):
 
 
 def _receive(req, endpoint: str):
-    from chalicelib.payments import webhooks
+    from chalicelib.services import webhooks
 
     return webhooks.receive(endpoint, req.raw_body, req.header("Stripe-Signature"))

@@ -1,18 +1,18 @@
 """Browser fixtures shared by every tests/browser module: Debian's Chromium driven by Playwright.
 
-`browser` (session): one Chromium for the whole run (skips when /usr/bin/chromium is missing).
+`browser` (session): one Chromium for the whole run. Whether the browser tests run at all (Chromium
+missing: the run fails; HALLES_SKIP_BROWSER_TESTS=1: skipped, loudly) is tests/fixtures/browser_gate.py.
 `page`: a fresh context and tab per test (own cookies, sessionStorage and localStorage) against
 the `live_stack`, which fails the test on any uncaught script error of the frontend.
 """
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.fixtures.browser_gate import gate_of
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -25,11 +25,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"Debian's Chromium is not installed at {CHROMIUM} (`make chromium` installs it)")
+def browser(pytestconfig):
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=gate_of(pytestconfig).chromium, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

@@ -131,6 +131,24 @@ def test_every_module_in_the_bundle_ships_with_bytecode(packaged):
     assert missing == []
 
 
+# What a deployed function must never carry: the local stack, the tests, and test-only libraries.
+DEV_ONLY = {"devstack", "tests", "scripts", "moto", "pytest", "_pytest", "hypothesis", "playwright", "cfn_lint",
+            "import_linter", "importlinter", "grimp"}
+
+
+def _distribution(top_level: str) -> str:
+    """`moto-5.2.5.dist-info` -> `moto`; a package name stays as it is."""
+    name = top_level.split("-", 1)[0] if top_level.endswith((".dist-info", ".egg-info")) else top_level
+    return name.lower().replace("-", "_")
+
+
+def test_the_bundle_carries_no_local_stack_tests_or_test_libraries(packaged):
+    with zipfile.ZipFile(packaged.out_dir / "deployment.zip") as bundle:
+        top_levels = {name.split("/", 1)[0] for name in bundle.namelist()}
+    assert {"app.py", "chalicelib", "pynamodb", "stripe"} <= top_levels, "not the app's bundle"
+    assert sorted(t for t in top_levels if _distribution(t) in DEV_ONLY) == []
+
+
 LAMBDA_LIKE_IMPORT = """
 import json, sys, _frozen_importlib_external as loader
 bundle, runtime = sys.argv[1:3]

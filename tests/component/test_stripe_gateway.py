@@ -1,8 +1,9 @@
 """StripeGateway runs the real Stripe SDK against the local provider over HTTP.
 
-What is checked is what Stripe would see and answer: the form-encoded parameters, the
-idempotency keys, and how every kind of failure (declines, bad key, 5xx, timeouts, refused
-connections) reaches our code as a `PaymentError` that says whether to retry.
+What is checked is what the provider ends up holding (the payment intents, customers, refunds
+and transfers it created, once each however often the SDK retried) and how every kind of failure
+(declines, bad key, 5xx, timeouts, refused connections) reaches our code as a `PaymentError` that
+says whether to retry. Not checked: how the SDK encodes a request or how many it sends.
 """
 
 from __future__ import annotations
@@ -71,19 +72,12 @@ def saved_card(provider, gateway, customer) -> str:
 def test_a_payment_intent_is_created_with_the_parameters_stripe_expects(provider, gateway, customer):
     intent = create(gateway, customer, save_card=True)
 
-    (request,) = requests_to(provider, "POST", "/v1/payment_intents")
-    assert request["headers"]["content-type"] == "application/x-www-form-urlencoded"
-    assert "metadata[order_id]=ord-1" in request["body"]
-    assert "automatic_payment_methods[enabled]=true" in request["body"]
-    assert request["params"] == {
-        "amount": "2599",
-        "currency": "eur",
-        "customer": customer,
-        "transfer_group": "ord-1",
-        "metadata": {"order_id": "ord-1"},
-        "automatic_payment_methods": {"enabled": "true"},
-        "setup_future_usage": "on_session",
-    }
+    held = provider.payment_intent(intent.id)
+    assert (held["amount"], held["currency"], held["customer"]) == (2599, "eur", customer)
+    assert held["transfer_group"] == "ord-1"  # vendors' transfers are grouped with the order's payment
+    assert held["metadata"] == {"order_id": "ord-1"}
+    assert held["automatic_payment_methods"]["enabled"] is True
+    assert held["setup_future_usage"] == "on_session"  # the card is saved for the shopper's next order
     assert intent.status == "requires_payment_method"
     assert (intent.amount, intent.currency, intent.customer) == (2599, "eur", customer)
     assert intent.metadata == {"order_id": "ord-1"}
@@ -91,10 +85,9 @@ def test_a_payment_intent_is_created_with_the_parameters_stripe_expects(provider
 
 
 def test_without_save_card_the_card_is_not_set_up_for_later(provider, gateway, customer):
-    create(gateway, customer, save_card=False)
+    intent = create(gateway, customer, save_card=False)
 
-    (request,) = requests_to(provider, "POST", "/v1/payment_intents")
-    assert "setup_future_usage" not in request["params"]
+    assert provider.payment_intent(intent.id)["setup_future_usage"] is None
 
 
 def test_a_saved_card_is_confirmed_at_creation(provider, gateway, customer):
@@ -102,11 +95,9 @@ def test_a_saved_card_is_confirmed_at_creation(provider, gateway, customer):
 
     intent = create(gateway, customer, order_id="ord-2", payment_method_id=card_id, idempotency_key="pi-ord-2")
 
-    request = requests_to(provider, "POST", "/v1/payment_intents")[-1]
-    assert request["params"]["payment_method"] == card_id
-    assert request["params"]["confirm"] == "true"
-    assert request["params"]["payment_method_types"] == ["card"]
-    assert "automatic_payment_methods" not in request["params"]
+    held = provider.payment_intent(intent.id)
+    assert held["payment_method"] == card_id
+    assert held["automatic_payment_methods"] is None  # the saved card, not a choice of methods on a page
     assert intent.status == "succeeded"
     assert intent.latest_charge.startswith("ch_")
 
@@ -117,9 +108,8 @@ def test_customers_are_created_once_per_shopper(provider, gateway):
     known = gateway.ensure_customer(shopper_id="shopper-bob", email="bob@example.com", existing_id=first)
 
     assert first == again == known
-    created = requests_to(provider, "POST", "/v1/customers")
-    assert len(created) == 2 and len({r["headers"]["idempotency-key"] for r in created}) == 1
-    assert created[0]["params"]["metadata"] == {"shopper_id": "shopper-bob"}
+    (held,) = provider.ledger.of_kind("customer")
+    assert held["id"] == first and held["metadata"] == {"shopper_id": "shopper-bob"}
 
 
 # -- idempotency --------------------------------------------------------------------------------
@@ -130,9 +120,7 @@ def test_the_same_idempotency_key_returns_the_same_payment_intent(provider, gate
     replay = create(gateway, customer)
 
     assert replay.id == first.id
-    assert [r["headers"]["idempotency-key"] for r in requests_to(provider, "POST", "/v1/payment_intents")] == [
-        "pi-ord-1", "pi-ord-1"]
-    assert len(provider.ledger.of_kind("payment_intent")) == 1
+    assert [pi["id"] for pi in provider.ledger.of_kind("payment_intent")] == [first.id]
 
 
 def test_the_same_key_with_another_amount_is_refused(gateway, customer):
@@ -162,14 +150,14 @@ def test_a_declined_card_is_a_non_retryable_payment_error(provider, gateway, cus
     assert provider.payment_intent(error.payment_intent_id)["status"] == "requires_payment_method"
 
 
-def test_a_wrong_api_key_is_not_retried(provider):
+def test_a_wrong_api_key_is_a_non_retryable_error(provider):
     gateway = StripeGateway("sk_test_not_the_right_key", api_base=provider.url, timeout=2.0)
 
     with pytest.raises(PaymentError) as refused:
         gateway.ensure_customer(shopper_id="s", email=None, existing_id=None)
 
     assert (refused.value.code, refused.value.status, refused.value.retryable) == ("provider_auth_failed", 500, False)
-    assert len(provider.requests) == 1
+    assert provider.ledger.of_kind("customer") == []
 
 
 def test_a_provider_500_is_retried_by_the_sdk_with_the_same_key(provider, gateway, customer):
@@ -177,9 +165,7 @@ def test_a_provider_500_is_retried_by_the_sdk_with_the_same_key(provider, gatewa
 
     intent = create(gateway, customer)
 
-    attempts = requests_to(provider, "POST", "/v1/payment_intents")
-    assert [a["status"] for a in attempts] == [500, 200]
-    assert {a["headers"]["idempotency-key"] for a in attempts} == {"pi-ord-1"}
+    assert [pi["id"] for pi in provider.ledger.of_kind("payment_intent")] == [intent.id]
     assert provider.payment_intent(intent.id)["amount"] == 2599
 
 
@@ -188,7 +174,6 @@ def test_an_answer_lost_after_the_intent_was_created_does_not_create_a_second_on
 
     intent = create(gateway, customer)
 
-    assert [a["status"] for a in requests_to(provider, "POST", "/v1/payment_intents")] == [500, 200]
     assert [pi["id"] for pi in provider.ledger.of_kind("payment_intent")] == [intent.id]
 
 
@@ -199,7 +184,7 @@ def test_a_provider_failing_every_retry_gives_a_retryable_error(provider, gatewa
         create(gateway, customer)
 
     assert (failed.value.code, failed.value.status, failed.value.retryable) == ("provider_error", 503, True)
-    assert len(requests_to(provider, "POST", "/v1/payment_intents")) == 3  # 1 + max_network_retries (2)
+    assert provider.ledger.of_kind("payment_intent") == []
 
 
 def test_rate_limiting_is_a_retryable_error(provider, gateway):
@@ -217,9 +202,7 @@ def test_a_slow_answer_times_out_and_the_retry_reuses_the_key(provider, customer
 
     intent = create(gateway, customer)
 
-    assert provider.wait_for_requests(3)  # customer + the retry + the slow first attempt, finished late
-    attempts = requests_to(provider, "POST", "/v1/payment_intents")
-    assert {a["headers"]["idempotency-key"] for a in attempts} == {"pi-ord-1"}
+    assert provider.wait_for_requests(3)  # the slow first attempt has finished too (late) before we look
     assert [pi["id"] for pi in provider.ledger.of_kind("payment_intent")] == [intent.id]
 
 
@@ -270,8 +253,9 @@ def test_cancel_a_pending_intent(provider, gateway, customer):
     cancelled = gateway.cancel_payment_intent(intent.id, idempotency_key=f"cancel-{intent.id}")
 
     assert cancelled.status == "canceled"
-    (request,) = requests_to(provider, "POST", f"/v1/payment_intents/{intent.id}/cancel")
-    assert request["headers"]["idempotency-key"] == f"cancel-{intent.id}"
+    assert provider.payment_intent(intent.id)["status"] == "canceled"
+    again = gateway.cancel_payment_intent(intent.id, idempotency_key=f"cancel-{intent.id}")
+    assert again.status == "canceled"  # a repeated cancel (same key) answers the same, not a conflict
 
 
 def test_cancelling_an_intent_that_succeeded_is_a_conflict_carrying_the_intent(provider, gateway, customer):
@@ -293,12 +277,15 @@ def test_refunds_partial_then_no_more_than_was_paid(provider, gateway, customer)
                                reason="requested_by_customer")
     with pytest.raises(PaymentError) as too_much:
         gateway.refund(payment_intent_id=intent.id, amount=2001, idempotency_key="re-2", reason="late_payment")
+    late_id = gateway.refund(payment_intent_id=intent.id, amount=1000, idempotency_key="re-3", reason="late_payment")
 
-    assert refund_id.startswith("re_")
-    first, second = requests_to(provider, "POST", "/v1/refunds")
-    assert first["params"] == {"payment_intent": intent.id, "amount": "599", "reason": "requested_by_customer"}
-    assert second["params"]["metadata"] == {"reason": "late_payment"}  # not one of Stripe's reasons
     assert (too_much.value.code, too_much.value.status) == ("amount_too_large", 400)
+    refunds = {r["id"]: r for r in provider.ledger.of_kind("refund")}
+    assert set(refunds) == {refund_id, late_id}
+    assert (refunds[refund_id]["payment_intent"], refunds[refund_id]["amount"]) == (intent.id, 599)
+    assert refunds[refund_id]["reason"] == "requested_by_customer"
+    # Not one of Stripe's reasons: kept in the metadata, so Stripe accepts the refund.
+    assert (refunds[late_id]["reason"], refunds[late_id]["metadata"]) == (None, {"reason": "late_payment"})
 
 
 def test_a_transfer_is_funded_by_the_charge(provider, gateway, customer):
@@ -313,12 +300,11 @@ def test_a_transfer_is_funded_by_the_charge(provider, gateway, customer):
         gateway.create_transfer(amount=600, currency="EUR", destination=vendor_account, source_transaction=charge,
                                 transfer_group="ord-1", idempotency_key="tr-ord-1-v2", metadata={})
 
-    assert transfer_id.startswith("tr_")
-    (request, _) = requests_to(provider, "POST", "/v1/transfers")
-    assert request["params"] == {"amount": "2000", "currency": "eur", "destination": vendor_account,
-                                 "source_transaction": charge, "transfer_group": "ord-1",
-                                 "metadata": {"vendor_id": "v1"}}
-    assert request["headers"]["idempotency-key"] == "tr-ord-1-v1"
+    (held,) = provider.ledger.of_kind("transfer")
+    assert held["id"] == transfer_id
+    assert (held["amount"], held["currency"], held["destination"]) == (2000, "eur", vendor_account)
+    assert (held["source_transaction"], held["transfer_group"]) == (charge, "ord-1")
+    assert held["metadata"] == {"vendor_id": "v1"}
     assert beyond.value.code == "balance_insufficient" and not beyond.value.retryable
 
 
@@ -355,6 +341,8 @@ def test_against_real_stripe_there_is_no_payment_page(customer, gateway):
 def test_get_gateway_needs_a_key_and_reuses_one_client(monkeypatch, provider):
     from chalicelib.payments import get_gateway
 
+    # In local mode, where settings may be missing (outside it a missing key fails at settings load).
+    monkeypatch.setenv("HALLES_LOCAL_MODE", "1")
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
     with pytest.raises(PaymentError) as unconfigured:
         get_gateway()
