@@ -34,6 +34,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.observability import logger
 from chalicelib.payments.port import PaymentError
+from chalicelib.schema import SURROGATES
 from chalicelib.settings import get_settings
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -146,13 +147,38 @@ def parse_body(raw: bytes, model: type[BaseModel]) -> BaseModel:
             raise InvalidInput("The request body is not valid JSON.", code="invalid_json", fields={"body": "invalid JSON"}) from None
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.", fields={"body": "expected an object"})
+    refuse_unstorable_text(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput("The request body is invalid.", code="validation_error", fields=validation_fields(exc)) from None
 
 
+def refuse_unstorable_text(data: Any, prefix: str = "") -> None:
+    """400 naming the field when any string of the request (key or value) holds a lone surrogate.
+
+    JSON's `"\\ud800"` decodes to a str that cannot be encoded as UTF-8, so whatever field it
+    lands in (a password, a token, a key of a map) would fail later, in an adapter, as a 500.
+    `Text` fields say so too; this catches the fields that are not text (secrets are never altered).
+    Iterative: the parsed JSON may be nested almost as deep as the recursion limit.
+    """
+    pending: list[tuple[str, Any]] = [(prefix, data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if SURROGATES.search(value):
+                raise InvalidInput("The request contains text that is not valid Unicode.",
+                                   fields={path or "body": "contains an invalid character (a lone UTF-16 surrogate)"})
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                pending.append((f"{path}.{key}" if path else str(key), key))
+                pending.append((f"{path}.{key}" if path else str(key), item))
+        elif isinstance(value, list):
+            pending.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+
+
 def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseModel:
+    refuse_unstorable_text(dict(params or {}))
     try:
         return model.model_validate(dict(params or {}))
     except ValidationError as exc:
@@ -225,6 +251,7 @@ def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
                 fields={"body": "too large"},
             )
         principal = authenticate(headers, roles) if roles is not None else None
+        refuse_unstorable_text(params)
         req = Request(
             params=params,
             body=parse_body(raw, body) if body else None,
@@ -261,10 +288,36 @@ def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
             correlation_id,
             {"Retry-After": "5"} if err.retryable else None,
         )
-    except Exception:
+    except Exception as err:
+        if rejected_by_store(err):
+            # The store refused a value of this request (a ValidationException on a write or a key read):
+            # a request model let through what it should not have. The client gets a 400 naming what it
+            # sent; we log an error, to tighten the model.
+            logger.error("request refused by the store", extra={"store_message": store_message(err)})
+            where = "body" if body else "query" if query else "path"
+            return json_response(
+                error_body("invalid_input", "The request holds a value the store cannot take.",
+                           {where: "rejected by the store"}, correlation_id),
+                400, correlation_id)
         logger.exception("unhandled error")
         return json_response(
             error_body("internal_error", "Something went wrong on our side. Quote the correlation id.", {}, correlation_id),
             500,
             correlation_id,
         )
+
+
+def rejected_by_store(err: BaseException) -> bool:
+    """A DynamoDB ValidationException, raised by PynamoDB (`cause_response_code`) or botocore (`response`)."""
+    for cause in (err, err.__cause__, err.__context__):
+        code = getattr(cause, "cause_response_code", None)
+        response = getattr(cause, "response", None)
+        if code is None and isinstance(response, dict):
+            code = (response.get("Error") or {}).get("Code")
+        if code == "ValidationException":
+            return True
+    return False
+
+
+def store_message(err: BaseException) -> str:
+    return str(getattr(err, "cause_response_message", None) or err)[:500]

@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
-from chalicelib.schema import ApiModel
+from chalicelib.schema import ApiModel, Text, bounded
 
 bp = Blueprint(__name__)
 
@@ -17,18 +17,21 @@ SHOPPER = ("shopper",)
 ADDRESS_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
+AddressText = bounded(Text, max_length=200)
+
+
 class AddressIn(ApiModel):
     """A delivery address as typed; checked per country (postal code format, phone as +<digits>)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, max_length=200, description="who receives the parcel")
-    line1: str | None = Field(None, max_length=200, description="street and number")
-    line2: str | None = Field(None, max_length=200, description="flat, floor, company (optional)")
-    postal_code: str | None = Field(None, max_length=200)
-    city: str | None = Field(None, max_length=200)
-    country: str | None = Field(None, max_length=200, description="ISO 3166-1 alpha-2; one we deliver to")
-    phone: str | None = Field(None, max_length=200, description="optional, international form (+49 30 1234567)")
+    name: AddressText | None = Field(None, description="who receives the parcel")
+    line1: AddressText | None = Field(None, description="street and number")
+    line2: AddressText | None = Field(None, description="flat, floor, company (optional)")
+    postal_code: AddressText | None = Field(None)
+    city: AddressText | None = Field(None)
+    country: AddressText | None = Field(None, description="ISO 3166-1 alpha-2; one we deliver to")
+    phone: AddressText | None = Field(None, description="optional, international form (+49 30 1234567)")
 
 
 class AddressOut(ApiModel):

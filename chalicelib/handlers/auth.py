@@ -9,7 +9,7 @@ from chalice import Blueprint
 from pydantic import AfterValidator, ConfigDict, Field
 
 from chalicelib.api import route
-from chalicelib.schema import ApiModel
+from chalicelib.schema import ApiModel, Text, bounded, clean_text
 
 bp = Blueprint(__name__)
 
@@ -24,29 +24,22 @@ class _Strict(ApiModel):
 
 
 def _email(value: str) -> str:
-    value = value.strip()
+    value = clean_text(value)
     if len(value) > 254 or not EMAIL_PATTERN.match(value):
         raise ValueError("not a valid email address")
     return value.lower()
 
 
-def _non_blank(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be blank")
-    return value
-
-
-Text = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_non_blank)]
+PersonName = bounded(Text, 1, 100)
 # Same bounds as the catalogue's vendor record, so a bad name is refused before any account exists.
-ShopName = Annotated[str, Field(min_length=2, max_length=80), AfterValidator(_non_blank)]
+ShopName = bounded(Text, 2, 80)
 Email = Annotated[str, Field(max_length=254, examples=["ada@example.com"]), AfterValidator(_email)]
 
 
 class SignUpBody(_Strict):
     email: Email
     password: str = Field(min_length=8, max_length=256)
-    name: Text
+    name: PersonName
     role: Literal["shopper", "vendor"]
     # Required for vendors (checked by the use case, so the error names `shop_name`).
     shop_name: ShopName | None = Field(default=None, description="The shop's public name; required when role is vendor.")

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field
 from chalicelib.api import route
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
-from chalicelib.schema import ApiModel, CountryCode
+from chalicelib.schema import ApiModel, CountryCode, StrictInteger
 
 bp = Blueprint(__name__)
 
@@ -59,7 +59,7 @@ class CartOut(ApiModel):
 class SetQuantity(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    quantity: int = Field(ge=0, le=1000, description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
+    quantity: StrictInteger = Field(ge=0, le=1000, description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
 
 
 class QuoteQuery(ApiModel):

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.schema import ApiModel
+from chalicelib.schema import ApiModel, MultilineText, StrictInteger, Text, bounded
 
 # --- responses --------------------------------------------------------------------------
 
@@ -125,9 +125,9 @@ class _Query(ApiModel):
 
 
 class ProductQuery(_Query):
-    q: str | None = Field(None, max_length=100, description="Words matched as prefixes of title/brand words (AND)")
-    category: str | None = Field(None, max_length=40, description="A slug from /catalog/categories")
-    vendor: str | None = Field(None, max_length=128, description="Only products this vendor offers")
+    q: bounded(Text, max_length=100) | None = Field(None, description="Words matched as prefixes of title/brand words (AND)")
+    category: bounded(Text, max_length=40) | None = Field(None, description="A slug from /catalog/categories")
+    vendor: bounded(Text, max_length=128) | None = Field(None, description="Only products this vendor offers")
     min_price: int | None = Field(None, ge=0, description="Minor units; compared with the best offer's total")
     max_price: int | None = Field(None, ge=0, description="Minor units; compared with the best offer's total")
     in_stock: bool | None = None
@@ -146,13 +146,13 @@ class VendorOffersQuery(_Query):
 class ProductIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(description="3 to 200 characters")
-    brand: str = Field(description="1 to 80 characters")
-    category: str = Field(description="A slug from /catalog/categories")
-    description: str = ""
-    attributes: dict[str, str] = Field(default_factory=dict, description="Short name -> short value")
-    images: list[str] = Field(default_factory=list, description="https URLs or site paths such as /img/kitchen.svg")
-    gtin: str | None = Field(None, description="GTIN-8/12/13/14 with a valid GS1 check digit")
+    title: Text = Field(description="3 to 200 characters")
+    brand: Text = Field(description="1 to 80 characters")
+    category: Text = Field(description="A slug from /catalog/categories")
+    description: MultilineText = ""
+    attributes: dict[Text, Text] = Field(default_factory=dict, description="Short name -> short value")
+    images: list[Text] = Field(default_factory=list, description="https URLs or site paths such as /img/kitchen.svg")
+    gtin: Text | None = Field(None, description="GTIN-8/12/13/14 with a valid GS1 check digit")
 
 
 class MoneyIn(ApiModel):
@@ -160,22 +160,22 @@ class MoneyIn(ApiModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    amount: StrictInt
-    currency: str | None = None
+    amount: StrictInteger
+    currency: Text | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _bare_amount(cls, data: Any) -> Any:
         if isinstance(data, (int, float, str)) and not isinstance(data, bool):
-            return {"amount": data}  # StrictInt then refuses 12.5 or "12" as `price.amount`
+            return {"amount": data}  # StrictInteger then refuses 12.5 or "12" as `price.amount`
         return data
 
 
 class DeliveryIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    min_days: StrictInt
-    max_days: StrictInt
+    min_days: StrictInteger
+    max_days: StrictInteger
 
 
 class OfferIn(ApiModel):
@@ -183,8 +183,8 @@ class OfferIn(ApiModel):
 
     price: MoneyIn
     shipping_fee: MoneyIn = Field(default_factory=lambda: MoneyIn(amount=0))
-    condition: str = Field("new", description="new, refurbished or used")
-    stock: StrictInt = Field(description=(
+    condition: Text = Field("new", description="new, refurbished or used")
+    stock: StrictInteger = Field(description=(
         "Units ON HAND for this offer: units you hold that are not sold yet (available + reserved by unpaid "
         "orders; units of paid orders are sold and not counted). Units available = stock - reserved, computed "
         "atomically; stock below reserved is a 409. Re-sending your last declaration changes nothing, whatever "
@@ -201,10 +201,10 @@ class OfferIn(ApiModel):
 class StockAdjustmentIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    delta: StrictInt = Field(description="Units to add (received) or remove (negative: broken, lost, miscounted); "
+    delta: StrictInteger = Field(description="Units to add (received) or remove (negative: broken, lost, miscounted); "
                                          "units available never go below 0 (409 naming `delta`)")
-    reason: str = Field(max_length=200, description="Why (kept with the adjustment), 1 to 200 characters")
-    condition: str = Field("new", description="Which of your offers: new, refurbished or used")
+    reason: bounded(Text, 1, 200) = Field(description="Why (kept with the adjustment), 1 to 200 characters")
+    condition: Text = Field("new", description="Which of your offers: new, refurbished or used")
 
     @field_validator("condition")
     @classmethod

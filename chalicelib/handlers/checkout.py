@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 from chalicelib.api import HeaderDoc, route
 from chalicelib.handlers.addresses import AddressIn
 from chalicelib.handlers.orders import OrderOut
-from chalicelib.schema import ApiModel, CountryCode
+from chalicelib.schema import ApiModel, CountryCode, Text, bounded
 
 bp = Blueprint(__name__)
 
@@ -23,7 +23,7 @@ class CheckoutBody(ApiModel):
     save_card: bool = False
     payment_method_id: str | None = Field(None, pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
                                           description="a saved card of yours, charged now")
-    return_url: str | None = Field(None, max_length=2048, description="where the payment page sends you back")
+    return_url: bounded(Text, max_length=2048) | None = Field(None, description="where the payment page sends you back")
 
 
 class PaymentOut(ApiModel):

@@ -40,6 +40,27 @@ class SignatureRejected(Exception):
         self.reason = reason
 
 
+def _read_header(header: str) -> tuple[int, list[str]] | None:
+    """The header's timestamp and `v1` signatures, read exactly as the SDK reads them; None when it refuses.
+
+    Stripe's `_get_timestamp_and_signatures` splits on "," then on the first two "=", takes the
+    FIRST `t` through `int()` (which also takes "+1", " 1", "1_0" and other scripts' decimal
+    digits, but not "²", which `str.isdigit` calls a digit) and gives up on the whole header when
+    any `t` or `v1` item has no "=". Nothing here may raise: a header is client input.
+    """
+    items = [item.split("=", 2) for item in header.split(",")]
+    if any(len(item) < 2 for item in items if item[0] in ("t", "v1")):
+        return None
+    stamps = [item[1] for item in items if item[0] == "t"]
+    if not stamps:
+        return None
+    try:
+        timestamp = int(stamps[0])
+    except ValueError:  # also digits past int()'s limit; the header is at most 4 KB anyway
+        return None
+    return timestamp, [item[1] for item in items if item[0] == "v1"]
+
+
 def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str], *,
                      tolerance: int = TOLERANCE_SECONDS, now: float | None = None) -> int:
     """Checks a `Stripe-Signature` header against the raw payload; answers its timestamp."""
@@ -47,27 +68,30 @@ def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str],
         raise SignatureRejected("missing_header")
     if len(header) > MAX_HEADER_LENGTH:
         raise SignatureRejected("malformed_header")
-    timestamp: int | None = None
-    signatures: list[bytes] = []
-    for item in header.split(","):
-        key, sep, value = item.partition("=")  # no stripping: exactly the SDK's reading
-        if not sep:
-            continue
-        if key == "t":
-            timestamp = int(value) if value.isdigit() else None
-        elif key == "v1":
-            signatures.append(value.encode("utf-8", "replace"))
-    if timestamp is None:
+    read = _read_header(header)
+    if read is None:
         raise SignatureRejected("malformed_header")
+    timestamp, signatures = read
     if not signatures:
         raise SignatureRejected("no_v1_signature")
+    try:
+        payload.decode("utf-8")  # Stripe's bodies are UTF-8 JSON; the SDK refuses anything else
+    except UnicodeDecodeError:
+        raise SignatureRejected("payload_not_utf8") from None
     signed = str(timestamp).encode() + b"." + payload
-    expected = [hmac.new(secret.encode(), signed, sha256).hexdigest().encode() for secret in secrets if secret]
+    # As the SDK: a blank secret verifies nothing (it would otherwise be a key anyone knows).
+    expected = [hmac.new(secret.encode(), signed, sha256).hexdigest().encode()
+                for secret in secrets if secret.strip(" \t\r\n\f\v")]
     # Every pair is compared (no early exit), so the time taken says nothing about which part matched.
-    matched = False
-    for candidate in expected:
-        for signature in signatures:
-            matched |= hmac.compare_digest(candidate, signature)
+    matches = [False] * len(signatures)
+    for index, signature in enumerate(signatures):
+        offered = signature.encode("utf-8", "replace")
+        for candidate in expected:
+            matches[index] |= hmac.compare_digest(candidate, offered)
+    # The SDK tries the signatures in order and fails on the first non-ASCII one (compare_digest raises),
+    # so a match counts only when every signature before it is ASCII: the same verdict, without raising.
+    first_non_ascii = next((i for i, signature in enumerate(signatures) if not signature.isascii()), len(signatures))
+    matched = any(matches[:first_non_ascii])
     if not matched:
         raise SignatureRejected("signature_mismatch")
     if timestamp < (time.time() if now is None else now) - tolerance:

@@ -76,7 +76,11 @@ def validate_return_url(url: str | None) -> str | None:
     """Only back to our own frontend (or, in local mode only, any local one): the payment page redirects there."""
     if not url:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port out of range, as the split raises on a bad IPv6 host
+    except ValueError:
+        raise InvalidInput("The return URL is not a valid URL.", fields={"return_url": "not a URL"}) from None
     settings = get_settings()
     frontend = urlsplit(settings.frontend_url)
     local = settings.local_mode and parts.hostname in ("127.0.0.1", "localhost")

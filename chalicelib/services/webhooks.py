@@ -2,7 +2,8 @@
 
 1. The `Stripe-Signature` header is checked against the raw body (`chalicelib.payments.webhooks`).
 2. The body is parsed into `StripeEvent`. An event of the other mode (live vs test) is
-   acknowledged and ignored.
+   acknowledged and ignored. An event on the Connect endpoint without `account` is refused
+   (400): it would otherwise be applied as one of the platform's own events.
 3. The event id is claimed in the webhook-events table (conditional put): a duplicate is
    acknowledged without being queued again.
 4. A compact message goes to the payment-events queue, where the consumer applies it. If that
@@ -95,6 +96,13 @@ def receive(endpoint: str, raw_body: bytes, signature_header: str | None, *,
         raise InvalidInput("The event could not be read.", code="invalid_event", fields=fields) from None
 
     trace = {"endpoint": endpoint, "event_id": event.id, "event_type": event.type, "account": event.account}
+    if endpoint == "connect" and not event.account:
+        # Signed with the Connect secret yet about no connected account: applying it would treat it as
+        # one of the platform's own events (a refund or dispute on a platform charge). Refused, not queued.
+        logger.warning("connect webhook without account refused", extra=trace)
+        count("WebhookRejected", 1, endpoint=endpoint)
+        raise InvalidInput("An event on the Connect endpoint must name its connected account.",
+                           code="invalid_event", fields={"account": "required on the Connect endpoint"})
     if event.livemode != settings.stripe_livemode:
         logger.warning("webhook of the other mode ignored", extra=trace | {"livemode": event.livemode})
         count("WebhookIgnored", 1, endpoint=endpoint)

@@ -19,17 +19,13 @@ total price filters compare, vendor ids) that the catalogue use cases rewrite wh
 changes, so that a listing page is one query.
 
 Paginated reads stop at `limit` hits or at a read budget, whichever comes first, and hand back
-an opaque cursor: base64url of the DynamoDB key to resume after (the key of the last item
-returned when the page was cut short, else DynamoDB's LastEvaluatedKey), tagged with the access
-path it belongs to. A cursor is validated before it reaches DynamoDB.
+an opaque cursor (`chalicelib.store.cursors`): the DynamoDB key to resume after (the key of the
+last item returned when the page was cut short, else DynamoDB's LastEvaluatedKey), tagged with
+the access path it belongs to. A cursor is validated before it reaches DynamoDB.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,16 +47,16 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import search as search_rules
 from chalicelib.domain.catalog import BrowseFilters, Offer, OfferTerms, ProductData, ProductSummary, summary_matches
-from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import Money
 from chalicelib.store.base import bind, register
+from chalicelib.store.cursors import decode as decode_cursor
+from chalicelib.store.cursors import encode as encode_cursor
 
 # Reads per request: a page never evaluates more than this many items in total, whatever the filters.
 READ_BUDGET = 600
 FILTERED_PAGE_SIZE = 100
 SEARCH_PAGE_SIZE = 50
 MAX_OFFERS_PER_PRODUCT = 500
-MAX_CURSOR_LENGTH = 2048
 
 
 def _now() -> datetime:
@@ -255,52 +251,6 @@ class VendorItem(Model):
 def _conditional_failed(err: Exception) -> bool:
     cause = getattr(err, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
-
-
-# --- cursors ----------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"^-?\d{1,38}(\.\d{1,38})?$")
-
-
-def encode_cursor(path: str, key: dict) -> str:
-    raw = json.dumps({"p": path, "k": key}, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, path: str, key_names: Sequence[str], fixed: dict[str, str] | None = None) -> dict | None:
-    """The DynamoDB start key in `cursor`, or InvalidInput naming `cursor` when it is not one of ours for this query."""
-    if not cursor:
-        return None
-
-    def refuse(why: str) -> InvalidInput:
-        return InvalidInput("The cursor is not valid for this query; start again without it.",
-                            code="invalid_cursor", fields={"cursor": why})
-
-    if len(cursor) > MAX_CURSOR_LENGTH:
-        raise refuse("too long")
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise refuse("malformed") from None
-    if not isinstance(decoded, dict) or not isinstance(decoded.get("k"), dict):
-        raise refuse("malformed")
-    if decoded.get("p") != path:
-        raise refuse("belongs to another query")
-    key = decoded["k"]
-    if set(key) != set(key_names):
-        raise refuse("malformed")
-    for value in key.values():
-        if not isinstance(value, dict) or len(value) != 1:
-            raise refuse("malformed")
-        (kind, text), = value.items()
-        if kind not in ("S", "N") or not isinstance(text, str) or not text or len(text) > 1024:
-            raise refuse("malformed")
-        if kind == "N" and not _NUMBER.match(text):
-            raise refuse("malformed")
-    for name, expected in (fixed or {}).items():
-        if key[name] != {"S": expected}:
-            raise refuse("belongs to another query")
-    return key
 
 
 def _collect(pages, path: str, key_names: Sequence[str], limit: int, resolve: Callable[[list[dict]], list]) -> tuple[list, str | None]:
@@ -712,5 +662,5 @@ __all__ = [
     "browse_products", "search_products", "get_product", "get_products", "insert_product", "write_search_terms",
     "save_summary", "get_offer", "get_offers", "insert_offer", "update_offer_terms", "product_offers",
     "StockAdjustmentItem", "AdjustmentOutcome", "adjust_stock", "get_adjustment",
-    "vendor_offers", "get_vendor", "put_vendor", "vendor_names", "encode_cursor", "decode_cursor",
+    "vendor_offers", "get_vendor", "put_vendor", "vendor_names",
 ]

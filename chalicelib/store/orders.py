@@ -16,7 +16,6 @@ Related tables: vendor_orders.py (one item per vendor), payout_queue.py, shopper
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from typing import Any
@@ -37,6 +36,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.store import cursors
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind, register
 from chalicelib.store.shoppers import ShopperModel, number_key
@@ -305,49 +305,20 @@ def get_order(order_id: str) -> dict | None:
         return None
 
 
-def _encode_cursor(key: dict | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-ORDER_CURSOR_KEYS = frozenset({"order_id", "shopper_id", "created_at"})  # table key + by_shopper key
-
-
-def _decode_cursor(cursor: str | None) -> dict | None:
-    if not cursor:
-        return None
-    from chalicelib.domain.errors import InvalidInput
-
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        # Exactly the by_shopper page key, each a non-empty string: anything else would reach
-        # DynamoDB as an invalid ExclusiveStartKey (a 500), or crash reading it.
-        if not isinstance(key, dict) or set(key) != ORDER_CURSOR_KEYS:
-            raise ValueError
-        for value in key.values():
-            if not (isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
-                    and 0 < len(value["S"]) <= 1024):
-                raise ValueError
-        return key
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInput("The cursor is invalid.", fields={"cursor": "invalid"}) from None
+ORDER_CURSOR_KEYS = ("order_id", "shopper_id", "created_at")  # table key + by_shopper key
 
 
 def list_orders_for_shopper(shopper_id: str, limit: int = 20, cursor: str | None = None) -> tuple[list[dict], str | None]:
     """One shopper's orders, newest first: (orders, next_cursor or None)."""
     bind()
-    start = _decode_cursor(cursor)
-    if start is not None and start.get("shopper_id", {}).get("S") != shopper_id:
-        from chalicelib.domain.errors import InvalidInput
-
-        raise InvalidInput("The cursor is invalid.", fields={"cursor": "invalid"})
+    path = f"orders:{shopper_id}"
+    start = cursors.decode(cursor, path, ORDER_CURSOR_KEYS, {"shopper_id": shopper_id})
     result = OrderModel.by_shopper.query(
         shopper_id, scan_index_forward=False, limit=limit, last_evaluated_key=start, page_size=limit
     )
     orders = [_order_dict(m) for m in result]
-    return orders, _encode_cursor(result.last_evaluated_key)
+    last = result.last_evaluated_key
+    return orders, cursors.encode(path, last) if last else None
 
 
 def find_order_id_by_payment_intent(payment_intent_id: str) -> str | None:

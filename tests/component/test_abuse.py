@@ -81,11 +81,26 @@ def test_a_forged_orders_cursor_is_a_400(app_client, make_user, key):
 
 
 def test_another_shoppers_orders_cursor_is_refused(app_client, make_user):
+    from chalicelib.store import cursors
+
     me, victim = make_user("shopper"), make_user("shopper")
     key = {"shopper_id": {"S": victim.user_id}, "order_id": {"S": "ord_" + "0" * 24},
            "created_at": {"S": "2030-01-01T00:00:00Z"}}
-    status, body, _ = call(app_client, "GET", f"/orders?cursor={cursor_of(key)}", token=me.access_token)
-    assert status == 400 and body["error"]["fields"] == {"cursor": "invalid"}
+    for forged in (cursors.encode(f"orders:{victim.user_id}", key), cursors.encode(f"orders:{me.user_id}", key)):
+        status, body, _ = call(app_client, "GET", f"/orders?cursor={forged}", token=me.access_token)
+        assert status == 400 and body["error"]["fields"] == {"cursor": "belongs to another query"}
+
+
+@pytest.mark.parametrize("route", ["/catalog/products", "/catalog/products?category=outdoor", "/catalog/products?q=tent",
+                                   "/vendor/offers", "/orders"])
+def test_a_deeply_nested_cursor_is_a_400_naming_cursor(app_client, catalog, make_user, route):
+    """1536 '[' decoded into a RecursionError that escaped as a 500 on the catalogue and vendor routes."""
+    token = {"/vendor/offers": catalog.vendor_a.access_token, "/orders": make_user("shopper").access_token}.get(route)
+    forged = base64.urlsafe_b64encode(b"[" * 1536).decode()
+    status, body, _ = call(app_client, "GET", f"{route}{'&' if '?' in route else '?'}cursor={forged}", token=token)
+    assert status == 400, body
+    assert_error_shape(body)
+    assert set(body["error"]["fields"]) == {"cursor"}
 
 
 def test_another_vendors_offers_cursor_is_refused(app_client, catalog):

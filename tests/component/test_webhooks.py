@@ -192,6 +192,30 @@ def test_the_connect_endpoint_takes_connected_account_events_with_its_own_secret
     assert (message["type"], message["account"]) == ("account.updated", "acct_1Vendor")
 
 
+@pytest.mark.parametrize("path", ["/webhooks/stripe", "/webhooks/stripe/connect"])
+@pytest.mark.parametrize("header", [f"t={int(time.time())}\u00b2,v1=00", "t=\u00b2,v1=00", "t=1,v1", "t,v1=00"])
+def test_a_header_that_only_looks_like_a_timestamp_is_a_400_not_a_500(hooks, stack, path, header):
+    status, answer, _ = post(hooks, body_of(stripe_event()), header, path)
+
+    assert status == 400, answer
+    assert answer["error"]["fields"] == {"Stripe-Signature": "invalid"}
+    assert queued(stack) == []
+
+
+def test_a_connect_signed_event_without_an_account_is_refused_and_not_queued(hooks, stack, caplog):
+    """Otherwise a refund or dispute of a connected account's charge would be applied to the platform's."""
+    body = body_of(stripe_event("charge.refunded", obj={"id": "ch_3Qtest", "object": "charge",
+                                                        "payment_intent": "pi_3Qtest", "amount_refunded": 2599}))
+
+    with caplog.at_level("INFO", logger="halles"):
+        status, answer, _ = post(hooks, body, signature(body, CONNECT_SECRET), "/webhooks/stripe/connect")
+
+    assert status == 400
+    assert answer["error"]["fields"] == {"account": "required on the Connect endpoint"}
+    assert queued(stack) == []
+    assert any(r.getMessage() == "connect webhook without account refused" for r in caplog.records)
+
+
 def test_an_event_of_the_other_mode_is_acknowledged_and_ignored(hooks, stack):
     from chalicelib.store import webhook_events
 
