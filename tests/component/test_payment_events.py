@@ -687,7 +687,7 @@ def test_a_refund_at_the_provider_before_delivery_means_no_payout_and_says_why(m
     assert market.transfers_of(order["order_id"]) == []
 
 
-def test_no_payout_while_a_dispute_is_open(market, connected):
+def test_no_payout_while_a_dispute_is_open_and_the_retry_pays_it_once_won(market, connected):
     market.add("tent", "a", 1)
     order, payment = market.checkout()
     market.pay(payment["payment_intent_id"], DISPUTED_CARD)
@@ -699,6 +699,15 @@ def test_no_payout_while_a_dispute_is_open(market, connected):
     assert status == 200 and body["payout"] == {"status": "held_dispute_open", "transfer_id": None,
                                                 "amount": {"amount": 0, "currency": "EUR"}}
     assert market.transfers_of(order["order_id"]) == []
+
+    # Won: the payout was left due, and the retry schedule pays it once.
+    dispute = market.event_for("charge.dispute.created", payment["payment_intent_id"])["data"]["object"]
+    market.payments.settle_dispute(dispute["id"], won=True)
+    market.settle()
+    assert retry_payouts(later(1)) == {"transferred": 1}
+    assert retry_payouts(later(2)) == {}
+    (transfer,) = market.transfers_of(order["order_id"])
+    assert transfer["destination"] == connected[vendor_a]
 
 
 def test_a_refund_after_the_payout_takes_the_vendors_share_back_once(market, connected):
