@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
+from chalicelib.domain.timestamps import iso
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
@@ -41,7 +42,7 @@ def envelope(event_type: str, payload: dict, *, dedup_key: str | None = None,
     return {
         "event_id": event_id_for(event_type, dedup_key),
         "type": event_type,
-        "occurred_at": (now or datetime.now(UTC)).isoformat().replace("+00:00", "Z"),
+        "occurred_at": iso(now or datetime.now(UTC)),
         "data": payload,
     }
 

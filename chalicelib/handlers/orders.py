@@ -50,10 +50,19 @@ class TotalsOut(ApiModel):
     total: MoneyOut
 
 
+class PaymentAttemptOut(ApiModel):
+    at: str
+    outcome: str = Field(description="declined | requires_action | processing")
+    reason: str | None = Field(None, description="card_declined, insufficient_funds, expired_card, ...")
+
+
 class PaymentStateOut(ApiModel):
-    state: str = Field(description="awaiting_payment | paid | failed | cancelled | refunded")
+    state: str = Field(description="awaiting_payment | requires_action | processing | paid | cancelled | refunded "
+                                   "| failed (orders ended by a decline before declines could be retried)")
     payment_intent_id: str | None
     can_pay: bool
+    can_cancel: bool = False
+    last_attempt: PaymentAttemptOut | None = Field(None, description="the latest attempt that did not pay")
     client_secret: str | None = Field(None, description="only while the order can still be paid (detail only)")
     payment_page_url: str | None = None
     refunded: MoneyOut
@@ -69,6 +78,7 @@ class TimelineEntryOut(ApiModel):
 
 class OrderOut(ApiModel):
     order_id: str
+    order_number: str | None = Field(None, description="H-<yymm>-<digits>: the number to quote on the phone")
     status: str = Field(description="pending_payment | paid | payment_failed | cancelled | refunded")
     created_at: str
     reserved_until: str | None
@@ -107,3 +117,12 @@ def get_order(req):
     from chalicelib.services import orders as order_service
 
     return order_service.get_order(req.principal.user_id, req.params["order_id"])
+
+
+@route(bp, "/orders/{order_id}/cancel", "POST", response=OrderOut, roles=SHOPPER, tags=("orders",),
+       errors=(401, 403, 404, 409, 502, 503))
+def cancel_order(req):
+    """Cancel your unpaid order: its payment is stopped and its items released (409 naming `status` once paid)."""
+    from chalicelib.services import orders as order_service
+
+    return order_service.cancel_order(req.principal.user_id, req.params["order_id"])

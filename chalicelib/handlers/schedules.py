@@ -10,9 +10,9 @@ bp = Blueprint(__name__)
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="expire_reservations")
 def expire_reservations(event):
     """Cancel orders left unpaid past their reservation, releasing their stock exactly once."""
-    from chalicelib.services import payment_events
+    from chalicelib.services import reservation_sweeper
 
-    return payment_events.expire_reservations()
+    return reservation_sweeper.expire_reservations()
 
 
 @bp.schedule(Rate(15, unit=Rate.MINUTES), name="retry_payouts")

@@ -22,6 +22,13 @@ class PaymentError(Exception):
         self.retryable = retryable
         self.status = status
         self.param = param  # the provider's name of the parameter it refused (`amount`, `payment_method`...)
+        self.payment_intent: PaymentIntent | None = None  # the intent the error is about, when the provider says
+        self.payment_intent_id: str | None = None
+
+    @property
+    def worth_retrying(self) -> bool:
+        """The one rule for "try the same call again later": the provider said so, or failed on its side."""
+        return self.retryable or self.status >= 500
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class PaymentIntent:
     payment_method: str | None = None
     metadata: dict = field(default_factory=dict)
     livemode: bool = False
+    last_payment_error: dict | None = None  # the last failed attempt: {code, decline_code, charge, message...}
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,7 @@ def _intent(sdk_object: Any) -> PaymentIntent:
         payment_method=_id_of(obj.get("payment_method")),
         metadata=dict(obj.get("metadata") or {}),
         livemode=bool(obj.get("livemode")),
+        last_payment_error=obj.get("last_payment_error") or None,
     )
 
 

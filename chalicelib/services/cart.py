@@ -9,12 +9,11 @@ terms (the snapshot is refreshed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.money import Money
 from chalicelib.domain.pricing import MAX_CART_LINES, MAX_LINE_QUANTITY, PricedLine, PricingPolicy, price_cart
+from chalicelib.domain.timestamps import now_iso
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
 from chalicelib.store import catalog as catalog_store
@@ -131,7 +130,7 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
         currency=offer.currency,
         price=int(offer.price),
         shipping_fee=int(offer.shipping_fee),
-        added_at=existing.added_at if existing else datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        added_at=existing.added_at if existing else now_iso(precise=True),
         # Snapshot, so that checkout stores the shop's name on the order without reading the vendors.
         vendor_name=catalog_store.vendor_names([offer.vendor_id]).get(offer.vendor_id, ""),
         condition=offer.condition,  # the order line shows the condition the shopper chose

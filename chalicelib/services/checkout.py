@@ -25,8 +25,11 @@ from urllib.parse import urlsplit
 
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unprocessable
-from chalicelib.domain.orders import TIMELINE_LABELS, OrderStatus
+from chalicelib.domain.order_effects import Publish, ReserveStock
+from chalicelib.domain.orders import CancelReason, Order, OrderLine, VendorOrder
+from chalicelib.domain.ports import ConcurrentUpdate
 from chalicelib.domain.pricing import Quote, price_cart
+from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.services import addresses as address_service
 from chalicelib.services import cart as cart_service
@@ -34,6 +37,7 @@ from chalicelib.services.orders import order_view
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
 from chalicelib.store import orders as order_store
+from chalicelib.store.stock import CartChanged, Reservation
 
 IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 8, 128
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -55,10 +59,6 @@ class PaymentStartFailed(DomainError):
 class CheckoutInProgress(Conflict):
     code = "checkout_in_progress"
     headers = {"Retry-After": "1"}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def validate_idempotency_key(key: str | None) -> str:
@@ -171,84 +171,76 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
 # --- the use case -------------------------------------------------------------------------
 
 
-def _order_item(order_id: str, shopper_id: str, quote: Quote, now: datetime, reserved_until: datetime,
-                vendor_names: dict[str, str] | None = None) -> dict:
-    created_at = _iso(now)
-    names = vendor_names or {}
+def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, reserved_until: datetime,
+               vendor_names: dict[str, str], condition_of: dict[str, str], shipping_address: dict | None,
+               number_salt: int = 0):
     lines = [
-        {
-            "offer_id": line.offer_id,
-            "product_id": line.product_id,
-            "vendor_id": line.vendor_id,
-            "vendor_name": names.get(line.vendor_id, ""),
-            "title": line.title,
-            "quantity": line.quantity,
-            "unit_price": line.unit_price.amount,
-            "shipping_fee": line.shipping_fee.amount,
-        }
+        OrderLine(offer_id=line.offer_id, product_id=line.product_id, vendor_id=line.vendor_id,
+                  vendor_name=vendor_names.get(line.vendor_id, ""), title=line.title,
+                  condition=condition_of.get(line.offer_id, ""), quantity=line.quantity,
+                  unit_price=line.unit_price.amount, shipping_fee=line.shipping_fee.amount)
         for group in quote.groups
         for line in group.lines
     ]
-    return {
-        "order_id": order_id,
-        "shopper_id": shopper_id,
-        "status": OrderStatus.PENDING_PAYMENT.value,
-        "created_at": created_at,
-        "reserved_until": _iso(reserved_until),
-        "currency": quote.currency,
-        "country": quote.country,
-        "quote": quote.to_json(),
-        "lines": lines,
-        "total": quote.total.amount,
-        "timeline": [{"id": "placed", "at": created_at, "status": OrderStatus.PENDING_PAYMENT.value,
-                      "label": TIMELINE_LABELS["placed"]}],
-    }
-
-
-def _vendor_orders(order: dict, quote: Quote) -> list[dict]:
-    names = {line["vendor_id"]: line.get("vendor_name", "") for line in order["lines"]}
-    return [
-        {
-            "order_id": order["order_id"],
-            "vendor_id": group.vendor_id,
-            "vendor_name": names.get(group.vendor_id, ""),
-            "vendor_created": f"{order['created_at']}#{order['order_id']}",
-            "shopper_id": order["shopper_id"],
-            "created_at": order["created_at"],
-            "status": OrderStatus.PENDING_PAYMENT.value,
-            "currency": quote.currency,
-            "items": group.items.amount,
-            "shipping": group.shipping.amount,
-            "discount": group.discount.amount,
-            "total": group.total.amount,
-            "commission": group.commission.amount,
-            "payout": group.payout.amount,
-            "lines": [
-                {"offer_id": line.offer_id, "product_id": line.product_id, "title": line.title,
-                 "quantity": line.quantity, "unit_price": line.unit_price.amount}
-                for line in group.lines
-            ],
-        }
+    vendor_orders = [
+        VendorOrder(vendor_id=group.vendor_id, vendor_name=vendor_names.get(group.vendor_id, ""),
+                    currency=quote.currency, items=group.items.amount, shipping=group.shipping.amount,
+                    discount=group.discount.amount, total=group.total.amount, commission=group.commission.amount,
+                    payout=group.payout.amount)
         for group in quote.groups
     ]
+    return Order.place(order_id=order_id, shopper_id=shopper_id, created_at=iso(now), reserved_until=iso(reserved_until),
+                       currency=quote.currency, country=quote.country, quote=quote.to_json(), lines=lines,
+                       total=quote.total.amount, vendor_orders=vendor_orders, shipping_address=shipping_address,
+                       number_salt=number_salt)
 
 
-def _add_storefront_snapshots(order: dict, vendor_orders: list[dict], cart, address) -> None:
-    """What the shopper saw and chose, frozen on the order: each line's condition (from the cart
-    line's snapshot) and the delivery address, on the order and on each vendor's sub-order."""
-    conditions = {line.offer_id: line.condition for line in cart.lines}
-    for line in [*order["lines"], *(line for sub in vendor_orders for line in sub["lines"])]:
-        line["condition"] = conditions.get(line["offer_id"], "")
-    if address is not None:
-        order["shipping_address"] = address.to_json()
-        for sub in vendor_orders:
-            sub["shipping_address"] = address.to_json()
+def _same_content(order: Order, quote: Quote) -> bool:
+    """The pending order is what this checkout would place (same lines, terms, destination and total)."""
+    def key(lines):
+        return sorted((line.offer_id, line.quantity, line.unit_price, line.shipping_fee) for line in lines)
+
+    quoted = [line for group in quote.groups for line in group.lines]
+    return (order.country == quote.country and order.total == quote.total.amount and order.currency == quote.currency
+            and key(order.lines) == sorted((x.offer_id, x.quantity, x.unit_price.amount, x.shipping_fee.amount)
+                                           for x in quoted))
 
 
-def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict) -> dict:
+def _pending_order_of(cart, quote: Quote, gateway, orders, now: datetime, order_id: str) -> Order | None:
+    """The cart's unpaid order: returned when this checkout would place the same one (resume its payment);
+    cancelled, its stock released, when the cart changed since (before the new order reserves)."""
+    if not cart.pending_order_id or cart.pending_order_id == order_id:
+        return None  # none, or this very checkout retried after a crash: it completes the order it wrote
+    order = orders.get(cart.pending_order_id)
+    if order is None or not order.holds_stock or order.shopper_id != cart.shopper_id:
+        return None
+    if _same_content(order, quote) and order.reserved_until > iso(now):
+        being_placed = order.created_at > iso(now - timedelta(seconds=IN_PROGRESS_SECONDS))
+        if not order.payment_intent_id and being_placed:
+            # Placed a moment ago by another Pay of this cart, its payment not attached yet.
+            raise CheckoutInProgress("Your order is being placed; retry in a moment.", fields={"cart": "being checked out"})
+        if order.payment_intent_id:
+            count("CheckoutsResumed", 1)
+            return order
+    from chalicelib.services.cancel_order import end_unpaid
+    from chalicelib.services.wiring import effect_runner
+
+    end_unpaid(order.order_id, CancelReason.REPLACED, orders=orders, effects=effect_runner(gateway), gateway=gateway,
+               now=now)
+    return None
+
+
+MAX_NUMBER_ATTEMPTS = 5
+MAX_RESUME_ATTEMPTS = 3
+
+
+def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict, *, attempt: int = 1) -> dict:
     from chalicelib.payments import PaymentError, get_gateway
+    from chalicelib.services.wiring import order_repository
+    from chalicelib.store.order_repository import order_item, vendor_order_item
 
     settings = get_settings()
+    orders = order_repository()
     order_id = order_id_for(shopper_id, idempotency_key)
     cart, customer_id = cart_store.get_cart_and_customer(shopper_id)
     address = address_service.for_checkout(shopper_id, body)
@@ -266,94 +258,127 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict)
         raise _payment_start_error(err, saved_card=bool(body.get("payment_method_id"))) from err  # nothing held
 
     now = datetime.now(UTC)
+    resumed = _pending_order_of(cart, quote, gateway, orders, now, order_id)
+    if resumed is not None:
+        return _answer(resumed, gateway, None, body, settings)
     # The cart lines' snapshot of the shops' names: no vendor read on the checkout path.
     vendor_names = {line.vendor_id: line.vendor_name for line in cart.lines if line.vendor_name}
-    order = _order_item(order_id, shopper_id, quote, now, now + timedelta(minutes=settings.reservation_minutes),
-                        vendor_names)
-    vendor_orders = _vendor_orders(order, quote)
-    _add_storefront_snapshots(order, vendor_orders, cart, address)
-    reservations = [
-        order_store.Reservation(line["offer_id"], line["quantity"], line["unit_price"], line["shipping_fee"])
-        for line in order["lines"]
-    ]
-    try:
-        order_store.place_order(order, vendor_orders, reservations, client_token=order_id,
-                                shopper_customer_id=new_customer)
-        count("OrdersPlaced", 1)
-        if address is not None and body.get("address") is not None:
-            address_service.remember(shopper_id, address)
-    except order_store.OrderExists:
-        # A retry after a crash: carry on with the order that was written, not with today's cart.
-        order = order_store.get_order(order_id)
-        if order is None or order["shopper_id"] != shopper_id:
-            raise CheckoutInProgress("This checkout is still being written; retry in a moment.",
-                                     fields={"Idempotency-Key": "in progress"}) from None
-    except order_store.CartChanged:
-        count("CheckoutsCartChanged", 1)
-        raise
-    if order["status"] != OrderStatus.PENDING_PAYMENT.value and not order.get("payment_intent_id"):
+    condition_of = {line.offer_id: line.condition for line in cart.lines}  # as the shopper chose it
+    placed_effects: list = []
+    for salt in range(MAX_NUMBER_ATTEMPTS):
+        order, placed_effects = _new_order(order_id, shopper_id, quote, now,
+                                           now + timedelta(minutes=settings.reservation_minutes), vendor_names,
+                                           condition_of, address.to_json() if address is not None else None, salt)
+        reserve = next(e for e in placed_effects if isinstance(e, ReserveStock))
+        reservations = [Reservation(*line) for line in reserve.lines]
+        item = order_item(order)
+        item["version"] = 1
+        try:
+            order_store.place_order(item, [vendor_order_item(order, v) for v in order.vendor_orders.values()],
+                                    reservations, client_token=order_id, shopper_customer_id=new_customer,
+                                    remember_in_cart=True, cart_pending_order_id=cart.pending_order_id)
+            order.version = 1
+            count("OrdersPlaced", 1)
+            if address is not None and body.get("address") is not None:
+                address_service.remember(shopper_id, address)
+            break
+        except order_store.OrderNumberTaken:
+            continue  # another order has this number: the next salt gives another one
+        except order_store.PendingOrderChanged:
+            # Another Pay of this cart placed its order a moment ago: nothing was reserved; resume that one.
+            if attempt >= MAX_RESUME_ATTEMPTS:
+                raise CheckoutInProgress("Another checkout of your cart is being placed; retry in a moment.",
+                                         fields={"cart": "being checked out"}) from None
+            count("CheckoutsRaced", 1)
+            return _place(shopper_id, email, idempotency_key, body, attempt=attempt + 1)
+        except order_store.OrderExists:
+            # A retry after a crash: carry on with the order that was written, not with today's cart.
+            order = orders.get(order_id)
+            if order is None or order.shopper_id != shopper_id:
+                raise CheckoutInProgress("This checkout is still being written; retry in a moment.",
+                                         fields={"Idempotency-Key": "in progress"}) from None
+            break
+        except CartChanged:
+            count("CheckoutsCartChanged", 1)
+            raise
+    else:
+        raise RuntimeError("no free order number")
+    if not order.holds_stock and not order.payment_intent_id:
         raise Conflict("This checkout was cancelled; check out again with a new Idempotency-Key.",
                        code="checkout_cancelled", fields={"Idempotency-Key": "belongs to a cancelled checkout"})
 
-    if order.get("payment_intent_id") and order.get("client_secret"):
-        intent_id, client_secret = order["payment_intent_id"], order["client_secret"]
-        intent = None
-    else:
+    intent = None
+    if not (order.payment_intent_id and order.client_secret):
         try:
             intent = gateway.create_payment_intent(
                 order_id=order_id,
-                amount=int(order["total"]),
-                currency=order["currency"],
+                amount=order.total,
+                currency=order.currency,
                 customer_id=customer_id,
                 save_card=bool(body.get("save_card")),
                 payment_method_id=body.get("payment_method_id"),
                 idempotency_key=f"pi-{order_id}",
             )
         except PaymentError as err:
-            _abandon(order, err)
+            _abandon(order, err, orders, gateway)
             raise _payment_start_error(err, saved_card=bool(body.get("payment_method_id"))) from err
-        intent_id, client_secret = intent.id, intent.client_secret
-        order_store.set_payment_intent(order_id, intent_id, client_secret)
-        order["payment_intent_id"], order["client_secret"] = intent_id, client_secret
+        order_store.set_payment_intent(order_id, intent.id, intent.client_secret)
+        order.attach_payment(intent.id, intent.client_secret)
+        order.version += 1
 
-    _publish_placed(order)
-    logger.info("order placed", extra={"order_id": order_id, "total": order["total"]})
+    _publish_placed(placed_effects)
+    logger.info("order placed", extra={"order_id": order_id, "total": order.total})
+    return _answer(order, gateway, intent, body, settings)
+
+
+def _answer(order: Order, gateway, intent, body: dict, settings) -> dict:
     payment_page_url = None
-    if intent is not None or client_secret:
+    if intent is not None or order.client_secret:
         from chalicelib.payments import PaymentIntent
 
-        shown = intent or PaymentIntent(id=intent_id, status="requires_payment_method", amount=int(order["total"]),
-                                        currency=order["currency"].lower(), client_secret=client_secret)
+        shown = intent or PaymentIntent(id=order.payment_intent_id, status="requires_payment_method",
+                                        amount=order.total, currency=order.currency.lower(),
+                                        client_secret=order.client_secret)
         payment_page_url = gateway.payment_page_url(shown, body.get("return_url"))
     return {
         "order": order_view(order),
         "payment": {
             "provider": "local" if settings.stripe_api_base else "stripe",
-            "payment_intent_id": intent_id,
-            "client_secret": client_secret,
+            "payment_intent_id": order.payment_intent_id,
+            "client_secret": order.client_secret,
             "payment_page_url": payment_page_url,
             "publishable_key": settings.stripe_publishable_key or None,
         },
     }
 
 
-def _abandon(order: dict, err) -> None:
-    """The provider did not take the order: release its stock now (exactly once, like the sweeper)."""
-    at = _iso(datetime.now(UTC))
+def _abandon(order: Order, err, orders, gateway) -> None:
+    """The provider did not take the order. A saved card declined on confirmation: the intent exists,
+    the order keeps it and its stock, and the shopper can retry. Otherwise release the stock now."""
+    from chalicelib.services.wiring import effect_runner
+
+    now = datetime.now(UTC)
     declined_intent = getattr(err, "payment_intent_id", None)
     if declined_intent:
-        # A saved card declined on confirmation: the intent exists; record it so its webhooks find the order.
-        order_store.set_payment_intent(order["order_id"], declined_intent, None)
-        new_status = OrderStatus.PAYMENT_FAILED.value
-    else:
-        new_status = OrderStatus.CANCELLED.value
-    order_store.apply_stock_decision(
-        order["order_id"], OrderStatus.PENDING_PAYMENT.value, new_status, "release", order["lines"],
-        {"id": new_status, "at": at, "status": new_status, "label": TIMELINE_LABELS[new_status]},
-    )
+        # Recorded so its webhooks find the order; the decline itself arrives as payment_intent.payment_failed.
+        secret = err.payment_intent.client_secret if getattr(err, "payment_intent", None) else None
+        order_store.set_payment_intent(order.order_id, declined_intent, secret)
+        count("CheckoutsDeclined", 1)
+        return
+    for _ in range(5):
+        fresh = orders.get(order.order_id)
+        todo = fresh.cancel(CancelReason.PAYMENT_NOT_STARTED, at=iso(now))
+        if not todo:
+            break
+        try:
+            orders.save(fresh, effects=todo)
+        except ConcurrentUpdate:
+            continue
+        effect_runner(gateway).run(fresh, orders)
+        break
     count("CheckoutsPaymentNotStarted", 1)
     logger.warning("payment could not start; stock released",
-                   extra={"order_id": order["order_id"], "error_code": getattr(err, "code", None)})
+                   extra={"order_id": order.order_id, "error_code": getattr(err, "code", None)})
 
 
 def _payment_start_error(err, *, saved_card: bool) -> PaymentStartFailed:
@@ -396,20 +421,12 @@ def _payment_start_error(err, *, saved_card: bool) -> PaymentStartFailed:
                               code="payment_request_refused")
 
 
-def _publish_placed(order: dict) -> None:
+def _publish_placed(effects: list) -> None:
+    """`order.placed` (dedup key: the order id, so a retried checkout publishes it once)."""
     if not get_settings().notifications_queue_url:
         return
     from chalicelib.events import publish
 
-    publish(
-        "order.placed",
-        {
-            "order_id": order["order_id"],
-            "shopper_id": order["shopper_id"],
-            "total": {"amount": int(order["total"]), "currency": order["currency"]},
-            "vendor_ids": sorted({line["vendor_id"] for line in order["lines"]}),
-            "item_count": sum(int(line["quantity"]) for line in order["lines"]),
-            "reserved_until": order["reserved_until"],
-        },
-        dedup_key=order["order_id"],
-    )
+    for effect in effects:
+        if isinstance(effect, Publish):
+            publish(effect.event, effect.data, dedup_key=effect.dedup_key)

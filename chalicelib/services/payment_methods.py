@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.payments.port import PaymentGateway
-from chalicelib.store import orders as order_store
+from chalicelib.store import shoppers as shopper_store
 
 
 def _gateway(gateway: PaymentGateway | None) -> PaymentGateway:
@@ -21,7 +21,7 @@ def _gateway(gateway: PaymentGateway | None) -> PaymentGateway:
 
 
 def list_cards(shopper_id: str, *, gateway: PaymentGateway | None = None) -> dict:
-    customer_id = order_store.get_shopper_customer_id(shopper_id)
+    customer_id = shopper_store.get_shopper_customer_id(shopper_id)
     if not customer_id:
         return {"items": []}
     cards = _gateway(gateway).list_cards(customer_id)
@@ -33,7 +33,7 @@ def list_cards(shopper_id: str, *, gateway: PaymentGateway | None = None) -> dic
 
 def remove_card(shopper_id: str, payment_method_id: str, *, gateway: PaymentGateway | None = None) -> None:
     not_found = NotFound("No such saved card.", fields={"pm_id": "not found"})
-    customer_id = order_store.get_shopper_customer_id(shopper_id)
+    customer_id = shopper_store.get_shopper_customer_id(shopper_id)
     if not customer_id:
         raise not_found
     from chalicelib.payments.port import PaymentError

@@ -26,20 +26,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.orders import TIMELINE_LABELS, OrderStatus
+from chalicelib.domain.orders import OrderStatus
+from chalicelib.domain.timestamps import iso as _iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentError, PaymentGateway
 from chalicelib.store import orders as order_store
+from chalicelib.store import payout_queue
+from chalicelib.store import vendor_orders as vendor_order_store
 
 AWAITING_ACCOUNT = "awaiting_vendor_account"
 TRANSFERRED = "transferred"
 NOTHING_TO_PAY = "nothing_to_pay"
 TRANSFER_REFUSED = "transfer_refused"
+HELD_DISPUTE_OPEN = "held_dispute_open"
 DELIVERED = "delivered"
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def vendor_account_id(vendor_id: str) -> str | None:
@@ -67,7 +67,7 @@ def release_payouts(order: dict, *, gateway: PaymentGateway, vendor_id: str | No
         raise Conflict("Only a paid order pays its vendors.", code="order_not_paid", fields={"order_id": "not paid"})
     results = []
     outage: PaymentError | None = None
-    for vendor_order in order_store.list_vendor_orders(order["order_id"]):
+    for vendor_order in vendor_order_store.list_vendor_orders(order["order_id"]):
         if vendor_id is None or vendor_order["vendor_id"] == vendor_id:
             try:
                 results.append(_release_one(order, vendor_order, gateway, now))
@@ -81,29 +81,36 @@ def release_payouts(order: dict, *, gateway: PaymentGateway, vendor_id: str | No
 
 def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: datetime) -> dict:
     order_id, vendor_id = order["order_id"], vendor_order["vendor_id"]
-    amount = int(vendor_order.get("payout") or 0)
     if vendor_order.get("transfer_id"):
         if vendor_order.get("payout_due"):  # transferred by a run that crashed before clearing it
-            order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
+            vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
         return payout_view(vendor_order)
+    # What the vendor may be paid now, net of refunds and lost disputes (chalicelib/domain/ledger.py).
+    amount, why_not = _aggregate(order_id).payout_now(vendor_id)
+    if why_not == HELD_DISPUTE_OPEN:
+        # Stays due: the retry schedule pays it once the dispute is won (never while it may be lost).
+        payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), payout_status=HELD_DISPUTE_OPEN)
+        count("PayoutsHeldByDispute", 1)
+        return payout_view({**vendor_order, "payout_status": HELD_DISPUTE_OPEN}, amount=0)
     if amount <= 0:
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=NOTHING_TO_PAY,
-                                            payout_due=None, payout_due_at=None)
-        return payout_view({**vendor_order, "payout_status": NOTHING_TO_PAY})
+        status = why_not or NOTHING_TO_PAY
+        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=status,
+                                                   payout_due=None, payout_due_at=None)
+        return payout_view({**vendor_order, "payout_status": status}, amount=0)
     destination = vendor_account_id(vendor_id)
     if not destination:
         logger.info("vendor has no payout account yet; payout waits", extra={"order_id": order_id,
                                                                              "vendor_id": vendor_id})
         # Stays due: the retry schedule pays it once the vendor has an account.
-        order_store.mark_payout_due(order_id, vendor_id, _iso(now), payout_status=AWAITING_ACCOUNT)
+        payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), payout_status=AWAITING_ACCOUNT)
         count("PayoutsAwaitingVendorAccount", 1)
-        return payout_view({**vendor_order, "payout_status": AWAITING_ACCOUNT})
+        return payout_view({**vendor_order, "payout_status": AWAITING_ACCOUNT}, amount=amount)
     charge_id = _charge_of(order, vendor_order, gateway)
     if not vendor_order.get("payout_due"):
         # Due before the provider is called: an outage or a crash from here on leaves it for the retry.
-        if not order_store.mark_payout_due(order_id, vendor_id, _iso(now)):
+        if not payout_queue.mark_payout_due(order_id, vendor_id, _iso(now)):
             # Transferred meanwhile by a concurrent release: report that transfer.
-            return payout_view(next(v for v in order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id))
+            return payout_view(next(v for v in vendor_order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id))
     try:
         transfer_id = gateway.create_transfer(
             amount=amount,
@@ -115,31 +122,44 @@ def _release_one(order: dict, vendor_order: dict, gateway: PaymentGateway, now: 
             metadata={"order_id": order_id, "vendor_id": vendor_id},
         )
     except PaymentError as err:
-        if err.retryable or err.status >= 500:
+        if err.worth_retrying:
             raise
         # Refused for good (account restricted, ...): recorded for an operator, never retried blindly.
         logger.error("transfer refused", extra={"order_id": order_id, "vendor_id": vendor_id, "error_code": err.code})
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=TRANSFER_REFUSED,
+        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_status=TRANSFER_REFUSED,
                                             payout_due=None, payout_due_at=None)
         count("TransfersRefused", 1)
         return payout_view({**vendor_order, "payout_status": TRANSFER_REFUSED})
-    order_store.set_vendor_order_fields(order_id, vendor_id, transfer_id=transfer_id, payout_status=TRANSFERRED,
-                                        charge_id=charge_id, payout_due=None, payout_due_at=None)
+    vendor_order_store.set_vendor_order_fields(order_id, vendor_id, transfer_id=transfer_id, payout_status=TRANSFERRED,
+                                               transferred=amount, charge_id=charge_id, payout_due=None,
+                                               payout_due_at=None)
     order_store.append_timeline(order_id, {
-        "id": f"transfer:{vendor_id}", "at": _iso(now), "kind": "transfer", "label": TIMELINE_LABELS["transfer"],
+        "id": f"transfer:{vendor_id}", "at": _iso(now), "kind": "transfer", "label": "Vendor payout sent", "audience": "internal",
         "vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount,
     })
     count("TransfersCreated", 1)
     logger.info("vendor payout transferred", extra={"order_id": order_id, "vendor_id": vendor_id,
                                                     "transfer_id": transfer_id, "amount": amount})
-    return payout_view({**vendor_order, "transfer_id": transfer_id, "payout_status": TRANSFERRED})
+    return payout_view({**vendor_order, "transfer_id": transfer_id, "payout_status": TRANSFERRED,
+                        "transferred": amount})
 
 
-def payout_view(vendor_order: dict) -> dict:
+def _aggregate(order_id: str):
+    from chalicelib.services.wiring import order_repository
+
+    return order_repository().get(order_id)
+
+
+def payout_view(vendor_order: dict, *, amount: int | None = None) -> dict:
+    """The payout as the shopper's confirm-delivery answer shows it: `amount` is what was (or will be)
+    transferred, `status` says why it is 0 (held_dispute_open, nothing_to_pay_refunded, ...)."""
     status = vendor_order.get("payout_status") or ("transferred" if vendor_order.get("transfer_id") else "pending")
+    if amount is None:
+        amount = int(vendor_order.get("transferred") if vendor_order.get("transferred") is not None
+                     else vendor_order.get("payout") or 0)
     return {
         "status": status,
-        "amount": {"amount": int(vendor_order.get("payout") or 0), "currency": vendor_order["currency"]},
+        "amount": {"amount": amount, "currency": vendor_order["currency"]},
         "transfer_id": vendor_order.get("transfer_id"),
     }
 
@@ -151,25 +171,28 @@ def confirm_delivery(shopper_id: str, order_id: str, vendor_id: str, *, gateway:
     Only the order's own shopper, only a paid order. Repeating it changes nothing but retries a
     payout that could not be made yet (vendor not onboarded, provider unavailable).
     """
+    from chalicelib.domain.ports import ConcurrentUpdate
+    from chalicelib.services.wiring import order_repository
+
     now = now or datetime.now(UTC)
-    order = order_store.get_order(order_id) if order_id.startswith("ord_") and len(order_id) <= 64 else None
-    if order is None or order["shopper_id"] != shopper_id:
+    orders = order_repository()
+    aggregate = orders.get(order_id) if order_id.startswith("ord_") and len(order_id) <= 64 else None
+    if aggregate is None or aggregate.shopper_id != shopper_id:
         raise NotFound("No such order.", fields={"order_id": "not found"})
-    vendor_order = next((v for v in order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id), None)
-    if vendor_order is None:
+    if vendor_id not in aggregate.vendor_orders:
         raise NotFound("This order has nothing from that vendor.", fields={"vendor_id": "not in this order"})
-    if order["status"] != OrderStatus.PAID.value:
-        raise Conflict("Only a paid order can be confirmed as delivered.", code="order_not_paid",
-                       fields={"order_id": f"order is {order['status']}"})
-    delivered_at = vendor_order.get("delivered_at")
-    if not delivered_at:
-        delivered_at = _iso(now)
-        order_store.set_vendor_order_fields(order_id, vendor_id, delivered_at=delivered_at, status=DELIVERED)
-        order_store.append_timeline(order_id, {
-            "id": f"delivered:{vendor_id}", "at": delivered_at, "kind": "delivery", "vendor_id": vendor_id,
-            "label": "Delivery confirmed",
-        })
-        count("DeliveriesConfirmed", 1)
+    for _ in range(5):
+        if not aggregate.confirm_delivery(vendor_id, at=_iso(now)):  # 409 unless paid
+            break  # confirmed before: a repeat only retries the payout
+        try:
+            orders.save(aggregate, effects=[])
+            count("DeliveriesConfirmed", 1)
+            break
+        except ConcurrentUpdate:
+            aggregate = orders.get(order_id)
+    delivered_at = aggregate.vendor_orders[vendor_id].delivered_at
+    order = order_store.get_order(order_id)
+    vendor_order = next(v for v in vendor_order_store.list_vendor_orders(order_id) if v["vendor_id"] == vendor_id)
     if gateway is None:
         from chalicelib.payments import get_gateway
 
@@ -197,7 +220,7 @@ def retry_payouts(now: datetime | None = None, *, gateway: PaymentGateway | None
     still without an account, provider still unavailable) moves to the back of the queue.
     """
     now = now or datetime.now(UTC)
-    due = order_store.list_due_payouts(_iso(now), limit)
+    due = payout_queue.list_due_payouts(_iso(now), limit)
     outcomes: dict[str, int] = {}
     if due and gateway is None:
         from chalicelib.payments import get_gateway
@@ -209,12 +232,12 @@ def retry_payouts(now: datetime | None = None, *, gateway: PaymentGateway | None
         except PaymentError as err:
             logger.warning("payout retry deferred: provider unavailable",
                            extra={"order_id": order_id, "vendor_id": vendor_id, "error_code": err.code})
-            order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+            payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
             result = "retry_later"
         except Exception:
             # One payout must not hold back the others: it stays due and the next run retries it.
             logger.exception("payout retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
-            order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+            payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
             result = "error"
         outcomes[result] = outcomes.get(result, 0) + 1
         count("PayoutRetries", 1, outcome=result)
@@ -229,11 +252,11 @@ def _retry_one(order_id: str, vendor_id: str, gateway: PaymentGateway, now: date
         # Refunded, or gone: nothing is owed to the vendor any more. Off the queue, for an operator to see.
         logger.warning("due payout dropped: order not paid", extra={
             "order_id": order_id, "vendor_id": vendor_id, "order_status": (order or {}).get("status")})
-        order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
+        vendor_order_store.set_vendor_order_fields(order_id, vendor_id, payout_due=None, payout_due_at=None)
         return "order_not_paid"
     [payout] = release_payouts(order, gateway=gateway, vendor_id=vendor_id, now=now) or [None]
     if payout is None:
         return "gone"
-    if payout["status"] == AWAITING_ACCOUNT:
-        order_store.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
+    if payout["status"] in (AWAITING_ACCOUNT, HELD_DISPUTE_OPEN):
+        payout_queue.mark_payout_due(order_id, vendor_id, _iso(now), requeue=True)
     return payout["status"]

@@ -7,8 +7,6 @@ The item holds a map address_id -> address (the fields of `domain.addresses.Addr
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pynamodb.attributes import MapAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import size
@@ -16,6 +14,7 @@ from pynamodb.expressions.operand import Path, Value
 from pynamodb.models import Model
 
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.timestamps import now_iso
 from chalicelib.store.base import bind, register
 
 
@@ -33,7 +32,7 @@ class AddressBookFull(Conflict):
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return now_iso()
 
 
 def _plain(value) -> dict:

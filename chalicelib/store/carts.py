@@ -11,13 +11,13 @@ round trip (TransactGetItems) for checkout.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.timestamps import now_iso
 from chalicelib.store.base import bind, register
 
 
@@ -30,6 +30,7 @@ class CartModel(Model):
     lines = MapAttribute(default=dict)  # offer_id -> CartLine.to_item()
     updated_at = UnicodeAttribute(null=True)
     version = NumberAttribute(default=0)
+    pending_order_id = UnicodeAttribute(null=True)  # the unpaid order last checked out from this cart
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Cart:
     shopper_id: str
     lines: list[CartLine] = field(default_factory=list)
     version: int = 0  # 0: no item yet
+    pending_order_id: str | None = None
 
     def line(self, offer_id: str) -> CartLine | None:
         return next((line for line in self.lines if line.offer_id == offer_id), None)
@@ -96,7 +98,7 @@ def _plain(value):
 def _from_model(model: CartModel) -> Cart:
     lines = [CartLine.from_item(offer_id, item) for offer_id, item in _plain(model.lines).items()]
     lines.sort(key=lambda line: (line.added_at, line.offer_id))
-    return Cart(model.shopper_id, lines, int(model.version or 0))
+    return Cart(model.shopper_id, lines, int(model.version or 0), model.pending_order_id)
 
 
 def get_cart(shopper_id: str, *, consistent: bool = True) -> Cart:
@@ -112,7 +114,7 @@ def get_cart_and_customer(shopper_id: str) -> tuple[Cart, str | None]:
     """The cart and the shopper's Stripe customer id (None before the first checkout): one round trip."""
     from pynamodb.transactions import TransactGet
 
-    from chalicelib.store.orders import ShopperModel
+    from chalicelib.store.shoppers import ShopperModel
 
     bind()
     with TransactGet(connection=CartModel._get_connection().connection) as tx:
@@ -135,7 +137,7 @@ def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
     An UpdateItem, not a Put: attributes other writers add to the item are never clobbered.
     """
     bind()
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    now = now_iso()
     condition = (
         CartModel.shopper_id.does_not_exist()
         if cart.version == 0
@@ -157,19 +159,27 @@ def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
                 fields={"cart": "changed meanwhile"},
             ) from exc
         raise
-    return Cart(cart.shopper_id, list(lines), cart.version + 1)
+    return Cart(cart.shopper_id, list(lines), cart.version + 1, cart.pending_order_id)
 
 
-def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None) -> None:
+def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None, *, order_id: str | None = None) -> None:
     """Empty the cart after its order is paid (called by the payment-events consumer).
 
     With `offer_quantities`, only removes lines still holding exactly the quantity that was
-    ordered, so a line the shopper changed after checking out stays. Idempotent.
+    ordered, so a line the shopper changed after checking out stays. Idempotent. With `order_id`,
+    the cart also forgets that order as its pending one (the next checkout need not read it).
     """
     bind()
     cart = get_cart(shopper_id)
     if cart.version == 0:
         return
+    if order_id is not None and cart.pending_order_id == order_id:
+        try:
+            CartModel(shopper_id).update(actions=[CartModel.pending_order_id.remove()],
+                                         condition=CartModel.pending_order_id == order_id)
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
     if offer_quantities is None:
         keep = []
     else:

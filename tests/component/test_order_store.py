@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.store import orders as store
+from chalicelib.store import vendor_orders
 from chalicelib.store.catalog import OfferItem
+from chalicelib.store.stock import CartChanged, Reservation
 
 
 def _offer(offer_id: str, *, price: int = 1000, shipping: int = 300, available: int = 5, vendor: str = "v1") -> None:
@@ -74,24 +76,24 @@ def _id(name: str) -> str:
 
 
 def _place(order_id: str, reservations: list[store.Reservation]) -> None:
-    lines = [{"offer_id": r.offer_id, "quantity": r.quantity} for r in reservations]
+    lines = [{"offer_id": r.offer_id, "vendor_id": "v1", "quantity": r.quantity} for r in reservations]
     store.place_order(_order(order_id, lines), [_vendor_order(order_id)], reservations, f"tok-{order_id}")
 
 
 def test_placing_an_order_reserves_every_line_and_writes_the_order(bound):
-    _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300), store.Reservation(_id("o2"), 1, 500, 300)])
+    _place(_id("ord1"), [Reservation(_id("o1"), 2, 1000, 300), Reservation(_id("o2"), 1, 500, 300)])
 
     assert _stock(_id("o1")) == (3, 2, 0)
     assert _stock(_id("o2")) == (0, 1, 0)
     order = store.get_order(_id("ord1"))
     assert order["status"] == "pending_payment" and order["lines"][0]["quantity"] == 2
-    assert [v["vendor_id"] for v in store.list_vendor_orders(_id("ord1"))] == ["v1"]
+    assert [v["vendor_id"] for v in vendor_orders.list_vendor_orders(_id("ord1"))] == ["v1"]
 
 
 def test_a_changed_price_or_missing_stock_names_the_line_and_reserves_nothing(bound):
-    with pytest.raises(store.CartChanged) as caught:
-        _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 999, 300), store.Reservation(_id("o2"), 2, 500, 300),
-                        store.Reservation(_id("gone"), 1, 100, 0)])
+    with pytest.raises(CartChanged) as caught:
+        _place(_id("ord1"), [Reservation(_id("o1"), 2, 999, 300), Reservation(_id("o2"), 2, 500, 300),
+                        Reservation(_id("gone"), 1, 100, 0)])
 
     assert caught.value.fields == {
         f"lines.{_id('o1')}": "the price or shipping fee changed since you added it",
@@ -103,37 +105,57 @@ def test_a_changed_price_or_missing_stock_names_the_line_and_reserves_nothing(bo
 
 
 def test_placing_the_same_order_twice_says_it_exists(bound):
-    _place(_id("ord1"), [store.Reservation(_id("o1"), 1, 1000, 300)])
+    _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
     with pytest.raises(store.OrderExists):
-        store.place_order(_order(_id("ord1"), []), [], [store.Reservation(_id("o1"), 1, 1000, 300)], "another-token")
+        store.place_order(_order(_id("ord1"), []), [], [Reservation(_id("o1"), 1, 1000, 300)], "another-token")
     assert _stock(_id("o1")) == (4, 1, 0)
 
 
-def test_a_stock_decision_applies_exactly_once(bound):
-    _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300)])
-    lines = store.get_order(_id("ord1"))["lines"]
-    entry = {"id": "paid", "at": "2024-01-01T00:01:00Z", "label": "Payment received"}
+def test_a_transition_saves_with_its_stock_move_once_and_a_stale_copy_is_refused(bound):
+    from chalicelib.domain.orders import CancelReason, PaymentOutcome
+    from chalicelib.domain.ports import ConcurrentUpdate
+    from chalicelib.store.order_repository import DynamoOrderRepository
 
-    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "paid", "sell", lines, entry) is True
-    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "paid", "sell", lines, entry) is False
-    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "cancelled", "release", lines, entry) is False
+    repo = DynamoOrderRepository()
+    _place(_id("ord1"), [Reservation(_id("o1"), 2, 1000, 300)])
+    order, stale = repo.get(_id("ord1")), repo.get(_id("ord1"))
+
+    repo.save(order, effects=order.apply_payment(PaymentOutcome.SUCCEEDED, at="2024-01-01T00:01:00Z"))
+    with pytest.raises(ConcurrentUpdate):
+        repo.save(stale, effects=stale.cancel(CancelReason.RESERVATION_EXPIRED, at="2024-01-01T00:01:00Z"))
 
     assert _stock(_id("o1")) == (3, 0, 2)
-    order = store.get_order(_id("ord1"))
-    assert order["status"] == "paid" and order["version"] == 2
-    assert [e["id"] for e in order["timeline"]] == ["placed", "paid"]
+    again = repo.get(_id("ord1"))
+    assert again.status.value == "paid" and again.version == order.version
+    assert [e.id for e in again.timeline if e.status] == ["placed", "paid"]
+    assert [type(e).__name__ for e in again.outbox] == ["ClearCartLines", "Publish"]  # to carry out next
+    assert again.apply_payment(PaymentOutcome.SUCCEEDED, at="later") == []
 
 
 def test_releasing_returns_stock_to_available(bound):
-    _place(_id("ord1"), [store.Reservation(_id("o1"), 2, 1000, 300)])
-    lines = store.get_order(_id("ord1"))["lines"]
-    assert store.apply_stock_decision(_id("ord1"), "pending_payment", "cancelled", "release", lines,
-                                      {"id": "cancelled", "at": "x", "label": "cancelled"})
+    from chalicelib.domain.orders import CancelReason
+    from chalicelib.store.order_repository import DynamoOrderRepository
+
+    repo = DynamoOrderRepository()
+    _place(_id("ord1"), [Reservation(_id("o1"), 2, 1000, 300)])
+    order = repo.get(_id("ord1"))
+    repo.save(order, effects=order.cancel(CancelReason.SHOPPER, at="x"))
     assert _stock(_id("o1")) == (5, 0, 0)
+    assert [v.state.value for v in repo.get(_id("ord1")).vendor_orders.values()] == ["cancelled"]
+
+
+def test_an_order_number_is_never_given_to_two_orders(bound):
+    first = _order(_id("ord1"), [])
+    second = _order(_id("ord2"), [])
+    first["order_number"] = second["order_number"] = f"H-2401-{_test_ids['#']}"
+    store.place_order(first, [], [Reservation(_id("o1"), 1, 1000, 300)], "t1")
+    with pytest.raises(store.OrderNumberTaken):
+        store.place_order(second, [], [Reservation(_id("o1"), 1, 1000, 300)], "t2")
+    assert store.get_order(_id("ord2")) is None and _stock(_id("o1")) == (4, 1, 0)
 
 
 def test_timeline_records_are_appended_once_per_id(bound):
-    _place(_id("ord1"), [store.Reservation(_id("o1"), 1, 1000, 300)])
+    _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
     entry = {"id": "re_1", "at": "2024-01-02T00:00:00Z", "kind": "refund", "label": "Refund recorded"}
     extra = {"refunds.re_1": {"amount": 1300, "status": "succeeded", "reason": None}}
 
@@ -146,7 +168,7 @@ def test_timeline_records_are_appended_once_per_id(bound):
 
 
 def test_lookups_by_payment_intent_status_and_shopper(bound):
-    _place(_id("ord1"), [store.Reservation(_id("o1"), 1, 1000, 300)])
+    _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
     store.place_order(_order(_id("ord2"), [], reserved_until="2000-01-01T00:00:00Z"), [], [], _id("tok-ord2"))
     store.set_payment_intent(_id("ord1"), _id("pi_1"), "pi_1_secret")
     store.set_payment_intent(_id("ord1"), _id("pi_1"), "pi_1_secret")  # idempotent
@@ -161,6 +183,6 @@ def test_lookups_by_payment_intent_status_and_shopper(bound):
 
 
 def test_vendor_order_fields(bound):
-    _place(_id("ord1"), [store.Reservation(_id("o1"), 1, 1000, 300)])
-    store.set_vendor_order_fields(_id("ord1"), "v1", transfer_id="tr_1", status="paid")
-    assert store.list_vendor_orders(_id("ord1"))[0]["transfer_id"] == "tr_1"
+    _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
+    vendor_orders.set_vendor_order_fields(_id("ord1"), "v1", transfer_id="tr_1", status="paid")
+    assert vendor_orders.list_vendor_orders(_id("ord1"))[0]["transfer_id"] == "tr_1"

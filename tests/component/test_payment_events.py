@@ -14,6 +14,7 @@ import pytest
 
 from chalicelib.store import catalog as catalog_store
 from chalicelib.store import orders as order_store
+from chalicelib.store import vendor_orders as vendor_order_store
 from tests.fixtures.aws import REGION, call
 
 GOOD_CARD = "4242424242424242"
@@ -105,7 +106,7 @@ def later(minutes: int = 31) -> datetime:
 
 
 def expire(now=None, gateway=None):
-    from chalicelib.services.payment_events import expire_reservations
+    from chalicelib.services.reservation_sweeper import expire_reservations
 
     return expire_reservations(now or later(), gateway=gateway)
 
@@ -127,10 +128,12 @@ def test_a_good_card_pays_the_order_sells_the_reserved_stock_and_empties_the_car
     assert paid["status"] == "paid" and paid["payment"]["state"] == "paid"
     assert market.stock("tent", "a") == (3, 0, 2) and market.stock("headphones", "b") == (9, 0, 1)
     assert market.cart_offers() == {}
-    assert [v["status"] for v in paid["vendors"]] == ["paid", "paid"]
+    assert [v["status"] for v in paid["vendors"]] == ["placed", "placed"]
+    assert paid["order_number"].startswith("H-")
+    assert all(e["label"] not in ("Stock reserved", "Stock sold") for e in paid["timeline"])  # internal
     assert [e["status"] for e in paid["timeline"] if e["status"]] == ["pending_payment", "paid"]
     assert ("order.paid", order["order_id"]) in market.published()
-    vendor_orders = order_store.list_vendor_orders(order["order_id"])
+    vendor_orders = vendor_order_store.list_vendor_orders(order["order_id"])
     assert {v["charge_id"] for v in vendor_orders} == {intent["latest_charge"]}
 
 
@@ -146,23 +149,60 @@ def test_a_line_changed_after_checkout_stays_in_the_cart(market):
     assert market.cart_offers() == {market.catalog.offers[("headphones", "b")]: 3}
 
 
-def test_a_declined_card_fails_the_order_releases_the_stock_and_closes_the_payment(market):
+def test_a_declined_card_keeps_the_order_and_its_stock_and_the_retry_pays_the_same_order(market):
     market.add("tent", "a", 2)
     order, payment = market.checkout()
 
     market.pay(payment["payment_intent_id"], DECLINED_CARD)
     market.settle()
 
-    failed = market.order(order["order_id"])
-    assert failed["status"] == "payment_failed" and failed["payment"]["state"] == "failed"
+    declined = market.order(order["order_id"])
+    assert declined["status"] == "pending_payment" and declined["payment"]["state"] == "awaiting_payment"
+    assert declined["payment"]["can_pay"] is True
+    assert declined["payment"]["last_attempt"]["outcome"] == "declined"
+    assert declined["payment"]["last_attempt"]["reason"] == "card_declined"
+    assert market.stock("tent", "a") == (3, 2, 0)  # still held for the retry
+    assert market.payments.payment_intent(payment["payment_intent_id"])["status"] == "requires_payment_method"
+    assert market.cart_offers() == {market.catalog.offers[("tent", "a")]: 2}
+    assert ("payment.failed", order["order_id"]) in market.published()
+
+    market.pay(payment["payment_intent_id"], GOOD_CARD)  # same order, same PaymentIntent
+    market.settle()
+    assert market.order(order["order_id"])["status"] == "paid"
+    assert market.stock("tent", "a") == (3, 0, 2)
+
+
+def test_back_and_pay_again_resumes_the_same_order_and_a_changed_cart_replaces_it(market):
+    market.add("tent", "a", 1)
+    first, payment = market.checkout()
+    again, again_payment = market.checkout()  # Back, then Pay: the same cart
+    assert again["order_id"] == first["order_id"]
+    assert again_payment["payment_intent_id"] == payment["payment_intent_id"]
+    assert market.stock("tent", "a") == (4, 1, 0)  # reserved once
+
+    market.add("tent", "a", 2)  # the cart changed: the old order gives its stock back
+    replaced, _ = market.checkout()
+    assert replaced["order_id"] != first["order_id"]
+    assert market.order(first["order_id"])["status"] == "cancelled"
+    assert market.stock("tent", "a") == (3, 2, 0)
+
+
+def test_the_shopper_cancels_an_unpaid_order_once_but_never_a_paid_one(market):
+    market.add("tent", "a", 2)
+    order, payment = market.checkout()
+    status, cancelled, _ = market.call("POST", f"/orders/{order['order_id']}/cancel")
+    assert status == 200 and cancelled["status"] == "cancelled"
     assert market.stock("tent", "a") == (5, 0, 0)
     assert market.payments.payment_intent(payment["payment_intent_id"])["status"] == "canceled"
-    assert market.cart_offers() == {market.catalog.offers[("tent", "a")]: 2}  # kept, to try again
-    assert ("payment.failed", order["order_id"]) in market.published()
-    # Our own cancel comes back as payment_intent.canceled: acknowledged, nothing changes.
-    market.settle()
-    assert market.order(order["order_id"])["status"] == "payment_failed"
+    assert market.call("POST", f"/orders/{order['order_id']}/cancel")[0] == 200  # a repeat: same answer
     assert market.stock("tent", "a") == (5, 0, 0)
+
+    market.add("tent", "a", 1)
+    paid, paid_payment = market.checkout()
+    market.pay(paid_payment["payment_intent_id"])
+    market.settle()
+    status, body, _ = market.call("POST", f"/orders/{paid['order_id']}/cancel")
+    assert status == 409 and body["error"]["fields"] == {"status": "paid"}
 
 
 # --- duplicates and reordering ----------------------------------------------------------------
@@ -415,11 +455,15 @@ def test_at_payment_each_vendor_gets_one_transfer_from_the_charge(market, connec
     assert {k: v["amount"] for k, v in transfers.items()} == {a: 17910, b: 23220}
     assert {t["source_transaction"] for t in transfers.values()} == {intent["latest_charge"]}
     assert {t["currency"] for t in transfers.values()} == {"eur"}
-    by_vendor = {v["vendor_id"]: v for v in order_store.list_vendor_orders(order["order_id"])}
+    by_vendor = {v["vendor_id"]: v for v in vendor_order_store.list_vendor_orders(order["order_id"])}
     assert by_vendor[market.catalog.vendor_a.user_id]["transfer_id"] == transfers[a]["id"]
     assert by_vendor[market.catalog.vendor_a.user_id]["payout_status"] == "transferred"
-    timeline = market.order(order["order_id"])["timeline"]
-    assert [e["kind"] for e in timeline].count("transfer") == 2
+    # Payouts are the platform's business: recorded on the order, never in the shopper's timeline.
+    assert "transfer" not in [e["kind"] for e in market.order(order["order_id"])["timeline"]]
+    from chalicelib.store.order_repository import DynamoOrderRepository
+
+    stored = DynamoOrderRepository().get(order["order_id"])
+    assert [(e.kind, e.audience.value) for e in stored.timeline].count(("transfer", "internal")) == 2
 
 
 def test_on_delivery_the_payout_waits_for_the_shoppers_confirmation(market, connected):
@@ -449,7 +493,7 @@ def test_a_vendor_without_a_payout_account_waits_without_failing(market, monkeyp
 
     assert market.order(order["order_id"])["status"] == "paid"
     assert market.transfers_of(order["order_id"]) == []
-    assert {v["payout_status"] for v in order_store.list_vendor_orders(order["order_id"])} == {
+    assert {v["payout_status"] for v in vendor_order_store.list_vendor_orders(order["order_id"])} == {
         "awaiting_vendor_account"}
 
     vendor_b = market.catalog.vendor_b.user_id
@@ -481,7 +525,7 @@ def test_a_transfer_failed_on_an_outage_is_paid_once_by_the_retry_schedule(marke
     assert retry_payouts() == {} and retry_payouts(later(60)) == {}
     (transfer,) = market.transfers_of(order["order_id"])
     assert transfer["destination"] == connected[vendor_a] and transfer["amount"] == 17910
-    by_vendor = {v["vendor_id"]: v for v in order_store.list_vendor_orders(order["order_id"])}
+    by_vendor = {v["vendor_id"]: v for v in vendor_order_store.list_vendor_orders(order["order_id"])}
     assert by_vendor[vendor_a]["payout_status"] == "transferred"
     assert by_vendor[vendor_a]["transfer_id"] == transfer["id"]
 
@@ -498,7 +542,7 @@ def test_at_payment_an_outage_does_not_fail_the_payment_and_the_retry_pays_each_
     assert retry_payouts() == {"transferred": 1}
     retry_payouts(later(60))
     assert sorted(t["amount"] for t in market.transfers_of(order["order_id"])) == [17910, 23220]
-    assert {v["payout_status"] for v in order_store.list_vendor_orders(order["order_id"])} == {"transferred"}
+    assert {v["payout_status"] for v in vendor_order_store.list_vendor_orders(order["order_id"])} == {"transferred"}
 
 
 def test_a_payout_awaiting_the_vendors_account_is_paid_by_the_retry_once_it_exists(market, monkeypatch):
@@ -513,7 +557,7 @@ def test_a_payout_awaiting_the_vendors_account_is_paid_by_the_retry_once_it_exis
     assert retry_payouts(later(2)) == {"awaiting_vendor_account": 1, "transferred": 1}
     assert retry_payouts(later(3)) == {"awaiting_vendor_account": 1}
     assert [t["amount"] for t in market.transfers_of(order["order_id"])] == [23220]
-    by_vendor = {v["vendor_id"]: v["payout_status"] for v in order_store.list_vendor_orders(order["order_id"])}
+    by_vendor = {v["vendor_id"]: v["payout_status"] for v in vendor_order_store.list_vendor_orders(order["order_id"])}
     assert by_vendor == {vendor_b: "transferred", market.catalog.vendor_a.user_id: "awaiting_vendor_account"}
 
 
@@ -529,7 +573,7 @@ def test_a_transfer_made_before_a_crash_is_found_again_not_doubled(market, conne
 
     (transfer,) = market.transfers_of(order["order_id"])
     assert transfer["amount"] == 17910
-    (vendor_order,) = [v for v in order_store.list_vendor_orders(order["order_id"]) if v["vendor_id"] == vendor_a]
+    (vendor_order,) = [v for v in vendor_order_store.list_vendor_orders(order["order_id"]) if v["vendor_id"] == vendor_a]
     assert vendor_order["transfer_id"] == transfer["id"] and vendor_order["payout_status"] == "transferred"
 
 
@@ -618,3 +662,66 @@ def test_a_payment_provider_outage_on_saved_cards_is_a_503_to_retry_not_a_500(ma
 
     assert status == 503 and headers["Retry-After"] == "5"
     assert body["error"]["code"] == "provider_error"
+
+
+# --- issue 7: no payout for money that went back ----------------------------------------------------
+
+
+def _sdk(market):
+    import stripe
+
+    return stripe.StripeClient(market.payments.api_key, base_addresses={"api": market.payments.url},
+                               max_network_retries=0)
+
+
+def test_a_refund_at_the_provider_before_delivery_means_no_payout_and_says_why(market, connected):
+    order, payment, _ = _paid_two_vendor_order(market)
+    _sdk(market).v1.refunds.create(params={"payment_intent": payment["payment_intent_id"]})  # the whole charge
+    market.settle()
+    vendor_a = market.catalog.vendor_a.user_id
+
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+
+    assert status == 200 and body["status"] == "delivered"
+    assert body["payout"]["amount"]["amount"] == 0 and body["payout"]["status"] == "nothing_to_pay_refunded"
+    assert market.transfers_of(order["order_id"]) == []
+
+
+def test_no_payout_while_a_dispute_is_open_and_the_retry_pays_it_once_won(market, connected):
+    market.add("tent", "a", 1)
+    order, payment = market.checkout()
+    market.pay(payment["payment_intent_id"], DISPUTED_CARD)
+    market.settle()
+    vendor_a = market.catalog.vendor_a.user_id
+
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+
+    assert status == 200 and body["payout"] == {"status": "held_dispute_open", "transfer_id": None,
+                                                "amount": {"amount": 0, "currency": "EUR"}}
+    assert market.transfers_of(order["order_id"]) == []
+
+    # Won: the payout was left due, and the retry schedule pays it once.
+    dispute = market.event_for("charge.dispute.created", payment["payment_intent_id"])["data"]["object"]
+    market.payments.settle_dispute(dispute["id"], won=True)
+    market.settle()
+    assert retry_payouts(later(1)) == {"transferred": 1}
+    assert retry_payouts(later(2)) == {}
+    (transfer,) = market.transfers_of(order["order_id"])
+    assert transfer["destination"] == connected[vendor_a]
+
+
+def test_a_refund_after_the_payout_takes_the_vendors_share_back_once(market, connected):
+    order, payment, _ = _paid_two_vendor_order(market)
+    vendor_a = market.catalog.vendor_a.user_id
+    paid_out = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")[1]
+    assert paid_out["payout"]["amount"]["amount"] == 17910
+
+    _sdk(market).v1.refunds.create(params={"payment_intent": payment["payment_intent_id"]})
+    market.settle()
+    market.requeue(market.event_for("charge.refunded", payment["payment_intent_id"]))
+    market.drain()
+
+    (transfer,) = market.transfers_of(order["order_id"])
+    assert market.payments.ledger.get("transfer", transfer["id"])["amount_reversed"] == 17910
+    (vendor_order,) = [v for v in vendor_order_store.list_vendor_orders(order["order_id"]) if v["vendor_id"] == vendor_a]
+    assert vendor_order["transferred"] == 0

@@ -143,7 +143,7 @@ class StockMachine(RuleBasedStateMachine):
     def expire(self, data):
         """The sweeper runs after this order's reservation ended (the others are left alone)."""
         from chalicelib.payments import get_gateway
-        from chalicelib.services.payment_events import expire_order
+        from chalicelib.services.reservation_sweeper import expire_order
 
         order = data.draw(st.sampled_from(self.orders))
         expire_order(order["order_id"], gateway=get_gateway(), now=datetime.now(UTC) + timedelta(minutes=31))
@@ -151,7 +151,7 @@ class StockMachine(RuleBasedStateMachine):
 
     @rule()
     def sweep_everything(self):
-        from chalicelib.services.payment_events import expire_reservations
+        from chalicelib.services.reservation_sweeper import expire_reservations
 
         expire_reservations(datetime.now(UTC) + timedelta(minutes=31))
         self.quiet = False

@@ -1,0 +1,159 @@
+"""What an order transition asks the outside world to do: the effects its methods return.
+
+Stock effects (`ReserveStock`, `SellStock`, `ReleaseStock`) are carried out by the repository in
+the same conditional transaction that saves the order, so a transition and its stock move happen
+together or not at all. The others (provider calls, the cart, events) are saved with the order
+as its outbox and carried out after the save by the effect runner; each is idempotent (its
+`key` is its provider idempotency key or event dedup key) and leaves the outbox once done, so a
+crash in between is finished by the next delivery of any event about the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def quantities(lines) -> tuple[tuple[str, int], ...]:
+    """(offer_id, quantity) per offer, summed and sorted: the shape stock moves work on."""
+    out: dict[str, int] = {}
+    for line in lines:
+        out[line.offer_id] = out.get(line.offer_id, 0) + int(line.quantity)
+    return tuple(sorted(out.items()))
+
+
+@dataclass(frozen=True)
+class Effect:
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    def to_json(self) -> dict:
+        return {"effect": type(self).__name__, **_plain(asdict(self))}
+
+
+@dataclass(frozen=True)
+class ReserveStock(Effect):
+    order_id: str
+    lines: tuple[tuple[str, int, int, int], ...]  # (offer_id, quantity, price seen, shipping seen)
+
+    @property
+    def key(self) -> str:
+        return f"reserve-{self.order_id}"
+
+
+@dataclass(frozen=True)
+class SellStock(Effect):
+    order_id: str
+    quantities: tuple[tuple[str, int], ...]
+
+    @property
+    def key(self) -> str:
+        return f"sell-{self.order_id}"
+
+
+@dataclass(frozen=True)
+class ReleaseStock(Effect):
+    order_id: str
+    quantities: tuple[tuple[str, int], ...]
+
+    @property
+    def key(self) -> str:
+        return f"release-{self.order_id}"
+
+
+STOCK_EFFECTS = (ReserveStock, SellStock, ReleaseStock)
+
+
+@dataclass(frozen=True)
+class RefundPayment(Effect):
+    order_id: str
+    payment_intent_id: str
+    amount: int | None  # None: all that is left
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return f"refund-{self.order_id}"
+
+
+@dataclass(frozen=True)
+class CancelAtProvider(Effect):
+    order_id: str
+    payment_intent_id: str
+
+    @property
+    def key(self) -> str:
+        return f"cancel-{self.order_id}"
+
+
+@dataclass(frozen=True)
+class TransferPayout(Effect):
+    order_id: str
+    vendor_id: str
+    amount: int
+    currency: str
+
+    @property
+    def key(self) -> str:
+        return f"tr-{self.order_id}-{self.vendor_id}"
+
+
+@dataclass(frozen=True)
+class ReverseTransfer(Effect):
+    order_id: str
+    vendor_id: str
+    transfer_id: str
+    amount: int
+    net_after: int  # what the vendor keeps once reversed: names the reversal (same state, same key)
+
+    @property
+    def key(self) -> str:
+        return f"trr-{self.order_id}-{self.vendor_id}-{self.net_after}"
+
+
+@dataclass(frozen=True)
+class ClearCartLines(Effect):
+    order_id: str
+    shopper_id: str
+    quantities: tuple[tuple[str, int], ...]
+
+    @property
+    def key(self) -> str:
+        return f"cart-{self.order_id}"
+
+
+@dataclass(frozen=True)
+class Publish(Effect):
+    event: str  # the event's name (see chalicelib/domain/order_events.py)
+    data: dict = field(default_factory=dict)
+    dedup_key: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"event-{self.event}-{self.dedup_key}"
+
+    @classmethod
+    def of(cls, event) -> Publish:
+        return cls(event.name, event.data(), event.dedup_key)
+
+
+_KINDS = {cls.__name__: cls for cls in (ReserveStock, SellStock, ReleaseStock, RefundPayment, CancelAtProvider,
+                                        TransferPayout, ReverseTransfer, ClearCartLines, Publish)}
+
+
+def effect_from_json(data: dict) -> Effect:
+    data = dict(data)
+    cls = _KINDS[data.pop("effect")]
+    for name in ("quantities", "lines"):
+        if name in data:
+            data[name] = tuple(tuple(item) for item in data[name])
+    return cls(**data)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

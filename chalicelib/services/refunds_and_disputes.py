@@ -1,0 +1,78 @@
+"""Refunds and disputes made at the provider, recorded on their order once (events in any order)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from chalicelib.domain.orders import Dispute, Order, Refund
+from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
+from chalicelib.domain.timestamps import iso
+from chalicelib.observability import count, logger
+from chalicelib.payments.stripe_objects import ChargeObject, DisputeObject
+from chalicelib.services.effect_runner import EffectRunner
+from chalicelib.services.payment_messages import ProviderEvent
+
+MAX_SAVE_ATTEMPTS = 5
+
+
+def _order_for(orders: OrderRepository, metadata: dict, payment_intent_id: str | None) -> Order | None:
+    if metadata.get("order_id"):
+        return orders.get(metadata["order_id"])
+    return orders.find_by_payment_intent(payment_intent_id) if payment_intent_id else None
+
+
+def _change(orders: OrderRepository, effects: EffectRunner, order_id: str, change: Callable[[Order], bool]) -> bool:
+    """Apply `change` and save it with the transfer reversals it makes due (a refund or a lost dispute
+    after a payout), then carry them out; re-applied on a fresh copy when the order moved meanwhile."""
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        order = orders.get(order_id)
+        if order is None:
+            return False
+        if not change(order):
+            effects.run(order, orders)  # what a previous run left undone
+            return False
+        try:
+            orders.save(order, effects=order.reversals_due())
+        except ConcurrentUpdate:
+            continue
+        effects.run(order, orders)
+        return True
+    raise RuntimeError(f"order {order_id} kept changing")
+
+
+def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, effects: EffectRunner, now: datetime) -> str:
+    charge = ChargeObject.model_validate(event.object)
+    order = _order_for(orders, charge.metadata, charge.payment_intent)
+    if order is None:
+        return "no_order"
+    refunds: list[Refund] = []
+    if charge.refunds is not None and charge.refunds.data:
+        refunds = [Refund(id=r.id, amount=r.amount, currency=r.currency.upper(), at=iso(now), reason=r.reason,
+                          status=r.status) for r in charge.refunds.data]
+    else:
+        # Recent API versions leave `refunds` out: record the cumulative amount, unless the refunds
+        # we already know (ours, recorded when made) cover it.
+        known = order.refunded
+        if charge.amount_refunded > known:
+            refunds = [Refund(id=f"{charge.id}-{charge.amount_refunded}", amount=charge.amount_refunded - known,
+                              currency=charge.currency.upper(), at=iso(now))]
+    recorded = sum(_change(orders, effects, order.order_id, lambda o, r=r: o.record_refund(r)) for r in refunds)
+    if recorded:
+        count("RefundsRecorded", recorded)
+    return "refund_recorded" if recorded else "unchanged"
+
+
+def on_dispute(event: ProviderEvent, *, orders: OrderRepository, effects: EffectRunner, now: datetime) -> str:
+    dispute = DisputeObject.model_validate(event.object)
+    order = _order_for(orders, dispute.metadata, dispute.payment_intent)
+    if order is None:
+        logger.warning("dispute without a known order", extra={"dispute_id": dispute.id})
+        return "no_order"
+    stage = event.type.removeprefix("charge.dispute.")
+    record = Dispute(id=dispute.id, amount=dispute.amount, currency=dispute.currency.upper(), status=dispute.status,
+                     reason=dispute.reason, charge_id=dispute.charge, event_created=event.created)
+    if not _change(orders, effects, order.order_id, lambda o: o.record_dispute(record, stage=stage, at=iso(now))):
+        return "unchanged"
+    count("DisputeEventsRecorded", 1, stage=stage)
+    return "dispute_recorded"

@@ -1,0 +1,57 @@
+"""The reservation sweeper (a schedule): unpaid orders past their reservation are cancelled and
+their stock released, exactly once, never while the provider is processing their payment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from chalicelib.domain.orders import CancelReason
+from chalicelib.domain.ports import OrderRepository
+from chalicelib.domain.timestamps import iso
+from chalicelib.observability import count, logger
+from chalicelib.payments.port import PaymentGateway
+from chalicelib.services.cancel_order import end_unpaid
+from chalicelib.services.effect_runner import EffectRunner
+
+
+def expire_reservations(now: datetime | None = None, *, gateway: PaymentGateway | None = None, limit: int = 100,
+                        orders: OrderRepository | None = None, effects: EffectRunner | None = None) -> dict[str, int]:
+    """Cancel orders still unpaid after their reservation ended; returns counts per outcome."""
+    from chalicelib.services.wiring import effect_runner, order_repository, payment_gateway
+
+    now = now or datetime.now(UTC)
+    orders = orders or order_repository()
+    outcomes: dict[str, int] = {}
+    order_ids = orders.list_expired_pending(iso(now), limit)
+    if order_ids:
+        gateway = gateway or payment_gateway()
+        effects = effects or effect_runner(gateway)
+    for order_id in order_ids:
+        try:
+            result = expire_order(order_id, orders=orders, effects=effects, gateway=gateway, now=now)
+        except Exception:
+            # One order must not keep the others reserved: the next run retries it.
+            logger.exception("could not expire an order", extra={"order_id": order_id})
+            result = "error"
+        outcomes[result] = outcomes.get(result, 0) + 1
+    if order_ids:
+        logger.info("reservations swept", extra={"outcomes": outcomes})
+    return outcomes
+
+
+def expire_order(order_id: str, *, gateway: PaymentGateway, now: datetime, orders: OrderRepository | None = None,
+                 effects: EffectRunner | None = None) -> str:
+    from chalicelib.services.wiring import effect_runner, order_repository
+
+    orders = orders or order_repository()
+    effects = effects or effect_runner(gateway)
+    order = orders.get(order_id)
+    if order is None or not order.holds_stock:
+        return "unchanged"
+    if not order.can_expire(iso(now)):
+        return "processing" if order.reserved_until < iso(now) else "not_expired"
+    result = end_unpaid(order_id, CancelReason.RESERVATION_EXPIRED, orders=orders, effects=effects,
+                        gateway=gateway, now=now)
+    if result == "cancelled":
+        count("ReservationsExpired", 1)
+    return result

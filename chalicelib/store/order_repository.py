@@ -1,0 +1,212 @@
+"""The order aggregate in DynamoDB: the `orders` item plus one `vendor-orders` item per vendor.
+
+`save` is ONE TransactWriteItems: the order item put on condition `version = <version read>`
+(a lost race raises ConcurrentUpdate: the caller reloads and applies again), its vendor-orders'
+states, and the stock moves among the effects (`reserved >= q` each). Effects that leave the
+database (provider calls, cart, events) are saved in the order's `outbox` in the same write.
+Orders stored before the aggregate existed (no `payment_status`, `attempts`...) read with defaults.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.order_effects import STOCK_EFFECTS, Effect, ReleaseStock, SellStock, effect_from_json
+from chalicelib.domain.orders import (
+    Audience,
+    Dispute,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentAttempt,
+    PaymentStatus,
+    Refund,
+    TimelineEntry,
+    VendorOrder,
+    VendorOrderState,
+)
+from chalicelib.domain.ports import ConcurrentUpdate
+from chalicelib.store import orders as tables
+from chalicelib.store.attributes import plain
+from chalicelib.store.base import bind
+from chalicelib.store.stock import offer_model
+from chalicelib.store.vendor_orders import VendorOrderModel
+
+_LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
+                  "refunded": VendorOrderState.CANCELLED}
+_LEGACY_PAYMENT = {"pending_payment": PaymentStatus.AWAITING_PAYMENT, "paid": PaymentStatus.PAID,
+                   "payment_failed": PaymentStatus.FAILED, "cancelled": PaymentStatus.CANCELLED,
+                   "refunded": PaymentStatus.REFUNDED}
+_ENTRY_KEYS = {"id", "at", "label", "audience", "status", "kind", "details"}
+
+
+# --- items -> aggregate --------------------------------------------------------------------
+
+
+def _line(raw: dict) -> OrderLine:
+    return OrderLine(offer_id=raw["offer_id"], product_id=raw.get("product_id", ""), vendor_id=raw["vendor_id"],
+                     vendor_name=raw.get("vendor_name", ""), title=raw.get("title", ""),
+                     condition=raw.get("condition", ""), quantity=int(raw["quantity"]),
+                     unit_price=int(raw.get("unit_price", 0)), shipping_fee=int(raw.get("shipping_fee", 0)))
+
+
+def _entry(raw: dict) -> TimelineEntry:
+    details = dict(raw.get("details") or {})
+    details.update({k: v for k, v in raw.items() if k not in _ENTRY_KEYS})  # pre-aggregate entries: flat
+    audience = raw.get("audience") or (Audience.INTERNAL if raw.get("kind") == "transfer" else Audience.SHOPPER)
+    return TimelineEntry(id=raw.get("id", ""), at=raw.get("at", ""), label=raw.get("label", ""),
+                         audience=Audience(audience), status=raw.get("status"), kind=raw.get("kind"), details=details)
+
+
+def _vendor_order(raw: dict) -> VendorOrder:
+    state = raw.get("status", VendorOrderState.PENDING_PAYMENT.value)
+    return VendorOrder(vendor_id=raw["vendor_id"], vendor_name=raw.get("vendor_name") or "",
+                       currency=raw.get("currency", ""), items=int(raw.get("items", 0)),
+                       shipping=int(raw.get("shipping", 0)), discount=int(raw.get("discount", 0)),
+                       total=int(raw.get("total", 0)), commission=int(raw.get("commission", 0)),
+                       payout=int(raw.get("payout", 0)),
+                       state=_LEGACY_STATES.get(state) or VendorOrderState(state),
+                       delivered_at=raw.get("delivered_at"), charge_id=raw.get("charge_id"),
+                       shipping_address=raw.get("shipping_address"), transfer_id=raw.get("transfer_id"),
+                       # Transfers made before `transferred` was kept moved the whole payout.
+                       transferred=int(raw["transferred"]) if raw.get("transferred") is not None
+                       else (int(raw.get("payout", 0)) if raw.get("transfer_id") else 0))
+
+
+def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
+    status = OrderStatus(item["status"])
+    return Order(
+        order_id=item["order_id"], order_number=item.get("order_number") or "", shopper_id=item["shopper_id"],
+        created_at=item["created_at"], reserved_until=item.get("reserved_until", ""), currency=item["currency"],
+        country=item.get("country"), quote=item.get("quote") or {}, lines=[_line(x) for x in item.get("lines", [])],
+        total=int(item["total"]), vendor_orders={v["vendor_id"]: _vendor_order(v) for v in vendor_items},
+        status=status,
+        payment_status=PaymentStatus(item.get("payment_status") or _LEGACY_PAYMENT[status.value]),
+        payment_intent_id=item.get("payment_intent_id"), client_secret=item.get("client_secret"),
+        charge_id=item.get("charge_id"), shipping_address=item.get("shipping_address"),
+        attempts=[PaymentAttempt(a["id"], a["at"], a["outcome"], a.get("reason")) for a in item.get("attempts") or []],
+        refunds={rid: Refund(id=rid, amount=int(r.get("amount") or 0), currency=r.get("currency", ""),
+                             at=r.get("at", ""), reason=r.get("reason"), status=r.get("status"),
+                             vendor_id=r.get("vendor_id"))
+                 for rid, r in (item.get("refunds") or {}).items()},
+        disputes={did: Dispute(id=did, amount=int(d.get("amount") or 0), currency=d.get("currency", ""),
+                               status=d.get("status", ""), reason=d.get("reason"), charge_id=d.get("charge_id"),
+                               event_created=int(d.get("event_created") or 0))
+                  for did, d in (item.get("disputes") or {}).items()},
+        timeline=[_entry(e) for e in item.get("timeline", [])],
+        outbox=[effect_from_json(e) for e in item.get("outbox") or []],
+        version=int(item.get("version") or 1),
+    )
+
+
+# --- aggregate -> items --------------------------------------------------------------------
+
+
+def _drop_none(data: dict) -> dict:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def order_item(order: Order) -> dict:
+    """The orders item (the shape of chalicelib/store/orders.py's OrderModel)."""
+    return _drop_none({
+        "order_id": order.order_id, "order_number": order.order_number or None, "shopper_id": order.shopper_id,
+        "status": order.status.value, "payment_status": order.payment_status.value,
+        "created_at": order.created_at, "reserved_until": order.reserved_until, "currency": order.currency,
+        "country": order.country, "quote": order.quote,
+        "lines": [line.__dict__.copy() for line in order.lines], "total": order.total,
+        "payment_intent_id": order.payment_intent_id, "client_secret": order.client_secret,
+        "charge_id": order.charge_id, "shipping_address": order.shipping_address,
+        "attempts": [_drop_none(a.__dict__.copy()) for a in order.attempts],
+        "refunds": {rid: _drop_none({k: v for k, v in r.__dict__.items() if k != "id"})
+                    for rid, r in order.refunds.items()},
+        "disputes": {did: _drop_none({k: v for k, v in d.__dict__.items() if k != "id"})
+                     for did, d in order.disputes.items()},
+        "timeline": [_drop_none({"id": e.id, "at": e.at, "label": e.label, "audience": e.audience.value,
+                                 "status": e.status, "kind": e.kind, "details": e.details or None})
+                     for e in order.timeline],
+        "recorded": {e.id for e in order.timeline} or None,
+        "outbox": [e.to_json() for e in order.outbox],
+        "version": order.version,
+    })
+
+
+def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
+    """A new vendor-orders item (placement); later saves only update its state fields."""
+    return _drop_none({
+        "order_id": order.order_id, "vendor_id": vendor_order.vendor_id, "vendor_name": vendor_order.vendor_name,
+        "vendor_created": f"{order.created_at}#{order.order_id}", "shopper_id": order.shopper_id,
+        "created_at": order.created_at, "status": vendor_order.state.value, "currency": vendor_order.currency,
+        "items": vendor_order.items, "shipping": vendor_order.shipping, "discount": vendor_order.discount,
+        "total": vendor_order.total, "commission": vendor_order.commission, "payout": vendor_order.payout,
+        "shipping_address": vendor_order.shipping_address,
+        "lines": [{"offer_id": line.offer_id, "product_id": line.product_id, "title": line.title,
+                   "condition": line.condition, "quantity": line.quantity, "unit_price": line.unit_price}
+                  for line in order.lines if line.vendor_id == vendor_order.vendor_id],
+    })
+
+
+# --- the adapter ---------------------------------------------------------------------------
+
+
+class DynamoOrderRepository:
+    """OrderRepository over the orders and vendor-orders tables."""
+
+    def get(self, order_id: str) -> Order | None:
+        bind()
+        try:
+            model = tables.OrderModel.get(order_id, consistent_read=True)
+        except tables.OrderModel.DoesNotExist:
+            return None
+        item = plain(model.attribute_values)
+        vendor_items = [plain(m.attribute_values)
+                        for m in VendorOrderModel.query(order_id, consistent_read=True)]
+        return order_from_items(item, vendor_items)
+
+    def find_by_payment_intent(self, payment_intent_id: str) -> Order | None:
+        order_id = tables.find_order_id_by_payment_intent(payment_intent_id)
+        return self.get(order_id) if order_id else None
+
+    def list_expired_pending(self, now_iso: str, limit: int) -> list[str]:
+        return tables.list_expired_pending(now_iso, limit)
+
+    def save(self, order: Order, *, effects: list[Effect]) -> None:
+        bind()
+        outside = [e for e in effects if not isinstance(e, STOCK_EFFECTS)]
+        known = {e.key for e in order.outbox}
+        outbox = order.outbox + [e for e in outside if e.key not in known]
+        expected = order.version
+        item = order_item(order)
+        item["outbox"] = [e.to_json() for e in outbox]
+        item["version"] = expected + 1
+        model, vendor = tables.OrderModel, VendorOrderModel
+        offer = offer_model()
+        try:
+            with TransactWrite(connection=tables._connection()) as tx:
+                tx.save(model(**item), condition=model.version == expected)
+                for vendor_order in order.vendor_orders.values():
+                    actions = [vendor.status.set(vendor_order.state.value)]
+                    if vendor_order.delivered_at:
+                        actions.append(vendor.delivered_at.set(vendor_order.delivered_at))
+                    if vendor_order.charge_id:
+                        actions.append(vendor.charge_id.set(vendor_order.charge_id))
+                    tx.update(vendor(order.order_id, vendor_order.vendor_id), actions=actions,
+                              condition=vendor.order_id.exists())
+                for effect in effects:
+                    if isinstance(effect, (SellStock, ReleaseStock)):
+                        for offer_id, quantity in effect.quantities:
+                            target = offer.sold if isinstance(effect, SellStock) else offer.available
+                            tx.update(offer(offer_id), actions=[offer.reserved.set(offer.reserved - quantity),
+                                                                target.add(quantity)],
+                                      condition=offer.reserved >= quantity, add_version_condition=False)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                raise ConcurrentUpdate(order.order_id) from exc
+            raise
+        order.outbox = outbox
+        order.version = expected + 1
+
+    def clear_outbox(self, order: Order) -> None:
+        """Record that the outbox's effects were carried out (saved like any change, conditional on version)."""
+        self.save(order, effects=[])

@@ -1,0 +1,128 @@
+"""Vendor-orders: one vendor's part of an order (the `vendor-orders` table), listed per order and per vendor.
+
+The aggregate's saves set their state (chalicelib/store/order_repository.py); the payout fields are
+written by the payouts use case (chalicelib/store/payout_queue.py for the retry schedule's index).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    Attribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.exceptions import UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.store.attributes import plain
+from chalicelib.store.base import bind, register
+
+
+class ByVendor(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_vendor"
+        projection = AllProjection()
+
+    vendor_id = UnicodeAttribute(hash_key=True)
+    vendor_created = UnicodeAttribute(range_key=True)
+
+
+class ByPayoutDue(GlobalSecondaryIndex):
+    """Sparse: only vendor-orders whose payout is due and not transferred yet carry its keys."""
+
+    class Meta:
+        index_name = "by_payout_due"
+        projection = KeysOnlyProjection()
+
+    payout_due = UnicodeAttribute(hash_key=True)
+    payout_due_at = UnicodeAttribute(range_key=True)
+
+
+PAYOUT_DUE = "due"  # the one hash key value of by_payout_due
+
+
+@register
+class VendorOrderModel(Model):
+    class Meta:
+        short_name = "vendor-orders"
+
+    order_id = UnicodeAttribute(hash_key=True)
+    vendor_id = UnicodeAttribute(range_key=True)
+    vendor_created = UnicodeAttribute()  # `created_at#order_id`: sortable per vendor
+    vendor_name = UnicodeAttribute(null=True)  # the shop's name at checkout (snapshot)
+    shopper_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    total = NumberAttribute(default=0)  # items - discount + shipping: what the shopper paid this vendor
+    items = NumberAttribute(default=0)
+    shipping = NumberAttribute(default=0)
+    discount = NumberAttribute(default=0)
+    commission = NumberAttribute(default=0)
+    payout = NumberAttribute(default=0)
+    lines = ListAttribute(default=list)
+    transfer_id = UnicodeAttribute(null=True)
+    delivered_at = UnicodeAttribute(null=True)
+    charge_id = UnicodeAttribute(null=True)  # the charge its payout transfers from (payment-events consumer)
+    payout_status = UnicodeAttribute(null=True)  # transferred | awaiting_vendor_account | transfer_refused | ...
+    # Set (to PAYOUT_DUE) while the payout is due and not transferred; removed once it is settled.
+    payout_due = UnicodeAttribute(null=True)
+    payout_due_at = UnicodeAttribute(null=True)  # ISO UTC: when the retry schedule may pick it up (oldest first)
+    shipping_address = JSONAttribute(null=True)  # where this vendor ships its parcel (copy of the order's)
+    transferred = NumberAttribute(null=True)  # transferred minus reversed (net); absent before any transfer
+    reversals = UnicodeSetAttribute(null=True)  # ids of the transfer reversals already counted in `transferred`
+
+    by_vendor = ByVendor()
+    by_payout_due = ByPayoutDue()
+
+
+def _vendor_order_dict(model: VendorOrderModel) -> dict:
+    data = plain(model.attribute_values)
+    data.setdefault("transfer_id", None)
+    data.setdefault("delivered_at", None)
+    return data
+
+
+def list_vendor_orders(order_id: str) -> list[dict]:
+    bind()
+    return [_vendor_order_dict(m) for m in VendorOrderModel.query(order_id, consistent_read=True)]
+
+
+def set_vendor_order_fields(order_id: str, vendor_id: str, **fields: Any) -> None:
+    """Set attributes of one vendor-order (status, transfer_id, delivered_at, ...); None removes one."""
+    bind()
+    if not fields:
+        return
+    unknown = sorted(name for name in fields if not isinstance(getattr(VendorOrderModel, name, None), Attribute))
+    if unknown or {"order_id", "vendor_id"} & set(fields):
+        raise ValueError(f"not settable vendor-order fields: {unknown or ['order_id/vendor_id']}")
+    actions = [getattr(VendorOrderModel, name).remove() if value is None else getattr(VendorOrderModel, name).set(value)
+               for name, value in fields.items()]
+    try:
+        VendorOrderModel(order_id, vendor_id).update(actions=actions, condition=VendorOrderModel.order_id.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise NotFound("No such vendor order.", fields={"vendor_id": "not found"}) from exc
+        raise
+
+
+def record_reversal(order_id: str, vendor_id: str, reversal_id: str, amount: int) -> bool:
+    """Count a transfer reversal in the vendor's net `transferred`, once per reversal id."""
+    bind()
+    try:
+        VendorOrderModel(order_id, vendor_id).update(
+            actions=[VendorOrderModel.transferred.add(-amount), VendorOrderModel.reversals.add({reversal_id})],
+            condition=VendorOrderModel.order_id.exists() & ~VendorOrderModel.reversals.contains(reversal_id),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
