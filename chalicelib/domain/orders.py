@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.events import OrderCancelled, OrderPaid, OrderPlaced, OrderSummary, PaymentFailed
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
@@ -38,7 +39,6 @@ from chalicelib.domain.order_effects import (
     TransferPayout,
     quantities,
 )
-from chalicelib.domain.order_events import OrderCancelled, OrderPaid, OrderPlaced, OrderSummary, PaymentFailed
 
 
 class OrderStatus(StrEnum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chalicelib.domain.events import event_from_data
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
@@ -44,14 +45,15 @@ class EffectRunner:
     # --- adapters, resolved on first use (the consumer's cold start stays small) -------------------
 
     def publish(self, effect: Publish) -> None:
+        event = event_from_data(effect.event, effect.data)  # the outbox keeps it as JSON
         if self._publish is not None:
-            self._publish(effect.event, effect.data, dedup_key=effect.dedup_key)
+            self._publish(event)
             return
         if not get_settings().notifications_queue_url:
             return
         from chalicelib.events import publish
 
-        publish(effect.event, effect.data, dedup_key=effect.dedup_key)
+        publish(event)
 
     def clear_cart(self, effect: ClearCartLines) -> None:
         if self._clear_cart is not None:
