@@ -24,16 +24,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.order_effects import Effect
 from chalicelib.domain.orders import Order, OrderStatus, PayoutStatus
-from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
+from chalicelib.domain.ports import OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentGateway
 from chalicelib.services.effect_runner import EffectRunner
+from chalicelib.services.order_changes import change_order
 
 DELIVERED = "delivered"
 RETRY_LATER = "retry_later"  # the provider was unavailable: still due
-MAX_SAVE_ATTEMPTS = 5
 
 
 def payout_view(order: Order, vendor_id: str) -> dict:
@@ -52,21 +53,19 @@ def payout_view(order: Order, vendor_id: str) -> dict:
 def _release(orders: OrderRepository, effects: EffectRunner, order_id: str, vendor_id: str, *, now: datetime,
              deliver: bool = False, requeue: bool = False) -> Order:
     """(Confirm the delivery and) release the vendor's payout in one version-conditional save, then
-    carry out the transfer; re-applied on a fresh copy when the order moved meanwhile."""
-    for _ in range(MAX_SAVE_ATTEMPTS):
-        order = orders.get(order_id)
-        delivered = deliver and order.confirm_delivery(vendor_id, at=iso(now))  # 409 unless paid
+    carry out the transfer."""
+    delivered = {"now": False}
+
+    def transition(order: Order) -> list[Effect] | None:
+        delivered["now"] = deliver and order.confirm_delivery(vendor_id, at=iso(now))  # 409 unless paid
         before = order.vendor_orders[vendor_id].__dict__.copy()
         todo = order.release_payout(vendor_id, at=iso(now), requeue=requeue)
-        if delivered or todo or order.vendor_orders[vendor_id].__dict__ != before:
-            try:
-                orders.save(order, effects=todo)
-            except ConcurrentUpdate:
-                continue
-        if delivered:
-            count("DeliveriesConfirmed", 1)
-        return effects.run(order, orders)
-    raise RuntimeError(f"order {order_id} kept changing while releasing a payout")
+        return todo if delivered["now"] or todo or order.vendor_orders[vendor_id].__dict__ != before else None
+
+    order = change_order(order_id, transition, orders=orders, effects=effects)
+    if delivered["now"]:
+        count("DeliveriesConfirmed", 1)
+    return order
 
 
 def confirm_delivery(shopper_id: str, order_id: str, vendor_id: str, *, gateway: PaymentGateway | None = None,
