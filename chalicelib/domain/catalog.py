@@ -52,8 +52,14 @@ MAX_DELIVERY_DAYS = 60
 MAX_STOCK = 1_000_000
 MAX_AMOUNT = 100_000_000  # one million in a two-decimal currency: a typo guard, not a business limit
 
+# Product, vendor and offer ids as they may appear in a path or a key (checked before any read).
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,160}$")
 _IMAGE_PATH = re.compile(r"^/(?!/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _IMAGE_HTTPS = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/?#-]*)?$")
+
+
+def is_valid_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(_ID.match(value))
 
 
 # --- GTIN -------------------------------------------------------------------------------

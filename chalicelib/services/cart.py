@@ -16,7 +16,8 @@ from chalicelib.domain.pricing import MAX_CART_LINES, MAX_LINE_QUANTITY, PricedL
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
-from chalicelib.store import catalog as catalog_store
+from chalicelib.store import offers as offers_store
+from chalicelib.store import vendors as vendors_store
 
 
 def pricing_policy() -> PricingPolicy:
@@ -83,7 +84,7 @@ def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -
 
 
 def _current(cart: cart_store.Cart):
-    offers = catalog_store.get_offers(line.offer_id for line in cart.lines) if cart.lines else {}
+    offers = offers_store.get_offers(line.offer_id for line in cart.lines) if cart.lines else {}
     changes = [c for line in cart.lines for c in line_changes(line, offers.get(line.offer_id))]
     return offers, changes
 
@@ -92,7 +93,7 @@ def view_cart(shopper_id: str) -> dict:
     """The cart with each offer's current terms and what changed since each line was set."""
     cart = cart_store.get_cart(shopper_id)
     offers, changes = _current(cart)
-    names = catalog_store.vendor_names(line.vendor_id for line in cart.lines) if cart.lines else {}
+    names = vendors_store.vendor_names(line.vendor_id for line in cart.lines) if cart.lines else {}
     return {
         "lines": [_line_view(line, offers.get(line.offer_id), names) for line in cart.lines],
         "item_count": sum(line.quantity for line in cart.lines),
@@ -104,7 +105,7 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
     """Set a line's quantity (0 removes it); the line snapshots the offer's terms as they are now."""
     if quantity == 0:
         return remove_line(shopper_id, offer_id)
-    offer = catalog_store.get_offer(offer_id)
+    offer = offers_store.get_offer(offer_id)
     if offer is None:
         raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
     if offer.currency != get_settings().currency:
@@ -132,7 +133,7 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
         shipping_fee=int(offer.shipping_fee),
         added_at=existing.added_at if existing else now_iso(precise=True),
         # Snapshot, so that checkout stores the shop's name on the order without reading the vendors.
-        vendor_name=catalog_store.vendor_names([offer.vendor_id]).get(offer.vendor_id, ""),
+        vendor_name=vendors_store.vendor_names([offer.vendor_id]).get(offer.vendor_id, ""),
         condition=offer.condition,  # the order line shows the condition the shopper chose
     )
     lines = [line if other.offer_id == offer_id else other for other in cart.lines]
