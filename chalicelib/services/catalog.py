@@ -23,6 +23,7 @@ from chalicelib.domain.catalog import (
 )
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.money import Money
+from chalicelib.domain.ports import OfferCatalogue
 from chalicelib.observability import count
 from chalicelib.services.vendors import registered_vendor
 from chalicelib.store import offers as offers_store
@@ -133,8 +134,10 @@ def create_products(vendor_id: str, items: Sequence[Mapping[str, Any]]) -> list[
     return results
 
 
-def product_or_404(product_id: str, *, consistent: bool = False) -> products_store.ProductItem:
-    item = products_store.get_product(product_id, consistent=consistent) if is_valid_id(product_id) else None
+def product_or_404(product_id: str, *, consistent: bool = False,
+                   catalogue: OfferCatalogue | None = None) -> products_store.ProductItem:
+    get_product = catalogue.get_product if catalogue is not None else products_store.get_product
+    item = get_product(product_id, consistent=consistent) if is_valid_id(product_id) else None
     if item is None:
         raise NotFound("No such product.", fields={"product_id": "unknown"})
     return item

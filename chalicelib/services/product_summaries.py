@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chalicelib.domain.catalog import ProductSummary, summarise
-from chalicelib.store import offers as offers_store
-from chalicelib.store import product_summaries as summaries_store
-from chalicelib.store import vendors as vendors_store
+from chalicelib.domain.ports import OfferCatalogue
 
 
-def refresh_product_summary(product_id: str, written: Iterable[offers_store.OfferItem] = (),
-                            names: dict[str, str] | None = None) -> ProductSummary:
+def refresh_product_summary(product_id: str, written: Iterable = (), names: dict[str, str] | None = None, *,
+                            catalogue: OfferCatalogue | None = None) -> ProductSummary:
     """Recompute a product's listing summary from its offers and store it.
 
     Offers are read through the by_product index, which is eventually consistent, so the offers
     this request just wrote replace whatever the index returned for them. Checkout should call
     this after it changes an offer's stock, so listings do not advertise sold-out offers.
     """
-    items = {o.offer_id: o for o in offers_store.product_offers(product_id)}
+    if catalogue is None:
+        from chalicelib.services import wiring
+
+        catalogue = wiring.offer_catalogue()
+    items = {o.offer_id: o for o in catalogue.product_offers(product_id)}
     items.update({o.offer_id: o for o in written})
     summary = summarise(o.to_offer() for o in items.values())
     best_name = None
@@ -26,7 +28,7 @@ def refresh_product_summary(product_id: str, written: Iterable[offers_store.Offe
         vendor_id = summary.best_offer.vendor_id
         names = names if names is not None else {}
         if vendor_id not in names:
-            names.update(vendors_store.vendor_names([vendor_id]))
+            names.update(catalogue.vendor_names([vendor_id]))
         best_name = names.get(vendor_id, "")
-    summaries_store.save_summary(product_id, summary, best_name)
+    catalogue.save_summary(product_id, summary, best_name)
     return summary

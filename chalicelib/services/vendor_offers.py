@@ -2,7 +2,8 @@
 adjustments (once per Idempotency-Key) and the vendor's offer list.
 
 Vendor ids always come from the caller's verified identity, never from input. Every write
-refreshes the product's listing summary (chalicelib/services/product_summaries.py).
+refreshes the product's listing summary (chalicelib/services/product_summaries.py). The use cases
+work through the OfferCatalogue port (chalicelib/domain/ports.py); without one, on DynamoDB.
 """
 
 from __future__ import annotations
@@ -20,17 +21,15 @@ from chalicelib.domain.catalog import (
     validate_offer,
 )
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, Unprocessable
+from chalicelib.domain.ports import OfferCatalogue
 from chalicelib.observability import count
 from chalicelib.services.catalog import MAX_PAGE, offer_view, page_limit, product_or_404
 from chalicelib.services.product_summaries import refresh_product_summary
 from chalicelib.services.vendors import registered_vendor
 from chalicelib.settings import get_settings
-from chalicelib.store import offers as offers_store
-from chalicelib.store import products as products_store
-from chalicelib.store import stock_adjustments
 
 
-def vendor_offer_view(item: offers_store.OfferItem, vendor_name: str, is_best: bool) -> dict:
+def vendor_offer_view(item, vendor_name: str, is_best: bool) -> dict:
     """The vendor's own view of its offer: what shoppers see plus the stock checkout holds."""
     return {
         **offer_view(item.to_offer(), vendor_name, is_best),
@@ -43,10 +42,16 @@ def vendor_offer_view(item: offers_store.OfferItem, vendor_name: str, is_best: b
     }
 
 
+def _catalogue(catalogue: OfferCatalogue | None) -> OfferCatalogue:
+    from chalicelib.services import wiring
+
+    return catalogue if catalogue is not None else wiring.offer_catalogue()
+
+
 # --- offers -----------------------------------------------------------------------------
 
 def upsert_offer(vendor_id: str, product_id: str, data: Mapping[str, Any], *,
-                 if_match: IfMatch | None = None) -> tuple[dict, bool]:
+                 if_match: IfMatch | None = None, catalogue: OfferCatalogue | None = None) -> tuple[dict, bool]:
     """Create or update the caller's offer for a product (one per condition). Returns (offer, created).
 
     `stock` declares the units ON HAND: units not sold yet, whether available to new orders or
@@ -61,7 +66,7 @@ def upsert_offer(vendor_id: str, product_id: str, data: Mapping[str, Any], *,
     of them, else 412 (`precondition_failed`) -- unless the offer already has exactly these terms
     (the request was applied before, e.g. its response was lost).
     """
-    return upsert_offers(vendor_id, [(product_id, data)], if_match=if_match)[0]
+    return upsert_offers(vendor_id, [(product_id, data)], if_match=if_match, catalogue=catalogue)[0]
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def _reserved_conflict(reserved: int, stock: int) -> Conflict:
 OFFER_WRITE_ATTEMPTS = 5
 
 
-def _write_terms(item: offers_store.OfferItem, vendor_id: str, terms: OfferTerms, if_match: IfMatch | None) -> offers_store.OfferItem:
+def _write_terms(item, vendor_id: str, terms: OfferTerms, if_match: IfMatch | None, catalogue: OfferCatalogue):
     """Write `terms` over `item`, conditional on the version read; on a race, re-read and decide again."""
     for _ in range(OFFER_WRITE_ATTEMPTS):
         if item.has_terms(terms):
@@ -106,11 +111,11 @@ def _write_terms(item: offers_store.OfferItem, vendor_id: str, terms: OfferTerms
         declare = terms.stock != item.declared
         if declare and terms.stock < int(item.reserved):
             raise _reserved_conflict(int(item.reserved), terms.stock)
-        updated = offers_store.update_offer_terms(item.offer_id, vendor_id, terms, expected_version=int(item.version),
+        updated = catalogue.update_offer_terms(item.offer_id, vendor_id, terms, expected_version=int(item.version),
                                           declare_stock=declare)
         if updated is not None:
             return updated
-        item = offers_store.get_offer(item.offer_id)  # another write, or a reservation, came first
+        item = catalogue.get_offer(item.offer_id)  # another write, or a reservation, came first
         if item is None or item.vendor_id != vendor_id:
             raise NotFound("No such offer.", fields={"offer_id": "unknown"})
     raise Conflict("This offer is being changed by another request right now; try again.", code="busy",
@@ -119,7 +124,7 @@ def _write_terms(item: offers_store.OfferItem, vendor_id: str, terms: OfferTerms
 
 def upsert_offers(vendor_id: str, entries: Sequence[tuple[str, Mapping[str, Any]]], *,
                   keep_existing: bool = False, refresh: bool = True,
-                  if_match: IfMatch | None = None) -> list[tuple[dict, bool]]:
+                  if_match: IfMatch | None = None, catalogue: OfferCatalogue | None = None) -> list[tuple[dict, bool]]:
     """`upsert_offer` for many offers of one vendor (imports, the demo seed); same rules.
 
     Everything is validated first (an unknown product is a 404 naming it). With
@@ -129,39 +134,40 @@ def upsert_offers(vendor_id: str, entries: Sequence[tuple[str, Mapping[str, Any]
     `refresh=False` the caller must call `refresh_product_summary` itself, as the seed does
     once per product after every vendor's offers are in).
     """
+    catalogue = _catalogue(catalogue)
     currency = get_settings().currency
     terms_list = [(product_id, validate_offer(data, currency)) for product_id, data in entries]
-    vendor = registered_vendor(vendor_id)
-    products = products_store.get_products(pid for pid, _ in terms_list if is_valid_id(pid))
+    vendor = registered_vendor(vendor_id, catalogue=catalogue)
+    products = catalogue.get_products(pid for pid, _ in terms_list if is_valid_id(pid))
     for pid, _ in terms_list:
         if pid not in products:
             raise NotFound("No such product.", fields={"product_id": f"unknown: {pid}"[:200]})
     ids = [offer_id_for(vendor_id, pid, terms.condition) for pid, terms in terms_list]
-    current = offers_store.get_offers(ids, consistent=True)
-    written: dict[str, tuple[offers_store.OfferItem, bool]] = {}  # offer id -> (item, created by this call)
+    current = catalogue.get_offers(ids, consistent=True)
+    written: dict[str, tuple[Any, bool]] = {}  # offer id -> (item, created by this call)
     for offer_id, (pid, terms) in zip(ids, terms_list):
         item, created = written.get(offer_id, (current.get(offer_id), False))
         existed = offer_id in current
         if item is None and if_match is not None:
             raise _stale("you have no offer for this product in this condition yet")
         if item is None:
-            item = offers_store.insert_offer(offer_id, vendor_id, products[pid], terms)
+            item = catalogue.insert_offer(offer_id, vendor_id, products[pid], terms)
             created = item is not None
             if not created:  # created meanwhile by a concurrent request of the same vendor
-                item, existed = offers_store.get_offer(offer_id), True
+                item, existed = catalogue.get_offer(offer_id), True
             else:
                 count("OfferCreated")
         if item.vendor_id != vendor_id:  # ids derive from the vendor: a hash collision or a bug
             raise Forbidden("This offer belongs to another vendor.", fields={"offer_id": "not yours"})
         if not (keep_existing and existed):
-            item = _write_terms(item, vendor_id, terms, if_match)
+            item = _write_terms(item, vendor_id, terms, if_match, catalogue)
         written[offer_id] = (item, created)
     names = {vendor_id: vendor.name}
     best_by_product = {}
     for pid in dict.fromkeys(pid for pid, _ in terms_list):
         if refresh:
             mine = [item for item, _ in written.values() if item.product_id == pid]
-            summary = refresh_product_summary(pid, written=mine, names=names)
+            summary = refresh_product_summary(pid, written=mine, names=names, catalogue=catalogue)
             best_by_product[pid] = summary.best_offer.offer_id if summary.best_offer else None
         else:
             best_by_product[pid] = products[pid].best_offer_id
@@ -179,13 +185,14 @@ IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 8, 128
 
 
 def adjust_offer_stock(vendor_id: str, product_id: str, condition: str, delta: int, reason: str,
-                       idempotency_key: str | None) -> tuple[dict, bool]:
+                       idempotency_key: str | None, *, catalogue: OfferCatalogue | None = None) -> tuple[dict, bool]:
     """Add `delta` units on hand (negative: breakage, loss, a count correction) to the caller's offer.
 
     Applied once per Idempotency-Key: the same key answers the same adjustment again without
     applying it twice (another body with it is a 422). Units available never go below 0 (409
     naming `delta`). Returns ({adjustment, offer}, applied_now).
     """
+    catalogue = _catalogue(catalogue)
     key = idempotency_key
     if key is None or not (IDEMPOTENCY_KEY_MIN <= len(key) <= IDEMPOTENCY_KEY_MAX) or not key.isprintable():
         raise InvalidInput(
@@ -202,13 +209,13 @@ def adjust_offer_stock(vendor_id: str, product_id: str, condition: str, delta: i
         errors["reason"] = f"1 to {ADJUSTMENT_REASON_MAX} characters"
     if errors:
         raise InvalidInput("The stock adjustment is invalid.", code="validation_error", fields=errors)
-    vendor = registered_vendor(vendor_id)
-    product = product_or_404(product_id)
+    vendor = registered_vendor(vendor_id, catalogue=catalogue)
+    product = product_or_404(product_id, catalogue=catalogue)
     offer_id = offer_id_for(vendor_id, product.product_id, condition)
-    outcome = stock_adjustments.adjust_stock(offer_id, vendor_id, delta, reason, key, max_available=MAX_STOCK)
+    outcome = catalogue.adjust_stock(offer_id, vendor_id, delta, reason, key, max_available=MAX_STOCK)
     record = outcome.record
     if outcome.offer_refused:
-        item = offers_store.get_offer(offer_id)
+        item = catalogue.get_offer(offer_id)
         if item is None or item.vendor_id != vendor_id:
             raise NotFound("You have no offer for this product in this condition.",
                            fields={"product_id": "no offer of yours", "condition": condition})
@@ -225,8 +232,8 @@ def adjust_offer_stock(vendor_id: str, product_id: str, condition: str, delta: i
         raise Unprocessable("This Idempotency-Key was already used for a different stock adjustment; use a new key.",
                             code="idempotency_key_reused",
                             fields={"Idempotency-Key": "already used with another body"})
-    item = offers_store.get_offer(offer_id)
-    summary = refresh_product_summary(item.product_id, written=[item], names={vendor_id: vendor.name})
+    item = catalogue.get_offer(offer_id)
+    summary = refresh_product_summary(item.product_id, written=[item], names={vendor_id: vendor.name}, catalogue=catalogue)
     best = summary.best_offer.offer_id if summary.best_offer else None
     return {
         "adjustment": {
@@ -237,10 +244,12 @@ def adjust_offer_stock(vendor_id: str, product_id: str, condition: str, delta: i
     }, outcome.applied
 
 
-def list_vendor_offers(vendor_id: str, limit: int = MAX_PAGE, cursor: str | None = None) -> dict:
-    vendor = registered_vendor(vendor_id)
-    items, next_cursor = offers_store.vendor_offers(vendor_id, page_limit(limit, 100), cursor)
-    best_ids = {p.product_id: p.best_offer_id for p in products_store.get_products(o.product_id for o in items).values()}
+def list_vendor_offers(vendor_id: str, limit: int = MAX_PAGE, cursor: str | None = None, *,
+                       catalogue: OfferCatalogue | None = None) -> dict:
+    catalogue = _catalogue(catalogue)
+    vendor = registered_vendor(vendor_id, catalogue=catalogue)
+    items, next_cursor = catalogue.vendor_offers(vendor_id, page_limit(limit, 100), cursor)
+    best_ids = {p.product_id: p.best_offer_id for p in catalogue.get_products(o.product_id for o in items).values()}
     return {
         "items": [vendor_offer_view(o, vendor.name, best_ids.get(o.product_id) == o.offer_id) for o in items],
         "next_cursor": next_cursor,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalicelib.domain.catalog import is_valid_id
 from chalicelib.domain.errors import Forbidden, InvalidInput
+from chalicelib.domain.ports import OfferCatalogue
 from chalicelib.observability import logger
 from chalicelib.store import vendors as vendors_store
 
@@ -24,8 +25,8 @@ def register_vendor(vendor_id: str, name: str) -> dict:
     return {"vendor_id": vendor_id, "name": name, "created": created}
 
 
-def registered_vendor(vendor_id: str) -> vendors_store.VendorItem:
-    vendor = vendors_store.get_vendor(vendor_id)
+def registered_vendor(vendor_id: str, *, catalogue: OfferCatalogue | None = None) -> vendors_store.VendorItem:
+    vendor = (catalogue.get_vendor if catalogue is not None else vendors_store.get_vendor)(vendor_id)
     if vendor is None:
         raise Forbidden("Your account has no shop on Halles yet.", code="vendor_not_registered",
                         fields={"vendor": "no shop is registered for this account"})

@@ -131,6 +131,11 @@ def get_cart_and_customer(shopper_id: str) -> tuple[Cart, str | None]:
     return cart, customer_id
 
 
+def cart_changed() -> Conflict:
+    return Conflict("Your cart changed in another window; reload it and try again.", code="cart_conflict",
+                    fields={"cart": "changed meanwhile"})
+
+
 def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
     """Replace the cart's lines, refusing a lost update (another tab changed the cart meanwhile).
 
@@ -154,10 +159,7 @@ def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
         )
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict(
-                "Your cart changed in another window; reload it and try again.", code="cart_conflict",
-                fields={"cart": "changed meanwhile"},
-            ) from exc
+            raise cart_changed() from exc
         raise
     return Cart(cart.shopper_id, list(lines), cart.version + 1, cart.pending_order_id)
 

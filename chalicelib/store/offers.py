@@ -30,56 +30,8 @@ from chalicelib.store.products import ProductItem
 MAX_OFFERS_PER_PRODUCT = 500
 
 
-class ByProduct(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_product"
-        projection = AllProjection()
-
-    product_id = UnicodeAttribute(hash_key=True)
-    total_minor = NumberAttribute(range_key=True)
-
-
-class ByVendor(GlobalSecondaryIndex):
-    class Meta:
-        index_name = "by_vendor"
-        projection = AllProjection()
-
-    vendor_id = UnicodeAttribute(hash_key=True)
-    product_key = UnicodeAttribute(range_key=True)
-
-
-@register
-class OfferItem(Model):
-    """One vendor's offer. `price`/`shipping_fee` are minor units; checkout conditions on them."""
-
-    class Meta:
-        short_name = "offers"
-        table_name = None
-        region = None
-
-    offer_id = UnicodeAttribute(hash_key=True)
-    product_id = UnicodeAttribute()
-    product_key = UnicodeAttribute()  # the product's title_key: a vendor's offers list in title order
-    product_title = UnicodeAttribute()
-    vendor_id = UnicodeAttribute()
-    condition = UnicodeAttribute()
-    currency = UnicodeAttribute()
-    price = NumberAttribute()
-    shipping_fee = NumberAttribute()
-    total_minor = NumberAttribute()
-    min_days = NumberAttribute()
-    max_days = NumberAttribute()
-    available = NumberAttribute(default=0)
-    reserved = NumberAttribute(default=0)
-    sold = NumberAttribute(default=0)
-    # The units on hand the vendor last declared (absent on offers written before it existed).
-    declared_stock = NumberAttribute(null=True)
-    version = NumberAttribute(default=1)
-    created_at = UTCDateTimeAttribute()
-    updated_at = UTCDateTimeAttribute()
-
-    by_product = ByProduct()
-    by_vendor = ByVendor()
+class OfferRules:
+    """What an offer record knows about itself (the DynamoDB item and the in-memory record share it)."""
 
     def to_offer(self) -> Offer:
         return Offer(
@@ -114,6 +66,58 @@ class OfferItem(Model):
             and int(self.min_days) == terms.min_days
             and int(self.max_days) == terms.max_days
         )
+
+
+class ByProduct(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_product"
+        projection = AllProjection()
+
+    product_id = UnicodeAttribute(hash_key=True)
+    total_minor = NumberAttribute(range_key=True)
+
+
+class ByVendor(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_vendor"
+        projection = AllProjection()
+
+    vendor_id = UnicodeAttribute(hash_key=True)
+    product_key = UnicodeAttribute(range_key=True)
+
+
+@register
+class OfferItem(OfferRules, Model):
+    """One vendor's offer. `price`/`shipping_fee` are minor units; checkout conditions on them."""
+
+    class Meta:
+        short_name = "offers"
+        table_name = None
+        region = None
+
+    offer_id = UnicodeAttribute(hash_key=True)
+    product_id = UnicodeAttribute()
+    product_key = UnicodeAttribute()  # the product's title_key: a vendor's offers list in title order
+    product_title = UnicodeAttribute()
+    vendor_id = UnicodeAttribute()
+    condition = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    price = NumberAttribute()
+    shipping_fee = NumberAttribute()
+    total_minor = NumberAttribute()
+    min_days = NumberAttribute()
+    max_days = NumberAttribute()
+    available = NumberAttribute(default=0)
+    reserved = NumberAttribute(default=0)
+    sold = NumberAttribute(default=0)
+    # The units on hand the vendor last declared (absent on offers written before it existed).
+    declared_stock = NumberAttribute(null=True)
+    version = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_product = ByProduct()
+    by_vendor = ByVendor()
 
 
 def get_offer(offer_id: str, *, consistent: bool = True) -> OfferItem | None:
