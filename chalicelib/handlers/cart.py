@@ -59,7 +59,8 @@ class CartOut(ApiModel):
 class SetQuantity(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    quantity: StrictInteger = Field(ge=0, le=1000, description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
+    quantity: StrictInteger = Field(ge=0, le=MAX_LINE_QUANTITY,
+                                  description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
 
 
 class QuoteQuery(ApiModel):

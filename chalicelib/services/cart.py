@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_quantity
 from chalicelib.domain.money import Money
-from chalicelib.domain.pricing import MAX_CART_LINES, MAX_LINE_QUANTITY, PricedLine, PricingPolicy, price_cart
+from chalicelib.domain.pricing import PricedLine, PricingPolicy, price_cart
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
@@ -112,15 +113,11 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
     available = max(int(offer.available), 0)
     if available == 0:
         raise InvalidInput("This offer is sold out.", code="insufficient_stock", fields={"quantity": "sold out"})
-    if quantity > MAX_LINE_QUANTITY:
-        raise InvalidInput(f"At most {MAX_LINE_QUANTITY} per line.", fields={"quantity": f"at most {MAX_LINE_QUANTITY}"})
-    if quantity > available:
-        raise InvalidInput(f"Only {available} left in stock.", code="insufficient_stock",
-                           fields={"quantity": f"at most {available}"})
+    check_quantity(quantity, available)
     cart = cart_store.get_cart(shopper_id)
     existing = cart.line(offer_id)
-    if existing is None and len(cart.lines) >= MAX_CART_LINES:
-        raise InvalidInput(f"A cart holds at most {MAX_CART_LINES} lines.", fields={"cart": "too many lines"})
+    if existing is None:
+        check_line_count(len(cart.lines) + 1)
     line = cart_store.CartLine(
         offer_id=offer_id,
         quantity=quantity,

@@ -89,6 +89,23 @@ class Shop:
 # --- cart -------------------------------------------------------------------------------------
 
 
+def test_a_line_holds_at_most_ten_of_an_offer_whatever_the_stock(shop):
+    """One limit (domain/limits.py) for the request, the cart and the quote: 11 is refused naming quantity."""
+    from chalicelib.domain.limits import MAX_LINE_QUANTITY
+
+    shop.set_price("headphones", "b", 12900, 0, 50)  # plenty in stock: only the line maximum refuses
+
+    status, body, _ = shop.add("headphones", "b", MAX_LINE_QUANTITY + 1)
+
+    assert MAX_LINE_QUANTITY == 10
+    assert status == 400 and "quantity" in body["error"]["fields"], body
+    assert shop.call("GET", "/cart")[1]["lines"] == []
+    status, cart, _ = shop.add("headphones", "b", MAX_LINE_QUANTITY)
+    assert status == 200 and cart["lines"][0]["quantity"] == cart["lines"][0]["max_quantity"] == 10
+    doc = shop.call("GET", "/openapi.json")[1]
+    assert doc["components"]["schemas"]["SetQuantity"]["properties"]["quantity"]["maximum"] == 10
+
+
 def test_a_cart_line_snapshots_the_offer_and_shows_current_terms(shop):
     status, cart, _ = shop.add("tent", "a", 2)
 
