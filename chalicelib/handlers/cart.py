@@ -8,6 +8,7 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
+from chalicelib.domain.cart_changes import ChangeReason
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
 from chalicelib.schema import ApiModel, CountryCode, StrictInteger
@@ -27,7 +28,7 @@ class Change(ApiModel):
     """A difference between what the shopper added and the offer now; checkout refuses until accepted."""
 
     offer_id: str
-    reason: str = Field(description="gone | price_changed | shipping_changed | out_of_stock")
+    reason: ChangeReason
     message: str
     available: int | None = None
     before: MoneyOut | None = None

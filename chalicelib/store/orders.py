@@ -41,7 +41,7 @@ from chalicelib.store.addresses import AddressToRemember, remember_in_transactio
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind, register
 from chalicelib.store.shoppers import ShopperModel, number_key
-from chalicelib.store.stock import CartChanged, Reservation, StockBusy, line_change, offer_model
+from chalicelib.store.stock import CartChanged, Reservation, StockBusy, line_changes, offer_model
 from chalicelib.store.vendor_orders import VendorOrderModel
 
 ALL_OLD = "ALL_OLD"
@@ -200,6 +200,7 @@ def place_order(
         "available": offer.available.attr_name,
         "price": offer.price.attr_name,
         "shipping_fee": offer.shipping_fee.attr_name,
+        "currency": offer.currency.attr_name,
     }
     order = dict(order)
     order.setdefault("timeline", [])
@@ -301,7 +302,7 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
             elif kind == "address_book":
                 book_changed = True
             elif kind == "offer":
-                changes.append(line_change(detail, reason.raw_item, names))
+                changes.extend(line_changes(detail, reason.raw_item, names))
     if order_taken:
         raise OrderExists(order_id) from exc
     if pending_changed:

@@ -245,7 +245,7 @@ def test_stock_sold_to_someone_else_refuses_checkout_and_reserves_nothing(shop, 
     status, body, _ = shop.checkout()
 
     assert status == 409
-    assert body["error"]["fields"] == {f"lines.{shop.catalog.offers[('tent', 'b')]}": "only 1 left"}
+    assert body["error"]["fields"] == {f"lines.{shop.catalog.offers[('tent', 'b')]}": "Only 1 left."}
     assert shop.stock("tent", "b") == (1, 1, 0) and shop.stock("tent", "a") == (5, 0, 0)
 
 
