@@ -217,8 +217,8 @@ def test_each_provider_error_has_its_own_code_and_message(till, monkeypatch, cau
     if cause != "unknown_saved_card":
         assert "saved card" not in err["error"]["message"]
     if cause == "declined_saved_card":
-        # A decline is retryable: the order keeps its stock while the shopper tries another card.
-        assert till.stock(listed["offer_id"]) == (18, 2, 0)
+        # A decline keeps the order payable (Stripe leaves the intent retryable): its stock stays held for the retry.
+        assert till.stock(listed["offer_id"]) == (18, 2, 0), "the declined order keeps its units for the retry"
     else:
         assert till.stock(listed["offer_id"]) == (20, 0, 0), "nothing stays held"
     MESSAGES.setdefault(err["error"]["message"], set()).add(cause)
