@@ -25,7 +25,7 @@ from pynamodb.exceptions import PutError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.domain.catalog import BrowseFilters, ProductData
+from chalicelib.domain.catalog import BrowseFilters, Compare, ProductData, summary_clauses
 from chalicelib.store.base import bind, conditional_failed, register, utc_now
 from chalicelib.store.cursors import collect_page
 from chalicelib.store.cursors import decode as decode_cursor
@@ -149,18 +149,18 @@ def insert_product(data: ProductData, created_by: str) -> ProductItem | None:
 
 
 def _summary_condition(filters: BrowseFilters):
+    """The domain's summary clauses (`summary_clauses`) as one DynamoDB filter expression, or None."""
     P = ProductItem
-    parts = []
-    if filters.in_stock is not None:
-        parts.append(P.in_stock == filters.in_stock)
-    if filters.vendor is not None:
-        parts.append(P.vendor_ids.contains(filters.vendor))
-    if filters.min_price is not None:
-        parts.append(P.listed_total >= filters.min_price)
-    if filters.max_price is not None:
-        parts.append(P.listed_total <= filters.max_price)
+    attributes = {"in_stock": P.in_stock, "vendor_ids": P.vendor_ids, "listed_total": P.listed_total}
     condition = None
-    for part in parts:
+    for clause in summary_clauses(filters):
+        attribute = attributes[clause.attribute]
+        part = {
+            Compare.EQUALS: lambda a, v: a == v,
+            Compare.CONTAINS: lambda a, v: a.contains(v),
+            Compare.AT_LEAST: lambda a, v: a >= v,
+            Compare.AT_MOST: lambda a, v: a <= v,
+        }[clause.compare](attribute, clause.value)
         condition = part if condition is None else condition & part
     return condition
 

@@ -85,7 +85,7 @@ def test_stock_falling_below_the_line_and_a_vanished_offer_are_reasons_the_cart_
 
 @pytest.mark.parametrize("quantity, code, field", [
     (4, "insufficient_stock", "at most 3"),
-    (MAX_LINE_QUANTITY + 1, "invalid_input", f"at most {MAX_LINE_QUANTITY}"),
+    (MAX_LINE_QUANTITY + 1, "invalid_input", f"between 1 and {MAX_LINE_QUANTITY}"),
 ])
 def test_a_quantity_beyond_the_stock_or_the_line_limit_is_refused_naming_quantity(shop, quantity, code, field):
     shop.catalog.offers["tent-a"].available = 3 if quantity == 4 else MAX_LINE_QUANTITY + 5
