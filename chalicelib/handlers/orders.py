@@ -63,6 +63,9 @@ class PaymentStateOut(ApiModel):
     can_pay: bool
     can_cancel: bool = False
     last_attempt: PaymentAttemptOut | None = Field(None, description="the latest attempt that did not pay")
+    attempts: list[PaymentAttemptOut] = Field(default_factory=list,
+                                              description="every attempt that did not pay, oldest first "
+                                                          "(declines with their reason, 3-D Secure asks, processing)")
     client_secret: str | None = Field(None, description="only while the order can still be paid (detail only)")
     payment_page_url: str | None = None
     refunded: MoneyOut

@@ -67,6 +67,7 @@ def order_view(order: Order, *, include_payment_secret: bool = True) -> dict:
     can_pay = (order.holds_stock and bool(order.payment_intent_id) and order.reserved_until > now_iso()
                and order.payment_status is not PaymentStatus.PROCESSING)
     last = order.last_attempt
+    attempts = [{"at": a.at, "outcome": a.outcome, "reason": a.reason} for a in order.attempts]
     payment = {
         "state": order.payment_status.value,
         "payment_intent_id": order.payment_intent_id,
@@ -74,7 +75,8 @@ def order_view(order: Order, *, include_payment_secret: bool = True) -> dict:
         "can_cancel": order.holds_stock and order.payment_status is not PaymentStatus.PROCESSING,
         "client_secret": order.client_secret if (include_payment_secret and can_pay) else None,
         "payment_page_url": _payment_page_url(order) if (include_payment_secret and can_pay) else None,
-        "last_attempt": ({"at": last.at, "outcome": last.outcome, "reason": last.reason} if last else None),
+        "last_attempt": attempts[-1] if last else None,
+        "attempts": attempts,
         "refunded": _money(order.refunded, currency),
         "disputed": bool(order.disputes),
     }

@@ -1,0 +1,67 @@
+"""What the order page and the cart page need to guide a shopper through a payment that did not
+go through at once: every failed attempt with its reason and time, and, for a saved card whose
+bank asks to authenticate, the fact that checkout left the payment waiting for the shopper.
+
+Through the real app, the local payment provider and the payment-events consumer (the `market`
+of test_payment_events).
+"""
+
+from __future__ import annotations
+
+from tests.component.test_payment_events import GOOD_CARD, market  # noqa: F401 - the fixture is used by name
+
+INSUFFICIENT_FUNDS_CARD = "4000000000009995"
+EXPIRED_CARD = "4000000000000069"
+THREE_DS_CARD = "4000002760003184"  # authenticates every time, saved or not
+
+
+def test_the_order_lists_every_declined_attempt_with_its_reason_oldest_first(market):  # noqa: F811
+    market.add("tent", "a", 1)
+    order, payment = market.checkout()
+    assert market.order(order["order_id"])["payment"]["attempts"] == []
+
+    market.pay(payment["payment_intent_id"], INSUFFICIENT_FUNDS_CARD)
+    market.settle()
+    market.pay(payment["payment_intent_id"], EXPIRED_CARD)
+    market.settle()
+
+    shown = market.order(order["order_id"])["payment"]
+    assert [(a["outcome"], a["reason"]) for a in shown["attempts"]] == [
+        ("declined", "insufficient_funds"), ("declined", "expired_card")]
+    assert shown["attempts"][0]["at"] <= shown["attempts"][1]["at"]
+    assert shown["last_attempt"] == shown["attempts"][-1]
+    assert shown["can_pay"] is True and shown["payment_page_url"]
+    # The list of orders shows the same attempts (the order page's "Try again" needs no second call).
+    (listed,) = market.call("GET", "/orders")[1]["items"]
+    assert listed["payment"]["attempts"] == shown["attempts"]
+
+    market.pay(payment["payment_intent_id"], GOOD_CARD)
+    market.settle()
+    paid = market.order(order["order_id"])
+    assert paid["status"] == "paid" and len(paid["payment"]["attempts"]) == 2
+
+
+def test_checkout_with_a_saved_3ds_card_says_the_bank_asks_and_gives_the_page_to_authenticate(market):  # noqa: F811
+    market.add("tent", "a", 1)
+    _, payment = market.checkout({"country": "DE", "save_card": True})
+    assert payment["status"] == "requires_payment_method"  # the card is typed on the payment page
+    market.pay(payment["payment_intent_id"], THREE_DS_CARD)
+    market.payments.authenticate(payment["payment_intent_id"])
+    market.settle()
+    (card,) = market.call("GET", "/me/payment-methods")[1]["items"]
+
+    market.add("headphones", "b", 1)
+    order, payment = market.checkout({"country": "DE", "payment_method_id": card["id"]})
+
+    assert payment["status"] == "requires_action"
+    assert payment["payment_page_url"] and payment["payment_intent_id"] in payment["payment_page_url"]
+    market.settle()
+    waiting = market.order(order["order_id"])
+    assert waiting["status"] == "pending_payment" and waiting["payment"]["state"] == "requires_action"
+    assert waiting["payment"]["can_pay"] is True and waiting["payment"]["payment_page_url"]
+    assert market.stock("headphones", "b") == (9, 1, 0)
+
+    market.payments.authenticate(payment["payment_intent_id"])
+    market.settle()
+    assert market.order(order["order_id"])["status"] == "paid"
+    assert market.stock("headphones", "b") == (9, 0, 1)
