@@ -10,6 +10,7 @@ import { refreshCartCount } from "../cart-state.js";
 import { countryName } from "../countries.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel, orderNumber, shopperTimeline, statusLabel, statusTone, timelineLabel } from "../labels.js";
+import { declineAdvice, declineText } from "../declines.js";
 import { formatMoney } from "../money.js";
 import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
@@ -18,6 +19,8 @@ import { requireShopper, signInHref } from "./guard.js";
 
 const POLL_EVERY_MS = 1000;
 const POLL_FOR_MS = 30_000;
+const POLL_PROCESSING_EVERY_MS = 2000;
+const POLL_PROCESSING_FOR_MS = 10 * 60_000; // a bank's processing takes seconds to minutes
 const PAGE_SIZE = 20;
 const PAYMENTS_KEY = "halles.payments"; // payment_intent_id -> order_id, for the way back from the payment page
 
@@ -126,6 +129,9 @@ export function renderOrder(main, orderId, params) {
   let names = {};
   let waited = false; // the deadline passed with the order still pending
   let wasPending = false;
+  let cancelling = false;
+  let cancelError = "";
+  const processingDeadline = Date.now() + POLL_PROCESSING_FOR_MS;
 
   mount(main, el("div", { class: "order-page", "data-view": "order", "aria-busy": "true" },
     backLink(),
@@ -138,15 +144,18 @@ export function renderOrder(main, orderId, params) {
     try {
       const fresh = await api.order(orderId, { signal: controller.signal });
       if (order === null) names = await resolveVendorNames(fresh.lines, controller.signal);
-      const changed = !order || order.status !== fresh.status || order.timeline.length !== fresh.timeline.length;
+      const changed = !order || order.status !== fresh.status || order.timeline.length !== fresh.timeline.length
+        || order.payment.state !== fresh.payment.state || (order.payment.attempts || []).length !== (fresh.payment.attempts || []).length;
       order = fresh;
-      const pending = order.status === "pending_payment";
-      if (pending && outcome) {
+      if (following(order)) {
         wasPending = true;
-        if (Date.now() < deadline) timer = window.setTimeout(fetchOrder, POLL_EVERY_MS);
+        // A payment the provider is processing settles on its own: keep asking (no reload needed).
+        const until = order.payment.state === "processing" ? processingDeadline : deadline;
+        if (Date.now() < until) timer = window.setTimeout(fetchOrder, order.payment.state === "processing" ? POLL_PROCESSING_EVERY_MS : POLL_EVERY_MS);
         else waited = true;
       } else if (wasPending) {
-        announce(`Your order is now: ${statusLabel(order.status)}.`);
+        wasPending = false;
+        announce(paymentAnnouncement(order));
       }
       if (order.status === "paid") refreshCartCount(); // a paid order empties the cart
       if (changed || !timer) render();
@@ -158,6 +167,29 @@ export function renderOrder(main, orderId, params) {
       }
       showError(err);
     }
+  }
+
+  /**
+   * Whether to keep asking for the order: while the provider processes its payment, and, back from
+   * paying, until the result the shopper can act on has arrived (paid, a declined attempt to retry,
+   * or the bank asking to authenticate).
+   */
+  function following(current) {
+    if (current.status !== "pending_payment") return false;
+    const state = current.payment.state;
+    if (state === "processing") return true;
+    if (!outcome) return false;
+    if (outcome === "succeeded") return true; // the webhook that makes it paid is on its way
+    if (state === "requires_action") return false; // the shopper must authenticate: show how
+    const last = current.payment.last_attempt;
+    return !(last && last.outcome === "declined"); // a decline is there to retry
+  }
+
+  function paymentAnnouncement(current) {
+    if (current.status !== "pending_payment") return `Your order is now: ${statusLabel(current.status)}.`;
+    if (current.payment.state === "requires_action") return "Your bank asks you to confirm the payment.";
+    const last = current.payment.last_attempt;
+    return last && last.outcome === "declined" ? `Payment not made: ${declineText(last.reason)}` : "Your order awaits payment.";
   }
 
   function showError(err) {
@@ -201,25 +233,7 @@ export function renderOrder(main, orderId, params) {
     const box = (tone, ...children) => el("div", { class: `payment-notice payment-${tone}`, "data-testid": "payment-notice", role: "status", "aria-live": "polite" }, ...children);
     switch (order.status) {
       case "pending_payment":
-        if (outcome && !waited) {
-          return box("pending",
-            el("span", { class: "spinner", "aria-hidden": "true" }),
-            el("span", { "data-testid": "payment-waiting", text: outcome === "failed"
-              ? "The payment page reported a problem with your card. Waiting for the provider's confirmation…"
-              : "Confirming your payment with the provider…" }));
-        }
-        if (outcome && waited) {
-          return box("pending",
-            el("p", { "data-testid": "payment-waiting", text: "The payment provider has not confirmed your payment yet. It can take a little longer; this page shows the result once it arrives." }),
-            el("button", { type: "button", class: "button button-quiet", "data-testid": "check-again", onclick: checkAgain }, "Check again"));
-        }
-        return box("pending",
-          el("p", { text: order.payment.can_pay
-            ? `This order waits for your payment${order.reserved_until ? ` until ${formatDate(order.reserved_until)}` : ""}; your items are held until then.`
-            : "This order waits for the payment provider's confirmation." }),
-          order.payment.can_pay && order.payment.payment_page_url
-            ? el("a", { class: "button", href: withReturnUrl(order.payment.payment_page_url), "data-testid": "pay-now" }, `Pay ${formatMoney(order.totals.total)}`)
-            : null);
+        return pendingNotice(box);
       case "paid":
         return box("ok", el("p", { text: "Payment received, thank you! Your vendors have been told to prepare your items." }));
       case "payment_failed":
@@ -235,6 +249,95 @@ export function renderOrder(main, orderId, params) {
       default:
         return null;
     }
+  }
+
+  /** An unpaid order: what stands in the way of the payment, and what the shopper can do about it. */
+  function pendingNotice(box) {
+    const payment = order.payment;
+    if (payment.state === "processing") {
+      return box("pending",
+        el("span", { class: "spinner", "aria-hidden": "true" }),
+        el("p", { "data-testid": "payment-processing", text: "Your payment is being processed by your bank. "
+          + "This page shows the result as soon as it arrives; there is no need to reload it." }));
+    }
+    if (timer && outcome) {
+      return box("pending",
+        el("span", { class: "spinner", "aria-hidden": "true" }),
+        el("span", { "data-testid": "payment-waiting", text: outcome === "failed"
+          ? "The payment page reported a problem with your card. Waiting for the provider's confirmation…"
+          : "Confirming your payment with the provider…" }));
+    }
+    if (outcome === "succeeded" && waited) {
+      return box("pending",
+        el("p", { "data-testid": "payment-waiting", text: "The payment provider has not confirmed your payment yet. It can take a little longer; this page shows the result once it arrives." }),
+        el("button", { type: "button", class: "button button-quiet", "data-testid": "check-again", onclick: checkAgain }, "Check again"));
+    }
+    const payLink = (label, testid) => (payment.can_pay && payment.payment_page_url
+      ? el("a", { class: "button", href: withReturnUrl(payment.payment_page_url), "data-testid": testid }, label)
+      : null);
+    const held = order.reserved_until ? ` Your items are held for you until ${formatDate(order.reserved_until)}.` : "";
+    if (payment.state === "requires_action") {
+      return box("pending",
+        el("div", { class: "payment-notice-body" },
+          el("p", { "data-testid": "payment-requires-action", text: `Your bank asks you to confirm this payment (3-D Secure).${held}` }),
+          el("div", { class: "payment-actions" }, payLink("Confirm with your bank", "authenticate"), cancelControl())));
+    }
+    const declined = (payment.attempts || []).filter((a) => a.outcome === "declined");
+    const last = declined[declined.length - 1];
+    return box(declined.length ? "bad" : "pending",
+      el("div", { class: "payment-notice-body" },
+        last ? el("p", { "data-testid": "payment-declined", "data-reason": last.reason || "" },
+          el("strong", { text: `Payment not made: ${declineText(last.reason)}` }), ` Nothing was charged. ${declineAdvice(last.reason)}`) : null,
+        el("p", { text: payment.can_pay
+          ? `This order waits for your payment.${held}`
+          : "This order waits for the payment provider's confirmation." }),
+        declined.length ? el("details", { class: "payment-attempts", open: true },
+          el("summary", { text: declined.length === 1 ? "1 failed attempt" : `${declined.length} failed attempts` }),
+          el("ul", { "data-testid": "payment-attempts" }, declined.map((a) => el("li", { "data-testid": "payment-attempt", "data-reason": a.reason || "" },
+            el("span", { text: declineText(a.reason) }), " ",
+            el("time", { class: "muted", datetime: a.at, text: formatDate(a.at) }))))) : null,
+        el("div", { class: "payment-actions" },
+          payLink(declined.length ? "Try again" : `Pay ${formatMoney(order.totals.total)}`, declined.length ? "try-again" : "pay-now"),
+          cancelControl())));
+  }
+
+  /** "Cancel order", confirmed in a dialog: the unpaid order ends and its items are released. */
+  function cancelControl() {
+    if (!order.payment.can_cancel) return null;
+    const dialog = el("dialog", { class: "confirm-dialog", "data-testid": "cancel-dialog", "aria-labelledby": "cancel-dialog-title" },
+      el("h2", { id: "cancel-dialog-title", text: `Cancel order ${orderNumber(order)}?` }),
+      el("p", { text: "Nothing has been charged. The items are released for other shoppers; they stay in your cart." }),
+      el("div", { class: "dialog-actions" },
+        el("button", { type: "button", class: "button button-danger", "data-testid": "confirm-cancel", onclick: () => cancelOrder(dialog) }, "Cancel order"),
+        el("button", { type: "button", class: "button button-quiet", "data-testid": "keep-order", onclick: () => dialog.close() }, "Keep my order")));
+    return [
+      el("button", {
+        type: "button", class: "button button-quiet", "data-testid": "cancel-order", disabled: cancelling,
+        onclick: () => dialog.showModal(),
+      }, cancelling ? "Cancelling…" : "Cancel order"),
+      cancelError ? el("p", { class: "form-error", role: "alert", "data-testid": "cancel-error", text: cancelError }) : null,
+      dialog,
+    ];
+  }
+
+  async function cancelOrder(dialog) {
+    dialog.close();
+    if (cancelling) return;
+    cancelling = true;
+    cancelError = "";
+    render();
+    try {
+      order = await api.cancelOrder(order.order_id);
+      announce("Your order is cancelled; nothing was charged.");
+    } catch (err) {
+      cancelError = err instanceof ApiError && err.status === 409
+        ? "This order can no longer be cancelled: its payment went through."
+        : err instanceof ApiError ? err.message : "Something went wrong. Please try again.";
+      try { order = await api.order(order.order_id); } catch { /* keep what we have */ }
+    } finally {
+      cancelling = false;
+    }
+    if (!controller.signal.aborted) render();
   }
 
   function checkAgain() {
