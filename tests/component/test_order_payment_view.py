@@ -65,3 +65,17 @@ def test_checkout_with_a_saved_3ds_card_says_the_bank_asks_and_gives_the_page_to
     market.settle()
     assert market.order(order["order_id"])["status"] == "paid"
     assert market.stock("headphones", "b") == (9, 0, 1)
+
+
+def test_two_declines_read_after_both_happened_are_two_attempts_each_with_its_own_reason(market):  # noqa: F811
+    # The consumer re-reads the intent, which by then carries only the second decline: each
+    # `payment_failed` event still records the attempt it reports.
+    market.add("tent", "a", 1)
+    order, payment = market.checkout()
+
+    market.pay(payment["payment_intent_id"], INSUFFICIENT_FUNDS_CARD)
+    market.pay(payment["payment_intent_id"], EXPIRED_CARD)
+    market.settle()
+
+    attempts = market.order(order["order_id"])["payment"]["attempts"]
+    assert sorted(a["reason"] for a in attempts) == ["expired_card", "insufficient_funds"]
