@@ -195,7 +195,7 @@ def test_a_failed_challenge_leaves_the_order_payable_and_another_card_pays_it(li
 
     failed = live_stack.wait_for(declined, "the failed authentication to be recorded", timeout=PAYMENT_DEADLINE)
     assert failed["status"] == "pending_payment" and failed["payment"]["can_pay"] is True
-    assert failed["payment"]["last_attempt"]["reason"] == "payment_intent_authentication_failure"
+    assert failed["payment"]["last_attempt"]["reason"] == "authentication_failed"
     assert stock_of(vendor, offer["offer_id"]) == (2, 1, 0)
 
     pay_on_provider_page(page_url, CARD_OK)
