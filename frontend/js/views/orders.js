@@ -19,6 +19,7 @@ import { requireShopper, signInHref } from "./guard.js";
 
 const POLL_EVERY_MS = 1000;
 const POLL_FOR_MS = 30_000;
+const POLL_FAILED_FOR_MS = 10_000;
 const POLL_PROCESSING_EVERY_MS = 2000;
 const POLL_PROCESSING_FOR_MS = 10 * 60_000; // a bank's processing takes seconds to minutes
 const PAGE_SIZE = 20;
@@ -123,7 +124,8 @@ export function renderOrder(main, orderId, params) {
   document.title = "Your order · Halles";
   const controller = new AbortController();
   const outcome = params.get("payment"); // set when coming back from paying: follow the order until it settles
-  const deadline = Date.now() + POLL_FOR_MS;
+  // Back without paying (or after a decline): the decline, if any, is worth a short wait, no more.
+  const deadline = Date.now() + (outcome === "failed" ? POLL_FAILED_FOR_MS : POLL_FOR_MS);
   let timer = null;
   let order = null;
   let names = {};
