@@ -3,7 +3,10 @@
 //
 // The provider's webhook reaches the order through a queue, so an order is often still
 // `pending_payment` when the shopper lands back here: the order page then asks again every
-// second, for up to 30 seconds, and shows the result as soon as there is one.
+// second, for up to 30 seconds (10 after "go back to the shop" without paying), and shows the
+// result as soon as there is one. A payment the provider is `processing` is followed for as long
+// as it takes (up to 10 minutes). An unpaid order shows its failed attempts (reasons in the words
+// of ../declines.js) with "Try again" on the same payment, and "Cancel order" behind a dialog.
 
 import { ApiError, api } from "../api.js";
 import { refreshCartCount } from "../cart-state.js";
