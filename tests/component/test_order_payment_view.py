@@ -13,11 +13,13 @@ from tests.component.test_payment_events import GOOD_CARD, market  # noqa: F401 
 INSUFFICIENT_FUNDS_CARD = "4000000000009995"
 EXPIRED_CARD = "4000000000000069"
 THREE_DS_CARD = "4000002760003184"  # authenticates every time, saved or not
+ADDRESS = {"name": "Ada Lovelace", "line1": "Unter den Linden 1", "postal_code": "10117", "city": "Berlin",
+           "country": "DE"}
 
 
 def test_the_order_lists_every_declined_attempt_with_its_reason_oldest_first(market):  # noqa: F811
     market.add("tent", "a", 1)
-    order, payment = market.checkout()
+    order, payment = market.checkout({"address": ADDRESS})
     assert market.order(order["order_id"])["payment"]["attempts"] == []
 
     market.pay(payment["payment_intent_id"], INSUFFICIENT_FUNDS_CARD)
@@ -43,7 +45,7 @@ def test_the_order_lists_every_declined_attempt_with_its_reason_oldest_first(mar
 
 def test_checkout_with_a_saved_3ds_card_says_the_bank_asks_and_gives_the_page_to_authenticate(market):  # noqa: F811
     market.add("tent", "a", 1)
-    _, payment = market.checkout({"country": "DE", "save_card": True})
+    _, payment = market.checkout({"address": ADDRESS, "save_card": True})
     assert payment["status"] == "requires_payment_method"  # the card is typed on the payment page
     market.pay(payment["payment_intent_id"], THREE_DS_CARD)
     market.payments.authenticate(payment["payment_intent_id"])
@@ -51,7 +53,7 @@ def test_checkout_with_a_saved_3ds_card_says_the_bank_asks_and_gives_the_page_to
     (card,) = market.call("GET", "/me/payment-methods")[1]["items"]
 
     market.add("headphones", "b", 1)
-    order, payment = market.checkout({"country": "DE", "payment_method_id": card["id"]})
+    order, payment = market.checkout({"address": ADDRESS, "payment_method_id": card["id"]})
 
     assert payment["status"] == "requires_action"
     assert payment["payment_page_url"] and payment["payment_intent_id"] in payment["payment_page_url"]
@@ -71,7 +73,7 @@ def test_two_declines_read_after_both_happened_are_two_attempts_each_with_its_ow
     # The consumer re-reads the intent, which by then carries only the second decline: each
     # `payment_failed` event still records the attempt it reports.
     market.add("tent", "a", 1)
-    order, payment = market.checkout()
+    order, payment = market.checkout({"address": ADDRESS})
 
     market.pay(payment["payment_intent_id"], INSUFFICIENT_FUNDS_CARD)
     market.pay(payment["payment_intent_id"], EXPIRED_CARD)
