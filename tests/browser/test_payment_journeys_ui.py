@@ -144,3 +144,30 @@ def test_the_shopper_cancels_an_unpaid_order_from_its_page_and_its_items_are_rel
     expect(page.get_by_test_id("cancel-order")).to_have_count(0)
     assert api(live_stack, "GET", f"/orders/{order['order_id']}", token=shopper.token)["status"] == "cancelled"
     assert available(live_stack, offer) == before
+
+
+def test_a_declined_order_is_paid_with_a_saved_card_from_its_page(page, live_stack, shopper):  # noqa: F811
+    first, second = offers_from_two_vendors(live_stack)
+    sign_in(page, live_stack, shopper)
+    add_to_cart(page, live_stack, first)
+    open_cart(page, live_stack)
+    page.get_by_test_id("save-card").check()
+    click_pay(page)
+    type_card(page, CARD_OK)
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
+
+    add_to_cart(page, live_stack, second)
+    open_cart(page, live_stack)
+    page.get_by_test_id("pay-new-card").check()
+    click_pay(page)
+    type_card(page, "4000 0000 0000 0002")
+    expect(page.locator("#payment-error")).to_contain_text("declined")
+    page.locator("#cancel-link").click()
+    expect(page.get_by_test_id("payment-declined")).to_contain_text("Your card was declined.", timeout=PAID_WITHIN_MS)
+    order_id = order_id_on_page(page)
+
+    page.get_by_test_id("pay-saved-card").click()
+
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
+    assert order_id_on_page(page) == order_id
+    assert len(api(live_stack, "GET", "/orders", token=shopper.token)["items"]) == 2

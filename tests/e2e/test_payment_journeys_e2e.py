@@ -291,3 +291,34 @@ def test_the_shopper_cancels_an_unpaid_order_and_its_stock_comes_back(live_stack
     assert intent["status"] == "canceled"
     # The card page no longer takes a payment for it.
     assert http("GET", placed["payment"]["payment_page_url"])[0] == 409
+
+
+# ---- paying again with a saved card --------------------------------------------------------------------
+
+
+def test_a_declined_order_is_paid_again_with_a_saved_card_on_the_same_order(live_stack):
+    vendor = seeded_vendor(live_stack, 2)
+    first = new_offer(vendor, price=1200, shipping=0, stock=3, title="E2E saved first")
+    second = new_offer(vendor, price=2200, shipping=0, stock=3, title="E2E saved retry")
+    shopper = new_shopper(live_stack)
+    add_to_cart(shopper, first["offer_id"], 1)
+    placed = checkout(shopper, save_card=True)
+    pay_on_provider_page(placed["payment"]["payment_page_url"], CARD_OK)
+    wait_for_status(live_stack, shopper, placed["order"]["order_id"], "paid")
+    (card,) = live_stack.wait_for(lambda: shopper.call("GET", "/me/payment-methods")[1]["items"],
+                                  "the card to be saved", timeout=PAYMENT_DEADLINE)
+    add_to_cart(shopper, second["offer_id"], 2)
+    placed = checkout(shopper)
+    order_id = placed["order"]["order_id"]
+    assert pay_on_provider_page(placed["payment"]["payment_page_url"], CARD_DECLINED)[0] == 402
+    wait_for_payment_state(live_stack, shopper, order_id, "awaiting_payment", attempts=1)
+
+    status, answer, _ = shopper.call("POST", f"/orders/{order_id}/pay",
+                                     {"payment_method_id": card["id"], "return_url": RETURN_URL},
+                                     {"Idempotency-Key": uuid.uuid4().hex})
+
+    assert status == 200 and answer["payment"]["status"] == "succeeded", answer
+    assert answer["payment"]["payment_intent_id"] == placed["payment"]["payment_intent_id"]
+    wait_for_status(live_stack, shopper, order_id, "paid")
+    assert stock_of(vendor, second["offer_id"]) == (1, 0, 2)
+    assert len(all_orders(shopper)) == 2

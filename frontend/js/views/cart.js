@@ -20,7 +20,7 @@ import { rememberVendors, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { cardLabel } from "./cards.js";
 import { requireShopper, signInHref } from "./guard.js";
-import { rememberPayment } from "./orders.js";
+import { payWithSavedCard, rememberPayment } from "./orders.js";
 
 const AUTO_RETRIES = 4; // "still in progress" answers retried on their own, each after its Retry-After
 
@@ -482,7 +482,7 @@ export function renderCart(main) {
     try {
       const result = await sendCheckout(body, attempt.key);
       attempt = null;
-      handOff(result, body);
+      await handOff(result, body);
       return;
     } catch (err) {
       // Retrying these is safe with the same key: the server replays or finishes the same order.
@@ -517,13 +517,18 @@ export function renderCart(main) {
     }
   }
 
-  function handOff(result, body) {
+  async function handOff(result, body) {
     const { order, payment } = result;
     rememberPayment(payment.payment_intent_id, order.order_id);
-    // A saved card is charged at checkout; its bank may ask to authenticate first (3-D Secure), and a
-    // resumed order (Back, then Pay again) was not charged again: both continue on the payment page.
-    const chargedNow = body.payment_method_id && payment.status !== "requires_action" && payment.status !== null
-      && payment.status !== undefined;
+    // A saved card is charged at checkout; its bank may ask to authenticate first (3-D Secure). A
+    // resumed order (Back then Pay again, or a saved card declined before) was not charged by this
+    // checkout: the chosen saved card pays that same order now.
+    const resumed = payment.status === null || payment.status === undefined;
+    if (body.payment_method_id && resumed) {
+      await payWithSavedCard(order.order_id, body.payment_method_id, newIdempotencyKey());
+      return;
+    }
+    const chargedNow = body.payment_method_id && payment.status !== "requires_action";
     if (chargedNow) {
       announce("Order placed. Following your payment.");
       window.location.hash = `#/orders/${encodeURIComponent(order.order_id)}?payment=processing`;

@@ -13,11 +13,11 @@ import { refreshCartCount } from "../cart-state.js";
 import { countryName } from "../countries.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel, orderNumber, shopperTimeline, statusLabel, statusTone, timelineLabel } from "../labels.js";
-import { declineAdvice, declineText } from "../declines.js";
+import { declineAdvice, declineText, isDecline } from "../declines.js";
 import { formatMoney } from "../money.js";
 import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
-import { accountTabs } from "./cards.js";
+import { accountTabs, cardLabel } from "./cards.js";
 import { requireShopper, signInHref } from "./guard.js";
 
 const POLL_EVERY_MS = 1000;
@@ -108,6 +108,12 @@ async function findOrder(intentId, signal) {
 }
 
 /** The order page's "Pay now" leads to the provider's page, coming back here afterwards. */
+/** A UUID for an Idempotency-Key (crypto.randomUUID needs a secure context; getRandomValues does not). */
+function newAttemptKey() {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+  return [...window.crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function withReturnUrl(paymentPageUrl) {
   try {
     const url = new URL(paymentPageUrl);
@@ -117,6 +123,21 @@ function withReturnUrl(paymentPageUrl) {
     return url.toString();
   } catch {
     return paymentPageUrl;
+  }
+}
+
+/**
+ * Pay an unpaid order again with a saved card, then go where the answer says: the bank's check
+ * (3-D Secure) on the payment page, or the order page following the payment.
+ */
+export async function payWithSavedCard(orderId, paymentMethodId, idempotencyKey) {
+  const returnUrl = `${window.location.origin}${window.location.pathname}#/payment-return`;
+  const { payment } = await api.payOrder(orderId, { payment_method_id: paymentMethodId, return_url: returnUrl }, idempotencyKey);
+  rememberPayment(payment.payment_intent_id, orderId);
+  if (payment.status === "requires_action" && payment.payment_page_url) {
+    window.location.assign(withReturnUrl(payment.payment_page_url));
+  } else {
+    window.location.hash = `#/orders/${encodeURIComponent(orderId)}?payment=${payment.status === "succeeded" ? "succeeded" : "processing"}`;
   }
 }
 
@@ -135,6 +156,9 @@ export function renderOrder(main, orderId, params) {
   let waited = false; // the deadline passed with the order still pending
   let wasPending = false;
   let cancelling = false;
+  let savedCards = []; // offered to pay an unpaid order again
+  let payingWith = null; // {cardId, key}: a saved-card payment in flight (its key kept for a retry)
+  let payError = "";
   let cancelError = "";
   const processingDeadline = Date.now() + POLL_PROCESSING_FOR_MS;
 
@@ -148,7 +172,10 @@ export function renderOrder(main, orderId, params) {
     timer = null;
     try {
       const fresh = await api.order(orderId, { signal: controller.signal });
-      if (order === null) names = await resolveVendorNames(fresh.lines, controller.signal);
+      if (order === null) {
+        names = await resolveVendorNames(fresh.lines, controller.signal);
+        if (fresh.payment.can_pay) loadSavedCards();
+      }
       const changed = !order || order.status !== fresh.status || order.timeline.length !== fresh.timeline.length
         || order.payment.state !== fresh.payment.state || (order.payment.attempts || []).length !== (fresh.payment.attempts || []).length;
       order = fresh;
@@ -303,7 +330,46 @@ export function renderOrder(main, orderId, params) {
             el("time", { class: "muted", datetime: a.at, text: formatDate(a.at) }))))) : null,
         el("div", { class: "payment-actions" },
           payLink(declined.length ? "Try again" : `Pay ${formatMoney(order.totals.total)}`, declined.length ? "try-again" : "pay-now"),
+          savedCardButtons(),
           cancelControl())));
+  }
+
+  function loadSavedCards() {
+    api.paymentMethods({ signal: controller.signal })
+      .then((body) => { savedCards = body.items || []; if (order && savedCards.length) render(); })
+      .catch(() => { /* no saved cards to offer: the payment page still works */ });
+  }
+
+  /** "Pay with Visa •••• 4242": the same payment of this order, charged to a saved card now. */
+  function savedCardButtons() {
+    if (!order.payment.can_pay || !savedCards.length) return null;
+    return [
+      savedCards.map((card) => el("button", {
+        type: "button", class: "button button-quiet", "data-testid": "pay-saved-card", "data-card-id": card.id,
+        disabled: Boolean(payingWith), onclick: () => payWith(card),
+      }, payingWith && payingWith.cardId === card.id ? "Paying…" : `Pay with ${cardLabel(card)}`)),
+      payError ? el("p", { class: "form-error", role: "alert", "data-testid": "pay-error", text: payError }) : null,
+    ];
+  }
+
+  async function payWith(card) {
+    if (payingWith) return;
+    // A new key per press: a press after a lost answer finds the payment under way (409), never charges twice.
+    payingWith = { cardId: card.id, key: newAttemptKey() };
+    payError = "";
+    render();
+    try {
+      await payWithSavedCard(order.order_id, card.id, payingWith.key);
+      return; // the page moves on (bank check or following the payment)
+    } catch (err) {
+      payError = isDecline(err)
+        ? `${declineText(err.code)} Nothing was charged. ${declineAdvice(err.code)}`
+        : err instanceof ApiError ? err.message : "Something went wrong. Please try again.";
+      try { order = await api.order(order.order_id, { signal: controller.signal }); } catch { /* keep */ }
+    } finally {
+      payingWith = null;
+    }
+    if (!controller.signal.aborted) render();
   }
 
   /** "Cancel order", confirmed in a dialog: the unpaid order ends and its items are released. */
