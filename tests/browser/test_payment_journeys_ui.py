@@ -171,3 +171,30 @@ def test_a_declined_order_is_paid_with_a_saved_card_from_its_page(page, live_sta
     expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
     assert order_id_on_page(page) == order_id
     assert len(api(live_stack, "GET", "/orders", token=shopper.token)["items"]) == 2
+
+
+def test_back_from_the_card_page_then_pay_with_a_saved_card_pays_the_same_order(page, live_stack, shopper):  # noqa: F811
+    first, second = offers_from_two_vendors(live_stack)
+    sign_in(page, live_stack, shopper)
+    add_to_cart(page, live_stack, first)
+    open_cart(page, live_stack)
+    page.get_by_test_id("save-card").check()
+    click_pay(page)
+    type_card(page, CARD_OK)
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
+    before = available(live_stack, second)
+
+    add_to_cart(page, live_stack, second)
+    open_cart(page, live_stack)
+    page.get_by_test_id("pay-new-card").check()
+    click_pay(page)
+    page.wait_for_url(re.compile(r"/pay/pi_"))
+    order_id = api(live_stack, "GET", "/orders", token=shopper.token)["items"][0]["order_id"]
+    page.go_back()
+    expect(page.get_by_test_id("pay-saved-card")).to_be_checked()  # the saved card is offered first
+    click_pay(page)  # the same cart: the same order, now charged to the saved card
+
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
+    assert order_id_on_page(page) == order_id
+    assert len(api(live_stack, "GET", "/orders", token=shopper.token)["items"]) == 2
+    assert available(live_stack, second) == before - 1
