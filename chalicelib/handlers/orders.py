@@ -1,4 +1,5 @@
-"""Shoppers' own orders: list (newest first) and detail with the status timeline."""
+"""Shoppers' own orders: list (newest first), detail with the status timeline and payment attempts, and for
+an unpaid order: pay again with a saved card, or cancel."""
 
 from __future__ import annotations
 

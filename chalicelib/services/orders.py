@@ -1,4 +1,4 @@
-"""Shoppers' orders: list, detail and cancel, only ever one's own.
+"""Shoppers' orders: list, detail, pay again with a saved card and cancel, only ever one's own.
 
 Someone else's order answers exactly like a missing one (404), so ids cannot be probed. The view
 shows the shopper's timeline only (stock moves and vendor payouts are internal).

@@ -550,7 +550,7 @@ export function renderCart(main) {
       // The saved card was declined: the order keeps its items; the shopper stays here to pay another way.
       const words = `${declineText(err.code)} Nothing was charged.`;
       return { message: `${words} ${declineAdvice(err.code)} Choose another card or pay with a new one; your items stay held.`,
-        items: [], fields: { payment_method_id: declineText(err.code) }, declined: true };
+        items: [], fields: { payment_method_id: declineText(err.code) } };
     }
     const titles = Object.fromEntries((cart ? cart.lines : []).map((l) => [l.offer_id, l.title]));
     const items = [];
