@@ -198,3 +198,20 @@ def test_back_from_the_card_page_then_pay_with_a_saved_card_pays_the_same_order(
     assert order_id_on_page(page) == order_id
     assert len(api(live_stack, "GET", "/orders", token=shopper.token)["items"]) == 2
     assert available(live_stack, second) == before - 1
+
+
+def test_a_processing_payment_is_shown_processing_then_paid_without_a_reload(page, live_stack, shopper):  # noqa: F811
+    offer = offers_from_two_vendors(live_stack)[0]
+    sign_in(page, live_stack, shopper)
+    add_to_cart(page, live_stack, offer)
+    open_cart(page, live_stack)
+    click_pay(page)
+    loads: list[str] = []
+    page.on("load", lambda frame: loads.append(page.url))
+
+    type_card(page, "4000 0099 0000 0012")  # local only: processing, then succeeds (8 s in tests)
+
+    expect(page.get_by_test_id("payment-processing")).to_contain_text("being processed", timeout=PAID_WITHIN_MS)
+    loads_while_processing = len(loads)
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
+    assert len(loads) == loads_while_processing  # the page followed the order itself

@@ -213,8 +213,12 @@ export function renderOrder(main, orderId, params) {
     if (!outcome) return false;
     if (outcome === "succeeded") return true; // the webhook that makes it paid is on its way
     if (state === "requires_action") return false; // the shopper must authenticate: show how
-    const last = current.payment.last_attempt;
-    return !(last && last.outcome === "declined"); // a decline is there to retry
+    const attempts = current.payment.attempts || [];
+    const last = attempts[attempts.length - 1];
+    if (!last || last.outcome !== "declined") return true;
+    // A decline is there to retry, unless it is an older one and this payment has not been heard of
+    // yet: after "processing" (a card the bank processes) the decline must come after that step.
+    return outcome === "processing" && !attempts.some((a) => a.outcome === "processing");
   }
 
   function paymentAnnouncement(current) {
