@@ -215,3 +215,27 @@ def test_a_processing_payment_is_shown_processing_then_paid_without_a_reload(pag
     loads_while_processing = len(loads)
     expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
     assert len(loads) == loads_while_processing  # the page followed the order itself
+
+
+def test_a_saved_3ds_card_brings_the_shopper_to_their_bank_then_the_order_is_paid(page, live_stack, shopper):  # noqa: F811
+    first, second = offers_from_two_vendors(live_stack)
+    sign_in(page, live_stack, shopper)
+    add_to_cart(page, live_stack, first)
+    open_cart(page, live_stack)
+    page.get_by_test_id("save-card").check()
+    click_pay(page)
+    type_card(page, CARD_3DS)
+    page.get_by_role("button", name="Complete authentication").click()
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
+
+    add_to_cart(page, live_stack, second)
+    open_cart(page, live_stack)
+    expect(page.get_by_test_id("pay-saved-card")).to_be_checked()
+    click_pay(page)  # the bank asks: on to the payment page, which links to the bank's check
+    page.wait_for_url(re.compile(r"/pay/pi_"))
+    page.locator("#authenticate-link").click()
+    page.get_by_role("button", name="Complete authentication").click()
+
+    expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
+    orders = api(live_stack, "GET", "/orders", token=shopper.token)["items"]
+    assert len(orders) == 2 and order_id_on_page(page) == orders[0]["order_id"]
