@@ -125,7 +125,7 @@ class ClearCartLines(Effect):
 
 @dataclass(frozen=True)
 class Publish(Effect):
-    event: str  # the event's name (see chalicelib/domain/order_events.py)
+    event: str  # the event type (see chalicelib/domain/events.py)
     data: dict = field(default_factory=dict)
     dedup_key: str = ""
 
@@ -135,7 +135,7 @@ class Publish(Effect):
 
     @classmethod
     def of(cls, event) -> Publish:
-        return cls(event.name, event.data(), event.dedup_key)
+        return cls(event.event_type, event.data(), event.dedup_key)
 
 
 _KINDS = {cls.__name__: cls for cls in (ReserveStock, SellStock, ReleaseStock, RefundPayment, CancelAtProvider,

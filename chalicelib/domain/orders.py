@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.events import OrderCancelled, OrderPaid, OrderPlaced, OrderSummary, PaymentFailed
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
@@ -38,7 +39,6 @@ from chalicelib.domain.order_effects import (
     TransferPayout,
     quantities,
 )
-from chalicelib.domain.order_events import OrderCancelled, OrderPaid, OrderPlaced, OrderSummary, PaymentFailed
 
 
 class OrderStatus(StrEnum):
@@ -86,6 +86,18 @@ class CancelReason(StrEnum):
     PAYMENT_CANCELED = "payment_canceled"
     PAYMENT_NOT_STARTED = "payment_not_started"
     REPLACED = "replaced_by_new_checkout"  # the cart changed and was checked out again
+
+
+class PayoutStatus(StrEnum):
+    """Where one vendor's payout stands (the confirm-delivery answer shows it)."""
+
+    PENDING = "pending"  # asked for, the transfer not made yet (provider unavailable: the retry pays it)
+    TRANSFERRED = "transferred"
+    AWAITING_VENDOR_ACCOUNT = "awaiting_vendor_account"  # stays due until the vendor onboards
+    HELD_DISPUTE_OPEN = "held_dispute_open"  # stays due: paid once the dispute is won
+    NOTHING_TO_PAY = "nothing_to_pay"
+    NOTHING_TO_PAY_REFUNDED = "nothing_to_pay_refunded"
+    TRANSFER_REFUSED = "transfer_refused"  # refused for good: for an operator, never retried blindly
 
 
 class Audience(StrEnum):
@@ -144,6 +156,14 @@ class VendorOrder:
     shipping_address: dict | None = None  # where this vendor ships (Address.to_json(), frozen at checkout)
     transfer_id: str | None = None  # the payout's transfer, once made
     transferred: int = 0  # transferred minus reversed (net), as the provider has it
+    reversals: frozenset[str] = frozenset()  # ids of the transfer reversals counted in `transferred`
+    payout_status: PayoutStatus | None = None
+    # Set while the payout is due and not settled: the retry schedule reads the oldest first.
+    payout_due_at: str | None = None
+
+    @property
+    def payout_due(self) -> bool:
+        return self.payout_due_at is not None
 
 
 @dataclass(frozen=True)
@@ -321,8 +341,8 @@ class Order:
         effects: list[Effect] = [SellStock(self.order_id, moved), ClearCartLines(self.order_id, self.shopper_id, moved),
                                  Publish.of(OrderPaid(OrderSummary.of(self), paid_at=at, charge_id=self.charge_id))]
         if release_payouts:
-            effects += [TransferPayout(self.order_id, v.vendor_id, v.payout, v.currency)
-                        for v in self.vendor_orders.values()]
+            for vendor_id in self.vendor_orders:
+                effects += self.release_payout(vendor_id, at=at)
         return effects
 
     def _refund_late_payment(self, at: str, charge_id: str | None) -> list[Effect]:
@@ -433,19 +453,84 @@ class Order:
     def _counted_refunds(self) -> list[Refund]:
         return [r for r in self.refunds.values() if r.status in (None, "succeeded", "pending")]
 
-    def payout_now(self, vendor_id: str) -> tuple[int, str | None]:
+    def payout_now(self, vendor_id: str) -> tuple[int, PayoutStatus | None]:
         """(amount that may be transferred to the vendor now, why nothing may when it is 0)."""
         money = self.money()
         amount = ledger.payable_now(money, vendor_id)
         if amount > 0:
             return amount, None
         if ledger.dispute_open(money):
-            return 0, "held_dispute_open"  # stays due: paid once the dispute is won
+            return 0, PayoutStatus.HELD_DISPUTE_OPEN  # stays due: paid once the dispute is won
         if self.vendor_orders[vendor_id].transferred > 0:
-            return 0, "transferred"
+            return 0, PayoutStatus.TRANSFERRED
         if ledger.entitlement(money, vendor_id) == 0 and (self.refunds or money.lost_to_disputes):
-            return 0, "nothing_to_pay_refunded"
-        return 0, "nothing_to_pay"
+            return 0, PayoutStatus.NOTHING_TO_PAY_REFUNDED
+        return 0, PayoutStatus.NOTHING_TO_PAY
+
+    # --- vendor payouts: released here, carried out by the effect runner ----------------------
+
+    def release_payout(self, vendor_id: str, *, at: str, requeue: bool = False) -> list[Effect]:
+        """Ask for the vendor's transfer of what the ledger says it may be paid now; idempotent.
+
+        The payout is marked due in the same save that asks for the transfer, so an outage or a
+        crash before the transfer is recorded leaves it for the retry schedule (oldest `payout_due_at`
+        first; `requeue` moves a payout that stays due to the back of the queue). The transfer's
+        idempotency key is the same on every release: a vendor is paid once per order."""
+        if self.status is not OrderStatus.PAID:
+            raise Conflict("Only a paid order pays its vendors.", code="order_not_paid",
+                           fields={"order_id": f"order is {self.status.value}"})
+        vendor_order = self.vendor_orders[vendor_id]
+        if vendor_order.transfer_id:
+            vendor_order.payout_due_at = None  # transferred by a run that crashed before clearing it
+            return []
+        amount, why_not = self.payout_now(vendor_id)
+        if amount <= 0 and why_not is not PayoutStatus.HELD_DISPUTE_OPEN:
+            vendor_order.payout_status, vendor_order.payout_due_at = why_not, None
+            return []
+        vendor_order.payout_due_at = at if requeue or not vendor_order.payout_due_at else vendor_order.payout_due_at
+        if amount <= 0:
+            vendor_order.payout_status = why_not  # held while the dispute may still be lost
+            return []
+        if vendor_order.payout_status is not PayoutStatus.AWAITING_VENDOR_ACCOUNT:
+            vendor_order.payout_status = PayoutStatus.PENDING
+        return [TransferPayout(self.order_id, vendor_id, amount, vendor_order.currency)]
+
+    def record_transfer(self, vendor_id: str, *, transfer_id: str, amount: int, charge_id: str | None,
+                        at: str) -> None:
+        """The provider made the vendor's transfer: the payout leaves the due queue."""
+        vendor_order = self.vendor_orders[vendor_id]
+        if vendor_order.transfer_id:
+            return
+        vendor_order.transfer_id, vendor_order.transferred = transfer_id, amount
+        vendor_order.charge_id = charge_id or vendor_order.charge_id
+        vendor_order.payout_status, vendor_order.payout_due_at = PayoutStatus.TRANSFERRED, None
+        self._note(TimelineEntry(f"transfer:{vendor_id}", at, "Vendor payout sent", Audience.INTERNAL,
+                                 kind="transfer", details={"vendor_id": vendor_id, "transfer_id": transfer_id,
+                                                           "amount": amount}))
+
+    def payout_waits(self, vendor_id: str, status: PayoutStatus) -> None:
+        """The transfer could not be made yet (no payout account): it stays due for the retry schedule."""
+        vendor_order = self.vendor_orders[vendor_id]
+        if not vendor_order.transfer_id:
+            vendor_order.payout_status = status
+
+    def payout_refused(self, vendor_id: str) -> None:
+        """Refused for good by the provider: off the queue, for an operator to see."""
+        vendor_order = self.vendor_orders[vendor_id]
+        if not vendor_order.transfer_id:
+            vendor_order.payout_status, vendor_order.payout_due_at = PayoutStatus.TRANSFER_REFUSED, None
+
+    def drop_payout_due(self, vendor_id: str) -> None:
+        """Nothing is owed any more (the order is no longer paid): off the queue."""
+        self.vendor_orders[vendor_id].payout_due_at = None
+
+    def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int) -> None:
+        """A transfer reversal made at the provider, counted in the vendor's net `transferred` once."""
+        vendor_order = self.vendor_orders[vendor_id]
+        if reversal_id in vendor_order.reversals:
+            return
+        vendor_order.reversals = vendor_order.reversals | {reversal_id}
+        vendor_order.transferred -= amount
 
     def reversals_due(self) -> list[Effect]:
         """A refund or a lost dispute after a payout: take back from each vendor what it no longer keeps."""

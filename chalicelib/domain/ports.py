@@ -26,6 +26,10 @@ class OrderRepository(Protocol):
 
     def list_expired_pending(self, now_iso: str, limit: int) -> list[str]: ...
 
+    def list_due_payouts(self, before_iso: str, limit: int) -> list[tuple[str, str]]:
+        """(order_id, vendor_id) of the payouts due since before `before_iso`, oldest first."""
+        ...
+
 
 class CartLines(Protocol):
     def clear(self, shopper_id: str, offer_quantities: dict[str, int]) -> None: ...

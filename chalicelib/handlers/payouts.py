@@ -13,7 +13,8 @@ bp = Blueprint(__name__)
 
 
 class PayoutOut(ApiModel):
-    status: str = Field(description="transferred | pending | awaiting_vendor_account | transfer_refused | nothing_to_pay")
+    status: str = Field(description="transferred | pending | awaiting_vendor_account | held_dispute_open | "
+                              "nothing_to_pay | nothing_to_pay_refunded | transfer_refused")
     amount: MoneyOut
     transfer_id: str | None
 

@@ -18,13 +18,12 @@ from datetime import UTC, datetime
 from chalicelib import events
 from chalicelib.auth import cognito
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.events import SignUpRepeated, UserSignedUp
 from chalicelib.observability import count, logger
 from chalicelib.settings import get_settings
 
 GROUP_BY_ROLE = {"shopper": "shoppers", "vendor": "vendors", "admin": "admins"}
 SELF_SERVICE_ROLES = ("shopper", "vendor")
-USER_SIGNED_UP = "user.signed_up"
-SIGNUP_REPEATED = "account.signup_repeated"
 # The user pool's password policy (infra/template.json, UserPool.Policies.PasswordPolicy; a test
 # keeps both equal). Checked before Cognito so that a weak password is refused the same way
 # whether the address has an account or not (Cognito checks existence first).
@@ -125,10 +124,10 @@ def _tell_the_owner(email: str) -> None:
     """
     day = datetime.now(UTC).date().isoformat()
     try:
-        events.publish(SIGNUP_REPEATED, {"email": email}, dedup_key=f"{SIGNUP_REPEATED}:{email}:{day}")
+        events.publish(SignUpRepeated(email=email, day=day))
     except Exception:
         logger.exception("could not publish account.signup_repeated")
-        count("EventPublishFailed", event_type=SIGNUP_REPEATED)
+        count("EventPublishFailed", event_type=SignUpRepeated.event_type)
 
 
 def sign_in(email: str, password: str) -> dict:
@@ -194,11 +193,10 @@ def _announce(user_id: str, email: str, name: str, role: str) -> None:
     """Publish `user.signed_up`. The account is complete by now, so a failed publish costs a
     welcome mail, not the account: it is logged and counted rather than failing the sign-up."""
     try:
-        events.publish(USER_SIGNED_UP, {"user_id": user_id, "email": email, "name": name, "role": role},
-                       dedup_key=user_id)
+        events.publish(UserSignedUp(user_id=user_id, email=email, name=name, role=role))
     except Exception:
         logger.exception("could not publish user.signed_up", extra={"user_id": user_id})
-        count("EventPublishFailed", event_type=USER_SIGNED_UP)
+        count("EventPublishFailed", event_type=UserSignedUp.event_type)
 
 
 def _session(tokens: cognito.Tokens) -> dict:

@@ -11,15 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.order_effects import Effect
 from chalicelib.domain.orders import CancelReason, Order, OrderStatus, PaymentOutcome
-from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
+from chalicelib.domain.ports import OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count
 from chalicelib.payments.port import PaymentError, PaymentGateway
 from chalicelib.services.effect_runner import EffectRunner
+from chalicelib.services.order_changes import change_order
 from chalicelib.services.settle_payment import retrieve, settle
-
-MAX_SAVE_ATTEMPTS = 5
 
 
 def end_unpaid(order_id: str, reason: CancelReason, *, orders: OrderRepository, effects: EffectRunner,
@@ -43,18 +43,15 @@ def end_unpaid(order_id: str, reason: CancelReason, *, orders: OrderRepository, 
             return settled.status.value if settled else "unchanged"
         if intent is not None and intent.status == "processing":
             return "processing"
-    for _ in range(MAX_SAVE_ATTEMPTS):
-        order = orders.get(order_id)
+    cancelled = {"now": False}
+
+    def transition(order: Order) -> list[Effect] | None:
         todo = order.cancel(reason, at=iso(now))
-        if not todo:
-            return "unchanged"
-        try:
-            orders.save(order, effects=todo)
-        except ConcurrentUpdate:
-            continue
-        effects.run(order, orders)
-        return OrderStatus.CANCELLED.value
-    raise RuntimeError(f"order {order_id} kept changing while cancelling it")
+        cancelled["now"] = bool(todo)
+        return todo or None
+
+    change_order(order_id, transition, orders=orders, effects=effects)
+    return OrderStatus.CANCELLED.value if cancelled["now"] else "unchanged"
 
 
 def cancel_by_shopper(shopper_id: str, order_id: str, *, orders: OrderRepository, effects: EffectRunner,

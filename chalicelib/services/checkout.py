@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unprocessable
+from chalicelib.domain.events import event_from_data
 from chalicelib.domain.order_effects import Publish, ReserveStock
 from chalicelib.domain.orders import CancelReason, Order, OrderLine, VendorOrder
 from chalicelib.domain.ports import ConcurrentUpdate
@@ -430,4 +431,4 @@ def _publish_placed(effects: list) -> None:
 
     for effect in effects:
         if isinstance(effect, Publish):
-            publish(effect.event, effect.data, dedup_key=effect.dedup_key)
+            publish(event_from_data(effect.event, effect.data))

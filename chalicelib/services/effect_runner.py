@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from chalicelib.domain.events import event_from_data
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
@@ -20,7 +21,7 @@ from chalicelib.domain.order_effects import (
     ReverseTransfer,
     TransferPayout,
 )
-from chalicelib.domain.orders import Order, Refund
+from chalicelib.domain.orders import Order, PayoutStatus, Refund
 from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.observability import count, logger
@@ -32,8 +33,10 @@ MAX_SAVE_ATTEMPTS = 5
 
 class EffectRunner:
     def __init__(self, *, gateway: Callable[[], PaymentGateway], publish=None, clear_cart=None,
+                 vendor_account: Callable[[str], str | None] | None = None,
                  release_payouts_at_payment: bool = False):
         self._gateway = gateway
+        self._vendor_account = vendor_account
         # The platform's payout policy (HALLES_PAYOUT_RELEASE): paid orders then ask for transfers at once.
         self.release_payouts_at_payment = release_payouts_at_payment
         self._publish = publish
@@ -42,14 +45,15 @@ class EffectRunner:
     # --- adapters, resolved on first use (the consumer's cold start stays small) -------------------
 
     def publish(self, effect: Publish) -> None:
+        event = event_from_data(effect.event, effect.data)  # the outbox keeps it as JSON
         if self._publish is not None:
-            self._publish(effect.event, effect.data, dedup_key=effect.dedup_key)
+            self._publish(event)
             return
         if not get_settings().notifications_queue_url:
             return
         from chalicelib.events import publish
 
-        publish(effect.event, effect.data, dedup_key=effect.dedup_key)
+        publish(event)
 
     def clear_cart(self, effect: ClearCartLines) -> None:
         if self._clear_cart is not None:
@@ -58,6 +62,15 @@ class EffectRunner:
         from chalicelib.store import carts as cart_store
 
         cart_store.clear_cart(effect.shopper_id, dict(effect.quantities), order_id=effect.order_id)
+
+    def vendor_account(self, vendor_id: str) -> str | None:
+        """The vendor's connected payout account (`acct_...`), or None before it finished onboarding."""
+        if self._vendor_account is not None:
+            return self._vendor_account(vendor_id)
+        from chalicelib.store import catalog as catalog_store
+
+        vendor = catalog_store.get_vendor(vendor_id)
+        return getattr(vendor, "stripe_account_id", None) if vendor is not None else None
 
     # --- running an outbox ---------------------------------------------------------------------
 
@@ -94,9 +107,9 @@ class EffectRunner:
         elif isinstance(effect, RefundPayment):
             return self._refund(order, effect)
         elif isinstance(effect, TransferPayout):
-            self._transfer(order, effect)
+            return self._transfer(order, effect)
         elif isinstance(effect, ReverseTransfer):
-            self._reverse(effect)
+            return self._reverse(effect)
         else:
             raise ValueError(f"no runner for {type(effect).__name__}")
         return None
@@ -110,25 +123,49 @@ class EffectRunner:
             # Cancelled already, or it succeeded meanwhile: then its success event refunds it.
             logger.info("payment intent not cancelled", extra={"error_code": err.code})
 
-    def _transfer(self, order: Order, effect: TransferPayout) -> None:
-        """The vendor's payout, through the payouts use case (account check, due marking, retry schedule)."""
-        from chalicelib.services import payouts
-        from chalicelib.store import orders as order_store
-
+    def _transfer(self, order: Order, effect: TransferPayout) -> Callable[[Order], None] | None:
+        """The vendor's payout. The order saved it as due before this runs, so whatever happens here
+        (no account yet, provider outage, crash) the retry schedule releases it again, with the same
+        idempotency key: a transfer that went through before a crash comes back, never doubled."""
+        order_id, vendor_id = effect.order_id, effect.vendor_id
+        destination = self.vendor_account(vendor_id)
+        if not destination:
+            logger.info("vendor has no payout account yet; payout waits",
+                        extra={"order_id": order_id, "vendor_id": vendor_id})
+            count("PayoutsAwaitingVendorAccount", 1)
+            return lambda fresh: fresh.payout_waits(vendor_id, PayoutStatus.AWAITING_VENDOR_ACCOUNT)
         try:
-            payouts.release_payouts(order_store.get_order(order.order_id), gateway=self._gateway(),
-                                    vendor_id=effect.vendor_id)
+            gateway = self._gateway()
+            charge_id = order.charge_id or order.vendor_orders[vendor_id].charge_id
+            if not charge_id and order.payment_intent_id:
+                charge_id = gateway.retrieve_payment_intent(order.payment_intent_id).latest_charge
+            if not charge_id:
+                raise RuntimeError(f"paid order {order_id} has no charge to transfer from")
+            transfer_id = gateway.create_transfer(
+                amount=effect.amount, currency=effect.currency, destination=destination,
+                source_transaction=charge_id, transfer_group=order_id, idempotency_key=effect.key,
+                metadata={"order_id": order_id, "vendor_id": vendor_id})
         except PaymentError as err:
-            # Marked due before the provider was called: the retry_payouts schedule pays it, so the
-            # order's other effects need not wait for the provider.
-            logger.warning("payout deferred: provider unavailable", extra={"order_id": order.order_id,
-                                                                            "error_code": err.code})
-            count("PayoutsDeferred", 1)
+            if err.worth_retrying:
+                # Stays due: the retry_payouts schedule pays it, so the order's other effects need not
+                # wait for the provider.
+                logger.warning("payout deferred: provider unavailable",
+                               extra={"order_id": order_id, "vendor_id": vendor_id, "error_code": err.code})
+                count("PayoutsDeferred", 1)
+                return None
+            logger.error("transfer refused", extra={"order_id": order_id, "vendor_id": vendor_id,
+                                                    "error_code": err.code})
+            count("TransfersRefused", 1)
+            return lambda fresh: fresh.payout_refused(vendor_id)
+        count("TransfersCreated", 1)
+        logger.info("vendor payout transferred", extra={"order_id": order_id, "vendor_id": vendor_id,
+                                                        "transfer_id": transfer_id, "amount": effect.amount})
+        at = now_iso()
+        return lambda fresh: fresh.record_transfer(vendor_id, transfer_id=transfer_id, amount=effect.amount,
+                                                   charge_id=charge_id, at=at)
 
-    def _reverse(self, effect: ReverseTransfer) -> None:
+    def _reverse(self, effect: ReverseTransfer) -> Callable[[Order], None] | None:
         """Take back from the vendor what a refund or a lost dispute left it no longer entitled to."""
-        from chalicelib.store import vendor_orders
-
         try:
             reversal_id = self._gateway().reverse_transfer(
                 transfer_id=effect.transfer_id, amount=effect.amount, idempotency_key=effect.key,
@@ -141,11 +178,11 @@ class EffectRunner:
             logger.error("transfer reversal refused", extra={"order_id": effect.order_id,
                                                              "vendor_id": effect.vendor_id, "error_code": err.code})
             count("TransferReversalsRefused", 1)
-            return
-        vendor_orders.record_reversal(effect.order_id, effect.vendor_id, reversal_id, effect.amount)
+            return None
         count("TransfersReversed", 1)
         logger.info("vendor transfer reversed", extra={"order_id": effect.order_id, "vendor_id": effect.vendor_id,
                                                        "amount": effect.amount, "reversal_id": reversal_id})
+        return lambda fresh: fresh.record_reversal(effect.vendor_id, reversal_id=reversal_id, amount=effect.amount)
 
     def _refund(self, order: Order, effect: RefundPayment) -> Callable[[Order], None]:
         try:

@@ -3,18 +3,30 @@
 Events arrive as the envelope `chalicelib.events` publishes. SQS delivers at least once, so
 each event is acted on at most once per `event_id` (Powertools idempotency, persisted in
 the idempotency table): a redelivered `user.signed_up` does not send a second welcome mail.
-Event types nobody here cares about are acknowledged, so other areas can publish freely.
+
+Every message is validated against its event's model (chalicelib/domain/events.py) before
+anything is done. A type the system does not publish, or a payload its model refuses, raises
+`InvalidEvent`: the record fails and, after the queue's retries, lands in the DLQ for an operator,
+never silently dropped. A valid event nobody here acts on is acknowledged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from chalicelib import mailer
+from chalicelib.domain.events import (
+    EVENTS_BY_TYPE,
+    ORDER_EVENTS,
+    DomainEvent,
+    OrderEvent,
+    SignUpRepeated,
+    UserSignedUp,
+)
 from chalicelib.observability import count, logger
 from chalicelib.schema import ApiModel
 from chalicelib.settings import get_settings
@@ -31,17 +43,32 @@ class EventEnvelope(ApiModel):
     data: dict
 
 
-class UserSignedUp(ApiModel):
-    model_config = ConfigDict(extra="ignore")
-
-    user_id: str = Field(min_length=1)
-    email: str = Field(min_length=3, max_length=254)
-    name: str = ""
-    role: str
+class InvalidEvent(ValueError):
+    """Not an event this system publishes, or not the shape its model says: the record fails."""
 
 
-def welcome(data: dict) -> None:
-    event = UserSignedUp.model_validate(data)
+@cache
+def _validator(event_class: type[DomainEvent]) -> TypeAdapter:
+    return TypeAdapter(event_class)
+
+
+def parse_event(envelope: EventEnvelope) -> DomainEvent:
+    """The envelope's payload as its typed event, validated against the event's model."""
+    event_class = EVENTS_BY_TYPE.get(envelope.type)
+    if event_class is None:
+        raise InvalidEvent(f"unknown event type {envelope.type!r}")
+    version = envelope.data.get("version", event_class.version)  # published before payloads had one
+    if version != event_class.version:
+        raise InvalidEvent(f"{envelope.type} version {version!r}: this consumer reads {event_class.version}")
+    try:
+        return _validator(event_class).validate_python(event_class.fields_of(envelope.data))
+    except ValidationError as err:
+        # Field names and error kinds only: the values may be personal data.
+        fields = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in err.errors())
+        raise InvalidEvent(f"malformed {envelope.type}: {fields}") from None
+
+
+def welcome(event: UserSignedUp) -> None:
     greeting = f"Hello {event.name}," if event.name else "Hello,"
     if event.role == "vendor":
         subject = "Welcome to Halles: your shop is ready"
@@ -54,15 +81,8 @@ def welcome(data: dict) -> None:
     count("WelcomeMailSent")
 
 
-class SignUpRepeated(ApiModel):
-    model_config = ConfigDict(extra="ignore")
-
-    email: str = Field(min_length=3, max_length=254)
-
-
-def signup_repeated(data: dict) -> None:
+def signup_repeated(event: SignUpRepeated) -> None:
     """Sign-up never says "this address is taken" (no enumeration): the owner hears it instead."""
-    event = SignUpRepeated.model_validate(data)
     body = ("Someone, perhaps you, tried to create a Halles account with this email address, which already "
             "has one. No new account was created.\n\n"
             "If it was you: sign in with your password, or reset it if you forgot it. If you never confirmed "
@@ -72,13 +92,7 @@ def signup_repeated(data: dict) -> None:
     count("SignUpRepeatedMailSent")
 
 
-class OrderEvent(ApiModel):
-    model_config = ConfigDict(extra="ignore")
-
-    order_id: str = Field(min_length=1)
-
-
-def sync_listings(data: dict) -> None:
+def sync_listings(event: OrderEvent) -> None:
     """Stock moved (reserved, sold or released): refresh the listing summaries of the order's products.
 
     Checkout and the payment consumer change offer stock in their own transactions and keep their
@@ -88,26 +102,25 @@ def sync_listings(data: dict) -> None:
     from chalicelib.services.catalog import refresh_product_summary
     from chalicelib.store import orders as order_store
 
-    order = order_store.get_order(OrderEvent.model_validate(data).order_id)
+    order = order_store.get_order(event.order.order_id)
     if order is None:
-        logger.warning("order event for an unknown order", extra={"order_id": data.get("order_id")})
+        logger.warning("order event for an unknown order", extra={"order_id": event.order.order_id})
         return
     for product_id in sorted({line["product_id"] for line in order.get("lines", [])}):
         refresh_product_summary(product_id)
 
 
-HANDLERS: dict[str, Callable[[dict], None]] = {
-    "user.signed_up": welcome,
-    "account.signup_repeated": signup_repeated,
-    "order.placed": sync_listings,
-    "order.paid": sync_listings,
-    "order.cancelled": sync_listings,
-    "payment.failed": sync_listings,
+HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
+    UserSignedUp.event_type: welcome,
+    SignUpRepeated.event_type: signup_repeated,
+    **{event.event_type: sync_listings for event in ORDER_EVENTS},  # any order event may have moved stock
 }
 
 
 def handle(envelope: EventEnvelope, *, lambda_context=None) -> None:
-    """Act on one event (at most once per event_id); unknown types are acknowledged."""
+    """Act on one event (at most once per event_id). Raises InvalidEvent for an unknown type or a
+    malformed payload (the record fails); a valid event nobody here acts on is acknowledged."""
+    parse_event(envelope)
     action = HANDLERS.get(envelope.type)
     if action is None:
         logger.info("event type not handled here; acknowledged", extra={"event_type": envelope.type,
@@ -135,7 +148,8 @@ class _Once:
 
         @idempotent_function(data_keyword_argument="envelope", config=self.config, persistence_store=persistence)
         def notify(envelope: dict) -> dict:
-            HANDLERS[envelope["type"]](envelope["data"])
+            event = parse_event(EventEnvelope.model_validate(envelope))
+            HANDLERS[envelope["type"]](event)
             return {"event_id": envelope["event_id"]}
 
         self._notify = notify

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from chalicelib.domain.order_effects import Effect
 from chalicelib.domain.orders import Dispute, Order, Refund
-from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
+from chalicelib.domain.ports import OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.stripe_objects import ChargeObject, DisputeObject
 from chalicelib.services.effect_runner import EffectRunner
+from chalicelib.services.order_changes import change_order
 from chalicelib.services.payment_messages import ProviderEvent
-
-MAX_SAVE_ATTEMPTS = 5
 
 
 def _order_for(orders: OrderRepository, metadata: dict, payment_intent_id: str | None) -> Order | None:
@@ -24,21 +24,14 @@ def _order_for(orders: OrderRepository, metadata: dict, payment_intent_id: str |
 
 def _change(orders: OrderRepository, effects: EffectRunner, order_id: str, change: Callable[[Order], bool]) -> bool:
     """Apply `change` and save it with the transfer reversals it makes due (a refund or a lost dispute
-    after a payout), then carry them out; re-applied on a fresh copy when the order moved meanwhile."""
-    for _ in range(MAX_SAVE_ATTEMPTS):
-        order = orders.get(order_id)
-        if order is None:
-            return False
-        if not change(order):
-            effects.run(order, orders)  # what a previous run left undone
-            return False
-        try:
-            orders.save(order, effects=order.reversals_due())
-        except ConcurrentUpdate:
-            continue
-        effects.run(order, orders)
-        return True
-    raise RuntimeError(f"order {order_id} kept changing")
+    after a payout), then carry them out. Returns whether it changed the order."""
+    changed = {"order": False}
+
+    def transition(order: Order) -> list[Effect] | None:
+        changed["order"] = change(order)
+        return order.reversals_due() if changed["order"] else None
+
+    return change_order(order_id, transition, orders=orders, effects=effects) is not None and changed["order"]
 
 
 def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, effects: EffectRunner, now: datetime) -> str:

@@ -12,16 +12,16 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 
-from chalicelib.domain.orders import Order, PaymentOutcome
-from chalicelib.domain.ports import ConcurrentUpdate, OrderRepository
+from chalicelib.domain.order_effects import Effect
+from chalicelib.domain.orders import Order, OrderStatus, PaymentOutcome
+from chalicelib.domain.ports import OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentError, PaymentGateway, PaymentIntent
 from chalicelib.payments.stripe_objects import IntentObject, attempt_id, decline_reason, outcome_of
 from chalicelib.services.effect_runner import EffectRunner
+from chalicelib.services.order_changes import change_order
 from chalicelib.services.payment_messages import ProviderEvent
-
-MAX_TRANSITION_ATTEMPTS = 5
 
 
 def settle(order_id: str, outcome: PaymentOutcome, *, orders: OrderRepository, effects: EffectRunner,
@@ -29,24 +29,20 @@ def settle(order_id: str, outcome: PaymentOutcome, *, orders: OrderRepository, e
            charge_id: str | None = None) -> Order | None:
     """Apply `outcome` once; then carry out what the order still owes (this transition's effects, or a
     previous run's left in its outbox). Returns the order as saved (None: no such order)."""
-    for _ in range(MAX_TRANSITION_ATTEMPTS):
-        order = orders.get(order_id)
-        if order is None:
-            return None
-        before, snapshot = order.status, copy.deepcopy(order)
+    before: dict[str, OrderStatus] = {}
+
+    def transition(order: Order) -> list[Effect] | None:
+        before["status"], snapshot = order.status, copy.deepcopy(order)
         todo = order.apply_payment(outcome, at=iso(now), attempt_id=attempt, reason=reason, charge_id=charge_id,
                                    release_payouts=effects.release_payouts_at_payment)
-        if todo or order != snapshot:
-            try:
-                orders.save(order, effects=todo)
-            except ConcurrentUpdate:
-                continue  # someone else moved the order first: apply to what it is now
-        if order.status is not before:
-            count("OrderTransitions", 1, to=order.status.value)
-            logger.info("order transition applied", extra={"from_status": before.value,
-                                                            "to_status": order.status.value})
-        return effects.run(order, orders)
-    raise RuntimeError(f"order {order_id} kept changing while applying {outcome.value}")
+        return todo if todo or order != snapshot else None
+
+    order = change_order(order_id, transition, orders=orders, effects=effects)
+    if order is not None and order.status is not before["status"]:
+        count("OrderTransitions", 1, to=order.status.value)
+        logger.info("order transition applied", extra={"from_status": before["status"].value,
+                                                        "to_status": order.status.value})
+    return order
 
 
 def retrieve(gateway: PaymentGateway, payment_intent_id: str) -> PaymentIntent | None:
@@ -81,7 +77,7 @@ def on_payment_intent(event: ProviderEvent, *, orders: OrderRepository, effects:
     if not order.payment_intent_id:
         # The checkout stopped between creating the intent and recording it: record it now so
         # the sweeper can cancel it and later events find the order.
-        _attach(order.order_id, intent, orders)
+        _attach(order.order_id, intent, orders, effects)
     outcome = outcome_of(intent, event.type, obj.last_payment_error)
     if outcome is None:
         logger.info("payment not final yet", extra={"intent_status": intent.status})
@@ -100,15 +96,12 @@ def on_payment_intent(event: ProviderEvent, *, orders: OrderRepository, effects:
     return settled.status.value if settled.status.value != order.status.value else "unchanged"
 
 
-def _attach(order_id: str, intent: PaymentIntent, orders: OrderRepository) -> None:
-    for _ in range(MAX_TRANSITION_ATTEMPTS):
-        order = orders.get(order_id)
+def _attach(order_id: str, intent: PaymentIntent, orders: OrderRepository, effects: EffectRunner) -> None:
+    def transition(order: Order) -> list[Effect]:
         order.attach_payment(intent.id, intent.client_secret)
-        try:
-            orders.save(order, effects=[])
-            return
-        except ConcurrentUpdate:
-            continue
+        return []
+
+    change_order(order_id, transition, orders=orders, effects=effects)
 
 
 def _stray_intent(order: Order, intent: PaymentIntent, gateway: PaymentGateway) -> str:

@@ -40,6 +40,11 @@ class InMemoryOrders:
                      if o.holds_stock and o.reserved_until < now_iso)
         return [order_id for _, order_id in due[:limit]]
 
+    def list_due_payouts(self, before_iso: str, limit: int) -> list[tuple[str, str]]:
+        due = sorted((v.payout_due_at, o.order_id, v.vendor_id) for o in self.orders.values()
+                     for v in o.vendor_orders.values() if v.payout_due_at and v.payout_due_at <= before_iso)
+        return [(order_id, vendor_id) for _, order_id, vendor_id in due[:limit]]
+
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         stored = self.orders.get(order.order_id)
         if (stored.version if stored else 0) != order.version:

@@ -21,6 +21,7 @@ from chalicelib.domain.orders import (
     OrderStatus,
     PaymentAttempt,
     PaymentStatus,
+    PayoutStatus,
     Refund,
     TimelineEntry,
     VendorOrder,
@@ -30,8 +31,9 @@ from chalicelib.domain.ports import ConcurrentUpdate
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
+from chalicelib.store.payout_queue import list_due_payouts
 from chalicelib.store.stock import offer_model
-from chalicelib.store.vendor_orders import VendorOrderModel
+from chalicelib.store.vendor_orders import PAYOUT_DUE, VendorOrderModel
 
 _LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
                   "refunded": VendorOrderState.CANCELLED}
@@ -71,7 +73,10 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        shipping_address=raw.get("shipping_address"), transfer_id=raw.get("transfer_id"),
                        # Transfers made before `transferred` was kept moved the whole payout.
                        transferred=int(raw["transferred"]) if raw.get("transferred") is not None
-                       else (int(raw.get("payout", 0)) if raw.get("transfer_id") else 0))
+                       else (int(raw.get("payout", 0)) if raw.get("transfer_id") else 0),
+                       reversals=frozenset(raw.get("reversals") or ()),
+                       payout_status=PayoutStatus(raw["payout_status"]) if raw.get("payout_status") else None,
+                       payout_due_at=raw.get("payout_due_at") if raw.get("payout_due") else None)
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -146,6 +151,22 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
     })
 
 
+def _vendor_order_actions(vendor_order: VendorOrder) -> list:
+    """The fields a save keeps in step: state, delivery, and the payout's bookkeeping (the sparse
+    `by_payout_due` index carries the vendor-order exactly while its payout is due)."""
+    vendor = VendorOrderModel
+    kept = {"status": vendor_order.state.value, "delivered_at": vendor_order.delivered_at,
+            "charge_id": vendor_order.charge_id, "transfer_id": vendor_order.transfer_id,
+            "transferred": vendor_order.transferred if vendor_order.transfer_id else None}
+    tracked = {"payout_status": vendor_order.payout_status.value if vendor_order.payout_status else None,
+               "payout_due": PAYOUT_DUE if vendor_order.payout_due else None,
+               "payout_due_at": vendor_order.payout_due_at,
+               "reversals": set(vendor_order.reversals) or None}
+    actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
+    return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
+                      for name, value in tracked.items()]
+
+
 # --- the adapter ---------------------------------------------------------------------------
 
 
@@ -170,6 +191,9 @@ class DynamoOrderRepository:
     def list_expired_pending(self, now_iso: str, limit: int) -> list[str]:
         return tables.list_expired_pending(now_iso, limit)
 
+    def list_due_payouts(self, before_iso: str, limit: int) -> list[tuple[str, str]]:
+        return list_due_payouts(before_iso, limit)
+
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         bind()
         outside = [e for e in effects if not isinstance(e, STOCK_EFFECTS)]
@@ -185,13 +209,8 @@ class DynamoOrderRepository:
             with TransactWrite(connection=tables._connection()) as tx:
                 tx.save(model(**item), condition=model.version == expected)
                 for vendor_order in order.vendor_orders.values():
-                    actions = [vendor.status.set(vendor_order.state.value)]
-                    if vendor_order.delivered_at:
-                        actions.append(vendor.delivered_at.set(vendor_order.delivered_at))
-                    if vendor_order.charge_id:
-                        actions.append(vendor.charge_id.set(vendor_order.charge_id))
-                    tx.update(vendor(order.order_id, vendor_order.vendor_id), actions=actions,
-                              condition=vendor.order_id.exists())
+                    tx.update(vendor(order.order_id, vendor_order.vendor_id),
+                              actions=_vendor_order_actions(vendor_order), condition=vendor.order_id.exists())
                 for effect in effects:
                     if isinstance(effect, (SellStock, ReleaseStock)):
                         for offer_id, quantity in effect.quantities:

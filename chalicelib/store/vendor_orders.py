@@ -1,7 +1,7 @@
 """Vendor-orders: one vendor's part of an order (the `vendor-orders` table), listed per order and per vendor.
 
-The aggregate's saves set their state (chalicelib/store/order_repository.py); the payout fields are
-written by the payouts use case (chalicelib/store/payout_queue.py for the retry schedule's index).
+The aggregate's saves set their state and payout bookkeeping (chalicelib/store/order_repository.py);
+chalicelib/store/payout_queue.py reads the retry schedule's index.
 """
 
 from __future__ import annotations
@@ -111,18 +111,3 @@ def set_vendor_order_fields(order_id: str, vendor_id: str, **fields: Any) -> Non
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise NotFound("No such vendor order.", fields={"vendor_id": "not found"}) from exc
         raise
-
-
-def record_reversal(order_id: str, vendor_id: str, reversal_id: str, amount: int) -> bool:
-    """Count a transfer reversal in the vendor's net `transferred`, once per reversal id."""
-    bind()
-    try:
-        VendorOrderModel(order_id, vendor_id).update(
-            actions=[VendorOrderModel.transferred.add(-amount), VendorOrderModel.reversals.add({reversal_id})],
-            condition=VendorOrderModel.order_id.exists() & ~VendorOrderModel.reversals.contains(reversal_id),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True

@@ -8,6 +8,7 @@ import uuid
 
 import boto3
 
+from chalicelib.domain.events import OrderPlaced, UserSignedUp
 from chalicelib.events import envelope
 from tests.fixtures.aws import REGION, call
 
@@ -44,8 +45,13 @@ def mails_to(address: str) -> list:
 
 def signed_up(email: str, role: str = "shopper", user_id: str | None = None) -> str:
     user_id = user_id or str(uuid.uuid4())
-    return json.dumps(envelope("user.signed_up", {"user_id": user_id, "email": email, "name": "Ada", "role": role},
-                               dedup_key=user_id))
+    return json.dumps(envelope(UserSignedUp(user_id=user_id, email=email, name="Ada", role=role)))
+
+
+def raw(event_type: str, data: dict) -> str:
+    """A message as a buggy or foreign publisher could put it on the queue."""
+    return json.dumps({"event_id": str(uuid.uuid4()), "type": event_type, "occurred_at": "2026-11-27T03:00:00Z",
+                       "data": data})
 
 
 def test_a_sign_up_through_the_api_ends_in_a_welcome_mail(app_client, stack):
@@ -72,8 +78,7 @@ def test_a_bad_record_fails_alone_and_the_rest_of_the_batch_is_processed(app_cli
         signed_up(shopper),
         "this is not json",
         json.dumps({"type": "user.signed_up", "data": {}}),  # no event_id / occurred_at
-        json.dumps(envelope("user.signed_up", {"user_id": "u-1", "role": "shopper"})),  # no email
-        json.dumps(envelope("order.placed", {"order_id": "o-1"})),  # not ours: acknowledged
+        raw("user.signed_up", {"user_id": "u-1", "name": "Ada", "role": "shopper"}),  # no email
         signed_up(vendor, role="vendor"),
     ])
     ids = [r["messageId"] for r in event["Records"]]
@@ -100,3 +105,41 @@ def test_a_batch_where_everything_fails_reports_every_record(app_client, stack):
     result = consume(app_client, event)
     assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == sorted(
         r["messageId"] for r in event["Records"])
+
+
+def test_an_unknown_or_malformed_event_fails_its_record_instead_of_being_dropped(app_client, stack):
+    placed = OrderPlaced.example().data()
+    event = sqs_event([
+        raw("order.shipped", placed),  # no such event in chalicelib/domain/events.py
+        raw("order.placed", {**placed, "item_count": "three"}),  # the model says an integer
+        raw("order.placed", {k: v for k, v in placed.items() if k != "order_number"}),  # summary incomplete
+        raw("order.placed", {**placed, "version": 9}),  # a contract this consumer does not read
+        raw("user.signed_up", {"user_id": "u-2", "email": " ", "name": "", "role": "shopper"}),  # blank email
+        json.dumps(envelope(OrderPlaced.example())),  # valid (its order is unknown here: acknowledged)
+    ])
+    ids = [r["messageId"] for r in event["Records"]]
+
+    result = consume(app_client, event)
+
+    assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == sorted(ids[:5])
+
+
+def test_an_unknown_event_ends_in_the_dead_letter_queue(app_client, stack):
+    """Through the queue's own redrive: failed on every receive, it lands in the DLQ for an operator."""
+    from chalicelib.domain.events import EVENTS_BY_TYPE
+
+    assert "shop.renamed" not in EVENTS_BY_TYPE
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue = stack.queues["notifications"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    sqs.send_message(QueueUrl=queue, MessageBody=raw("shop.renamed", {"shop": "x"}))
+    for _ in range(int(redrive["maxReceiveCount"])):
+        (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=0,
+                                         WaitTimeSeconds=1)["Messages"]
+        result = consume(app_client, sqs_event([message["Body"]]))
+        assert len(result["batchItemFailures"]) == 1  # failed: SQS keeps it, never deleted
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", []) == []
+    dlq = sqs.get_queue_url(QueueName=redrive["deadLetterTargetArn"].rsplit(":", 1)[-1])["QueueUrl"]
+    (dead,) = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+    assert json.loads(dead["Body"])["type"] == "shop.renamed"

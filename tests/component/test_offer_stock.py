@@ -75,7 +75,7 @@ def stall(app_client, catalog, payments, make_user, drain):
 def test_resending_an_offer_update_never_resurrects_reserved_or_sold_units(stall):
     """The issue: stock 10, three sales, the same PUT again, then ten more orders -> 13 units for 10."""
     from chalicelib.payments import get_gateway
-    from chalicelib.services.payment_events import expire_order
+    from chalicelib.services.reservation_sweeper import expire_order
 
     status, first, _ = stall.put(10)
     assert status == 201 and first["available"] == 10 and first["stock"] == 10

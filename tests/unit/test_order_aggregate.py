@@ -182,3 +182,31 @@ def test_a_lost_dispute_after_a_payout_takes_the_vendors_share_back():
     order.vendor_orders["v2"].transfer_id, order.vendor_orders["v2"].transferred = "tr_2", 650
     order.record_dispute(Dispute("dp_1", 3000, "EUR", "lost", event_created=1), stage="closed", at=AT)
     assert [(e.vendor_id, e.amount) for e in order.reversals_due()] == [("v2", 650)]
+
+
+def test_releasing_a_payout_asks_for_the_ledgers_amount_with_one_key_and_marks_it_due():
+    order = paid_order()
+    order.record_refund(Refund("re_1", 300, "EUR", AT, vendor_id="v1"))  # one item of v1's returned
+
+    (transfer,) = order.release_payout("v1", at=AT)
+
+    # Not the 2100 priced at checkout: less the refunded 300 net of its commission share (the ledger).
+    assert (transfer.vendor_id, transfer.amount, transfer.key) == ("v1", 1826, "tr-ord_1-v1")
+    assert order.vendor_orders["v1"].payout_due_at == AT
+    order.record_transfer("v1", transfer_id="tr_1", amount=1826, charge_id="ch_1", at=AT)
+    assert order.release_payout("v1", at=AT) == [] and not order.vendor_orders["v1"].payout_due
+    assert [(e.kind, e.audience.value) for e in order.timeline if e.kind == "transfer"] == [("transfer", "internal")]
+
+
+def test_an_unpaid_order_releases_no_payout():
+    with pytest.raises(Conflict):
+        placed().release_payout("v1", at=AT)
+
+
+def test_a_transfer_reversal_is_counted_once_per_reversal_id():
+    order = paid_order()
+    order.release_payout("v2", at=AT)
+    order.record_transfer("v2", transfer_id="tr_2", amount=650, charge_id="ch_1", at=AT)
+    for _ in range(2):
+        order.record_reversal("v2", reversal_id="trr_1", amount=650)
+    assert order.vendor_orders["v2"].transferred == 0

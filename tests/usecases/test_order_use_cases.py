@@ -59,7 +59,7 @@ def world():
     order.attach_payment("pi_1", "secret")
     repo.save(order, effects=[e for e in effects if type(e).__name__ == "ReserveStock"])
     gateway, published, cleared = FakeGateway(), [], []
-    runner = EffectRunner(gateway=lambda: gateway, publish=lambda name, data, dedup_key: published.append(name),
+    runner = EffectRunner(gateway=lambda: gateway, publish=lambda event: published.append(event.event_type),
                           clear_cart=lambda shopper_id, quantities: cleared.append(quantities))
     return repo, gateway, runner, published, cleared
 

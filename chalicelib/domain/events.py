@@ -1,0 +1,218 @@
+"""Every domain event the system publishes: one typed payload per event, each with a type, a
+version, a description and an example.
+
+`EVENTS` lists them all. `docs/events.md` is generated from it (scripts/events_doc.py) and a test
+keeps the two in step; chalicelib/events.py publishes only these payloads, and the notifications
+consumer validates every message against its event's model (an unknown or malformed one fails).
+Every order event's payload starts with the same order summary (`OrderSummary`), built in one
+place (`OrderSummary.of`), so consumers read one shape whatever the event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from chalicelib.domain.orders import Order
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base of every event: `event_type` and `version` identify the contract, `data()` is the payload."""
+
+    event_type: ClassVar[str]
+    version: ClassVar[int] = 1
+    description: ClassVar[str] = ""
+    area: ClassVar[str] = ""  # who publishes it
+
+    def data(self) -> dict:
+        return {**asdict(self), "version": self.version}
+
+    @classmethod
+    def fields_of(cls, data: dict) -> dict:
+        """A payload (what `data()` made) as this dataclass's constructor arguments."""
+        return {k: v for k, v in data.items() if k != "version"}
+
+    @property
+    def dedup_key(self) -> str:
+        """The fact this event states: publishing it again yields the same event id."""
+        raise NotImplementedError
+
+    @classmethod
+    def example(cls) -> DomainEvent:
+        raise NotImplementedError
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in self._required and not (isinstance(value, str) and value.strip()):
+                raise ValueError(f"{f.name} is required")
+
+    _required: ClassVar[frozenset[str]] = frozenset()
+
+
+# --- accounts (chalicelib/services/accounts.py) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserSignedUp(DomainEvent):
+    event_type: ClassVar[str] = "user.signed_up"
+    description: ClassVar[str] = "A person created an account (shopper or vendor): they get a welcome mail."
+    area: ClassVar[str] = "accounts"
+    _required: ClassVar[frozenset[str]] = frozenset({"user_id", "email", "role"})
+
+    user_id: str
+    email: str
+    name: str
+    role: str  # shopper | vendor
+
+    @property
+    def dedup_key(self) -> str:
+        return self.user_id
+
+    @classmethod
+    def example(cls) -> UserSignedUp:
+        return cls(user_id="3c1e6a52-6a8b-4c1e-9f7d-1b2a3c4d5e6f", email="ada@example.com", name="Ada",
+                   role="shopper")
+
+
+@dataclass(frozen=True)
+class SignUpRepeated(DomainEvent):
+    event_type: ClassVar[str] = "account.signup_repeated"
+    description: ClassVar[str] = ("Someone signed up with an address that has an account: its owner is told (at most "
+                                  "once a day per address, `day` being the UTC date of the attempt).")
+    area: ClassVar[str] = "accounts"
+    _required: ClassVar[frozenset[str]] = frozenset({"email"})
+
+    email: str
+    day: str = ""  # YYYY-MM-DD (UTC): one event per address and day
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.event_type}:{self.email}:{self.day}"
+
+    @classmethod
+    def example(cls) -> SignUpRepeated:
+        return cls(email="ada@example.com", day="2026-11-27")
+
+
+# --- orders (chalicelib/domain/orders.py, published from the order's outbox) ---------------------
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    order_id: str
+    order_number: str
+    shopper_id: str
+    total: dict  # {"amount": minor units, "currency": "EUR"}
+    vendor_ids: list[str]
+
+    @classmethod
+    def of(cls, order: Order) -> OrderSummary:
+        return cls(order_id=order.order_id, order_number=order.order_number, shopper_id=order.shopper_id,
+                   total={"amount": order.total, "currency": order.currency},
+                   vendor_ids=sorted({line.vendor_id for line in order.lines}))
+
+
+_EXAMPLE_SUMMARY = dict(order_id="ord_3f2a9c1d5e7b8a6c4d2e0f1a", order_number="H-2611-482319",
+                        shopper_id="3c1e6a52-6a8b-4c1e-9f7d-1b2a3c4d5e6f",
+                        total={"amount": 5480, "currency": "EUR"}, vendor_ids=["alpine", "bytes"])
+
+
+@dataclass(frozen=True)
+class OrderEvent(DomainEvent):
+    """Base of every order event: the payload is the order summary, flat, plus the event's own fields."""
+
+    area: ClassVar[str] = "orders"
+
+    order: OrderSummary
+
+    def data(self) -> dict:
+        extra = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "order"}
+        return {**asdict(self.order), **extra, "version": self.version}
+
+    @classmethod
+    def fields_of(cls, data: dict) -> dict:
+        summary = {f.name for f in fields(OrderSummary)}
+        return {"order": {k: v for k, v in data.items() if k in summary},
+                **{k: v for k, v in data.items() if k not in summary and k != "version"}}
+
+    @property
+    def dedup_key(self) -> str:
+        """The fact this event states: publishing it again yields the same event id."""
+        return self.order.order_id
+
+    @classmethod
+    def example(cls) -> OrderEvent:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class OrderPlaced(OrderEvent):
+    event_type: ClassVar[str] = "order.placed"
+    description: ClassVar[str] = "An order was placed and its stock reserved until `reserved_until`."
+    item_count: int = 0
+    reserved_until: str = ""
+
+    @classmethod
+    def example(cls) -> OrderPlaced:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), item_count=3, reserved_until="2026-11-27T03:30:00Z")
+
+
+@dataclass(frozen=True)
+class OrderPaid(OrderEvent):
+    event_type: ClassVar[str] = "order.paid"
+    description: ClassVar[str] = "The payment succeeded: the reserved stock is sold."
+    paid_at: str = ""
+    charge_id: str | None = None
+
+    @classmethod
+    def example(cls) -> OrderPaid:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), paid_at="2026-11-27T03:02:11Z", charge_id="ch_3PgaF2B7WZ01zgkW")
+
+
+@dataclass(frozen=True)
+class OrderCancelled(OrderEvent):
+    event_type: ClassVar[str] = "order.cancelled"
+    description: ClassVar[str] = ("The unpaid order ended (shopper_cancelled, reservation_expired, payment_canceled, "
+                                  "payment_not_started): its stock is released.")
+    reason: str = ""
+
+    @classmethod
+    def example(cls) -> OrderCancelled:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), reason="shopper_cancelled")
+
+
+@dataclass(frozen=True)
+class PaymentFailed(OrderEvent):
+    event_type: ClassVar[str] = "payment.failed"
+    version: ClassVar[int] = 2
+    description: ClassVar[str] = ("One payment attempt was declined; the order stays pending_payment with its stock "
+                                  "held and the shopper may retry (v2: the order no longer ends).")
+    attempt_id: str = ""
+    reason: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.attempt_id}"
+
+    @classmethod
+    def example(cls) -> PaymentFailed:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), attempt_id="ch_3PgaF2B7WZ01zgkW", reason="insufficient_funds")
+
+
+ORDER_EVENTS: tuple[type[OrderEvent], ...] = (OrderPlaced, OrderPaid, OrderCancelled, PaymentFailed)
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS)
+EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
+
+
+def event_from_data(event_type: str, data: dict) -> DomainEvent:
+    """A payload read back as its typed event (KeyError: not an event this system publishes)."""
+    cls = EVENTS_BY_TYPE[event_type]
+    arguments = cls.fields_of(data)
+    if issubclass(cls, OrderEvent):
+        arguments["order"] = OrderSummary(**arguments["order"])
+    return cls(**arguments)
