@@ -157,7 +157,7 @@ export function renderOrder(main, orderId, params) {
   let wasPending = false;
   let cancelling = false;
   let savedCards = []; // offered to pay an unpaid order again
-  let payingWith = null; // {cardId, key}: a saved-card payment in flight (its key kept for a retry)
+  let payingWith = null; // {cardId, key}: a saved-card payment in flight
   let payError = "";
   let cancelError = "";
   const processingDeadline = Date.now() + POLL_PROCESSING_FOR_MS;
