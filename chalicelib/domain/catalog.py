@@ -18,6 +18,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.charge_limits import charge_problem
@@ -400,18 +401,55 @@ class BrowseFilters:
 
 
 
+class Compare(StrEnum):
+    EQUALS = "equals"
+    CONTAINS = "contains"
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+
+
+@dataclass(frozen=True)
+class SummaryClause:
+    """One condition on a product's summary attribute (`in_stock`, `vendor_ids`, `listed_total`)."""
+
+    attribute: str
+    compare: Compare
+    value: Any
+
+
+def summary_clauses(filters: BrowseFilters) -> list[SummaryClause]:
+    """The filters on the summary, beside the category (browse queries the category's index for it).
+
+    The one statement of what each filter means: search applies them in memory (`summary_matches`),
+    browse as DynamoDB filter expressions built from the same clauses (store/catalog.py). A
+    product without a listed total (nothing in stock) never matches a price bound, in both.
+    """
+    clauses = []
+    if filters.in_stock is not None:
+        clauses.append(SummaryClause("in_stock", Compare.EQUALS, filters.in_stock))
+    if filters.vendor is not None:
+        clauses.append(SummaryClause("vendor_ids", Compare.CONTAINS, filters.vendor))
+    if filters.min_price is not None:
+        clauses.append(SummaryClause("listed_total", Compare.AT_LEAST, filters.min_price))
+    if filters.max_price is not None:
+        clauses.append(SummaryClause("listed_total", Compare.AT_MOST, filters.max_price))
+    return clauses
+
+
+def _holds(clause: SummaryClause, actual: Any) -> bool:
+    if clause.compare is Compare.EQUALS:
+        return actual == clause.value
+    if clause.compare is Compare.CONTAINS:
+        return clause.value in set(actual or ())
+    if actual is None:
+        return False
+    return actual >= clause.value if clause.compare is Compare.AT_LEAST else actual <= clause.value
+
+
 def summary_matches(filters: BrowseFilters, *, category: str, vendor_ids: Iterable[str], in_stock: bool,
                     listed_total: int | None) -> bool:
     """The filters as a predicate (search applies them in memory; browse as DynamoDB filter expressions)."""
     if filters.category is not None and category != filters.category:
         return False
-    if filters.vendor is not None and filters.vendor not in set(vendor_ids):
-        return False
-    if filters.in_stock is not None and in_stock != filters.in_stock:
-        return False
-    if filters.min_price is not None and (listed_total is None or listed_total < filters.min_price):
-        return False
-    if filters.max_price is not None and (listed_total is None or listed_total > filters.max_price):
-        return False
-    return True
-
+    summary = {"in_stock": in_stock, "vendor_ids": vendor_ids, "listed_total": listed_total}
+    return all(_holds(clause, summary[clause.attribute]) for clause in summary_clauses(filters))

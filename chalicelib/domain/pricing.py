@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.limits import MAX_CART_LINES, MAX_LINE_QUANTITY
+from chalicelib.domain.limits import check_line_count, check_quantity
 from chalicelib.domain.money import Money
 
-__all__ = ["MAX_CART_LINES", "MAX_LINE_QUANTITY", "PricedLine", "PricingPolicy", "Promotion", "Quote", "price_cart"]
+__all__ = ["PricedLine", "PricingPolicy", "Promotion", "Quote", "price_cart"]
 
 
 @dataclass(frozen=True)
@@ -144,18 +144,6 @@ class Quote:
         }
 
 
-def validate_quantity(quantity: int, available: int | None = None) -> None:
-    if not isinstance(quantity, int) or quantity < 1 or quantity > MAX_LINE_QUANTITY:
-        raise InvalidInput(
-            f"Quantity must be between 1 and {MAX_LINE_QUANTITY}.",
-            fields={"quantity": f"between 1 and {MAX_LINE_QUANTITY}"},
-        )
-    if available is not None and quantity > available:
-        raise InvalidInput(
-            f"Only {available} left in stock.", code="insufficient_stock", fields={"quantity": f"at most {available}"}
-        )
-
-
 def _discount(promotion: Promotion | None, items: Money) -> Money:
     if promotion is None:
         return Money.zero(items.currency)
@@ -172,11 +160,10 @@ def price_cart(
     """Price lines for delivery to `country`. Pure: the quote and the order both come from here."""
     if not lines:
         raise InvalidInput("Your cart is empty.", code="empty_cart", fields={"cart": "no lines"})
-    if len(lines) > MAX_CART_LINES:
-        raise InvalidInput(f"A cart holds at most {MAX_CART_LINES} lines.", fields={"cart": "too many lines"})
+    check_line_count(len(lines))
     vat_bps = policy.vat_rate_bps(country)
     for line in lines:
-        validate_quantity(line.quantity)
+        check_quantity(line.quantity)
         if line.unit_price.currency != policy.currency or line.shipping_fee.currency != policy.currency:
             raise InvalidInput("All offers in an order must be in the platform currency.", fields={"currency": "mixed"})
     by_vendor: dict[str, list[PricedLine]] = {}

@@ -8,6 +8,7 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
+from chalicelib.domain.cart_changes import ChangeReason
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
 from chalicelib.schema import ApiModel, CountryCode, StrictInteger
@@ -27,7 +28,7 @@ class Change(ApiModel):
     """A difference between what the shopper added and the offer now; checkout refuses until accepted."""
 
     offer_id: str
-    reason: str = Field(description="gone | price_changed | shipping_changed | out_of_stock")
+    reason: ChangeReason
     message: str
     available: int | None = None
     before: MoneyOut | None = None
@@ -59,7 +60,8 @@ class CartOut(ApiModel):
 class SetQuantity(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    quantity: StrictInteger = Field(ge=0, le=1000, description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
+    quantity: StrictInteger = Field(ge=0, le=MAX_LINE_QUANTITY,
+                                  description=f"0 removes the line; at most {MAX_LINE_QUANTITY} and the stock")
 
 
 class QuoteQuery(ApiModel):

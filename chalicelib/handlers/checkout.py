@@ -16,10 +16,12 @@ bp = Blueprint(__name__)
 class CheckoutBody(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    address: AddressIn | None = Field(None, description="where to deliver (kept in your address book)")
-    address_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="a saved address of yours")
-    country: CountryCode | None = Field(None, description="ISO 3166-1 alpha-2 delivery country (VAT rate); "
-                                                          "the address's when an address is given")
+    address: AddressIn | None = Field(None, description="where to deliver (kept in your address book); "
+                                                        "this or address_id is required")
+    address_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                   description="a saved address of yours; this or address is required")
+    country: CountryCode | None = Field(None, description="optional: must be the address's country "
+                                                          "(which decides the VAT rate)")
     save_card: bool = False
     payment_method_id: str | None = Field(None, pattern=r"^pm_[A-Za-z0-9_]{1,200}$",
                                           description="a saved card of yours, charged now")

@@ -1,8 +1,8 @@
 """The shopper's address book, and the delivery address a checkout ships to.
 
-A checkout names its address either inline (`address`, validated here and then kept in the
-book under an id derived from its content, so paying twice to the same place keeps one entry)
-or by `address_id` from the book. The order keeps a copy (an address edited later never
+A checkout must name its address, either inline (`address`, validated here and then kept in
+the book, in the order's own transaction, under an id derived from its content, so paying twice
+to the same place keeps one entry) or by `address_id` from the book. The order keeps a copy (an address edited later never
 rewrites where a past order went).
 """
 
@@ -13,6 +13,7 @@ from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 from chalicelib.store import addresses as address_store
+from chalicelib.store.addresses import AddressToRemember
 
 
 def delivery_countries() -> list[str]:
@@ -40,11 +41,13 @@ def delete_address(shopper_id: str, address_id: str) -> None:
     address_store.delete_address(shopper_id, address_id)
 
 
-def for_checkout(shopper_id: str, body: dict) -> Address | None:
-    """The address a checkout body names (`address` inline or `address_id`), or None (country only).
+def for_checkout(body: dict, book: dict[str, dict] | None) -> Address:
+    """The address a checkout body names: `address` inline or `address_id` from `book` (the shopper's
+    address book as the checkout read it with the cart; None: they have none yet).
 
-    Raises InvalidInput naming `address.<field>`, `address_id` (not in your book) or `country`
-    (differs from the address's country: the VAT rate must be the destination's).
+    Raises InvalidInput naming `address` (neither given: an order must say where it goes),
+    `address.<field>`, `address_id` (not in your book) or `country` (differs from the address's
+    country: the VAT rate must be the destination's).
     """
     inline, address_id = body.get("address"), body.get("address_id")
     if inline is not None and address_id:
@@ -53,12 +56,12 @@ def for_checkout(shopper_id: str, body: dict) -> Address | None:
     if inline is not None:
         address = parse_address(inline, countries=delivery_countries())
     elif address_id:
-        entry = address_store.get_address(shopper_id, address_id)
+        entry = (book or {}).get(address_id)
         if entry is None:
             raise NotFound("This address is not in your address book.", fields={"address_id": "not found"})
         address = address_from_json(entry)
     else:
-        return None
+        raise address_required()
     country = body.get("country")
     if country and country != address.country:
         raise InvalidInput("The delivery country differs from the address's country.",
@@ -66,9 +69,19 @@ def for_checkout(shopper_id: str, body: dict) -> Address | None:
     return address
 
 
-def remember(shopper_id: str, address: Address) -> None:
-    """Keep a checkout's address in the book for next time; never fails the checkout."""
-    try:
-        address_store.save_address(shopper_id, address.address_id, address.to_json(), max_entries=MAX_ADDRESSES)
-    except Exception:  # noqa: BLE001 - the order is placed; a full book or a blip only costs the shortcut
-        logger.warning("could not save the checkout address to the address book", exc_info=True)
+def address_required() -> InvalidInput:
+    return InvalidInput("Tell us where to deliver: an address (or a saved address_id).",
+                        code="address_required", fields={"address": "required"})
+
+
+def to_remember(shopper_id: str, body: dict, address: Address,
+                book: dict[str, dict] | None) -> AddressToRemember | None:
+    """The book write a checkout's inline address asks for, or None: an address picked from the
+    book is there already, and a full book that lacks it stays as it is (the order still ships)."""
+    if body.get("address") is None:
+        return None
+    if book is not None and address.address_id not in book and len(book) >= MAX_ADDRESSES:
+        logger.info("address book full: the checkout address is not kept", extra={"shopper_id": shopper_id})
+        return None
+    return AddressToRemember(shopper_id=shopper_id, address_id=address.address_id, address=address.to_json(),
+                             book_exists=book is not None, max_entries=MAX_ADDRESSES)

@@ -9,10 +9,13 @@ terms (the snapshot is refreshed).
 
 from __future__ import annotations
 
+from chalicelib.domain.cart_changes import LineTerms, OfferNow
+from chalicelib.domain.cart_changes import line_changes as changes_since
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_quantity
 from chalicelib.domain.money import Money
-from chalicelib.domain.pricing import MAX_CART_LINES, MAX_LINE_QUANTITY, PricedLine, PricingPolicy, price_cart
+from chalicelib.domain.pricing import PricedLine, PricingPolicy, price_cart
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
@@ -35,29 +38,10 @@ def _money(amount: int, currency: str) -> dict:
 
 def line_changes(line: cart_store.CartLine, offer) -> list[dict]:
     """What differs between the snapshot and the offer now (empty when checkout would pass)."""
-    if offer is None:
-        return [{"offer_id": line.offer_id, "reason": "gone", "message": "This offer is no longer available."}]
-    changes = []
-    if int(offer.price) != line.price or offer.currency != line.currency:
-        changes.append({
-            "offer_id": line.offer_id, "reason": "price_changed",
-            "before": _money(line.price, line.currency), "now": _money(offer.price, offer.currency),
-            "message": f"The price changed from {Money(line.price, line.currency).display()} "
-                       f"to {Money(int(offer.price), offer.currency).display()}.",
-        })
-    if int(offer.shipping_fee) != line.shipping_fee:
-        changes.append({
-            "offer_id": line.offer_id, "reason": "shipping_changed",
-            "before": _money(line.shipping_fee, line.currency), "now": _money(offer.shipping_fee, offer.currency),
-            "message": "The shipping fee changed.",
-        })
-    available = int(offer.available)
-    if available < line.quantity:
-        changes.append({
-            "offer_id": line.offer_id, "reason": "out_of_stock", "available": max(available, 0),
-            "message": "Sold out." if available <= 0 else f"Only {available} left.",
-        })
-    return changes
+    now = None if offer is None else OfferNow(price=int(offer.price), shipping_fee=int(offer.shipping_fee),
+                                              available=int(offer.available), currency=offer.currency)
+    return changes_since(LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=line.price,
+                                   shipping_fee=line.shipping_fee, currency=line.currency), now)
 
 
 def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -> dict:
@@ -112,15 +96,11 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
     available = max(int(offer.available), 0)
     if available == 0:
         raise InvalidInput("This offer is sold out.", code="insufficient_stock", fields={"quantity": "sold out"})
-    if quantity > MAX_LINE_QUANTITY:
-        raise InvalidInput(f"At most {MAX_LINE_QUANTITY} per line.", fields={"quantity": f"at most {MAX_LINE_QUANTITY}"})
-    if quantity > available:
-        raise InvalidInput(f"Only {available} left in stock.", code="insufficient_stock",
-                           fields={"quantity": f"at most {available}"})
+    check_quantity(quantity, available)
     cart = cart_store.get_cart(shopper_id)
     existing = cart.line(offer_id)
-    if existing is None and len(cart.lines) >= MAX_CART_LINES:
-        raise InvalidInput(f"A cart holds at most {MAX_CART_LINES} lines.", fields={"cart": "too many lines"})
+    if existing is None:
+        check_line_count(len(cart.lines) + 1)
     line = cart_store.CartLine(
         offer_id=offer_id,
         quantity=quantity,

@@ -2,10 +2,11 @@
 
 DynamoDB round trips of one first-time request (the bench counts them, target <= 5):
   1. Powertools idempotency: put the INPROGRESS record (conditional);
-  2. TransactGetItems: the cart and the shopper's Stripe customer id;
+  2. TransactGetItems: the cart, the shopper's Stripe customer id and address book;
   3. TransactWriteItems: reserve every line (conditions re-check price, shipping and stock
-     instead of a read), put the order and one vendor-order per vendor (and, on the shopper's
-     first checkout, record their new Stripe customer id);
+     instead of a read), put the order and one vendor-order per vendor, keep an inline
+     delivery address in the book (and, on the shopper's first checkout, record their new
+     Stripe customer id);
   4. UpdateItem: attach the PaymentIntent to the order;
   5. Powertools idempotency: save the response (COMPLETED).
 
@@ -23,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from chalicelib.domain.addresses import Address
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unprocessable
 from chalicelib.domain.events import event_from_data
@@ -121,7 +123,8 @@ def _persistence(table_name: str, region: str, endpoint_url: str | None):
 def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None, body: dict, lambda_context=None) -> dict:
     """Place the order for the shopper's cart, once per (shopper, Idempotency-Key).
 
-    `body` is the validated request ({country, save_card, payment_method_id, return_url}); it is
+    `body` is the validated request ({address | address_id, country?, save_card, payment_method_id,
+    return_url}); it is
     what the replay check compares. Returns {order: OrderView, payment: {...}}.
     """
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -132,9 +135,8 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
 
     key = validate_idempotency_key(idempotency_key)
     validate_return_url(body.get("return_url"))
-    if not (body.get("address") or body.get("address_id") or body.get("country")):
-        raise InvalidInput("Tell us where to deliver: an address (or a saved address_id).",
-                           code="address_required", fields={"address": "required"})
+    if body.get("address") is None and not body.get("address_id"):
+        raise address_service.address_required()  # before any read: an order must say where it goes
     settings = get_settings()
     config = IdempotencyConfig(
         # The shopper is part of the key: two shoppers' keys never collide, nor replay each other.
@@ -173,7 +175,7 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
 
 
 def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, reserved_until: datetime,
-               vendor_names: dict[str, str], condition_of: dict[str, str], shipping_address: dict | None,
+               vendor_names: dict[str, str], condition_of: dict[str, str], shipping_address: dict,
                number_salt: int = 0):
     lines = [
         OrderLine(offer_id=line.offer_id, product_id=line.product_id, vendor_id=line.vendor_id,
@@ -196,18 +198,20 @@ def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, rese
                        number_salt=number_salt)
 
 
-def _same_content(order: Order, quote: Quote) -> bool:
-    """The pending order is what this checkout would place (same lines, terms, destination and total)."""
+def _same_content(order: Order, quote: Quote, address: Address) -> bool:
+    """The pending order is what this checkout would place (same lines, terms, address and total)."""
     def key(lines):
         return sorted((line.offer_id, line.quantity, line.unit_price, line.shipping_fee) for line in lines)
 
     quoted = [line for group in quote.groups for line in group.lines]
-    return (order.country == quote.country and order.total == quote.total.amount and order.currency == quote.currency
+    return (order.country == quote.country and order.shipping_address == address.to_json()
+            and order.total == quote.total.amount and order.currency == quote.currency
             and key(order.lines) == sorted((x.offer_id, x.quantity, x.unit_price.amount, x.shipping_fee.amount)
                                            for x in quoted))
 
 
-def _pending_order_of(cart, quote: Quote, gateway, orders, now: datetime, order_id: str) -> Order | None:
+def _pending_order_of(cart, quote: Quote, address: Address, gateway, orders, now: datetime,
+                     order_id: str) -> Order | None:
     """The cart's unpaid order: returned when this checkout would place the same one (resume its payment);
     cancelled, its stock released, when the cart changed since (before the new order reserves)."""
     if not cart.pending_order_id or cart.pending_order_id == order_id:
@@ -215,7 +219,7 @@ def _pending_order_of(cart, quote: Quote, gateway, orders, now: datetime, order_
     order = orders.get(cart.pending_order_id)
     if order is None or not order.holds_stock or order.shopper_id != cart.shopper_id:
         return None
-    if _same_content(order, quote) and order.reserved_until > iso(now):
+    if _same_content(order, quote, address) and order.reserved_until > iso(now):
         being_placed = order.created_at > iso(now - timedelta(seconds=IN_PROGRESS_SECONDS))
         if not order.payment_intent_id and being_placed:
             # Placed a moment ago by another Pay of this cart, its payment not attached yet.
@@ -243,10 +247,10 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
     settings = get_settings()
     orders = order_repository()
     order_id = order_id_for(shopper_id, idempotency_key)
-    cart, customer_id = cart_store.get_cart_and_customer(shopper_id)
-    address = address_service.for_checkout(shopper_id, body)
-    country = address.country if address else body["country"]
-    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), country)
+    cart, customer_id, book = cart_store.get_cart_customer_and_address_book(shopper_id)
+    address = address_service.for_checkout(body, book)
+    remember_address = address_service.to_remember(shopper_id, body, address, book)
+    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
     new_customer = None
     try:
@@ -259,7 +263,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
         raise _payment_start_error(err, saved_card=bool(body.get("payment_method_id"))) from err  # nothing held
 
     now = datetime.now(UTC)
-    resumed = _pending_order_of(cart, quote, gateway, orders, now, order_id)
+    resumed = _pending_order_of(cart, quote, address, gateway, orders, now, order_id)
     if resumed is not None:
         return _answer(resumed, gateway, None, body, settings)
     # The cart lines' snapshot of the shops' names: no vendor read on the checkout path.
@@ -269,7 +273,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
     for salt in range(MAX_NUMBER_ATTEMPTS):
         order, placed_effects = _new_order(order_id, shopper_id, quote, now,
                                            now + timedelta(minutes=settings.reservation_minutes), vendor_names,
-                                           condition_of, address.to_json() if address is not None else None, salt)
+                                           condition_of, address.to_json(), salt)
         reserve = next(e for e in placed_effects if isinstance(e, ReserveStock))
         reservations = [Reservation(*line) for line in reserve.lines]
         item = order_item(order)
@@ -277,14 +281,19 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
         try:
             order_store.place_order(item, [vendor_order_item(order, v) for v in order.vendor_orders.values()],
                                     reservations, client_token=order_id, shopper_customer_id=new_customer,
-                                    remember_in_cart=True, cart_pending_order_id=cart.pending_order_id)
+                                    remember_in_cart=True, cart_pending_order_id=cart.pending_order_id,
+                                    address_to_remember=remember_address)
             order.version = 1
             count("OrdersPlaced", 1)
-            if address is not None and body.get("address") is not None:
-                address_service.remember(shopper_id, address)
             break
         except order_store.OrderNumberTaken:
             continue  # another order has this number: the next salt gives another one
+        except order_store.AddressBookChanged:
+            # The book was edited since the checkout read it: nothing was written; the order matters
+            # more than keeping its address for next time.
+            logger.warning("address book changed during checkout: the address is not kept")
+            remember_address = None
+            continue
         except order_store.PendingOrderChanged:
             # Another Pay of this cart placed its order a moment ago: nothing was reserved; resume that one.
             if attempt >= MAX_RESUME_ATTEMPTS:

@@ -7,6 +7,8 @@ The item holds a map address_id -> address (the fields of `domain.addresses.Addr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pynamodb.attributes import MapAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import size
@@ -41,14 +43,19 @@ def _plain(value) -> dict:
     return {k: (v.as_dict() if isinstance(v, MapAttribute) else dict(v)) for k, v in (value or {}).items()}
 
 
+def book_entries(book: AddressBookModel) -> dict[str, dict]:
+    """address_id -> address of a book item read, most recently used first."""
+    entries = _plain(book.addresses)
+    return dict(sorted(entries.items(), key=lambda item: item[1].get("updated_at", ""), reverse=True))
+
+
 def list_addresses(shopper_id: str) -> dict[str, dict]:
     """address_id -> address, most recently used first."""
     bind()
     try:
-        book = _plain(AddressBookModel.get(shopper_id, consistent_read=True).addresses)
+        return book_entries(AddressBookModel.get(shopper_id, consistent_read=True))
     except AddressBookModel.DoesNotExist:
         return {}
-    return dict(sorted(book.items(), key=lambda item: item[1].get("updated_at", ""), reverse=True))
 
 
 def get_address(shopper_id: str, address_id: str) -> dict | None:
@@ -82,6 +89,39 @@ def save_address(shopper_id: str, address_id: str, address: dict, *, max_entries
             raise AddressBookFull(f"Your address book holds at most {max_entries} addresses; remove one first.",
                                   fields={"address_id": f"at most {max_entries} addresses"}) from exc
         raise
+
+
+@dataclass(frozen=True)
+class AddressToRemember:
+    """A checkout's inline address, to keep in the shopper's book within the order's transaction."""
+
+    shopper_id: str
+    address_id: str
+    address: dict
+    book_exists: bool  # read with the cart: decides between creating the book and adding a slot
+    max_entries: int
+
+
+def remember_in_transaction(tx, remember: AddressToRemember) -> str:
+    """Add "keep this address in the book" to a checkout's TransactWrite: no round trip of its own.
+
+    The caller read the book in the same TransactGetItems as the cart, so it knows which write
+    applies: the first address puts the item (on condition it still does not exist), a later one
+    sets its slot (on condition the book still has room or already holds it). Returns "put" or
+    "update": where the operation lands among the transaction's items (PynamoDB sends puts first).
+    If the condition fails (a concurrent edit of the book), the whole transaction is cancelled;
+    the caller retries without this write rather than fail the order.
+    """
+    entry = {**remember.address, "updated_at": _now()}
+    if not remember.book_exists:
+        tx.save(AddressBookModel(remember.shopper_id, addresses={remember.address_id: entry}),
+                condition=AddressBookModel.shopper_id.does_not_exist())
+        return "put"
+    slot = Path(["addresses", remember.address_id])
+    tx.update(AddressBookModel(remember.shopper_id), actions=[slot.set(Value(entry, attribute=MapAttribute()))],
+              condition=AddressBookModel.shopper_id.exists()
+              & ((size(AddressBookModel.addresses) < remember.max_entries) | slot.exists()))
+    return "update"
 
 
 def delete_address(shopper_id: str, address_id: str) -> None:

@@ -4,7 +4,7 @@ Lines are a map offer_id -> snapshot of the offer's terms when the shopper set t
 (price, shipping fee, vendor, product, title, condition). Checkout re-checks exactly these terms with the
 reservation transaction's conditions, so it never has to read the offers first.
 
-`get_cart_and_customer` reads the cart and the shopper's payment-provider customer id in one
+`get_cart_customer_and_address_book` reads the cart, the shopper's payment-provider customer id and address book in one
 round trip (TransactGetItems) for checkout.
 """
 
@@ -110,16 +110,19 @@ def get_cart(shopper_id: str, *, consistent: bool = True) -> Cart:
         return Cart(shopper_id)
 
 
-def get_cart_and_customer(shopper_id: str) -> tuple[Cart, str | None]:
-    """The cart and the shopper's Stripe customer id (None before the first checkout): one round trip."""
+def get_cart_customer_and_address_book(shopper_id: str) -> tuple[Cart, str | None, dict[str, dict] | None]:
+    """What a checkout reads, in one round trip: the cart, the shopper's Stripe customer id (None
+    before the first checkout) and their address book (address_id -> address; None: no book yet)."""
     from pynamodb.transactions import TransactGet
 
+    from chalicelib.store.addresses import AddressBookModel, book_entries
     from chalicelib.store.shoppers import ShopperModel
 
     bind()
     with TransactGet(connection=CartModel._get_connection().connection) as tx:
         cart_future = tx.get(CartModel, shopper_id)
         shopper_future = tx.get(ShopperModel, shopper_id)
+        book_future = tx.get(AddressBookModel, shopper_id)
     try:
         cart = _from_model(cart_future.get())
     except CartModel.DoesNotExist:
@@ -128,7 +131,11 @@ def get_cart_and_customer(shopper_id: str) -> tuple[Cart, str | None]:
         customer_id = shopper_future.get().stripe_customer_id
     except ShopperModel.DoesNotExist:
         customer_id = None
-    return cart, customer_id
+    try:
+        book = book_entries(book_future.get())
+    except AddressBookModel.DoesNotExist:
+        book = None
+    return cart, customer_id, book
 
 
 def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:

@@ -46,7 +46,16 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain import search as search_rules
-from chalicelib.domain.catalog import BrowseFilters, Offer, OfferTerms, ProductData, ProductSummary, summary_matches
+from chalicelib.domain.catalog import (
+    BrowseFilters,
+    Compare,
+    Offer,
+    OfferTerms,
+    ProductData,
+    ProductSummary,
+    summary_clauses,
+    summary_matches,
+)
 from chalicelib.domain.money import Money
 from chalicelib.store.base import bind, register
 from chalicelib.store.cursors import decode as decode_cursor
@@ -408,18 +417,18 @@ def save_summary(product_id: str, summary: ProductSummary, best_vendor_name: str
 
 
 def _summary_condition(filters: BrowseFilters):
+    """The domain's summary clauses (`summary_clauses`) as one DynamoDB filter expression, or None."""
     P = ProductItem
-    parts = []
-    if filters.in_stock is not None:
-        parts.append(P.in_stock == filters.in_stock)
-    if filters.vendor is not None:
-        parts.append(P.vendor_ids.contains(filters.vendor))
-    if filters.min_price is not None:
-        parts.append(P.listed_total >= filters.min_price)
-    if filters.max_price is not None:
-        parts.append(P.listed_total <= filters.max_price)
+    attributes = {"in_stock": P.in_stock, "vendor_ids": P.vendor_ids, "listed_total": P.listed_total}
     condition = None
-    for part in parts:
+    for clause in summary_clauses(filters):
+        attribute = attributes[clause.attribute]
+        part = {
+            Compare.EQUALS: lambda a, v: a == v,
+            Compare.CONTAINS: lambda a, v: a.contains(v),
+            Compare.AT_LEAST: lambda a, v: a >= v,
+            Compare.AT_MOST: lambda a, v: a <= v,
+        }[clause.compare](attribute, clause.value)
         condition = part if condition is None else condition & part
     return condition
 

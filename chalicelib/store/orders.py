@@ -37,10 +37,11 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.store import cursors
+from chalicelib.store.addresses import AddressToRemember, remember_in_transaction
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind, register
 from chalicelib.store.shoppers import ShopperModel, number_key
-from chalicelib.store.stock import CartChanged, Reservation, StockBusy, line_change, offer_model
+from chalicelib.store.stock import CartChanged, Reservation, StockBusy, line_changes, offer_model
 from chalicelib.store.vendor_orders import VendorOrderModel
 
 ALL_OLD = "ALL_OLD"
@@ -129,6 +130,11 @@ class OrderNumberTaken(Exception):
     """Another order has this order number (rare): place it again with the next number."""
 
 
+class AddressBookChanged(Exception):
+    """The shopper's address book changed between the checkout's read and its transaction (rare):
+    nothing was written; place the order again without keeping the address."""
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -169,6 +175,7 @@ def place_order(
     shopper_customer_id: str | None = None,
     remember_in_cart: bool = False,
     cart_pending_order_id: str | None = None,
+    address_to_remember: AddressToRemember | None = None,
 ) -> None:
     """Reserve every line and write the order and its vendor-orders in ONE transaction.
 
@@ -180,6 +187,9 @@ def place_order(
     Optional: `shopper_customer_id` also records the shopper's new Stripe customer id in the same
     transaction (first checkout), on condition that no other customer id was recorded meanwhile.
 
+    Optional: `address_to_remember` keeps the checkout's address in the shopper's book, in the
+    same transaction (no round trip of its own); if the book changed meanwhile, `AddressBookChanged`.
+
     Raises `CartChanged` (409, `fields["lines.<offer_id>"]`) naming each line that changed,
     `OrderExists` when only the order put failed because the order is already there (a retried
     request: return the existing order), `StockBusy` (409 + Retry-After) on a transaction conflict.
@@ -190,6 +200,7 @@ def place_order(
         "available": offer.available.attr_name,
         "price": offer.price.attr_name,
         "shipping_fee": offer.shipping_fee.attr_name,
+        "currency": offer.currency.attr_name,
     }
     order = dict(order)
     order.setdefault("timeline", [])
@@ -200,10 +211,12 @@ def place_order(
     if ids:
         order["recorded"] = set(ids)
     order_model = OrderModel(**order)
+    book_updated = address_to_remember is not None and address_to_remember.book_exists  # an update, else a put
     items: list[tuple[str, Any]] = []  # what each transaction item is, in the order DynamoDB sees them
     try:
         with TransactWrite(connection=_connection(), client_request_token=request_token(
-            client_token, order, vendor_orders, [r.__dict__ for r in reservations], shopper_customer_id)) as tx:
+            client_token, order, vendor_orders, [r.__dict__ for r in reservations], shopper_customer_id,
+            address_to_remember and address_to_remember.address)) as tx:
             # PynamoDB sends puts before updates, whatever the call order; `items` mirrors that.
             tx.save(order_model, condition=OrderModel.order_id.does_not_exist(), return_values=ALL_OLD)
             items.append(("order", None))
@@ -215,6 +228,9 @@ def place_order(
                 tx.save(ShopperModel(number_key(order["order_number"]), order_id=order["order_id"]),
                         condition=ShopperModel.shopper_id.does_not_exist(), return_values=ALL_OLD)
                 items.append(("number", None))
+            if address_to_remember is not None and not book_updated:
+                remember_in_transaction(tx, address_to_remember)
+                items.append(("address_book", None))
             if remember_in_cart:
                 # The cart knows its unpaid order: a new checkout of the same cart resumes it.
                 from chalicelib.store.carts import CartModel
@@ -234,6 +250,9 @@ def place_order(
                     | (ShopperModel.stripe_customer_id == shopper_customer_id),
                 )
                 items.append(("shopper", None))
+            if book_updated:
+                remember_in_transaction(tx, address_to_remember)
+                items.append(("address_book", None))
             for r in reservations:
                 tx.update(
                     offer(r.offer_id),
@@ -263,6 +282,7 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
     order_taken = False
     pending_changed = False
     number_taken = False
+    book_changed = False
     busy = False
     for (kind, detail), reason in zip(items, reasons):
         if reason is None:
@@ -279,8 +299,10 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
                 pending_changed = True
             elif kind == "shopper":
                 busy = True  # a customer id was recorded by a concurrent request: retrying uses it
+            elif kind == "address_book":
+                book_changed = True
             elif kind == "offer":
-                changes.append(line_change(detail, reason.raw_item, names))
+                changes.extend(line_changes(detail, reason.raw_item, names))
     if order_taken:
         raise OrderExists(order_id) from exc
     if pending_changed:
@@ -289,6 +311,8 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
         raise CartChanged(changes) from exc
     if number_taken:
         raise OrderNumberTaken(order_id) from exc
+    if book_changed:
+        raise AddressBookChanged(order_id) from exc
     if busy:
         raise StockBusy("Many shoppers are buying the same items right now; try again in a moment.") from exc
 

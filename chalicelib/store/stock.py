@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.domain.cart_changes import LineTerms, OfferNow
+from chalicelib.domain.cart_changes import line_changes as changes_since
 from chalicelib.domain.errors import Conflict
 
 
@@ -15,13 +17,16 @@ class CartChanged(Conflict):
     """Some line no longer matches the offer (price, shipping or stock): nothing was reserved.
 
     `fields` names each line (`lines.<offer_id>`) with what changed; `changes` is the
-    machine-readable form: [{offer_id, reason: price_changed|out_of_stock|gone, ...}].
+    machine-readable form: [{offer_id, reason (domain.cart_changes.ChangeReason), message, ...}].
     """
 
     code = "cart_changed"
 
     def __init__(self, changes: list[dict]):
-        fields = {f"lines.{c['offer_id']}": c["message"] for c in changes}
+        fields: dict[str, str] = {}
+        for change in changes:  # a line may have changed in several ways: one sentence each
+            key = f"lines.{change['offer_id']}"
+            fields[key] = f"{fields[key]} {change['message']}" if key in fields else change["message"]
         super().__init__(
             "Some items in your cart changed since you added them. Review your cart and try again.",
             fields=fields,
@@ -57,26 +62,14 @@ def _raw_number(item: dict | None, name: str) -> int | None:
     return int(float(item[name]["N"]))
 
 
-def line_change(reservation: Reservation, old: dict | None, names: dict[str, str]) -> dict:
-    offer_id = reservation.offer_id
+def line_changes(reservation: Reservation, old: dict | None, names: dict[str, str]) -> list[dict]:
+    """Why the transaction refused this reservation, from the offer as it was (ALL_OLD), in the
+    cart's own reasons and wording (domain/cart_changes.py)."""
+    currency = ((old or {}).get(names["currency"]) or {}).get("S", "")
+    line = LineTerms(offer_id=reservation.offer_id, quantity=reservation.quantity, price=reservation.expected_price,
+                     shipping_fee=reservation.expected_shipping, currency=currency)
     if not old:
-        return {"offer_id": offer_id, "reason": "gone", "message": "this offer is no longer available"}
-    price = _raw_number(old, names["price"])
-    shipping = _raw_number(old, names["shipping_fee"])
-    available = _raw_number(old, names["available"]) or 0
-    if price != reservation.expected_price or shipping != reservation.expected_shipping:
-        return {
-            "offer_id": offer_id,
-            "reason": "price_changed",
-            "price": price,
-            "shipping_fee": shipping,
-            "message": "the price or shipping fee changed since you added it",
-        }
-    if available <= 0:
-        return {"offer_id": offer_id, "reason": "out_of_stock", "available": 0, "message": "sold out"}
-    return {
-        "offer_id": offer_id,
-        "reason": "out_of_stock",
-        "available": available,
-        "message": f"only {available} left",
-    }
+        return changes_since(line, None)
+    return changes_since(line, OfferNow(price=_raw_number(old, names["price"]) or 0,
+                                        shipping_fee=_raw_number(old, names["shipping_fee"]) or 0,
+                                        available=_raw_number(old, names["available"]) or 0, currency=currency))

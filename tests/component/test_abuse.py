@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 
+from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer as offer_terms
 
@@ -133,7 +134,7 @@ def test_a_connected_accounts_refund_or_dispute_never_marks_a_platform_order(app
         "/webhooks/stripe", body=body, headers=headers).status_code
     assert call(app_client, "PUT", f"/cart/lines/{catalog.offers[('tent', 'a')]}", {"quantity": 1},
                 token=shopper.access_token)[0] == 200
-    status, placed, _ = call(app_client, "POST", "/checkout", {"country": "DE"}, token=shopper.access_token,
+    status, placed, _ = call(app_client, "POST", "/checkout", checkout_body(), token=shopper.access_token,
                              headers={"Idempotency-Key": uuid.uuid4().hex})
     assert status == 201, placed
     order_id = placed["order"]["order_id"]

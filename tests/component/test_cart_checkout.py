@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.store import catalog as catalog_store
 from chalicelib.store import vendor_orders as vendor_order_store
+from tests.fixtures.addresses import address_in, checkout_body
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer as offer_terms
 
@@ -71,7 +72,7 @@ class Shop:
 
     def checkout(self, key=None, body=None, token=None):
         key = key or uuid.uuid4().hex
-        return self.call("POST", "/checkout", body or {"country": "DE"}, token, {"Idempotency-Key": key})
+        return self.call("POST", "/checkout", body or checkout_body(), token, {"Idempotency-Key": key})
 
     def stock(self, name, who):
         item = catalog_store.get_offer(self.catalog.offers[(name, who)])
@@ -86,6 +87,23 @@ class Shop:
 
 
 # --- cart -------------------------------------------------------------------------------------
+
+
+def test_a_line_holds_at_most_ten_of_an_offer_whatever_the_stock(shop):
+    """One limit (domain/limits.py) for the request, the cart and the quote: 11 is refused naming quantity."""
+    from chalicelib.domain.limits import MAX_LINE_QUANTITY
+
+    shop.set_price("headphones", "b", 12900, 0, 50)  # plenty in stock: only the line maximum refuses
+
+    status, body, _ = shop.add("headphones", "b", MAX_LINE_QUANTITY + 1)
+
+    assert MAX_LINE_QUANTITY == 10
+    assert status == 400 and "quantity" in body["error"]["fields"], body
+    assert shop.call("GET", "/cart")[1]["lines"] == []
+    status, cart, _ = shop.add("headphones", "b", MAX_LINE_QUANTITY)
+    assert status == 200 and cart["lines"][0]["quantity"] == cart["lines"][0]["max_quantity"] == 10
+    doc = shop.call("GET", "/openapi.json")[1]
+    assert doc["components"]["schemas"]["SetQuantity"]["properties"]["quantity"]["maximum"] == 10
 
 
 def test_a_cart_line_snapshots_the_offer_and_shows_current_terms(shop):
@@ -227,7 +245,7 @@ def test_stock_sold_to_someone_else_refuses_checkout_and_reserves_nothing(shop, 
     status, body, _ = shop.checkout()
 
     assert status == 409
-    assert body["error"]["fields"] == {f"lines.{shop.catalog.offers[('tent', 'b')]}": "only 1 left"}
+    assert body["error"]["fields"] == {f"lines.{shop.catalog.offers[('tent', 'b')]}": "Only 1 left."}
     assert shop.stock("tent", "b") == (1, 1, 0) and shop.stock("tent", "a") == (5, 0, 0)
 
 
@@ -247,9 +265,9 @@ def test_replaying_the_same_key_returns_the_same_order(shop):
 def test_the_same_key_with_another_body_is_refused(shop):
     shop.add("tent", "a", 1)
     key = uuid.uuid4().hex
-    assert shop.checkout(key, {"country": "DE"})[0] == 201
+    assert shop.checkout(key, checkout_body())[0] == 201
 
-    status, body, _ = shop.checkout(key, {"country": "FR"})
+    status, body, _ = shop.checkout(key, checkout_body("FR"))
 
     assert status == 422 and "Idempotency-Key" in body["error"]["fields"]
     assert shop.stock("tent", "a") == (4, 1, 0)
@@ -259,7 +277,7 @@ def test_the_same_key_with_another_body_is_refused(shop):
 def test_checkout_needs_an_idempotency_key(shop, headers):
     shop.add("tent", "a", 1)
 
-    status, body, _ = shop.call("POST", "/checkout", {"country": "DE"}, headers=headers)
+    status, body, _ = shop.call("POST", "/checkout", checkout_body(), headers=headers)
 
     assert status == 400 and "Idempotency-Key" in body["error"]["fields"]
     assert shop.stock("tent", "a") == (5, 0, 0)
@@ -345,26 +363,70 @@ def test_a_retry_after_a_crash_midway_completes_the_same_order(shop, monkeypatch
     assert len(shop.call("GET", "/orders")[1]["items"]) == 1
 
 
-def test_checkout_makes_at_most_five_dynamodb_round_trips(shop, dynamodb_calls):
+def test_checkout_makes_at_most_five_dynamodb_round_trips(shop, new_user, dynamodb_calls):
+    """An inline address is kept in the book by the order's own transaction: no round trip of its own."""
+    home, office = address_in("DE"), address_in("DE", line1="Office Street 9")
+    first_time, with_book, by_id = (new_user("shopper") for _ in range(3))
+    for shopper in (first_time, with_book, by_id):
+        shop.add("tent", "a", 1, token=shopper.access_token)
+        shop.add("headphones", "b", 1, token=shopper.access_token)
+    for shopper in (with_book, by_id):
+        assert shop.call("PUT", "/me/addresses/home", home, token=shopper.access_token)[0] == 200
+
+    counted = {}
+    for name, shopper, body in (("first", first_time, {"address": home}),  # creates the customer and the book
+                                ("new entry", with_book, {"address": office}),  # adds to an existing book
+                                ("by id", by_id, {"address_id": "home"})):
+        with dynamodb_calls() as calls:
+            status, answer, _ = shop.checkout(body=body, token=shopper.access_token)
+        assert status == 201, answer
+        counted[name] = list(calls)
+
+    print(f"checkout DynamoDB calls: {counted}")
+    assert all(len(calls) <= 5 for calls in counted.values()), counted
+    books = {name: [entry["line1"] for entry in shop.call("GET", "/me/addresses", token=shopper.access_token)[1]["items"]]
+             for name, shopper in (("first", first_time), ("new entry", with_book), ("by id", by_id))}
+    assert books == {"first": ["Main Street 1"], "new entry": ["Office Street 9", "Main Street 1"],
+                     "by id": ["Main Street 1"]}
+
+
+def test_paying_again_to_another_address_places_the_order_there(shop):
+    """Back, another address, Pay: the unpaid order (to the old address) is replaced, not resumed."""
     shop.add("tent", "a", 1)
-    shop.add("headphones", "b", 1)
+    first = shop.checkout(body=checkout_body("DE"))[1]["order"]
 
-    with dynamodb_calls() as first:
-        assert shop.checkout()[0] == 201  # the shopper's first: a payment customer is created too
-    with dynamodb_calls() as second:
-        assert shop.checkout()[0] == 201
+    status, again, _ = shop.checkout(body={"address": address_in("DE", line1="Office Street 9")})
 
-    print(f"checkout DynamoDB calls: first={first} second={second}")
-    assert len(first) <= 5, first
-    assert len(second) <= 5, second
+    assert status == 201 and again["order"]["order_id"] != first["order_id"]
+    assert again["order"]["shipping_address"]["line1"] == "Office Street 9"
+    assert shop.call("GET", f"/orders/{first['order_id']}")[1]["status"] == "cancelled"
+    assert shop.stock("tent", "a") == (4, 1, 0)
+
+
+def test_checkout_without_an_address_is_refused_naming_it(shop):
+    shop.add("tent", "a", 1)
+
+    for body in ({"save_card": False}, {"country": "DE"}, {"save_card": True, "return_url": None}):
+        status, answer, _ = shop.checkout(body=body)
+        assert status == 400 and answer["error"]["code"] == "address_required", answer
+        assert "address" in answer["error"]["fields"]
+    assert shop.stock("tent", "a") == (5, 0, 0) and shop.call("GET", "/orders")[1]["items"] == []
+
+
+def test_a_country_that_is_not_the_addresss_is_refused(shop):
+    shop.add("tent", "a", 1)
+
+    status, answer, _ = shop.checkout(body={"address": address_in("FR"), "country": "DE"})
+
+    assert status == 400 and "country" in answer["error"]["fields"]
+    assert shop.checkout(body={"address": address_in("FR"), "country": "FR"})[0] == 201
 
 
 def test_the_payment_asks_the_provider_for_exactly_the_order_total(shop, payments):
     shop.add("tent", "a", 1)
     shop.add("headphones", "b", 1)
 
-    status, body, _ = shop.checkout(body={"country": "DE", "save_card": True,
-                                          "return_url": "http://127.0.0.1:8080/orders"})
+    status, body, _ = shop.checkout(body=checkout_body(save_card=True, return_url="http://127.0.0.1:8080/orders"))
 
     assert status == 201
     payment, order = body["payment"], body["order"]
@@ -379,7 +441,7 @@ def test_the_payment_asks_the_provider_for_exactly_the_order_total(shop, payment
 
 def test_a_return_url_outside_the_shop_is_refused(shop):
     shop.add("tent", "a", 1)
-    status, body, _ = shop.checkout(body={"country": "DE", "return_url": "https://evil.example/phish"})
+    status, body, _ = shop.checkout(body=checkout_body(return_url="https://evil.example/phish"))
     assert status == 400 and "return_url" in body["error"]["fields"]
     assert shop.stock("tent", "a") == (5, 0, 0)
 
@@ -387,7 +449,7 @@ def test_a_return_url_outside_the_shop_is_refused(shop):
 def test_a_declined_saved_card_keeps_the_order_and_its_stock_for_a_retry(shop, payments):
     shop.add("tent", "a", 2)
 
-    status, body, _ = shop.checkout(body={"country": "DE", "payment_method_id": "pm_card_chargeDeclined"})
+    status, body, _ = shop.checkout(body=checkout_body(payment_method_id="pm_card_chargeDeclined"))
 
     assert status == 402 and body["error"]["code"] == "card_declined"
     assert shop.stock("tent", "a") == (3, 2, 0)  # held: the shopper may pay with another card
@@ -452,7 +514,7 @@ def test_vendors_and_anonymous_callers_cannot_use_cart_routes(shop):
     vendor = shop.catalog.vendor_a.access_token
     offer_id = shop.catalog.offers[("tent", "a")]
     for method, path, body in [("GET", "/cart", None), ("PUT", f"/cart/lines/{offer_id}", {"quantity": 1}),
-                               ("GET", "/cart/quote?country=DE", None), ("POST", "/checkout", {"country": "DE"}),
+                               ("GET", "/cart/quote?country=DE", None), ("POST", "/checkout", checkout_body()),
                                ("GET", "/orders", None)]:
         assert shop.call(method, path, body, token=vendor, headers={"Idempotency-Key": uuid.uuid4().hex})[0] == 403
         assert call(shop.client, method, path, body)[0] == 401

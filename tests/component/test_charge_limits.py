@@ -13,6 +13,7 @@ import pytest
 from chalicelib.domain.catalog import OfferTerms
 from chalicelib.domain.money import Money
 from chalicelib.store import catalog as catalog_store
+from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer
 
@@ -76,7 +77,7 @@ class Till:
         return call(self.client, "GET", "/cart/quote?country=DE", token=self.shopper.access_token)
 
     def checkout(self, body: dict | None = None):
-        return call(self.client, "POST", "/checkout", body or {"country": "DE"}, token=self.shopper.access_token,
+        return call(self.client, "POST", "/checkout", body or checkout_body(), token=self.shopper.access_token,
                     headers={"Idempotency-Key": uuid.uuid4().hex})
 
     def intents(self) -> int:
@@ -184,7 +185,7 @@ CAUSES = {
 
 
 def _provoke(till, monkeypatch, cause: str) -> dict:
-    body = {"country": "DE"}
+    body = checkout_body()
     if cause == "unknown_saved_card":
         body["payment_method_id"] = "pm_doesNotExist"
     elif cause == "declined_saved_card":

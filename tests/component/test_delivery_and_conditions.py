@@ -151,6 +151,7 @@ def test_checkout_with_a_saved_address(shop):
     ({"address_id": "nowhere"}, "address_id"),
     ({"address": BERLIN, "country": "FR"}, "country"),
     ({}, "address"),
+    ({"country": "DE"}, "address"),  # a country alone ships nowhere
 ])
 def test_checkout_refuses_a_bad_address_naming_the_field_and_reserves_nothing(shop, body, field):
     shop.add("tent", "a", 1)
@@ -161,6 +162,44 @@ def test_checkout_refuses_a_bad_address_naming_the_field_and_reserves_nothing(sh
     assert status in (400, 404), answer
     assert field in answer["error"]["fields"]
     assert shop.stock("tent", "a") == before
+
+
+def test_a_full_address_book_does_not_stop_a_checkout(shop):
+    from chalicelib.domain.addresses import MAX_ADDRESSES
+
+    for n in range(MAX_ADDRESSES):
+        assert shop.call("PUT", f"/me/addresses/a{n}", {**BERLIN, "line1": f"Street {n}"})[0] == 200
+    shop.add("tent", "a", 1)
+
+    status, body, _ = checkout(shop, {"address": AMSTERDAM})
+
+    assert status == 201, body
+    assert body["order"]["shipping_address"]["city"] == "Amsterdam"
+    book = shop.call("GET", "/me/addresses")[1]["items"]
+    assert len(book) == MAX_ADDRESSES and "Amsterdam" not in [a["city"] for a in book]
+
+
+def test_an_address_book_changed_during_checkout_does_not_stop_it(shop, monkeypatch):
+    """The book is read with the cart and written in the order's transaction; if another tab created
+    it in between, the transaction's condition fails and the order is placed without keeping the address."""
+    from chalicelib.store import carts as cart_store
+
+    shop.add("tent", "a", 1)
+    read = cart_store.get_cart_customer_and_address_book
+
+    def read_then_other_tab_saves(shopper_id):
+        cart, customer_id, book = read(shopper_id)
+        assert shop.call("PUT", "/me/addresses/home", BERLIN)[0] == 200
+        return cart, customer_id, book
+
+    monkeypatch.setattr(cart_store, "get_cart_customer_and_address_book", read_then_other_tab_saves)
+
+    status, body, _ = checkout(shop, {"address": AMSTERDAM})
+
+    assert status == 201, body
+    assert body["order"]["shipping_address"]["city"] == "Amsterdam"
+    assert shop.stock("tent", "a") == (4, 1, 0)
+    assert [a["address_id"] for a in shop.call("GET", "/me/addresses")[1]["items"]] == ["home"]
 
 
 # --- conditions ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer
 
@@ -187,7 +188,7 @@ def test_a_return_url_python_cannot_split_is_a_400(shop, make_user):
     shopper = make_user("shopper")
     call(shop.client, "PUT", f"/cart/lines/{shop.offers[('tent', 'a')]}", {"quantity": 1}, token=shopper.access_token)
 
-    status, answer, _ = call(shop.client, "POST", "/checkout", {"country": "DE", "return_url": "http://[::1"},
+    status, answer, _ = call(shop.client, "POST", "/checkout", checkout_body(return_url="http://[::1"),
                              token=shopper.access_token, headers={"Idempotency-Key": str(uuid.uuid4())})
 
     assert_400_naming(status, answer, "return_url")

@@ -2,6 +2,7 @@
 
 import uuid
 
+from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import call
 
 
@@ -22,7 +23,7 @@ def test_reserving_the_last_units_moves_the_best_offer_once_order_events_are_pro
 
     status, _, _ = call(app_client, "PUT", f"/cart/lines/{vendor_a_offer}", {"quantity": 5}, token=shopper.access_token)
     assert status == 200
-    status, body, _ = call(app_client, "POST", "/checkout", {"country": "DE"}, token=shopper.access_token,
+    status, body, _ = call(app_client, "POST", "/checkout", checkout_body(), token=shopper.access_token,
                            headers={"Idempotency-Key": uuid.uuid4().hex})
     assert status == 201, body
 

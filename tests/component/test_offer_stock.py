@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.domain.catalog import offer_id_for
 from chalicelib.store import catalog as catalog_store
+from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer
 
@@ -51,7 +52,7 @@ class Stall:
                                token=shopper.access_token)
         if status != 200:
             return None
-        status, body, _ = call(self.client, "POST", "/checkout", {"country": "DE"}, token=shopper.access_token,
+        status, body, _ = call(self.client, "POST", "/checkout", checkout_body(), token=shopper.access_token,
                                headers={"Idempotency-Key": uuid.uuid4().hex})
         if status != 201:
             assert status == 409, body

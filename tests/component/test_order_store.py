@@ -95,11 +95,14 @@ def test_a_changed_price_or_missing_stock_names_the_line_and_reserves_nothing(bo
         _place(_id("ord1"), [Reservation(_id("o1"), 2, 999, 300), Reservation(_id("o2"), 2, 500, 300),
                         Reservation(_id("gone"), 1, 100, 0)])
 
+    # The cart's own reasons and sentences (domain/cart_changes.py), whichever noticed the change.
     assert caught.value.fields == {
-        f"lines.{_id('o1')}": "the price or shipping fee changed since you added it",
-        f"lines.{_id('o2')}": "only 1 left",
-        f"lines.{_id('gone')}": "this offer is no longer available",
+        f"lines.{_id('o1')}": "The price changed from 9.99 EUR to 10.00 EUR.",
+        f"lines.{_id('o2')}": "Only 1 left.",
+        f"lines.{_id('gone')}": "This offer is no longer available.",
     }
+    assert {(c["offer_id"], c["reason"]) for c in caught.value.changes} == {
+        (_id("o1"), "price_changed"), (_id("o2"), "out_of_stock"), (_id("gone"), "gone")}
     assert _stock(_id("o1")) == (5, 0, 0) and _stock(_id("o2")) == (1, 0, 0)
     assert store.get_order(_id("ord1")) is None
 

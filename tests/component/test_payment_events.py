@@ -15,6 +15,7 @@ import pytest
 from chalicelib.store import catalog as catalog_store
 from chalicelib.store import orders as order_store
 from chalicelib.store import vendor_orders as vendor_order_store
+from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import REGION, call
 
 GOOD_CARD = "4242424242424242"
@@ -38,7 +39,7 @@ class Market:
         assert status == 200, body
 
     def checkout(self, body=None, token=None) -> tuple[dict, dict]:
-        status, answer, _ = self.call("POST", "/checkout", body or {"country": "DE"}, token,
+        status, answer, _ = self.call("POST", "/checkout", body or checkout_body(), token,
                                       {"Idempotency-Key": uuid.uuid4().hex})
         assert status == 201, answer
         return answer["order"], answer["payment"]
@@ -601,7 +602,7 @@ def test_only_the_orders_shopper_confirms_and_only_a_paid_order(market, connecte
 def test_a_saved_card_is_listed_pays_the_next_order_and_can_be_removed(market, make_user):
     assert market.call("GET", "/me/payment-methods")[1] == {"items": []}  # no customer yet
     market.add("tent", "a", 1)
-    _, payment = market.checkout({"country": "DE", "save_card": True})
+    _, payment = market.checkout(checkout_body(save_card=True))
     market.pay(payment["payment_intent_id"])
     market.settle()
 
@@ -610,7 +611,7 @@ def test_a_saved_card_is_listed_pays_the_next_order_and_can_be_removed(market, m
     assert status == 200 and card["last4"] == "4242" and card["brand"] == "visa"
 
     market.add("headphones", "b", 1)
-    order, payment = market.checkout({"country": "DE", "payment_method_id": card["id"]})
+    order, payment = market.checkout(checkout_body(payment_method_id=card["id"]))
     market.settle()
     assert market.order(order["order_id"])["status"] == "paid"
     assert market.stock("headphones", "b") == (9, 0, 1)
@@ -628,14 +629,14 @@ def test_a_saved_card_is_listed_pays_the_next_order_and_can_be_removed(market, m
 
 def test_another_shoppers_saved_card_cannot_pay_my_order_or_be_removed(market, make_user):
     market.add("tent", "a", 1)
-    _, payment = market.checkout({"country": "DE", "save_card": True})
+    _, payment = market.checkout(checkout_body(save_card=True))
     market.pay(payment["payment_intent_id"])
     market.settle()
     (card,) = market.call("GET", "/me/payment-methods")[1]["items"]
 
     intruder = make_user("shopper")
     market.add("headphones", "b", 1, token=intruder.access_token)
-    status, body, _ = market.call("POST", "/checkout", {"country": "DE", "payment_method_id": card["id"]},
+    status, body, _ = market.call("POST", "/checkout", checkout_body(payment_method_id=card["id"]),
                                   token=intruder.access_token, headers={"Idempotency-Key": uuid.uuid4().hex})
 
     assert status in (400, 402, 404), body
@@ -653,7 +654,7 @@ def test_payment_method_routes_are_for_shoppers_only(market):
 
 def test_a_payment_provider_outage_on_saved_cards_is_a_503_to_retry_not_a_500(market):
     market.add("tent", "a", 1)
-    _, payment = market.checkout({"country": "DE", "save_card": True})
+    _, payment = market.checkout(checkout_body(save_card=True))
     market.pay(payment["payment_intent_id"])
     market.settle()
     market.payments.fail_next("GET", "/v1/customers/*", 503, times=3)

@@ -43,12 +43,13 @@ from chalicelib.domain.errors import DomainError
 from chalicelib.settings import get_settings
 from chalicelib.store import catalog as catalog_store
 from chalicelib.store import orders as order_store
+from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import REGION
 
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
 INITIAL_STOCK = (3, 2)
-CHECKOUT_BODY = {"country": "DE", "save_card": False, "payment_method_id": None, "return_url": None}
+CHECKOUT_BODY = checkout_body(save_card=False, payment_method_id=None, return_url=None)
 
 
 class World:

@@ -27,6 +27,8 @@ from urllib.parse import urlencode, urljoin
 
 import pytest
 
+from tests.fixtures.addresses import checkout_body
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "Passw0rd!e2e"
@@ -52,7 +54,7 @@ class Person:
         return self.live.call(method, path, body, token=self.token, headers=headers, timeout=timeout)
 
     def checkout(self, key: str | None = None, body: dict | None = None):
-        return self.call("POST", "/checkout", body or {"country": "DE"}, {"Idempotency-Key": key or uuid.uuid4().hex})
+        return self.call("POST", "/checkout", body or checkout_body(), {"Idempotency-Key": key or uuid.uuid4().hex})
 
 
 def sign_in(live_stack, email: str, password: str) -> Person:

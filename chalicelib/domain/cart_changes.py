@@ -1,0 +1,64 @@
+"""What changed between a cart line and its offer now: one list of reasons, one wording.
+
+The cart shows these changes beside each line (`GET /cart`, the quote), and checkout refuses
+with the same ones when its transaction finds an offer other than the line expected
+(`CartChanged`, from the store's cancellation reasons). Both build them here, so the shopper
+reads the same reason and sentence whichever of the two noticed. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chalicelib.domain.money import Money
+
+
+class ChangeReason(StrEnum):
+    GONE = "gone"  # the offer was withdrawn
+    PRICE_CHANGED = "price_changed"
+    SHIPPING_CHANGED = "shipping_changed"
+    OUT_OF_STOCK = "out_of_stock"  # fewer left than the line's quantity (maybe none)
+
+
+@dataclass(frozen=True)
+class LineTerms:
+    """What the shopper saw when they set the line (the cart's snapshot of the offer)."""
+
+    offer_id: str
+    quantity: int
+    price: int  # minor units
+    shipping_fee: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class OfferNow:
+    price: int
+    shipping_fee: int
+    available: int
+    currency: str
+
+
+def line_changes(line: LineTerms, offer: OfferNow | None) -> list[dict]:
+    """Every difference between the line and the offer now (empty: checkout would pass), as
+    {offer_id, reason, message, before?/now? (Money JSON), available?}."""
+    if offer is None:
+        return [{"offer_id": line.offer_id, "reason": ChangeReason.GONE.value,
+                 "message": "This offer is no longer available."}]
+    changes = []
+    if offer.price != line.price or offer.currency != line.currency:
+        before, now = Money(line.price, line.currency), Money(offer.price, offer.currency)
+        changes.append({"offer_id": line.offer_id, "reason": ChangeReason.PRICE_CHANGED.value,
+                        "before": before.to_json(), "now": now.to_json(),
+                        "message": f"The price changed from {before.display()} to {now.display()}."})
+    if offer.shipping_fee != line.shipping_fee:
+        changes.append({"offer_id": line.offer_id, "reason": ChangeReason.SHIPPING_CHANGED.value,
+                        "before": Money(line.shipping_fee, line.currency).to_json(),
+                        "now": Money(offer.shipping_fee, offer.currency).to_json(),
+                        "message": "The shipping fee changed."})
+    if offer.available < line.quantity:
+        left = max(offer.available, 0)
+        changes.append({"offer_id": line.offer_id, "reason": ChangeReason.OUT_OF_STOCK.value, "available": left,
+                        "message": "Sold out." if left == 0 else f"Only {left} left."})
+    return changes
