@@ -328,6 +328,8 @@ class Stack:
             public_url=f"http://{self._display_host}:{self.options.pay_port}",
             connect_webhook_secret=LOCAL_CONNECT_WEBHOOK_SECRET, connect_deliver=f"{api}/webhooks/stripe/connect",
             state=state,
+            # Tests that watch a payment while it is `processing` lengthen it (README: processing cards).
+            processing_delay=float(os.environ.get("HALLES_LOCALPAY_PROCESSING_DELAY") or 3.0),
         )
         try:
             self.payments.start(self.options.host, self.options.pay_port)

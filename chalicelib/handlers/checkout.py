@@ -31,6 +31,10 @@ class CheckoutBody(ApiModel):
 class PaymentOut(ApiModel):
     provider: str = Field(description="stripe | local")
     payment_intent_id: str
+    status: str | None = Field(None, description="the payment's state as this checkout left it: requires_action "
+                                                 "(a saved card whose bank asks to authenticate: open "
+                                                 "payment_page_url), processing, succeeded, requires_payment_method; "
+                                                 "null when an unpaid order was resumed")
     client_secret: str | None
     payment_page_url: str | None = Field(description="the local provider's card page; null with Stripe.js")
     publishable_key: str | None

@@ -1,14 +1,15 @@
-"""Shoppers' own orders: list (newest first) and detail with the status timeline."""
+"""Shoppers' own orders: list (newest first), detail with the status timeline and payment attempts, and for
+an unpaid order: pay again with a saved card, or cancel."""
 
 from __future__ import annotations
 
 from chalice import Blueprint
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from chalicelib.api import route
+from chalicelib.api import HeaderDoc, route
 from chalicelib.handlers.addresses import AddressOut
 from chalicelib.handlers.cart import MoneyOut
-from chalicelib.schema import ApiModel
+from chalicelib.schema import ApiModel, Text, bounded
 
 bp = Blueprint(__name__)
 
@@ -63,6 +64,9 @@ class PaymentStateOut(ApiModel):
     can_pay: bool
     can_cancel: bool = False
     last_attempt: PaymentAttemptOut | None = Field(None, description="the latest attempt that did not pay")
+    attempts: list[PaymentAttemptOut] = Field(default_factory=list,
+                                              description="every attempt that did not pay, oldest first "
+                                                          "(declines with their reason, 3-D Secure asks, processing)")
     client_secret: str | None = Field(None, description="only while the order can still be paid (detail only)")
     payment_page_url: str | None = None
     refunded: MoneyOut
@@ -97,6 +101,26 @@ class OrderPage(ApiModel):
     next_cursor: str | None
 
 
+class PayOrderBody(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    payment_method_id: str = Field(pattern=r"^pm_[A-Za-z0-9_]{1,200}$", description="a saved card of yours, charged now")
+    return_url: bounded(Text, max_length=2048) | None = Field(
+        None, description="where your bank's 3-D Secure check sends you back (a page of this shop)")
+
+
+class PayOrderPayment(ApiModel):
+    payment_intent_id: str
+    status: str = Field(description="succeeded | processing | requires_action (open payment_page_url to confirm "
+                                    "with your bank)")
+    payment_page_url: str | None = None
+
+
+class PayOrderOut(ApiModel):
+    order: OrderOut
+    payment: PayOrderPayment
+
+
 class OrdersQuery(ApiModel):
     limit: int = Field(20, ge=1, le=50)
     cursor: str | None = Field(None, max_length=2048)
@@ -126,3 +150,16 @@ def cancel_order(req):
     from chalicelib.services import orders as order_service
 
     return order_service.cancel_order(req.principal.user_id, req.params["order_id"])
+
+
+@route(bp, "/orders/{order_id}/pay", "POST", body=PayOrderBody, response=PayOrderOut, roles=SHOPPER, tags=("orders",),
+       errors=(400, 401, 402, 403, 404, 409, 502, 503),
+       headers=(HeaderDoc("Idempotency-Key", "Required, 8 to 128 characters: a new random value per payment "
+                          "attempt, the same one when retrying it.", required=True),))
+def pay_order(req):
+    """Pay your unpaid order again with a saved card, on the same payment (402 with the reason when declined)."""
+    from chalicelib.services import orders as order_service
+
+    return order_service.pay_with_saved_card(req.principal.user_id, req.params["order_id"],
+                                             req.body.payment_method_id, req.header("Idempotency-Key"),
+                                             req.body.return_url)

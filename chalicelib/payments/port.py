@@ -76,6 +76,13 @@ class PaymentGateway(Protocol):
 
     def cancel_payment_intent(self, payment_intent_id: str, *, idempotency_key: str) -> PaymentIntent: ...
 
+    def confirm_payment_intent(self, payment_intent_id: str, *, payment_method_id: str, return_url: str,
+                               idempotency_key: str) -> PaymentIntent:
+        """Pay an existing intent (an unpaid order's) with one of the customer's saved cards, now.
+        A decline raises PaymentError status 402; a bank asking to authenticate answers `requires_action`
+        (its challenge comes back to `return_url`)."""
+        ...
+
     def refund(self, *, payment_intent_id: str, amount: int | None, idempotency_key: str, reason: str) -> str: ...
 
     def create_transfer(

@@ -151,6 +151,19 @@ class StripeGateway:
         )
         return _intent(intent)
 
+    def confirm_payment_intent(self, payment_intent_id: str, *, payment_method_id: str, return_url: str,
+                               idempotency_key: str) -> PaymentIntent:
+        # The intent was made for the payment page (automatic payment methods, redirects allowed), so
+        # Stripe wants a return_url: where a bank's 3-D Secure challenge sends the shopper back.
+        intent = self._call(
+            "confirm payment intent",
+            lambda: self._sdk().v1.payment_intents.confirm(
+                payment_intent_id, params={"payment_method": payment_method_id, "return_url": return_url},
+                options={"idempotency_key": idempotency_key},
+            ),
+        )
+        return _intent(intent)
+
     def refund(self, *, payment_intent_id: str, amount: int | None, idempotency_key: str, reason: str) -> str:
         params: dict[str, Any] = {"payment_intent": payment_intent_id}
         if amount is not None:

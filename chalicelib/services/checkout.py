@@ -355,6 +355,7 @@ def _answer(order: Order, gateway, intent, body: dict, settings) -> dict:
         "payment": {
             "provider": "local" if settings.stripe_api_base else "stripe",
             "payment_intent_id": order.payment_intent_id,
+            "status": intent.status if intent is not None else None,
             "client_secret": order.client_secret,
             "payment_page_url": payment_page_url,
             "publishable_key": settings.stripe_publishable_key or None,

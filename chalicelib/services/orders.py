@@ -1,4 +1,4 @@
-"""Shoppers' orders: list, detail and cancel, only ever one's own.
+"""Shoppers' orders: list, detail, pay again with a saved card and cancel, only ever one's own.
 
 Someone else's order answers exactly like a missing one (404), so ids cannot be probed. The view
 shows the shopper's timeline only (stock moves and vendor payouts are internal).
@@ -67,6 +67,7 @@ def order_view(order: Order, *, include_payment_secret: bool = True) -> dict:
     can_pay = (order.holds_stock and bool(order.payment_intent_id) and order.reserved_until > now_iso()
                and order.payment_status is not PaymentStatus.PROCESSING)
     last = order.last_attempt
+    attempts = [{"at": a.at, "outcome": a.outcome, "reason": a.reason} for a in order.attempts]
     payment = {
         "state": order.payment_status.value,
         "payment_intent_id": order.payment_intent_id,
@@ -74,7 +75,8 @@ def order_view(order: Order, *, include_payment_secret: bool = True) -> dict:
         "can_cancel": order.holds_stock and order.payment_status is not PaymentStatus.PROCESSING,
         "client_secret": order.client_secret if (include_payment_secret and can_pay) else None,
         "payment_page_url": _payment_page_url(order) if (include_payment_secret and can_pay) else None,
-        "last_attempt": ({"at": last.at, "outcome": last.outcome, "reason": last.reason} if last else None),
+        "last_attempt": attempts[-1] if last else None,
+        "attempts": attempts,
         "refunded": _money(order.refunded, currency),
         "disputed": bool(order.disputes),
     }
@@ -152,3 +154,49 @@ def cancel_order(shopper_id: str, order_id: str, *, orders=None, gateway=None, n
                               now=now or datetime.now(UTC))
     assert order.status is OrderStatus.CANCELLED
     return order_view(order)
+
+
+PAYABLE_INTENT_STATES = ("requires_payment_method", "requires_confirmation", "requires_action")
+
+
+def pay_with_saved_card(shopper_id: str, order_id: str, payment_method_id: str, idempotency_key: str | None,
+                        return_url: str | None, *, orders=None, gateway=None) -> dict:
+    """`POST /orders/{order_id}/pay`: pay an unpaid order again with a saved card, on the same payment.
+
+    The same Idempotency-Key confirms once (the provider replays its answer); a decline is a 402 the
+    order survives (its attempt is recorded from the provider's webhook, as on the payment page)."""
+    from chalicelib.domain.errors import Conflict, InvalidInput
+    from chalicelib.payments import PaymentError
+    from chalicelib.services.checkout import PaymentStartFailed, validate_idempotency_key, validate_return_url
+    from chalicelib.services.wiring import order_repository, payment_gateway
+    from chalicelib.settings import get_settings
+
+    key = validate_idempotency_key(idempotency_key)
+    back = validate_return_url(return_url) or f"{get_settings().frontend_url.rstrip('/')}/#/payment-return"
+    orders = orders or order_repository()
+    order = _own_order(shopper_id, order_id, orders)
+    payable = (order.holds_stock and order.payment_intent_id and order.reserved_until > now_iso()
+               and order.payment_status is not PaymentStatus.PROCESSING)
+    if not payable:
+        raise Conflict("This order cannot be paid any more.", code="order_not_payable",
+                       fields={"status": order.payment_status.value if order.holds_stock else order.status.value})
+    gateway = gateway or payment_gateway()
+    intent = gateway.retrieve_payment_intent(order.payment_intent_id)
+    if intent.status not in PAYABLE_INTENT_STATES:
+        raise Conflict("This order's payment is already under way.", code="order_not_payable",
+                       fields={"status": intent.status})
+    if not intent.customer or payment_method_id not in {card.id for card in gateway.list_cards(intent.customer)}:
+        raise InvalidInput("This is not one of your saved cards.", code="invalid_payment_method",
+                           fields={"payment_method_id": "not one of your saved cards"})
+    try:
+        intent = gateway.confirm_payment_intent(order.payment_intent_id, payment_method_id=payment_method_id,
+                                                return_url=back, idempotency_key=f"pay-{order_id}-{key}")
+    except PaymentError as err:
+        if err.status == 402:
+            raise PaymentStartFailed(f"{err.message} Nothing was charged; your order is still waiting for payment.",
+                                     status=402, code=err.code or "card_declined",
+                                     fields={"payment_method_id": err.message}) from err
+        raise
+    view = order_view(orders.get(order_id))
+    return {"order": view, "payment": {"payment_intent_id": intent.id, "status": intent.status,
+                                       "payment_page_url": view["payment"]["payment_page_url"]}}

@@ -83,7 +83,9 @@ def on_payment_intent(event: ProviderEvent, *, orders: OrderRepository, effects:
         logger.info("payment not final yet", extra={"intent_status": intent.status})
         effects.run(order, orders)  # what a previous run left undone
         return f"waiting_{intent.status}"
-    error = intent.last_payment_error or obj.last_payment_error
+    # The attempt this event reports is in the event itself: by the time it is read the intent may
+    # carry a later attempt's error (two declines in a row), and each must be recorded once.
+    error = obj.last_payment_error or intent.last_payment_error
     settled = settle(order.order_id, outcome, orders=orders, effects=effects, now=now,
                      attempt=attempt_id(error, event.event_id, event.type), reason=decline_reason(error),
                      charge_id=intent.latest_charge)

@@ -111,6 +111,10 @@ export const api = {
     request("POST", "/checkout", { auth: true, body, headers: { "Idempotency-Key": idempotencyKey } }),
   orders: (query, options) => request("GET", "/orders", { ...options, auth: true, query }),
   order: (orderId, options) => request("GET", `/orders/${encodeURIComponent(orderId)}`, { ...options, auth: true }),
+  /** Pay an unpaid order again with a saved card (`idempotencyKey`: one per attempt, kept when retrying it). */
+  payOrder: (orderId, body, idempotencyKey) => request("POST", `/orders/${encodeURIComponent(orderId)}/pay`,
+    { auth: true, body, headers: { "Idempotency-Key": idempotencyKey } }),
+  cancelOrder: (orderId) => request("POST", `/orders/${encodeURIComponent(orderId)}/cancel`, { auth: true }),
   paymentMethods: (options) => request("GET", "/me/payment-methods", { ...options, auth: true }),
   addresses: (options) => request("GET", "/me/addresses", { ...options, auth: true }),
   saveAddress: (addressId, body) =>

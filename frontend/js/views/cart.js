@@ -13,13 +13,14 @@ import { noteCart } from "../cart-state.js";
 import { DELIVERY_COUNTRIES, countryName, countryOptions, learnCountries, preferredCountry, savePreferredCountry } from "../countries.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel } from "../labels.js";
+import { declineAdvice, declineText, isDecline } from "../declines.js";
 import { formatMoney } from "../money.js";
 import { getSession } from "../session.js";
 import { rememberVendors, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { cardLabel } from "./cards.js";
 import { requireShopper, signInHref } from "./guard.js";
-import { rememberPayment } from "./orders.js";
+import { payWithSavedCard, rememberPayment } from "./orders.js";
 
 const AUTO_RETRIES = 4; // "still in progress" answers retried on their own, each after its Retry-After
 
@@ -481,7 +482,7 @@ export function renderCart(main) {
     try {
       const result = await sendCheckout(body, attempt.key);
       attempt = null;
-      handOff(result, body);
+      await handOff(result, body);
       return;
     } catch (err) {
       // Retrying these is safe with the same key: the server replays or finishes the same order.
@@ -516,15 +517,26 @@ export function renderCart(main) {
     }
   }
 
-  function handOff(result, body) {
+  async function handOff(result, body) {
     const { order, payment } = result;
     rememberPayment(payment.payment_intent_id, order.order_id);
-    announce("Order placed. Taking you to the payment.");
-    if (body.payment_method_id) {
-      // A saved card is charged while we wait: the order page follows the result.
+    // A saved card is charged at checkout; its bank may ask to authenticate first (3-D Secure). A
+    // resumed order (Back then Pay again, or a saved card declined before) was not charged by this
+    // checkout: the chosen saved card pays that same order now.
+    const resumed = payment.status === null || payment.status === undefined;
+    if (body.payment_method_id && resumed) {
+      await payWithSavedCard(order.order_id, body.payment_method_id, newIdempotencyKey());
+      return;
+    }
+    const chargedNow = body.payment_method_id && payment.status !== "requires_action";
+    if (chargedNow) {
+      announce("Order placed. Following your payment.");
       window.location.hash = `#/orders/${encodeURIComponent(order.order_id)}?payment=processing`;
     } else if (payment.payment_page_url) {
+      announce(payment.status === "requires_action" ? "Your bank asks you to confirm the payment." : "Order placed. Taking you to the payment.");
       window.location.assign(payment.payment_page_url); // the local provider's card page
+    } else if (body.payment_method_id) {
+      window.location.hash = `#/orders/${encodeURIComponent(order.order_id)}?payment=processing`;
     } else {
       stripeHandoff = result; // real Stripe: Stripe.js would take over here
       render();
@@ -534,6 +546,12 @@ export function renderCart(main) {
   function describe(err) {
     if (!(err instanceof ApiError)) return { message: "Something went wrong. Please try again.", items: [], fields: {} };
     if (err.status === 401) return { message: "Your session ended. Sign in again to continue.", items: [], fields: {} };
+    if (isDecline(err)) {
+      // The saved card was declined: the order keeps its items; the shopper stays here to pay another way.
+      const words = `${declineText(err.code)} Nothing was charged.`;
+      return { message: `${words} ${declineAdvice(err.code)} Choose another card or pay with a new one; your items stay held.`,
+        items: [], fields: { payment_method_id: declineText(err.code) } };
+    }
     const titles = Object.fromEntries((cart ? cart.lines : []).map((l) => [l.offer_id, l.title]));
     const items = [];
     const fields = {};

@@ -3,21 +3,28 @@
 //
 // The provider's webhook reaches the order through a queue, so an order is often still
 // `pending_payment` when the shopper lands back here: the order page then asks again every
-// second, for up to 30 seconds, and shows the result as soon as there is one.
+// second, for up to 30 seconds (10 after "go back to the shop" without paying), and shows the
+// result as soon as there is one. A payment the provider is `processing` is followed for as long
+// as it takes (up to 10 minutes). An unpaid order shows its failed attempts (reasons in the words
+// of ../declines.js) with "Try again" on the same payment, and "Cancel order" behind a dialog.
 
 import { ApiError, api } from "../api.js";
 import { refreshCartCount } from "../cart-state.js";
 import { countryName } from "../countries.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel, orderNumber, shopperTimeline, statusLabel, statusTone, timelineLabel } from "../labels.js";
+import { declineAdvice, declineText, isDecline } from "../declines.js";
 import { formatMoney } from "../money.js";
 import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
-import { accountTabs } from "./cards.js";
+import { accountTabs, cardLabel } from "./cards.js";
 import { requireShopper, signInHref } from "./guard.js";
 
 const POLL_EVERY_MS = 1000;
 const POLL_FOR_MS = 30_000;
+const POLL_FAILED_FOR_MS = 10_000;
+const POLL_PROCESSING_EVERY_MS = 2000;
+const POLL_PROCESSING_FOR_MS = 10 * 60_000; // a bank's processing takes seconds to minutes
 const PAGE_SIZE = 20;
 const PAYMENTS_KEY = "halles.payments"; // payment_intent_id -> order_id, for the way back from the payment page
 
@@ -101,6 +108,12 @@ async function findOrder(intentId, signal) {
 }
 
 /** The order page's "Pay now" leads to the provider's page, coming back here afterwards. */
+/** A UUID for an Idempotency-Key (crypto.randomUUID needs a secure context; getRandomValues does not). */
+function newAttemptKey() {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+  return [...window.crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function withReturnUrl(paymentPageUrl) {
   try {
     const url = new URL(paymentPageUrl);
@@ -113,6 +126,21 @@ function withReturnUrl(paymentPageUrl) {
   }
 }
 
+/**
+ * Pay an unpaid order again with a saved card, then go where the answer says: the bank's check
+ * (3-D Secure) on the payment page, or the order page following the payment.
+ */
+export async function payWithSavedCard(orderId, paymentMethodId, idempotencyKey) {
+  const returnUrl = `${window.location.origin}${window.location.pathname}#/payment-return`;
+  const { payment } = await api.payOrder(orderId, { payment_method_id: paymentMethodId, return_url: returnUrl }, idempotencyKey);
+  rememberPayment(payment.payment_intent_id, orderId);
+  if (payment.status === "requires_action" && payment.payment_page_url) {
+    window.location.assign(withReturnUrl(payment.payment_page_url));
+  } else {
+    window.location.hash = `#/orders/${encodeURIComponent(orderId)}?payment=${payment.status === "succeeded" ? "succeeded" : "processing"}`;
+  }
+}
+
 // --- one order -----------------------------------------------------------------------------
 
 export function renderOrder(main, orderId, params) {
@@ -120,12 +148,19 @@ export function renderOrder(main, orderId, params) {
   document.title = "Your order · Halles";
   const controller = new AbortController();
   const outcome = params.get("payment"); // set when coming back from paying: follow the order until it settles
-  const deadline = Date.now() + POLL_FOR_MS;
+  // Back without paying (or after a decline): the decline, if any, is worth a short wait, no more.
+  const deadline = Date.now() + (outcome === "failed" ? POLL_FAILED_FOR_MS : POLL_FOR_MS);
   let timer = null;
   let order = null;
   let names = {};
   let waited = false; // the deadline passed with the order still pending
   let wasPending = false;
+  let cancelling = false;
+  let savedCards = []; // offered to pay an unpaid order again
+  let payingWith = null; // {cardId, key}: a saved-card payment in flight
+  let payError = "";
+  let cancelError = "";
+  const processingDeadline = Date.now() + POLL_PROCESSING_FOR_MS;
 
   mount(main, el("div", { class: "order-page", "data-view": "order", "aria-busy": "true" },
     backLink(),
@@ -137,16 +172,22 @@ export function renderOrder(main, orderId, params) {
     timer = null;
     try {
       const fresh = await api.order(orderId, { signal: controller.signal });
-      if (order === null) names = await resolveVendorNames(fresh.lines, controller.signal);
-      const changed = !order || order.status !== fresh.status || order.timeline.length !== fresh.timeline.length;
+      if (order === null) {
+        names = await resolveVendorNames(fresh.lines, controller.signal);
+        if (fresh.payment.can_pay) loadSavedCards();
+      }
+      const changed = !order || order.status !== fresh.status || order.timeline.length !== fresh.timeline.length
+        || order.payment.state !== fresh.payment.state || (order.payment.attempts || []).length !== (fresh.payment.attempts || []).length;
       order = fresh;
-      const pending = order.status === "pending_payment";
-      if (pending && outcome) {
+      if (following(order)) {
         wasPending = true;
-        if (Date.now() < deadline) timer = window.setTimeout(fetchOrder, POLL_EVERY_MS);
+        // A payment the provider is processing settles on its own: keep asking (no reload needed).
+        const until = order.payment.state === "processing" ? processingDeadline : deadline;
+        if (Date.now() < until) timer = window.setTimeout(fetchOrder, order.payment.state === "processing" ? POLL_PROCESSING_EVERY_MS : POLL_EVERY_MS);
         else waited = true;
       } else if (wasPending) {
-        announce(`Your order is now: ${statusLabel(order.status)}.`);
+        wasPending = false;
+        announce(paymentAnnouncement(order));
       }
       if (order.status === "paid") refreshCartCount(); // a paid order empties the cart
       if (changed || !timer) render();
@@ -158,6 +199,33 @@ export function renderOrder(main, orderId, params) {
       }
       showError(err);
     }
+  }
+
+  /**
+   * Whether to keep asking for the order: while the provider processes its payment, and, back from
+   * paying, until the result the shopper can act on has arrived (paid, a declined attempt to retry,
+   * or the bank asking to authenticate).
+   */
+  function following(current) {
+    if (current.status !== "pending_payment") return false;
+    const state = current.payment.state;
+    if (state === "processing") return true;
+    if (!outcome) return false;
+    if (outcome === "succeeded") return true; // the webhook that makes it paid is on its way
+    if (state === "requires_action") return false; // the shopper must authenticate: show how
+    const attempts = current.payment.attempts || [];
+    const last = attempts[attempts.length - 1];
+    if (!last || last.outcome !== "declined") return true;
+    // A decline is there to retry, unless it is an older one and this payment has not been heard of
+    // yet: after "processing" (a card the bank processes) the decline must come after that step.
+    return outcome === "processing" && !attempts.some((a) => a.outcome === "processing");
+  }
+
+  function paymentAnnouncement(current) {
+    if (current.status !== "pending_payment") return `Your order is now: ${statusLabel(current.status)}.`;
+    if (current.payment.state === "requires_action") return "Your bank asks you to confirm the payment.";
+    const last = current.payment.last_attempt;
+    return last && last.outcome === "declined" ? `Payment not made: ${declineText(last.reason)}` : "Your order awaits payment.";
   }
 
   function showError(err) {
@@ -201,25 +269,7 @@ export function renderOrder(main, orderId, params) {
     const box = (tone, ...children) => el("div", { class: `payment-notice payment-${tone}`, "data-testid": "payment-notice", role: "status", "aria-live": "polite" }, ...children);
     switch (order.status) {
       case "pending_payment":
-        if (outcome && !waited) {
-          return box("pending",
-            el("span", { class: "spinner", "aria-hidden": "true" }),
-            el("span", { "data-testid": "payment-waiting", text: outcome === "failed"
-              ? "The payment page reported a problem with your card. Waiting for the provider's confirmation…"
-              : "Confirming your payment with the provider…" }));
-        }
-        if (outcome && waited) {
-          return box("pending",
-            el("p", { "data-testid": "payment-waiting", text: "The payment provider has not confirmed your payment yet. It can take a little longer; this page shows the result once it arrives." }),
-            el("button", { type: "button", class: "button button-quiet", "data-testid": "check-again", onclick: checkAgain }, "Check again"));
-        }
-        return box("pending",
-          el("p", { text: order.payment.can_pay
-            ? `This order waits for your payment${order.reserved_until ? ` until ${formatDate(order.reserved_until)}` : ""}; your items are held until then.`
-            : "This order waits for the payment provider's confirmation." }),
-          order.payment.can_pay && order.payment.payment_page_url
-            ? el("a", { class: "button", href: withReturnUrl(order.payment.payment_page_url), "data-testid": "pay-now" }, `Pay ${formatMoney(order.totals.total)}`)
-            : null);
+        return pendingNotice(box);
       case "paid":
         return box("ok", el("p", { text: "Payment received, thank you! Your vendors have been told to prepare your items." }));
       case "payment_failed":
@@ -235,6 +285,134 @@ export function renderOrder(main, orderId, params) {
       default:
         return null;
     }
+  }
+
+  /** An unpaid order: what stands in the way of the payment, and what the shopper can do about it. */
+  function pendingNotice(box) {
+    const payment = order.payment;
+    if (payment.state === "processing") {
+      return box("pending",
+        el("span", { class: "spinner", "aria-hidden": "true" }),
+        el("p", { "data-testid": "payment-processing", text: "Your payment is being processed by your bank. "
+          + "This page shows the result as soon as it arrives; there is no need to reload it." }));
+    }
+    if (timer && outcome) {
+      return box("pending",
+        el("span", { class: "spinner", "aria-hidden": "true" }),
+        el("span", { "data-testid": "payment-waiting", text: outcome === "failed"
+          ? "The payment page reported a problem with your card. Waiting for the provider's confirmation…"
+          : "Confirming your payment with the provider…" }));
+    }
+    if (outcome === "succeeded" && waited) {
+      return box("pending",
+        el("p", { "data-testid": "payment-waiting", text: "The payment provider has not confirmed your payment yet. It can take a little longer; this page shows the result once it arrives." }),
+        el("button", { type: "button", class: "button button-quiet", "data-testid": "check-again", onclick: checkAgain }, "Check again"));
+    }
+    const payLink = (label, testid) => (payment.can_pay && payment.payment_page_url
+      ? el("a", { class: "button", href: withReturnUrl(payment.payment_page_url), "data-testid": testid }, label)
+      : null);
+    const held = order.reserved_until ? ` Your items are held for you until ${formatDate(order.reserved_until)}.` : "";
+    if (payment.state === "requires_action") {
+      return box("pending",
+        el("div", { class: "payment-notice-body" },
+          el("p", { "data-testid": "payment-requires-action", text: `Your bank asks you to confirm this payment (3-D Secure).${held}` }),
+          el("div", { class: "payment-actions" }, payLink("Confirm with your bank", "authenticate"), cancelControl())));
+    }
+    const declined = (payment.attempts || []).filter((a) => a.outcome === "declined");
+    const last = declined[declined.length - 1];
+    return box(declined.length ? "bad" : "pending",
+      el("div", { class: "payment-notice-body" },
+        last ? el("p", { "data-testid": "payment-declined", "data-reason": last.reason || "" },
+          el("strong", { text: `Payment not made: ${declineText(last.reason)}` }), ` Nothing was charged. ${declineAdvice(last.reason)}`) : null,
+        el("p", { text: payment.can_pay
+          ? `This order waits for your payment.${held}`
+          : "This order waits for the payment provider's confirmation." }),
+        declined.length ? el("details", { class: "payment-attempts", open: true },
+          el("summary", { text: declined.length === 1 ? "1 failed attempt" : `${declined.length} failed attempts` }),
+          el("ul", { "data-testid": "payment-attempts" }, declined.map((a) => el("li", { "data-testid": "payment-attempt", "data-reason": a.reason || "" },
+            el("span", { text: declineText(a.reason) }), " ",
+            el("time", { class: "muted", datetime: a.at, text: formatDate(a.at) }))))) : null,
+        el("div", { class: "payment-actions" },
+          payLink(declined.length ? "Try again" : `Pay ${formatMoney(order.totals.total)}`, declined.length ? "try-again" : "pay-now"),
+          savedCardButtons(),
+          cancelControl())));
+  }
+
+  function loadSavedCards() {
+    api.paymentMethods({ signal: controller.signal })
+      .then((body) => { savedCards = body.items || []; if (order && savedCards.length) render(); })
+      .catch(() => { /* no saved cards to offer: the payment page still works */ });
+  }
+
+  /** "Pay with Visa •••• 4242": the same payment of this order, charged to a saved card now. */
+  function savedCardButtons() {
+    if (!order.payment.can_pay || !savedCards.length) return null;
+    return [
+      savedCards.map((card) => el("button", {
+        type: "button", class: "button button-quiet", "data-testid": "pay-saved-card", "data-card-id": card.id,
+        disabled: Boolean(payingWith), onclick: () => payWith(card),
+      }, payingWith && payingWith.cardId === card.id ? "Paying…" : `Pay with ${cardLabel(card)}`)),
+      payError ? el("p", { class: "form-error", role: "alert", "data-testid": "pay-error", text: payError }) : null,
+    ];
+  }
+
+  async function payWith(card) {
+    if (payingWith) return;
+    // A new key per press: a press after a lost answer finds the payment under way (409), never charges twice.
+    payingWith = { cardId: card.id, key: newAttemptKey() };
+    payError = "";
+    render();
+    try {
+      await payWithSavedCard(order.order_id, card.id, payingWith.key);
+      return; // the page moves on (bank check or following the payment)
+    } catch (err) {
+      payError = isDecline(err)
+        ? `${declineText(err.code)} Nothing was charged. ${declineAdvice(err.code)}`
+        : err instanceof ApiError ? err.message : "Something went wrong. Please try again.";
+      try { order = await api.order(order.order_id, { signal: controller.signal }); } catch { /* keep */ }
+    } finally {
+      payingWith = null;
+    }
+    if (!controller.signal.aborted) render();
+  }
+
+  /** "Cancel order", confirmed in a dialog: the unpaid order ends and its items are released. */
+  function cancelControl() {
+    if (!order.payment.can_cancel) return null;
+    const dialog = el("dialog", { class: "confirm-dialog", "data-testid": "cancel-dialog", "aria-labelledby": "cancel-dialog-title" },
+      el("h2", { id: "cancel-dialog-title", text: `Cancel order ${orderNumber(order)}?` }),
+      el("p", { text: "Nothing has been charged. The items are released for other shoppers; they stay in your cart." }),
+      el("div", { class: "dialog-actions" },
+        el("button", { type: "button", class: "button button-danger", "data-testid": "confirm-cancel", onclick: () => cancelOrder(dialog) }, "Cancel order"),
+        el("button", { type: "button", class: "button button-quiet", "data-testid": "keep-order", onclick: () => dialog.close() }, "Keep my order")));
+    return [
+      el("button", {
+        type: "button", class: "button button-quiet", "data-testid": "cancel-order", disabled: cancelling,
+        onclick: () => dialog.showModal(),
+      }, cancelling ? "Cancelling…" : "Cancel order"),
+      cancelError ? el("p", { class: "form-error", role: "alert", "data-testid": "cancel-error", text: cancelError }) : null,
+      dialog,
+    ];
+  }
+
+  async function cancelOrder(dialog) {
+    dialog.close();
+    if (cancelling) return;
+    cancelling = true;
+    cancelError = "";
+    render();
+    try {
+      order = await api.cancelOrder(order.order_id);
+      announce("Your order is cancelled; nothing was charged.");
+    } catch (err) {
+      cancelError = err instanceof ApiError && err.status === 409
+        ? "This order can no longer be cancelled: its payment went through."
+        : err instanceof ApiError ? err.message : "Something went wrong. Please try again.";
+      try { order = await api.order(order.order_id); } catch { /* keep what we have */ }
+    } finally {
+      cancelling = false;
+    }
+    if (!controller.signal.aborted) render();
   }
 
   function checkAgain() {
