@@ -222,11 +222,11 @@ def _credentials(email: str, name: str, user_id: str, role: str) -> dict:
 
 def seed_catalogue(vendor_ids: dict[str, str]) -> dict:
     """The demo catalogue for vendors already created (vendor key -> vendor id). Idempotent."""
-    from chalicelib.services import catalog
+    from chalicelib.services import catalog, product_summaries, vendor_offers, vendors
 
     names = {}
     for vendor in VENDORS:
-        catalog.register_vendor(vendor_ids[vendor.key], vendor.shop)  # a no-op when it exists
+        vendors.register_vendor(vendor_ids[vendor.key], vendor.shop)  # a no-op when it exists
         names[vendor_ids[vendor.key]] = vendor.shop
 
     # A product is created by the first vendor that offers it; one bulk call per vendor.
@@ -244,9 +244,9 @@ def seed_catalogue(vendor_ids: dict[str, str]) -> dict:
             entries.setdefault(key, []).append((product_ids[product["data"]["title"]], terms))
     offers = 0
     for key, items in entries.items():
-        offers += len(catalog.upsert_offers(vendor_ids[key], items, keep_existing=True, refresh=False))
+        offers += len(vendor_offers.upsert_offers(vendor_ids[key], items, keep_existing=True, refresh=False))
     for product_id in dict.fromkeys(product_ids.values()):
-        catalog.refresh_product_summary(product_id, names=names)
+        product_summaries.refresh_product_summary(product_id, names=names)
     return {"products": len(product_ids), "offers": offers}
 
 
@@ -256,11 +256,11 @@ def seed_payout_accounts(vendor_ids: dict[str, str], payments) -> None:
     Real vendors get theirs through Stripe Connect onboarding; the local provider's `add_account`
     stands in for the onboarding a person would click through. Idempotent: fixed account ids.
     """
-    from chalicelib.store import catalog as catalog_store
+    from chalicelib.store import vendors as vendors_store
 
     for key, vendor_id in vendor_ids.items():
         account = payments.add_account(f"acct_demo_{key.replace('-', '_')}", email=f"{key}@halles.local")
-        catalog_store.set_vendor_payout_account(vendor_id, account["id"])
+        vendors_store.set_vendor_payout_account(vendor_id, account["id"])
 
 
 def seed_demo(payments=None) -> dict:

@@ -53,8 +53,14 @@ MAX_DELIVERY_DAYS = 60
 MAX_STOCK = 1_000_000
 MAX_AMOUNT = 100_000_000  # one million in a two-decimal currency: a typo guard, not a business limit
 
+# Product, vendor and offer ids as they may appear in a path or a key (checked before any read).
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,160}$")
 _IMAGE_PATH = re.compile(r"^/(?!/)[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 _IMAGE_HTTPS = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~!$&'()*+,;=:@%/?#-]*)?$")
+
+
+def is_valid_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(_ID.match(value))
 
 
 # --- GTIN -------------------------------------------------------------------------------
@@ -421,7 +427,7 @@ def summary_clauses(filters: BrowseFilters) -> list[SummaryClause]:
     """The filters on the summary, beside the category (browse queries the category's index for it).
 
     The one statement of what each filter means: search applies them in memory (`summary_matches`),
-    browse as DynamoDB filter expressions built from the same clauses (store/catalog.py). A
+    browse as DynamoDB filter expressions built from the same clauses (store/products.py). A
     product without a listed total (nothing in stock) never matches a price bound, in both.
     """
     clauses = []

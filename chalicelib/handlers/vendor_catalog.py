@@ -35,12 +35,12 @@ _ENTITY_TAG = re.compile(r'^(W/)?"([^"]*)"$')
 
 def parse_if_match(header: str | None):
     """The If-Match header as the versions it accepts; None when absent. Weak tags never match (RFC 9110)."""
-    from chalicelib.services import catalog
+    from chalicelib.services import vendor_offers
 
     if header is None:
         return None
     if header.strip() == "*":
-        return catalog.IfMatch(any=True)
+        return vendor_offers.IfMatch(any=True)
     versions = set()
     for part in header.split(","):
         tag = _ENTITY_TAG.match(part.strip())
@@ -49,7 +49,7 @@ def parse_if_match(header: str | None):
                                fields={"If-Match": 'expected ETags such as "7", or *'})
         if tag.group(1) is None and tag.group(2).isdigit() and len(tag.group(2)) <= 18:
             versions.add(int(tag.group(2)))
-    return catalog.IfMatch(versions=frozenset(versions))
+    return vendor_offers.IfMatch(versions=frozenset(versions))
 
 
 @route(bp, "/vendor/products", "POST", body=ProductIn, response=ProductDetail, roles=VENDOR, status=201,
@@ -69,13 +69,14 @@ def vendor_create_product(req):
        summary="Create or update your offer for a product (201 when created); `stock` declares units on hand, "
                "safe to repeat")
 def vendor_put_offer(req):
-    from chalicelib.services import catalog
+    from chalicelib.services import vendor_offers
 
     if_match = parse_if_match(req.header("If-Match"))
-    offer, created = catalog.upsert_offer(req.principal.user_id, req.params["product_id"], req.body.model_dump(),
-                                          if_match=if_match)
+    offer, created = vendor_offers.upsert_offer(req.principal.user_id, req.params["product_id"],
+                                                req.body.model_dump(), if_match=if_match)
     body = VendorOfferView.model_validate(offer).model_dump(mode="json")
-    return json_response(body, 201 if created else 200, req.correlation_id, {"ETag": catalog.etag(offer["version"])})
+    return json_response(body, 201 if created else 200, req.correlation_id,
+                         {"ETag": vendor_offers.etag(offer["version"])})
 
 
 @route(bp, "/vendor/products/{product_id}/offer/stock-adjustments", "POST", body=StockAdjustmentIn,
@@ -83,20 +84,20 @@ def vendor_put_offer(req):
        errors=(400, 401, 403, 404, 409, 422), headers=(IDEMPOTENCY_KEY,), response_headers=(ETAG,),
        summary="Add or remove units on hand (a delta), once per Idempotency-Key (201; 200 when repeated)")
 def vendor_adjust_stock(req):
-    from chalicelib.services import catalog
+    from chalicelib.services import vendor_offers
 
-    result, applied = catalog.adjust_offer_stock(
+    result, applied = vendor_offers.adjust_offer_stock(
         req.principal.user_id, req.params["product_id"], req.body.condition, req.body.delta, req.body.reason,
         req.header("Idempotency-Key"))
     body = StockAdjustmentOut.model_validate(result).model_dump(mode="json")
     return json_response(body, 201 if applied else 200, req.correlation_id,
-                         {"ETag": catalog.etag(result["offer"]["version"])})
+                         {"ETag": vendor_offers.etag(result["offer"]["version"])})
 
 
 @route(bp, "/vendor/offers", query=VendorOffersQuery, response=VendorOfferList, roles=VENDOR, tags=("vendor",),
        errors=(400, 401, 403), summary="Your own offers, in product title order")
 def vendor_list_offers(req):
-    from chalicelib.services import catalog
+    from chalicelib.services import vendor_offers
 
     return VendorOfferList.model_validate(
-        catalog.list_vendor_offers(req.principal.user_id, req.query.limit, req.query.cursor))
+        vendor_offers.list_vendor_offers(req.principal.user_id, req.query.limit, req.query.cursor))

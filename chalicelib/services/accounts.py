@@ -180,7 +180,7 @@ def profile(principal) -> dict:
 
 def _register_vendor(user_id: str, shop_name: str) -> None:
     # Imported here: the catalogue's store adapters are only needed for vendor sign-ups.
-    from chalicelib.services.catalog import register_vendor
+    from chalicelib.services.vendors import register_vendor
 
     try:
         register_vendor(vendor_id=user_id, name=shop_name)

@@ -5,6 +5,9 @@ checkout charges the snapshot and its transaction refuses if the offer no longer
 So the cart view and the quote always compare the snapshot with the offer's current terms
 and list every difference in `changes`: setting the line's quantity again accepts the new
 terms (the snapshot is refreshed).
+
+The use cases read and write through ports (chalicelib/domain/ports.py: CartRepository, CartCatalog);
+without them they use the DynamoDB adapters (chalicelib/services/wiring.py).
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_quantity
 from chalicelib.domain.money import Money
+from chalicelib.domain.ports import CartCatalog, CartRepository
 from chalicelib.domain.pricing import PricedLine, PricingPolicy, price_cart
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
-from chalicelib.store import catalog as catalog_store
 
 
 def pricing_policy() -> PricingPolicy:
@@ -66,17 +69,24 @@ def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -
     }
 
 
-def _current(cart: cart_store.Cart):
-    offers = catalog_store.get_offers(line.offer_id for line in cart.lines) if cart.lines else {}
+def _ports(carts: CartRepository | None, catalog: CartCatalog | None) -> tuple[CartRepository, CartCatalog]:
+    from chalicelib.services import wiring
+
+    return carts or wiring.cart_repository(), catalog or wiring.cart_catalog()
+
+
+def _current(cart: cart_store.Cart, catalog: CartCatalog):
+    offers = catalog.get_offers(line.offer_id for line in cart.lines) if cart.lines else {}
     changes = [c for line in cart.lines for c in line_changes(line, offers.get(line.offer_id))]
     return offers, changes
 
 
-def view_cart(shopper_id: str) -> dict:
+def view_cart(shopper_id: str, *, carts: CartRepository | None = None, catalog: CartCatalog | None = None) -> dict:
     """The cart with each offer's current terms and what changed since each line was set."""
-    cart = cart_store.get_cart(shopper_id)
-    offers, changes = _current(cart)
-    names = catalog_store.vendor_names(line.vendor_id for line in cart.lines) if cart.lines else {}
+    carts, catalog = _ports(carts, catalog)
+    cart = carts.get_cart(shopper_id)
+    offers, changes = _current(cart, catalog)
+    names = catalog.vendor_names(line.vendor_id for line in cart.lines) if cart.lines else {}
     return {
         "lines": [_line_view(line, offers.get(line.offer_id), names) for line in cart.lines],
         "item_count": sum(line.quantity for line in cart.lines),
@@ -84,11 +94,13 @@ def view_cart(shopper_id: str) -> dict:
     }
 
 
-def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
+def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartRepository | None = None,
+             catalog: CartCatalog | None = None) -> dict:
     """Set a line's quantity (0 removes it); the line snapshots the offer's terms as they are now."""
+    carts, catalog = _ports(carts, catalog)
     if quantity == 0:
-        return remove_line(shopper_id, offer_id)
-    offer = catalog_store.get_offer(offer_id)
+        return remove_line(shopper_id, offer_id, carts=carts, catalog=catalog)
+    offer = catalog.get_offer(offer_id)
     if offer is None:
         raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
     if offer.currency != get_settings().currency:
@@ -97,7 +109,7 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
     if available == 0:
         raise InvalidInput("This offer is sold out.", code="insufficient_stock", fields={"quantity": "sold out"})
     check_quantity(quantity, available)
-    cart = cart_store.get_cart(shopper_id)
+    cart = carts.get_cart(shopper_id)
     existing = cart.line(offer_id)
     if existing is None:
         check_line_count(len(cart.lines) + 1)
@@ -112,21 +124,23 @@ def set_line(shopper_id: str, offer_id: str, quantity: int) -> dict:
         shipping_fee=int(offer.shipping_fee),
         added_at=existing.added_at if existing else now_iso(precise=True),
         # Snapshot, so that checkout stores the shop's name on the order without reading the vendors.
-        vendor_name=catalog_store.vendor_names([offer.vendor_id]).get(offer.vendor_id, ""),
+        vendor_name=catalog.vendor_names([offer.vendor_id]).get(offer.vendor_id, ""),
         condition=offer.condition,  # the order line shows the condition the shopper chose
     )
     lines = [line if other.offer_id == offer_id else other for other in cart.lines]
     if existing is None:
         lines.append(line)
-    cart_store.save_lines(cart, lines)
-    return view_cart(shopper_id)
+    carts.save_lines(cart, lines)
+    return view_cart(shopper_id, carts=carts, catalog=catalog)
 
 
-def remove_line(shopper_id: str, offer_id: str) -> dict:
-    cart = cart_store.get_cart(shopper_id)
+def remove_line(shopper_id: str, offer_id: str, *, carts: CartRepository | None = None,
+                catalog: CartCatalog | None = None) -> dict:
+    carts, catalog = _ports(carts, catalog)
+    cart = carts.get_cart(shopper_id)
     if cart.line(offer_id) is not None:
-        cart_store.save_lines(cart, [line for line in cart.lines if line.offer_id != offer_id])
-    return view_cart(shopper_id)
+        carts.save_lines(cart, [line for line in cart.lines if line.offer_id != offer_id])
+    return view_cart(shopper_id, carts=carts, catalog=catalog)
 
 
 def snapshot_lines(cart: cart_store.Cart) -> list[PricedLine]:
@@ -145,14 +159,16 @@ def snapshot_lines(cart: cart_store.Cart) -> list[PricedLine]:
     ]
 
 
-def quote(shopper_id: str, country: str) -> dict:
+def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
+          catalog: CartCatalog | None = None) -> dict:
     """Price the cart at the offers' current terms for delivery to `country`. Reads only.
 
     Lines whose offer is gone are left out (and listed in `changes`); a line short of stock is
     priced as asked and listed in `changes`, since checkout would refuse it.
     """
-    cart = cart_store.get_cart(shopper_id)
-    offers, changes = _current(cart)
+    carts, catalog = _ports(carts, catalog)
+    cart = carts.get_cart(shopper_id)
+    offers, changes = _current(cart, catalog)
     lines = []
     for line in cart.lines:
         offer = offers.get(line.offer_id)

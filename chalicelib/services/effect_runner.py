@@ -67,9 +67,9 @@ class EffectRunner:
         """The vendor's connected payout account (`acct_...`), or None before it finished onboarding."""
         if self._vendor_account is not None:
             return self._vendor_account(vendor_id)
-        from chalicelib.store import catalog as catalog_store
+        from chalicelib.store import vendors as vendors_store
 
-        vendor = catalog_store.get_vendor(vendor_id)
+        vendor = vendors_store.get_vendor(vendor_id)
         return getattr(vendor, "stripe_account_id", None) if vendor is not None else None
 
     # --- running an outbox ---------------------------------------------------------------------

@@ -99,7 +99,7 @@ def sync_listings(event: OrderEvent) -> None:
     DynamoDB round trips minimal; the catalogue's denormalised "in stock / best offer" summary is
     brought back in line here, asynchronously, a moment later.
     """
-    from chalicelib.services.catalog import refresh_product_summary
+    from chalicelib.services.product_summaries import refresh_product_summary
     from chalicelib.store import orders as order_store
 
     order = order_store.get_order(event.order.order_id)

@@ -11,6 +11,24 @@ def order_repository():
     return DynamoOrderRepository()
 
 
+def cart_repository():
+    from chalicelib.store.cart_repository import DynamoCarts
+
+    return DynamoCarts()
+
+
+def cart_catalog():
+    from chalicelib.store.cart_repository import DynamoCartCatalog
+
+    return DynamoCartCatalog()
+
+
+def offer_catalogue():
+    from chalicelib.store.offer_catalogue import DynamoOfferCatalogue
+
+    return DynamoOfferCatalogue()
+
+
 def payment_gateway() -> PaymentGateway:
     from chalicelib.payments import get_gateway
 

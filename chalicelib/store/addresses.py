@@ -34,7 +34,8 @@ class AddressBookFull(Conflict):
 
 
 def _now() -> str:
-    return now_iso()
+    # Precise: the book lists the latest first, and two writes often fall in the same second.
+    return now_iso(precise=True)
 
 
 def _plain(value) -> dict:

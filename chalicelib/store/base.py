@@ -7,12 +7,23 @@ cheap to call before each use. The endpoint comes from botocore's own `AWS_ENDPO
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pynamodb.models import Model
 
 from chalicelib.settings import get_settings
 
 MODELS: list[type[Model]] = []
 _bound: tuple | None = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def conditional_failed(err: Exception) -> bool:
+    """True when a PutError/UpdateError was a failed condition (not a throttle or a bug)."""
+    return getattr(err, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def register(model: type[Model]) -> type[Model]:

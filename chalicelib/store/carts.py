@@ -138,6 +138,11 @@ def get_cart_customer_and_address_book(shopper_id: str) -> tuple[Cart, str | Non
     return cart, customer_id, book
 
 
+def cart_changed() -> Conflict:
+    return Conflict("Your cart changed in another window; reload it and try again.", code="cart_conflict",
+                    fields={"cart": "changed meanwhile"})
+
+
 def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
     """Replace the cart's lines, refusing a lost update (another tab changed the cart meanwhile).
 
@@ -161,10 +166,7 @@ def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
         )
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict(
-                "Your cart changed in another window; reload it and try again.", code="cart_conflict",
-                fields={"cart": "changed meanwhile"},
-            ) from exc
+            raise cart_changed() from exc
         raise
     return Cart(cart.shopper_id, list(lines), cart.version + 1, cart.pending_order_id)
 

@@ -10,6 +10,10 @@ store: every key attribute of our access paths is a string, so a number would be
 ValidationException, a 500) is refused with `InvalidInput` naming `cursor`, never
 passed to DynamoDB and never allowed to raise anything else (deep nesting, bad base64, lone
 surrogates, numbers where DynamoDB expects strings...).
+
+`collect_page` reads a query's pages until `limit` hits or the read budget, whichever comes
+first: the cursor then resumes after the last item returned when the page was cut short, else
+at DynamoDB's LastEvaluatedKey.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from chalicelib.domain.errors import InvalidInput
 
 MAX_CURSOR_LENGTH = 2048  # the query models' `max_length` too
 MAX_KEY_VALUE_LENGTH = 1024  # DynamoDB's limit on a sort key (partition keys: 2048)
+# Reads per request: a page never evaluates more than this many items in total, whatever the filters.
+READ_BUDGET = 600
 
 
 def encode(path: str, key: Mapping[str, Mapping[str, str]]) -> str:
@@ -76,3 +82,29 @@ def _is_key_value(value: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def collect_page(pages, path: str, key_names: Sequence[str], limit: int,
+                 resolve: Callable[[list[dict]], list]) -> tuple[list, str | None]:
+    """Read pages until `limit` resolved hits or the read budget; return the hits and the cursor after them.
+
+    `resolve` maps a page's raw items to results aligned with them (None: not a hit).
+    """
+    hits: list = []
+    evaluated = 0
+    for page in pages:
+        raws = page.get("Items", [])
+        resolved = resolve(raws)
+        for i, (raw, result) in enumerate(zip(raws, resolved)):
+            if result is None:
+                continue
+            hits.append(result)
+            if len(hits) == limit:
+                more = any(r is not None for r in resolved[i + 1:]) or pages.last_evaluated_key is not None
+                return hits, encode(path, {k: raw[k] for k in key_names}) if more else None
+        evaluated += page.get("ScannedCount", len(raws))
+        if pages.last_evaluated_key is None:
+            return hits, None
+        if evaluated >= READ_BUDGET:
+            return hits, encode(path, pages.last_evaluated_key)
+    return hits, None

@@ -1,6 +1,6 @@
 """Offer stock as the order store touches it: what a reservation expects, and what a refused one means.
 
-The offers live in the catalogue's table (chalicelib/store/catalog.py); only the stock and price
+The offers live in the catalogue's table (chalicelib/store/offers.py); only the stock and price
 attributes are used here, in the conditions of the checkout's transaction.
 """
 
@@ -43,7 +43,7 @@ class StockBusy(Conflict):
 
 def offer_model():
     """The catalogue's offer model: its attribute names are the ones conditions must use."""
-    from chalicelib.store.catalog import OfferItem
+    from chalicelib.store.offers import OfferItem
 
     return OfferItem
 

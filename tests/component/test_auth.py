@@ -204,14 +204,14 @@ def test_an_admin_exists_only_through_ensure_user_and_it_is_idempotent(app_clien
 # --- Partial failures ------------------------------------------------------------------------------
 
 def test_a_sign_up_that_fails_half_way_leaves_the_email_free_for_a_retry(app_client, monkeypatch):
-    from chalicelib.services import catalog
+    from chalicelib.services import vendors
 
     def catalogue_down(**_):
         raise ConnectionError("vendors table unreachable")
 
     email = new_email()
     with monkeypatch.context() as patch:
-        patch.setattr(catalog, "register_vendor", catalogue_down)
+        patch.setattr(vendors, "register_vendor", catalogue_down)
         status, body, _ = signup(app_client, email=email, role="vendor", shop_name="Fromagerie Ada")
     assert status == 500 and "Traceback" not in str(body)
 

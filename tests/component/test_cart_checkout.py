@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from chalicelib.store import catalog as catalog_store
+from chalicelib.store import offers as offers_store
 from chalicelib.store import vendor_orders as vendor_order_store
 from tests.fixtures.addresses import address_in, checkout_body
 from tests.fixtures.aws import call
@@ -75,7 +75,7 @@ class Shop:
         return self.call("POST", "/checkout", body or checkout_body(), token, {"Idempotency-Key": key})
 
     def stock(self, name, who):
-        item = catalog_store.get_offer(self.catalog.offers[(name, who)])
+        item = offers_store.get_offer(self.catalog.offers[(name, who)])
         return int(item.available), int(item.reserved), int(item.sold)
 
     def set_price(self, name, who, price, shipping, stock):

@@ -202,11 +202,12 @@ def test_a_cursor_only_resumes_the_query_it_came_from(shared):
 
 def test_a_read_budget_cuts_pages_short_and_the_cursor_carries_on(shared, monkeypatch):
     """Sparse filters never turn one request into a table scan: each request reads a bounded number of items."""
-    from chalicelib.store import catalog as store
+    from chalicelib.store import cursors, search_index
+    from chalicelib.store import products as products_store
 
-    monkeypatch.setattr(store, "READ_BUDGET", 1)
-    monkeypatch.setattr(store, "FILTERED_PAGE_SIZE", 1)
-    monkeypatch.setattr(store, "SEARCH_PAGE_SIZE", 1)
+    monkeypatch.setattr(cursors, "READ_BUDGET", 1)
+    monkeypatch.setattr(products_store, "FILTERED_PAGE_SIZE", 1)
+    monkeypatch.setattr(search_index, "SEARCH_PAGE_SIZE", 1)
     for query, expected in (({"in_stock": "false"}, {"lamp", "mug"}),
                             ({"q": "maison", "category": "kitchen"}, {"mug"})):
         seen, cursor, requests = [], None, 0
@@ -371,10 +372,10 @@ def test_a_bare_integer_price_is_in_the_platform_currency(app_client, catalog):
 
 def test_an_account_without_a_shop_cannot_sell(shared):
     from chalicelib.domain.errors import Forbidden
-    from chalicelib.services import catalog
+    from chalicelib.services import catalog, vendor_offers
 
     with pytest.raises(Forbidden) as refused:
-        catalog.upsert_offer("no-shop-here", shared.products["mug"], offer(100, 0, 1))
+        vendor_offers.upsert_offer("no-shop-here", shared.products["mug"], offer(100, 0, 1))
     assert refused.value.code == "vendor_not_registered"
     with pytest.raises(Forbidden):
         catalog.create_product("no-shop-here", NEW_PRODUCT)

@@ -12,7 +12,8 @@ import pytest
 
 from chalicelib.domain.catalog import OfferTerms
 from chalicelib.domain.money import Money
-from chalicelib.store import catalog as catalog_store
+from chalicelib.store import offers as offers_store
+from chalicelib.store import products as products_store
 from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer
@@ -64,7 +65,7 @@ class Till:
 
         offer_id = offer_id_for(self.vendor.user_id, self.product_id, "new")
         terms = OfferTerms(Money(price, "EUR"), Money(0, "EUR"), "new", stock, 1, 2)
-        assert catalog_store.insert_offer(offer_id, self.vendor.user_id, catalog_store.get_product(self.product_id),
+        assert offers_store.insert_offer(offer_id, self.vendor.user_id, products_store.get_product(self.product_id),
                                           terms) is not None
         return offer_id
 
@@ -85,7 +86,7 @@ class Till:
             return len(self.provider.ledger.of_kind("payment_intent"))
 
     def stock(self, offer_id: str) -> tuple[int, int, int]:
-        item = catalog_store.get_offer(offer_id)
+        item = offers_store.get_offer(offer_id)
         return int(item.available), int(item.reserved), int(item.sold)
 
     def orders(self) -> list[dict]:

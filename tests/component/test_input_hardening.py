@@ -163,14 +163,14 @@ def test_a_value_the_store_refuses_is_a_400_not_a_500(app_client, monkeypatch):
     from botocore.exceptions import ClientError
     from pynamodb.exceptions import GetError
 
-    from chalicelib.store import catalog as catalog_store
+    from chalicelib.store import products as products_store
 
     def refused(*args, **kwargs):
         cause = ClientError({"Error": {"Code": "ValidationException",
                                        "Message": "Size of hashkey has exceeded the maximum size limit"}}, "GetItem")
         raise GetError("Failed to get item", cause=cause)
 
-    monkeypatch.setattr(catalog_store, "get_product", refused)
+    monkeypatch.setattr(products_store, "get_product", refused)
     status, answer, _ = call(app_client, "GET", "/catalog/products/prd_refused")
 
     assert status == 400, answer

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.domain.catalog import offer_id_for
-from chalicelib.store import catalog as catalog_store
+from chalicelib.store import offers as offers_store
 from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import call
 from tests.fixtures.catalog import offer
@@ -42,7 +42,7 @@ class Stall:
         return offer_id_for(self.vendor.user_id, self.product_id, "new")
 
     def stock(self) -> tuple[int, int, int]:
-        item = catalog_store.get_offer(self.offer_id)
+        item = offers_store.get_offer(self.offer_id)
         return int(item.available), int(item.reserved), int(item.sold)
 
     def buy(self, quantity: int = 1) -> dict | None:
@@ -153,7 +153,7 @@ def test_responses_carry_the_version_as_etag_and_if_match_refuses_stale_writes(s
 def test_if_match_on_an_offer_that_does_not_exist_is_412(stall):
     status, err, _ = stall.put(10, headers={"If-Match": "*"})
     assert status == 412 and "If-Match" in err["error"]["fields"]
-    assert catalog_store.get_offer(stall.offer_id) is None
+    assert offers_store.get_offer(stall.offer_id) is None
 
 
 def test_a_stock_adjustment_is_applied_once_per_idempotency_key(stall):
@@ -237,8 +237,8 @@ def test_the_openapi_document_shows_the_stock_headers():
 def test_an_offer_from_before_declarations_gets_one_recorded_by_its_next_update(stall):
     stall.put(10)
     placed = [stall.buy() for _ in range(3)]
-    item = catalog_store.get_offer(stall.offer_id)
-    item.update(actions=[catalog_store.OfferItem.declared_stock.remove()])  # as offers written before it existed
+    item = offers_store.get_offer(stall.offer_id)
+    item.update(actions=[offers_store.OfferItem.declared_stock.remove()])  # as offers written before it existed
 
     status, view, _ = stall.put(10, price=1400)  # its units on hand: only the price changes
     assert status == 200 and view["price"]["amount"] == 1400 and stall.stock() == (7, 3, 0)

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.store import orders as store
 from chalicelib.store import vendor_orders
-from chalicelib.store.catalog import OfferItem
+from chalicelib.store.offers import OfferItem
 from chalicelib.store.stock import CartChanged, Reservation
 
 

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from chalicelib.store import catalog as catalog_store
+from chalicelib.store import offers as offers_store
 from chalicelib.store import orders as order_store
 from chalicelib.store import vendor_orders as vendor_order_store
+from chalicelib.store import vendors as vendors_store
 from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import REGION, call
 
@@ -63,7 +64,7 @@ class Market:
         return body
 
     def stock(self, name, who) -> tuple[int, int, int]:
-        item = catalog_store.get_offer(self.catalog.offers[(name, who)])
+        item = offers_store.get_offer(self.catalog.offers[(name, who)])
         return int(item.available), int(item.reserved), int(item.sold)
 
     def cart_offers(self, token=None) -> dict[str, int]:
@@ -427,12 +428,11 @@ def test_a_malformed_message_fails_and_goes_to_the_dead_letter_queue(market, sta
 @pytest.fixture
 def connected(market):
     """Both test vendors onboarded with a connected account at the provider."""
-    from chalicelib.store import catalog as catalog_store
 
     accounts = {market.catalog.vendor_a.user_id: market.payments.add_account()["id"],
                 market.catalog.vendor_b.user_id: market.payments.add_account()["id"]}
     for vendor_id, account_id in accounts.items():
-        catalog_store.set_vendor_payout_account(vendor_id, account_id)
+        vendors_store.set_vendor_payout_account(vendor_id, account_id)
     return accounts
 
 
@@ -498,9 +498,8 @@ def test_a_vendor_without_a_payout_account_waits_without_failing(market, monkeyp
         "awaiting_vendor_account"}
 
     vendor_b = market.catalog.vendor_b.user_id
-    from chalicelib.store import catalog as catalog_store
 
-    catalog_store.set_vendor_payout_account(vendor_b, market.payments.add_account()["id"])
+    vendors_store.set_vendor_payout_account(vendor_b, market.payments.add_account()["id"])
     status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_b}/confirm-delivery")
     assert status == 200 and body["payout"]["status"] == "transferred"
     assert [t["amount"] for t in market.transfers_of(order["order_id"])] == [23220]
@@ -553,7 +552,7 @@ def test_a_payout_awaiting_the_vendors_account_is_paid_by_the_retry_once_it_exis
 
     assert retry_payouts() == {"awaiting_vendor_account": 2}  # still no account: both stay due
     assert market.transfers_of(order["order_id"]) == []
-    catalog_store.set_vendor_payout_account(vendor_b, market.payments.add_account()["id"])
+    vendors_store.set_vendor_payout_account(vendor_b, market.payments.add_account()["id"])
 
     assert retry_payouts(later(2)) == {"awaiting_vendor_account": 1, "transferred": 1}
     assert retry_payouts(later(3)) == {"awaiting_vendor_account": 1}

@@ -70,15 +70,15 @@ def test_the_seeded_catalogue_shows_what_the_demo_is_for(stack, app_client):
 
 
 def test_a_restart_keeps_what_vendors_changed(stack):
-    from chalicelib.services import catalog
+    from chalicelib.services import vendor_offers
     from devstack.seed import seed_demo
 
     credentials = seed_demo()
     vendor_id = credentials["vendors"][0]["vendor_id"]
-    offer = catalog.list_vendor_offers(vendor_id)["items"][0]
-    catalog.upsert_offer(vendor_id, offer["product_id"], {
+    offer = vendor_offers.list_vendor_offers(vendor_id)["items"][0]
+    vendor_offers.upsert_offer(vendor_id, offer["product_id"], {
         "price": {"amount": offer["price"]["amount"] + 100, "currency": "EUR"}, "shipping_fee": offer["shipping_fee"],
         "condition": offer["condition"], "stock": 1, "delivery": offer["delivery"]})
     seed_demo()
-    after = next(o for o in catalog.list_vendor_offers(vendor_id)["items"] if o["offer_id"] == offer["offer_id"])
+    after = next(o for o in vendor_offers.list_vendor_offers(vendor_id)["items"] if o["offer_id"] == offer["offer_id"])
     assert after["price"]["amount"] == offer["price"]["amount"] + 100 and after["available"] == 1

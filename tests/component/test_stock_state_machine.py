@@ -41,7 +41,7 @@ from hypothesis.stateful import (
 
 from chalicelib.domain.errors import DomainError
 from chalicelib.settings import get_settings
-from chalicelib.store import catalog as catalog_store
+from chalicelib.store import offers as offers_store
 from chalicelib.store import orders as order_store
 from tests.fixtures.addresses import checkout_body
 from tests.fixtures.aws import REGION
@@ -74,7 +74,8 @@ class StockMachine(RuleBasedStateMachine):
 
     @initialize()
     def open_shop(self):
-        from chalicelib.services import catalog as use_cases
+        from chalicelib.services import catalog
+        from chalicelib.services import vendor_offers as use_cases
 
         self.offers: dict[str, int] = {}  # offer id -> units supplied (available + reserved + sold must equal it)
         self.products: dict[str, str] = {}  # offer id -> product id
@@ -82,7 +83,7 @@ class StockMachine(RuleBasedStateMachine):
         self.versions: dict[str, list[int]] = {}  # offer id -> every version the vendor was shown
         self.adjustments: list[tuple[str, str, int]] = []  # (offer id, Idempotency-Key, delta) applied
         for stock in INITIAL_STOCK:
-            product, _ = use_cases.create_product(self.world.vendor_id, {
+            product, _ = catalog.create_product(self.world.vendor_id, {
                 "title": f"Item {uuid.uuid4().hex[:12]}", "brand": "Machine", "category": "home"})
             terms = _terms(stock)
             view, _ = use_cases.upsert_offer(self.world.vendor_id, product["product_id"], terms)
@@ -197,7 +198,7 @@ class StockMachine(RuleBasedStateMachine):
     @rule(offer=st.integers(0, len(INITIAL_STOCK) - 1))
     def vendor_resends_the_last_declaration(self, offer):
         """A retried PUT, or a form loaded long ago: whatever happened since, nothing changes."""
-        from chalicelib.services import catalog as use_cases
+        from chalicelib.services import vendor_offers as use_cases
 
         offer_id = self.offer_ids[offer]
         before = _stock(offer_id)
@@ -207,7 +208,7 @@ class StockMachine(RuleBasedStateMachine):
     @rule(offer=st.integers(0, len(INITIAL_STOCK) - 1), on_hand=st.integers(0, 5), stale=st.booleans())
     def vendor_declares_units_on_hand(self, offer, on_hand, stale):
         from chalicelib.domain.errors import Conflict, PreconditionFailed
-        from chalicelib.services import catalog as use_cases
+        from chalicelib.services import vendor_offers as use_cases
 
         offer_id = self.offer_ids[offer]
         before = _stock(offer_id)
@@ -233,7 +234,7 @@ class StockMachine(RuleBasedStateMachine):
     def vendor_adjusts_stock(self, offer, delta, repeat):
         """A delta (received, broken...), sometimes the retry of an earlier one with its key."""
         from chalicelib.domain.errors import Conflict
-        from chalicelib.services import catalog as use_cases
+        from chalicelib.services import vendor_offers as use_cases
 
         offer_id = self.offer_ids[offer]
         earlier = [a for a in self.adjustments if a[0] == offer_id]
@@ -325,18 +326,18 @@ def _terms(stock: int) -> dict:
 
 
 def _stock(offer_id: str) -> tuple[int, int, int]:
-    item = catalog_store.get_offer(offer_id)
+    item = offers_store.get_offer(offer_id)
     return int(item.available), int(item.reserved), int(item.sold)
 
 
 @pytest.fixture
 def world(app_client, payments, drain):
-    from chalicelib.services import catalog as use_cases
+    from chalicelib.services import vendors
 
     payments.webhook_target = lambda body, headers: app_client.http.post(
         "/webhooks/stripe", body=body, headers=headers).status_code
     vendor_id = str(uuid.uuid4())
-    use_cases.register_vendor(vendor_id=vendor_id, name="Machine Shop")
+    vendors.register_vendor(vendor_id=vendor_id, name="Machine Shop")
     return World(app_client, payments, drain, vendor_id)
 
 

@@ -1,0 +1,225 @@
+"""DynamoDB storage of the vendors' offers: terms and stock (table `offers`, pk offer_id; GSI
+by_product(product_id, total_minor), by_vendor(vendor_id, product_key)).
+
+Stock lives on the offer item (`available`, `reserved`, `sold`, `version`) so that checkout can
+reserve it with conditional writes on that one item; only `available` is shown to shoppers.
+Units on hand are `available + reserved` (a sale moves reserved -> sold: sold units are no longer
+on hand). A vendor declares units on hand (`declared_stock` remembers the last declaration, so
+that re-sending it changes nothing) and `available` is derived in the update expression itself,
+`available = :on_hand - reserved`, under `reserved <= :on_hand`: never from a value read earlier.
+`version` moves on every vendor write (terms, declarations, stock adjustments), never on checkout
+moves; it is the offer's ETag. Stock adjustments: chalicelib/store/stock_adjustments.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.domain.catalog import Offer, OfferTerms
+from chalicelib.domain.money import Money
+from chalicelib.store.base import bind, conditional_failed, register, utc_now
+from chalicelib.store.cursors import collect_page
+from chalicelib.store.cursors import decode as decode_cursor
+from chalicelib.store.products import ProductItem
+
+MAX_OFFERS_PER_PRODUCT = 500
+
+
+class OfferRules:
+    """What an offer record knows about itself (the DynamoDB item and the in-memory record share it)."""
+
+    def to_offer(self) -> Offer:
+        return Offer(
+            offer_id=self.offer_id,
+            product_id=self.product_id,
+            vendor_id=self.vendor_id,
+            condition=self.condition,
+            price=Money(int(self.price), self.currency),
+            shipping_fee=Money(int(self.shipping_fee), self.currency),
+            available=int(self.available),
+            min_days=int(self.min_days),
+            max_days=int(self.max_days),
+        )
+
+    @property
+    def on_hand(self) -> int:
+        """Units not sold yet: available to new orders plus held by unpaid ones."""
+        return int(self.available) + int(self.reserved)
+
+    @property
+    def declared(self) -> int:
+        """The last declared units on hand (for an offer older than declarations: its units on hand)."""
+        return int(self.declared_stock) if self.declared_stock is not None else self.on_hand
+
+    def has_terms(self, terms: OfferTerms) -> bool:
+        """True when `terms` is exactly the vendor's last declaration (re-sending it changes nothing)."""
+        return (
+            int(self.price) == terms.price.amount
+            and int(self.shipping_fee) == terms.shipping_fee.amount
+            and self.currency == terms.price.currency
+            and self.declared == terms.stock
+            and int(self.min_days) == terms.min_days
+            and int(self.max_days) == terms.max_days
+        )
+
+
+class ByProduct(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_product"
+        projection = AllProjection()
+
+    product_id = UnicodeAttribute(hash_key=True)
+    total_minor = NumberAttribute(range_key=True)
+
+
+class ByVendor(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_vendor"
+        projection = AllProjection()
+
+    vendor_id = UnicodeAttribute(hash_key=True)
+    product_key = UnicodeAttribute(range_key=True)
+
+
+@register
+class OfferItem(OfferRules, Model):
+    """One vendor's offer. `price`/`shipping_fee` are minor units; checkout conditions on them."""
+
+    class Meta:
+        short_name = "offers"
+        table_name = None
+        region = None
+
+    offer_id = UnicodeAttribute(hash_key=True)
+    product_id = UnicodeAttribute()
+    product_key = UnicodeAttribute()  # the product's title_key: a vendor's offers list in title order
+    product_title = UnicodeAttribute()
+    vendor_id = UnicodeAttribute()
+    condition = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    price = NumberAttribute()
+    shipping_fee = NumberAttribute()
+    total_minor = NumberAttribute()
+    min_days = NumberAttribute()
+    max_days = NumberAttribute()
+    available = NumberAttribute(default=0)
+    reserved = NumberAttribute(default=0)
+    sold = NumberAttribute(default=0)
+    # The units on hand the vendor last declared (absent on offers written before it existed).
+    declared_stock = NumberAttribute(null=True)
+    version = NumberAttribute(default=1)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_product = ByProduct()
+    by_vendor = ByVendor()
+
+
+def get_offer(offer_id: str, *, consistent: bool = True) -> OfferItem | None:
+    bind()
+    try:
+        return OfferItem.get(offer_id, consistent_read=consistent)
+    except OfferItem.DoesNotExist:
+        return None
+
+
+def get_offers(offer_ids: Iterable[str], *, consistent: bool = False) -> dict[str, OfferItem]:
+    """Offers by id (BatchGetItem); unknown ids are absent from the result."""
+    bind()
+    ids = list(dict.fromkeys(offer_ids))
+    if not ids:
+        return {}
+    return {o.offer_id: o for o in OfferItem.batch_get(ids, consistent_read=consistent)}
+
+
+def insert_offer(offer_id: str, vendor_id: str, product: ProductItem, terms: OfferTerms) -> OfferItem | None:
+    """Create the offer with its initial stock; None if it already exists (a concurrent create won)."""
+    bind()
+    now = utc_now()
+    item = OfferItem(
+        offer_id,
+        product_id=product.product_id,
+        product_key=product.title_key,
+        product_title=product.title,
+        vendor_id=vendor_id,
+        condition=terms.condition,
+        currency=terms.price.currency,
+        price=terms.price.amount,
+        shipping_fee=terms.shipping_fee.amount,
+        total_minor=terms.total.amount,
+        min_days=terms.min_days,
+        max_days=terms.max_days,
+        available=terms.stock,
+        reserved=0,
+        sold=0,
+        declared_stock=terms.stock,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        item.save(condition=OfferItem.offer_id.does_not_exist())
+    except PutError as err:
+        if conditional_failed(err):
+            return None
+        raise
+    return item
+
+
+def update_offer_terms(offer_id: str, vendor_id: str, terms: OfferTerms, *, expected_version: int,
+                       declare_stock: bool) -> OfferItem | None:
+    """Set the vendor's terms; with `declare_stock`, also declare `terms.stock` units on hand.
+
+    One UpdateItem touching only these attributes, conditional on `version = expected_version`
+    (the caller decided `declare_stock` from that version) and, when declaring, on
+    `reserved <= stock`; `available` is computed by DynamoDB from the `reserved` it holds at
+    that instant, so a reservation running at the same time is never overwritten nor resurrected.
+    Returns the updated item, or None when a condition failed (re-read and decide again). The
+    condition on `vendor_id` is a second lock on the door: ids are derived from the caller.
+    """
+    bind()
+    Off = OfferItem
+    item = OfferItem(offer_id)
+    actions = [
+        Off.price.set(terms.price.amount),
+        Off.shipping_fee.set(terms.shipping_fee.amount),
+        Off.currency.set(terms.price.currency),
+        Off.total_minor.set(terms.total.amount),
+        Off.min_days.set(terms.min_days),
+        Off.max_days.set(terms.max_days),
+        Off.version.add(1),
+        Off.updated_at.set(utc_now()),
+        # Also without `declare_stock`: an offer older than declarations gets its declaration recorded.
+        Off.declared_stock.set(terms.stock),
+    ]
+    condition = Off.offer_id.exists() & (Off.vendor_id == vendor_id) & (Off.version == expected_version)
+    if declare_stock:
+        actions.append(Off.available.set(terms.stock - Off.reserved))
+        condition &= Off.reserved <= terms.stock
+    try:
+        item.update(actions=actions, condition=condition, add_version_condition=False)
+    except UpdateError as err:
+        if conditional_failed(err):
+            return None
+        raise
+    return item
+
+
+def product_offers(product_id: str) -> list[OfferItem]:
+    """Every offer of a product, cheapest total first (GSI: eventually consistent)."""
+    bind()
+    return list(OfferItem.by_product.query(product_id, limit=MAX_OFFERS_PER_PRODUCT))
+
+
+def vendor_offers(vendor_id: str, limit: int, cursor: str | None) -> tuple[list[OfferItem], str | None]:
+    bind()
+    path, key_names = f"vendor:{vendor_id}", ("offer_id", "vendor_id", "product_key")
+    start = decode_cursor(cursor, path, key_names, {"vendor_id": vendor_id})
+    iterator = OfferItem.by_vendor.query(vendor_id, last_evaluated_key=start, page_size=limit + 1)
+    return collect_page(iterator.page_iter, path, key_names, limit,
+                    lambda raws: [OfferItem.from_raw_data(r) for r in raws])

@@ -1,0 +1,183 @@
+"""DynamoDB storage of the shared catalogue's products and their browse listing.
+
+Table `products` (pk product_id; GSI by_category(category, title_key), by_gtin(gtin)). A product
+item also carries a denormalised summary of its offers (written by chalicelib/store/product_summaries.py)
+so that a listing page is one query, filtered on that summary.
+
+Paginated reads stop at `limit` hits or at a read budget (chalicelib/store/cursors.py `collect_page`)
+and hand back an opaque cursor tagged with the access path it belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import PutError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.domain.catalog import BrowseFilters, Compare, ProductData, summary_clauses
+from chalicelib.store.base import bind, conditional_failed, register, utc_now
+from chalicelib.store.cursors import collect_page
+from chalicelib.store.cursors import decode as decode_cursor
+
+FILTERED_PAGE_SIZE = 100
+
+
+class ByCategory(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_category"
+        projection = AllProjection()
+
+    category = UnicodeAttribute(hash_key=True)
+    title_key = UnicodeAttribute(range_key=True)
+
+
+class ByGtin(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_gtin"
+        projection = KeysOnlyProjection()
+
+    gtin = UnicodeAttribute(hash_key=True)
+
+
+class OfferSnapshot(MapAttribute):
+    """The best offer as it was when the summary was computed (listings show it without another read)."""
+
+    offer_id = UnicodeAttribute()
+    vendor_id = UnicodeAttribute()
+    vendor_name = UnicodeAttribute()
+    condition = UnicodeAttribute()
+    price = NumberAttribute()
+    shipping_fee = NumberAttribute()
+    currency = UnicodeAttribute()
+    available = NumberAttribute()
+    min_days = NumberAttribute()
+    max_days = NumberAttribute()
+
+
+@register
+class ProductItem(Model):
+    class Meta:
+        short_name = "products"
+        table_name = None
+        region = None
+
+    product_id = UnicodeAttribute(hash_key=True)
+    title = UnicodeAttribute()
+    title_key = UnicodeAttribute()
+    brand = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    category = UnicodeAttribute()
+    specs = MapAttribute(attr_name="attributes", default=dict)
+    images = ListAttribute(of=UnicodeAttribute, default=list)
+    gtin = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    # Summary of the offers, rewritten by the use cases whenever one of them changes.
+    offer_count = NumberAttribute(default=0)
+    in_stock = BooleanAttribute(default=False)
+    best_offer_id = UnicodeAttribute(null=True)
+    best_offer = OfferSnapshot(null=True)
+    best_total = NumberAttribute(null=True)
+    listed_total = NumberAttribute(null=True)
+    min_total = NumberAttribute(null=True)
+    min_price = NumberAttribute(null=True)
+    vendor_ids = UnicodeSetAttribute(null=True)
+    summary_at = UTCDateTimeAttribute(null=True)
+
+    by_category = ByCategory()
+    by_gtin = ByGtin()
+
+    @property
+    def attributes_dict(self) -> dict[str, str]:
+        specs = self.specs
+        return dict(specs.as_dict() if isinstance(specs, MapAttribute) else specs or {})
+
+
+def get_product(product_id: str, *, consistent: bool = False) -> ProductItem | None:
+    bind()
+    try:
+        return ProductItem.get(product_id, consistent_read=consistent)
+    except ProductItem.DoesNotExist:
+        return None
+
+
+def get_products(product_ids: Iterable[str], *, consistent: bool = False) -> dict[str, ProductItem]:
+    """Products by id (BatchGetItem, 100 keys a request); unknown ids are absent."""
+    bind()
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        return {}
+    return {p.product_id: p for p in ProductItem.batch_get(ids, consistent_read=consistent)}
+
+
+def insert_product(data: ProductData, created_by: str) -> ProductItem | None:
+    """Write a new product; None when a product with this id already exists."""
+    bind()
+    item = ProductItem(
+        data.product_id,
+        title=data.title,
+        title_key=data.title_key,
+        brand=data.brand,
+        description=data.description,
+        category=data.category,
+        specs=dict(data.attributes),
+        images=list(data.images),
+        gtin=data.gtin,
+        created_by=created_by,
+        created_at=utc_now(),
+        offer_count=0,
+        in_stock=False,
+    )
+    try:
+        item.save(condition=ProductItem.product_id.does_not_exist())
+    except PutError as err:
+        if conditional_failed(err):
+            return None
+        raise
+    return item
+
+
+def _summary_condition(filters: BrowseFilters):
+    """The domain's summary clauses (`summary_clauses`) as one DynamoDB filter expression, or None."""
+    P = ProductItem
+    attributes = {"in_stock": P.in_stock, "vendor_ids": P.vendor_ids, "listed_total": P.listed_total}
+    condition = None
+    for clause in summary_clauses(filters):
+        attribute = attributes[clause.attribute]
+        part = {
+            Compare.EQUALS: lambda a, v: a == v,
+            Compare.CONTAINS: lambda a, v: a.contains(v),
+            Compare.AT_LEAST: lambda a, v: a >= v,
+            Compare.AT_MOST: lambda a, v: a <= v,
+        }[clause.compare](attribute, clause.value)
+        condition = part if condition is None else condition & part
+    return condition
+
+
+def browse_products(filters: BrowseFilters, limit: int, cursor: str | None) -> tuple[list[ProductItem], str | None]:
+    """Products of one category in title order (GSI query), or of every category (Scan), filtered on the summary."""
+    bind()
+    condition = _summary_condition(filters)
+    page_size = FILTERED_PAGE_SIZE if condition is not None else limit + 1
+    if filters.category:
+        path, key_names = f"category:{filters.category}", ("product_id", "category", "title_key")
+        start = decode_cursor(cursor, path, key_names, {"category": filters.category})
+        iterator = ProductItem.by_category.query(filters.category, filter_condition=condition,
+                                                 last_evaluated_key=start, page_size=page_size)
+    else:
+        path, key_names = "all", ("product_id",)
+        start = decode_cursor(cursor, path, key_names)
+        iterator = ProductItem.scan(filter_condition=condition, last_evaluated_key=start, page_size=page_size)
+    return collect_page(iterator.page_iter, path, key_names, limit,
+                    lambda raws: [ProductItem.from_raw_data(r) for r in raws])
