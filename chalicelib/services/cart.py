@@ -75,8 +75,43 @@ def _ports(carts: CartRepository | None, catalog: CartCatalog | None) -> tuple[C
     return carts or wiring.cart_repository(), catalog or wiring.cart_catalog()
 
 
-def _current(cart: cart_store.Cart, catalog: CartCatalog):
+class _WithOwnHold:
+    """An offer as this cart sees it: the units its own unpaid order holds are still its to buy."""
+
+    def __init__(self, offer, held: int):
+        self._offer = offer
+        self.available = int(offer.available) + held
+
+    def __getattr__(self, name: str):
+        return getattr(self._offer, name)
+
+
+def _held_by_own_order(cart: cart_store.Cart, orders) -> dict[str, int]:
+    """Units per offer that the cart's unpaid order reserves (Back + Pay resumes that order).
+
+    Without this, going back from the payment page showed the shopper's own reservation as
+    "only N left" and refused the Pay that would resume the same order.
+    """
+    if not cart.pending_order_id or not cart.lines:
+        return {}
+    if orders is None:
+        from chalicelib.services import wiring
+
+        orders = wiring.order_repository()
+    order = orders.get(cart.pending_order_id)
+    if order is None or not order.holds_stock or order.shopper_id != cart.shopper_id:
+        return {}
+    held: dict[str, int] = {}
+    for line in order.lines:
+        held[line.offer_id] = held.get(line.offer_id, 0) + line.quantity
+    return held
+
+
+def _current(cart: cart_store.Cart, catalog: CartCatalog, orders=None):
     offers = catalog.get_offers(line.offer_id for line in cart.lines) if cart.lines else {}
+    held = _held_by_own_order(cart, orders)
+    offers = {offer_id: _WithOwnHold(offer, held[offer_id]) if offer is not None and held.get(offer_id) else offer
+              for offer_id, offer in offers.items()}
     changes = [c for line in cart.lines for c in line_changes(line, offers.get(line.offer_id))]
     return offers, changes
 

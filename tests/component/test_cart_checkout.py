@@ -518,3 +518,19 @@ def test_vendors_and_anonymous_callers_cannot_use_cart_routes(shop):
                                ("GET", "/orders", None)]:
         assert shop.call(method, path, body, token=vendor, headers={"Idempotency-Key": uuid.uuid4().hex})[0] == 403
         assert call(shop.client, method, path, body)[0] == 401
+
+
+def test_back_from_the_payment_page_the_cart_still_counts_its_own_held_units(shop):
+    """The shopper's own unpaid order holds 4 of the 5 tents: back on the cart, that is not "only 1 left"."""
+    shop.add("tent", "a", 4)
+    first = shop.checkout(uuid.uuid4().hex)
+    assert first[0] == 201 and shop.stock("tent", "a") == (1, 4, 0)
+
+    cart = shop.call("GET", "/cart")[1]
+    quote = shop.call("GET", "/cart/quote?country=DE")[1]
+
+    assert cart["changes"] == [] and quote["changes"] == [] and quote["can_checkout"] is True
+    assert cart["lines"][0]["max_quantity"] >= 4
+    again = shop.checkout(uuid.uuid4().hex)  # Pay again: resumes the same order, reserves nothing more
+    assert again[0] == 201 and again[1]["order"]["order_id"] == first[1]["order"]["order_id"]
+    assert shop.stock("tent", "a") == (1, 4, 0)
