@@ -65,6 +65,7 @@ def test_a_declined_card_is_told_in_plain_words_and_try_again_pays_the_same_orde
                                                                     timeout=PAID_WITHIN_MS)
     expect(page.get_by_test_id("payment-attempt")).to_have_count(1)
     expect(page.get_by_test_id("payment-attempt")).to_have_attribute("data-reason", "insufficient_funds")
+    expect(page.locator(".timeline-label", has_text="Payment declined (insufficient funds)")).to_have_count(1)
     order_id = order_id_on_page(page)
     assert available(live_stack, offer) == before - 2  # still held for the retry
 
