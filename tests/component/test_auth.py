@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from tests.fixtures.auth import SIGNUP_PASSWORD as PASSWORD
+from tests.fixtures.auth import new_email, signup
 from tests.fixtures.aws import call
-
-PASSWORD = "Passw0rd!x"
-
-
-def new_email() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def signup(client, **overrides):
-    body = {"email": new_email(), "password": PASSWORD, "name": "Ada", "role": "shopper", **overrides}
-    return call(client, "POST", "/auth/signup", body)
 
 
 def signin(client, email, password=PASSWORD):

@@ -8,24 +8,14 @@ documented error answers are played by botocore's Stubber on the adapter's own c
 from __future__ import annotations
 
 import json
-import uuid
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
+from tests.fixtures.auth import SIGNUP_PASSWORD as PASSWORD
+from tests.fixtures.auth import new_email, signup
 from tests.fixtures.aws import REGION, call
-
-PASSWORD = "Passw0rd!x"
-
-
-def new_email() -> str:
-    return f"user-{uuid.uuid4().hex[:10]}@example.com"
-
-
-def signup(client, **overrides):
-    body = {"email": new_email(), "password": PASSWORD, "name": "Ada", "role": "shopper", **overrides}
-    return call(client, "POST", "/auth/signup", body)
 
 
 def shape(body):
