@@ -6,6 +6,8 @@
 //   #/payment-return        where the payment page sends the shopper back
 //   #/orders, #/orders/<id> the shopper's orders
 //   #/account/cards         saved cards
+//   #/vendor[/<section>]    the vendor space (js/views/vendor/sections.js)
+//   #/admin[/<section>]     the admin space (js/views/admin/sections.js)
 
 import { announce, el, mount } from "./js/dom.js";
 import { cartCount, isShopper, onCartCountChange, refreshCartCount, setCartCount } from "./js/cart-state.js";
@@ -17,8 +19,13 @@ import { renderSignIn, renderSignUp } from "./js/views/auth.js";
 import { renderCart } from "./js/views/cart.js";
 import { renderCards } from "./js/views/cards.js";
 import { renderOrder, renderOrders, renderPaymentReturn } from "./js/views/orders.js";
+import { hasRole, renderSpace } from "./js/views/space.js";
+import { VENDOR_SECTIONS } from "./js/views/vendor/sections.js";
+import { ADMIN_SECTIONS } from "./js/views/admin/sections.js";
 
 const main = document.getElementById("main");
+const VENDOR_SPACE = { role: "vendor", base: "#/vendor", title: "Vendor space", label: "vendor", sections: VENDOR_SECTIONS };
+const ADMIN_SPACE = { role: "admin", base: "#/admin", title: "Administration", label: "admin", sections: ADMIN_SECTIONS };
 let currentView = null; // {cleanup?: () => void}
 
 /** "#/product/abc?x=1" -> {path: "/product/abc", params: URLSearchParams} */
@@ -38,6 +45,8 @@ const routes = [
   { pattern: /^\/orders$/, view: () => renderOrders(main) },
   { pattern: /^\/orders\/([^/]+)$/, view: (m, params) => renderOrder(main, decodeURIComponent(m[1]), params) },
   { pattern: /^\/account\/cards$/, view: () => renderCards(main) },
+  { pattern: /^\/vendor(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, VENDOR_SPACE, m[1] && decodeURIComponent(m[1]), params) },
+  { pattern: /^\/admin(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, ADMIN_SPACE, m[1] && decodeURIComponent(m[1]), params) },
 ];
 
 function route() {
@@ -89,6 +98,8 @@ function renderAccount(session) {
           title: session.user.email || null, text: session.user.name || session.user.email }),
         el("span", { class: `role-badge role-${roles[0]}`, "data-testid": "account-role", text: role })),
       isShopper(session) ? el("a", { class: "button button-quiet", href: "#/orders", "data-testid": "orders-link" }, "My orders") : null,
+      hasRole("vendor", session) ? el("a", { class: "button button-quiet", href: "#/vendor", "data-testid": "vendor-space-link" }, "Vendor space") : null,
+      hasRole("admin", session) ? el("a", { class: "button button-quiet", href: "#/admin", "data-testid": "admin-space-link" }, "Administration") : null,
       el("button", {
         type: "button", class: "button button-quiet", "data-testid": "signout",
         onclick: () => { clearSession(); announce("You are signed out."); },

@@ -6,10 +6,19 @@ import { announce, el, mount, uniqueId } from "../dom.js";
 import { getSession, saveSession } from "../session.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 
+/** Where an account lands when nothing more precise was asked: vendors and admins have their own space. */
+function homeHash(user) {
+  const roles = (user && user.roles) || [];
+  if (roles.includes("vendor")) return "#/vendor";
+  if (roles.includes("admin")) return "#/admin";
+  return "#/";
+}
+
 /** Only in-app destinations: a `next` parameter can never send the shopper elsewhere. */
-function nextHash(params) {
+function nextHash(params, user) {
   const next = params.get("next") || "";
-  return next.startsWith("#/") && !next.startsWith("#/signin") && !next.startsWith("#/signup") ? next : "#/";
+  const inApp = next.startsWith("#/") && !next.startsWith("#/signin") && !next.startsWith("#/signup");
+  return inApp && next !== "#/" ? next : homeHash(user);
 }
 
 function withNext(path, params) {
@@ -85,7 +94,7 @@ export function renderSignIn(main, params) {
       const tokens = await busy(button, "Signing in…", () => api.signIn(email.value.trim(), password.value));
       saveSession(tokens, tokens.user);
       announce(`Signed in as ${tokens.user ? tokens.user.email : email.value.trim()}.`);
-      window.location.hash = nextHash(params);
+      window.location.hash = nextHash(params, tokens.user);
     } catch (err) {
       reportError(form, error, err);
       password.value = "";
@@ -181,7 +190,7 @@ async function signInAfterSignUp(params, email, password) {
     const tokens = await api.signIn(email, password);
     saveSession(tokens, tokens.user);
     announce(`Welcome to Halles. You are signed in as ${email}.`);
-    window.location.hash = nextHash(params);
+    window.location.hash = nextHash(params, tokens.user);
   } catch {
     // The sign-up answer never says whether the address was new (no user enumeration):
     // an existing account's owner got an email instead. Sign in by hand.

@@ -1,0 +1,5 @@
+// The sections of the admin space, in tab order. Add a section: a module exporting
+// {id, label, render(panel, params)} and one line here.
+
+export const ADMIN_SECTIONS = [
+];

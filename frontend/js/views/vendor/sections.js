@@ -1,0 +1,8 @@
+// The sections of the vendor space, in tab order. Add a section: a module exporting
+// {id, label, render(panel, params)} and one line here.
+
+import { offersSection } from "./offers.js";
+
+export const VENDOR_SECTIONS = [
+  offersSection,
+];
