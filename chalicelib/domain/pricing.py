@@ -7,8 +7,11 @@ Rules (all amounts integer minor units, one currency per order):
   shipping fee among its lines (not the sum), and free above the vendor's threshold if any.
 - Promotions (percent or amount off a vendor's items) apply per vendor group when given.
 - The platform may charge the shopper a service fee per order (config; 0 by default).
-- Commission is what the platform keeps from each vendor: `commission_bps` of the vendor's
-  items after promotions (shipping passes through to the vendor). The transfer to the vendor
+- Commission is what the platform keeps from each vendor: the rate resolved for each line
+  (chalicelib/domain/commissions.py: vendor override, else category, else platform default;
+  passed in as `policy.commission_rates`) applied to the vendor's items after promotions
+  (shipping passes through to the vendor). Lines sharing a rate are summed before rounding, so
+  a vendor with one rate pays exactly `rate x (items - discount)`. The transfer to the vendor
   is the vendor total minus commission.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chalicelib.domain.commissions import AppliedRate, CommissionRates
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.limits import check_line_count, check_quantity
 from chalicelib.domain.money import Money
@@ -53,7 +57,12 @@ class PricingPolicy:
     currency: str
     vat_rates_bps: dict[str, int]  # country code -> rate in basis points (2000 = 20 %)
     service_fee: int = 0  # minor units per order, charged to the shopper
-    commission_bps: int = 1000  # platform default until per-vendor rules exist
+    commission_bps: int = 1000  # the platform default, used when no resolved rates are given
+    commission_rates: CommissionRates | None = None  # each line's rate, resolved from the rules at checkout
+
+    def commission_for(self, offer_id: str) -> AppliedRate:
+        rates = self.commission_rates or CommissionRates.flat(self.commission_bps)
+        return rates.for_offer(offer_id)
 
     def vat_rate_bps(self, country: str) -> int:
         try:
@@ -73,6 +82,16 @@ class VendorGroup:
     discount: Money
     shipping: Money
     commission: Money
+    commission_rates: tuple[tuple[str, AppliedRate], ...] = ()  # (offer_id, rate applied), frozen on the order
+
+    @property
+    def commission_bps(self) -> int:
+        """The one rate of the vendor's lines, or the effective blended rate when they differ."""
+        rates = {rate.bps for _, rate in self.commission_rates}
+        if len(rates) == 1:
+            return rates.pop()
+        base = (self.items - self.discount).amount
+        return (self.commission.amount * 10000 + base // 2) // base if base > 0 else 0
 
     @property
     def total(self) -> Money:
@@ -151,6 +170,23 @@ def _discount(promotion: Promotion | None, items: Money) -> Money:
     return Money(min(off, items.amount), items.currency)
 
 
+def _commission(lines: list[PricedLine], rates: tuple[tuple[str, AppliedRate], ...], items: Money,
+                discount: Money) -> Money:
+    """Sum of each rate's share of the items it covers, the discount spread pro rata of those items
+    (the last bucket takes the rounding remainder, so the buckets add up to items - discount)."""
+    by_bps: dict[int, int] = {}
+    for line, (_, rate) in zip(lines, rates):
+        by_bps[rate.bps] = by_bps.get(rate.bps, 0) + line.subtotal.amount
+    commission, discount_left = 0, discount.amount
+    buckets = sorted(by_bps.items())
+    for index, (bps, covered) in enumerate(buckets):
+        off = discount_left if index == len(buckets) - 1 else (discount.amount * covered // items.amount
+                                                              if items.amount else 0)
+        discount_left -= off
+        commission += Money(covered - off, items.currency).share(bps).amount
+    return Money(commission, items.currency)
+
+
 def price_cart(
     lines: list[PricedLine],
     policy: PricingPolicy,
@@ -175,8 +211,9 @@ def price_cart(
         items = sum((line.subtotal for line in vendor_lines), zero)
         discount = _discount((promotions or {}).get(vendor_id), items)
         shipping = max((line.shipping_fee for line in vendor_lines), key=lambda m: m.amount)
-        commission = (items - discount).share(policy.commission_bps)
-        groups.append(VendorGroup(vendor_id, tuple(vendor_lines), items, discount, shipping, commission))
+        rates = tuple((line.offer_id, policy.commission_for(line.offer_id)) for line in vendor_lines)
+        commission = _commission(vendor_lines, rates, items, discount)
+        groups.append(VendorGroup(vendor_id, tuple(vendor_lines), items, discount, shipping, commission, rates))
     return Quote(
         currency=policy.currency,
         country=country,

@@ -22,6 +22,8 @@ BLUEPRINTS = {
     "addresses": "",
     "payouts": "",
     "webhooks": "",
+    "vendor_money": "",
+    "commissions": "",
 }
 
 

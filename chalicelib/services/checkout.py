@@ -189,7 +189,9 @@ def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, rese
         VendorOrder(vendor_id=group.vendor_id, vendor_name=vendor_names.get(group.vendor_id, ""),
                     currency=quote.currency, items=group.items.amount, shipping=group.shipping.amount,
                     discount=group.discount.amount, total=group.total.amount, commission=group.commission.amount,
-                    payout=group.payout.amount)
+                    payout=group.payout.amount, commission_bps=group.commission_bps,
+                    commission_rates=tuple({"offer_id": offer_id, "bps": rate.bps, "rule": rate.rule}
+                                           for offer_id, rate in group.commission_rates))
         for group in quote.groups
     ]
     return Order.place(order_id=order_id, shopper_id=shopper_id, created_at=iso(now), reserved_until=iso(reserved_until),
@@ -250,7 +252,11 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
     cart, customer_id, book = cart_store.get_cart_customer_and_address_book(shopper_id)
     address = address_service.for_checkout(body, book)
     remember_address = address_service.to_remember(shopper_id, body, address, book)
-    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country)
+    from chalicelib.services import commissions
+
+    lines = cart_service.snapshot_lines(cart)
+    # The commission rule of each line, resolved now and frozen on the sub-orders (later rule changes never touch them).
+    quote = price_cart(lines, commissions.checkout_policy(cart_service.pricing_policy(), lines), address.country)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
     new_customer = None
     try:

@@ -105,6 +105,7 @@ class OrderModel(Model):
     charge_id = UnicodeAttribute(null=True)
     attempts = ListAttribute(null=True)  # raw maps: {id, at, outcome, reason}
     outbox = ListAttribute(null=True)  # effects saved with the order, not carried out yet
+    ledger_ids = UnicodeSetAttribute(null=True)  # vendor ledger entries this order booked (chalicelib/store/ledger.py)
 
     by_shopper = ByShopper()
     by_status = ByStatus()
@@ -141,6 +142,7 @@ class AddressBookChanged(Exception):
 def _order_dict(model: OrderModel) -> dict:
     data = plain(model.attribute_values)
     data.pop("recorded", None)
+    data.pop("ledger_ids", None)
     data.setdefault("payment_intent_id", None)
     data.setdefault("client_secret", None)
     return data
