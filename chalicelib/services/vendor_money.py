@@ -63,16 +63,16 @@ def ledger_csv(vendor_id: str, *, since: str | None = None, until: str | None = 
     return out.getvalue()
 
 
-def balance(vendor_id: str, *, ledger: VendorLedger | None = None) -> dict:
-    currency = get_settings().currency
+def balance(vendor_id: str, *, ledger: VendorLedger | None = None, currency: str | None = None) -> dict:
+    currency = currency or get_settings().currency
     return vl.balance(_ledger(ledger).entries(vendor_id), currency).to_json()
 
 
 def payouts(vendor_id: str, *, ledger: VendorLedger | None = None, weeks: int = 12,
-            today: date | None = None) -> dict:
+            today: date | None = None, currency: str | None = None) -> dict:
     """Transfers made (with what was reversed of them) and payouts due or pending, per order; sales per week."""
     entries = list(_ledger(ledger).entries(vendor_id))
-    currency = get_settings().currency
+    currency = currency or get_settings().currency
     transfers: dict[str, dict] = {}
     owed: dict[str, int] = {}
     released: set[str] = set()
