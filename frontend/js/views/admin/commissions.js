@@ -8,6 +8,7 @@ import { loadCategories } from "../../categories.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 
+const MAX_BPS = 5000; // the API refuses more (chalicelib/domain/commissions.py)
 const fetchRules = (signal) => request("GET", "/admin/commissions", { auth: true, signal });
 const saveRules = (body) => request("PUT", "/admin/commissions", { auth: true, body });
 
@@ -100,9 +101,11 @@ export const commissionsSection = {
         const fields = {};
         const body = { default_bps: percentToBps(defaultInput.value), categories: {}, vendors: {}, version };
         if (body.default_bps === null || Number.isNaN(body.default_bps)) fields.default_bps = "Enter a percentage such as 10 or 12.5.";
+        else if (body.default_bps > MAX_BPS) fields.default_bps = "At most 50 %.";
         for (const input of form.querySelectorAll('input[name^="categories."]')) {
           const bps = percentToBps(input.value);
           if (Number.isNaN(bps)) fields[input.name] = "Enter a percentage such as 10 or 12.5, or leave it empty.";
+          else if (bps > MAX_BPS) fields[input.name] = "At most 50 %.";
           else if (bps !== null) body.categories[input.name.slice("categories.".length)] = bps;
         }
         for (const row of vendorBody.querySelectorAll("tr")) {
