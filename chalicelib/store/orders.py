@@ -36,6 +36,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.ports import AddressBookChanged, OrderExists, OrderNumberTaken, PendingOrderChanged
 from chalicelib.store import cursors
 from chalicelib.store.addresses import AddressToRemember, remember_in_transaction
 from chalicelib.store.attributes import plain
@@ -109,30 +110,6 @@ class OrderModel(Model):
     by_shopper = ByShopper()
     by_status = ByStatus()
     by_payment_intent = ByPaymentIntent()
-
-
-# --- errors -------------------------------------------------------------------------------
-
-
-class OrderExists(Exception):
-    """The order id is already taken: a retried checkout (crash after the transaction). Return it."""
-
-    def __init__(self, order_id: str):
-        super().__init__(order_id)
-        self.order_id = order_id
-
-
-class PendingOrderChanged(Exception):
-    """Another checkout of the same cart placed its order meanwhile: nothing was reserved; resume that one."""
-
-
-class OrderNumberTaken(Exception):
-    """Another order has this order number (rare): place it again with the next number."""
-
-
-class AddressBookChanged(Exception):
-    """The shopper's address book changed between the checkout's read and its transaction (rare):
-    nothing was written; place the order again without keeping the address."""
 
 
 # --- helpers ------------------------------------------------------------------------------
