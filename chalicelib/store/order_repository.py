@@ -141,7 +141,6 @@ def order_item(order: Order) -> dict:
         "timeline": [_drop_none({"id": e.id, "at": e.at, "label": e.label, "audience": e.audience.value,
                                  "status": e.status, "kind": e.kind, "details": e.details or None})
                      for e in order.timeline],
-        "recorded": {e.id for e in order.timeline} or None,
         "outbox": [e.to_json() for e in order.outbox],
         "version": order.version,
     })
