@@ -383,3 +383,53 @@ def test_a_late_run_of_an_old_orders_effects_never_makes_the_cart_forget_its_new
     shop.effects.run(shop.orders.get(old), shop.orders)
 
     assert shop.carts.get_cart("s1").pending_order_id == new and shop.orders.get(old).outbox == []
+
+
+# --- what the placement refuses, as DynamoDB's conditions do -----------------------------------
+
+
+def test_an_order_number_already_given_to_another_order_is_never_given_twice(shop):
+    from chalicelib.domain.orders import order_number_for
+    from chalicelib.domain.timestamps import iso
+    from chalicelib.services.checkout import order_id_for
+
+    shop.add("tent-a", 1)
+    key = uuid.uuid4().hex
+    taken = order_number_for(order_id_for("s1", key), iso(NOW))
+    shop.orders.numbers[taken] = "ord_someone_else"
+
+    placed = shop.checkout(key)["order"]
+
+    assert placed["order_number"] != taken and placed["order_number"].startswith("H-2611-")
+    assert shop.orders.numbers[placed["order_number"]] == placed["order_id"] and shop.stock("tent-a") == (4, 1, 0)
+
+
+def test_an_address_book_edited_during_checkout_does_not_stop_the_order(shop):
+    shop.add("tent-a", 1)
+    book_read = shop.carts.get_for_checkout
+
+    def edited_meanwhile(shopper_id):
+        read = book_read(shopper_id)
+        shop.carts.address_books[shopper_id] = {"home": address_in("DE", line1="Home 3")}  # another tab
+        return read
+
+    shop.carts.get_for_checkout = edited_meanwhile
+    placed = shop.checkout(body={"address": address_in("DE", line1="Office Street 9")})["order"]
+
+    assert placed["shipping_address"]["line1"] == "Office Street 9" and shop.stock("tent-a") == (4, 1, 0)
+    assert [entry["line1"] for entry in shop.carts.address_books["s1"].values()] == ["Home 3"]
+
+
+def test_the_in_memory_placement_is_all_or_nothing(shop):
+    """One refused reservation leaves every other line, the cart and the book as they were."""
+    shop.catalog.offers["phones-b"].available = 1
+    shop.add("tent-a", 2)
+    shop.add("phones-b", 1)
+    shop.catalog.offers["phones-b"].available = 0  # sold meanwhile
+
+    with pytest.raises(CartChanged):
+        shop.checkout()
+
+    assert shop.stock("tent-a") == (5, 0, 0) and shop.orders.orders == {} and shop.orders.numbers == {}
+    assert shop.carts.get_cart("s1").pending_order_id is None and "s1" not in shop.carts.address_books
+    assert "s1" not in shop.carts.customers
