@@ -96,10 +96,6 @@ class OrderRepository(Protocol):
         ...
 
 
-class CartLines(Protocol):
-    def clear(self, shopper_id: str, offer_quantities: dict[str, int]) -> None: ...
-
-
 class OfferForCart(Protocol):
     """An offer's current terms and stock as the cart compares them with a line's snapshot (minor units)."""
 

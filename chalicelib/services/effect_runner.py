@@ -60,7 +60,7 @@ class EffectRunner:
 
     def clear_cart(self, effect: ClearCartLines) -> None:
         if self._clear_cart is not None:
-            self._clear_cart(effect.shopper_id, dict(effect.quantities))
+            self._clear_cart(effect.shopper_id, dict(effect.quantities), order_id=effect.order_id)
             return
         from chalicelib.store import carts as cart_store
 

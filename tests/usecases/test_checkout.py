@@ -433,3 +433,18 @@ def test_the_in_memory_placement_is_all_or_nothing(shop):
     assert shop.stock("tent-a") == (5, 0, 0) and shop.orders.orders == {} and shop.orders.numbers == {}
     assert shop.carts.get_cart("s1").pending_order_id is None and "s1" not in shop.carts.address_books
     assert "s1" not in shop.carts.customers
+
+
+def test_once_paid_the_cart_is_emptied_and_the_next_checkout_is_a_new_order(shop):
+    from chalicelib.domain.orders import PaymentOutcome
+    from chalicelib.services.settle_payment import settle
+
+    shop.add("tent-a", 1)
+    paid = shop.checkout()["order"]["order_id"]
+
+    settle(paid, PaymentOutcome.SUCCEEDED, orders=shop.orders, effects=shop.effects, now=NOW, charge_id="ch_1")
+
+    assert shop.carts.get_cart("s1").lines == [] and shop.carts.get_cart("s1").pending_order_id is None
+    assert shop.stock("tent-a") == (4, 0, 1)
+    shop.add("tent-a", 1)
+    assert shop.checkout()["order"]["order_id"] != paid and shop.stock("tent-a") == (3, 1, 1)

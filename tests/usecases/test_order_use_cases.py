@@ -63,7 +63,7 @@ def world():
     repo.save(order, effects=[e for e in effects if type(e).__name__ == "ReserveStock"])
     gateway, published, cleared = FakeGateway(), [], []
     runner = EffectRunner(gateway=lambda: gateway, publish=lambda event: published.append(event.event_type),
-                          clear_cart=lambda shopper_id, quantities: cleared.append(quantities),
+                          clear_cart=lambda shopper_id, quantities, order_id: cleared.append(quantities),
                           forget_pending_order=carts.forget_pending_order)
     return repo, gateway, runner, published, cleared
 
