@@ -328,7 +328,7 @@ def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, b
                 raise CheckoutInProgress("Another checkout of your cart is being placed; retry in a moment.",
                                          fields={"cart": "being checked out"}) from None
             count("CheckoutsRaced", 1)
-            return place_cart_order(shopper_id, email, idempotency_key, body, adapters=adapters,
+            return place_cart_order(shopper_id, email, idempotency_key, body, adapters=adapters, now=now,
                                     attempt=attempt + 1)
         except OrderExists:
             # A retry after a crash: carry on with the order that was written, not with today's cart.

@@ -236,6 +236,28 @@ def test_a_second_pay_while_the_first_is_being_placed_is_told_to_retry_and_holds
     assert shop.orders_of() == [first["order"]["order_id"]] and shop.stock("tent-a") == (4, 1, 0)
 
 
+def test_two_pay_clicks_racing_from_the_same_cart_make_one_order(shop):
+    """Both read a cart without an order; the first places its order and payment; the second's placement
+    then finds the cart names that order (nothing of its own held) and resumes it."""
+    shop.add("tent-a", 1)
+    read_cart = shop.carts.get_for_checkout
+    first: list[dict] = []
+
+    def first_click_wins_meanwhile(shopper_id):
+        read = read_cart(shopper_id)
+        if not first:
+            shop.carts.get_for_checkout = read_cart
+            first.append(shop.checkout())
+        return read
+
+    shop.carts.get_for_checkout = first_click_wins_meanwhile
+    second = shop.checkout()
+
+    assert second["order"]["order_id"] == first[0]["order"]["order_id"]
+    assert second["payment"]["payment_intent_id"] == first[0]["payment"]["payment_intent_id"]
+    assert len(shop.orders_of()) == 1 and shop.stock("tent-a") == (4, 1, 0)
+
+
 def test_pay_after_the_cart_changed_replaces_the_order_and_releases_its_stock_in_the_same_step(shop):
     shop.add("tent-a", 2)
     old = shop.checkout()["order"]
