@@ -4,16 +4,15 @@ retries, and what the vendor reads of it (balance, payouts, CSV), reconciled wit
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from chalicelib.domain.errors import Conflict, InvalidInput
-from chalicelib.domain.money import Money
 from chalicelib.domain.orders import Order, OrderLine, PaymentOutcome, Refund, VendorOrder
 from chalicelib.domain.ports import ConcurrentUpdate
-from chalicelib.domain.pricing import PricedLine, PricingPolicy
 from chalicelib.payments.port import PaymentIntent, RefundRecord, TransferRecord
 from chalicelib.services import commissions, reconciliation, vendor_money
 from chalicelib.services.effect_runner import EffectRunner
@@ -70,7 +69,7 @@ def world():
     order.attach_payment("pi_1", "secret")
     repo.save(order, effects=[e for e in effects if type(e).__name__ == "ReserveStock"])
     provider = Provider()
-    runner = EffectRunner(gateway=lambda: provider, publish=lambda event: None, clear_cart=lambda *a: None,
+    runner = EffectRunner(gateway=lambda: provider, publish=lambda event: None, clear_cart=lambda *a, **kw: None,
                           vendor_account=lambda vendor_id: f"acct_{vendor_id}")
     return repo, provider, runner
 
@@ -147,15 +146,28 @@ def test_the_csv_export_lists_money_entries_oldest_first_with_a_header(world):
     assert "until" in err.value.fields
 
 
-def test_rules_are_resolved_at_checkout_and_a_stale_admin_edit_is_a_conflict():
+def test_checkout_freezes_each_sub_orders_rule_and_a_later_edit_changes_only_new_orders(monkeypatch):
+    from tests.usecases.test_checkout import Shop
+
+    for key, value in {"HALLES_LOCAL_MODE": "1", "HALLES_CURRENCY": "EUR", "HALLES_SERVICE_FEE": "0"}.items():
+        monkeypatch.setenv(key, value)
     store = InMemoryCommissionRules()
-    commissions.update("admin", {"default_bps": 800, "categories": {"outdoor": 1500}, "vendors": {"v9": 300},
+    commissions.update("admin", {"default_bps": 800, "categories": {"outdoor": 1500}, "vendors": {"bytes": 300},
                                  "version": 0}, store=store)
-    lines = [PricedLine("o1", "p1", "v1", "Tent", 1, Money(10000, "EUR"), Money(0, "EUR")),
-             PricedLine("o2", "p2", "v9", "Lamp", 1, Money(10000, "EUR"), Money(0, "EUR"))]
-    policy = commissions.checkout_policy(PricingPolicy("EUR", {"DE": 1900}), lines, store=store,
-                                         categories={"p1": "outdoor", "p2": "outdoor"})
-    assert policy.commission_for("o1").bps == 1500 and policy.commission_for("o2").rule == "vendor"
+    shop = Shop()
+    shop.adapters = dataclasses.replace(
+        shop.adapters, commission_rates=commissions.rates_from(store, {"tent": "outdoor", "phones": "electronics"}))
+    shop.add("tent-a", 1)
+    shop.add("phones-b", 1)
+    first = shop.orders.get(shop.checkout()["order"]["order_id"])
+    assert (first.vendor_orders["alpine"].commission, first.vendor_orders["alpine"].commission_bps) == (2985, 1500)
+    assert first.vendor_orders["bytes"].commission == 387  # the vendor's own 3 % wins over the default
+    assert first.vendor_orders["bytes"].commission_rates == ({"offer_id": "phones-b", "bps": 300, "rule": "vendor"},)
+
     with pytest.raises(Conflict):
-        commissions.update("admin", {"default_bps": 900, "version": 0}, store=store)
-    assert commissions.view(store)["default_bps"] == 800
+        commissions.update("admin", {"default_bps": 900, "version": 0}, store=store)  # a stale edit
+    commissions.update("admin", {"default_bps": 900, "version": 1}, store=store)  # no more rules but the default
+    assert shop.orders.get(first.order_id).vendor_orders["alpine"].commission == 2985  # placed: untouched
+    shop.add("tent-a", 2)  # a changed cart: a new order, priced with today's rules
+    second = shop.orders.get(shop.checkout()["order"]["order_id"])
+    assert second.vendor_orders["alpine"].commission == 2 * 19900 * 900 // 10000
