@@ -324,10 +324,11 @@ def test_checkout_makes_at_most_five_dynamodb_round_trips_once_warm(shop, new_us
         counted[name] = list(calls)
 
     print(f"checkout DynamoDB calls: {counted}")
-    # The container's first checkout also reads the commission rules and its products' categories, in ONE
-    # BatchGetItem (chalicelib/services/commissions.py); later ones find them cached.
-    assert counted["first"].count("BatchGetItem") == 1 and len(counted["first"]) <= 6, counted
-    assert all(len(calls) <= 5 for name, calls in counted.items() if name != "first"), counted
+    # A container's first checkout of some products also reads the commission rules and their categories, in
+    # ONE BatchGetItem (chalicelib/services/commissions.py); the next ones find them cached.
+    assert all(len([c for c in calls if c != "BatchGetItem"]) <= 5 and calls.count("BatchGetItem") <= 1
+               for calls in counted.values()), counted
+    assert "BatchGetItem" not in counted["new entry"] + counted["by id"], counted
     books = {name: [entry["line1"] for entry in shop.call("GET", "/me/addresses", token=shopper.access_token)[1]["items"]]
              for name, shopper in (("first", first_time), ("new entry", with_book), ("by id", by_id))}
     assert books == {"first": ["Main Street 1"], "new entry": ["Office Street 9", "Main Street 1"],
