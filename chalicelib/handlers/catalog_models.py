@@ -48,6 +48,7 @@ class VendorOfferView(OfferView):
     version: int = Field(description="Moves on every change you make; also sent as the `ETag` header. "
                                      "Send it back as `If-Match` to update only what you read.")
     updated_at: str
+    status: str = Field(description="active (listed), paused (hidden until resumed) or delisted (final)")
 
 
 class StockAdjustmentView(ApiModel):

@@ -100,6 +100,7 @@ class OfferTermsNow:
     currency: str = "EUR"
     condition: str = "new"
     product_title: str = ""
+    offer_status: str = "active"
 
 
 class InMemoryCartCatalog:
@@ -175,6 +176,7 @@ class OfferRecord(OfferRules):
     sold: int = 0
     version: int = 1
     updated_at: datetime = field(default_factory=_now)
+    status: str | None = None
 
 
 @dataclass
@@ -253,6 +255,16 @@ class InMemoryOfferCatalogue:
         offer.price, offer.shipping_fee, offer.currency = terms.price.amount, terms.shipping_fee.amount, \
             terms.price.currency
         offer.min_days, offer.max_days, offer.declared_stock = terms.min_days, terms.max_days, terms.stock
+        offer.version += 1
+        offer.updated_at = _now()
+        return self.get_offer(offer_id)
+
+    def set_offer_status(self, offer_id: str, vendor_id: str, status: str, *,
+                         expected_version: int) -> OfferRecord | None:
+        offer = self.offers.get(offer_id)
+        if offer is None or offer.vendor_id != vendor_id or offer.version != expected_version:
+            return None
+        offer.status = status
         offer.version += 1
         offer.updated_at = _now()
         return self.get_offer(offer_id)
