@@ -144,15 +144,25 @@ class VendorOffersQuery(_Query):
 # --- vendor bodies ----------------------------------------------------------------------
 
 
-class ProductIn(ApiModel):
+class ProductEditIn(ApiModel):
+    """A product's description as its proposer edits it (the id and GTIN never change)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    title: Text = Field(description="3 to 200 characters")
+    title: Text = Field(description="10 to 120 characters, not in capitals, no promotional words or '!' "
+                                    "(a known GTIN returns the existing product without these checks)")
     brand: Text = Field(description="1 to 80 characters")
-    category: Text = Field(description="A slug from /catalog/categories")
+    category: Text = Field(description="A slug from /catalog/categories; some require attributes "
+                                       "(electronics: model; fashion: size, colour; beauty: volume)")
     description: MultilineText = ""
     attributes: dict[Text, Text] = Field(default_factory=dict, description="Short name -> short value")
-    images: list[Text] = Field(default_factory=list, description="https URLs or site paths such as /img/kitchen.svg")
+    images: list[Text] = Field(default_factory=list, description="https URLs, site paths such as /img/kitchen.svg, "
+                                                                  "or the URLs of images you attached")
+
+
+class ProductIn(ProductEditIn):
+    model_config = ConfigDict(extra="forbid")
+
     gtin: Text | None = Field(None, description="GTIN-8/12/13/14 with a valid GS1 check digit")
 
 

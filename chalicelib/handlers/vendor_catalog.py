@@ -9,6 +9,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.handlers.catalog_models import (
     OfferIn,
     ProductDetail,
+    ProductEditIn,
     ProductIn,
     StockAdjustmentIn,
     StockAdjustmentOut,
@@ -61,6 +62,16 @@ def vendor_create_product(req):
     product, created = catalog.create_product(req.principal.user_id, req.body.model_dump())
     body = ProductDetail.model_validate(product).model_dump(mode="json")
     return json_response(body, 201 if created else 200, req.correlation_id)
+
+
+@route(bp, "/vendor/products/{product_id}", "PUT", body=ProductEditIn, response=ProductDetail, roles=VENDOR,
+       tags=("vendor",), errors=(400, 401, 403, 404, 409),
+       summary="Edit a product you proposed (another vendor's product: 403); same rules as creating it")
+def vendor_update_product(req):
+    from chalicelib.services import catalog
+
+    product = catalog.update_product(req.principal.user_id, req.params["product_id"], req.body.model_dump())
+    return json_response(ProductDetail.model_validate(product).model_dump(mode="json"), 200, req.correlation_id)
 
 
 @route(bp, "/vendor/products/{product_id}/offer", "PUT", body=OfferIn, response=VendorOfferView, roles=VENDOR,

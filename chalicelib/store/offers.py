@@ -235,6 +235,16 @@ def set_offer_status(offer_id: str, vendor_id: str, status: str, *, expected_ver
     return item
 
 
+def retitle_offers(product_id: str, title: str, title_key: str) -> None:
+    """Copy a product's edited title onto its offers (they carry it for the vendor's list and new cart lines)."""
+    bind()
+    for offer in product_offers(product_id):
+        if offer.product_title != title or offer.product_key != title_key:
+            OfferItem(offer.offer_id).update(
+                actions=[OfferItem.product_title.set(title), OfferItem.product_key.set(title_key)],
+                condition=OfferItem.offer_id.exists(), add_version_condition=False)
+
+
 def product_offers(product_id: str) -> list[OfferItem]:
     """Every offer of a product, cheapest total first (GSI: eventually consistent)."""
     bind()
