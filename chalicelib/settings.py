@@ -51,6 +51,7 @@ _KEYS = (
     "STRIPE_SECRET_KEY_PARAM",
     "STRIPE_WEBHOOK_SECRET_PARAM",
     "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM",
+    "HALLES_IMAGES_BUCKET",
 )
 
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
@@ -117,6 +118,7 @@ class Settings:
     commission_bps: int = 1000
     service_fee: int = 0
     vat_rates_bps: dict = field(default_factory=dict)
+    images_bucket: str = ""  # product images (private; served through GET /media/...)
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -206,6 +208,7 @@ def get_settings() -> Settings:
         commission_bps=_int(env["HALLES_COMMISSION_BPS"], 1000),
         service_fee=_int(env["HALLES_SERVICE_FEE"], 0),
         vat_rates_bps=_vat_rates(env["HALLES_VAT_RATES"] or DEFAULT_VAT_RATES),
+        images_bucket=env["HALLES_IMAGES_BUCKET"] or "",
     )
     _cache = (snapshot, settings)
     return settings

@@ -166,6 +166,26 @@ class ProductIn(ProductEditIn):
     gtin: Text | None = Field(None, description="GTIN-8/12/13/14 with a valid GS1 check digit")
 
 
+class ImageUploadIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_type: Text = Field(description="image/jpeg, image/png or image/webp: the type of the file you will send")
+
+
+class ImageUploadOut(ApiModel):
+    url: str = Field(description="POST a multipart form here: every `fields` entry, then the file as `file`")
+    fields: dict[str, str]
+    key: str = Field(description="Where the file will be stored; send it to .../images to attach it")
+    max_bytes: int
+    expires_in: int = Field(description="Seconds the upload form stays valid")
+
+
+class ImageAttachIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: bounded(Text, 1, 300) = Field(description="The `key` of an upload you made")
+
+
 class MoneyIn(ApiModel):
     """`{"amount": 1299, "currency": "EUR"}`; a bare integer means minor units of the platform currency."""
 
