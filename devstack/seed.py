@@ -7,8 +7,12 @@ second run finds them instead of duplicating them, and offers that already exist
 as they are: a restart never undoes what vendors or shoppers changed (prices, stock sold).
 Product summaries are recomputed on every run, which also heals a stale one.
 
-Every product gets its category's generic picture (`/img/<category>.svg`, served by the
-frontend). GTINs are made up but carry valid GS1 check digits.
+Every product gets its own illustration (devstack/product_art.py: the subject from its title, the
+palette and composition from its id), stored in the images bucket under its proposer's prefix and
+served like a vendor's upload (`/media/vendors/<vendor_id>/seed-<product_id>.svg`); a product from
+an older snapshot still showing its category's generic picture gets its illustration. Products
+follow the presentation rules (chalicelib/domain/presentation.py). GTINs are made up but carry
+valid GS1 check digits.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ def _product(title: str, brand: str, category: str, gtin: str, description: str,
     return {
         "data": {
             "title": title, "brand": brand, "category": category, "gtin": gtin, "description": description,
-            "attributes": attributes, "images": [f"/img/{category}.svg"],
+            "attributes": attributes,
         },
         "offers": list(offers),
     }
@@ -237,6 +241,7 @@ def seed_catalogue(vendor_ids: dict[str, str]) -> dict:
     for key, datas in by_creator.items():
         for data, (view, _) in zip(datas, catalog.create_products(vendor_ids[key], datas)):
             product_ids[data["title"]] = view["product_id"]
+            illustrate(view, vendor_ids[key])
 
     entries: dict[str, list] = {}
     for product in PRODUCTS:
@@ -248,6 +253,23 @@ def seed_catalogue(vendor_ids: dict[str, str]) -> dict:
     for product_id in dict.fromkeys(product_ids.values()):
         product_summaries.refresh_product_summary(product_id, names=names)
     return {"products": len(product_ids), "offers": offers}
+
+
+def illustrate(product: dict, creator_id: str) -> None:
+    """Store the product's illustration and show it, unless the product already has its own images."""
+    from chalicelib.domain.images import media_path
+    from chalicelib.store import images as images_store
+    from chalicelib.store import products as products_store
+    from devstack.product_art import product_svg
+
+    key = f"vendors/{creator_id}/seed-{product['product_id']}.svg"
+    # The bucket is not part of the snapshot: the drawing is written on every start (a few KB each).
+    images_store.put_image(key, product_svg(product["product_id"], product["title"], product["category"]).encode(),
+                           "image/svg+xml")
+    images = product["images"]
+    if not images or images == [f"/img/{product['category']}.svg"]:
+        products_store.set_product_images(product["product_id"], [media_path(key)], created_by=creator_id,
+                                          expected=images)
 
 
 def seed_payout_accounts(vendor_ids: dict[str, str], payments) -> None:

@@ -104,3 +104,19 @@ def test_another_vendor_cannot_upload_to_or_attach_to_my_product_nor_attach_my_u
 def test_an_image_path_that_cannot_be_a_stored_image_is_a_404(app_client):
     assert app_client.http.get("/media/vendors/abc/..%2F..%2Fsecret").status_code == 404
     assert app_client.http.get("/media/vendors/abc/image.gif").status_code == 404
+
+
+def test_seeded_products_each_show_their_own_drawing(stack, app_client):
+    import requests
+
+    from devstack.seed import PRODUCTS, seed_demo
+
+    seed_demo()
+    status, listing, _ = call(app_client, "GET", "/catalog/products?limit=50")
+    images = [p["image"] for p in listing["items"]]
+    assert len(images) == len(PRODUCTS) and all(i.startswith("/media/vendors/") for i in images)
+    served = app_client.http.get(images[0])
+    drawing = requests.get(served.headers["Location"], timeout=10)
+    assert drawing.headers["Content-Type"] == "image/svg+xml" and drawing.text.startswith("<svg")
+    drawings = {requests.get(app_client.http.get(i).headers["Location"], timeout=10).text for i in images}
+    assert len(drawings) == len(PRODUCTS)  # no two products share a picture, same category or not
