@@ -91,6 +91,7 @@ def attach_image(vendor_id: str, product_id: str, key: str) -> dict:
 def image_url(vendor_id: str, name: str) -> str:
     """Where a browser reads a stored image now (a short-lived signed URL); 404 for what cannot be ours."""
     key = f"vendors/{vendor_id}/{name}"
-    if not is_valid_id(vendor_id) or not is_media_key(key):
+    # Checked before redirecting, so a missing image is this API's 404, not the storage's own error page.
+    if not is_valid_id(vendor_id) or not is_media_key(key) or not images_store.exists(key):
         raise NotFound("No such image.", fields={"image": "unknown"})
     return images_store.view_url(key)

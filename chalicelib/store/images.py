@@ -65,6 +65,17 @@ def stored_object(key: str, sniff_bytes: int) -> StoredObject | None:
     return StoredObject(size, head.get("ContentType", ""), first)
 
 
+def exists(key: str) -> bool:
+    client, bucket = _s3()
+    try:
+        client.head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
 def put_image(key: str, body: bytes, content_type: str) -> None:
     """Write an image the platform itself made (the demo seed's drawings)."""
     client, bucket = _s3()

@@ -104,6 +104,8 @@ def test_another_vendor_cannot_upload_to_or_attach_to_my_product_nor_attach_my_u
 def test_an_image_path_that_cannot_be_a_stored_image_is_a_404(app_client):
     assert app_client.http.get("/media/vendors/abc/..%2F..%2Fsecret").status_code == 404
     assert app_client.http.get("/media/vendors/abc/image.gif").status_code == 404
+    missing = app_client.http.get("/media/vendors/abc/never-uploaded.png")
+    assert missing.status_code == 404 and b'"image"' in missing.body
 
 
 def test_seeded_products_each_show_their_own_drawing(stack, app_client):
