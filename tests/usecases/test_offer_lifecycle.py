@@ -97,3 +97,21 @@ def test_a_cart_line_of_a_paused_offer_says_why_and_is_left_out_of_the_quote(mon
     with pytest.raises(Conflict) as refused:
         cart.set_line("s2", "lamp-a", 1, carts=carts, catalog=catalog)
     assert refused.value.code == "offer_paused"
+
+
+def test_checkout_on_the_in_memory_adapters_refuses_a_paused_offer_and_holds_nothing(monkeypatch):
+    from chalicelib.store.stock import CartChanged
+    from tests.usecases.test_checkout import Shop
+
+    monkeypatch.setenv("HALLES_SERVICE_FEE", "0")
+    monkeypatch.setenv("HALLES_RESERVATION_MINUTES", "30")
+    shop = Shop()
+    shop.add("tent-a", 1)
+    shop.add("phones-b", 1)
+    shop.catalog.offers["tent-a"].offer_status = "paused"
+    # As if the cart had been read before the pause: only the placement's own condition can refuse.
+    monkeypatch.setattr("chalicelib.services.cart.line_changes", lambda line, offer: [])
+    with pytest.raises(CartChanged) as refused:
+        shop.checkout()
+    assert [(c["offer_id"], c["reason"]) for c in refused.value.changes] == [("tent-a", "paused")]
+    assert shop.stock("tent-a") == (5, 0, 0) and shop.stock("phones-b") == (10, 0, 0)
