@@ -81,7 +81,7 @@ def display_prefix(environment: str, key_id: str) -> str:
 
 def parse_key(token: str) -> ParsedKey | None:
     """The parts of a well-formed key, or None (the caller answers 401 without any lookup)."""
-    match = _KEY.match(token or "")
+    match = _KEY.fullmatch(token or "")
     if match is None:
         return None
     return ParsedKey(*match.groups())

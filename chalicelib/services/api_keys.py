@@ -90,7 +90,7 @@ def list_keys(vendor_id: str) -> list[dict]:
 
 def _own_key(vendor_id: str, key_id: str) -> store.ApiKeyItem:
     """The vendor's key, else 404: another vendor's key id is answered exactly like an unknown one."""
-    item = store.get_key(key_id) if rules.KEY_ID.match(key_id or "") else None
+    item = store.get_key(key_id) if rules.KEY_ID.fullmatch(key_id or "") else None
     if item is None or item.vendor_id != vendor_id:
         raise NotFound("You have no API key with this id.", fields={"key_id": "not found"})
     return item
