@@ -117,10 +117,16 @@ def get_key(key_id: str) -> ApiKeyItem | None:
         return None
 
 
-def vendor_keys(vendor_id: str) -> list[ApiKeyItem]:
-    """A vendor's keys, newest first (at most MAX_ACTIVE active, so the list stays short)."""
+LISTED_KEYS = 100
+
+
+def vendor_keys(vendor_id: str, limit: int = LISTED_KEYS) -> list[ApiKeyItem]:
+    """A vendor's newest keys first: the active ones (at most 10) and the latest revoked ones.
+
+    Bounded: revoked keys stay for the record, and a vendor may revoke and create without end.
+    """
     bind()
-    return list(ApiKeyItem.by_vendor.query(vendor_id, scan_index_forward=False))
+    return list(ApiKeyItem.by_vendor.query(vendor_id, scan_index_forward=False, limit=limit))
 
 
 def rotate_key(key_id: str, vendor_id: str, *, new_hash: str, previous_hash: str | None,
