@@ -16,7 +16,7 @@ const keysApi = {
 };
 
 const SCOPES = { read: "Read only (GET)", write: "Read and write" };
-const GRACES = [[0, "at once"], [3600, "in 1 hour"], [86400, "in 24 hours"]];
+const GRACES = [[0, "At once"], [3600, "In 1 hour"], [86400, "In 24 hours"]];
 const dateFormat = new Intl.DateTimeFormat(navigator.language || "en", { dateStyle: "medium", timeStyle: "short" });
 const when = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
 
@@ -185,7 +185,7 @@ export const keysSection = {
             fail(err, problem);
           }
         });
-        mount(actions, el("p", { class: "api-key-confirm" }, "New secret; the current one stops ", grace, "."), yes, " ", no, problem);
+        mount(actions, el("p", { class: "api-key-confirm" }, "A new secret. The current one stops working:"), grace, " ", yes, " ", no, problem);
         grace.focus();
       }
     }
