@@ -199,8 +199,8 @@ def authenticate(headers: dict[str, str], roles: tuple[str, ...], method: str = 
 
     Both come as `Authorization: Bearer <credential>`; a credential starting with `hk_` is an API
     key (a JWT never does). Keys act only on vendor-only routes (`roles=("vendor",)`) that did not
-    opt out with `api_keys=False`; a read key only on GET. Not `X-Api-Key`: on AWS that header is
-    API Gateway's own (usage-plan) key, which API Gateway would try to read as one of its own.
+    opt out with `api_keys=False`; a read key only on GET. Not `X-Api-Key`: on AWS that is the
+    header of API Gateway's own usage-plan keys, and ours must not be mistaken for those.
     """
     from chalicelib.domain.api_keys import looks_like_api_key
 
