@@ -91,6 +91,28 @@ def new_key_id(choice=secrets.choice) -> str:
     return "".join(choice(_KEY_ID_ALPHABET) for _ in range(KEY_ID_LENGTH))
 
 
+def key_id_for_request(vendor_id: str, idempotency_key: str, pepper: str) -> str:
+    """The key id a creation request with this Idempotency-Key gets: the same on a retry, so the
+    store's conditional put sees the retry. Keyed, so ids stay unpredictable to others."""
+    digest = hmac.new(pepper.encode(), f"api-key-id\n{vendor_id}\n{idempotency_key}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest, "big")
+    chars = []
+    for _ in range(KEY_ID_LENGTH):
+        number, index = divmod(number, len(_KEY_ID_ALPHABET))
+        chars.append(_KEY_ID_ALPHABET[index])
+    return "".join(chars)
+
+
+IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 8, 128
+
+
+def check_idempotency_key(key: str) -> str:
+    if not (IDEMPOTENCY_KEY_MIN <= len(key) <= IDEMPOTENCY_KEY_MAX) or not key.isprintable():
+        raise InvalidInput(f"The Idempotency-Key header must be {IDEMPOTENCY_KEY_MIN} to {IDEMPOTENCY_KEY_MAX} "
+                           "printable characters.", fields={"Idempotency-Key": "8 to 128 printable characters"})
+    return key
+
+
 def new_secret(choice=secrets.choice) -> str:
     return "".join(choice(_SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
 

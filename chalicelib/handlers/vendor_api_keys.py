@@ -10,7 +10,7 @@ from typing import Literal
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
-from chalicelib.api import json_response, route
+from chalicelib.api import HeaderDoc, json_response, route
 from chalicelib.schema import ApiModel, StrictInteger, Text, bounded
 
 bp = Blueprint(__name__)
@@ -64,13 +64,20 @@ def vendor_list_api_keys(req):
     return ApiKeyList.model_validate({"items": api_keys.list_keys(req.principal.user_id)})
 
 
+IDEMPOTENCY_KEY = HeaderDoc(
+    "Idempotency-Key", "Optional, 8 to 128 characters: a new random value per key to create, the same one when "
+    "retrying. A retry creates nothing more: 409 `api_key_already_created` naming the key (its secret cannot be "
+    "shown again; revoke it if the first answer was lost); another body with it is a 422.")
+
+
 @route(bp, "/vendor/api-keys", "POST", body=ApiKeyIn, response=ApiKeyWithSecret, roles=VENDOR, api_keys=False,
-       status=201, tags=("vendor",), errors=(400, 401, 403),
+       status=201, tags=("vendor",), errors=(400, 401, 403, 409, 422), headers=(IDEMPOTENCY_KEY,),
        summary="Create an API key; its secret is in this answer only")
 def vendor_create_api_key(req):
     from chalicelib.services import api_keys
 
-    created = api_keys.create_key(req.principal.user_id, req.body.name, req.body.scope)
+    created = api_keys.create_key(req.principal.user_id, req.body.name, req.body.scope,
+                                  req.header("Idempotency-Key"))
     return json_response(ApiKeyWithSecret.model_validate(created).model_dump(mode="json"), 201, req.correlation_id,
                          {"Cache-Control": "no-store"})
 

@@ -19,7 +19,7 @@ import time
 from datetime import datetime
 
 from chalicelib.domain import api_keys as rules
-from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, Unprocessable
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
@@ -61,17 +61,28 @@ def view(item: store.ApiKeyItem, now: datetime | None = None) -> dict:
     }
 
 
-def create_key(vendor_id: str, name: str, scope: str) -> dict:
-    """A new key for the vendor; the answer holds the secret, which is never shown again."""
+def create_key(vendor_id: str, name: str, scope: str, idempotency_key: str | None = None) -> dict:
+    """A new key for the vendor; the answer holds the secret, which is never shown again.
+
+    With an Idempotency-Key, a retry of the same request creates nothing more. It cannot answer
+    the secret again (only its hash exists), so it is a 409 naming the key that was created: the
+    vendor revokes it if the first answer never arrived.
+    """
     rules.check_scope(scope)
     now = utc_now()
     environment = _environment()
+    requested_id = None
+    if idempotency_key is not None:
+        rules.check_idempotency_key(idempotency_key)
+        requested_id = rules.key_id_for_request(vendor_id, idempotency_key, _peppers()[0])
     for _ in range(3):  # a clash of 82-bit random ids is next to impossible; the condition makes it harmless
-        parsed = rules.ParsedKey(environment, rules.new_key_id(), rules.new_secret())
+        parsed = rules.ParsedKey(environment, requested_id or rules.new_key_id(), rules.new_secret())
         item = store.ApiKeyItem(
             parsed.key_id, vendor_id=vendor_id, name=name, scope=scope, environment=environment,
             status=rules.ACTIVE, secret_hash=rules.hash_key(parsed.token, _peppers()[0]), created_at=now)
         outcome = store.create_key(item, max_active=rules.MAX_ACTIVE_KEYS_PER_VENDOR)
+        if outcome == store.ID_TAKEN and requested_id:
+            _already_created(vendor_id, requested_id, name, scope)
         if outcome == store.ID_TAKEN:
             continue
         if outcome == store.AT_CAP:
@@ -81,6 +92,17 @@ def create_key(vendor_id: str, name: str, scope: str) -> dict:
         logger.info("api key created", extra={"key_id": parsed.key_id, "scope": scope})
         return {**view(item, now), "secret": parsed.token}
     raise RuntimeError("could not draw an unused API key id")
+
+
+def _already_created(vendor_id: str, key_id: str, name: str, scope: str):
+    existing = store.get_key(key_id)
+    if existing is None or existing.vendor_id != vendor_id or (existing.name, existing.scope) != (name, scope):
+        raise Unprocessable("This Idempotency-Key was already used for another key; send a new one.",
+                            code="idempotency_key_reused", fields={"Idempotency-Key": "already used with another body"})
+    prefix = rules.display_prefix(existing.environment, existing.key_id)
+    raise Conflict(f"This request already created the key {prefix}; its secret was shown in that answer only. "
+                   "If it never reached you, revoke that key and create another.",
+                   code="api_key_already_created", fields={"Idempotency-Key": f"already created {prefix}"})
 
 
 def list_keys(vendor_id: str) -> list[dict]:

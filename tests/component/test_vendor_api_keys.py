@@ -246,3 +246,31 @@ def test_the_last_use_is_recorded_at_most_once_a_minute(app_client, vendors, mon
     monkeypatch.setattr(service, "utc_now", lambda: start + timedelta(seconds=90))
     offers_with(app_client, created["secret"])
     assert listed(app_client, vendors.vendor_a)[created["key_id"]]["last_used_at"] > first
+
+
+def test_a_retried_creation_creates_one_key_and_names_it(app_client, vendors):
+    vendor = vendors.vendor_a
+    retry = {"Idempotency-Key": "create-warehouse-key-1"}
+    status, created, _ = call(app_client, "POST", KEYS, {"name": "Warehouse", "scope": "write"},
+                              token=vendor.access_token, headers=retry)
+    assert status == 201, created
+
+    status, again, _ = call(app_client, "POST", KEYS, {"name": "Warehouse", "scope": "write"},
+                            token=vendor.access_token, headers=retry)
+    assert status == 409 and again["error"]["code"] == "api_key_already_created"
+    assert created["prefix"] in again["error"]["fields"]["Idempotency-Key"]
+    assert "secret" not in again and created["secret"].rsplit("_", 1)[1] not in str(again)
+    assert [k["name"] for k in listed(app_client, vendor).values()] == ["Warehouse"]
+
+    status, other, _ = call(app_client, "POST", KEYS, {"name": "Something else", "scope": "read"},
+                            token=vendor.access_token, headers=retry)
+    assert status == 422 and "Idempotency-Key" in other["error"]["fields"]
+
+    # The same Idempotency-Key from another vendor is that vendor's own request.
+    status, theirs, _ = call(app_client, "POST", KEYS, {"name": "Warehouse", "scope": "write"},
+                             token=vendors.vendor_b.access_token, headers=retry)
+    assert status == 201 and theirs["key_id"] != created["key_id"]
+
+    status, bad, _ = call(app_client, "POST", KEYS, {"name": "x", "scope": "read"}, token=vendor.access_token,
+                          headers={"Idempotency-Key": "short"})
+    assert status == 400 and "Idempotency-Key" in bad["error"]["fields"]

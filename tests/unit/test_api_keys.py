@@ -148,3 +148,20 @@ def test_rate_limited_answers_with_retry_after():
     err = rules.RateLimited(12, 120, 60)
     assert err.status == 429 and err.headers == {"Retry-After": "12"}
     assert "Authorization" in err.fields
+
+
+def test_a_retried_creation_gets_the_same_key_id_and_nobody_else_does():
+    first = rules.key_id_for_request("vendor-a", "request-123", PEPPER)
+
+    assert rules.KEY_ID.fullmatch(first)
+    assert rules.key_id_for_request("vendor-a", "request-123", PEPPER) == first
+    assert rules.key_id_for_request("vendor-b", "request-123", PEPPER) != first
+    assert rules.key_id_for_request("vendor-a", "request-124", PEPPER) != first
+    assert rules.key_id_for_request("vendor-a", "request-123", "another-pepper") != first
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 129, "with\nnewline"])
+def test_an_idempotency_key_is_8_to_128_printable_characters(key):
+    with pytest.raises(InvalidInput) as refused:
+        rules.check_idempotency_key(key)
+    assert "Idempotency-Key" in refused.value.fields

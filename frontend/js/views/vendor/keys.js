@@ -9,7 +9,7 @@ import { signInHref } from "../guard.js";
 const KEYS = "/vendor/api-keys";
 const keysApi = {
   list: (options) => request("GET", KEYS, { ...options, auth: true }),
-  create: (body) => request("POST", KEYS, { auth: true, body }),
+  create: (body, idempotencyKey) => request("POST", KEYS, { auth: true, body, headers: { "Idempotency-Key": idempotencyKey } }),
   rotate: (keyId, graceSeconds) => request("POST", `${KEYS}/${encodeURIComponent(keyId)}/rotate`,
     { auth: true, body: { grace_seconds: graceSeconds } }),
   revoke: (keyId) => request("DELETE", `${KEYS}/${encodeURIComponent(keyId)}`, { auth: true }),
@@ -19,6 +19,7 @@ const SCOPES = { read: "Read only (GET)", write: "Read and write" };
 const GRACES = [[0, "At once"], [3600, "In 1 hour"], [86400, "In 24 hours"]];
 const dateFormat = new Intl.DateTimeFormat(navigator.language || "en", { dateStyle: "medium", timeStyle: "short" });
 const when = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
+const randomKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 export const keysSection = {
   id: "api-keys",
@@ -40,6 +41,10 @@ export const keysSection = {
       fieldWithError(scope, "Access"),
       formError, submit);
     form.addEventListener("submit", create);
+    // One Idempotency-Key per key to create: a retry after a lost answer (same name and access)
+    // creates nothing more; changing the form starts a new request.
+    let attempt = null;
+    form.addEventListener("input", () => { attempt = null; });
 
     mount(panel,
       el("h2", { text: "API keys" }),
@@ -82,13 +87,19 @@ export const keysSection = {
       clearFieldErrors(form);
       formError.textContent = "";
       submit.disabled = true;
+      attempt = attempt || randomKey();
       try {
-        const created = await keysApi.create({ name: name.value, scope: scope.value });
+        const created = await keysApi.create({ name: name.value, scope: scope.value }, attempt);
+        attempt = null;
         form.reset();
         showSecret(created, "created");
         await load();
       } catch (err) {
-        if (err instanceof ApiError && err.status !== 401) showFieldErrors(form, err.fields, formError, err.message);
+        if (err instanceof ApiError && err.code === "api_key_already_created") {
+          attempt = null;
+          formError.textContent = err.message;
+          await load();
+        } else if (err instanceof ApiError && err.status !== 401) showFieldErrors(form, err.fields, formError, err.message);
         else fail(err, formError);
       } finally {
         submit.disabled = false;
