@@ -159,8 +159,12 @@ def _refused(reason: str) -> Unauthorized:
                         fields={"Authorization": "invalid API key"})
 
 
-def principal_for_key(token: str, *, method: str, roles: tuple[str, ...] | None, keys_allowed: bool,
-                      clock=time.time):
+def epoch_seconds() -> float:
+    """The clock of the rate-limit windows (a function of its own so that tests can hold it still)."""
+    return time.time()
+
+
+def principal_for_key(token: str, *, method: str, roles: tuple[str, ...] | None, keys_allowed: bool):
     """The vendor a key acts for, if it may call this route now; else 401, 429 or 403 (in that order)."""
     from chalicelib.auth.tokens import Principal
 
@@ -177,10 +181,11 @@ def principal_for_key(token: str, *, method: str, roles: tuple[str, ...] | None,
         raise _refused("unknown, revoked or wrong secret")
 
     settings = get_settings()
-    window = rules.window_at(clock(), settings.api_key_rate_window_seconds)
+    moment = epoch_seconds()
+    window = rules.window_at(moment, settings.api_key_rate_window_seconds)
     if not store.count_request(item.key_id, window.start, window.end, settings.api_key_rate_limit):
         logger.info("api key rate limited", extra={"key_id": item.key_id})
-        raise rules.RateLimited(window.retry_after(clock()), settings.api_key_rate_limit, window.seconds)
+        raise rules.RateLimited(window.retry_after(moment), settings.api_key_rate_limit, window.seconds)
 
     if not rules.route_accepts_keys(roles, keys_allowed):
         raise Forbidden("API keys are accepted on the vendor routes only; this one needs a signed-in session.",

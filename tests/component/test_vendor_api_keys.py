@@ -214,18 +214,25 @@ def test_a_vendor_has_at_most_ten_active_keys(app_client, vendors):
 
 def test_past_the_limit_a_key_gets_429_with_retry_after_and_other_keys_are_not_affected(
         app_client, vendors, monkeypatch):
+    from chalicelib.services import api_keys as service
+
     monkeypatch.setenv("HALLES_API_KEY_RATE_LIMIT", "3")
-    monkeypatch.setenv("HALLES_API_KEY_RATE_WINDOW_SECONDS", "3600")  # one window for the whole test
+    monkeypatch.setenv("HALLES_API_KEY_RATE_WINDOW_SECONDS", "60")
+    monkeypatch.setattr(service, "epoch_seconds", lambda: 1_800_000_015.5)  # 15.5 s into a window
     busy = create_key(app_client, vendors.vendor_a)["secret"]
     other = create_key(app_client, vendors.vendor_a)["secret"]
 
     assert [offers_with(app_client, busy)[0] for _ in range(3)] == [200, 200, 200]
     status, body, headers = offers_with(app_client, busy)
-    assert status == 429 and body["error"]["code"] == "rate_limited"
-    assert 1 <= int(headers["Retry-After"]) <= 3600
+    assert status == 429 and body["error"]["code"] == "rate_limited" and "Authorization" in body["error"]["fields"]
+    assert headers["Retry-After"] == "45"
     assert offers_with(app_client, other)[0] == 200
     # The vendor's own session is not a key: never throttled by it.
     assert call(app_client, "GET", "/vendor/offers", token=vendors.vendor_a.access_token)[0] == 200
+
+    # The next window starts afresh.
+    monkeypatch.setattr(service, "epoch_seconds", lambda: 1_800_000_060.0)
+    assert offers_with(app_client, busy)[0] == 200
 
 
 def test_the_last_use_is_recorded_at_most_once_a_minute(app_client, vendors, monkeypatch):
