@@ -13,6 +13,8 @@ BLUEPRINTS = {
     "notifications": "",
     "catalog": "",
     "vendor_catalog": "",
+    "product_images": "",
+    "vendor_api_keys": "",
     "cart": "",
     "checkout": "",
     "orders": "",

@@ -3,8 +3,10 @@
 
 import { moneySection } from "./money.js";
 import { offersSection } from "./offers.js";
+import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
   moneySection,
+  keysSection,
 ];
