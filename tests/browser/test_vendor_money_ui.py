@@ -36,7 +36,7 @@ def paid_and_delivered_order_of(live_stack, vendor_token: str) -> tuple[str, str
     """A new shopper buys one unit of the vendor's first offer in stock, pays, and confirms delivery."""
     vendor_id = api(live_stack, "GET", "/me", token=vendor_token)["user_id"]
     offers = api(live_stack, "GET", "/vendor/offers?limit=100", token=vendor_token)["items"]
-    offer = next(o for o in offers if o["stock"] - o["reserved"] >= 1)
+    offer = next(o for o in offers if o["stock"] - o["reserved"] >= 1 and o.get("status", "active") == "active")
     shopper = Shopper(fresh_email(), PASSWORD)
     api(live_stack, "POST", "/auth/signup", expected=201,
         body={"email": shopper.email, "password": PASSWORD, "name": "Money Shopper", "role": "shopper"})
