@@ -3,6 +3,7 @@ a paid and delivered order shows its sale, commission and transfer; the admin ed
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import urllib.request
 import uuid
@@ -73,6 +74,18 @@ def test_the_money_section_shows_sale_commission_and_transfer_of_a_paid_and_deli
     expect(chart.locator("desc")).to_contain_text("in total")
     expect(page.get_by_test_id("payout-made").filter(has_text=order_id)).to_have_count(1)
 
+    # The admin sees this order's money reconciled with the provider (other tests' orders may not be).
+    page.evaluate("() => sessionStorage.clear()")
+    sign_in_as(page, live_stack, "admin@halles.local", "#/admin/reconciliation")
+    expect(page.get_by_test_id("reconciliation-status")).to_contain_text(re.compile(r"Reconciled|mismatch"))
+    expect(page.get_by_test_id("mismatch").filter(has_text=order_id)).to_have_count(0)
+
+
+def test_the_vendor_downloads_its_ledger_as_csv(page, live_stack):
+    vendor_token = sign_in_api(live_stack, "alpine@halles.local", DEMO_PASSWORD)
+    _, transfer_id = paid_and_delivered_order_of(live_stack, vendor_token)
+    sign_in_as(page, live_stack, "alpine@halles.local", "#/vendor/money")
+    expect(page.get_by_test_id("ledger-entry").first).to_be_visible()
     with page.expect_download() as download_info:
         page.get_by_test_id("ledger-csv").click()
     content = open(download_info.value.path(), encoding="utf-8").read()

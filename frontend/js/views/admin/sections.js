@@ -2,7 +2,9 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { commissionsSection } from "./commissions.js";
+import { reconciliationSection } from "./reconciliation.js";
 
 export const ADMIN_SECTIONS = [
   commissionsSection,
+  reconciliationSection,
 ];
