@@ -18,9 +18,10 @@ same offer on one cart line, on a list of its offers or (no list) on all of them
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from chalicelib.domain.catalog import Offer
 from chalicelib.domain.charge_limits import minimum_charge
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
@@ -84,6 +85,19 @@ def best_promotion(promotions: Iterable[Promotion], *, vendor_id: str, offer_id:
         return None
     best = min(candidates, key=lambda c: c[:3])[3]
     return AppliedPromotion(best.promotion_id, best.unit_discount(unit_price))
+
+
+def promoted_offer(offer: Offer, promotions: Iterable[Promotion], at: str) -> Offer:
+    """The offer as a shopper buying one unit at `at` sees it: `price` promoted, `list_price` the struck one.
+
+    Catalogue cards and product pages rank offers on this, so a promotion reorders them.
+    """
+    applied = best_promotion(promotions, vendor_id=offer.vendor_id, offer_id=offer.offer_id, quantity=1,
+                             unit_price=offer.price.amount, at=at)
+    if applied is None:
+        return offer
+    return replace(offer, price=Money(offer.price.amount - applied.unit_discount, offer.price.currency),
+                   list_price=offer.price, promotion_id=applied.promotion_id)
 
 
 def next_change(promotions: Iterable[Promotion], after: str) -> str | None:

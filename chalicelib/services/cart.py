@@ -20,6 +20,7 @@ from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import CartCatalog, CartRepository
 from chalicelib.domain.pricing import PricedLine, PricingPolicy, price_cart
+from chalicelib.domain.promotions import Promotion, best_promotion
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
@@ -47,11 +48,26 @@ def line_changes(line: cart_store.CartLine, offer) -> list[dict]:
                                    shipping_fee=line.shipping_fee, currency=line.currency), now)
 
 
-def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -> dict:
+def promotions_for(vendor_ids, catalog: CartCatalog) -> tuple[list[Promotion], str]:
+    """The vendors' promotions and the moment to judge them at, as `price_cart` takes them.
+
+    A catalog adapter without promotions (the in-memory one of the use-case tests) lists none.
+    """
+    now = now_iso()
+    current = getattr(catalog, "current_promotions", None)
+    return (current(set(vendor_ids), now) if current else []), now
+
+
+def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str],
+               promotions: tuple[list[Promotion], str] = ([], "")) -> dict:
     currency = offer.currency if offer is not None else line.currency
     price = int(offer.price) if offer is not None else line.price
     shipping = int(offer.shipping_fee) if offer is not None else line.shipping_fee
     available = max(int(offer.available), 0) if offer is not None else 0
+    # The same rule as the quote's (domain/promotions.py), so the struck price matches what is charged.
+    applied = best_promotion(promotions[0], vendor_id=line.vendor_id, offer_id=line.offer_id, quantity=line.quantity,
+                             unit_price=price, at=promotions[1]) if offer is not None and promotions[0] else None
+    paid = price - applied.unit_discount if applied else price
     return {
         "offer_id": line.offer_id,
         "product_id": line.product_id,
@@ -61,12 +77,20 @@ def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -
         "condition": offer.condition if offer is not None else line.condition,
         "quantity": line.quantity,
         "unit_price": _money(price, currency),
+        "promoted_unit_price": _money(paid, currency) if applied else None,
+        "promotion_id": applied.promotion_id if applied else None,
         "shipping_fee": _money(shipping, currency),
-        "subtotal": _money(price * line.quantity, currency),
+        "subtotal": _money(paid * line.quantity, currency),
         "available": available,
         "in_stock": available > 0,
         "max_quantity": min(MAX_LINE_QUANTITY, available),
     }
+
+
+def cart_catalog() -> CartCatalog:
+    from chalicelib.services import wiring
+
+    return wiring.cart_catalog()
 
 
 def _ports(carts: CartRepository | None, catalog: CartCatalog | None) -> tuple[CartRepository, CartCatalog]:
@@ -122,8 +146,9 @@ def view_cart(shopper_id: str, *, carts: CartRepository | None = None, catalog: 
     cart = carts.get_cart(shopper_id)
     offers, changes = _current(cart, catalog)
     names = catalog.vendor_names(line.vendor_id for line in cart.lines) if cart.lines else {}
+    promotions = promotions_for((line.vendor_id for line in cart.lines), catalog) if cart.lines else ([], "")
     return {
-        "lines": [_line_view(line, offers.get(line.offer_id), names) for line in cart.lines],
+        "lines": [_line_view(line, offers.get(line.offer_id), names, promotions) for line in cart.lines],
         "item_count": sum(line.quantity for line in cart.lines),
         "changes": changes,
     }
@@ -218,7 +243,7 @@ def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
             unit_price=Money(int(offer.price), offer.currency),
             shipping_fee=Money(int(offer.shipping_fee), offer.currency),
         ))
-    priced = price_cart(lines, pricing_policy(), country)
+    priced = price_cart(lines, pricing_policy(), country, *promotions_for((line.vendor_id for line in lines), catalog))
     ensure_chargeable(priced.total)
     body = priced.to_json()
     body["changes"] = changes

@@ -181,7 +181,8 @@ def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, rese
         OrderLine(offer_id=line.offer_id, product_id=line.product_id, vendor_id=line.vendor_id,
                   vendor_name=vendor_names.get(line.vendor_id, ""), title=line.title,
                   condition=condition_of.get(line.offer_id, ""), quantity=line.quantity,
-                  unit_price=line.unit_price.amount, shipping_fee=line.shipping_fee.amount)
+                  unit_price=line.unit_price.amount, shipping_fee=line.shipping_fee.amount,
+                  promotion_id=line.promotion_id or "", unit_discount=line.unit_discount)
         for group in quote.groups
         for line in group.lines
     ]
@@ -250,7 +251,9 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
     cart, customer_id, book = cart_store.get_cart_customer_and_address_book(shopper_id)
     address = address_service.for_checkout(body, book)
     remember_address = address_service.to_remember(shopper_id, body, address, book)
-    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country)
+    lines = cart_service.snapshot_lines(cart)
+    promotions = cart_service.promotions_for((line.vendor_id for line in lines), cart_service.cart_catalog())
+    quote = price_cart(lines, cart_service.pricing_policy(), address.country, *promotions)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
     new_customer = None
     try:

@@ -50,7 +50,8 @@ def _line(raw: dict) -> OrderLine:
     return OrderLine(offer_id=raw["offer_id"], product_id=raw.get("product_id", ""), vendor_id=raw["vendor_id"],
                      vendor_name=raw.get("vendor_name", ""), title=raw.get("title", ""),
                      condition=raw.get("condition", ""), quantity=int(raw["quantity"]),
-                     unit_price=int(raw.get("unit_price", 0)), shipping_fee=int(raw.get("shipping_fee", 0)))
+                     unit_price=int(raw.get("unit_price", 0)), shipping_fee=int(raw.get("shipping_fee", 0)),
+                     promotion_id=raw.get("promotion_id", ""), unit_discount=int(raw.get("unit_discount", 0)))
 
 
 def _entry(raw: dict) -> TimelineEntry:

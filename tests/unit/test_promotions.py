@@ -140,3 +140,20 @@ def test_a_listing_goes_stale_at_the_next_start_or_end():
     assert next_change(promotions, "2026-02-01T00:00:00Z") == START
     assert next_change(promotions, START) == "2026-03-02T00:00:00Z"
     assert next_change(promotions, END) is None
+
+
+def test_a_catalogue_offer_shows_the_promoted_price_and_keeps_the_struck_one():
+    from chalicelib.domain.catalog import Offer, rank_offers
+    from chalicelib.domain.promotions import promoted_offer
+
+    def offer(oid, vendor, price):
+        return Offer(oid, "p", vendor, "new", Money(price, "EUR"), Money(0, "EUR"), 5, 1, 3)
+
+    cheap, dear = offer("o1", "v1", 1800), offer("o2", "v2", 2000)
+    promotions = [promo(vendor="v2", value=20)]
+    shown = [promoted_offer(o, promotions, DURING) for o in (cheap, dear)]
+    assert shown[1].price.amount == 1600 and shown[1].list_price.amount == 2000 and shown[1].promotion_id == "pr1"
+    assert shown[0] == cheap  # no promotion: unchanged
+    assert rank_offers(shown)[0].offer.offer_id == "o2"  # the promotion reorders the offers
+    after = [promoted_offer(o, promotions, END) for o in (cheap, dear)]
+    assert rank_offers(after)[0].offer.offer_id == "o1"  # and its end puts them back
