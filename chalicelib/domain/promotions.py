@@ -71,6 +71,7 @@ class Promotion:
 class AppliedPromotion:
     promotion_id: str
     unit_discount: int
+    ends_at: str
 
 
 def best_promotion(promotions: Iterable[Promotion], *, vendor_id: str, offer_id: str, quantity: int,
@@ -84,7 +85,14 @@ def best_promotion(promotions: Iterable[Promotion], *, vendor_id: str, offer_id:
     if not candidates:
         return None
     best = min(candidates, key=lambda c: c[:3])[3]
-    return AppliedPromotion(best.promotion_id, best.unit_discount(unit_price))
+    return AppliedPromotion(best.promotion_id, best.unit_discount(unit_price), best.ends_at)
+
+
+def as_seen(promotion_id: str, vendor_id: str, offer_id: str, unit_discount: int, currency: str,
+            ends_at: str) -> Promotion:
+    """A promotion as a cart line snapshotted it (this much off this offer until `ends_at`), for pricing."""
+    return Promotion(promotion_id=promotion_id, vendor_id=vendor_id, name="", kind=AMOUNT, value=unit_discount,
+                     currency=currency, starts_at="", ends_at=ends_at, offer_ids=frozenset({offer_id}))
 
 
 def promoted_offer(offer: Offer, promotions: Iterable[Promotion], at: str) -> Offer:

@@ -251,9 +251,9 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
     cart, customer_id, book = cart_store.get_cart_customer_and_address_book(shopper_id)
     address = address_service.for_checkout(body, book)
     remember_address = address_service.to_remember(shopper_id, body, address, book)
-    lines = cart_service.snapshot_lines(cart)
-    promotions = cart_service.promotions_for((line.vendor_id for line in lines), cart_service.cart_catalog())
-    quote = price_cart(lines, cart_service.pricing_policy(), address.country, *promotions)
+    at = iso(datetime.now(UTC))  # the lines' own promotion snapshots: no read (see services/cart.py)
+    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country,
+                       cart_service.snapshot_promotions(cart, at), at=at)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
     new_customer = None
     try:
