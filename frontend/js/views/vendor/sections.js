@@ -2,7 +2,9 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { offersSection } from "./offers.js";
+import { promotionsSection } from "./promotions.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
+  promotionsSection,
 ];
