@@ -10,7 +10,8 @@ import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 
 const listPromotions = (options) => request("GET", "/vendor/promotions", { ...options, auth: true });
-const listOffers = (options) => request("GET", "/vendor/offers", { ...options, auth: true, query: { limit: 50 } });
+const listOffers = (cursor, options) => request("GET", "/vendor/offers", { ...options, auth: true, query: { limit: 100, cursor } });
+const MAX_OFFER_PAGES = 10; // the form lists up to 1,000 offers to choose from
 const createPromotion = (body, key) => request("POST", "/vendor/promotions", { body, auth: true, headers: { "Idempotency-Key": key } });
 const endPromotion = (id) => request("POST", `/vendor/promotions/${encodeURIComponent(id)}/end`, { auth: true });
 
@@ -104,7 +105,14 @@ export const promotionsSection = {
 
     async function loadOffers() {
       try {
-        offers = (await listOffers({ signal: controller.signal })).items;
+        let cursor = null;
+        offers = [];
+        for (let pages = 0; pages < MAX_OFFER_PAGES; pages += 1) {
+          const page = await listOffers(cursor, { signal: controller.signal });
+          offers.push(...page.items);
+          cursor = page.next_cursor;
+          if (!cursor) break;
+        }
         mount(offerChoices, offers.length ? offers.map((offer) => el("label", { class: "checkbox" },
           el("input", { type: "checkbox", value: offer.offer_id, "data-testid": "promotion-offer" }),
           ` ${offer.product_title} (${conditionLabel(offer.condition)}, ${formatMoney(offer.price)})`))
