@@ -9,7 +9,8 @@ terms (the snapshot is refreshed).
 Promotions follow the same rule: a line snapshots the best promotion for it when its quantity
 is set (id, amount off each unit, end); the view and the quote apply the vendors' promotions as
 they are now and list a `promotion_changed` change when that differs, and checkout charges the
-snapshot (no promotion read on the checkout path), refusing a line whose promotion has ended.
+snapshot (no promotion read on the checkout path), refusing a line whose promotion has ended;
+its transaction re-checks that each promotion still runs (`promotion_holds`).
 
 The use cases read and write through ports (chalicelib/domain/ports.py: CartRepository, CartCatalog);
 without them they use the DynamoDB adapters (chalicelib/services/wiring.py).
@@ -250,6 +251,17 @@ def snapshot_promotions(cart: cart_store.Cart, at: str) -> list[Promotion]:
                       shipping_fee=line.shipping_fee, currency=line.currency), line.unit_discount, 0)])
     return [as_seen(line.promotion_id, line.vendor_id, line.offer_id, line.unit_discount, line.currency,
                     line.promotion_ends_at) for line in cart.lines if line.promotion_id]
+
+
+def promotion_holds(cart: cart_store.Cart, at: str) -> list:
+    """What checkout's transaction re-checks about the lines' promotions: each still running at `at`
+    (one ended early since the line was set refuses the checkout, naming the line, like a price change)."""
+    from chalicelib.store.promotions import PromotionHold
+
+    return [PromotionHold(line.vendor_id, line.promotion_id, at, promotion_change(
+        LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=line.price, shipping_fee=line.shipping_fee,
+                  currency=line.currency), line.unit_discount, 0)[0])
+            for line in cart.lines if line.promotion_id]
 
 
 def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,

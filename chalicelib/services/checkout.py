@@ -285,7 +285,8 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
             order_store.place_order(item, [vendor_order_item(order, v) for v in order.vendor_orders.values()],
                                     reservations, client_token=order_id, shopper_customer_id=new_customer,
                                     remember_in_cart=True, cart_pending_order_id=cart.pending_order_id,
-                                    address_to_remember=remember_address)
+                                    address_to_remember=remember_address,
+                                    promotion_holds=cart_service.promotion_holds(cart, at))
             order.version = 1
             count("OrdersPlaced", 1)
             break

@@ -9,6 +9,7 @@ it made (`put_new` is conditional). Ending one early is a conditional update of 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import PutError, UpdateError
@@ -101,3 +102,21 @@ def end_now(vendor_id: str, promotion_id: str, now: str) -> PromotionItem | None
             raise
         return get(vendor_id, promotion_id)
     return item
+
+
+@dataclass(frozen=True)
+class PromotionHold:
+    """A promotion an order line is charged with: the checkout's transaction requires it to be still
+    running at `at` (a ConditionCheck), so a promotion ended early is never charged after its end."""
+
+    vendor_id: str
+    promotion_id: str
+    at: str
+    change: dict  # what the shopper is told when it ended meanwhile (domain.cart_changes.promotion_change)
+
+
+def check_running(tx, hold: PromotionHold) -> None:
+    """Add the hold's condition to a TransactWrite."""
+    bind()
+    tx.condition_check(PromotionItem, hold.vendor_id, range_key=hold.promotion_id,
+                       condition=PromotionItem.ends_at > hold.at)

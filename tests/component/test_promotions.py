@@ -209,3 +209,21 @@ def test_a_promotion_starting_later_reaches_the_card_when_it_starts_without_any_
 
 def vendor_a_id(shop: Shop) -> str:
     return shop.catalog.vendor_a.user_id
+
+
+def test_checkout_refuses_a_promotion_ended_early_even_when_the_cart_is_not_looked_at_again(shop):
+    """The line's snapshot still says 20 % off until next week: the transaction re-checks the promotion."""
+    vendor_a, tent = shop.catalog.vendor_a, shop.catalog.offers[("tent", "a")]
+    promo = create(shop, vendor_a, promotion(20, offers=[tent]))[1]
+    shop.add("tent", "a", 1)
+    assert shop.call("POST", f"/vendor/promotions/{promo['promotion_id']}/end", token=vendor_a.access_token)[0] == 200
+
+    status, err, _ = shop.checkout()
+
+    assert status == 409, err
+    assert err["error"]["code"] == "cart_changed" and f"lines.{tent}" in err["error"]["fields"]
+    assert "ended" in err["error"]["fields"][f"lines.{tent}"]
+    assert shop.stock("tent", "a") == (5, 0, 0)  # nothing held
+    shop.add("tent", "a", 1)  # accepting the price without the promotion
+    status, body, _ = shop.checkout()
+    assert status == 201 and body["order"]["totals"]["total"]["amount"] == 19900
