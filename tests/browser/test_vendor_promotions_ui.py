@@ -24,6 +24,8 @@ from tests.browser.test_checkout_ui import (
 )
 
 shopper = checkout_ui.shopper  # the fixture: a shopper of this test only
+VENDOR_SHOT, CARD_SHOT, CART_SHOT = ("/tmp/halles-promotions-vendor.png", "/tmp/halles-promotions-card.png",
+                                     "/tmp/halles-promotions-cart.png")
 
 
 def _new_offer(live_stack, vendor_token: str) -> dict:
@@ -58,6 +60,7 @@ def test_a_vendor_creates_a_promotion_and_the_shopper_pays_the_struck_down_price
     row = page.get_by_test_id("vendor-promotion").filter(has_text="Lamp week")
     expect(row.get_by_test_id("promotion-status")).to_have_text("Running")
     expect(row.get_by_test_id("promotion-discount")).to_have_text("25 % off")
+    page.screenshot(path=VENDOR_SHOT, full_page=True)
 
     # The shopper: the card, the product page and the cart line show 40.00 struck beside 30.00.
     page.get_by_test_id("signout").click()
@@ -66,6 +69,7 @@ def test_a_vendor_creates_a_promotion_and_the_shopper_pays_the_struck_down_price
     card = page.get_by_test_id("product-card").filter(has_text=offer["word"])
     expect(card.get_by_test_id("card-price")).to_have_attribute("data-amount", "3490")
     expect(card.get_by_test_id("card-price-was")).to_have_attribute("data-amount", "4490")
+    page.screenshot(path=CARD_SHOT)
 
     page.goto(frontend(live_stack, f"#/product/{offer['product_id']}"))
     offer_row = page.locator(f'[data-testid="offer-row"][data-offer-id="{offer["offer_id"]}"]')
@@ -81,6 +85,7 @@ def test_a_vendor_creates_a_promotion_and_the_shopper_pays_the_struck_down_price
     quote = api(live_stack, "GET", f"/cart/quote?country={country}", token=shopper.token)
     assert quote["total"]["amount"] == 2 * 3000 + 490
     expect(page.get_by_test_id("quote-total")).to_have_attribute("data-amount", str(quote["total"]["amount"]))
+    page.screenshot(path=CART_SHOT, full_page=True)
 
     click_pay(page)
     pay_on_provider_page(page, CARD_OK)

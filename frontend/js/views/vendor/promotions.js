@@ -45,10 +45,10 @@ export const promotionsSection = {
     let offers = [];
     let key = crypto.randomUUID(); // one per promotion being created: a retried submit creates it once
 
-    const name = el("input", { name: "name", required: true, maxlength: 80, autocomplete: "off", "data-testid": "promotion-name" });
+    const name = el("input", { type: "text", name: "name", required: true, maxlength: 80, autocomplete: "off", "data-testid": "promotion-name" });
     const kind = el("select", { name: "kind", "data-testid": "promotion-kind" },
       el("option", { value: "percent", text: "Percent off" }), el("option", { value: "amount", text: "Amount off each unit" }));
-    const value = el("input", { name: "value", required: true, inputmode: "decimal", autocomplete: "off", "data-testid": "promotion-value" });
+    const value = el("input", { type: "text", name: "value", required: true, inputmode: "decimal", autocomplete: "off", "data-testid": "promotion-value" });
     const now = new Date();
     const starts = el("input", { name: "starts_at", type: "datetime-local", required: true, value: localInputValue(now), "data-testid": "promotion-starts" });
     const ends = el("input", { name: "ends_at", type: "datetime-local", required: true, value: localInputValue(new Date(now.getTime() + 7 * 86400000)), "data-testid": "promotion-ends" });
