@@ -88,6 +88,17 @@ def best_promotion(promotions: Iterable[Promotion], *, vendor_id: str, offer_id:
     return AppliedPromotion(best.promotion_id, best.unit_discount(unit_price), best.ends_at)
 
 
+@dataclass(frozen=True)
+class PromotionHold:
+    """A promotion an order line is charged with: placing the order requires it to be still running at
+    `at` (on DynamoDB a ConditionCheck in the checkout's transaction), so one ended early is never charged."""
+
+    vendor_id: str
+    promotion_id: str
+    at: str
+    change: dict  # what the shopper is told when it ended meanwhile (domain.cart_changes.promotion_change)
+
+
 def as_seen(promotion_id: str, vendor_id: str, offer_id: str, unit_discount: int, currency: str,
             ends_at: str) -> Promotion:
     """A promotion as a cart line snapshotted it (this much off this offer until `ends_at`), for pricing."""

@@ -9,13 +9,12 @@ it made (`put_new` is conditional). Ending one early is a conditional update of 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
-from chalicelib.domain.promotions import Promotion
+from chalicelib.domain.promotions import Promotion, PromotionHold
 from chalicelib.store.base import bind, conditional_failed, register
 
 MAX_PER_VENDOR_READ = 1000  # a vendor's promotions read per request (the list, a cart's vendor)
@@ -102,17 +101,6 @@ def end_now(vendor_id: str, promotion_id: str, now: str) -> PromotionItem | None
             raise
         return get(vendor_id, promotion_id)
     return item
-
-
-@dataclass(frozen=True)
-class PromotionHold:
-    """A promotion an order line is charged with: the checkout's transaction requires it to be still
-    running at `at` (a ConditionCheck), so a promotion ended early is never charged after its end."""
-
-    vendor_id: str
-    promotion_id: str
-    at: str
-    change: dict  # what the shopper is told when it ended meanwhile (domain.cart_changes.promotion_change)
 
 
 def check_running(tx, hold: PromotionHold) -> None:
