@@ -3,8 +3,10 @@
 
 import { offersSection } from "./offers.js";
 import { promotionsSection } from "./promotions.js";
+import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
   promotionsSection,
+  keysSection,
 ];
