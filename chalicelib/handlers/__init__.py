@@ -14,6 +14,7 @@ BLUEPRINTS = {
     "catalog": "",
     "vendor_catalog": "",
     "vendor_promotions": "",
+    "product_images": "",
     "vendor_api_keys": "",
     "cart": "",
     "checkout": "",

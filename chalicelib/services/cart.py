@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chalicelib.domain.cart_changes import LineTerms, OfferNow, promotion_change
+from chalicelib.domain.cart_changes import NOT_FOR_SALE, LineTerms, OfferNow, promotion_change
 from chalicelib.domain.cart_changes import line_changes as changes_since
 from chalicelib.domain.charge_limits import ensure_chargeable
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_quantity
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import CartCatalog, CartRepository, OrderRepository
@@ -52,7 +52,8 @@ def _money(amount: int, currency: str) -> dict:
 def line_changes(line: cart_store.CartLine, offer) -> list[dict]:
     """What differs between the snapshot and the offer now (empty when checkout would pass)."""
     now = None if offer is None else OfferNow(price=int(offer.price), shipping_fee=int(offer.shipping_fee),
-                                              available=int(offer.available), currency=offer.currency)
+                                              available=int(offer.available), currency=offer.currency,
+                                              status=offer.offer_status)
     return changes_since(LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=line.price,
                                    shipping_fee=line.shipping_fee, currency=line.currency), now)
 
@@ -80,7 +81,8 @@ def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str],
     currency = offer.currency if offer is not None else line.currency
     price = int(offer.price) if offer is not None else line.price
     shipping = int(offer.shipping_fee) if offer is not None else line.shipping_fee
-    available = max(int(offer.available), 0) if offer is not None else 0
+    for_sale = offer is not None and offer.offer_status not in NOT_FOR_SALE
+    available = max(int(offer.available), 0) if for_sale else 0
     applied = _applied_now(line, offer, promotions)  # the struck price shown is the one the quote charges
     paid = price - applied.unit_discount if applied else price
     return {
@@ -150,7 +152,7 @@ def _current(cart: cart_store.Cart, catalog: CartCatalog, orders: OrderRepositor
     for line in cart.lines:
         offer = offers.get(line.offer_id)
         changes.extend(line_changes(line, offer))
-        if offer is not None:  # the promoted price the line snapshotted vs the one it gets now
+        if offer is not None and offer.offer_status not in NOT_FOR_SALE:  # the promoted price snapshotted vs now
             applied = _applied_now(line, offer, promotions)
             terms = LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=int(offer.price),
                               shipping_fee=int(offer.shipping_fee), currency=offer.currency)
@@ -181,6 +183,9 @@ def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartReposi
     offer = catalog.get_offer(offer_id)
     if offer is None:
         raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
+    if offer.offer_status in NOT_FOR_SALE:
+        reason, message = NOT_FOR_SALE[offer.offer_status]
+        raise Conflict(message, code=f"offer_{reason.value}", fields={"offer_id": message})
     if offer.currency != get_settings().currency:
         raise InvalidInput("This offer cannot be bought in this shop's currency.", fields={"offer_id": "currency"})
     cart = carts.get_cart(shopper_id)
@@ -268,7 +273,7 @@ def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
           catalog: CartCatalog | None = None, orders: OrderRepository | None = None) -> dict:
     """Price the cart at the offers' current terms for delivery to `country`. Reads only.
 
-    Lines whose offer is gone are left out (and listed in `changes`); a line short of stock is
+    Lines whose offer is gone, paused or delisted are left out (and listed in `changes`); a line short of stock is
     priced as asked and listed in `changes`, since checkout would refuse it.
     """
     carts, catalog = _ports(carts, catalog)
@@ -277,7 +282,7 @@ def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
     lines = []
     for line in cart.lines:
         offer = offers.get(line.offer_id)
-        if offer is None:
+        if offer is None or offer.offer_status in NOT_FOR_SALE:
             continue
         lines.append(PricedLine(
             offer_id=line.offer_id,
