@@ -2,9 +2,11 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { offersSection } from "./offers.js";
+import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
+  promotionsSection,
   keysSection,
 ];
