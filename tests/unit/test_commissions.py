@@ -7,7 +7,8 @@ import pytest
 from chalicelib.domain.commissions import CommissionRates, CommissionRules
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import Money
-from chalicelib.domain.pricing import PricedLine, PricingPolicy, Promotion, price_cart
+from chalicelib.domain.pricing import PricedLine, PricingPolicy, price_cart
+from chalicelib.domain.promotions import Promotion
 
 RULES = CommissionRules(default_bps=1000, categories={"electronics": 700, "outdoor": 1500}, vendors={"v-vip": 500})
 
@@ -53,8 +54,9 @@ def test_pricing_applies_each_lines_resolved_rate_and_keeps_it_on_the_group():
 def test_a_promotion_lowers_the_base_of_every_rate_and_the_amounts_still_add_up():
     lines = [line("tv", "v1", 1, 10000), line("tent", "v1", 1, 20000)]
     rates = CommissionRates.resolve(RULES, [("tv", "v1", "electronics"), ("tent", "v1", "outdoor")])
-    quote = price_cart(lines, PricingPolicy("EUR", {"DE": 1900}, commission_rates=rates), "DE",
-                       {"v1": Promotion("v1", "TEN", percent_off=10)})
+    ten = Promotion("pr1", "v1", "Ten", "percent", 10, "EUR", "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")
+    quote = price_cart(lines, PricingPolicy("EUR", {"DE": 1900}, commission_rates=rates), "DE", [ten],
+                       at="2026-11-27T00:00:00Z")
     (group,) = quote.groups
     assert group.discount.amount == 3000
     assert group.commission.amount == 630 + 2700  # 7 % of 90.00 + 15 % of 180.00

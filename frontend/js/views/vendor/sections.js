@@ -3,10 +3,12 @@
 
 import { moneySection } from "./money.js";
 import { offersSection } from "./offers.js";
+import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
+  promotionsSection,
   moneySection,
   keysSection,
 ];
