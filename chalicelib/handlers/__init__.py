@@ -21,6 +21,7 @@ BLUEPRINTS = {
     "payment_methods": "",
     "addresses": "",
     "payouts": "",
+    "vendor_orders": "",
     "webhooks": "",
 }
 
