@@ -10,9 +10,9 @@ import pytest
 
 from chalicelib.domain.orders import Dispute, Order, OrderLine, PaymentOutcome, PayoutStatus, VendorOrder
 from chalicelib.payments.port import PaymentError, PaymentIntent
+from chalicelib.services import fulfilment
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.payment_messages import ProviderEvent
-from chalicelib.services import fulfilment
 from chalicelib.services.payouts import confirm_receipt, retry_payouts
 from chalicelib.services.refunds_and_disputes import on_charge_refunded
 from chalicelib.services.settle_payment import settle
