@@ -2,7 +2,9 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { offersSection } from "./offers.js";
+import { ordersSection } from "./orders.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
+  ordersSection,
 ];
