@@ -28,6 +28,7 @@ class Provider:
     def __init__(self):
         self.transfers: dict[str, dict] = {}
         self.refunds: dict[str, int] = {}
+        self.reversals: dict[str, int] = {}
 
     def retrieve_payment_intent(self, payment_intent_id):
         return PaymentIntent(payment_intent_id, "succeeded", 4200, "eur", latest_charge="ch_1")
@@ -37,19 +38,24 @@ class Provider:
         return self.transfers.setdefault(idempotency_key, {"id": f"tr_{len(self.transfers) + 1}",
                                                            "amount": amount})["id"]
 
+    def reverse_transfer(self, *, transfer_id, amount, idempotency_key, metadata):
+        self.reversals[idempotency_key] = amount
+        return f"trr_{len(self.reversals)}"
+
     def refund(self, *, payment_intent_id, amount, idempotency_key, reason):
         self.refunds.setdefault(idempotency_key, amount)
         return f"re_{list(self.refunds).index(idempotency_key) + 1}"
 
 
 class World:
-    def __init__(self):
+    def __init__(self, pay_at_payment: bool = False):
         self.repo = InMemoryOrders({"tent": Stock(available=9), "stove": Stock(available=9),
                                     "phones": Stock(available=9)})
         self.provider = Provider()
         self.published: list[str] = []
         self.runner = EffectRunner(gateway=lambda: self.provider, publish=lambda e: self.published.append(e.event_type),
-                                   clear_cart=lambda *a: None, vendor_account=lambda vendor_id: f"acct_{vendor_id}")
+                                   clear_cart=lambda *a: None, vendor_account=lambda vendor_id: f"acct_{vendor_id}",
+                                   release_payouts_at_payment=pay_at_payment)
 
     def place(self, order_id: str, created_at: str, *, paid: bool = True) -> None:
         lines = [OrderLine("tent", "p1", "alpine", "Alpine", "Tent", "new", 2, 1000, 500),
@@ -179,3 +185,15 @@ def test_cancelling_every_line_cancels_the_sub_order_and_refunds_its_total(world
     assert seen["status"] == "cancelled" and seen["allowed_actions"] == []
     assert sum(world.provider.refunds.values()) == 3500
     assert world.repo.stock["stove"].available == 9
+
+
+def test_paid_at_payment_a_cancelled_line_takes_the_vendors_share_back_once():
+    world = World(pay_at_payment=True)
+    world.place("ord_1", "2026-11-27T02:30:00Z")
+    assert world.provider.transfers["tr-ord_1-alpine"]["amount"] == 3150
+
+    fulfilment.cancel_line("alpine", "ord_1", "tent", reason="damaged", **world.use(now=NOW))
+    fulfilment.cancel_line("alpine", "ord_1", "tent", reason="damaged", **world.use(now=NOW))
+
+    assert list(world.provider.reversals.values()) == [3150 - 3150 * 1500 // 3500]
+    assert world.repo.get("ord_1").vendor_orders["alpine"].transferred == 3150 * 1500 // 3500
