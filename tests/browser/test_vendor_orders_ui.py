@@ -18,6 +18,7 @@ from tests.browser.test_checkout_ui import (
     api,
     click_pay,
     frontend,
+    open_cart,
     order_id_on_page,
     pay_on_provider_page,
     shopper,  # noqa: F401 - the fixture
@@ -49,7 +50,7 @@ def test_the_vendor_ships_with_tracking_and_the_shopper_confirms_receipt(page, b
 
     sign_in(page, live_stack, shopper)
     add_to_cart(page, live_stack, offer)
-    page.goto(frontend(live_stack, "#/cart"))
+    open_cart(page, live_stack)
     click_pay(page)
     pay_on_provider_page(page, CARD_OK)
     expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
