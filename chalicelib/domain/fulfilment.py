@@ -43,8 +43,12 @@ class Shipment:
     tracking_url: str
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.tracking_url)
-        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        try:
+            parts = urlsplit(self.tracking_url)
+            secure = parts.scheme == "https" and bool(parts.hostname) and not (parts.username or parts.password)
+        except ValueError:  # "https://[oops": not a URL at all
+            secure = False
+        if not secure:
             raise InvalidInput("The tracking URL must be an https:// link to the carrier's page.",
                                fields={"tracking_url": "must be an https URL"})
         for name in ("carrier", "tracking_number"):

@@ -145,7 +145,7 @@ def test_unknown_lines_and_vendors_are_not_found():
 
 
 @pytest.mark.parametrize("url", ["http://dhl.example/1", "javascript:alert(1)", "https://", "ftp://x/1",
-                                 "https://user:pw@dhl.example/1"])
+                                 "https://user:pw@dhl.example/1", "https://[broken/1"])
 def test_a_tracking_url_must_be_https(url):
     with pytest.raises(InvalidInput) as refused:
         Shipment("DHL", "JD1", url)
