@@ -42,28 +42,41 @@ def new_offer(live_stack, vendor_token: str) -> dict:
     return {"offer_id": offer["offer_id"], "product_id": product_id}
 
 
-def test_the_vendor_ships_with_tracking_and_the_shopper_confirms_receipt(page, browser, live_stack, shopper):  # noqa: F811
+def seeded_vendor(live_stack) -> Shopper:
     seeded = live_stack.credentials["vendors"][0]
     vendor = Shopper(seeded["email"], seeded["password"])
     vendor.token = sign_in_api(live_stack, vendor.email, vendor.password)
-    offer = new_offer(live_stack, vendor.token)
+    return vendor
 
+
+def buy(page, live_stack, shopper, offer: dict, quantity: int = 1) -> str:  # noqa: F811
+    """The shopper pays for `offer` in the shop; returns the order id (the order page is open)."""
     sign_in(page, live_stack, shopper)
-    add_to_cart(page, live_stack, offer)
+    add_to_cart(page, live_stack, offer, quantity)
     open_cart(page, live_stack)
     click_pay(page)
     pay_on_provider_page(page, CARD_OK)
     expect(page.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
-    order_id = order_id_on_page(page)
-    expect(page.get_by_test_id("confirm-receipt")).to_have_count(0)  # nothing shipped yet
+    return order_id_on_page(page)
 
-    # The vendor, in its own browser session.
+
+def vendor_orders_page(browser, live_stack, vendor: Shopper, errors: list[str]):
+    """The vendor's Orders tab, in its own browser session."""
     context = browser.new_context(locale="en-IE", viewport={"width": 1280, "height": 900})
     vendor_page = context.new_page()
-    errors: list[str] = []
     vendor_page.on("pageerror", lambda exc: errors.append(str(exc)))
     sign_in(vendor_page, live_stack, vendor)
     vendor_page.goto(frontend(live_stack, "#/vendor/orders"))
+    return context, vendor_page
+
+
+def test_the_vendor_ships_with_tracking_and_the_shopper_confirms_receipt(page, browser, live_stack, shopper):  # noqa: F811
+    vendor = seeded_vendor(live_stack)
+    order_id = buy(page, live_stack, shopper, new_offer(live_stack, vendor.token))
+    expect(page.get_by_test_id("confirm-receipt")).to_have_count(0)  # nothing shipped yet
+
+    errors: list[str] = []
+    context, vendor_page = vendor_orders_page(browser, live_stack, vendor, errors)
     card = vendor_page.locator(f'[data-testid="vendor-order"][data-order-id="{order_id}"]')
     expect(card.get_by_test_id("vendor-order-status")).to_have_text("New: accept it")
     expect(card.get_by_test_id("delivery-address")).to_contain_text("Berlin")
@@ -93,3 +106,27 @@ def test_the_vendor_ships_with_tracking_and_the_shopper_confirms_receipt(page, b
     seen = api(live_stack, "GET", f"/vendor/orders/{order_id}", token=vendor.token)
     assert seen["status"] == "delivered" and seen["receipt_confirmed_by"] == "shopper"
     assert seen["payout_status"] == "transferred"
+
+
+def test_the_vendor_cancels_a_line_before_shipping_and_the_shopper_sees_it_refunded(page, browser, live_stack,
+                                                                                   shopper):  # noqa: F811
+    vendor = seeded_vendor(live_stack)
+    offer = new_offer(live_stack, vendor.token)
+    order_id = buy(page, live_stack, shopper, offer, quantity=2)
+
+    errors: list[str] = []
+    context, vendor_page = vendor_orders_page(browser, live_stack, vendor, errors)
+    card = vendor_page.locator(f'[data-testid="vendor-order"][data-order-id="{order_id}"]')
+    card.get_by_test_id("vendor-line-cancel").click()
+    card.get_by_test_id("vendor-line-reason").fill("Damaged in the warehouse")
+    card.get_by_test_id("vendor-line-cancel-confirm").click()
+    expect(card.get_by_test_id("vendor-order-status")).to_have_text("Cancelled")
+    expect(card.get_by_test_id("vendor-line-cancelled")).to_contain_text("refunded")
+    context.close()
+    assert not errors, f"the vendor's page raised: {errors}"
+
+    page.reload()
+    expect(page.get_by_test_id("order-line-cancelled")).to_have_text("Cancelled by the vendor: refunded")
+    expect(page.get_by_test_id("order-refunded")).to_be_visible()
+    detail = api(live_stack, "GET", f"/catalog/products/{offer['product_id']}")
+    assert next(o["available"] for o in detail["offers"] if o["offer_id"] == offer["offer_id"]) == 3  # back on sale
