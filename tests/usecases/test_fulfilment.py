@@ -54,7 +54,7 @@ class World:
         self.provider = Provider()
         self.published: list[str] = []
         self.runner = EffectRunner(gateway=lambda: self.provider, publish=lambda e: self.published.append(e.event_type),
-                                   clear_cart=lambda *a: None, vendor_account=lambda vendor_id: f"acct_{vendor_id}",
+                                   clear_cart=lambda *a, **k: None, vendor_account=lambda vendor_id: f"acct_{vendor_id}",
                                    release_payouts_at_payment=pay_at_payment)
 
     def place(self, order_id: str, created_at: str, *, paid: bool = True) -> None:
