@@ -3,8 +3,10 @@
 
 import { offersSection } from "./offers.js";
 import { ordersSection } from "./orders.js";
+import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
   ordersSection,
+  keysSection,
 ];
