@@ -203,3 +203,23 @@ def test_a_line_cannot_be_cancelled_once_shipped(market):
 
     assert late[0] == 409 and late[1]["error"]["fields"]["allowed_actions"] == "deliver"
     assert market.stock("tent", "a") == (3, 0, 2)
+
+
+def test_a_vendors_own_systems_read_with_a_read_key_and_ship_with_a_write_key(market):
+    order = paid_order(market)
+    oid, vendor = order["order_id"], market.catalog.vendor_a
+
+    def key(scope: str, who=vendor) -> str:
+        status, body, _ = as_vendor(market, who, "POST", "/vendor/api-keys", {"name": f"WMS {scope}", "scope": scope})
+        assert status == 201, body
+        return body["secret"]
+
+    reader, writer, other = key("read"), key("write"), key("write", market.catalog.vendor_b)
+
+    assert [o["order_id"] for o in market.call("GET", "/vendor/orders", token=reader)[1]["items"]] == [oid]
+    assert market.call("POST", f"/vendor/orders/{oid}/accept", token=reader)[0] == 403
+    assert market.call("POST", f"/vendor/orders/{oid}/accept", token=writer)[1]["status"] == "accepted"
+    assert market.call("POST", f"/vendor/orders/{oid}/ship", TRACKING, token=writer)[1]["status"] == "shipped"
+    # Vendor b's key sees b's part only, and nothing of a's.
+    assert market.call("GET", f"/vendor/orders/{oid}", token=other)[1]["status"] == "placed"
+    assert market.call("POST", f"/vendor/orders/{oid}/deliver", token=other)[0] == 409
