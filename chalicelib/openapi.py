@@ -193,6 +193,9 @@ def _operation(path: str, method: str, spec: RouteSpec, refs: dict, schemas: dic
     responses: dict[str, Any] = {}
     if spec.status == 204:
         responses["204"] = {"description": spec.summary or "No content"}
+    elif spec.status in (302, 303, 307):  # a redirect: no body, the target in Location
+        responses[str(spec.status)] = {"description": spec.summary or "Redirect", "headers": {
+            h.name: {"description": h.description, "schema": {"type": "string"}} for h in spec.response_headers}}
     else:
         schema = refs[(spec.response, "serialization")] if spec.response is not None else {"type": "object"}
         for status in (spec.status, *spec.also):

@@ -52,6 +52,7 @@ _KEYS = (
     "STRIPE_SECRET_KEY_PARAM",
     "STRIPE_WEBHOOK_SECRET_PARAM",
     "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM",
+    "HALLES_IMAGES_BUCKET",
     "HALLES_API_KEY_PEPPER",
     "HALLES_API_KEY_PEPPER_PARAM",
     "HALLES_API_KEY_RATE_LIMIT",
@@ -127,6 +128,7 @@ class Settings:
     commission_bps: int = 1000
     service_fee: int = 0
     vat_rates_bps: dict = field(default_factory=dict)
+    images_bucket: str = ""  # product images (private; served through GET /media/...)
     # Vendor API keys: peppers of their keyed hash (the first hashes, any verifies: rolling one),
     # and each key's limit: `api_key_rate_limit` requests per fixed window of that many seconds.
     api_key_peppers: tuple[str, ...] = ()
@@ -228,6 +230,7 @@ def get_settings() -> Settings:
         commission_bps=_int(env["HALLES_COMMISSION_BPS"], 1000),
         service_fee=_int(env["HALLES_SERVICE_FEE"], 0),
         vat_rates_bps=_vat_rates(env["HALLES_VAT_RATES"] or DEFAULT_VAT_RATES),
+        images_bucket=env["HALLES_IMAGES_BUCKET"] or "",
         api_key_peppers=_peppers(_secret(env, "HALLES_API_KEY_PEPPER"), local_mode),
         api_key_rate_limit=max(1, _int(env["HALLES_API_KEY_RATE_LIMIT"], 120)),
         api_key_rate_window_seconds=max(1, _int(env["HALLES_API_KEY_RATE_WINDOW_SECONDS"], 60)),

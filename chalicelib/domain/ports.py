@@ -117,6 +117,7 @@ class OfferForCart(Protocol):
     price: int
     shipping_fee: int
     available: int
+    offer_status: str  # active, paused or delisted (domain/catalog.py OFFER_STATUSES)
 
 
 class CartCatalog(Protocol):
@@ -174,6 +175,8 @@ class OfferCatalogue(Protocol):
 
     def update_offer_terms(self, offer_id: str, vendor_id: str, terms, *, expected_version: int,
                            declare_stock: bool): ...
+
+    def set_offer_status(self, offer_id: str, vendor_id: str, status: str, *, expected_version: int): ...
 
     def adjust_stock(self, offer_id: str, vendor_id: str, delta: int, reason: str, key: str, *,
                      max_available: int): ...

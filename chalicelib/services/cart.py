@@ -12,10 +12,10 @@ without them they use the DynamoDB adapters (chalicelib/services/wiring.py).
 
 from __future__ import annotations
 
-from chalicelib.domain.cart_changes import LineTerms, OfferNow
+from chalicelib.domain.cart_changes import NOT_FOR_SALE, LineTerms, OfferNow
 from chalicelib.domain.cart_changes import line_changes as changes_since
 from chalicelib.domain.charge_limits import ensure_chargeable
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_quantity
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import CartCatalog, CartRepository, OrderRepository
@@ -42,7 +42,8 @@ def _money(amount: int, currency: str) -> dict:
 def line_changes(line: cart_store.CartLine, offer) -> list[dict]:
     """What differs between the snapshot and the offer now (empty when checkout would pass)."""
     now = None if offer is None else OfferNow(price=int(offer.price), shipping_fee=int(offer.shipping_fee),
-                                              available=int(offer.available), currency=offer.currency)
+                                              available=int(offer.available), currency=offer.currency,
+                                              status=offer.offer_status)
     return changes_since(LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=line.price,
                                    shipping_fee=line.shipping_fee, currency=line.currency), now)
 
@@ -51,7 +52,8 @@ def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -
     currency = offer.currency if offer is not None else line.currency
     price = int(offer.price) if offer is not None else line.price
     shipping = int(offer.shipping_fee) if offer is not None else line.shipping_fee
-    available = max(int(offer.available), 0) if offer is not None else 0
+    for_sale = offer is not None and offer.offer_status not in NOT_FOR_SALE
+    available = max(int(offer.available), 0) if for_sale else 0
     return {
         "offer_id": line.offer_id,
         "product_id": line.product_id,
@@ -139,6 +141,9 @@ def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartReposi
     offer = catalog.get_offer(offer_id)
     if offer is None:
         raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
+    if offer.offer_status in NOT_FOR_SALE:
+        reason, message = NOT_FOR_SALE[offer.offer_status]
+        raise Conflict(message, code=f"offer_{reason.value}", fields={"offer_id": message})
     if offer.currency != get_settings().currency:
         raise InvalidInput("This offer cannot be bought in this shop's currency.", fields={"offer_id": "currency"})
     cart = carts.get_cart(shopper_id)
@@ -200,7 +205,7 @@ def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
           catalog: CartCatalog | None = None, orders: OrderRepository | None = None) -> dict:
     """Price the cart at the offers' current terms for delivery to `country`. Reads only.
 
-    Lines whose offer is gone are left out (and listed in `changes`); a line short of stock is
+    Lines whose offer is gone, paused or delisted are left out (and listed in `changes`); a line short of stock is
     priced as asked and listed in `changes`, since checkout would refuse it.
     """
     carts, catalog = _ports(carts, catalog)
@@ -209,7 +214,7 @@ def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
     lines = []
     for line in cart.lines:
         offer = offers.get(line.offer_id)
-        if offer is None:
+        if offer is None or offer.offer_status in NOT_FOR_SALE:
             continue
         lines.append(PricedLine(
             offer_id=line.offer_id,

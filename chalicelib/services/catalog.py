@@ -21,9 +21,10 @@ from chalicelib.domain.catalog import (
     rank_offers,
     validate_product,
 )
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import OfferCatalogue
+from chalicelib.domain.presentation import presentation_problems
 from chalicelib.observability import count
 from chalicelib.services.vendors import registered_vendor
 from chalicelib.store import offers as offers_store
@@ -92,6 +93,14 @@ def product_summary_view(item: products_store.ProductItem) -> dict:
 
 # --- products ---------------------------------------------------------------------------
 
+def ensure_presentable(product) -> None:
+    """400 naming every field of a proposed product that breaks a presentation rule (domain/presentation.py)."""
+    problems = presentation_problems(product.title, product.category, product.attributes)
+    if problems:
+        raise InvalidInput("The product does not follow the catalogue's presentation rules.",
+                           code="validation_error", fields=problems)
+
+
 def create_product(vendor_id: str, data: Mapping[str, Any]) -> tuple[dict, bool]:
     """Add a product to the shared catalogue; the same GTIN (or brand + title) returns the existing one.
 
@@ -111,6 +120,8 @@ def create_products(vendor_id: str, items: Sequence[Mapping[str, Any]]) -> list[
     registered_vendor(vendor_id)
     existing = products_store.get_products((p.product_id for p in products), consistent=True)
     fresh = {p.product_id: p for p in products if p.product_id not in existing}
+    for product in fresh.values():  # a known product is not a proposal: only new ones must present well
+        ensure_presentable(product)
     search_index.write_search_terms([(p.product_id, p.title_key, search_rules.index_terms(p.title, p.brand))
                              for p in fresh.values()])
     created: dict[str, products_store.ProductItem] = {}
@@ -132,6 +143,36 @@ def create_products(vendor_id: str, items: Sequence[Mapping[str, Any]]) -> list[
         reported.add(pid)
         results.append((product_detail(created.get(pid) or existing[pid]), is_new))
     return results
+
+
+def update_product(vendor_id: str, product_id: str, data: Mapping[str, Any]) -> dict:
+    """Edit a product the caller created (another vendor's product: 403; unknown: 404).
+
+    The same rules as creating one, presentation included. The product keeps its id and GTIN
+    (offers and orders point at them); its search terms and its offers' copy of the title follow
+    the new title. A product edited meanwhile by another request is a 409 (re-read and resend).
+    """
+    current = product_or_404(product_id, consistent=True)
+    if current.created_by != vendor_id:
+        raise Forbidden("Only the vendor who proposed this product can edit it.", fields={"product_id": "not yours"})
+    product = validate_product({**data, "gtin": current.gtin[-14:] if current.gtin else None})
+    ensure_presentable(product)
+    new_key = products_store.title_key_for(product, product_id)
+    new_terms = search_rules.index_terms(product.title, product.brand)
+    search_index.write_search_terms([(product_id, new_key, new_terms)])  # findable by the new title first
+    item = products_store.update_product_description(product_id, product, created_by=vendor_id,
+                                                     expected_title_key=current.title_key)
+    if item is None:
+        if new_key != current.title_key:
+            search_index.write_search_terms([(product_id, new_key, new_terms)], delete=True)
+        raise Conflict("This product was changed by another request; read it again and resend your change.",
+                       code="product_changed", fields={"product_id": "changed meanwhile"})
+    if new_key != current.title_key:
+        search_index.write_search_terms([(product_id, current.title_key,
+                                          search_rules.index_terms(current.title, current.brand))], delete=True)
+    if (current.title, current.title_key) != (product.title, new_key):
+        offers_store.retitle_offers(product_id, product.title, new_key)
+    return product_detail(products_store.get_product(product_id, consistent=True))
 
 
 def product_or_404(product_id: str, *, consistent: bool = False,

@@ -150,7 +150,7 @@ class InMemoryOrders:
         order.version += 1
 
     def _reservation_changes(self, reserve: ReserveStock) -> list[dict]:
-        """Why DynamoDB's conditions (`available >= q AND price = seen AND shipping = seen`) would refuse."""
+        """Why DynamoDB's conditions (`available >= q AND active AND price = seen AND shipping = seen`) would refuse."""
         changes: list[dict] = []
         for offer_id, quantity, price, shipping in reserve.lines:
             level = self.stock.get(offer_id)
@@ -160,7 +160,7 @@ class InMemoryOrders:
             now = None if level is None else OfferNow(
                 price=price if getattr(level, "price", None) is None else level.price,
                 shipping_fee=shipping if getattr(level, "shipping_fee", None) is None else level.shipping_fee,
-                available=level.available, currency=currency)
+                available=level.available, currency=currency, status=getattr(level, "offer_status", "active"))
             changes += line_changes(line, now)
         return changes
 
@@ -255,6 +255,7 @@ class OfferTermsNow:
     product_title: str = ""
     reserved: int = 0  # held by unpaid orders (InMemoryOrders moves them when it shares this stock)
     sold: int = 0
+    offer_status: str = "active"  # active, paused or delisted (checkout reserves only active offers)
 
 
 class InMemoryCartCatalog:
@@ -312,6 +313,7 @@ class OfferRecord(OfferRules):
     sold: int = 0
     version: int = 1
     updated_at: datetime = field(default_factory=_now)
+    status: str | None = None
 
 
 @dataclass
@@ -390,6 +392,16 @@ class InMemoryOfferCatalogue:
         offer.price, offer.shipping_fee, offer.currency = terms.price.amount, terms.shipping_fee.amount, \
             terms.price.currency
         offer.min_days, offer.max_days, offer.declared_stock = terms.min_days, terms.max_days, terms.stock
+        offer.version += 1
+        offer.updated_at = _now()
+        return self.get_offer(offer_id)
+
+    def set_offer_status(self, offer_id: str, vendor_id: str, status: str, *,
+                         expected_version: int) -> OfferRecord | None:
+        offer = self.offers.get(offer_id)
+        if offer is None or offer.vendor_id != vendor_id or offer.version != expected_version:
+            return None
+        offer.status = status
         offer.version += 1
         offer.updated_at = _now()
         return self.get_offer(offer_id)

@@ -14,6 +14,7 @@ class DynamoOfferCatalogue:
     get_offers = staticmethod(offers.get_offers)
     insert_offer = staticmethod(offers.insert_offer)
     update_offer_terms = staticmethod(offers.update_offer_terms)
+    set_offer_status = staticmethod(offers.set_offer_status)
     adjust_stock = staticmethod(stock_adjustments.adjust_stock)
     product_offers = staticmethod(offers.product_offers)
     vendor_offers = staticmethod(offers.vendor_offers)

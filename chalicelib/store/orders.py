@@ -175,6 +175,7 @@ def place_order(
         "price": offer.price.attr_name,
         "shipping_fee": offer.shipping_fee.attr_name,
         "currency": offer.currency.attr_name,
+        "status": offer.status.attr_name,
     }
     order = dict(order)
     order.setdefault("timeline", [])
@@ -229,6 +230,7 @@ def place_order(
                     offer(r.offer_id),
                     actions=[offer.available.set(offer.available - r.quantity), offer.reserved.add(r.quantity)],
                     condition=(offer.available >= r.quantity)
+                    & (offer.status.does_not_exist() | (offer.status == "active"))  # not paused/delisted
                     & (offer.price == r.expected_price)
                     & (offer.shipping_fee == r.expected_shipping),
                     return_values=ALL_OLD,

@@ -1,7 +1,7 @@
 // The catalogue: search, filters and a grid of products, paged with the API's cursor.
 // The filters live in the URL hash, so back/forward and shared links keep them.
 
-import { ApiError, api, config } from "../api.js";
+import { API_BASE, ApiError, api, config } from "../api.js";
 import { loadCategories } from "../categories.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel } from "../labels.js";
@@ -244,9 +244,11 @@ function statusText(count, more) {
   return more ? `Showing the first ${count} ${noun}.` : `Showing ${count} ${noun}.`;
 }
 
-/** Product images are site paths such as /img/kitchen.svg, served by the frontend itself. */
+/** Product images are site paths such as /img/kitchen.svg, served by the frontend itself, or
+ * /media/... (uploaded images and the demo's drawings), served by the API. */
 export function imageUrl(path, category) {
   const fallback = category ? `img/${category}.svg` : "img/generic.svg";
+  if (typeof path === "string" && path.startsWith("/media/")) return `${API_BASE}${path}`;
   try {
     return new URL(path || fallback, window.location.href).href;
   } catch {
