@@ -19,6 +19,7 @@ class ChangeReason(StrEnum):
     PRICE_CHANGED = "price_changed"
     SHIPPING_CHANGED = "shipping_changed"
     OUT_OF_STOCK = "out_of_stock"  # fewer left than the line's quantity (maybe none)
+    PROMOTION_CHANGED = "promotion_changed"  # a promotion started, ended or changed the promoted price
     PAUSED = "paused"  # the vendor paused the offer: not for sale until resumed
     DELISTED = "delisted"  # the vendor stopped selling it for good
 
@@ -75,3 +76,19 @@ def line_changes(line: LineTerms, offer: OfferNow | None) -> list[dict]:
         changes.append({"offer_id": line.offer_id, "reason": ChangeReason.OUT_OF_STOCK.value, "available": left,
                         "message": "Sold out." if left == 0 else f"Only {left} left."})
     return changes
+
+
+def promotion_change(line: LineTerms, unit_discount_then: int, unit_discount_now: int) -> list[dict]:
+    """The promoted price the line snapshotted vs the one a promotion gives now (`before`/`now` per unit)."""
+    if unit_discount_then == unit_discount_now:
+        return []
+    before = Money(line.price - unit_discount_then, line.currency)
+    now = Money(line.price - unit_discount_now, line.currency)
+    if unit_discount_now == 0:
+        message = f"The promotion on this item ended: {now.display()} instead of {before.display()}."
+    elif unit_discount_then == 0:
+        message = f"A promotion now applies: {now.display()} instead of {before.display()}."
+    else:
+        message = f"The promoted price changed from {before.display()} to {now.display()}."
+    return [{"offer_id": line.offer_id, "reason": ChangeReason.PROMOTION_CHANGED.value,
+             "before": before.to_json(), "now": now.to_json(), "message": message}]

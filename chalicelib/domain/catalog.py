@@ -353,6 +353,9 @@ class Offer:
     available: int
     min_days: int
     max_days: int
+    # Set while a promotion lowers `price` (chalicelib/domain/promotions.py `promoted_offer`): the struck price.
+    list_price: Money | None = None
+    promotion_id: str | None = None
     status: str = OFFER_ACTIVE
 
     @property
@@ -399,6 +402,8 @@ class ProductSummary:
     min_total: int | None  # minor units, over every offer
     min_price: int | None
     vendor_ids: frozenset[str]
+    # When a promotion of these offers starts or ends next: the summary is stale from then on.
+    stale_at: str | None = None
 
     @property
     def best_total(self) -> int | None:

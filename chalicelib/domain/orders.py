@@ -146,8 +146,14 @@ class OrderLine:
     title: str
     condition: str
     quantity: int
-    unit_price: int
+    unit_price: int  # the offer's own price, frozen at checkout (the stock condition re-checks it)
     shipping_fee: int
+    promotion_id: str = ""  # the promotion that applied to the line, frozen at checkout ("" for none)
+    unit_discount: int = 0  # what it took off each unit: the shopper paid unit_price - unit_discount
+
+    @property
+    def paid_unit_price(self) -> int:
+        return self.unit_price - self.unit_discount
 
 
 @dataclass

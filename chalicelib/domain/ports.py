@@ -63,6 +63,8 @@ class CheckoutWrites:
     # The shopper's first payment-provider customer id, recorded unless another one was meanwhile.
     new_customer_id: str | None = None
     address_to_remember: AddressToRemember | None = None
+    # The promotions the lines are charged with (domain/promotions.py PromotionHold): each must still run.
+    promotion_holds: tuple = ()
 
 
 class OrderRepository(Protocol):

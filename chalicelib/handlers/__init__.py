@@ -13,6 +13,7 @@ BLUEPRINTS = {
     "notifications": "",
     "catalog": "",
     "vendor_catalog": "",
+    "vendor_promotions": "",
     "product_images": "",
     "vendor_api_keys": "",
     "cart": "",

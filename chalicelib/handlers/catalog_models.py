@@ -38,6 +38,9 @@ class OfferView(ApiModel):
     in_stock: bool
     delivery: Delivery
     is_best: bool
+    list_price: MoneyOut | None = Field(None, description="While a promotion runs: the price before it (struck); "
+                                                           "`price` and `total` are then the promoted ones")
+    promotion_id: str | None = Field(None, description="The promotion that lowers `price`, if any")
 
 
 class VendorOfferView(OfferView):

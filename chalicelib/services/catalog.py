@@ -25,10 +25,13 @@ from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import OfferCatalogue
 from chalicelib.domain.presentation import presentation_problems
+from chalicelib.domain.promotions import promoted_offer
+from chalicelib.domain.timestamps import now_iso
 from chalicelib.observability import count
 from chalicelib.services.vendors import registered_vendor
 from chalicelib.store import offers as offers_store
 from chalicelib.store import products as products_store
+from chalicelib.store import promotions as promotions_store
 from chalicelib.store import search_index
 from chalicelib.store import vendors as vendors_store
 
@@ -51,6 +54,9 @@ def offer_view(offer: Offer, vendor_name: str, is_best: bool) -> dict:
         "in_stock": offer.in_stock,
         "delivery": {"min_days": offer.min_days, "max_days": offer.max_days},
         "is_best": is_best,
+        # While a promotion runs `price` is the promoted price and `list_price` the struck one.
+        "list_price": offer.list_price.to_json() if offer.list_price else None,
+        "promotion_id": offer.promotion_id,
     }
 
 
@@ -75,6 +81,8 @@ def _snapshot_offer(item: products_store.ProductItem) -> dict | None:
         offer_id=snap.offer_id, product_id=item.product_id, vendor_id=snap.vendor_id, condition=snap.condition,
         price=Money(int(snap.price), snap.currency), shipping_fee=Money(int(snap.shipping_fee), snap.currency),
         available=int(snap.available), min_days=int(snap.min_days), max_days=int(snap.max_days),
+        list_price=Money(int(snap.list_price), snap.currency) if snap.list_price is not None else None,
+        promotion_id=snap.promotion_id,
     )
     return offer_view(offer, snap.vendor_name, True)
 
@@ -201,13 +209,35 @@ def browse(filters: BrowseFilters, limit: int | None = None, cursor: str | None 
         items, next_cursor = search_index.search_products(search_rules.parse_query(filters.q), filters, size, cursor)
     else:
         items, next_cursor = products_store.browse_products(filters, size, cursor)
-    return {"items": [product_summary_view(p) for p in items], "next_cursor": next_cursor}
+    return {"items": [product_summary_view(p) for p in _fresh(items)], "next_cursor": next_cursor}
+
+
+def _fresh(items: list) -> list:
+    """Summaries whose promotion window started or ended since they were computed, recomputed first.
+
+    Only the first page read after a start or end pays for it (the summary is stored again with
+    the next `stale_at`); that page was still selected and ordered on the stale summary.
+    """
+    from chalicelib.services.product_summaries import refresh_product_summary
+
+    now = now_iso()
+    fresh = []
+    for item in items:
+        if item.summary_stale_at and item.summary_stale_at <= now:
+            refresh_product_summary(item.product_id)
+            item = products_store.get_product(item.product_id, consistent=True) or item
+            count("ListingSummariesRefreshed", 1)
+        fresh.append(item)
+    return fresh
 
 
 def product_page(product_id: str) -> dict:
     """The product with every offer, cheapest total first, the best in-stock offer marked."""
     item = product_or_404(product_id)
     offers = [o.to_offer() for o in offers_store.product_offers(item.product_id)]
+    now = now_iso()
+    promotions = promotions_store.current_promotions({o.vendor_id for o in offers}, now)
+    offers = [promoted_offer(o, promotions, now) for o in offers]
     names = vendors_store.vendor_names(o.vendor_id for o in offers)
     ranked = rank_offers(offers)
     best = next((r.offer.offer_id for r in ranked if r.is_best), None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.store import offers, product_summaries, products, stock_adjustments, vendors
+from chalicelib.store import offers, product_summaries, products, promotions, stock_adjustments, vendors
 
 
 class DynamoOfferCatalogue:
@@ -19,3 +19,4 @@ class DynamoOfferCatalogue:
     product_offers = staticmethod(offers.product_offers)
     vendor_offers = staticmethod(offers.vendor_offers)
     save_summary = staticmethod(product_summaries.save_summary)
+    current_promotions = staticmethod(promotions.current_promotions)

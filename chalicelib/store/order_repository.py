@@ -63,7 +63,8 @@ def _line(raw: dict) -> OrderLine:
     return OrderLine(offer_id=raw["offer_id"], product_id=raw.get("product_id", ""), vendor_id=raw["vendor_id"],
                      vendor_name=raw.get("vendor_name", ""), title=raw.get("title", ""),
                      condition=raw.get("condition", ""), quantity=int(raw["quantity"]),
-                     unit_price=int(raw.get("unit_price", 0)), shipping_fee=int(raw.get("shipping_fee", 0)))
+                     unit_price=int(raw.get("unit_price", 0)), shipping_fee=int(raw.get("shipping_fee", 0)),
+                     promotion_id=raw.get("promotion_id", ""), unit_discount=int(raw.get("unit_discount", 0)))
 
 
 def _entry(raw: dict) -> TimelineEntry:
@@ -220,7 +221,8 @@ class DynamoOrderRepository:
                            [Reservation(*line) for line in reserve.lines], client_token=order.order_id,
                            shopper_customer_id=checkout.new_customer_id, remember_in_cart=True,
                            cart_pending_order_id=checkout.cart_pending_order_id,
-                           address_to_remember=checkout.address_to_remember)
+                           address_to_remember=checkout.address_to_remember,
+                           promotion_holds=checkout.promotion_holds)
         order.version = 1
 
     def attach_payment(self, order_id: str, payment_intent_id: str, client_secret: str | None) -> None:

@@ -63,6 +63,8 @@ class OfferSnapshot(MapAttribute):
     available = NumberAttribute()
     min_days = NumberAttribute()
     max_days = NumberAttribute()
+    list_price = NumberAttribute(null=True)  # the struck price while a promotion lowers `price`
+    promotion_id = UnicodeAttribute(null=True)
 
 
 @register
@@ -94,6 +96,8 @@ class ProductItem(Model):
     min_price = NumberAttribute(null=True)
     vendor_ids = UnicodeSetAttribute(null=True)
     summary_at = UTCDateTimeAttribute(null=True)
+    # The next start or end of a promotion of its offers (ISO UTC): the read path refreshes the summary then.
+    summary_stale_at = UnicodeAttribute(null=True)
 
     by_category = ByCategory()
     by_gtin = ByGtin()

@@ -6,6 +6,7 @@ import { loadCategories } from "../categories.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel } from "../labels.js";
 import { amountInputValue, currencySymbol, formatMoney, parseAmount } from "../money.js";
+import { promotedPrice, totalBefore } from "./struck.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 
 // How many products one "page" shows (the API allows 1..50); config.js may set `pageSize`.
@@ -281,7 +282,7 @@ function productCard(product, categories) {
     const shippingFree = !best.shipping_fee || best.shipping_fee.amount === 0;
     price = el("div", { class: "card-price" },
       el("span", { class: "card-price-label", text: product.offer_count > 1 ? "Best total" : "Total" }),
-      el("span", { class: "price-total", "data-testid": "card-price", "data-amount": best.total.amount, text: formatMoney(best.total) }),
+      promotedPrice(best.total, totalBefore(best), "card-price", { class: "price-total" }),
       el("span", { class: "card-price-detail", "data-testid": "card-price-detail" },
         shippingFree ? `${formatMoney(best.price)} · free delivery` : `${formatMoney(best.price)} + ${formatMoney(best.shipping_fee)} delivery`),
       best.condition ? el("span", { class: `condition condition-${best.condition}`, "data-testid": "card-condition", text: conditionLabel(best.condition) }) : null);

@@ -3,10 +3,12 @@
 
 import { offersSection } from "./offers.js";
 import { ordersSection } from "./orders.js";
+import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
   ordersSection,
+  promotionsSection,
   keysSection,
 ];
