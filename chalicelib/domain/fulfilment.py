@@ -59,17 +59,19 @@ class Shipment:
         return {"carrier": self.carrier, "tracking_number": self.tracking_number, "tracking_url": self.tracking_url}
 
 
-def line_refund(*, quantity: int, unit_price: int, items: int, discount: int, total: int,
-                already_refunded: int, last_line: bool) -> int:
+def line_refund(*, quantity: int, unit_price: int, line_discount: int, items: int, unassigned_discount: int,
+                total: int, already_refunded: int, last_line: bool) -> int:
     """What the shopper gets back for one cancelled line (minor units).
 
-    The line's price less its share of the sub-order's discount (rounded down, so the platform
-    never refunds more than was paid); the last line cancelled refunds everything left of the
-    sub-order's total, shipping included: nothing is shipped at all.
+    What the shopper paid for the line: its price less its own promotion (`line_discount`: the
+    line's unit discount times its quantity) less its pro-rata share of any discount of the
+    sub-order that no line carries (rounded down, so the platform never refunds more than was
+    paid). The last line cancelled refunds everything left of the sub-order's total, shipping
+    included: nothing is shipped at all.
     """
     left = max(0, total - already_refunded)
     if last_line:
         return left
     value = quantity * unit_price
-    discount_share = discount * value // items if items > 0 else 0
-    return max(0, min(left, value - discount_share))
+    share = unassigned_discount * value // items if items > 0 else 0
+    return max(0, min(left, value - line_discount - share))

@@ -562,8 +562,10 @@ class Order:
         self._require(vendor_id, fulfilment.CANCEL_LINE)
         still_open = [x for x in lines if x.offer_id not in vendor_order.cancelled_lines]
         already = sum(int(c["refund"]) for c in vendor_order.cancelled_lines.values())
+        carried = sum(x.unit_discount * x.quantity for x in lines)  # the lines' own promotions
         amount = fulfilment.line_refund(quantity=line.quantity, unit_price=line.unit_price,
-                                        items=vendor_order.items, discount=vendor_order.discount,
+                                        line_discount=line.unit_discount * line.quantity, items=vendor_order.items,
+                                        unassigned_discount=max(0, vendor_order.discount - carried),
                                         total=vendor_order.total, already_refunded=already,
                                         last_line=len(still_open) == 1)
         vendor_order.cancelled_lines = {**vendor_order.cancelled_lines, offer_id: {

@@ -153,7 +153,22 @@ def test_a_tracking_url_must_be_https(url):
 
 
 def test_a_line_refund_never_exceeds_what_is_left_of_the_sub_order():
-    assert line_refund(quantity=1, unit_price=5000, items=5000, discount=0, total=5300, already_refunded=5000,
-                       last_line=False) == 300
-    assert line_refund(quantity=1, unit_price=999, items=2997, discount=100, total=2897, already_refunded=0,
-                       last_line=False) == 966
+    assert line_refund(quantity=1, unit_price=5000, line_discount=0, items=5000, unassigned_discount=0, total=5300,
+                       already_refunded=5000, last_line=False) == 300
+    assert line_refund(quantity=1, unit_price=999, line_discount=0, items=2997, unassigned_discount=100, total=2897,
+                       already_refunded=0, last_line=False) == 966
+
+
+def test_a_promoted_line_refunds_what_the_shopper_paid_for_it():
+    lines = [OrderLine("o1", "p1", "v1", "Alpine", "Tent", "new", 2, 1000, 0, promotion_id="promo_1",
+                       unit_discount=150),
+             OrderLine("o3", "p3", "v1", "Alpine", "Stove", "new", 1, 1000, 0)]
+    placed, _ = Order.place(order_id="ord_2", shopper_id="s1", created_at=AT, reserved_until=LATER, currency="EUR",
+                            country="DE", quote={}, lines=lines, total=2700,
+                            vendor_orders=[VendorOrder("v1", "Alpine", "EUR", 3000, 0, 300, 2700, 270, 2430)])
+    placed.attach_payment("pi_2", "secret")
+    placed.apply_payment(PaymentOutcome.SUCCEEDED, at=AT, charge_id="ch_2")
+
+    refund = next(e for e in placed.cancel_line("v1", "o1", reason="x", at=AT) if isinstance(e, RefundLine))
+
+    assert refund.amount == 2 * (1000 - 150)  # the stove's price is not touched by the tent's promotion
