@@ -2,11 +2,13 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { offersSection } from "./offers.js";
+import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
+  ordersSection,
   promotionsSection,
   keysSection,
 ];
