@@ -24,6 +24,7 @@ BLUEPRINTS = {
     "payment_methods": "",
     "addresses": "",
     "payouts": "",
+    "vendor_orders": "",
     "webhooks": "",
     "vendor_money": "",
     "commissions": "",

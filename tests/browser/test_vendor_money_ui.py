@@ -14,7 +14,9 @@ from tests.browser.test_checkout_ui import PASSWORD, Shopper, api, fresh_email, 
 from tests.fixtures.addresses import checkout_body
 
 DEMO_PASSWORD = "Halles-demo-1"
-LOCAL_API_KEY = "sk_test_local_halles"  # the local provider's secret key (devstack/localpay)
+LOCAL_API_KEY = "sk_test_local_halles"
+TRACKING = {"carrier": "DHL", "tracking_number": "JD014600003828",
+            "tracking_url": "https://www.dhl.com/track?id=JD014600003828"}  # the local provider's secret key (devstack/localpay)
 
 
 def sign_in_as(page, live_stack, email: str, next_hash: str) -> None:
@@ -34,7 +36,8 @@ def confirm_with_test_card(live_stack, payment_intent_id: str) -> None:
 
 
 def paid_and_delivered_order_of(live_stack, vendor_token: str) -> tuple[str, str]:
-    """A new shopper buys one unit of the vendor's first offer in stock, pays, and confirms delivery."""
+    """A new shopper buys one unit of the vendor's first offer in stock and pays; the vendor ships; the shopper
+    confirms receipt."""
     vendor_id = api(live_stack, "GET", "/me", token=vendor_token)["user_id"]
     offers = api(live_stack, "GET", "/vendor/offers?limit=100", token=vendor_token)["items"]
     offer = next(o for o in offers if o["stock"] - o["reserved"] >= 1 and o.get("status", "active") == "active")
@@ -50,7 +53,9 @@ def paid_and_delivered_order_of(live_stack, vendor_token: str) -> tuple[str, str
     confirm_with_test_card(live_stack, answer["payment"]["payment_intent_id"])
     live_stack.wait_for(lambda: api(live_stack, "GET", f"/orders/{order_id}", token=token)["status"] == "paid",
                         f"order {order_id} to be paid")
-    delivered = api(live_stack, "POST", f"/orders/{order_id}/vendors/{vendor_id}/confirm-delivery", token=token)
+    for step, body in (("accept", None), ("ship", TRACKING)):  # the vendor ships: only then may the shopper confirm
+        api(live_stack, "POST", f"/vendor/orders/{order_id}/{step}", token=vendor_token, body=body)
+    delivered = api(live_stack, "POST", f"/orders/{order_id}/vendors/{vendor_id}/confirm-receipt", token=token)
     assert delivered["payout"]["status"] == "transferred", delivered
     return order_id, delivered["payout"]["transfer_id"]
 

@@ -36,7 +36,8 @@ def paid_and_delivered(market: Market) -> dict:  # noqa: F811
     market.pay(payment["payment_intent_id"])
     market.settle()
     vendor_a = market.catalog.vendor_a.user_id
-    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+    market.ship(order["order_id"], market.catalog.vendor_a)
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-receipt")
     assert status == 200 and body["payout"]["status"] == "transferred", body
     return order
 

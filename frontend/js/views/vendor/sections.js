@@ -3,11 +3,13 @@
 
 import { moneySection } from "./money.js";
 import { offersSection } from "./offers.js";
+import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
+  ordersSection,
   promotionsSection,
   moneySection,
   keysSection,
