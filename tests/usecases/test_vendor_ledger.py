@@ -14,9 +14,9 @@ from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.orders import Order, OrderLine, PaymentOutcome, Refund, VendorOrder
 from chalicelib.domain.ports import ConcurrentUpdate
 from chalicelib.payments.port import PaymentIntent, RefundRecord, TransferRecord
-from chalicelib.services import commissions, reconciliation, vendor_money
+from chalicelib.services import commissions, fulfilment, reconciliation, vendor_money
 from chalicelib.services.effect_runner import EffectRunner
-from chalicelib.services.payouts import confirm_delivery
+from chalicelib.services.payouts import confirm_receipt
 from chalicelib.services.settle_payment import settle
 from chalicelib.store.memory import InMemoryCommissionRules, InMemoryOrders, Stock
 
@@ -74,6 +74,15 @@ def world():
     return repo, provider, runner
 
 
+def deliver(repo, runner, now):
+    """The vendor ships (once), then the shopper confirms receipt: the payout is released."""
+    if repo.get("ord_1").vendor_orders["v1"].shipped_at is None:
+        fulfilment.accept("v1", "ord_1", orders=repo, effects=runner, now=NOW)
+        fulfilment.ship("v1", "ord_1", carrier="DHL", tracking_number="JD1", tracking_url="https://dhl.example/JD1",
+                        orders=repo, effects=runner, now=NOW)
+    return confirm_receipt("s1", "ord_1", "v1", orders=repo, effects=runner, now=now)
+
+
 def kinds(repo, vendor_id="v1"):
     return [(e.kind, e.amount) for e in repo.ledger.entries(vendor_id)]
 
@@ -83,8 +92,8 @@ def test_a_paid_then_delivered_order_books_sale_commission_and_transfer_once_eve
     repo.race_next = True  # the settlement's first save loses a race: re-applied on the fresh order
     settle("ord_1", PaymentOutcome.SUCCEEDED, orders=repo, effects=runner, now=NOW, charge_id="ch_1")
     settle("ord_1", PaymentOutcome.SUCCEEDED, orders=repo, effects=runner, now=NOW, charge_id="ch_1")  # redelivered
-    confirm_delivery("s1", "ord_1", "v1", orders=repo, effects=runner, now=NOW + timedelta(days=2))
-    confirm_delivery("s1", "ord_1", "v1", orders=repo, effects=runner, now=NOW + timedelta(days=3))
+    deliver(repo, runner, NOW + timedelta(days=2))
+    deliver(repo, runner, NOW + timedelta(days=3))
 
     assert sorted(kinds(repo)) == sorted([("sale", 2500), ("commission", -200), ("payout_release", 0),
                                           ("transfer", -2300)])
@@ -110,7 +119,7 @@ def test_before_delivery_the_money_is_pending_and_the_payout_is_awaiting_deliver
 def test_reconciliation_lists_a_transfer_the_provider_has_for_another_amount(world):
     repo, provider, runner = world
     settle("ord_1", PaymentOutcome.SUCCEEDED, orders=repo, effects=runner, now=NOW, charge_id="ch_1")
-    confirm_delivery("s1", "ord_1", "v1", orders=repo, effects=runner, now=NOW + timedelta(days=2))
+    deliver(repo, runner, NOW + timedelta(days=2))
     provider.transfers["tr_1"] = TransferRecord("tr_1", 2000, "eur", "acct_v1", 0)  # broken on purpose
 
     result = reconciliation.reconcile(ledger=repo.ledger, gateway=provider, vendor_account=lambda v: f"acct_{v}")
@@ -124,7 +133,7 @@ def test_a_refund_after_payout_books_the_refund_and_the_reversal(world):
     repo, provider, runner = world
     provider.reverse_transfer = lambda **kw: "trr_1"
     settle("ord_1", PaymentOutcome.SUCCEEDED, orders=repo, effects=runner, now=NOW, charge_id="ch_1")
-    confirm_delivery("s1", "ord_1", "v1", orders=repo, effects=runner, now=NOW + timedelta(days=2))
+    deliver(repo, runner, NOW + timedelta(days=2))
     from chalicelib.services.refunds_and_disputes import _change
 
     _change(repo, runner, "ord_1", lambda o: o.record_refund(Refund("re_1", 3000, "EUR", "2026-11-30T00:00:00Z")))
