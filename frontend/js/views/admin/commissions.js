@@ -57,7 +57,7 @@ export const commissionsSection = {
       const slugs = [...new Set([...categories.map((c) => c.slug), ...Object.keys(rules.categories)])];
       const nameOf = Object.fromEntries(categories.map((c) => [c.slug, c.name]));
       const percentInput = (name, bps, label) => el("input", {
-        name, inputmode: "decimal", autocomplete: "off", value: bpsToPercent(bps), "aria-label": label, class: "percent-input",
+        name, type: "text", inputmode: "decimal", autocomplete: "off", value: bpsToPercent(bps), "aria-label": label, class: "percent-input",
         "data-testid": `rate-${name}` });
       const defaultInput = percentInput("default_bps", rules.default_bps, "Default commission (%)");
       defaultInput.required = true;
@@ -68,8 +68,8 @@ export const commissionsSection = {
       const vendorBody = el("tbody", { "data-testid": "vendor-overrides" });
       const addVendorRow = (vendorId = "", bps = null) => {
         const row = el("tr", { "data-testid": "vendor-override" });
-        const idInput = el("input", { name: "vendor_id", autocomplete: "off", value: vendorId, "aria-label": "Vendor id", "data-testid": "override-vendor" });
-        const rateInput = el("input", { name: "vendor_rate", inputmode: "decimal", value: bpsToPercent(bps), "aria-label": "Vendor commission (%)", class: "percent-input", "data-testid": "override-rate" });
+        const idInput = el("input", { name: "vendor_id", type: "text", autocomplete: "off", value: vendorId, "aria-label": "Vendor id", "data-testid": "override-vendor" });
+        const rateInput = el("input", { name: "vendor_rate", type: "text", inputmode: "decimal", value: bpsToPercent(bps), "aria-label": "Vendor commission (%)", class: "percent-input", "data-testid": "override-rate" });
         const remove = el("button", { type: "button", class: "button button-quiet", text: "Remove" });
         remove.addEventListener("click", () => row.remove());
         row.append(el("td", {}, idInput), el("td", {}, rateInput), el("td", {}, remove));
