@@ -26,6 +26,8 @@ BLUEPRINTS = {
     "payouts": "",
     "vendor_orders": "",
     "webhooks": "",
+    "vendor_money": "",
+    "commissions": "",
 }
 
 
