@@ -19,6 +19,13 @@ class ChangeReason(StrEnum):
     PRICE_CHANGED = "price_changed"
     SHIPPING_CHANGED = "shipping_changed"
     OUT_OF_STOCK = "out_of_stock"  # fewer left than the line's quantity (maybe none)
+    VENDOR_NOT_SELLING = "vendor_not_selling"  # the shop is paused (suspended, or not cleared to sell)
+
+
+def vendor_not_selling(offer_id: str) -> dict:
+    """The change of a line whose shop may not sell right now (chalicelib/domain/vendors.py `can_sell`)."""
+    return {"offer_id": offer_id, "reason": ChangeReason.VENDOR_NOT_SELLING.value,
+            "message": "This shop is not selling right now."}
 
 
 @dataclass(frozen=True)

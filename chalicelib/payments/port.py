@@ -106,6 +106,17 @@ class PaymentGateway(Protocol):
         """
         ...
 
+    def create_connected_account(self, *, vendor_id: str, email: str | None, country: str,
+                                 business_name: str | None, idempotency_key: str) -> dict:
+        """A Connect account for a vendor (the platform pays the fees and bears the losses, Express-style
+        dashboard, Stripe collects the requirements; `card_payments` and `transfers` requested).
+        Answers the account object as plain data; the same key answers the same account."""
+        ...
+
+    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> dict:
+        """A single-use, short-lived onboarding link: {url, expires_at}."""
+        ...
+
     def list_cards(self, customer_id: str) -> list[SavedCard]: ...
 
     def detach_card(self, customer_id: str, payment_method_id: str) -> None: ...

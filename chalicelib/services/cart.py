@@ -12,10 +12,10 @@ without them they use the DynamoDB adapters (chalicelib/services/wiring.py).
 
 from __future__ import annotations
 
-from chalicelib.domain.cart_changes import LineTerms, OfferNow
+from chalicelib.domain.cart_changes import LineTerms, OfferNow, vendor_not_selling
 from chalicelib.domain.cart_changes import line_changes as changes_since
 from chalicelib.domain.charge_limits import ensure_chargeable
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_quantity
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import CartCatalog, CartRepository
@@ -112,7 +112,15 @@ def _current(cart: cart_store.Cart, catalog: CartCatalog, orders=None):
     held = _held_by_own_order(cart, orders)
     offers = {offer_id: _WithOwnHold(offer, held[offer_id]) if offer is not None and held.get(offer_id) else offer
               for offer_id, offer in offers.items()}
-    changes = [c for line in cart.lines for c in line_changes(line, offers.get(line.offer_id))]
+    # A paused shop's lines are priced as gone and say why (its offers come back when it sells again).
+    selling = catalog.selling_vendors({line.vendor_id for line in cart.lines}) if cart.lines else set()
+    changes = []
+    for line in cart.lines:
+        if line.vendor_id not in selling:
+            offers.pop(line.offer_id, None)
+            changes.append(vendor_not_selling(line.offer_id))
+        else:
+            changes.extend(line_changes(line, offers.get(line.offer_id)))
     return offers, changes
 
 
@@ -138,6 +146,9 @@ def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartReposi
     offer = catalog.get_offer(offer_id)
     if offer is None:
         raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
+    if offer.vendor_id not in catalog.selling_vendors({offer.vendor_id}):
+        raise Conflict("This shop is not selling right now.", code="vendor_not_selling",
+                       fields={"offer_id": "the shop is not selling right now"})
     if offer.currency != get_settings().currency:
         raise InvalidInput("This offer cannot be bought in this shop's currency.", fields={"offer_id": "currency"})
     available = max(int(offer.available), 0)

@@ -235,6 +235,18 @@ def _pending_order_of(cart, quote: Quote, address: Address, gateway, orders, now
     return None
 
 
+def refuse_paused_vendors(cart) -> None:
+    """CartChanged naming each line whose shop may not sell now (suspended, not approved, payouts not ready)."""
+    from chalicelib.domain.cart_changes import vendor_not_selling
+    from chalicelib.store.vendors import selling_vendors
+
+    selling = selling_vendors({line.vendor_id for line in cart.lines}) if cart.lines else set()
+    paused = [vendor_not_selling(line.offer_id) for line in cart.lines if line.vendor_id not in selling]
+    if paused:
+        count("CheckoutsVendorNotSelling", 1)
+        raise CartChanged(paused)
+
+
 MAX_NUMBER_ATTEMPTS = 5
 MAX_RESUME_ATTEMPTS = 3
 
@@ -252,6 +264,7 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
     remember_address = address_service.to_remember(shopper_id, body, address, book)
     quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
+    refuse_paused_vendors(cart)
     new_customer = None
     try:
         gateway = get_gateway()

@@ -22,7 +22,9 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
         catalogue = wiring.offer_catalogue()
     items = {o.offer_id: o for o in catalogue.product_offers(product_id)}
     items.update({o.offer_id: o for o in written})
-    summary = summarise(o.to_offer() for o in items.values())
+    # The vendor-level gate (approved, payouts ready, not suspended): other vendors' offers are not listed.
+    selling = catalogue.selling_vendors({o.vendor_id for o in items.values()})
+    summary = summarise(o.to_offer() for o in items.values() if o.vendor_id in selling)
     best_name = None
     if summary.best_offer is not None:
         vendor_id = summary.best_offer.vendor_id
