@@ -235,16 +235,12 @@ def _pending_order_of(cart, quote: Quote, address: Address, gateway, orders, now
     return None
 
 
-def refuse_paused_vendors(cart) -> None:
-    """CartChanged naming each line whose shop may not sell now (suspended, not approved, payouts not ready)."""
-    from chalicelib.domain.cart_changes import vendor_not_selling
-    from chalicelib.store.vendors import selling_vendors
-
-    selling = selling_vendors({line.vendor_id for line in cart.lines}) if cart.lines else set()
-    paused = [vendor_not_selling(line.offer_id) for line in cart.lines if line.vendor_id not in selling]
-    if paused:
-        count("CheckoutsVendorNotSelling", 1)
-        raise CartChanged(paused)
+def _offers_by_vendor(cart) -> dict[str, list[str]]:
+    """Each vendor of the cart with its offers: the order's transaction checks that each may sell."""
+    by_vendor: dict[str, list[str]] = {}
+    for line in cart.lines:
+        by_vendor.setdefault(line.vendor_id, []).append(line.offer_id)
+    return by_vendor
 
 
 MAX_NUMBER_ATTEMPTS = 5
@@ -264,7 +260,6 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
     remember_address = address_service.to_remember(shopper_id, body, address, book)
     quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
-    refuse_paused_vendors(cart)
     new_customer = None
     try:
         gateway = get_gateway()
@@ -295,7 +290,8 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
             order_store.place_order(item, [vendor_order_item(order, v) for v in order.vendor_orders.values()],
                                     reservations, client_token=order_id, shopper_customer_id=new_customer,
                                     remember_in_cart=True, cart_pending_order_id=cart.pending_order_id,
-                                    address_to_remember=remember_address)
+                                    address_to_remember=remember_address,
+                                    selling_vendors=_offers_by_vendor(cart))
             order.version = 1
             count("OrdersPlaced", 1)
             break

@@ -25,7 +25,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.domain.vendors import AccountState, Approval, can_sell
+from chalicelib.domain.vendors import DEAUTHORIZED, AccountState, Approval, can_sell
 from chalicelib.store.base import bind, conditional_failed, register, utc_now
 from chalicelib.store.cursors import collect_page
 from chalicelib.store.cursors import decode as decode_cursor
@@ -104,6 +104,12 @@ def get_vendors(vendor_ids: Iterable[str]) -> dict[str, VendorItem]:
     bind()
     ids = sorted(set(vendor_ids))
     return {v.vendor_id: v for v in VendorItem.batch_get(ids)} if ids else {}
+
+
+def selling_condition():
+    """`can_sell` as a DynamoDB condition on the vendor's item (for a transaction's ConditionCheck)."""
+    return ((VendorItem.approval_status == Approval.APPROVED.value) & (VendorItem.transfers_status == "active")
+            & (VendorItem.disabled_reason.does_not_exist() | (VendorItem.disabled_reason != DEAUTHORIZED)))
 
 
 def selling_vendors(vendor_ids: Iterable[str]) -> set[str]:

@@ -1,5 +1,8 @@
 // The sections of the admin space, in tab order. Add a section: a module exporting
 // {id, label, render(panel, params)} and one line here.
 
+import { vendorsSection } from "./vendors.js";
+
 export const ADMIN_SECTIONS = [
+  vendorsSection,
 ];

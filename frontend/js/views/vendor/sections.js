@@ -1,8 +1,10 @@
 // The sections of the vendor space, in tab order. Add a section: a module exporting
 // {id, label, render(panel, params)} and one line here.
 
+import { onboardingSection } from "./onboarding.js";
 import { offersSection } from "./offers.js";
 
 export const VENDOR_SECTIONS = [
+  onboardingSection,
   offersSection,
 ];
