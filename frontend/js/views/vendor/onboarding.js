@@ -11,6 +11,9 @@ const getProfile = (signal) => request("GET", "/vendor/profile", { auth: true, s
 const putProfile = (body) => request("PUT", "/vendor/profile", { auth: true, body });
 const mintLink = () => request("POST", "/vendor/onboarding/link", { auth: true });
 
+const RETURN_CHECKS = 15;
+const RECHECK_MS = 2000;
+const WAITING_FOR_STRIPE = ["start_onboarding", "continue_onboarding", "wait_for_stripe"];
 const STEP_CLASS = { ready: "onboarding-ready", suspended: "onboarding-blocked" };
 const PROFILE_FIELDS = [
   ["legal_name", "Legal name", { autocomplete: "organization" }],
@@ -23,8 +26,11 @@ const PROFILE_FIELDS = [
 export const onboardingSection = {
   id: "onboarding",
   label: "Onboarding",
-  render(panel) {
+  render(panel, params) {
     const controller = new AbortController();
+    // Back from Stripe: its events reach Halles a moment later, so ask again for a little while.
+    let checksLeft = params && params.get("return") ? RETURN_CHECKS : 0;
+    let timer = null;
     const statusBox = el("div", { class: "onboarding-status", "data-testid": "onboarding-status", "aria-live": "polite" },
       el("p", { text: "Loading your onboarding status…" }));
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "onboarding-error" });
@@ -32,16 +38,31 @@ export const onboardingSection = {
     mount(panel, el("h2", { text: "Onboarding" }), statusBox, error,
       el("h2", { text: "Shop profile" }), form);
     load();
-    return { cleanup: () => controller.abort() };
+    return { cleanup: () => { controller.abort(); window.clearTimeout(timer); } };
 
     async function load() {
       try {
         const [status, profile] = await Promise.all([getStatus(controller.signal), getProfile(controller.signal)]);
         showStatus(status);
         fillProfile(profile.profile);
+        recheck(status);
       } catch (err) {
         failed(err);
       }
+    }
+
+    function recheck(status) {
+      if (!checksLeft || !WAITING_FOR_STRIPE.includes(status.step)) return;
+      checksLeft -= 1;
+      timer = window.setTimeout(async () => {
+        try {
+          const next = await getStatus(controller.signal);
+          showStatus(next);
+          recheck(next);
+        } catch (err) {
+          failed(err);
+        }
+      }, RECHECK_MS);
     }
 
     function failed(err) {
