@@ -142,8 +142,10 @@ def link_account(vendor_id: str, account_id: str) -> bool:
     """Set the vendor's connected account unless it has another one; False when it has another."""
     bind()
     try:
+        # A new account cannot receive transfers until Stripe says so (payouts wait: `payout_account`).
         VendorItem(vendor_id).update(
-            actions=[VendorItem.stripe_account_id.set(account_id)],
+            actions=[VendorItem.stripe_account_id.set(account_id),
+                     VendorItem.transfers_status.set(VendorItem.transfers_status | "inactive")],
             condition=VendorItem.vendor_id.exists() & (VendorItem.stripe_account_id.does_not_exist()
                                                        | (VendorItem.stripe_account_id == account_id)))
         return True

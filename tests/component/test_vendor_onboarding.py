@@ -120,6 +120,18 @@ def test_onboarding_needs_a_profile_first_then_creates_one_account_whatever_the_
     assert world.status()["step"] == "continue_onboarding"
 
 
+def test_payouts_wait_until_the_account_can_receive_transfers(world):
+    from chalicelib.store.vendors import payout_account
+
+    world.api("PUT", "/vendor/profile", PROFILE, world.vendor)
+    world.api("POST", "/vendor/onboarding/link", who=world.vendor)
+    before = payout_account(world.vendor.user_id)
+    world.onboard("complete")
+
+    assert before is None  # the account exists, but a transfer to it would be refused
+    assert payout_account(world.vendor.user_id) == world.provider.ledger.of_kind("account")[0]["id"]
+
+
 def test_requirements_left_due_are_shown_in_plain_words(world):
     world.api("PUT", "/vendor/profile", PROFILE, world.vendor)
     back = world.onboard("leave_due")
