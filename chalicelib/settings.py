@@ -51,6 +51,11 @@ _KEYS = (
     "STRIPE_SECRET_KEY_PARAM",
     "STRIPE_WEBHOOK_SECRET_PARAM",
     "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM",
+    "HALLES_IMAGES_BUCKET",
+    "HALLES_API_KEY_PEPPER",
+    "HALLES_API_KEY_PEPPER_PARAM",
+    "HALLES_API_KEY_RATE_LIMIT",
+    "HALLES_API_KEY_RATE_WINDOW_SECONDS",
 )
 
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
@@ -70,7 +75,11 @@ REQUIRED_OUTSIDE_LOCAL: tuple[tuple[str, ...], ...] = (
     ("STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY_PARAM"),
     ("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_PARAM"),
     ("STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM"),
+    ("HALLES_API_KEY_PEPPER", "HALLES_API_KEY_PEPPER_PARAM"),
 )
+
+# Local stack and tests only (never outside local mode): keys there are test keys anyway.
+LOCAL_API_KEY_PEPPER = "local-only-api-key-pepper"
 
 
 class MissingSettings(RuntimeError):
@@ -117,6 +126,12 @@ class Settings:
     commission_bps: int = 1000
     service_fee: int = 0
     vat_rates_bps: dict = field(default_factory=dict)
+    images_bucket: str = ""  # product images (private; served through GET /media/...)
+    # Vendor API keys: peppers of their keyed hash (the first hashes, any verifies: rolling one),
+    # and each key's limit: `api_key_rate_limit` requests per fixed window of that many seconds.
+    api_key_peppers: tuple[str, ...] = ()
+    api_key_rate_limit: int = 120
+    api_key_rate_window_seconds: int = 60
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -168,6 +183,12 @@ def _vat_rates(spec: str) -> dict[str, int]:
     return rates
 
 
+def _peppers(spec: str, local_mode: bool) -> tuple[str, ...]:
+    """`new,old` while rolling the pepper; the local default only in local mode."""
+    peppers = tuple(p.strip() for p in spec.split(",") if p.strip())
+    return peppers or ((LOCAL_API_KEY_PEPPER,) if local_mode else ())
+
+
 def get_settings() -> Settings:
     global _cache
     snapshot = tuple(os.environ.get(k) for k in _KEYS)
@@ -206,6 +227,10 @@ def get_settings() -> Settings:
         commission_bps=_int(env["HALLES_COMMISSION_BPS"], 1000),
         service_fee=_int(env["HALLES_SERVICE_FEE"], 0),
         vat_rates_bps=_vat_rates(env["HALLES_VAT_RATES"] or DEFAULT_VAT_RATES),
+        images_bucket=env["HALLES_IMAGES_BUCKET"] or "",
+        api_key_peppers=_peppers(_secret(env, "HALLES_API_KEY_PEPPER"), local_mode),
+        api_key_rate_limit=max(1, _int(env["HALLES_API_KEY_RATE_LIMIT"], 120)),
+        api_key_rate_window_seconds=max(1, _int(env["HALLES_API_KEY_RATE_WINDOW_SECONDS"], 60)),
     )
     _cache = (snapshot, settings)
     return settings

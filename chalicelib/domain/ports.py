@@ -4,9 +4,10 @@ chalicelib/store/cart_repository.py, chalicelib/store/offer_catalogue.py (Dynamo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.domain.order_effects import Effect
+from chalicelib.domain.order_effects import Effect, ReserveStock
 from chalicelib.domain.orders import Order
 
 
@@ -14,8 +15,76 @@ class ConcurrentUpdate(Exception):
     """The order changed since it was read (its version moved): reload and apply again."""
 
 
+# --- why a placement was refused (nothing was written) -------------------------------------------
+# Besides these, a reservation that would oversell or whose price/shipping changed refuses the whole
+# placement with CartChanged (naming each line), and a write conflict with StockBusy (both 409s,
+# chalicelib/store/stock.py).
+
+
+class OrderExists(Exception):
+    """The order id is already taken: a retried checkout (crash after the placement). Return that order."""
+
+    def __init__(self, order_id: str):
+        super().__init__(order_id)
+        self.order_id = order_id
+
+
+class PendingOrderChanged(Exception):
+    """Another checkout of the same cart placed its order meanwhile: resume that one."""
+
+
+class OrderNumberTaken(Exception):
+    """Another order has this order number (rare): place it again with the next number."""
+
+
+class AddressBookChanged(Exception):
+    """The shopper's address book changed since the checkout read it (rare): place the order again
+    without keeping the address."""
+
+
+@dataclass(frozen=True)
+class AddressToRemember:
+    """A checkout's inline address, kept in the shopper's book by the placement itself."""
+
+    shopper_id: str
+    address_id: str
+    address: dict
+    book_exists: bool  # read with the cart: decides between creating the book and adding an entry
+    max_entries: int
+
+
+@dataclass(frozen=True)
+class CheckoutWrites:
+    """What a checkout writes beside its new order, in the same all-or-nothing placement."""
+
+    # The cart's pending order as the checkout read it (None: none). The cart is then set to name the
+    # new order only if it still names this one, so two Pay clicks of one cart place one order.
+    cart_pending_order_id: str | None
+    # The shopper's first payment-provider customer id, recorded unless another one was meanwhile.
+    new_customer_id: str | None = None
+    address_to_remember: AddressToRemember | None = None
+    # The promotions the lines are charged with (domain/promotions.py PromotionHold): each must still run.
+    promotion_holds: tuple = ()
+    # Each vendor of the order with its offer ids: each must still be allowed to sell (domain/vendors.py
+    # `can_sell`), else CartChanged naming its lines (`vendor_not_selling`).
+    selling_vendors: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
 class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
+
+    def place(self, order: Order, reserve: ReserveStock, *, checkout: CheckoutWrites) -> None:
+        """Write a new order with its vendor orders, its order number's claim, `reserve` (each line's
+        stock held on condition that enough is available at the price and shipping the shopper saw)
+        and `checkout`'s writes, all or nothing; sets `order.version` to 1.
+
+        Raises (nothing written): OrderExists, PendingOrderChanged, CartChanged, OrderNumberTaken,
+        AddressBookChanged, StockBusy, in that order of precedence."""
+        ...
+
+    def attach_payment(self, order_id: str, payment_intent_id: str, client_secret: str | None) -> None:
+        """Record the order's PaymentIntent (the same one again changes nothing; another one: Conflict)."""
+        ...
 
     def find_by_payment_intent(self, payment_intent_id: str) -> Order | None: ...
 
@@ -32,10 +101,6 @@ class OrderRepository(Protocol):
         ...
 
 
-class CartLines(Protocol):
-    def clear(self, shopper_id: str, offer_quantities: dict[str, int]) -> None: ...
-
-
 class OfferForCart(Protocol):
     """An offer's current terms and stock as the cart compares them with a line's snapshot (minor units)."""
 
@@ -48,6 +113,7 @@ class OfferForCart(Protocol):
     price: int
     shipping_fee: int
     available: int
+    offer_status: str  # active, paused or delisted (domain/catalog.py OFFER_STATUSES)
 
 
 class CartCatalog(Protocol):
@@ -70,6 +136,15 @@ class CartRepository(Protocol):
     """The shoppers' carts (`Cart`/`CartLine` of chalicelib/store/carts.py: plain dataclasses)."""
 
     def get_cart(self, shopper_id: str): ...
+
+    def get_for_checkout(self, shopper_id: str) -> tuple:
+        """(cart, the shopper's payment-provider customer id or None, their address book
+        {address_id: address} or None when they have none yet): what a checkout reads, at once."""
+        ...
+
+    def forget_pending_order(self, shopper_id: str, order_id: str) -> None:
+        """The cart stops naming `order_id` as its unpaid order, only if it still names it."""
+        ...
 
     def save_lines(self, cart, lines: Sequence):
         """Replace the cart's lines if the cart is still at the version read (Conflict `cart_conflict`
@@ -104,6 +179,8 @@ class OfferCatalogue(Protocol):
 
     def update_offer_terms(self, offer_id: str, vendor_id: str, terms, *, expected_version: int,
                            declare_stock: bool): ...
+
+    def set_offer_status(self, offer_id: str, vendor_id: str, status: str, *, expected_version: int): ...
 
     def adjust_stock(self, offer_id: str, vendor_id: str, delta: int, reason: str, key: str, *,
                      max_available: int): ...

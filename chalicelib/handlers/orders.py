@@ -24,9 +24,11 @@ class OrderLineOut(ApiModel):
     title: str
     condition: str = Field("", description="new | refurbished | used, as chosen at checkout")
     quantity: int
-    unit_price: MoneyOut
+    unit_price: MoneyOut = Field(description="The offer's price at checkout (struck when a promotion applied)")
+    promotion_id: str | None = None
+    promoted_unit_price: MoneyOut | None = Field(None, description="What the shopper paid per unit, if promoted")
     shipping_fee: MoneyOut
-    subtotal: MoneyOut
+    subtotal: MoneyOut = Field(description="quantity x the price paid")
 
 
 class VendorGroupOut(ApiModel):

@@ -98,8 +98,10 @@ def order_view(order: Order, *, include_payment_secret: bool = True) -> dict:
                 "condition": line.condition,
                 "quantity": line.quantity,
                 "unit_price": _money(line.unit_price, currency),
+                "promotion_id": line.promotion_id or None,
+                "promoted_unit_price": _money(line.paid_unit_price, currency) if line.promotion_id else None,
                 "shipping_fee": _money(line.shipping_fee, currency),
-                "subtotal": _money(line.unit_price * line.quantity, currency),
+                "subtotal": _money(line.paid_unit_price * line.quantity, currency),
             }
             for line in order.lines
         ],

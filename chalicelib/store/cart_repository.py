@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from chalicelib.store import carts, offers, vendors
+from chalicelib.store import carts, offers, promotions, vendors
 
 
 class DynamoCarts:
@@ -13,6 +13,12 @@ class DynamoCarts:
 
     def save_lines(self, cart: carts.Cart, lines: Sequence[carts.CartLine]) -> carts.Cart:
         return carts.save_lines(cart, list(lines))
+
+    def get_for_checkout(self, shopper_id: str) -> tuple[carts.Cart, str | None, dict[str, dict] | None]:
+        return carts.get_cart_customer_and_address_book(shopper_id)
+
+    def forget_pending_order(self, shopper_id: str, order_id: str) -> None:
+        carts.forget_pending_order(shopper_id, order_id)
 
 
 class DynamoCartCatalog:
@@ -27,3 +33,6 @@ class DynamoCartCatalog:
 
     def selling_vendors(self, vendor_ids: Iterable[str]) -> set[str]:
         return vendors.selling_vendors(vendor_ids)
+
+    def current_promotions(self, vendor_ids: Iterable[str], now: str) -> list:
+        return promotions.current_promotions(vendor_ids, now)

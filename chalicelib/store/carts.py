@@ -46,9 +46,17 @@ class CartLine:
     added_at: str
     vendor_name: str = ""  # the shop's name when added (lines added before it was kept have "")
     condition: str = ""  # new | refurbished | used, when added ("" for lines added before it was kept)
+    # The promotion the shopper saw on the line (domain/promotions.py): checkout charges price - unit_discount
+    # while it runs, with no read of its own; "" / 0 when none applied.
+    promotion_id: str = ""
+    unit_discount: int = 0
+    promotion_ends_at: str = ""
 
     def to_item(self) -> dict:
+        promotion = ({"promotion_id": self.promotion_id, "unit_discount": self.unit_discount,
+                      "promotion_ends_at": self.promotion_ends_at} if self.promotion_id else {})
         return {
+            **promotion,
             "quantity": self.quantity,
             "product_id": self.product_id,
             "vendor_id": self.vendor_id,
@@ -75,6 +83,9 @@ class CartLine:
             added_at=item.get("added_at", ""),
             vendor_name=item.get("vendor_name", ""),
             condition=item.get("condition", ""),
+            promotion_id=item.get("promotion_id", ""),
+            unit_discount=int(item.get("unit_discount", 0)),
+            promotion_ends_at=item.get("promotion_ends_at", ""),
         )
 
 
@@ -183,12 +194,7 @@ def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None, 
     if cart.version == 0:
         return
     if order_id is not None and cart.pending_order_id == order_id:
-        try:
-            CartModel(shopper_id).update(actions=[CartModel.pending_order_id.remove()],
-                                         condition=CartModel.pending_order_id == order_id)
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        forget_pending_order(shopper_id, order_id)
     if offer_quantities is None:
         keep = []
     else:
@@ -200,3 +206,16 @@ def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None, 
     except Conflict:
         # The shopper changed the cart at this very moment: their latest edit wins.
         pass
+
+
+def forget_pending_order(shopper_id: str, order_id: str) -> None:
+    """The cart stops naming `order_id` as its unpaid order (it was paid, cancelled or expired), so the
+    next checkout need not read it. One conditional UpdateItem: a cart that names another order since
+    (or none, or no cart at all) is left as it is. Idempotent."""
+    bind()
+    try:
+        CartModel(shopper_id).update(actions=[CartModel.pending_order_id.remove()],
+                                     condition=CartModel.pending_order_id == order_id)
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise

@@ -3,8 +3,12 @@
 
 import { onboardingSection } from "./onboarding.js";
 import { offersSection } from "./offers.js";
+import { promotionsSection } from "./promotions.js";
+import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
   offersSection,
+  promotionsSection,
+  keysSection,
 ];
