@@ -33,15 +33,19 @@ export const vendorsSection = {
             .map((h) => el("th", { scope: "col", text: h })))),
           body)),
       more);
-    filter.addEventListener("change", () => { body.replaceChildren(); cursor = null; load(); });
+    // A new filter starts a new list: an answer to an older request is dropped, never appended.
+    let generation = 0;
+    filter.addEventListener("change", () => { generation += 1; body.replaceChildren(); cursor = null; load(); });
     more.addEventListener("click", () => load());
     load();
     return { cleanup: () => controller.abort() };
 
     async function load() {
       error.textContent = "";
+      const mine = generation;
       try {
         const page = await listVendors({ status: filter.value, cursor }, controller.signal);
+        if (mine !== generation) return;
         body.append(...page.items.map(row));
         cursor = page.next_cursor;
         more.hidden = !cursor;
