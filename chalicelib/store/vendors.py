@@ -1,7 +1,7 @@
 """DynamoDB storage of the vendors (table `vendors`, pk vendor_id): shops, profiles, approval, Connect state.
 
 Every change is one conditional write, never read-then-write: the Connect state is written only
-when the event is newer than the one it came from (`account_state_at` < the event's `created`),
+when the event is not older than the one it came from (`account_state_at` <= the event's `created`),
 so duplicates and out-of-order webhooks change it once; an account id is set only when none is
 (or the same) one is; approval moves only from the states the transition allows.
 
@@ -163,7 +163,7 @@ def vendor_for_account(account_id: str) -> str | None:
 
 
 def record_account_state(vendor_id: str, state: AccountState, event_created: int) -> bool:
-    """Store the account's state as of an event, unless a newer (or the same) event was stored already."""
+    """Store the account's state as of an event, unless a newer one (a later `created`) was stored already."""
     bind()
     actions = [
         VendorItem.charges_enabled.set(state.charges_enabled),
@@ -177,8 +177,11 @@ def record_account_state(vendor_id: str, state: AccountState, event_created: int
          else VendorItem.disabled_reason.remove()),
     ]
     try:
+        # `<=`: Stripe's `created` counts seconds, and two events of one second (account.updated then
+        # capability.updated, or a deauthorization) must both apply; a repeat of the same event writes
+        # the same state again, so it still changes the state once.
         VendorItem(vendor_id).update(actions=actions, condition=VendorItem.vendor_id.exists() & (
-            VendorItem.account_state_at.does_not_exist() | (VendorItem.account_state_at < event_created)))
+            VendorItem.account_state_at.does_not_exist() | (VendorItem.account_state_at <= event_created)))
         return True
     except UpdateError as err:
         if conditional_failed(err):
