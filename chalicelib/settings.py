@@ -45,6 +45,7 @@ _KEYS = (
     "STRIPE_LIVEMODE",
     "HALLES_PAYOUT_RELEASE",
     "HALLES_RESERVATION_MINUTES",
+    "HALLES_AUTO_CONFIRM_DAYS",
     "HALLES_COMMISSION_BPS",
     "HALLES_SERVICE_FEE",
     "HALLES_VAT_RATES",
@@ -123,6 +124,7 @@ class Settings:
     stripe_livemode: bool = False
     payout_release: str = "on_delivery"  # or "at_payment"
     reservation_minutes: int = 30
+    auto_confirm_days: int = 14  # receipt of a shipped parcel is confirmed for the shopper after this many days
     commission_bps: int = 1000
     service_fee: int = 0
     vat_rates_bps: dict = field(default_factory=dict)
@@ -224,6 +226,7 @@ def get_settings() -> Settings:
         stripe_livemode=(env["STRIPE_LIVEMODE"] or "").lower() in ("1", "true", "yes"),
         payout_release="at_payment" if env["HALLES_PAYOUT_RELEASE"] == "at_payment" else "on_delivery",
         reservation_minutes=_int(env["HALLES_RESERVATION_MINUTES"], 30),
+        auto_confirm_days=max(1, _int(env["HALLES_AUTO_CONFIRM_DAYS"], 14)),
         commission_bps=_int(env["HALLES_COMMISSION_BPS"], 1000),
         service_fee=_int(env["HALLES_SERVICE_FEE"], 0),
         vat_rates_bps=_vat_rates(env["HALLES_VAT_RATES"] or DEFAULT_VAT_RATES),

@@ -100,6 +100,15 @@ class OrderRepository(Protocol):
         """(order_id, vendor_id) of the payouts due since before `before_iso`, oldest first."""
         ...
 
+    def list_receipt_due(self, shipped_before_iso: str, limit: int) -> list[tuple[str, str]]:
+        """(order_id, vendor_id) shipped before `shipped_before_iso`, receipt not confirmed, oldest first."""
+        ...
+
+    def list_vendor_orders(self, vendor_id: str, *, status: str | None, limit: int,
+                           cursor: str | None) -> tuple[list[Order], str | None]:
+        """The vendor's paid orders, newest first (optionally whose sub-order is in `status`), and the cursor."""
+        ...
+
 
 class OfferForCart(Protocol):
     """An offer's current terms and stock as the cart compares them with a line's snapshot (minor units)."""

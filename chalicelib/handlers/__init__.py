@@ -26,6 +26,7 @@ BLUEPRINTS = {
     "payment_methods": "",
     "addresses": "",
     "payouts": "",
+    "vendor_orders": "",
     "webhooks": "",
 }
 

@@ -31,6 +31,12 @@ class OrderLineOut(ApiModel):
     subtotal: MoneyOut = Field(description="quantity x the price paid")
 
 
+class ShipmentOut(ApiModel):
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+
+
 class VendorGroupOut(ApiModel):
     vendor_id: str
     vendor_name: str = Field("", description="the shop's name at checkout")
@@ -41,6 +47,11 @@ class VendorGroupOut(ApiModel):
     shipping: MoneyOut
     total: MoneyOut
     delivered_at: str | None = None
+    shipped_at: str | None = None
+    shipment: ShipmentOut | None = Field(None, description="carrier, tracking number and https tracking link")
+    receipt_confirmed_at: str | None = None
+    can_confirm_receipt: bool = Field(False, description="shipped and not yet confirmed: POST .../confirm-receipt")
+    cancelled_offer_ids: list[str] = Field(default_factory=list, description="lines the vendor cancelled (refunded)")
 
 
 class TotalsOut(ApiModel):

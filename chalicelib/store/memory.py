@@ -23,7 +23,14 @@ from datetime import UTC, datetime
 from chalicelib.domain.cart_changes import LineTerms, OfferNow, line_changes
 from chalicelib.domain.catalog import OfferTerms, ProductSummary
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.order_effects import STOCK_EFFECTS, Effect, ReleaseStock, ReserveStock, SellStock
+from chalicelib.domain.order_effects import (
+    STOCK_EFFECTS,
+    Effect,
+    ReleaseStock,
+    ReserveStock,
+    RestockSold,
+    SellStock,
+)
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports import (
     AddressBookChanged,
@@ -171,6 +178,22 @@ class InMemoryOrders:
                      for v in o.vendor_orders.values() if v.payout_due_at and v.payout_due_at <= before_iso)
         return [(order_id, vendor_id) for _, order_id, vendor_id in due[:limit]]
 
+    def list_receipt_due(self, shipped_before_iso: str, limit: int) -> list[tuple[str, str]]:
+        due = sorted((v.awaiting_receipt_since, o.order_id, v.vendor_id) for o in self.orders.values()
+                     for v in o.vendor_orders.values()
+                     if v.awaiting_receipt_since and v.awaiting_receipt_since <= shipped_before_iso)
+        return [(order_id, vendor_id) for _, order_id, vendor_id in due[:limit]]
+
+    def list_vendor_orders(self, vendor_id: str, *, status: str | None, limit: int,
+                           cursor: str | None) -> tuple[list[Order], str | None]:
+        mine = sorted((o for o in self.orders.values() if vendor_id in o.vendor_orders
+                       and o.status.value == "paid"
+                       and (status is None or o.vendor_orders[vendor_id].state.value == status)),
+                      key=lambda o: (o.created_at, o.order_id), reverse=True)
+        start = int(cursor or 0)
+        page = [copy.deepcopy(o) for o in mine[start:start + limit]]
+        return page, str(start + limit) if start + limit < len(mine) else None
+
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         stored = self.orders.get(order.order_id)
         if (stored.version if stored else 0) != order.version:
@@ -198,6 +221,13 @@ class InMemoryOrders:
                     raise ValueError(f"not enough stock of {offer_id}")
                 level.available -= quantity
                 level.reserved += quantity
+            return
+        if isinstance(effect, RestockSold):
+            level = stock[effect.offer_id]
+            if level.sold < effect.quantity:
+                raise ValueError(f"{effect.offer_id}: restocking more than was sold")
+            level.sold -= effect.quantity
+            level.available += effect.quantity
             return
         for offer_id, quantity in effect.quantities:
             level = stock[offer_id]

@@ -21,6 +21,7 @@ from chalicelib.domain.order_effects import (
     Effect,
     ReleaseStock,
     ReserveStock,
+    RestockSold,
     SellStock,
     effect_from_json,
 )
@@ -39,12 +40,13 @@ from chalicelib.domain.orders import (
     VendorOrderState,
 )
 from chalicelib.domain.ports import CheckoutWrites, ConcurrentUpdate
+from chalicelib.store import fulfilment_queries
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
 from chalicelib.store.payout_queue import list_due_payouts
 from chalicelib.store.stock import Reservation, offer_model
-from chalicelib.store.vendor_orders import PAYOUT_DUE, VendorOrderModel
+from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, VendorOrderModel
 
 _LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
                   "refunded": VendorOrderState.CANCELLED}
@@ -88,7 +90,11 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        else (int(raw.get("payout", 0)) if raw.get("transfer_id") else 0),
                        reversals=frozenset(raw.get("reversals") or ()),
                        payout_status=PayoutStatus(raw["payout_status"]) if raw.get("payout_status") else None,
-                       payout_due_at=raw.get("payout_due_at") if raw.get("payout_due") else None)
+                       payout_due_at=raw.get("payout_due_at") if raw.get("payout_due") else None,
+                       accepted_at=raw.get("accepted_at"), shipped_at=raw.get("shipped_at"),
+                       shipment=raw.get("shipment"), receipt_confirmed_at=raw.get("receipt_confirmed_at"),
+                       receipt_confirmed_by=raw.get("receipt_confirmed_by"),
+                       cancelled_lines=dict(raw.get("cancelled_lines") or {}))
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -172,7 +178,13 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
     tracked = {"payout_status": vendor_order.payout_status.value if vendor_order.payout_status else None,
                "payout_due": PAYOUT_DUE if vendor_order.payout_due else None,
                "payout_due_at": vendor_order.payout_due_at,
-               "reversals": set(vendor_order.reversals) or None}
+               "reversals": set(vendor_order.reversals) or None,
+               # Fulfilment; `receipt_due` keeps the sparse by_receipt_due index (auto-confirm) in step.
+               "accepted_at": vendor_order.accepted_at, "shipped_at": vendor_order.shipped_at,
+               "shipment": vendor_order.shipment, "receipt_confirmed_at": vendor_order.receipt_confirmed_at,
+               "receipt_confirmed_by": vendor_order.receipt_confirmed_by,
+               "receipt_due": RECEIPT_DUE if vendor_order.awaiting_receipt_since else None,
+               "cancelled_lines": vendor_order.cancelled_lines or None}
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]
@@ -220,6 +232,13 @@ class DynamoOrderRepository:
     def list_due_payouts(self, before_iso: str, limit: int) -> list[tuple[str, str]]:
         return list_due_payouts(before_iso, limit)
 
+    def list_receipt_due(self, shipped_before_iso: str, limit: int) -> list[tuple[str, str]]:
+        return fulfilment_queries.list_receipt_due(shipped_before_iso, limit)
+
+    def list_vendor_orders(self, vendor_id: str, *, status: str | None, limit: int,
+                           cursor: str | None) -> tuple[list[Order], str | None]:
+        return fulfilment_queries.list_vendor_orders(self, vendor_id, status=status, limit=limit, cursor=cursor)
+
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         bind()
         outside = [e for e in effects if not isinstance(e, STOCK_EFFECTS)]
@@ -244,6 +263,10 @@ class DynamoOrderRepository:
                             tx.update(offer(offer_id), actions=[offer.reserved.set(offer.reserved - quantity),
                                                                 target.add(quantity)],
                                       condition=offer.reserved >= quantity, add_version_condition=False)
+                    elif isinstance(effect, RestockSold):
+                        tx.update(offer(effect.offer_id), actions=[offer.sold.set(offer.sold - effect.quantity),
+                                                                   offer.available.add(effect.quantity)],
+                                  condition=offer.sold >= effect.quantity, add_version_condition=False)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":

@@ -3,12 +3,14 @@
 
 import { onboardingSection } from "./onboarding.js";
 import { offersSection } from "./offers.js";
+import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
   offersSection,
+  ordersSection,
   promotionsSection,
   keysSection,
 ];
