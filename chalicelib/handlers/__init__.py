@@ -28,6 +28,8 @@ BLUEPRINTS = {
     "payouts": "",
     "vendor_orders": "",
     "webhooks": "",
+    "vendor_money": "",
+    "commissions": "",
 }
 
 

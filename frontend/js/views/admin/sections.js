@@ -2,7 +2,11 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { vendorsSection } from "./vendors.js";
+import { commissionsSection } from "./commissions.js";
+import { reconciliationSection } from "./reconciliation.js";
 
 export const ADMIN_SECTIONS = [
   vendorsSection,
+  commissionsSection,
+  reconciliationSection,
 ];

@@ -2,6 +2,7 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { onboardingSection } from "./onboarding.js";
+import { moneySection } from "./money.js";
 import { offersSection } from "./offers.js";
 import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
@@ -12,5 +13,6 @@ export const VENDOR_SECTIONS = [
   offersSection,
   ordersSection,
   promotionsSection,
+  moneySection,
   keysSection,
 ];
