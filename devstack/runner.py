@@ -270,6 +270,9 @@ class Stack:
         # The app's local shortcuts (auto-confirmed sign-ups, localhost return URLs, default
         # resource names) are enabled by this explicit switch only, never by a missing value.
         os.environ["HALLES_LOCAL_MODE"] = "1"
+        # Links the API sends browsers to (Stripe onboarding's return, payment returns) lead to the
+        # frontend this stack serves, on whatever port it was given.
+        os.environ["HALLES_FRONTEND_URL"] = self.frontend_url
 
     def _deploy(self) -> None:
         import boto3

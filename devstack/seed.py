@@ -285,6 +285,26 @@ def seed_payout_accounts(vendor_ids: dict[str, str], payments) -> None:
         vendors_store.set_vendor_payout_account(vendor_id, account["id"])
 
 
+def seed_vendor_readiness(vendor_ids: dict[str, str], payments=None) -> None:
+    """Demo vendors sell: their account is recorded as onboarded (as the Connect webhook records it) and
+    the admin approved them. Runs before the catalogue so that their offers are listed. Idempotent:
+    a suspension an admin made since is kept (approve is refused from suspended; the seed ignores that)."""
+    from chalicelib.domain.errors import Conflict
+    from chalicelib.domain.vendors import state_from_account
+    from chalicelib.services import onboarding, vendor_admin
+
+    for key, vendor_id in vendor_ids.items():
+        account = (payments.add_account(f"acct_demo_{key.replace('-', '_')}", email=f"{key}@halles.local")
+                   if payments is not None else {"id": None, "charges_enabled": True, "payouts_enabled": True,
+                                                 "details_submitted": True,
+                                                 "capabilities": {"card_payments": "active", "transfers": "active"}})
+        onboarding.record_account(vendor_id, state_from_account(account), int(account.get("created") or 0))
+        try:
+            vendor_admin.approve(vendor_id, admin_id="seed")
+        except Conflict:
+            pass  # suspended by the admin since: the seed does not undo it
+
+
 def seed_demo(payments=None) -> dict:
     """Users and catalogue for the local stack; returns the demo credentials to print.
 
@@ -299,9 +319,10 @@ def seed_demo(payments=None) -> dict:
     vendor_ids = {
         v.key: accounts.ensure_user(v.email, DEMO_PASSWORD, "vendor", v.owner, shop_name=v.shop) for v in VENDORS
     }
-    catalogue = seed_catalogue(vendor_ids)
     if payments is not None:
         seed_payout_accounts(vendor_ids, payments)
+    seed_vendor_readiness(vendor_ids, payments)
+    catalogue = seed_catalogue(vendor_ids)
     logger.info("demo data seeded", extra={**catalogue, "seconds": round(time.monotonic() - started, 2)})
     return {
         "admin": _credentials(ADMIN["email"], ADMIN["name"], admin_id, "admin"),

@@ -22,6 +22,13 @@ class ChangeReason(StrEnum):
     PROMOTION_CHANGED = "promotion_changed"  # a promotion started, ended or changed the promoted price
     PAUSED = "paused"  # the vendor paused the offer: not for sale until resumed
     DELISTED = "delisted"  # the vendor stopped selling it for good
+    VENDOR_NOT_SELLING = "vendor_not_selling"  # the shop is paused (suspended, or not cleared to sell)
+
+
+def vendor_not_selling(offer_id: str) -> dict:
+    """The change of a line whose shop may not sell right now (chalicelib/domain/vendors.py `can_sell`)."""
+    return {"offer_id": offer_id, "reason": ChangeReason.VENDOR_NOT_SELLING.value,
+            "message": "This shop is not selling right now."}
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,9 @@ class CheckoutWrites:
     address_to_remember: AddressToRemember | None = None
     # The promotions the lines are charged with (domain/promotions.py PromotionHold): each must still run.
     promotion_holds: tuple = ()
+    # Each vendor of the order with its offer ids: each must still be allowed to sell (domain/vendors.py
+    # `can_sell`), else CartChanged naming its lines (`vendor_not_selling`).
+    selling_vendors: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class OrderRepository(Protocol):
@@ -131,6 +134,10 @@ class CartCatalog(Protocol):
         """Unknown ids are absent from the result."""
         ...
 
+    def selling_vendors(self, vendor_ids: Iterable[str]) -> set[str]:
+        """The vendors among these whose offers are live (approved, payouts ready, not suspended)."""
+        ...
+
     def vendor_names(self, vendor_ids: Iterable[str]) -> dict[str, str]: ...
 
 
@@ -164,6 +171,10 @@ class OfferCatalogue(Protocol):
     def get_vendor(self, vendor_id: str): ...
 
     def vendor_names(self, vendor_ids: Iterable[str]) -> dict[str, str]: ...
+
+    def selling_vendors(self, vendor_ids: Iterable[str]) -> set[str]:
+        """The vendors among these whose offers are live (chalicelib/domain/vendors.py `can_sell`)."""
+        ...
 
     def get_product(self, product_id: str, *, consistent: bool = False): ...
 

@@ -13,6 +13,8 @@ BLUEPRINTS = {
     "notifications": "",
     "catalog": "",
     "vendor_catalog": "",
+    "vendor_onboarding": "",
+    "admin_vendors": "",
     "vendor_promotions": "",
     "product_images": "",
     "vendor_api_keys": "",

@@ -123,6 +123,17 @@ class PaymentGateway(Protocol):
         """
         ...
 
+    def create_connected_account(self, *, vendor_id: str, email: str | None, country: str,
+                                 business_name: str | None, idempotency_key: str) -> dict:
+        """A Connect account for a vendor (the platform pays the fees and bears the losses, Express-style
+        dashboard, Stripe collects the requirements; `card_payments` and `transfers` requested).
+        Answers the account object as plain data; the same key answers the same account."""
+        ...
+
+    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> dict:
+        """A single-use, short-lived onboarding link: {url, expires_at}."""
+        ...
+
     def retrieve_transfer(self, transfer_id: str) -> TransferRecord | None:
         """The transfer as the provider has it (reversals included), or None when it has no such transfer."""
         ...

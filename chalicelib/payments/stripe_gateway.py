@@ -213,6 +213,38 @@ class StripeGateway:
         )
         return reversal.id
 
+    def create_connected_account(self, *, vendor_id: str, email: str | None, country: str,
+                                 business_name: str | None, idempotency_key: str) -> dict:
+        # Controller properties rather than `type`: what the platform is responsible for, said explicitly.
+        params: dict[str, Any] = {
+            "country": country,
+            "controller": {
+                "fees": {"payer": "application"},
+                "losses": {"payments": "application"},
+                "stripe_dashboard": {"type": "express"},
+                "requirement_collection": "stripe",
+            },
+            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+            "metadata": {"vendor_id": vendor_id},
+        }
+        if email:
+            params["email"] = email
+        if business_name:
+            params["business_profile"] = {"name": business_name}
+        account = self._call(
+            "create account",
+            lambda: self._sdk().v1.accounts.create(params=params, options={"idempotency_key": idempotency_key}),
+        )
+        return _plain(account)
+
+    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> dict:
+        params = {"account": account_id, "type": "account_onboarding", "refresh_url": refresh_url,
+                  "return_url": return_url}
+        # No idempotency key: each click must mint a new link (they are single-use and expire in minutes).
+        link = self._call("create account link", lambda: self._sdk().v1.account_links.create(params=params))
+        plain = _plain(link)
+        return {"url": plain["url"], "expires_at": plain.get("expires_at")}
+
     def retrieve_transfer(self, transfer_id: str) -> TransferRecord | None:
         def fetch():
             transfer = _plain(self._sdk().v1.transfers.retrieve(transfer_id))

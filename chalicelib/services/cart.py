@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chalicelib.domain.cart_changes import NOT_FOR_SALE, LineTerms, OfferNow, promotion_change
+from chalicelib.domain.cart_changes import NOT_FOR_SALE, LineTerms, OfferNow, promotion_change, vendor_not_selling
 from chalicelib.domain.cart_changes import line_changes as changes_since
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
@@ -148,8 +148,14 @@ def _current(cart: cart_store.Cart, catalog: CartCatalog, orders: OrderRepositor
     offers = {offer_id: _WithOwnHold(offer, held[offer_id]) if offer is not None and held.get(offer_id) else offer
               for offer_id, offer in offers.items()}
     promotions = promotions_for((line.vendor_id for line in cart.lines), catalog) if cart.lines else ([], "")
+    # A paused shop's lines are priced as gone and say why (its offers come back when it sells again).
+    selling = catalog.selling_vendors({line.vendor_id for line in cart.lines}) if cart.lines else set()
     changes = []
     for line in cart.lines:
+        if line.vendor_id not in selling:
+            offers.pop(line.offer_id, None)
+            changes.append(vendor_not_selling(line.offer_id))
+            continue
         offer = offers.get(line.offer_id)
         changes.extend(line_changes(line, offer))
         if offer is not None and offer.offer_status not in NOT_FOR_SALE:  # the promoted price snapshotted vs now
@@ -186,6 +192,9 @@ def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartReposi
     if offer.offer_status in NOT_FOR_SALE:
         reason, message = NOT_FOR_SALE[offer.offer_status]
         raise Conflict(message, code=f"offer_{reason.value}", fields={"offer_id": message})
+    if offer.vendor_id not in catalog.selling_vendors({offer.vendor_id}):
+        raise Conflict("This shop is not selling right now.", code="vendor_not_selling",
+                       fields={"offer_id": "the shop is not selling right now"})
     if offer.currency != get_settings().currency:
         raise InvalidInput("This offer cannot be bought in this shop's currency.", fields={"offer_id": "currency"})
     cart = carts.get_cart(shopper_id)

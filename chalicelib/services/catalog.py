@@ -235,6 +235,8 @@ def product_page(product_id: str) -> dict:
     """The product with every offer, cheapest total first, the best in-stock offer marked."""
     item = product_or_404(product_id)
     offers = [o.to_offer() for o in offers_store.product_offers(item.product_id)]
+    selling = vendors_store.selling_vendors({o.vendor_id for o in offers})  # paused shops' offers are hidden
+    offers = [o for o in offers if o.vendor_id in selling]
     now = now_iso()
     promotions = promotions_store.current_promotions({o.vendor_id for o in offers}, now)
     offers = [promoted_offer(o, promotions, now) for o in offers]

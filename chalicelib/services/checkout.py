@@ -273,6 +273,14 @@ def _pending_order_of(cart, quote: Quote, address: Address, adapters: CheckoutAd
     return None
 
 
+def _offers_by_vendor(cart) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each vendor of the cart with its offers: the order's transaction checks that each may sell."""
+    by_vendor: dict[str, list[str]] = {}
+    for line in cart.lines:
+        by_vendor.setdefault(line.vendor_id, []).append(line.offer_id)
+    return tuple((vendor_id, tuple(offer_ids)) for vendor_id, offer_ids in by_vendor.items())
+
+
 MAX_NUMBER_ATTEMPTS = 5
 MAX_RESUME_ATTEMPTS = 3
 
@@ -324,7 +332,8 @@ def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, b
         try:
             orders.place(order, reserve, checkout=CheckoutWrites(
                 cart_pending_order_id=cart.pending_order_id, new_customer_id=new_customer,
-                address_to_remember=remember_address, promotion_holds=cart_service.promotion_holds(cart, at)))
+                address_to_remember=remember_address, promotion_holds=cart_service.promotion_holds(cart, at),
+                selling_vendors=_offers_by_vendor(cart)))
             count("OrdersPlaced", 1)
             break
         except OrderNumberTaken:

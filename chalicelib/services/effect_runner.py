@@ -81,8 +81,7 @@ class EffectRunner:
             return self._vendor_account(vendor_id)
         from chalicelib.store import vendors as vendors_store
 
-        vendor = vendors_store.get_vendor(vendor_id)
-        return getattr(vendor, "stripe_account_id", None) if vendor is not None else None
+        return vendors_store.payout_account(vendor_id)  # None until its transfers capability is active
 
     # --- running an outbox ---------------------------------------------------------------------
 

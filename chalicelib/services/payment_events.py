@@ -25,6 +25,8 @@ PAYMENT_INTENT_EVENTS = frozenset({
     "payment_intent.requires_action",
 })
 REFUND_EVENTS = frozenset({"charge.refunded"})
+# A vendor's connected account changed (chalicelib/services/onboarding.py).
+ACCOUNT_EVENTS = frozenset({"account.updated", "capability.updated", "account.application.deauthorized"})
 DISPUTE_EVENTS = frozenset({
     "charge.dispute.created",
     "charge.dispute.updated",
@@ -55,6 +57,14 @@ def handle(event: ProviderEvent, *, gateway: PaymentGateway | None = None, now: 
         logger.warning("connected account's payment event ignored", extra={"event_type": event.type})
         count("PaymentEventsIgnored", reason="connected_account")
         return "ignored_connected_account"
+    if event.type in ACCOUNT_EVENTS:
+        from chalicelib.services.onboarding import on_account_event
+
+        if not event.account:
+            # Only the Connect endpoint (its own secret) speaks for connected accounts.
+            count("PaymentEventsIgnored", reason="account_event_without_account")
+            return "ignored_no_account"
+        return on_account_event(event)
     orders = order_repository()
     if event.type in PAYMENT_INTENT_EVENTS:
         from chalicelib.services.settle_payment import on_payment_intent

@@ -32,6 +32,9 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
         catalogue = wiring.offer_catalogue()
     items = {o.offer_id: o for o in catalogue.product_offers(product_id)}
     items.update({o.offer_id: o for o in written})
+    # The vendor-level gate (approved, payouts ready, not suspended): other vendors' offers are not listed.
+    selling = catalogue.selling_vendors({o.vendor_id for o in items.values()})
+    items = {offer_id: o for offer_id, o in items.items() if o.vendor_id in selling}
     # An adapter without promotions (the in-memory one of the use-case tests) lists none.
     current_promotions = getattr(catalogue, "current_promotions", None)
     now = now_iso()

@@ -31,5 +31,8 @@ class DynamoCartCatalog:
     def vendor_names(self, vendor_ids: Iterable[str]) -> dict[str, str]:
         return vendors.vendor_names(vendor_ids)
 
+    def selling_vendors(self, vendor_ids: Iterable[str]) -> set[str]:
+        return vendors.selling_vendors(vendor_ids)
+
     def current_promotions(self, vendor_ids: Iterable[str], now: str) -> list:
         return promotions.current_promotions(vendor_ids, now)

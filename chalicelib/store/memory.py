@@ -309,9 +309,11 @@ class OfferTermsNow:
 
 
 class InMemoryCartCatalog:
-    def __init__(self, offers: Iterable[OfferTermsNow] = (), vendor_names: dict[str, str] | None = None):
+    def __init__(self, offers: Iterable[OfferTermsNow] = (), vendor_names: dict[str, str] | None = None,
+                 paused_vendors: Iterable[str] = ()):
         self.offers = {offer.offer_id: offer for offer in offers}
         self.names = dict(vendor_names or {})
+        self.paused_vendors = set(paused_vendors)  # vendors that may not sell (suspended, not approved...)
 
     def get_offer(self, offer_id: str) -> OfferTermsNow | None:
         offer = self.offers.get(offer_id)
@@ -323,6 +325,9 @@ class InMemoryCartCatalog:
     def vendor_names(self, vendor_ids: Iterable[str]) -> dict[str, str]:
         return {vendor_id: self.names[vendor_id] for vendor_id in vendor_ids if vendor_id in self.names}
 
+    def selling_vendors(self, vendor_ids: Iterable[str]) -> set[str]:
+        return set(vendor_ids) - self.paused_vendors
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -332,6 +337,7 @@ def _now() -> datetime:
 class VendorRecord:
     vendor_id: str
     name: str
+    can_sell: bool = True  # the vendor-level gate (approved, payouts ready, not suspended)
 
 
 @dataclass
@@ -406,6 +412,9 @@ class InMemoryOfferCatalogue:
 
     def vendor_names(self, vendor_ids: Iterable[str]) -> dict[str, str]:
         return {v: self.vendors[v].name for v in vendor_ids if v in self.vendors}
+
+    def selling_vendors(self, vendor_ids: Iterable[str]) -> set[str]:
+        return {v for v in vendor_ids if v in self.vendors and self.vendors[v].can_sell}
 
     def get_product(self, product_id: str, *, consistent: bool = False) -> ProductRecord | None:
         return self.products.get(product_id)

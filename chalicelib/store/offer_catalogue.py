@@ -8,6 +8,7 @@ from chalicelib.store import offers, product_summaries, products, promotions, st
 class DynamoOfferCatalogue:
     get_vendor = staticmethod(vendors.get_vendor)
     vendor_names = staticmethod(vendors.vendor_names)
+    selling_vendors = staticmethod(vendors.selling_vendors)
     get_product = staticmethod(products.get_product)
     get_products = staticmethod(products.get_products)
     get_offer = staticmethod(offers.get_offer)

@@ -235,7 +235,8 @@ class DynamoOrderRepository:
                            shopper_customer_id=checkout.new_customer_id, remember_in_cart=True,
                            cart_pending_order_id=checkout.cart_pending_order_id,
                            address_to_remember=checkout.address_to_remember,
-                           promotion_holds=checkout.promotion_holds)
+                           promotion_holds=checkout.promotion_holds,
+                           selling_vendors=dict(checkout.selling_vendors))
         order.version = 1
 
     def attach_payment(self, order_id: str, payment_intent_id: str, client_secret: str | None) -> None:

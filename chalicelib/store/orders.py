@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pynamodb.attributes import (
@@ -154,9 +154,14 @@ def place_order(
     remember_in_cart: bool = False,
     cart_pending_order_id: str | None = None,
     address_to_remember: AddressToRemember | None = None,
+    selling_vendors: Mapping[str, Sequence[str]] | None = None,
     promotion_holds: Sequence = (),
 ) -> None:
     """Reserve every line and write the order and its vendor-orders in ONE transaction.
+
+    Optional: `selling_vendors` ({vendor_id: [its offer ids]}) checks in the same transaction that
+    each vendor may sell (chalicelib/store/vendors.py `selling_condition`); a paused one cancels it
+    with CartChanged naming its lines (`vendor_not_selling`).
 
     Each offer is updated `available -= q, reserved += q` under the condition
     `available >= q AND price = expected AND shipping_fee = expected`, so a price change or a
@@ -198,6 +203,12 @@ def place_order(
             client_token, order, vendor_orders, [r.__dict__ for r in reservations], shopper_customer_id,
             address_to_remember and address_to_remember.address)) as tx:
             # PynamoDB sends condition checks, then puts, then updates, whatever the call order; `items` mirrors that.
+            if selling_vendors:
+                from chalicelib.store.vendors import VendorItem, selling_condition
+
+                for vendor_id, offer_ids in selling_vendors.items():
+                    tx.condition_check(VendorItem, vendor_id, condition=selling_condition())
+                    items.append(("vendor", list(offer_ids)))
             if promotion_holds:
                 from chalicelib.store.promotions import check_running
 
@@ -290,6 +301,10 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
                 book_changed = True
             elif kind == "offer":
                 changes.extend(line_changes(detail, reason.raw_item, names))
+            elif kind == "vendor":
+                from chalicelib.domain.cart_changes import vendor_not_selling
+
+                changes.extend(vendor_not_selling(offer_id) for offer_id in detail)
             elif kind == "promotion":
                 changes.append(detail.change)
     if order_taken:

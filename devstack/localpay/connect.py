@@ -1,10 +1,23 @@
 """Connect on the local provider: connected accounts, onboarding links and Transfers.
 
-Minimal but honest: an account starts without the `transfers` capability, an account link
-leads to a local onboarding page whose "complete" button activates it (and sends
-`account.updated` to the Connect endpoint), and a Transfer to an account without the
-capability, from a charge that did not succeed, or beyond what the charge can fund is refused
-as Stripe refuses it.
+Accounts look like Stripe's: the `type` given is kept, or derived from the `controller`
+properties (fees/losses on the application + Express dashboard = `express`; Stripe's full
+dashboard = `standard`; no dashboard = `custom`; otherwise `none`), the controller is stored as
+given (plus `is_controller` and `type: application`), and the capabilities requested
+(`card_payments`, `transfers`) start `inactive` with their onboarding requirements due.
+
+An account link leads to a local hosted onboarding page with two buttons:
+- "Complete onboarding": capabilities active, charges and payouts enabled, nothing due;
+- "Leave requirements due": details submitted but Stripe still needs the person's date of birth
+  and ID document (`requirements.currently_due`), nothing enabled.
+Either sends the same signed `account.updated` and one `capability.updated` per capability whose
+status changed to the Connect endpoint (events carry `account`), then redirects to `return_url`.
+Links are single-use and expire after LINK_TTL_SECONDS (then the page redirects to `refresh_url`).
+
+A Transfer to an account without the capability, from a charge that did not succeed, or beyond
+what the charge can fund is refused as Stripe refuses it; a Transfer without `source_transaction`
+is paid from the platform's available balance, and refused with `balance_insufficient` when that
+does not cover it.
 
 Transfer Reversals (`POST /v1/transfers/{id}/reversals`) take back part or all of a transfer, as
 many times as wanted until nothing is left; more than what is left is refused. Each reversal
@@ -32,6 +45,10 @@ from devstack.localpay.forms import (
 from devstack.localpay.ids import format_money, new_id
 
 ONBOARDING_REQUIREMENTS = ["business_profile.url", "external_account", "tos_acceptance.date", "tos_acceptance.ip"]
+# What "Leave requirements due" leaves: Stripe still needs to verify the person.
+VERIFICATION_REQUIREMENTS = ["individual.dob.day", "individual.dob.month", "individual.dob.year",
+                             "individual.verification.document"]
+DEFAULT_CAPABILITIES = ("card_payments", "transfers")
 LINK_TTL_SECONDS = 300
 CURRENCY_BY_COUNTRY = {"US": "usd", "GB": "gbp", "CH": "chf", "SE": "sek", "DK": "dkk", "PL": "pln"}
 
@@ -45,10 +62,13 @@ class ConnectMixin:
 
     def create_account(self, params: dict, request: dict, *, account_id: str | None = None) -> dict:
         check_known(params, self.ACCOUNT_PARAMS)
-        kind = get_choice(params, "type", ("express", "custom", "standard")) or "express"
+        controller = _controller(params.get("controller"))
+        kind = get_choice(params, "type", ("express", "custom", "standard")) or _type_of(controller)
         country = (get_str(params, "country") or "DE").upper()
         requested = params.get("capabilities") if isinstance(params.get("capabilities"), dict) else {}
-        capabilities = {name: "inactive" for name in requested} or {"transfers": "inactive"}
+        asked = [name for name, value in requested.items()
+                 if not isinstance(value, dict) or str(value.get("requested", "true")).lower() == "true"]
+        capabilities = {name: "inactive" for name in asked or DEFAULT_CAPABILITIES}
         profile = params.get("business_profile") if isinstance(params.get("business_profile"), dict) else {}
         account = {
             "id": account_id or new_id("acct", 16),
@@ -59,7 +79,7 @@ class ConnectMixin:
                                         ("individual", "company", "non_profit", "government_entity")),
             "capabilities": capabilities,
             "charges_enabled": False,
-            "controller": {"fees": {"payer": "application"}, "is_controller": True, "type": "application"},
+            "controller": controller,
             "country": country,
             "created": self.now(),
             "default_currency": get_currency(params, required=False) or CURRENCY_BY_COUNTRY.get(country, "eur"),
@@ -130,8 +150,9 @@ class ConnectMixin:
             return None
         return link
 
-    def complete_onboarding(self, token: str, request: dict) -> str:
-        """The onboarding page's submit: activates the account; answers where to send the browser."""
+    def complete_onboarding(self, token: str, request: dict, *, leave_due: bool = False) -> str:
+        """The onboarding page's submit: activates the account (or leaves the person's verification due);
+        answers where to send the browser."""
         link = self.onboarding.pop(token, None)  # account links are single-use
         if link is None:
             raise missing("account_link", token)
@@ -140,10 +161,28 @@ class ConnectMixin:
         account = self.get("account", link["account"])
         previous = {"charges_enabled": account["charges_enabled"], "payouts_enabled": account["payouts_enabled"],
                     "details_submitted": account["details_submitted"],
-                    "capabilities": dict(account["capabilities"])}
-        _activate(account)
+                    "capabilities": dict(account["capabilities"]), "requirements": dict(account["requirements"])}
+        if leave_due:
+            _leave_due(account)
+        else:
+            _activate(account)
         self.emit("account.updated", account, request, account=account["id"], previous=previous)
+        for name, status in account["capabilities"].items():
+            if previous["capabilities"].get(name) != status:
+                self.emit("capability.updated", _capability(account, name), request, account=account["id"],
+                          previous={"status": previous["capabilities"].get(name)})
         return link["return_url"]
+
+    def platform_available_balance(self, currency: str) -> int:
+        """What the platform holds in `currency`: charges captured, less refunds, disputes withdrawn and
+        transfers not reversed (simplified: everything settles at once, no fees)."""
+        held = sum(c.get("amount_captured", c["amount"]) - c.get("amount_refunded", 0)
+                   for c in self.of_kind("charge", status="succeeded") if c["currency"] == currency)
+        disputed = sum(d["amount"] for d in self.of_kind("dispute")
+                       if d.get("currency") == currency and d.get("status") != "won")
+        transferred = sum(t["amount"] - t["amount_reversed"] for t in self.of_kind("transfer")
+                          if t["currency"] == currency)
+        return held - disputed - transferred
 
     # -- transfers ------------------------------------------------------------------------
 
@@ -177,6 +216,11 @@ class ConnectMixin:
                 raise StripeAPIError(400, f"Insufficient funds: the source transaction {source} only has "
                                      f"{format_money(left, currency)} left to transfer.",
                                      code="balance_insufficient", param="amount")
+        elif amount > self.platform_available_balance(currency):
+            # Without a source transaction the transfer is paid from the platform's available balance.
+            raise StripeAPIError(400, "You have insufficient available funds in your Stripe account. Try adding "
+                                 "funds directly to your available balance by creating Charges using the "
+                                 "4000000000000077 test card.", code="balance_insufficient", param="amount")
         transfer_id = new_id("tr")
         transfer = self._store({
             "id": transfer_id,
@@ -259,6 +303,50 @@ def _requirements(due: list[str]) -> dict:
     return {"alternatives": [], "current_deadline": None, "currently_due": list(due),
             "disabled_reason": "requirements.past_due" if due else None, "errors": [], "eventually_due": list(due),
             "past_due": list(due), "pending_verification": []}
+
+
+def _controller(value: object) -> dict:
+    """The controller as Stripe reports it: what was asked, with defaults for the rest."""
+    given = value if isinstance(value, dict) else {}
+    fees = given.get("fees") if isinstance(given.get("fees"), dict) else {}
+    losses = given.get("losses") if isinstance(given.get("losses"), dict) else {}
+    dashboard = given.get("stripe_dashboard") if isinstance(given.get("stripe_dashboard"), dict) else {}
+    controller = {
+        "fees": {"payer": fees.get("payer") or "application"},
+        "is_controller": True,
+        "losses": {"payments": losses.get("payments") or "application"},
+        "requirement_collection": given.get("requirement_collection") or "stripe",
+        "stripe_dashboard": {"type": dashboard.get("type") or "express"},
+        "type": "application",
+    }
+    return controller
+
+
+def _type_of(controller: dict) -> str:
+    """The legacy account type a set of controller properties amounts to (Stripe reports both)."""
+    dashboard = controller["stripe_dashboard"]["type"]
+    on_platform = controller["fees"]["payer"] == "application" and controller["losses"]["payments"] == "application"
+    if dashboard == "full" and not on_platform:
+        return "standard"
+    if dashboard == "express" and on_platform and controller["requirement_collection"] == "stripe":
+        return "express"
+    if dashboard == "none" and on_platform and controller["requirement_collection"] == "application":
+        return "custom"
+    return "none"
+
+
+def _capability(account: dict, name: str) -> dict:
+    """A `capability` object, as `capability.updated` carries it."""
+    due = account["requirements"]["currently_due"] if account["capabilities"][name] != "active" else []
+    return {"id": name, "object": "capability", "account": account["id"], "requested": True,
+            "requested_at": account["created"], "status": account["capabilities"][name],
+            "requirements": _requirements(list(due)), "future_requirements": _requirements([])}
+
+
+def _leave_due(account: dict) -> None:
+    account.update(charges_enabled=False, payouts_enabled=False, details_submitted=True,
+                   requirements=_requirements(list(VERIFICATION_REQUIREMENTS)))
+    account["capabilities"] = {name: "inactive" for name in account["capabilities"]}
 
 
 def _activate(account: dict) -> None:

@@ -115,8 +115,11 @@ def onboarding_form(token: str, account: dict) -> str:
     return _page("Set up payouts", f"""
 <h1>Halles &middot; local Connect onboarding</h1>
 <p>Account <code>{escape(account['id'])}</code>{' (' + escape(account['email']) + ')' if account.get('email') else ''}</p>
-<p class="note">Test mode: completing this form activates the account for transfers and payouts.</p>
+<p class="note">Test mode: "Complete onboarding" activates the account for card payments, transfers and
+payouts; "Leave requirements due" submits it with the person's date of birth and ID document still due.</p>
 <form method="post" action="/connect/onboarding/{escape(token)}">
-  <button id="complete-onboarding" type="submit">Complete onboarding</button>
+  <button id="complete-onboarding" type="submit" name="action" value="complete">Complete onboarding</button>
+  <button id="leave-requirements-due" type="submit" name="action" value="leave_due"
+          style="background:#6b7280">Leave requirements due</button>
 </form>
 """)

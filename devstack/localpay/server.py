@@ -40,6 +40,7 @@ DEFAULT_ENABLED_EVENTS = frozenset({
     "payment_intent.processing", "payment_intent.requires_action",
     "charge.succeeded", "charge.failed", "charge.refunded", "charge.dispute.*",
     "transfer.created", "transfer.reversed", "account.updated", "account.application.deauthorized",
+    "capability.updated",
 })
 
 Response = tuple[int, dict[str, str], bytes]
@@ -603,7 +604,8 @@ def _onboarding_page(p: LocalPaymentProvider, m: re.Match, query: dict, form: di
 def _onboarding_submit(p: LocalPaymentProvider, m: re.Match, query: dict, form: dict, ctx: dict) -> Response:
     with p.ledger.lock:
         try:
-            return _redirect(p.ledger.complete_onboarding(m.group(1), ctx))
+            leave_due = (form.get("action") or "complete") == "leave_due"
+            return _redirect(p.ledger.complete_onboarding(m.group(1), ctx, leave_due=leave_due))
         except StripeAPIError:
             return _html(404, pages.invalid_link("This onboarding link is invalid or was already used."))
 

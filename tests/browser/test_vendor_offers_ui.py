@@ -11,6 +11,7 @@ import zlib
 from playwright.sync_api import expect
 
 from tests.browser.test_checkout_ui import PASSWORD, api, fresh_email, frontend, sign_in_api
+from tests.fixtures.vendor_ready import make_vendor_ready_live
 
 
 def tiny_png(rgb: tuple[int, int, int] = (46, 125, 90), size: int = 8) -> bytes:
@@ -26,6 +27,7 @@ def test_a_vendor_adds_a_product_with_an_image_pauses_it_and_shoppers_no_longer_
     email = fresh_email("vendor")
     api(live_stack, "POST", "/auth/signup", expected=201, body={
         "email": email, "password": PASSWORD, "name": "Olga Offers", "role": "vendor", "shop_name": "Olga's Lamps"})
+    make_vendor_ready_live(live_stack, email, PASSWORD)  # onboarded and approved: its offers go live
     page.goto(frontend(live_stack, "#/signin?next=%23%2Fvendor%2Foffers"))
     page.get_by_test_id("signin-email").fill(email)
     page.get_by_test_id("signin-password").fill(PASSWORD)

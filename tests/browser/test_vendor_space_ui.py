@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tests.browser.test_checkout_ui import PASSWORD, Shopper, api, fresh_email, frontend, sign_in, sign_in_api
 
 
-def test_a_new_vendor_lands_in_the_vendor_space_and_sees_its_offers_tab(page, live_stack):
+def test_a_new_vendor_lands_in_the_vendor_space_on_its_onboarding_tab(page, live_stack):
     email = f"vendor-{uuid.uuid4().hex[:10]}@example.com"
     page.goto(frontend(live_stack, "#/signup"))
     page.get_by_test_id("signup-name").fill("Vera Vendor")
@@ -21,7 +21,9 @@ def test_a_new_vendor_lands_in_the_vendor_space_and_sees_its_offers_tab(page, li
 
     expect(page).to_have_url(frontend(live_stack, "#/vendor"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Vendor space")
-    expect(page.get_by_test_id("vendor-tab-offers")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_test_id("vendor-tab-onboarding")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_test_id("onboarding-next-step")).to_contain_text("Fill in your shop profile")
+    page.get_by_test_id("vendor-tab-offers").click()
     expect(page.get_by_test_id("vendor-offers-status")).to_have_text("You have no offers yet.")
     expect(page.get_by_test_id("vendor-space-link")).to_be_visible()
     expect(page.get_by_test_id("cart-link")).to_have_count(0)

@@ -39,6 +39,10 @@ def _user(role: str, shop_name: str | None = None):
     email, password = f"{role}-{uuid.uuid4().hex[:10]}@example.com", "Passw0rd!x"
     accounts.sign_up(email, password, "Test", role, shop_name=shop_name)
     session = accounts.sign_in(email, password)
+    if role == "vendor":
+        from tests.fixtures.auth import make_vendor_ready
+
+        make_vendor_ready(session["user"]["user_id"])  # its offers are live
     return TestUser(session["user"]["user_id"], email, password, role, session["access_token"],
                     session["id_token"], session["refresh_token"])
 

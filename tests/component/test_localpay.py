@@ -668,11 +668,87 @@ def test_onboarding_activates_the_account_and_tells_the_connect_endpoint():
 
     assert redirect.value.code == 303 and redirect.value.headers["Location"] == "http://shop.test/vendor/done"
     assert account.capabilities.transfers == "inactive"
-    (event,) = connect.events()
-    assert (event["type"], event["account"]) == ("account.updated", account.id)
-    assert event["data"]["object"]["capabilities"] == {"transfers": "active"}
-    stripe.WebhookSignature.verify_header(*_signed(connect.received[0]), CONNECT_SECRET, tolerance=300)
+    updated, capability = connect.events()
+    assert (updated["type"], updated["account"]) == ("account.updated", account.id)
+    assert updated["data"]["object"]["capabilities"] == {"transfers": "active"}
+    assert (capability["type"], capability["account"]) == ("capability.updated", account.id)
+    assert (capability["data"]["object"]["id"], capability["data"]["object"]["status"]) == ("transfers", "active")
+    for received in connect.received:
+        stripe.WebhookSignature.verify_header(*_signed(received), CONNECT_SECRET, tolerance=300)
     assert platform.events() == []
+
+
+CONTROLLER = {"fees": {"payer": "application"}, "losses": {"payments": "application"},
+              "stripe_dashboard": {"type": "express"}, "requirement_collection": "stripe"}
+
+
+def _onboard(provider, sdk, account_id: str, action: str) -> str:
+    link = sdk.v1.account_links.create(params={"account": account_id, "type": "account_onboarding",
+                                               "return_url": "http://shop.test/back",
+                                               "refresh_url": "http://shop.test/again"})
+    with urllib.request.urlopen(link.url) as page:
+        html = page.read().decode()
+    assert "Complete onboarding" in html and "Leave requirements due" in html
+    submit = urllib.request.Request(link.url, data=urlencode({"action": action}).encode(), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        urllib.request.build_opener(_NoFollow).open(submit)
+    provider.deliver_webhooks()
+    return redirect.value.headers["Location"]
+
+
+def test_an_account_created_with_controller_properties_looks_like_stripes():
+    with LocalPaymentProvider(SECRET, deliver=Inbox(), connect_webhook_secret=CONNECT_SECRET,
+                              connect_deliver=Inbox(), auto_deliver=False) as provider:
+        sdk = stripe.StripeClient(provider.api_key, base_addresses={"api": provider.url})
+        account = sdk.v1.accounts.create(params={
+            "country": "FR", "controller": CONTROLLER,
+            "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}}})
+        custom = sdk.v1.accounts.create(params={"type": "custom", "country": "DE"})
+
+    assert account.type == "express"
+    assert account.controller.to_dict() == {**CONTROLLER, "is_controller": True, "type": "application"}
+    assert account.capabilities.to_dict() == {"card_payments": "inactive", "transfers": "inactive"}
+    assert account.requirements.currently_due and account.charges_enabled is False
+    assert custom.type == "custom"  # a type given is kept, never forced to express
+
+
+def test_leaving_requirements_due_lists_them_and_enables_nothing():
+    connect = Inbox()
+    with LocalPaymentProvider(SECRET, deliver=Inbox(), connect_webhook_secret=CONNECT_SECRET,
+                              connect_deliver=connect, auto_deliver=False) as provider:
+        sdk = stripe.StripeClient(provider.api_key, base_addresses={"api": provider.url})
+        account = sdk.v1.accounts.create(params={"country": "FR", "controller": CONTROLLER})
+        location = _onboard(provider, sdk, account.id, "leave_due")
+        after = sdk.v1.accounts.retrieve(account.id)
+
+    assert location == "http://shop.test/back"
+    assert (after.charges_enabled, after.payouts_enabled, after.capabilities.transfers) == (False, False, "inactive")
+    assert "individual.dob.day" in after.requirements.currently_due
+    (event,) = connect.events()  # no capability changed status: only the account
+    assert event["type"] == "account.updated"
+    assert "individual.verification.document" in event["data"]["object"]["requirements"]["currently_due"]
+
+
+def test_completing_onboarding_activates_both_capabilities(provider, sdk):
+    account = sdk.v1.accounts.create(params={"country": "FR", "controller": CONTROLLER})
+    _onboard(provider, sdk, account.id, "complete")
+    after = sdk.v1.accounts.retrieve(account.id)
+
+    assert after.capabilities.to_dict() == {"card_payments": "active", "transfers": "active"}
+    assert (after.charges_enabled, after.payouts_enabled, list(after.requirements.currently_due)) == (True, True, [])
+
+
+def test_a_transfer_without_source_transaction_needs_the_platform_balance(sdk, provider):
+    vendor = provider.add_account()["id"]
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        sdk.v1.transfers.create(params={"amount": 500, "currency": "eur", "destination": vendor})
+    new_intent(sdk, payment_method="pm_card_visa", payment_method_types=["card"], confirm=True)  # 12.99 in
+    paid = sdk.v1.transfers.create(params={"amount": 1000, "currency": "eur", "destination": vendor})
+    with pytest.raises(stripe.InvalidRequestError) as beyond:
+        sdk.v1.transfers.create(params={"amount": 300, "currency": "eur", "destination": vendor})
+
+    assert (refused.value.code, beyond.value.code) == ("balance_insufficient", "balance_insufficient")
+    assert paid.amount == 1000 and paid.source_transaction is None
 
 
 def test_a_transfer_needs_an_onboarded_account(sdk, provider):

@@ -333,11 +333,13 @@ def _stock(offer_id: str) -> tuple[int, int, int]:
 @pytest.fixture
 def world(app_client, payments, drain):
     from chalicelib.services import vendors
+    from tests.fixtures.auth import make_vendor_ready
 
     payments.webhook_target = lambda body, headers: app_client.http.post(
         "/webhooks/stripe", body=body, headers=headers).status_code
     vendor_id = str(uuid.uuid4())
     vendors.register_vendor(vendor_id=vendor_id, name="Machine Shop")
+    make_vendor_ready(vendor_id)  # onboarded and approved: its offers are live
     return World(app_client, payments, drain, vendor_id)
 
 

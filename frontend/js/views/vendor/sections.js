@@ -1,6 +1,7 @@
 // The sections of the vendor space, in tab order. Add a section: a module exporting
 // {id, label, render(panel, params)} and one line here.
 
+import { onboardingSection } from "./onboarding.js";
 import { moneySection } from "./money.js";
 import { offersSection } from "./offers.js";
 import { ordersSection } from "./orders.js";
@@ -8,6 +9,7 @@ import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 
 export const VENDOR_SECTIONS = [
+  onboardingSection,
   offersSection,
   ordersSection,
   promotionsSection,
