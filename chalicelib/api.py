@@ -218,8 +218,11 @@ def route(
     also: tuple[int, ...] = (),
     headers: tuple[HeaderDoc, ...] = (),
     response_headers: tuple[HeaderDoc, ...] = (),
+    max_body_bytes: int | None = None,
 ) -> Callable:
-    """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public."""
+    """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public.
+
+    `max_body_bytes` raises the body limit for this route only (a file upload); default HALLES_MAX_BODY_BYTES."""
 
     def decorator(fn: Callable[[Request], Any]) -> Callable:
         ROUTES.append(
@@ -230,7 +233,8 @@ def route(
         @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}")
         @functools.wraps(fn)
         def view(**params: str) -> Response:
-            return dispatch(bp.current_request, fn, params, body=body, query=query, roles=roles, status=status)
+            return dispatch(bp.current_request, fn, params, body=body, query=query, roles=roles, status=status,
+                            max_body_bytes=max_body_bytes)
 
         # Lets the OpenAPI generator join the app's routes (with blueprint prefixes) to their spec.
         view.route_spec = ROUTES[-1]
@@ -239,15 +243,16 @@ def route(
     return decorator
 
 
-def dispatch(request, fn, params, *, body, query, roles, status) -> Response:
+def dispatch(request, fn, params, *, body, query, roles, status, max_body_bytes: int | None = None) -> Response:
     headers = dict(request.headers or {})
     correlation_id = correlation_id_of(headers, request.context)
     logger.thread_safe_append_keys(correlation_id=correlation_id, path=request.path if hasattr(request, "path") else None)
     try:
         raw = request.raw_body or b""
-        if len(raw) > get_settings().max_body_bytes:
+        limit = max_body_bytes or get_settings().max_body_bytes
+        if len(raw) > limit:
             raise PayloadTooLarge(
-                f"The request body is larger than {get_settings().max_body_bytes} bytes.",
+                f"The request body is larger than {limit} bytes.",
                 fields={"body": "too large"},
             )
         principal = authenticate(headers, roles) if roles is not None else None

@@ -13,6 +13,7 @@ BLUEPRINTS = {
     "notifications": "",
     "catalog": "",
     "vendor_catalog": "",
+    "vendor_imports": "",
     "cart": "",
     "checkout": "",
     "orders": "",
