@@ -169,7 +169,8 @@ def apply_chunk(message: ChunkMessage) -> str:
     currency = get_settings().currency
     vendor = registered_vendor(vendor_id, catalogue=catalogue)
     rows = [ImportRow.from_list(values) for values in message.rows]
-    errors = [RowError(int(r), str(c), str(m)) for r, c, m in message.errors]
+    refused_at_upload = [RowError(int(r), str(c), str(m)) for r, c, m in message.errors]
+    errors = list(refused_at_upload)
     products = catalogue.get_products({r.product_id for r in rows}, consistent=True)
     ids = {r.row: offer_id_for(vendor_id, r.product_id, r.condition) for r in rows}
     current = catalogue.get_offers(ids.values(), consistent=True)
@@ -205,8 +206,8 @@ def apply_chunk(message: ChunkMessage) -> str:
             catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None)
         else:
             refresh_product_summary(product_id, written=written, names=names, catalogue=catalogue)
-    recorded = store.record_chunk(vendor_id, import_id, message.chunk, len(rows) + len({e.row for e in message.errors}),
-                                  errors)
+    chunk_rows = len(rows) + len({e.row for e in refused_at_upload})
+    recorded = store.record_chunk(vendor_id, import_id, message.chunk, chunk_rows, errors)
     if recorded:
         job = store.get_job(vendor_id, import_id)
         if job is not None and int(job.chunks_done) >= int(job.chunks_total):
