@@ -2,7 +2,9 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { offersSection } from "./offers.js";
+import { importsSection } from "./imports.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
+  importsSection,
 ];
