@@ -33,7 +33,7 @@ def test_a_vendor_imports_a_csv_watches_it_finish_and_downloads_the_error_report
     expect(page.get_by_test_id("import-status")).to_contain_text("1 of 2 rows imported, 1 failed")
 
     with page.expect_download() as download_info:
-        page.get_by_test_id("import-error-report").click()
+        page.get_by_test_id("import-current").get_by_test_id("import-error-report").click()
     report = download_info.value
     assert report.suggested_filename == "spring-errors.csv"
     lines = open(report.path(), encoding="utf-8").read().splitlines()
