@@ -21,6 +21,7 @@ index query per product); rows that fail.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sys
 import tempfile
@@ -56,9 +57,13 @@ class _WriteItems:
         self.active = False
 
     def __call__(self, model=None, params=None, **_kwargs):
-        name, params = getattr(model, "name", ""), params or {}
+        name = getattr(model, "name", "")
         if not self.active or name not in WRITE_OPERATIONS:
             return
+        try:  # before-call sees the serialized request: its JSON body
+            params = json.loads((params or {}).get("body") or b"{}")
+        except ValueError:
+            params = {}
         if name == "BatchWriteItem":
             written = [(table, len(requests)) for table, requests in params.get("RequestItems", {}).items()]
         elif name == "TransactWriteItems":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,7 @@ from chalicelib.store import imports as store
 
 FILE_NAME_MAX = 120
 CREATE_ATTEMPTS = 3
+ROW_WORKERS = 8  # DynamoDB calls of one chunk in flight at once
 
 
 class ChunkMessage(BaseModel):
@@ -174,38 +176,50 @@ def apply_chunk(message: ChunkMessage) -> str:
     products = catalogue.get_products({r.product_id for r in rows}, consistent=True)
     ids = {r.row: offer_id_for(vendor_id, r.product_id, r.condition) for r in rows}
     current = catalogue.get_offers(ids.values(), consistent=True)
-    changed: dict[str, list] = {}  # product id -> this vendor's offers written by this chunk
-    created: set[str] = set()
-    for row in rows:
+
+    def apply_row(row: ImportRow):
+        """(the offer written or None when nothing changed, created?) or the row's RowError."""
         product = products.get(row.product_id)
         if product is None:
-            errors.append(RowError(row.row, "product_id", f"no such product: {row.product_id}"[:200]))
-            continue
+            return RowError(row.row, "product_id", f"no such product: {row.product_id}"[:200])
         try:
             terms = validate_offer(row.offer_data(currency), currency)
             item = current.get(ids[row.row])
             if item is None:
-                item = catalogue.insert_offer(ids[row.row], vendor_id, product, terms)
-                if item is not None:
-                    created.add(item.offer_id)
-                    changed.setdefault(row.product_id, []).append(item)
-                    continue
+                inserted = catalogue.insert_offer(ids[row.row], vendor_id, product, terms)
+                if inserted is not None:
+                    return inserted, True
                 item = catalogue.get_offer(ids[row.row])  # created meanwhile: update it like any other
             written = _write_terms(item, vendor_id, terms, None, catalogue)
-            if written is not item:
-                changed.setdefault(row.product_id, []).append(written)
+            return (written if written is not item else None), False
         except DomainError as err:
-            errors.append(_row_error(row, err, "product_id"))
+            return _row_error(row, err, "product_id")
+
     names = {vendor_id: vendor.name}
-    for product_id, written in changed.items():
-        product = products[product_id]
-        if int(product.offer_count or 0) == 0 and all(o.offer_id in created for o in written):
+
+    def refresh_summary(product_id: str, written: list, all_created: bool) -> None:
+        if int(products[product_id].offer_count or 0) == 0 and all_created:
             # The product had no offer at all: its summary is these offers' (no index query needed).
             summary = summarise(o.to_offer() for o in written)
             best = summary.best_offer
             catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None)
         else:
             refresh_product_summary(product_id, written=written, names=names, catalogue=catalogue)
+
+    changed: dict[str, list] = {}  # product id -> this vendor's offers written by this chunk
+    created: set[str] = set()
+    # Rows are distinct offers (the upload refused duplicates): their writes are independent, so they
+    # run side by side; each one is still a single conditional write.
+    with ThreadPoolExecutor(max_workers=ROW_WORKERS) as pool:
+        for row, outcome in zip(rows, pool.map(apply_row, rows)):
+            if isinstance(outcome, RowError):
+                errors.append(outcome)
+            elif outcome[0] is not None:
+                changed.setdefault(row.product_id, []).append(outcome[0])
+                if outcome[1]:
+                    created.add(outcome[0].offer_id)
+        list(pool.map(lambda entry: refresh_summary(entry[0], entry[1], all(o.offer_id in created for o in entry[1])),
+                      changed.items()))
     chunk_rows = len(rows) + len({e.row for e in refused_at_upload})
     recorded = store.record_chunk(vendor_id, import_id, message.chunk, chunk_rows, errors)
     if recorded:
