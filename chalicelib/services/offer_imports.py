@@ -34,6 +34,8 @@ from chalicelib.store import imports as store
 
 FILE_NAME_MAX = 120
 CREATE_ATTEMPTS = 3
+# SQS takes 10 messages and 256 KB a SendMessageBatch (a chunk full of row errors is large).
+SEND_BATCH_BYTES = 200 * 1024
 ROW_WORKERS = 8  # DynamoDB calls of one chunk in flight at once
 
 
@@ -89,12 +91,23 @@ def _queue_chunks(vendor_id: str, import_id: str, parsed: ParsedImport) -> None:
                      rows=[r.as_list() for r in chunk.rows], errors=[e.as_list() for e in chunk.errors])
         for chunk in parsed.chunks()
     ]
-    for start in range(0, len(messages), 10):
-        batch = messages[start:start + 10]
-        answer = sqs.send_message_batch(QueueUrl=settings.imports_queue_url, Entries=[
-            {"Id": str(m.chunk), "MessageBody": m.model_dump_json()} for m in batch])
-        if answer.get("Failed"):
-            raise RuntimeError(f"could not queue {len(answer['Failed'])} chunk(s) of import {import_id}")
+    batch: list[dict] = []
+    batch_bytes = 0
+    for message in messages:
+        body = message.model_dump_json()
+        if batch and (len(batch) == 10 or batch_bytes + len(body) > SEND_BATCH_BYTES):
+            _send(sqs, settings.imports_queue_url, import_id, batch)
+            batch, batch_bytes = [], 0
+        batch.append({"Id": str(message.chunk), "MessageBody": body})
+        batch_bytes += len(body)
+    if batch:
+        _send(sqs, settings.imports_queue_url, import_id, batch)
+
+
+def _send(sqs, queue_url: str, import_id: str, entries: list[dict]) -> None:
+    answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+    if answer.get("Failed"):
+        raise RuntimeError(f"could not queue {len(answer['Failed'])} chunk(s) of import {import_id}")
 
 
 def start_import(vendor_id: str, raw: bytes, file_name: str | None) -> tuple[dict, bool]:

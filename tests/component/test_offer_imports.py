@@ -209,3 +209,34 @@ def test_an_import_never_sets_stock_below_what_unpaid_orders_hold(app_client, ca
     item = offer(vendor, tent)
     assert (int(item.available), int(item.reserved)) == (1, 3)
     assert progress(app_client, vendor, job["import_id"])["rows_failed"] == 0
+
+
+class SqsWithItsLimits:
+    """The real (moto) client, refusing a SendMessageBatch over 256 KB in all as SQS does (moto does not)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def send_message_batch(self, **kwargs):
+        from botocore.exceptions import ClientError
+
+        if sum(len(e["MessageBody"].encode()) for e in kwargs["Entries"]) > 262_144:
+            raise ClientError({"Error": {"Code": "AWS.SimpleQueueService.BatchRequestTooLong"}}, "SendMessageBatch")
+        return self.client.send_message_batch(**kwargs)
+
+
+def test_ten_thousand_rows_all_wrong_are_queued_and_reported(app_client, catalog, drain, monkeypatch):
+    """Chunks full of row errors are large messages: they are still queued (SQS takes 256 KB a batch)."""
+    import chalicelib.events
+
+    real = chalicelib.events._sqs_for
+    monkeypatch.setattr(chalicelib.events, "_sqs_for", lambda *args: SqsWithItsLimits(real(*args)))
+    vendor = catalog.vendor_a
+    status, job, _ = upload(app_client, vendor, HEADER + "12345,mint,abc,abc,abc,abc,abc\n" * 10_000)
+    assert status == 202, job
+    drained = drain("offer-imports", max_batches=60)
+    assert drained.processed == 50 and not drained.errors
+    done = progress(app_client, vendor, job["import_id"])
+    assert (done["status"], done["rows_done"], done["rows_failed"]) == ("done", 10_000, 10_000)
+    report = error_report(app_client, vendor, job["import_id"])
+    assert len(report) == 1 + 10_000 * 7
