@@ -240,3 +240,16 @@ def test_ten_thousand_rows_all_wrong_are_queued_and_reported(app_client, catalog
     assert (done["status"], done["rows_done"], done["rows_failed"]) == ("done", 10_000, 10_000)
     report = error_report(app_client, vendor, job["import_id"])
     assert len(report) == 1 + 10_000 * 7
+
+
+def test_the_product_page_shows_imported_stock_even_while_the_index_lags(app_client, catalog, drain, monkeypatch):
+    """DynamoDB's by_product index is eventually consistent (moto's is not): the page must not show its old copy."""
+    vendor = catalog.vendor_a
+    tent = catalog.products["tent"]
+    index_before = offers_store.product_offers(tent)  # what a lagging index still answers
+    monkeypatch.setattr(offers_store, "product_offers", lambda product_id: list(index_before))
+    upload(app_client, vendor, HEADER + f"{TENT_GTIN},new,189.00,0,40,1,3\n")
+    drain("offer-imports")
+
+    mine = next(o for o in product_page(app_client, tent)["offers"] if o["vendor_id"] == vendor.user_id)
+    assert (mine["available"], mine["price"]["amount"]) == (40, 18900)
