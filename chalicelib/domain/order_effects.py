@@ -124,6 +124,19 @@ class ClearCartLines(Effect):
 
 
 @dataclass(frozen=True)
+class ForgetPendingOrder(Effect):
+    """The cart stops naming this unpaid order once it ended (cancelled, expired), only if it still names
+    it: the shopper's next checkout then need not read an order it would never resume."""
+
+    order_id: str
+    shopper_id: str
+
+    @property
+    def key(self) -> str:
+        return f"forget-{self.order_id}"
+
+
+@dataclass(frozen=True)
 class Publish(Effect):
     event: str  # the event type (see chalicelib/domain/events.py)
     data: dict = field(default_factory=dict)
@@ -139,7 +152,8 @@ class Publish(Effect):
 
 
 _KINDS = {cls.__name__: cls for cls in (ReserveStock, SellStock, ReleaseStock, RefundPayment, CancelAtProvider,
-                                        TransferPayout, ReverseTransfer, ClearCartLines, Publish)}
+                                        TransferPayout, ReverseTransfer, ClearCartLines, ForgetPendingOrder,
+                                        Publish)}
 
 
 def effect_from_json(data: dict) -> Effect:

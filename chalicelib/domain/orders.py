@@ -30,6 +30,7 @@ from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
     Effect,
+    ForgetPendingOrder,
     Publish,
     RefundPayment,
     ReleaseStock,
@@ -376,6 +377,11 @@ class Order:
         if self.payment_intent_id and reason is not CancelReason.PAYMENT_CANCELED:
             # Normally cancelled before (the use case asks the provider first); idempotent at the provider.
             effects.append(CancelAtProvider(self.order_id, self.payment_intent_id))
+        if reason is not CancelReason.REPLACED:
+            # Replaced: the checkout placing its successor moves the cart to that order itself, on condition
+            # the cart still names this one; forgetting it first would only make that placement fail once,
+            # re-read the cart and try again (two more round trips).
+            effects.append(ForgetPendingOrder(self.order_id, self.shopper_id))
         effects.append(Publish.of(OrderCancelled(OrderSummary.of(self), reason=reason.value)))
         return effects
 

@@ -4,9 +4,10 @@ chalicelib/store/cart_repository.py, chalicelib/store/offer_catalogue.py (Dynamo
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from chalicelib.domain.order_effects import Effect
+from chalicelib.domain.order_effects import Effect, ReserveStock
 from chalicelib.domain.orders import Order
 
 
@@ -14,8 +15,71 @@ class ConcurrentUpdate(Exception):
     """The order changed since it was read (its version moved): reload and apply again."""
 
 
+# --- why a placement was refused (nothing was written) -------------------------------------------
+# Besides these, a reservation that would oversell or whose price/shipping changed refuses the whole
+# placement with CartChanged (naming each line), and a write conflict with StockBusy (both 409s,
+# chalicelib/store/stock.py).
+
+
+class OrderExists(Exception):
+    """The order id is already taken: a retried checkout (crash after the placement). Return that order."""
+
+    def __init__(self, order_id: str):
+        super().__init__(order_id)
+        self.order_id = order_id
+
+
+class PendingOrderChanged(Exception):
+    """Another checkout of the same cart placed its order meanwhile: resume that one."""
+
+
+class OrderNumberTaken(Exception):
+    """Another order has this order number (rare): place it again with the next number."""
+
+
+class AddressBookChanged(Exception):
+    """The shopper's address book changed since the checkout read it (rare): place the order again
+    without keeping the address."""
+
+
+@dataclass(frozen=True)
+class AddressToRemember:
+    """A checkout's inline address, kept in the shopper's book by the placement itself."""
+
+    shopper_id: str
+    address_id: str
+    address: dict
+    book_exists: bool  # read with the cart: decides between creating the book and adding an entry
+    max_entries: int
+
+
+@dataclass(frozen=True)
+class CheckoutWrites:
+    """What a checkout writes beside its new order, in the same all-or-nothing placement."""
+
+    # The cart's pending order as the checkout read it (None: none). The cart is then set to name the
+    # new order only if it still names this one, so two Pay clicks of one cart place one order.
+    cart_pending_order_id: str | None
+    # The shopper's first payment-provider customer id, recorded unless another one was meanwhile.
+    new_customer_id: str | None = None
+    address_to_remember: AddressToRemember | None = None
+
+
 class OrderRepository(Protocol):
     def get(self, order_id: str) -> Order | None: ...
+
+    def place(self, order: Order, reserve: ReserveStock, *, checkout: CheckoutWrites) -> None:
+        """Write a new order with its vendor orders, its order number's claim, `reserve` (each line's
+        stock held on condition that enough is available at the price and shipping the shopper saw)
+        and `checkout`'s writes, all or nothing; sets `order.version` to 1.
+
+        Raises (nothing written): OrderExists, PendingOrderChanged, CartChanged, OrderNumberTaken,
+        AddressBookChanged, StockBusy, in that order of precedence."""
+        ...
+
+    def attach_payment(self, order_id: str, payment_intent_id: str, client_secret: str | None) -> None:
+        """Record the order's PaymentIntent (the same one again changes nothing; another one: Conflict)."""
+        ...
 
     def find_by_payment_intent(self, payment_intent_id: str) -> Order | None: ...
 
@@ -30,10 +94,6 @@ class OrderRepository(Protocol):
     def list_due_payouts(self, before_iso: str, limit: int) -> list[tuple[str, str]]:
         """(order_id, vendor_id) of the payouts due since before `before_iso`, oldest first."""
         ...
-
-
-class CartLines(Protocol):
-    def clear(self, shopper_id: str, offer_quantities: dict[str, int]) -> None: ...
 
 
 class OfferForCart(Protocol):
@@ -66,6 +126,15 @@ class CartRepository(Protocol):
     """The shoppers' carts (`Cart`/`CartLine` of chalicelib/store/carts.py: plain dataclasses)."""
 
     def get_cart(self, shopper_id: str): ...
+
+    def get_for_checkout(self, shopper_id: str) -> tuple:
+        """(cart, the shopper's payment-provider customer id or None, their address book
+        {address_id: address} or None when they have none yet): what a checkout reads, at once."""
+        ...
+
+    def forget_pending_order(self, shopper_id: str, order_id: str) -> None:
+        """The cart stops naming `order_id` as its unpaid order, only if it still names it."""
+        ...
 
     def save_lines(self, cart, lines: Sequence):
         """Replace the cart's lines if the cart is still at the version read (Conflict `cart_conflict`

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from chalicelib.domain.addresses import MAX_ADDRESSES, Address, address_from_json, parse_address
 from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.ports import AddressToRemember
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 from chalicelib.store import addresses as address_store
-from chalicelib.store.addresses import AddressToRemember
 
 
 def delivery_countries() -> list[str]:

@@ -18,7 +18,7 @@ from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_quantity
 from chalicelib.domain.money import Money
-from chalicelib.domain.ports import CartCatalog, CartRepository
+from chalicelib.domain.ports import CartCatalog, CartRepository, OrderRepository
 from chalicelib.domain.pricing import PricedLine, PricingPolicy, price_cart
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.settings import get_settings
@@ -86,7 +86,7 @@ class _WithOwnHold:
         return getattr(self._offer, name)
 
 
-def _held_by_own_order(cart: cart_store.Cart, orders) -> dict[str, int]:
+def _held_by_own_order(cart: cart_store.Cart, orders: OrderRepository | None) -> dict[str, int]:
     """Units per offer that the cart's unpaid order reserves (Back + Pay resumes that order).
 
     Without this, going back from the payment page showed the shopper's own reservation as
@@ -107,7 +107,7 @@ def _held_by_own_order(cart: cart_store.Cart, orders) -> dict[str, int]:
     return held
 
 
-def _current(cart: cart_store.Cart, catalog: CartCatalog, orders=None):
+def _current(cart: cart_store.Cart, catalog: CartCatalog, orders: OrderRepository | None):
     offers = catalog.get_offers(line.offer_id for line in cart.lines) if cart.lines else {}
     held = _held_by_own_order(cart, orders)
     offers = {offer_id: _WithOwnHold(offer, held[offer_id]) if offer is not None and held.get(offer_id) else offer
@@ -116,11 +116,12 @@ def _current(cart: cart_store.Cart, catalog: CartCatalog, orders=None):
     return offers, changes
 
 
-def view_cart(shopper_id: str, *, carts: CartRepository | None = None, catalog: CartCatalog | None = None) -> dict:
+def view_cart(shopper_id: str, *, carts: CartRepository | None = None, catalog: CartCatalog | None = None,
+              orders: OrderRepository | None = None) -> dict:
     """The cart with each offer's current terms and what changed since each line was set."""
     carts, catalog = _ports(carts, catalog)
     cart = carts.get_cart(shopper_id)
-    offers, changes = _current(cart, catalog)
+    offers, changes = _current(cart, catalog, orders)
     names = catalog.vendor_names(line.vendor_id for line in cart.lines) if cart.lines else {}
     return {
         "lines": [_line_view(line, offers.get(line.offer_id), names) for line in cart.lines],
@@ -130,21 +131,22 @@ def view_cart(shopper_id: str, *, carts: CartRepository | None = None, catalog: 
 
 
 def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartRepository | None = None,
-             catalog: CartCatalog | None = None) -> dict:
+             catalog: CartCatalog | None = None, orders: OrderRepository | None = None) -> dict:
     """Set a line's quantity (0 removes it); the line snapshots the offer's terms as they are now."""
     carts, catalog = _ports(carts, catalog)
     if quantity == 0:
-        return remove_line(shopper_id, offer_id, carts=carts, catalog=catalog)
+        return remove_line(shopper_id, offer_id, carts=carts, catalog=catalog, orders=orders)
     offer = catalog.get_offer(offer_id)
     if offer is None:
         raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
     if offer.currency != get_settings().currency:
         raise InvalidInput("This offer cannot be bought in this shop's currency.", fields={"offer_id": "currency"})
-    available = max(int(offer.available), 0)
+    cart = carts.get_cart(shopper_id)
+    # Units the cart's own unpaid order holds are its to buy: its next checkout releases them first.
+    available = max(int(offer.available), 0) + _held_by_own_order(cart, orders).get(offer_id, 0)
     if available == 0:
         raise InvalidInput("This offer is sold out.", code="insufficient_stock", fields={"quantity": "sold out"})
     check_quantity(quantity, available)
-    cart = carts.get_cart(shopper_id)
     existing = cart.line(offer_id)
     if existing is None:
         check_line_count(len(cart.lines) + 1)
@@ -166,16 +168,16 @@ def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartReposi
     if existing is None:
         lines.append(line)
     carts.save_lines(cart, lines)
-    return view_cart(shopper_id, carts=carts, catalog=catalog)
+    return view_cart(shopper_id, carts=carts, catalog=catalog, orders=orders)
 
 
 def remove_line(shopper_id: str, offer_id: str, *, carts: CartRepository | None = None,
-                catalog: CartCatalog | None = None) -> dict:
+                catalog: CartCatalog | None = None, orders: OrderRepository | None = None) -> dict:
     carts, catalog = _ports(carts, catalog)
     cart = carts.get_cart(shopper_id)
     if cart.line(offer_id) is not None:
         carts.save_lines(cart, [line for line in cart.lines if line.offer_id != offer_id])
-    return view_cart(shopper_id, carts=carts, catalog=catalog)
+    return view_cart(shopper_id, carts=carts, catalog=catalog, orders=orders)
 
 
 def snapshot_lines(cart: cart_store.Cart) -> list[PricedLine]:
@@ -195,7 +197,7 @@ def snapshot_lines(cart: cart_store.Cart) -> list[PricedLine]:
 
 
 def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
-          catalog: CartCatalog | None = None) -> dict:
+          catalog: CartCatalog | None = None, orders: OrderRepository | None = None) -> dict:
     """Price the cart at the offers' current terms for delivery to `country`. Reads only.
 
     Lines whose offer is gone are left out (and listed in `changes`); a line short of stock is
@@ -203,7 +205,7 @@ def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
     """
     carts, catalog = _ports(carts, catalog)
     cart = carts.get_cart(shopper_id)
-    offers, changes = _current(cart, catalog)
+    offers, changes = _current(cart, catalog, orders)
     lines = []
     for line in cart.lines:
         offer = offers.get(line.offer_id)

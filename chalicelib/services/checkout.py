@@ -15,11 +15,17 @@ Repeats are safe at every level: the same `Idempotency-Key` replays the saved re
 derived from (shopper, key), so a retry after a crash finds the same order (`OrderExists`);
 the PaymentIntent's Stripe idempotency key is `pi-<order_id>`; `order.placed` has a dedup key.
 The cart is not cleared here: the payment-events consumer clears it when the order is paid.
+
+`checkout` is the HTTP entry point (Powertools idempotency over DynamoDB); `place_cart_order` is
+the use case, through ports only (`CheckoutAdapters`: OrderRepository, CartRepository, the payment
+gateway, the effect runner), so tests/usecases runs it on the in-memory adapters.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -27,20 +33,29 @@ from urllib.parse import urlsplit
 from chalicelib.domain.addresses import Address
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unprocessable
-from chalicelib.domain.events import event_from_data
 from chalicelib.domain.order_effects import Publish, ReserveStock
 from chalicelib.domain.orders import CancelReason, Order, OrderLine, VendorOrder
-from chalicelib.domain.ports import ConcurrentUpdate
+from chalicelib.domain.ports import (
+    AddressBookChanged,
+    CartRepository,
+    CheckoutWrites,
+    OrderExists,
+    OrderNumberTaken,
+    OrderRepository,
+    PendingOrderChanged,
+)
 from chalicelib.domain.pricing import Quote, price_cart
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
+from chalicelib.payments.port import PaymentError, PaymentGateway
 from chalicelib.services import addresses as address_service
 from chalicelib.services import cart as cart_service
+from chalicelib.services.cancel_order import end_unpaid
+from chalicelib.services.effect_runner import EffectRunner
+from chalicelib.services.order_changes import change_order
 from chalicelib.services.orders import order_view
 from chalicelib.settings import get_settings
-from chalicelib.store import carts as cart_store
-from chalicelib.store import orders as order_store
-from chalicelib.store.stock import CartChanged, Reservation
+from chalicelib.store.stock import CartChanged
 
 IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 8, 128
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
@@ -154,7 +169,8 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
     @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config,
                          key_prefix="checkout")
     def place(request: dict) -> dict:
-        return _place(request["shopper_id"], request["email"], request["idempotency_key"], request["body"])
+        return place_cart_order(request["shopper_id"], request["email"], request["idempotency_key"],
+                                request["body"], adapters=production_adapters())
 
     try:
         return place(request={"shopper_id": shopper_id, "email": email, "idempotency_key": key, "body": body})
@@ -210,13 +226,30 @@ def _same_content(order: Order, quote: Quote, address: Address) -> bool:
                                            for x in quoted))
 
 
-def _pending_order_of(cart, quote: Quote, address: Address, gateway, orders, now: datetime,
-                     order_id: str) -> Order | None:
+@dataclass(frozen=True)
+class CheckoutAdapters:
+    """What the checkout use case works through (the production ones: `production_adapters()`)."""
+
+    orders: OrderRepository
+    carts: CartRepository
+    gateway: Callable[[], PaymentGateway]  # resolved once the cart is known to be payable
+    effects: EffectRunner
+
+
+def production_adapters() -> CheckoutAdapters:
+    from chalicelib.services import wiring
+
+    return CheckoutAdapters(orders=wiring.order_repository(), carts=wiring.cart_repository(),
+                            gateway=wiring.payment_gateway, effects=wiring.effect_runner())
+
+
+def _pending_order_of(cart, quote: Quote, address: Address, adapters: CheckoutAdapters, gateway: PaymentGateway,
+                      now: datetime, order_id: str) -> Order | None:
     """The cart's unpaid order: returned when this checkout would place the same one (resume its payment);
     cancelled, its stock released, when the cart changed since (before the new order reserves)."""
     if not cart.pending_order_id or cart.pending_order_id == order_id:
         return None  # none, or this very checkout retried after a crash: it completes the order it wrote
-    order = orders.get(cart.pending_order_id)
+    order = adapters.orders.get(cart.pending_order_id)
     if order is None or not order.holds_stock or order.shopper_id != cart.shopper_id:
         return None
     if _same_content(order, quote, address) and order.reserved_until > iso(now):
@@ -227,11 +260,8 @@ def _pending_order_of(cart, quote: Quote, address: Address, gateway, orders, now
         if order.payment_intent_id:
             count("CheckoutsResumed", 1)
             return order
-    from chalicelib.services.cancel_order import end_unpaid
-    from chalicelib.services.wiring import effect_runner
-
-    end_unpaid(order.order_id, CancelReason.REPLACED, orders=orders, effects=effect_runner(gateway), gateway=gateway,
-               now=now)
+    end_unpaid(order.order_id, CancelReason.REPLACED, orders=adapters.orders, effects=adapters.effects,
+               gateway=gateway, now=now)
     return None
 
 
@@ -239,31 +269,34 @@ MAX_NUMBER_ATTEMPTS = 5
 MAX_RESUME_ATTEMPTS = 3
 
 
-def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict, *, attempt: int = 1) -> dict:
-    from chalicelib.payments import PaymentError, get_gateway
-    from chalicelib.services.wiring import order_repository
-    from chalicelib.store.order_repository import order_item, vendor_order_item
+def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, body: dict, *,
+                     adapters: CheckoutAdapters, now: datetime | None = None, attempt: int = 1) -> dict:
+    """The use case: the shopper's cart becomes a `pending_payment` order holding its stock, with a
+    PaymentIntent for its total; or the cart's unpaid order is resumed (same content) or replaced.
 
+    `body` as `checkout` takes it. Returns {order: OrderView, payment: {...}}. Refusals: InvalidInput
+    naming `address`/`address.<field>`/`country`, CartChanged naming `lines.<offer_id>` (nothing held),
+    PaymentStartFailed (the provider's refusal, with what is still held), CheckoutInProgress."""
     settings = get_settings()
-    orders = order_repository()
+    orders = adapters.orders
     order_id = order_id_for(shopper_id, idempotency_key)
-    cart, customer_id, book = cart_store.get_cart_customer_and_address_book(shopper_id)
+    cart, customer_id, book = adapters.carts.get_for_checkout(shopper_id)
     address = address_service.for_checkout(body, book)
     remember_address = address_service.to_remember(shopper_id, body, address, book)
     quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
     new_customer = None
     try:
-        gateway = get_gateway()
+        gateway = adapters.gateway()
         if customer_id is None:
-            # Before the transaction so that it records the id (no extra write); the gateway's own
+            # Before the placement so that it records the id (no extra write); the gateway's own
             # idempotency key makes a retried first checkout reuse the same customer.
             customer_id = new_customer = gateway.ensure_customer(shopper_id=shopper_id, email=email, existing_id=None)
     except PaymentError as err:
         raise _payment_start_error(err, saved_card=bool(body.get("payment_method_id"))) from err  # nothing held
 
-    now = datetime.now(UTC)
-    resumed = _pending_order_of(cart, quote, address, gateway, orders, now, order_id)
+    now = now or datetime.now(UTC)
+    resumed = _pending_order_of(cart, quote, address, adapters, gateway, now, order_id)
     if resumed is not None:
         return _answer(resumed, gateway, None, body, settings)
     # The cart lines' snapshot of the shops' names: no vendor read on the checkout path.
@@ -275,33 +308,29 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
                                            now + timedelta(minutes=settings.reservation_minutes), vendor_names,
                                            condition_of, address.to_json(), salt)
         reserve = next(e for e in placed_effects if isinstance(e, ReserveStock))
-        reservations = [Reservation(*line) for line in reserve.lines]
-        item = order_item(order)
-        item["version"] = 1
         try:
-            order_store.place_order(item, [vendor_order_item(order, v) for v in order.vendor_orders.values()],
-                                    reservations, client_token=order_id, shopper_customer_id=new_customer,
-                                    remember_in_cart=True, cart_pending_order_id=cart.pending_order_id,
-                                    address_to_remember=remember_address)
-            order.version = 1
+            orders.place(order, reserve, checkout=CheckoutWrites(
+                cart_pending_order_id=cart.pending_order_id, new_customer_id=new_customer,
+                address_to_remember=remember_address))
             count("OrdersPlaced", 1)
             break
-        except order_store.OrderNumberTaken:
+        except OrderNumberTaken:
             continue  # another order has this number: the next salt gives another one
-        except order_store.AddressBookChanged:
+        except AddressBookChanged:
             # The book was edited since the checkout read it: nothing was written; the order matters
             # more than keeping its address for next time.
             logger.warning("address book changed during checkout: the address is not kept")
             remember_address = None
             continue
-        except order_store.PendingOrderChanged:
+        except PendingOrderChanged:
             # Another Pay of this cart placed its order a moment ago: nothing was reserved; resume that one.
             if attempt >= MAX_RESUME_ATTEMPTS:
                 raise CheckoutInProgress("Another checkout of your cart is being placed; retry in a moment.",
                                          fields={"cart": "being checked out"}) from None
             count("CheckoutsRaced", 1)
-            return _place(shopper_id, email, idempotency_key, body, attempt=attempt + 1)
-        except order_store.OrderExists:
+            return place_cart_order(shopper_id, email, idempotency_key, body, adapters=adapters, now=now,
+                                    attempt=attempt + 1)
+        except OrderExists:
             # A retry after a crash: carry on with the order that was written, not with today's cart.
             order = orders.get(order_id)
             if order is None or order.shopper_id != shopper_id:
@@ -330,13 +359,15 @@ def _place(shopper_id: str, email: str | None, idempotency_key: str, body: dict,
                 idempotency_key=f"pi-{order_id}",
             )
         except PaymentError as err:
-            _abandon(order, err, orders, gateway)
+            _abandon(order, err, adapters, gateway, now)
             raise _payment_start_error(err, saved_card=bool(body.get("payment_method_id"))) from err
-        order_store.set_payment_intent(order_id, intent.id, intent.client_secret)
+        orders.attach_payment(order_id, intent.id, intent.client_secret)
         order.attach_payment(intent.id, intent.client_secret)
         order.version += 1
 
-    _publish_placed(placed_effects)
+    for effect in placed_effects:
+        if isinstance(effect, Publish):
+            adapters.effects.publish(effect)  # `order.placed` (dedup key: the order id: a retry publishes it once)
     logger.info("order placed", extra={"order_id": order_id, "total": order.total})
     return _answer(order, gateway, intent, body, settings)
 
@@ -363,30 +394,19 @@ def _answer(order: Order, gateway, intent, body: dict, settings) -> dict:
     }
 
 
-def _abandon(order: Order, err, orders, gateway) -> None:
+def _abandon(order: Order, err: PaymentError, adapters: CheckoutAdapters, gateway: PaymentGateway,
+             now: datetime) -> None:
     """The provider did not take the order. A saved card declined on confirmation: the intent exists,
     the order keeps it and its stock, and the shopper can retry. Otherwise release the stock now."""
-    from chalicelib.services.wiring import effect_runner
-
-    now = datetime.now(UTC)
     declined_intent = getattr(err, "payment_intent_id", None)
     if declined_intent:
         # Recorded so its webhooks find the order; the decline itself arrives as payment_intent.payment_failed.
         secret = err.payment_intent.client_secret if getattr(err, "payment_intent", None) else None
-        order_store.set_payment_intent(order.order_id, declined_intent, secret)
+        adapters.orders.attach_payment(order.order_id, declined_intent, secret)
         count("CheckoutsDeclined", 1)
         return
-    for _ in range(5):
-        fresh = orders.get(order.order_id)
-        todo = fresh.cancel(CancelReason.PAYMENT_NOT_STARTED, at=iso(now))
-        if not todo:
-            break
-        try:
-            orders.save(fresh, effects=todo)
-        except ConcurrentUpdate:
-            continue
-        effect_runner(gateway).run(fresh, orders)
-        break
+    change_order(order.order_id, lambda fresh: fresh.cancel(CancelReason.PAYMENT_NOT_STARTED, at=iso(now)) or None,
+                 orders=adapters.orders, effects=adapters.effects)
     count("CheckoutsPaymentNotStarted", 1)
     logger.warning("payment could not start; stock released",
                    extra={"order_id": order.order_id, "error_code": getattr(err, "code", None)})
@@ -430,14 +450,3 @@ def _payment_start_error(err, *, saved_card: bool) -> PaymentStartFailed:
     logger.error("payment provider refused the checkout", extra={"error_code": err.code, "param": err.param})
     return PaymentStartFailed(f"The payment provider refused this payment request. {nothing}", status=502,
                               code="payment_request_refused")
-
-
-def _publish_placed(effects: list) -> None:
-    """`order.placed` (dedup key: the order id, so a retried checkout publishes it once)."""
-    if not get_settings().notifications_queue_url:
-        return
-    from chalicelib.events import publish
-
-    for effect in effects:
-        if isinstance(effect, Publish):
-            publish(event_from_data(effect.event, effect.data))

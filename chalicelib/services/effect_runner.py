@@ -16,6 +16,7 @@ from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
     Effect,
+    ForgetPendingOrder,
     Publish,
     RefundPayment,
     ReverseTransfer,
@@ -33,6 +34,7 @@ MAX_SAVE_ATTEMPTS = 5
 
 class EffectRunner:
     def __init__(self, *, gateway: Callable[[], PaymentGateway], publish=None, clear_cart=None,
+                 forget_pending_order: Callable[[str, str], None] | None = None,
                  vendor_account: Callable[[str], str | None] | None = None,
                  release_payouts_at_payment: bool = False):
         self._gateway = gateway
@@ -41,6 +43,7 @@ class EffectRunner:
         self.release_payouts_at_payment = release_payouts_at_payment
         self._publish = publish
         self._clear_cart = clear_cart
+        self._forget_pending_order = forget_pending_order
 
     # --- adapters, resolved on first use (the consumer's cold start stays small) -------------------
 
@@ -57,11 +60,19 @@ class EffectRunner:
 
     def clear_cart(self, effect: ClearCartLines) -> None:
         if self._clear_cart is not None:
-            self._clear_cart(effect.shopper_id, dict(effect.quantities))
+            self._clear_cart(effect.shopper_id, dict(effect.quantities), order_id=effect.order_id)
             return
         from chalicelib.store import carts as cart_store
 
         cart_store.clear_cart(effect.shopper_id, dict(effect.quantities), order_id=effect.order_id)
+
+    def forget_pending_order(self, effect: ForgetPendingOrder) -> None:
+        if self._forget_pending_order is not None:
+            self._forget_pending_order(effect.shopper_id, effect.order_id)
+            return
+        from chalicelib.store import carts as cart_store
+
+        cart_store.forget_pending_order(effect.shopper_id, effect.order_id)
 
     def vendor_account(self, vendor_id: str) -> str | None:
         """The vendor's connected payout account (`acct_...`), or None before it finished onboarding."""
@@ -102,6 +113,8 @@ class EffectRunner:
             self.publish(effect)
         elif isinstance(effect, ClearCartLines):
             self.clear_cart(effect)
+        elif isinstance(effect, ForgetPendingOrder):
+            self.forget_pending_order(effect)
         elif isinstance(effect, CancelAtProvider):
             self._cancel(effect)
         elif isinstance(effect, RefundPayment):

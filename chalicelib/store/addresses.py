@@ -7,8 +7,6 @@ The item holds a map address_id -> address (the fields of `domain.addresses.Addr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pynamodb.attributes import MapAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import size
@@ -16,6 +14,7 @@ from pynamodb.expressions.operand import Path, Value
 from pynamodb.models import Model
 
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.ports import AddressToRemember
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.store.base import bind, register
 
@@ -90,17 +89,6 @@ def save_address(shopper_id: str, address_id: str, address: dict, *, max_entries
             raise AddressBookFull(f"Your address book holds at most {max_entries} addresses; remove one first.",
                                   fields={"address_id": f"at most {max_entries} addresses"}) from exc
         raise
-
-
-@dataclass(frozen=True)
-class AddressToRemember:
-    """A checkout's inline address, to keep in the shopper's book within the order's transaction."""
-
-    shopper_id: str
-    address_id: str
-    address: dict
-    book_exists: bool  # read with the cart: decides between creating the book and adding a slot
-    max_entries: int
 
 
 def remember_in_transaction(tx, remember: AddressToRemember) -> str:

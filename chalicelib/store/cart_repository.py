@@ -14,6 +14,12 @@ class DynamoCarts:
     def save_lines(self, cart: carts.Cart, lines: Sequence[carts.CartLine]) -> carts.Cart:
         return carts.save_lines(cart, list(lines))
 
+    def get_for_checkout(self, shopper_id: str) -> tuple[carts.Cart, str | None, dict[str, dict] | None]:
+        return carts.get_cart_customer_and_address_book(shopper_id)
+
+    def forget_pending_order(self, shopper_id: str, order_id: str) -> None:
+        carts.forget_pending_order(shopper_id, order_id)
+
 
 class DynamoCartCatalog:
     def get_offer(self, offer_id: str) -> offers.OfferItem | None:

@@ -183,12 +183,7 @@ def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None, 
     if cart.version == 0:
         return
     if order_id is not None and cart.pending_order_id == order_id:
-        try:
-            CartModel(shopper_id).update(actions=[CartModel.pending_order_id.remove()],
-                                         condition=CartModel.pending_order_id == order_id)
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        forget_pending_order(shopper_id, order_id)
     if offer_quantities is None:
         keep = []
     else:
@@ -200,3 +195,16 @@ def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None, 
     except Conflict:
         # The shopper changed the cart at this very moment: their latest edit wins.
         pass
+
+
+def forget_pending_order(shopper_id: str, order_id: str) -> None:
+    """The cart stops naming `order_id` as its unpaid order (it was paid, cancelled or expired), so the
+    next checkout need not read it. One conditional UpdateItem: a cart that names another order since
+    (or none, or no cart at all) is left as it is. Idempotent."""
+    bind()
+    try:
+        CartModel(shopper_id).update(actions=[CartModel.pending_order_id.remove()],
+                                     condition=CartModel.pending_order_id == order_id)
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise

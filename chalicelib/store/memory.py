@@ -1,9 +1,16 @@
 """In-memory adapters of the ports (orders, carts, the cart's view of the catalogue, the vendor offers'
 catalogue): the use-case tests run on them without moto, in milliseconds.
 
-Orders: the same contract as the DynamoDB adapter; `save` is conditional on the version read (ConcurrentUpdate
-otherwise), moves stock with the transition (refusing to move more than is reserved), and keeps the
-effects that leave the database in the order's outbox.
+Orders: the same contract as the DynamoDB adapter. `place` writes a new order all or nothing, refused like
+DynamoDB's conditions refuse it (an order id or number already taken, a cart that names another pending order
+meanwhile, a reservation that would oversell or whose price/shipping changed, an address book changed since it
+was read); `save` is conditional on the version read (ConcurrentUpdate otherwise), moves stock with the
+transition (refusing to move more than is reserved), and keeps the effects that leave the database in the
+order's outbox.
+
+Stock: `InMemoryOrders(stock=...)` takes any offer records with `available`/`reserved`/`sold` (and, to check a
+reservation's terms, `price`/`shipping_fee`/`currency`): pass `InMemoryCartCatalog.offers` to let the cart
+use cases and the orders see one stock, as they do in DynamoDB.
 """
 
 from __future__ import annotations
@@ -13,12 +20,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from chalicelib.domain.cart_changes import LineTerms, OfferNow, line_changes
 from chalicelib.domain.catalog import OfferTerms, ProductSummary
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.order_effects import STOCK_EFFECTS, Effect, ReleaseStock, ReserveStock, SellStock
 from chalicelib.domain.orders import Order
-from chalicelib.domain.ports import ConcurrentUpdate
+from chalicelib.domain.ports import (
+    AddressBookChanged,
+    CheckoutWrites,
+    ConcurrentUpdate,
+    OrderExists,
+    OrderNumberTaken,
+    PendingOrderChanged,
+)
 from chalicelib.store.carts import Cart, CartLine, cart_changed
 from chalicelib.store.offers import OfferRules
+from chalicelib.store.stock import CartChanged, StockBusy
 from chalicelib.store.stock_adjustments import AdjustmentOutcome
 
 
@@ -27,16 +44,118 @@ class Stock:
     available: int
     reserved: int = 0
     sold: int = 0
+    price: int | None = None  # None: a reservation's price is not checked
+    shipping_fee: int | None = None
+    currency: str = "EUR"
+
+
+class InMemoryCarts:
+    """Same contract as chalicelib/store/carts.py: a save from a stale read is a `cart_conflict`. Also holds
+    what a checkout reads with the cart: the shoppers' payment-provider customer ids and address books."""
+
+    def __init__(self):
+        self.carts: dict[str, Cart] = {}
+        self.customers: dict[str, str] = {}  # shopper_id -> payment-provider customer id
+        self.address_books: dict[str, dict[str, dict]] = {}  # shopper_id -> {address_id: address}
+
+    def get_cart(self, shopper_id: str) -> Cart:
+        return copy.deepcopy(self.carts.get(shopper_id) or Cart(shopper_id))
+
+    def get_for_checkout(self, shopper_id: str) -> tuple[Cart, str | None, dict[str, dict] | None]:
+        book = self.address_books.get(shopper_id)
+        return self.get_cart(shopper_id), self.customers.get(shopper_id), copy.deepcopy(book)
+
+    def save_lines(self, cart: Cart, lines: Sequence[CartLine]) -> Cart:
+        stored = self.carts.get(cart.shopper_id)
+        if (stored.version if stored else 0) != cart.version:
+            raise cart_changed()
+        # Like the UpdateItem: the pending order is the stored one, whatever the caller read.
+        saved = Cart(cart.shopper_id, list(lines), cart.version + 1, stored.pending_order_id if stored else None)
+        self.carts[cart.shopper_id] = copy.deepcopy(saved)
+        return saved
+
+    def forget_pending_order(self, shopper_id: str, order_id: str) -> None:
+        cart = self.carts.get(shopper_id)
+        if cart is not None and cart.pending_order_id == order_id:
+            cart.pending_order_id = None
+
+    def clear_lines(self, shopper_id: str, offer_quantities: dict[str, int], order_id: str | None = None) -> None:
+        """After payment (chalicelib/store/carts.py `clear_cart`): lines still at the ordered quantity go."""
+        cart = self.carts.get(shopper_id)
+        if cart is None:
+            return
+        if order_id is not None:
+            self.forget_pending_order(shopper_id, order_id)
+        cart.lines = [line for line in cart.lines if offer_quantities.get(line.offer_id) != line.quantity]
+        cart.version += 1
 
 
 class InMemoryOrders:
-    def __init__(self, stock: dict[str, Stock] | None = None):
+    def __init__(self, stock: dict | None = None, carts: InMemoryCarts | None = None):
         self.orders: dict[str, Order] = {}
-        self.stock: dict[str, Stock] = stock if stock is not None else {}
+        self.stock: dict = stock if stock is not None else {}
+        self.carts = carts if carts is not None else InMemoryCarts()
+        self.numbers: dict[str, str] = {}  # order number -> order id (the number's claim)
 
     def get(self, order_id: str) -> Order | None:
         order = self.orders.get(order_id)
         return copy.deepcopy(order) if order else None
+
+    def place(self, order: Order, reserve: ReserveStock, *, checkout: CheckoutWrites) -> None:
+        shopper_id = order.shopper_id
+        if order.order_id in self.orders:
+            raise OrderExists(order.order_id)
+        cart = self.carts.carts.get(shopper_id)
+        if (cart.pending_order_id if cart else None) != checkout.cart_pending_order_id:
+            raise PendingOrderChanged(order.order_id)
+        changes = self._reservation_changes(reserve)
+        if changes:
+            raise CartChanged(changes)
+        if self.numbers.get(order.order_number, order.order_id) != order.order_id:
+            raise OrderNumberTaken(order.order_id)
+        remember = checkout.address_to_remember
+        book = self.carts.address_books.get(shopper_id)
+        if remember is not None and (
+                (book is None) == remember.book_exists
+                or (book is not None and remember.address_id not in book and len(book) >= remember.max_entries)):
+            raise AddressBookChanged(order.order_id)
+        customer = self.carts.customers.get(shopper_id)
+        if checkout.new_customer_id and customer not in (None, checkout.new_customer_id):
+            raise StockBusy("Many shoppers are buying the same items right now; try again in a moment.")
+        # Every condition held: write it all.
+        self._apply_moves([reserve])
+        self.numbers[order.order_number] = order.order_id
+        if cart is None:
+            cart = self.carts.carts[shopper_id] = Cart(shopper_id)
+        cart.pending_order_id = order.order_id
+        if checkout.new_customer_id:
+            self.carts.customers[shopper_id] = checkout.new_customer_id
+        if remember is not None:
+            self.carts.address_books.setdefault(shopper_id, {})[remember.address_id] = dict(remember.address)
+        order.version = 1
+        self.orders[order.order_id] = copy.deepcopy(order)
+
+    def attach_payment(self, order_id: str, payment_intent_id: str, client_secret: str | None) -> None:
+        order = self.orders[order_id]
+        if order.payment_intent_id not in (None, payment_intent_id):
+            raise Conflict("The order already has another payment.", fields={"order_id": "already has a payment"})
+        order.payment_intent_id, order.client_secret = payment_intent_id, client_secret
+        order.version += 1
+
+    def _reservation_changes(self, reserve: ReserveStock) -> list[dict]:
+        """Why DynamoDB's conditions (`available >= q AND price = seen AND shipping = seen`) would refuse."""
+        changes: list[dict] = []
+        for offer_id, quantity, price, shipping in reserve.lines:
+            level = self.stock.get(offer_id)
+            currency = getattr(level, "currency", "") if level is not None else ""
+            line = LineTerms(offer_id=offer_id, quantity=quantity, price=price, shipping_fee=shipping,
+                             currency=currency)
+            now = None if level is None else OfferNow(
+                price=price if getattr(level, "price", None) is None else level.price,
+                shipping_fee=shipping if getattr(level, "shipping_fee", None) is None else level.shipping_fee,
+                available=level.available, currency=currency)
+            changes += line_changes(line, now)
+        return changes
 
     def find_by_payment_intent(self, payment_intent_id: str) -> Order | None:
         return next((self.get(o.order_id) for o in self.orders.values() if o.payment_intent_id == payment_intent_id),
@@ -56,15 +175,19 @@ class InMemoryOrders:
         stored = self.orders.get(order.order_id)
         if (stored.version if stored else 0) != order.version:
             raise ConcurrentUpdate(order.order_id)
-        moves = [e for e in effects if isinstance(e, STOCK_EFFECTS)]
-        planned = copy.deepcopy(self.stock)
-        for effect in moves:
-            self._move(planned, effect)
+        self._apply_moves([e for e in effects if isinstance(e, STOCK_EFFECTS)])
         known = {e.key for e in order.outbox}
         order.outbox = order.outbox + [e for e in effects if not isinstance(e, STOCK_EFFECTS) and e.key not in known]
         order.version += 1
-        self.stock = planned
         self.orders[order.order_id] = copy.deepcopy(order)
+
+    def _apply_moves(self, moves: list[Effect]) -> None:
+        """All the moves or none: tried on a copy first (a refused one raises before anything changed)."""
+        trial = copy.deepcopy(self.stock)
+        for effect in moves:
+            self._move(trial, effect)
+        for effect in moves:
+            self._move(self.stock, effect)
 
     @staticmethod
     def _move(stock: dict[str, Stock], effect: Effect) -> None:
@@ -100,6 +223,8 @@ class OfferTermsNow:
     currency: str = "EUR"
     condition: str = "new"
     product_title: str = ""
+    reserved: int = 0  # held by unpaid orders (InMemoryOrders moves them when it shares this stock)
+    sold: int = 0
 
 
 class InMemoryCartCatalog:
@@ -116,24 +241,6 @@ class InMemoryCartCatalog:
 
     def vendor_names(self, vendor_ids: Iterable[str]) -> dict[str, str]:
         return {vendor_id: self.names[vendor_id] for vendor_id in vendor_ids if vendor_id in self.names}
-
-
-class InMemoryCarts:
-    """Same contract as chalicelib/store/carts.py: a save from a stale read is a `cart_conflict`."""
-
-    def __init__(self):
-        self.carts: dict[str, Cart] = {}
-
-    def get_cart(self, shopper_id: str) -> Cart:
-        return copy.deepcopy(self.carts.get(shopper_id) or Cart(shopper_id))
-
-    def save_lines(self, cart: Cart, lines: Sequence[CartLine]) -> Cart:
-        stored = self.carts.get(cart.shopper_id)
-        if (stored.version if stored else 0) != cart.version:
-            raise cart_changed()
-        saved = Cart(cart.shopper_id, list(lines), cart.version + 1, cart.pending_order_id)
-        self.carts[cart.shopper_id] = copy.deepcopy(saved)
-        return saved
 
 
 def _now() -> datetime:

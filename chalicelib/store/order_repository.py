@@ -1,5 +1,9 @@
 """The order aggregate in DynamoDB: the `orders` item plus one `vendor-orders` item per vendor.
 
+`place` writes a new order as the checkout's ONE TransactWriteItems (chalicelib/store/orders.py
+`place_order`): every line's reservation under its conditions, the order, its vendor-orders, its
+number's claim, the cart naming it, and the shopper's new customer id and address book entry.
+
 `save` is ONE TransactWriteItems: the order item put on condition `version = <version read>`
 (a lost race raises ConcurrentUpdate: the caller reloads and applies again), its vendor-orders'
 states, and the stock moves among the effects (`reserved >= q` each). Effects that leave the
@@ -12,7 +16,14 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.domain.order_effects import STOCK_EFFECTS, Effect, ReleaseStock, SellStock, effect_from_json
+from chalicelib.domain.order_effects import (
+    STOCK_EFFECTS,
+    Effect,
+    ReleaseStock,
+    ReserveStock,
+    SellStock,
+    effect_from_json,
+)
 from chalicelib.domain.orders import (
     Audience,
     Dispute,
@@ -27,12 +38,12 @@ from chalicelib.domain.orders import (
     VendorOrder,
     VendorOrderState,
 )
-from chalicelib.domain.ports import ConcurrentUpdate
+from chalicelib.domain.ports import CheckoutWrites, ConcurrentUpdate
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
 from chalicelib.store.payout_queue import list_due_payouts
-from chalicelib.store.stock import offer_model
+from chalicelib.store.stock import Reservation, offer_model
 from chalicelib.store.vendor_orders import PAYOUT_DUE, VendorOrderModel
 
 _LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
@@ -130,7 +141,6 @@ def order_item(order: Order) -> dict:
         "timeline": [_drop_none({"id": e.id, "at": e.at, "label": e.label, "audience": e.audience.value,
                                  "status": e.status, "kind": e.kind, "details": e.details or None})
                      for e in order.timeline],
-        "recorded": {e.id for e in order.timeline} or None,
         "outbox": [e.to_json() for e in order.outbox],
         "version": order.version,
     })
@@ -190,6 +200,19 @@ class DynamoOrderRepository:
 
     def list_expired_pending(self, now_iso: str, limit: int) -> list[str]:
         return tables.list_expired_pending(now_iso, limit)
+
+    def place(self, order: Order, reserve: ReserveStock, *, checkout: CheckoutWrites) -> None:
+        item = order_item(order)
+        item["version"] = 1
+        tables.place_order(item, [vendor_order_item(order, v) for v in order.vendor_orders.values()],
+                           [Reservation(*line) for line in reserve.lines], client_token=order.order_id,
+                           shopper_customer_id=checkout.new_customer_id, remember_in_cart=True,
+                           cart_pending_order_id=checkout.cart_pending_order_id,
+                           address_to_remember=checkout.address_to_remember)
+        order.version = 1
+
+    def attach_payment(self, order_id: str, payment_intent_id: str, client_secret: str | None) -> None:
+        tables.set_payment_intent(order_id, payment_intent_id, client_secret)
 
     def list_due_payouts(self, before_iso: str, limit: int) -> list[tuple[str, str]]:
         return list_due_payouts(before_iso, limit)

@@ -10,7 +10,7 @@ Order item:  order_id, order_number, shopper_id, status, payment_status, created
              vendor_id, vendor_name, title, condition, quantity, unit_price, shipping_fee}], total,
              payment_intent_id, client_secret, charge_id, attempts [{id, at, outcome, reason}],
              timeline [{id, at, label, audience, status, kind, details}], refunds {id: {...}},
-             disputes {id: {...}}, outbox [effects], recorded (ids of timeline entries), version.
+             disputes {id: {...}}, outbox [effects], version.
 Related tables: vendor_orders.py (one item per vendor), payout_queue.py, shoppers.py, stock.py.
 """
 
@@ -26,16 +26,15 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
-    UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.expressions.operand import Path
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.ports import AddressBookChanged, OrderExists, OrderNumberTaken, PendingOrderChanged
 from chalicelib.store import cursors
 from chalicelib.store.addresses import AddressToRemember, remember_in_transaction
 from chalicelib.store.attributes import plain
@@ -96,7 +95,6 @@ class OrderModel(Model):
     timeline = ListAttribute(default=list)  # raw maps: {id, at, status|kind, label, ...}
     refunds = MapAttribute(default=dict)  # refund id -> record
     disputes = MapAttribute(default=dict)  # dispute id -> latest record
-    recorded = UnicodeSetAttribute(null=True)  # ids of timeline entries already appended
     shipping_address = JSONAttribute(null=True)  # domain.addresses.Address.to_json(), frozen at checkout
     version = NumberAttribute(default=1)
     # The aggregate's own state (chalicelib/domain/orders.py); absent on orders placed before it.
@@ -111,36 +109,12 @@ class OrderModel(Model):
     by_payment_intent = ByPaymentIntent()
 
 
-# --- errors -------------------------------------------------------------------------------
-
-
-class OrderExists(Exception):
-    """The order id is already taken: a retried checkout (crash after the transaction). Return it."""
-
-    def __init__(self, order_id: str):
-        super().__init__(order_id)
-        self.order_id = order_id
-
-
-class PendingOrderChanged(Exception):
-    """Another checkout of the same cart placed its order meanwhile: nothing was reserved; resume that one."""
-
-
-class OrderNumberTaken(Exception):
-    """Another order has this order number (rare): place it again with the next number."""
-
-
-class AddressBookChanged(Exception):
-    """The shopper's address book changed between the checkout's read and its transaction (rare):
-    nothing was written; place the order again without keeping the address."""
-
-
 # --- helpers ------------------------------------------------------------------------------
 
 
 def _order_dict(model: OrderModel) -> dict:
     data = plain(model.attribute_values)
-    data.pop("recorded", None)
+    data.pop("recorded", None)  # orders saved before the aggregate kept the ids of their timeline entries
     data.setdefault("payment_intent_id", None)
     data.setdefault("client_secret", None)
     return data
@@ -207,9 +181,6 @@ def place_order(
     order.setdefault("refunds", {})
     order.setdefault("disputes", {})
     order.setdefault("version", 1)
-    ids = [e["id"] for e in order["timeline"] if e.get("id")]
-    if ids:
-        order["recorded"] = set(ids)
     order_model = OrderModel(**order)
     book_updated = address_to_remember is not None and address_to_remember.book_exists  # an update, else a put
     items: list[tuple[str, Any]] = []  # what each transaction item is, in the order DynamoDB sees them
@@ -374,51 +345,7 @@ def set_payment_intent(order_id: str, payment_intent_id: str, client_secret: str
         raise
 
 
-# --- transitions --------------------------------------------------------------------------
-
-
-def append_timeline(order_id: str, entry: dict, extra_updates: dict | None = None) -> bool:
-    """Record a refund / dispute / transfer fact on the order, once per `entry["id"]`.
-
-    `extra_updates` sets attributes in the same write: plain names (`{"status": "refunded"}`)
-    or one level into the maps (`{"refunds.re_123": {...}, "disputes.dp_1": {...}}`).
-    Returns False when an entry with this id was already recorded (or the order is missing).
-    """
-    bind()
-    if not entry.get("id"):
-        raise ValueError("timeline entries need an id to be recorded once")
-    actions = [
-        OrderModel.timeline.set(OrderModel.timeline.append([dict(entry)])),
-        OrderModel.recorded.add({entry["id"]}),
-        OrderModel.version.add(1),
-    ]
-    for name, value in (extra_updates or {}).items():
-        head, _, key = name.partition(".")
-        if key:
-            if head not in ("refunds", "disputes"):
-                raise ValueError(f"cannot update into {head!r}")
-            actions.append(Path([head, key]).set(_map_value(value)))
-        else:
-            actions.append(getattr(OrderModel, name).set(value))
-    try:
-        OrderModel(order_id).update(
-            actions=actions,
-            condition=OrderModel.order_id.exists() & ~OrderModel.recorded.contains(entry["id"]),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def _map_value(value: Any):
-    from pynamodb.expressions.operand import Value
-
-    attribute = MapAttribute() if isinstance(value, dict) else None
-    if attribute is None:
-        return value
-    return Value(value, attribute=attribute)
+# --- the sweeper's index -----------------------------------------------------------------
 
 
 def list_expired_pending(now_iso: str, limit: int = 100) -> list[str]:

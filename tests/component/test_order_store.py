@@ -157,19 +157,6 @@ def test_an_order_number_is_never_given_to_two_orders(bound):
     assert store.get_order(_id("ord2")) is None and _stock(_id("o1")) == (4, 1, 0)
 
 
-def test_timeline_records_are_appended_once_per_id(bound):
-    _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
-    entry = {"id": "re_1", "at": "2024-01-02T00:00:00Z", "kind": "refund", "label": "Refund recorded"}
-    extra = {"refunds.re_1": {"amount": 1300, "status": "succeeded", "reason": None}}
-
-    assert store.append_timeline(_id("ord1"), entry, extra) is True
-    assert store.append_timeline(_id("ord1"), entry, extra) is False
-
-    order = store.get_order(_id("ord1"))
-    assert [e["id"] for e in order["timeline"]] == ["placed", "re_1"]
-    assert order["refunds"] == {"re_1": {"amount": 1300, "status": "succeeded", "reason": None}}
-
-
 def test_lookups_by_payment_intent_status_and_shopper(bound):
     _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
     store.place_order(_order(_id("ord2"), [], reserved_until="2000-01-01T00:00:00Z"), [], [], _id("tok-ord2"))
@@ -183,9 +170,3 @@ def test_lookups_by_payment_intent_status_and_shopper(bound):
     assert len(orders) == 1 and cursor
     more, _ = store.list_orders_for_shopper(_id("s1"), 1, cursor)
     assert {orders[0]["order_id"], more[0]["order_id"]} == {_id("ord1"), _id("ord2")}
-
-
-def test_vendor_order_fields(bound):
-    _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
-    vendor_orders.set_vendor_order_fields(_id("ord1"), "v1", transfer_id="tr_1", status="paid")
-    assert vendor_orders.list_vendor_orders(_id("ord1"))[0]["transfer_id"] == "tr_1"

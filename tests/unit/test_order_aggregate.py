@@ -8,6 +8,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
+    ForgetPendingOrder,
     Publish,
     RefundPayment,
     ReleaseStock,
@@ -100,6 +101,16 @@ def test_cancelling_releases_once_and_a_late_success_is_refunded_once():
     assert order.apply_payment(PaymentOutcome.SUCCEEDED, at=AT) == []
 
 
+@pytest.mark.parametrize("reason", [CancelReason.SHOPPER, CancelReason.RESERVATION_EXPIRED,
+                                    CancelReason.PAYMENT_CANCELED, CancelReason.PAYMENT_NOT_STARTED])
+def test_an_ended_unpaid_order_asks_its_cart_to_forget_it(reason):
+    assert ForgetPendingOrder("ord_1", "s1") in placed().cancel(reason, at=AT)
+
+
+def test_a_replaced_order_leaves_the_cart_to_the_checkout_that_replaces_it():
+    assert not any(isinstance(e, ForgetPendingOrder) for e in placed().cancel(CancelReason.REPLACED, at=AT))
+
+
 def test_the_shopper_cannot_cancel_a_paid_order_and_the_error_names_the_status():
     order = placed()
     order.apply_payment(PaymentOutcome.SUCCEEDED, at=AT)
@@ -134,7 +145,8 @@ def test_order_numbers_are_readable_stable_and_another_salt_gives_another_one():
 
 def test_effects_survive_the_outbox_round_trip():
     for effect in (SellStock("o", (("a", 1),)), RefundPayment("o", "pi", None, "x"),
-                   Publish("order.paid", {"order_id": "o"}, "o"), ClearCartLines("o", "s", (("a", 2),))):
+                   Publish("order.paid", {"order_id": "o"}, "o"), ClearCartLines("o", "s", (("a", 2),)),
+                   ForgetPendingOrder("o", "s")):
         assert effect_from_json(effect.to_json()) == effect
 
 

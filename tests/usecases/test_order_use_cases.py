@@ -14,7 +14,8 @@ from chalicelib.services.cancel_order import cancel_by_shopper
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.reservation_sweeper import expire_reservations
 from chalicelib.services.settle_payment import settle
-from chalicelib.store.memory import InMemoryOrders, Stock
+from chalicelib.store.carts import Cart
+from chalicelib.store.memory import InMemoryCarts, InMemoryOrders, Stock
 
 NOW = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -51,7 +52,9 @@ class FakeGateway:
 
 @pytest.fixture
 def world():
-    repo = InMemoryOrders({"o1": Stock(available=5)})
+    carts = InMemoryCarts()
+    carts.carts["s1"] = Cart("s1", version=1, pending_order_id="ord_1")  # the cart names its unpaid order
+    repo = InMemoryOrders({"o1": Stock(available=5)}, carts=carts)
     order, effects = Order.place(
         order_id="ord_1", shopper_id="s1", created_at="2026-11-27T02:30:00Z", reserved_until="2026-11-27T03:00:00Z",
         currency="EUR", country="DE", quote={}, lines=[OrderLine("o1", "p1", "v1", "Alpine", "Tent", "new", 2, 1000, 500)],
@@ -60,7 +63,8 @@ def world():
     repo.save(order, effects=[e for e in effects if type(e).__name__ == "ReserveStock"])
     gateway, published, cleared = FakeGateway(), [], []
     runner = EffectRunner(gateway=lambda: gateway, publish=lambda event: published.append(event.event_type),
-                          clear_cart=lambda shopper_id, quantities: cleared.append(quantities))
+                          clear_cart=lambda shopper_id, quantities, order_id: cleared.append(quantities),
+                          forget_pending_order=carts.forget_pending_order)
     return repo, gateway, runner, published, cleared
 
 
@@ -105,6 +109,7 @@ def test_the_shopper_cancels_provider_first_then_releases_once(world):
     cancel_by_shopper("s1", "ord_1", orders=repo, effects=runner, gateway=gateway, now=NOW)
     cancel_by_shopper("s1", "ord_1", orders=repo, effects=runner, gateway=gateway, now=NOW)
     assert gateway.cancels == 1 and stock(repo) == (5, 0, 0) and published == ["order.cancelled"]
+    assert repo.carts.get_cart("s1").pending_order_id is None  # its next checkout need not read this order
 
 
 def test_a_cancel_finding_the_payment_succeeded_pays_the_order_instead(world):

@@ -62,7 +62,7 @@ def world():
     order.attach_payment("pi_1", "secret")
     repo.save(order, effects=[e for e in effects if type(e).__name__ == "ReserveStock"])
     provider = Provider()
-    runner = EffectRunner(gateway=lambda: provider, publish=lambda event: None, clear_cart=lambda *a: None,
+    runner = EffectRunner(gateway=lambda: provider, publish=lambda event: None, clear_cart=lambda *a, **k: None,
                           vendor_account=lambda vendor_id: f"acct_{vendor_id}")
     settle("ord_1", PaymentOutcome.SUCCEEDED, orders=repo, effects=runner, now=NOW, charge_id="ch_1")
     return repo, provider, runner
