@@ -71,6 +71,7 @@ class RouteSpec:
     also: tuple[int, ...] = ()  # other success statuses with the same response body
     headers: tuple[HeaderDoc, ...] = ()  # request headers the route reads (documented in OpenAPI)
     response_headers: tuple[HeaderDoc, ...] = ()  # headers its success responses carry
+    content_type: str = "application/json"  # of its success responses (a CSV download: text/csv)
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ def route(
     headers: tuple[HeaderDoc, ...] = (),
     response_headers: tuple[HeaderDoc, ...] = (),
     max_body_bytes: int | None = None,
+    content_type: str = "application/json",
 ) -> Callable:
     """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public.
 
@@ -227,7 +229,8 @@ def route(
     def decorator(fn: Callable[[Request], Any]) -> Callable:
         ROUTES.append(
             RouteSpec(path, method, fn.__name__, summary or (fn.__doc__ or "").strip().split("\n")[0],
-                      body, query, response, roles, status, tags, errors, also, headers, response_headers)
+                      body, query, response, roles, status, tags, errors, also, headers, response_headers,
+                      content_type)
         )
 
         @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}")

@@ -183,14 +183,15 @@ def _operation(path: str, method: str, spec: RouteSpec, refs: dict, schemas: dic
     if spec.status == 204:
         responses["204"] = {"description": spec.summary or "No content"}
     else:
-        schema = refs[(spec.response, "serialization")] if spec.response is not None else {"type": "object"}
+        schema = refs[(spec.response, "serialization")] if spec.response is not None else (
+            {"type": "object"} if spec.content_type == "application/json" else {"type": "string"})
         for status in (spec.status, *spec.also):
             responses[str(status)] = {
                 "description": spec.summary or "Success",
                 "headers": {"X-Correlation-Id": {"$ref": "#/components/headers/CorrelationId"},
                             **{h.name: {"description": h.description, "schema": {"type": "string"}}
                                for h in spec.response_headers}},
-                "content": {"application/json": {"schema": schema}},
+                "content": {spec.content_type: {"schema": schema}},
             }
     for status in error_statuses(path, spec):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}

@@ -89,6 +89,7 @@ def vendor_get_import(req):
 
 
 @route(bp, "/vendor/imports/{import_id}/errors.csv", roles=VENDOR, tags=("vendor",), errors=(401, 403, 404),
+       content_type="text/csv",
        summary="An import's error report (text/csv): row, column, message; the header is row 1")
 def vendor_import_errors(req):
     from chalicelib.services import offer_imports

@@ -253,3 +253,12 @@ def test_the_product_page_shows_imported_stock_even_while_the_index_lags(app_cli
 
     mine = next(o for o in product_page(app_client, tent)["offers"] if o["vendor_id"] == vendor.user_id)
     assert (mine["available"], mine["price"]["amount"]) == (40, 18900)
+
+
+def test_the_contract_says_the_error_report_is_csv_and_the_upload_json(shared_catalog):
+    status, document, _ = call(shared_catalog.client, "GET", "/openapi.json")
+    assert status == 200
+    report = document["paths"]["/vendor/imports/{import_id}/errors.csv"]["get"]["responses"]["200"]["content"]
+    assert list(report) == ["text/csv"]
+    upload_body = document["paths"]["/vendor/imports"]["post"]["requestBody"]["content"]["application/json"]
+    assert upload_body["schema"]
