@@ -162,6 +162,26 @@ def error_report(vendor_id: str, import_id: str) -> tuple[str, str]:
 
 # --- the consumer --------------------------------------------------------------------------
 
+def _summary_unchanged(product, summary) -> bool:
+    """True when the product's stored listing summary already says exactly what `summary` says."""
+    best, snapshot = summary.best_offer, product.best_offer
+    same_best = (best is None and snapshot is None) or (
+        best is not None and snapshot is not None and product.best_offer_id == best.offer_id
+        and (int(snapshot.price), int(snapshot.shipping_fee), int(snapshot.available), int(snapshot.min_days),
+             int(snapshot.max_days), snapshot.condition, snapshot.currency)
+        == (best.price.amount, best.shipping_fee.amount, best.available, best.min_days, best.max_days,
+            best.condition, best.price.currency))
+
+    def number(value):
+        return None if value is None else int(value)
+
+    return same_best and (
+        int(product.offer_count or 0), bool(product.in_stock), number(product.min_total), number(product.min_price),
+        number(product.best_total), number(product.listed_total), set(product.vendor_ids or ()),
+    ) == (summary.offer_count, summary.in_stock, summary.min_total, summary.min_price, summary.best_total,
+          summary.listed_total, set(summary.vendor_ids))
+
+
 def _row_error(row: ImportRow, err: DomainError, product_column: str) -> RowError:
     field, message = next(iter(err.fields.items()), ("row", err.message))
     column = {"product_id": product_column, "offer_id": product_column}.get(field, field)
@@ -171,7 +191,6 @@ def _row_error(row: ImportRow, err: DomainError, product_column: str) -> RowErro
 def apply_chunk(message: ChunkMessage) -> str:
     """Apply one chunk's rows once; returns what happened (`applied`, `already applied`)."""
     from chalicelib.services import wiring
-    from chalicelib.services.product_summaries import refresh_product_summary
     from chalicelib.services.vendor_offers import _write_terms  # the offer PUT's write: the same rules, once
 
     vendor_id, import_id = message.vendor_id, message.import_id
@@ -217,7 +236,15 @@ def apply_chunk(message: ChunkMessage) -> str:
             best = summary.best_offer
             catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None)
         else:
-            refresh_product_summary(product_id, written=written, names=names, catalogue=catalogue)
+            offers = {o.offer_id: o for o in catalogue.product_offers(product_id)}
+            offers.update({o.offer_id: o for o in written})
+            summary = summarise(o.to_offer() for o in offers.values())
+            if _summary_unchanged(products[product_id], summary):
+                return  # e.g. more stock on an offer that is not the best: the listing shows the same
+            best = summary.best_offer
+            if best is not None and best.vendor_id not in names:
+                names.update(catalogue.vendor_names([best.vendor_id]))
+            catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None)
 
     changed: dict[str, list] = {}  # product id -> this vendor's offers written by this chunk
     created: set[str] = set()

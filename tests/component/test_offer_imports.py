@@ -262,3 +262,24 @@ def test_the_contract_says_the_error_report_is_csv_and_the_upload_json(shared_ca
     assert list(report) == ["text/csv"]
     upload_body = document["paths"]["/vendor/imports"]["post"]["requestBody"]["content"]["application/json"]
     assert upload_body["schema"]
+
+
+def test_an_import_that_leaves_a_listing_as_it_was_does_not_rewrite_it(app_client, catalog, drain):
+    """Vendor b's tent is not the best offer (a's is): more of it in stock changes nothing shoppers see in
+    the listing, so the product's summary is not written again; a cheaper total makes it the best at once."""
+    from chalicelib.store.products import get_product
+
+    tent = catalog.products["tent"]
+    before = get_product(tent, consistent=True)
+    upload(app_client, catalog.vendor_b, HEADER + f"{TENT_GTIN},new,189.00,15.00,9,2,4\n")
+    drain("offer-imports")
+    assert int(offer(catalog.vendor_b, tent).available) == 9
+    after = get_product(tent, consistent=True)
+    assert after.summary_at == before.summary_at and after.best_offer_id == catalog.offers[("tent", "a")]
+
+    upload(app_client, catalog.vendor_b, HEADER + f"{TENT_GTIN},new,170.00,15.00,9,2,4\n")
+    drain("offer-imports")
+    status, listing, _ = call(app_client, "GET", "/catalog/products?category=outdoor")
+    card = next(p for p in listing["items"] if p["product_id"] == tent)
+    assert card["best_offer"]["offer_id"] == catalog.offers[("tent", "b")]
+    assert card["best_offer"]["total"]["amount"] == 18500
