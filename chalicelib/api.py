@@ -71,6 +71,7 @@ class RouteSpec:
     also: tuple[int, ...] = ()  # other success statuses with the same response body
     headers: tuple[HeaderDoc, ...] = ()  # request headers the route reads (documented in OpenAPI)
     response_headers: tuple[HeaderDoc, ...] = ()  # headers its success responses carry
+    api_keys: bool = True  # a vendor-only route also accepts vendor API keys (see authenticate)
     content_type: str = "application/json"  # of its success responses (a CSV download: text/csv)
 
 
@@ -194,10 +195,26 @@ def correlation_id_of(headers: dict[str, str], context: dict | None) -> str:
     return request_id or str(uuid.uuid4())
 
 
-def authenticate(headers: dict[str, str], roles: tuple[str, ...]):
-    from chalicelib.auth.tokens import principal_from_header
+def authenticate(headers: dict[str, str], roles: tuple[str, ...], method: str = "GET", api_keys: bool = True):
+    """The one place a request's principal is resolved: a Cognito token, or a vendor API key.
 
-    principal = principal_from_header(next((v for k, v in headers.items() if k.lower() == "authorization"), None))
+    Both come as `Authorization: Bearer <credential>`; a credential starting with `hk_` is an API
+    key (a JWT never does). Keys act only on vendor-only routes (`roles=("vendor",)`) that did not
+    opt out with `api_keys=False`; a read key only on GET. Not `X-Api-Key`: on AWS that is the
+    header of API Gateway's own usage-plan keys, and ours must not be mistaken for those.
+    """
+    from chalicelib.domain.api_keys import looks_like_api_key
+
+    header = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    scheme, _, credential = (header or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and looks_like_api_key(credential.strip()):
+        from chalicelib.services.api_keys import principal_for_key
+
+        principal = principal_for_key(credential.strip(), method=method, roles=roles, keys_allowed=api_keys)
+    else:
+        from chalicelib.auth.tokens import principal_from_header
+
+        principal = principal_from_header(header)
     if roles and not principal.has_any_role(roles):
         raise Forbidden("Your account may not use this endpoint.", fields={"role": f"requires one of: {', '.join(roles)}"})
     return principal
@@ -219,25 +236,28 @@ def route(
     also: tuple[int, ...] = (),
     headers: tuple[HeaderDoc, ...] = (),
     response_headers: tuple[HeaderDoc, ...] = (),
+    api_keys: bool = True,
     max_body_bytes: int | None = None,
     content_type: str = "application/json",
 ) -> Callable:
     """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public.
 
-    `max_body_bytes` raises the body limit for this route only (a file upload); default HALLES_MAX_BODY_BYTES."""
+    A vendor-only route (`roles=("vendor",)`) also accepts vendor API keys unless `api_keys=False`.
+    `max_body_bytes` raises the body limit for this route only (a file upload); default HALLES_MAX_BODY_BYTES.
+    """
 
     def decorator(fn: Callable[[Request], Any]) -> Callable:
         ROUTES.append(
             RouteSpec(path, method, fn.__name__, summary or (fn.__doc__ or "").strip().split("\n")[0],
                       body, query, response, roles, status, tags, errors, also, headers, response_headers,
-                      content_type)
+                      api_keys, content_type)
         )
 
         @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}")
         @functools.wraps(fn)
         def view(**params: str) -> Response:
             return dispatch(bp.current_request, fn, params, body=body, query=query, roles=roles, status=status,
-                            max_body_bytes=max_body_bytes)
+                            api_keys=api_keys, max_body_bytes=max_body_bytes)
 
         # Lets the OpenAPI generator join the app's routes (with blueprint prefixes) to their spec.
         view.route_spec = ROUTES[-1]
@@ -246,7 +266,8 @@ def route(
     return decorator
 
 
-def dispatch(request, fn, params, *, body, query, roles, status, max_body_bytes: int | None = None) -> Response:
+def dispatch(request, fn, params, *, body, query, roles, status, api_keys=True,
+             max_body_bytes: int | None = None) -> Response:
     headers = dict(request.headers or {})
     correlation_id = correlation_id_of(headers, request.context)
     logger.thread_safe_append_keys(correlation_id=correlation_id, path=request.path if hasattr(request, "path") else None)
@@ -258,7 +279,7 @@ def dispatch(request, fn, params, *, body, query, roles, status, max_body_bytes:
                 f"The request body is larger than {limit} bytes.",
                 fields={"body": "too large"},
             )
-        principal = authenticate(headers, roles) if roles is not None else None
+        principal = authenticate(headers, roles, request.method, api_keys) if roles is not None else None
         refuse_unstorable_text(params)
         req = Request(
             params=params,

@@ -23,6 +23,7 @@ API_TITLE = "Halles"
 API_VERSION = "1.0.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
 SECURITY_SCHEME = "cognito"
+API_KEY_SCHEME = "vendorApiKey"
 _PATH_PARAM = re.compile(r"\{([^}+]+)\+?\}")
 
 
@@ -50,6 +51,7 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     413: ("PayloadTooLarge", "The request body is too large."),
     402: ("PaymentRequired", "The payment was declined; nothing was charged."),
     422: ("Unprocessable", "The request is well-formed but breaks a business rule."),
+    429: ("TooManyRequests", "Too many requests; retry after `Retry-After` seconds."),
     500: ("InternalError", "Something failed on our side; quote the correlation id."),
     502: ("BadGateway", "A provider we depend on refused the request; nothing was changed."),
     503: ("ServiceUnavailable", "A provider we depend on is not answering; retry after `Retry-After` seconds."),
@@ -134,7 +136,14 @@ def build_document(app) -> dict[str, Any]:
                     "bearerFormat": "JWT",
                     "description": "A Cognito access token from `POST /auth/signin`. Roles come from the "
                     "token's `cognito:groups` (shoppers, vendors, admins).",
-                }
+                },
+                API_KEY_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "hk_<env>_<key id>_<secret>",
+                    "description": "A vendor API key (created in the vendor space, `POST /vendor/api-keys`), sent as "
+                    "`Authorization: Bearer hk_...`. Acts for its vendor on vendor-only routes; a read key on GET only.",
+                },
             },
         },
     }
@@ -153,6 +162,8 @@ def error_statuses(path: str, spec: RouteSpec) -> list[int]:
     # A public route answers 401/403 only when it declares them (sign-in's wrong password, a bad refresh).
     if path_parameters(path):
         statuses.add(404)
+    if _accepts_api_keys(spec):
+        statuses.add(429)  # a key's rate limit
     return sorted(s for s in statuses if s in ERROR_RESPONSES)
 
 
@@ -182,6 +193,9 @@ def _operation(path: str, method: str, spec: RouteSpec, refs: dict, schemas: dic
     responses: dict[str, Any] = {}
     if spec.status == 204:
         responses["204"] = {"description": spec.summary or "No content"}
+    elif spec.status in (302, 303, 307):  # a redirect: no body, the target in Location
+        responses[str(spec.status)] = {"description": spec.summary or "Redirect", "headers": {
+            h.name: {"description": h.description, "schema": {"type": "string"}} for h in spec.response_headers}}
     else:
         schema = refs[(spec.response, "serialization")] if spec.response is not None else (
             {"type": "object"} if spec.content_type == "application/json" else {"type": "string"})
@@ -202,7 +216,17 @@ def _operation(path: str, method: str, spec: RouteSpec, refs: dict, schemas: dic
         op["x-halles-roles"] = list(spec.roles)
         who = f"one of the roles: {', '.join(spec.roles)}" if spec.roles else "any signed-in user"
         op["description"] = f"Requires {who}."
+        if _accepts_api_keys(spec):
+            op["security"].append({API_KEY_SCHEME: []})
+            op["description"] += (" Also accepts a vendor API key (a read key only on GET); rate-limited per key: "
+                                  "429 with Retry-After.")
     return op
+
+
+def _accepts_api_keys(spec: RouteSpec) -> bool:
+    from chalicelib.domain.api_keys import route_accepts_keys
+
+    return route_accepts_keys(spec.roles, spec.api_keys)
 
 
 def _query_parameters(model_ref: dict, schemas: dict) -> list[dict]:

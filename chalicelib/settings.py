@@ -46,12 +46,18 @@ _KEYS = (
     "STRIPE_LIVEMODE",
     "HALLES_PAYOUT_RELEASE",
     "HALLES_RESERVATION_MINUTES",
+    "HALLES_AUTO_CONFIRM_DAYS",
     "HALLES_COMMISSION_BPS",
     "HALLES_SERVICE_FEE",
     "HALLES_VAT_RATES",
     "STRIPE_SECRET_KEY_PARAM",
     "STRIPE_WEBHOOK_SECRET_PARAM",
     "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM",
+    "HALLES_IMAGES_BUCKET",
+    "HALLES_API_KEY_PEPPER",
+    "HALLES_API_KEY_PEPPER_PARAM",
+    "HALLES_API_KEY_RATE_LIMIT",
+    "HALLES_API_KEY_RATE_WINDOW_SECONDS",
 )
 
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
@@ -71,7 +77,11 @@ REQUIRED_OUTSIDE_LOCAL: tuple[tuple[str, ...], ...] = (
     ("STRIPE_SECRET_KEY", "STRIPE_SECRET_KEY_PARAM"),
     ("STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET_PARAM"),
     ("STRIPE_CONNECT_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM"),
+    ("HALLES_API_KEY_PEPPER", "HALLES_API_KEY_PEPPER_PARAM"),
 )
+
+# Local stack and tests only (never outside local mode): keys there are test keys anyway.
+LOCAL_API_KEY_PEPPER = "local-only-api-key-pepper"
 
 
 class MissingSettings(RuntimeError):
@@ -116,9 +126,16 @@ class Settings:
     stripe_livemode: bool = False
     payout_release: str = "on_delivery"  # or "at_payment"
     reservation_minutes: int = 30
+    auto_confirm_days: int = 14  # receipt of a shipped parcel is confirmed for the shopper after this many days
     commission_bps: int = 1000
     service_fee: int = 0
     vat_rates_bps: dict = field(default_factory=dict)
+    images_bucket: str = ""  # product images (private; served through GET /media/...)
+    # Vendor API keys: peppers of their keyed hash (the first hashes, any verifies: rolling one),
+    # and each key's limit: `api_key_rate_limit` requests per fixed window of that many seconds.
+    api_key_peppers: tuple[str, ...] = ()
+    api_key_rate_limit: int = 120
+    api_key_rate_window_seconds: int = 60
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -170,6 +187,12 @@ def _vat_rates(spec: str) -> dict[str, int]:
     return rates
 
 
+def _peppers(spec: str, local_mode: bool) -> tuple[str, ...]:
+    """`new,old` while rolling the pepper; the local default only in local mode."""
+    peppers = tuple(p.strip() for p in spec.split(",") if p.strip())
+    return peppers or ((LOCAL_API_KEY_PEPPER,) if local_mode else ())
+
+
 def get_settings() -> Settings:
     global _cache
     snapshot = tuple(os.environ.get(k) for k in _KEYS)
@@ -206,9 +229,14 @@ def get_settings() -> Settings:
         stripe_livemode=(env["STRIPE_LIVEMODE"] or "").lower() in ("1", "true", "yes"),
         payout_release="at_payment" if env["HALLES_PAYOUT_RELEASE"] == "at_payment" else "on_delivery",
         reservation_minutes=_int(env["HALLES_RESERVATION_MINUTES"], 30),
+        auto_confirm_days=max(1, _int(env["HALLES_AUTO_CONFIRM_DAYS"], 14)),
         commission_bps=_int(env["HALLES_COMMISSION_BPS"], 1000),
         service_fee=_int(env["HALLES_SERVICE_FEE"], 0),
         vat_rates_bps=_vat_rates(env["HALLES_VAT_RATES"] or DEFAULT_VAT_RATES),
+        images_bucket=env["HALLES_IMAGES_BUCKET"] or "",
+        api_key_peppers=_peppers(_secret(env, "HALLES_API_KEY_PEPPER"), local_mode),
+        api_key_rate_limit=max(1, _int(env["HALLES_API_KEY_RATE_LIMIT"], 120)),
+        api_key_rate_window_seconds=max(1, _int(env["HALLES_API_KEY_RATE_WINDOW_SECONDS"], 60)),
     )
     _cache = (snapshot, settings)
     return settings

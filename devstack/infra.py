@@ -25,7 +25,7 @@ PROVISIONED_BY_API = {
     "AWS::Cognito::UserPoolGroup",
     "AWS::SES::EmailIdentity",
 }
-DEPLOYED_BY_CLOUDFORMATION = {"AWS::DynamoDB::Table", "AWS::SQS::Queue"}
+DEPLOYED_BY_CLOUDFORMATION = {"AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::S3::Bucket"}
 
 
 class DeployError(RuntimeError):
@@ -119,6 +119,9 @@ def deploy(session, stack_name: str, template: dict | None = None) -> Deployment
         if res["Type"] == "AWS::DynamoDB::Table":
             _verify_table(dynamodb, deployment.physical[logical], resolve(res["Properties"]))
             deployment.arns[logical] = dynamodb.describe_table(TableName=deployment.physical[logical])["Table"]["TableArn"]
+        elif res["Type"] == "AWS::S3::Bucket":
+            _verify_bucket(session.client("s3"), deployment.physical[logical], resolve(res["Properties"]))
+            deployment.arns[logical] = f"arn:aws:s3:::{deployment.physical[logical]}"
         else:
             url = deployment.physical[logical]
             attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
@@ -170,6 +173,21 @@ def _verify_table(dynamodb, name: str, props: dict) -> None:
         spec = table.get("StreamSpecification") or {}
         if not spec.get("StreamEnabled"):
             raise DeployError(f"table {name}: stream is not enabled")
+
+
+def _verify_bucket(s3, name: str, props: dict) -> None:
+    """The bucket exists; its CORS rules (the browser uploads straight to it) are applied if moto skipped them."""
+    s3.head_bucket(Bucket=name)
+    cors = props.get("CorsConfiguration")
+    if not cors:
+        return
+    try:
+        s3.get_bucket_cors(Bucket=name)
+    except s3.exceptions.ClientError:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+            {("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()}  # CloudFormation's name
+            for rule in cors["CorsRules"]]})
+        s3.get_bucket_cors(Bucket=name)
 
 
 def _verify_redrive(sqs, url: str, redrive: dict) -> None:

@@ -298,7 +298,8 @@ class Stack:
         self.snapshotter = snapshot.Snapshotter(self.snapshot_path, self.session, tables,
                                                 self.deployment.environment["HALLES_USER_POOL_ID"], self.region,
                                                 extra_sections=extra,
-                                                queues=snapshot.stack_queues(template, self.deployment.physical))
+                                                queues=snapshot.stack_queues(template, self.deployment.physical),
+                                                buckets=snapshot.stack_buckets(template, self.deployment.physical))
 
     @property
     def snapshot_path(self) -> Path:

@@ -7,8 +7,12 @@ second run finds them instead of duplicating them, and offers that already exist
 as they are: a restart never undoes what vendors or shoppers changed (prices, stock sold).
 Product summaries are recomputed on every run, which also heals a stale one.
 
-Every product gets its category's generic picture (`/img/<category>.svg`, served by the
-frontend). GTINs are made up but carry valid GS1 check digits.
+Every product gets its own illustration (devstack/product_art.py: the subject from its title, the
+palette and composition from its id), stored in the images bucket under its proposer's prefix and
+served like a vendor's upload (`/media/vendors/<vendor_id>/seed-<product_id>.svg`); a product from
+an older snapshot still showing its category's generic picture gets its illustration. Products
+follow the presentation rules (chalicelib/domain/presentation.py). GTINs are made up but carry
+valid GS1 check digits.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ def _product(title: str, brand: str, category: str, gtin: str, description: str,
     return {
         "data": {
             "title": title, "brand": brand, "category": category, "gtin": gtin, "description": description,
-            "attributes": attributes, "images": [f"/img/{category}.svg"],
+            "attributes": attributes,
         },
         "offers": list(offers),
     }
@@ -90,32 +94,32 @@ PRODUCTS = (
     # --- electronics ---
     _product("Wireless Noise Cancelling Headphones", "Sonora", "electronics", "8719754323199",
              "Adaptive noise cancelling, 40 hours of battery and multipoint pairing with two devices.",
-             {"battery": "40 h", "connectivity": "Bluetooth 5.3", "weight": "254 g"},
+             {"model": "WH-40 ANC", "battery": "40 h", "connectivity": "Bluetooth 5.3", "weight": "254 g"},
              _offer("bytes", 24900, 0, 14, (1, 2)), _offer("nordic", 23900, 990, 2, (3, 5)),
              _offer("bytes", 16900, 0, 5, (1, 3), condition="refurbished")),  # one vendor, two conditions
     _product("USB-C Docking Station 11-in-1", "Voltek", "electronics", "7308757491182",
              "Two HDMI outputs, gigabit Ethernet, an SD reader and 100 W pass-through charging on one cable.",
-             {"ports": "11", "video": "2 x HDMI 4K60", "charging": "100 W PD pass-through"},
+             {"model": "VD-1100", "ports": "11", "video": "2 x HDMI 4K60", "charging": "100 W PD pass-through"},
              _offer("bytes", 8990, 0, 10), _offer("nordic", 9490, 0, 3)),
     _product("Mechanical Keyboard 75% Hot-Swap", "Keyforge", "electronics", "5902527601898",
              "Gasket-mounted aluminium case, hot-swappable switches and a rotary knob.",
-             {"layout": "75% ISO", "switches": "Linear, pre-lubed", "connection": "USB-C / 2.4 GHz / Bluetooth"},
+             {"model": "KF75 Pro", "layout": "75% ISO", "switches": "Linear, pre-lubed", "connection": "USB-C / 2.4 GHz / Bluetooth"},
              _offer("bytes", 12900, 0, 8)),
     _product("27-inch 4K USB-C Monitor", "Pixelia", "electronics", "7315597971149",
              "IPS panel with 98% DCI-P3, 90 W USB-C power delivery and a height-adjustable stand.",
-             {"size": "27 in", "resolution": "3840 x 2160", "ports": "USB-C 90 W, HDMI 2.0, DP 1.4"},
+             {"model": "PX-27U", "size": "27 in", "resolution": "3840 x 2160", "ports": "USB-C 90 W, HDMI 2.0, DP 1.4"},
              _offer("bytes", 42900, 0, 4, (2, 3)), _offer("nordic", 41900, 1990, 2, (4, 7))),
     _product("Portable Bluetooth Speaker", "Sonora", "electronics", "8711049746508",
              "Waterproof, floats, and plays for 20 hours; pairs with a second speaker for stereo.",
-             {"battery": "20 h", "rating": "IP67", "weight": "540 g"},
+             {"model": "Wave 2", "battery": "20 h", "rating": "IP67", "weight": "540 g"},
              _offer("bytes", 7990, 0, 30), _offer("alpine", 7490, 490, 6)),
     _product("Smart LED Bulb E27 3-Pack", "Lumina", "electronics", "8715291703425",
              "Warm to cool white and 16 million colours, controlled by app or voice, no hub needed.",
-             {"fitting": "E27", "output": "806 lm", "pack": "3 bulbs"},
+             {"model": "Lumina Hue E27", "fitting": "E27", "output": "806 lm", "pack": "3 bulbs"},
              _offer("bytes", 3490, 490, 22), _offer("verte", 3690, 0, 10), _offer("nordic", 3290, 590, 0)),
     _product("Power Bank 20000 mAh 65 W", "Voltek", "electronics", "8403667127684",
              "Charges a laptop over USB-C PD and two phones at once; airline-safe capacity.",
-             {"capacity": "20000 mAh", "output": "65 W USB-C PD"},
+             {"model": "PB-20K65", "capacity": "20000 mAh", "output": "65 W USB-C PD"},
              _offer("bytes", 5490, 0, 0), _offer("alpine", 5990, 390, 0)),  # sold out everywhere
 
     # --- kitchen ---
@@ -237,6 +241,7 @@ def seed_catalogue(vendor_ids: dict[str, str]) -> dict:
     for key, datas in by_creator.items():
         for data, (view, _) in zip(datas, catalog.create_products(vendor_ids[key], datas)):
             product_ids[data["title"]] = view["product_id"]
+            illustrate(view, vendor_ids[key])
 
     entries: dict[str, list] = {}
     for product in PRODUCTS:
@@ -248,6 +253,23 @@ def seed_catalogue(vendor_ids: dict[str, str]) -> dict:
     for product_id in dict.fromkeys(product_ids.values()):
         product_summaries.refresh_product_summary(product_id, names=names)
     return {"products": len(product_ids), "offers": offers}
+
+
+def illustrate(product: dict, creator_id: str) -> None:
+    """Store the product's illustration and show it, unless the product already has its own images."""
+    from chalicelib.domain.images import media_path
+    from chalicelib.store import images as images_store
+    from chalicelib.store import products as products_store
+    from devstack.product_art import product_svg
+
+    key = f"vendors/{creator_id}/seed-{product['product_id']}.svg"
+    # The bucket is not part of the snapshot: the drawing is written on every start (a few KB each).
+    images_store.put_image(key, product_svg(product["product_id"], product["title"], product["category"]).encode(),
+                           "image/svg+xml")
+    images = product["images"]
+    if not images or images == [f"/img/{product['category']}.svg"]:
+        products_store.set_product_images(product["product_id"], [media_path(key)], created_by=creator_id,
+                                          expected=images)
 
 
 def seed_payout_accounts(vendor_ids: dict[str, str], payments) -> None:

@@ -10,7 +10,9 @@ What is kept, in `<data-dir>/snapshot.json`:
   included): body, message attributes, FIFO group/deduplication ids. On stop the runner first
   drains the queues through the pumps (bounded time), so what is saved is what could not be
   processed; restored messages are new messages (new ids, receive count 0). Consumers are
-  idempotent, so a message replayed from a periodic snapshot after a crash changes nothing twice.
+  idempotent, so a message replayed from a periodic snapshot after a crash changes nothing twice;
+- the objects of the stack's S3 buckets (vendors' product images), base64, with their content type;
+  the demo seed's drawings (`.../seed-*`) are left out: the seed writes them on every start.
 
 The file is written atomically (temporary file + rename) and only when the data changed.
 A snapshot is not a transaction: tables are scanned one after another while requests may
@@ -236,6 +238,41 @@ def load_queues(sqs, queues: dict[str, str], dumped: dict[str, list[dict]]) -> i
     return restored
 
 
+# ---- S3 -------------------------------------------------------------------------------------
+
+def dump_buckets(s3, buckets: dict[str, str]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for logical, bucket in buckets.items():
+        objects = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for entry in page.get("Contents", []):
+                if "/seed-" in entry["Key"]:
+                    continue
+                got = s3.get_object(Bucket=bucket, Key=entry["Key"])
+                objects.append({"key": entry["Key"], "content_type": got.get("ContentType", ""),
+                                "body": base64.b64encode(got["Body"].read()).decode()})
+        out[logical] = sorted(objects, key=lambda o: o["key"])
+    return out
+
+
+def load_buckets(s3, buckets: dict[str, str], dumped: dict[str, list[dict]]) -> int:
+    count = 0
+    for logical, objects in dumped.items():
+        if logical not in buckets:
+            continue
+        for obj in objects:
+            s3.put_object(Bucket=buckets[logical], Key=obj["key"], Body=base64.b64decode(obj["body"]),
+                          ContentType=obj["content_type"] or "application/octet-stream")
+            count += 1
+    return count
+
+
+def stack_buckets(template: dict, physical: dict[str, str]) -> dict[str, str]:
+    """logical id -> bucket name for every S3 bucket of the template."""
+    return {logical: physical[logical] for logical, res in template["Resources"].items()
+            if res["Type"] == "AWS::S3::Bucket" and logical in physical}
+
+
 def stack_queues(template: dict, physical: dict[str, str]) -> dict[str, str]:
     """logical id -> queue URL for every SQS queue of the template (dead-letter queues included)."""
     return {logical: physical[logical] for logical, res in template["Resources"].items()
@@ -249,6 +286,7 @@ class RestoreSummary:
     items: int = 0
     users: int = 0
     messages: int = 0
+    objects: int = 0
     taken_at: str | None = None
 
 
@@ -256,8 +294,10 @@ class Snapshotter:
     """Takes and restores snapshots of one deployed stack; writes the file atomically."""
 
     def __init__(self, path: Path, session, tables: dict[str, str], user_pool_id: str, region: str,
-                 extra_sections: dict[str, Callable[[], Any]] | None = None, queues: dict[str, str] | None = None):
+                 extra_sections: dict[str, Callable[[], Any]] | None = None, queues: dict[str, str] | None = None,
+                 buckets: dict[str, str] | None = None):
         self.path = path
+        self.buckets = dict(buckets or {})  # logical id -> bucket name
         self.queues = dict(queues or {})  # logical id -> URL
         self.session = session
         self.tables = tables
@@ -276,6 +316,8 @@ class Snapshotter:
         }
         if self.queues:
             data["sqs"] = dump_queues(self.queues, self.region)
+        if self.buckets:
+            data["s3"] = dump_buckets(self.session.client("s3"), self.buckets)
         for name, dump in self.extra_sections.items():
             data[name] = dump()
         return data
@@ -311,6 +353,8 @@ class Snapshotter:
         summary.items = load_tables(self.session.client("dynamodb"), self.tables, document.get("dynamodb", {}))
         if self.queues:
             summary.messages = load_queues(self.session.client("sqs"), self.queues, document.get("sqs", {}))
+        if self.buckets:
+            summary.objects = load_buckets(self.session.client("s3"), self.buckets, document.get("s3", {}))
         return summary
 
     def start_periodic(self, stop: threading.Event, every_seconds: float = 30.0) -> None:

@@ -236,6 +236,10 @@ def resource_statements(infra: dict, bindings: dict[str, str], consumed_queues: 
         statements.append({"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [
             {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/*"}
         ]})
+    buckets = of_type("AWS::S3::Bucket")
+    if buckets:  # product images: presigned POSTs and GETs are signed with the function's own rights
+        statements.append({"Sid": "Images", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+                           "Resource": [{"Fn::Sub": f"${{{b}.Arn}}/vendors/*"} for b in buckets]})
     identities = of_type("AWS::SES::EmailIdentity")
     if identities:
         statements.append({"Sid": "SendMail", "Effect": "Allow", "Action": MAIL_ACTIONS, "Resource": [

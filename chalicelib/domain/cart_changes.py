@@ -19,6 +19,9 @@ class ChangeReason(StrEnum):
     PRICE_CHANGED = "price_changed"
     SHIPPING_CHANGED = "shipping_changed"
     OUT_OF_STOCK = "out_of_stock"  # fewer left than the line's quantity (maybe none)
+    PROMOTION_CHANGED = "promotion_changed"  # a promotion started, ended or changed the promoted price
+    PAUSED = "paused"  # the vendor paused the offer: not for sale until resumed
+    DELISTED = "delisted"  # the vendor stopped selling it for good
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,14 @@ class OfferNow:
     shipping_fee: int
     available: int
     currency: str
+    status: str = "active"  # the offer's own lifecycle (domain/catalog.py OFFER_STATUSES)
+
+
+# Why a line whose offer is not for sale cannot be bought, in the shopper's words.
+NOT_FOR_SALE = {
+    "paused": (ChangeReason.PAUSED, "The seller paused this offer: it cannot be bought right now."),
+    "delisted": (ChangeReason.DELISTED, "The seller no longer sells this offer."),
+}
 
 
 def line_changes(line: LineTerms, offer: OfferNow | None) -> list[dict]:
@@ -46,6 +57,9 @@ def line_changes(line: LineTerms, offer: OfferNow | None) -> list[dict]:
     if offer is None:
         return [{"offer_id": line.offer_id, "reason": ChangeReason.GONE.value,
                  "message": "This offer is no longer available."}]
+    if offer.status in NOT_FOR_SALE:  # price or stock differences do not matter: it cannot be bought at all
+        reason, message = NOT_FOR_SALE[offer.status]
+        return [{"offer_id": line.offer_id, "reason": reason.value, "message": message}]
     changes = []
     if offer.price != line.price or offer.currency != line.currency:
         before, now = Money(line.price, line.currency), Money(offer.price, offer.currency)
@@ -62,3 +76,19 @@ def line_changes(line: LineTerms, offer: OfferNow | None) -> list[dict]:
         changes.append({"offer_id": line.offer_id, "reason": ChangeReason.OUT_OF_STOCK.value, "available": left,
                         "message": "Sold out." if left == 0 else f"Only {left} left."})
     return changes
+
+
+def promotion_change(line: LineTerms, unit_discount_then: int, unit_discount_now: int) -> list[dict]:
+    """The promoted price the line snapshotted vs the one a promotion gives now (`before`/`now` per unit)."""
+    if unit_discount_then == unit_discount_now:
+        return []
+    before = Money(line.price - unit_discount_then, line.currency)
+    now = Money(line.price - unit_discount_now, line.currency)
+    if unit_discount_now == 0:
+        message = f"The promotion on this item ended: {now.display()} instead of {before.display()}."
+    elif unit_discount_then == 0:
+        message = f"A promotion now applies: {now.display()} instead of {before.display()}."
+    else:
+        message = f"The promoted price changed from {before.display()} to {now.display()}."
+    return [{"offer_id": line.offer_id, "reason": ChangeReason.PROMOTION_CHANGED.value,
+             "before": before.to_json(), "now": now.to_json(), "message": message}]

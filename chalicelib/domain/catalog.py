@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.charge_limits import charge_problem
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.money import CURRENCIES, Money
 from chalicelib.domain.search import words
 
@@ -39,6 +39,12 @@ CATEGORIES: dict[str, str] = {
 }
 
 CONDITIONS = ("new", "refurbished", "used")
+
+# An offer's own lifecycle, set by its vendor (independent of any vendor-level gate such as approval):
+# `active` offers are listed; `paused` ones are hidden until resumed; `delisted` is final (orders that
+# already hold the offer keep their history, but it is never listed or sold again).
+OFFER_ACTIVE, OFFER_PAUSED, OFFER_DELISTED = "active", "paused", "delisted"
+OFFER_STATUSES = (OFFER_ACTIVE, OFFER_PAUSED, OFFER_DELISTED)
 
 TITLE_MIN, TITLE_MAX = 3, 200
 BRAND_MAX = 80
@@ -298,6 +304,34 @@ def validate_offer(data: Mapping[str, Any], platform_currency: str) -> OfferTerm
     return OfferTerms(price, shipping, condition, stock, min_days, max_days)
 
 
+# What each vendor action does to an offer's status: action -> (from statuses, to status).
+OFFER_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "pause": ((OFFER_ACTIVE,), OFFER_PAUSED),
+    "resume": ((OFFER_PAUSED,), OFFER_ACTIVE),
+    "delist": ((OFFER_ACTIVE, OFFER_PAUSED), OFFER_DELISTED),
+}
+
+
+def next_offer_status(current: str, action: str) -> str:
+    """The status `action` moves an offer at `current` to. Repeating an action is a no-op (the same
+    status comes back); anything done to a delisted offer other than delisting it again is a 409:
+    delisting is final."""
+    sources, target = OFFER_ACTIONS[action]
+    if current == target:
+        return current
+    if current not in sources:
+        raise Conflict("This offer is delisted: it can no longer be changed or sold. Create an offer in another "
+                       "condition, or keep it delisted.", code="offer_delisted", fields={"offer_id": "delisted"})
+    return target
+
+
+def ensure_offer_changeable(status: str) -> None:
+    """Terms and stock of a delisted offer are frozen (its orders keep their history)."""
+    if status == OFFER_DELISTED:
+        raise Conflict("This offer is delisted: its terms and stock can no longer change.", code="offer_delisted",
+                       fields={"offer_id": "delisted"})
+
+
 def offer_total(price: Money, shipping_fee: Money) -> Money:
     return price + shipping_fee
 
@@ -319,10 +353,19 @@ class Offer:
     available: int
     min_days: int
     max_days: int
+    # Set while a promotion lowers `price` (chalicelib/domain/promotions.py `promoted_offer`): the struck price.
+    list_price: Money | None = None
+    promotion_id: str | None = None
+    status: str = OFFER_ACTIVE
 
     @property
     def total(self) -> Money:
         return offer_total(self.price, self.shipping_fee)
+
+    @property
+    def is_listed(self) -> bool:
+        """Shoppers see (and can buy) only active offers; paused and delisted ones leave the catalogue."""
+        return self.status == OFFER_ACTIVE
 
     @property
     def in_stock(self) -> bool:
@@ -341,15 +384,17 @@ def ranking_key(offer: Offer) -> tuple:
 
 
 def rank_offers(offers: Iterable[Offer]) -> list[RankedOffer]:
-    """Offers in ranking order; the best is the first one a shopper can actually buy (in stock)."""
-    ordered = sorted(offers, key=ranking_key)
+    """Listed offers in ranking order; the best is the first one a shopper can actually buy (in stock).
+
+    Paused and delisted offers are left out: shoppers neither see nor compare them."""
+    ordered = sorted((o for o in offers if o.is_listed), key=ranking_key)
     best = next((o.offer_id for o in ordered if o.in_stock), None)
     return [RankedOffer(o, o.offer_id == best) for o in ordered]
 
 
 @dataclass(frozen=True)
 class ProductSummary:
-    """What a product listing shows and filters on, recomputed from all of the product's offers."""
+    """What a product listing shows and filters on, recomputed from the product's listed offers."""
 
     best_offer: Offer | None  # cheapest in-stock offer; None when nothing is in stock
     offer_count: int
@@ -357,6 +402,8 @@ class ProductSummary:
     min_total: int | None  # minor units, over every offer
     min_price: int | None
     vendor_ids: frozenset[str]
+    # When a promotion of these offers starts or ends next: the summary is stale from then on.
+    stale_at: str | None = None
 
     @property
     def best_total(self) -> int | None:

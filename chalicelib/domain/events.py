@@ -202,7 +202,83 @@ class PaymentFailed(OrderEvent):
         return cls(OrderSummary(**_EXAMPLE_SUMMARY), attempt_id="ch_3PgaF2B7WZ01zgkW", reason="insufficient_funds")
 
 
-ORDER_EVENTS: tuple[type[OrderEvent], ...] = (OrderPlaced, OrderPaid, OrderCancelled, PaymentFailed)
+# --- fulfilment (a vendor's sub-order: chalicelib/domain/fulfilment.py) ---------------------------
+
+
+@dataclass(frozen=True)
+class VendorOrderEvent(OrderEvent):
+    """An event about one vendor's part of the order: stated once per order and vendor."""
+
+    vendor_id: str = ""
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.vendor_id}"
+
+
+@dataclass(frozen=True)
+class OrderAccepted(VendorOrderEvent):
+    event_type: ClassVar[str] = "order.accepted"
+    description: ClassVar[str] = "A vendor accepted its part of a paid order (it will ship it)."
+    accepted_at: str = ""
+
+    @classmethod
+    def example(cls) -> OrderAccepted:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", accepted_at="2026-11-27T04:00:00Z")
+
+
+@dataclass(frozen=True)
+class OrderShipped(VendorOrderEvent):
+    event_type: ClassVar[str] = "order.shipped"
+    description: ClassVar[str] = "A vendor shipped its part of the order, with the carrier and the tracking link."
+    shipped_at: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+
+    @classmethod
+    def example(cls) -> OrderShipped:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", shipped_at="2026-11-27T09:00:00Z",
+                   carrier="DHL", tracking_number="JD014600003828",
+                   tracking_url="https://www.dhl.com/track?id=JD014600003828")
+
+
+@dataclass(frozen=True)
+class OrderDelivered(VendorOrderEvent):
+    event_type: ClassVar[str] = "order.delivered"
+    description: ClassVar[str] = ("A vendor's parcel arrived: marked by the vendor (`vendor`), confirmed by the "
+                                  "shopper (`shopper`) or automatically after the waiting period (`auto`).")
+    delivered_at: str = ""
+    confirmed_by: str = ""
+
+    @classmethod
+    def example(cls) -> OrderDelivered:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", delivered_at="2026-11-29T12:00:00Z",
+                   confirmed_by="shopper")
+
+
+@dataclass(frozen=True)
+class OrderLineCancelled(VendorOrderEvent):
+    event_type: ClassVar[str] = "order.line_cancelled"
+    description: ClassVar[str] = ("A vendor cancelled one line before shipping: the shopper is refunded `refund` and "
+                                  "the units go back on sale.")
+    offer_id: str = ""
+    quantity: int = 0
+    reason: str = ""
+    refund: dict | None = None  # {"amount": minor units, "currency": "EUR"}
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.vendor_id}:{self.offer_id}"
+
+    @classmethod
+    def example(cls) -> OrderLineCancelled:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", offer_id="off_7c1d2e3f", quantity=1,
+                   reason="out of stock", refund={"amount": 1990, "currency": "EUR"})
+
+
+ORDER_EVENTS: tuple[type[OrderEvent], ...] = (OrderPlaced, OrderPaid, OrderCancelled, PaymentFailed, OrderAccepted,
+                                              OrderShipped, OrderDelivered, OrderLineCancelled)
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS)

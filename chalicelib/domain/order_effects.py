@@ -62,7 +62,20 @@ class ReleaseStock(Effect):
         return f"release-{self.order_id}"
 
 
-STOCK_EFFECTS = (ReserveStock, SellStock, ReleaseStock)
+@dataclass(frozen=True)
+class RestockSold(Effect):
+    """A line the vendor cancelled after payment: its sold units go back on sale (sold -> available)."""
+
+    order_id: str
+    offer_id: str
+    quantity: int
+
+    @property
+    def key(self) -> str:
+        return f"restock-{self.order_id}-{self.offer_id}"
+
+
+STOCK_EFFECTS = (ReserveStock, SellStock, ReleaseStock, RestockSold)
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,22 @@ class RefundPayment(Effect):
     @property
     def key(self) -> str:
         return f"refund-{self.order_id}"
+
+
+@dataclass(frozen=True)
+class RefundLine(Effect):
+    """Refund one line a vendor cancelled; recorded as that vendor's refund (its payout shrinks)."""
+
+    order_id: str
+    payment_intent_id: str
+    vendor_id: str
+    offer_id: str
+    amount: int
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return f"refund-{self.order_id}-line-{self.offer_id}"
 
 
 @dataclass(frozen=True)
@@ -153,7 +182,7 @@ class Publish(Effect):
 
 _KINDS = {cls.__name__: cls for cls in (ReserveStock, SellStock, ReleaseStock, RefundPayment, CancelAtProvider,
                                         TransferPayout, ReverseTransfer, ClearCartLines, ForgetPendingOrder,
-                                        Publish)}
+                                        Publish, RestockSold, RefundLine)}
 
 
 def effect_from_json(data: dict) -> Effect:

@@ -23,18 +23,30 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from chalicelib.domain import ledger
-from chalicelib.domain.errors import Conflict
-from chalicelib.domain.events import OrderCancelled, OrderPaid, OrderPlaced, OrderSummary, PaymentFailed
+from chalicelib.domain import fulfilment, ledger
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.events import (
+    OrderAccepted,
+    OrderCancelled,
+    OrderDelivered,
+    OrderLineCancelled,
+    OrderPaid,
+    OrderPlaced,
+    OrderShipped,
+    OrderSummary,
+    PaymentFailed,
+)
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
     Effect,
     ForgetPendingOrder,
     Publish,
+    RefundLine,
     RefundPayment,
     ReleaseStock,
     ReserveStock,
+    RestockSold,
     ReverseTransfer,
     SellStock,
     TransferPayout,
@@ -134,8 +146,14 @@ class OrderLine:
     title: str
     condition: str
     quantity: int
-    unit_price: int
+    unit_price: int  # the offer's own price, frozen at checkout (the stock condition re-checks it)
     shipping_fee: int
+    promotion_id: str = ""  # the promotion that applied to the line, frozen at checkout ("" for none)
+    unit_discount: int = 0  # what it took off each unit: the shopper paid unit_price - unit_discount
+
+    @property
+    def paid_unit_price(self) -> int:
+        return self.unit_price - self.unit_discount
 
 
 @dataclass
@@ -161,10 +179,25 @@ class VendorOrder:
     payout_status: PayoutStatus | None = None
     # Set while the payout is due and not settled: the retry schedule reads the oldest first.
     payout_due_at: str | None = None
+    # Fulfilment (chalicelib/domain/fulfilment.py): when each step happened, and how it shipped.
+    accepted_at: str | None = None
+    shipped_at: str | None = None
+    shipment: dict | None = None  # {carrier, tracking_number, tracking_url}
+    receipt_confirmed_at: str | None = None  # the shopper's confirmation (or the automatic one): pays the vendor
+    receipt_confirmed_by: str | None = None  # shopper | auto
+    # offer_id -> {quantity, refund, reason, at}: lines the vendor cancelled before shipping.
+    cancelled_lines: dict[str, dict] = field(default_factory=dict)
 
     @property
     def payout_due(self) -> bool:
         return self.payout_due_at is not None
+
+    @property
+    def awaiting_receipt_since(self) -> str | None:
+        """When it shipped, while the shopper has not confirmed receipt: the auto-confirm schedule's key."""
+        if self.shipped_at and not self.receipt_confirmed_at and self.state.value in fulfilment.RECEIPT_STATES:
+            return self.shipped_at
+        return None
 
 
 @dataclass(frozen=True)
@@ -393,8 +426,15 @@ class Order:
     # --- after payment ------------------------------------------------------------------------
 
     def record_refund(self, refund: Refund) -> bool:
-        """A refund made at the provider (by us or on its dashboard): recorded once per refund id."""
-        if refund.id in self.refunds:
+        """A refund made at the provider (by us or on its dashboard): recorded once per refund id.
+        A refund first learnt from the provider's event is attributed to its vendor once our own
+        record of it (a cancelled line) arrives."""
+        known = self.refunds.get(refund.id)
+        if known is not None:
+            if refund.vendor_id and not known.vendor_id:
+                self.refunds[refund.id] = Refund(known.id, known.amount, known.currency, known.at, known.reason,
+                                                 known.status, refund.vendor_id)
+                return True
             return False
         self.refunds[refund.id] = refund
         label = ("Payment refunded: it arrived after the order was cancelled"
@@ -417,19 +457,137 @@ class Order:
             return True
         return changed
 
-    def confirm_delivery(self, vendor_id: str, *, at: str) -> bool:
-        """The shopper received this vendor's parcel; once. Only a paid order's vendors."""
-        vendor_order = self.vendor_orders[vendor_id]
+    # --- fulfilment: the vendor's steps and the shopper's receipt ------------------------------
+
+    def vendor_order_of(self, vendor_id: str) -> VendorOrder:
+        vendor_order = self.vendor_orders.get(vendor_id)
+        if vendor_order is None:
+            raise NotFound("This order has nothing from that vendor.", fields={"vendor_id": "not in this order"})
+        return vendor_order
+
+    def vendor_actions(self, vendor_id: str) -> tuple[str, ...]:
+        """What the vendor may do to its sub-order now (nothing until the order is paid)."""
         if self.status is not OrderStatus.PAID:
-            raise Conflict("Only a paid order can be confirmed as delivered.", code="order_not_paid",
+            return ()
+        return fulfilment.VENDOR_ACTIONS[self.vendor_order_of(vendor_id).state.value]
+
+    def _require(self, vendor_id: str, action: str) -> VendorOrder:
+        vendor_order = self.vendor_order_of(vendor_id)
+        allowed = self.vendor_actions(vendor_id)
+        if action not in allowed:
+            state = vendor_order.state.value if self.status is OrderStatus.PAID else f"in an order {self.status.value}"
+            raise fulfilment.illegal(action, state, allowed)
+        return vendor_order
+
+    def vendor_lines(self, vendor_id: str) -> list[OrderLine]:
+        return [line for line in self.lines if line.vendor_id == vendor_id]
+
+    def accept(self, vendor_id: str, *, at: str) -> list[Effect]:
+        """The vendor takes the sub-order on; once (a retry changes nothing)."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if vendor_order.accepted_at and self.status is OrderStatus.PAID:
+            return []
+        self._require(vendor_id, fulfilment.ACCEPT)
+        vendor_order.state, vendor_order.accepted_at = VendorOrderState.ACCEPTED, at
+        self._note(TimelineEntry(f"accepted:{vendor_id}", at, f"Accepted by {vendor_order.vendor_name or vendor_id}",
+                                 Audience.INTERNAL, kind="fulfilment", details={"vendor_id": vendor_id}))
+        return [Publish.of(OrderAccepted(OrderSummary.of(self), vendor_id=vendor_id, accepted_at=at))]
+
+    def ship(self, vendor_id: str, shipment: fulfilment.Shipment, *, at: str) -> list[Effect]:
+        """The parcel left with its tracking; a retry with the same tracking changes nothing."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if vendor_order.shipment is not None and self.status is OrderStatus.PAID:
+            if vendor_order.shipment == shipment.to_json():
+                return []
+            raise Conflict("This parcel already shipped with other tracking.", code="already_shipped",
+                           fields={"tracking_number": f"already shipped as {vendor_order.shipment['tracking_number']}"})
+        self._require(vendor_id, fulfilment.SHIP)
+        vendor_order.state, vendor_order.shipped_at = VendorOrderState.SHIPPED, at
+        vendor_order.shipment = shipment.to_json()
+        self._note(TimelineEntry(f"shipped:{vendor_id}", at,
+                                 f"Shipped by {vendor_order.vendor_name or vendor_id} with {shipment.carrier}",
+                                 kind="shipment", details={"vendor_id": vendor_id, **shipment.to_json()}))
+        return [Publish.of(OrderShipped(OrderSummary.of(self), vendor_id=vendor_id, shipped_at=at,
+                                        **shipment.to_json()))]
+
+    def _delivered(self, vendor_order: VendorOrder, at: str, by: str) -> list[Effect]:
+        vendor_order.state, vendor_order.delivered_at = VendorOrderState.DELIVERED, at
+        self._note(TimelineEntry(f"delivered:{vendor_order.vendor_id}", at,
+                                 f"Delivered ({vendor_order.vendor_name or vendor_order.vendor_id})", kind="delivery",
+                                 details={"vendor_id": vendor_order.vendor_id, "by": by}))
+        return [Publish.of(OrderDelivered(OrderSummary.of(self), vendor_id=vendor_order.vendor_id, delivered_at=at,
+                                          confirmed_by=by))]
+
+    def mark_delivered(self, vendor_id: str, *, at: str) -> list[Effect]:
+        """The vendor (its carrier) says the parcel arrived. It does not pay the vendor: the shopper's
+        confirmation, or the automatic one after the waiting period, does."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if vendor_order.delivered_at and self.status is OrderStatus.PAID:
+            return []
+        self._require(vendor_id, fulfilment.DELIVER)
+        return self._delivered(vendor_order, at, "vendor")
+
+    def confirm_receipt(self, vendor_id: str, *, at: str, by: str = "shopper") -> list[Effect] | None:
+        """The shopper received this vendor's parcel (`by="auto"`: nobody complained in time); once,
+        only after it shipped. Returns None when it was confirmed already (nothing changes)."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if self.status is not OrderStatus.PAID:
+            raise Conflict("Only a paid order can be confirmed as received.", code="order_not_paid",
                            fields={"order_id": f"order is {self.status.value}"})
-        if vendor_order.delivered_at:
-            return False
-        vendor_order.state = VendorOrderState.DELIVERED
-        vendor_order.delivered_at = at
-        self._note(TimelineEntry(f"delivered:{vendor_id}", at, "Delivery confirmed", kind="delivery",
-                                 details={"vendor_id": vendor_id}))
-        return True
+        if vendor_order.receipt_confirmed_at:
+            return None
+        if vendor_order.state.value not in fulfilment.RECEIPT_STATES:
+            raise Conflict("This parcel has not shipped yet: receipt can be confirmed once it has.",
+                           code="not_shipped", fields={"vendor_id": f"sub-order is {vendor_order.state.value}",
+                                                       "allowed_actions": "none until shipped"})
+        vendor_order.receipt_confirmed_at, vendor_order.receipt_confirmed_by = at, by
+        self._note(TimelineEntry(f"receipt:{vendor_id}", at, "Receipt confirmed" if by == "shopper"
+                                 else "Receipt confirmed automatically", Audience.INTERNAL, kind="delivery",
+                                 details={"vendor_id": vendor_id, "by": by}))
+        if vendor_order.state is VendorOrderState.DELIVERED:
+            return []
+        return self._delivered(vendor_order, at, by)
+
+    def cancel_line(self, vendor_id: str, offer_id: str, *, reason: str, at: str) -> list[Effect]:
+        """The vendor cannot fulfil a line before shipping: the shopper is refunded for it (the last
+        line refunds what is left, shipping included, and cancels the sub-order) and its units go
+        back on sale. Once per line: a retry changes nothing."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        lines = self.vendor_lines(vendor_id)
+        line = next((x for x in lines if x.offer_id == offer_id), None)
+        if line is None:
+            raise NotFound("This sub-order has no such line.", fields={"line_id": "not in this sub-order"})
+        if offer_id in vendor_order.cancelled_lines:
+            return []
+        self._require(vendor_id, fulfilment.CANCEL_LINE)
+        still_open = [x for x in lines if x.offer_id not in vendor_order.cancelled_lines]
+        already = sum(int(c["refund"]) for c in vendor_order.cancelled_lines.values())
+        carried = sum(x.unit_discount * x.quantity for x in lines)  # the lines' own promotions
+        amount = fulfilment.line_refund(quantity=line.quantity, unit_price=line.unit_price,
+                                        line_discount=line.unit_discount * line.quantity, items=vendor_order.items,
+                                        unassigned_discount=max(0, vendor_order.discount - carried),
+                                        total=vendor_order.total, already_refunded=already,
+                                        last_line=len(still_open) == 1)
+        vendor_order.cancelled_lines = {**vendor_order.cancelled_lines, offer_id: {
+            "quantity": line.quantity, "refund": amount, "reason": reason, "at": at}}
+        self._note(TimelineEntry(f"line_cancelled:{vendor_id}:{offer_id}", at,
+                                 f"{line.title or offer_id} cancelled by {vendor_order.vendor_name or vendor_id}",
+                                 Audience.INTERNAL, kind="fulfilment",
+                                 details={"vendor_id": vendor_id, "offer_id": offer_id, "reason": reason,
+                                          "refund": amount}))
+        effects: list[Effect] = [RestockSold(self.order_id, offer_id, line.quantity)]
+        if amount > 0 and self.payment_intent_id:
+            effects.append(RefundLine(self.order_id, self.payment_intent_id, vendor_id, offer_id, amount,
+                                      "requested_by_customer"))
+        effects.append(Publish.of(OrderLineCancelled(
+            OrderSummary.of(self), vendor_id=vendor_id, offer_id=offer_id, quantity=line.quantity, reason=reason,
+            refund={"amount": amount, "currency": self.currency})))
+        if len(still_open) == 1:
+            vendor_order.state = VendorOrderState.CANCELLED
+            self._note(TimelineEntry(f"vendor_cancelled:{vendor_id}", at,
+                                     f"{vendor_order.vendor_name or vendor_id} cancelled its part; you are refunded",
+                                     kind="fulfilment", details={"vendor_id": vendor_id}))
+        return effects
 
     # --- money owed to and by the vendors (chalicelib/domain/ledger.py) ---------------------
 

@@ -63,6 +63,8 @@ class CheckoutWrites:
     # The shopper's first payment-provider customer id, recorded unless another one was meanwhile.
     new_customer_id: str | None = None
     address_to_remember: AddressToRemember | None = None
+    # The promotions the lines are charged with (domain/promotions.py PromotionHold): each must still run.
+    promotion_holds: tuple = ()
 
 
 class OrderRepository(Protocol):
@@ -95,6 +97,15 @@ class OrderRepository(Protocol):
         """(order_id, vendor_id) of the payouts due since before `before_iso`, oldest first."""
         ...
 
+    def list_receipt_due(self, shipped_before_iso: str, limit: int) -> list[tuple[str, str]]:
+        """(order_id, vendor_id) shipped before `shipped_before_iso`, receipt not confirmed, oldest first."""
+        ...
+
+    def list_vendor_orders(self, vendor_id: str, *, status: str | None, limit: int,
+                           cursor: str | None) -> tuple[list[Order], str | None]:
+        """The vendor's paid orders, newest first (optionally whose sub-order is in `status`), and the cursor."""
+        ...
+
 
 class OfferForCart(Protocol):
     """An offer's current terms and stock as the cart compares them with a line's snapshot (minor units)."""
@@ -108,6 +119,7 @@ class OfferForCart(Protocol):
     price: int
     shipping_fee: int
     available: int
+    offer_status: str  # active, paused or delisted (domain/catalog.py OFFER_STATUSES)
 
 
 class CartCatalog(Protocol):
@@ -165,6 +177,8 @@ class OfferCatalogue(Protocol):
 
     def update_offer_terms(self, offer_id: str, vendor_id: str, terms, *, expected_version: int,
                            declare_stock: bool): ...
+
+    def set_offer_status(self, offer_id: str, vendor_id: str, status: str, *, expected_version: int): ...
 
     def adjust_stock(self, offer_id: str, vendor_id: str, delta: int, reason: str, key: str, *,
                      max_available: int): ...

@@ -5,7 +5,11 @@ Rules (all amounts integer minor units, one currency per order):
   gross total that is VAT at the destination country's rate: gross * rate / (100% + rate).
 - Lines are grouped by vendor: each vendor ships one parcel, so its shipping is the highest
   shipping fee among its lines (not the sum), and free above the vendor's threshold if any.
-- Promotions (percent or amount off a vendor's items) apply per vendor group when given.
+- Promotions (chalicelib/domain/promotions.py) are resolved by the use case and passed in as
+  data with the moment `at` they are judged at; each line gets the best one that applies to it,
+  per unit. A line keeps its original `unit_price` (what the offer lists, what checkout's stock
+  condition re-checks) beside `unit_discount` and `promotion_id`; a group's `items` is the sum of
+  original prices and its `discount` the sum of the lines' discounts.
 - The platform may charge the shopper a service fee per order (config; 0 by default).
 - Commission is what the platform keeps from each vendor: `commission_bps` of the vendor's
   items after promotions (shipping passes through to the vendor). The transfer to the vendor
@@ -14,11 +18,13 @@ Rules (all amounts integer minor units, one currency per order):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.limits import check_line_count, check_quantity
 from chalicelib.domain.money import Money
+from chalicelib.domain.promotions import Promotion, best_promotion
 
 __all__ = ["PricedLine", "PricingPolicy", "Promotion", "Quote", "price_cart"]
 
@@ -32,20 +38,23 @@ class PricedLine:
     vendor_id: str
     title: str
     quantity: int
-    unit_price: Money
+    unit_price: Money  # the offer's own price, before any promotion
     shipping_fee: Money
+    promotion_id: str | None = None  # set by price_cart when a promotion applies
+    unit_discount: int = 0  # minor units off each unit
 
     @property
     def subtotal(self) -> Money:
+        """At the original price (a group's `items`)."""
         return self.unit_price.times(self.quantity)
 
+    @property
+    def promoted_unit_price(self) -> Money:
+        return Money(self.unit_price.amount - self.unit_discount, self.unit_price.currency)
 
-@dataclass(frozen=True)
-class Promotion:
-    vendor_id: str
-    code: str
-    percent_off: int = 0  # whole percent
-    amount_off: int = 0  # minor units
+    @property
+    def discount(self) -> Money:
+        return Money(self.unit_discount * self.quantity, self.unit_price.currency)
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,9 @@ class Quote:
                             "title": line.title,
                             "quantity": line.quantity,
                             "unit_price": line.unit_price.to_json(),
-                            "subtotal": line.subtotal.to_json(),
+                            "promotion_id": line.promotion_id,
+                            "promoted_unit_price": line.promoted_unit_price.to_json() if line.promotion_id else None,
+                            "subtotal": (line.subtotal - line.discount).to_json(),
                         }
                         for line in g.lines
                     ],
@@ -144,20 +155,26 @@ class Quote:
         }
 
 
-def _discount(promotion: Promotion | None, items: Money) -> Money:
-    if promotion is None:
-        return Money.zero(items.currency)
-    off = items.share(promotion.percent_off * 100).amount + promotion.amount_off
-    return Money(min(off, items.amount), items.currency)
+def _promoted(line: PricedLine, promotions: Sequence[Promotion], at: str | None) -> PricedLine:
+    applied = None if at is None else best_promotion(
+        promotions, vendor_id=line.vendor_id, offer_id=line.offer_id, quantity=line.quantity,
+        unit_price=line.unit_price.amount, at=at)
+    if applied is None:
+        return replace(line, promotion_id=None, unit_discount=0)
+    return replace(line, promotion_id=applied.promotion_id, unit_discount=applied.unit_discount)
 
 
 def price_cart(
     lines: list[PricedLine],
     policy: PricingPolicy,
     country: str,
-    promotions: dict[str, Promotion] | None = None,
+    promotions: Sequence[Promotion] = (),
+    at: str | None = None,
 ) -> Quote:
-    """Price lines for delivery to `country`. Pure: the quote and the order both come from here."""
+    """Price lines for delivery to `country`. Pure: the quote and the order both come from here.
+
+    `promotions` (any vendor's, active or not) are judged at `at` (ISO UTC); without `at` none applies.
+    """
     if not lines:
         raise InvalidInput("Your cart is empty.", code="empty_cart", fields={"cart": "no lines"})
     check_line_count(len(lines))
@@ -168,12 +185,12 @@ def price_cart(
             raise InvalidInput("All offers in an order must be in the platform currency.", fields={"currency": "mixed"})
     by_vendor: dict[str, list[PricedLine]] = {}
     for line in sorted(lines, key=lambda item: (item.vendor_id, item.offer_id)):
-        by_vendor.setdefault(line.vendor_id, []).append(line)
+        by_vendor.setdefault(line.vendor_id, []).append(_promoted(line, promotions, at))
     groups = []
     for vendor_id, vendor_lines in by_vendor.items():
         zero = Money.zero(policy.currency)
         items = sum((line.subtotal for line in vendor_lines), zero)
-        discount = _discount((promotions or {}).get(vendor_id), items)
+        discount = sum((line.discount for line in vendor_lines), zero)
         shipping = max((line.shipping_fee for line in vendor_lines), key=lambda m: m.amount)
         commission = (items - discount).share(policy.commission_bps)
         groups.append(VendorGroup(vendor_id, tuple(vendor_lines), items, discount, shipping, commission))

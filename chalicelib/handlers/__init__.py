@@ -14,6 +14,9 @@ BLUEPRINTS = {
     "catalog": "",
     "vendor_catalog": "",
     "vendor_imports": "",
+    "vendor_promotions": "",
+    "product_images": "",
+    "vendor_api_keys": "",
     "cart": "",
     "checkout": "",
     "orders": "",
@@ -22,6 +25,7 @@ BLUEPRINTS = {
     "payment_methods": "",
     "addresses": "",
     "payouts": "",
+    "vendor_orders": "",
     "webhooks": "",
 }
 

@@ -43,9 +43,11 @@ class CartLineOut(ApiModel):
     title: str
     condition: str = Field("", description="new | refurbished | used")
     quantity: int
-    unit_price: MoneyOut
+    unit_price: MoneyOut = Field(description="The offer's price (struck when a promotion applies)")
+    promoted_unit_price: MoneyOut | None = Field(None, description="The price a promotion brings it to, if any")
+    promotion_id: str | None = None
     shipping_fee: MoneyOut
-    subtotal: MoneyOut
+    subtotal: MoneyOut = Field(description="quantity x the price paid (the promoted one when a promotion applies)")
     available: int
     in_stock: bool
     max_quantity: int
@@ -73,8 +75,11 @@ class QuoteLine(ApiModel):
     product_id: str
     title: str
     quantity: int
-    unit_price: MoneyOut
-    subtotal: MoneyOut
+    unit_price: MoneyOut = Field(description="The offer's price, before any promotion")
+    promoted_unit_price: MoneyOut | None = Field(None, description="The price the best promotion brings it to")
+    promotion_id: str | None = None
+    subtotal: MoneyOut = Field(description="quantity x the price paid; the vendor's `discount` is what "
+                                           "promotions took off its `items` (original prices)")
 
 
 class QuoteVendor(ApiModel):

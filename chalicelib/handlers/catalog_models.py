@@ -38,6 +38,9 @@ class OfferView(ApiModel):
     in_stock: bool
     delivery: Delivery
     is_best: bool
+    list_price: MoneyOut | None = Field(None, description="While a promotion runs: the price before it (struck); "
+                                                           "`price` and `total` are then the promoted ones")
+    promotion_id: str | None = Field(None, description="The promotion that lowers `price`, if any")
 
 
 class VendorOfferView(OfferView):
@@ -48,6 +51,7 @@ class VendorOfferView(OfferView):
     version: int = Field(description="Moves on every change you make; also sent as the `ETag` header. "
                                      "Send it back as `If-Match` to update only what you read.")
     updated_at: str
+    status: str = Field(description="active (listed), paused (hidden until resumed) or delisted (final)")
 
 
 class StockAdjustmentView(ApiModel):
@@ -143,16 +147,46 @@ class VendorOffersQuery(_Query):
 # --- vendor bodies ----------------------------------------------------------------------
 
 
-class ProductIn(ApiModel):
+class ProductEditIn(ApiModel):
+    """A product's description as its proposer edits it (the id and GTIN never change)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    title: Text = Field(description="3 to 200 characters")
+    title: Text = Field(description="10 to 120 characters, not in capitals, no promotional words or '!' "
+                                    "(a known GTIN returns the existing product without these checks)")
     brand: Text = Field(description="1 to 80 characters")
-    category: Text = Field(description="A slug from /catalog/categories")
+    category: Text = Field(description="A slug from /catalog/categories; some require attributes "
+                                       "(electronics: model; fashion: size, colour; beauty: volume)")
     description: MultilineText = ""
     attributes: dict[Text, Text] = Field(default_factory=dict, description="Short name -> short value")
-    images: list[Text] = Field(default_factory=list, description="https URLs or site paths such as /img/kitchen.svg")
+    images: list[Text] = Field(default_factory=list, description="https URLs, site paths such as /img/kitchen.svg, "
+                                                                  "or the URLs of images you attached")
+
+
+class ProductIn(ProductEditIn):
+    model_config = ConfigDict(extra="forbid")
+
     gtin: Text | None = Field(None, description="GTIN-8/12/13/14 with a valid GS1 check digit")
+
+
+class ImageUploadIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_type: Text = Field(description="image/jpeg, image/png or image/webp: the type of the file you will send")
+
+
+class ImageUploadOut(ApiModel):
+    url: str = Field(description="POST a multipart form here: every `fields` entry, then the file as `file`")
+    fields: dict[str, str]
+    key: str = Field(description="Where the file will be stored; send it to .../images to attach it")
+    max_bytes: int
+    expires_in: int = Field(description="Seconds the upload form stays valid")
+
+
+class ImageAttachIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: bounded(Text, 1, 300) = Field(description="The `key` of an upload you made")
 
 
 class MoneyIn(ApiModel):

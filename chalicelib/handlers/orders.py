@@ -24,9 +24,17 @@ class OrderLineOut(ApiModel):
     title: str
     condition: str = Field("", description="new | refurbished | used, as chosen at checkout")
     quantity: int
-    unit_price: MoneyOut
+    unit_price: MoneyOut = Field(description="The offer's price at checkout (struck when a promotion applied)")
+    promotion_id: str | None = None
+    promoted_unit_price: MoneyOut | None = Field(None, description="What the shopper paid per unit, if promoted")
     shipping_fee: MoneyOut
-    subtotal: MoneyOut
+    subtotal: MoneyOut = Field(description="quantity x the price paid")
+
+
+class ShipmentOut(ApiModel):
+    carrier: str
+    tracking_number: str
+    tracking_url: str
 
 
 class VendorGroupOut(ApiModel):
@@ -39,6 +47,11 @@ class VendorGroupOut(ApiModel):
     shipping: MoneyOut
     total: MoneyOut
     delivered_at: str | None = None
+    shipped_at: str | None = None
+    shipment: ShipmentOut | None = Field(None, description="carrier, tracking number and https tracking link")
+    receipt_confirmed_at: str | None = None
+    can_confirm_receipt: bool = Field(False, description="shipped and not yet confirmed: POST .../confirm-receipt")
+    cancelled_offer_ids: list[str] = Field(default_factory=list, description="lines the vendor cancelled (refunded)")
 
 
 class TotalsOut(ApiModel):

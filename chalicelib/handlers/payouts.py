@@ -1,4 +1,7 @@
-"""Delivery confirmation by the shopper, which releases the vendor's payout (policy on_delivery)."""
+"""Receipt confirmation by the shopper, which releases the vendor's payout (policy on_delivery).
+
+`/confirm-receipt` is the route; `/confirm-delivery` is its first name, kept (deprecated) with the
+same rules: both answer 409 `not_shipped` until the vendor shipped the parcel."""
 
 from __future__ import annotations
 
@@ -24,13 +27,23 @@ class DeliveryOut(ApiModel):
     vendor_id: str
     status: str = Field(description="delivered")
     delivered_at: str
+    receipt_confirmed_at: str
     payout: PayoutOut
+
+
+@route(bp, "/orders/{order_id}/vendors/{vendor_id}/confirm-receipt", "POST", response=DeliveryOut,
+       roles=("shopper",), tags=("orders",), errors=(401, 403, 404, 409))
+def confirm_receipt(req):
+    """Confirm you received this vendor's shipped parcel (idempotent); the vendor is then paid."""
+    from chalicelib.services import payouts as payout_service
+
+    return payout_service.confirm_receipt(req.principal.user_id, req.params["order_id"], req.params["vendor_id"])
 
 
 @route(bp, "/orders/{order_id}/vendors/{vendor_id}/confirm-delivery", "POST", response=DeliveryOut,
        roles=("shopper",), tags=("orders",), errors=(401, 403, 404, 409))
 def confirm_delivery(req):
-    """Confirm you received this vendor's parcel (idempotent); the vendor is then paid."""
+    """Deprecated name of confirm-receipt (same rules: only once the parcel shipped)."""
     from chalicelib.services import payouts as payout_service
 
-    return payout_service.confirm_delivery(req.principal.user_id, req.params["order_id"], req.params["vendor_id"])
+    return payout_service.confirm_receipt(req.principal.user_id, req.params["order_id"], req.params["vendor_id"])

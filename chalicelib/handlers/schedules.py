@@ -21,3 +21,11 @@ def retry_payouts(event):
     from chalicelib.services import payouts
 
     return payouts.retry_payouts()
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS), name="auto_confirm_receipts")
+def auto_confirm_receipts(event):
+    """Confirm receipt of parcels shipped HALLES_AUTO_CONFIRM_DAYS ago and never confirmed: the payout follows."""
+    from chalicelib.services import payouts
+
+    return payouts.auto_confirm_receipts()

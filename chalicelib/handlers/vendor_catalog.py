@@ -9,6 +9,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.handlers.catalog_models import (
     OfferIn,
     ProductDetail,
+    ProductEditIn,
     ProductIn,
     StockAdjustmentIn,
     StockAdjustmentOut,
@@ -63,6 +64,16 @@ def vendor_create_product(req):
     return json_response(body, 201 if created else 200, req.correlation_id)
 
 
+@route(bp, "/vendor/products/{product_id}", "PUT", body=ProductEditIn, response=ProductDetail, roles=VENDOR,
+       tags=("vendor",), errors=(400, 401, 403, 404, 409),
+       summary="Edit a product you proposed (another vendor's product: 403); same rules as creating it")
+def vendor_update_product(req):
+    from chalicelib.services import catalog
+
+    product = catalog.update_product(req.principal.user_id, req.params["product_id"], req.body.model_dump())
+    return json_response(ProductDetail.model_validate(product).model_dump(mode="json"), 200, req.correlation_id)
+
+
 @route(bp, "/vendor/products/{product_id}/offer", "PUT", body=OfferIn, response=VendorOfferView, roles=VENDOR,
        status=200, also=(201,), tags=("vendor",), errors=(400, 401, 403, 404, 409, 412),
        headers=(IF_MATCH,), response_headers=(ETAG,),
@@ -101,3 +112,37 @@ def vendor_list_offers(req):
 
     return VendorOfferList.model_validate(
         vendor_offers.list_vendor_offers(req.principal.user_id, req.query.limit, req.query.cursor))
+
+
+def _offer_action(req, action: str):
+    from chalicelib.services import vendor_offers
+
+    offer = vendor_offers.change_offer_status(req.principal.user_id, req.params["offer_id"], action,
+                                              if_match=parse_if_match(req.header("If-Match")))
+    body = VendorOfferView.model_validate(offer).model_dump(mode="json")
+    return json_response(body, 200, req.correlation_id, {"ETag": vendor_offers.etag(offer["version"])})
+
+
+# Lifecycle as explicit actions rather than a writable `status` field: each is idempotent, says what it
+# does, and cannot be confused with editing terms (a PATCH could mix both and hide that delisting is final).
+@route(bp, "/vendor/offers/{offer_id}/pause", "POST", response=VendorOfferView, roles=VENDOR, tags=("vendor",),
+       errors=(400, 401, 403, 404, 409, 412), headers=(IF_MATCH,), response_headers=(ETAG,),
+       summary="Pause your offer: it leaves the catalogue at once and cannot be bought until resumed "
+               "(repeating is a no-op)")
+def vendor_pause_offer(req):
+    return _offer_action(req, "pause")
+
+
+@route(bp, "/vendor/offers/{offer_id}/resume", "POST", response=VendorOfferView, roles=VENDOR, tags=("vendor",),
+       errors=(400, 401, 403, 404, 409, 412), headers=(IF_MATCH,), response_headers=(ETAG,),
+       summary="Resume a paused offer: listed again at once (a delisted offer is a 409)")
+def vendor_resume_offer(req):
+    return _offer_action(req, "resume")
+
+
+@route(bp, "/vendor/offers/{offer_id}", "DELETE", response=VendorOfferView, roles=VENDOR, tags=("vendor",),
+       errors=(400, 401, 403, 404, 412), headers=(IF_MATCH,), response_headers=(ETAG,),
+       summary="Delist your offer for good: it leaves the catalogue, its orders keep their history; "
+               "answers the offer, now `delisted`")
+def vendor_delist_offer(req):
+    return _offer_action(req, "delist")

@@ -6,23 +6,33 @@ So the cart view and the quote always compare the snapshot with the offer's curr
 and list every difference in `changes`: setting the line's quantity again accepts the new
 terms (the snapshot is refreshed).
 
+Promotions follow the same rule: a line snapshots the best promotion for it when its quantity
+is set (id, amount off each unit, end); the view and the quote apply the vendors' promotions as
+they are now and list a `promotion_changed` change when that differs, and checkout charges the
+snapshot (no promotion read on the checkout path), refusing a line whose promotion has ended;
+its transaction re-checks that each promotion still runs (`promotion_holds`).
+
 The use cases read and write through ports (chalicelib/domain/ports.py: CartRepository, CartCatalog);
 without them they use the DynamoDB adapters (chalicelib/services/wiring.py).
 """
 
 from __future__ import annotations
 
-from chalicelib.domain.cart_changes import LineTerms, OfferNow
+from dataclasses import replace
+
+from chalicelib.domain.cart_changes import NOT_FOR_SALE, LineTerms, OfferNow, promotion_change
 from chalicelib.domain.cart_changes import line_changes as changes_since
 from chalicelib.domain.charge_limits import ensure_chargeable
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.limits import MAX_LINE_QUANTITY, check_line_count, check_quantity
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import CartCatalog, CartRepository, OrderRepository
 from chalicelib.domain.pricing import PricedLine, PricingPolicy, price_cart
+from chalicelib.domain.promotions import AppliedPromotion, Promotion, PromotionHold, as_seen, best_promotion
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.settings import get_settings
 from chalicelib.store import carts as cart_store
+from chalicelib.store.stock import CartChanged
 
 
 def pricing_policy() -> PricingPolicy:
@@ -42,16 +52,39 @@ def _money(amount: int, currency: str) -> dict:
 def line_changes(line: cart_store.CartLine, offer) -> list[dict]:
     """What differs between the snapshot and the offer now (empty when checkout would pass)."""
     now = None if offer is None else OfferNow(price=int(offer.price), shipping_fee=int(offer.shipping_fee),
-                                              available=int(offer.available), currency=offer.currency)
+                                              available=int(offer.available), currency=offer.currency,
+                                              status=offer.offer_status)
     return changes_since(LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=line.price,
                                    shipping_fee=line.shipping_fee, currency=line.currency), now)
 
 
-def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -> dict:
+def promotions_for(vendor_ids, catalog: CartCatalog) -> tuple[list[Promotion], str]:
+    """The vendors' promotions and the moment to judge them at, as `price_cart` takes them.
+
+    A catalog adapter without promotions (the in-memory one of the use-case tests) lists none.
+    """
+    now = now_iso()
+    current = getattr(catalog, "current_promotions", None)
+    return (current(set(vendor_ids), now) if current else []), now
+
+
+def _applied_now(line: cart_store.CartLine, offer, promotions: tuple[list[Promotion], str]) -> AppliedPromotion | None:
+    """The promotion the line gets at the offer's current price: the quote's rule (domain/promotions.py)."""
+    if offer is None or not promotions[0]:
+        return None
+    return best_promotion(promotions[0], vendor_id=line.vendor_id, offer_id=line.offer_id, quantity=line.quantity,
+                          unit_price=int(offer.price), at=promotions[1])
+
+
+def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str],
+               promotions: tuple[list[Promotion], str] = ([], "")) -> dict:
     currency = offer.currency if offer is not None else line.currency
     price = int(offer.price) if offer is not None else line.price
     shipping = int(offer.shipping_fee) if offer is not None else line.shipping_fee
-    available = max(int(offer.available), 0) if offer is not None else 0
+    for_sale = offer is not None and offer.offer_status not in NOT_FOR_SALE
+    available = max(int(offer.available), 0) if for_sale else 0
+    applied = _applied_now(line, offer, promotions)  # the struck price shown is the one the quote charges
+    paid = price - applied.unit_discount if applied else price
     return {
         "offer_id": line.offer_id,
         "product_id": line.product_id,
@@ -61,8 +94,10 @@ def _line_view(line: cart_store.CartLine, offer, vendor_names: dict[str, str]) -
         "condition": offer.condition if offer is not None else line.condition,
         "quantity": line.quantity,
         "unit_price": _money(price, currency),
+        "promoted_unit_price": _money(paid, currency) if applied else None,
+        "promotion_id": applied.promotion_id if applied else None,
         "shipping_fee": _money(shipping, currency),
-        "subtotal": _money(price * line.quantity, currency),
+        "subtotal": _money(paid * line.quantity, currency),
         "available": available,
         "in_stock": available > 0,
         "max_quantity": min(MAX_LINE_QUANTITY, available),
@@ -112,8 +147,17 @@ def _current(cart: cart_store.Cart, catalog: CartCatalog, orders: OrderRepositor
     held = _held_by_own_order(cart, orders)
     offers = {offer_id: _WithOwnHold(offer, held[offer_id]) if offer is not None and held.get(offer_id) else offer
               for offer_id, offer in offers.items()}
-    changes = [c for line in cart.lines for c in line_changes(line, offers.get(line.offer_id))]
-    return offers, changes
+    promotions = promotions_for((line.vendor_id for line in cart.lines), catalog) if cart.lines else ([], "")
+    changes = []
+    for line in cart.lines:
+        offer = offers.get(line.offer_id)
+        changes.extend(line_changes(line, offer))
+        if offer is not None and offer.offer_status not in NOT_FOR_SALE:  # the promoted price snapshotted vs now
+            applied = _applied_now(line, offer, promotions)
+            terms = LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=int(offer.price),
+                              shipping_fee=int(offer.shipping_fee), currency=offer.currency)
+            changes.extend(promotion_change(terms, line.unit_discount, applied.unit_discount if applied else 0))
+    return offers, changes, promotions
 
 
 def view_cart(shopper_id: str, *, carts: CartRepository | None = None, catalog: CartCatalog | None = None,
@@ -121,10 +165,10 @@ def view_cart(shopper_id: str, *, carts: CartRepository | None = None, catalog: 
     """The cart with each offer's current terms and what changed since each line was set."""
     carts, catalog = _ports(carts, catalog)
     cart = carts.get_cart(shopper_id)
-    offers, changes = _current(cart, catalog, orders)
+    offers, changes, promotions = _current(cart, catalog, orders)
     names = catalog.vendor_names(line.vendor_id for line in cart.lines) if cart.lines else {}
     return {
-        "lines": [_line_view(line, offers.get(line.offer_id), names) for line in cart.lines],
+        "lines": [_line_view(line, offers.get(line.offer_id), names, promotions) for line in cart.lines],
         "item_count": sum(line.quantity for line in cart.lines),
         "changes": changes,
     }
@@ -139,6 +183,9 @@ def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartReposi
     offer = catalog.get_offer(offer_id)
     if offer is None:
         raise NotFound("This offer does not exist.", fields={"offer_id": "not found"})
+    if offer.offer_status in NOT_FOR_SALE:
+        reason, message = NOT_FOR_SALE[offer.offer_status]
+        raise Conflict(message, code=f"offer_{reason.value}", fields={"offer_id": message})
     if offer.currency != get_settings().currency:
         raise InvalidInput("This offer cannot be bought in this shop's currency.", fields={"offer_id": "currency"})
     cart = carts.get_cart(shopper_id)
@@ -164,6 +211,11 @@ def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartReposi
         vendor_name=catalog.vendor_names([offer.vendor_id]).get(offer.vendor_id, ""),
         condition=offer.condition,  # the order line shows the condition the shopper chose
     )
+    # The promotion the shopper sees now, snapshotted like the price: checkout charges it without a read.
+    applied = _applied_now(line, offer, promotions_for([offer.vendor_id], catalog))
+    if applied is not None:
+        line = replace(line, promotion_id=applied.promotion_id, unit_discount=applied.unit_discount,
+                       promotion_ends_at=applied.ends_at)
     lines = [line if other.offer_id == offer_id else other for other in cart.lines]
     if existing is None:
         lines.append(line)
@@ -196,20 +248,41 @@ def snapshot_lines(cart: cart_store.Cart) -> list[PricedLine]:
     ]
 
 
+def snapshot_promotions(cart: cart_store.Cart, at: str) -> list[Promotion]:
+    """The promotions the lines snapshotted, as `price_cart` takes them; one that ended since refuses
+    checkout (409 naming the line, like a price change) so the shopper never pays other than shown."""
+    ended = [line for line in cart.lines if line.promotion_id and line.promotion_ends_at <= at]
+    if ended:
+        raise CartChanged([change for line in ended for change in promotion_change(
+            LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=line.price,
+                      shipping_fee=line.shipping_fee, currency=line.currency), line.unit_discount, 0)])
+    return [as_seen(line.promotion_id, line.vendor_id, line.offer_id, line.unit_discount, line.currency,
+                    line.promotion_ends_at) for line in cart.lines if line.promotion_id]
+
+
+def promotion_holds(cart: cart_store.Cart, at: str) -> tuple[PromotionHold, ...]:
+    """What checkout's transaction re-checks about the lines' promotions: each still running at `at`
+    (one ended early since the line was set refuses the checkout, naming the line, like a price change)."""
+    return tuple(PromotionHold(line.vendor_id, line.promotion_id, at, promotion_change(
+        LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=line.price, shipping_fee=line.shipping_fee,
+                  currency=line.currency), line.unit_discount, 0)[0])
+                 for line in cart.lines if line.promotion_id)
+
+
 def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
           catalog: CartCatalog | None = None, orders: OrderRepository | None = None) -> dict:
     """Price the cart at the offers' current terms for delivery to `country`. Reads only.
 
-    Lines whose offer is gone are left out (and listed in `changes`); a line short of stock is
+    Lines whose offer is gone, paused or delisted are left out (and listed in `changes`); a line short of stock is
     priced as asked and listed in `changes`, since checkout would refuse it.
     """
     carts, catalog = _ports(carts, catalog)
     cart = carts.get_cart(shopper_id)
-    offers, changes = _current(cart, catalog, orders)
+    offers, changes, promotions = _current(cart, catalog, orders)
     lines = []
     for line in cart.lines:
         offer = offers.get(line.offer_id)
-        if offer is None:
+        if offer is None or offer.offer_status in NOT_FOR_SALE:
             continue
         lines.append(PricedLine(
             offer_id=line.offer_id,
@@ -220,7 +293,7 @@ def quote(shopper_id: str, country: str, *, carts: CartRepository | None = None,
             unit_price=Money(int(offer.price), offer.currency),
             shipping_fee=Money(int(offer.shipping_fee), offer.currency),
         ))
-    priced = price_cart(lines, pricing_policy(), country)
+    priced = price_cart(lines, pricing_policy(), country, *promotions)
     ensure_chargeable(priced.total)
     body = priced.to_json()
     body["changes"] = changes

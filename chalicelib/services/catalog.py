@@ -21,13 +21,17 @@ from chalicelib.domain.catalog import (
     rank_offers,
     validate_product,
 )
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import OfferCatalogue
+from chalicelib.domain.presentation import presentation_problems
+from chalicelib.domain.promotions import promoted_offer
+from chalicelib.domain.timestamps import now_iso
 from chalicelib.observability import count
 from chalicelib.services.vendors import registered_vendor
 from chalicelib.store import offers as offers_store
 from chalicelib.store import products as products_store
+from chalicelib.store import promotions as promotions_store
 from chalicelib.store import search_index
 from chalicelib.store import vendors as vendors_store
 
@@ -50,6 +54,9 @@ def offer_view(offer: Offer, vendor_name: str, is_best: bool) -> dict:
         "in_stock": offer.in_stock,
         "delivery": {"min_days": offer.min_days, "max_days": offer.max_days},
         "is_best": is_best,
+        # While a promotion runs `price` is the promoted price and `list_price` the struck one.
+        "list_price": offer.list_price.to_json() if offer.list_price else None,
+        "promotion_id": offer.promotion_id,
     }
 
 
@@ -74,6 +81,8 @@ def _snapshot_offer(item: products_store.ProductItem) -> dict | None:
         offer_id=snap.offer_id, product_id=item.product_id, vendor_id=snap.vendor_id, condition=snap.condition,
         price=Money(int(snap.price), snap.currency), shipping_fee=Money(int(snap.shipping_fee), snap.currency),
         available=int(snap.available), min_days=int(snap.min_days), max_days=int(snap.max_days),
+        list_price=Money(int(snap.list_price), snap.currency) if snap.list_price is not None else None,
+        promotion_id=snap.promotion_id,
     )
     return offer_view(offer, snap.vendor_name, True)
 
@@ -91,6 +100,14 @@ def product_summary_view(item: products_store.ProductItem) -> dict:
     }
 
 # --- products ---------------------------------------------------------------------------
+
+def ensure_presentable(product) -> None:
+    """400 naming every field of a proposed product that breaks a presentation rule (domain/presentation.py)."""
+    problems = presentation_problems(product.title, product.category, product.attributes)
+    if problems:
+        raise InvalidInput("The product does not follow the catalogue's presentation rules.",
+                           code="validation_error", fields=problems)
+
 
 def create_product(vendor_id: str, data: Mapping[str, Any]) -> tuple[dict, bool]:
     """Add a product to the shared catalogue; the same GTIN (or brand + title) returns the existing one.
@@ -111,6 +128,8 @@ def create_products(vendor_id: str, items: Sequence[Mapping[str, Any]]) -> list[
     registered_vendor(vendor_id)
     existing = products_store.get_products((p.product_id for p in products), consistent=True)
     fresh = {p.product_id: p for p in products if p.product_id not in existing}
+    for product in fresh.values():  # a known product is not a proposal: only new ones must present well
+        ensure_presentable(product)
     search_index.write_search_terms([(p.product_id, p.title_key, search_rules.index_terms(p.title, p.brand))
                              for p in fresh.values()])
     created: dict[str, products_store.ProductItem] = {}
@@ -132,6 +151,36 @@ def create_products(vendor_id: str, items: Sequence[Mapping[str, Any]]) -> list[
         reported.add(pid)
         results.append((product_detail(created.get(pid) or existing[pid]), is_new))
     return results
+
+
+def update_product(vendor_id: str, product_id: str, data: Mapping[str, Any]) -> dict:
+    """Edit a product the caller created (another vendor's product: 403; unknown: 404).
+
+    The same rules as creating one, presentation included. The product keeps its id and GTIN
+    (offers and orders point at them); its search terms and its offers' copy of the title follow
+    the new title. A product edited meanwhile by another request is a 409 (re-read and resend).
+    """
+    current = product_or_404(product_id, consistent=True)
+    if current.created_by != vendor_id:
+        raise Forbidden("Only the vendor who proposed this product can edit it.", fields={"product_id": "not yours"})
+    product = validate_product({**data, "gtin": current.gtin[-14:] if current.gtin else None})
+    ensure_presentable(product)
+    new_key = products_store.title_key_for(product, product_id)
+    new_terms = search_rules.index_terms(product.title, product.brand)
+    search_index.write_search_terms([(product_id, new_key, new_terms)])  # findable by the new title first
+    item = products_store.update_product_description(product_id, product, created_by=vendor_id,
+                                                     expected_title_key=current.title_key)
+    if item is None:
+        if new_key != current.title_key:
+            search_index.write_search_terms([(product_id, new_key, new_terms)], delete=True)
+        raise Conflict("This product was changed by another request; read it again and resend your change.",
+                       code="product_changed", fields={"product_id": "changed meanwhile"})
+    if new_key != current.title_key:
+        search_index.write_search_terms([(product_id, current.title_key,
+                                          search_rules.index_terms(current.title, current.brand))], delete=True)
+    if (current.title, current.title_key) != (product.title, new_key):
+        offers_store.retitle_offers(product_id, product.title, new_key)
+    return product_detail(products_store.get_product(product_id, consistent=True))
 
 
 def product_or_404(product_id: str, *, consistent: bool = False,
@@ -160,7 +209,26 @@ def browse(filters: BrowseFilters, limit: int | None = None, cursor: str | None 
         items, next_cursor = search_index.search_products(search_rules.parse_query(filters.q), filters, size, cursor)
     else:
         items, next_cursor = products_store.browse_products(filters, size, cursor)
-    return {"items": [product_summary_view(p) for p in items], "next_cursor": next_cursor}
+    return {"items": [product_summary_view(p) for p in _fresh(items)], "next_cursor": next_cursor}
+
+
+def _fresh(items: list) -> list:
+    """Summaries whose promotion window started or ended since they were computed, recomputed first.
+
+    Only the first page read after a start or end pays for it (the summary is stored again with
+    the next `stale_at`); that page was still selected and ordered on the stale summary.
+    """
+    from chalicelib.services.product_summaries import refresh_product_summary
+
+    now = now_iso()
+    fresh = []
+    for item in items:
+        if item.summary_stale_at and item.summary_stale_at <= now:
+            refresh_product_summary(item.product_id)
+            item = products_store.get_product(item.product_id, consistent=True) or item
+            count("ListingSummariesRefreshed", 1)
+        fresh.append(item)
+    return fresh
 
 
 def product_page(product_id: str) -> dict:
@@ -171,6 +239,9 @@ def product_page(product_id: str) -> dict:
     # price change a vendor just made (an import, a PUT) shows at once.
     fresh = offers_store.get_offers((o.offer_id for o in listed), consistent=True)
     offers = [fresh.get(o.offer_id, o).to_offer() for o in listed]
+    now = now_iso()
+    promotions = promotions_store.current_promotions({o.vendor_id for o in offers}, now)
+    offers = [promoted_offer(o, promotions, now) for o in offers]
     names = vendors_store.vendor_names(o.vendor_id for o in offers)
     ranked = rank_offers(offers)
     best = next((r.offer.offer_id for r in ranked if r.is_best), None)

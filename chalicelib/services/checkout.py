@@ -197,7 +197,8 @@ def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, rese
         OrderLine(offer_id=line.offer_id, product_id=line.product_id, vendor_id=line.vendor_id,
                   vendor_name=vendor_names.get(line.vendor_id, ""), title=line.title,
                   condition=condition_of.get(line.offer_id, ""), quantity=line.quantity,
-                  unit_price=line.unit_price.amount, shipping_fee=line.shipping_fee.amount)
+                  unit_price=line.unit_price.amount, shipping_fee=line.shipping_fee.amount,
+                  promotion_id=line.promotion_id or "", unit_discount=line.unit_discount)
         for group in quote.groups
         for line in group.lines
     ]
@@ -283,7 +284,9 @@ def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, b
     cart, customer_id, book = adapters.carts.get_for_checkout(shopper_id)
     address = address_service.for_checkout(body, book)
     remember_address = address_service.to_remember(shopper_id, body, address, book)
-    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country)
+    at = iso(now or datetime.now(UTC))  # the lines' own promotion snapshots: no read (see services/cart.py)
+    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country,
+                       cart_service.snapshot_promotions(cart, at), at=at)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
     new_customer = None
     try:
@@ -311,7 +314,7 @@ def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, b
         try:
             orders.place(order, reserve, checkout=CheckoutWrites(
                 cart_pending_order_id=cart.pending_order_id, new_customer_id=new_customer,
-                address_to_remember=remember_address))
+                address_to_remember=remember_address, promotion_holds=cart_service.promotion_holds(cart, at)))
             count("OrdersPlaced", 1)
             break
         except OrderNumberTaken:

@@ -18,6 +18,7 @@ from chalicelib.domain.order_effects import (
     Effect,
     ForgetPendingOrder,
     Publish,
+    RefundLine,
     RefundPayment,
     ReverseTransfer,
     TransferPayout,
@@ -119,6 +120,8 @@ class EffectRunner:
             self._cancel(effect)
         elif isinstance(effect, RefundPayment):
             return self._refund(order, effect)
+        elif isinstance(effect, RefundLine):
+            return self._refund_line(order, effect)
         elif isinstance(effect, TransferPayout):
             return self._transfer(order, effect)
         elif isinstance(effect, ReverseTransfer):
@@ -209,4 +212,16 @@ class EffectRunner:
                         currency=order.currency, at=now_iso(), reason=effect.reason)
         count("PaymentsRefunded", 1, reason=effect.reason)
         logger.info("payment refunded", extra={"order_id": order.order_id, "refund_id": refund_id})
+        return lambda fresh: fresh.record_refund(refund)
+
+    def _refund_line(self, order: Order, effect: RefundLine) -> Callable[[Order], None]:
+        """A line the vendor cancelled: refunded once (idempotency key from order + line), recorded as
+        that vendor's refund so the ledger takes it off that vendor's payout only."""
+        refund_id = self._gateway().refund(payment_intent_id=effect.payment_intent_id, amount=effect.amount,
+                                           idempotency_key=effect.key, reason=effect.reason)
+        refund = Refund(id=refund_id, amount=effect.amount, currency=order.currency, at=now_iso(),
+                        reason=effect.reason, vendor_id=effect.vendor_id)
+        count("LinesRefunded", 1)
+        logger.info("cancelled line refunded", extra={"order_id": order.order_id, "vendor_id": effect.vendor_id,
+                                                      "offer_id": effect.offer_id, "refund_id": refund_id})
         return lambda fresh: fresh.record_refund(refund)

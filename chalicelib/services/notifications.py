@@ -23,7 +23,10 @@ from chalicelib.domain.events import (
     EVENTS_BY_TYPE,
     ORDER_EVENTS,
     DomainEvent,
+    OrderAccepted,
+    OrderDelivered,
     OrderEvent,
+    OrderShipped,
     SignUpRepeated,
     UserSignedUp,
 )
@@ -113,7 +116,9 @@ def sync_listings(event: OrderEvent) -> None:
 HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
     UserSignedUp.event_type: welcome,
     SignUpRepeated.event_type: signup_repeated,
-    **{event.event_type: sync_listings for event in ORDER_EVENTS},  # any order event may have moved stock
+    # Order events that may have moved stock (a cancelled line restocks); a parcel's journey moves none.
+    **{event.event_type: sync_listings for event in ORDER_EVENTS
+       if event not in (OrderAccepted, OrderShipped, OrderDelivered)},
 }
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.catalog import offer_id_for, summarise, validate_offer
+from chalicelib.domain.catalog import offer_id_for, validate_offer
 from chalicelib.domain.errors import DomainError, NotFound
 from chalicelib.domain.imports import CHUNK_ROWS, ImportRow, ParsedImport, RowError, error_report_csv, parse_import
 from chalicelib.observability import count, logger
@@ -164,18 +164,19 @@ def error_report(vendor_id: str, import_id: str) -> tuple[str, str]:
 
 def _summary_unchanged(product, summary) -> bool:
     """True when the product's stored listing summary already says exactly what `summary` says."""
+    def number(value):
+        return None if value is None else int(value)
+
     best, snapshot = summary.best_offer, product.best_offer
     same_best = (best is None and snapshot is None) or (
         best is not None and snapshot is not None and product.best_offer_id == best.offer_id
         and (int(snapshot.price), int(snapshot.shipping_fee), int(snapshot.available), int(snapshot.min_days),
-             int(snapshot.max_days), snapshot.condition, snapshot.currency)
+             int(snapshot.max_days), snapshot.condition, snapshot.currency, number(snapshot.list_price),
+             snapshot.promotion_id)
         == (best.price.amount, best.shipping_fee.amount, best.available, best.min_days, best.max_days,
-            best.condition, best.price.currency))
-
-    def number(value):
-        return None if value is None else int(value)
-
-    return same_best and (
+            best.condition, best.price.currency, best.list_price.amount if best.list_price else None,
+            best.promotion_id))
+    return same_best and product.summary_stale_at == summary.stale_at and (
         int(product.offer_count or 0), bool(product.in_stock), number(product.min_total), number(product.min_price),
         number(product.best_total), number(product.listed_total), set(product.vendor_ids or ()),
     ) == (summary.offer_count, summary.in_stock, summary.min_total, summary.min_price, summary.best_total,
@@ -191,6 +192,7 @@ def _row_error(row: ImportRow, err: DomainError, product_column: str) -> RowErro
 def apply_chunk(message: ChunkMessage) -> str:
     """Apply one chunk's rows once; returns what happened (`applied`, `already applied`)."""
     from chalicelib.services import wiring
+    from chalicelib.services.product_summaries import compute_product_summary
     from chalicelib.services.vendor_offers import _write_terms  # the offer PUT's write: the same rules, once
 
     vendor_id, import_id = message.vendor_id, message.import_id
@@ -230,21 +232,15 @@ def apply_chunk(message: ChunkMessage) -> str:
     names = {vendor_id: vendor.name}
 
     def refresh_summary(product_id: str, written: list, all_created: bool) -> None:
-        if int(products[product_id].offer_count or 0) == 0 and all_created:
-            # The product had no offer at all: its summary is these offers' (no index query needed).
-            summary = summarise(o.to_offer() for o in written)
-            best = summary.best_offer
-            catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None)
-        else:
-            offers = {o.offer_id: o for o in catalogue.product_offers(product_id)}
-            offers.update({o.offer_id: o for o in written})
-            summary = summarise(o.to_offer() for o in offers.values())
-            if _summary_unchanged(products[product_id], summary):
-                return  # e.g. more stock on an offer that is not the best: the listing shows the same
-            best = summary.best_offer
-            if best is not None and best.vendor_id not in names:
-                names.update(catalogue.vendor_names([best.vendor_id]))
-            catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None)
+        # A product that had no offer at all: its summary is these offers' (no index query needed).
+        summary = compute_product_summary(product_id, written, catalogue=catalogue,
+                                          only_written=int(products[product_id].offer_count or 0) == 0 and all_created)
+        if _summary_unchanged(products[product_id], summary):
+            return  # e.g. more stock on an offer that is not the best: the listing shows the same
+        best = summary.best_offer
+        if best is not None and best.vendor_id not in names:
+            names.update(catalogue.vendor_names([best.vendor_id]))
+        catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None)
 
     changed: dict[str, list] = {}  # product id -> this vendor's offers written by this chunk
     created: set[str] = set()

@@ -33,6 +33,7 @@ def _vendor_groups(order: Order) -> list[dict]:
             "shipping": group["shipping"],
             "total": group["total"],
             "delivered_at": sub.delivered_at if sub else None,
+            **_fulfilment(sub),
         })
     if not groups:
         zero = _money(0, currency)
@@ -41,6 +42,17 @@ def _vendor_groups(order: Order) -> list[dict]:
                    "delivered_at": None}
                   for v in sorted({line.vendor_id for line in order.lines})]
     return groups
+
+
+def _fulfilment(sub) -> dict:
+    """What the shopper sees of the vendor's fulfilment: the tracking, and whether "I received it" applies."""
+    if sub is None:
+        return {}
+    return {"shipped_at": sub.shipped_at, "shipment": sub.shipment,
+            "receipt_confirmed_at": sub.receipt_confirmed_at,
+            "can_confirm_receipt": bool(sub.shipped_at) and not sub.receipt_confirmed_at
+            and sub.state.value in ("shipped", "delivered"),
+            "cancelled_offer_ids": sorted(sub.cancelled_lines)}
 
 
 def _line_vendor_name(order: Order, vendor_id: str) -> str:
@@ -98,8 +110,10 @@ def order_view(order: Order, *, include_payment_secret: bool = True) -> dict:
                 "condition": line.condition,
                 "quantity": line.quantity,
                 "unit_price": _money(line.unit_price, currency),
+                "promotion_id": line.promotion_id or None,
+                "promoted_unit_price": _money(line.paid_unit_price, currency) if line.promotion_id else None,
                 "shipping_fee": _money(line.shipping_fee, currency),
-                "subtotal": _money(line.unit_price * line.quantity, currency),
+                "subtotal": _money(line.paid_unit_price * line.quantity, currency),
             }
             for line in order.lines
         ],

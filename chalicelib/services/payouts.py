@@ -10,7 +10,8 @@ order through the repository, conditional on its version. However often a releas
 a vendor is paid once per order.
 
 When: `settings.payout_release` = "on_delivery" (default: the money waits until the shopper
-confirms delivery, which protects returns) or "at_payment" (the paid transition releases them).
+confirms receipt of the shipped parcel, or `auto_confirm_receipts` does it for them
+HALLES_AUTO_CONFIRM_DAYS after shipping, which protects returns) or "at_payment" (the paid transition releases them).
 A vendor without a connected payout account yet gets `awaiting_vendor_account`; nothing fails.
 
 Money never stuck: from the release until the transfer exists (or is refused for good) the
@@ -21,9 +22,9 @@ or once the vendor has a payout account.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.order_effects import Effect
 from chalicelib.domain.orders import Order, OrderStatus, PayoutStatus
 from chalicelib.domain.ports import OrderRepository
@@ -51,31 +52,33 @@ def payout_view(order: Order, vendor_id: str) -> dict:
 
 
 def _release(orders: OrderRepository, effects: EffectRunner, order_id: str, vendor_id: str, *, now: datetime,
-             deliver: bool = False, requeue: bool = False) -> Order:
-    """(Confirm the delivery and) release the vendor's payout in one version-conditional save, then
-    carry out the transfer."""
-    delivered = {"now": False}
+             deliver: bool = False, requeue: bool = False, by: str = "shopper") -> Order:
+    """(Confirm receipt and) release the vendor's payout in one version-conditional save, then carry
+    out the transfer. `by`: who confirms receipt (the shopper, or `auto` after the waiting period)."""
+    confirmed = {"now": False}
 
     def transition(order: Order) -> list[Effect] | None:
-        delivered["now"] = deliver and order.confirm_delivery(vendor_id, at=iso(now))  # 409 unless paid
+        receipt = order.confirm_receipt(vendor_id, at=iso(now), by=by) if deliver else None  # 409 unless shipped
+        confirmed["now"] = receipt is not None
         before = order.vendor_orders[vendor_id].__dict__.copy()
-        todo = order.release_payout(vendor_id, at=iso(now), requeue=requeue)
-        return todo if delivered["now"] or todo or order.vendor_orders[vendor_id].__dict__ != before else None
+        todo = (receipt or []) + order.release_payout(vendor_id, at=iso(now), requeue=requeue)
+        return todo if confirmed["now"] or todo or order.vendor_orders[vendor_id].__dict__ != before else None
 
     order = change_order(order_id, transition, orders=orders, effects=effects)
-    if delivered["now"]:
-        count("DeliveriesConfirmed", 1)
+    if confirmed["now"]:
+        count("ReceiptsConfirmed", 1, by=by)
     return order
 
 
-def confirm_delivery(shopper_id: str, order_id: str, vendor_id: str, *, gateway: PaymentGateway | None = None,
-                     now: datetime | None = None, orders: OrderRepository | None = None,
-                     effects: EffectRunner | None = None) -> dict:
+def confirm_receipt(shopper_id: str, order_id: str, vendor_id: str, *, gateway: PaymentGateway | None = None,
+                    now: datetime | None = None, orders: OrderRepository | None = None,
+                    effects: EffectRunner | None = None, by: str = "shopper") -> dict:
     """The shopper received this vendor's parcel: record it (once) and release the vendor's payout.
 
-    Only the order's own shopper, only a paid order. Repeating it changes nothing but retries a
-    payout that could not be made yet (vendor not onboarded, provider unavailable). Under
-    "at_payment" the payout was released at payment already: this retries one that had to wait.
+    Only the order's own shopper, only a paid order, only once the vendor shipped it (409
+    `not_shipped` before). Repeating it changes nothing but retries a payout that could not be made
+    yet (vendor not onboarded, provider unavailable). Under "at_payment" the payout was released at
+    payment already: this retries one that had to wait.
     """
     from chalicelib.services import wiring
 
@@ -87,9 +90,51 @@ def confirm_delivery(shopper_id: str, order_id: str, vendor_id: str, *, gateway:
         raise NotFound("No such order.", fields={"order_id": "not found"})
     if vendor_id not in order.vendor_orders:
         raise NotFound("This order has nothing from that vendor.", fields={"vendor_id": "not in this order"})
-    order = _release(orders, effects, order_id, vendor_id, now=now, deliver=True)
-    return {"order_id": order_id, "vendor_id": vendor_id, "status": DELIVERED,
-            "delivered_at": order.vendor_orders[vendor_id].delivered_at, "payout": payout_view(order, vendor_id)}
+    order = _release(orders, effects, order_id, vendor_id, now=now, deliver=True, by=by)
+    vendor_order = order.vendor_orders[vendor_id]
+    return {"order_id": order_id, "vendor_id": vendor_id, "status": vendor_order.state.value,
+            "delivered_at": vendor_order.delivered_at, "receipt_confirmed_at": vendor_order.receipt_confirmed_at,
+            "payout": payout_view(order, vendor_id)}
+
+
+# The route's first name, kept for the deprecated /confirm-delivery path: the same rules.
+confirm_delivery = confirm_receipt
+
+
+def auto_confirm_receipts(now: datetime | None = None, *, days: int | None = None, limit: int = 50,
+                          gateway: PaymentGateway | None = None, orders: OrderRepository | None = None,
+                          effects: EffectRunner | None = None) -> dict[str, int]:
+    """Confirm receipt for the shopper of parcels shipped more than `days` ago (HALLES_AUTO_CONFIRM_DAYS)
+    that nobody confirmed: the payout then follows exactly the manual confirmation's path.
+
+    Reads the sparse by_receipt_due index oldest first (bounded batch, no scan); a confirmed
+    sub-order leaves the index in the same save, so a second run finds nothing to do."""
+    from chalicelib.services import wiring
+    from chalicelib.settings import get_settings
+
+    now = now or datetime.now(UTC)
+    days = days if days is not None else get_settings().auto_confirm_days
+    orders = orders or wiring.order_repository()
+    due = orders.list_receipt_due(iso(now - timedelta(days=days)), limit)
+    if due and effects is None:
+        effects = wiring.effect_runner(gateway)
+    outcomes: dict[str, int] = {}
+    for order_id, vendor_id in due:
+        try:
+            order = _release(orders, effects, order_id, vendor_id, now=now, deliver=True, by="auto")
+            result = "confirmed" if order is not None else "gone"
+        except Conflict as err:
+            # No longer shipped-and-paid (refunded meanwhile): it left or will leave the queue; nothing to pay.
+            logger.warning("receipt not auto-confirmed", extra={"order_id": order_id, "vendor_id": vendor_id,
+                                                                "error_code": err.code})
+            result = err.code
+        except Exception:
+            logger.exception("auto-confirm failed", extra={"order_id": order_id, "vendor_id": vendor_id})
+            result = "error"
+        outcomes[result] = outcomes.get(result, 0) + 1
+    if due:
+        logger.info("receipts auto-confirmed", extra={"outcomes": outcomes})
+    return outcomes
 
 
 def retry_payouts(now: datetime | None = None, *, gateway: PaymentGateway | None = None, limit: int = 50,

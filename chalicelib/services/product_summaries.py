@@ -1,11 +1,21 @@
-"""A product's listing summary, recomputed from its offers whenever one of them changes."""
+"""A product's listing summary, recomputed from its offers whenever one of them changes.
+
+Promotions: the summary ranks the offers at their promoted prices (the best offer may be another
+one while a promotion runs) and records `stale_at`, the next start or end of a promotion of its
+offers. Nothing runs at that moment: the catalogue's read path (services/catalog.py `browse`)
+recomputes a summary whose `stale_at` has passed before showing it, and creating or ending a
+promotion recomputes the summaries of the products it targets at once.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from chalicelib.domain.catalog import ProductSummary, summarise
 from chalicelib.domain.ports import OfferCatalogue
+from chalicelib.domain.promotions import next_change, promoted_offer
+from chalicelib.domain.timestamps import now_iso
 
 
 def refresh_product_summary(product_id: str, written: Iterable = (), names: dict[str, str] | None = None, *,
@@ -20,9 +30,7 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
         from chalicelib.services import wiring
 
         catalogue = wiring.offer_catalogue()
-    items = {o.offer_id: o for o in catalogue.product_offers(product_id)}
-    items.update({o.offer_id: o for o in written})
-    summary = summarise(o.to_offer() for o in items.values())
+    summary = compute_product_summary(product_id, written, catalogue=catalogue)
     best_name = None
     if summary.best_offer is not None:
         vendor_id = summary.best_offer.vendor_id
@@ -32,3 +40,17 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
         best_name = names.get(vendor_id, "")
     catalogue.save_summary(product_id, summary, best_name)
     return summary
+
+
+def compute_product_summary(product_id: str, written: Iterable = (), *, catalogue: OfferCatalogue,
+                            only_written: bool = False) -> ProductSummary:
+    """The summary `refresh_product_summary` stores, without storing it. `only_written`: the product had no
+    offer before `written` (an import's new listings), so the index is not queried."""
+    items = {} if only_written else {o.offer_id: o for o in catalogue.product_offers(product_id)}
+    items.update({o.offer_id: o for o in written})
+    # An adapter without promotions (the in-memory one of the use-case tests) lists none.
+    current_promotions = getattr(catalogue, "current_promotions", None)
+    now = now_iso()
+    promotions = current_promotions({o.vendor_id for o in items.values()}, now) if current_promotions else []
+    summary = summarise(promoted_offer(o.to_offer(), promotions, now) for o in items.values())
+    return replace(summary, stale_at=next_change(promotions, now))

@@ -15,8 +15,11 @@ from typing import Any
 from chalicelib.domain.catalog import (
     CONDITIONS,
     MAX_STOCK,
+    OFFER_ACTIONS,
     OfferTerms,
+    ensure_offer_changeable,
     is_valid_id,
+    next_offer_status,
     offer_id_for,
     validate_offer,
 )
@@ -39,6 +42,7 @@ def vendor_offer_view(item, vendor_name: str, is_best: bool) -> dict:
         "stock": item.on_hand,
         "version": int(item.version),
         "updated_at": item.updated_at.isoformat(),
+        "status": item.offer_status,
     }
 
 
@@ -104,6 +108,7 @@ OFFER_WRITE_ATTEMPTS = 5
 def _write_terms(item, vendor_id: str, terms: OfferTerms, if_match: IfMatch | None, catalogue: OfferCatalogue):
     """Write `terms` over `item`, conditional on the version read; on a race, re-read and decide again."""
     for _ in range(OFFER_WRITE_ATTEMPTS):
+        ensure_offer_changeable(item.offer_status)
         if item.has_terms(terms):
             return item  # identical to the last declaration: applied before (or by a concurrent twin)
         if if_match is not None and not if_match.matches(int(item.version)):
@@ -212,6 +217,9 @@ def adjust_offer_stock(vendor_id: str, product_id: str, condition: str, delta: i
     vendor = registered_vendor(vendor_id, catalogue=catalogue)
     product = product_or_404(product_id, catalogue=catalogue)
     offer_id = offer_id_for(vendor_id, product.product_id, condition)
+    current = catalogue.get_offer(offer_id)
+    if current is not None and current.vendor_id == vendor_id:
+        ensure_offer_changeable(current.offer_status)
     outcome = catalogue.adjust_stock(offer_id, vendor_id, delta, reason, key, max_available=MAX_STOCK)
     record = outcome.record
     if outcome.offer_refused:
@@ -242,6 +250,44 @@ def adjust_offer_stock(vendor_id: str, product_id: str, condition: str, delta: i
         },
         "offer": vendor_offer_view(item, vendor.name, best == offer_id),
     }, outcome.applied
+
+
+def change_offer_status(vendor_id: str, offer_id: str, action: str, *, if_match: IfMatch | None = None,
+                        catalogue: OfferCatalogue | None = None) -> dict:
+    """Pause, resume or delist the caller's offer (`action`: a key of domain OFFER_ACTIONS).
+
+    Repeating an action changes nothing (same answer); a delisted offer stays delisted (409). The
+    product's listing summary is recomputed at once, so a paused or delisted offer leaves the
+    catalogue (best offer, offer count, vendor filter, search results) as soon as this returns;
+    checkout's reservation is conditional on the offer being active, so a cart holding it cannot
+    buy it. Another vendor's offer is a 404, exactly like an unknown id.
+    """
+    if action not in OFFER_ACTIONS:
+        raise InvalidInput("Unknown action.", fields={"action": f"one of {', '.join(OFFER_ACTIONS)}"})
+    catalogue = _catalogue(catalogue)
+    vendor = registered_vendor(vendor_id, catalogue=catalogue)
+    item = catalogue.get_offer(offer_id) if is_valid_id(offer_id) else None
+    for _ in range(OFFER_WRITE_ATTEMPTS):
+        if item is None or item.vendor_id != vendor_id:
+            raise NotFound("No such offer.", fields={"offer_id": "unknown"})
+        target = next_offer_status(item.offer_status, action)
+        if target == item.offer_status:
+            break  # asked before (a retry, or a double click): nothing to change
+        if if_match is not None and not if_match.matches(int(item.version)):
+            raise _stale(f"the offer is at version {int(item.version)}")
+        updated = catalogue.set_offer_status(item.offer_id, vendor_id, target, expected_version=int(item.version))
+        if updated is not None:
+            item = updated
+            count({"pause": "OfferPaused", "resume": "OfferResumed", "delist": "OfferDelisted"}[action])
+            break
+        item = catalogue.get_offer(offer_id)
+    else:
+        raise Conflict("This offer is being changed by another request right now; try again.", code="busy",
+                       fields={"offer": "changing"})
+    summary = refresh_product_summary(item.product_id, written=[item], names={vendor_id: vendor.name},
+                                      catalogue=catalogue)
+    best = summary.best_offer.offer_id if summary.best_offer else None
+    return vendor_offer_view(item, vendor.name, best == item.offer_id)
 
 
 def list_vendor_offers(vendor_id: str, limit: int = MAX_PAGE, cursor: str | None = None, *,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from chalicelib.store import carts, offers, vendors
+from chalicelib.store import carts, offers, promotions, vendors
 
 
 class DynamoCarts:
@@ -30,3 +30,6 @@ class DynamoCartCatalog:
 
     def vendor_names(self, vendor_ids: Iterable[str]) -> dict[str, str]:
         return vendors.vendor_names(vendor_ids)
+
+    def current_promotions(self, vendor_ids: Iterable[str], now: str) -> list:
+        return promotions.current_promotions(vendor_ids, now)

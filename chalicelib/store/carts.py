@@ -46,9 +46,17 @@ class CartLine:
     added_at: str
     vendor_name: str = ""  # the shop's name when added (lines added before it was kept have "")
     condition: str = ""  # new | refurbished | used, when added ("" for lines added before it was kept)
+    # The promotion the shopper saw on the line (domain/promotions.py): checkout charges price - unit_discount
+    # while it runs, with no read of its own; "" / 0 when none applied.
+    promotion_id: str = ""
+    unit_discount: int = 0
+    promotion_ends_at: str = ""
 
     def to_item(self) -> dict:
+        promotion = ({"promotion_id": self.promotion_id, "unit_discount": self.unit_discount,
+                      "promotion_ends_at": self.promotion_ends_at} if self.promotion_id else {})
         return {
+            **promotion,
             "quantity": self.quantity,
             "product_id": self.product_id,
             "vendor_id": self.vendor_id,
@@ -75,6 +83,9 @@ class CartLine:
             added_at=item.get("added_at", ""),
             vendor_name=item.get("vendor_name", ""),
             condition=item.get("condition", ""),
+            promotion_id=item.get("promotion_id", ""),
+            unit_discount=int(item.get("unit_discount", 0)),
+            promotion_ends_at=item.get("promotion_ends_at", ""),
         )
 
 

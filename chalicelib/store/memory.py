@@ -23,7 +23,14 @@ from datetime import UTC, datetime
 from chalicelib.domain.cart_changes import LineTerms, OfferNow, line_changes
 from chalicelib.domain.catalog import OfferTerms, ProductSummary
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.order_effects import STOCK_EFFECTS, Effect, ReleaseStock, ReserveStock, SellStock
+from chalicelib.domain.order_effects import (
+    STOCK_EFFECTS,
+    Effect,
+    ReleaseStock,
+    ReserveStock,
+    RestockSold,
+    SellStock,
+)
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports import (
     AddressBookChanged,
@@ -143,7 +150,7 @@ class InMemoryOrders:
         order.version += 1
 
     def _reservation_changes(self, reserve: ReserveStock) -> list[dict]:
-        """Why DynamoDB's conditions (`available >= q AND price = seen AND shipping = seen`) would refuse."""
+        """Why DynamoDB's conditions (`available >= q AND active AND price = seen AND shipping = seen`) would refuse."""
         changes: list[dict] = []
         for offer_id, quantity, price, shipping in reserve.lines:
             level = self.stock.get(offer_id)
@@ -153,7 +160,7 @@ class InMemoryOrders:
             now = None if level is None else OfferNow(
                 price=price if getattr(level, "price", None) is None else level.price,
                 shipping_fee=shipping if getattr(level, "shipping_fee", None) is None else level.shipping_fee,
-                available=level.available, currency=currency)
+                available=level.available, currency=currency, status=getattr(level, "offer_status", "active"))
             changes += line_changes(line, now)
         return changes
 
@@ -170,6 +177,22 @@ class InMemoryOrders:
         due = sorted((v.payout_due_at, o.order_id, v.vendor_id) for o in self.orders.values()
                      for v in o.vendor_orders.values() if v.payout_due_at and v.payout_due_at <= before_iso)
         return [(order_id, vendor_id) for _, order_id, vendor_id in due[:limit]]
+
+    def list_receipt_due(self, shipped_before_iso: str, limit: int) -> list[tuple[str, str]]:
+        due = sorted((v.awaiting_receipt_since, o.order_id, v.vendor_id) for o in self.orders.values()
+                     for v in o.vendor_orders.values()
+                     if v.awaiting_receipt_since and v.awaiting_receipt_since <= shipped_before_iso)
+        return [(order_id, vendor_id) for _, order_id, vendor_id in due[:limit]]
+
+    def list_vendor_orders(self, vendor_id: str, *, status: str | None, limit: int,
+                           cursor: str | None) -> tuple[list[Order], str | None]:
+        mine = sorted((o for o in self.orders.values() if vendor_id in o.vendor_orders
+                       and o.status.value == "paid"
+                       and (status is None or o.vendor_orders[vendor_id].state.value == status)),
+                      key=lambda o: (o.created_at, o.order_id), reverse=True)
+        start = int(cursor or 0)
+        page = [copy.deepcopy(o) for o in mine[start:start + limit]]
+        return page, str(start + limit) if start + limit < len(mine) else None
 
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         stored = self.orders.get(order.order_id)
@@ -199,6 +222,13 @@ class InMemoryOrders:
                 level.available -= quantity
                 level.reserved += quantity
             return
+        if isinstance(effect, RestockSold):
+            level = stock[effect.offer_id]
+            if level.sold < effect.quantity:
+                raise ValueError(f"{effect.offer_id}: restocking more than was sold")
+            level.sold -= effect.quantity
+            level.available += effect.quantity
+            return
         for offer_id, quantity in effect.quantities:
             level = stock[offer_id]
             if level.reserved < quantity:
@@ -225,6 +255,7 @@ class OfferTermsNow:
     product_title: str = ""
     reserved: int = 0  # held by unpaid orders (InMemoryOrders moves them when it shares this stock)
     sold: int = 0
+    offer_status: str = "active"  # active, paused or delisted (checkout reserves only active offers)
 
 
 class InMemoryCartCatalog:
@@ -282,6 +313,7 @@ class OfferRecord(OfferRules):
     sold: int = 0
     version: int = 1
     updated_at: datetime = field(default_factory=_now)
+    status: str | None = None
 
 
 @dataclass
@@ -360,6 +392,16 @@ class InMemoryOfferCatalogue:
         offer.price, offer.shipping_fee, offer.currency = terms.price.amount, terms.shipping_fee.amount, \
             terms.price.currency
         offer.min_days, offer.max_days, offer.declared_stock = terms.min_days, terms.max_days, terms.stock
+        offer.version += 1
+        offer.updated_at = _now()
+        return self.get_offer(offer_id)
+
+    def set_offer_status(self, offer_id: str, vendor_id: str, status: str, *,
+                         expected_version: int) -> OfferRecord | None:
+        offer = self.offers.get(offer_id)
+        if offer is None or offer.vendor_id != vendor_id or offer.version != expected_version:
+            return None
+        offer.status = status
         offer.version += 1
         offer.updated_at = _now()
         return self.get_offer(offer_id)

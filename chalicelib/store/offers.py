@@ -20,7 +20,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from chalicelib.domain.catalog import Offer, OfferTerms
+from chalicelib.domain.catalog import OFFER_ACTIVE, Offer, OfferTerms
 from chalicelib.domain.money import Money
 from chalicelib.store.base import bind, conditional_failed, register, utc_now
 from chalicelib.store.cursors import collect_page
@@ -44,7 +44,13 @@ class OfferRules:
             available=int(self.available),
             min_days=int(self.min_days),
             max_days=int(self.max_days),
+            status=self.offer_status,
         )
+
+    @property
+    def offer_status(self) -> str:
+        """active, paused or delisted (offers written before statuses existed are active)."""
+        return self.status or OFFER_ACTIVE
 
     @property
     def on_hand(self) -> int:
@@ -113,6 +119,8 @@ class OfferItem(OfferRules, Model):
     # The units on hand the vendor last declared (absent on offers written before it existed).
     declared_stock = NumberAttribute(null=True)
     version = NumberAttribute(default=1)
+    # active | paused | delisted; absent means active. Checkout's reservation is conditional on it.
+    status = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -208,6 +216,33 @@ def update_offer_terms(offer_id: str, vendor_id: str, terms: OfferTerms, *, expe
             return None
         raise
     return item
+
+
+def set_offer_status(offer_id: str, vendor_id: str, status: str, *, expected_version: int) -> OfferItem | None:
+    """Move the offer to `status` (a vendor write: `version` moves), conditional on the version read and on
+    the offer being the vendor's. None when a condition failed (re-read and decide again)."""
+    bind()
+    Off = OfferItem
+    item = OfferItem(offer_id)
+    try:
+        item.update(actions=[Off.status.set(status), Off.version.add(1), Off.updated_at.set(utc_now())],
+                    condition=Off.offer_id.exists() & (Off.vendor_id == vendor_id) & (Off.version == expected_version),
+                    add_version_condition=False)
+    except UpdateError as err:
+        if conditional_failed(err):
+            return None
+        raise
+    return item
+
+
+def retitle_offers(product_id: str, title: str, title_key: str) -> None:
+    """Copy a product's edited title onto its offers (they carry it for the vendor's list and new cart lines)."""
+    bind()
+    for offer in product_offers(product_id):
+        if offer.product_title != title or offer.product_key != title_key:
+            OfferItem(offer.offer_id).update(
+                actions=[OfferItem.product_title.set(title), OfferItem.product_key.set(title_key)],
+                condition=OfferItem.offer_id.exists(), add_version_condition=False)
 
 
 def product_offers(product_id: str) -> list[OfferItem]:

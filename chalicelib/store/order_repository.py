@@ -21,6 +21,7 @@ from chalicelib.domain.order_effects import (
     Effect,
     ReleaseStock,
     ReserveStock,
+    RestockSold,
     SellStock,
     effect_from_json,
 )
@@ -39,12 +40,13 @@ from chalicelib.domain.orders import (
     VendorOrderState,
 )
 from chalicelib.domain.ports import CheckoutWrites, ConcurrentUpdate
+from chalicelib.store import fulfilment_queries
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
 from chalicelib.store.payout_queue import list_due_payouts
 from chalicelib.store.stock import Reservation, offer_model
-from chalicelib.store.vendor_orders import PAYOUT_DUE, VendorOrderModel
+from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, VendorOrderModel
 
 _LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
                   "refunded": VendorOrderState.CANCELLED}
@@ -61,7 +63,8 @@ def _line(raw: dict) -> OrderLine:
     return OrderLine(offer_id=raw["offer_id"], product_id=raw.get("product_id", ""), vendor_id=raw["vendor_id"],
                      vendor_name=raw.get("vendor_name", ""), title=raw.get("title", ""),
                      condition=raw.get("condition", ""), quantity=int(raw["quantity"]),
-                     unit_price=int(raw.get("unit_price", 0)), shipping_fee=int(raw.get("shipping_fee", 0)))
+                     unit_price=int(raw.get("unit_price", 0)), shipping_fee=int(raw.get("shipping_fee", 0)),
+                     promotion_id=raw.get("promotion_id", ""), unit_discount=int(raw.get("unit_discount", 0)))
 
 
 def _entry(raw: dict) -> TimelineEntry:
@@ -87,7 +90,11 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        else (int(raw.get("payout", 0)) if raw.get("transfer_id") else 0),
                        reversals=frozenset(raw.get("reversals") or ()),
                        payout_status=PayoutStatus(raw["payout_status"]) if raw.get("payout_status") else None,
-                       payout_due_at=raw.get("payout_due_at") if raw.get("payout_due") else None)
+                       payout_due_at=raw.get("payout_due_at") if raw.get("payout_due") else None,
+                       accepted_at=raw.get("accepted_at"), shipped_at=raw.get("shipped_at"),
+                       shipment=raw.get("shipment"), receipt_confirmed_at=raw.get("receipt_confirmed_at"),
+                       receipt_confirmed_by=raw.get("receipt_confirmed_by"),
+                       cancelled_lines=dict(raw.get("cancelled_lines") or {}))
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -171,7 +178,13 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
     tracked = {"payout_status": vendor_order.payout_status.value if vendor_order.payout_status else None,
                "payout_due": PAYOUT_DUE if vendor_order.payout_due else None,
                "payout_due_at": vendor_order.payout_due_at,
-               "reversals": set(vendor_order.reversals) or None}
+               "reversals": set(vendor_order.reversals) or None,
+               # Fulfilment; `receipt_due` keeps the sparse by_receipt_due index (auto-confirm) in step.
+               "accepted_at": vendor_order.accepted_at, "shipped_at": vendor_order.shipped_at,
+               "shipment": vendor_order.shipment, "receipt_confirmed_at": vendor_order.receipt_confirmed_at,
+               "receipt_confirmed_by": vendor_order.receipt_confirmed_by,
+               "receipt_due": RECEIPT_DUE if vendor_order.awaiting_receipt_since else None,
+               "cancelled_lines": vendor_order.cancelled_lines or None}
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]
@@ -208,7 +221,8 @@ class DynamoOrderRepository:
                            [Reservation(*line) for line in reserve.lines], client_token=order.order_id,
                            shopper_customer_id=checkout.new_customer_id, remember_in_cart=True,
                            cart_pending_order_id=checkout.cart_pending_order_id,
-                           address_to_remember=checkout.address_to_remember)
+                           address_to_remember=checkout.address_to_remember,
+                           promotion_holds=checkout.promotion_holds)
         order.version = 1
 
     def attach_payment(self, order_id: str, payment_intent_id: str, client_secret: str | None) -> None:
@@ -216,6 +230,13 @@ class DynamoOrderRepository:
 
     def list_due_payouts(self, before_iso: str, limit: int) -> list[tuple[str, str]]:
         return list_due_payouts(before_iso, limit)
+
+    def list_receipt_due(self, shipped_before_iso: str, limit: int) -> list[tuple[str, str]]:
+        return fulfilment_queries.list_receipt_due(shipped_before_iso, limit)
+
+    def list_vendor_orders(self, vendor_id: str, *, status: str | None, limit: int,
+                           cursor: str | None) -> tuple[list[Order], str | None]:
+        return fulfilment_queries.list_vendor_orders(self, vendor_id, status=status, limit=limit, cursor=cursor)
 
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         bind()
@@ -241,6 +262,10 @@ class DynamoOrderRepository:
                             tx.update(offer(offer_id), actions=[offer.reserved.set(offer.reserved - quantity),
                                                                 target.add(quantity)],
                                       condition=offer.reserved >= quantity, add_version_condition=False)
+                    elif isinstance(effect, RestockSold):
+                        tx.update(offer(effect.offer_id), actions=[offer.sold.set(offer.sold - effect.quantity),
+                                                                   offer.available.add(effect.quantity)],
+                                  condition=offer.sold >= effect.quantity, add_version_condition=False)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.attributes import (
@@ -150,6 +151,7 @@ def place_order(
     remember_in_cart: bool = False,
     cart_pending_order_id: str | None = None,
     address_to_remember: AddressToRemember | None = None,
+    promotion_holds: Sequence = (),
 ) -> None:
     """Reserve every line and write the order and its vendor-orders in ONE transaction.
 
@@ -164,6 +166,9 @@ def place_order(
     Optional: `address_to_remember` keeps the checkout's address in the shopper's book, in the
     same transaction (no round trip of its own); if the book changed meanwhile, `AddressBookChanged`.
 
+    Optional: `promotion_holds` (chalicelib/domain/promotions.py `PromotionHold`): the promotions the lines
+    are charged with must still be running (ConditionChecks), else `CartChanged` naming their lines.
+
     Raises `CartChanged` (409, `fields["lines.<offer_id>"]`) naming each line that changed,
     `OrderExists` when only the order put failed because the order is already there (a retried
     request: return the existing order), `StockBusy` (409 + Retry-After) on a transaction conflict.
@@ -175,6 +180,7 @@ def place_order(
         "price": offer.price.attr_name,
         "shipping_fee": offer.shipping_fee.attr_name,
         "currency": offer.currency.attr_name,
+        "status": offer.status.attr_name,
     }
     order = dict(order)
     order.setdefault("timeline", [])
@@ -188,7 +194,13 @@ def place_order(
         with TransactWrite(connection=_connection(), client_request_token=request_token(
             client_token, order, vendor_orders, [r.__dict__ for r in reservations], shopper_customer_id,
             address_to_remember and address_to_remember.address)) as tx:
-            # PynamoDB sends puts before updates, whatever the call order; `items` mirrors that.
+            # PynamoDB sends condition checks, then puts, then updates, whatever the call order; `items` mirrors that.
+            if promotion_holds:
+                from chalicelib.store.promotions import check_running
+
+                for hold in promotion_holds:
+                    check_running(tx, hold)
+                    items.append(("promotion", hold))
             tx.save(order_model, condition=OrderModel.order_id.does_not_exist(), return_values=ALL_OLD)
             items.append(("order", None))
             for vendor_order in vendor_orders:
@@ -229,6 +241,7 @@ def place_order(
                     offer(r.offer_id),
                     actions=[offer.available.set(offer.available - r.quantity), offer.reserved.add(r.quantity)],
                     condition=(offer.available >= r.quantity)
+                    & (offer.status.does_not_exist() | (offer.status == "active"))  # not paused/delisted
                     & (offer.price == r.expected_price)
                     & (offer.shipping_fee == r.expected_shipping),
                     return_values=ALL_OLD,
@@ -274,6 +287,8 @@ def _raise_for_cancellation(exc: TransactWriteError, order_id: str, items: list[
                 book_changed = True
             elif kind == "offer":
                 changes.extend(line_changes(detail, reason.raw_item, names))
+            elif kind == "promotion":
+                changes.append(detail.change)
     if order_taken:
         raise OrderExists(order_id) from exc
     if pending_changed:

@@ -24,10 +24,12 @@ def save_summary(product_id: str, summary: ProductSummary, best_vendor_name: str
         (P.min_total, summary.min_total),
         (P.min_price, summary.min_price),
         (P.vendor_ids, set(summary.vendor_ids) or None),
+        (P.summary_stale_at, summary.stale_at),
         (P.best_offer, OfferSnapshot(
             offer_id=best.offer_id, vendor_id=best.vendor_id, vendor_name=best_vendor_name or "",
             condition=best.condition, price=best.price.amount, shipping_fee=best.shipping_fee.amount,
             currency=best.price.currency, available=best.available, min_days=best.min_days, max_days=best.max_days,
+            list_price=best.list_price.amount if best.list_price else None, promotion_id=best.promotion_id,
         ) if best else None),
     ]
     for attr, value in optional:

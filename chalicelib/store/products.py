@@ -21,11 +21,11 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.domain.catalog import BrowseFilters, Compare, ProductData, summary_clauses
+from chalicelib.domain.catalog import BrowseFilters, Compare, ProductData, summary_clauses, title_key
 from chalicelib.store.base import bind, conditional_failed, register, utc_now
 from chalicelib.store.cursors import collect_page
 from chalicelib.store.cursors import decode as decode_cursor
@@ -63,6 +63,8 @@ class OfferSnapshot(MapAttribute):
     available = NumberAttribute()
     min_days = NumberAttribute()
     max_days = NumberAttribute()
+    list_price = NumberAttribute(null=True)  # the struck price while a promotion lowers `price`
+    promotion_id = UnicodeAttribute(null=True)
 
 
 @register
@@ -94,6 +96,8 @@ class ProductItem(Model):
     min_price = NumberAttribute(null=True)
     vendor_ids = UnicodeSetAttribute(null=True)
     summary_at = UTCDateTimeAttribute(null=True)
+    # The next start or end of a promotion of its offers (ISO UTC): the read path refreshes the summary then.
+    summary_stale_at = UnicodeAttribute(null=True)
 
     by_category = ByCategory()
     by_gtin = ByGtin()
@@ -146,6 +150,46 @@ def insert_product(data: ProductData, created_by: str) -> ProductItem | None:
             return None
         raise
     return item
+
+
+def update_product_description(product_id: str, data: ProductData, *, created_by: str,
+                               expected_title_key: str) -> ProductItem | None:
+    """Rewrite what a product says about itself (not its id, GTIN or offers' summary), conditional on the
+    product being `created_by`'s and still at the title read; None when a condition failed."""
+    bind()
+    P = ProductItem
+    item = ProductItem(product_id)
+    try:
+        item.update(actions=[
+            P.title.set(data.title), P.title_key.set(title_key_for(data, product_id)), P.brand.set(data.brand),
+            P.description.set(data.description), P.category.set(data.category), P.specs.set(dict(data.attributes)),
+            P.images.set(list(data.images)),
+        ], condition=P.product_id.exists() & (P.created_by == created_by) & (P.title_key == expected_title_key))
+    except UpdateError as err:
+        if conditional_failed(err):
+            return None
+        raise
+    return item
+
+
+def set_product_images(product_id: str, images: list[str], *, created_by: str, expected: list[str]) -> bool:
+    """Replace the product's image list if it is still `expected` (a concurrent attach re-reads and retries)."""
+    bind()
+    P = ProductItem
+    condition = P.product_id.exists() & (P.created_by == created_by)
+    condition &= (P.images == expected) if expected else (P.images.does_not_exist() | (P.images == []))
+    try:
+        ProductItem(product_id).update(actions=[P.images.set(images)], condition=condition)
+    except UpdateError as err:
+        if conditional_failed(err):
+            return False
+        raise
+    return True
+
+
+def title_key_for(data: ProductData, product_id: str) -> str:
+    """The sort key of an edited product: its new title, its unchanged id."""
+    return title_key(data.title, product_id)
 
 
 def _summary_condition(filters: BrowseFilters):

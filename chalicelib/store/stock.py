@@ -72,4 +72,5 @@ def line_changes(reservation: Reservation, old: dict | None, names: dict[str, st
         return changes_since(line, None)
     return changes_since(line, OfferNow(price=_raw_number(old, names["price"]) or 0,
                                         shipping_fee=_raw_number(old, names["shipping_fee"]) or 0,
-                                        available=_raw_number(old, names["available"]) or 0, currency=currency))
+                                        available=_raw_number(old, names["available"]) or 0, currency=currency,
+                                        status=(old.get(names["status"]) or {}).get("S", "active")))

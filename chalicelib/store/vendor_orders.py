@@ -48,6 +48,21 @@ class ByPayoutDue(GlobalSecondaryIndex):
 PAYOUT_DUE = "due"  # the one hash key value of by_payout_due
 
 
+class ByReceiptDue(GlobalSecondaryIndex):
+    """Sparse: only shipped vendor-orders whose receipt is not confirmed yet, oldest shipment first
+    (the auto-confirm schedule reads it; no table scan)."""
+
+    class Meta:
+        index_name = "by_receipt_due"
+        projection = KeysOnlyProjection()
+
+    receipt_due = UnicodeAttribute(hash_key=True)
+    shipped_at = UnicodeAttribute(range_key=True)
+
+
+RECEIPT_DUE = "due"  # the one hash key value of by_receipt_due
+
+
 @register
 class VendorOrderModel(Model):
     class Meta:
@@ -78,9 +93,18 @@ class VendorOrderModel(Model):
     shipping_address = JSONAttribute(null=True)  # where this vendor ships its parcel (copy of the order's)
     transferred = NumberAttribute(null=True)  # transferred minus reversed (net); absent before any transfer
     reversals = UnicodeSetAttribute(null=True)  # ids of the transfer reversals already counted in `transferred`
+    # Fulfilment (chalicelib/domain/fulfilment.py)
+    accepted_at = UnicodeAttribute(null=True)
+    shipped_at = UnicodeAttribute(null=True)
+    shipment = JSONAttribute(null=True)  # {carrier, tracking_number, tracking_url}
+    receipt_confirmed_at = UnicodeAttribute(null=True)
+    receipt_confirmed_by = UnicodeAttribute(null=True)  # shopper | auto
+    receipt_due = UnicodeAttribute(null=True)  # RECEIPT_DUE while shipped and not confirmed: by_receipt_due
+    cancelled_lines = JSONAttribute(null=True)  # offer_id -> {quantity, refund, reason, at}
 
     by_vendor = ByVendor()
     by_payout_due = ByPayoutDue()
+    by_receipt_due = ByReceiptDue()
 
 
 def _vendor_order_dict(model: VendorOrderModel) -> dict:

@@ -74,5 +74,7 @@ const SHOPPER_STEP_LABELS = {
 export function timelineLabel(entry) {
   // A payment attempt's own words name what happened (declined and why, the bank's check): keep them.
   if (entry.kind === "payment_attempt" && entry.label) return entry.label;
+  // A vendor's own steps name the vendor and the carrier ("Shipped by Alpine with DHL"): keep them.
+  if ((entry.kind === "shipment" || entry.kind === "fulfilment") && entry.label) return entry.label;
   return SHOPPER_STEP_LABELS[entry.kind] || SHOPPER_STEP_LABELS[entry.status] || statusLabel(entry.status || entry.kind);
 }

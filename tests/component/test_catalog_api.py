@@ -147,7 +147,7 @@ def test_product_page_lists_offers_by_total_with_the_best_marked(shared):
     assert other["is_best"] is True and body["best_offer_id"] == other["offer_id"] == shared.offers[("kettle", "b")]
     assert other["vendor_name"] == "Bytes Test"
     assert set(other) == {"offer_id", "product_id", "vendor_id", "vendor_name", "condition", "price", "shipping_fee",
-                          "total", "available", "in_stock", "delivery", "is_best"}
+                          "total", "available", "in_stock", "delivery", "is_best", "list_price", "promotion_id"}
 
 
 def test_product_page_without_stock_has_no_best_offer(shared):

@@ -165,3 +165,22 @@ def test_an_unchanged_stack_is_not_written_again(stack, tmp_path):
     saved = json.loads((tmp_path / "snapshot.json").read_text())
     assert saved["dynamodb"]["VendorsTable"] == [{"vendor_id": {"S": "v1"}}]
     assert not list(tmp_path.glob(".snapshot-*"))  # no temporary file left behind
+
+
+def test_a_snapshot_brings_back_uploaded_images_but_not_the_seeds_drawings(stack, second_stack, tmp_path):
+    from devstack.snapshot import stack_buckets
+
+    s3 = boto3.client("s3", region_name=REGION)
+    source = stack_buckets(load_template(), stack.physical)["ImagesBucket"]
+    s3.put_object(Bucket=source, Key="vendors/v1/abc.png", Body=b"\x89PNG\r\n\x1a\nxyz", ContentType="image/png")
+    s3.put_object(Bucket=source, Key="vendors/v1/seed-prd_1.svg", Body=b"<svg/>", ContentType="image/svg+xml")
+    taken = Snapshotter(tmp_path / "s.json", boto3.Session(region_name=REGION), {},
+                        stack.environment["HALLES_USER_POOL_ID"], REGION,
+                        buckets=stack_buckets(load_template(), stack.physical)).take()
+
+    target = stack_buckets(load_template(), second_stack.physical)
+    restored = Snapshotter(tmp_path / "t.json", boto3.Session(region_name=REGION), {},
+                           second_stack.environment["HALLES_USER_POOL_ID"], REGION, buckets=target).restore(taken)
+    assert restored.objects == 1
+    got = s3.get_object(Bucket=target["ImagesBucket"], Key="vendors/v1/abc.png")
+    assert got["Body"].read() == b"\x89PNG\r\n\x1a\nxyz" and got["ContentType"] == "image/png"

@@ -148,8 +148,9 @@ def test_a_richer_app_is_fully_and_validly_described(sample_app):
     assert put["parameters"][0] == {"name": "product_id", "in": "path", "required": True, "schema": {"type": "string"}}
     assert put["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OfferIn"}
     assert put["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OfferOut"}
-    assert set(put["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "422", "500"}
-    assert put["security"] == [{"cognito": []}] and put["x-halles-roles"] == ["vendor"]
+    # A vendor-only route also takes vendor API keys, rate-limited per key (429).
+    assert set(put["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "422", "429", "500"}
+    assert put["security"] == [{"cognito": []}, {"vendorApiKey": []}] and put["x-halles-roles"] == ["vendor"]
 
     search = doc["paths"]["/v1/products"]["get"]
     query = {p["name"]: p for p in search["parameters"] if p.get("in") == "query"}

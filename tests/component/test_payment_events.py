@@ -22,6 +22,8 @@ from tests.fixtures.aws import REGION, call
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
 DISPUTED_CARD = "4000000000000259"
+TRACKING = {"carrier": "DHL", "tracking_number": "JD014600003828",
+            "tracking_url": "https://www.dhl.com/track?id=JD014600003828"}
 
 
 class Market:
@@ -92,6 +94,13 @@ class Market:
 
     def transfers_of(self, order_id: str) -> list[dict]:
         return self.payments.ledger.of_kind("transfer", transfer_group=order_id)
+
+    def ship(self, order_id: str, vendor) -> None:
+        """The vendor accepts and ships its part: only then may the shopper confirm receipt."""
+        for step, body in (("accept", None), ("ship", TRACKING)):
+            status, answer, _ = self.call("POST", f"/vendor/orders/{order_id}/{step}", body,
+                                          token=vendor.access_token)
+            assert status == 200, answer
 
 
 @pytest.fixture
@@ -471,7 +480,9 @@ def test_on_delivery_the_payout_waits_for_the_shoppers_confirmation(market, conn
     order, _, intent = _paid_two_vendor_order(market)
     assert market.transfers_of(order["order_id"]) == []
     vendor_a = market.catalog.vendor_a.user_id
-    path = f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery"
+    path = f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-receipt"
+    assert market.call("POST", path)[1]["error"]["code"] == "not_shipped"  # not before the vendor shipped
+    market.ship(order["order_id"], market.catalog.vendor_a)
 
     status, body, _ = market.call("POST", path)
     again = market.call("POST", path)
@@ -500,7 +511,8 @@ def test_a_vendor_without_a_payout_account_waits_without_failing(market, monkeyp
     vendor_b = market.catalog.vendor_b.user_id
 
     vendors_store.set_vendor_payout_account(vendor_b, market.payments.add_account()["id"])
-    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_b}/confirm-delivery")
+    market.ship(order["order_id"], market.catalog.vendor_b)
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_b}/confirm-receipt")
     assert status == 200 and body["payout"]["status"] == "transferred"
     assert [t["amount"] for t in market.transfers_of(order["order_id"])] == [23220]
 
@@ -516,8 +528,9 @@ def test_a_transfer_failed_on_an_outage_is_paid_once_by_the_retry_schedule(marke
     vendor_a = market.catalog.vendor_a.user_id
     # The SDK retries twice itself; the third failure reaches the release.
     market.payments.fail_next("POST", "/v1/transfers", 503, times=3)
+    market.ship(order["order_id"], market.catalog.vendor_a)
 
-    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-receipt")
 
     assert status == 200 and body["payout"]["status"] != "transferred"
     assert market.transfers_of(order["order_id"]) == []
@@ -566,8 +579,9 @@ def test_a_transfer_made_before_a_crash_is_found_again_not_doubled(market, conne
     vendor_a = market.catalog.vendor_a.user_id
     # The provider makes the transfer, but its answer is lost (the SDK's own retries get 503 too).
     market.payments.fail_next("POST", "/v1/transfers", 503, times=3, after=True)
+    market.ship(order["order_id"], market.catalog.vendor_a)
 
-    market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+    market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-receipt")
     retry_payouts()
     retry_payouts(later(60))
 
@@ -584,6 +598,7 @@ def test_only_the_orders_shopper_confirms_and_only_a_paid_order(market, connecte
     paid, _, _ = _paid_two_vendor_order(market)
     intruder = make_user("shopper")
     vendor = market.catalog.vendor_a
+    market.ship(paid["order_id"], vendor)
 
     assert market.call("POST", f"/orders/{unpaid['order_id']}/vendors/{vendor_a}/confirm-delivery")[0] == 409
     assert market.call("POST", f"/orders/{paid['order_id']}/vendors/{vendor_a}/confirm-delivery",
@@ -679,8 +694,9 @@ def test_a_refund_at_the_provider_before_delivery_means_no_payout_and_says_why(m
     _sdk(market).v1.refunds.create(params={"payment_intent": payment["payment_intent_id"]})  # the whole charge
     market.settle()
     vendor_a = market.catalog.vendor_a.user_id
+    market.ship(order["order_id"], market.catalog.vendor_a)
 
-    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-receipt")
 
     assert status == 200 and body["status"] == "delivered"
     assert body["payout"]["amount"]["amount"] == 0 and body["payout"]["status"] == "nothing_to_pay_refunded"
@@ -693,8 +709,9 @@ def test_no_payout_while_a_dispute_is_open_and_the_retry_pays_it_once_won(market
     market.pay(payment["payment_intent_id"], DISPUTED_CARD)
     market.settle()
     vendor_a = market.catalog.vendor_a.user_id
+    market.ship(order["order_id"], market.catalog.vendor_a)
 
-    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")
+    status, body, _ = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-receipt")
 
     assert status == 200 and body["payout"] == {"status": "held_dispute_open", "transfer_id": None,
                                                 "amount": {"amount": 0, "currency": "EUR"}}
@@ -713,7 +730,8 @@ def test_no_payout_while_a_dispute_is_open_and_the_retry_pays_it_once_won(market
 def test_a_refund_after_the_payout_takes_the_vendors_share_back_once(market, connected):
     order, payment, _ = _paid_two_vendor_order(market)
     vendor_a = market.catalog.vendor_a.user_id
-    paid_out = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-delivery")[1]
+    market.ship(order["order_id"], market.catalog.vendor_a)
+    paid_out = market.call("POST", f"/orders/{order['order_id']}/vendors/{vendor_a}/confirm-receipt")[1]
     assert paid_out["payout"]["amount"]["amount"] == 17910
 
     _sdk(market).v1.refunds.create(params={"payment_intent": payment["payment_intent_id"]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.fulfilment import Shipment
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
     ClearCartLines,
@@ -132,7 +133,9 @@ def test_refunds_and_deliveries_are_recorded_once():
     assert order.record_refund(Refund("re_1", 700, "EUR", AT)) is True
     assert order.record_refund(Refund("re_1", 700, "EUR", AT)) is False
     assert order.refunded == 700
-    assert order.confirm_delivery("v2", at=AT) is True and order.confirm_delivery("v2", at=AT) is False
+    order.accept("v2", at=AT)
+    order.ship("v2", Shipment("DHL", "JD1", "https://dhl.example/JD1"), at=AT)
+    assert order.confirm_receipt("v2", at=AT) is not None and order.confirm_receipt("v2", at=AT) is None
     assert order.vendor_orders["v2"].state is VendorOrderState.DELIVERED
 
 

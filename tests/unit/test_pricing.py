@@ -2,7 +2,8 @@ import pytest
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.money import Money
-from chalicelib.domain.pricing import PricedLine, PricingPolicy, Promotion, price_cart
+from chalicelib.domain.pricing import PricedLine, PricingPolicy, price_cart
+from chalicelib.domain.promotions import Promotion
 
 POLICY = PricingPolicy(currency="EUR", vat_rates_bps={"DE": 1900, "FR": 2000}, service_fee=99, commission_bps=1200)
 
@@ -29,9 +30,8 @@ def test_vat_is_the_included_share_at_the_destination_rate():
 
 
 def test_commission_is_taken_from_items_after_promotion_and_payout_keeps_shipping():
-    quote = price_cart(
-        [line("a", "v1", 1, 10000, 500)], POLICY, "FR", promotions={"v1": Promotion("v1", "TEN", percent_off=10)}
-    )
+    ten = Promotion("pr1", "v1", "Ten", "percent", 10, "EUR", "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z")
+    quote = price_cart([line("a", "v1", 1, 10000, 500)], POLICY, "FR", [ten], at="2026-06-01T00:00:00Z")
     group = quote.groups[0]
     assert group.discount.amount == 1000
     assert group.commission.amount == 1080  # 12 % of 9000

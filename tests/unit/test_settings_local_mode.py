@@ -21,6 +21,7 @@ DEPLOYED = {
     "STRIPE_SECRET_KEY": "sk_test_x",
     "STRIPE_WEBHOOK_SECRET": "whsec_x",
     "STRIPE_CONNECT_WEBHOOK_SECRET": "whsec_y",
+    "HALLES_API_KEY_PEPPER": "pepper-x",
 }
 
 
@@ -30,7 +31,7 @@ def clean_env(monkeypatch):
         for name in names:
             monkeypatch.delenv(name, raising=False)
     for name in ("HALLES_LOCAL_MODE", "STRIPE_SECRET_KEY_PARAM", "STRIPE_WEBHOOK_SECRET_PARAM",
-                 "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM", "AWS_ENDPOINT_URL"):
+                 "STRIPE_CONNECT_WEBHOOK_SECRET_PARAM", "HALLES_API_KEY_PEPPER_PARAM", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 

@@ -10,9 +10,10 @@ import pytest
 
 from chalicelib.domain.orders import Dispute, Order, OrderLine, PaymentOutcome, PayoutStatus, VendorOrder
 from chalicelib.payments.port import PaymentError, PaymentIntent
+from chalicelib.services import fulfilment
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.payment_messages import ProviderEvent
-from chalicelib.services.payouts import confirm_delivery, retry_payouts
+from chalicelib.services.payouts import confirm_receipt, retry_payouts
 from chalicelib.services.refunds_and_disputes import on_charge_refunded
 from chalicelib.services.settle_payment import settle
 from chalicelib.store.memory import InMemoryOrders, Stock
@@ -69,8 +70,13 @@ def world():
 
 
 def deliver(world, minutes=10):
+    """The vendor ships (once), then the shopper confirms receipt."""
     repo, provider, runner = world
-    return confirm_delivery("s1", "ord_1", "v1", orders=repo, effects=runner, now=NOW + timedelta(minutes=minutes))
+    if repo.get("ord_1").vendor_orders["v1"].shipped_at is None:
+        fulfilment.accept("v1", "ord_1", orders=repo, effects=runner, now=NOW)
+        fulfilment.ship("v1", "ord_1", carrier="DHL", tracking_number="JD1", tracking_url="https://dhl.example/JD1",
+                        orders=repo, effects=runner, now=NOW)
+    return confirm_receipt("s1", "ord_1", "v1", orders=repo, effects=runner, now=NOW + timedelta(minutes=minutes))
 
 
 def retry(world, minutes):

@@ -19,6 +19,7 @@ import { getSession } from "../session.js";
 import { rememberVendors, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { cardLabel } from "./cards.js";
+import { promotedPrice } from "./struck.js";
 import { requireShopper, signInHref } from "./guard.js";
 import { payWithSavedCard, rememberPayment } from "./orders.js";
 
@@ -205,7 +206,8 @@ export function renderCart(main) {
         el("p", { class: "line-meta muted" },
           line.condition ? el("span", { class: `condition condition-${line.condition}`, "data-testid": "line-condition", text: conditionLabel(line.condition) }) : null,
           line.condition ? " · " : null,
-          el("span", { "data-testid": "line-unit-price", "data-amount": line.unit_price.amount, text: formatMoney(line.unit_price) }), " each · ",
+          line.promoted_unit_price ? promotedPrice(line.promoted_unit_price, line.unit_price, "line-unit-price")
+            : el("span", { "data-testid": "line-unit-price", "data-amount": line.unit_price.amount, text: formatMoney(line.unit_price) }), " each · ",
           line.shipping_fee.amount ? `${formatMoney(line.shipping_fee)} shipping` : "free shipping", " · ",
           stockText(line)),
         changes.map((c) => el("p", { class: "line-change", "data-testid": "line-change", "data-reason": c.reason, text: changeText(c) }))),

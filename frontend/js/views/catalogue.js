@@ -1,11 +1,12 @@
 // The catalogue: search, filters and a grid of products, paged with the API's cursor.
 // The filters live in the URL hash, so back/forward and shared links keep them.
 
-import { ApiError, api, config } from "../api.js";
+import { API_BASE, ApiError, api, config } from "../api.js";
 import { loadCategories } from "../categories.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel } from "../labels.js";
 import { amountInputValue, currencySymbol, formatMoney, parseAmount } from "../money.js";
+import { promotedPrice, totalBefore } from "./struck.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 
 // How many products one "page" shows (the API allows 1..50); config.js may set `pageSize`.
@@ -244,9 +245,11 @@ function statusText(count, more) {
   return more ? `Showing the first ${count} ${noun}.` : `Showing ${count} ${noun}.`;
 }
 
-/** Product images are site paths such as /img/kitchen.svg, served by the frontend itself. */
+/** Product images are site paths such as /img/kitchen.svg, served by the frontend itself, or
+ * /media/... (uploaded images and the demo's drawings), served by the API. */
 export function imageUrl(path, category) {
   const fallback = category ? `img/${category}.svg` : "img/generic.svg";
+  if (typeof path === "string" && path.startsWith("/media/")) return `${API_BASE}${path}`;
   try {
     return new URL(path || fallback, window.location.href).href;
   } catch {
@@ -279,7 +282,7 @@ function productCard(product, categories) {
     const shippingFree = !best.shipping_fee || best.shipping_fee.amount === 0;
     price = el("div", { class: "card-price" },
       el("span", { class: "card-price-label", text: product.offer_count > 1 ? "Best total" : "Total" }),
-      el("span", { class: "price-total", "data-testid": "card-price", "data-amount": best.total.amount, text: formatMoney(best.total) }),
+      promotedPrice(best.total, totalBefore(best), "card-price", { class: "price-total" }),
       el("span", { class: "card-price-detail", "data-testid": "card-price-detail" },
         shippingFree ? `${formatMoney(best.price)} · free delivery` : `${formatMoney(best.price)} + ${formatMoney(best.shipping_fee)} delivery`),
       best.condition ? el("span", { class: `condition condition-${best.condition}`, "data-testid": "card-condition", text: conditionLabel(best.condition) }) : null);

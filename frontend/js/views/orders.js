@@ -7,6 +7,8 @@
 // result as soon as there is one. A payment the provider is `processing` is followed for as long
 // as it takes (up to 10 minutes). An unpaid order shows its failed attempts (reasons in the words
 // of ../declines.js) with "Try again" on the same payment, and "Cancel order" behind a dialog.
+// Each shipped vendor parcel shows its carrier and tracking link, and "I received it" until the
+// shopper confirmed receipt (which pays that vendor).
 
 import { ApiError, api } from "../api.js";
 import { refreshCartCount } from "../cart-state.js";
@@ -14,6 +16,7 @@ import { countryName } from "../countries.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel, orderNumber, shopperTimeline, statusLabel, statusTone, timelineLabel } from "../labels.js";
 import { declineAdvice, declineText, isDecline } from "../declines.js";
+import { confirmReceipt } from "../fulfilment.js";
 import { formatMoney } from "../money.js";
 import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
@@ -160,6 +163,7 @@ export function renderOrder(main, orderId, params) {
   let payingWith = null; // {cardId, key}: a saved-card payment in flight
   let payError = "";
   let cancelError = "";
+  const receiptErrors = {}; // vendor id -> why "I received it" failed
   const processingDeadline = Date.now() + POLL_PROCESSING_FOR_MS;
 
   mount(main, el("div", { class: "order-page", "data-view": "order", "aria-busy": "true" },
@@ -457,12 +461,49 @@ export function renderOrder(main, orderId, params) {
               line.condition ? el("span", { class: `condition condition-${line.condition}`, "data-testid": "order-line-condition", text: conditionLabel(line.condition) }) : null,
               line.condition ? " · " : null,
               `${line.quantity} × ${formatMoney(line.unit_price)}`)),
+          (group.cancelled_offer_ids || []).includes(line.offer_id)
+            ? el("p", { class: "line-cancelled", "data-testid": "order-line-cancelled", text: "Cancelled by the vendor: refunded" }) : null,
           el("p", { class: "line-subtotal", "data-testid": "order-line-subtotal", "data-amount": line.subtotal.amount, text: formatMoney(line.subtotal) })))),
+        parcel(group),
         el("dl", { class: "vendor-totals" },
           group.discount.amount ? amountRow("Discount", negative(group.discount), "order-vendor-discount") : null,
           amountRow("Shipping", group.shipping, "order-vendor-shipping", { free: true }),
           amountRow("Vendor total", group.total, "order-vendor-total", { strong: true })));
     });
+  }
+
+  /** The parcel's tracking once shipped, and "I received it" until the shopper confirmed it. */
+  function parcel(group) {
+    if (!group.shipment && !group.receipt_confirmed_at) return null;
+    const shipment = group.shipment;
+    const error = el("p", { class: "form-error", role: "alert", "data-testid": "receipt-error", text: receiptErrors[group.vendor_id] || "" });
+    const button = group.can_confirm_receipt ? el("button", {
+      type: "button", class: "button", "data-testid": "confirm-receipt",
+      onclick: () => confirmParcel(group, button),
+    }, "I received it") : null;
+    return el("div", { class: "parcel", "data-testid": "order-parcel" },
+      shipment ? el("p", { "data-testid": "order-shipment" },
+        `Shipped${group.shipped_at ? ` ${formatDate(group.shipped_at)}` : ""} with ${shipment.carrier} · tracking `,
+        el("a", { href: shipment.tracking_url, target: "_blank", rel: "noopener noreferrer", "data-testid": "tracking-link",
+          text: shipment.tracking_number })) : null,
+      group.receipt_confirmed_at
+        ? el("p", { class: "muted", "data-testid": "receipt-confirmed", text: `Receipt confirmed ${formatDate(group.receipt_confirmed_at)}` })
+        : button,
+      error);
+  }
+
+  async function confirmParcel(group, button) {
+    button.disabled = true;
+    receiptErrors[group.vendor_id] = "";
+    try {
+      await confirmReceipt(order.order_id, group.vendor_id);
+      announce("Thank you: receipt confirmed.");
+      order = await api.order(orderId, { signal: controller.signal });
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      receiptErrors[group.vendor_id] = err.message;
+    }
+    render();
   }
 
   function totals() {

@@ -8,6 +8,7 @@ import { categoryName, humanize } from "../categories.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { conditionLabel } from "../labels.js";
 import { formatMoney } from "../money.js";
+import { promotedPrice, totalBefore } from "./struck.js";
 import { getSession, onSessionChange } from "../session.js";
 import { rememberVendors } from "../vendors.js";
 import { LAST_CATALOGUE_KEY, productImage } from "./catalogue.js";
@@ -92,7 +93,7 @@ function bestSummary(best, count) {
   return el("div", { class: "best-summary", "data-testid": "best-offer-summary", "data-offer-id": best.offer_id },
     el("p", { class: "best-summary-label", text: count > 1 ? `Best of ${count} offers` : "Offer" }),
     el("p", { class: "best-summary-total" },
-      el("span", { class: "price-total", "data-testid": "best-offer-total", "data-amount": best.total.amount, text: formatMoney(best.total) }),
+      promotedPrice(best.total, totalBefore(best), "best-offer-total", { class: "price-total" }),
       el("span", { class: "muted", text: " total" })),
     el("p", { class: "muted" }, `${formatMoney(best.price)} + ${shippingText(best.shipping_fee)} · from `, el("strong", { text: best.vendor_name }),
       ` · ${deliveryText(best.delivery)}`),
@@ -161,7 +162,7 @@ function offerRow(offer, isBest) {
       }),
       isBest ? el("span", { class: "badge badge-best", "data-testid": "best-offer-badge", text: "Best offer" }) : null),
     el("td", { "data-label": "Condition", "data-testid": "offer-condition", text: conditionLabel(offer.condition) }),
-    el("td", { class: "num", "data-label": "Price", "data-testid": "offer-price", text: formatMoney(offer.price) }),
+    el("td", { class: "num", "data-label": "Price" }, promotedPrice(offer.price, offer.list_price, "offer-price")),
     el("td", { class: "num", "data-label": "Delivery fee", "data-testid": "offer-shipping", text: feeText(offer.shipping_fee) }),
     el("td", { class: "num offer-total", "data-label": "Total", "data-testid": "offer-total", text: formatMoney(offer.total) }),
     el("td", { "data-label": "Delivery", "data-testid": "offer-delivery", text: deliveryText(offer.delivery) }),

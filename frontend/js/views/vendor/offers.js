@@ -1,12 +1,112 @@
-// Vendor space: the vendor's offers with price, stock on hand, units held by unpaid orders and sold.
+// Vendor space: the vendor's offers. Lists price, stock on hand, units held by unpaid orders and sold;
+// proposes a product with its offer (and an image); edits an offer's price, stock and delivery with
+// If-Match (the version read), pauses, resumes or delists it; uploads images through a presigned POST.
+// Every API error lands next to the field it names.
 
 import { ApiError, request } from "../../api.js";
-import { el, mount } from "../../dom.js";
-import { formatMoney } from "../../money.js";
+import { loadCategories } from "../../categories.js";
+import { el, mount, uniqueId } from "../../dom.js";
+import { amountInputValue, formatMoney, parseAmount } from "../../money.js";
 import { conditionLabel } from "../../labels.js";
 import { signInHref } from "../guard.js";
+import { imageUrl } from "../catalogue.js";
+import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 
-const fetchOffers = (query, options) => request("GET", "/vendor/offers", { ...options, auth: true, query });
+const CURRENCY = "EUR";
+const enc = encodeURIComponent;
+
+// --- the vendor catalogue API (this section's own calls) ---
+const vendorApi = {
+  offers: (query, options) => request("GET", "/vendor/offers", { ...options, auth: true, query }),
+  createProduct: (body) => request("POST", "/vendor/products", { auth: true, body }),
+  putOffer: (productId, body, version) => request("PUT", `/vendor/products/${enc(productId)}/offer`,
+    { auth: true, body, headers: version ? { "If-Match": `"${version}"` } : {} }),
+  offerAction: (offerId, action, version) => request(action === "delist" ? "DELETE" : "POST",
+    action === "delist" ? `/vendor/offers/${enc(offerId)}` : `/vendor/offers/${enc(offerId)}/${action}`,
+    { auth: true, headers: version ? { "If-Match": `"${version}"` } : {} }),
+  startUpload: (productId, contentType) => request("POST", `/vendor/products/${enc(productId)}/images/uploads`,
+    { auth: true, body: { content_type: contentType } }),
+  attachImage: (productId, key) => request("POST", `/vendor/products/${enc(productId)}/images`, { auth: true, body: { key } }),
+};
+
+const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp"];
+const STATUS_TEXT = { active: "Listed", paused: "Paused", delisted: "Delisted" };
+
+/** Upload `file` for the product (presigned POST straight to storage), then attach it: the product. */
+export async function uploadImage(productId, file) {
+  if (!IMAGE_TYPES.includes(file.type)) {
+    throw new ApiError({ status: 400, code: "validation_error", message: "Choose a JPEG, PNG or WebP image.", fields: { image: "JPEG, PNG or WebP" } });
+  }
+  const form = await vendorApi.startUpload(productId, file.type);
+  if (file.size > form.max_bytes) {
+    throw new ApiError({ status: 400, code: "validation_error", message: "This image is larger than 5 MB.", fields: { image: "at most 5 MB" } });
+  }
+  const body = new FormData();
+  for (const [name, value] of Object.entries(form.fields)) body.append(name, value);
+  body.append("file", file);
+  let response;
+  try {
+    response = await fetch(form.url, { method: "POST", body });
+  } catch {
+    throw new ApiError({ code: "network_error", message: "The image could not be sent. Try again.", fields: { image: "not sent" } });
+  }
+  if (!response.ok) {
+    throw new ApiError({ status: response.status, code: "upload_refused", message: "The image storage refused this file.", fields: { image: "refused by the storage" } });
+  }
+  return vendorApi.attachImage(productId, form.key);
+}
+
+/** The API's field names as this section's inputs are named (`price.amount` -> `price`, `attributes.model` -> `attributes`). */
+function inputFields(fields) {
+  const out = {};
+  for (const [key, text] of Object.entries(fields || {})) {
+    const name = key.replace(/^body\./, "").replace(/\.amount$/, "").replace(/^delivery\./, "")
+      .replace(/^attributes\..*/, "attributes").replace(/^images.*/, "image");
+    out[name] = out[name] ? `${out[name]} ${text}` : (key.startsWith("attributes.") ? `${key.slice(11)}: ${text}` : text);
+  }
+  return out;
+}
+
+function input(name, attrs = {}) {
+  return el("input", { name, id: uniqueId(`f-${name}`), "data-testid": `input-${name}`, ...attrs });
+}
+
+function moneyInput(name, minor) {
+  return input(name, { inputmode: "decimal", value: minor === undefined ? "" : amountInputValue(minor, CURRENCY), autocomplete: "off" });
+}
+
+/** Offer terms from a form; {body} or {errors} (names as the form's inputs). */
+function offerTerms(form, condition) {
+  const errors = {};
+  const money = (name, required) => {
+    const parsed = parseAmount(form.elements[name].value, CURRENCY);
+    if (parsed.error) errors[name] = parsed.error;
+    else if (parsed.value === null && required) errors[name] = "Required.";
+    return parsed.value || 0;
+  };
+  const count = (name) => {
+    const value = form.elements[name].value.trim();
+    if (!/^\d{1,7}$/.test(value)) errors[name] = "A whole number.";
+    return Number(value);
+  };
+  const body = {
+    price: { amount: money("price", true), currency: CURRENCY },
+    shipping_fee: { amount: money("shipping_fee", false), currency: CURRENCY },
+    condition, stock: count("stock"),
+    delivery: { min_days: count("min_days"), max_days: count("max_days") },
+  };
+  return Object.keys(errors).length ? { errors } : { body };
+}
+
+function offerInputs(offer) {
+  return [
+    fieldWithError(moneyInput("price", offer && offer.price.amount), "Price (€, VAT included)"),
+    fieldWithError(moneyInput("shipping_fee", offer ? offer.shipping_fee.amount : 0), "Delivery fee (€)"),
+    fieldWithError(input("stock", { inputmode: "numeric", value: offer ? String(offer.stock) : "" }), "Units on hand"),
+    fieldWithError(input("min_days", { inputmode: "numeric", value: offer ? String(offer.delivery.min_days) : "2" }), "Delivery from (days)"),
+    fieldWithError(input("max_days", { inputmode: "numeric", value: offer ? String(offer.delivery.max_days) : "4" }), "to (days)"),
+  ];
+}
 
 export const offersSection = {
   id: "offers",
@@ -17,46 +117,205 @@ export const offersSection = {
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "vendor-offers-error" });
     const body = el("tbody");
     const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "vendor-offers-more" }, "Show more");
+    const creator = el("div", { class: "offer-creator" });
+    const addButton = el("button", { type: "button", class: "button", "data-testid": "new-product" }, "Add a product");
     let cursor = null;
     mount(panel,
-      el("h2", { text: "Your offers" }),
+      el("div", { class: "offers-head" }, el("h2", { text: "Your offers" }), addButton),
+      creator,
       status, error,
       el("div", { class: "table-scroll" },
         el("table", { class: "data-table", "data-testid": "vendor-offers" },
           el("thead", {}, el("tr", {},
-            ["Product", "Condition", "Price", "Delivery fee", "On hand", "Held by unpaid orders", "Sold"]
+            ["Product", "Condition", "Status", "Price", "Delivery fee", "On hand", "Held by unpaid orders", "Sold", "Actions"]
               .map((h) => el("th", { scope: "col", text: h })))),
           body)),
       more);
     more.addEventListener("click", () => load());
+    addButton.addEventListener("click", () => { addButton.hidden = true; mount(creator, productForm()); });
     load();
     return { cleanup: () => controller.abort() };
 
+    function sessionOr(err, slot) {
+      if (err instanceof ApiError && err.status === 401) mount(slot, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      else slot.textContent = err.message;
+    }
+
     async function load() {
       try {
-        const page = await fetchOffers(cursor ? { cursor } : {}, { signal: controller.signal });
+        const page = await vendorApi.offers(cursor ? { cursor } : {}, { signal: controller.signal });
         body.append(...page.items.map(row));
         cursor = page.next_cursor;
         more.hidden = !cursor;
-        const count = body.children.length;
-        status.textContent = count ? `${count === 1 ? "1 offer" : `${count} offers`}.` : "You have no offers yet.";
+        count();
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
-        else error.textContent = err.message;
+        sessionOr(err, error);
       }
     }
 
+    function count() {
+      const n = body.querySelectorAll("tr[data-testid=vendor-offer]").length;
+      status.textContent = n ? `${n === 1 ? "1 offer" : `${n} offers`}.` : "You have no offers yet.";
+    }
+
     function row(offer) {
-      return el("tr", { "data-testid": "vendor-offer", "data-offer-id": offer.offer_id },
-        el("th", { scope: "row" }, el("a", { href: `#/product/${encodeURIComponent(offer.product_id)}`, text: offer.product_title })),
+      const tr = el("tr", { "data-testid": "vendor-offer", "data-offer-id": offer.offer_id, "data-status": offer.status });
+      const formError = el("p", { class: "form-error", role: "alert", "data-testid": "offer-error" });
+      const act = (label, action, testid, extra = {}) => el("button", {
+        type: "button", class: `button button-small ${extra.danger ? "button-danger" : "button-quiet"}`, "data-testid": testid,
+        onclick: () => lifecycle(action),
+      }, label);
+      const actions = offer.status === "delisted" ? [el("span", { class: "muted", text: "Final" })] : [
+        el("button", { type: "button", class: "button button-small button-quiet", "data-testid": "offer-edit", onclick: edit }, "Edit"),
+        offer.status === "paused" ? act("Resume", "resume", "offer-resume") : act("Pause", "pause", "offer-pause"),
+        act("Delist", "delist", "offer-delist", { danger: true }),
+        imagePicker(offer.product_id, formError),
+      ];
+      mount(tr,
+        el("th", { scope: "row" }, el("a", { href: `#/product/${enc(offer.product_id)}`, text: offer.product_title })),
         el("td", { text: conditionLabel(offer.condition) }),
-        el("td", { class: "num", text: formatMoney(offer.price) }),
+        el("td", {}, el("span", { class: `offer-status offer-status-${offer.status}`, "data-testid": "offer-status", text: STATUS_TEXT[offer.status] || offer.status })),
+        el("td", { class: "num", "data-testid": "offer-price", text: formatMoney(offer.price) }),
         el("td", { class: "num", text: formatMoney(offer.shipping_fee) }),
         el("td", { class: "num", "data-testid": "offer-stock", text: String(offer.stock) }),
         el("td", { class: "num", text: String(offer.reserved) }),
-        el("td", { class: "num", text: String(offer.sold) }));
+        el("td", { class: "num", text: String(offer.sold) }),
+        el("td", { class: "offer-actions" }, actions, formError));
+      return tr;
+
+      async function lifecycle(action) {
+        if (action === "delist" && !window.confirm(`Delist “${offer.product_title}” for good? Shoppers will no longer see it and you cannot list it again in this condition.`)) return;
+        formError.textContent = "";
+        try {
+          tr.replaceWith(row(await vendorApi.offerAction(offer.offer_id, action, offer.version)));
+        } catch (err) {
+          sessionOr(err, formError);
+        }
+      }
+
+      function edit() {
+        const form = el("form", { class: "offer-edit-form", "data-testid": "offer-edit-form", novalidate: true }, offerInputs(offer),
+          el("p", { class: "form-error", role: "alert", "data-testid": "offer-edit-error" }),
+          el("div", { class: "form-actions" },
+            el("button", { type: "submit", class: "button", "data-testid": "offer-save" }, "Save"),
+            el("button", { type: "button", class: "button button-quiet", onclick: () => editor.replaceWith() }, "Cancel")));
+        const editor = el("tr", { class: "offer-editor" }, el("td", { colspan: 9 }, form));
+        form.addEventListener("submit", async (event) => {
+          event.preventDefault();
+          clearFieldErrors(form);
+          const formErr = form.querySelector(".form-error");
+          const terms = offerTerms(form, offer.condition);
+          if (terms.errors) return showFieldErrors(form, terms.errors, formErr, "Please correct the highlighted fields.");
+          try {
+            const saved = await vendorApi.putOffer(offer.product_id, terms.body, offer.version);
+            editor.replaceWith();
+            tr.replaceWith(row(saved));
+          } catch (err) {
+            if (err.status === 412) formErr.textContent = "This offer changed since you opened it: reload the page to see it, then edit again.";
+            else showFieldErrors(form, inputFields(err.fields), formErr, err.message);
+          }
+        });
+        tr.after(editor);
+        form.elements.price.focus();
+      }
+    }
+
+    function imagePicker(productId, slot, onAttached) {
+      const id = uniqueId("image");
+      const file = el("input", { type: "file", id, accept: IMAGE_TYPES.join(","), class: "visually-hidden", "data-testid": "offer-image-input" });
+      file.addEventListener("change", async () => {
+        if (!file.files.length) return;
+        slot.textContent = "Uploading…";
+        try {
+          const product = await uploadImage(productId, file.files[0]);
+          slot.textContent = "";
+          const path = product.images[product.images.length - 1];
+          slot.append(el("img", { class: "offer-thumb", src: imageUrl(path), alt: `New image of ${product.title}`, "data-testid": "image-preview" }));
+          if (onAttached) onAttached(product);
+        } catch (err) {
+          if (err.status === 403) slot.textContent = "Only the vendor who proposed this product can add images to it.";
+          else slot.textContent = err.message + (err.fields && err.fields.key ? ` (${err.fields.key})` : "");
+        }
+        file.value = "";
+      });
+      return el("label", { for: id, class: "button button-small button-quiet", text: "Add image" }, file);
+    }
+
+    function productForm() {
+      const categorySelect = el("select", { name: "category", id: uniqueId("f-category"), "data-testid": "input-category" });
+      loadCategories().then((items) => mount(categorySelect, items.map((c) => el("option", { value: c.slug, text: c.name })))).catch(() => {});
+      const condition = el("select", { name: "condition", id: uniqueId("f-condition"), "data-testid": "input-condition" },
+        ["new", "refurbished", "used"].map((c) => el("option", { value: c, text: conditionLabel(c) })));
+      const image = input("image", { type: "file", accept: IMAGE_TYPES.join(",") });
+      const formError = el("p", { class: "form-error", role: "alert", "data-testid": "product-form-error" });
+      const form = el("form", { class: "panel product-form", "data-testid": "product-form", novalidate: true },
+        el("h3", { text: "Add a product and your offer" }),
+        el("fieldset", {}, el("legend", { text: "The product" }),
+          fieldWithError(input("title", { autocomplete: "off" }), "Title", { hint: "10 to 120 characters, as on the packaging: no capitals, no “best price”." }),
+          fieldWithError(input("brand", { autocomplete: "off" }), "Brand"),
+          fieldWithError(categorySelect, "Category"),
+          fieldWithError(input("gtin", { inputmode: "numeric", autocomplete: "off" }), "GTIN / EAN (optional)", { hint: "8, 12, 13 or 14 digits: a known GTIN adds your offer to the existing product." }),
+          fieldWithError(el("textarea", { name: "attributes", id: uniqueId("f-attributes"), rows: 3, "data-testid": "input-attributes" }), "Attributes",
+            { hint: "One per line, “name: value”. Electronics need a model; fashion a size and a colour; beauty a volume." }),
+          fieldWithError(el("textarea", { name: "description", id: uniqueId("f-description"), rows: 3, "data-testid": "input-description" }), "Description (optional)"),
+          fieldWithError(image, "Image (optional)", { hint: "JPEG, PNG or WebP, up to 5 MB." })),
+        el("fieldset", {}, el("legend", { text: "Your offer" }), fieldWithError(condition, "Condition"), offerInputs(null)),
+        formError,
+        el("div", { class: "form-actions" },
+          el("button", { type: "submit", class: "button", "data-testid": "product-save" }, "Add product and offer"),
+          el("button", { type: "button", class: "button button-quiet", onclick: close }, "Cancel")));
+      form.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
+      return form;
+
+      function close() { mount(creator); addButton.hidden = false; }
+
+      function attributes() {
+        const out = {};
+        for (const line of form.elements.attributes.value.split("\n")) {
+          const at = line.indexOf(":");
+          if (at > 0) out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+        }
+        return out;
+      }
+
+      async function submit() {
+        clearFieldErrors(form);
+        formError.textContent = "";
+        const terms = offerTerms(form, condition.value);
+        if (terms.errors) return showFieldErrors(form, terms.errors, formError, "Please correct the highlighted fields.");
+        const button = form.querySelector("[type=submit]");
+        button.disabled = true;
+        try {
+          const product = await vendorApi.createProduct({
+            title: form.elements.title.value, brand: form.elements.brand.value, category: categorySelect.value,
+            description: form.elements.description.value, attributes: attributes(),
+            ...(form.elements.gtin.value.trim() ? { gtin: form.elements.gtin.value.trim() } : {}),
+          });
+          const offer = await vendorApi.putOffer(product.product_id, terms.body);
+          if (image.files.length) {
+            try {
+              await uploadImage(product.product_id, image.files[0]);
+            } catch (err) {
+              showFieldErrors(form, { image: err.message }, formError, "Your product and offer were saved, but not the image:");
+              body.prepend(row(offer));
+              count();
+              return;
+            }
+          }
+          close();
+          body.querySelector(`tr[data-offer-id="${CSS.escape(offer.offer_id)}"]`)?.remove();
+          body.prepend(row(offer));
+          count();
+          status.textContent = `${status.textContent} “${product.title}” is on sale.`;
+        } catch (err) {
+          sessionOr(err, formError);
+          showFieldErrors(form, inputFields(err.fields), formError, err.message);
+        } finally {
+          button.disabled = false;
+        }
+      }
     }
   },
 };

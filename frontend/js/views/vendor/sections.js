@@ -2,9 +2,15 @@
 // {id, label, render(panel, params)} and one line here.
 
 import { offersSection } from "./offers.js";
+import { ordersSection } from "./orders.js";
+import { promotionsSection } from "./promotions.js";
+import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
 
 export const VENDOR_SECTIONS = [
   offersSection,
+  ordersSection,
+  promotionsSection,
+  keysSection,
   importsSection,
 ];

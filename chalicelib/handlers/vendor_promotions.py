@@ -1,0 +1,99 @@
+"""Vendor promotion routes (`/vendor/promotions`). The vendor is always the signed-in principal."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chalice import Blueprint
+from pydantic import AwareDatetime, ConfigDict, Field
+
+from chalicelib.api import HeaderDoc, json_response, route
+from chalicelib.domain.limits import MAX_LINE_QUANTITY
+from chalicelib.domain.promotions import MAX_PERCENT, MAX_TARGETED_OFFERS, MIN_PERCENT
+from chalicelib.schema import ApiModel, StrictInteger, Text
+
+bp = Blueprint(__name__)
+VENDOR = ("vendor",)
+
+IDEMPOTENCY_KEY = HeaderDoc(
+    "Idempotency-Key", "Required, 8 to 128 characters: a new random value per promotion, the same one when "
+    "retrying it. The same key creates the promotion once and answers it again; another body with it is a 422.",
+    required=True)
+
+
+class PromotionIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text = Field(description="1 to 80 characters, shown to you (not to shoppers)")
+    kind: Literal["percent", "amount"] = Field(description="percent off, or an amount off each unit")
+    value: StrictInteger = Field(description=f"percent: {MIN_PERCENT} to {MAX_PERCENT}; amount: minor units off "
+                                             "each unit, never taking an offer to 0 or below the minimum charge")
+    starts_at: AwareDatetime = Field(description="ISO 8601 with a time zone (stored in UTC, whole seconds)")
+    ends_at: AwareDatetime = Field(description="after starts_at, in the future (exclusive)")
+    min_quantity: StrictInteger = Field(1, ge=1, le=MAX_LINE_QUANTITY,
+                                        description="units of the same offer on one cart line for it to apply")
+    offer_ids: list[Text] = Field(default_factory=list, max_length=MAX_TARGETED_OFFERS,
+                                  description="your offers it applies to; empty: all of your offers")
+
+
+class PromotionOut(ApiModel):
+    promotion_id: str
+    name: str
+    kind: str
+    value: int
+    currency: str
+    starts_at: str
+    ends_at: str
+    min_quantity: int
+    offer_ids: list[str]
+    status: str = Field(description="scheduled | active | ended")
+    ended_early_at: str | None = None
+    created_at: str
+
+
+class PromotionList(ApiModel):
+    items: list[PromotionOut]
+
+
+def _terms(body: PromotionIn) -> dict:
+    from chalicelib.domain.timestamps import iso
+
+    data = body.model_dump()
+    data["starts_at"], data["ends_at"] = iso(body.starts_at), iso(body.ends_at)
+    return data
+
+
+@route(bp, "/vendor/promotions", "POST", body=PromotionIn, response=PromotionOut, roles=VENDOR, status=201,
+       also=(200,), tags=("vendor",), errors=(400, 401, 403, 422), headers=(IDEMPOTENCY_KEY,),
+       summary="Create a promotion on your offers, once per Idempotency-Key (201; 200 when repeated)")
+def vendor_create_promotion(req):
+    from chalicelib.services import promotions
+
+    promotion, created = promotions.create_promotion(req.principal.user_id, _terms(req.body),
+                                                     req.header("Idempotency-Key"))
+    return json_response(PromotionOut.model_validate(promotion).model_dump(mode="json"), 201 if created else 200,
+                         req.correlation_id)
+
+
+@route(bp, "/vendor/promotions", response=PromotionList, roles=VENDOR, tags=("vendor",), errors=(401, 403),
+       summary="Your promotions, latest start first")
+def vendor_list_promotions(req):
+    from chalicelib.services import promotions
+
+    return PromotionList.model_validate(promotions.list_promotions(req.principal.user_id))
+
+
+@route(bp, "/vendor/promotions/{promotion_id}", response=PromotionOut, roles=VENDOR, tags=("vendor",),
+       errors=(401, 403, 404), summary="One of your promotions")
+def vendor_get_promotion(req):
+    from chalicelib.services import promotions
+
+    return PromotionOut.model_validate(promotions.get_promotion(req.principal.user_id, req.params["promotion_id"]))
+
+
+@route(bp, "/vendor/promotions/{promotion_id}/end", "POST", response=PromotionOut, roles=VENDOR, tags=("vendor",),
+       errors=(401, 403, 404), summary="End a promotion now (a scheduled one never starts); safe to repeat")
+def vendor_end_promotion(req):
+    from chalicelib.services import promotions
+
+    return PromotionOut.model_validate(promotions.end_promotion(req.principal.user_id, req.params["promotion_id"]))

@@ -1,0 +1,204 @@
+// Vendor space: API keys for the vendor's own systems (stock, orders). Create one (its secret is shown
+// once, with a copy button), see the list (never a secret), rotate or revoke with a confirmation in place.
+
+import { ApiError, request } from "../../api.js";
+import { el, mount, announce } from "../../dom.js";
+import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
+import { signInHref } from "../guard.js";
+
+const KEYS = "/vendor/api-keys";
+const keysApi = {
+  list: (options) => request("GET", KEYS, { ...options, auth: true }),
+  create: (body, idempotencyKey) => request("POST", KEYS, { auth: true, body, headers: { "Idempotency-Key": idempotencyKey } }),
+  rotate: (keyId, graceSeconds) => request("POST", `${KEYS}/${encodeURIComponent(keyId)}/rotate`,
+    { auth: true, body: { grace_seconds: graceSeconds } }),
+  revoke: (keyId) => request("DELETE", `${KEYS}/${encodeURIComponent(keyId)}`, { auth: true }),
+};
+
+const SCOPES = { read: "Read only (GET)", write: "Read and write" };
+const GRACES = [[0, "At once"], [3600, "In 1 hour"], [86400, "In 24 hours"]];
+const dateFormat = new Intl.DateTimeFormat(navigator.language || "en", { dateStyle: "medium", timeStyle: "short" });
+const when = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
+const randomKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+export const keysSection = {
+  id: "api-keys",
+  label: "API keys",
+  render(panel) {
+    const controller = new AbortController();
+    const status = el("p", { class: "result-status", "data-testid": "api-keys-status", "aria-live": "polite", text: "Loading your API keys…" });
+    const error = el("p", { class: "form-error", role: "alert", "data-testid": "api-keys-error" });
+    const secretBox = el("div", { "data-testid": "api-key-secret-box", hidden: true });
+    const body = el("tbody");
+
+    const name = el("input", { name: "name", type: "text", maxlength: "60", required: true, autocomplete: "off", "data-testid": "api-key-name" });
+    const scope = el("select", { name: "scope", "data-testid": "api-key-scope" },
+      Object.entries(SCOPES).map(([value, label]) => el("option", { value, text: label })));
+    const formError = el("p", { class: "form-error", role: "alert", "data-testid": "api-key-form-error" });
+    const submit = el("button", { type: "submit", class: "button", "data-testid": "api-key-create" }, "Create key");
+    const form = el("form", { class: "api-key-form", novalidate: true },
+      fieldWithError(name, "Name", { hint: "What the key is for, e.g. “Warehouse stock sync”." }),
+      fieldWithError(scope, "Access"),
+      formError, submit);
+    form.addEventListener("submit", create);
+    // One Idempotency-Key per key to create: a retry after a lost answer (same name and access)
+    // creates nothing more; changing the form starts a new request.
+    let attempt = null;
+    form.addEventListener("input", () => { attempt = null; });
+
+    mount(panel,
+      el("h2", { text: "API keys" }),
+      el("p", { class: "field-hint" },
+        "Your own systems call the vendor API with a key, sent as ",
+        el("code", { text: "Authorization: Bearer hk_…" }),
+        ". A key acts for your shop only; a read-only key can only read. Keys cannot manage keys."),
+      secretBox,
+      el("h3", { text: "New key" }), form,
+      el("h3", { text: "Your keys" }),
+      status, error,
+      el("div", { class: "table-scroll" },
+        el("table", { class: "data-table", "data-testid": "api-keys" },
+          el("thead", {}, el("tr", {},
+            ["Name", "Key", "Access", "Created", "Last used", "Status", ""].map((h) => el("th", { scope: "col", text: h })))),
+          body)));
+    load();
+    return { cleanup: () => controller.abort() };
+
+    async function load() {
+      try {
+        const page = await keysApi.list({ signal: controller.signal });
+        mount(body, page.items.map(row));
+        const active = page.items.filter((k) => k.status === "active").length;
+        status.textContent = page.items.length
+          ? `${active === 1 ? "1 active key" : `${active} active keys`}.`
+          : "You have no API keys yet.";
+      } catch (err) {
+        if (err.name !== "AbortError") fail(err);
+      }
+    }
+
+    function fail(err, where = error) {
+      if (err instanceof ApiError && err.status === 401) mount(where, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      else where.textContent = err.message;
+    }
+
+    async function create(event) {
+      event.preventDefault();
+      clearFieldErrors(form);
+      formError.textContent = "";
+      submit.disabled = true;
+      attempt = attempt || randomKey();
+      try {
+        const created = await keysApi.create({ name: name.value, scope: scope.value }, attempt);
+        attempt = null;
+        form.reset();
+        showSecret(created, "created");
+        await load();
+      } catch (err) {
+        if (err instanceof ApiError && err.code === "api_key_already_created") {
+          attempt = null;
+          formError.textContent = err.message;
+          await load();
+        } else if (err instanceof ApiError && err.status !== 401) showFieldErrors(form, err.fields, formError, err.message);
+        else fail(err, formError);
+      } finally {
+        submit.disabled = false;
+      }
+    }
+
+    // The secret exists in this page only until the vendor dismisses it: the API never shows it again.
+    function showSecret(key, what) {
+      const value = el("input", { type: "text", readonly: true, value: key.secret, class: "api-key-secret", "aria-label": `The new secret of ${key.name}`, "data-testid": "api-key-secret" });
+      const copied = el("span", { class: "field-hint", "aria-live": "polite", "data-testid": "api-key-copied" });
+      const copy = el("button", { type: "button", class: "button", "data-testid": "api-key-copy" }, "Copy");
+      copy.addEventListener("click", async () => {
+        value.select();
+        try {
+          await navigator.clipboard.writeText(key.secret);
+          copied.textContent = "Copied.";
+        } catch {
+          copied.textContent = "Press Ctrl+C (⌘C) to copy the selected key.";
+        }
+      });
+      const done = el("button", { type: "button", class: "button button-quiet", "data-testid": "api-key-secret-done" }, "I have stored it");
+      done.addEventListener("click", () => { mount(secretBox); secretBox.hidden = true; });
+      mount(secretBox, el("div", { class: "notice api-key-once", role: "status" },
+        el("p", {}, el("strong", { text: `Key “${key.name}” ${what}. ` }),
+          "Copy it now and store it somewhere safe: this is the only time it is shown."),
+        el("div", { class: "api-key-copy-row" }, value, copy, copied),
+        done));
+      secretBox.hidden = false;
+      value.focus();
+      value.select();
+      announce(`API key ${what}. Copy it now: it is shown only once.`);
+    }
+
+    function row(key) {
+      const actions = el("td", { class: "api-key-actions" });
+      const tr = el("tr", { "data-testid": "api-key", "data-key-id": key.key_id, "data-status": key.status },
+        el("th", { scope: "row", text: key.name }),
+        el("td", {}, el("code", { text: `${key.prefix}_…` })),
+        el("td", { text: SCOPES[key.scope] || key.scope }),
+        el("td", { text: when(key.created_at) }),
+        el("td", { "data-testid": "api-key-last-used", text: key.last_used_at ? when(key.last_used_at) : "Never" }),
+        el("td", { "data-testid": "api-key-status" },
+          key.status === "active" ? "Active" : `Revoked ${when(key.revoked_at)}`,
+          key.previous_secret_valid_until
+            ? el("div", { class: "field-hint", text: `Previous secret works until ${when(key.previous_secret_valid_until)}` })
+            : null),
+        actions);
+      if (key.status === "active") idle();
+      return tr;
+
+      function idle() {
+        const rotate = el("button", { type: "button", class: "button button-quiet", "data-testid": "api-key-rotate" }, "Rotate");
+        const revoke = el("button", { type: "button", class: "button button-quiet", "data-testid": "api-key-revoke" }, "Revoke");
+        rotate.addEventListener("click", confirmRotate);
+        revoke.addEventListener("click", confirmRevoke);
+        mount(actions, rotate, " ", revoke);
+      }
+
+      function confirmRevoke() {
+        const yes = el("button", { type: "button", class: "button button-danger", "data-testid": "api-key-revoke-confirm" }, "Yes, revoke");
+        const no = el("button", { type: "button", class: "button button-quiet", "data-testid": "api-key-cancel" }, "Cancel");
+        const problem = el("p", { class: "form-error", role: "alert" });
+        no.addEventListener("click", idle);
+        yes.addEventListener("click", async () => {
+          yes.disabled = no.disabled = true;
+          try {
+            await keysApi.revoke(key.key_id);
+            announce(`API key ${key.name} revoked.`);
+            await load();
+          } catch (err) {
+            yes.disabled = no.disabled = false;
+            fail(err, problem);
+          }
+        });
+        mount(actions, el("p", { class: "api-key-confirm", text: "Systems using this key are refused at once." }), yes, " ", no, problem);
+        no.focus();
+      }
+
+      function confirmRotate() {
+        const grace = el("select", { "data-testid": "api-key-grace", "aria-label": "When the current secret stops working" },
+          GRACES.map(([seconds, label]) => el("option", { value: String(seconds), text: label })));
+        const yes = el("button", { type: "button", class: "button", "data-testid": "api-key-rotate-confirm" }, "Rotate");
+        const no = el("button", { type: "button", class: "button button-quiet", "data-testid": "api-key-cancel" }, "Cancel");
+        const problem = el("p", { class: "form-error", role: "alert" });
+        no.addEventListener("click", idle);
+        yes.addEventListener("click", async () => {
+          yes.disabled = no.disabled = true;
+          try {
+            const rotated = await keysApi.rotate(key.key_id, Number(grace.value));
+            showSecret(rotated, "rotated");
+            await load();
+          } catch (err) {
+            yes.disabled = no.disabled = false;
+            fail(err, problem);
+          }
+        });
+        mount(actions, el("p", { class: "api-key-confirm" }, "A new secret. The current one stops working:"), grace, " ", yes, " ", no, problem);
+        grace.focus();
+      }
+    }
+  },
+};

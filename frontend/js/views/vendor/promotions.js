@@ -1,0 +1,202 @@
+// Vendor space: the vendor's promotions (percent or amount off its own offers for a time window),
+// a form to create one and "End now" on those still running or scheduled. Shoppers then see the
+// struck price on the catalogue, the product page and in their cart.
+
+import { ApiError, request } from "../../api.js";
+import { el, mount, uniqueId } from "../../dom.js";
+import { amountInputValue, formatMoney, parseAmount } from "../../money.js";
+import { conditionLabel } from "../../labels.js";
+import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
+import { signInHref } from "../guard.js";
+
+const listPromotions = (options) => request("GET", "/vendor/promotions", { ...options, auth: true });
+const listOffers = (cursor, options) => request("GET", "/vendor/offers", { ...options, auth: true, query: { limit: 100, cursor } });
+const MAX_OFFER_PAGES = 10; // the form lists up to 1,000 offers to choose from
+const createPromotion = (body, key) => request("POST", "/vendor/promotions", { body, auth: true, headers: { "Idempotency-Key": key } });
+const endPromotion = (id) => request("POST", `/vendor/promotions/${encodeURIComponent(id)}/end`, { auth: true });
+
+const STATUS_LABELS = { active: "Running", scheduled: "Scheduled", ended: "Ended" };
+
+/** A <input type="datetime-local"> value (the vendor's local time) for a Date. */
+function localInputValue(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function when(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function discountText(promo) {
+  const off = promo.kind === "percent" ? `${promo.value} % off` : `${formatMoney({ amount: promo.value, currency: promo.currency })} off each`;
+  return promo.min_quantity > 1 ? `${off} from ${promo.min_quantity} units` : off;
+}
+
+export const promotionsSection = {
+  id: "promotions",
+  label: "Promotions",
+  render(panel) {
+    const controller = new AbortController();
+    const status = el("p", { class: "result-status", "data-testid": "vendor-promotions-status", "aria-live": "polite", text: "Loading your promotions…" });
+    const error = el("p", { class: "form-error", role: "alert", "data-testid": "vendor-promotions-error" });
+    const body = el("tbody");
+    const offerChoices = el("div", { class: "promotion-offers", "data-testid": "promotion-offers" });
+    let offers = [];
+    let key = crypto.randomUUID(); // one per promotion being created: a retried submit creates it once
+
+    const name = el("input", { type: "text", name: "name", required: true, maxlength: 80, autocomplete: "off", "data-testid": "promotion-name" });
+    const kind = el("select", { name: "kind", "data-testid": "promotion-kind" },
+      el("option", { value: "percent", text: "Percent off" }), el("option", { value: "amount", text: "Amount off each unit" }));
+    const value = el("input", { type: "text", name: "value", required: true, inputmode: "decimal", autocomplete: "off", "data-testid": "promotion-value" });
+    const now = new Date();
+    const starts = el("input", { name: "starts_at", type: "datetime-local", required: true, value: localInputValue(now), "data-testid": "promotion-starts" });
+    const ends = el("input", { name: "ends_at", type: "datetime-local", required: true, value: localInputValue(new Date(now.getTime() + 7 * 86400000)), "data-testid": "promotion-ends" });
+    const minQuantity = el("input", { name: "min_quantity", type: "number", min: 1, max: 10, value: 1, "data-testid": "promotion-min-quantity" });
+    const formError = el("p", { class: "form-error", role: "alert", "data-testid": "promotion-form-error" });
+    const submit = el("button", { type: "submit", class: "button", "data-testid": "promotion-create" }, "Create promotion");
+    const offersId = uniqueId("promotion-offers");
+    const form = el("form", { class: "promotion-form", novalidate: true, "data-testid": "promotion-form", onsubmit: create },
+      el("h3", { text: "New promotion" }),
+      fieldWithError(name, "Name (only you see it)"),
+      fieldWithError(kind, "Discount"),
+      fieldWithError(value, "Value", { hint: "A percent from 1 to 90, or an amount such as 5 or 2.50 off each unit." }),
+      fieldWithError(starts, "Starts"),
+      fieldWithError(ends, "Ends"),
+      fieldWithError(minQuantity, "From this many units of one offer"),
+      el("fieldset", { class: "field", "aria-describedby": `${offersId}-error` },
+        el("legend", { text: "On these offers (none ticked: all of your offers)" }),
+        offerChoices,
+        el("p", { class: "field-error", id: `${offersId}-error`, "data-field": "offer_ids", "data-testid": "field-error-offer_ids" })),
+      el("input", { type: "hidden", name: "offer_ids" }),
+      formError, submit);
+
+    mount(panel,
+      el("h2", { text: "Your promotions" }),
+      status, error,
+      el("div", { class: "table-scroll" },
+        el("table", { class: "data-table", "data-testid": "vendor-promotions" },
+          el("thead", {}, el("tr", {},
+            ["Name", "Discount", "Offers", "Starts", "Ends", "Status", ""].map((h) => el("th", { scope: "col", text: h })))),
+          body)),
+      form);
+    load();
+    loadOffers();
+    return { cleanup: () => controller.abort() };
+
+    function failed(err, slot) {
+      if (err.name === "AbortError") return;
+      if (err instanceof ApiError && err.status === 401) mount(slot, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      else slot.textContent = err.message;
+    }
+
+    async function load() {
+      try {
+        const page = await listPromotions({ signal: controller.signal });
+        mount(body, page.items.map(row));
+        const count = page.items.length;
+        status.textContent = count ? `${count === 1 ? "1 promotion" : `${count} promotions`}.` : "You have no promotions yet.";
+        error.textContent = "";
+      } catch (err) {
+        status.textContent = "";
+        failed(err, error);
+      }
+    }
+
+    async function loadOffers() {
+      try {
+        let cursor = null;
+        offers = [];
+        for (let pages = 0; pages < MAX_OFFER_PAGES; pages += 1) {
+          const page = await listOffers(cursor, { signal: controller.signal });
+          offers.push(...page.items);
+          cursor = page.next_cursor;
+          if (!cursor) break;
+        }
+        mount(offerChoices, offers.length ? offers.map((offer) => el("label", { class: "checkbox" },
+          el("input", { type: "checkbox", value: offer.offer_id, "data-testid": "promotion-offer" }),
+          ` ${offer.product_title} (${conditionLabel(offer.condition)}, ${formatMoney(offer.price)})`))
+          : el("p", { class: "muted", text: "You have no offers yet." }));
+      } catch (err) {
+        failed(err, formError);
+      }
+    }
+
+    function offerNames(ids) {
+      if (!ids.length) return "All your offers";
+      return ids.map((id) => (offers.find((o) => o.offer_id === id) || {}).product_title || id).join(", ");
+    }
+
+    function row(promo) {
+      const endButton = promo.status === "ended" ? null : el("button", {
+        type: "button", class: "button button-quiet button-small", "data-testid": "promotion-end",
+        onclick: () => end(promo, endButton),
+      }, "End now");
+      return el("tr", { "data-testid": "vendor-promotion", "data-promotion-id": promo.promotion_id, "data-status": promo.status },
+        el("th", { scope: "row", text: promo.name }),
+        el("td", { "data-testid": "promotion-discount", text: discountText(promo) }),
+        el("td", { text: offerNames(promo.offer_ids) }),
+        el("td", { text: when(promo.starts_at) }),
+        el("td", { text: when(promo.ends_at) }),
+        el("td", { "data-testid": "promotion-status", text: STATUS_LABELS[promo.status] || promo.status }),
+        el("td", {}, endButton));
+    }
+
+    async function end(promo, button) {
+      button.disabled = true;
+      try {
+        await endPromotion(promo.promotion_id);
+        await load();
+      } catch (err) {
+        button.disabled = false;
+        failed(err, error);
+      }
+    }
+
+    async function create(event) {
+      event.preventDefault();
+      clearFieldErrors(form);
+      formError.textContent = "";
+      const errors = {};
+      let amount = null;
+      if (kind.value === "percent") {
+        amount = /^\d{1,2}$/.test(value.value.trim()) ? Number(value.value.trim()) : null;
+        if (amount === null) errors.value = "Enter a whole percent from 1 to 90.";
+      } else {
+        const parsed = parseAmount(value.value);
+        if (parsed.error || parsed.value === null) errors.value = parsed.error || "Enter an amount.";
+        else amount = parsed.value;
+      }
+      const startDate = new Date(starts.value);
+      const endDate = new Date(ends.value);
+      if (Number.isNaN(startDate.getTime())) errors.starts_at = "Choose when it starts.";
+      if (Number.isNaN(endDate.getTime())) errors.ends_at = "Choose when it ends.";
+      if (Object.keys(errors).length) {
+        showFieldErrors(form, errors, formError, "Please correct the highlighted fields.");
+        return;
+      }
+      const body = {
+        name: name.value.trim(), kind: kind.value, value: amount,
+        starts_at: startDate.toISOString(), ends_at: endDate.toISOString(),
+        min_quantity: Number(minQuantity.value || 1),
+        offer_ids: [...offerChoices.querySelectorAll("input:checked")].map((box) => box.value),
+      };
+      submit.disabled = true;
+      try {
+        await createPromotion(body, key);
+        key = crypto.randomUUID();
+        name.value = "";
+        value.value = kind.value === "amount" ? amountInputValue(null) : "";
+        for (const box of offerChoices.querySelectorAll("input:checked")) box.checked = false;
+        status.textContent = "Promotion created.";
+        await load();
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 422 && err.code === "idempotency_key_reused") key = crypto.randomUUID();
+        if (err instanceof ApiError && Object.keys(err.fields).length) showFieldErrors(form, err.fields, formError, err.message);
+        else failed(err, formError);
+      } finally {
+        submit.disabled = false;
+      }
+    }
+  },
+};
