@@ -13,6 +13,11 @@ Every method applies one transition once and RETURNS the effects to carry out
 may arrive twice and in any order. Money arriving for an order that no longer holds stock is
 refunded (never silently re-reserved: the stock may be sold to someone else).
 
+Where money moves (payment settled, transfer, refund, reversal, lost dispute, payout released) the
+method also books the vendor ledger's entries (chalicelib/domain/vendor_ledger.py) in
+`ledger_entries`; the repository writes them in the same transaction as the order, and the order
+keeps the ids it booked (`ledger_ids`), so a re-applied transition books nothing twice.
+
 `version` is the optimistic-concurrency token: the repository saves conditionally on the
 version it read, and a lost race reloads and re-applies.
 """
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from chalicelib.domain import fulfilment, ledger
+from chalicelib.domain import vendor_ledger as vl
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.events import (
     OrderAccepted,
@@ -52,6 +58,7 @@ from chalicelib.domain.order_effects import (
     TransferPayout,
     quantities,
 )
+from chalicelib.domain.timestamps import now_iso
 
 
 class OrderStatus(StrEnum):
@@ -179,6 +186,10 @@ class VendorOrder:
     payout_status: PayoutStatus | None = None
     # Set while the payout is due and not settled: the retry schedule reads the oldest first.
     payout_due_at: str | None = None
+    # The commission rule frozen at checkout: the rate (blended when the lines' rates differ) and each
+    # line's rate with the rule that gave it ({offer_id, bps, rule}); later rule changes never touch it.
+    commission_bps: int | None = None
+    commission_rates: tuple[dict, ...] = ()
     # Fulfilment (chalicelib/domain/fulfilment.py): when each step happened, and how it shipped.
     accepted_at: str | None = None
     shipped_at: str | None = None
@@ -266,6 +277,8 @@ class Order:
     timeline: list[TimelineEntry] = field(default_factory=list)
     outbox: list[Effect] = field(default_factory=list)  # effects saved, not carried out yet
     version: int = 0  # 0: never saved
+    ledger_ids: set[str] = field(default_factory=set)  # vendor ledger entries booked (saved or about to be)
+    ledger_entries: list[vl.LedgerEntry] = field(default_factory=list)  # booked by this change, not written yet
 
     # --- placing ----------------------------------------------------------------------------
 
@@ -371,6 +384,7 @@ class Order:
         self._note(TimelineEntry(OrderStatus.PAID.value, at, "Payment received", status=OrderStatus.PAID.value,
                                  details={"charge_id": self.charge_id} if self.charge_id else {}))
         self._note(TimelineEntry("stock:sold", at, "Stock sold", Audience.INTERNAL, kind="stock"))
+        self._book_sales(at)
         moved = quantities(self.lines)
         effects: list[Effect] = [SellStock(self.order_id, moved), ClearCartLines(self.order_id, self.shopper_id, moved),
                                  Publish.of(OrderPaid(OrderSummary.of(self), paid_at=at, charge_id=self.charge_id))]
@@ -432,11 +446,16 @@ class Order:
         known = self.refunds.get(refund.id)
         if known is not None:
             if refund.vendor_id and not known.vendor_id:
+                before = self.money()
                 self.refunds[refund.id] = Refund(known.id, known.amount, known.currency, known.at, known.reason,
                                                  known.status, refund.vendor_id)
+                # Spread over every vendor when first booked, now borne by its own vendor: the difference.
+                self._book_money_change(before, vl.REFUND, f"{refund.id}:attributed", refund.at)
                 return True
             return False
+        before = self.money()
         self.refunds[refund.id] = refund
+        self._book_money_change(before, vl.REFUND, refund.id, refund.at)
         label = ("Payment refunded: it arrived after the order was cancelled"
                  if refund.reason == LATE_PAYMENT_REFUND_REASON else "Refund recorded")
         self._note(TimelineEntry(f"refund:{refund.id}", refund.at, label, kind="refund",
@@ -450,7 +469,10 @@ class Order:
         changed = False
         if known is None or known.event_created <= dispute.event_created:
             changed = known != dispute
+            before = self.money()
             self.disputes[dispute.id] = dispute
+            if dispute.status in ledger.LOST_DISPUTE_STATUSES or (known and known.status in ledger.LOST_DISPUTE_STATUSES):
+                self._book_money_change(before, vl.DISPUTE, f"{dispute.id}:{dispute.status}", at)
         if not self.has_entry(entry_id):
             self._note(TimelineEntry(entry_id, at, f"Payment disputed ({dispute.status.replace('_', ' ')})",
                                      kind="dispute", details={"dispute_id": dispute.id, "status": dispute.status}))
@@ -644,6 +666,7 @@ class Order:
             raise Conflict("Only a paid order pays its vendors.", code="order_not_paid",
                            fields={"order_id": f"order is {self.status.value}"})
         vendor_order = self.vendor_orders[vendor_id]
+        self._book(vendor_id, vl.PAYOUT_RELEASE, 0, at)  # from now on the vendor's balance is payable
         if vendor_order.transfer_id:
             vendor_order.payout_due_at = None  # transferred by a run that crashed before clearing it
             return []
@@ -668,6 +691,7 @@ class Order:
         vendor_order.transfer_id, vendor_order.transferred = transfer_id, amount
         vendor_order.charge_id = charge_id or vendor_order.charge_id
         vendor_order.payout_status, vendor_order.payout_due_at = PayoutStatus.TRANSFERRED, None
+        self._book(vendor_id, vl.TRANSFER, -amount, at, reference=transfer_id, provider_object_id=transfer_id)
         self._note(TimelineEntry(f"transfer:{vendor_id}", at, "Vendor payout sent", Audience.INTERNAL,
                                  kind="transfer", details={"vendor_id": vendor_id, "transfer_id": transfer_id,
                                                            "amount": amount}))
@@ -688,13 +712,15 @@ class Order:
         """Nothing is owed any more (the order is no longer paid): off the queue."""
         self.vendor_orders[vendor_id].payout_due_at = None
 
-    def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int) -> None:
+    def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int, at: str | None = None) -> None:
         """A transfer reversal made at the provider, counted in the vendor's net `transferred` once."""
         vendor_order = self.vendor_orders[vendor_id]
         if reversal_id in vendor_order.reversals:
             return
         vendor_order.reversals = vendor_order.reversals | {reversal_id}
         vendor_order.transferred -= amount
+        self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at or now_iso(), reference=reversal_id,
+                   provider_object_id=reversal_id, details={"transfer_id": vendor_order.transfer_id})
 
     def reversals_due(self) -> list[Effect]:
         """A refund or a lost dispute after a payout: take back from each vendor what it no longer keeps."""
@@ -707,6 +733,44 @@ class Order:
                 effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, vendor_order.transfer_id, due,
                                                net - due))
         return effects
+
+    # --- the vendor ledger (chalicelib/domain/vendor_ledger.py) --------------------------------
+
+    def _book(self, vendor_id: str, kind: str, amount: int, at: str, *, reference: str | None = None,
+              provider_object_id: str | None = None, details: dict | None = None) -> None:
+        """Book one ledger entry with this change, once per entry id over the order's life."""
+        entry = vl.LedgerEntry(vl.entry_id(self.order_id, vendor_id, kind, reference), vendor_id, kind, amount,
+                               self.vendor_orders[vendor_id].currency or self.currency, self.order_id, at,
+                               provider_object_id, details or {})
+        if entry.entry_id in self.ledger_ids:
+            return
+        self.ledger_ids.add(entry.entry_id)
+        self.ledger_entries.append(entry)
+
+    def _book_sales(self, at: str) -> None:
+        """Payment settled: each vendor's sale (what the shopper paid it) and the commission frozen at checkout."""
+        for vendor_order in self.vendor_orders.values():
+            self._book(vendor_order.vendor_id, vl.SALE, vendor_order.total, at, provider_object_id=self.charge_id,
+                       details={"items": vendor_order.items, "shipping": vendor_order.shipping,
+                                "discount": vendor_order.discount})
+            self._book(vendor_order.vendor_id, vl.COMMISSION, -vendor_order.commission, at,
+                       details={"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None else {})
+
+    def _book_money_change(self, before: ledger.OrderMoney, kind: str, reference: str, at: str) -> None:
+        """A refund or a dispute outcome: what each vendor bears of it (gross, `kind`) and the commission
+        it gives back (`commission`), so the entries keep summing to the vendor's entitlement."""
+        if self.status is not OrderStatus.PAID:
+            return  # no sale was booked (a late payment refunded whole): nothing of the vendors' moved
+        after = self.money()
+        for vendor_order in self.vendor_orders.values():
+            vendor_id, total = vendor_order.vendor_id, vendor_order.total
+            gross = (min(ledger.allocated_refunds(after, vendor_id), total)
+                     - min(ledger.allocated_refunds(before, vendor_id), total))
+            net = ledger.entitlement(after, vendor_id) - ledger.entitlement(before, vendor_id)
+            if gross:
+                self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=reference.split(":")[0])
+            if gross + net:
+                self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}")
 
     # --- the outbox ---------------------------------------------------------------------------
 

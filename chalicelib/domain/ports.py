@@ -188,3 +188,28 @@ class OfferCatalogue(Protocol):
     def vendor_offers(self, vendor_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]: ...
 
     def save_summary(self, product_id: str, summary, best_vendor_name: str | None) -> None: ...
+
+
+class VendorLedger(Protocol):
+    """The vendor ledger as its readers see it (chalicelib/domain/vendor_ledger.py); entries are written
+    only by the OrderRepository, with the order change that books them. Adapters: chalicelib/store/ledger.py,
+    chalicelib/store/memory.py."""
+
+    def page(self, vendor_id: str, *, limit: int, cursor: str | None, since: str | None = None,
+             until: str | None = None) -> tuple[list, str | None]:
+        """Newest first, within [since, until] (ISO prefixes)."""
+        ...
+
+    def entries(self, vendor_id: str, *, since: str | None = None, until: str | None = None) -> Iterable: ...
+
+    def all_entries(self) -> Iterable: ...
+
+
+class CommissionRuleStore(Protocol):
+    """The platform's commission rules (chalicelib/domain/commissions.py), versioned."""
+
+    def get(self) -> tuple: ...  # (CommissionRules, version, updated_at)
+
+    def put(self, rules, *, expected_version: int | None, at: str, by: str) -> int:
+        """Save if still at `expected_version` (None: any); Conflict `version_conflict` otherwise."""
+        ...

@@ -11,8 +11,11 @@ Rules (all amounts integer minor units, one currency per order):
   condition re-checks) beside `unit_discount` and `promotion_id`; a group's `items` is the sum of
   original prices and its `discount` the sum of the lines' discounts.
 - The platform may charge the shopper a service fee per order (config; 0 by default).
-- Commission is what the platform keeps from each vendor: `commission_bps` of the vendor's
-  items after promotions (shipping passes through to the vendor). The transfer to the vendor
+- Commission is what the platform keeps from each vendor: the rate resolved for each line
+  (chalicelib/domain/commissions.py: vendor override, else category, else platform default;
+  passed in as `policy.commission_rates`) applied to the vendor's items after promotions
+  (shipping passes through to the vendor). Lines sharing a rate are summed before rounding, so
+  a vendor with one rate pays exactly `rate x (items - discount)`. The transfer to the vendor
   is the vendor total minus commission.
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from chalicelib.domain.commissions import AppliedRate, CommissionRates
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.limits import check_line_count, check_quantity
 from chalicelib.domain.money import Money
@@ -62,7 +66,12 @@ class PricingPolicy:
     currency: str
     vat_rates_bps: dict[str, int]  # country code -> rate in basis points (2000 = 20 %)
     service_fee: int = 0  # minor units per order, charged to the shopper
-    commission_bps: int = 1000  # platform default until per-vendor rules exist
+    commission_bps: int = 1000  # the platform default, used when no resolved rates are given
+    commission_rates: CommissionRates | None = None  # each line's rate, resolved from the rules at checkout
+
+    def commission_for(self, offer_id: str) -> AppliedRate:
+        rates = self.commission_rates or CommissionRates.flat(self.commission_bps)
+        return rates.for_offer(offer_id)
 
     def vat_rate_bps(self, country: str) -> int:
         try:
@@ -82,6 +91,16 @@ class VendorGroup:
     discount: Money
     shipping: Money
     commission: Money
+    commission_rates: tuple[tuple[str, AppliedRate], ...] = ()  # (offer_id, rate applied), frozen on the order
+
+    @property
+    def commission_bps(self) -> int:
+        """The one rate of the vendor's lines, or the effective blended rate when they differ."""
+        rates = {rate.bps for _, rate in self.commission_rates}
+        if len(rates) == 1:
+            return rates.pop()
+        base = (self.items - self.discount).amount
+        return (self.commission.amount * 10000 + base // 2) // base if base > 0 else 0
 
     @property
     def total(self) -> Money:
@@ -164,6 +183,15 @@ def _promoted(line: PricedLine, promotions: Sequence[Promotion], at: str | None)
     return replace(line, promotion_id=applied.promotion_id, unit_discount=applied.unit_discount)
 
 
+def _commission(lines: list[PricedLine], rates: tuple[tuple[str, AppliedRate], ...], currency: str) -> Money:
+    """Sum of each rate's share of what its lines sell for after their promotions (lines sharing a rate
+    are summed before rounding)."""
+    by_bps: dict[int, int] = {}
+    for line, (_, rate) in zip(lines, rates):
+        by_bps[rate.bps] = by_bps.get(rate.bps, 0) + (line.subtotal - line.discount).amount
+    return Money(sum(Money(net, currency).share(bps).amount for bps, net in sorted(by_bps.items())), currency)
+
+
 def price_cart(
     lines: list[PricedLine],
     policy: PricingPolicy,
@@ -192,8 +220,9 @@ def price_cart(
         items = sum((line.subtotal for line in vendor_lines), zero)
         discount = sum((line.discount for line in vendor_lines), zero)
         shipping = max((line.shipping_fee for line in vendor_lines), key=lambda m: m.amount)
-        commission = (items - discount).share(policy.commission_bps)
-        groups.append(VendorGroup(vendor_id, tuple(vendor_lines), items, discount, shipping, commission))
+        rates = tuple((line.offer_id, policy.commission_for(line.offer_id)) for line in vendor_lines)
+        commission = _commission(vendor_lines, rates, policy.currency)
+        groups.append(VendorGroup(vendor_id, tuple(vendor_lines), items, discount, shipping, commission, rates))
     return Quote(
         currency=policy.currency,
         country=country,

@@ -27,6 +27,8 @@ BLUEPRINTS = {
     "payouts": "",
     "vendor_orders": "",
     "webhooks": "",
+    "vendor_money": "",
+    "commissions": "",
 }
 
 

@@ -55,6 +55,23 @@ class SavedCard:
     exp_year: int
 
 
+@dataclass(frozen=True)
+class TransferRecord:
+    id: str
+    amount: int
+    currency: str  # lower case, as Stripe returns it
+    destination: str | None
+    amount_reversed: int
+    reversal_ids: tuple[str, ...] = ()  # the reversals the provider lists (up to 100)
+
+
+@dataclass(frozen=True)
+class RefundRecord:
+    id: str
+    amount: int
+    status: str
+
+
 class PaymentGateway(Protocol):
     name: str
 
@@ -104,6 +121,14 @@ class PaymentGateway(Protocol):
         platform must. Answers the reversal's id; more than the transfer's unreversed amount is
         refused (PaymentError `amount_too_large`, status 400, not retryable).
         """
+        ...
+
+    def retrieve_transfer(self, transfer_id: str) -> TransferRecord | None:
+        """The transfer as the provider has it (reversals included), or None when it has no such transfer."""
+        ...
+
+    def retrieve_refund(self, refund_id: str) -> RefundRecord | None:
+        """The refund as the provider has it, or None when it has no such refund."""
         ...
 
     def list_cards(self, customer_id: str) -> list[SavedCard]: ...

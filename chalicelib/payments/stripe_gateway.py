@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from chalicelib.observability import logger
-from chalicelib.payments.port import PaymentError, PaymentIntent, SavedCard
+from chalicelib.payments.port import PaymentError, PaymentIntent, RefundRecord, SavedCard, TransferRecord
 
 T = TypeVar("T")
 
@@ -212,6 +212,36 @@ class StripeGateway:
             ),
         )
         return reversal.id
+
+    def retrieve_transfer(self, transfer_id: str) -> TransferRecord | None:
+        def fetch():
+            transfer = _plain(self._sdk().v1.transfers.retrieve(transfer_id))
+            reversals = transfer.get("reversals") or {}
+            ids = [r["id"] for r in reversals.get("data") or []]
+            if reversals.get("has_more"):
+                page = self._sdk().v1.transfers.reversals.list(transfer_id, params={"limit": 100})
+                ids = [r.id for r in page.auto_paging_iter()]
+            return TransferRecord(id=transfer["id"], amount=int(transfer["amount"]), currency=transfer["currency"],
+                                  destination=_id_of(transfer.get("destination")),
+                                  amount_reversed=int(transfer.get("amount_reversed") or 0), reversal_ids=tuple(ids))
+
+        return self._missing_is_none(lambda: self._call("retrieve transfer", fetch))
+
+    def retrieve_refund(self, refund_id: str) -> RefundRecord | None:
+        def fetch():
+            refund = _plain(self._sdk().v1.refunds.retrieve(refund_id))
+            return RefundRecord(id=refund["id"], amount=int(refund["amount"]), status=str(refund.get("status")))
+
+        return self._missing_is_none(lambda: self._call("retrieve refund", fetch))
+
+    @staticmethod
+    def _missing_is_none(fetch: Callable[[], T]) -> T | None:
+        try:
+            return fetch()
+        except PaymentError as err:
+            if err.code == "resource_missing" or err.status == 404:
+                return None
+            raise
 
     def list_cards(self, customer_id: str) -> list[SavedCard]:
         def fetch():

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 from chalicelib.domain.addresses import Address
 from chalicelib.domain.charge_limits import ensure_chargeable
+from chalicelib.domain.commissions import CommissionRates
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unprocessable
 from chalicelib.domain.order_effects import Publish, ReserveStock
 from chalicelib.domain.orders import CancelReason, Order, OrderLine, VendorOrder
@@ -44,12 +45,13 @@ from chalicelib.domain.ports import (
     OrderRepository,
     PendingOrderChanged,
 )
-from chalicelib.domain.pricing import Quote, price_cart
+from chalicelib.domain.pricing import PricedLine, Quote, price_cart
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentError, PaymentGateway
 from chalicelib.services import addresses as address_service
 from chalicelib.services import cart as cart_service
+from chalicelib.services import commissions
 from chalicelib.services.cancel_order import end_unpaid
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.order_changes import change_order
@@ -206,7 +208,9 @@ def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, rese
         VendorOrder(vendor_id=group.vendor_id, vendor_name=vendor_names.get(group.vendor_id, ""),
                     currency=quote.currency, items=group.items.amount, shipping=group.shipping.amount,
                     discount=group.discount.amount, total=group.total.amount, commission=group.commission.amount,
-                    payout=group.payout.amount)
+                    payout=group.payout.amount, commission_bps=group.commission_bps,
+                    commission_rates=tuple({"offer_id": offer_id, "bps": rate.bps, "rule": rate.rule}
+                                           for offer_id, rate in group.commission_rates))
         for group in quote.groups
     ]
     return Order.place(order_id=order_id, shopper_id=shopper_id, created_at=iso(now), reserved_until=iso(reserved_until),
@@ -235,13 +239,16 @@ class CheckoutAdapters:
     carts: CartRepository
     gateway: Callable[[], PaymentGateway]  # resolved once the cart is known to be payable
     effects: EffectRunner
+    # Each line's commission rate from the rules now (chalicelib/services/commissions.py); None: the platform default.
+    commission_rates: Callable[[list[PricedLine]], CommissionRates] | None = None
 
 
 def production_adapters() -> CheckoutAdapters:
     from chalicelib.services import wiring
 
     return CheckoutAdapters(orders=wiring.order_repository(), carts=wiring.cart_repository(),
-                            gateway=wiring.payment_gateway, effects=wiring.effect_runner())
+                            gateway=wiring.payment_gateway, effects=wiring.effect_runner(),
+                            commission_rates=commissions.dynamo_checkout_rates)
 
 
 def _pending_order_of(cart, quote: Quote, address: Address, adapters: CheckoutAdapters, gateway: PaymentGateway,
@@ -285,7 +292,10 @@ def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, b
     address = address_service.for_checkout(body, book)
     remember_address = address_service.to_remember(shopper_id, body, address, book)
     at = iso(now or datetime.now(UTC))  # the lines' own promotion snapshots: no read (see services/cart.py)
-    quote = price_cart(cart_service.snapshot_lines(cart), cart_service.pricing_policy(), address.country,
+    lines = cart_service.snapshot_lines(cart)
+    # The commission rule of each line, resolved now and frozen on the sub-orders (later rule changes never touch them).
+    quote = price_cart(lines, commissions.checkout_policy(cart_service.pricing_policy(), lines,
+                                                          adapters.commission_rates), address.country,
                        cart_service.snapshot_promotions(cart, at), at=at)
     ensure_chargeable(quote.total)  # before any stock is held or any payment created
     new_customer = None

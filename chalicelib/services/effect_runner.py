@@ -198,7 +198,9 @@ class EffectRunner:
         count("TransfersReversed", 1)
         logger.info("vendor transfer reversed", extra={"order_id": effect.order_id, "vendor_id": effect.vendor_id,
                                                        "amount": effect.amount, "reversal_id": reversal_id})
-        return lambda fresh: fresh.record_reversal(effect.vendor_id, reversal_id=reversal_id, amount=effect.amount)
+        at = now_iso()
+        return lambda fresh: fresh.record_reversal(effect.vendor_id, reversal_id=reversal_id, amount=effect.amount,
+                                                   at=at)
 
     def _refund(self, order: Order, effect: RefundPayment) -> Callable[[Order], None]:
         try:

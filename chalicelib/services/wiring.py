@@ -41,3 +41,16 @@ def effect_runner(gateway: PaymentGateway | None = None):
 
     return EffectRunner(gateway=(lambda: gateway) if gateway is not None else payment_gateway,
                         release_payouts_at_payment=get_settings().payout_release == "at_payment")
+
+
+def vendor_ledger():
+    from chalicelib.store.ledger import DynamoLedger
+
+    return DynamoLedger()
+
+
+def commission_rules():
+    from chalicelib.settings import get_settings
+    from chalicelib.store.commission_rules import DynamoCommissionRules
+
+    return DynamoCommissionRules(default_bps=get_settings().commission_bps)

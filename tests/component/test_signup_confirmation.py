@@ -50,6 +50,7 @@ def deployed_mode(stack, payments, monkeypatch):
     """The app as in AWS: no local mode, every required setting configured."""
     monkeypatch.delenv("HALLES_LOCAL_MODE")
     monkeypatch.setenv("HALLES_FRONTEND_URL", "https://shop.example")
+    monkeypatch.setenv("HALLES_API_KEY_PEPPER", "deployed-pepper")
 
 
 # --- No enumeration ---------------------------------------------------------------------------------

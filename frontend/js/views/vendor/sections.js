@@ -1,6 +1,7 @@
 // The sections of the vendor space, in tab order. Add a section: a module exporting
 // {id, label, render(panel, params)} and one line here.
 
+import { moneySection } from "./money.js";
 import { offersSection } from "./offers.js";
 import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
@@ -11,6 +12,7 @@ export const VENDOR_SECTIONS = [
   offersSection,
   ordersSection,
   promotionsSection,
+  moneySection,
   keysSection,
   importsSection,
 ];
