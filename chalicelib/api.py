@@ -72,6 +72,7 @@ class RouteSpec:
     headers: tuple[HeaderDoc, ...] = ()  # request headers the route reads (documented in OpenAPI)
     response_headers: tuple[HeaderDoc, ...] = ()  # headers its success responses carry
     api_keys: bool = True  # a vendor-only route also accepts vendor API keys (see authenticate)
+    content_type: str = "application/json"  # of its success responses (a CSV download: text/csv)
 
 
 @dataclass(frozen=True)
@@ -236,24 +237,27 @@ def route(
     headers: tuple[HeaderDoc, ...] = (),
     response_headers: tuple[HeaderDoc, ...] = (),
     api_keys: bool = True,
+    max_body_bytes: int | None = None,
+    content_type: str = "application/json",
 ) -> Callable:
     """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public.
 
     A vendor-only route (`roles=("vendor",)`) also accepts vendor API keys unless `api_keys=False`.
+    `max_body_bytes` raises the body limit for this route only (a file upload); default HALLES_MAX_BODY_BYTES.
     """
 
     def decorator(fn: Callable[[Request], Any]) -> Callable:
         ROUTES.append(
             RouteSpec(path, method, fn.__name__, summary or (fn.__doc__ or "").strip().split("\n")[0],
                       body, query, response, roles, status, tags, errors, also, headers, response_headers,
-                      api_keys)
+                      api_keys, content_type)
         )
 
         @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}")
         @functools.wraps(fn)
         def view(**params: str) -> Response:
             return dispatch(bp.current_request, fn, params, body=body, query=query, roles=roles, status=status,
-                            api_keys=api_keys)
+                            api_keys=api_keys, max_body_bytes=max_body_bytes)
 
         # Lets the OpenAPI generator join the app's routes (with blueprint prefixes) to their spec.
         view.route_spec = ROUTES[-1]
@@ -262,15 +266,17 @@ def route(
     return decorator
 
 
-def dispatch(request, fn, params, *, body, query, roles, status, api_keys=True) -> Response:
+def dispatch(request, fn, params, *, body, query, roles, status, api_keys=True,
+             max_body_bytes: int | None = None) -> Response:
     headers = dict(request.headers or {})
     correlation_id = correlation_id_of(headers, request.context)
     logger.thread_safe_append_keys(correlation_id=correlation_id, path=request.path if hasattr(request, "path") else None)
     try:
         raw = request.raw_body or b""
-        if len(raw) > get_settings().max_body_bytes:
+        limit = max_body_bytes or get_settings().max_body_bytes
+        if len(raw) > limit:
             raise PayloadTooLarge(
-                f"The request body is larger than {get_settings().max_body_bytes} bytes.",
+                f"The request body is larger than {limit} bytes.",
                 fields={"body": "too large"},
             )
         principal = authenticate(headers, roles, request.method, api_keys) if roles is not None else None

@@ -197,14 +197,15 @@ def _operation(path: str, method: str, spec: RouteSpec, refs: dict, schemas: dic
         responses[str(spec.status)] = {"description": spec.summary or "Redirect", "headers": {
             h.name: {"description": h.description, "schema": {"type": "string"}} for h in spec.response_headers}}
     else:
-        schema = refs[(spec.response, "serialization")] if spec.response is not None else {"type": "object"}
+        schema = refs[(spec.response, "serialization")] if spec.response is not None else (
+            {"type": "object"} if spec.content_type == "application/json" else {"type": "string"})
         for status in (spec.status, *spec.also):
             responses[str(status)] = {
                 "description": spec.summary or "Success",
                 "headers": {"X-Correlation-Id": {"$ref": "#/components/headers/CorrelationId"},
                             **{h.name: {"description": h.description, "schema": {"type": "string"}}
                                for h in spec.response_headers}},
-                "content": {"application/json": {"schema": schema}},
+                "content": {spec.content_type: {"schema": schema}},
             }
     for status in error_statuses(path, spec):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}

@@ -36,6 +36,7 @@ _KEYS = (
     "HALLES_CURRENCY",
     "HALLES_CORS_ORIGIN",
     "HALLES_PAYMENT_EVENTS_QUEUE_URL",
+    "HALLES_IMPORTS_QUEUE_URL",
     "HALLES_FRONTEND_URL",
     "STRIPE_SECRET_KEY",
     "STRIPE_API_BASE",
@@ -114,6 +115,7 @@ class Settings:
     currency: str = "EUR"
     cors_origin: str = "*"
     payment_events_queue_url: str = ""
+    imports_queue_url: str = ""  # the offer-imports queue: chunks of a vendor's CSV import
     frontend_url: str = "http://127.0.0.1:8080"
     # Payments: Stripe through the official SDK; locally `stripe_api_base` points it at the local provider.
     stripe_secret_key: str = ""
@@ -217,6 +219,7 @@ def get_settings() -> Settings:
         currency=env["HALLES_CURRENCY"] or "EUR",
         cors_origin=env["HALLES_CORS_ORIGIN"] or "*",
         payment_events_queue_url=env["HALLES_PAYMENT_EVENTS_QUEUE_URL"] or "",
+        imports_queue_url=env["HALLES_IMPORTS_QUEUE_URL"] or "",
         frontend_url=env["HALLES_FRONTEND_URL"] or "http://127.0.0.1:8080",
         stripe_secret_key=_secret(env, "STRIPE_SECRET_KEY"),
         stripe_api_base=env["STRIPE_API_BASE"] or None,

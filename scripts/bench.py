@@ -168,6 +168,7 @@ def explain_imports(top: int = 20) -> str:
 
 
 import scripts.bench_checkout  # noqa: E402,F401  (registers the "checkout" benchmarks)
+import scripts.bench_imports  # noqa: E402,F401  (registers the "imports" benchmarks)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ BLUEPRINTS = {
     "vendor_catalog": "",
     "vendor_onboarding": "",
     "admin_vendors": "",
+    "vendor_imports": "",
     "vendor_promotions": "",
     "product_images": "",
     "vendor_api_keys": "",

@@ -30,17 +30,7 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
         from chalicelib.services import wiring
 
         catalogue = wiring.offer_catalogue()
-    items = {o.offer_id: o for o in catalogue.product_offers(product_id)}
-    items.update({o.offer_id: o for o in written})
-    # The vendor-level gate (approved, payouts ready, not suspended): other vendors' offers are not listed.
-    selling = catalogue.selling_vendors({o.vendor_id for o in items.values()})
-    items = {offer_id: o for offer_id, o in items.items() if o.vendor_id in selling}
-    # An adapter without promotions (the in-memory one of the use-case tests) lists none.
-    current_promotions = getattr(catalogue, "current_promotions", None)
-    now = now_iso()
-    promotions = current_promotions({o.vendor_id for o in items.values()}, now) if current_promotions else []
-    summary = summarise(promoted_offer(o.to_offer(), promotions, now) for o in items.values())
-    summary = replace(summary, stale_at=next_change(promotions, now))
+    summary = compute_product_summary(product_id, written, catalogue=catalogue)
     best_name = None
     if summary.best_offer is not None:
         vendor_id = summary.best_offer.vendor_id
@@ -50,3 +40,20 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
         best_name = names.get(vendor_id, "")
     catalogue.save_summary(product_id, summary, best_name)
     return summary
+
+
+def compute_product_summary(product_id: str, written: Iterable = (), *, catalogue: OfferCatalogue,
+                            only_written: bool = False) -> ProductSummary:
+    """The summary `refresh_product_summary` stores, without storing it. `only_written`: the product had no
+    offer before `written` (an import's new listings), so the index is not queried."""
+    items = {} if only_written else {o.offer_id: o for o in catalogue.product_offers(product_id)}
+    items.update({o.offer_id: o for o in written})
+    # The vendor-level gate (approved, payouts ready, not suspended): other vendors' offers are not listed.
+    selling = catalogue.selling_vendors({o.vendor_id for o in items.values()})
+    items = {offer_id: o for offer_id, o in items.items() if o.vendor_id in selling}
+    # An adapter without promotions (the in-memory one of the use-case tests) lists none.
+    current_promotions = getattr(catalogue, "current_promotions", None)
+    now = now_iso()
+    promotions = current_promotions({o.vendor_id for o in items.values()}, now) if current_promotions else []
+    summary = summarise(promoted_offer(o.to_offer(), promotions, now) for o in items.values())
+    return replace(summary, stale_at=next_change(promotions, now))

@@ -7,6 +7,7 @@ import { offersSection } from "./offers.js";
 import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
+import { importsSection } from "./imports.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
@@ -15,4 +16,5 @@ export const VENDOR_SECTIONS = [
   promotionsSection,
   moneySection,
   keysSection,
+  importsSection,
 ];
