@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 
 class ApiModel(BaseModel):
@@ -33,6 +33,19 @@ class ApiModel(BaseModel):
     """
 
     model_config = ConfigDict(defer_build=True)
+
+
+class QueryModel(ApiModel):
+    """A query string's parameters: unknown ones are ignored and a blank one counts as absent."""
+
+    model_config = ConfigDict(defer_build=True, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
+        return data
 
 
 # --- text ---------------------------------------------------------------------------------------

@@ -8,16 +8,15 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
-from chalicelib.handlers.catalog_models import _Query
 from chalicelib.handlers.vendor_onboarding import AccountOut, Profile
-from chalicelib.schema import ApiModel, Text
+from chalicelib.schema import ApiModel, QueryModel, Text
 
 bp = Blueprint(__name__)
 ADMIN = ("admin",)
 TAGS = ("admin",)
 
 
-class VendorsQuery(_Query):
+class VendorsQuery(QueryModel):
     status: Literal["pending", "approved", "suspended"] | None = None
     limit: int = Field(50, ge=1, le=100)
     cursor: str | None = Field(None, max_length=2048)

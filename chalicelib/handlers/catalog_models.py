@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from chalicelib.schema import ApiModel, MultilineText, StrictInteger, Text, bounded
+from chalicelib.schema import ApiModel, MultilineText, QueryModel, StrictInteger, Text, bounded
 
 # --- responses --------------------------------------------------------------------------
 
@@ -117,18 +117,9 @@ class VendorOfferList(ApiModel):
 # --- queries ----------------------------------------------------------------------------
 
 
-class _Query(ApiModel):
-    model_config = ConfigDict(extra="ignore")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
-        return data
 
 
-class ProductQuery(_Query):
+class ProductQuery(QueryModel):
     q: bounded(Text, max_length=100) | None = Field(None, description="Words matched as prefixes of title/brand words (AND)")
     category: bounded(Text, max_length=40) | None = Field(None, description="A slug from /catalog/categories")
     vendor: bounded(Text, max_length=128) | None = Field(None, description="Only products this vendor offers")
@@ -139,7 +130,7 @@ class ProductQuery(_Query):
     cursor: str | None = Field(None, max_length=2048)
 
 
-class VendorOffersQuery(_Query):
+class VendorOffersQuery(QueryModel):
     limit: int = Field(50, ge=1, le=100)
     cursor: str | None = Field(None, max_length=2048)
 

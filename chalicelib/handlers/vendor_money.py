@@ -3,14 +3,14 @@ signed-in principal: no route takes a vendor id, so another vendor's ledger is u
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from chalice import Blueprint, Response
-from pydantic import ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints
 
 from chalicelib.api import route
 from chalicelib.handlers.cart import MoneyOut
-from chalicelib.schema import ApiModel
+from chalicelib.schema import ApiModel, QueryModel
 
 bp = Blueprint(__name__)
 VENDOR = ("vendor",)
@@ -19,18 +19,10 @@ VENDOR = ("vendor",)
 PeriodBound = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?Z?)?$")]
 
 
-class PeriodQuery(ApiModel):
-    model_config = ConfigDict(extra="ignore")
+class PeriodQuery(QueryModel):
 
     since: PeriodBound | None = Field(None, description="From this day or moment (ISO, UTC), inclusive")
     until: PeriodBound | None = Field(None, description="Up to this day or moment (ISO, UTC), inclusive")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_is_absent(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v for k, v in data.items() if not (isinstance(v, str) and v.strip() == "")}
-        return data
 
 
 class LedgerQuery(PeriodQuery):

@@ -13,8 +13,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
 from chalicelib.handlers.cart import MoneyOut
-from chalicelib.handlers.catalog_models import _Query
-from chalicelib.schema import ApiModel, Text, bounded
+from chalicelib.schema import ApiModel, QueryModel, Text, bounded
 
 bp = Blueprint(__name__)
 VENDOR = ("vendor",)
@@ -23,7 +22,7 @@ TAGS = ("vendor-orders",)
 SubOrderStatus = Literal["placed", "accepted", "shipped", "delivered", "cancelled"]
 
 
-class VendorOrdersQuery(_Query):
+class VendorOrdersQuery(QueryModel):
     status: SubOrderStatus | None = Field(None, description="only sub-orders in this status")
     limit: int = Field(20, ge=1, le=50)
     cursor: str | None = Field(None, max_length=2048)
