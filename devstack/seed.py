@@ -31,13 +31,20 @@ class DemoVendor:
     shop: str
     email: str
     owner: str
+    legal_name: str = ""
+    country: str = "FR"
+    ships_from: str = ""
 
 
 VENDORS = (
-    DemoVendor("alpine", "Alpine Outfitters", "alpine@halles.local", "Ingrid Berg"),
-    DemoVendor("bytes", "Bytes & Co", "bytes@halles.local", "Tomás Silva"),
-    DemoVendor("verte", "Maison Verte", "maison-verte@halles.local", "Élodie Moreau"),
-    DemoVendor("nordic", "Nordic Home", "nordic-home@halles.local", "Lars Nyström"),
+    DemoVendor("alpine", "Alpine Outfitters", "alpine@halles.local", "Ingrid Berg",
+               "Alpine Outfitters GmbH", "DE", "Munich, Germany"),
+    DemoVendor("bytes", "Bytes & Co", "bytes@halles.local", "Tomás Silva",
+               "Bytes & Co Lda", "PT", "Porto, Portugal"),
+    DemoVendor("verte", "Maison Verte", "maison-verte@halles.local", "Élodie Moreau",
+               "Maison Verte SARL", "FR", "Lyon, France"),
+    DemoVendor("nordic", "Nordic Home", "nordic-home@halles.local", "Lars Nyström",
+               "Nordic Home AB", "SE", "Malmö, Sweden"),
 )
 
 
@@ -285,6 +292,19 @@ def seed_payout_accounts(vendor_ids: dict[str, str], payments) -> None:
         vendors_store.set_vendor_payout_account(vendor_id, account["id"])
 
 
+def seed_vendor_profiles(vendor_ids: dict[str, str]) -> None:
+    """Demo vendors have the shop profile a real one fills in before onboarding. Idempotent."""
+    from chalicelib.services import onboarding
+
+    for vendor in VENDORS:
+        onboarding.update_profile(vendor_ids[vendor.key], {
+            "legal_name": vendor.legal_name, "country": vendor.country,
+            "support_email": f"support@{vendor.email.split('@')[0]}.example",
+            "shipping_origin": vendor.ships_from,
+            "return_policy": "Returns accepted within 30 days of delivery, unused and in the original packaging.",
+        })
+
+
 def seed_vendor_readiness(vendor_ids: dict[str, str], payments=None) -> None:
     """Demo vendors sell: their account is recorded as onboarded (as the Connect webhook records it) and
     the admin approved them. Runs before the catalogue so that their offers are listed. Idempotent:
@@ -321,6 +341,7 @@ def seed_demo(payments=None) -> dict:
     }
     if payments is not None:
         seed_payout_accounts(vendor_ids, payments)
+    seed_vendor_profiles(vendor_ids)
     seed_vendor_readiness(vendor_ids, payments)
     catalogue = seed_catalogue(vendor_ids)
     logger.info("demo data seeded", extra={**catalogue, "seconds": round(time.monotonic() - started, 2)})

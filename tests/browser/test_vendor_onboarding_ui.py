@@ -83,7 +83,7 @@ def test_a_new_vendor_onboards_is_approved_and_its_offer_appears_in_the_catalogu
     _sign_in(page, live_stack, *ADMIN, "#/admin/vendors")
     page.get_by_test_id("admin-vendors-filter").select_option("pending")
     row = page.locator(f'[data-testid="admin-vendor"][data-vendor-id="{vendor_id}"]')
-    expect(row.get_by_test_id("admin-vendor-onboarding")).to_have_text("wait for approval")
+    expect(row.get_by_test_id("admin-vendor-onboarding")).to_have_text("Wait for approval")
     row.get_by_test_id("admin-vendor-approve").click()
     expect(row.get_by_test_id("admin-vendor-approval")).to_have_text("Approved")
     expect(row.get_by_test_id("admin-vendor-live")).to_have_text("Live")

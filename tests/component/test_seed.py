@@ -45,6 +45,16 @@ def test_every_seeded_account_can_sign_in_with_its_role(stack):
         assert session["user"]["user_id"] == vendor["vendor_id"] and "vendor" in session["user"]["roles"]
 
 
+def test_demo_vendors_have_a_shop_profile_and_sell(stack):
+    from chalicelib.services import onboarding
+    from devstack.seed import seed_demo
+
+    for vendor in seed_demo()["vendors"]:
+        profile = onboarding.get_profile(vendor["vendor_id"])["profile"]
+        assert profile["legal_name"] and profile["shipping_origin"] and len(profile["return_policy"]) >= 20
+        assert onboarding.get_status(vendor["vendor_id"])["can_sell"] is True
+
+
 def test_the_seeded_catalogue_shows_what_the_demo_is_for(stack, app_client):
     from devstack.seed import seed_demo
 

@@ -78,7 +78,7 @@ export const vendorsSection = {
         el("th", { scope: "row", text: vendor.name }),
         el("td", { text: vendor.profile ? vendor.profile.legal_name : "—" }),
         el("td", { text: vendor.profile ? vendor.profile.country : "—" }),
-        el("td", { "data-testid": "admin-vendor-onboarding", text: vendor.onboarding_step.replaceAll("_", " ") }),
+        el("td", { "data-testid": "admin-vendor-onboarding", text: stepWords(vendor.onboarding_step) }),
         el("td", { "data-testid": "admin-vendor-approval",
           text: APPROVAL[vendor.approval] + (vendor.suspended_reason ? `: ${vendor.suspended_reason}` : "") }),
         el("td", { "data-testid": "admin-vendor-live", text: vendor.can_sell ? "Live" : "Hidden" }),
@@ -116,3 +116,9 @@ export const vendorsSection = {
     }
   },
 };
+
+/** "wait_for_approval" -> "Wait for approval": the API's step code in words, capitalised like the other cells. */
+function stepWords(step) {
+  const words = String(step || "").replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

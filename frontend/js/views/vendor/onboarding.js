@@ -106,7 +106,7 @@ export const onboardingSection = {
 
     function profileForm() {
       const inputs = PROFILE_FIELDS.map(([name, label, attrs]) =>
-        fieldWithError(el("input", { name, ...attrs, "data-testid": `profile-${name}` }), label));
+        fieldWithError(el("input", { name, type: "text", ...attrs, "data-testid": `profile-${name}` }), label));
       const policy = fieldWithError(el("textarea", { name: "return_policy", rows: "4", "data-testid": "profile-return_policy" }),
         "Return policy", { hint: "20 to 2000 characters, shown to shoppers." });
       const formError = el("p", { class: "form-error", role: "alert", "data-testid": "profile-error" });

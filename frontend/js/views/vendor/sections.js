@@ -12,9 +12,9 @@ import { importsSection } from "./imports.js";
 export const VENDOR_SECTIONS = [
   onboardingSection,
   offersSection,
-  ordersSection,
+  importsSection,
   promotionsSection,
+  ordersSection,
   moneySection,
   keysSection,
-  importsSection,
 ];
