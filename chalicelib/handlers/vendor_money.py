@@ -92,6 +92,7 @@ def vendor_ledger(req):
 
 
 @route(bp, "/vendor/ledger.csv", query=PeriodQuery, roles=VENDOR, tags=("vendor",), errors=(400, 401, 403),
+       content_type="text/csv",
        summary="Your ledger as CSV (oldest first); text cells are guarded against spreadsheet formulas")
 def vendor_ledger_csv(req):
     from chalicelib.services import vendor_money
