@@ -28,6 +28,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -358,17 +359,23 @@ class Snapshotter:
         return summary
 
     def start_periodic(self, stop: threading.Event, every_seconds: float = 30.0) -> None:
-        """Save now (in the background), then every `every_seconds` when something changed."""
+        """Save now (in the background), then every `every_seconds` when something changed.
+
+        A snapshot scans every table in the stack's own process, which slows every request meanwhile:
+        once one takes long (tens of thousands of items after a big import), the next waits
+        `periodic_wait` (at least STALL_FACTOR times as long), so the stack spends at most about a tenth
+        of its time snapshotting. The snapshot on stop is always taken."""
         def run() -> None:
             wait = 0.0
             while not stop.wait(wait):
-                wait = every_seconds
+                started = time.monotonic()
                 try:
                     if self.save():
                         activity.info("snapshot saved to %s", self.path)
                 except Exception:
                     if not stop.is_set():
                         log.exception("periodic snapshot failed; the next one will retry")
+                wait = periodic_wait(every_seconds, time.monotonic() - started)
 
         self._thread = threading.Thread(target=run, name="snapshot", daemon=True)
         self._thread.start()
@@ -376,6 +383,15 @@ class Snapshotter:
     def join(self, timeout: float) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+STALL_FACTOR = 9.0
+
+
+def periodic_wait(every_seconds: float, last_took: float) -> float:
+    """Seconds until the next periodic snapshot: `every_seconds`, or STALL_FACTOR times what the last one
+    took when that is longer (a 60 s snapshot is followed by 9 minutes without one)."""
+    return max(every_seconds, STALL_FACTOR * last_took)
 
 
 def read_document(path: Path) -> dict | None:
