@@ -133,12 +133,16 @@ def _quiet():
 
 
 def _component_user(role: str, shop_name: str | None = None):
+    """A user of the in-process stack; a vendor is ready to sell (onboarded and approved), as the demo
+    vendors are: a pending vendor's offers are not listed, which would leave listing writes out of a figure."""
     from chalicelib.services import accounts
-    from tests.fixtures.auth import TestUser
+    from tests.fixtures.auth import TestUser, make_vendor_ready
 
     email = f"bench-{role}-{uuid.uuid4().hex[:8]}@example.com"
     accounts.sign_up(email, PASSWORD, "Bench", role, shop_name=shop_name)
     session = accounts.sign_in(email, PASSWORD)
+    if role == "vendor":
+        make_vendor_ready(session["user"]["user_id"])
     return TestUser(session["user"]["user_id"], email, PASSWORD, role, session["access_token"],
                     session["id_token"], session["refresh_token"])
 
