@@ -25,6 +25,10 @@ from scripts.package import (
     post_process,
 )
 
+# `chalice package` caches its bundle in .chalice/deployments: two xdist workers packaging at once would
+# corrupt each other's zip, so this module's tests (and their module-scoped packages) stay on one worker.
+pytestmark = pytest.mark.xdist_group("packaging")
+
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = json.loads((ROOT / "infra" / "template.json").read_text())
 

@@ -101,17 +101,25 @@ export function renderCart(main) {
     }
   }
 
+  // Quotes can be in flight at once (the page's first one, then a country the shopper picked): only the
+  // latest asked may land, or a slower answer for the previous country would show under the new one.
+  let quoteTicket = 0;
+
   async function loadQuote() {
+    const ticket = ++quoteTicket;
     quote = null;
     quoteError = null;
     if (!cart || !cart.lines.length) return;
     try {
-      quote = await api.quote(country, { signal: controller.signal });
+      const answer = await api.quote(country, { signal: controller.signal });
+      if (ticket === quoteTicket) quote = answer;
     } catch (err) {
       if (err.name === "AbortError") throw err;
+      if (ticket !== quoteTicket) return;
       if (err instanceof ApiError && err.status === 400 && learnCountries(err)) {
         country = countryOptions()[0].code;
-        quote = await api.quote(country, { signal: controller.signal });
+        const answer = await api.quote(country, { signal: controller.signal });
+        if (ticket === quoteTicket) quote = answer;
         return;
       }
       quoteError = err;
