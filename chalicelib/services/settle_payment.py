@@ -10,7 +10,7 @@ leave the database (refund, cart, events) run from the order's outbox after the 
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import datetime
 
 from chalicelib.domain.order_effects import Effect
 from chalicelib.domain.orders import Order, OrderStatus, PaymentOutcome
@@ -113,7 +113,3 @@ def _stray_intent(order: Order, intent: PaymentIntent, gateway: PaymentGateway) 
                        reason="duplicate")
         return "stray_refunded"
     return "ignored_stray"
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -6,21 +6,16 @@ chalicelib/store/payout_queue.py reads the retry schedule's index.
 
 from __future__ import annotations
 
-from typing import Any
-
 from pynamodb.attributes import (
-    Attribute,
     JSONAttribute,
     ListAttribute,
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.domain.errors import NotFound
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind, register
 
@@ -119,21 +114,3 @@ def _vendor_order_dict(model: VendorOrderModel) -> dict:
 def list_vendor_orders(order_id: str) -> list[dict]:
     bind()
     return [_vendor_order_dict(m) for m in VendorOrderModel.query(order_id, consistent_read=True)]
-
-
-def set_vendor_order_fields(order_id: str, vendor_id: str, **fields: Any) -> None:
-    """Set attributes of one vendor-order (status, transfer_id, delivered_at, ...); None removes one."""
-    bind()
-    if not fields:
-        return
-    unknown = sorted(name for name in fields if not isinstance(getattr(VendorOrderModel, name, None), Attribute))
-    if unknown or {"order_id", "vendor_id"} & set(fields):
-        raise ValueError(f"not settable vendor-order fields: {unknown or ['order_id/vendor_id']}")
-    actions = [getattr(VendorOrderModel, name).remove() if value is None else getattr(VendorOrderModel, name).set(value)
-               for name, value in fields.items()]
-    try:
-        VendorOrderModel(order_id, vendor_id).update(actions=actions, condition=VendorOrderModel.order_id.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFound("No such vendor order.", fields={"vendor_id": "not found"}) from exc
-        raise
