@@ -216,6 +216,8 @@ class VendorOrder:
     # A transfer reversal the provider refused (e.g. balance_insufficient): {amount, failure_code, at}
     # while that much is still due back from the vendor; retried by retry_payouts or an admin.
     reversal_failed: dict | None = None
+    # Who bears the commission on refunds (chalicelib/domain/ledger.py COMMISSION_POLICIES), frozen at checkout.
+    refund_commission: str = ledger.REFUND_COMMISSION
 
     @property
     def refund_attention_since(self) -> str | None:
@@ -885,7 +887,8 @@ class Order:
             vendors=tuple(ledger.VendorShare(v.vendor_id, v.total, min(v.payout, v.total),
                                              refunded=sum(r.amount for r in self._counted_refunds()
                                                           if r.vendor_id == v.vendor_id),
-                                             transferred=max(0, v.transferred - pending[v.vendor_id]))
+                                             transferred=max(0, v.transferred - pending[v.vendor_id]),
+                                             commission_policy=v.refund_commission)
                           for v in self.vendor_orders.values()),
         )
 
@@ -1007,7 +1010,8 @@ class Order:
                        details={"items": vendor_order.items, "shipping": vendor_order.shipping,
                                 "discount": vendor_order.discount})
             self._book(vendor_order.vendor_id, vl.COMMISSION, -vendor_order.commission, at,
-                       details={"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None else {})
+                       details={**({"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None
+                                   else {}), "on_refunds": vendor_order.refund_commission})
 
     def _book_money_change(self, before: ledger.OrderMoney, kind: str, reference: str, at: str) -> None:
         """A refund or a dispute outcome: what each vendor bears of it (gross, `kind`) and the commission
@@ -1023,7 +1027,8 @@ class Order:
             if gross:
                 self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=reference.split(":")[0])
             if gross + net:
-                self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}")
+                self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}",
+                           details={"on_refunds": vendor_order.refund_commission})
 
     # --- the outbox ---------------------------------------------------------------------------
 
