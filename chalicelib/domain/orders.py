@@ -975,6 +975,8 @@ class Order:
             return
         vendor_order.reversals = vendor_order.reversals | {reversal_id}
         vendor_order.transferred -= amount
+        if vendor_order.reversal_failed and ledger.reversal_due(self.money(), vendor_id) <= 0:
+            vendor_order.reversal_failed = None  # a retry got it back: off the admin's failed queue
         self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at or now_iso(), reference=reversal_id,
                    provider_object_id=reversal_id, details={"transfer_id": vendor_order.transfer_id})
 
@@ -986,9 +988,39 @@ class Order:
             due = ledger.reversal_due(money, vendor_order.vendor_id)
             if due > 0 and vendor_order.transfer_id:
                 net = money.vendor(vendor_order.vendor_id).transferred
+                attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
                 effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, vendor_order.transfer_id, due,
-                                               net - due))
+                                               net - due, attempt))
         return effects
+
+    def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
+        """The provider refused a transfer reversal (balance_insufficient, more than is left): what is
+        still due back from the vendor stays visible to admins (`reversal_failed`) until the retry
+        schedule or an admin gets it back; never a silent half-done refund."""
+        vendor_order = self.vendor_orders[vendor_id]
+        due = ledger.reversal_due(self.money(), vendor_id)
+        if due <= 0:
+            vendor_order.reversal_failed = None
+            return []
+        attempts = int((vendor_order.reversal_failed or {}).get("attempts", 0)) + 1
+        since = (vendor_order.reversal_failed or {}).get("at", at)
+        vendor_order.reversal_failed = {"amount": due, "failure_code": failure_code, "at": since,
+                                        "last_failed_at": at, "attempts": attempts}
+        self._note(TimelineEntry(f"reversal_refused:{vendor_id}:{attempts}", at, "Transfer reversal refused",
+                                 Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_id, "amount": due, "failure_code": failure_code}))
+        return []
+
+    def retry_reversal(self, vendor_id: str) -> list[Effect]:
+        """The retry schedule or an admin tries a refused reversal again (a new idempotency key)."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if not vendor_order.reversal_failed:
+            raise Conflict("No refused reversal is waiting for this vendor.", code="no_reversal_failed",
+                           fields={"vendor_id": "no refused reversal"})
+        due = [e for e in self.reversals_due() if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id]
+        if not due:
+            vendor_order.reversal_failed = None  # nothing is due any more (a refund failed meanwhile)
+        return due
 
     # --- the vendor ledger (chalicelib/domain/vendor_ledger.py) --------------------------------
 

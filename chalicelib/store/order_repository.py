@@ -264,6 +264,11 @@ class DynamoOrderRepository:
                            cursor: str | None) -> tuple[list[Order], str | None]:
         return fulfilment_queries.list_vendor_orders(self, vendor_id, status=status, limit=limit, cursor=cursor)
 
+    def list_refund_attention(self, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+        from chalicelib.store.refund_queries import list_refund_attention
+
+        return list_refund_attention(limit, cursor)
+
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         bind()
         outside = [e for e in effects if not isinstance(e, STOCK_EFFECTS)]
