@@ -52,7 +52,10 @@ def paid_order(live_stack, payment_method: str) -> tuple[str, str, int]:
         assert response.status == 200
     live_stack.wait_for(lambda: api(live_stack, "GET", f"/orders/{order_id}", token=token)["status"] == "paid",
                         f"order {order_id} to be paid")
-    return order_id, vendor_id, int(offer["price"])
+    if payment_method == "pm_card_createDispute":  # its dispute recorded too: nothing moves the order after this
+        live_stack.wait_for(lambda: api(live_stack, "GET", f"/orders/{order_id}", token=token)["payment"]["disputed"],
+                            f"order {order_id}'s dispute to be recorded")
+    return order_id, vendor_id, int(offer["price"]["amount"])
 
 
 def a_refund_failed(live_stack, order_id: str, vendor_id: str, case_id: str, amount: int) -> None:

@@ -134,6 +134,11 @@ def test_a_refund_the_provider_refuses_is_listed_for_admins_who_resolve_it_with_
     retried = market.call("POST", f"/admin/refunds/{oid}/ret_01TESTREFUSED0000000000001/retry",
                           token=admin.access_token)
     assert retried[0] == 409 and "case_id" in retried[1]["error"]["fields"]
+    unknown = market.call("POST", "/admin/refunds/ord_nope/ret_x/retry", token=admin.access_token)
+    no_case = market.call("POST", f"/admin/refunds/{oid}/ret_not_this_order/resolve", {"note": "settled"},
+                          token=admin.access_token)
+    assert unknown[0] == 404 and "order_id" in unknown[1]["error"]["fields"]
+    assert no_case[0] == 404 and "case_id" in no_case[1]["error"]["fields"]
 
 
 def test_a_refund_that_fails_after_it_was_made_is_reconciled_from_its_webhook_once(market, connected, admin):  # noqa: F811
