@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.messages import (
     EMAIL_PLACEHOLDER,
@@ -132,3 +134,45 @@ def test_an_excerpt_is_one_short_line():
     assert excerpt("Hello\n\nthere") == "Hello there"
     long = excerpt("word " * 100)
     assert len(long) <= 140 and long.endswith("…")
+
+
+# --- properties: whatever the digits, the shape decides ------------------------------------------
+
+
+SEPARATORS = st.sampled_from(["", " ", ".", "-"])
+digits = st.integers(min_value=0, max_value=9).map(str)
+
+
+@given(first=st.integers(1, 9), rest=st.lists(digits, min_size=8, max_size=8), sep=SEPARATORS)
+def test_any_french_number_written_in_pairs_is_masked(first, rest, sep):
+    number = f"0{first}" + "".join(sep + "".join(rest[i:i + 2]) for i in range(0, 8, 2))
+    assert mask_contacts(f"tel {number}, merci") == f"tel {PHONE_PLACEHOLDER}, merci"
+
+
+@given(country=st.sampled_from(["33", "32", "41", "49", "44", "34", "39"]),
+       rest=st.lists(digits, min_size=9, max_size=9), sep=st.sampled_from([" ", ".", "-"]), plus=st.booleans())
+def test_any_international_number_is_masked(country, rest, sep, plus):
+    number = ("+" if plus else "00") + country + sep + rest[0] + "".join(
+        sep + "".join(rest[i:i + 2]) for i in range(1, 9, 2))
+    assert mask_contacts(f"call {number} now") == f"call {PHONE_PLACEHOLDER} now"
+
+
+@given(euros=st.integers(0, 99_999), cents=st.integers(0, 99), comma=st.booleans(), sign=st.sampled_from(["€", " EUR", ""]))
+def test_no_price_is_masked(euros, cents, comma, sign):
+    text = f"It costs {euros}{',' if comma else '.'}{cents:02d}{sign} all in"
+    assert mask_contacts(text) == text
+
+
+@given(day=st.integers(1, 28), month=st.integers(1, 12), year=st.integers(2000, 2099), hour=st.integers(0, 23),
+       minute=st.integers(0, 59), style=st.sampled_from(["{d:02d}/{m:02d}/{y}", "{y}-{m:02d}-{d:02d}",
+                                                         "{d:02d}.{m:02d}.{y} {h:02d}.{mi:02d}",
+                                                         "{d:02d}-{m:02d}-{y} {h:02d}:{mi:02d}"]))
+def test_no_date_or_time_is_masked(day, month, year, hour, minute, style):
+    text = "Delivered on " + style.format(d=day, m=month, y=year, h=hour, mi=minute) + " at the door"
+    assert mask_contacts(text) == text
+
+
+@given(yymm=st.integers(1000, 9999), serial=st.integers(0, 999_999))
+def test_no_order_number_is_masked(yymm, serial):
+    text = f"About order H-{yymm}-{serial:06d}, please"
+    assert mask_contacts(text) == text
