@@ -244,3 +244,34 @@ def test_escalating_a_case_thread_opens_it_to_the_platform_once(market, admin):
                        {"text": "Platform here.", "client_message_id": client_id()}, token=admin.access_token)[0] == 201
     assert unread(market) == 1
     assert market.call("GET", f"/messages/threads/{thread_id}")[1]["messages"][0]["author_role"] == "admin"
+
+
+def test_two_posts_read_at_the_same_count_never_share_a_place_and_a_read_never_swallows_a_new_message(stack):
+    from chalicelib.domain.messages import Party
+    from chalicelib.store import messages as store
+
+    shopper, vendor = Party("shopper", "s-1"), Party("vendor", "alpine")
+    summary = store.ThreadSummary(thread_id="thr_" + "a" * 24, order_id="ord_1", order_number="H-1", vendor_id="alpine",
+                                  vendor_name="Alpine", shopper_id="s-1", case_id="")
+
+    def post(expected, cid, author=shopper):
+        recipients = (vendor,) if author == shopper else (shopper,)
+        return store.post(summary, expected_count=expected, author=author, author_id=author.id, text=cid,
+                          excerpt=cid, at="2026-11-27T10:00:00Z", client_message_id=cid,
+                          inboxes=(shopper, vendor), recipients=recipients, escalated=False)
+
+    assert post(None, "first-post") == 1
+    with pytest.raises(store.ThreadChanged):
+        post(None, "also-first")  # a second "new thread" lost the race
+    assert post(1, "second-post") == 2
+    with pytest.raises(store.ThreadChanged):
+        post(1, "stale-count")
+    with pytest.raises(store.AlreadyPosted):
+        post(2, "second-post")
+    assert [m.text for m in store.messages(summary.thread_id)] == ["first-post", "second-post"]
+    assert store.unread_total(vendor) == 2
+
+    with pytest.raises(store.ReadStateChanged):
+        store.mark_read(vendor, summary.thread_id, up_to_seq=1, unread_seen=1)  # a message arrived since
+    store.mark_read(vendor, summary.thread_id, up_to_seq=2, unread_seen=2)
+    assert store.unread_total(vendor) == 0 and store.get_inbox_item(vendor, summary.thread_id).last_read_seq == 2
