@@ -106,6 +106,7 @@ export function threadList(role, { query = {}, hrefOf, empty = "No conversation 
     } catch (err) {
       status.textContent = err instanceof ApiError ? err.message : "The conversations could not be loaded.";
     }
+    status.hidden = !status.textContent;
   }
 
   function threadRow(thread) {
