@@ -239,6 +239,20 @@ function otherRead(thread, role) {
 
 // --- the first message about an order ----------------------------------------------------------
 
+/** The caller's conversation about (order, vendor, case), if it exists (vendorId null: the vendor's own). */
+export async function findThread(role, orderId, vendorId, caseId) {
+  const api = messagesApi(role);
+  let cursor = null;
+  for (let page = 0; page < 5; page += 1) {
+    const found = await api.threads({ limit: 50, cursor });
+    const match = found.items.find((t) => t.order_id === orderId
+      && (!vendorId || t.vendor_id === vendorId) && (t.case_id || null) === (caseId || null));
+    if (match || !found.next_cursor) return match || null;
+    cursor = found.next_cursor;
+  }
+  return null;
+}
+
 /** A form writing the first (or next) message to `vendorId` about an order; `onPosted(thread)` after. */
 export function composeAboutOrder(role, orderId, { vendorId = null, caseId = null, onPosted }) {
   const api = messagesApi(role);

@@ -1,9 +1,10 @@
 // The shopper's messages (#/messages): their conversations with vendors, one open beside the list
 // (#/messages?thread=<id>), and the first message to a vendor about an order, reached from the
-// order page's "Contact the vendor" (#/messages?order=<id>&vendor=<vendor id>).
+// order page's "Contact the vendor" (#/messages?order=<id>&vendor=<vendor id>[&case=<ret_/clm_ id>]:
+// a return or claim page links here with its case id).
 
 import { el, mount } from "../dom.js";
-import { composeAboutOrder, conversation, messagesApi, threadList } from "../messages.js";
+import { composeAboutOrder, conversation, findThread, threadList } from "../messages.js";
 import { vendorLabel } from "../vendors.js";
 import { requireShopper } from "./guard.js";
 
@@ -13,6 +14,7 @@ export function renderMessages(main, params) {
   const threadId = params.get("thread");
   const orderId = params.get("order");
   const vendorId = params.get("vendor");
+  const caseId = params.get("case");
   const side = el("div", { class: "messages-main" });
   const list = threadList("shopper", { hrefOf: (t) => `#/messages?thread=${encodeURIComponent(t.thread_id)}`, selected: threadId,
     empty: "No conversation yet. Write to a vendor from one of your orders." });
@@ -24,7 +26,7 @@ export function renderMessages(main, params) {
     open = conversation("shopper", threadId, { onChange: list.reload });
     mount(side, open.node);
   } else if (orderId && vendorId) {
-    startAboutOrder(side, orderId, vendorId);
+    startAboutOrder(side, orderId, vendorId, caseId);
   } else {
     mount(side, el("p", { class: "muted", text: "Choose a conversation." }));
   }
@@ -32,27 +34,16 @@ export function renderMessages(main, params) {
 }
 
 /** Opens the existing conversation with this vendor about this order, else offers to start it. */
-async function startAboutOrder(side, orderId, vendorId) {
-  const existing = await findThread(orderId, vendorId).catch(() => null);
+async function startAboutOrder(side, orderId, vendorId, caseId) {
+  const existing = await findThread("shopper", orderId, vendorId, caseId).catch(() => null);
   if (existing) {
     window.location.hash = `#/messages?thread=${encodeURIComponent(existing.thread_id)}`;
     return;
   }
   mount(side, el("section", { class: "conversation", "data-testid": "compose" },
     el("h2", { text: `Write to ${vendorLabel(vendorId)}` }),
-    el("p", { class: "muted" }, "About your order ", el("a", { href: `#/orders/${encodeURIComponent(orderId)}`, text: "(see the order)" }), "."),
-    composeAboutOrder("shopper", orderId, { vendorId,
+    el("p", { class: "muted" }, caseId ? `About ${caseId} on your order ` : "About your order ",
+      el("a", { href: `#/orders/${encodeURIComponent(orderId)}`, text: "(see the order)" }), "."),
+    composeAboutOrder("shopper", orderId, { vendorId, caseId,
       onPosted: (thread) => { window.location.hash = `#/messages?thread=${encodeURIComponent(thread.thread_id)}`; } })));
-}
-
-async function findThread(orderId, vendorId) {
-  const api = messagesApi("shopper");
-  let cursor = null;
-  for (let page = 0; page < 5; page += 1) {
-    const found = await api.threads({ limit: 50, cursor });
-    const match = found.items.find((t) => t.order_id === orderId && t.vendor_id === vendorId && !t.case_id);
-    if (match || !found.next_cursor) return match || null;
-    cursor = found.next_cursor;
-  }
-  return null;
 }
