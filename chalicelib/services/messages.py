@@ -166,7 +166,7 @@ def _post(summary: store.ThreadSummary, author: Party, text: str, client_message
                                 code="thread_not_escalated", fields={"thread_id": "not escalated"})
             raise _thread_not_found()
         recipients = participants.recipients(author)
-        at = now_iso()
+        at = now_iso(precise=True)  # lists are ordered by it: two messages in one second keep their order
         try:
             seq = store.post(summary, expected_count=None if thread is None else int(thread.message_count or 0),
                              author=author, author_id=author.id, text=masked, excerpt=excerpt, at=at,

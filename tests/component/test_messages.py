@@ -107,6 +107,13 @@ def test_each_vendor_of_an_order_has_its_own_thread_and_a_thread_reopens_where_i
     assert by_vendor[0] == 201 and by_vendor[1]["thread"]["thread_id"] == other
     assert unread(market) == 1
 
+    first_page = market.call("GET", "/messages/threads?limit=1")[1]
+    second_page = market.call("GET", f"/messages/threads?limit=1&cursor={first_page['next_cursor']}")[1]
+    assert [t["thread_id"] for t in first_page["items"] + second_page["items"]] == [other, first]  # latest first
+    assert second_page["next_cursor"] is None
+    stolen = market.call("GET", f"/vendor/messages/threads?cursor={first_page['next_cursor']}", token=a.access_token)
+    assert stolen[0] == 400 and "cursor" in stolen[1]["error"]["fields"]  # a cursor is its owner's only
+
 
 def test_a_double_click_posts_once(market):
     order = paid_order(market)
