@@ -55,14 +55,16 @@ export function refreshMessagesBadge() {
   for (const listener of badgeListeners) listener();
 }
 
-/** "Messages" with the unread count, for a signed-in shopper or vendor (null for anybody else). */
+const INBOX_PAGE = { shopper: "#/messages", vendor: "#/vendor/messages", admin: "#/admin/messages" };
+
+/** "Messages" with the unread count: a shopper's, a vendor's, or the platform's escalated ones for an admin. */
 export function messagesLink(session = getSession()) {
   if (!session || !session.user) return null;
   const roles = session.user.roles || [];
-  const role = roles.includes("vendor") ? "vendor" : isShopper(session) ? "shopper" : null;
+  const role = roles.includes("vendor") ? "vendor" : roles.includes("admin") ? "admin" : isShopper(session) ? "shopper" : null;
   if (!role) return null;
   const count = el("span", { class: "messages-count", "data-testid": "messages-unread", hidden: true });
-  const link = el("a", { class: "button button-quiet messages-link", href: role === "vendor" ? "#/vendor/messages" : "#/messages", "data-testid": "messages-link" },
+  const link = el("a", { class: "button button-quiet messages-link", href: INBOX_PAGE[role], "data-testid": "messages-link" },
     "Messages", count);
   const api = messagesApi(role);
   const update = async () => {
