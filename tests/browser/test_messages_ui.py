@@ -1,14 +1,15 @@
 """Messages in Debian's Chromium against the local stack: a shopper pays for a seeded vendor's offer,
 writes to the vendor from the order page ("Contact the vendor") with an e-mail address in the text,
 which is shown masked; the vendor sees the unread badge in the header, opens the conversation in its
-Messages section and replies; the shopper sees the unread badge and the reply."""
+Messages section and replies; the shopper sees the unread badge and the reply. The platform reads the
+conversation in the admin space, posts only after joining it with a reason, and the shopper sees that."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_checkout_ui import api, frontend, shopper, sign_in  # noqa: F401 - the fixture
+from tests.browser.test_checkout_ui import Shopper, api, frontend, shopper, sign_in  # noqa: F401 - the fixture
 from tests.browser.test_vendor_orders_ui import buy, new_offer, seeded_vendor
 
 pytestmark = pytest.mark.browser
@@ -60,3 +61,28 @@ def test_a_shopper_writes_to_a_vendor_about_an_order_and_reads_the_reply(page, b
     page.locator(f'[data-testid="thread-row"][data-thread-id="{thread_id}"] a').click()
     expect(page.get_by_test_id("message-text").nth(1)).to_have_text("Yes, 3000 mm. It ships tomorrow.")
     expect(page.get_by_test_id("messages-unread")).to_be_hidden()
+
+    admin_context = browser.new_context(locale="en-IE", viewport={"width": 1280, "height": 900})
+    admin_page = admin_context.new_page()
+    admin_page.on("pageerror", lambda exc: errors.append(str(exc)))
+    admin = live_stack.credentials["admin"]
+    sign_in(admin_page, live_stack, Shopper(admin["email"], admin["password"]))
+    admin_page.goto(frontend(live_stack, "#/admin/messages"))
+    admin_page.locator(f'[data-testid="admin-all-threads"] [data-thread-id="{thread_id}"] a').click()
+    expect(admin_page.get_by_test_id("message-text")).to_have_count(2)
+    expect(admin_page.get_by_test_id("reply-form")).to_have_count(0)  # reads, but may not post yet
+    admin_page.get_by_test_id("join-send").click()
+    expect(admin_page.get_by_test_id("join-error")).to_contain_text("Reason")
+    admin_page.get_by_test_id("join-reason").fill("The shopper asked the platform for help")
+    admin_page.get_by_test_id("join-send").click()
+    expect(admin_page.locator(f'[data-testid="admin-escalated-threads"] [data-thread-id="{thread_id}"]')).to_be_visible()
+    admin_page.get_by_test_id("reply-text").fill("Halles support here: we follow this order.")
+    admin_page.get_by_test_id("reply-send").click()
+    expect(admin_page.get_by_test_id("message-text")).to_have_count(3)
+    admin_context.close()
+    assert not errors, f"the admin's page raised: {errors}"
+
+    page.reload()
+    expect(page.get_by_test_id("conversation-escalated")).to_contain_text("The shopper asked the platform for help")
+    expect(page.get_by_test_id("message").nth(2)).to_have_attribute("data-author", "admin")
+    expect(page.get_by_test_id("message-text").nth(2)).to_have_text("Halles support here: we follow this order.")
