@@ -115,8 +115,9 @@ def test_each_vendor_of_an_order_has_its_own_thread_and_a_thread_reopens_where_i
     assert stolen[0] == 400 and "cursor" in stolen[1]["error"]["fields"]  # a cursor is its owner's only
 
 
-def test_a_double_click_posts_once(market):
+def test_a_double_click_posts_once(market, drain):
     order = paid_order(market)
+    market.take_messages("notifications")
     vendor = market.catalog.vendor_a
     cid = client_id()
     first = write(market, order["order_id"], vendor.user_id, "Where is my parcel?", cid=cid)
@@ -131,6 +132,9 @@ def test_a_double_click_posts_once(market):
     replies = [market.call("POST", f"/messages/threads/{thread_id}", {"text": "?", "client_message_id": reply_id})[0]
                for _ in range(2)]
     assert replies == [201, 200] and unread(market, vendor.access_token, "/vendor") == 2
+    # The notifications consumer accepts the events (one per message; a repeat has the same event id).
+    drained = drain("notifications")
+    assert not drained.errors and drained.failed == 0 and drained.processed >= 2
 
 
 def test_contact_details_are_masked_before_they_are_stored(market):
