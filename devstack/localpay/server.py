@@ -5,6 +5,9 @@ API requests are handled as Stripe handles them: a secret key in `Authorization:
 the saved answer again, with `Idempotent-Replayed: true`; same key, other parameters or
 endpoint: 400 `idempotency_error`), Stripe-shaped objects and errors, a `Request-Id` on every
 answer. Tests can inject faults (a 500, a slow answer) to exercise the SDK's retries.
+
+Local-only controls live under `/_localpay/` (same key, form parameters, Stripe-shaped errors):
+set a balance, open a dispute on a charge, decide a dispute, make a refund fail (_LOCAL_ROUTES).
 """
 
 from __future__ import annotations
