@@ -210,7 +210,8 @@ class DisputeMixin:
 
     def refusal_for_disputed(self, charge: dict, param: str) -> StripeAPIError | None:
         """Stripe refuses to refund a charged-back payment (open or lost), but not during an inquiry."""
-        if any(not d["is_charge_refundable"] for d in self.of_kind("dispute", charge=charge["id"])):
+        if any(not d["is_charge_refundable"] and d["status"] not in ("won", "warning_closed")  # older snapshots
+               for d in self.of_kind("dispute", charge=charge["id"])):
             return StripeAPIError(400, f"Charge {charge['id']} has been charged back; cannot issue a refund.",
                                   code="charge_disputed", param=param)
         return None
