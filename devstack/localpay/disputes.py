@@ -70,6 +70,7 @@ class DisputeMixin:
             "charge": charge["id"],
             "created": self.now(),
             "currency": charge["currency"],
+            "enhanced_eligibility_types": [],
             "evidence": {**{name: None for name in self.DISPUTE_EVIDENCE_FIELDS}, "enhanced_evidence": {}},
             "evidence_details": {"due_by": self.now() + EVIDENCE_DAYS * 86400, "has_evidence": False,
                                  "past_due": False, "submission_count": 0, "enhanced_eligibility": {}},

@@ -771,7 +771,6 @@ class Ledger(ConnectMixin, RefundMixin, DisputeMixin, BalanceMixin):
             "source_transfer": None,
             "statement_descriptor": None,
             "statement_descriptor_suffix": None,
-            "transfer": None,
             "transfer_data": None,
             "transfer_group": intent["transfer_group"],
         })

@@ -106,10 +106,12 @@ class RefundMixin:
             "charge": charge_id,
             "created": self.now(),
             "currency": charge["currency"],
+            "customer": charge["customer"],
             "destination_details": {"card": {"reference_status": "pending", "reference_type":
                                              "acquirer_reference_number", "type": "refund"}, "type": "card"},
             "metadata": get_metadata(params),
             "payment_intent": charge["payment_intent"],
+            "payment_method": charge["payment_method"],
             "reason": get_choice(params, "reason", ("duplicate", "fraudulent", "requested_by_customer")),
             "receipt_number": None,
             "source_transfer_reversal": None,
@@ -178,7 +180,7 @@ class RefundMixin:
             "livemode": False,
             "originating_transaction": None,
             "refunded": False,
-            "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0,
+            "refunds": {"object": "list", "data": [], "has_more": False,
                         "url": f"/v1/application_fees/{fee_id}/refunds"},
         })
 
@@ -190,8 +192,7 @@ class RefundMixin:
         fee["amount_refunded"] += amount
         fee["refunded"] = fee["amount_refunded"] == fee["amount"]
         refunds = [fee_refund, *fee["refunds"]["data"]]
-        fee["refunds"].update(data=[dict(r) for r in refunds[:10]], has_more=len(refunds) > 10,
-                              total_count=len(refunds))
+        fee["refunds"].update(data=[dict(r) for r in refunds[:10]], has_more=len(refunds) > 10)
         self.emit("application_fee.refunded", fee, request, previous=previous)
         return fee_refund
 
