@@ -17,7 +17,8 @@ Deciding one, as in test mode: evidence whose `uncategorized_text` is `winning_e
 funds are withdrawn), anything else puts it under review. Evidence with `submit=false` is staged
 (`charge.dispute.updated`, status unchanged); the next submission sends the whole hash.
 `POST /v1/disputes/{id}/close` accepts it as lost. Events, in order: updated (the evidence),
-closed, and funds_reinstated when won.
+closed, and funds_reinstated when won. One still waiting for evidence after its `due_by` is lost
+(`past_due`) when `expire_disputes` runs (`POST /_localpay/disputes/expire`).
 """
 
 from __future__ import annotations
@@ -192,6 +193,22 @@ class DisputeMixin:
             raise invalid("Missing required param: outcome.", param="outcome", code="parameter_missing")
         text = "winning_evidence" if outcome == "won" else "losing_evidence"
         return self.update_dispute(dispute_id, {"evidence": {"uncategorized_text": text}}, request)
+
+    def expire_disputes(self, params: dict, request: dict) -> dict:
+        """Disputes still waiting for evidence past `evidence_details.due_by` are lost, as the bank decides
+        them (`past_due`; `charge.dispute.updated` then `closed`). Evidence already submitted is not late."""
+        check_known(params, set())
+        expired = []
+        for dispute in self.of_kind("dispute"):
+            waiting = dispute["status"] in ("needs_response", "warning_needs_response")
+            if waiting and dispute["evidence_details"]["due_by"] <= self.now():
+                previous = {"status": dispute["status"], "evidence_details": dict(dispute["evidence_details"])}
+                dispute["evidence_details"]["past_due"] = True
+                dispute["status"] = "lost"
+                self.emit("charge.dispute.updated", dispute, request, previous=previous)
+                self._close_dispute(dispute, request, previous_status=previous["status"])
+                expired.append(dispute)
+        return {"object": "list", "data": expired, "has_more": False, "url": "/_localpay/disputes/expire"}
 
     def _close_dispute(self, dispute: dict, request: dict, *, previous_status: str) -> None:
         dispute["is_charge_refundable"] = dispute["status"] in ("won", "warning_closed")

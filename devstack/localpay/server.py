@@ -266,6 +266,10 @@ class LocalPaymentProvider:
             params["amount"] = str(amount)
         return self._local_call(lambda request: self.ledger.open_dispute(params, request, charge_id))
 
+    def expire_disputes(self) -> list[dict]:
+        """Disputes left without evidence past their `due_by` (by the provider's clock) are lost now."""
+        return self._local_call(lambda request: self.ledger.expire_disputes({}, request))["data"]
+
     def fail_refund(self, refund_id: str, failure_reason: str = "expired_or_canceled_card") -> dict:
         """The refund fails now (`refund.updated`, `refund.failed`), as a refund to a closed card does later."""
         return self._local_call(lambda request: self.ledger.fail_refund(
@@ -535,6 +539,8 @@ _LOCAL_ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("POST", r"/_localpay/balance", lambda p, m, q, c: p.ledger.set_balance_from_form(q)),
         # reason, inquiry=true|false, amount: the cardholder disputes a charge (or a payment intent's)
         ("POST", r"/_localpay/charges/([^/]+)/dispute", lambda p, m, q, c: p.ledger.open_dispute(q, c, m.group(1))),
+        # no parameters: disputes still waiting for evidence past their due_by are lost
+        ("POST", r"/_localpay/disputes/expire", lambda p, m, q, c: p.ledger.expire_disputes(q, c)),
         # outcome=won|lost: the test-mode evidence (winning_evidence / losing_evidence), submitted
         ("POST", r"/_localpay/disputes/([^/]+)/settle",
          lambda p, m, q, c: p.ledger.settle_dispute_from_form(m.group(1), q, c)),

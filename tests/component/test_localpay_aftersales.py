@@ -296,6 +296,34 @@ def test_a_settled_dispute_cannot_be_settled_again_and_outcome_is_named(provider
     assert gateway.retrieve_dispute("dp_unknown") is None
 
 
+def test_a_dispute_left_without_evidence_past_its_due_date_is_lost(inbox):
+    now = [1_800_000_000.0]
+    with LocalPaymentProvider(SECRET, deliver=inbox, auto_deliver=False, processing_delay=None,
+                              clock=lambda: now[0]) as provider:
+        sdk = stripe.StripeClient(provider.api_key, base_addresses={"api": provider.url}, max_network_retries=0)
+        waiting = sdk.v1.payment_intents.create(params={"amount": 5990, "currency": "eur", "confirm": True,
+                                                        "payment_method": "pm_card_createDispute",
+                                                        "payment_method_types": ["card"]})
+        answered = sdk.v1.payment_intents.create(params={"amount": 1200, "currency": "eur", "confirm": True,
+                                                         "payment_method": "pm_card_createDispute",
+                                                         "payment_method_types": ["card"]})
+        (late,) = sdk.v1.disputes.list(params={"payment_intent": waiting.id}).data
+        (reviewed,) = sdk.v1.disputes.list(params={"payment_intent": answered.id}).data
+        sdk.v1.disputes.update(reviewed.id, params={"evidence": {"product_description": "A blue bowl"}})
+
+        assert provider.expire_disputes() == []  # not yet due
+        now[0] = late.evidence_details.due_by + 1
+        status, expired = control(provider, "/_localpay/disputes/expire", {})
+        provider.deliver_webhooks()
+
+        assert status == 200 and [d["id"] for d in expired["data"]] == [late.id]
+        after = sdk.v1.disputes.retrieve(late.id)
+        assert (after.status, after.evidence_details.past_due) == ("lost", True)
+        assert sdk.v1.disputes.retrieve(reviewed.id).status == "under_review"
+        closed = [e["data"]["object"]["id"] for e in inbox.of_type("charge.dispute.closed")]
+        assert closed == [late.id]
+
+
 # -- refunds that fail or settle later -------------------------------------------------------------
 
 
