@@ -32,6 +32,7 @@ BLUEPRINTS = {
     "vendor_money": "",
     "commissions": "",
     "admin_refunds": "",
+    "messages": "",
 }
 
 
