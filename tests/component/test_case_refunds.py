@@ -12,9 +12,11 @@ from chalicelib.services.order_changes import change_order
 from chalicelib.store import vendors as vendors_store
 from chalicelib.store.ledger import DynamoLedger
 from chalicelib.store.order_repository import DynamoOrderRepository
-from tests.component.test_payment_events import DISPUTED_CARD, Market, _send, market  # noqa: F401  (the fixture)
+from tests.component.test_payment_events import DISPUTED_CARD, GOOD_CARD, Market, market  # noqa: F401  (the fixture)
 
 AT = "2026-11-27T03:00:00Z"
+REFUND_FAILS_LATER_CARD = "4000000000005126"  # the local provider's (and Stripe's) test cards
+REFUND_PENDING_CARD = "4000000000007726"
 
 
 @pytest.fixture
@@ -23,12 +25,12 @@ def connected(market):  # noqa: F811
         vendors_store.set_vendor_payout_account(vendor.user_id, market.payments.add_account()["id"])
 
 
-def paid_with_vendor_a_paid_out(market: Market) -> dict:  # noqa: F811
+def paid_with_vendor_a_paid_out(market: Market, card: str = GOOD_CARD) -> dict:  # noqa: F811
     """Vendor A's two tents delivered and paid out; vendor B's two headphones not delivered (not paid)."""
     market.add("tent", "a", 2)  # 2 x 199.00, vendor A
     market.add("headphones", "b", 2)  # 2 x 129.00, vendor B
     order, payment = market.checkout()
-    market.pay(payment["payment_intent_id"])
+    market.pay(payment["payment_intent_id"], card)
     market.settle()
     market.ship(order["order_id"], market.catalog.vendor_a)
     status, body, _ = market.call(
@@ -142,19 +144,16 @@ def test_a_refund_the_provider_refuses_is_listed_for_admins_who_resolve_it_with_
 
 
 def test_a_refund_that_fails_after_it_was_made_is_reconciled_from_its_webhook_once(market, connected, admin):  # noqa: F811
-    order = paid_with_vendor_a_paid_out(market)
+    order = paid_with_vendor_a_paid_out(market, card=REFUND_FAILS_LATER_CARD)
     oid, vendor_b = order["order_id"], market.catalog.vendor_b.user_id
     headphones = market.catalog.offers[("headphones", "b")]
     refund_case(oid, vendor_b, "clm_01TESTFAILEDLATER000000001", units=1, offer_id=headphones)
     market.settle()
-    (refund,) = market.refunds_of(market.order(oid)["payment"]["payment_intent_id"])
-    failed = {"event_id": "evt_refund_failed_1", "type": "refund.failed", "created": refund["created"] + 60,
-              "livemode": False, "account": None,
-              "object": {**refund, "status": "failed", "failure_reason": "expired_or_canceled_card"}}
+    assert DynamoOrderRepository().get(oid).case_refund("clm_01TESTFAILEDLATER000000001")["status"] == "succeeded"
 
-    _send(market.stack, failed)
-    _send(market.stack, failed)
-    market.drain()
+    market.payments.settle_refunds()  # the card could not take it after all: refund.updated, refund.failed
+    market.settle()
+    market.settle()  # redelivered: nothing changes twice
 
     stored = DynamoOrderRepository().get(oid)
     assert stored.case_refund("clm_01TESTFAILEDLATER000000001")["status"] == "failed"
@@ -164,6 +163,23 @@ def test_a_refund_that_fails_after_it_was_made_is_reconciled_from_its_webhook_on
     # Un-booked: B's ledger for the order is back to its sale less commission.
     assert sum(e.amount for e in DynamoLedger().entries(vendor_b) if e.order_id == oid) == 2 * 12900 - 2580
     assert [t for t in market.published() if t[0] == "refund.failed"] == [("refund.failed", oid)]
+
+
+def test_a_pending_refund_succeeds_later_from_its_webhook(market, connected):  # noqa: F811
+    order = paid_with_vendor_a_paid_out(market, card=REFUND_PENDING_CARD)
+    oid, vendor_b = order["order_id"], market.catalog.vendor_b.user_id
+    headphones = market.catalog.offers[("headphones", "b")]
+    refund_case(oid, vendor_b, "clm_01TESTPENDINGREFUND0000001", units=1, offer_id=headphones)
+    market.settle()
+    assert DynamoOrderRepository().get(oid).case_refund("clm_01TESTPENDINGREFUND0000001")["status"] == "pending"
+
+    market.payments.settle_refunds()
+    market.settle()
+
+    stored = DynamoOrderRepository().get(oid)
+    assert stored.case_refund("clm_01TESTPENDINGREFUND0000001")["status"] == "succeeded"
+    assert stored.refunded == 12900  # counted once, pending or not
+    assert stored.vendor_refundable(vendor_b) == 12900
 
 
 def test_a_refused_reversal_is_listed_with_what_is_still_due_and_retried_by_an_admin(market, connected, admin):  # noqa: F811
