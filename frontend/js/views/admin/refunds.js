@@ -81,7 +81,7 @@ export const refundsSection = {
         el("td", { text: item.vendor_name || item.vendor_id }),
         el("td", { text: item.case_id || "—" }),
         el("td", { class: "num", "data-testid": "refund-amount", text: formatMoney(item.amount) }),
-        el("td", { "data-testid": "refund-reason", text: reasonWords(item.failure_code) + (item.attempt > 1 ? ` (${item.attempt} attempts)` : "") }),
+        el("td", { "data-testid": "refund-reason", text: reasonWords(item.failure_code) + (item.attempts > 1 ? ` (${item.attempts} attempts)` : "") }),
         el("td", { text: String(item.failed_at || "").replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") }),
         actions);
       fillActions(tr, item, actions);
