@@ -208,10 +208,10 @@ class Claim:
                    history=[dict(h) for h in data.get("history") or ()])
 
 
-def claim_id_for(order_id: str, vendor_id: str, opened_at: str, key: str) -> str:
-    """`clm_` + 26 characters derived from what opens it: a retried request (same idempotency key) opens
-    the same claim, never a second one."""
-    digest = hashlib.sha256(f"{order_id}:{vendor_id}:{key or opened_at}".encode()).hexdigest()
+def claim_id_for(order_id: str, vendor_id: str, opened_at: str, key: str, content: str = "") -> str:
+    """`clm_` + 26 characters derived from what opens it: a retried request (same idempotency key; without
+    one, the same content within the same second) opens the same claim, never a second one."""
+    digest = hashlib.sha256(f"{order_id}:{vendor_id}:{key or opened_at + ':' + content}".encode()).hexdigest()
     return "clm_" + digest[:26]
 
 
@@ -235,7 +235,7 @@ def open_claim(order: Order, vendor_id: str, *, reason: ClaimReason, text: str, 
     claim it opened and no effects; another open claim on the sub-order is a 409 naming it."""
     from chalicelib.domain.orders import OrderStatus
 
-    claim_id = claim_id_for(order.order_id, vendor_id, at, key)
+    claim_id = claim_id_for(order.order_id, vendor_id, at, key, f"{reason.value}:{text}")
     if claim_id in order.claims:
         return order.claims[claim_id], []
     vendor_order = order.vendor_order_of(vendor_id)  # 404 naming vendor_id

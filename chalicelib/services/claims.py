@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from chalicelib.domain import claims as rules
 from chalicelib.domain.claims import ClaimReason, Resolution
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.fulfilment import Shipment
 from chalicelib.domain.orders import Order
 from chalicelib.domain.ports import OrderRepository
@@ -113,11 +113,22 @@ def _shoppers_order(deps: _Deps, shopper_id: str, order_id: str) -> Order:
 
 
 def _apply(deps: _Deps, order_id: str, step) -> Order:
-    # An empty list (a retry of a step already taken) saves nothing: the answer is the order as it is.
-    order = change_order(order_id, lambda o: step(o) or None, orders=deps.orders, effects=deps.effects)
+    """Apply `step` and save it when it changed a case (a step may change one without any effect: the
+    replacement's tracking); a retry of a step already taken saves nothing: the answer is the order as is."""
+
+    def transition(order: Order):
+        before = (_cases_state(order), len(order.timeline))
+        effects = step(order) or []
+        return effects if effects or (_cases_state(order), len(order.timeline)) != before else None
+
+    order = change_order(order_id, transition, orders=deps.orders, effects=deps.effects)
     if order is None:
         raise _no_claim()
     return order
+
+
+def _cases_state(order: Order) -> list:
+    return [claim.to_json() for claim in order.claims.values()]
 
 
 # --- the shopper ---------------------------------------------------------------------------------
@@ -266,6 +277,10 @@ def submit_dispute_evidence(admin_id: str, dispute_id: str, *, evidence: dict[st
     order = _order_of_case(deps, dispute_id)
     if dispute_id not in order.disputes:
         raise NotFound("No such dispute.", fields={"dispute_id": "not found"})
+    status = order.disputes[dispute_id].status
+    if status in rules.CLOSED_DISPUTE_STATUSES:
+        raise Conflict(f"This dispute is closed ({status}): evidence can no longer be sent.",
+                       code="dispute_closed", fields={"dispute_id": f"dispute is {status}"})
     if not any(v.strip() for v in evidence.values()):
         raise InvalidInput("Give at least one piece of evidence.", fields={"evidence": "empty"})
     answer = (gateway or wiring.payment_gateway()).submit_dispute_evidence(dispute_id, evidence=evidence,
