@@ -346,8 +346,10 @@ def ship_replacement(order: Order, claim_id: str, vendor_id: str, shipment: dict
 def _settle(order: Order, claim: Claim, decision: Decision, at: str, label: str) -> list[Effect]:
     """The resolution's money in the same transition: a refund through the order's refund primitive."""
     effects: list[Effect] = []
-    if decision.resolution is Resolution.REFUND and decision.amount > 0:
-        effects += order.refund_for_case(claim.vendor_id, case_id=claim.claim_id, amount=decision.amount,
+    # Another refund (a return) may have taken part of the share since the proposal: never more than is left.
+    amount = min(decision.amount, order.vendor_refundable(claim.vendor_id))
+    if decision.resolution is Resolution.REFUND and amount > 0:
+        effects += order.refund_for_case(claim.vendor_id, case_id=claim.claim_id, amount=amount,
                                          reason=f"claim_{claim.reason.value}", at=at)
     _note(order, claim, at, label)
     effects.append(Publish.of(ClaimResolved(OrderSummary.of(order), vendor_id=claim.vendor_id,

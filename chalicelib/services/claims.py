@@ -68,8 +68,7 @@ def _no_claim() -> NotFound:
 
 def claim_view(order: Order, claim: rules.Claim, *, audience: str) -> dict:
     view = rules.claim_summary(order, claim)
-    refund = order.case_refund(claim.claim_id) if hasattr(order, "case_refund") else None
-    view["refund"] = refund
+    view["refund"] = order.case_refund(claim.claim_id)
     if audience == SHOPPER:
         view["allowed_actions"] = [a for a in claim.allowed_actions() if a in (rules.ACCEPT, rules.ESCALATE)
                                    and not (a == rules.ESCALATE and claim.state is rules.ClaimState.OPENED)]

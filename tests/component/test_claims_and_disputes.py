@@ -286,3 +286,28 @@ def test_evidence_for_an_unknown_dispute_is_a_404_and_empty_evidence_a_400(marke
     status, body, _ = market.call("POST", f"/admin/disputes/{dispute['id']}/evidence", {"status": "won"},
                                   token=admin.access_token)
     assert status == 400 and "status" in body["error"]["fields"]
+
+
+def test_a_claim_resolved_by_refund_refunds_exactly_the_lines_once(market, admin):
+    order = shipped_order(market)
+    claim = open_claim(market, order["order_id"])
+    vendor = market.catalog.vendor_a
+    tent = market.catalog.offers[("tent", "a")]
+    market.call("POST", f"/vendor/claims/{claim['claim_id']}/answer", {"resolution": "rejection", "reason": "no"},
+                token=vendor.access_token)
+    market.call("POST", f"/claims/{claim['claim_id']}/escalate")
+
+    path = f"/admin/claims/{claim['claim_id']}/resolve"
+    status, resolved, _ = market.call("POST", path, {"resolution": "refund", "lines": [
+        {"offer_id": tent, "quantity": 1}]}, token=admin.access_token)
+    again = market.call("POST", path, {"resolution": "refund", "lines": [{"offer_id": tent, "quantity": 1}]},
+                        token=admin.access_token)
+    market.settle()
+
+    assert status == 200 and resolved["resolution"]["amount"] == 19900, resolved  # one tent, as paid
+    assert again[0] == 200
+    refunds = market.payments.ledger.of_kind("refund", payment_intent=order["payment_intent_id"])
+    assert [r["amount"] for r in refunds] == [19900]
+    seen = market.call("GET", f"/claims/{claim['claim_id']}")[1]
+    assert seen["refund"]["amount"] == 19900 and seen["refund"]["status"] in ("succeeded", "pending", "requested")
+    assert market.order(order["order_id"])["payment"]["refunded"]["amount"] == 19900

@@ -177,6 +177,39 @@ def test_a_rejection_needs_a_reason_and_a_refund_needs_lines_of_the_sub_order():
     assert too_many.value.fields == {"lines": "o1: 1 to 2"}
 
 
+def test_a_refund_is_computed_from_the_lines_and_made_once_when_the_shopper_accepts():
+    o = order()
+    claim = opened(o)
+    proposal = claims.decision_for(o, "v1", Resolution.REFUND, lines=(("o1", 1),))
+    assert proposal.amount == 1000  # one tent as paid: never shipping, never a number from a request
+    claims.answer(o, claim.claim_id, "v1", proposal, at=LATER)
+
+    effects = claims.accept(o, claim.claim_id, at=LATER)
+
+    (refund,) = [e for e in effects if type(e).__name__ == "RefundCase"]
+    assert (refund.vendor_id, refund.case_id, refund.amount) == ("v1", claim.claim_id, 1000)
+    assert published(effects) == ["claim.resolved"]
+    assert o.case_refund(claim.claim_id)["amount"] == 1000
+    assert o.vendor_refundable("v1") == 2300 - 1000
+    assert claims.accept(o, claim.claim_id, at=LATER) == []  # refunded once
+
+
+def test_an_admin_refund_never_exceeds_what_is_left_of_the_vendors_share():
+    o = order()
+    first = opened(o)
+    claims.escalate(o, first.claim_id, at=OVERDUE, by="auto")
+    everything = claims.decision_for(o, "v1", Resolution.REFUND, lines=(("o1", 2),))
+    assert everything.amount == 2000
+    claims.resolve(o, first.claim_id, everything, at=OVERDUE)
+    second, _ = claims.open_claim(o, "v1", reason=ClaimReason.OTHER, text="and the box", at=OVERDUE, key="k2")
+    claims.escalate(o, second.claim_id, at="2026-12-09T09:00:00Z", by="auto")
+    left = claims.decision_for(o, "v1", Resolution.REFUND, lines=(("o1", 2),))
+    assert left.amount == 300  # only the shipping is left of the 23.00 share
+    claims.resolve(o, second.claim_id, left, at="2026-12-09T09:00:00Z")
+    assert o.vendor_refundable("v1") == 0
+    assert o.vendor_refundable("v2") == 700  # the other vendor's part is untouched
+
+
 def test_a_claim_survives_its_storage_round_trip():
     o = order()
     claim = opened(o)
