@@ -173,8 +173,3 @@ class PaymentGateway(Protocol):
     def payment_page_url(self, intent: PaymentIntent, return_url: str | None) -> str | None:
         """Where the shopper enters a card (the local provider's page); None when the frontend uses Stripe.js."""
         ...
-
-    def submit_dispute_evidence(self, dispute_id: str, *, evidence: dict[str, str], submit: bool) -> dict:
-        """Stage (`submit=False`) or submit the platform's evidence for a dispute (`Dispute.modify`);
-        answers {id, status, evidence_details}. A closed dispute is refused (PaymentError)."""
-        ...

@@ -337,17 +337,6 @@ class StripeGateway:
             query["return_url"] = return_url
         return f"{self.api_base}/pay/{quote(intent.id, safe='')}?{urlencode(query)}"
 
-    # -- disputes (a case for the platform: chalicelib/services/claims.py) ---------------------------
-
-    def submit_dispute_evidence(self, dispute_id: str, *, evidence: dict[str, str], submit: bool) -> dict:
-        # Stripe's own semantics: `submit=False` stages the evidence (editable until the deadline),
-        # `submit=True` sends it to the bank and the dispute moves to under_review.
-        params: dict[str, Any] = {"evidence": {k: v for k, v in evidence.items() if v}, "submit": submit}
-        dispute = self._call("update dispute", lambda: self._sdk().v1.disputes.update(dispute_id, params=params))
-        plain = _plain(dispute)
-        return {"id": plain["id"], "status": plain.get("status"),
-                "evidence_details": plain.get("evidence_details") or {}}
-
 
 # -- mapping SDK objects and errors -----------------------------------------------------------
 

@@ -282,8 +282,8 @@ def submit_dispute_evidence(admin_id: str, dispute_id: str, *, evidence: dict[st
                        code="dispute_closed", fields={"dispute_id": f"dispute is {status}"})
     if not any(v.strip() for v in evidence.values()):
         raise InvalidInput("Give at least one piece of evidence.", fields={"evidence": "empty"})
-    answer = (gateway or wiring.payment_gateway()).submit_dispute_evidence(dispute_id, evidence=evidence,
-                                                                         submit=submit)
+    evidence = {name: text for name, text in evidence.items() if text.strip()}  # blanks would erase saved evidence
+    answer = (gateway or wiring.payment_gateway()).update_dispute(dispute_id, evidence=evidence, submit=submit)
     at = _at(now)
     order = _apply(deps, order.order_id, lambda o: rules.note_evidence(
         o, dispute_id, submitted=submit, status=answer.get("status"), at=at, by=admin_id) or [])
