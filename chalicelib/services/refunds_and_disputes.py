@@ -46,7 +46,8 @@ def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, effects
     else:
         # Recent API versions leave `refunds` out: record the cumulative amount, unless the refunds
         # we already know (ours, recorded when made) cover it.
-        known = order.refunded
+        # Ours still being made count too: the provider's event may be consumed before we record them.
+        known = order.refunded + sum(order._refunds_in_flight().values())
         if charge.amount_refunded > known:
             refunds = [Refund(id=f"{charge.id}-{charge.amount_refunded}", amount=charge.amount_refunded - known,
                               currency=charge.currency.upper(), at=iso(now))]

@@ -4,6 +4,8 @@ refunds one unit from the Cases section; the shopper reads the decision and the 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
@@ -85,5 +87,12 @@ def test_a_claim_is_opened_answered_escalated_and_resolved_by_refund(page, brows
     expect(claim.get_by_test_id("claim-state")).to_have_text("Resolved")
     expect(claim.get_by_test_id("claim-resolution")).to_contain_text("Refund of 25.00 EUR")
     expect(claim.get_by_test_id("claim-refund")).to_contain_text("25.00")
-    seen = api(live_stack, "GET", f"/claims/{claim_id}", token=sign_in_api(live_stack, shopper.email, shopper.password))
+    token = sign_in_api(live_stack, shopper.email, shopper.password)
+    seen = api(live_stack, "GET", f"/claims/{claim_id}", token=token)
     assert seen["refund"]["amount"] == 2500 and seen["resolution"]["lines"] == [[offer["offer_id"], 1]]
+    # Counted once, whether the provider's charge.refunded was consumed before or after we recorded it.
+    seen_amounts = []
+    for _ in range(15):  # the provider's event lands within a few seconds: never counted on top
+        seen_amounts.append(api(live_stack, "GET", f"/orders/{order_id}", token=token)["payment"]["refunded"]["amount"])
+        time.sleep(0.3)
+    assert set(seen_amounts) <= {0, 2500} and seen_amounts[-1] == 2500, seen_amounts

@@ -70,3 +70,29 @@ def test_a_claim_is_not_found_by_anyone_else(world):
     with pytest.raises(NotFound):
         claims.open_claim("s2", "ord_1", vendor_id="alpine", reason="damaged", text="", **deps(world))
     assert claims.get_claim("admin-1", "admin", claim["claim_id"], **deps(world))["state"] == "opened"
+
+
+def test_a_charge_refunded_webhook_arriving_before_the_case_refund_is_recorded_counts_it_once(world):
+    """Locally the provider's `charge.refunded` (without its `refunds` list, as recent API versions send
+    it) can be consumed while the claim's refund is still being made: it must not be counted twice."""
+    from chalicelib.domain import claims as rules
+    from chalicelib.services.payment_messages import ProviderEvent
+    from chalicelib.services.refunds_and_disputes import on_charge_refunded
+
+    claim = claims.open_claim("s1", "ord_1", vendor_id="alpine", reason="damaged", text="bent", now=NOW,
+                              **deps(world))
+    order = world.repo.get("ord_1")
+    decision = rules.decision_for(order, "alpine", rules.Resolution.REFUND, lines=(("stove", 1),))
+    rules.answer(order, claim["claim_id"], "alpine", decision, at="2026-11-27T04:00:00Z")
+    effects = rules.accept(order, claim["claim_id"], at="2026-11-27T04:00:00Z")
+    world.repo.save(order, effects=effects)  # saved with its refund asked for, not made yet
+
+    event = ProviderEvent(event_id="evt_1", type="charge.refunded", created=1, livemode=False, object={
+        "id": "ch_1", "object": "charge", "amount": 4200, "amount_refunded": 1000, "currency": "eur",
+        "payment_intent": "pi_ord_1", "metadata": {"order_id": "ord_1"}})
+    on_charge_refunded(event, orders=world.repo, effects=world.runner, now=NOW + timedelta(hours=1))
+    world.runner.run(world.repo.get("ord_1"), world.repo)  # then the request that asked for it makes it
+
+    settled = world.repo.get("ord_1")
+    assert settled.refunded == 1000
+    assert settled.vendor_refundable("alpine") == 3500 - 1000
