@@ -31,6 +31,9 @@ BLUEPRINTS = {
     "webhooks": "",
     "vendor_money": "",
     "commissions": "",
+    "admin_refunds": "",
+    "claims": "",  # claims and disputes (issue 9 item 3)
+    "claim_schedules": "",
     "messages": "",
 }
 
