@@ -32,6 +32,8 @@ BLUEPRINTS = {
     "vendor_money": "",
     "commissions": "",
     "admin_refunds": "",
+    "claims": "",  # claims and disputes (issue 9 item 3)
+    "claim_schedules": "",
     "messages": "",
 }
 

@@ -5,6 +5,7 @@ import { vendorsSection } from "./vendors.js";
 import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
 import { refundsSection } from "./refunds.js";
+import { casesSection } from "./cases.js";
 import { messagesSection } from "./messages.js";
 
 export const ADMIN_SECTIONS = [
@@ -12,5 +13,6 @@ export const ADMIN_SECTIONS = [
   commissionsSection,
   reconciliationSection,
   refundsSection,
+  casesSection,
   messagesSection,
 ];
