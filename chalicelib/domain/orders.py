@@ -279,6 +279,9 @@ class Order:
     version: int = 0  # 0: never saved
     ledger_ids: set[str] = field(default_factory=set)  # vendor ledger entries booked (saved or about to be)
     ledger_entries: list[vl.LedgerEntry] = field(default_factory=list)  # booked by this change, not written yet
+    # Return requests (chalicelib/domain/returns.py): return_id -> ReturnRequest, saved with the order.
+    returns: dict = field(default_factory=dict)
+    changed_returns: set[str] = field(default_factory=set)  # changed by this change: their projections are rewritten
 
     # --- placing ----------------------------------------------------------------------------
 
