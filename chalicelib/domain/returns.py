@@ -24,6 +24,7 @@ when the shopper simply changed their mind (a percentage the vendor sets, at mos
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -137,9 +138,10 @@ class ReturnRules:
             raise InvalidInput("Auto-approval below an amount needs a positive amount.",
                                fields={"auto_approve_below": "at least 1 (minor units), or null"})
 
-    def approves_at_once(self, reason: ReturnReason, refund: int) -> bool:
+    def approves_at_once(self, reason: ReturnReason, refund: Callable[[], int]) -> bool:
+        """`refund()` computes the refund due, only when an amount rule is set."""
         return reason in self.auto_approve_reasons or (
-            self.auto_approve_below is not None and refund < self.auto_approve_below)
+            self.auto_approve_below is not None and refund() < self.auto_approve_below)
 
     def to_json(self) -> dict:
         return {"window_days": self.window_days, "restocking_percent": self.restocking_percent,
@@ -341,8 +343,7 @@ def request_return(order: Order, *, return_id: str, shopper_id: str, lines: list
     order.changed_returns.add(return_id)
     effects: list[Effect] = [_event(order, ReturnRequested, ret, at, reason=reason.value,
                                     lines=[{"offer_id": x.offer_id, "quantity": x.quantity} for x in ret.lines])]
-    refund, _ = refund_due(order, ret, rules.restocking_percent)
-    if rules.approves_at_once(reason, refund):
+    if rules.approves_at_once(reason, lambda: refund_due(order, ret, rules.restocking_percent)[0]):
         effects += _move(order, ret, APPROVE, Actor.SYSTEM, at)
     return effects
 

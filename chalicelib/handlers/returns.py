@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.api import HeaderDoc, json_response, route
@@ -131,7 +131,7 @@ class ReturnOut(ApiModel):
     reason: Reason
     text: str
     lines: list[ReturnLineOut]
-    photos: list[str] = Field(description="paths of the photos (GET redirects to the image)")
+    photos: list[str] = Field(description="short-lived signed links to the photos")
     requested_at: str
     answer_due_at: str = Field(description="the vendor answers by then, or the platform decides")
     escalated_at: str | None
@@ -211,20 +211,6 @@ def get_return(req):
     from chalicelib.services import returns
 
     return _view(returns.get_return(req.principal.roles, req.principal.user_id, req.params["return_id"]))
-
-
-@route(bp, "/returns/{return_id}/photos/{index}", status=302, roles=("shopper", "vendor", "admin"), tags=TAGS,
-       errors=(401, 403, 404), response_headers=(HeaderDoc("Location", "a short-lived signed URL of the photo"),),
-       summary="One photo of a return: redirects to a short-lived signed URL")
-def return_photo(req):
-    from chalicelib.domain.errors import NotFound
-    from chalicelib.services import returns
-
-    index = req.params["index"]
-    if not index.isdigit() or len(index) > 2:
-        raise NotFound("No such photo.", fields={"photo": "not found"})
-    url = returns.photo_url(req.principal.roles, req.principal.user_id, req.params["return_id"], int(index))
-    return Response(body="", status_code=302, headers={"Location": url, "Cache-Control": "private, max-age=300"})
 
 
 @route(bp, "/returns/{return_id}/ship-back", "POST", body=ShipBackIn, response=ReturnOut, roles=SHOPPER,

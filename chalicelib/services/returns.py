@@ -75,6 +75,13 @@ def _money(amount: int | None, currency: str) -> dict | None:
 # --- the view ------------------------------------------------------------------------------
 
 
+def _photo_url(key: str) -> str:
+    """A short-lived signed link: only a reader allowed to see the return ever gets one."""
+    from chalicelib.store import images as images_store
+
+    return images_store.view_url(key)
+
+
 def return_view(order: Order, ret: ReturnRequest, actor: Actor) -> dict:
     """One return as its shopper, its vendor or an admin reads it, with what the reader may do now."""
     state = R.shown_state(order, ret)
@@ -89,7 +96,7 @@ def return_view(order: Order, ret: ReturnRequest, actor: Actor) -> dict:
         "state": state.value, "reason": ret.reason.value, "text": ret.text,
         "lines": [{"line_id": x.offer_id, "offer_id": x.offer_id, "title": x.title, "quantity": x.quantity}
                   for x in ret.lines],
-        "photos": [f"/returns/{ret.return_id}/photos/{i}" for i in range(len(ret.photos))],
+        "photos": [_photo_url(key) for key in ret.photos],
         "requested_at": ret.requested_at, "answer_due_at": ret.answer_due_at, "escalated_at": ret.escalated_at,
         "label_reference": ret.label_reference, "rejection_reason": ret.rejection_reason,
         "decided_by": ret.decided_by, "carrier": ret.carrier, "tracking_number": ret.tracking_number,
@@ -217,16 +224,6 @@ def ship_back(shopper_id: str, return_id: str, *, carrier: str, tracking_number:
     return _act(Actor.SHOPPER, shopper_id, return_id, lambda o, at: R.ship_back(
         o, return_id, shopper_id=shopper_id, carrier=carrier, tracking_number=tracking_number, at=at),
         now=now, **_deps(deps))
-
-
-def photo_url(roles: frozenset[str], user_id: str, return_id: str, index: int, *,
-              orders: OrderRepository | None = None) -> str:
-    from chalicelib.store import images as images_store
-
-    _, ret = _load(_orders(orders), return_id)
-    if reader(ret, roles, user_id) is None or not 0 <= index < len(ret.photos):
-        raise NotFound("No such photo.", fields={"photo": "not found"})
-    return images_store.view_url(ret.photos[index])
 
 
 def _deps(deps: dict) -> dict:
