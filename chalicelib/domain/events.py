@@ -277,6 +277,30 @@ class OrderLineCancelled(VendorOrderEvent):
                    reason="out of stock", refund={"amount": 1990, "currency": "EUR"})
 
 
+# --- after-sales refunds (chalicelib/domain/orders.py `refund_for_case`) ---------------------------
+
+
+@dataclass(frozen=True)
+class RefundFailed(VendorOrderEvent):
+    event_type: ClassVar[str] = "refund.failed"
+    description: ClassVar[str] = ("A case's refund (a return, a claim) was refused by the provider or failed after it "
+                                  "was made: no money moved; an admin retries it or settles it outside the platform.")
+    case_id: str = ""
+    amount: int = 0
+    currency: str = ""
+    failure_code: str = ""
+    attempt: int = 0
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.case_id}:{self.attempt}"
+
+    @classmethod
+    def example(cls) -> RefundFailed:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", case_id="ret_01JD2Z8X4Q6N3V5B7C9D1E2F3G",
+                   amount=1990, currency="EUR", failure_code="expired_or_canceled_card", attempt=0)
+
+
 ORDER_EVENTS: tuple[type[OrderEvent], ...] = (OrderPlaced, OrderPaid, OrderCancelled, PaymentFailed, OrderAccepted,
                                               OrderShipped, OrderDelivered, OrderLineCancelled)
 
@@ -398,7 +422,7 @@ RETURN_EVENTS: tuple[type[ReturnEvent], ...] = (ReturnRequested, ReturnApproved,
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS,
-                                         *RETURN_EVENTS)
+                                         RefundFailed, *RETURN_EVENTS)
 EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
 
 

@@ -49,7 +49,7 @@ from chalicelib.store.ledger import put_in_transaction
 from chalicelib.store.payout_queue import list_due_payouts
 from chalicelib.store.returns import projection as return_projection
 from chalicelib.store.stock import Reservation, offer_model
-from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, VendorOrderModel
+from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, REFUND_ATTENTION, VendorOrderModel
 
 _LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
                   "refunded": VendorOrderState.CANCELLED}
@@ -99,7 +99,10 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        accepted_at=raw.get("accepted_at"), shipped_at=raw.get("shipped_at"),
                        shipment=raw.get("shipment"), receipt_confirmed_at=raw.get("receipt_confirmed_at"),
                        receipt_confirmed_by=raw.get("receipt_confirmed_by"),
-                       cancelled_lines=dict(raw.get("cancelled_lines") or {}))
+                       cancelled_lines=dict(raw.get("cancelled_lines") or {}),
+                       case_refunds=dict(raw.get("case_refunds") or {}),
+                       restocked=dict(raw.get("restocked") or {}),
+                       reversal_failed=raw.get("reversal_failed") or None)
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -194,7 +197,12 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
                "shipment": vendor_order.shipment, "receipt_confirmed_at": vendor_order.receipt_confirmed_at,
                "receipt_confirmed_by": vendor_order.receipt_confirmed_by,
                "receipt_due": RECEIPT_DUE if vendor_order.awaiting_receipt_since else None,
-               "cancelled_lines": vendor_order.cancelled_lines or None}
+               "cancelled_lines": vendor_order.cancelled_lines or None,
+               # After-sales refunds; `refund_attention` keeps the sparse by_refund_attention index in step.
+               "case_refunds": vendor_order.case_refunds or None, "restocked": vendor_order.restocked or None,
+               "reversal_failed": vendor_order.reversal_failed,
+               "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
+               "refund_attention_at": vendor_order.refund_attention_since}
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]
