@@ -451,6 +451,9 @@ def receive(order: Order, return_id: str, *, actor: Actor, restock: bool, refund
     if ret.state in (ReturnState.RECEIVED, ReturnState.REFUNDED, ReturnState.REFUND_FAILED):
         return []
     effects = _move(order, ret, RECEIVE, actor, at, restock=restock)
+    if restock:  # back on sale on the vendor's word, in this same save (once per return)
+        effects += order.restock_returned(ret.vendor_id, ret.return_id,
+                                          tuple((line.offer_id, line.quantity) for line in ret.lines), at=at)
     if refund:
         effects += _refund(order, ret, actor, at, rules.restocking_percent)
     return effects
@@ -480,10 +483,9 @@ def _refund(order: Order, ret: ReturnRequest, actor: Actor, at: str, percent: in
     amount, fee = refund_due(order, ret, percent)
     ret.refund_amount, ret.restocking_fee = amount, fee
     effects: list[Effect] = []
-    restock = tuple((line.offer_id, line.quantity) for line in ret.lines) if ret.restock else ()
     if amount > 0:
         effects += order.refund_for_case(ret.vendor_id, case_id=ret.return_id, amount=amount,
-                                         reason=f"return:{ret.reason.value}", at=at, restock=restock)
+                                         reason=f"return:{ret.reason.value}", at=at)
     return effects + _move(order, ret, REFUND, actor, at)
 
 

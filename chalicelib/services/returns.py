@@ -89,7 +89,7 @@ def return_view(order: Order, ret: ReturnRequest, actor: Actor) -> dict:
     estimate = None
     if ret.refund_amount is None and state not in (ReturnState.REJECTED,):
         estimate = R.refund_due(order, ret, _rules(ret.vendor_id).restocking_percent)[0]
-    record = order.case_refund(ret.return_id) if hasattr(order, "case_refund") else None
+    record = order.case_refund(ret.return_id)
     return {
         "return_id": ret.return_id, "order_id": order.order_id, "order_number": order.order_number,
         "vendor_id": ret.vendor_id, "vendor_name": order.vendor_orders[ret.vendor_id].vendor_name,
