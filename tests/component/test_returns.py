@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.store import vendors as vendors_store
-from tests.component.test_payment_events import TRACKING, Market
+from tests.component.test_payment_events import Market
 from tests.fixtures.aws import call
 
 BACK = {"carrier": "La Poste", "tracking_number": "6A123456789"}
@@ -186,5 +186,9 @@ def test_a_return_of_a_paid_vendor_reverses_its_share_of_the_transfer(market):
     market.settle()
 
     assert received["refund"] == {"amount": 19900, "currency": "EUR"}
-    kinds = [e["kind"] for e in vendor_call(market, vendor, "GET", "/vendor/ledger")[1]["items"]]
-    assert "refund" in kinds and transfer["amount"] > 0
+    entries = [e for e in vendor_call(market, vendor, "GET", "/vendor/ledger")[1]["items"] if e["order_id"] == oid]
+    amounts = {e["kind"]: e["amount"]["amount"] for e in entries}
+    assert amounts["refund"] == -19900  # this vendor bears exactly the returned line
+    assert amounts["transfer_reversal"] > 0  # and gives it back from the payout it was already sent
+    (reversal,) = market.payments.ledger.of_kind("transfer_reversal")
+    assert reversal["transfer"] == transfer["id"] and reversal["amount"] == amounts["transfer_reversal"]
