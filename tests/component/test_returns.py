@@ -192,3 +192,21 @@ def test_a_return_of_a_paid_vendor_reverses_its_share_of_the_transfer(market):
     assert amounts["transfer_reversal"] > 0  # and gives it back from the payout it was already sent
     (reversal,) = market.payments.ledger.of_kind("transfer_reversal")
     assert reversal["transfer"] == transfer["id"] and reversal["amount"] == amounts["transfer_reversal"]
+
+
+def test_the_demo_seed_leaves_two_delivered_two_vendor_orders_to_return_once(stack, payments):
+    from chalicelib.services import returns, wiring
+    from chalicelib.store import orders as order_store
+    from devstack.seed import seed_demo
+
+    shopper_id = seed_demo(payments=payments)["shopper"]["user_id"]
+    seed_demo(payments=payments)  # a restart: no more orders
+
+    listed, _ = order_store.list_orders_for_shopper(shopper_id, limit=10)
+    found = [wiring.order_repository().get(item["order_id"]) for item in listed]
+    assert len(found) == 2
+    for order in found:
+        assert order.status.value == "paid" and len(order.vendor_orders) == 2
+        assert {v.state.value for v in order.vendor_orders.values()} == {"delivered"}
+        assert len(returns.list_order_returns(shopper_id, order.order_id)["returnable"]) == 2
+    assert sum(1 for o in found for v in o.vendor_orders.values() if v.transfer_id) == 1  # Alpine, paid out
