@@ -6,13 +6,16 @@ and admins see a return, by any id, and no amount is ever taken from a body."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 
 from chalicelib.store import vendors as vendors_store
 from tests.component.test_payment_events import Market
 from tests.fixtures.aws import call
+from tests.fixtures.s3_post import upload
 
 BACK = {"carrier": "La Poste", "tracking_number": "6A123456789"}
 
@@ -210,3 +213,33 @@ def test_the_demo_seed_leaves_two_delivered_two_vendor_orders_to_return_once(sta
         assert {v.state.value for v in order.vendor_orders.values()} == {"delivered"}
         assert len(returns.list_order_returns(shopper_id, order.order_id)["returnable"]) == 2
     assert sum(1 for o in found for v in o.vendor_orders.values() if v.transfer_id) == 1  # Alpine, paid out
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+def test_photos_are_uploaded_under_the_shoppers_prefix_checked_and_shown_to_the_vendor(market, make_user):
+    order = delivered_order(market)
+    oid, bucket = order["order_id"], os.environ["HALLES_IMAGES_BUCKET"]
+    status, form, _ = market.call("POST", "/returns/photos/uploads", {"content_type": "image/png"})
+    assert status == 201 and form["key"].startswith(f"returns/{market.shopper.user_id}/")
+    assert upload(form, bucket, PNG) in (200, 201, 204)
+    _, fake, _ = market.call("POST", "/returns/photos/uploads", {"content_type": "image/png"})
+    upload(fake, bucket, b"<svg onload='alert(1)'></svg>" + b" " * 32)
+    stranger = make_user("shopper")
+    _, theirs, _ = call(market.client, "POST", "/returns/photos/uploads", {"content_type": "image/png"},
+                        token=stranger.access_token)
+    upload(theirs, bucket, PNG)
+
+    not_mine = ask(market, oid, photos=[theirs["key"]])
+    not_an_image = ask(market, oid, photos=[fake["key"]])
+    svg = market.call("POST", "/returns/photos/uploads", {"content_type": "image/svg+xml"})
+    status, asked, _ = ask(market, oid, photos=[form["key"]])
+
+    assert not_mine[0] == 403 and "photos[0]" in not_mine[1]["error"]["fields"]
+    assert not_an_image[0] == 400 and "photos[0]" in not_an_image[1]["error"]["fields"]
+    assert svg[0] == 400 and "content_type" in svg[1]["error"]["fields"]
+    assert status == 201, asked
+    seen = market.call("GET", f"/returns/{asked['return_id']}", token=market.catalog.vendor_a.access_token)[1]
+    (link,) = seen["photos"]
+    assert requests.get(link, timeout=10).content == PNG
