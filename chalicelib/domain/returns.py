@@ -82,11 +82,13 @@ class Actor(StrEnum):
 
 APPROVE, REJECT, ESCALATE, SHIP_BACK, RECEIVE, REFUND, FAIL_REFUND = (
     "approve", "reject", "escalate", "ship_back", "receive", "refund", "refund_failed")
+AUTO_APPROVE = "auto_approve"  # the vendor's own rules, applied at request: never a caller's step
 
 # state -> action -> (next state, who may take it)
 _S = ReturnState
 TRANSITIONS: dict[ReturnState, dict[str, tuple[ReturnState, frozenset[Actor]]]] = {
-    _S.REQUESTED: {APPROVE: (_S.APPROVED, frozenset({Actor.VENDOR, Actor.ADMIN, Actor.SYSTEM})),
+    _S.REQUESTED: {APPROVE: (_S.APPROVED, frozenset({Actor.VENDOR, Actor.ADMIN})),
+                   AUTO_APPROVE: (_S.APPROVED, frozenset({Actor.SYSTEM})),
                    REJECT: (_S.REJECTED, frozenset({Actor.VENDOR, Actor.ADMIN})),
                    ESCALATE: (_S.ESCALATED, frozenset({Actor.SYSTEM}))},
     _S.ESCALATED: {APPROVE: (_S.APPROVED, frozenset({Actor.ADMIN})),
@@ -344,7 +346,7 @@ def request_return(order: Order, *, return_id: str, shopper_id: str, lines: list
     effects: list[Effect] = [_event(order, ReturnRequested, ret, at, reason=reason.value,
                                     lines=[{"offer_id": x.offer_id, "quantity": x.quantity} for x in ret.lines])]
     if rules.approves_at_once(reason, lambda: refund_due(order, ret, rules.restocking_percent)[0]):
-        effects += _move(order, ret, APPROVE, Actor.SYSTEM, at)
+        effects += _move(order, ret, AUTO_APPROVE, Actor.SYSTEM, at)
     return effects
 
 
@@ -363,7 +365,7 @@ def _move(order: Order, ret: ReturnRequest, action: str, actor: Actor, at: str, 
     ret.state = step[0]
     order.changed_returns.add(ret.return_id)
     vendor = _vendor_name(order, ret.vendor_id)
-    if action == APPROVE:
+    if action in (APPROVE, AUTO_APPROVE):
         ret.decided_by = "auto" if actor is Actor.SYSTEM else actor.value
         ret.label_reference = f"RL-{order.order_number or order.order_id}-{ret.number}"
         _note(ret, at, f"Approved{' automatically' if actor is Actor.SYSTEM else ''}"

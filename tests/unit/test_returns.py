@@ -242,3 +242,12 @@ def test_auto_approval_below_an_amount_uses_the_computed_refund():
     ask(dear, (("o1", 2),), rules=rules)
     assert cheap.returns["ret_1"].state is ReturnState.APPROVED
     assert dear.returns["ret_1"].state is ReturnState.REQUESTED
+
+
+def test_only_the_vendors_rules_approve_without_a_person():
+    order = delivered_order()
+    ask(order)
+    with pytest.raises(Conflict) as refused:  # the schedule or any system caller cannot approve by itself
+        R.approve(order, "ret_1", actor=Actor.SYSTEM, at=ASKED_AT)
+    assert refused.value.fields["allowed_actions"] == "auto_approve, escalate"
+    assert order.returns["ret_1"].state is ReturnState.REQUESTED

@@ -137,5 +137,5 @@ class ReturnsMachine(RuleBasedStateMachine):
             assert open_units <= delivered
 
 
-ReturnsMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
+ReturnsMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=25, deadline=None)
 TestReturnsMachine = ReturnsMachine.TestCase
