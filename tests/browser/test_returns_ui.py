@@ -38,7 +38,7 @@ def delivered_two_vendor_order(live_stack, shopper, vendors, offers) -> str:  # 
     order_id = answer["order"]["order_id"]
     confirm_with_test_card(live_stack, answer["payment"]["payment_intent_id"])
     live_stack.wait_for(lambda: api(live_stack, "GET", f"/orders/{order_id}", token=shopper.token)["status"] == "paid",
-                        f"order {order_id} to be paid")
+                        f"order {order_id} to be paid", timeout=60)  # the webhook's way through the queue, under load
     for vendor in vendors:
         for step, body in (("accept", None), ("ship", TRACKING), ("deliver", None)):
             api(live_stack, "POST", f"/vendor/orders/{order_id}/{step}", token=vendor.token, body=body)
@@ -111,7 +111,7 @@ def test_a_shopper_returns_one_line_and_is_refunded_exactly_that_line(page, brow
     expect(card.get_by_test_id("return-refund")).to_contain_text("Refunded: €25.00")
     live_stack.wait_for(lambda: api(live_stack, "GET", f"/orders/{order_id}",
                                     token=shopper.token)["payment"]["refunded"]["amount"] == 2500,
-                        "the shopper refunded exactly the returned line")
+                        "the shopper refunded exactly the returned line", timeout=60)
 
     # The vendor's Money page shows the refund and the reversal of its paid-out share.
     vendor_page.goto(frontend(live_stack, "#/vendor/money"))
