@@ -205,6 +205,14 @@ def list_order_returns(req):
     return OrderReturnsOut.model_validate(returns.list_order_returns(req.principal.user_id, req.params["order_id"]))
 
 
+@route(bp, "/returns", response=ReturnList, roles=SHOPPER, tags=TAGS, errors=(401, 403),
+       summary="All your returns, newest first")
+def list_my_returns(req):
+    from chalicelib.services import returns
+
+    return ReturnList.model_validate(returns.shopper_returns(req.principal.user_id))
+
+
 @route(bp, "/returns/{return_id}", response=ReturnOut, roles=("shopper", "vendor", "admin"), tags=TAGS,
        errors=(401, 403, 404), summary="One return with its timeline (its shopper, its vendor or an admin)")
 def get_return(req):

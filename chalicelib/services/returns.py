@@ -219,6 +219,13 @@ def list_order_returns(shopper_id: str, order_id: str, *, orders: OrderRepositor
                            for k, v in returnable.items()]}
 
 
+def shopper_returns(shopper_id: str, *, limit: int = 50, orders: OrderRepository | None = None) -> dict:
+    """Every return of the shopper's, newest first (the `by_shopper` index, then each order read whole)."""
+    from chalicelib.store import returns as queues
+
+    return {"items": _page(queues.shopper_returns(shopper_id, limit=limit), Actor.SHOPPER, _orders(orders))}
+
+
 def ship_back(shopper_id: str, return_id: str, *, carrier: str, tracking_number: str,
               now: datetime | None = None, **deps) -> dict:
     return _act(Actor.SHOPPER, shopper_id, return_id, lambda o, at: R.ship_back(

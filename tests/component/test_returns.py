@@ -80,6 +80,7 @@ def test_a_returned_line_is_refunded_exactly_what_was_paid_for_it_once(market):
     available, _, sold = market.stock("tent", "a")
     assert (available, sold) == (before[0] + 1, before[2] - 1)
     seen = market.call("GET", f"/returns/{rid}")[1]
+    assert [r["return_id"] for r in market.call("GET", "/returns")[1]["items"]] == [rid]
     assert [step["state"] for step in seen["timeline"]] == [
         "requested", "approved", "shipped_back", "received", "refunded"]
     types = [t for t, order_id in market.published() if order_id == oid]
@@ -134,6 +135,7 @@ def test_only_the_shopper_the_vendor_and_admins_see_or_act_on_a_return(market, m
     other_vendor = market.catalog.vendor_b  # sells in the same order, not this line
 
     assert call(market.client, "GET", f"/returns/{rid}", token=stranger.access_token)[0] == 404
+    assert call(market.client, "GET", "/returns", token=stranger.access_token)[1]["items"] == []
     assert call(market.client, "GET", f"/orders/{oid}/returns", token=stranger.access_token)[0] == 404
     assert call(market.client, "POST", f"/orders/{oid}/returns",
                 {"lines": [{"line_id": market.catalog.offers[("tent", "a")], "quantity": 1}],
