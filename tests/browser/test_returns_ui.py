@@ -5,6 +5,7 @@ exactly that line; the vendor's Money page shows the refund and the reversal of 
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -119,4 +120,34 @@ def test_a_shopper_returns_one_line_and_is_refunded_exactly_that_line(page, brow
     expect(rows.and_(vendor_page.locator('[data-kind="refund"]'))).to_have_count(1)
     expect(rows.and_(vendor_page.locator('[data-kind="transfer_reversal"]'))).to_have_count(1)
     context.close()
+    assert not errors, f"the pages raised: {errors}"
+
+
+def test_the_vendor_sets_its_return_rules_and_the_admin_opens_its_returns_queues(page, browser, live_stack):
+    from tests.browser.test_vendor_money_ui import sign_in_as
+
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in_as(page, live_stack, "nordic-home@halles.local", "#/vendor/returns")
+    expect(page.get_by_test_id("vendor-returns-status")).to_have_text("No returns here.")
+    page.get_by_test_id("return-rules").locator("summary").click()
+    form = page.get_by_test_id("return-rules-form")
+    form.get_by_test_id("rules-window_days").fill("30")
+    form.get_by_test_id("rules-restocking_percent").fill("60")
+    form.get_by_role("button", name="Save rules").click()
+    expect(form.get_by_test_id("field-error-restocking_percent")).not_to_have_text("")  # at most 50%
+    form.get_by_test_id("rules-restocking_percent").fill("10")
+    form.get_by_label("Damaged").check()
+    form.get_by_role("button", name="Save rules").click()
+    expect(form.locator(".form-error")).to_have_text("Saved.")
+    token = api(live_stack, "POST", "/auth/signin", body={"email": "nordic-home@halles.local",
+                                                           "password": "Halles-demo-1"})["access_token"]
+    assert api(live_stack, "GET", "/vendor/return-rules", token=token) == {
+        "window_days": 30, "restocking_percent": 10, "auto_approve_reasons": ["damaged"], "auto_approve_below": None}
+
+    page.evaluate("() => sessionStorage.clear()")
+    sign_in_as(page, live_stack, "admin@halles.local", "#/admin/returns")
+    expect(page.get_by_test_id("admin-returns-status")).to_have_text(re.compile(r"waiting"))
+    page.get_by_test_id("admin-returns-queue").select_option("refund_failed")
+    expect(page.get_by_test_id("admin-returns-status")).to_have_text(re.compile(r"waiting"))
     assert not errors, f"the pages raised: {errors}"
