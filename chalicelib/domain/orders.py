@@ -770,9 +770,11 @@ class Order:
         self._note(TimelineEntry(f"case_refund_failed:{case_id}:{record.get('attempt', 0)}", at,
                                  "Refund failed: our team is on it", kind="refund",
                                  details={"vendor_id": vendor_id, "case_id": case_id, "failure_code": failure_code}))
+        followed = self._returns_follow_refund(case_id, at)  # a return whose refund failed says so
         return [Publish.of(RefundFailed(OrderSummary.of(self), vendor_id=vendor_id, case_id=case_id,
                                         amount=int(record["amount"]), currency=self.currency,
-                                        failure_code=failure_code, attempt=int(record.get("attempt", 0))))]
+                                        failure_code=failure_code, attempt=int(record.get("attempt", 0)))),
+                *followed]
 
     def reconcile_refund(self, refund_id: str, *, status: str, at: str, failure_code: str | None = None,
                          case_id: str | None = None) -> list[Effect] | None:
@@ -1027,6 +1029,14 @@ class Order:
                 self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=reference.split(":")[0])
             if gross + net:
                 self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}")
+
+    # --- return requests (chalicelib/domain/returns.py) ----------------------------------------
+
+    def _returns_follow_refund(self, case_id: str, at: str) -> list[Effect]:
+        """The case is a return: it moves to refund_failed with its refund (and onto the admin's queue)."""
+        from chalicelib.domain import returns
+
+        return returns.sync_refund_outcome(self, case_id, at=at) if case_id in self.returns else []
 
     # --- the outbox ---------------------------------------------------------------------------
 

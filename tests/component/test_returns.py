@@ -29,12 +29,12 @@ def market(app_client, catalog, payments, make_user, drain, take_messages, stack
     return shop
 
 
-def delivered_order(shop: Market) -> dict:
+def delivered_order(shop: Market, card: str = "4242424242424242") -> dict:
     """2 tents (199.00 each) from vendor a and headphones (129.00) from vendor b, both delivered."""
     shop.add("tent", "a", 2)
     shop.add("headphones", "b", 1)
     order, payment = shop.checkout()
-    shop.pay(payment["payment_intent_id"])
+    shop.pay(payment["payment_intent_id"], card)
     shop.settle()
     for vendor in (shop.catalog.vendor_a, shop.catalog.vendor_b):
         shop.ship(order["order_id"], vendor)
@@ -245,3 +245,22 @@ def test_photos_are_uploaded_under_the_shoppers_prefix_checked_and_shown_to_the_
     seen = market.call("GET", f"/returns/{asked['return_id']}", token=market.catalog.vendor_a.access_token)[1]
     (link,) = seen["photos"]
     assert requests.get(link, timeout=10).content == PNG
+
+
+def test_a_refund_that_fails_later_puts_the_return_on_the_admins_refund_failed_queue(market, make_user):
+    order = delivered_order(market, card="4000000000005126")  # its refunds fail after being made
+    oid, vendor, admin = order["order_id"], market.catalog.vendor_a, make_user("admin")
+    rid = ask(market, oid)[1]["return_id"]
+    vendor_call(market, vendor, "POST", f"/vendor/returns/{rid}/approve")
+    market.call("POST", f"/returns/{rid}/ship-back", BACK)
+    assert vendor_call(market, vendor, "POST", f"/vendor/returns/{rid}/receive", {})[1]["state"] == "refunded"
+
+    market.payments.settle_refunds()  # the provider's later word: refund.failed
+    market.settle()
+
+    seen = market.call("GET", f"/returns/{rid}")[1]
+    print("DEBUG", market.payments.ledger.of_kind("refund"), [e["type"] for e in market.payments.events("refund.failed")], seen["refund_status"], market.order(oid)["payment"])
+    assert seen["state"] == "refund_failed" and seen["refund_status"] == "failed"
+    queue = call(market.client, "GET", "/admin/returns?state=refund_failed", token=admin.access_token)[1]["items"]
+    assert [r["return_id"] for r in queue] == [rid]
+    assert market.order(oid)["payment"]["refunded"]["amount"] == 0  # no money moved after all
