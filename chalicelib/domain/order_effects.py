@@ -158,10 +158,14 @@ class ReverseTransfer(Effect):
     transfer_id: str
     amount: int
     net_after: int  # what the vendor keeps once reversed: names the reversal (same state, same key)
+    # Reversals of this state refused before (balance_insufficient...): a retry needs a key of its own, the
+    # provider replays a refused request's answer to its key.
+    attempt: int = 0
 
     @property
     def key(self) -> str:
-        return f"trr-{self.order_id}-{self.vendor_id}-{self.net_after}"
+        suffix = f"-r{self.attempt}" if self.attempt else ""
+        return f"trr-{self.order_id}-{self.vendor_id}-{self.net_after}{suffix}"
 
 
 @dataclass(frozen=True)

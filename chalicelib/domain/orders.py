@@ -216,6 +216,8 @@ class VendorOrder:
     # A transfer reversal the provider refused (e.g. balance_insufficient): {amount, failure_code, at}
     # while that much is still due back from the vendor; retried by retry_payouts or an admin.
     reversal_failed: dict | None = None
+    # Who bears the commission on refunds (chalicelib/domain/ledger.py COMMISSION_POLICIES), frozen at checkout.
+    refund_commission: str = ledger.REFUND_COMMISSION
 
     @property
     def refund_attention_since(self) -> str | None:
@@ -890,7 +892,8 @@ class Order:
             vendors=tuple(ledger.VendorShare(v.vendor_id, v.total, min(v.payout, v.total),
                                              refunded=sum(r.amount for r in self._counted_refunds()
                                                           if r.vendor_id == v.vendor_id),
-                                             transferred=max(0, v.transferred - pending[v.vendor_id]))
+                                             transferred=max(0, v.transferred - pending[v.vendor_id]),
+                                             commission_policy=v.refund_commission)
                           for v in self.vendor_orders.values()),
         )
 
@@ -977,6 +980,8 @@ class Order:
             return
         vendor_order.reversals = vendor_order.reversals | {reversal_id}
         vendor_order.transferred -= amount
+        if vendor_order.reversal_failed and ledger.reversal_due(self.money(), vendor_id) <= 0:
+            vendor_order.reversal_failed = None  # a retry got it back: off the admin's failed queue
         self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at or now_iso(), reference=reversal_id,
                    provider_object_id=reversal_id, details={"transfer_id": vendor_order.transfer_id})
 
@@ -988,9 +993,39 @@ class Order:
             due = ledger.reversal_due(money, vendor_order.vendor_id)
             if due > 0 and vendor_order.transfer_id:
                 net = money.vendor(vendor_order.vendor_id).transferred
+                attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
                 effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, vendor_order.transfer_id, due,
-                                               net - due))
+                                               net - due, attempt))
         return effects
+
+    def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
+        """The provider refused a transfer reversal (balance_insufficient, more than is left): what is
+        still due back from the vendor stays visible to admins (`reversal_failed`) until the retry
+        schedule or an admin gets it back; never a silent half-done refund."""
+        vendor_order = self.vendor_orders[vendor_id]
+        due = ledger.reversal_due(self.money(), vendor_id)
+        if due <= 0:
+            vendor_order.reversal_failed = None
+            return []
+        attempts = int((vendor_order.reversal_failed or {}).get("attempts", 0)) + 1
+        since = (vendor_order.reversal_failed or {}).get("at", at)
+        vendor_order.reversal_failed = {"amount": due, "failure_code": failure_code, "at": since,
+                                        "last_failed_at": at, "attempts": attempts}
+        self._note(TimelineEntry(f"reversal_refused:{vendor_id}:{attempts}", at, "Transfer reversal refused",
+                                 Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_id, "amount": due, "failure_code": failure_code}))
+        return []
+
+    def retry_reversal(self, vendor_id: str) -> list[Effect]:
+        """The retry schedule or an admin tries a refused reversal again (a new idempotency key)."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if not vendor_order.reversal_failed:
+            raise Conflict("No refused reversal is waiting for this vendor.", code="no_reversal_failed",
+                           fields={"vendor_id": "no refused reversal"})
+        due = [e for e in self.reversals_due() if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id]
+        if not due:
+            vendor_order.reversal_failed = None  # nothing is due any more (a refund failed meanwhile)
+        return due
 
     # --- the vendor ledger (chalicelib/domain/vendor_ledger.py) --------------------------------
 
@@ -1012,7 +1047,8 @@ class Order:
                        details={"items": vendor_order.items, "shipping": vendor_order.shipping,
                                 "discount": vendor_order.discount})
             self._book(vendor_order.vendor_id, vl.COMMISSION, -vendor_order.commission, at,
-                       details={"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None else {})
+                       details={**({"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None
+                                   else {}), "on_refunds": vendor_order.refund_commission})
 
     def _book_money_change(self, before: ledger.OrderMoney, kind: str, reference: str, at: str) -> None:
         """A refund or a dispute outcome: what each vendor bears of it (gross, `kind`) and the commission
@@ -1028,7 +1064,8 @@ class Order:
             if gross:
                 self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=reference.split(":")[0])
             if gross + net:
-                self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}")
+                self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}",
+                           details={"on_refunds": vendor_order.refund_commission})
 
     # --- return requests (chalicelib/domain/returns.py) ----------------------------------------
 

@@ -33,6 +33,8 @@ BLUEPRINTS = {
     "commissions": "",
     "returns": "",
     "return_schedules": "",
+    "admin_refunds": "",
+    "messages": "",
 }
 
 

@@ -44,6 +44,10 @@ class RefundObject(ApiModel):
     status: str | None = None
     reason: str | None = None
     created: int | None = None
+    # Refund events (`refund.updated`, `refund.failed`) reconcile a case refund by these.
+    payment_intent: ExpandableId = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    failure_reason: str | None = None
 
 
 class RefundList(ApiModel):

@@ -200,12 +200,13 @@ class EffectRunner:
         except PaymentError as err:
             if err.worth_retrying:
                 raise
-            # More than is left to reverse (a concurrent reversal got there first): the next refund or
-            # dispute event recomputes what is still due from the recorded state.
+            # balance_insufficient, or more than is left (a concurrent reversal got there first): what the
+            # recorded state still says is due stays visible to admins and is retried with a new key.
             logger.error("transfer reversal refused", extra={"order_id": effect.order_id,
                                                              "vendor_id": effect.vendor_id, "error_code": err.code})
             count("TransferReversalsRefused", 1)
-            return None
+            at, code = now_iso(), err.code
+            return lambda fresh: fresh.reversal_refused(effect.vendor_id, failure_code=code, at=at)
         count("TransfersReversed", 1)
         logger.info("vendor transfer reversed", extra={"order_id": effect.order_id, "vendor_id": effect.vendor_id,
                                                        "amount": effect.amount, "reversal_id": reversal_id})

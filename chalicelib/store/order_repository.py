@@ -16,6 +16,7 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.ledger import REFUND_COMMISSION
 from chalicelib.domain.order_effects import (
     STOCK_EFFECTS,
     Effect,
@@ -102,7 +103,9 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        cancelled_lines=dict(raw.get("cancelled_lines") or {}),
                        case_refunds=dict(raw.get("case_refunds") or {}),
                        restocked=dict(raw.get("restocked") or {}),
-                       reversal_failed=raw.get("reversal_failed") or None)
+                       reversal_failed=raw.get("reversal_failed") or None,
+                       # Sold before the policy was frozen: the commission was always given back pro rata.
+                       refund_commission=raw.get("refund_commission") or REFUND_COMMISSION)
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -174,6 +177,7 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
         "items": vendor_order.items, "shipping": vendor_order.shipping, "discount": vendor_order.discount,
         "total": vendor_order.total, "commission": vendor_order.commission, "payout": vendor_order.payout,
         "commission_bps": vendor_order.commission_bps, "commission_rates": list(vendor_order.commission_rates) or None,
+        "refund_commission": vendor_order.refund_commission,
         "shipping_address": vendor_order.shipping_address,
         "lines": [{"offer_id": line.offer_id, "product_id": line.product_id, "title": line.title,
                    "condition": line.condition, "quantity": line.quantity, "unit_price": line.unit_price}
@@ -263,6 +267,11 @@ class DynamoOrderRepository:
     def list_vendor_orders(self, vendor_id: str, *, status: str | None, limit: int,
                            cursor: str | None) -> tuple[list[Order], str | None]:
         return fulfilment_queries.list_vendor_orders(self, vendor_id, status=status, limit=limit, cursor=cursor)
+
+    def list_refund_attention(self, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+        from chalicelib.store.refund_queries import list_refund_attention
+
+        return list_refund_attention(limit, cursor)
 
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         bind()

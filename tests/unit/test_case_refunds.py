@@ -13,7 +13,7 @@ from chalicelib.domain.orders import Order, OrderLine, PaymentOutcome, VendorOrd
 AT = "2026-11-27T03:00:00Z"
 
 
-def paid(*, discount: int = 0, unit_discount: int = 0) -> Order:
+def paid(*, discount: int = 0, unit_discount: int = 0, policy: str = "refund_commission") -> Order:
     """Two vendors: v1 sells 2 tents (10.00 each, 3.00 shipping), v2 one headphone (5.00, 2.00 shipping)."""
     lines = [OrderLine("o1", "p1", "v1", "Alpine", "Tent", "new", 2, 1000, 300, unit_discount=unit_discount),
              OrderLine("o3", "p3", "v1", "Alpine", "Stove", "new", 1, 600, 0),
@@ -25,6 +25,8 @@ def paid(*, discount: int = 0, unit_discount: int = 0) -> Order:
     order, _ = Order.place(order_id="ord_1", shopper_id="s1", created_at="2026-11-27T02:50:00Z",
                            reserved_until="2026-11-27T03:20:00Z", currency="EUR", country="DE", quote={},
                            lines=lines, total=v1_total + 700, vendor_orders=vendors)
+    for vendor_order in order.vendor_orders.values():
+        vendor_order.refund_commission = policy  # frozen at checkout
     order.attach_payment("pi_1", "secret")
     order.apply_payment(PaymentOutcome.SUCCEEDED, at=AT, charge_id="ch_1")
     order.ledger_entries = []
@@ -206,3 +208,18 @@ def test_an_admin_resolves_a_failed_refund_outside_the_platform_once():
     assert order.vendor_orders["v1"].refund_attention_since is None
     with pytest.raises(NotFound):
         order.retry_case_refund("ret_zzz", at=AT)
+
+
+@pytest.mark.parametrize("policy, vendor_bears, commission_back", [("refund_commission", 1000 - 100, 100),
+                                                                   ("keep_commission", 1000, 0)],
+                         ids=["refund_commission", "keep_commission"])
+def test_the_commission_policy_frozen_on_the_sub_order_decides_what_the_vendor_bears(policy, vendor_bears,
+                                                                                     commission_back):
+    order = paid(policy=policy)
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    order.record_case_refund("ret_a", attempt=0, refund_id="re_1", status="succeeded", at=AT)
+    booked = entries(order)
+    assert ("v1", "refund", -1000) in booked
+    assert [a for v, k, a in booked if k == "commission"] == ([commission_back] if commission_back else [])
+    assert order.payout_now("v1")[0] == 2610 - vendor_bears
+    assert order.payout_now("v2")[0] == 630

@@ -5,10 +5,14 @@ import { vendorsSection } from "./vendors.js";
 import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
 import { returnsSection } from "./returns.js";
+import { refundsSection } from "./refunds.js";
+import { messagesSection } from "./messages.js";
 
 export const ADMIN_SECTIONS = [
   vendorsSection,
   commissionsSection,
   reconciliationSection,
   returnsSection,
+  refundsSection,
+  messagesSection,
 ];

@@ -9,6 +9,7 @@ import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
 import { returnsSection } from "./returns.js";
+import { messagesSection } from "./messages.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
@@ -19,4 +20,5 @@ export const VENDOR_SECTIONS = [
   returnsSection,
   moneySection,
   keysSection,
+  messagesSection,
 ];
