@@ -259,7 +259,6 @@ def test_a_refund_that_fails_later_puts_the_return_on_the_admins_refund_failed_q
     market.settle()
 
     seen = market.call("GET", f"/returns/{rid}")[1]
-    print("DEBUG", market.payments.ledger.of_kind("refund"), [e["type"] for e in market.payments.events("refund.failed")], seen["refund_status"], market.order(oid)["payment"])
     assert seen["state"] == "refund_failed" and seen["refund_status"] == "failed"
     queue = call(market.client, "GET", "/admin/returns?state=refund_failed", token=admin.access_token)[1]["items"]
     assert [r["return_id"] for r in queue] == [rid]
