@@ -13,7 +13,6 @@ shopper paid for the units (`Order.line_refund_amount`), less the vendor's resto
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,10 +35,9 @@ R = rules_of_returns
 
 def answer_days() -> int:
     """HALLES_RETURN_ANSWER_DAYS (default 3): how long a vendor has to answer before the platform decides."""
-    try:
-        return max(1, int(os.environ.get("HALLES_RETURN_ANSWER_DAYS") or R.DEFAULT_ANSWER_DAYS))
-    except ValueError:
-        return R.DEFAULT_ANSWER_DAYS
+    from chalicelib.settings import get_settings
+
+    return get_settings().return_answer_days
 
 
 def _now(now: datetime | None) -> str:

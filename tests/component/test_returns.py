@@ -263,3 +263,13 @@ def test_a_refund_that_fails_later_puts_the_return_on_the_admins_refund_failed_q
     queue = call(market.client, "GET", "/admin/returns?state=refund_failed", token=admin.access_token)[1]["items"]
     assert [r["return_id"] for r in queue] == [rid]
     assert market.order(oid)["payment"]["refunded"]["amount"] == 0  # no money moved after all
+
+
+def test_the_answer_deadline_follows_halles_return_answer_days(market, monkeypatch):
+    from chalicelib.services import returns
+
+    monkeypatch.setenv("HALLES_RETURN_ANSWER_DAYS", "1")
+    order = delivered_order(market)
+    asked = ask(market, order["order_id"])[1]
+    assert asked["answer_due_at"][:10] == (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    assert returns.escalate_overdue_returns(datetime.now(UTC) + timedelta(days=1, minutes=1)) == {"escalated": 1}
