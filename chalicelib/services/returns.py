@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from chalicelib.domain import returns as rules_of_returns
+from chalicelib.domain import returns as return_steps
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.images import MAX_IMAGE_BYTES, UPLOAD_TYPES, owns_return_photo, return_photo_key
 from chalicelib.domain.order_effects import Effect
@@ -29,8 +29,6 @@ from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentGateway
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.order_changes import change_order
-
-R = rules_of_returns
 
 
 def answer_days() -> int:
@@ -82,11 +80,11 @@ def _photo_url(key: str) -> str:
 
 def return_view(order: Order, ret: ReturnRequest, actor: Actor) -> dict:
     """One return as its shopper, its vendor or an admin reads it, with what the reader may do now."""
-    state = R.shown_state(order, ret)
+    state = return_steps.shown_state(order, ret)
     currency = order.vendor_orders[ret.vendor_id].currency or order.currency
     estimate = None
     if ret.refund_amount is None and state not in (ReturnState.REJECTED,):
-        estimate = R.refund_due(order, ret, _rules(ret.vendor_id).restocking_percent)[0]
+        estimate = return_steps.refund_due(order, ret, _rules(ret.vendor_id).restocking_percent)[0]
     record = order.case_refund(ret.return_id)
     return {
         "return_id": ret.return_id, "order_id": order.order_id, "order_number": order.order_number,
@@ -102,7 +100,7 @@ def return_view(order: Order, ret: ReturnRequest, actor: Actor) -> dict:
         "refund_estimate": _money(estimate, currency), "restocking_fee": _money(ret.restocking_fee, currency),
         "refund_status": (record or {}).get("status"),
         "timeline": list(ret.timeline),
-        "allowed_actions": list(R.allowed_actions(state, actor)),
+        "allowed_actions": list(return_steps.allowed_actions(state, actor)),
     }
 
 
@@ -190,9 +188,9 @@ def request_return(shopper_id: str, order_id: str, *, lines: list[tuple[str, int
     if order is None or order.shopper_id != shopper_id:
         raise NotFound("No such order among yours.", fields={"order_id": "not found"})
     checked = _checked_photos(shopper_id, photos)
-    return_id = R.new_return_id(order_id, f"{shopper_id}:{client_key}" if client_key else None, uuid.uuid4().hex)
+    return_id = return_steps.new_return_id(order_id, f"{shopper_id}:{client_key}" if client_key else None, uuid.uuid4().hex)
     at, days = _now(now), answer_days()
-    saved = change_order(order_id, lambda o: R.request_return(
+    saved = change_order(order_id, lambda o: return_steps.request_return(
         o, return_id=return_id, shopper_id=shopper_id, lines=lines, reason=ReturnReason(reason), text=text,
         photos=checked, at=at, rules_of=_rules, answer_days=days) or None, orders=orders,
         effects=_runner(effects, gateway))
@@ -208,8 +206,8 @@ def list_order_returns(shopper_id: str, order_id: str, *, orders: OrderRepositor
     returnable = {}
     for vendor_id in order.vendor_orders:
         rules = _rules(vendor_id)
-        closes = R.window_closes(order, vendor_id, rules)
-        for offer_id, left in R.returnable(order, vendor_id).items():
+        closes = return_steps.window_closes(order, vendor_id, rules)
+        for offer_id, left in return_steps.returnable(order, vendor_id).items():
             if left > 0 and closes:
                 returnable[offer_id] = {"quantity": left, "until": closes}
     return {"items": [return_view(order, r, Actor.SHOPPER) for r in found],
@@ -226,7 +224,7 @@ def shopper_returns(shopper_id: str, *, limit: int = 50, orders: OrderRepository
 
 def ship_back(shopper_id: str, return_id: str, *, carrier: str, tracking_number: str,
               now: datetime | None = None, **deps) -> dict:
-    return _act(Actor.SHOPPER, shopper_id, return_id, lambda o, at: R.ship_back(
+    return _act(Actor.SHOPPER, shopper_id, return_id, lambda o, at: return_steps.ship_back(
         o, return_id, shopper_id=shopper_id, carrier=carrier, tracking_number=tracking_number, at=at),
         now=now, **_deps(deps))
 
@@ -259,14 +257,14 @@ def vendor_returns(vendor_id: str, *, state: str | None, limit: int = 50,
 
 def approve(actor: Actor, user_id: str, return_id: str, *, now: datetime | None = None, **deps) -> dict:
     vendor_id = user_id if actor is Actor.VENDOR else None
-    return _act(actor, user_id, return_id, lambda o, at: R.approve(o, return_id, actor=actor, at=at,
+    return _act(actor, user_id, return_id, lambda o, at: return_steps.approve(o, return_id, actor=actor, at=at,
                                                                       vendor_id=vendor_id), now=now, **_deps(deps))
 
 
 def reject(actor: Actor, user_id: str, return_id: str, *, reason: str, now: datetime | None = None,
            **deps) -> dict:
     vendor_id = user_id if actor is Actor.VENDOR else None
-    return _act(actor, user_id, return_id, lambda o, at: R.reject(o, return_id, actor=actor, reason=reason, at=at,
+    return _act(actor, user_id, return_id, lambda o, at: return_steps.reject(o, return_id, actor=actor, reason=reason, at=at,
                                                                      vendor_id=vendor_id), now=now, **_deps(deps))
 
 
@@ -276,7 +274,7 @@ def receive(actor: Actor, user_id: str, return_id: str, *, restock: bool, refund
     orders = _orders(deps.get("orders"))
     _, ret = _load(orders, return_id)
     rules = _rules(ret.vendor_id)
-    view = _act(actor, user_id, return_id, lambda o, at: R.receive(
+    view = _act(actor, user_id, return_id, lambda o, at: return_steps.receive(
         o, return_id, actor=actor, restock=restock, refund=refund, at=at, rules=rules, vendor_id=vendor_id),
         now=now, **{**_deps(deps), "orders": orders})
     return _after_refund(view, actor, orders, deps)
@@ -288,7 +286,7 @@ def refund(actor: Actor, user_id: str, return_id: str, *, restocking_percent: in
     orders = _orders(deps.get("orders"))
     _, ret = _load(orders, return_id)
     rules = _rules(ret.vendor_id)
-    view = _act(actor, user_id, return_id, lambda o, at: R.refund(
+    view = _act(actor, user_id, return_id, lambda o, at: return_steps.refund(
         o, return_id, actor=actor, at=at, rules=rules, restocking_percent=restocking_percent, vendor_id=vendor_id),
         now=now, **{**_deps(deps), "orders": orders})
     return _after_refund(view, actor, orders, deps)
@@ -299,7 +297,7 @@ def _after_refund(view: dict, actor: Actor, orders: OrderRepository, deps: dict)
     itself to refund_failed, so the admin's queue carries it (a no-op otherwise)."""
     if view["refund_status"] != "failed":
         return view
-    saved = change_order(view["order_id"], lambda o: R.sync_refund_outcome(o, view["return_id"], at=_now(None))
+    saved = change_order(view["order_id"], lambda o: return_steps.sync_refund_outcome(o, view["return_id"], at=_now(None))
                          or None, orders=orders, effects=_runner(deps.get("effects"), deps.get("gateway")))
     return return_view(saved, saved.returns[view["return_id"]], actor) if saved else view
 
@@ -338,7 +336,7 @@ def escalate_overdue_returns(now: datetime | None = None, *, limit: int = 50,
     outcomes: dict[str, int] = {}
     for order_id, return_id in due:
         try:
-            change_order(order_id, lambda o, rid=return_id: R.escalate_if_overdue(o, rid, at=at) or None,
+            change_order(order_id, lambda o, rid=return_id: return_steps.escalate_if_overdue(o, rid, at=at) or None,
                          orders=orders, effects=_runner(effects, gateway))
             result = "escalated"
         except Conflict as err:
