@@ -101,7 +101,6 @@ TRANSITIONS: dict[ReturnState, dict[str, tuple[ReturnState, frozenset[Actor]]]] 
     _S.REFUND_FAILED: {},
 }
 
-OPEN_FOR_VENDOR = frozenset({_S.REQUESTED, _S.APPROVED, _S.SHIPPED_BACK, _S.RECEIVED})
 
 
 def allowed_actions(state: ReturnState, actor: Actor) -> tuple[str, ...]:
