@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import fulfilment, ledger
 from chalicelib.domain import vendor_ledger as vl
@@ -61,6 +62,9 @@ from chalicelib.domain.order_effects import (
     quantities,
 )
 from chalicelib.domain.timestamps import now_iso
+
+if TYPE_CHECKING:
+    from chalicelib.domain.claims import Claim
 
 
 class OrderStatus(StrEnum):
@@ -267,6 +271,7 @@ class Dispute:
     reason: str | None = None
     charge_id: str | None = None
     event_created: int = 0  # provider time of the event that told us: only a newer one replaces it
+    due_by: str | None = None  # evidence_details.due_by: the last moment to submit evidence
 
 
 @dataclass(frozen=True)
@@ -310,6 +315,8 @@ class Order:
     # Return requests (chalicelib/domain/returns.py): return_id -> ReturnRequest, saved with the order.
     returns: dict = field(default_factory=dict)
     changed_returns: set[str] = field(default_factory=set)  # changed by this change: their projections are rewritten
+    # Shoppers' claims on the vendors' parts (chalicelib/domain/claims.py), saved with the order.
+    claims: dict[str, Claim] = field(default_factory=dict)
 
     # --- placing ----------------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ BLUEPRINTS = {
     "returns": "",
     "return_schedules": "",
     "admin_refunds": "",
+    "claims": "",  # claims and disputes (issue 9 item 3)
+    "claim_schedules": "",
     "messages": "",
 }
 

@@ -79,6 +79,7 @@ class DisputeObject(ApiModel):
     charge: ExpandableId = None
     payment_intent: ExpandableId = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    evidence_details: dict | None = None  # {due_by: unix time, has_evidence, past_due, submission_count}
 
 
 def outcome_of(intent: PaymentIntent, event_type: str, last_payment_error: dict | None = None) -> PaymentOutcome | None:

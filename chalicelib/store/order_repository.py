@@ -16,6 +16,7 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.claims import Claim
 from chalicelib.domain.ledger import REFUND_COMMISSION
 from chalicelib.domain.order_effects import (
     STOCK_EFFECTS,
@@ -46,6 +47,7 @@ from chalicelib.store import fulfilment_queries
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
+from chalicelib.store.cases import put_rows_in_transaction as put_case_rows
 from chalicelib.store.ledger import put_in_transaction
 from chalicelib.store.payout_queue import list_due_payouts
 from chalicelib.store.returns import projection as return_projection
@@ -126,13 +128,14 @@ def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
                  for rid, r in (item.get("refunds") or {}).items()},
         disputes={did: Dispute(id=did, amount=int(d.get("amount") or 0), currency=d.get("currency", ""),
                                status=d.get("status", ""), reason=d.get("reason"), charge_id=d.get("charge_id"),
-                               event_created=int(d.get("event_created") or 0))
+                               event_created=int(d.get("event_created") or 0), due_by=d.get("due_by"))
                   for did, d in (item.get("disputes") or {}).items()},
         timeline=[_entry(e) for e in item.get("timeline", [])],
         outbox=[effect_from_json(e) for e in item.get("outbox") or []],
         version=int(item.get("version") or 1),
         ledger_ids=set(item.get("ledger_ids") or ()),
         returns={rid: ReturnRequest.from_json(r) for rid, r in (item.get("returns") or {}).items()},
+        claims={cid: Claim.from_json(c) for cid, c in (item.get("claims") or {}).items()},
     )
 
 
@@ -165,6 +168,7 @@ def order_item(order: Order) -> dict:
         "version": order.version,
         "ledger_ids": set(order.ledger_ids) or None,
         "returns": {rid: r.to_json() for rid, r in order.returns.items()} or None,
+        "claims": {cid: c.to_json() for cid, c in order.claims.items()} or None,
     })
 
 
@@ -306,6 +310,7 @@ class DynamoOrderRepository:
                     put_in_transaction(tx, entry)
                 for return_id in sorted(order.changed_returns):  # the return queues, in step with the order
                     tx.save(return_projection(order.returns[return_id]))
+                put_case_rows(tx, order)  # the claims' and disputes' queues, in step with the order
                 for vendor_order in order.vendor_orders.values():
                     tx.update(vendor(order.order_id, vendor_order.vendor_id),
                               actions=_vendor_order_actions(vendor_order), condition=vendor.order_id.exists())

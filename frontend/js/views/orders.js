@@ -23,6 +23,7 @@ import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { accountTabs, cardLabel } from "./cards.js";
 import { orderReturnsPanel } from "./order-returns.js";
 import { requireShopper, signInHref } from "./guard.js";
+import { orderClaims } from "./order-claims.js";
 import { contactVendorLink } from "../messages.js";
 
 const POLL_EVERY_MS = 1000;
@@ -259,7 +260,8 @@ export function renderOrder(main, orderId, params) {
       el("div", { class: "order-body" },
         el("div", { class: "order-main" },
           vendorSections(),
-          orderReturnsPanel(order)),
+          orderReturnsPanel(order),
+          orderClaims(order, names)),
         el("aside", { class: "order-side" },
           order.shipping_address ? el("section", { class: "panel", "aria-labelledby": "address-title" },
             el("h2", { id: "address-title", text: "Delivery address" }),

@@ -6,6 +6,7 @@ import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
 import { returnsSection } from "./returns.js";
 import { refundsSection } from "./refunds.js";
+import { casesSection } from "./cases.js";
 import { messagesSection } from "./messages.js";
 
 export const ADMIN_SECTIONS = [
@@ -14,5 +15,6 @@ export const ADMIN_SECTIONS = [
   reconciliationSection,
   returnsSection,
   refundsSection,
+  casesSection,
   messagesSection,
 ];

@@ -9,6 +9,7 @@ import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
 import { returnsSection } from "./returns.js";
+import { claimsSection } from "./claims.js";
 import { messagesSection } from "./messages.js";
 
 export const VENDOR_SECTIONS = [
@@ -18,6 +19,7 @@ export const VENDOR_SECTIONS = [
   promotionsSection,
   ordersSection,
   returnsSection,
+  claimsSection,
   moneySection,
   keysSection,
   messagesSection,
