@@ -78,13 +78,15 @@ def _photo_url(key: str) -> str:
     return images_store.view_url(key)
 
 
-def return_view(order: Order, ret: ReturnRequest, actor: Actor) -> dict:
-    """One return as its shopper, its vendor or an admin reads it, with what the reader may do now."""
+def return_view(order: Order, ret: ReturnRequest, actor: Actor, rules: ReturnRules | None = None) -> dict:
+    """One return as its shopper, its vendor or an admin reads it, with what the reader may do now
+    (`rules`: the vendor's, when the caller read them already)."""
     state = return_steps.shown_state(order, ret)
     currency = order.vendor_orders[ret.vendor_id].currency or order.currency
     estimate = None
-    if ret.refund_amount is None and state not in (ReturnState.REJECTED,):
-        estimate = return_steps.refund_due(order, ret, _rules(ret.vendor_id).restocking_percent)[0]
+    if ret.refund_amount is None and state is not ReturnState.REJECTED:
+        percent = (rules or _rules(ret.vendor_id)).restocking_percent
+        estimate = return_steps.refund_due(order, ret, percent)[0]
     record = order.case_refund(ret.return_id)
     return {
         "return_id": ret.return_id, "order_id": order.order_id, "order_number": order.order_number,
@@ -237,13 +239,17 @@ def _deps(deps: dict) -> dict:
 
 
 def _page(pairs: list[tuple[str, str]], actor: Actor, orders: OrderRepository) -> list[dict]:
-    views, cache = [], {}
+    """The returns a queue names, each read from its order (each order and vendor's rules read once)."""
+    views, read, rules = [], {}, {}
     for order_id, return_id in pairs:
-        order = cache.get(order_id) or orders.get(order_id)
-        cache[order_id] = order
+        if order_id not in read:
+            read[order_id] = orders.get(order_id)
+        order = read[order_id]
         ret = order.returns.get(return_id) if order else None
         if ret is not None:
-            views.append(return_view(order, ret, actor))
+            if ret.vendor_id not in rules:
+                rules[ret.vendor_id] = _rules(ret.vendor_id)
+            views.append(return_view(order, ret, actor, rules[ret.vendor_id]))
     return views
 
 
