@@ -418,6 +418,123 @@ ORDER_EVENTS: tuple[type[OrderEvent], ...] = (OrderPlaced, OrderPaid, OrderCance
                                               OrderShipped, OrderDelivered, OrderLineCancelled)
 
 
+# --- returns (a shopper's return request: chalicelib/domain/returns.py) ----------------------------
+
+
+@dataclass(frozen=True)
+class ReturnEvent(VendorOrderEvent):
+    """A step of one return request (one vendor's units of the order): stated once per return and state."""
+
+    area: ClassVar[str] = "returns"
+
+    return_id: str = ""
+    state: str = ""
+    at: str = ""
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.return_id}:{self.state}"
+
+
+@dataclass(frozen=True)
+class ReturnRequested(ReturnEvent):
+    event_type: ClassVar[str] = "return.requested"
+    description: ClassVar[str] = "A shopper asked to return delivered units to a vendor, with a reason."
+    reason: str = ""
+    lines: list | None = None  # [{"offer_id", "quantity"}]
+
+    @classmethod
+    def example(cls) -> ReturnRequested:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="requested", at="2026-12-01T10:00:00Z", reason="damaged",
+                   lines=[{"offer_id": "off_7c1d2e3f", "quantity": 1}])
+
+
+@dataclass(frozen=True)
+class ReturnApproved(ReturnEvent):
+    event_type: ClassVar[str] = "return.approved"
+    description: ClassVar[str] = ("A return was approved (by the vendor, the platform, or automatically by the "
+                                  "vendor's rules): the shopper sends it back with the label reference.")
+    label_reference: str = ""
+    decided_by: str = ""
+
+    @classmethod
+    def example(cls) -> ReturnApproved:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="approved", at="2026-12-01T11:00:00Z", label_reference="RL-H-2611-482319-1",
+                   decided_by="vendor")
+
+
+@dataclass(frozen=True)
+class ReturnRejected(ReturnEvent):
+    event_type: ClassVar[str] = "return.rejected"
+    description: ClassVar[str] = "A return was rejected by the vendor or the platform, with the reason."
+    reason: str = ""
+    decided_by: str = ""
+
+    @classmethod
+    def example(cls) -> ReturnRejected:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="rejected", at="2026-12-01T11:00:00Z", reason="The seal was broken before delivery.",
+                   decided_by="vendor")
+
+
+@dataclass(frozen=True)
+class ReturnEscalated(ReturnEvent):
+    event_type: ClassVar[str] = "return.escalated"
+    description: ClassVar[str] = "The vendor did not answer a return in time: the platform decides it now."
+
+    @classmethod
+    def example(cls) -> ReturnEscalated:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="escalated", at="2026-12-04T10:00:00Z")
+
+
+@dataclass(frozen=True)
+class ReturnShippedBack(ReturnEvent):
+    event_type: ClassVar[str] = "return.shipped_back"
+    description: ClassVar[str] = "The shopper sent the returned units back, with the carrier and tracking number."
+    carrier: str = ""
+    tracking_number: str = ""
+
+    @classmethod
+    def example(cls) -> ReturnShippedBack:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="shipped_back", at="2026-12-02T09:00:00Z", carrier="DHL", tracking_number="JD0146000038")
+
+
+@dataclass(frozen=True)
+class ReturnReceived(ReturnEvent):
+    event_type: ClassVar[str] = "return.received"
+    description: ClassVar[str] = "The vendor received the returned units (`restock`: put back on sale)."
+    restock: bool = False
+
+    @classmethod
+    def example(cls) -> ReturnReceived:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="received", at="2026-12-05T09:00:00Z", restock=True)
+
+
+@dataclass(frozen=True)
+class ReturnRefunded(ReturnEvent):
+    event_type: ClassVar[str] = "return.refunded"
+    description: ClassVar[str] = ("The shopper is refunded `amount` (minor units, the order's currency) for a "
+                                  "return, less `restocking_fee` when they changed their mind.")
+    amount: int = 0
+    restocking_fee: int = 0
+
+    @classmethod
+    def example(cls) -> ReturnRefunded:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="refunded", at="2026-12-05T09:00:00Z", amount=19900, restocking_fee=0)
+
+
+_EXAMPLE_RETURN = "ret_8a1f0c2d3e4b5a6978f0e1d2c3"
+RETURN_EVENTS: tuple[type[ReturnEvent], ...] = (ReturnRequested, ReturnApproved, ReturnRejected, ReturnEscalated,
+                                                ReturnShippedBack, ReturnReceived, ReturnRefunded)
+
+
+
 # --- messages (chalicelib/services/messages.py, published after the message is stored) -----------
 
 
@@ -459,7 +576,7 @@ MESSAGE_EVENTS: tuple[type[DomainEvent], ...] = (MessageReceived,)
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS,
-                                         RefundFailed, *CASE_EVENTS, *MESSAGE_EVENTS)
+                                         RefundFailed, *CASE_EVENTS, *MESSAGE_EVENTS, *RETURN_EVENTS)
 EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
 
 

@@ -312,6 +312,9 @@ class Order:
     version: int = 0  # 0: never saved
     ledger_ids: set[str] = field(default_factory=set)  # vendor ledger entries booked (saved or about to be)
     ledger_entries: list[vl.LedgerEntry] = field(default_factory=list)  # booked by this change, not written yet
+    # Return requests (chalicelib/domain/returns.py): return_id -> ReturnRequest, saved with the order.
+    returns: dict = field(default_factory=dict)
+    changed_returns: set[str] = field(default_factory=set)  # changed by this change: their projections are rewritten
     # Shoppers' claims on the vendors' parts (chalicelib/domain/claims.py), saved with the order.
     claims: dict[str, Claim] = field(default_factory=dict)
 
@@ -776,9 +779,11 @@ class Order:
         self._note(TimelineEntry(f"case_refund_failed:{case_id}:{record.get('attempt', 0)}", at,
                                  "Refund failed: our team is on it", kind="refund",
                                  details={"vendor_id": vendor_id, "case_id": case_id, "failure_code": failure_code}))
+        followed = self._returns_follow_refund(case_id, at)  # a return whose refund failed says so
         return [Publish.of(RefundFailed(OrderSummary.of(self), vendor_id=vendor_id, case_id=case_id,
                                         amount=int(record["amount"]), currency=self.currency,
-                                        failure_code=failure_code, attempt=int(record.get("attempt", 0))))]
+                                        failure_code=failure_code, attempt=int(record.get("attempt", 0)))),
+                *followed]
 
     def reconcile_refund(self, refund_id: str, *, status: str, at: str, failure_code: str | None = None,
                          case_id: str | None = None) -> list[Effect] | None:
@@ -1068,6 +1073,14 @@ class Order:
             if gross + net:
                 self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}",
                            details={"on_refunds": vendor_order.refund_commission})
+
+    # --- return requests (chalicelib/domain/returns.py) ----------------------------------------
+
+    def _returns_follow_refund(self, case_id: str, at: str) -> list[Effect]:
+        """The case is a return: it moves to refund_failed with its refund (and onto the admin's queue)."""
+        from chalicelib.domain import returns
+
+        return returns.sync_refund_outcome(self, case_id, at=at) if case_id in self.returns else []
 
     # --- the outbox ---------------------------------------------------------------------------
 

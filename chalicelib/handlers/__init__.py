@@ -31,6 +31,8 @@ BLUEPRINTS = {
     "webhooks": "",
     "vendor_money": "",
     "commissions": "",
+    "returns": "",
+    "return_schedules": "",
     "admin_refunds": "",
     "claims": "",  # claims and disputes (issue 9 item 3)
     "claim_schedules": "",

@@ -42,6 +42,7 @@ from chalicelib.domain.orders import (
     VendorOrderState,
 )
 from chalicelib.domain.ports import CheckoutWrites, ConcurrentUpdate
+from chalicelib.domain.returns import ReturnRequest
 from chalicelib.store import fulfilment_queries
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
@@ -49,6 +50,7 @@ from chalicelib.store.base import bind
 from chalicelib.store.cases import put_rows_in_transaction as put_case_rows
 from chalicelib.store.ledger import put_in_transaction
 from chalicelib.store.payout_queue import list_due_payouts
+from chalicelib.store.returns import projection as return_projection
 from chalicelib.store.stock import Reservation, offer_model
 from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, REFUND_ATTENTION, VendorOrderModel
 
@@ -132,6 +134,7 @@ def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
         outbox=[effect_from_json(e) for e in item.get("outbox") or []],
         version=int(item.get("version") or 1),
         ledger_ids=set(item.get("ledger_ids") or ()),
+        returns={rid: ReturnRequest.from_json(r) for rid, r in (item.get("returns") or {}).items()},
         claims={cid: Claim.from_json(c) for cid, c in (item.get("claims") or {}).items()},
     )
 
@@ -164,6 +167,7 @@ def order_item(order: Order) -> dict:
         "outbox": [e.to_json() for e in order.outbox],
         "version": order.version,
         "ledger_ids": set(order.ledger_ids) or None,
+        "returns": {rid: r.to_json() for rid, r in order.returns.items()} or None,
         "claims": {cid: c.to_json() for cid, c in order.claims.items()} or None,
     })
 
@@ -294,6 +298,7 @@ class DynamoOrderRepository:
         order.outbox = outbox
         order.version = expected + 1
         order.ledger_entries = []
+        order.changed_returns = set()
 
     def _write(self, order: Order, item: dict, expected: int, effects: list[Effect], entries: list) -> None:
         model, vendor = tables.OrderModel, VendorOrderModel
@@ -303,6 +308,8 @@ class DynamoOrderRepository:
                 tx.save(model(**item), condition=model.version == expected)
                 for entry in entries:  # the vendor ledger's entries of this change (puts: right after the order)
                     put_in_transaction(tx, entry)
+                for return_id in sorted(order.changed_returns):  # the return queues, in step with the order
+                    tx.save(return_projection(order.returns[return_id]))
                 put_case_rows(tx, order)  # the claims' and disputes' queues, in step with the order
                 for vendor_order in order.vendor_orders.values():
                     tx.update(vendor(order.order_id, vendor_order.vendor_id),

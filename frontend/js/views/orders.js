@@ -21,6 +21,7 @@ import { formatMoney } from "../money.js";
 import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { accountTabs, cardLabel } from "./cards.js";
+import { orderReturnsPanel } from "./order-returns.js";
 import { requireShopper, signInHref } from "./guard.js";
 import { orderClaims } from "./order-claims.js";
 import { contactVendorLink } from "../messages.js";
@@ -259,6 +260,7 @@ export function renderOrder(main, orderId, params) {
       el("div", { class: "order-body" },
         el("div", { class: "order-main" },
           vendorSections(),
+          orderReturnsPanel(order),
           orderClaims(order, names)),
         el("aside", { class: "order-side" },
           order.shipping_address ? el("section", { class: "panel", "aria-labelledby": "address-title" },

@@ -4,6 +4,7 @@
 import { vendorsSection } from "./vendors.js";
 import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
+import { returnsSection } from "./returns.js";
 import { refundsSection } from "./refunds.js";
 import { casesSection } from "./cases.js";
 import { messagesSection } from "./messages.js";
@@ -12,6 +13,7 @@ export const ADMIN_SECTIONS = [
   vendorsSection,
   commissionsSection,
   reconciliationSection,
+  returnsSection,
   refundsSection,
   casesSection,
   messagesSection,

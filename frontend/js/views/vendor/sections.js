@@ -8,6 +8,7 @@ import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
+import { returnsSection } from "./returns.js";
 import { claimsSection } from "./claims.js";
 import { messagesSection } from "./messages.js";
 
@@ -17,6 +18,7 @@ export const VENDOR_SECTIONS = [
   importsSection,
   promotionsSection,
   ordersSection,
+  returnsSection,
   claimsSection,
   moneySection,
   keysSection,
