@@ -58,6 +58,7 @@ _KEYS = (
     "HALLES_API_KEY_PEPPER_PARAM",
     "HALLES_API_KEY_RATE_LIMIT",
     "HALLES_API_KEY_RATE_WINDOW_SECONDS",
+    "HALLES_ANALYTICS_QUEUE_URL",
 )
 
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
@@ -136,6 +137,8 @@ class Settings:
     api_key_peppers: tuple[str, ...] = ()
     api_key_rate_limit: int = 120
     api_key_rate_window_seconds: int = 60
+    # Return analytics: the events it counts are published there too (unset: nothing is counted).
+    analytics_queue_url: str = ""
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -237,6 +240,7 @@ def get_settings() -> Settings:
         api_key_peppers=_peppers(_secret(env, "HALLES_API_KEY_PEPPER"), local_mode),
         api_key_rate_limit=max(1, _int(env["HALLES_API_KEY_RATE_LIMIT"], 120)),
         api_key_rate_window_seconds=max(1, _int(env["HALLES_API_KEY_RATE_WINDOW_SECONDS"], 60)),
+        analytics_queue_url=env["HALLES_ANALYTICS_QUEUE_URL"] or "",
     )
     _cache = (snapshot, settings)
     return settings

@@ -10,7 +10,7 @@ place (`OrderSummary.of`), so consumers read one shape whatever the event.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -281,7 +281,54 @@ ORDER_EVENTS: tuple[type[OrderEvent], ...] = (OrderPlaced, OrderPaid, OrderCance
                                               OrderShipped, OrderDelivered, OrderLineCancelled)
 
 
-EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS)
+# --- returns (issue 9: return requests on the order aggregate, chalicelib/domain/returns.py) --------
+
+
+@dataclass(frozen=True)
+class ReturnEvent(VendorOrderEvent):
+    """One step of a return request of a vendor's sub-order. Every step carries the whole request
+    (its lines, reason, when it was asked and its state now), so a consumer needs no other read."""
+
+    return_id: str = ""
+    state: str = ""  # requested | approved | rejected | shipped_back | received | refunded | escalated ...
+    reason: str = ""  # damaged | not_as_described | wrong_item | changed_mind | arrived_late | other
+    lines: list = field(default_factory=list)  # [{"offer_id", "product_id", "quantity"}]
+    requested_at: str = ""
+    at: str = ""  # when this step happened
+    refund: dict | None = None  # {"amount": minor units, "currency": "EUR"} once refunded
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.return_id}"
+
+    @classmethod
+    def example(cls) -> ReturnEvent:
+        refunded = cls.event_type == "return.refunded"
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id="ret_01JDQ7W3M5X8Y2Z4A6B8C0D2E4",
+                   state=cls.event_type.removeprefix("return."), reason="damaged",
+                   lines=[{"offer_id": "off_7c1d2e3f", "product_id": "prd_tent2p", "quantity": 1}],
+                   requested_at="2026-12-01T10:00:00Z", at="2026-12-03T15:30:00Z",
+                   refund={"amount": 1990, "currency": "EUR"} if refunded else None)
+
+
+def _return_event(event_type: str, description: str) -> type[ReturnEvent]:
+    name = "Return" + "".join(part.title() for part in event_type.removeprefix("return.").split("_"))
+    return dataclass(frozen=True)(type(name, (ReturnEvent,), {
+        "event_type": event_type, "description": description, "__module__": __name__, "__annotations__": {}}))
+
+
+ReturnRequested = _return_event("return.requested", "A shopper asked to return lines of a delivered sub-order.")
+ReturnApproved = _return_event("return.approved", "The vendor (or its auto-approval rule) accepted the return.")
+ReturnRejected = _return_event("return.rejected", "The vendor refused the return, with a reason.")
+ReturnShippedBack = _return_event("return.shipped_back", "The shopper sent the goods back (carrier + tracking).")
+ReturnReceived = _return_event("return.received", "The vendor received the goods back.")
+ReturnRefunded = _return_event("return.refunded", "The shopper was refunded `refund` for the return.")
+ReturnEscalated = _return_event("return.escalated", "The vendor did not answer in time: the platform decides.")
+RETURN_EVENTS: tuple[type[ReturnEvent], ...] = (ReturnRequested, ReturnApproved, ReturnRejected, ReturnShippedBack,
+                                                ReturnReceived, ReturnRefunded, ReturnEscalated)
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS, *RETURN_EVENTS)
 EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
 
 

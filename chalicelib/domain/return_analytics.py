@@ -27,6 +27,11 @@ REASONS = ("damaged", "not_as_described", "wrong_item", "changed_mind", "arrived
 RESOLVED_STATES = frozenset({"refunded", "rejected"})
 NOT_RETURNED_STATES = frozenset({"rejected"})  # the goods stayed with the shopper
 MAX_WEEKS = 104
+# The published events the analytics consumer counts (sales, cancelled sales, every step of a return).
+SALE_EVENT_TYPES = frozenset({"order.paid", "order.line_cancelled"})
+RETURN_EVENT_TYPES = frozenset({"return.requested", "return.approved", "return.rejected", "return.shipped_back",
+                                "return.received", "return.refunded", "return.escalated"})
+COUNTED_EVENT_TYPES = SALE_EVENT_TYPES | RETURN_EVENT_TYPES
 TOP_PRODUCTS = 20
 
 
