@@ -91,7 +91,7 @@ def admin_return_analytics(req):
     from chalicelib.services import return_analytics
 
     return AdminReturnsReport.model_validate(
-        return_analytics.admin_report(vendor_id=req.query.vendor_id, weeks=req.query.weeks))
+        return_analytics.platform_report(vendor_id=req.query.vendor_id, weeks=req.query.weeks))
 
 
 @bp.on_sqs_message(queue="return-analytics", batch_size=10, name="return_analytics_consumer")

@@ -10,7 +10,7 @@ A redelivered event counts once (store/return_analytics.py says how). An event w
 consumer does not know, or whose payload its model refuses, fails (to the DLQ after the retries).
 
 Reports: the figures of the last `weeks` ISO weeks (the current one included), a vendor's own
-(`vendor_report`) or the platform's, optionally of one vendor (`admin_report`).
+(`vendor_report`) or the platform's, optionally of one vendor (`platform_report`, for the admin).
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def vendor_report(vendor_id: str, *, weeks: int, today: date | None = None) -> d
     return report
 
 
-def admin_report(*, vendor_id: str | None, weeks: int, today: date | None = None) -> dict:
+def platform_report(*, vendor_id: str | None, weeks: int, today: date | None = None) -> dict:
     """Every vendor's figures (ranked), or one vendor's; products ranked by return rate."""
     period = _weeks(weeks, today)
     if vendor_id is None:
