@@ -10,7 +10,7 @@ place (`OrderSummary.of`), so consumers read one shape whatever the event.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -277,58 +277,152 @@ class OrderLineCancelled(VendorOrderEvent):
                    reason="out of stock", refund={"amount": 1990, "currency": "EUR"})
 
 
+# --- after-sales refunds (chalicelib/domain/orders.py `refund_for_case`) ---------------------------
+
+
+@dataclass(frozen=True)
+class RefundFailed(VendorOrderEvent):
+    event_type: ClassVar[str] = "refund.failed"
+    description: ClassVar[str] = ("A case's refund (a return, a claim) was refused by the provider or failed after it "
+                                  "was made: no money moved; an admin retries it or settles it outside the platform.")
+    case_id: str = ""
+    amount: int = 0
+    currency: str = ""
+    failure_code: str = ""
+    attempt: int = 0
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.case_id}:{self.attempt}"
+
+    @classmethod
+    def example(cls) -> RefundFailed:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", case_id="ret_01JD2Z8X4Q6N3V5B7C9D1E2F3G",
+                   amount=1990, currency="EUR", failure_code="expired_or_canceled_card", attempt=0)
+
+
 ORDER_EVENTS: tuple[type[OrderEvent], ...] = (OrderPlaced, OrderPaid, OrderCancelled, PaymentFailed, OrderAccepted,
                                               OrderShipped, OrderDelivered, OrderLineCancelled)
 
 
-# --- returns (issue 9: return requests on the order aggregate, chalicelib/domain/returns.py) --------
+# --- returns (a shopper's return request: chalicelib/domain/returns.py) ----------------------------
 
 
 @dataclass(frozen=True)
 class ReturnEvent(VendorOrderEvent):
-    """One step of a return request of a vendor's sub-order. Every step carries the whole request
-    (its lines, reason, when it was asked and its state now), so a consumer needs no other read."""
+    """A step of one return request (one vendor's units of the order): stated once per return and state."""
+
+    area: ClassVar[str] = "returns"
 
     return_id: str = ""
-    state: str = ""  # requested | approved | rejected | shipped_back | received | refunded | escalated ...
-    reason: str = ""  # damaged | not_as_described | wrong_item | changed_mind | arrived_late | other
-    lines: list = field(default_factory=list)  # [{"offer_id", "product_id", "quantity"}]
-    requested_at: str = ""
-    at: str = ""  # when this step happened
-    refund: dict | None = None  # {"amount": minor units, "currency": "EUR"} once refunded
+    state: str = ""
+    at: str = ""
 
     @property
     def dedup_key(self) -> str:
-        return f"{self.order.order_id}:{self.return_id}"
+        return f"{self.order.order_id}:{self.return_id}:{self.state}"
+
+
+@dataclass(frozen=True)
+class ReturnRequested(ReturnEvent):
+    event_type: ClassVar[str] = "return.requested"
+    description: ClassVar[str] = "A shopper asked to return delivered units to a vendor, with a reason."
+    reason: str = ""
+    lines: list | None = None  # [{"offer_id", "quantity"}]
 
     @classmethod
-    def example(cls) -> ReturnEvent:
-        refunded = cls.event_type == "return.refunded"
-        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id="ret_01JDQ7W3M5X8Y2Z4A6B8C0D2E4",
-                   state=cls.event_type.removeprefix("return."), reason="damaged",
-                   lines=[{"offer_id": "off_7c1d2e3f", "product_id": "prd_tent2p", "quantity": 1}],
-                   requested_at="2026-12-01T10:00:00Z", at="2026-12-03T15:30:00Z",
-                   refund={"amount": 1990, "currency": "EUR"} if refunded else None)
+    def example(cls) -> ReturnRequested:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="requested", at="2026-12-01T10:00:00Z", reason="damaged",
+                   lines=[{"offer_id": "off_7c1d2e3f", "quantity": 1}])
 
 
-def _return_event(event_type: str, description: str) -> type[ReturnEvent]:
-    name = "Return" + "".join(part.title() for part in event_type.removeprefix("return.").split("_"))
-    return dataclass(frozen=True)(type(name, (ReturnEvent,), {
-        "event_type": event_type, "description": description, "__module__": __name__, "__annotations__": {}}))
+@dataclass(frozen=True)
+class ReturnApproved(ReturnEvent):
+    event_type: ClassVar[str] = "return.approved"
+    description: ClassVar[str] = ("A return was approved (by the vendor, the platform, or automatically by the "
+                                  "vendor's rules): the shopper sends it back with the label reference.")
+    label_reference: str = ""
+    decided_by: str = ""
+
+    @classmethod
+    def example(cls) -> ReturnApproved:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="approved", at="2026-12-01T11:00:00Z", label_reference="RL-H-2611-482319-1",
+                   decided_by="vendor")
 
 
-ReturnRequested = _return_event("return.requested", "A shopper asked to return lines of a delivered sub-order.")
-ReturnApproved = _return_event("return.approved", "The vendor (or its auto-approval rule) accepted the return.")
-ReturnRejected = _return_event("return.rejected", "The vendor refused the return, with a reason.")
-ReturnShippedBack = _return_event("return.shipped_back", "The shopper sent the goods back (carrier + tracking).")
-ReturnReceived = _return_event("return.received", "The vendor received the goods back.")
-ReturnRefunded = _return_event("return.refunded", "The shopper was refunded `refund` for the return.")
-ReturnEscalated = _return_event("return.escalated", "The vendor did not answer in time: the platform decides.")
-RETURN_EVENTS: tuple[type[ReturnEvent], ...] = (ReturnRequested, ReturnApproved, ReturnRejected, ReturnShippedBack,
-                                                ReturnReceived, ReturnRefunded, ReturnEscalated)
+@dataclass(frozen=True)
+class ReturnRejected(ReturnEvent):
+    event_type: ClassVar[str] = "return.rejected"
+    description: ClassVar[str] = "A return was rejected by the vendor or the platform, with the reason."
+    reason: str = ""
+    decided_by: str = ""
+
+    @classmethod
+    def example(cls) -> ReturnRejected:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="rejected", at="2026-12-01T11:00:00Z", reason="The seal was broken before delivery.",
+                   decided_by="vendor")
 
 
-EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS, *RETURN_EVENTS)
+@dataclass(frozen=True)
+class ReturnEscalated(ReturnEvent):
+    event_type: ClassVar[str] = "return.escalated"
+    description: ClassVar[str] = "The vendor did not answer a return in time: the platform decides it now."
+
+    @classmethod
+    def example(cls) -> ReturnEscalated:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="escalated", at="2026-12-04T10:00:00Z")
+
+
+@dataclass(frozen=True)
+class ReturnShippedBack(ReturnEvent):
+    event_type: ClassVar[str] = "return.shipped_back"
+    description: ClassVar[str] = "The shopper sent the returned units back, with the carrier and tracking number."
+    carrier: str = ""
+    tracking_number: str = ""
+
+    @classmethod
+    def example(cls) -> ReturnShippedBack:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="shipped_back", at="2026-12-02T09:00:00Z", carrier="DHL", tracking_number="JD0146000038")
+
+
+@dataclass(frozen=True)
+class ReturnReceived(ReturnEvent):
+    event_type: ClassVar[str] = "return.received"
+    description: ClassVar[str] = "The vendor received the returned units (`restock`: put back on sale)."
+    restock: bool = False
+
+    @classmethod
+    def example(cls) -> ReturnReceived:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="received", at="2026-12-05T09:00:00Z", restock=True)
+
+
+@dataclass(frozen=True)
+class ReturnRefunded(ReturnEvent):
+    event_type: ClassVar[str] = "return.refunded"
+    description: ClassVar[str] = ("The shopper is refunded `amount` (minor units, the order's currency) for a "
+                                  "return, less `restocking_fee` when they changed their mind.")
+    amount: int = 0
+    restocking_fee: int = 0
+
+    @classmethod
+    def example(cls) -> ReturnRefunded:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
+                   state="refunded", at="2026-12-05T09:00:00Z", amount=19900, restocking_fee=0)
+
+
+_EXAMPLE_RETURN = "ret_8a1f0c2d3e4b5a6978f0e1d2c3"
+RETURN_EVENTS: tuple[type[ReturnEvent], ...] = (ReturnRequested, ReturnApproved, ReturnRejected, ReturnEscalated,
+                                                ReturnShippedBack, ReturnReceived, ReturnRefunded)
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS,
+                                         RefundFailed, *RETURN_EVENTS)
 EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
 
 

@@ -54,3 +54,21 @@ def owns_key(vendor_id: str, key: str) -> bool:
 def media_path(key: str) -> str:
     """How a product refers to a stored image: a site path the API serves (`/media/vendors/...`)."""
     return f"{MEDIA_PREFIX}{key}"
+
+
+# --- return photos: the same checks, under the shopper's own prefix ----------------------------
+
+
+def return_photo_prefix(shopper_id: str) -> str:
+    return f"returns/{shopper_id}/"
+
+
+def return_photo_key(shopper_id: str, content_type: str, token: str) -> str:
+    return f"{return_photo_prefix(shopper_id)}{token}.{UPLOAD_TYPES[content_type]}"
+
+
+def owns_return_photo(shopper_id: str, key: str) -> bool:
+    """`returns/<shopper_id>/<name>.<ext>` of that shopper, nothing deeper, never another's."""
+    parts = key.split("/") if isinstance(key, str) else []
+    return (len(parts) == 3 and parts[0] == "returns" and parts[1] == shopper_id and bool(_VENDOR.match(parts[1]))
+            and bool(_NAME.match(parts[2])) and not parts[2].endswith(".svg"))

@@ -30,7 +30,8 @@ MAX_WEEKS = 104
 # The published events the analytics consumer counts (sales, cancelled sales, every step of a return).
 SALE_EVENT_TYPES = frozenset({"order.paid", "order.line_cancelled"})
 RETURN_EVENT_TYPES = frozenset({"return.requested", "return.approved", "return.rejected", "return.shipped_back",
-                                "return.received", "return.refunded", "return.escalated"})
+                                "return.received", "return.refunded", "return.escalated",
+                                "refund.failed"})  # a return's refund failed after all: its state changed
 COUNTED_EVENT_TYPES = SALE_EVENT_TYPES | RETURN_EVENT_TYPES
 TOP_PRODUCTS = 20
 

@@ -31,6 +31,8 @@ BLUEPRINTS = {
     "webhooks": "",
     "vendor_money": "",
     "commissions": "",
+    "returns": "",
+    "return_schedules": "",
     "return_analytics": "",
 }
 

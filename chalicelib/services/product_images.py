@@ -62,16 +62,7 @@ def attach_image(vendor_id: str, product_id: str, key: str) -> dict:
     if not owns_key(vendor_id, key):
         raise Forbidden("You can only attach images you uploaded.", fields={"key": "not one of your uploads"})
     product = _own_product(vendor_id, product_id)
-    stored = images_store.stored_object(key, SNIFF_BYTES)
-    if stored is None:
-        raise NotFound("Nothing was uploaded with this key (yet).", fields={"key": "no such upload"})
-    if not 1 <= stored.size <= MAX_IMAGE_BYTES:
-        raise InvalidInput(f"An image is at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB.",
-                           fields={"key": f"{stored.size} bytes: 1 to {MAX_IMAGE_BYTES} allowed"})
-    real = sniff_image_type(stored.head)
-    if real is None or real != stored.content_type or not key.endswith(f".{UPLOAD_TYPES[real]}"):
-        raise InvalidInput("This file is not the JPEG, PNG or WebP image it claims to be.",
-                           fields={"key": "not a JPEG, PNG or WebP image"})
+    check_uploaded_image(key)
     path = media_path(key)
     for _ in range(ATTACH_ATTEMPTS):
         images = list(product.images or [])
@@ -86,6 +77,21 @@ def attach_image(vendor_id: str, product_id: str, key: str) -> dict:
         product = _own_product(vendor_id, product_id)  # another attach or edit came first: read again
     raise Conflict("This product is being changed by another request right now; try again.", code="busy",
                    fields={"images": "changing"})
+
+
+def check_uploaded_image(key: str, field: str = "key") -> None:
+    """The object uploaded at `key` exists, is 1 byte to 5 MB, and its bytes are the JPEG, PNG or
+    WebP image its type and extension say (also used for return photos)."""
+    stored = images_store.stored_object(key, SNIFF_BYTES)
+    if stored is None:
+        raise NotFound("Nothing was uploaded with this key (yet).", fields={field: "no such upload"})
+    if not 1 <= stored.size <= MAX_IMAGE_BYTES:
+        raise InvalidInput(f"An image is at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB.",
+                           fields={field: f"{stored.size} bytes: 1 to {MAX_IMAGE_BYTES} allowed"})
+    real = sniff_image_type(stored.head)
+    if real is None or real != stored.content_type or not key.endswith(f".{UPLOAD_TYPES[real]}"):
+        raise InvalidInput("This file is not the JPEG, PNG or WebP image it claims to be.",
+                           fields={field: "not a JPEG, PNG or WebP image"})
 
 
 def image_url(vendor_id: str, name: str) -> str:

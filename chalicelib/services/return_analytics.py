@@ -5,7 +5,9 @@ of `domain/return_analytics.COUNTED_EVENT_TYPES`) turns each event into facts:
 - `order.paid`: the order's units sold, per vendor and product, in the week it was paid;
 - `order.line_cancelled`: those units taken off again (the week it was paid, so the week's
   figures stay what was really sold);
-- `return.*`: the return request's lines as they stand after that step.
+- `return.*` (and `refund.failed` of a return): the return request's lines as the order holds
+  them now (one consistent read of the order: the events name the step, the order has the lines,
+  reason, refund and timeline).
 A redelivered event counts once (store/return_analytics.py says how). An event whose type this
 consumer does not know, or whose payload its model refuses, fails (to the DLQ after the retries).
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -28,12 +31,18 @@ from chalicelib.domain.events import (
     DomainEvent,
     OrderLineCancelled,
     OrderPaid,
+    RefundFailed,
     ReturnEvent,
 )
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
 from chalicelib.schema import ApiModel
 from chalicelib.store import return_analytics as facts_store
+
+if TYPE_CHECKING:
+    from chalicelib.domain.orders import Order
+
+RETURN_ID_PREFIX = "ret_"
 
 
 class CountedEnvelope(ApiModel):
@@ -73,7 +82,9 @@ def handle(envelope: CountedEnvelope) -> None:
     elif isinstance(event, OrderLineCancelled):
         _count_cancelled(envelope.event_id, event, occurred_at)
     elif isinstance(event, ReturnEvent):
-        _record_return(event, occurred_at)
+        _record_return(event.order.order_id, event.return_id)
+    elif isinstance(event, RefundFailed) and event.case_id.startswith(RETURN_ID_PREFIX):
+        _record_return(event.order.order_id, event.case_id)  # the return's refund did not happen after all
 
 
 def _order(order_id: str) -> dict | None:
@@ -117,33 +128,43 @@ def _count_cancelled(event_id: str, event: OrderLineCancelled, occurred_at: str)
     facts_store.count_sales(event_id, [sale], at=_paid_at(order) or occurred_at)
 
 
-def return_facts(event: ReturnEvent, *, occurred_at: str, product_of=None) -> list[analytics.ReturnFact]:
-    """The return's lines as facts. The refund (one amount for the request) is shared out over its
-    lines by units, the remainder on the first, so the lines add up to exactly what was refunded."""
-    lines = [line for line in event.lines if int(line.get("quantity", 0)) > 0]
-    refund = int((event.refund or {}).get("amount") or 0)
-    currency = (event.refund or {}).get("currency") or event.order.total.get("currency", "")
-    total_units = sum(int(line["quantity"]) for line in lines)
-    shares = [refund * int(line["quantity"]) // total_units for line in lines] if total_units else []
+def return_facts(order: Order, return_id: str) -> list[analytics.ReturnFact]:
+    """The return's lines as they stand on the order. The refund (one amount for the request) is
+    shared out over its lines by units, the remainder on the first, so the lines add up to exactly
+    what was refunded; a refund the provider failed counts as nothing refunded."""
+    from chalicelib.domain import returns
+
+    ret = order.returns.get(return_id)
+    if ret is None:
+        return []
+    state = returns.shown_state(order, ret).value
+    refund = int(ret.refund_amount or 0) if state == "refunded" else 0
+    resolved_at = None
+    if state in analytics.RESOLVED_STATES:  # when it reached that end (its timeline says)
+        resolved_at = next((step["at"] for step in reversed(ret.timeline) if step.get("state") == state),
+                           ret.requested_at)
+    product_of = {line.offer_id: line.product_id for line in order.lines if line.vendor_id == ret.vendor_id}
+    lines = [line for line in ret.lines if line.quantity > 0]
+    total_units = sum(line.quantity for line in lines)
+    shares = [refund * line.quantity // total_units for line in lines] if total_units else []
     if shares:
         shares[0] += refund - sum(shares)
-    resolved = event.state in analytics.RESOLVED_STATES
     return [analytics.ReturnFact(
-        vendor_id=event.vendor_id, offer_id=line["offer_id"],
-        product_id=line.get("product_id") or (product_of(line["offer_id"]) if product_of else "") or line["offer_id"],
-        reason=event.reason, quantity=int(line["quantity"]), refund_amount=share, currency=currency,
-        requested_at=event.requested_at or occurred_at, resolved_at=(event.at or occurred_at) if resolved else None,
-        state=event.state) for line, share in zip(lines, shares, strict=True)]
+        vendor_id=ret.vendor_id, product_id=product_of.get(line.offer_id, line.offer_id), offer_id=line.offer_id,
+        reason=ret.reason.value, quantity=line.quantity, refund_amount=share, currency=order.currency,
+        requested_at=ret.requested_at, resolved_at=resolved_at, state=state) for line, share in zip(lines, shares, strict=True)]
 
 
-def _record_return(event: ReturnEvent, occurred_at: str) -> None:
-    def product_of(offer_id: str) -> str:
-        # Only when an event's line did not say its product: the order's line does.
-        order = _order(event.order.order_id) or {}
-        return next((x["product_id"] for x in order.get("lines", []) if x["offer_id"] == offer_id), "")
+def _record_return(order_id: str, return_id: str) -> None:
+    """Whatever step the event states, the return is stored as the order holds it now (read
+    consistently), stamped with the order's version: an older snapshot never overwrites a newer one."""
+    from chalicelib.services import wiring
 
-    facts = return_facts(event, occurred_at=occurred_at, product_of=product_of)
-    facts_store.record_return(facts, return_id=event.return_id, at=event.at or occurred_at)
+    order = wiring.order_repository().get(order_id)
+    if order is None or return_id not in order.returns:
+        logger.warning("counted event for an unknown return", extra={"order_id": order_id, "return_id": return_id})
+        return
+    facts_store.record_return(return_facts(order, return_id), return_id=return_id, version=order.version)
     count("ReturnAnalyticsReturnSteps", 1)
 
 

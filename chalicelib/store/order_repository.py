@@ -40,14 +40,16 @@ from chalicelib.domain.orders import (
     VendorOrderState,
 )
 from chalicelib.domain.ports import CheckoutWrites, ConcurrentUpdate
+from chalicelib.domain.returns import ReturnRequest
 from chalicelib.store import fulfilment_queries
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
 from chalicelib.store.ledger import put_in_transaction
 from chalicelib.store.payout_queue import list_due_payouts
+from chalicelib.store.returns import projection as return_projection
 from chalicelib.store.stock import Reservation, offer_model
-from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, VendorOrderModel
+from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, REFUND_ATTENTION, VendorOrderModel
 
 _LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
                   "refunded": VendorOrderState.CANCELLED}
@@ -97,7 +99,10 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        accepted_at=raw.get("accepted_at"), shipped_at=raw.get("shipped_at"),
                        shipment=raw.get("shipment"), receipt_confirmed_at=raw.get("receipt_confirmed_at"),
                        receipt_confirmed_by=raw.get("receipt_confirmed_by"),
-                       cancelled_lines=dict(raw.get("cancelled_lines") or {}))
+                       cancelled_lines=dict(raw.get("cancelled_lines") or {}),
+                       case_refunds=dict(raw.get("case_refunds") or {}),
+                       restocked=dict(raw.get("restocked") or {}),
+                       reversal_failed=raw.get("reversal_failed") or None)
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -124,6 +129,7 @@ def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
         outbox=[effect_from_json(e) for e in item.get("outbox") or []],
         version=int(item.get("version") or 1),
         ledger_ids=set(item.get("ledger_ids") or ()),
+        returns={rid: ReturnRequest.from_json(r) for rid, r in (item.get("returns") or {}).items()},
     )
 
 
@@ -155,6 +161,7 @@ def order_item(order: Order) -> dict:
         "outbox": [e.to_json() for e in order.outbox],
         "version": order.version,
         "ledger_ids": set(order.ledger_ids) or None,
+        "returns": {rid: r.to_json() for rid, r in order.returns.items()} or None,
     })
 
 
@@ -190,7 +197,12 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
                "shipment": vendor_order.shipment, "receipt_confirmed_at": vendor_order.receipt_confirmed_at,
                "receipt_confirmed_by": vendor_order.receipt_confirmed_by,
                "receipt_due": RECEIPT_DUE if vendor_order.awaiting_receipt_since else None,
-               "cancelled_lines": vendor_order.cancelled_lines or None}
+               "cancelled_lines": vendor_order.cancelled_lines or None,
+               # After-sales refunds; `refund_attention` keeps the sparse by_refund_attention index in step.
+               "case_refunds": vendor_order.case_refunds or None, "restocked": vendor_order.restocked or None,
+               "reversal_failed": vendor_order.reversal_failed,
+               "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
+               "refund_attention_at": vendor_order.refund_attention_since}
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]
@@ -273,6 +285,7 @@ class DynamoOrderRepository:
         order.outbox = outbox
         order.version = expected + 1
         order.ledger_entries = []
+        order.changed_returns = set()
 
     def _write(self, order: Order, item: dict, expected: int, effects: list[Effect], entries: list) -> None:
         model, vendor = tables.OrderModel, VendorOrderModel
@@ -282,6 +295,8 @@ class DynamoOrderRepository:
                 tx.save(model(**item), condition=model.version == expected)
                 for entry in entries:  # the vendor ledger's entries of this change (puts: right after the order)
                     put_in_transaction(tx, entry)
+                for return_id in sorted(order.changed_returns):  # the return queues, in step with the order
+                    tx.save(return_projection(order.returns[return_id]))
                 for vendor_order in order.vendor_orders.values():
                     tx.update(vendor(order.order_id, vendor_order.vendor_id),
                               actions=_vendor_order_actions(vendor_order), condition=vendor.order_id.exists())

@@ -106,6 +106,7 @@ class OrderModel(Model):
     attempts = ListAttribute(null=True)  # raw maps: {id, at, outcome, reason}
     outbox = ListAttribute(null=True)  # effects saved with the order, not carried out yet
     ledger_ids = UnicodeSetAttribute(null=True)  # vendor ledger entries this order booked (chalicelib/store/ledger.py)
+    returns = JSONAttribute(null=True)  # return_id -> ReturnRequest.to_json() (chalicelib/domain/returns.py)
 
     by_shopper = ByShopper()
     by_status = ByStatus()

@@ -12,9 +12,9 @@ two Queries on one partition over a range of ISO weeks (sort keys start with the
 
 Counters are not idempotent on their own, so a sales event's increments and its `event#` marker
 (put only where none exists) are ONE transaction: a redelivered event fails the marker and adds
-nothing. A return line is a plain overwrite with the request's current state, conditional on not
-being newer than the event (`updated_at <= at`): a redelivery writes the same values, and a late
-`approved` never undoes a `refunded`.
+nothing. A return line is a plain overwrite with the request's current state as the order holds it,
+conditional on the stored one not being from a later version of the order (`order_version <= v`):
+a redelivery writes the same values, and a snapshot read before a newer one never undoes it.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class ReturnAnalyticsItem(Model):
     requested_at = UnicodeAttribute(null=True)
     resolved_at = UnicodeAttribute(null=True)
     state = UnicodeAttribute(null=True)
-    updated_at = UnicodeAttribute(null=True)
+    order_version = NumberAttribute(null=True)  # return#: the order's version it was read from
     expires_at = TTLAttribute(null=True)
 
 
@@ -107,9 +107,9 @@ def count_sales(event_id: str, sales: list[Sale], *, at: str) -> bool:
     return counted
 
 
-def record_return(facts: Iterable[ReturnFact], *, return_id: str, at: str) -> int:
-    """Write each line of a return as it stands at `at`; returns how many were written (an older
-    event than what is stored writes none)."""
+def record_return(facts: Iterable[ReturnFact], *, return_id: str, version: int) -> int:
+    """Write each line of a return as the order's `version` holds it; returns how many were written
+    (none when what is stored was read from a later version)."""
     bind()
     written = 0
     for fact in facts:
@@ -118,9 +118,9 @@ def record_return(facts: Iterable[ReturnFact], *, return_id: str, at: str) -> in
             item = ReturnAnalyticsItem(
                 scope, key, vendor_id=fact.vendor_id, product_id=fact.product_id, offer_id=fact.offer_id,
                 reason=fact.reason, quantity=fact.quantity, refund_amount=fact.refund_amount, currency=fact.currency,
-                requested_at=fact.requested_at, resolved_at=fact.resolved_at, state=fact.state, updated_at=at)
+                requested_at=fact.requested_at, resolved_at=fact.resolved_at, state=fact.state, order_version=version)
             try:
-                item.save(condition=ReturnAnalyticsItem.key.does_not_exist() | (ReturnAnalyticsItem.updated_at <= at))
+                item.save(condition=ReturnAnalyticsItem.key.does_not_exist() | (ReturnAnalyticsItem.order_version <= version))
             except PutError as err:
                 if not conditional_failed(err):
                     raise

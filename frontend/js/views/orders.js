@@ -21,6 +21,7 @@ import { formatMoney } from "../money.js";
 import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { accountTabs, cardLabel } from "./cards.js";
+import { orderReturnsPanel } from "./order-returns.js";
 import { requireShopper, signInHref } from "./guard.js";
 
 const POLL_EVERY_MS = 1000;
@@ -256,7 +257,8 @@ export function renderOrder(main, orderId, params) {
       paymentNotice(),
       el("div", { class: "order-body" },
         el("div", { class: "order-main" },
-          vendorSections()),
+          vendorSections(),
+          orderReturnsPanel(order)),
         el("aside", { class: "order-side" },
           order.shipping_address ? el("section", { class: "panel", "aria-labelledby": "address-title" },
             el("h2", { id: "address-title", text: "Delivery address" }),

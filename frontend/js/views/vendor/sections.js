@@ -8,6 +8,7 @@ import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
+import { returnsSection } from "./returns.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
@@ -15,6 +16,7 @@ export const VENDOR_SECTIONS = [
   importsSection,
   promotionsSection,
   ordersSection,
+  returnsSection,
   moneySection,
   keysSection,
 ];
