@@ -1,23 +1,23 @@
-"""Return-cause analytics through the API (moto, the local payment provider): the published events in
-(a real paid order; return steps published as the return requests will publish them), the figures
-out for the vendor and the admin; a redelivered event counts once; a vendor sees only its own."""
+"""Return-cause analytics through the API (moto, the local payment provider): a real paid order and a
+real return (request, approve, ship back, receive and refund) in as published events, the figures out
+for the vendor and the admin; a redelivered event counts once; a vendor sees only its own."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import boto3
 import pytest
 
-from chalicelib.domain.events import OrderSummary, ReturnApproved, ReturnRefunded, ReturnRequested
-from chalicelib.domain.return_analytics import iso_week
-from chalicelib.events import publish
+from chalicelib.domain.return_analytics import ReturnFact, iso_week
+from chalicelib.store import return_analytics as facts_store
 from tests.component.test_payment_events import Market
 from tests.fixtures.aws import REGION
 
 VENDOR_PATH = "/vendor/analytics/returns"
 ADMIN_PATH = "/admin/analytics/returns"
+BACK = {"carrier": "La Poste", "tracking_number": "6A123456789"}
 
 
 @pytest.fixture
@@ -34,13 +34,39 @@ def admin(make_user):
     return make_user("admin")
 
 
-def paid_order(shop: Market) -> dict:
+def paid_order(shop: Market, *, delivered: bool = False) -> dict:
+    """2 tents (199.00 each) from vendor a and headphones from vendor b."""
     shop.add("tent", "a", 2)
     shop.add("headphones", "b", 1)
     order, payment = shop.checkout()
     shop.pay(payment["payment_intent_id"])
     shop.settle()
+    if delivered:
+        for vendor in (shop.catalog.vendor_a, shop.catalog.vendor_b):
+            shop.ship(order["order_id"], vendor)
+            status, body, _ = shop.call("POST", f"/vendor/orders/{order['order_id']}/deliver",
+                                        token=vendor.access_token)
+            assert status == 200, body
     return order
+
+
+def ask_return(shop: Market, order: dict, reason: str = "damaged") -> str:
+    line = shop.catalog.offers[("tent", "a")]
+    status, asked, _ = shop.call("POST", f"/orders/{order['order_id']}/returns",
+                                 {"lines": [{"line_id": line, "quantity": 1}], "reason": reason})
+    assert status == 201, asked
+    return asked["return_id"]
+
+
+def refund_return(shop: Market, return_id: str) -> None:
+    """The vendor approves, the shopper sends it back, the vendor receives it: the shopper is refunded."""
+    vendor = shop.catalog.vendor_a.access_token
+    for method, path, body, token in (("POST", f"/vendor/returns/{return_id}/approve", None, vendor),
+                                      ("POST", f"/returns/{return_id}/ship-back", BACK, None),
+                                      ("POST", f"/vendor/returns/{return_id}/receive", {"restock": True}, vendor)):
+        status, answer, _ = shop.call(method, path, body, token=token)
+        assert status == 200, answer
+    shop.settle()
 
 
 def count_events(shop: Market) -> None:
@@ -48,23 +74,8 @@ def count_events(shop: Market) -> None:
     assert not drained.errors and drained.failed == 0, drained
 
 
-def now(hours: float = 0) -> str:
-    return (datetime.now(UTC) + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def return_step(event_class, shop: Market, order: dict, *, at: str, refund: int | None = None,
-                return_id: str = "ret_01JDQ7W3M5X8Y2Z4A6B8C0D2E4", requested_at: str | None = None):
-    """A step of a return of one tent from vendor a, in the shape the return requests publish."""
-    summary = OrderSummary(order_id=order["order_id"], order_number=order.get("order_number", ""),
-                           shopper_id=shop.shopper.user_id, total={"amount": 1, "currency": "EUR"},
-                           vendor_ids=[shop.catalog.vendor_a.user_id])
-    tent = shop.catalog.offers[("tent", "a")]
-    line = next(x for x in order["lines"] if x["offer_id"] == tent)
-    return event_class(summary, vendor_id=shop.catalog.vendor_a.user_id, return_id=return_id,
-                       state=event_class.event_type.removeprefix("return."), reason="damaged",
-                       lines=[{"offer_id": tent, "product_id": line["product_id"], "quantity": 1}],
-                       requested_at=requested_at or at, at=at,
-                       refund={"amount": refund, "currency": "EUR"} if refund is not None else None)
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def figures(shop: Market, user, path: str = VENDOR_PATH) -> dict:
@@ -78,7 +89,7 @@ def reasons(block: dict) -> dict[str, int]:
 
 
 def test_a_vendor_sees_its_sales_then_a_refunded_return_in_this_weeks_figures(market):
-    order = paid_order(market)
+    order = paid_order(market, delivered=True)
     count_events(market)
     vendor_a = market.catalog.vendor_a
 
@@ -87,16 +98,20 @@ def test_a_vendor_sees_its_sales_then_a_refunded_return_in_this_weeks_figures(ma
     assert before["totals"]["units_sold"] == 2 and before["totals"]["return_rate"] == 0
     assert before["products"] == []  # no product listed before it has a return
 
-    publish(return_step(ReturnRequested, market, order, at=now()))
-    publish(return_step(ReturnRefunded, market, order, at=now(30), requested_at=now(), refund=19900))
+    return_id = ask_return(market, order)
     count_events(market)
+    asked = figures(market, vendor_a)["totals"]
+    assert (asked["units_returned"], asked["return_rate"], asked["resolved"]) == (1, 0.5, 0)
+    assert asked["refunded"] == []
 
+    refund_return(market, return_id)
+    count_events(market)
     after = figures(market, vendor_a)
     assert after["totals"]["units_returned"] == 1
     assert after["totals"]["return_rate"] == 0.5
     assert reasons(after["totals"]) == {"damaged": 1}
     assert after["totals"]["refunded"] == [{"amount": 19900, "currency": "EUR"}]
-    assert after["totals"]["median_hours_to_resolve"] == 30.0
+    assert after["totals"]["resolved"] == 1 and after["totals"]["median_hours_to_resolve"] is not None
     this_week = after["trend"][-1]
     assert (this_week["units_sold"], this_week["units_returned"]) == (2, 1)
     (tent,) = after["products"]
@@ -106,8 +121,8 @@ def test_a_vendor_sees_its_sales_then_a_refunded_return_in_this_weeks_figures(ma
 
 
 def test_another_vendor_never_sees_the_figures_of_the_first(market):
-    order = paid_order(market)
-    publish(return_step(ReturnRequested, market, order, at=now()))
+    order = paid_order(market, delivered=True)
+    ask_return(market, order)
     count_events(market)
 
     theirs = figures(market, market.catalog.vendor_b)
@@ -117,28 +132,31 @@ def test_another_vendor_never_sees_the_figures_of_the_first(market):
 
 
 def test_a_redelivered_event_counts_once(market, take_messages):
-    order = paid_order(market)
-    publish(return_step(ReturnRequested, market, order, at=now()))
+    order = paid_order(market, delivered=True)
+    refund_return(market, ask_return(market, order))
     queued = take_messages("return-analytics")
-    assert sorted(m["type"] for m in queued) == ["order.paid", "return.requested"]
+    assert sorted(m["type"] for m in queued) == ["order.paid", "return.approved", "return.received",
+                                                  "return.refunded", "return.requested", "return.shipped_back"]
     sqs = boto3.client("sqs", region_name=REGION)
-    for message in queued * 3:  # SQS delivers at least once: each event arrives three times
+    for message in [*queued, *reversed(queued), *queued]:  # at least once, in any order
         sqs.send_message(QueueUrl=market.stack.queues["return-analytics"], MessageBody=json.dumps(message))
     count_events(market)
 
     totals = figures(market, market.catalog.vendor_a)["totals"]
     assert (totals["units_sold"], totals["units_returned"], totals["returns"]) == (2, 1, 1)
+    assert totals["refunded"] == [{"amount": 19900, "currency": "EUR"}]
 
 
-def test_a_late_earlier_step_does_not_undo_the_refund(market):
-    order = paid_order(market)
-    publish(return_step(ReturnRefunded, market, order, at=now(2), requested_at=now(), refund=5000))
-    count_events(market)
-    publish(return_step(ReturnApproved, market, order, at=now(1), requested_at=now()))  # delivered late
-    count_events(market)
+def test_a_return_read_from_an_older_order_version_does_not_undo_a_newer_one(stack):
+    def fact(state: str, refund: int) -> ReturnFact:
+        return ReturnFact(vendor_id="alpine", product_id="prd_tent", offer_id="off_tent", reason="damaged",
+                          quantity=1, refund_amount=refund, currency="EUR", requested_at=now(),
+                          resolved_at=now() if state == "refunded" else None, state=state)
 
-    totals = figures(market, market.catalog.vendor_a)["totals"]
-    assert totals["refunded"] == [{"amount": 5000, "currency": "EUR"}] and totals["resolved"] == 1
+    assert facts_store.record_return([fact("refunded", 5000)], return_id="ret_1", version=7) == 2
+    assert facts_store.record_return([fact("approved", 0)], return_id="ret_1", version=5) == 0  # read earlier
+    (stored,) = facts_store.return_facts(facts_store.vendor_scope("alpine"), [iso_week(now())])
+    assert (stored.state, stored.refund_amount) == ("refunded", 5000)
 
 
 def test_a_cancelled_line_is_no_longer_counted_as_sold(market):
@@ -153,8 +171,8 @@ def test_a_cancelled_line_is_no_longer_counted_as_sold(market):
 
 
 def test_the_admin_sees_every_vendor_ranked_and_top_products(market, admin):
-    order = paid_order(market)
-    publish(return_step(ReturnRequested, market, order, at=now()))
+    order = paid_order(market, delivered=True)
+    ask_return(market, order)
     count_events(market)
     vendor_a, vendor_b = market.catalog.vendor_a.user_id, market.catalog.vendor_b.user_id
 
