@@ -5,10 +5,12 @@ import { vendorsSection } from "./vendors.js";
 import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
 import { returnsSection } from "./returns.js";
+import { analyticsSection } from "./analytics.js";
 
 export const ADMIN_SECTIONS = [
   vendorsSection,
   commissionsSection,
   reconciliationSection,
   returnsSection,
+  analyticsSection,
 ];

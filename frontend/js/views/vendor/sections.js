@@ -9,6 +9,7 @@ import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
 import { returnsSection } from "./returns.js";
+import { returnAnalyticsSection } from "./return-analytics.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
@@ -17,6 +18,7 @@ export const VENDOR_SECTIONS = [
   promotionsSection,
   ordersSection,
   returnsSection,
+  returnAnalyticsSection,
   moneySection,
   keysSection,
 ];
