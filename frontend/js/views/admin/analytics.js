@@ -67,7 +67,7 @@ export const analyticsSection = {
             el("td", { class: "num", text: String(v.units_sold) }),
             el("td", { class: "num", text: String(v.units_returned) }),
             el("td", { class: "num", text: percent(v.return_rate) }),
-            el("td", { class: "num", text: String(v.rejected) })))))))
+            el("td", { class: "num", text: String(v.rejected) }))))))
         : el("p", { class: "result-status", text: "No sales in these weeks." }));
     }
   },
