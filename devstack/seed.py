@@ -344,6 +344,8 @@ def seed_demo(payments=None) -> dict:
     seed_vendor_profiles(vendor_ids)
     seed_vendor_readiness(vendor_ids, payments)
     catalogue = seed_catalogue(vendor_ids)
+    if payments is not None:
+        seed_delivered_orders(shopper_id, vendor_ids, payments)
     logger.info("demo data seeded", extra={**catalogue, "seconds": round(time.monotonic() - started, 2)})
     return {
         "admin": _credentials(ADMIN["email"], ADMIN["name"], admin_id, "admin"),
@@ -355,3 +357,67 @@ def seed_demo(payments=None) -> dict:
         ],
         "catalogue": catalogue,
     }
+
+
+# --- delivered orders to return (issue 9: returns) ------------------------------------------------
+
+DELIVERED_ORDERS_MARKER = "seed:delivered-orders"
+DEMO_ADDRESS = {"name": SHOPPER["name"], "line1": "12 rue de la République", "postal_code": "69002",
+                "city": "Lyon", "country": "FR"}
+
+
+def _first_offer(vendor_id: str) -> str | None:
+    from chalicelib.store import offers as offers_store
+
+    found, _ = offers_store.vendor_offers(vendor_id, 50, None)
+    return next((o.offer_id for o in found if (o.status or "active") == "active" and int(o.available or 0) >= 2),
+                None)
+
+
+def seed_delivered_orders(shopper_id: str, vendor_ids: dict[str, str], payments) -> None:
+    """Two delivered orders from two vendors (Alpine + Bytes) for the demo shopper, so a return can be
+    tried at once on `make run`: placed and paid through the real checkout and the local provider,
+    shipped and delivered by the vendors' own use cases; the first one's Alpine parcel is confirmed
+    received (Alpine is paid out: a return then shows the transfer reversal on its Money page).
+
+    Once per data directory: a marker in the settings table says it was done (a restart or a
+    restored snapshot keeps the orders as the shopper and vendors left them)."""
+    from datetime import UTC, datetime
+
+    from chalicelib.domain.orders import PaymentOutcome
+    from chalicelib.observability import logger
+    from chalicelib.services import cart, checkout, fulfilment, payouts, settle_payment, wiring
+    from chalicelib.store.base import bind
+    from chalicelib.store.commission_rules import SettingModel
+
+    bind()
+    try:
+        SettingModel.get(DELIVERED_ORDERS_MARKER)
+        return
+    except SettingModel.DoesNotExist:
+        pass
+    chosen = [(key, _first_offer(vendor_ids[key])) for key in ("alpine", "bytes")]
+    if any(offer_id is None for _, offer_id in chosen):
+        logger.warning("no delivered demo orders: an Alpine or Bytes offer with stock is missing")
+        return
+    for number in (1, 2):
+        for _, offer_id in chosen:
+            cart.set_line(shopper_id, offer_id, 1)
+        placed = checkout.checkout(shopper_id=shopper_id, email=SHOPPER["email"],
+                                   idempotency_key=f"seed-delivered-order-{number}",
+                                   body={"address": DEMO_ADDRESS})
+        order_id, intent_id = placed["order"]["order_id"], placed["payment"]["payment_intent_id"]
+        intent = payments.complete_payment(intent_id)
+        settle_payment.settle(order_id, PaymentOutcome.SUCCEEDED, orders=wiring.order_repository(),
+                              effects=wiring.effect_runner(), now=datetime.now(UTC),
+                              charge_id=intent.get("latest_charge"))
+        for key, _ in chosen:
+            vendor_id = vendor_ids[key]
+            fulfilment.accept(vendor_id, order_id)
+            fulfilment.ship(vendor_id, order_id, carrier="Colissimo", tracking_number=f"6A{number}{key.upper()}0001",
+                            tracking_url=f"https://www.laposte.fr/outils/suivre-vos-envois?code=6A{number}0001")
+            fulfilment.mark_delivered(vendor_id, order_id)
+        if number == 1:
+            payouts.confirm_receipt(shopper_id, order_id, vendor_ids["alpine"])
+    SettingModel(DELIVERED_ORDERS_MARKER, value={"orders": 2}, version=1,
+                 updated_at=datetime.now(UTC).isoformat(timespec="seconds"), updated_by="seed").save()

@@ -467,7 +467,8 @@ def refund(order: Order, return_id: str, *, actor: Actor, at: str, rules: Return
     _require_vendor(ret, actor, vendor_id)
     if ret.state in (ReturnState.REFUNDED, ReturnState.REFUND_FAILED):
         return []
-    percent = rules.restocking_percent if restocking_percent is None else restocking_percent
+    by_rule = rules.restocking_percent if ret.reason is ReturnReason.CHANGED_MIND else 0
+    percent = by_rule if restocking_percent is None else restocking_percent
     if not 0 <= percent <= rules.restocking_percent:
         raise InvalidInput(f"The restocking fee is at most the vendor's {rules.restocking_percent}%.",
                            fields={"restocking_percent": f"0 to {rules.restocking_percent}"})

@@ -6,13 +6,16 @@ and admins see a return, by any id, and no amount is ever taken from a body."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 
 from chalicelib.store import vendors as vendors_store
-from tests.component.test_payment_events import TRACKING, Market
+from tests.component.test_payment_events import Market
 from tests.fixtures.aws import call
+from tests.fixtures.s3_post import upload
 
 BACK = {"carrier": "La Poste", "tracking_number": "6A123456789"}
 
@@ -186,5 +189,57 @@ def test_a_return_of_a_paid_vendor_reverses_its_share_of_the_transfer(market):
     market.settle()
 
     assert received["refund"] == {"amount": 19900, "currency": "EUR"}
-    kinds = [e["kind"] for e in vendor_call(market, vendor, "GET", "/vendor/ledger")[1]["items"]]
-    assert "refund" in kinds and transfer["amount"] > 0
+    entries = [e for e in vendor_call(market, vendor, "GET", "/vendor/ledger")[1]["items"] if e["order_id"] == oid]
+    amounts = {e["kind"]: e["amount"]["amount"] for e in entries}
+    assert amounts["refund"] == -19900  # this vendor bears exactly the returned line
+    assert amounts["transfer_reversal"] > 0  # and gives it back from the payout it was already sent
+    (reversal,) = market.payments.ledger.of_kind("transfer_reversal")
+    assert reversal["transfer"] == transfer["id"] and reversal["amount"] == amounts["transfer_reversal"]
+
+
+def test_the_demo_seed_leaves_two_delivered_two_vendor_orders_to_return_once(stack, payments):
+    from chalicelib.services import returns, wiring
+    from chalicelib.store import orders as order_store
+    from devstack.seed import seed_demo
+
+    shopper_id = seed_demo(payments=payments)["shopper"]["user_id"]
+    seed_demo(payments=payments)  # a restart: no more orders
+
+    listed, _ = order_store.list_orders_for_shopper(shopper_id, limit=10)
+    found = [wiring.order_repository().get(item["order_id"]) for item in listed]
+    assert len(found) == 2
+    for order in found:
+        assert order.status.value == "paid" and len(order.vendor_orders) == 2
+        assert {v.state.value for v in order.vendor_orders.values()} == {"delivered"}
+        assert len(returns.list_order_returns(shopper_id, order.order_id)["returnable"]) == 2
+    assert sum(1 for o in found for v in o.vendor_orders.values() if v.transfer_id) == 1  # Alpine, paid out
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+def test_photos_are_uploaded_under_the_shoppers_prefix_checked_and_shown_to_the_vendor(market, make_user):
+    order = delivered_order(market)
+    oid, bucket = order["order_id"], os.environ["HALLES_IMAGES_BUCKET"]
+    status, form, _ = market.call("POST", "/returns/photos/uploads", {"content_type": "image/png"})
+    assert status == 201 and form["key"].startswith(f"returns/{market.shopper.user_id}/")
+    assert upload(form, bucket, PNG) in (200, 201, 204)
+    _, fake, _ = market.call("POST", "/returns/photos/uploads", {"content_type": "image/png"})
+    upload(fake, bucket, b"<svg onload='alert(1)'></svg>" + b" " * 32)
+    stranger = make_user("shopper")
+    _, theirs, _ = call(market.client, "POST", "/returns/photos/uploads", {"content_type": "image/png"},
+                        token=stranger.access_token)
+    upload(theirs, bucket, PNG)
+
+    not_mine = ask(market, oid, photos=[theirs["key"]])
+    not_an_image = ask(market, oid, photos=[fake["key"]])
+    svg = market.call("POST", "/returns/photos/uploads", {"content_type": "image/svg+xml"})
+    status, asked, _ = ask(market, oid, photos=[form["key"]])
+
+    assert not_mine[0] == 403 and "photos[0]" in not_mine[1]["error"]["fields"]
+    assert not_an_image[0] == 400 and "photos[0]" in not_an_image[1]["error"]["fields"]
+    assert svg[0] == 400 and "content_type" in svg[1]["error"]["fields"]
+    assert status == 201, asked
+    seen = market.call("GET", f"/returns/{asked['return_id']}", token=market.catalog.vendor_a.access_token)[1]
+    (link,) = seen["photos"]
+    assert requests.get(link, timeout=10).content == PNG

@@ -169,3 +169,76 @@ def test_a_return_round_trips_through_its_stored_shape():
     ask(order, (("o1", 2), ("o3", 1)), ReturnReason.OTHER, text="smells of smoke")
     ret = order.returns["ret_1"]
     assert R.ReturnRequest.from_json(ret.to_json()) == ret
+
+
+# --- refunds through the order's refund primitive ---------------------------------------------
+
+
+def through_to_received(order: Order, lines=(("o1", 1),), reason=ReturnReason.DAMAGED, return_id="ret_1",
+                        rules: ReturnRules | None = None) -> None:
+    ask(order, lines, reason, return_id=return_id, rules=rules)
+    R.approve(order, return_id, actor=Actor.VENDOR, vendor_id="v1", at=ASKED_AT)
+    R.ship_back(order, return_id, shopper_id="s1", carrier="DHL", tracking_number=return_id, at=ASKED_AT)
+
+
+def test_receiving_refunds_what_was_paid_for_the_units_once_with_the_restock_in_the_same_change():
+    order = delivered_order()
+    through_to_received(order)
+    effects = R.receive(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", restock=True, refund=True,
+                        at=ASKED_AT, rules=ReturnRules())
+    kinds = [type(e).__name__ for e in effects]
+    assert "RefundCase" in kinds and "RestockSold" in kinds
+    assert events(effects) == ["return.received", "return.refunded"]
+    ret = order.returns["ret_1"]
+    assert ret.state is ReturnState.REFUNDED and ret.refund_amount == 1000  # one tent, shipping kept
+    assert order.case_refund("ret_1")["amount"] == 1000
+    assert R.receive(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", restock=True, refund=True,
+                     at=ASKED_AT, rules=ReturnRules()) == []
+    assert R.refund(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", at=ASKED_AT, rules=ReturnRules()) == []
+
+
+def test_a_changed_mind_bears_at_most_the_vendors_restocking_fee():
+    order = delivered_order()
+    rules = ReturnRules(restocking_percent=10)
+    through_to_received(order, (("o1", 2),), ReturnReason.CHANGED_MIND, rules=rules)
+    R.receive(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", restock=False, refund=False, at=ASKED_AT,
+              rules=rules)
+    with pytest.raises(InvalidInput) as greedy:
+        R.refund(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", at=ASKED_AT, rules=rules, restocking_percent=11)
+    assert "restocking_percent" in greedy.value.fields
+    R.refund(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", at=ASKED_AT, rules=rules)
+    ret = order.returns["ret_1"]
+    assert (ret.refund_amount, ret.restocking_fee) == (1800, 200)
+
+
+def test_no_restocking_fee_when_the_item_was_damaged():
+    order = delivered_order()
+    rules = ReturnRules(restocking_percent=10)
+    through_to_received(order, rules=rules)
+    R.receive(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", restock=False, refund=False, at=ASKED_AT,
+              rules=rules)
+    with pytest.raises(InvalidInput):
+        R.refund(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", at=ASKED_AT, rules=rules, restocking_percent=5)
+    R.refund(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", at=ASKED_AT, rules=rules)
+    assert order.returns["ret_1"].refund_amount == 1000
+
+
+def test_a_refund_the_provider_refused_shows_as_refund_failed_for_the_admin():
+    order = delivered_order()
+    through_to_received(order)
+    R.receive(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", restock=False, refund=True, at=ASKED_AT,
+              rules=ReturnRules())
+    order.case_refund_failed("ret_1", failure_code="charge_disputed", at=ASKED_AT)
+    assert R.shown_state(order, order.returns["ret_1"]) is ReturnState.REFUND_FAILED
+    R.sync_refund_outcome(order, "ret_1", at=ASKED_AT)
+    assert order.returns["ret_1"].state is ReturnState.REFUND_FAILED
+    assert R.sync_refund_outcome(order, "ret_1", at=ASKED_AT) == []
+
+
+def test_auto_approval_below_an_amount_uses_the_computed_refund():
+    cheap, dear = delivered_order(), delivered_order()
+    rules = ReturnRules(auto_approve_below=1001)
+    ask(cheap, (("o1", 1),), rules=rules)
+    ask(dear, (("o1", 2),), rules=rules)
+    assert cheap.returns["ret_1"].state is ReturnState.APPROVED
+    assert dear.returns["ret_1"].state is ReturnState.REQUESTED
