@@ -168,3 +168,34 @@ def test_weeks_vendors_and_reasons_add_up_to_the_totals(facts):
     assert totals.refunded.get("EUR", 0) == sum(r.refund_amount for r in returns)
     if totals.resolved:
         assert totals.median_hours_to_resolve <= totals.p90_hours_to_resolve
+
+
+# --- a return as the order holds it (chalicelib/services/return_analytics.return_facts) ----------
+
+def test_a_refunded_return_on_the_order_is_one_fact_per_line_with_its_refund_and_resolution():
+    from chalicelib.domain import returns as R
+    from chalicelib.domain.returns import Actor, ReturnRules
+    from chalicelib.services.return_analytics import return_facts
+    from tests.unit.test_returns import ask, delivered_order
+
+    order = delivered_order()
+    ask(order, lines=(("o1", 2), ("o3", 1)))
+    rules = ReturnRules()
+    R.approve(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", at="2026-11-30T12:00:00Z")
+    R.ship_back(order, "ret_1", shopper_id="s1", carrier="DHL", tracking_number="JD1", at="2026-12-01T09:00:00Z")
+    asked = return_facts(order, "ret_1")
+    assert [(f.product_id, f.quantity, f.state, f.refund_amount, f.resolved_at) for f in asked] == [
+        ("p1", 2, "shipped_back", 0, None), ("p3", 1, "shipped_back", 0, None)]
+
+    R.receive(order, "ret_1", actor=Actor.VENDOR, vendor_id="v1", restock=True, refund=True,
+              at="2026-12-02T10:00:00Z", rules=rules)
+    refunded = return_facts(order, "ret_1")
+    assert {f.state for f in refunded} == {"refunded"}
+    assert sum(f.refund_amount for f in refunded) == order.returns["ret_1"].refund_amount > 0
+    assert {f.resolved_at for f in refunded} == {"2026-12-02T10:00:00Z"}
+    assert report([], refunded, weeks=last_weeks(date(2026, 12, 2), 2)).totals.median_hours_to_resolve == 48.0
+
+    order.case_refund_failed("ret_1", failure_code="expired_or_canceled_card", at="2026-12-03T10:00:00Z")
+    failed = return_facts(order, "ret_1")
+    assert {(f.state, f.refund_amount, f.resolved_at) for f in failed} == {("refund_failed", 0, None)}
+    assert return_facts(order, "ret_unknown") == []
