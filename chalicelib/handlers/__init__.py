@@ -34,6 +34,7 @@ BLUEPRINTS = {
     "returns": "",
     "return_schedules": "",
     "return_analytics": "",
+    "messages": "",
 }
 
 

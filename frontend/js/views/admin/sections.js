@@ -6,6 +6,7 @@ import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
 import { returnsSection } from "./returns.js";
 import { analyticsSection } from "./analytics.js";
+import { messagesSection } from "./messages.js";
 
 export const ADMIN_SECTIONS = [
   vendorsSection,
@@ -13,4 +14,5 @@ export const ADMIN_SECTIONS = [
   reconciliationSection,
   returnsSection,
   analyticsSection,
+  messagesSection,
 ];

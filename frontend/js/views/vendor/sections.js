@@ -10,6 +10,7 @@ import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
 import { returnsSection } from "./returns.js";
 import { returnAnalyticsSection } from "./return-analytics.js";
+import { messagesSection } from "./messages.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
@@ -21,4 +22,5 @@ export const VENDOR_SECTIONS = [
   returnAnalyticsSection,
   moneySection,
   keysSection,
+  messagesSection,
 ];
