@@ -55,12 +55,14 @@ class WeekOut(FiguresOut):
 
 class ProductOut(FiguresOut):
     vendor_id: str
+    vendor_name: str
     product_id: str
     title: str
 
 
 class VendorOut(FiguresOut):
     vendor_id: str
+    vendor_name: str
 
 
 class VendorReturnsReport(ApiModel):

@@ -196,14 +196,22 @@ def _report(scope: str, weeks: list[str], *, only_vendor: str | None = None) -> 
         sold = [fact for fact in sold if fact.vendor_id == only_vendor]
         returns = [fact for fact in returns if fact.vendor_id == only_vendor]
     result = analytics.report(sold, returns, weeks=weeks)
+    names = _vendor_names({v.vendor_id for v in result.vendors} | {p.vendor_id for p in result.products})
     return {
         "weeks": result.weeks,
         "totals": _figures(result.totals),
         "trend": [{"week": w.week, "starts": w.starts, **_figures(w.figures)} for w in result.trend],
-        "products": [{"vendor_id": p.vendor_id, "product_id": p.product_id, "title": titles.get(p.product_id, ""),
-                      **_figures(p.figures)} for p in result.products],
-        "vendors": [{"vendor_id": v.vendor_id, **_figures(v.figures)} for v in result.vendors],
+        "products": [{"vendor_id": p.vendor_id, "vendor_name": names.get(p.vendor_id, ""), "product_id": p.product_id,
+                      "title": titles.get(p.product_id, ""), **_figures(p.figures)} for p in result.products],
+        "vendors": [{"vendor_id": v.vendor_id, "vendor_name": names.get(v.vendor_id, ""), **_figures(v.figures)}
+                    for v in result.vendors],
     }
+
+
+def _vendor_names(vendor_ids: set[str]) -> dict[str, str]:
+    from chalicelib.store import vendors as vendors_store
+
+    return vendors_store.vendor_names(sorted(vendor_ids)) if vendor_ids else {}
 
 
 def vendor_report(vendor_id: str, *, weeks: int, today: date | None = None) -> dict:

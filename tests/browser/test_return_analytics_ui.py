@@ -97,7 +97,7 @@ def test_the_vendor_and_the_admin_see_a_refunded_return_in_their_charts(page, li
     expect(page.get_by_test_id("admin-tab-analytics")).to_have_attribute("aria-current", "page")
     expect(page.locator(f'[data-testid="returns-vendors-table"] tr[data-vendor="{product["vendor_id"]}"]')).to_be_visible()
     admin_row = page.locator(f'[data-testid="returns-products-table"] tr[data-product="{product["product_id"]}"]')
-    expect(admin_row).to_contain_text(product["vendor_id"])
+    expect(admin_row).to_contain_text(product["title"])
     page.get_by_test_id("returns-vendor").select_option(product["vendor_id"])
     expect(page.locator('[data-testid="returns-vendors-table"] tbody tr')).to_have_count(1)
     assert errors == []

@@ -179,6 +179,7 @@ def test_the_admin_sees_every_vendor_ranked_and_top_products(market, admin):
     everyone = figures(market, admin, ADMIN_PATH)
     assert [(v["vendor_id"], v["return_rate"]) for v in everyone["vendors"]] == [(vendor_a, 0.5), (vendor_b, 0.0)]
     assert [(p["vendor_id"], p["return_rate"]) for p in everyone["products"]] == [(vendor_a, 0.5)]
+    assert all(v["vendor_name"] for v in everyone["vendors"])  # the shop's name, for the admin to read
     assert everyone["totals"]["units_sold"] == 3
 
     only_b = figures(market, admin, f"{ADMIN_PATH}?vendor_id={vendor_b}&weeks=4")

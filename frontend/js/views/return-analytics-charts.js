@@ -160,7 +160,7 @@ export function productsTable(products, { withVendor = false } = {}) {
         const top = p.reasons.reduce((a, b) => (b.units > a.units ? b : a), p.reasons[0]);
         return el("tr", { "data-product": p.product_id },
           el("th", { scope: "row", text: p.title || p.product_id }),
-          withVendor ? el("td", { text: p.vendor_id }) : null,
+          withVendor ? el("td", { text: p.vendor_name || p.vendor_id }) : null,
           el("td", { class: "num", text: String(p.units_sold) }),
           el("td", { class: "num", text: String(p.units_returned) }),
           el("td", { class: "num", text: percent(p.return_rate) }),

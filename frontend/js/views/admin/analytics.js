@@ -54,7 +54,7 @@ export const analyticsSection = {
 
     function offerVendors(vendors) {
       const known = new Set([...vendor.options].map((o) => o.value));
-      for (const v of vendors) if (!known.has(v.vendor_id)) vendor.append(el("option", { value: v.vendor_id, text: v.vendor_id }));
+      for (const v of vendors) if (!known.has(v.vendor_id)) vendor.append(el("option", { value: v.vendor_id, text: v.vendor_name || v.vendor_id }));
     }
 
     function renderVendors(vendors) {
@@ -63,7 +63,7 @@ export const analyticsSection = {
           el("caption", { class: "visually-hidden", text: "Vendors by return rate" }),
           el("thead", {}, el("tr", {}, ["Vendor", "Sold", "Returned", "Return rate", "Rejected"].map((h) => el("th", { scope: "col", text: h })))),
           el("tbody", {}, vendors.map((v) => el("tr", { "data-vendor": v.vendor_id },
-            el("th", { scope: "row", text: v.vendor_id }),
+            el("th", { scope: "row", text: v.vendor_name || v.vendor_id }),
             el("td", { class: "num", text: String(v.units_sold) }),
             el("td", { class: "num", text: String(v.units_returned) }),
             el("td", { class: "num", text: percent(v.return_rate) }),
