@@ -87,7 +87,7 @@ def vendor_return_analytics(req):
 
 
 @route(bp, "/admin/analytics/returns", query=AdminReturnsQuery, response=AdminReturnsReport, roles=("admin",),
-       tags=("admin", *TAGS), errors=(400, 401, 403),
+       tags=("admin", *TAGS), errors=(400, 401, 403, 404),
        summary="Returns across vendors (or one): rates, reasons, refunds, top products by return rate")
 def admin_return_analytics(req):
     from chalicelib.services import return_analytics

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from chalicelib.domain import return_analytics as analytics
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.events import (
     EVENTS_BY_TYPE,
     DomainEvent,
@@ -226,4 +226,6 @@ def platform_report(*, vendor_id: str | None, weeks: int, today: date | None = N
     period = _weeks(weeks, today)
     if vendor_id is None:
         return _report(facts_store.PLATFORM, period)
+    if not _vendor_names({vendor_id}):
+        raise NotFound("No such vendor.", fields={"vendor_id": "unknown"})
     return _report(facts_store.vendor_scope(vendor_id), period, only_vendor=vendor_id)

@@ -197,9 +197,11 @@ def test_a_bad_period_is_a_400_naming_weeks(market, admin, query, field):
         assert field in body["error"]["fields"]
 
 
-def test_a_malformed_vendor_id_is_a_400_naming_it(market, admin):
+def test_a_malformed_vendor_id_is_a_400_and_an_unknown_one_a_404_naming_it(market, admin):
     status, body, _ = market.call("GET", f"{ADMIN_PATH}?vendor_id=a%20b", token=admin.access_token)
     assert status == 400 and "vendor_id" in body["error"]["fields"]
+    status, body, _ = market.call("GET", f"{ADMIN_PATH}?vendor_id=nobody", token=admin.access_token)
+    assert status == 404 and "vendor_id" in body["error"]["fields"]
 
 
 def test_who_may_read_which_figures(market, admin):
