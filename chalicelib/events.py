@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from chalicelib.domain.events import DomainEvent
+from chalicelib.domain.return_analytics import COUNTED_EVENT_TYPES
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
@@ -72,6 +73,12 @@ def publish(event: DomainEvent, *, queue_url: str | None = None) -> str:
     if url.endswith(".fifo"):
         kwargs["MessageGroupId"] = event.dedup_key
         kwargs["MessageDeduplicationId"] = message["event_id"]
-    _sqs_for(settings.region, settings.endpoint_url).send_message(**kwargs)
+    sqs = _sqs_for(settings.region, settings.endpoint_url)
+    sqs.send_message(**kwargs)
+    if queue_url is None and settings.analytics_queue_url and event_type in COUNTED_EVENT_TYPES:
+        # Return analytics counts these on its own queue (an SQS message has one consumer). Sent after
+        # the notification: a failure here retries the whole publish, and both consumers dedupe on event_id.
+        sqs.send_message(QueueUrl=settings.analytics_queue_url, MessageBody=kwargs["MessageBody"],
+                         MessageAttributes=kwargs["MessageAttributes"])
     logger.info("event published", extra={"event_type": event_type, "event_id": message["event_id"]})
     return message["event_id"]

@@ -60,6 +60,7 @@ _KEYS = (
     "HALLES_API_KEY_RATE_LIMIT",
     "HALLES_API_KEY_RATE_WINDOW_SECONDS",
     "HALLES_RETURN_ANSWER_DAYS",
+    "HALLES_ANALYTICS_QUEUE_URL",
 )
 
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
@@ -140,6 +141,8 @@ class Settings:
     api_key_rate_limit: int = 120
     api_key_rate_window_seconds: int = 60
     return_answer_days: int = 3  # a vendor answers a return request within this, or the platform decides
+    # Return analytics: the events it counts are published there too (unset: nothing is counted).
+    analytics_queue_url: str = ""
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -244,6 +247,7 @@ def get_settings() -> Settings:
         api_key_rate_limit=max(1, _int(env["HALLES_API_KEY_RATE_LIMIT"], 120)),
         api_key_rate_window_seconds=max(1, _int(env["HALLES_API_KEY_RATE_WINDOW_SECONDS"], 60)),
         return_answer_days=max(1, _int(env["HALLES_RETURN_ANSWER_DAYS"], 3)),
+        analytics_queue_url=env["HALLES_ANALYTICS_QUEUE_URL"] or "",
     )
     _cache = (snapshot, settings)
     return settings

@@ -36,6 +36,7 @@ BLUEPRINTS = {
     "admin_refunds": "",
     "claims": "",  # claims and disputes (issue 9 item 3)
     "claim_schedules": "",
+    "return_analytics": "",
     "messages": "",
 }
 

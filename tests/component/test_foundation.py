@@ -11,4 +11,4 @@ def test_health_answers_with_a_correlation_id(app_client):
 def test_the_template_deploys_every_resource_kind(stack):
     assert stack.environment["HALLES_USER_POOL_ID"]
     assert stack.environment["HALLES_USER_POOL_CLIENT_ID"]
-    assert set(stack.queues) == {"notifications", "payment-events", "offer-imports"}
+    assert set(stack.queues) == {"notifications", "payment-events", "offer-imports", "return-analytics"}

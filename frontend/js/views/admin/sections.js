@@ -7,6 +7,7 @@ import { reconciliationSection } from "./reconciliation.js";
 import { returnsSection } from "./returns.js";
 import { refundsSection } from "./refunds.js";
 import { casesSection } from "./cases.js";
+import { analyticsSection } from "./analytics.js";
 import { messagesSection } from "./messages.js";
 
 export const ADMIN_SECTIONS = [
@@ -16,5 +17,6 @@ export const ADMIN_SECTIONS = [
   returnsSection,
   refundsSection,
   casesSection,
+  analyticsSection,
   messagesSection,
 ];

@@ -10,6 +10,7 @@ import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
 import { returnsSection } from "./returns.js";
 import { claimsSection } from "./claims.js";
+import { returnAnalyticsSection } from "./return-analytics.js";
 import { messagesSection } from "./messages.js";
 
 export const VENDOR_SECTIONS = [
@@ -20,6 +21,7 @@ export const VENDOR_SECTIONS = [
   ordersSection,
   returnsSection,
   claimsSection,
+  returnAnalyticsSection,
   moneySection,
   keysSection,
   messagesSection,
