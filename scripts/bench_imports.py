@@ -21,8 +21,8 @@ cannot merge them: a chunk already refreshes each product's summary once, howeve
 the chunk holds, and skips it when the listing would not change (the re-import figure); a batched or
 asynchronous refresher would still write one summary per product here. Below 2 needs the listing to
 live elsewhere than on the product item (e.g. a sparse listing index on the offers table itself, set
-on each product's best offer), a catalogue read-model change. Updates of offers that are not their
-product's best offer cost one item per row (no summary write).
+on each product's best offer), a catalogue read-model change. A row that changes nothing a listing
+shows (e.g. the stock of an offer that is not its product's best, still in stock) costs one item.
 
 Items are not capacity units: in DynamoDB each put of an offer also writes its two ALL-projected
 indexes (by_product, by_vendor) and a summary update its by_category index copy, so a new listing
