@@ -32,6 +32,10 @@ BLUEPRINTS = {
     "vendor_money": "",
     "commissions": "",
     "admin_adjustments": "",
+    "admin_refunds": "",
+    "claims": "",  # claims and disputes (issue 9 item 3)
+    "claim_schedules": "",
+    "messages": "",
 }
 
 

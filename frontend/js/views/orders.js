@@ -22,6 +22,8 @@ import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { accountTabs, cardLabel } from "./cards.js";
 import { requireShopper, signInHref } from "./guard.js";
+import { orderClaims } from "./order-claims.js";
+import { contactVendorLink } from "../messages.js";
 
 const POLL_EVERY_MS = 1000;
 const POLL_FOR_MS = 30_000;
@@ -256,7 +258,8 @@ export function renderOrder(main, orderId, params) {
       paymentNotice(),
       el("div", { class: "order-body" },
         el("div", { class: "order-main" },
-          vendorSections()),
+          vendorSections(),
+          orderClaims(order, names)),
         el("aside", { class: "order-side" },
           order.shipping_address ? el("section", { class: "panel", "aria-labelledby": "address-title" },
             el("h2", { id: "address-title", text: "Delivery address" }),
@@ -465,6 +468,7 @@ export function renderOrder(main, orderId, params) {
             ? el("p", { class: "line-cancelled", "data-testid": "order-line-cancelled", text: "Cancelled by the vendor: refunded" }) : null,
           el("p", { class: "line-subtotal", "data-testid": "order-line-subtotal", "data-amount": line.subtotal.amount, text: formatMoney(line.subtotal) })))),
         parcel(group),
+        contactVendorLink(order, group),
         el("dl", { class: "vendor-totals" },
           group.discount.amount ? amountRow("Discount", negative(group.discount), "order-vendor-discount") : null,
           amountRow("Shipping", group.shipping, "order-vendor-shipping", { free: true }),

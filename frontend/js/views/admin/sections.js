@@ -4,9 +4,15 @@
 import { vendorsSection } from "./vendors.js";
 import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
+import { refundsSection } from "./refunds.js";
+import { casesSection } from "./cases.js";
+import { messagesSection } from "./messages.js";
 
 export const ADMIN_SECTIONS = [
   vendorsSection,
   commissionsSection,
   reconciliationSection,
+  refundsSection,
+  casesSection,
+  messagesSection,
 ];

@@ -8,6 +8,8 @@ import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
+import { claimsSection } from "./claims.js";
+import { messagesSection } from "./messages.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
@@ -15,6 +17,8 @@ export const VENDOR_SECTIONS = [
   importsSection,
   promotionsSection,
   ordersSection,
+  claimsSection,
   moneySection,
   keysSection,
+  messagesSection,
 ];
