@@ -12,6 +12,22 @@
   through the offer-imports queue and the devstack pump (one chunk at a time, like a Lambda with
   reserved concurrency 1), until GET /vendor/imports/{id} says done.
 
+Why the first figure is 2.0 and not the issue's 1.1 (measured by table with `--why`: offers 10,000,
+products 10,000, imports ~100, i.e. one job/errors transaction item per chunk): each row of this
+bench is a product's FIRST offer, so two items must change, the offer (checkout's conditional stock
+writes and the vendor's and product's indexes read it) and the product's listing summary (the
+category listing filters on it in its DynamoDB query: in stock, price range, vendor). Coalescing
+cannot merge them: a chunk already refreshes each product's summary once, however many of its offers
+the chunk holds, and skips it when the listing would not change (the re-import figure); a batched or
+asynchronous refresher would still write one summary per product here. Below 2 needs the listing to
+live elsewhere than on the product item (e.g. a sparse listing index on the offers table itself, set
+on each product's best offer), a catalogue read-model change. A row that changes nothing a listing
+shows (e.g. the stock of an offer that is not its product's best, still in stock) costs one item.
+
+Items are not capacity units: in DynamoDB each put of an offer also writes its two ALL-projected
+indexes (by_product, by_vendor) and a summary update its by_category index copy, so a new listing
+costs about 5 write units there; the figure counts the items the import asks DynamoDB to write.
+
 What they do not cover: DynamoDB's and SQS's own latency and throttling (moto answers in-process
 or over loopback, one Python process on a shared machine); Lambda concurrency (in AWS several
 chunks run at once); products that already have other vendors' offers (their summaries need an

@@ -207,7 +207,7 @@ class OfferCatalogue(Protocol):
 
 class VendorLedger(Protocol):
     """The vendor ledger as its readers see it (chalicelib/domain/vendor_ledger.py); entries are written
-    only by the OrderRepository, with the order change that books them. Adapters: chalicelib/store/ledger.py,
+    by the OrderRepository, with the order change that books them (an admin's adjustment: `put_new`). Adapters: chalicelib/store/ledger.py,
     chalicelib/store/memory.py."""
 
     def page(self, vendor_id: str, *, limit: int, cursor: str | None, since: str | None = None,
@@ -218,6 +218,10 @@ class VendorLedger(Protocol):
     def entries(self, vendor_id: str, *, since: str | None = None, until: str | None = None) -> Iterable: ...
 
     def all_entries(self) -> Iterable: ...
+
+    def put_new(self, entry) -> tuple:
+        """An entry of no order change (an admin's adjustment), once per id: (the stored entry, created)."""
+        ...
 
 
 class CommissionRuleStore(Protocol):

@@ -23,7 +23,7 @@ from typing import Any
 
 from chalicelib.domain.catalog import Offer
 from chalicelib.domain.charge_limits import minimum_charge
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
 from chalicelib.domain.money import Money
 
@@ -46,6 +46,7 @@ class Promotion:
     ends_at: str  # exclusive
     min_quantity: int = 1
     offer_ids: frozenset[str] = frozenset()  # empty: every offer of the vendor
+    version: int = 1  # moves on every edit (`revise_terms`): a cart line's snapshot names the one it saw
 
     def active_at(self, at: str) -> bool:
         return self.starts_at <= at < self.ends_at
@@ -72,6 +73,7 @@ class AppliedPromotion:
     promotion_id: str
     unit_discount: int
     ends_at: str
+    version: int = 1
 
 
 def best_promotion(promotions: Iterable[Promotion], *, vendor_id: str, offer_id: str, quantity: int,
@@ -85,18 +87,20 @@ def best_promotion(promotions: Iterable[Promotion], *, vendor_id: str, offer_id:
     if not candidates:
         return None
     best = min(candidates, key=lambda c: c[:3])[3]
-    return AppliedPromotion(best.promotion_id, best.unit_discount(unit_price), best.ends_at)
+    return AppliedPromotion(best.promotion_id, best.unit_discount(unit_price), best.ends_at, best.version)
 
 
 @dataclass(frozen=True)
 class PromotionHold:
     """A promotion an order line is charged with: placing the order requires it to be still running at
-    `at` (on DynamoDB a ConditionCheck in the checkout's transaction), so one ended early is never charged."""
+    `at` and at the version the line saw (on DynamoDB a ConditionCheck in the checkout's transaction), so
+    one ended early, moved or edited since is never charged."""
 
     vendor_id: str
     promotion_id: str
     at: str
     change: dict  # what the shopper is told when it ended meanwhile (domain.cart_changes.promotion_change)
+    version: int = 1
 
 
 def as_seen(promotion_id: str, vendor_id: str, offer_id: str, unit_discount: int, currency: str,
@@ -196,3 +200,38 @@ def check_targets(promotion: Promotion, offers: Iterable[TargetedOffer]) -> None
                 f"(+ shipping), below {floor.display()}, the smallest amount a card payment can be.",
                 fields={"value": f"too large for offer {offer.offer_id}"},
             )
+
+
+# --- editing one ------------------------------------------------------------------------------------
+
+EDITABLE = ("name", "value", "starts_at", "ends_at", "min_quantity")
+
+
+def revise_terms(current: Promotion, changes: Mapping[str, Any], *, now: str) -> PromotionTerms:
+    """The terms after an edit of a scheduled or running promotion (its kind and offers stay).
+
+    The creation rules hold for the result (400 naming every wrong field); on top of them, an ended
+    promotion cannot be edited (409: create a new one) and a start that changes cannot move into the
+    past, whether the promotion has started or not: shoppers already charged or quoted at the old window
+    keep what they saw, and no order can get a discount retroactively.
+    """
+    if current.ends_at <= now:
+        raise Conflict("This promotion has ended; create a new one.", code="promotion_ended",
+                       fields={"promotion_id": "ended"})
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput("Only the name, value, window and minimum quantity of a promotion can change.",
+                           fields={name: "cannot change" for name in unknown})
+    merged = {"name": current.name, "kind": current.kind, "value": current.value, "starts_at": current.starts_at,
+              "ends_at": current.ends_at, "min_quantity": current.min_quantity,
+              "offer_ids": sorted(current.offer_ids), **changes}
+    moved_back = merged["starts_at"] != current.starts_at and merged["starts_at"] < now
+    try:
+        terms = validate_terms(merged, now=now)
+    except InvalidInput as err:
+        if moved_back:
+            err.fields.setdefault("starts_at", "cannot move into the past")
+        raise
+    if moved_back:
+        raise InvalidInput("The promotion is not valid.", fields={"starts_at": "cannot move into the past"})
+    return terms

@@ -22,9 +22,12 @@ so a retried change writes it once. An entry's id is derived from what it record
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+
+from chalicelib.domain.errors import InvalidInput
 
 SALE = "sale"
 COMMISSION = "commission"
@@ -92,7 +95,7 @@ class Balance:
 def balance(entries: Iterable[LedgerEntry], currency: str) -> Balance:
     """Derived from the entries alone, per order: an order's owed amount (earnings - net transferred)
     is available once its payout was released, pending before. A negative owed amount (a reversal due)
-    counts against what is available."""
+    counts against what is available. An adjustment counts as available at once, even one naming an order."""
     owed: dict[str, int] = {}
     released: set[str] = set()
     paid_out = 0
@@ -103,7 +106,11 @@ def balance(entries: Iterable[LedgerEntry], currency: str) -> Balance:
         if entry.kind == PAYOUT_RELEASE:
             released.add(entry.order_id)
             continue
-        owed[entry.order_id] = owed.get(entry.order_id, 0) + entry.amount
+        # An admin's adjustment waits for no delivery: it is available (or owed back) at once.
+        bucket = entry.order_id if entry.kind != ADJUSTMENT else f"{ADJUSTMENT}:{entry.entry_id}"
+        if entry.kind == ADJUSTMENT:
+            released.add(bucket)
+        owed[bucket] = owed.get(bucket, 0) + entry.amount
         if entry.kind in PAYOUT_KINDS:
             paid_out -= entry.amount
         else:
@@ -259,3 +266,37 @@ def _check_transfer(entry: LedgerEntry, transfer: ProviderTransfer | None, rever
             found.append(Mismatch(reversal.vendor_id, reversal.order_id, reversal.provider_object_id,
                                   "missing_at_provider", reversal.amount, None, "transfer reversal"))
     return found
+
+
+# --- an admin's adjustment -------------------------------------------------------------------------
+
+ADJUSTMENT_MAX = 100_000_00  # minor units either way: a larger correction is not a typo-safe form entry
+REASON_MIN, REASON_MAX = 3, 500
+
+
+def adjustment_entry_id(vendor_id: str, idempotency_key: str) -> str:
+    """One adjustment per (vendor, Idempotency-Key): the id is derived from the key, never from the time."""
+    digest = hashlib.sha256(f"{vendor_id}\n{idempotency_key}".encode()).hexdigest()[:24]
+    return entry_id("", vendor_id, ADJUSTMENT, digest)
+
+
+def adjustment(*, vendor_id: str, amount: int, currency: str, platform_currency: str, reason: str,
+               order_id: str | None, idempotency_key: str, at: str, by: str) -> LedgerEntry:
+    """An `adjustment` entry an admin books for a vendor (+ the platform owes it more, - less).
+
+    Every wrong field at once (400 naming them): a zero or oversized amount, another currency than the
+    platform's, a reason too short to explain the correction later.
+    """
+    errors: dict[str, str] = {}
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0 or abs(amount) > ADJUSTMENT_MAX:
+        errors["amount"] = f"a non-zero integer of minor units, at most {ADJUSTMENT_MAX} either way"
+    if currency.upper() != platform_currency.upper():
+        errors["currency"] = f"the platform's currency, {platform_currency.upper()}"
+    reason = " ".join(str(reason or "").split())
+    if not REASON_MIN <= len(reason) <= REASON_MAX:
+        errors["reason"] = f"{REASON_MIN} to {REASON_MAX} characters: why the correction is made"
+    if errors:
+        raise InvalidInput("The adjustment is not valid.", fields=errors)
+    return LedgerEntry(entry_id=adjustment_entry_id(vendor_id, idempotency_key), vendor_id=vendor_id,
+                       kind=ADJUSTMENT, amount=amount, currency=platform_currency.upper(), order_id=order_id or "",
+                       at=at, details={"reason": reason, "by": by})

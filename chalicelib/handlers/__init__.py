@@ -33,6 +33,7 @@ BLUEPRINTS = {
     "commissions": "",
     "returns": "",
     "return_schedules": "",
+    "admin_adjustments": "",
     "admin_refunds": "",
     "claims": "",  # claims and disputes (issue 9 item 3)
     "claim_schedules": "",

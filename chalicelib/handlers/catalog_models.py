@@ -52,6 +52,9 @@ class VendorOfferView(OfferView):
                                      "Send it back as `If-Match` to update only what you read.")
     updated_at: str
     status: str = Field(description="active (listed), paused (hidden until resumed) or delisted (final)")
+    product_proposed_by_you: bool | None = Field(
+        None, description="In your offers list: true when you proposed the product (you may edit it with "
+                          "PUT /vendor/products/{product_id}); null in other answers")
 
 
 class StockAdjustmentView(ApiModel):

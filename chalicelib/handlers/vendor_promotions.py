@@ -49,6 +49,20 @@ class PromotionOut(ApiModel):
     status: str = Field(description="scheduled | active | ended")
     ended_early_at: str | None = None
     created_at: str
+    version: int = Field(1, description="Send it back with an edit: a promotion changed meanwhile is a 409")
+
+
+class PromotionEdit(ApiModel):
+    """Only what is sent changes; the kind and the targeted offers never do (create another promotion)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: StrictInteger = Field(ge=1, description="The version you read (PromotionOut.version)")
+    name: Text | None = Field(None, description="1 to 80 characters")
+    value: StrictInteger | None = Field(None, description="As when creating it, for its kind")
+    starts_at: AwareDatetime | None = Field(None, description="A new start cannot be in the past")
+    ends_at: AwareDatetime | None = Field(None, description="After starts_at, in the future (exclusive)")
+    min_quantity: StrictInteger | None = Field(None, ge=1, le=MAX_LINE_QUANTITY)
 
 
 class PromotionList(ApiModel):
@@ -89,6 +103,28 @@ def vendor_get_promotion(req):
     from chalicelib.services import promotions
 
     return PromotionOut.model_validate(promotions.get_promotion(req.principal.user_id, req.params["promotion_id"]))
+
+
+@route(bp, "/vendor/promotions/{promotion_id}", "PATCH", body=PromotionEdit, response=PromotionOut, roles=VENDOR,
+       tags=("vendor",), errors=(400, 401, 403, 404, 409),
+       summary="Edit a scheduled or running promotion: name, value, window, minimum quantity (409 when it "
+               "changed since you read it, or ended)")
+def vendor_edit_promotion(req):
+    from chalicelib.domain.timestamps import iso
+    from chalicelib.services import promotions
+
+    changes = req.body.model_dump(exclude_unset=True, exclude={"version"})
+    nulls = sorted(name for name, value in changes.items() if value is None)
+    if nulls:
+        from chalicelib.domain.errors import InvalidInput
+
+        raise InvalidInput("Leave out what does not change; null is not a value.",
+                           fields={name: "null: leave it out" for name in nulls})
+    for name in ("starts_at", "ends_at"):
+        if name in changes:
+            changes[name] = iso(changes[name])
+    return PromotionOut.model_validate(promotions.revise_promotion(
+        req.principal.user_id, req.params["promotion_id"], changes, req.body.version))
 
 
 @route(bp, "/vendor/promotions/{promotion_id}/end", "POST", response=PromotionOut, roles=VENDOR, tags=("vendor",),

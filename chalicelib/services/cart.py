@@ -20,7 +20,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chalicelib.domain.cart_changes import NOT_FOR_SALE, LineTerms, OfferNow, promotion_change, vendor_not_selling
+from chalicelib.domain.cart_changes import (
+    NOT_FOR_SALE,
+    ChangeReason,
+    LineTerms,
+    OfferNow,
+    promotion_change,
+    vendor_not_selling,
+)
 from chalicelib.domain.cart_changes import line_changes as changes_since
 from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
@@ -162,8 +169,21 @@ def _current(cart: cart_store.Cart, catalog: CartCatalog, orders: OrderRepositor
             applied = _applied_now(line, offer, promotions)
             terms = LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=int(offer.price),
                               shipping_fee=int(offer.shipping_fee), currency=offer.currency)
-            changes.extend(promotion_change(terms, line.unit_discount, applied.unit_discount if applied else 0))
+            discount_now = applied.unit_discount if applied else 0
+            changes.extend(promotion_change(terms, line.unit_discount, discount_now)
+                           or _edited_promotion(terms, line, applied))
     return offers, changes, promotions
+
+
+def _edited_promotion(terms: LineTerms, line: cart_store.CartLine, applied: AppliedPromotion | None) -> list[dict]:
+    """The same promotion at the same discount, edited since the line was set (its window, its minimum):
+    checkout would refuse the line (the hold names the version), so the shopper is told, and setting the
+    line again accepts it."""
+    if applied is None or applied.promotion_id != line.promotion_id or applied.version == line.promotion_version:
+        return []
+    price = Money(terms.price - applied.unit_discount, terms.currency)
+    return [{"offer_id": line.offer_id, "reason": ChangeReason.PROMOTION_CHANGED.value, "before": price.to_json(),
+             "now": price.to_json(), "message": "The seller changed this promotion: set the quantity again to keep it."}]
 
 
 def view_cart(shopper_id: str, *, carts: CartRepository | None = None, catalog: CartCatalog | None = None,
@@ -224,7 +244,7 @@ def set_line(shopper_id: str, offer_id: str, quantity: int, *, carts: CartReposi
     applied = _applied_now(line, offer, promotions_for([offer.vendor_id], catalog))
     if applied is not None:
         line = replace(line, promotion_id=applied.promotion_id, unit_discount=applied.unit_discount,
-                       promotion_ends_at=applied.ends_at)
+                       promotion_ends_at=applied.ends_at, promotion_version=applied.version)
     lines = [line if other.offer_id == offer_id else other for other in cart.lines]
     if existing is None:
         lines.append(line)
@@ -274,7 +294,7 @@ def promotion_holds(cart: cart_store.Cart, at: str) -> tuple[PromotionHold, ...]
     (one ended early since the line was set refuses the checkout, naming the line, like a price change)."""
     return tuple(PromotionHold(line.vendor_id, line.promotion_id, at, promotion_change(
         LineTerms(offer_id=line.offer_id, quantity=line.quantity, price=line.price, shipping_fee=line.shipping_fee,
-                  currency=line.currency), line.unit_discount, 0)[0])
+                  currency=line.currency), line.unit_discount, 0)[0], line.promotion_version)
                  for line in cart.lines if line.promotion_id)
 
 

@@ -1,10 +1,13 @@
-"""Vendor promotion use cases: create (once per Idempotency-Key), list, read, end early; and the
+"""Vendor promotion use cases: create (once per Idempotency-Key), list, read, edit, end early; and the
 promotions a cart's vendors run, as the pricing function takes them.
 
 The rules are chalicelib/domain/promotions.py. The vendor is always the caller's verified
 identity: a promotion is stored under its vendor, so another vendor's id finds nothing (404),
 and only the caller's own offers can be targeted (another vendor's offer id is refused as unknown).
-Creating or ending a promotion recomputes the listing summaries of the products it targets, so
+Editing one (`revise_promotion`) is conditional on the version the vendor read (a concurrent edit is a
+409) and moves the version on: a cart line snapshots the version it saw, the cart lists the change, and
+checkout's transaction refuses a line whose promotion was edited since (domain/promotions.py `PromotionHold`).
+Creating, editing or ending a promotion recomputes the listing summaries of the products it targets, so
 catalogue cards show it at once; a window that starts or ends later is picked up by the read path
 (chalicelib/services/product_summaries.py).
 """
@@ -17,9 +20,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.domain.catalog import is_valid_id
-from chalicelib.domain.errors import InvalidInput, NotFound, Unprocessable
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, Unprocessable
 from chalicelib.domain.money import Money
-from chalicelib.domain.promotions import Promotion, TargetedOffer, check_targets, validate_terms
+from chalicelib.domain.promotions import Promotion, TargetedOffer, check_targets, revise_terms, validate_terms
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.observability import count, logger
 from chalicelib.services.product_summaries import refresh_product_summary
@@ -53,6 +56,7 @@ def promotion_view(item: promotions_store.PromotionItem, now: str | None = None)
         "status": status_at(promotion, now or now_iso()),
         "ended_early_at": item.ended_early_at,
         "created_at": item.created_at,
+        "version": item.current_version,
     }
 
 
@@ -143,16 +147,52 @@ def get_promotion(vendor_id: str, promotion_id: str) -> dict:
     return promotion_view(_own(vendor_id, promotion_id))
 
 
+def revise_promotion(vendor_id: str, promotion_id: str, changes: Mapping[str, Any], expected_version: int) -> dict:
+    """Edit a scheduled or running promotion's name, value, window or minimum quantity, at the version read."""
+    registered_vendor(vendor_id)
+    item = _own(vendor_id, promotion_id)
+    now = now_iso()
+    current = item.to_promotion()
+    terms = revise_terms(current, changes, now=now)
+    if item.current_version != expected_version:
+        raise _changed_meanwhile(item.current_version)
+    offers = _targets_still_mine(vendor_id, current)
+    revised = Promotion(**{**current.__dict__, "value": terms.value, "starts_at": terms.starts_at,
+                           "ends_at": terms.ends_at, "min_quantity": terms.min_quantity})
+    check_targets(revised, (TargetedOffer(o.offer_id, Money(int(o.price), o.currency),
+                                          Money(int(o.shipping_fee), o.currency)) for o in offers))
+    stored = promotions_store.revise(vendor_id, promotion_id, terms, expected_version=expected_version, now=now)
+    if stored is None:
+        latest = _own(vendor_id, promotion_id)
+        if latest.to_promotion().ends_at <= now:
+            raise Conflict("This promotion has ended; create a new one.", code="promotion_ended",
+                           fields={"promotion_id": "ended"})
+        raise _changed_meanwhile(latest.current_version)
+    count("PromotionsRevised", 1)
+    logger.info("promotion revised", extra={"vendor_id": vendor_id, "promotion_id": promotion_id,
+                                            "version": stored.current_version})
+    _refresh_listings(offers)
+    return promotion_view(stored, now)
+
+
+def _changed_meanwhile(version: int) -> Conflict:
+    return Conflict(f"This promotion was changed meanwhile (now version {version}); reload it and edit again.",
+                    code="promotion_changed", fields={"version": f"now {version}"})
+
+
+def _targets_still_mine(vendor_id: str, promotion: Promotion) -> list:
+    """The offers a promotion targets that are still there and still the vendor's (one may have gone since)."""
+    if not promotion.offer_ids:
+        return _targeted_offers(vendor_id, frozenset())
+    return [o for o in offers_store.get_offers(promotion.offer_ids, consistent=True).values()
+            if o.vendor_id == vendor_id]
+
+
 def end_promotion(vendor_id: str, promotion_id: str) -> dict:
     """End it now (a scheduled one never starts). Ending an ended promotion changes nothing."""
     registered_vendor(vendor_id)
     item = _own(vendor_id, promotion_id)
     now = now_iso()
     ended = promotions_store.end_now(vendor_id, promotion_id, now) or item
-    promotion = ended.to_promotion()
-    if promotion.offer_ids:  # those still there and still the vendor's: an offer may have gone since
-        found = offers_store.get_offers(promotion.offer_ids).values()
-        _refresh_listings([o for o in found if o.vendor_id == vendor_id])
-    else:
-        _refresh_listings(_targeted_offers(vendor_id, frozenset()))
+    _refresh_listings(_targets_still_mine(vendor_id, ended.to_promotion()))
     return promotion_view(ended, now)

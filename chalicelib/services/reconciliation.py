@@ -38,8 +38,16 @@ def reconcile(*, ledger: VendorLedger | None = None, gateway: PaymentGateway | N
     vendors = sorted({e.vendor_id for e in entries})
     accounts = {v: vendor_account(v) for v in vendors}
     mismatches = vl.reconcile(entries, transfers, refunds, accounts)
+    # Adjustments name no provider object (nothing to compare): counted, with their net per currency,
+    # so a check also shows the corrections booked by hand.
+    adjusted: dict[str, int] = {}
+    for entry in entries:
+        if entry.kind == vl.ADJUSTMENT:
+            adjusted[entry.currency] = adjusted.get(entry.currency, 0) + entry.amount
     return {"checked": {"entries": len(entries), "transfers": len(transfers), "refunds": len(refunds),
-                        "vendors": len(vendors)},
+                        "vendors": len(vendors),
+                        "adjustments": sum(1 for e in entries if e.kind == vl.ADJUSTMENT),
+                        "adjustments_net": adjusted},
             "mismatches": [m.to_json() for m in mismatches], "reconciled": not mismatches}
 
 

@@ -295,8 +295,12 @@ def list_vendor_offers(vendor_id: str, limit: int = MAX_PAGE, cursor: str | None
     catalogue = _catalogue(catalogue)
     vendor = registered_vendor(vendor_id, catalogue=catalogue)
     items, next_cursor = catalogue.vendor_offers(vendor_id, page_limit(limit, 100), cursor)
-    best_ids = {p.product_id: p.best_offer_id for p in catalogue.get_products(o.product_id for o in items).values()}
+    products = catalogue.get_products(o.product_id for o in items)
+    best_ids = {p.product_id: p.best_offer_id for p in products.values()}
+    # Editable by this vendor (the in-memory records of the use-case tests know no proposer).
+    proposed = {p.product_id for p in products.values() if getattr(p, "created_by", None) == vendor_id}
     return {
-        "items": [vendor_offer_view(o, vendor.name, best_ids.get(o.product_id) == o.offer_id) for o in items],
+        "items": [{**vendor_offer_view(o, vendor.name, best_ids.get(o.product_id) == o.offer_id),
+                   "product_proposed_by_you": o.product_id in proposed} for o in items],
         "next_cursor": next_cursor,
     }

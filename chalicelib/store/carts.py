@@ -51,10 +51,12 @@ class CartLine:
     promotion_id: str = ""
     unit_discount: int = 0
     promotion_ends_at: str = ""
+    promotion_version: int = 1  # the promotion's version the line saw (an edit moves it on)
 
     def to_item(self) -> dict:
         promotion = ({"promotion_id": self.promotion_id, "unit_discount": self.unit_discount,
-                      "promotion_ends_at": self.promotion_ends_at} if self.promotion_id else {})
+                      "promotion_ends_at": self.promotion_ends_at, "promotion_version": self.promotion_version}
+                     if self.promotion_id else {})
         return {
             **promotion,
             "quantity": self.quantity,
@@ -86,6 +88,7 @@ class CartLine:
             promotion_id=item.get("promotion_id", ""),
             unit_discount=int(item.get("unit_discount", 0)),
             promotion_ends_at=item.get("promotion_ends_at", ""),
+            promotion_version=int(item.get("promotion_version", 1)),
         )
 
 

@@ -2,8 +2,9 @@
 (vendor_id, at_key = `<at>#<entry_id>`) for pages in time order and period filters).
 
 Append-only: entries are only ever put, by the order repository inside the order's own transaction
-(`put_in_transaction`), each on condition that its id does not exist, so a retried change writes
-it once. Nothing here updates or deletes an entry.
+(`put_in_transaction`), or alone for an admin's adjustment, which changes no order (`put_new`), each on
+condition that its id does not exist, so a retried change writes it once. Nothing here updates or
+deletes an entry.
 """
 
 from __future__ import annotations
@@ -100,6 +101,22 @@ class DynamoLedger:
         bind()
         for model in LedgerEntryModel.by_time.query(vendor_id, _range(since, until)):
             yield entry_of(model)
+
+    def put_new(self, entry: LedgerEntry) -> tuple[LedgerEntry, bool]:
+        """Put an entry that belongs to no order change (an adjustment) where its id does not exist yet.
+        Returns (the stored entry, created): an existing id gives the entry stored under it."""
+        from pynamodb.exceptions import PutError
+
+        from chalicelib.store.base import conditional_failed
+
+        bind()
+        try:
+            model_of(entry).save(condition=LedgerEntryModel.entry_id.does_not_exist())
+            return entry, True
+        except PutError as err:
+            if not conditional_failed(err):
+                raise
+        return entry_of(LedgerEntryModel.get(entry.vendor_id, entry.entry_id, consistent_read=True)), False
 
     def all_entries(self) -> Iterator[LedgerEntry]:
         """Every vendor's entries (the admin's reconciliation): a Scan, for an operator's occasional check."""

@@ -127,6 +127,11 @@ class InMemoryLedger:
     def all_entries(self):
         return iter(sorted(self.by_id.values(), key=lambda e: (e.vendor_id, e.at, e.entry_id)))
 
+    def put_new(self, entry: LedgerEntry) -> tuple[LedgerEntry, bool]:
+        key = (entry.vendor_id, entry.entry_id)
+        created = key not in self.by_id
+        return self.by_id.setdefault(key, entry), created
+
 
 class InMemoryCommissionRules:
     def __init__(self, rules: CommissionRules | None = None):

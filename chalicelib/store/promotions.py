@@ -3,7 +3,8 @@
 Keyed by vendor: every read is one vendor's promotions (its own list, or the promotions that may
 apply to the lines of that vendor in a cart), so another vendor's id can never reach them.
 A promotion's id is derived from (vendor, Idempotency-Key), so a repeated create finds the one
-it made (`put_new` is conditional). Ending one early is a conditional update of `ends_at`.
+it made (`put_new` is conditional). Ending one early is a conditional update of `ends_at`; editing one
+(`revise`) is conditional on the version the vendor read (absent `version`: 1) and moves it on.
 """
 
 from __future__ import annotations
@@ -40,12 +41,18 @@ class PromotionItem(Model):
     created_at = UnicodeAttribute()
     ended_early_at = UnicodeAttribute(null=True)
     request_hash = UnicodeAttribute()  # the create request's fingerprint: a reused key with another body is refused
+    version = NumberAttribute(null=True)  # absent until the first edit: version 1
+    revised_at = UnicodeAttribute(null=True)
+
+    @property
+    def current_version(self) -> int:
+        return int(self.version) if self.version is not None else 1
 
     def to_promotion(self) -> Promotion:
         return Promotion(promotion_id=self.promotion_id, vendor_id=self.vendor_id, name=self.name, kind=self.kind,
                          value=int(self.value), currency=self.currency, starts_at=self.starts_at,
                          ends_at=self.ends_at, min_quantity=int(self.min_quantity),
-                         offer_ids=frozenset(self.offer_ids or ()))
+                         offer_ids=frozenset(self.offer_ids or ()), version=self.current_version)
 
 
 def put_new(item: PromotionItem) -> PromotionItem:
@@ -103,8 +110,32 @@ def end_now(vendor_id: str, promotion_id: str, now: str) -> PromotionItem | None
     return item
 
 
-def check_running(tx, hold: PromotionHold) -> None:
-    """Add the hold's condition to a TransactWrite."""
+def _at_version(version: int):
+    P = PromotionItem
+    return (P.version == version) | P.version.does_not_exist() if version == 1 else P.version == version
+
+
+def revise(vendor_id: str, promotion_id: str, terms, *, expected_version: int, now: str) -> PromotionItem | None:
+    """Write the edited terms if the promotion is still at `expected_version` and not ended at `now`.
+    None when a condition failed (edited or ended meanwhile: the caller re-reads and explains)."""
     bind()
+    P = PromotionItem
+    item = PromotionItem(vendor_id, promotion_id)
+    try:
+        item.update(actions=[P.name.set(terms.name), P.value.set(terms.value), P.starts_at.set(terms.starts_at),
+                             P.ends_at.set(terms.ends_at), P.min_quantity.set(terms.min_quantity),
+                             P.version.set(expected_version + 1), P.revised_at.set(now)],
+                    condition=P.promotion_id.exists() & (P.ends_at > now) & _at_version(expected_version))
+    except UpdateError as err:
+        if conditional_failed(err):
+            return None
+        raise
+    return get(vendor_id, promotion_id)
+
+
+def check_running(tx, hold: PromotionHold) -> None:
+    """Add the hold's condition to a TransactWrite: running at `at`, at the version the line saw."""
+    bind()
+    P = PromotionItem
     tx.condition_check(PromotionItem, hold.vendor_id, range_key=hold.promotion_id,
-                       condition=PromotionItem.ends_at > hold.at)
+                       condition=(P.ends_at > hold.at) & (P.starts_at <= hold.at) & _at_version(hold.version))

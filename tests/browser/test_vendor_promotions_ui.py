@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import urllib.parse
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
@@ -94,3 +95,51 @@ def test_a_vendor_creates_a_promotion_and_the_shopper_pays_the_struck_down_price
     assert order["totals"]["total"] == quote["total"]  # paid the promoted total, as shown
     assert order["lines"][0]["unit_price"]["amount"] == 4000
     assert order["lines"][0]["promoted_unit_price"]["amount"] == 3000
+
+
+def test_a_vendor_edits_a_running_promotion_and_the_shopper_sees_the_new_price(page, live_stack):
+    vendor = live_stack.credentials["vendors"][0]
+    token = sign_in_api(live_stack, vendor["email"], vendor["password"])
+    offer = _new_offer(live_stack, token)  # 40.00 + 4.90
+    starts = datetime.now(UTC) - timedelta(minutes=5)
+    status, promo, _ = live_stack.call("POST", "/vendor/promotions", token=token, headers={
+        "Idempotency-Key": uuid.uuid4().hex}, body={
+        "name": f"Edit me {offer['word']}", "kind": "percent", "value": 10, "offer_ids": [offer["offer_id"]],
+        "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(days=7)).isoformat()})
+    assert status == 201, promo
+
+    page.goto(frontend(live_stack, "#/signin?next=%23%2Fvendor%2Fpromotions"))
+    page.get_by_test_id("signin-email").fill(vendor["email"])
+    page.get_by_test_id("signin-password").fill(vendor["password"])
+    page.get_by_test_id("auth-submit").click()
+    row = page.locator(f'[data-testid="vendor-promotion"][data-promotion-id="{promo["promotion_id"]}"]')
+    expect(row.get_by_test_id("promotion-discount")).to_have_text("10 % off")
+    row.get_by_test_id("promotion-edit").click()
+    form = page.get_by_test_id("promotion-edit-form")
+    form.get_by_test_id("promotion-edit-value").fill("95")
+    form.get_by_test_id("promotion-save").click()
+    expect(form.get_by_test_id("field-error-value")).to_contain_text("90")  # the API names the field
+    form.get_by_test_id("promotion-edit-value").fill("30")
+    form.get_by_test_id("promotion-edit-min-quantity").fill("2")
+    form.get_by_test_id("promotion-save").click()
+
+    expect(form).to_have_count(0)
+    expect(row.get_by_test_id("promotion-discount")).to_have_text("30 % off from 2 units")
+    expect(row.get_by_test_id("promotion-status")).to_have_text("Running")
+    edited = api(live_stack, "GET", f"/vendor/promotions/{promo['promotion_id']}", token=token)
+    assert (edited["value"], edited["min_quantity"], edited["version"], edited["starts_at"]) == (
+        30, 2, 2, promo["starts_at"])  # the start was not sent: it did not move
+
+    # A stale edit (another tab still at version 1) is refused and the form says why.
+    row.get_by_test_id("promotion-edit").click()
+    assert live_stack.call("PATCH", f"/vendor/promotions/{promo['promotion_id']}", token=token,
+                           body={"version": 2, "value": 20})[0] == 200
+    form.get_by_test_id("promotion-edit-value").fill("40")
+    form.get_by_test_id("promotion-save").click()
+    expect(form.get_by_test_id("promotion-edit-error")).to_contain_text("changed meanwhile")
+    expect(row.get_by_test_id("promotion-discount")).to_have_text("20 % off from 2 units")
+
+    # The shopper's product page shows the edited promotion (from 2 units: one unit is not discounted).
+    product = api(live_stack, "GET", f"/catalog/products/{offer['product_id']}")
+    mine = next(o for o in product["offers"] if o["offer_id"] == offer["offer_id"])
+    assert mine["price"]["amount"] == 4000 and mine["list_price"] is None

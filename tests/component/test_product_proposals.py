@@ -73,3 +73,13 @@ def test_only_the_proposer_may_edit_a_product(app_client, catalog, make_user):
     assert status == 404
     status, page, _ = call(app_client, "GET", f"/catalog/products/{lamp}")
     assert page["product"]["title"] == "Linen Table Lamp"
+
+
+def test_a_vendors_offers_list_says_which_products_it_proposed_and_so_may_edit(app_client, catalog):
+    """The Offers section shows "Edit product" only where the PUT would not be a 403."""
+    mine = call(app_client, "GET", "/vendor/offers", token=catalog.vendor_a.access_token)[1]["items"]
+    theirs = call(app_client, "GET", "/vendor/offers", token=catalog.vendor_b.access_token)[1]["items"]
+
+    tent = catalog.products["tent"]  # proposed by vendor a, offered by both
+    assert {o["product_id"]: o["product_proposed_by_you"] for o in mine}[tent] is True
+    assert {o["product_id"]: o["product_proposed_by_you"] for o in theirs}[tent] is False

@@ -227,3 +227,114 @@ def test_checkout_refuses_a_promotion_ended_early_even_when_the_cart_is_not_look
     shop.add("tent", "a", 1)  # accepting the price without the promotion
     status, body, _ = shop.checkout()
     assert status == 201 and body["order"]["totals"]["total"]["amount"] == 19900
+
+
+# --- editing a promotion ---------------------------------------------------------------------------
+
+
+def edit(shop: Shop, vendor, promo: dict, **changes):
+    return shop.call("PATCH", f"/vendor/promotions/{promo['promotion_id']}",
+                     {"version": promo.get("version", 1), **changes}, token=vendor.access_token)
+
+
+def test_a_vendor_edits_a_running_promotion_and_the_catalogue_and_a_new_cart_line_follow(shop):
+    vendor_a, tent = shop.catalog.vendor_a, shop.catalog.offers[("tent", "a")]  # 199.00
+    promo = create(shop, vendor_a, promotion(10, offers=[tent]))[1]
+    new_end = at(days=14)
+
+    status, edited, _ = edit(shop, vendor_a, promo, value=25, ends_at=new_end, min_quantity=1, name="Spring, longer")
+
+    assert status == 200, edited
+    assert (edited["value"], edited["ends_at"], edited["name"], edited["version"]) == (25, new_end, "Spring, longer", 2)
+    assert edited["starts_at"] == promo["starts_at"] and edited["status"] == "active"
+    page = shop.call("GET", f"/catalog/products/{shop.catalog.products['tent']}")[1]
+    mine = next(o for o in page["offers"] if o["offer_id"] == tent)
+    assert mine["price"]["amount"] == 14925 and mine["list_price"]["amount"] == 19900  # 25 % off at once
+    line = shop.add("tent", "a", 1)[1]["lines"][0]
+    assert line["promoted_unit_price"]["amount"] == 14925
+    assert shop.call("GET", "/vendor/promotions", token=vendor_a.access_token)[1]["items"][0]["version"] == 2
+
+
+def test_an_edit_from_a_stale_read_is_a_409_naming_the_version_and_changes_nothing(shop):
+    vendor_a, tent = shop.catalog.vendor_a, shop.catalog.offers[("tent", "a")]
+    promo = create(shop, vendor_a, promotion(10, offers=[tent]))[1]
+    assert edit(shop, vendor_a, promo, value=20)[0] == 200  # version 1 -> 2
+
+    status, err, _ = edit(shop, vendor_a, promo, value=30)  # still sends version 1
+
+    assert status == 409 and err["error"]["code"] == "promotion_changed" and "version" in err["error"]["fields"]
+    assert shop.call("GET", f"/vendor/promotions/{promo['promotion_id']}", token=vendor_a.access_token)[1]["value"] == 20
+
+
+def test_a_started_promotion_cannot_start_in_the_past_and_an_ended_one_cannot_be_edited(shop):
+    vendor_a, tent = shop.catalog.vendor_a, shop.catalog.offers[("tent", "a")]
+    running = create(shop, vendor_a, promotion(10, offers=[tent], starts=at(minutes=-5)))[1]
+    scheduled = create(shop, vendor_a, promotion(10, offers=[tent], starts=at(days=1)))[1]
+
+    back = edit(shop, vendor_a, running, starts_at=at(hours=-2))
+    scheduled_back = edit(shop, vendor_a, scheduled, starts_at=at(hours=-1))
+    later_start = edit(shop, vendor_a, scheduled, starts_at=at(days=2), ends_at=at(days=3))
+    assert shop.call("POST", f"/vendor/promotions/{running['promotion_id']}/end", token=vendor_a.access_token)[0] == 200
+    ended = edit(shop, vendor_a, running, value=20)
+
+    assert back[0] == 400 and back[1]["error"]["fields"]["starts_at"] == "cannot move into the past"
+    assert scheduled_back[0] == 400 and "starts_at" in scheduled_back[1]["error"]["fields"]
+    assert later_start[0] == 200 and later_start[1]["status"] == "scheduled"
+    assert ended[0] == 409 and ended[1]["error"]["code"] == "promotion_ended"
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"value": 95}, "value"),
+    ({"value": 0}, "value"),
+    ({"ends_at": "2020-01-01T00:00:00Z"}, "ends_at"),
+    ({"min_quantity": 0}, "min_quantity"),
+    ({"kind": "amount"}, "kind"),
+    ({"offer_ids": []}, "offer_ids"),
+    ({"vendor_id": "someone-else"}, "vendor_id"),
+    ({"value": None}, "value"),
+    ({"value": "20"}, "value"),
+], ids=["over-90-percent", "zero", "ends-in-the-past", "min-quantity-0", "kind", "offers", "vendor-id", "null",
+        "string"])
+def test_a_bad_edit_is_a_400_naming_the_field(shop, changes, field):
+    vendor_a, tent = shop.catalog.vendor_a, shop.catalog.offers[("tent", "a")]
+    promo = create(shop, vendor_a, promotion(10, offers=[tent]))[1]
+    status, err, _ = edit(shop, vendor_a, promo, **changes)
+    assert status == 400 and field in err["error"]["fields"], err
+    assert shop.call("GET", f"/vendor/promotions/{promo['promotion_id']}", token=vendor_a.access_token)[1][
+        "version"] == 1
+
+
+def test_an_edit_that_would_make_an_offer_unpayable_is_refused_naming_value(shop):
+    vendor_a, tent = shop.catalog.vendor_a, shop.catalog.offers[("tent", "a")]
+    promo = create(shop, vendor_a, promotion(1000, kind="amount", offers=[tent]))[1]
+    status, err, _ = edit(shop, vendor_a, promo, value=19900)
+    assert status == 400 and "value" in err["error"]["fields"]
+
+
+def test_another_vendor_a_shopper_or_nobody_cannot_edit_a_promotion(shop):
+    vendor_a, vendor_b, tent = shop.catalog.vendor_a, shop.catalog.vendor_b, shop.catalog.offers[("tent", "a")]
+    promo = create(shop, vendor_a, promotion(10, offers=[tent]))[1]
+    path, body = f"/vendor/promotions/{promo['promotion_id']}", {"version": 1, "value": 50}
+    assert shop.call("PATCH", path, body, token=vendor_b.access_token)[0] == 404
+    assert shop.call("PATCH", path, body)[0] == 403  # the shopper
+    assert call(shop.client, "PATCH", path, body)[0] == 401
+    assert shop.call("GET", path, token=vendor_a.access_token)[1]["value"] == 10
+
+
+def test_checkout_refuses_a_line_whose_promotion_was_edited_since_and_the_cart_says_so(shop):
+    """The line saw 20 % off until next week; the vendor moves the end: the discount is the same, but
+    the shopper is told and sets the line again; a checkout straight away is refused by its transaction."""
+    vendor_a, tent = shop.catalog.vendor_a, shop.catalog.offers[("tent", "a")]
+    promo = create(shop, vendor_a, promotion(20, offers=[tent]))[1]
+    shop.add("tent", "a", 1)
+    assert edit(shop, vendor_a, promo, ends_at=at(days=30))[0] == 200
+
+    status, err, _ = shop.checkout()
+    assert status == 409 and err["error"]["code"] == "cart_changed" and f"lines.{tent}" in err["error"]["fields"]
+    assert shop.stock("tent", "a") == (5, 0, 0)  # nothing held
+    quoted = shop.call("GET", "/cart/quote?country=DE")[1]
+    assert [c["reason"] for c in quoted["changes"]] == ["promotion_changed"]
+
+    shop.add("tent", "a", 1)  # accepting the edited promotion
+    status, body, _ = shop.checkout()
+    assert status == 201 and body["order"]["totals"]["total"]["amount"] == 15920

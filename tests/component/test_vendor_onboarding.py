@@ -238,3 +238,36 @@ def test_admin_lists_vendors_by_status_with_paging(world, make_user):
     assert world.vendor.user_id not in {v["vendor_id"] for v in approved["items"]}
     assert bad[0] == 400 and "status" in bad[1]["error"]["fields"]
     assert missing[0] == 404
+
+
+def test_admin_lists_every_vendor_newest_first_in_pages_without_a_scan(world, make_user, dynamodb_calls):
+    """No status filter: the approval index is queried per status and merged (a Scan reads the whole table)."""
+    approved = make_user("vendor")  # ready: approved
+    pending = [make_user("vendor", ready=False) for _ in range(3)]
+    assert world.api("POST", f"/admin/vendors/{pending[0].user_id}/suspend", {"reason": "Fake documents"},
+                     who=world.admin)[0] == 200
+    mine = {approved.user_id, world.vendor.user_id, *(v.user_id for v in pending)}
+
+    pages, cursor, calls_per_page, cursors = [], None, [], []
+    while True:
+        with dynamodb_calls() as calls:
+            path = "/admin/vendors?limit=2" + (f"&cursor={cursor}" if cursor else "")
+            status, page, _ = world.api("GET", path, who=world.admin)
+        assert status == 200, page
+        calls_per_page.append(list(calls))
+        pages.append(page["items"])
+        cursor = page["next_cursor"]
+        cursors.append(cursor)
+        if not cursor:
+            break
+
+    listed = [v for page in pages for v in page]
+    ids = [v["vendor_id"] for v in listed]
+    assert len(ids) == len(set(ids)) and mine <= set(ids)  # every vendor once, whatever its status
+    assert {v["approval"] for v in listed if v["vendor_id"] in mine} == {"pending", "approved", "suspended"}
+    assert [v["created_at"] for v in listed] == sorted((v["created_at"] for v in listed), reverse=True)
+    assert all(len(page) <= 2 for page in pages)
+    assert not any("Scan" in calls for calls in calls_per_page), calls_per_page
+    # The merged list's cursor is not a cursor of one status's list (and the reverse).
+    foreign = world.api("GET", f"/admin/vendors?status=pending&cursor={cursors[0]}", who=world.admin)
+    assert foreign[0] == 400 and "cursor" in foreign[1]["error"]["fields"]

@@ -157,3 +157,24 @@ def test_a_catalogue_offer_shows_the_promoted_price_and_keeps_the_struck_one():
     assert rank_offers(shown)[0].offer.offer_id == "o2"  # the promotion reorders the offers
     after = [promoted_offer(o, promotions, END) for o in (cheap, dear)]
     assert rank_offers(after)[0].offer.offer_id == "o1"  # and its end puts them back
+
+
+def test_an_edit_keeps_the_kind_and_offers_and_refuses_a_start_moved_into_the_past():
+    from chalicelib.domain.errors import Conflict, InvalidInput
+    from chalicelib.domain.promotions import Promotion, revise_terms
+
+    running = Promotion("promo_1", "v", "Sale", "percent", 10, "EUR", "2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z",
+                        offer_ids=frozenset({"o1"}))
+    now = "2026-11-15T00:00:00Z"
+
+    terms = revise_terms(running, {"value": 30, "ends_at": "2026-12-15T00:00:00Z"}, now=now)
+    assert (terms.kind, terms.value, terms.starts_at, terms.offer_ids) == ("percent", 30, running.starts_at,
+                                                                         frozenset({"o1"}))
+    with pytest.raises(InvalidInput) as moved:
+        revise_terms(running, {"starts_at": "2026-11-10T00:00:00Z"}, now=now)
+    assert moved.value.fields == {"starts_at": "cannot move into the past"}
+    with pytest.raises(InvalidInput) as kind:
+        revise_terms(running, {"kind": "amount"}, now=now)
+    assert "kind" in kind.value.fields
+    with pytest.raises(Conflict):
+        revise_terms(running, {"value": 20}, now="2026-12-02T00:00:00Z")

@@ -125,3 +125,17 @@ def test_reconciliation_lists_each_difference_with_the_provider():
                 for m in vl.reconcile(entries, transfers, refunds, {"v1": "acct_1"})}
     assert problems == {("tr_2", "amount_differs"), ("tr_2", "destination_differs"), ("re_1", "missing_at_provider")}
     assert vl.reconcile(entries[:2], transfers, {}, {"v1": "acct_1"}) == []
+
+
+def test_an_adjustment_is_available_at_once_even_naming_an_order_still_awaiting_delivery():
+    from chalicelib.domain import vendor_ledger as vl
+
+    sale = vl.LedgerEntry("o1:v:sale", "v", vl.SALE, 10_000, "EUR", "o1", "2026-11-01T10:00:00Z")
+    credit = vl.adjustment(vendor_id="v", amount=500, currency="eur", platform_currency="EUR", reason="Goodwill",
+                           order_id="o1", idempotency_key="key-00001", at="2026-11-02T10:00:00Z", by="admin")
+    debit = vl.adjustment(vendor_id="v", amount=-200, currency="EUR", platform_currency="EUR", reason="Fee back",
+                          order_id=None, idempotency_key="key-00002", at="2026-11-02T10:00:00Z", by="admin")
+
+    assert vl.balance([sale, credit, debit], "EUR") == vl.Balance("EUR", pending=10_000, available=300, paid_out=0,
+                                                                  earned=10_300)
+    assert credit.entry_id != debit.entry_id and credit.entry_id == vl.adjustment_entry_id("v", "key-00001")

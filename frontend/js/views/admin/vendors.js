@@ -3,6 +3,7 @@
 import { ApiError, request } from "../../api.js";
 import { announce, el, mount } from "../../dom.js";
 import { signInHref } from "../guard.js";
+import { adjustmentForm } from "./vendor-adjustment.js";
 
 const listVendors = (query, signal) => request("GET", "/admin/vendors", { auth: true, query, signal });
 const act = (vendorId, action, body) =>
@@ -74,6 +75,11 @@ export const vendorsSection = {
       if (vendor.approval === "pending") actions.append(button("Approve", "approve", () => change(tr, vendor, "approve")));
       if (vendor.approval !== "suspended") actions.append(button("Suspend", "suspend", () => askReason(tr, vendor, actions)));
       if (vendor.approval === "suspended") actions.append(button("Reinstate", "reinstate", () => change(tr, vendor, "reinstate")));
+      actions.append(button("Adjust balance", "adjust", () => {
+        const editor = el("tr", { class: "admin-vendor-editor" }, el("td", { colspan: 7 }, adjustmentForm(vendor, { onClose: () => editor.remove() })));
+        tr.after(editor);
+        editor.querySelector("input").focus();
+      }));
       mount(tr,
         el("th", { scope: "row", text: vendor.name }),
         el("td", { text: vendor.profile ? vendor.profile.legal_name : "—" }),

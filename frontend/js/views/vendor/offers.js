@@ -11,6 +11,7 @@ import { conditionLabel } from "../../labels.js";
 import { signInHref } from "../guard.js";
 import { imageUrl } from "../catalogue.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
+import { productEditForm } from "./product-edit.js";
 
 const CURRENCY = "EUR";
 const enc = encodeURIComponent;
@@ -172,6 +173,7 @@ export const offersSection = {
         offer.status === "paused" ? act("Resume", "resume", "offer-resume") : act("Pause", "pause", "offer-pause"),
         act("Delist", "delist", "offer-delist", { danger: true }),
         imagePicker(offer.product_id, formError),
+        offer.product_proposed_by_you ? el("button", { type: "button", class: "button button-small button-quiet", "data-testid": "product-edit", onclick: editProduct }, "Edit product") : null,
       ];
       mount(tr,
         el("th", { scope: "row" }, el("a", { href: `#/product/${enc(offer.product_id)}`, text: offer.product_title })),
@@ -193,6 +195,14 @@ export const offersSection = {
         } catch (err) {
           sessionOr(err, formError);
         }
+      }
+
+      function editProduct() {
+        const editor = el("tr", { class: "offer-editor" }, el("td", { colspan: 9 }, productEditForm(offer.product_id, {
+          onClose: () => editor.replaceWith(),
+          onSaved: (product) => { editor.replaceWith(); tr.replaceWith(row({ ...offer, product_title: product.title })); },
+        })));
+        tr.after(editor);
       }
 
       function edit() {

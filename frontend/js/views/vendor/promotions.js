@@ -1,6 +1,7 @@
 // Vendor space: the vendor's promotions (percent or amount off its own offers for a time window),
-// a form to create one and "End now" on those still running or scheduled. Shoppers then see the
-// struck price on the catalogue, the product page and in their cart.
+// a form to create one, "Edit" (name, value, window, minimum quantity, at the version read) and
+// "End now" on those still running or scheduled. Shoppers then see the struck price on the
+// catalogue, the product page and in their cart.
 
 import { ApiError, request } from "../../api.js";
 import { el, mount, uniqueId } from "../../dom.js";
@@ -14,6 +15,7 @@ const listOffers = (cursor, options) => request("GET", "/vendor/offers", { ...op
 const MAX_OFFER_PAGES = 10; // the form lists up to 1,000 offers to choose from
 const createPromotion = (body, key) => request("POST", "/vendor/promotions", { body, auth: true, headers: { "Idempotency-Key": key } });
 const endPromotion = (id) => request("POST", `/vendor/promotions/${encodeURIComponent(id)}/end`, { auth: true });
+const editPromotion = (id, body) => request("PATCH", `/vendor/promotions/${encodeURIComponent(id)}`, { body, auth: true });
 
 const STATUS_LABELS = { active: "Running", scheduled: "Scheduled", ended: "Ended" };
 
@@ -71,6 +73,7 @@ export const promotionsSection = {
       el("input", { type: "hidden", name: "offer_ids" }),
       formError, submit);
 
+    const editSlot = el("div", { class: "promotion-edit-slot" });
     mount(panel,
       el("h2", { text: "Your promotions" }),
       status, error,
@@ -79,6 +82,7 @@ export const promotionsSection = {
           el("thead", {}, el("tr", {},
             ["Name", "Discount", "Offers", "Starts", "Ends", "Status", ""].map((h) => el("th", { scope: "col", text: h })))),
           body)),
+      editSlot,
       form);
     load();
     loadOffers();
@@ -132,14 +136,91 @@ export const promotionsSection = {
         type: "button", class: "button button-quiet button-small", "data-testid": "promotion-end",
         onclick: () => end(promo, endButton),
       }, "End now");
+      const editButton = promo.status === "ended" ? null : el("button", {
+        type: "button", class: "button button-quiet button-small", "data-testid": "promotion-edit",
+        onclick: () => openEditor(promo),
+      }, "Edit");
       return el("tr", { "data-testid": "vendor-promotion", "data-promotion-id": promo.promotion_id, "data-status": promo.status },
         el("th", { scope: "row", text: promo.name }),
         el("td", { "data-testid": "promotion-discount", text: discountText(promo) }),
         el("td", { text: offerNames(promo.offer_ids) }),
-        el("td", { text: when(promo.starts_at) }),
-        el("td", { text: when(promo.ends_at) }),
+        el("td", { "data-testid": "promotion-starts-at", text: when(promo.starts_at) }),
+        el("td", { "data-testid": "promotion-ends-at", text: when(promo.ends_at) }),
         el("td", { "data-testid": "promotion-status", text: STATUS_LABELS[promo.status] || promo.status }),
-        el("td", {}, endButton));
+        el("td", { class: "row-actions" }, editButton, endButton));
+    }
+
+    /** The edit form of one promotion, under the table: only what changed is sent, with the version read. */
+    function openEditor(promo) {
+      const startsValue = localInputValue(new Date(promo.starts_at));
+      const editName = el("input", { type: "text", name: "name", required: true, maxlength: 80, value: promo.name, "data-testid": "promotion-edit-name" });
+      const editValue = el("input", {
+        type: "text", name: "value", required: true, inputmode: "decimal", "data-testid": "promotion-edit-value",
+        value: promo.kind === "percent" ? String(promo.value) : amountInputValue(promo.value, promo.currency),
+      });
+      const editStarts = el("input", { type: "datetime-local", name: "starts_at", value: startsValue, "data-testid": "promotion-edit-starts" });
+      const editEnds = el("input", { type: "datetime-local", name: "ends_at", value: localInputValue(new Date(promo.ends_at)), "data-testid": "promotion-edit-ends" });
+      const editMin = el("input", { type: "number", name: "min_quantity", min: 1, max: 10, value: promo.min_quantity, "data-testid": "promotion-edit-min-quantity" });
+      const editError = el("p", { class: "form-error", role: "alert", "data-testid": "promotion-edit-error" });
+      const save = el("button", { type: "submit", class: "button", "data-testid": "promotion-save" }, "Save changes");
+      const cancel = el("button", { type: "button", class: "button button-quiet", "data-testid": "promotion-edit-cancel", onclick: () => mount(editSlot) }, "Cancel");
+      const started = promo.status === "active";
+      const editForm = el("form", { class: "promotion-form", novalidate: true, "data-testid": "promotion-edit-form", onsubmit: submitEdit },
+        el("h3", { text: `Edit “${promo.name}”` }),
+        el("p", { class: "muted", text: `${promo.kind === "percent" ? "Percent off" : "Amount off each unit"} on ${offerNames(promo.offer_ids)}: to change the kind or the offers, end it and create another.` }),
+        fieldWithError(editName, "Name (only you see it)"),
+        fieldWithError(editValue, promo.kind === "percent" ? "Percent off" : "Amount off each unit"),
+        fieldWithError(editStarts, "Starts", started ? { hint: "It has started: a new start can only be later than now." } : {}),
+        fieldWithError(editEnds, "Ends"),
+        fieldWithError(editMin, "From this many units of one offer"),
+        editError, el("div", { class: "form-actions" }, save, cancel));
+      mount(editSlot, editForm);
+      editName.focus();
+
+      async function submitEdit(event) {
+        event.preventDefault();
+        clearFieldErrors(editForm);
+        editError.textContent = "";
+        const errors = {};
+        let amount = null;
+        if (promo.kind === "percent") {
+          amount = /^\d{1,2}$/.test(editValue.value.trim()) ? Number(editValue.value.trim()) : null;
+          if (amount === null) errors.value = "Enter a whole percent from 1 to 90.";
+        } else {
+          const parsed = parseAmount(editValue.value, promo.currency);
+          if (parsed.error || parsed.value === null) errors.value = parsed.error || "Enter an amount.";
+          else amount = parsed.value;
+        }
+        const startDate = new Date(editStarts.value);
+        const endDate = new Date(editEnds.value);
+        if (Number.isNaN(startDate.getTime())) errors.starts_at = "Choose when it starts.";
+        if (Number.isNaN(endDate.getTime())) errors.ends_at = "Choose when it ends.";
+        if (Object.keys(errors).length) {
+          showFieldErrors(editForm, errors, editError, "Please correct the highlighted fields.");
+          return;
+        }
+        const changes = { version: promo.version, name: editName.value.trim(), value: amount,
+          ends_at: endDate.toISOString(), min_quantity: Number(editMin.value || 1) };
+        if (editStarts.value !== startsValue) changes.starts_at = startDate.toISOString(); // unchanged: not sent
+        save.disabled = true;
+        try {
+          await editPromotion(promo.promotion_id, changes);
+          mount(editSlot);
+          status.textContent = "Promotion updated.";
+          await load();
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 409) {
+            editError.textContent = err.message;
+            await load(); // the latest version is in the table: edit it again from there
+          } else if (err instanceof ApiError && Object.keys(err.fields).length) {
+            showFieldErrors(editForm, err.fields, editError, err.message);
+          } else {
+            failed(err, editError);
+          }
+        } finally {
+          save.disabled = false;
+        }
+      }
     }
 
     async function end(promo, button) {
