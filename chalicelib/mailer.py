@@ -36,3 +36,23 @@ def send_email(to: str, subject: str, text: str, html: str | None = None) -> str
         Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": body},
     )
     return response["MessageId"]
+
+
+def send_email_with_headers(to: str, subject: str, text: str, html: str | None, headers: dict[str, str]) -> str:
+    """Send one message with extra headers (SendRawEmail: e.g. `List-Unsubscribe` and
+    `List-Unsubscribe-Post`, RFC 8058, which SES's simple SendEmail cannot carry); returns its id."""
+    from email.message import EmailMessage
+
+    settings = get_settings()
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    message["To"] = to
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    response = _ses_for(settings.region, settings.endpoint_url).send_raw_email(
+        Source=settings.mail_from, Destinations=[to], RawMessage={"Data": message.as_bytes()})
+    return response["MessageId"]

@@ -58,6 +58,9 @@ _KEYS = (
     "HALLES_API_KEY_PEPPER_PARAM",
     "HALLES_API_KEY_RATE_LIMIT",
     "HALLES_API_KEY_RATE_WINDOW_SECONDS",
+    "HALLES_UNSUBSCRIBE_SECRET",
+    "HALLES_UNSUBSCRIBE_SECRET_PARAM",
+    "HALLES_PUBLIC_API_URL",
 )
 
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
@@ -82,6 +85,7 @@ REQUIRED_OUTSIDE_LOCAL: tuple[tuple[str, ...], ...] = (
 
 # Local stack and tests only (never outside local mode): keys there are test keys anyway.
 LOCAL_API_KEY_PEPPER = "local-only-api-key-pepper"
+LOCAL_UNSUBSCRIBE_SECRET = "local-only-unsubscribe-secret"
 
 
 class MissingSettings(RuntimeError):
@@ -136,6 +140,10 @@ class Settings:
     api_key_peppers: tuple[str, ...] = ()
     api_key_rate_limit: int = 120
     api_key_rate_window_seconds: int = 60
+    # Notifications: the secrets signing unsubscribe links (the first signs, any verifies: rolling one),
+    # and the public base URL of this API those links point at (no link, no non-transactional mail).
+    unsubscribe_secrets: tuple[str, ...] = ()
+    public_api_url: str = ""
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -193,6 +201,13 @@ def _peppers(spec: str, local_mode: bool) -> tuple[str, ...]:
     return peppers or ((LOCAL_API_KEY_PEPPER,) if local_mode else ())
 
 
+def _unsubscribe_secrets(env: dict, local_mode: bool) -> tuple[str, ...]:
+    """Read only when set (an SSM read otherwise happens on every settings snapshot of every function)."""
+    if not (env["HALLES_UNSUBSCRIBE_SECRET"] or env["HALLES_UNSUBSCRIBE_SECRET_PARAM"]):
+        return (LOCAL_UNSUBSCRIBE_SECRET,) if local_mode else ()
+    return tuple(p.strip() for p in _secret(env, "HALLES_UNSUBSCRIBE_SECRET").split(",") if p.strip())
+
+
 def get_settings() -> Settings:
     global _cache
     snapshot = tuple(os.environ.get(k) for k in _KEYS)
@@ -237,6 +252,8 @@ def get_settings() -> Settings:
         api_key_peppers=_peppers(_secret(env, "HALLES_API_KEY_PEPPER"), local_mode),
         api_key_rate_limit=max(1, _int(env["HALLES_API_KEY_RATE_LIMIT"], 120)),
         api_key_rate_window_seconds=max(1, _int(env["HALLES_API_KEY_RATE_WINDOW_SECONDS"], 60)),
+        unsubscribe_secrets=_unsubscribe_secrets(env, local_mode),
+        public_api_url=(env["HALLES_PUBLIC_API_URL"] or ("http://127.0.0.1:8000" if local_mode else "")).rstrip("/"),
     )
     _cache = (snapshot, settings)
     return settings

@@ -111,8 +111,11 @@ class MeResponse(ApiModel):
 def auth_sign_up(req):
     from chalicelib.services import accounts
 
+    from chalicelib.domain.notifications import locale_from_accept_language
+
     b: SignUpBody = req.body
-    return accounts.sign_up(b.email, b.password, b.name, b.role, shop_name=b.shop_name)
+    return accounts.sign_up(b.email, b.password, b.name, b.role, shop_name=b.shop_name,
+                            locale=locale_from_accept_language(req.header("Accept-Language")))
 
 
 @route(bp, "/auth/confirm", "POST", body=ConfirmBody, response=ConfirmResponse, tags=("auth",), errors=(400, 429),
