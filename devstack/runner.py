@@ -273,6 +273,8 @@ class Stack:
         # Links the API sends browsers to (Stripe onboarding's return, payment returns) lead to the
         # frontend this stack serves, on whatever port it was given.
         os.environ["HALLES_FRONTEND_URL"] = self.frontend_url
+        # Unsubscribe links in e-mails point at this API.
+        os.environ["HALLES_PUBLIC_API_URL"] = self.api_url
 
     def _deploy(self) -> None:
         import boto3

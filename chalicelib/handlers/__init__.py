@@ -31,6 +31,7 @@ BLUEPRINTS = {
     "webhooks": "",
     "vendor_money": "",
     "commissions": "",
+    "me_notifications": "",
 }
 
 

@@ -54,8 +54,8 @@ def profile_of(recipient: Recipient, data: dict, event_type: str) -> dict | None
     user = cognito.find_by_sub(recipient.user_id)
     if user is None or not user.email:
         return None
-    store.put_profile_if_absent(recipient.user_id, email=user.email, name=user.name, role="",
-                                locale=(profile or {}).get("locale"))
+    # An update: a profile that holds only the locale the user chose keeps it.
+    store.set_profile(recipient.user_id, email=user.email, name=user.name)
     return store.get_profile(recipient.user_id)
 
 
