@@ -38,9 +38,10 @@ def send_email(to: str, subject: str, text: str, html: str | None = None) -> str
     return response["MessageId"]
 
 
-def send_email_with_headers(to: str, subject: str, text: str, html: str | None, headers: dict[str, str]) -> str:
-    """Send one message with extra headers (SendRawEmail: e.g. `List-Unsubscribe` and
-    `List-Unsubscribe-Post`, RFC 8058, which SES's simple SendEmail cannot carry); returns its id."""
+def send_mime(to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None) -> str:
+    """Send one MIME message (SendRawEmail): plain text and HTML as alternatives, plus extra headers
+    such as `List-Unsubscribe` and `List-Unsubscribe-Post` (RFC 8058), which SendEmail cannot carry.
+    The local outbox reads both versions back from it (moto keeps only the HTML of a SendEmail)."""
     from email.message import EmailMessage
 
     settings = get_settings()
@@ -48,7 +49,7 @@ def send_email_with_headers(to: str, subject: str, text: str, html: str | None, 
     message["Subject"] = subject
     message["From"] = settings.mail_from
     message["To"] = to
-    for name, value in headers.items():
+    for name, value in (headers or {}).items():
         message[name] = value
     message.set_content(text)
     if html:

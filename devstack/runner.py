@@ -468,7 +468,7 @@ class Stack:
             f"  API          {self.api_url}        OpenAPI: {self.api_url}/openapi.json",
             f"  AWS (moto)   {self.moto_url}      (AWS_ENDPOINT_URL for boto3 / aws cli)",
             f"  Payments     {self.payments.url if self.payments else '-'}      (local Stripe API and payment page)",
-            f"  Mail outbox  {self.api_url}/_devstack/outbox   (send header X-Devstack-Token)",
+            f"  Mail outbox  {self.frontend_url}/_outbox   (rendered; JSON: {self.api_url}/_devstack/outbox)",
             f"  Control      X-Devstack-Token: {self.control_token}",
             f"               (for /_devstack/*; new at each start, also in {token_path(self.data_dir)})",
             f"  Data         {self.snapshotter.path}"

@@ -146,13 +146,9 @@ def _email_once(owner: str, event_id: str, template: str, to: str, rendered, uns
         count("NotificationEmailsDeduplicated", 1)
         return
     try:
-        if unsubscribe:
-            mailer.send_email_with_headers(to, rendered.subject, rendered.text, rendered.html, {
-                "List-Unsubscribe": f"<{unsubscribe}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            })
-        else:
-            mailer.send_email(to, rendered.subject, rendered.text, rendered.html)
+        headers = {"List-Unsubscribe": f"<{unsubscribe}>",
+                   "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} if unsubscribe else {}
+        mailer.send_mime(to, rendered.subject, rendered.text, rendered.html, headers)
     except Exception:
         store.release_email(owner, event_id=event_id, template=template)
         raise
