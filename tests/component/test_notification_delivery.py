@@ -262,3 +262,42 @@ def test_a_tampered_or_expired_unsubscribe_link_is_refused_politely_and_changes_
     assert json.loads(as_json.body)["error"]["fields"] == {"token": "expired"}
     assert market.client.http.post("/unsubscribe").status_code == 400  # no token at all
     assert market.call("GET", "/me/consents")[1]["consents"]["marketing"]["granted"] is True
+
+
+# --- what a vendor hears about its shop --------------------------------------------------------------
+
+
+def test_a_vendor_hears_about_its_approval_suspension_and_payout(app_client, stack, make_user, drain, take_messages):
+    from chalicelib.services import vendor_admin
+
+    vendor = make_user("vendor", ready=False)
+    take_messages("notifications")
+    vendor_admin.approve(vendor.user_id, admin_id="admin-1")
+    vendor_admin.suspend(vendor.user_id, reason="Counterfeit goods reported", admin_id="admin-1")
+    assert not drain("notifications").errors
+
+    subjects = [m.subject for m in mails_to(vendor.email)]
+    assert "Your shop is approved" in subjects and "Your shop is suspended" in subjects
+    (suspended,) = [m for m in mails_to(vendor.email) if m.subject == "Your shop is suspended"]
+    assert "Counterfeit goods reported" in suspended.text
+    status, body, _ = call(app_client, "GET", "/me/notifications", token=vendor.access_token)
+    assert status == 200 and [n["link"] for n in body["items"]][:2] == ["#/vendor/onboarding"] * 2
+
+
+def test_a_released_payout_tells_the_vendor_how_much_was_sent(market):
+    from chalicelib.store import vendors as vendors_store
+
+    vendor = market.catalog.vendor_a
+    vendors_store.set_vendor_payout_account(vendor.user_id, market.payments.add_account()["id"])
+    market.add("tent", "a", 1)
+    order, payment = market.checkout()
+    market.pay(payment["payment_intent_id"])
+    market.settle()
+    market.ship(order["order_id"], vendor)
+    receipt = f"/orders/{order['order_id']}/vendors/{vendor.user_id}/confirm-receipt"
+    assert market.call("POST", receipt)[0] == 200
+    market.settle()
+    notify_all(market)
+
+    (payout,) = [m for m in mails_to(vendor.email) if m.subject.startswith("Payout of ")]
+    assert order["order_number"] in payout.text and "tr_" in payout.text
