@@ -595,19 +595,13 @@ class RunnerControl:
         return 200, {"function": name, "kind": function.kind, "result": json.loads(json.dumps(result, default=str))}
 
     def outbox(self) -> list[dict]:
-        """The mails moto's SES accepted, newest last (moto keeps them in memory)."""
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ses.models import ses_backends
+        """The mails moto's SES accepted, newest last, parsed (devstack/outbox.py: subject, text, HTML)."""
+        from devstack.outbox import sent_mails
 
-        messages = []
-        for message in list(ses_backends[DEFAULT_ACCOUNT_ID][self.stack.region].sent_messages):
-            item = {"id": getattr(message, "id", None), "source": getattr(message, "source", None),
-                    "destinations": getattr(message, "destinations", None)}
-            for attribute in ("subject", "body", "raw_data", "template", "template_data"):
-                if hasattr(message, attribute):
-                    item[attribute] = getattr(message, attribute)
-            messages.append(item)
-        return messages
+        return [{"id": mail.message_id, "number": mail.number, "source": mail.headers.get("From"),
+                 "destinations": mail.to, "subject": mail.subject, "body": mail.text, "html": mail.html,
+                 "headers": mail.headers}
+                for mail in sent_mails(self.stack.region)]
 
 
 def run(options: Options) -> int:
