@@ -483,6 +483,8 @@ class Stack:
             lines.extend(f"    {name:<31} {env[name]}" for name in (
                 "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET",
                 "STRIPE_CONNECT_WEBHOOK_SECRET") if env.get(name))
+            lines.append(f"  Pay controls {self.payments.url}/_localpay/...  (balance, disputes won/lost, failing "
+                         "refunds: see README)")
         consumers = [n for n, f in self.functions.items() if f.kind == "sqs"]
         scheduled = [f"{n} [{f.schedule}]" for n, f in self.functions.items() if f.kind == "schedule"]
         if consumers or scheduled:

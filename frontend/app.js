@@ -6,6 +6,7 @@
 //   #/payment-return        where the payment page sends the shopper back
 //   #/orders, #/orders/<id> the shopper's orders
 //   #/account/cards         saved cards
+//   #/messages[?thread=<id>] the shopper's conversations with vendors
 //   #/vendor[/<section>]    the vendor space (js/views/vendor/sections.js)
 //   #/admin[/<section>]     the admin space (js/views/admin/sections.js)
 //   #/inbox, #/settings     notifications and their settings (js/views/inbox.js)
@@ -24,6 +25,8 @@ import { hasRole, renderSpace } from "./js/views/space.js";
 import { VENDOR_SECTIONS } from "./js/views/vendor/sections.js";
 import { ADMIN_SECTIONS } from "./js/views/admin/sections.js";
 import { inboxLink, renderInbox, renderSettings } from "./js/views/inbox.js";
+import { renderMessages } from "./js/views/messages.js";
+import { messagesLink } from "./js/messages.js";
 
 const main = document.getElementById("main");
 const VENDOR_SPACE = { role: "vendor", base: "#/vendor", title: "Vendor space", label: "vendor", sections: VENDOR_SECTIONS };
@@ -49,6 +52,7 @@ const routes = [
   { pattern: /^\/account\/cards$/, view: () => renderCards(main) },
   { pattern: /^\/inbox$/, view: () => renderInbox(main) },
   { pattern: /^\/settings$/, view: () => renderSettings(main) },
+  { pattern: /^\/messages$/, view: (m, params) => renderMessages(main, params) },
   { pattern: /^\/vendor(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, VENDOR_SPACE, m[1] && decodeURIComponent(m[1]), params) },
   { pattern: /^\/admin(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, ADMIN_SPACE, m[1] && decodeURIComponent(m[1]), params) },
 ];
@@ -103,6 +107,7 @@ function renderAccount(session) {
         el("span", { class: `role-badge role-${roles[0]}`, "data-testid": "account-role", text: role })),
       isShopper(session) || hasRole("vendor", session) ? inboxLink() : null,
       isShopper(session) ? el("a", { class: "button button-quiet", href: "#/orders", "data-testid": "orders-link" }, "My orders") : null,
+      messagesLink(session),
       hasRole("vendor", session) ? el("a", { class: "button button-quiet", href: "#/vendor", "data-testid": "vendor-space-link" }, "Vendor space") : null,
       hasRole("admin", session) ? el("a", { class: "button button-quiet", href: "#/admin", "data-testid": "admin-space-link" }, "Administration") : null,
       el("button", {

@@ -376,7 +376,48 @@ SHOP_EVENTS: tuple[type[DomainEvent], ...] = (VendorOnboardingChanged, VendorApp
                                               PayoutSent)
 
 
-EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS, *SHOP_EVENTS)
+# --- messages (chalicelib/services/messages.py, published after the message is stored) -----------
+
+
+@dataclass(frozen=True)
+class MessageReceived(DomainEvent):
+    event_type: ClassVar[str] = "message.received"
+    description: ClassVar[str] = (
+        "A message was posted in a buyer-vendor thread: each recipient (`role` shopper | vendor | admin, and "
+        "its `id`; the platform's is \"\") may be told. `excerpt` is the start of the text, contact details "
+        "already masked; `case_id` is \"\" for a thread about the order, else the return or claim.")
+    area: ClassVar[str] = "messages"
+    _required: ClassVar[frozenset[str]] = frozenset({"thread_id", "order_id", "vendor_id", "author_role"})
+
+    thread_id: str
+    order_id: str
+    order_number: str
+    vendor_id: str
+    case_id: str
+    seq: int
+    author_role: str  # shopper | vendor | admin
+    recipients: list[dict]  # [{"role": "vendor", "id": "alpine"}, ...]
+    excerpt: str
+    sent_at: str
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.thread_id}:{self.seq}"
+
+    @classmethod
+    def example(cls) -> MessageReceived:
+        return cls(thread_id="thr_5d41402abc4b2a76b9719d91", order_id="ord_3f2a9c1d5e7b8a6c4d2e0f1a",
+                   order_number="H-2611-482319", vendor_id="alpine", case_id="", seq=3, author_role="shopper",
+                   recipients=[{"role": "vendor", "id": "alpine"}],
+                   excerpt="Hello, the tent arrived torn. Write to me at [e-mail hidden].",
+                   sent_at="2026-11-30T09:12:00Z")
+
+
+MESSAGE_EVENTS: tuple[type[DomainEvent], ...] = (MessageReceived,)
+
+
+EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS,
+                                          *MESSAGE_EVENTS, *SHOP_EVENTS)
 EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
 
 

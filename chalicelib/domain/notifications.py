@@ -98,6 +98,16 @@ def the_address(template: str | None = None) -> Rule:
     return rule
 
 
+def listed(template: str | None = None) -> Rule:
+    """The people the event lists (`recipients`: [{"role", "id"}]); the platform's ("" id) reads it elsewhere."""
+    def rule(data: dict) -> list[Recipient]:
+        thread = data.get("thread_id", "")
+        links = {"shopper": f"#/messages?thread={thread}", "vendor": f"#/vendor/messages?thread={thread}"}
+        return [Recipient(r["id"], template or "", link=links.get(r.get("role"), "#/"))
+                for r in data.get("recipients", []) if isinstance(r, dict) and r.get("id") and r.get("role") != "admin"]
+    return rule
+
+
 def both(*rules: Rule) -> Rule:
     def rule(data: dict) -> list[Recipient]:
         return [recipient for each in rules for recipient in each(data)]
@@ -120,6 +130,7 @@ RECIPIENTS: dict[str, Rule] = {
     "vendor.approval_changed": the_vendor(link="#/vendor/onboarding"),
     "import.finished": the_vendor(link="#/vendor/imports"),
     "payout.sent": the_vendor(link="#/vendor/money"),
+    "message.received": listed(),
 }
 
 # event type -> purpose; absent means transactional.

@@ -32,6 +32,7 @@ BLUEPRINTS = {
     "vendor_money": "",
     "commissions": "",
     "me_notifications": "",
+    "messages": "",
 }
 
 

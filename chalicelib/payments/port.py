@@ -142,6 +142,24 @@ class PaymentGateway(Protocol):
         """The refund as the provider has it, or None when it has no such refund."""
         ...
 
+    def retrieve_dispute(self, dispute_id: str) -> dict | None:
+        """The dispute as the provider has it (status, amount, evidence, evidence_details.due_by...), or None."""
+        ...
+
+    def update_dispute(self, dispute_id: str, *, evidence: dict, submit: bool) -> dict:
+        """Add evidence (Stripe's evidence field names, text values) and, with `submit`, send it to the bank.
+        Answers the dispute afterwards; a closed dispute is refused (PaymentError status 400)."""
+        ...
+
+    def close_dispute(self, dispute_id: str) -> dict:
+        """Accept the dispute as lost (no evidence will be sent). Answers the dispute afterwards."""
+        ...
+
+    def retrieve_balance(self, *, account_id: str | None = None) -> dict[str, int]:
+        """What is available now, per currency (lower case, minor units): the platform's, or a connected
+        account's."""
+        ...
+
     def list_cards(self, customer_id: str) -> list[SavedCard]: ...
 
     def detach_card(self, customer_id: str, payment_method_id: str) -> None: ...

@@ -266,6 +266,26 @@ class StripeGateway:
 
         return self._missing_is_none(lambda: self._call("retrieve refund", fetch))
 
+    # -- disputes and balance (after-sales) -------------------------------------------------
+
+    def retrieve_dispute(self, dispute_id: str) -> dict | None:
+        return self._missing_is_none(lambda: _plain(self._call(
+            "retrieve dispute", lambda: self._sdk().v1.disputes.retrieve(dispute_id))))
+
+    def update_dispute(self, dispute_id: str, *, evidence: dict, submit: bool) -> dict:
+        params = {"evidence": {str(k): str(v) for k, v in evidence.items()}, "submit": submit}
+        # No idempotency key of ours: the same evidence sent twice leaves the dispute as once (the SDK
+        # still adds one to its own retries).
+        return _plain(self._call("update dispute", lambda: self._sdk().v1.disputes.update(dispute_id, params=params)))
+
+    def close_dispute(self, dispute_id: str) -> dict:
+        return _plain(self._call("close dispute", lambda: self._sdk().v1.disputes.close(dispute_id)))
+
+    def retrieve_balance(self, *, account_id: str | None = None) -> dict[str, int]:
+        options = {"stripe_account": account_id} if account_id else {}
+        balance = _plain(self._call("retrieve balance", lambda: self._sdk().v1.balance.retrieve(options=options)))
+        return {entry["currency"]: int(entry["amount"]) for entry in balance.get("available") or []}
+
     @staticmethod
     def _missing_is_none(fetch: Callable[[], T]) -> T | None:
         try:

@@ -2,7 +2,7 @@
 
 It plays Stripe's part honestly so that `StripeGateway` (the official SDK) runs unchanged
 against it: the API surface Halles uses (customers, payment intents, payment methods, refunds,
-transfers, Connect accounts and links, events), test cards that behave as in Stripe's test
+transfers and their reversals, disputes, balances, Connect accounts and links, events), test cards that behave as in Stripe's test
 mode (declines that can be retried, 3-D Secure challenges, `processing`), a payment page for shoppers, and Stripe-shaped events signed exactly as Stripe signs
 them and delivered with retries to the webhook endpoints.
 

@@ -24,6 +24,10 @@ class CardProfile:
     decline_code: str | None = None
     message: str | None = None
     dispute: str | None = None  # the charge succeeds, then the cardholder disputes it (this reason)
+    inquiry: bool = False  # the dispute starts as an inquiry (`warning_needs_response`), funds not withdrawn
+    # What happens to a refund of the charge later: "fails" (succeeded, then failed) or
+    # "succeeds" (pending, then succeeded). None: refunds succeed at once.
+    refund_settles: str | None = None
     # 3-D Secure: "always" (every payment, saved or not), "unless_set_up" (not once the card was
     # saved for off-session use after an authenticated payment). None: no authentication asked.
     authentication: str | None = None
@@ -62,6 +66,11 @@ CARDS: dict[str, CardProfile] = {
         CardProfile("4000002500000003", "visa", country="FR"),
         CardProfile("4000002760000016", "visa", country="DE"),
         CardProfile("4000000000000259", "visa", dispute="fraudulent"),
+        CardProfile("4000000000002685", "visa", dispute="product_not_received"),
+        CardProfile("4000000000001976", "visa", dispute="fraudulent", inquiry=True),
+        CardProfile("4000000000005126", "visa", refund_settles="fails"),
+        CardProfile("4000000000007726", "visa", refund_settles="succeeds"),
+        CardProfile("4000000000000077", "visa"),  # funds straight to the available balance: all are, here
         CardProfile("4000000000000002", "visa", code="card_declined", decline_code="generic_decline", message=DECLINED),
         CardProfile("4000000000009995", "visa", code="card_declined", decline_code="insufficient_funds",
                  message="Your card has insufficient funds."),
@@ -95,6 +104,11 @@ TEST_PAYMENT_METHODS: dict[str, str] = {
     "pm_card_fr": "4000002500000003",
     "pm_card_de": "4000002760000016",
     "pm_card_createDispute": "4000000000000259",
+    "pm_card_createDisputeProductNotReceived": "4000000000002685",
+    "pm_card_createDisputeInquiry": "4000000000001976",
+    "pm_card_refundFail": "4000000000005126",
+    "pm_card_pendingRefund": "4000000000007726",
+    "pm_card_bypassPending": "4000000000000077",
     "pm_card_chargeDeclined": "4000000000000002",
     "pm_card_chargeDeclinedInsufficientFunds": "4000000000009995",
     "pm_card_chargeDeclinedLostCard": "4000000000009987",
@@ -125,6 +139,8 @@ HINTS = (
     ("4000 0099 0000 0012", "processing, then succeeds (local only)"),
     ("4000 0099 0000 0020", "processing, then fails (local only)"),
     ("4000 0000 0000 0259", "succeeds, then disputed"),
+    ("4000 0000 0000 1976", "succeeds, then an inquiry (a dispute before the chargeback)"),
+    ("4000 0000 0000 5126", "succeeds; a refund of it fails later"),
 )
 
 # What the shopper reads after a failed attempt, by decline code (else by error code). Lost and

@@ -173,17 +173,6 @@ class ConnectMixin:
                           previous={"status": previous["capabilities"].get(name)})
         return link["return_url"]
 
-    def platform_available_balance(self, currency: str) -> int:
-        """What the platform holds in `currency`: charges captured, less refunds, disputes withdrawn and
-        transfers not reversed (simplified: everything settles at once, no fees)."""
-        held = sum(c.get("amount_captured", c["amount"]) - c.get("amount_refunded", 0)
-                   for c in self.of_kind("charge", status="succeeded") if c["currency"] == currency)
-        disputed = sum(d["amount"] for d in self.of_kind("dispute")
-                       if d.get("currency") == currency and d.get("status") != "won")
-        transferred = sum(t["amount"] - t["amount_reversed"] for t in self.of_kind("transfer")
-                          if t["currency"] == currency)
-        return held - disputed - transferred
-
     # -- transfers ------------------------------------------------------------------------
 
     def create_transfer(self, params: dict, request: dict) -> dict:
@@ -216,13 +205,20 @@ class ConnectMixin:
                 raise StripeAPIError(400, f"Insufficient funds: the source transaction {source} only has "
                                      f"{format_money(left, currency)} left to transfer.",
                                      code="balance_insufficient", param="amount")
-        elif amount > self.platform_available_balance(currency):
-            # Without a source transaction the transfer is paid from the platform's available balance.
-            raise StripeAPIError(400, "You have insufficient available funds in your Stripe account. Try adding "
-                                 "funds directly to your available balance by creating Charges using the "
-                                 "4000000000000077 test card.", code="balance_insufficient", param="amount")
+        else:  # without a source transaction the transfer is paid from the platform's available balance
+            self.require_balance(amount, currency)
+        transfer = self.new_transfer(amount, currency, destination, source=source,
+                                     transfer_group=get_str(params, "transfer_group"),
+                                     description=get_str(params, "description"), metadata=get_metadata(params))
+        self.emit("transfer.created", transfer, request)
+        return transfer
+
+    def new_transfer(self, amount: int, currency: str, destination: str, *, source: str | None,
+                     transfer_group: str | None, description: str | None = None,
+                     metadata: dict | None = None) -> dict:
+        """A Transfer object (the caller checked it may be made and sends `transfer.created`)."""
         transfer_id = new_id("tr")
-        transfer = self._store({
+        return self._store({
             "id": transfer_id,
             "object": "transfer",
             "amount": amount,
@@ -230,20 +226,18 @@ class ConnectMixin:
             "balance_transaction": new_id("txn"),
             "created": self.now(),
             "currency": currency,
-            "description": get_str(params, "description"),
+            "description": description,
             "destination": destination,
             "destination_payment": new_id("py", 14),
             "livemode": False,
-            "metadata": get_metadata(params),
+            "metadata": dict(metadata or {}),
             "reversals": {"object": "list", "data": [], "has_more": False, "total_count": 0,
                           "url": f"/v1/transfers/{transfer_id}/reversals"},
             "reversed": False,
             "source_transaction": source,
             "source_type": "card",
-            "transfer_group": get_str(params, "transfer_group"),
+            "transfer_group": transfer_group,
         })
-        self.emit("transfer.created", transfer, request)
-        return transfer
 
     # -- transfer reversals ---------------------------------------------------------------
 
@@ -262,6 +256,22 @@ class ConnectMixin:
                 400, f"Reversal amount ({format_money(amount, transfer['currency'])}) is greater than the unreversed "
                 f"amount on transfer {transfer_id} ({format_money(left, transfer['currency'])}).",
                 code="amount_too_large", param="amount")
+        if not self.for_destination_charge(transfer):
+            # A separate transfer is taken back from the connected account's balance, which must cover it.
+            self.require_balance(amount, transfer["currency"], transfer["destination"], message=(
+                f"Insufficient funds in the destination account {transfer['destination']} to reverse "
+                f"{format_money(amount, transfer['currency'])} of transfer {transfer_id}: its available balance "
+                f"is {format_money(self.available_balance(transfer['currency'], transfer['destination']), transfer['currency'])}."))
+        return self.reverse(transfer, amount, request, metadata=get_metadata(params))
+
+    def for_destination_charge(self, transfer: dict) -> bool:
+        """Made by a destination charge (`transfer_data`), rather than by `POST /v1/transfers`."""
+        charge = self.objects.get(transfer.get("source_transaction") or "") or {}
+        return charge.get("transfer") == transfer["id"]
+
+    def reverse(self, transfer: dict, amount: int, request: dict, *, metadata: dict | None = None,
+                source_refund: str | None = None) -> dict:
+        """Take `amount` back (checked by the caller): the reversal, the transfer updated, its events."""
         reversal = self._store({
             "id": new_id("trr"),
             "object": "transfer_reversal",
@@ -270,9 +280,9 @@ class ConnectMixin:
             "created": self.now(),
             "currency": transfer["currency"],
             "destination_payment_refund": new_id("pyr", 14),
-            "metadata": get_metadata(params),
-            "source_refund": None,
-            "transfer": transfer_id,
+            "metadata": dict(metadata or {}),
+            "source_refund": source_refund,
+            "transfer": transfer["id"],
         })
         previous = {"amount_reversed": transfer["amount_reversed"], "reversed": transfer["reversed"],
                     "reversals": {"data": [dict(r) for r in transfer["reversals"]["data"]],

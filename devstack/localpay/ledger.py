@@ -1,7 +1,8 @@
 """The local provider's books: Stripe objects in memory and the state changes Stripe makes to them.
 
-Customers, PaymentMethods, PaymentIntents, Charges, Refunds and Events here; Connect accounts,
-account links and Transfers in `connect.py`. Every operation takes the parsed request
+Customers, PaymentMethods, PaymentIntents, Charges and Events here; Connect accounts, account
+links, Transfers and their reversals in `connect.py`; Refunds and application fees in
+`refunds.py`; Disputes in `disputes.py`; balances in `balance.py`. Every operation takes the parsed request
 parameters and answers the object Stripe would answer, or raises `StripeAPIError` with the
 error Stripe would give; every state change records a Stripe-shaped event and hands it to
 `on_event` (the webhook dispatcher). One re-entrant lock guards everything: callers hold
@@ -20,8 +21,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from devstack.localpay.balance import BalanceMixin
 from devstack.localpay.cards import TEST_PAYMENT_METHODS, CardProfile, card_for, luhn_valid
 from devstack.localpay.connect import ConnectMixin
+from devstack.localpay.disputes import DisputeMixin
 from devstack.localpay.forms import (
     StripeAPIError,
     check_known,
@@ -35,6 +38,7 @@ from devstack.localpay.forms import (
     missing,
 )
 from devstack.localpay.ids import ZERO_DECIMAL, format_money, new_id, random_token
+from devstack.localpay.refunds import RefundMixin
 
 API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1 pins; events are rendered in it
 SNAPSHOT_VERSION = 1
@@ -55,7 +59,7 @@ SINGLE_USE_MESSAGE = (
 )
 
 
-class Ledger(ConnectMixin):
+class Ledger(ConnectMixin, RefundMixin, DisputeMixin, BalanceMixin):
     def __init__(self, *, clock: Callable[[], float] = time.time, api_version: str = API_VERSION):
         self.lock = threading.RLock()
         self.clock = clock
@@ -67,10 +71,14 @@ class Ledger(ConnectMixin):
         self.onboarding: dict[str, dict] = {}  # account link token -> {account, return_url, refresh_url, expires_at}
         self.challenges: dict[str, dict] = {}  # 3-D Secure challenge token -> {payment_intent, payment_method, ...}
         self.set_up_off_session: set[str] = set()  # saved PaymentMethods set up for off-session payments
+        self.balance_adjustments: dict[str, dict[str, int]] = {}  # see balance.py
+        self.refund_settlements: dict[str, str] = {}  # refunds whose outcome comes later (see refunds.py)
         # Called with each new event (under the lock); answers how many endpoints will receive it.
         self.on_event: Callable[[dict], int] = lambda event: 0
         # Called (under the lock) when a payment enters `processing`: the provider settles it later.
         self.on_processing: Callable[[str], None] = lambda intent_id: None
+        # Called (under the lock) when a refund's outcome comes later: the provider settles it then.
+        self.on_refund_pending: Callable[[str], None] = lambda refund_id: None
         # Where pages (the 3-D Secure challenge) are served, as browsers see it.
         self.base_url: Callable[[], str] = lambda: "http://127.0.0.1"
 
@@ -335,6 +343,7 @@ class Ledger(ConnectMixin):
         "confirm", "return_url", "setup_future_usage", "metadata", "transfer_group", "description", "receipt_email",
         "off_session", "capture_method", "statement_descriptor", "statement_descriptor_suffix", "on_behalf_of",
         "payment_method_options", "confirmation_method", "error_on_requires_action", "use_stripe_sdk", "shipping",
+        "transfer_data", "application_fee_amount",
     }
     PI_CONFIRM_PARAMS = {
         "payment_method", "return_url", "setup_future_usage", "off_session", "receipt_email", "client_secret",
@@ -383,6 +392,7 @@ class Ledger(ConnectMixin):
             raise invalid("The local provider does not support capture_method=manual.", param="capture_method")
         method_param = get_str(params, "payment_method")
         method = self.payment_method_for(method_param, customer_id) if method_param else None
+        transfer_data, application_fee = self._destination_of(params, amount)
 
         intent_id = new_id("pi")
         intent = {
@@ -393,7 +403,7 @@ class Ledger(ConnectMixin):
             "amount_details": {"tip": {}},
             "amount_received": 0,
             "application": None,
-            "application_fee_amount": None,
+            "application_fee_amount": application_fee,
             "automatic_payment_methods": automatic_methods,
             "canceled_at": None,
             "cancellation_reason": None,
@@ -424,7 +434,7 @@ class Ledger(ConnectMixin):
             "statement_descriptor": get_str(params, "statement_descriptor"),
             "statement_descriptor_suffix": get_str(params, "statement_descriptor_suffix"),
             "status": "requires_confirmation" if method else "requires_payment_method",
-            "transfer_data": None,
+            "transfer_data": transfer_data,
             "transfer_group": get_str(params, "transfer_group"),
         }
         self._store(intent)
@@ -632,10 +642,63 @@ class Ledger(ConnectMixin):
         if intent["setup_future_usage"] == "off_session" and method["customer"]:
             # Set up for off-session use: a card that asks only "unless set up" (3155) no longer asks.
             self.set_up_off_session.add(method["id"])
+        if intent.get("transfer_data"):  # before charge.succeeded, so the charge it carries names its transfer
+            self._pay_destination(intent, charge, request)
         self.emit("charge.succeeded", charge, request)
         self.emit("payment_intent.succeeded", intent, request)
         if card.dispute:
-            self._open_dispute(charge, card.dispute, request)
+            self._open_dispute(charge, card.dispute, request, inquiry=card.inquiry)
+
+    def _destination_of(self, params: dict, amount: int) -> tuple[dict | None, int | None]:
+        """A destination charge's `transfer_data` ({destination, amount?}) and `application_fee_amount`."""
+        raw = params.get("transfer_data")
+        fee = get_int(params, "application_fee_amount", minimum=0)
+        if raw in (None, ""):
+            if fee is not None:
+                raise invalid("application_fee_amount can only be set on a destination charge (with "
+                              "transfer_data[destination]) or on behalf of a connected account.",
+                              param="application_fee_amount")
+            return None, None
+        if not isinstance(raw, dict):
+            raise invalid("Invalid hash", param="transfer_data")
+        check_known(raw, {"destination", "amount"})
+        destination = get_str(raw, "destination", required=True)
+        account = self.objects.get(destination or "")
+        if not account or account.get("object") != "account":
+            raise invalid(f"No such destination: '{destination}'", param="transfer_data[destination]",
+                          code="resource_missing")
+        if account["capabilities"].get("transfers") != "active":
+            raise invalid("Your destination account needs to have at least one of the following capabilities "
+                          "enabled: transfers, crypto_transfers, legacy_payments",
+                          param="transfer_data[destination]", code="insufficient_capabilities_for_transfer")
+        transfer_amount = get_int(raw, "amount", minimum=1)
+        if transfer_amount is not None and transfer_amount > amount:
+            raise invalid("transfer_data[amount] cannot be greater than the amount of the PaymentIntent.",
+                          param="transfer_data[amount]")
+        if fee is not None and transfer_amount is not None:
+            raise invalid("You may only specify one of these parameters: application_fee_amount, "
+                          "transfer_data[amount].", param="application_fee_amount")
+        if fee is not None and fee > amount:
+            raise invalid("application_fee_amount cannot be greater than the amount of the PaymentIntent.",
+                          param="application_fee_amount")
+        data = {"destination": destination}
+        if transfer_amount is not None:
+            data["amount"] = transfer_amount
+        return data, fee
+
+    def _pay_destination(self, intent: dict, charge: dict, request: dict) -> None:
+        """A destination charge succeeded: its transfer to the connected account, made from the charge,
+        and the application fee the platform takes back from it."""
+        data = intent["transfer_data"]
+        transfer = self.new_transfer(data.get("amount") or charge["amount"], charge["currency"], data["destination"],
+                                     source=charge["id"], transfer_group=intent["transfer_group"])
+        charge.update(transfer=transfer["id"], transfer_data=dict(data),
+                      application_fee_amount=intent["application_fee_amount"])
+        self.emit("transfer.created", transfer, request)
+        if intent["application_fee_amount"]:
+            fee = self.new_application_fee(charge, data["destination"], intent["application_fee_amount"])
+            charge["application_fee"] = fee["id"]
+            self.emit("application_fee.created", fee, request)
 
     def _fail(self, intent: dict, method: dict, charge: dict, card: CardProfile, request: dict) -> None:
         _set_charge_outcome(charge, intent, card, "failed")
@@ -712,193 +775,6 @@ class Ledger(ConnectMixin):
             "transfer_group": intent["transfer_group"],
         })
 
-    # -- disputes -------------------------------------------------------------------------
-    #
-    # As in Stripe's test mode: the dispute test card (4000000000000259) succeeds, then the cardholder
-    # disputes the whole charge: `charge.dispute.created` (status `needs_response`), and the disputed
-    # amount is withdrawn from the platform's balance at once (`charge.dispute.funds_withdrawn`). The
-    # dispute is settled through the API as in test mode: evidence whose `uncategorized_text` is
-    # `winning_evidence` wins it (funds reinstated), `losing_evidence` loses it, any other evidence
-    # puts it `under_review`; `POST /v1/disputes/{id}/close` accepts it as lost.
-
-    DISPUTE_EVIDENCE_FIELDS = (
-        "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure",
-        "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name",
-        "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation",
-        "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt", "refund_policy",
-        "refund_policy_disclosure", "refund_refusal_explanation", "service_date", "service_documentation",
-        "shipping_address", "shipping_carrier", "shipping_date", "shipping_documentation",
-        "shipping_tracking_number", "uncategorized_file", "uncategorized_text",
-    )
-    OPEN_DISPUTE_STATUSES = ("warning_needs_response", "warning_under_review", "needs_response", "under_review")
-
-    def _open_dispute(self, charge: dict, reason: str, request: dict) -> dict:
-        """The cardholder disputes the charge (test card 4000000000000259)."""
-        dispute = self._store({
-            "id": new_id("dp"),
-            "object": "dispute",
-            "amount": charge["amount"],
-            "balance_transactions": [],
-            "charge": charge["id"],
-            "created": self.now(),
-            "currency": charge["currency"],
-            "evidence": {**{name: None for name in self.DISPUTE_EVIDENCE_FIELDS}, "enhanced_evidence": {}},
-            "evidence_details": {"due_by": self.now() + 7 * 86400, "has_evidence": False, "past_due": False,
-                                 "submission_count": 0, "enhanced_eligibility": {}},
-            "is_charge_refundable": False,
-            "livemode": False,
-            "metadata": {},
-            "payment_intent": charge["payment_intent"],
-            "payment_method_details": {"card": {"brand": charge["payment_method_details"]["card"]["brand"],
-                                                "case_type": "chargeback", "network_reason_code": "10.4",
-                                                "network": charge["payment_method_details"]["card"]["network"]},
-                                       "type": "card"},
-            "reason": reason,
-            "status": "needs_response",
-        })
-        charge["disputed"] = True
-        self.emit("charge.dispute.created", dispute, request)
-        # A chargeback takes the money from the platform's balance when it is opened, not when it is lost.
-        dispute["balance_transactions"].append(self._dispute_balance_transaction(dispute, -dispute["amount"],
-                                                                                 "Chargeback withdrawal"))
-        self.emit("charge.dispute.funds_withdrawn", dispute, request)
-        return dispute
-
-    def _dispute_balance_transaction(self, dispute: dict, amount: int, description: str) -> dict:
-        fee = 1500 if amount < 0 else -1500  # Stripe's dispute fee, returned when the dispute is won
-        return {"id": new_id("txn"), "object": "balance_transaction", "amount": amount,
-                "available_on": self.now(), "created": self.now(), "currency": dispute["currency"],
-                "description": f"{description} for {dispute['charge']}", "exchange_rate": None, "fee": fee,
-                "fee_details": [{"amount": fee, "application": None, "currency": dispute["currency"],
-                                 "description": "Dispute fee", "type": "stripe_fee"}],
-                "net": amount - fee, "reporting_category": "dispute" if amount < 0 else "dispute_reversal",
-                "source": dispute["id"], "status": "available", "type": "adjustment"}
-
-    def _closed_dispute_error(self, dispute: dict) -> StripeAPIError:
-        return invalid(f"This dispute is already closed (status {dispute['status']}); it can no longer be updated.",
-                       param="dispute")
-
-    def update_dispute(self, dispute_id: str, params: dict, request: dict) -> dict:
-        check_known(params, {"evidence", "metadata", "submit"})
-        dispute = self.get("dispute", dispute_id)
-        evidence = params.get("evidence")
-        if evidence is not None and not isinstance(evidence, dict):
-            raise invalid("Invalid hash", param="evidence")
-        previous: dict[str, Any] = {}
-        if "metadata" in params:
-            previous["metadata"] = dispute["metadata"]
-            dispute["metadata"] = get_metadata(params, dispute["metadata"])
-        if evidence:
-            if dispute["status"] not in self.OPEN_DISPUTE_STATUSES:
-                raise self._closed_dispute_error(dispute)
-            unknown = sorted(set(evidence) - set(self.DISPUTE_EVIDENCE_FIELDS))
-            if unknown:
-                raise invalid(f"Received unknown parameter: evidence[{unknown[0]}]", param=f"evidence[{unknown[0]}]")
-            previous["evidence"] = dict(dispute["evidence"])
-            dispute["evidence"].update({k: str(v) for k, v in evidence.items()})
-            dispute["evidence_details"]["has_evidence"] = True
-        submit = get_bool(params, "submit", default=True)
-        if evidence and submit:
-            previous.update(status=dispute["status"], evidence_details=dict(dispute["evidence_details"]))
-            dispute["evidence_details"]["submission_count"] += 1
-            text = dispute["evidence"].get("uncategorized_text") or ""
-            inquiry = dispute["status"].startswith("warning_")
-            if "winning_evidence" in text:
-                outcome = "warning_closed" if inquiry else "won"
-            elif "losing_evidence" in text:
-                outcome = "lost"
-            else:
-                outcome = "warning_under_review" if inquiry else "under_review"
-            dispute["status"] = outcome
-            self.emit("charge.dispute.updated", dispute, request, previous=previous)
-            if outcome not in self.OPEN_DISPUTE_STATUSES:
-                self._close_dispute(dispute, request, previous_status=previous["status"])
-            return dispute
-        if previous:
-            self.emit("charge.dispute.updated", dispute, request, previous=previous)
-        return dispute
-
-    def close_dispute(self, dispute_id: str, params: dict, request: dict) -> dict:
-        """Accept the dispute: it is lost, the funds stay with the cardholder."""
-        check_known(params, set())
-        dispute = self.get("dispute", dispute_id)
-        if dispute["status"] not in self.OPEN_DISPUTE_STATUSES:
-            raise self._closed_dispute_error(dispute)
-        previous_status, dispute["status"] = dispute["status"], "lost"
-        self._close_dispute(dispute, request, previous_status=previous_status)
-        return dispute
-
-    def _close_dispute(self, dispute: dict, request: dict, *, previous_status: str) -> None:
-        self.emit("charge.dispute.closed", dispute, request, previous={"status": previous_status})
-        if dispute["status"] == "won" and dispute["balance_transactions"]:
-            before = {"balance_transactions": [dict(t) for t in dispute["balance_transactions"]]}
-            dispute["balance_transactions"].append(
-                self._dispute_balance_transaction(dispute, dispute["amount"], "Chargeback reversal"))
-            self.emit("charge.dispute.funds_reinstated", dispute, request, previous=before)
-
-    def list_disputes(self, params: dict) -> dict:
-        check_known(params, {"limit", "starting_after", "ending_before", "charge", "payment_intent", "created"})
-        matching = {k: params[k] for k in ("charge", "payment_intent") if get_str(params, k)}
-        return self.listing(self.of_kind("dispute", **matching), params, "/v1/disputes")
-
-    # -- refunds --------------------------------------------------------------------------
-
-    def create_refund(self, params: dict, request: dict) -> dict:
-        check_known(params, {"payment_intent", "charge", "amount", "reason", "metadata", "instructions_email",
-                             "refund_application_fee", "reverse_transfer"})
-        intent_id, charge_id = get_str(params, "payment_intent"), get_str(params, "charge")
-        if not intent_id and not charge_id:
-            raise invalid("One of the following params should be provided for this request: payment_intent or "
-                          "charge.", code="parameter_missing")
-        if intent_id:
-            intent = self.get("payment_intent", intent_id, param="payment_intent")
-            if intent["status"] != "succeeded":
-                raise StripeAPIError(400, f"This PaymentIntent ({intent_id}) does not have a successful charge to "
-                                     "refund.", param="payment_intent")
-            if charge_id and charge_id != intent["latest_charge"]:
-                raise invalid("The charge does not belong to this PaymentIntent.", param="charge")
-            charge_id = intent["latest_charge"]
-        charge = self.get("charge", charge_id, param="charge")
-        if charge["status"] != "succeeded":
-            raise StripeAPIError(400, f"Charge {charge_id} has no successful payment to refund.", param="charge")
-        disputed = [d for d in self.of_kind("dispute", charge=charge_id) if not d["is_charge_refundable"]
-                    and d["status"] != "won"]
-        if disputed:
-            raise StripeAPIError(400, f"Charge {charge_id} has been charged back; cannot issue a refund.",
-                                 code="charge_disputed", param="charge" if not intent_id else "payment_intent")
-        remaining = charge["amount"] - charge["amount_refunded"]
-        if remaining <= 0:
-            raise StripeAPIError(400, f"Charge {charge_id} has already been refunded.", code="charge_already_refunded")
-        amount = get_int(params, "amount", minimum=1) or remaining
-        if amount > remaining:
-            raise StripeAPIError(
-                400, f"Refund amount ({format_money(amount, charge['currency'])}) is greater than unrefunded amount "
-                f"on charge ({format_money(remaining, charge['currency'])})", code="amount_too_large", param="amount")
-        refund = self._store({
-            "id": new_id("re"),
-            "object": "refund",
-            "amount": amount,
-            "balance_transaction": new_id("txn"),
-            "charge": charge_id,
-            "created": self.now(),
-            "currency": charge["currency"],
-            "destination_details": {"card": {"reference_status": "pending", "reference_type":
-                                             "acquirer_reference_number", "type": "refund"}, "type": "card"},
-            "metadata": get_metadata(params),
-            "payment_intent": charge["payment_intent"],
-            "reason": get_choice(params, "reason", ("duplicate", "fraudulent", "requested_by_customer")),
-            "receipt_number": None,
-            "source_transfer_reversal": None,
-            "status": "succeeded",
-            "transfer_reversal": None,
-        })
-        previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
-        charge["amount_refunded"] += amount
-        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
-        self.emit("refund.created", refund, request)
-        self.emit("charge.refunded", charge, request, previous=previous)
-        return refund
-
     # -- snapshot -------------------------------------------------------------------------
 
     def to_json(self) -> dict:
@@ -912,6 +788,8 @@ class Ledger(ConnectMixin):
                 "onboarding": self.onboarding,
                 "challenges": self.challenges,
                 "set_up_off_session": sorted(self.set_up_off_session),
+                "balance_adjustments": self.balance_adjustments,
+                "refund_settlements": self.refund_settlements,
             })
 
     def load_json(self, state: dict) -> None:
@@ -925,6 +803,8 @@ class Ledger(ConnectMixin):
             self.onboarding = copy.deepcopy(state["onboarding"])
             self.challenges = copy.deepcopy(state.get("challenges", {}))  # absent from older snapshots
             self.set_up_off_session = set(state.get("set_up_off_session", []))
+            self.balance_adjustments = copy.deepcopy(state.get("balance_adjustments", {}))
+            self.refund_settlements = dict(state.get("refund_settlements", {}))
 
 
 def _set_charge_outcome(charge: dict, intent: dict, card: CardProfile, status: str) -> None:

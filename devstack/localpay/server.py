@@ -5,6 +5,9 @@ API requests are handled as Stripe handles them: a secret key in `Authorization:
 the saved answer again, with `Idempotent-Replayed: true`; same key, other parameters or
 endpoint: 400 `idempotency_error`), Stripe-shaped objects and errors, a `Request-Id` on every
 answer. Tests can inject faults (a 500, a slow answer) to exercise the SDK's retries.
+
+Local-only controls live under `/_localpay/` (same key, form parameters, Stripe-shaped errors):
+set a balance, open a dispute on a charge, decide a dispute, make a refund fail (_LOCAL_ROUTES).
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_ENABLED_EVENTS = frozenset({
     "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
     "payment_intent.processing", "payment_intent.requires_action",
-    "charge.succeeded", "charge.failed", "charge.refunded", "charge.dispute.*",
-    "transfer.created", "transfer.reversed", "account.updated", "account.application.deauthorized",
+    "charge.succeeded", "charge.failed", "charge.refunded", "charge.dispute.*", "refund.updated", "refund.failed",
+    "transfer.created", "transfer.reversed", "transfer.updated", "account.updated", "account.application.deauthorized",
     "capability.updated",
 })
 
@@ -105,6 +108,7 @@ class LocalPaymentProvider:
                                      timeout=delivery_timeout, clock=clock)
         self.ledger.on_event = self.dispatcher.submit
         self.ledger.on_processing = self._schedule_settlement
+        self.ledger.on_refund_pending = self._schedule_refund_settlement
         self.ledger.base_url = lambda: self.url
         self.processing_delay = processing_delay
         self._settlements: list[threading.Timer] = []
@@ -119,6 +123,8 @@ class LocalPaymentProvider:
             self.dispatcher.restore(state.get("pending_deliveries", []), events)
             for intent in self.ledger.of_kind("payment_intent", status="processing"):
                 self._schedule_settlement(intent["id"])
+            for refund_id in list(self.ledger.refund_settlements):
+                self._schedule_refund_settlement(refund_id)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -215,12 +221,25 @@ class LocalPaymentProvider:
             return [json.loads(json.dumps(self.ledger.settle(intent_id, request))) for intent_id in waiting]
 
     def _schedule_settlement(self, payment_intent_id: str) -> None:
+        self._later(self.settle_processing, payment_intent_id)
+
+    def _schedule_refund_settlement(self, refund_id: str) -> None:
+        self._later(self.settle_refunds, refund_id)
+
+    def _later(self, action: Callable[[str], Any], object_id: str) -> None:
         if self.processing_delay is None:
             return
-        timer = threading.Timer(self.processing_delay, self.settle_processing, args=(payment_intent_id,))
+        timer = threading.Timer(self.processing_delay, action, args=(object_id,))
         timer.daemon = True
         self._settlements = [t for t in self._settlements if t.is_alive()] + [timer]
         timer.start()
+
+    def settle_refunds(self, refund_id: str | None = None) -> list[dict]:
+        """Give refunds whose outcome comes later (test cards 5126 and 7726) that outcome now (that one, or all)."""
+        request = {"id": new_id("req", 14), "idempotency_key": None}
+        with self.ledger.lock:
+            waiting = [refund_id] if refund_id else list(self.ledger.refund_settlements)
+            return [json.loads(json.dumps(self.ledger.settle_refund(r, request))) for r in waiting]
 
     def payment_intent(self, payment_intent_id: str) -> dict:
         with self.ledger.lock:
@@ -237,6 +256,37 @@ class LocalPaymentProvider:
             dispute = self.ledger.update_dispute(dispute_id, {"evidence": {"uncategorized_text": evidence}},
                                                  {"id": new_id("req", 14), "idempotency_key": None})
             return json.loads(json.dumps(dispute))
+
+    def open_dispute(self, charge_id: str, *, reason: str = "fraudulent", inquiry: bool = False,
+                     amount: int | None = None) -> dict:
+        """The cardholder disputes this charge (or payment intent's charge) now, e.g. after the vendor was paid.
+        Stripe cannot do this on demand; its dispute test cards dispute at payment time."""
+        params = {"reason": reason, "inquiry": "true" if inquiry else "false"}
+        if amount is not None:
+            params["amount"] = str(amount)
+        return self._local_call(lambda request: self.ledger.open_dispute(params, request, charge_id))
+
+    def expire_disputes(self) -> list[dict]:
+        """Disputes left without evidence past their `due_by` (by the provider's clock) are lost now."""
+        return self._local_call(lambda request: self.ledger.expire_disputes({}, request))["data"]
+
+    def fail_refund(self, refund_id: str, failure_reason: str = "expired_or_canceled_card") -> dict:
+        """The refund fails now (`refund.updated`, `refund.failed`), as a refund to a closed card does later."""
+        return self._local_call(lambda request: self.ledger.fail_refund(
+            refund_id, {"failure_reason": failure_reason}, request))
+
+    def set_balance(self, amount: int, currency: str = "eur", account: str | None = None) -> dict:
+        """Make the platform's (or a connected account's) available balance `amount` from now on."""
+        with self.ledger.lock:
+            return json.loads(json.dumps(self.ledger.set_balance(amount, currency, account)))
+
+    def balance(self, account: str | None = None) -> dict:
+        with self.ledger.lock:
+            return json.loads(json.dumps(self.ledger.balance_object(account)))
+
+    def _local_call(self, operation: Callable[[dict], dict]) -> dict:
+        with self.ledger.lock:
+            return json.loads(json.dumps(operation({"id": new_id("req", 14), "idempotency_key": None})))
 
     def add_account(self, account_id: str | None = None, *, onboarded: bool = True, email: str | None = None,
                     metadata: dict | None = None) -> dict:
@@ -278,6 +328,8 @@ class LocalPaymentProvider:
         request_id = new_id("req", 14)
         if path.startswith("/v1/"):
             return self._api(method, path, url.query, lowered, body, request_id)
+        if path.startswith("/_localpay/"):
+            return self._local_control(method, path, lowered, body, request_id)
         for verb, pattern, view in _PAGE_ROUTES:
             match = pattern.fullmatch(path)
             if match and verb == method:
@@ -302,12 +354,31 @@ class LocalPaymentProvider:
         raw = body.decode("utf-8", "replace") if method == "POST" else query
         params = parse_form(raw)
         key = headers.get("idempotency-key") if method == "POST" else None
-        context = {"id": request_id, "idempotency_key": key}
+        context = {"id": request_id, "idempotency_key": key, "account": headers.get("stripe-account")}
         with self.ledger.lock:
             response = self._idempotent(method, path, params, key, context)
         if fault and fault.status and fault.after:
             response = _json(fault.status, _error_body("An unknown error occurred", "api_error"), request_id)
         return self._log(method, path, headers, body, params, response)
+
+    def _local_control(self, method: str, path: str, headers: dict, body: bytes, request_id: str) -> Response:
+        """Local-only test controls (not Stripe's API): the same secret key, form parameters, Stripe-shaped
+        answers and errors. See _LOCAL_ROUTES."""
+        denied = self._authenticate(headers.get("authorization"))
+        if denied:
+            return _json(401, _error_body(denied, "invalid_request_error"), request_id)
+        params = parse_form(body.decode("utf-8", "replace"))
+        context = {"id": request_id, "idempotency_key": None}
+        for verb, pattern, view in _LOCAL_ROUTES:
+            match = pattern.fullmatch(path)
+            if match and verb == method:
+                with self.ledger.lock:
+                    try:
+                        return _json(200, json.loads(json.dumps(view(self, match, params, context))), request_id)
+                    except StripeAPIError as err:
+                        return _json(err.status, err.body(), request_id)
+        return _json(404, _error_body(f"Unrecognized request URL ({method}: {path}).", "invalid_request_error"),
+                     request_id)
 
     def _authenticate(self, authorization: str | None) -> str | None:
         if not authorization:
@@ -437,6 +508,8 @@ _API_ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("GET", r"/v1/transfers/([^/]+)/reversals", lambda p, m, q, c: p.ledger.list_transfer_reversals(m.group(1), q)),
         ("GET", r"/v1/transfers/([^/]+)/reversals/([^/]+)",
          lambda p, m, q, c: p.ledger.get_transfer_reversal(m.group(1), m.group(2))),
+        ("GET", r"/v1/balance", lambda p, m, q, c: p.ledger.retrieve_balance(q, c.get("account"))),
+        ("GET", r"/v1/application_fees/([^/]+)", _retrieve("application_fee")),
         ("GET", r"/v1/disputes", lambda p, m, q, c: p.ledger.list_disputes(q)),
         ("GET", r"/v1/disputes/([^/]+)", _retrieve("dispute")),
         ("POST", r"/v1/disputes/([^/]+)", lambda p, m, q, c: p.ledger.update_dispute(m.group(1), q, c)),
@@ -454,6 +527,25 @@ _API_ROUTES: list[tuple[str, re.Pattern, Callable]] = [
         ("POST", r"/v1/account_links", lambda p, m, q, c: p.ledger.create_account_link(q, c, p.url)),
         ("GET", r"/v1/events", _list_events),
         ("GET", r"/v1/events/([^/]+)", _retrieve("event")),
+    )
+]
+
+
+# Local-only controls (POST, form-encoded, the secret key): what Stripe's test mode does with test
+# cards and the Dashboard, on demand.
+_LOCAL_ROUTES: list[tuple[str, re.Pattern, Callable]] = [
+    (verb, re.compile(pattern), view) for verb, pattern, view in (
+        # amount (may be negative), currency (eur), account (a connected account; else the platform's)
+        ("POST", r"/_localpay/balance", lambda p, m, q, c: p.ledger.set_balance_from_form(q)),
+        # reason, inquiry=true|false, amount: the cardholder disputes a charge (or a payment intent's)
+        ("POST", r"/_localpay/charges/([^/]+)/dispute", lambda p, m, q, c: p.ledger.open_dispute(q, c, m.group(1))),
+        # no parameters: disputes still waiting for evidence past their due_by are lost
+        ("POST", r"/_localpay/disputes/expire", lambda p, m, q, c: p.ledger.expire_disputes(q, c)),
+        # outcome=won|lost: the test-mode evidence (winning_evidence / losing_evidence), submitted
+        ("POST", r"/_localpay/disputes/([^/]+)/settle",
+         lambda p, m, q, c: p.ledger.settle_dispute_from_form(m.group(1), q, c)),
+        # failure_reason: the refund fails now (refund.updated, refund.failed)
+        ("POST", r"/_localpay/refunds/([^/]+)/fail", lambda p, m, q, c: p.ledger.fail_refund(m.group(1), q, c)),
     )
 ]
 

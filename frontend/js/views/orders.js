@@ -22,6 +22,7 @@ import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { accountTabs, cardLabel } from "./cards.js";
 import { requireShopper, signInHref } from "./guard.js";
+import { contactVendorLink } from "../messages.js";
 
 const POLL_EVERY_MS = 1000;
 const POLL_FOR_MS = 30_000;
@@ -465,6 +466,7 @@ export function renderOrder(main, orderId, params) {
             ? el("p", { class: "line-cancelled", "data-testid": "order-line-cancelled", text: "Cancelled by the vendor: refunded" }) : null,
           el("p", { class: "line-subtotal", "data-testid": "order-line-subtotal", "data-amount": line.subtotal.amount, text: formatMoney(line.subtotal) })))),
         parcel(group),
+        contactVendorLink(order, group),
         el("dl", { class: "vendor-totals" },
           group.discount.amount ? amountRow("Discount", negative(group.discount), "order-vendor-discount") : null,
           amountRow("Shipping", group.shipping, "order-vendor-shipping", { free: true }),

@@ -4,9 +4,11 @@
 import { vendorsSection } from "./vendors.js";
 import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
+import { messagesSection } from "./messages.js";
 
 export const ADMIN_SECTIONS = [
   vendorsSection,
   commissionsSection,
   reconciliationSection,
+  messagesSection,
 ];

@@ -8,6 +8,7 @@ import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
+import { messagesSection } from "./messages.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
@@ -17,4 +18,5 @@ export const VENDOR_SECTIONS = [
   ordersSection,
   moneySection,
   keysSection,
+  messagesSection,
 ];

@@ -1,0 +1,45 @@
+// Vendor space: conversations with shoppers about the vendor's orders, returns and claims, unread
+// ones marked; one open beside the list (#/vendor/messages?thread=<id>). A vendor's order, return or
+// claim page starts (or reopens) the conversation with its shopper at
+// #/vendor/messages?order=<id>[&case=<ret_/clm_ id>].
+
+import { el, mount } from "../../dom.js";
+import { composeAboutOrder, conversation, findThread, threadList } from "../../messages.js";
+
+export const messagesSection = {
+  id: "messages",
+  label: "Messages",
+  render(panel, params) {
+    const threadId = params && params.get("thread");
+    const side = el("div", { class: "messages-main" });
+    const list = threadList("vendor", { hrefOf: (t) => `#/vendor/messages?thread=${encodeURIComponent(t.thread_id)}`,
+      selected: threadId, testid: "vendor-thread-list", empty: "No shopper has written to you yet." });
+    mount(panel, el("div", { class: "messages-layout", "data-testid": "vendor-messages" },
+      el("nav", { class: "messages-side", "aria-label": "Conversations" }, list.node), side));
+    const orderId = params && params.get("order");
+    if (!threadId && orderId) {
+      startAboutOrder(side, orderId, params.get("case"));
+      return {};
+    }
+    if (!threadId) {
+      mount(side, el("p", { class: "muted", text: "Choose a conversation." }));
+      return {};
+    }
+    const open = conversation("vendor", threadId, { onChange: list.reload });
+    mount(side, open.node);
+    return { cleanup: open.cleanup };
+  },
+};
+
+async function startAboutOrder(side, orderId, caseId) {
+  const existing = await findThread("vendor", orderId, null, caseId).catch(() => null);
+  const open = (thread) => { window.location.hash = `#/vendor/messages?thread=${encodeURIComponent(thread.thread_id)}`; };
+  if (existing) {
+    open(existing);
+    return;
+  }
+  mount(side, el("section", { class: "conversation", "data-testid": "compose" },
+    el("h2", { text: "Write to the shopper" }),
+    el("p", { class: "muted", text: caseId ? `About ${caseId} on this order.` : "About this order." }),
+    composeAboutOrder("vendor", orderId, { caseId, onPosted: open })));
+}
