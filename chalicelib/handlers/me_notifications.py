@@ -191,7 +191,10 @@ def _page(title: str, body_html: str, status: int, correlation_id: str) -> Respo
 
 
 def _wants_json(req) -> bool:
-    return "application/json" in (req.header("Accept") or "")
+    """A browser (or a mail client opening the link) asks for text/html and reads a page; anything else
+    gets the API's JSON."""
+    accept = req.header("Accept") or ""
+    return "text/html" not in accept
 
 
 def _refused(req, reason: str):

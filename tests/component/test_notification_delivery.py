@@ -182,6 +182,9 @@ def delivered_event(shop: Market, order: dict) -> str:
     return json.dumps({**message, "event_id": str(uuid.uuid4())})  # each call: a new message to send
 
 
+BROWSER = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+
 @pytest.fixture
 def survey_purpose(monkeypatch):
     """No survey exists yet (next round): `order.delivered` stands in for a message needing consent."""
@@ -210,11 +213,11 @@ def test_a_message_needing_consent_is_sent_only_while_consent_stands(market, sur
     # RFC 8058 one-click: what a mail client posts, no sign-in.
     path = urlsplit(link)
     token = parse_qs(path.query)["token"][0]
-    page = market.client.http.get(f"/unsubscribe?token={token}")
+    page = market.client.http.get(f"/unsubscribe?token={token}", headers=BROWSER)
     assert page.status_code == 200 and b"satisfaction surveys" in page.body
     assert market.call("GET", "/me/consents")[1]["consents"]["surveys"]["granted"] is True  # a GET changes nothing
     posted = market.client.http.post(f"/unsubscribe?token={token}", body=b"List-Unsubscribe=One-Click",
-                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+                                      headers={"Content-Type": "application/x-www-form-urlencoded", **BROWSER})
     assert posted.status_code == 200 and b"no longer receive" in posted.body
 
     consents = market.call("GET", "/me/consents")[1]
@@ -255,7 +258,7 @@ def test_a_tampered_or_expired_unsubscribe_link_is_refused_politely_and_changes_
     for token, words in ((f"{someone_else}.{mac}", b"not valid"), (f"{payload}.{mac[:-3]}xyz", b"not valid"),
                          (expired, b"expired"), ("garbage", b"not valid")):
         for method in ("GET", "POST"):
-            answer = getattr(market.client.http, method.lower())(f"/unsubscribe?token={token}")
+            answer = getattr(market.client.http, method.lower())(f"/unsubscribe?token={token}", headers=BROWSER)
             assert answer.status_code == 400 and words in answer.body, (token, method)
     as_json = market.client.http.post(f"/unsubscribe?token={expired}", headers={"Accept": "application/json"})
     assert as_json.status_code == 400
