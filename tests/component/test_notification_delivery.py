@@ -270,21 +270,42 @@ def test_a_tampered_or_expired_unsubscribe_link_is_refused_politely_and_changes_
 # --- what a vendor hears about its shop --------------------------------------------------------------
 
 
-def test_a_vendor_hears_about_its_approval_suspension_and_payout(app_client, stack, make_user, drain, take_messages):
+def test_a_vendor_hears_about_its_onboarding_approval_and_suspension(app_client, stack, make_user, drain,
+                                                                      take_messages):
     from chalicelib.services import vendor_admin
+    from tests.fixtures.auth import make_vendor_ready
 
     vendor = make_user("vendor", ready=False)
     take_messages("notifications")
-    vendor_admin.approve(vendor.user_id, admin_id="admin-1")
+    make_vendor_ready(vendor.user_id)  # its payment account becomes complete, an admin approves it
+    make_vendor_ready(vendor.user_id)  # the same facts again: nobody is told twice
     vendor_admin.suspend(vendor.user_id, reason="Counterfeit goods reported", admin_id="admin-1")
     assert not drain("notifications").errors
 
     subjects = [m.subject for m in mails_to(vendor.email)]
-    assert "Your shop is approved" in subjects and "Your shop is suspended" in subjects
+    assert subjects.count("Your shop is approved") == 1 and subjects.count("Your shop is suspended") == 1
+    assert len([s for s in subjects if "onboarding" in s or "can sell" in s]) == 1
     (suspended,) = [m for m in mails_to(vendor.email) if m.subject == "Your shop is suspended"]
     assert "Counterfeit goods reported" in suspended.text
     status, body, _ = call(app_client, "GET", "/me/notifications", token=vendor.access_token)
-    assert status == 200 and [n["link"] for n in body["items"]][:2] == ["#/vendor/onboarding"] * 2
+    assert status == 200 and [n["link"] for n in body["items"]][:3] == ["#/vendor/onboarding"] * 3
+
+
+def test_a_finished_csv_import_tells_the_vendor_what_was_imported_and_refused(app_client, catalog, drain,
+                                                                              take_messages):
+    from tests.component.test_offer_imports import HEADER, TENT_GTIN, upload
+
+    vendor = catalog.vendor_a
+    take_messages("notifications")
+    status, job, _ = upload(app_client, vendor, HEADER + f"{TENT_GTIN},new,189.00,0,12,1,3\n4006381333931,new,abc,0,1,1,3\n",
+                            name="winter.csv")
+    assert status == 202
+    drain("offer-imports")
+    assert not drain("notifications").errors
+
+    (mail,) = [m for m in mails_to(vendor.email) if "winter.csv" in m.subject]
+    assert mail.subject == "Your import winter.csv is done"
+    assert "1 row(s) imported, 1 refused" in mail.text
 
 
 def test_a_released_payout_tells_the_vendor_how_much_was_sent(market):
