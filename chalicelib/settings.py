@@ -45,6 +45,7 @@ _KEYS = (
     "STRIPE_PUBLISHABLE_KEY",
     "STRIPE_LIVEMODE",
     "HALLES_PAYOUT_RELEASE",
+    "HALLES_REFUND_COMMISSION",
     "HALLES_RESERVATION_MINUTES",
     "HALLES_AUTO_CONFIRM_DAYS",
     "HALLES_COMMISSION_BPS",
@@ -129,6 +130,7 @@ class Settings:
     stripe_publishable_key: str = ""
     stripe_livemode: bool = False
     payout_release: str = "on_delivery"  # or "at_payment"
+    refund_commission: str = "refund_commission"  # or "keep_commission" (chalicelib/domain/ledger.py)
     reservation_minutes: int = 30
     auto_confirm_days: int = 14  # receipt of a shipped parcel is confirmed for the shopper after this many days
     commission_bps: int = 1000
@@ -243,6 +245,8 @@ def get_settings() -> Settings:
         stripe_publishable_key=env["STRIPE_PUBLISHABLE_KEY"] or "",
         stripe_livemode=(env["STRIPE_LIVEMODE"] or "").lower() in ("1", "true", "yes"),
         payout_release="at_payment" if env["HALLES_PAYOUT_RELEASE"] == "at_payment" else "on_delivery",
+        refund_commission=("keep_commission" if env["HALLES_REFUND_COMMISSION"] == "keep_commission"
+                           else "refund_commission"),
         reservation_minutes=_int(env["HALLES_RESERVATION_MINUTES"], 30),
         auto_confirm_days=max(1, _int(env["HALLES_AUTO_CONFIRM_DAYS"], 14)),
         commission_bps=_int(env["HALLES_COMMISSION_BPS"], 1000),

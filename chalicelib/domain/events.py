@@ -278,6 +278,143 @@ class OrderLineCancelled(VendorOrderEvent):
                    reason="out of stock", refund={"amount": 1990, "currency": "EUR"})
 
 
+# --- claims and disputes (chalicelib/domain/claims.py, Order.record_dispute) ---------------------
+
+
+@dataclass(frozen=True)
+class ClaimEvent(VendorOrderEvent):
+    """A step of a shopper's claim on one vendor's part of the order: stated once per claim and step."""
+
+    area: ClassVar[str] = "claims"
+    claim_id: str = ""
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.claim_id}:{self.event_type}"
+
+
+@dataclass(frozen=True)
+class ClaimOpened(ClaimEvent):
+    event_type: ClassVar[str] = "claim.opened"
+    description: ClassVar[str] = ("A shopper opened a claim (not_received, damaged, not_as_described, other) on a "
+                                  "vendor's part of the order; the vendor answers by `answer_due_at`.")
+    reason: str = ""
+    answer_due_at: str = ""
+
+    @classmethod
+    def example(cls) -> ClaimOpened:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", claim_id="clm_3f2a9c0d1e7b4a5c6d8e9f0a1b",
+                   reason="damaged", answer_due_at="2026-11-30T09:00:00Z")
+
+
+@dataclass(frozen=True)
+class ClaimAnswered(ClaimEvent):
+    event_type: ClassVar[str] = "claim.answered"
+    description: ClassVar[str] = ("The vendor answered a claim with a proposal: a refund (amount computed from the "
+                                  "lines), a replacement or a rejection with its reason.")
+    proposal: dict | None = None  # {resolution, amount, lines, reason}
+
+    @classmethod
+    def example(cls) -> ClaimAnswered:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", claim_id="clm_3f2a9c0d1e7b4a5c6d8e9f0a1b",
+                   proposal={"resolution": "refund", "amount": 1990, "lines": [["off_7c1d2e3f", 1]], "reason": ""})
+
+
+@dataclass(frozen=True)
+class ClaimEscalated(ClaimEvent):
+    event_type: ClassVar[str] = "claim.escalated"
+    description: ClassVar[str] = ("A claim went to the platform: on the shopper's request after the vendor's answer "
+                                  "(`shopper`) or because the vendor did not answer in time (`auto`).")
+    by: str = ""
+
+    @classmethod
+    def example(cls) -> ClaimEscalated:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", claim_id="clm_3f2a9c0d1e7b4a5c6d8e9f0a1b",
+                   by="auto")
+
+
+@dataclass(frozen=True)
+class ClaimResolved(ClaimEvent):
+    event_type: ClassVar[str] = "claim.resolved"
+    description: ClassVar[str] = ("A claim was settled: the shopper accepted the vendor's proposal (`shopper`) or an "
+                                  "admin decided (`admin`): refund, replacement or rejection.")
+    resolution: dict | None = None  # {resolution, amount, lines, reason}
+    resolved_by: str = ""
+
+    @classmethod
+    def example(cls) -> ClaimResolved:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", claim_id="clm_3f2a9c0d1e7b4a5c6d8e9f0a1b",
+                   resolution={"resolution": "refund", "amount": 1990, "lines": [["off_7c1d2e3f", 1]], "reason": ""},
+                   resolved_by="admin")
+
+
+@dataclass(frozen=True)
+class DisputeOpened(OrderEvent):
+    event_type: ClassVar[str] = "dispute.opened"
+    description: ClassVar[str] = ("The shopper's bank disputed the payment: a case for the platform, evidence due by "
+                                  "`due_by`; the vendors' payouts still due are held until it closes.")
+    area: ClassVar[str] = "claims"
+    dispute_id: str = ""
+    amount: int = 0
+    currency: str = ""
+    reason: str | None = None
+    due_by: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        return self.dispute_id
+
+    @classmethod
+    def example(cls) -> DisputeOpened:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), dispute_id="dp_1PgaF2B7WZ01zgkW", amount=5480, currency="EUR",
+                   reason="fraudulent", due_by="2026-12-05T23:59:59Z")
+
+
+@dataclass(frozen=True)
+class DisputeClosed(OrderEvent):
+    event_type: ClassVar[str] = "dispute.closed"
+    description: ClassVar[str] = ("A dispute closed: `won` (held payouts are released) or `lost` (the vendors' "
+                                  "shares are recovered).")
+    area: ClassVar[str] = "claims"
+    dispute_id: str = ""
+    status: str = ""
+
+    @property
+    def dedup_key(self) -> str:
+        return self.dispute_id
+
+    @classmethod
+    def example(cls) -> DisputeClosed:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), dispute_id="dp_1PgaF2B7WZ01zgkW", status="lost")
+
+
+CASE_EVENTS: tuple[type[OrderEvent], ...] = (ClaimOpened, ClaimAnswered, ClaimEscalated, ClaimResolved,
+                                             DisputeOpened, DisputeClosed)
+
+# --- after-sales refunds (chalicelib/domain/orders.py `refund_for_case`) ---------------------------
+
+
+@dataclass(frozen=True)
+class RefundFailed(VendorOrderEvent):
+    event_type: ClassVar[str] = "refund.failed"
+    description: ClassVar[str] = ("A case's refund (a return, a claim) was refused by the provider or failed after it "
+                                  "was made: no money moved; an admin retries it or settles it outside the platform.")
+    case_id: str = ""
+    amount: int = 0
+    currency: str = ""
+    failure_code: str = ""
+    attempt: int = 0
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.case_id}:{self.attempt}"
+
+    @classmethod
+    def example(cls) -> RefundFailed:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", case_id="ret_01JD2Z8X4Q6N3V5B7C9D1E2F3G",
+                   amount=1990, currency="EUR", failure_code="expired_or_canceled_card", attempt=0)
+
+
 ORDER_EVENTS: tuple[type[OrderEvent], ...] = (OrderPlaced, OrderPaid, OrderCancelled, PaymentFailed, OrderAccepted,
                                               OrderShipped, OrderDelivered, OrderLineCancelled)
 
@@ -417,7 +554,7 @@ MESSAGE_EVENTS: tuple[type[DomainEvent], ...] = (MessageReceived,)
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS,
-                                          *MESSAGE_EVENTS, *SHOP_EVENTS)
+                                          RefundFailed, *CASE_EVENTS, *MESSAGE_EVENTS, *SHOP_EVENTS)
 EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
 
 

@@ -30,8 +30,15 @@ Rules
   dashboard refund of "the rest" after one vendor's full return falls on the vendors whose goods the
   shopper kept, and the platform is never left paying for goods it already refunded.
   Allocation rounds up (ceil), so rounding never makes the platform pay more than it holds.
-* entitlement = floor(payout * (total - refunds allocated to the vendor) / total), never below 0:
-  the commission shrinks in proportion, the vendor never gets more than its payout.
+* Commission on refunds follows the policy frozen on the vendor-order at checkout
+  (HALLES_REFUND_COMMISSION; an order keeps the policy it was sold under):
+  - `refund_commission` (default): the platform gives back its commission pro rata, so
+    entitlement = floor(payout * (total - refunds allocated to the vendor) / total);
+  - `keep_commission`: the vendor bears the whole refund and the platform keeps its commission,
+    entitlement = payout - refunds allocated to the vendor.
+  Either way never below 0 (a vendor never owes more than its share) and never above its payout;
+  `keep_commission` never gives a vendor more than `refund_commission` would, so the invariant
+  below holds under both.
 * payable_now = entitlement - net transferred, but 0 while the order is not charged or while any
   dispute on the charge is open (the money may still be lost; Stripe already withdrew it).
 * reversal_due = net transferred - entitlement when positive: a refund or a lost dispute after a
@@ -56,6 +63,11 @@ CLOSED_KEPT_DISPUTE_STATUSES = frozenset({"won", "warning_closed", "prevented"})
 KNOWN_DISPUTE_STATUSES = OPEN_DISPUTE_STATUSES | LOST_DISPUTE_STATUSES | CLOSED_KEPT_DISPUTE_STATUSES
 
 
+REFUND_COMMISSION = "refund_commission"  # the platform gives back its commission pro rata (default)
+KEEP_COMMISSION = "keep_commission"  # the vendor bears the whole refund; the platform keeps its commission
+COMMISSION_POLICIES = (REFUND_COMMISSION, KEEP_COMMISSION)
+
+
 def _amount(value: object, name: str) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidInput(f"{name} must be a non-negative integer in minor units.", fields={name: "invalid amount"})
@@ -68,10 +80,13 @@ class VendorShare:
     payout: int  # total - commission, as priced at checkout (<= total)
     refunded: int = 0  # refunds attributed to this vendor (its returns, a vendor-initiated refund)
     transferred: int = 0  # transfers made to the vendor minus reversals already made (net)
+    commission_policy: str = REFUND_COMMISSION  # who bears the commission on refunds (COMMISSION_POLICIES)
 
     def __post_init__(self) -> None:
         for name in ("total", "payout", "refunded", "transferred"):
             _amount(getattr(self, name), name)
+        if self.commission_policy not in COMMISSION_POLICIES:
+            raise InvalidInput("Unknown commission policy on refunds.", fields={"commission_policy": "unknown"})
         if self.payout > self.total:
             raise InvalidInput("A vendor's payout cannot exceed its total.", fields={"payout": "exceeds total"})
 
@@ -159,8 +174,10 @@ def entitlement(money: OrderMoney, vendor_id: str) -> int:
     share = money.vendor(vendor_id)
     if share.total == 0:
         return 0
-    kept = share.total - min(allocated_refunds(money, vendor_id), share.total)
-    return max(0, share.payout * kept // share.total)
+    allocated = min(allocated_refunds(money, vendor_id), share.total)
+    if share.commission_policy == KEEP_COMMISSION:
+        return max(0, share.payout - allocated)
+    return max(0, share.payout * (share.total - allocated) // share.total)
 
 
 def dispute_open(money: OrderMoney) -> bool:

@@ -131,6 +131,12 @@ RECIPIENTS: dict[str, Rule] = {
     "import.finished": the_vendor(link="#/vendor/imports"),
     "payout.sent": the_vendor(link="#/vendor/money"),
     "message.received": listed(),
+    "claim.opened": both(shopper(), the_vendor("claim.opened.vendor", "#/vendor/claims")),
+    "claim.answered": shopper(),
+    "claim.escalated": both(shopper(), the_vendor("claim.escalated.vendor", "#/vendor/claims")),
+    "claim.resolved": both(shopper(), the_vendor("claim.resolved.vendor", "#/vendor/claims")),
+    "dispute.opened": every_vendor("dispute.opened.vendor"),
+    "dispute.closed": every_vendor("dispute.closed.vendor"),
 }
 
 # event type -> purpose; absent means transactional.

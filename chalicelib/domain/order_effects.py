@@ -64,14 +64,18 @@ class ReleaseStock(Effect):
 
 @dataclass(frozen=True)
 class RestockSold(Effect):
-    """A line the vendor cancelled after payment: its sold units go back on sale (sold -> available)."""
+    """Sold units go back on sale (sold -> available): a line the vendor cancelled after payment, or
+    units returned in a case (`case_id`) once the vendor says they can be sold again."""
 
     order_id: str
     offer_id: str
     quantity: int
+    case_id: str = ""
 
     @property
     def key(self) -> str:
+        if self.case_id:
+            return f"restock-{self.order_id}-{self.case_id}-{self.offer_id}"
         return f"restock-{self.order_id}-{self.offer_id}"
 
 
@@ -107,6 +111,25 @@ class RefundLine(Effect):
 
 
 @dataclass(frozen=True)
+class RefundCase(Effect):
+    """Refund part of one vendor's share for an after-sales case (a return, a claim); recorded as that
+    vendor's refund. The idempotency key comes from the case: one refund per case at the provider,
+    whoever asks how often; an admin's retry after a failed attempt is a new attempt with its own key."""
+
+    order_id: str
+    payment_intent_id: str
+    vendor_id: str
+    case_id: str
+    amount: int
+    reason: str
+    attempt: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"refund-{self.case_id}" if not self.attempt else f"refund-{self.case_id}-{self.attempt}"
+
+
+@dataclass(frozen=True)
 class CancelAtProvider(Effect):
     order_id: str
     payment_intent_id: str
@@ -135,10 +158,14 @@ class ReverseTransfer(Effect):
     transfer_id: str
     amount: int
     net_after: int  # what the vendor keeps once reversed: names the reversal (same state, same key)
+    # Reversals of this state refused before (balance_insufficient...): a retry needs a key of its own, the
+    # provider replays a refused request's answer to its key.
+    attempt: int = 0
 
     @property
     def key(self) -> str:
-        return f"trr-{self.order_id}-{self.vendor_id}-{self.net_after}"
+        suffix = f"-r{self.attempt}" if self.attempt else ""
+        return f"trr-{self.order_id}-{self.vendor_id}-{self.net_after}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -182,7 +209,7 @@ class Publish(Effect):
 
 _KINDS = {cls.__name__: cls for cls in (ReserveStock, SellStock, ReleaseStock, RefundPayment, CancelAtProvider,
                                         TransferPayout, ReverseTransfer, ClearCartLines, ForgetPendingOrder,
-                                        Publish, RestockSold, RefundLine)}
+                                        Publish, RestockSold, RefundLine, RefundCase)}
 
 
 def effect_from_json(data: dict) -> Effect:

@@ -25,12 +25,13 @@ version it read, and a lost race reloads and re-applies.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import fulfilment, ledger
 from chalicelib.domain import vendor_ledger as vl
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.events import (
     OrderAccepted,
     OrderCancelled,
@@ -41,6 +42,7 @@ from chalicelib.domain.events import (
     OrderShipped,
     OrderSummary,
     PaymentFailed,
+    RefundFailed,
 )
 from chalicelib.domain.order_effects import (
     CancelAtProvider,
@@ -48,6 +50,7 @@ from chalicelib.domain.order_effects import (
     Effect,
     ForgetPendingOrder,
     Publish,
+    RefundCase,
     RefundLine,
     RefundPayment,
     ReleaseStock,
@@ -59,6 +62,9 @@ from chalicelib.domain.order_effects import (
     quantities,
 )
 from chalicelib.domain.timestamps import now_iso
+
+if TYPE_CHECKING:
+    from chalicelib.domain.claims import Claim
 
 
 class OrderStatus(StrEnum):
@@ -126,6 +132,14 @@ class Audience(StrEnum):
 
 
 LATE_PAYMENT_REFUND_REASON = "paid_after_reservation_ended"
+
+# Where a case's refund stands: asked for (the provider call may still be under way), made (succeeded, or
+# pending at the provider: counted as refunded until it fails), failed (no money moved: an admin retries it
+# or resolves it), resolved (settled outside the platform by an admin, with a note).
+CASE_REFUND_STATUSES = ("requested", "succeeded", "pending", "failed", "resolved")
+# The provider's refund statuses (Stripe: pending, requires_action, succeeded, failed, canceled) as a case reads them.
+_PROVIDER_REFUND_STATUS = {"succeeded": "succeeded", "pending": "pending", "requires_action": "pending",
+                           "failed": "failed", "canceled": "failed"}
 
 _CANCEL_LABELS = {
     CancelReason.SHOPPER: "Order cancelled by you",
@@ -198,6 +212,24 @@ class VendorOrder:
     receipt_confirmed_by: str | None = None  # shopper | auto
     # offer_id -> {quantity, refund, reason, at}: lines the vendor cancelled before shipping.
     cancelled_lines: dict[str, dict] = field(default_factory=dict)
+    # After-sales refunds (Order.refund_for_case): case_id -> {amount, status, refund_id, failure_code, at,
+    # reason, attempt, resolution}; `status` is one of CASE_REFUND_STATUSES.
+    case_refunds: dict[str, dict] = field(default_factory=dict)
+    # case_id -> {offer_id: quantity}: returned units put back on sale on the vendor's word, once per case.
+    restocked: dict[str, dict] = field(default_factory=dict)
+    # A transfer reversal the provider refused (e.g. balance_insufficient): {amount, failure_code, at}
+    # while that much is still due back from the vendor; retried by retry_payouts or an admin.
+    reversal_failed: dict | None = None
+    # Who bears the commission on refunds (chalicelib/domain/ledger.py COMMISSION_POLICIES), frozen at checkout.
+    refund_commission: str = ledger.REFUND_COMMISSION
+
+    @property
+    def refund_attention_since(self) -> str | None:
+        """Set while a case refund failed unresolved or a reversal is refused: the admin's failed queue key."""
+        failed = [r.get("failed_at") or r["at"] for r in self.case_refunds.values() if r["status"] == "failed"]
+        if self.reversal_failed:
+            failed.append(self.reversal_failed["at"])
+        return min(failed) if failed else None
 
     @property
     def payout_due(self) -> bool:
@@ -239,6 +271,7 @@ class Dispute:
     reason: str | None = None
     charge_id: str | None = None
     event_created: int = 0  # provider time of the event that told us: only a newer one replaces it
+    due_by: str | None = None  # evidence_details.due_by: the last moment to submit evidence
 
 
 @dataclass(frozen=True)
@@ -279,6 +312,8 @@ class Order:
     version: int = 0  # 0: never saved
     ledger_ids: set[str] = field(default_factory=set)  # vendor ledger entries booked (saved or about to be)
     ledger_entries: list[vl.LedgerEntry] = field(default_factory=list)  # booked by this change, not written yet
+    # Shoppers' claims on the vendors' parts (chalicelib/domain/claims.py), saved with the order.
+    claims: dict[str, Claim] = field(default_factory=dict)
 
     # --- placing ----------------------------------------------------------------------------
 
@@ -611,6 +646,233 @@ class Order:
                                      kind="fulfilment", details={"vendor_id": vendor_id}))
         return effects
 
+    # --- refunds for after-sales cases (returns, claims): the refund primitive -----------------
+
+    def line_refund_amount(self, vendor_id: str, offer_id: str, quantity: int) -> int:
+        """What the shopper paid for `quantity` units of the vendor's line: their price less the line's own
+        promotion and their share of the sub-order's discount no line carries (rounded down); never
+        shipping. What a case refunds for returned units: computed here, never taken from a request."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        line = self._vendor_line(vendor_id, offer_id, field_name="offer_id")
+        if not _positive_int(quantity) or quantity > line.quantity:
+            raise InvalidInput(f"Between 1 and {line.quantity} units of this line.",
+                               fields={"quantity": f"must be between 1 and {line.quantity}"})
+        carried = sum(x.unit_discount * x.quantity for x in self.vendor_lines(vendor_id))
+        return fulfilment.line_refund(quantity=quantity, unit_price=line.unit_price,
+                                      line_discount=line.unit_discount * quantity, items=vendor_order.items,
+                                      unassigned_discount=max(0, vendor_order.discount - carried),
+                                      total=vendor_order.total, already_refunded=0, last_line=False)
+
+    def vendor_refundable(self, vendor_id: str) -> int:
+        """How much more may be refunded from the vendor's share: its total less every refund it bears
+        (made or under way), and never more than is left of the charge. 0 unless the order is paid."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if self.status is not OrderStatus.PAID:
+            return 0
+        in_flight = self._refunds_in_flight()
+        money = self.money()
+        own_left = (vendor_order.total - min(ledger.allocated_refunds(money, vendor_id), vendor_order.total)
+                    - in_flight.get(vendor_id, 0))
+        charge_left = self.charged - money.refunded - money.lost_to_disputes - sum(in_flight.values())
+        return max(0, min(own_left, charge_left))
+
+    def case_refund(self, case_id: str) -> dict | None:
+        """The case's refund record (with its `vendor_id`), or None when the case refunded nothing yet."""
+        for vendor_order in self.vendor_orders.values():
+            record = vendor_order.case_refunds.get(case_id)
+            if record is not None:
+                return {**record, "vendor_id": vendor_order.vendor_id}
+        return None
+
+    def refund_for_case(self, vendor_id: str, *, case_id: str, amount: int, reason: str, at: str,
+                        restock: tuple[tuple[str, int], ...] = ()) -> list[Effect]:
+        """Refund `amount` of the vendor's share for a case, once per case (a repeat returns [] and
+        changes nothing), and put the `restock` (offer_id, quantity) units back on sale.
+
+        The refund is made on the platform's charge with an idempotency key from the case id
+        (RefundCase, carried out by the effect runner) and recorded as this vendor's refund: the
+        ledger takes it off that vendor only; a vendor already paid gets the reversal due at once,
+        one not yet paid gets a smaller payout."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if self.case_refund(case_id) is not None:
+            return []
+        if self.status is not OrderStatus.PAID or not self.payment_intent_id:
+            raise Conflict("Only a paid order can be refunded.", code="order_not_paid",
+                           fields={"order_id": f"order is {self.status.value}"})
+        self._require_refundable(vendor_id, amount)
+        effects = self.restock_returned(vendor_id, case_id, restock, at=at) if restock else []
+        vendor_order.case_refunds = {**vendor_order.case_refunds, case_id: {
+            "amount": amount, "status": "requested", "refund_id": None, "failure_code": None, "at": at,
+            "reason": reason, "attempt": 0}}
+        self._note(TimelineEntry(f"case_refund:{case_id}", at,
+                                 f"Refund of {_money(amount, self.currency)} on its way to you", kind="refund",
+                                 details={"vendor_id": vendor_id, "case_id": case_id, "amount": amount}))
+        return [RefundCase(self.order_id, self.payment_intent_id, vendor_id, case_id, amount, reason), *effects]
+
+    def restock_returned(self, vendor_id: str, case_id: str, quantities: tuple[tuple[str, int], ...] | list,
+                         *, at: str | None = None) -> list[Effect]:
+        """Returned units go back on sale because the vendor says they can be sold again: once per case
+        (a repeat returns []), never more units of a line than were sold and not already put back."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if case_id in vendor_order.restocked:
+            return []
+        if self.status is not OrderStatus.PAID:
+            raise Conflict("Only a paid order's units can be restocked.", code="order_not_paid",
+                           fields={"order_id": f"order is {self.status.value}"})
+        wanted: dict[str, int] = {}
+        for offer_id, quantity in quantities:
+            self._vendor_line(vendor_id, offer_id, field_name="restock")
+            if not _positive_int(quantity):
+                raise InvalidInput("Restock at least one unit.", fields={"quantity": "must be a positive integer"})
+            wanted[offer_id] = wanted.get(offer_id, 0) + quantity
+        if not wanted:
+            raise InvalidInput("Name the units to restock.", fields={"restock": "no units"})
+        for offer_id, quantity in wanted.items():
+            sold = sum(x.quantity for x in self.vendor_lines(vendor_id) if x.offer_id == offer_id)
+            back = (int(vendor_order.cancelled_lines.get(offer_id, {}).get("quantity", 0))
+                    + sum(int(r.get(offer_id, 0)) for r in vendor_order.restocked.values()))
+            if back + quantity > sold:
+                raise Conflict(f"Only {sold - back} unit(s) of this line can still be restocked.",
+                               code="restock_exceeds_sold", fields={"quantity": f"at most {sold - back}"})
+        vendor_order.restocked = {**vendor_order.restocked, case_id: dict(sorted(wanted.items()))}
+        self._note(TimelineEntry(f"restocked:{case_id}", at or now_iso(), "Returned units back on sale",
+                                 Audience.INTERNAL, kind="stock",
+                                 details={"vendor_id": vendor_id, "case_id": case_id, "quantities": dict(wanted)}))
+        return [RestockSold(self.order_id, offer_id, quantity, case_id) for offer_id, quantity in sorted(wanted.items())]
+
+    def record_case_refund(self, case_id: str, *, attempt: int, refund_id: str, status: str,
+                           at: str) -> list[Effect]:
+        """The provider answered the case's refund: recorded as its vendor's refund (the ledger books it
+        in this save) and the case takes the provider's status; returns the reversals it makes due
+        (the vendor was paid already) or `refund.failed` when the provider says it failed."""
+        vendor_id, record = self._case_record(case_id)
+        status = _PROVIDER_REFUND_STATUS.get(status, "pending")
+        if int(record.get("attempt", 0)) != attempt or record["status"] in ("failed", "resolved"):
+            return []  # an attempt superseded, or settled otherwise meanwhile
+        if status == "failed":
+            return self.case_refund_failed(case_id, failure_code="refund_failed", at=at, refund_id=refund_id)
+        if record["status"] != "succeeded":
+            self._update_case(vendor_id, case_id, status=status, refund_id=refund_id)
+        self.record_refund(Refund(refund_id, int(record["amount"]), self.currency, at, record.get("reason"), status,
+                                  vendor_id))
+        return self.reversals_due()
+
+    def case_refund_failed(self, case_id: str, *, failure_code: str, at: str, attempt: int | None = None,
+                           refund_id: str | None = None) -> list[Effect]:
+        """The provider refused the case's refund, or it failed after it was made: the case shows
+        `failed` with the reason, and a refund already booked is un-booked (a failed refund moves no
+        money). Once per attempt."""
+        vendor_id, record = self._case_record(case_id)
+        if record["status"] in ("failed", "resolved") or (attempt is not None and int(record.get("attempt", 0)) != attempt):
+            return []
+        refund_id = refund_id or record.get("refund_id")
+        self._update_case(vendor_id, case_id, status="failed", failure_code=failure_code, failed_at=at,
+                          refund_id=refund_id)
+        known = self.refunds.get(refund_id) if refund_id else None
+        if known is not None and known.status != "failed":
+            before = self.money()
+            self.refunds[refund_id] = replace(known, status="failed")
+            self._book_money_change(before, vl.REFUND, f"{refund_id}:failed", at)
+        self._note(TimelineEntry(f"case_refund_failed:{case_id}:{record.get('attempt', 0)}", at,
+                                 "Refund failed: our team is on it", kind="refund",
+                                 details={"vendor_id": vendor_id, "case_id": case_id, "failure_code": failure_code}))
+        return [Publish.of(RefundFailed(OrderSummary.of(self), vendor_id=vendor_id, case_id=case_id,
+                                        amount=int(record["amount"]), currency=self.currency,
+                                        failure_code=failure_code, attempt=int(record.get("attempt", 0))))]
+
+    def reconcile_refund(self, refund_id: str, *, status: str, at: str, failure_code: str | None = None,
+                         case_id: str | None = None) -> list[Effect] | None:
+        """The provider's word on a refund (`charge.refunded`, `refund.updated`, `refund.failed`): the
+        refund and its case take that status, once. None when it changes nothing."""
+        status = _PROVIDER_REFUND_STATUS.get(status, "pending")
+        found = next(((v.vendor_id, cid) for v in self.vendor_orders.values() for cid, r in v.case_refunds.items()
+                      if r.get("refund_id") == refund_id), None)
+        if found is None and case_id and self.case_refund(case_id) is not None:
+            record = self.case_refund(case_id)
+            if record["status"] == "requested" or record.get("refund_id") in (None, refund_id):
+                found = (record["vendor_id"], case_id)
+        if found is not None:
+            vendor_id, case_id = found
+            record = self.vendor_orders[vendor_id].case_refunds[case_id]
+            if status == "failed":
+                return self.case_refund_failed(case_id, failure_code=failure_code or "refund_failed", at=at,
+                                               refund_id=refund_id) or None
+            if record["status"] in ("requested", "pending") and status != record["status"]:
+                return self.record_case_refund(case_id, attempt=int(record.get("attempt", 0)), refund_id=refund_id,
+                                               status=status, at=at)
+            return None
+        known = self.refunds.get(refund_id)
+        if known is None or known.status == status or known.status == "failed":
+            return None
+        before = self.money()
+        self.refunds[refund_id] = replace(known, status=status)
+        self._book_money_change(before, vl.REFUND, f"{refund_id}:{status}", at)
+        return self.reversals_due()
+
+    def retry_case_refund(self, case_id: str, *, at: str) -> list[Effect]:
+        """An admin tries a failed case refund again: a new attempt with its own idempotency key (the
+        failed one's key would only replay the failure)."""
+        vendor_id, record = self._case_record(case_id)
+        if record["status"] != "failed":
+            raise Conflict(f"Only a failed refund can be retried; this one is {record['status']}.",
+                           code="refund_not_failed", fields={"case_id": f"refund is {record['status']}"})
+        if not self.payment_intent_id:
+            raise Conflict("The order has no payment to refund.", code="order_not_paid", fields={"order_id": "no payment"})
+        amount = int(record["amount"])
+        self._require_refundable(vendor_id, amount)
+        attempt = int(record.get("attempt", 0)) + 1
+        self._update_case(vendor_id, case_id, status="requested", attempt=attempt, refund_id=None,
+                          failure_code=None, failed_at=None, retried_at=at)
+        return [RefundCase(self.order_id, self.payment_intent_id, vendor_id, case_id, amount,
+                           str(record.get("reason") or "requested_by_customer"), attempt)]
+
+    def resolve_case_refund(self, case_id: str, *, note: str, by: str, at: str) -> bool:
+        """An admin settled a failed case refund outside the platform (a bank transfer, a voucher): it
+        leaves the failed queue with the note. Once; False when resolved already."""
+        vendor_id, record = self._case_record(case_id)
+        if record["status"] == "resolved":
+            return False
+        if record["status"] != "failed":
+            raise Conflict(f"Only a failed refund can be resolved; this one is {record['status']}.",
+                           code="refund_not_failed", fields={"case_id": f"refund is {record['status']}"})
+        self._update_case(vendor_id, case_id, status="resolved", resolution={"note": note, "by": by, "at": at})
+        return True
+
+    def _require_refundable(self, vendor_id: str, amount: int) -> None:
+        refundable = self.vendor_refundable(vendor_id)
+        if not _positive_int(amount) or amount > refundable:
+            raise Conflict(f"At most {_money(refundable, self.currency)} can be refunded from this vendor's part.",
+                           code="refund_amount_not_allowed", fields={"amount": f"must be between 1 and {refundable}"})
+
+    def _refunds_in_flight(self) -> dict[str, int]:
+        """Refunds asked for and not recorded yet, per vendor: case refunds not answered, cancelled lines'
+        refunds still in the outbox."""
+        out: dict[str, int] = {}
+        for vendor_order in self.vendor_orders.values():
+            asked = sum(int(r["amount"]) for r in vendor_order.case_refunds.values() if r["status"] == "requested")
+            out[vendor_order.vendor_id] = asked
+        for effect in self.outbox:
+            if isinstance(effect, RefundLine):
+                out[effect.vendor_id] = out.get(effect.vendor_id, 0) + effect.amount
+        return out
+
+    def _case_record(self, case_id: str) -> tuple[str, dict]:
+        for vendor_order in self.vendor_orders.values():
+            if case_id in vendor_order.case_refunds:
+                return vendor_order.vendor_id, vendor_order.case_refunds[case_id]
+        raise NotFound("This order has no refund for that case.", fields={"case_id": "no refund for this case"})
+
+    def _update_case(self, vendor_id: str, case_id: str, **changes) -> None:
+        vendor_order = self.vendor_orders[vendor_id]
+        vendor_order.case_refunds = {**vendor_order.case_refunds,
+                                     case_id: {**vendor_order.case_refunds[case_id], **changes}}
+
+    def _vendor_line(self, vendor_id: str, offer_id: str, *, field_name: str) -> OrderLine:
+        line = next((x for x in self.vendor_lines(vendor_id) if x.offer_id == offer_id), None)
+        if line is None:
+            raise NotFound("This sub-order has no such line.", fields={field_name: "not in this sub-order"})
+        return line
+
     # --- money owed to and by the vendors (chalicelib/domain/ledger.py) ---------------------
 
     @property
@@ -632,7 +894,8 @@ class Order:
             vendors=tuple(ledger.VendorShare(v.vendor_id, v.total, min(v.payout, v.total),
                                              refunded=sum(r.amount for r in self._counted_refunds()
                                                           if r.vendor_id == v.vendor_id),
-                                             transferred=max(0, v.transferred - pending[v.vendor_id]))
+                                             transferred=max(0, v.transferred - pending[v.vendor_id]),
+                                             commission_policy=v.refund_commission)
                           for v in self.vendor_orders.values()),
         )
 
@@ -719,6 +982,8 @@ class Order:
             return
         vendor_order.reversals = vendor_order.reversals | {reversal_id}
         vendor_order.transferred -= amount
+        if vendor_order.reversal_failed and ledger.reversal_due(self.money(), vendor_id) <= 0:
+            vendor_order.reversal_failed = None  # a retry got it back: off the admin's failed queue
         self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at or now_iso(), reference=reversal_id,
                    provider_object_id=reversal_id, details={"transfer_id": vendor_order.transfer_id})
 
@@ -730,9 +995,39 @@ class Order:
             due = ledger.reversal_due(money, vendor_order.vendor_id)
             if due > 0 and vendor_order.transfer_id:
                 net = money.vendor(vendor_order.vendor_id).transferred
+                attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
                 effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, vendor_order.transfer_id, due,
-                                               net - due))
+                                               net - due, attempt))
         return effects
+
+    def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
+        """The provider refused a transfer reversal (balance_insufficient, more than is left): what is
+        still due back from the vendor stays visible to admins (`reversal_failed`) until the retry
+        schedule or an admin gets it back; never a silent half-done refund."""
+        vendor_order = self.vendor_orders[vendor_id]
+        due = ledger.reversal_due(self.money(), vendor_id)
+        if due <= 0:
+            vendor_order.reversal_failed = None
+            return []
+        attempts = int((vendor_order.reversal_failed or {}).get("attempts", 0)) + 1
+        since = (vendor_order.reversal_failed or {}).get("at", at)
+        vendor_order.reversal_failed = {"amount": due, "failure_code": failure_code, "at": since,
+                                        "last_failed_at": at, "attempts": attempts}
+        self._note(TimelineEntry(f"reversal_refused:{vendor_id}:{attempts}", at, "Transfer reversal refused",
+                                 Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_id, "amount": due, "failure_code": failure_code}))
+        return []
+
+    def retry_reversal(self, vendor_id: str) -> list[Effect]:
+        """The retry schedule or an admin tries a refused reversal again (a new idempotency key)."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if not vendor_order.reversal_failed:
+            raise Conflict("No refused reversal is waiting for this vendor.", code="no_reversal_failed",
+                           fields={"vendor_id": "no refused reversal"})
+        due = [e for e in self.reversals_due() if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id]
+        if not due:
+            vendor_order.reversal_failed = None  # nothing is due any more (a refund failed meanwhile)
+        return due
 
     # --- the vendor ledger (chalicelib/domain/vendor_ledger.py) --------------------------------
 
@@ -754,7 +1049,8 @@ class Order:
                        details={"items": vendor_order.items, "shipping": vendor_order.shipping,
                                 "discount": vendor_order.discount})
             self._book(vendor_order.vendor_id, vl.COMMISSION, -vendor_order.commission, at,
-                       details={"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None else {})
+                       details={**({"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None
+                                   else {}), "on_refunds": vendor_order.refund_commission})
 
     def _book_money_change(self, before: ledger.OrderMoney, kind: str, reference: str, at: str) -> None:
         """A refund or a dispute outcome: what each vendor bears of it (gross, `kind`) and the commission
@@ -770,7 +1066,8 @@ class Order:
             if gross:
                 self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=reference.split(":")[0])
             if gross + net:
-                self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}")
+                self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}",
+                           details={"on_refunds": vendor_order.refund_commission})
 
     # --- the outbox ---------------------------------------------------------------------------
 
@@ -780,3 +1077,11 @@ class Order:
     def _note(self, entry: TimelineEntry) -> None:
         if not self.has_entry(entry.id):
             self.timeline.append(entry)
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{amount / 100:.2f} {currency}"

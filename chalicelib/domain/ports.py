@@ -104,6 +104,10 @@ class OrderRepository(Protocol):
         """(order_id, vendor_id) shipped before `shipped_before_iso`, receipt not confirmed, oldest first."""
         ...
 
+    def list_refund_attention(self, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+        """(order_id, vendor_id) with a case refund failed or a reversal refused, oldest first, and the cursor."""
+        ...
+
     def list_vendor_orders(self, vendor_id: str, *, status: str | None, limit: int,
                            cursor: str | None) -> tuple[list[Order], str | None]:
         """The vendor's paid orders, newest first (optionally whose sub-order is in `status`), and the cursor."""

@@ -32,6 +32,9 @@ BLUEPRINTS = {
     "vendor_money": "",
     "commissions": "",
     "me_notifications": "",
+    "admin_refunds": "",
+    "claims": "",  # claims and disputes (issue 9 item 3)
+    "claim_schedules": "",
     "messages": "",
 }
 

@@ -102,6 +102,12 @@ class PaymentGateway(Protocol):
 
     def refund(self, *, payment_intent_id: str, amount: int | None, idempotency_key: str, reason: str) -> str: ...
 
+    def create_refund(self, *, payment_intent_id: str, amount: int, idempotency_key: str, reason: str,
+                      metadata: dict) -> RefundRecord:
+        """A refund on the platform's charge, answered with the provider's status (`succeeded`, `pending`,
+        `requires_action`, `failed`, `canceled`): a vendor's share refunded for a cancelled line or a case."""
+        ...
+
     def create_transfer(
         self,
         *,

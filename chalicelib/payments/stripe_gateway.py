@@ -165,18 +165,30 @@ class StripeGateway:
         return _intent(intent)
 
     def refund(self, *, payment_intent_id: str, amount: int | None, idempotency_key: str, reason: str) -> str:
+        return self._create_refund(payment_intent_id, amount, idempotency_key, reason, {}).id
+
+    def create_refund(self, *, payment_intent_id: str, amount: int, idempotency_key: str, reason: str,
+                      metadata: dict) -> RefundRecord:
+        return self._create_refund(payment_intent_id, amount, idempotency_key, reason, metadata)
+
+    def _create_refund(self, payment_intent_id: str, amount: int | None, idempotency_key: str, reason: str,
+                       metadata: dict) -> RefundRecord:
         params: dict[str, Any] = {"payment_intent": payment_intent_id}
         if amount is not None:
             params["amount"] = amount
+        metadata = {k: str(v) for k, v in metadata.items()}
         if reason in STRIPE_REFUND_REASONS:
             params["reason"] = reason
         elif reason:
-            params["metadata"] = {"reason": reason}
-        refund = self._call(
+            metadata["reason"] = reason
+        if metadata:
+            params["metadata"] = metadata
+        refund = _plain(self._call(
             "refund",
             lambda: self._sdk().v1.refunds.create(params=params, options={"idempotency_key": idempotency_key}),
-        )
-        return refund.id
+        ))
+        return RefundRecord(id=refund["id"], amount=int(refund.get("amount") or amount or 0),
+                            status=str(refund.get("status") or "succeeded"))
 
     def create_transfer(
         self,

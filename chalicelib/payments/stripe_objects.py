@@ -44,6 +44,10 @@ class RefundObject(ApiModel):
     status: str | None = None
     reason: str | None = None
     created: int | None = None
+    # Refund events (`refund.updated`, `refund.failed`) reconcile a case refund by these.
+    payment_intent: ExpandableId = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+    failure_reason: str | None = None
 
 
 class RefundList(ApiModel):
@@ -75,6 +79,7 @@ class DisputeObject(ApiModel):
     charge: ExpandableId = None
     payment_intent: ExpandableId = None
     metadata: dict[str, str] = Field(default_factory=dict)
+    evidence_details: dict | None = None  # {due_by: unix time, has_evidence, past_due, submission_count}
 
 
 def outcome_of(intent: PaymentIntent, event_type: str, last_payment_error: dict | None = None) -> PaymentOutcome | None:

@@ -210,7 +210,8 @@ def _new_order(order_id: str, shopper_id: str, quote: Quote, now: datetime, rese
                     discount=group.discount.amount, total=group.total.amount, commission=group.commission.amount,
                     payout=group.payout.amount, commission_bps=group.commission_bps,
                     commission_rates=tuple({"offer_id": offer_id, "bps": rate.bps, "rule": rate.rule}
-                                           for offer_id, rate in group.commission_rates))
+                                           for offer_id, rate in group.commission_rates),
+                    refund_commission=get_settings().refund_commission)
         for group in quote.groups
     ]
     return Order.place(order_id=order_id, shopper_id=shopper_id, created_at=iso(now), reserved_until=iso(reserved_until),

@@ -18,6 +18,7 @@ from chalicelib.domain.order_effects import (
     Effect,
     ForgetPendingOrder,
     Publish,
+    RefundCase,
     RefundLine,
     RefundPayment,
     ReverseTransfer,
@@ -31,6 +32,9 @@ from chalicelib.payments.port import PaymentError, PaymentGateway
 from chalicelib.settings import get_settings
 
 MAX_SAVE_ATTEMPTS = 5
+# What an effect teaches may make more effects due (a refund after a payout: the reversal; a refused
+# refund: its event); they are saved with it and carried out in the same run, a bounded number of rounds.
+MAX_FOLLOW_UP_ROUNDS = 3
 
 
 class EffectRunner:
@@ -85,11 +89,13 @@ class EffectRunner:
 
     # --- running an outbox ---------------------------------------------------------------------
 
-    def run(self, order: Order, orders: OrderRepository) -> Order:
-        """Carry out `order.outbox`; returns the order as saved with them done."""
+    def run(self, order: Order, orders: OrderRepository, *, _round: int = 0) -> Order:
+        """Carry out `order.outbox`; returns the order as saved with them done.
+
+        A lesson may return effects it makes due (a list): they are saved with it and carried out next."""
         if not order.outbox:
             return order
-        learned: list[Callable[[Order], None]] = []
+        learned: list[Callable[[Order], object]] = []
         done: list[Effect] = []
         for effect in list(order.outbox):
             lesson = self._carry_out(order, effect)
@@ -97,15 +103,21 @@ class EffectRunner:
                 learned.append(lesson)
             done.append(effect)
         for _ in range(MAX_SAVE_ATTEMPTS):
+            follow_up: list[Effect] = []
             for lesson in learned:
-                lesson(order)
+                more = lesson(order)
+                if isinstance(more, list):
+                    follow_up += more
             for effect in done:
                 order.done(effect)
             try:
-                orders.save(order, effects=[])
-                return order
+                orders.save(order, effects=follow_up)
             except ConcurrentUpdate:
                 order = orders.get(order.order_id)
+                continue
+            if follow_up and _round < MAX_FOLLOW_UP_ROUNDS:
+                return self.run(order, orders, _round=_round + 1)
+            return order
         raise RuntimeError(f"order {order.order_id} kept changing while recording its effects")
 
     def _carry_out(self, order: Order, effect: Effect) -> Callable[[Order], None] | None:
@@ -119,8 +131,8 @@ class EffectRunner:
             self._cancel(effect)
         elif isinstance(effect, RefundPayment):
             return self._refund(order, effect)
-        elif isinstance(effect, RefundLine):
-            return self._refund_line(order, effect)
+        elif isinstance(effect, (RefundLine, RefundCase)):
+            return self._refund_vendor_share(order, effect)
         elif isinstance(effect, TransferPayout):
             return self._transfer(order, effect)
         elif isinstance(effect, ReverseTransfer):
@@ -200,12 +212,13 @@ class EffectRunner:
         except PaymentError as err:
             if err.worth_retrying:
                 raise
-            # More than is left to reverse (a concurrent reversal got there first): the next refund or
-            # dispute event recomputes what is still due from the recorded state.
+            # balance_insufficient, or more than is left (a concurrent reversal got there first): what the
+            # recorded state still says is due stays visible to admins and is retried with a new key.
             logger.error("transfer reversal refused", extra={"order_id": effect.order_id,
                                                              "vendor_id": effect.vendor_id, "error_code": err.code})
             count("TransferReversalsRefused", 1)
-            return None
+            at, code = now_iso(), err.code
+            return lambda fresh: fresh.reversal_refused(effect.vendor_id, failure_code=code, at=at)
         count("TransfersReversed", 1)
         logger.info("vendor transfer reversed", extra={"order_id": effect.order_id, "vendor_id": effect.vendor_id,
                                                        "amount": effect.amount, "reversal_id": reversal_id})
@@ -227,14 +240,32 @@ class EffectRunner:
         logger.info("payment refunded", extra={"order_id": order.order_id, "refund_id": refund_id})
         return lambda fresh: fresh.record_refund(refund)
 
-    def _refund_line(self, order: Order, effect: RefundLine) -> Callable[[Order], None]:
-        """A line the vendor cancelled: refunded once (idempotency key from order + line), recorded as
-        that vendor's refund so the ledger takes it off that vendor's payout only."""
-        refund_id = self._gateway().refund(payment_intent_id=effect.payment_intent_id, amount=effect.amount,
-                                           idempotency_key=effect.key, reason=effect.reason)
-        refund = Refund(id=refund_id, amount=effect.amount, currency=order.currency, at=now_iso(),
-                        reason=effect.reason, vendor_id=effect.vendor_id)
-        count("LinesRefunded", 1)
-        logger.info("cancelled line refunded", extra={"order_id": order.order_id, "vendor_id": effect.vendor_id,
-                                                      "offer_id": effect.offer_id, "refund_id": refund_id})
-        return lambda fresh: fresh.record_refund(refund)
+    def _refund_vendor_share(self, order: Order, effect: RefundLine | RefundCase) -> Callable[[Order], object] | None:
+        """Part of one vendor's share refunded on the platform's charge: a line it cancelled (key from
+        order + line) or an after-sales case (key from the case). Recorded as that vendor's refund, so
+        the ledger takes it off that vendor only, with the reversal it makes due when the vendor was
+        paid already (carried out in this run, not left for the webhook). A case refund the provider
+        refuses for good leaves the case `failed` for an admin; an outage leaves it in the outbox."""
+        case_id = effect.case_id if isinstance(effect, RefundCase) else None
+        metadata = {"order_id": effect.order_id, "vendor_id": effect.vendor_id}
+        metadata.update({"case_id": case_id} if case_id else {"offer_id": effect.offer_id})
+        try:
+            made = self._gateway().create_refund(payment_intent_id=effect.payment_intent_id, amount=effect.amount,
+                                                 idempotency_key=effect.key, reason=effect.reason, metadata=metadata)
+        except PaymentError as err:
+            if err.worth_retrying or case_id is None:
+                raise
+            logger.error("case refund refused", extra={**metadata, "error_code": err.code})
+            count("CaseRefundsRefused", 1)
+            at, attempt, code = now_iso(), effect.attempt, err.code
+            return lambda fresh: fresh.case_refund_failed(case_id, failure_code=code, at=at, attempt=attempt)
+        at = now_iso()
+        count("CaseRefundsMade" if case_id else "LinesRefunded", 1)
+        logger.info("vendor share refunded", extra={**metadata, "refund_id": made.id, "status": made.status})
+        if case_id is not None:
+            attempt = effect.attempt
+            return lambda fresh: fresh.record_case_refund(case_id, attempt=attempt, refund_id=made.id,
+                                                          status=made.status, at=at)
+        refund = Refund(id=made.id, amount=effect.amount, currency=order.currency, at=at, reason=effect.reason,
+                        status=made.status, vendor_id=effect.vendor_id)
+        return lambda fresh: fresh.reversals_due() if fresh.record_refund(refund) else []

@@ -140,14 +140,9 @@ def cancel_line(vendor_id: str, order_id: str, line_id: str, *, reason: str, now
                 gateway: PaymentGateway | None = None) -> dict:
     """Cancel one line before shipping: refund it (idempotency key from order + line), restock its units.
 
-    Under the at_payment payout policy the vendor may already have been paid for it: the transfer
-    reversal it then makes due is saved and carried out right after the refund is recorded."""
-    from chalicelib.services import wiring
-
+    Under the at_payment payout policy the vendor may already have been paid for it: the effect runner
+    saves and carries out the transfer reversal it makes due as it records the refund."""
     order = _act(vendor_id, order_id, lambda o, at: o.cancel_line(vendor_id, line_id, reason=reason, at=at),
                  now=now, orders=orders, effects=effects, gateway=gateway)
-    if order.vendor_orders[vendor_id].transfer_id:
-        order = change_order(order_id, lambda o: o.reversals_due() or None, orders=_orders(orders),
-                             effects=effects or wiring.effect_runner(gateway)) or order
     count("LinesCancelled", 1)
     return vendor_order_view(order, vendor_id)

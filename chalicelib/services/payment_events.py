@@ -25,6 +25,8 @@ PAYMENT_INTENT_EVENTS = frozenset({
     "payment_intent.requires_action",
 })
 REFUND_EVENTS = frozenset({"charge.refunded"})
+# A refund's own status moved (pending -> succeeded, or failed after it was made): chalicelib/services/refund_events.py.
+REFUND_OBJECT_EVENTS = frozenset({"refund.updated", "refund.failed"})
 # A vendor's connected account changed (chalicelib/services/onboarding.py).
 ACCOUNT_EVENTS = frozenset({"account.updated", "capability.updated", "account.application.deauthorized"})
 DISPUTE_EVENTS = frozenset({
@@ -50,7 +52,7 @@ def handle(event: ProviderEvent, *, gateway: PaymentGateway | None = None, now: 
         logger.warning("provider event ignored: livemode mismatch", extra={"event_type": event.type})
         count("PaymentEventsIgnored", reason="livemode")
         return "ignored_livemode"
-    if event.account and event.type in PAYMENT_INTENT_EVENTS | REFUND_EVENTS | DISPUTE_EVENTS:
+    if event.account and event.type in PAYMENT_INTENT_EVENTS | REFUND_EVENTS | REFUND_OBJECT_EVENTS | DISPUTE_EVENTS:
         # A connected account's own payments, refunds and disputes are not the platform's orders
         # (ours are all charged on the platform account), whatever order id their metadata names:
         # a vendor controls that metadata on its own account.
@@ -75,6 +77,10 @@ def handle(event: ProviderEvent, *, gateway: PaymentGateway | None = None, now: 
         from chalicelib.services.refunds_and_disputes import on_charge_refunded
 
         return on_charge_refunded(event, orders=orders, effects=effect_runner(gateway), now=now)
+    if event.type in REFUND_OBJECT_EVENTS:
+        from chalicelib.services.refund_events import on_refund_event
+
+        return on_refund_event(event, orders=orders, effects=effect_runner(gateway), now=now)
     if event.type in DISPUTE_EVENTS:
         from chalicelib.services.refunds_and_disputes import on_dispute
 

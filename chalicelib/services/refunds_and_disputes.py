@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from chalicelib.domain.order_effects import Effect
 from chalicelib.domain.orders import Dispute, Order, Refund
@@ -46,11 +46,16 @@ def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, effects
     else:
         # Recent API versions leave `refunds` out: record the cumulative amount, unless the refunds
         # we already know (ours, recorded when made) cover it.
-        known = order.refunded
+        # Ours still being made count too: the provider's event may be consumed before we record them.
+        known = order.refunded + sum(order._refunds_in_flight().values())
         if charge.amount_refunded > known:
             refunds = [Refund(id=f"{charge.id}-{charge.amount_refunded}", amount=charge.amount_refunded - known,
                               currency=charge.currency.upper(), at=iso(now))]
     recorded = sum(_change(orders, effects, order.order_id, lambda o, r=r: o.record_refund(r)) for r in refunds)
+    if charge.refunds is not None:  # each refund's status also settles the case it refunds, if any
+        from chalicelib.services.refund_events import reconcile
+
+        recorded += sum(reconcile(orders, effects, order.order_id, r, now) for r in charge.refunds.data)
     if recorded:
         count("RefundsRecorded", recorded)
     return "refund_recorded" if recorded else "unchanged"
@@ -63,9 +68,29 @@ def on_dispute(event: ProviderEvent, *, orders: OrderRepository, effects: Effect
         logger.warning("dispute without a known order", extra={"dispute_id": dispute.id})
         return "no_order"
     stage = event.type.removeprefix("charge.dispute.")
+    due_by = (dispute.evidence_details or {}).get("due_by")
     record = Dispute(id=dispute.id, amount=dispute.amount, currency=dispute.currency.upper(), status=dispute.status,
-                     reason=dispute.reason, charge_id=dispute.charge, event_created=event.created)
-    if not _change(orders, effects, order.order_id, lambda o: o.record_dispute(record, stage=stage, at=iso(now))):
+                     reason=dispute.reason, charge_id=dispute.charge, event_created=event.created,
+                     due_by=iso(datetime.fromtimestamp(int(due_by), UTC)) if due_by else None)
+    if not _change_dispute(orders, effects, order.order_id, record, stage, iso(now)):
         return "unchanged"
     count("DisputeEventsRecorded", 1, stage=stage)
     return "dispute_recorded"
+
+
+def _change_dispute(orders: OrderRepository, effects: EffectRunner, order_id: str, record: Dispute, stage: str,
+                    at: str) -> bool:
+    """Record the dispute event with the reversals it makes due and the case's events (dispute.opened
+    on the first news of it, dispute.closed when it closes; each published once)."""
+    from chalicelib.domain.claims import dispute_events
+
+    changed = {"order": False}
+
+    def transition(order: Order) -> list[Effect] | None:
+        known = order.disputes.get(record.id)
+        changed["order"] = order.record_dispute(record, stage=stage, at=at)
+        if not changed["order"]:
+            return None
+        return order.reversals_due() + dispute_events(order, order.disputes[record.id], known)
+
+    return change_order(order_id, transition, orders=orders, effects=effects) is not None and changed["order"]

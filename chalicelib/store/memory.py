@@ -242,6 +242,13 @@ class InMemoryOrders:
         page = [copy.deepcopy(o) for o in mine[start:start + limit]]
         return page, str(start + limit) if start + limit < len(mine) else None
 
+    def list_refund_attention(self, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+        due = sorted((v.refund_attention_since, o.order_id, v.vendor_id) for o in self.orders.values()
+                     for v in o.vendor_orders.values() if v.refund_attention_since)
+        start = int(cursor or 0)
+        page = [(order_id, vendor_id) for _, order_id, vendor_id in due[start:start + limit]]
+        return page, str(start + limit) if start + limit < len(due) else None
+
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         stored = self.orders.get(order.order_id)
         if (stored.version if stored else 0) != order.version:

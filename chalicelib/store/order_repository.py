@@ -16,6 +16,8 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.claims import Claim
+from chalicelib.domain.ledger import REFUND_COMMISSION
 from chalicelib.domain.order_effects import (
     STOCK_EFFECTS,
     Effect,
@@ -44,10 +46,11 @@ from chalicelib.store import fulfilment_queries
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
+from chalicelib.store.cases import put_rows_in_transaction as put_case_rows
 from chalicelib.store.ledger import put_in_transaction
 from chalicelib.store.payout_queue import list_due_payouts
 from chalicelib.store.stock import Reservation, offer_model
-from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, VendorOrderModel
+from chalicelib.store.vendor_orders import PAYOUT_DUE, RECEIPT_DUE, REFUND_ATTENTION, VendorOrderModel
 
 _LEGACY_STATES = {"paid": VendorOrderState.PLACED, "payment_failed": VendorOrderState.CANCELLED,
                   "refunded": VendorOrderState.CANCELLED}
@@ -97,7 +100,12 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        accepted_at=raw.get("accepted_at"), shipped_at=raw.get("shipped_at"),
                        shipment=raw.get("shipment"), receipt_confirmed_at=raw.get("receipt_confirmed_at"),
                        receipt_confirmed_by=raw.get("receipt_confirmed_by"),
-                       cancelled_lines=dict(raw.get("cancelled_lines") or {}))
+                       cancelled_lines=dict(raw.get("cancelled_lines") or {}),
+                       case_refunds=dict(raw.get("case_refunds") or {}),
+                       restocked=dict(raw.get("restocked") or {}),
+                       reversal_failed=raw.get("reversal_failed") or None,
+                       # Sold before the policy was frozen: the commission was always given back pro rata.
+                       refund_commission=raw.get("refund_commission") or REFUND_COMMISSION)
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -118,12 +126,13 @@ def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
                  for rid, r in (item.get("refunds") or {}).items()},
         disputes={did: Dispute(id=did, amount=int(d.get("amount") or 0), currency=d.get("currency", ""),
                                status=d.get("status", ""), reason=d.get("reason"), charge_id=d.get("charge_id"),
-                               event_created=int(d.get("event_created") or 0))
+                               event_created=int(d.get("event_created") or 0), due_by=d.get("due_by"))
                   for did, d in (item.get("disputes") or {}).items()},
         timeline=[_entry(e) for e in item.get("timeline", [])],
         outbox=[effect_from_json(e) for e in item.get("outbox") or []],
         version=int(item.get("version") or 1),
         ledger_ids=set(item.get("ledger_ids") or ()),
+        claims={cid: Claim.from_json(c) for cid, c in (item.get("claims") or {}).items()},
     )
 
 
@@ -155,6 +164,7 @@ def order_item(order: Order) -> dict:
         "outbox": [e.to_json() for e in order.outbox],
         "version": order.version,
         "ledger_ids": set(order.ledger_ids) or None,
+        "claims": {cid: c.to_json() for cid, c in order.claims.items()} or None,
     })
 
 
@@ -167,6 +177,7 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
         "items": vendor_order.items, "shipping": vendor_order.shipping, "discount": vendor_order.discount,
         "total": vendor_order.total, "commission": vendor_order.commission, "payout": vendor_order.payout,
         "commission_bps": vendor_order.commission_bps, "commission_rates": list(vendor_order.commission_rates) or None,
+        "refund_commission": vendor_order.refund_commission,
         "shipping_address": vendor_order.shipping_address,
         "lines": [{"offer_id": line.offer_id, "product_id": line.product_id, "title": line.title,
                    "condition": line.condition, "quantity": line.quantity, "unit_price": line.unit_price}
@@ -190,7 +201,12 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
                "shipment": vendor_order.shipment, "receipt_confirmed_at": vendor_order.receipt_confirmed_at,
                "receipt_confirmed_by": vendor_order.receipt_confirmed_by,
                "receipt_due": RECEIPT_DUE if vendor_order.awaiting_receipt_since else None,
-               "cancelled_lines": vendor_order.cancelled_lines or None}
+               "cancelled_lines": vendor_order.cancelled_lines or None,
+               # After-sales refunds; `refund_attention` keeps the sparse by_refund_attention index in step.
+               "case_refunds": vendor_order.case_refunds or None, "restocked": vendor_order.restocked or None,
+               "reversal_failed": vendor_order.reversal_failed,
+               "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
+               "refund_attention_at": vendor_order.refund_attention_since}
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]
@@ -252,6 +268,11 @@ class DynamoOrderRepository:
                            cursor: str | None) -> tuple[list[Order], str | None]:
         return fulfilment_queries.list_vendor_orders(self, vendor_id, status=status, limit=limit, cursor=cursor)
 
+    def list_refund_attention(self, limit: int, cursor: str | None) -> tuple[list[tuple[str, str]], str | None]:
+        from chalicelib.store.refund_queries import list_refund_attention
+
+        return list_refund_attention(limit, cursor)
+
     def save(self, order: Order, *, effects: list[Effect]) -> None:
         bind()
         outside = [e for e in effects if not isinstance(e, STOCK_EFFECTS)]
@@ -282,6 +303,7 @@ class DynamoOrderRepository:
                 tx.save(model(**item), condition=model.version == expected)
                 for entry in entries:  # the vendor ledger's entries of this change (puts: right after the order)
                     put_in_transaction(tx, entry)
+                put_case_rows(tx, order)  # the claims' and disputes' queues, in step with the order
                 for vendor_order in order.vendor_orders.values():
                     tx.update(vendor(order.order_id, vendor_order.vendor_id),
                               actions=_vendor_order_actions(vendor_order), condition=vendor.order_id.exists())

@@ -106,6 +106,7 @@ class OrderModel(Model):
     attempts = ListAttribute(null=True)  # raw maps: {id, at, outcome, reason}
     outbox = ListAttribute(null=True)  # effects saved with the order, not carried out yet
     ledger_ids = UnicodeSetAttribute(null=True)  # vendor ledger entries this order booked (chalicelib/store/ledger.py)
+    claims = JSONAttribute(null=True)  # claim id -> Claim.to_json() (chalicelib/domain/claims.py)
 
     by_shopper = ByShopper()
     by_status = ByStatus()

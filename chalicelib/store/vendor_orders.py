@@ -58,6 +58,21 @@ class ByReceiptDue(GlobalSecondaryIndex):
 RECEIPT_DUE = "due"  # the one hash key value of by_receipt_due
 
 
+class ByRefundAttention(GlobalSecondaryIndex):
+    """Sparse: only vendor-orders with a case refund failed and unresolved, or a transfer reversal
+    refused, carry its keys, oldest failure first (the admin's failed-refunds queue; no table scan)."""
+
+    class Meta:
+        index_name = "by_refund_attention"
+        projection = KeysOnlyProjection()
+
+    refund_attention = UnicodeAttribute(hash_key=True)
+    refund_attention_at = UnicodeAttribute(range_key=True)
+
+
+REFUND_ATTENTION = "failed"  # the one hash key value of by_refund_attention
+
+
 @register
 class VendorOrderModel(Model):
     class Meta:
@@ -98,10 +113,18 @@ class VendorOrderModel(Model):
     receipt_confirmed_by = UnicodeAttribute(null=True)  # shopper | auto
     receipt_due = UnicodeAttribute(null=True)  # RECEIPT_DUE while shipped and not confirmed: by_receipt_due
     cancelled_lines = JSONAttribute(null=True)  # offer_id -> {quantity, refund, reason, at}
+    # After-sales refunds (chalicelib/domain/orders.py refund_for_case)
+    case_refunds = JSONAttribute(null=True)  # case_id -> {amount, status, refund_id, failure_code, at, ...}
+    restocked = JSONAttribute(null=True)  # case_id -> {offer_id: quantity} put back on sale
+    reversal_failed = JSONAttribute(null=True)  # {amount, failure_code, at} while a refused reversal is due
+    refund_commission = UnicodeAttribute(null=True)  # commission policy on refunds, frozen at checkout
+    refund_attention = UnicodeAttribute(null=True)  # REFUND_ATTENTION while failed: by_refund_attention
+    refund_attention_at = UnicodeAttribute(null=True)
 
     by_vendor = ByVendor()
     by_payout_due = ByPayoutDue()
     by_receipt_due = ByReceiptDue()
+    by_refund_attention = ByRefundAttention()
 
 
 def _vendor_order_dict(model: VendorOrderModel) -> dict:

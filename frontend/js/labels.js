@@ -76,5 +76,6 @@ export function timelineLabel(entry) {
   if (entry.kind === "payment_attempt" && entry.label) return entry.label;
   // A vendor's own steps name the vendor and the carrier ("Shipped by Alpine with DHL"): keep them.
   if ((entry.kind === "shipment" || entry.kind === "fulfilment") && entry.label) return entry.label;
+  if (entry.kind === "claim" && entry.label) return entry.label; // a claim's own steps say who did what
   return SHOPPER_STEP_LABELS[entry.kind] || SHOPPER_STEP_LABELS[entry.status] || statusLabel(entry.status || entry.kind);
 }

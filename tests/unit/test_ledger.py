@@ -16,6 +16,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.ledger import (
+    COMMISSION_POLICIES,
+    KEEP_COMMISSION,
     DisputeState,
     OrderMoney,
     VendorShare,
@@ -154,6 +156,21 @@ def test_a_vendor_not_in_the_order_is_refused():
     assert err.value.fields == {"vendor_id": "not in order"}
 
 
+@pytest.mark.parametrize("policy, kept", [("refund_commission", 5391 * 3990 // 5990), (KEEP_COMMISSION, 5391 - 2000)],
+                         ids=["commission-given-back-pro-rata", "platform-keeps-its-commission"])
+def test_the_commission_policy_on_refunds_decides_who_bears_the_commission(policy, kept):
+    money = with_vendor(dataclasses.replace(ISSUE_ORDER), "v-ceramics", refunded=2000, commission_policy=policy)
+    assert entitlement(money, "v-ceramics") == kept
+    # A full refund leaves the vendor nothing under either policy, and never a debt.
+    assert entitlement(with_vendor(money, "v-ceramics", refunded=5990), "v-ceramics") == 0
+
+
+def test_an_unknown_commission_policy_is_refused_naming_it():
+    with pytest.raises(InvalidInput) as err:
+        VendorShare("v", total=100, payout=90, commission_policy="split")
+    assert err.value.fields == {"commission_policy": "unknown"}
+
+
 # --- the invariant over random event sequences ------------------------------------------------
 
 VENDOR_IDS = ("v-a", "v-b", "v-c")
@@ -176,10 +193,13 @@ class OrderMoneyMachine(RuleBasedStateMachine):
     @initialize(
         shares=st.lists(
             # Small totals and zero-commission vendors are where rounding would bite.
-            st.tuples(st.integers(0, 7) | st.integers(0, 20000), st.just(10000) | st.integers(0, 10000)),
+            # Each vendor-order keeps the commission policy on refunds it was sold under.
+            st.tuples(st.integers(0, 7) | st.integers(0, 20000), st.just(10000) | st.integers(0, 10000),
+                      st.sampled_from(COMMISSION_POLICIES)),
             min_size=1,
             max_size=len(VENDOR_IDS),
-        ).map(lambda xs: tuple(VendorShare(VENDOR_IDS[i], total=t, payout=t * bp // 10000) for i, (t, bp) in enumerate(xs)))
+        ).map(lambda xs: tuple(VendorShare(VENDOR_IDS[i], total=t, payout=t * bp // 10000, commission_policy=policy)
+                               for i, (t, bp, policy) in enumerate(xs)))
     )
     def place_order(self, shares):
         self.money = OrderMoney(charged=0, unattributed_refunded=0, disputes=(), vendors=shares)

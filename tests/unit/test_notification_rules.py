@@ -139,8 +139,8 @@ def test_money_and_dates_follow_the_recipients_locale():
 
 def test_an_event_type_without_templates_falls_back_to_the_generic_message():
     data = {**OrderPaid.example().data()}
-    context = {"event_type": "claim.opened", "event": data, "name": "", "link": "l", "frontend_url": "f",
+    context = {"event_type": "return.teleported", "event": data, "name": "", "link": "l", "frontend_url": "f",
                "unsubscribe_url": None, **NO_ORDER}
-    assert not has_template("claim.opened", "fr")
-    rendered = render("claim.opened", "fr", context)
+    assert not has_template("return.teleported", "fr")
+    rendered = render("return.teleported", "fr", context)
     assert rendered.subject == f"Commande {data['order_number']} : du nouveau sur Halles"

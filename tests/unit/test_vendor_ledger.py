@@ -43,7 +43,7 @@ def test_a_settled_payment_books_each_vendors_sale_and_the_commission_frozen_at_
     assert of(order, "v1") == {"sale": 2300, "commission": -200}
     assert of(order, "v2") == {"sale": 700, "commission": -50}
     commission = next(e for e in order.ledger_entries if e.vendor_id == "v1" and e.kind == "commission")
-    assert commission.details == {"bps": 1000} and commission.order_id == "ord_1"
+    assert commission.details == {"bps": 1000, "on_refunds": "refund_commission"} and commission.order_id == "ord_1"
     # The same success again (a redelivered webhook) books nothing more.
     order.apply_payment(PaymentOutcome.SUCCEEDED, at=AT, charge_id="ch_1")
     assert len(order.ledger_entries) == 4

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.orders import Order, OrderLine, PaymentOutcome, VendorOrder
-from chalicelib.payments.port import PaymentIntent
+from chalicelib.payments.port import PaymentIntent, RefundRecord
 from chalicelib.services import fulfilment
 from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.payouts import auto_confirm_receipts, confirm_receipt
@@ -45,6 +45,10 @@ class Provider:
     def refund(self, *, payment_intent_id, amount, idempotency_key, reason):
         self.refunds.setdefault(idempotency_key, amount)
         return f"re_{list(self.refunds).index(idempotency_key) + 1}"
+
+    def create_refund(self, *, payment_intent_id, amount, idempotency_key, reason, metadata):
+        return RefundRecord(self.refund(payment_intent_id=payment_intent_id, amount=amount,
+                                        idempotency_key=idempotency_key, reason=reason), amount, "succeeded")
 
 
 class World:

@@ -22,6 +22,7 @@ import { resolveVendorNames, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
 import { accountTabs, cardLabel } from "./cards.js";
 import { requireShopper, signInHref } from "./guard.js";
+import { orderClaims } from "./order-claims.js";
 import { contactVendorLink } from "../messages.js";
 
 const POLL_EVERY_MS = 1000;
@@ -257,7 +258,8 @@ export function renderOrder(main, orderId, params) {
       paymentNotice(),
       el("div", { class: "order-body" },
         el("div", { class: "order-main" },
-          vendorSections()),
+          vendorSections(),
+          orderClaims(order, names)),
         el("aside", { class: "order-side" },
           order.shipping_address ? el("section", { class: "panel", "aria-labelledby": "address-title" },
             el("h2", { id: "address-title", text: "Delivery address" }),

@@ -4,11 +4,13 @@
 import { vendorsSection } from "./vendors.js";
 import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
+import { casesSection } from "./cases.js";
 import { messagesSection } from "./messages.js";
 
 export const ADMIN_SECTIONS = [
   vendorsSection,
   commissionsSection,
   reconciliationSection,
+  casesSection,
   messagesSection,
 ];

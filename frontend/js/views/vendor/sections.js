@@ -8,6 +8,7 @@ import { ordersSection } from "./orders.js";
 import { promotionsSection } from "./promotions.js";
 import { keysSection } from "./keys.js";
 import { importsSection } from "./imports.js";
+import { claimsSection } from "./claims.js";
 import { messagesSection } from "./messages.js";
 
 export const VENDOR_SECTIONS = [
@@ -16,6 +17,7 @@ export const VENDOR_SECTIONS = [
   importsSection,
   promotionsSection,
   ordersSection,
+  claimsSection,
   moneySection,
   keysSection,
   messagesSection,

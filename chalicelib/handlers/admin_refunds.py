@@ -1,0 +1,110 @@
+"""Admin "Refunds": case refunds that failed and transfer reversals the provider refused, oldest first;
+retry one (a new idempotency key) or resolve a failed refund settled outside the platform, with a note."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from chalice import Blueprint
+from pydantic import ConfigDict, Field
+
+from chalicelib.api import route
+from chalicelib.schema import ApiModel, MultilineText, QueryModel, bounded
+
+bp = Blueprint(__name__)
+ADMIN = ("admin",)
+TAGS = ("admin",)
+
+
+class Money(ApiModel):
+    amount: int = Field(description="Minor units (cents)")
+    currency: str
+
+
+class RefundsQuery(QueryModel):
+    status: Literal["failed"] = Field("failed", description="failed: case refunds failed and reversals refused")
+    limit: int = Field(50, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+class AttentionItem(ApiModel):
+    kind: str = Field(description="refund (a case refund failed) | reversal (a transfer reversal refused)")
+    order_id: str
+    order_number: str
+    vendor_id: str
+    vendor_name: str
+    case_id: str | None = Field(description="The return or claim refunded; null for a reversal")
+    amount: Money = Field(description="The refund's amount, or what is still due back from the vendor")
+    failure_code: str | None
+    failed_at: str
+    attempt: int
+    actions: list[str] = Field(description="retry | resolve")
+
+
+class AttentionList(ApiModel):
+    items: list[AttentionItem]
+    next_cursor: str | None
+
+
+ResolutionNote = bounded(MultilineText, 3, 1000)
+
+
+class ResolveIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: ResolutionNote = Field(description="How it was settled outside the platform")
+
+
+class CaseRefundOut(ApiModel):
+    order_id: str
+    order_number: str
+    vendor_id: str
+    case_id: str
+    amount: Money
+    status: str = Field(description="requested | succeeded | pending | failed | resolved")
+    refund_id: str | None
+    failure_code: str | None
+    attempt: int
+    resolution: dict | None = Field(description="{note, by, at} once resolved outside the platform")
+
+
+class ReversalOut(ApiModel):
+    order_id: str
+    vendor_id: str
+    transferred: Money = Field(description="What the vendor holds of the order now (net of reversals)")
+    still_due: Money = Field(description="0 once the reversal went through")
+    failure_code: str | None
+
+
+@route(bp, "/admin/refunds", query=RefundsQuery, response=AttentionList, roles=ADMIN, tags=TAGS,
+       errors=(400, 401, 403), summary="Failed case refunds and refused transfer reversals, oldest first")
+def admin_list_refunds(req):
+    from chalicelib.services import refund_admin
+
+    return AttentionList.model_validate(refund_admin.failed_refunds(limit=req.query.limit, cursor=req.query.cursor))
+
+
+@route(bp, "/admin/refunds/{order_id}/{case_id}/retry", "POST", response=CaseRefundOut, roles=ADMIN, tags=TAGS,
+       errors=(401, 403, 404, 409, 502), summary="Try a failed case refund again (a new attempt, a new key)")
+def admin_retry_refund(req):
+    from chalicelib.services import refund_admin
+
+    return CaseRefundOut.model_validate(refund_admin.retry_refund(req.params["order_id"], req.params["case_id"]))
+
+
+@route(bp, "/admin/refunds/{order_id}/{case_id}/resolve", "POST", body=ResolveIn, response=CaseRefundOut,
+       roles=ADMIN, tags=TAGS, errors=(400, 401, 403, 404, 409),
+       summary="Mark a failed case refund settled outside the platform, with a note")
+def admin_resolve_refund(req):
+    from chalicelib.services import refund_admin
+
+    return CaseRefundOut.model_validate(refund_admin.resolve_refund(
+        req.params["order_id"], req.params["case_id"], note=req.body.note, admin_id=req.principal.user_id))
+
+
+@route(bp, "/admin/reversals/{order_id}/{vendor_id}/retry", "POST", response=ReversalOut, roles=ADMIN, tags=TAGS,
+       errors=(401, 403, 404, 409, 502), summary="Try a refused transfer reversal again (what is still due)")
+def admin_retry_reversal(req):
+    from chalicelib.services import refund_admin
+
+    return ReversalOut.model_validate(refund_admin.retry_reversal(req.params["order_id"], req.params["vendor_id"]))

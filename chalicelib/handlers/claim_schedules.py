@@ -1,0 +1,15 @@
+"""The claims' escalation schedule: claims whose vendor did not answer in time go to the platform."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Rate
+
+bp = Blueprint(__name__)
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS), name="escalate_overdue_claims")
+def escalate_overdue_claims(event):
+    """Escalate claims left unanswered past HALLES_CLAIM_ANSWER_DAYS (read from a sparse due index)."""
+    from chalicelib.services import claims
+
+    return claims.escalate_overdue_claims()

@@ -1,0 +1,149 @@
+"""Refunds that could not complete, for admins: a case refund the provider refused or that failed
+after it was made, and a transfer reversal the provider refused. Each stays visible (the sparse
+`by_refund_attention` queue) until it is retried or resolved; nothing is ever left half-done silently.
+
+* retry a failed case refund: a new attempt with its own idempotency key (`refund-<case_id>-<n>`);
+* resolve it: settled outside the platform (a bank transfer, a voucher), with the admin's note;
+* retry a refused reversal: what the ledger still says is due, with a new key. The `retry_payouts`
+  schedule retries refused reversals too (`retry_refused_reversals`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.orders import Order
+from chalicelib.domain.ports import OrderRepository
+from chalicelib.domain.timestamps import iso
+from chalicelib.observability import count, logger
+from chalicelib.payments.port import PaymentGateway
+from chalicelib.services.effect_runner import EffectRunner
+from chalicelib.services.order_changes import change_order
+
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+def _adapters(orders: OrderRepository | None, effects: EffectRunner | None,
+              gateway: PaymentGateway | None) -> tuple[OrderRepository, EffectRunner]:
+    from chalicelib.services import wiring
+
+    return orders or wiring.order_repository(), effects or wiring.effect_runner(gateway)
+
+
+def _money(amount: int, currency: str) -> dict:
+    return {"amount": int(amount), "currency": currency}
+
+
+def _order(orders: OrderRepository, order_id: str) -> Order:
+    order = orders.get(order_id) if _ID.match(order_id or "") else None
+    if order is None:
+        raise NotFound("No such order.", fields={"order_id": "not found"})
+    return order
+
+
+def attention_items(order: Order, vendor_id: str) -> list[dict]:
+    """What needs an admin on one vendor-order: failed case refunds and a refused reversal."""
+    vendor_order = order.vendor_orders[vendor_id]
+    common = {"order_id": order.order_id, "order_number": order.order_number, "vendor_id": vendor_id,
+              "vendor_name": vendor_order.vendor_name}
+    items = [{**common, "kind": "refund", "case_id": case_id,
+              "amount": _money(record["amount"], order.currency), "failure_code": record.get("failure_code"),
+              "failed_at": record.get("failed_at") or record["at"], "attempt": int(record.get("attempt", 0)),
+              "actions": ["retry", "resolve"]}
+             for case_id, record in sorted(vendor_order.case_refunds.items()) if record["status"] == "failed"]
+    failed = vendor_order.reversal_failed
+    if failed:
+        items.append({**common, "kind": "reversal", "case_id": None,
+                      "amount": _money(failed["amount"], vendor_order.currency or order.currency),
+                      "failure_code": failed.get("failure_code"), "failed_at": failed["at"],
+                      "attempt": int(failed.get("attempts", 1)), "actions": ["retry"]})
+    return items
+
+
+def failed_refunds(*, limit: int = 50, cursor: str | None = None, orders: OrderRepository | None = None) -> dict:
+    """The admin's queue, oldest failure first, read from the sparse index (no scan)."""
+    from chalicelib.services import wiring
+
+    orders = orders or wiring.order_repository()
+    pairs, next_cursor = orders.list_refund_attention(limit, cursor)
+    items: list[dict] = []
+    for order_id, vendor_id in pairs:
+        order = orders.get(order_id)
+        if order is not None and vendor_id in order.vendor_orders:
+            items += attention_items(order, vendor_id)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+def case_refund_view(order: Order, case_id: str) -> dict:
+    record = order.case_refund(case_id)
+    if record is None:
+        raise NotFound("This order has no refund for that case.", fields={"case_id": "no refund for this case"})
+    return {"order_id": order.order_id, "order_number": order.order_number, "vendor_id": record["vendor_id"],
+            "case_id": case_id, "amount": _money(record["amount"], order.currency), "status": record["status"],
+            "refund_id": record.get("refund_id"), "failure_code": record.get("failure_code"),
+            "attempt": int(record.get("attempt", 0)), "resolution": record.get("resolution")}
+
+
+def retry_refund(order_id: str, case_id: str, *, now: datetime | None = None, orders: OrderRepository | None = None,
+                 effects: EffectRunner | None = None, gateway: PaymentGateway | None = None) -> dict:
+    """Try a failed case refund again; answers the case's refund as the provider left it."""
+    orders, effects = _adapters(orders, effects, gateway)
+    _order(orders, order_id)
+    at = iso(now or datetime.now(UTC))
+    order = change_order(order_id, lambda o: o.retry_case_refund(case_id, at=at), orders=orders, effects=effects)
+    count("CaseRefundRetries", 1)
+    logger.info("case refund retried", extra={"order_id": order_id, "case_id": case_id})
+    return case_refund_view(order, case_id)
+
+
+def resolve_refund(order_id: str, case_id: str, *, note: str, admin_id: str, now: datetime | None = None,
+                   orders: OrderRepository | None = None, effects: EffectRunner | None = None) -> dict:
+    """A failed case refund settled outside the platform: off the queue, with the admin's note. Once."""
+    orders, effects = _adapters(orders, effects, None)
+    _order(orders, order_id)
+    at = iso(now or datetime.now(UTC))
+    order = change_order(order_id, lambda o: [] if o.resolve_case_refund(case_id, note=note, by=admin_id, at=at)
+                         else None, orders=orders, effects=effects)
+    logger.info("case refund resolved outside the platform", extra={"order_id": order_id, "case_id": case_id})
+    return case_refund_view(order, case_id)
+
+
+def retry_reversal(order_id: str, vendor_id: str, *, orders: OrderRepository | None = None,
+                   effects: EffectRunner | None = None, gateway: PaymentGateway | None = None) -> dict:
+    """Try a refused transfer reversal again (what is still due, a new idempotency key)."""
+    orders, effects = _adapters(orders, effects, gateway)
+    order = _order(orders, order_id)
+    if vendor_id not in order.vendor_orders:
+        raise NotFound("This order has nothing from that vendor.", fields={"vendor_id": "not in this order"})
+    order = change_order(order_id, lambda o: o.retry_reversal(vendor_id), orders=orders, effects=effects)
+    vendor_order = order.vendor_orders[vendor_id]
+    failed = vendor_order.reversal_failed
+    return {"order_id": order_id, "vendor_id": vendor_id,
+            "transferred": _money(vendor_order.transferred, vendor_order.currency or order.currency),
+            "still_due": _money(failed["amount"] if failed else 0, vendor_order.currency or order.currency),
+            "failure_code": failed.get("failure_code") if failed else None}
+
+
+def retry_refused_reversals(*, limit: int = 50, orders: OrderRepository | None = None,
+                            effects: EffectRunner | None = None,
+                            gateway: PaymentGateway | None = None) -> dict[str, int]:
+    """The retry_payouts schedule's second half: refused reversals tried again; counts per outcome."""
+    from chalicelib.services import wiring
+
+    orders = orders or wiring.order_repository()
+    pairs, _ = orders.list_refund_attention(limit, None)
+    outcomes: dict[str, int] = {}
+    for order_id, vendor_id in pairs:
+        order = orders.get(order_id)
+        if order is None or not order.vendor_orders.get(vendor_id) or not order.vendor_orders[vendor_id].reversal_failed:
+            continue  # a failed case refund waits for an admin, never retried blindly
+        try:
+            after = retry_reversal(order_id, vendor_id, orders=orders, effects=effects or wiring.effect_runner(gateway))
+            outcome = "reversal_still_refused" if after["still_due"]["amount"] else "reversal_made"
+        except Exception:
+            logger.exception("reversal retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
+            outcome = "reversal_error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

@@ -1,0 +1,226 @@
+"""The cases table: projections of an order's claims and disputes, for the queues that list them.
+
+A case itself lives on its order (chalicelib/domain/claims.py, `Order.disputes`); the order
+repository rewrites these rows in the SAME transaction as the order (chalicelib/store/order_repository.py),
+so a queue never shows a case in a state its order does not have. Each case has:
+
+- one `case` row: the admin's queue (sparse `by_admin_queue` index, `<kind>#<bucket>`, bucket
+  escalated | open | closed) and, while a claim waits for the vendor's answer, the escalation
+  schedule's deadline (sparse `by_answer_due` index, oldest first: no scan);
+- one `vendor#<vendor_id>` row per vendor concerned (the claim's vendor; every vendor of a disputed
+  order): the vendor's queue (`by_vendor`, `open#...` before `closed#...`).
+
+Rows carry a `summary` (what a list shows) so a listing reads no order.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.store.base import bind, register
+
+CASE_ROW = "case"
+ANSWER_DUE = "due"  # the one hash key value of by_answer_due
+OPEN_DISPUTE_STATUSES = frozenset({"warning_needs_response", "warning_under_review", "needs_response",
+                                   "under_review"})
+
+
+class ByAdminQueue(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_admin_queue"
+        projection = AllProjection()
+
+    admin_queue = UnicodeAttribute(hash_key=True)
+    queue_key = UnicodeAttribute(range_key=True)
+
+
+class ByVendor(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "by_vendor"
+        projection = AllProjection()
+
+    vendor_id = UnicodeAttribute(hash_key=True)
+    vendor_key = UnicodeAttribute(range_key=True)
+
+
+class ByAnswerDue(GlobalSecondaryIndex):
+    """Sparse: only claims still waiting for the vendor's answer carry its keys."""
+
+    class Meta:
+        index_name = "by_answer_due"
+        projection = KeysOnlyProjection()
+
+    answer_due = UnicodeAttribute(hash_key=True)
+    answer_due_at = UnicodeAttribute(range_key=True)
+
+
+@register
+class CaseModel(Model):
+    class Meta:
+        short_name = "cases"
+
+    case_id = UnicodeAttribute(hash_key=True)
+    row = UnicodeAttribute(range_key=True)  # case | vendor#<vendor_id>
+    kind = UnicodeAttribute()  # claim | dispute
+    order_id = UnicodeAttribute()
+    shopper_id = UnicodeAttribute()
+    vendor_ids = ListAttribute(default=list)
+    state = UnicodeAttribute()
+    summary = JSONAttribute(null=True)
+    admin_queue = UnicodeAttribute(null=True)
+    queue_key = UnicodeAttribute(null=True)
+    vendor_id = UnicodeAttribute(null=True)
+    vendor_key = UnicodeAttribute(null=True)
+    answer_due = UnicodeAttribute(null=True)
+    answer_due_at = UnicodeAttribute(null=True)
+
+    by_admin_queue = ByAdminQueue()
+    by_vendor = ByVendor()
+    by_answer_due = ByAnswerDue()
+
+
+# --- rows of an order (written by the order repository's transaction) -----------------------------
+
+
+def _rows(case_id: str, kind: str, order, *, state: str, bucket: str, opened_at: str, vendor_ids: list[str],
+          summary: dict, vendor_summaries: dict[str, dict], vendor_open: set[str],
+          answer_due_at: str | None) -> list[dict]:
+    base = {"case_id": case_id, "kind": kind, "order_id": order.order_id, "shopper_id": order.shopper_id,
+            "vendor_ids": vendor_ids, "state": state}
+    case = {**base, "row": CASE_ROW, "summary": summary, "admin_queue": f"{kind}#{bucket}",
+            "queue_key": f"{opened_at}#{case_id}"}
+    if answer_due_at:
+        case.update(answer_due=ANSWER_DUE, answer_due_at=answer_due_at)
+    rows = [case]
+    for vendor_id in vendor_ids:
+        rows.append({**base, "row": f"vendor#{vendor_id}", "summary": vendor_summaries[vendor_id],
+                     "vendor_id": vendor_id,
+                     "vendor_key": f"{'open' if vendor_id in vendor_open else 'closed'}#{opened_at}#{case_id}"})
+    return rows
+
+
+def case_rows(order) -> list[dict]:
+    """Every case row of the order as it is now (claims and disputes)."""
+    from chalicelib.domain.claims import claim_summary, dispute_summary
+
+    rows: list[dict] = []
+    for claim in order.claims.values():
+        bucket = "closed" if not claim.is_open else ("escalated" if claim.state.value == "escalated" else "open")
+        summary = claim_summary(order, claim)
+        rows += _rows(claim.claim_id, "claim", order, state=claim.state.value, bucket=bucket,
+                      opened_at=claim.opened_at, vendor_ids=[claim.vendor_id], summary=summary,
+                      vendor_summaries={claim.vendor_id: summary},
+                      vendor_open={claim.vendor_id} if claim.is_open or claim.awaits_replacement else set(),
+                      answer_due_at=claim.answer_overdue_from)
+    for dispute in order.disputes.values():
+        is_open = dispute.status in OPEN_DISPUTE_STATUSES
+        vendor_ids = sorted(order.vendor_orders)
+        summary = dispute_summary(order, dispute)
+        rows += _rows(dispute.id, "dispute", order, state=dispute.status, bucket="open" if is_open else "closed",
+                      opened_at=summary["opened_at"], vendor_ids=vendor_ids, summary=summary,
+                      vendor_summaries={v: dispute_summary(order, dispute, vendor_id=v) for v in vendor_ids},
+                      vendor_open=set(vendor_ids) if is_open else set(), answer_due_at=None)
+    return rows
+
+
+def put_rows_in_transaction(tx, order) -> None:
+    """The order's case rows among the writes of its transaction (after the ledger entries: the
+    repository reads the entries' cancellation reasons by position)."""
+    for row in case_rows(order):
+        tx.save(CaseModel(**row))
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def get_case(case_id: str) -> dict | None:
+    bind()
+    try:
+        model = CaseModel.get(case_id, CASE_ROW)
+    except CaseModel.DoesNotExist:
+        return None
+    return _plain(model)
+
+
+def _plain(model: CaseModel) -> dict:
+    return {"case_id": model.case_id, "kind": model.kind, "order_id": model.order_id,
+            "shopper_id": model.shopper_id, "vendor_ids": list(model.vendor_ids or ()), "state": model.state,
+            "summary": model.summary or {}}
+
+
+def admin_queue(kind: str, bucket: str, limit: int) -> list[dict]:
+    """Newest first."""
+    bind()
+    return [_plain(m) for m in CaseModel.by_admin_queue.query(f"{kind}#{bucket}", scan_index_forward=False,
+                                                              limit=limit, page_size=limit)]
+
+
+def vendor_cases(vendor_id: str, *, open_only: bool, limit: int) -> list[dict]:
+    """The vendor's open cases first (newest first), then the closed ones unless `open_only`."""
+    bind()
+    found = [_plain(m) for m in CaseModel.by_vendor.query(vendor_id, CaseModel.vendor_key.startswith("open#"),
+                                                          scan_index_forward=False, limit=limit, page_size=limit)]
+    if not open_only and len(found) < limit:
+        left = limit - len(found)
+        found += [_plain(m) for m in CaseModel.by_vendor.query(vendor_id, CaseModel.vendor_key.startswith("closed#"),
+                                                               scan_index_forward=False, limit=left, page_size=left)]
+    return found
+
+
+def vendor_summary(case_id: str, vendor_id: str) -> dict | None:
+    bind()
+    try:
+        return CaseModel.get(case_id, f"vendor#{vendor_id}").summary
+    except CaseModel.DoesNotExist:
+        return None
+
+
+def answers_overdue(now_iso: str, limit: int) -> list[tuple[str, str]]:
+    """(case_id, order_id) of claims whose answer deadline passed, oldest first (no scan)."""
+    bind()
+    keys = list(CaseModel.by_answer_due.query(ANSWER_DUE, CaseModel.answer_due_at <= now_iso, limit=limit,
+                                              page_size=limit))
+    out = []
+    for key in keys:
+        case = get_case(key.case_id)
+        if case:
+            out.append((case["case_id"], case["order_id"]))
+    return out
+
+
+class InMemoryCases:
+    """The same queries over an in-memory order store (chalicelib/store/memory.py InMemoryOrders), for
+    use-case tests: the rows are computed from the orders as saved, as the transaction writes them."""
+
+    def __init__(self, orders):
+        self.orders = orders
+
+    def _rows(self) -> list[dict]:
+        return [row for order in self.orders.orders.values() for row in case_rows(order)]
+
+    def get_case(self, case_id: str) -> dict | None:
+        return next((self._view(r) for r in self._rows() if r["case_id"] == case_id and r["row"] == CASE_ROW), None)
+
+    @staticmethod
+    def _view(row: dict) -> dict:
+        return {k: row[k] for k in ("case_id", "kind", "order_id", "shopper_id", "vendor_ids", "state", "summary")}
+
+    def admin_queue(self, kind: str, bucket: str, limit: int) -> list[dict]:
+        rows = sorted((r for r in self._rows() if r.get("admin_queue") == f"{kind}#{bucket}"),
+                      key=lambda r: r["queue_key"], reverse=True)
+        return [self._view(r) for r in rows[:limit]]
+
+    def vendor_cases(self, vendor_id: str, *, open_only: bool, limit: int) -> list[dict]:
+        mine = [r for r in self._rows() if r.get("vendor_id") == vendor_id]
+        opened = sorted((r for r in mine if r["vendor_key"].startswith("open#")), key=lambda r: r["vendor_key"],
+                        reverse=True)
+        closed = [] if open_only else sorted((r for r in mine if r["vendor_key"].startswith("closed#")),
+                                             key=lambda r: r["vendor_key"], reverse=True)
+        return [self._view(r) for r in (opened + closed)[:limit]]
+
+    def answers_overdue(self, now_iso: str, limit: int) -> list[tuple[str, str]]:
+        due = sorted((r["answer_due_at"], r["case_id"], r["order_id"]) for r in self._rows()
+                     if r.get("answer_due") and r["answer_due_at"] <= now_iso)
+        return [(case_id, order_id) for _, case_id, order_id in due[:limit]]

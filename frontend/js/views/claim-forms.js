@@ -1,0 +1,70 @@
+// Pieces the claim pages share: the decision form (a vendor's answer, an admin's resolution: refund of
+// chosen lines, replacement, or rejection with a reason) and a claim's history as a timeline.
+
+import { ApiError } from "../api.js";
+import { el } from "../dom.js";
+import { RESOLUTIONS, claimStateLabel } from "../claims.js";
+import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
+import { formatDate } from "./orders.js";
+
+/** A form deciding a claim; `send(body)` posts it, `done(answer)` runs on success. */
+export function decisionForm(claim, { send, done, submitText, testid }) {
+  const resolution = el("select", { name: "resolution", "data-testid": `${testid}-resolution` },
+    Object.entries(RESOLUTIONS).map(([value, text]) => el("option", { value, text })));
+  const quantities = (claim.lines || []).map((line) => ({
+    line,
+    input: el("input", { type: "number", name: `qty-${line.offer_id}`, min: "0", max: String(line.quantity), value: "0",
+      inputmode: "numeric", "data-testid": `${testid}-quantity`, "data-offer-id": line.offer_id }),
+  }));
+  const lines = el("fieldset", { class: "claim-lines", "data-testid": `${testid}-lines` },
+    el("legend", { text: "Units to refund (the amount is what the shopper paid for them)" }),
+    quantities.map(({ line, input }) => fieldWithError(input, `${line.title || line.offer_id} (bought ${line.quantity})`)),
+    el("p", { class: "field-error", "data-field": "lines" }));
+  const reason = el("textarea", { name: "reason", rows: "2", maxlength: "1000", "data-testid": `${testid}-reason` });
+  const error = el("p", { class: "form-error", role: "alert", "data-testid": `${testid}-error` });
+  const submit = el("button", { type: "submit", class: "button", "data-testid": `${testid}-submit` }, submitText);
+  const form = el("form", { class: "claim-decision", "data-testid": testid, novalidate: true },
+    fieldWithError(resolution, "Decision"), lines,
+    fieldWithError(reason, "Reason or note", { hint: "Required to reject the claim; the shopper reads it." }),
+    error, submit);
+  const sync = () => { lines.hidden = resolution.value !== "refund"; };
+  resolution.addEventListener("change", sync);
+  sync();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFieldErrors(form);
+    error.textContent = "";
+    const body = { resolution: resolution.value, reason: reason.value.trim() };
+    if (body.resolution === "refund") {
+      body.lines = quantities.map(({ line, input }) => ({ offer_id: line.offer_id, quantity: Number(input.value) }))
+        .filter((l) => l.quantity > 0);
+    }
+    submit.disabled = true;
+    try {
+      done(await send(body));
+    } catch (err) {
+      if (err instanceof ApiError) showFieldErrors(form, err.fields, error, err.message);
+      else error.textContent = err.message;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+const BY = { shopper: "you", vendor: "the vendor", admin: "Halles", auto: "automatically", provider: "the bank" };
+
+/** A case's steps, oldest first. */
+export function caseHistory(history, { audience = "shopper" } = {}) {
+  return el("ol", { class: "timeline claim-history", "data-testid": "claim-history" },
+    (history || []).map((step) => el("li", { class: "timeline-entry timeline-neutral", "data-testid": "claim-step", "data-state": step.state },
+      el("span", { class: "timeline-label", text: stepLabel(step, audience) }),
+      el("time", { class: "timeline-time muted", datetime: step.at, text: formatDate(step.at) }))));
+}
+
+function stepLabel(step, audience) {
+  const by = audience === "shopper" ? BY[step.by] : (step.by === "shopper" ? "the shopper" : BY[step.by]) || step.by;
+  if (step.note === "replacement_shipped") return "Replacement shipped";
+  if (step.by === "provider") return `Dispute ${String(step.state || "").replaceAll("_", " ")}`;
+  return `${claimStateLabel(step.state)}${by ? ` (${by})` : ""}`;
+}

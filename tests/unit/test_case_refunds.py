@@ -1,0 +1,225 @@
+"""The refund primitive on the order aggregate: a case (a return, a claim) refunds part of one vendor's
+share once, restocks on the vendor's word once, and a failed refund moves no money in the ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain import ledger
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.order_effects import Publish, RefundCase, RestockSold, effect_from_json
+from chalicelib.domain.orders import Order, OrderLine, PaymentOutcome, VendorOrder
+
+AT = "2026-11-27T03:00:00Z"
+
+
+def paid(*, discount: int = 0, unit_discount: int = 0, policy: str = "refund_commission") -> Order:
+    """Two vendors: v1 sells 2 tents (10.00 each, 3.00 shipping), v2 one headphone (5.00, 2.00 shipping)."""
+    lines = [OrderLine("o1", "p1", "v1", "Alpine", "Tent", "new", 2, 1000, 300, unit_discount=unit_discount),
+             OrderLine("o3", "p3", "v1", "Alpine", "Stove", "new", 1, 600, 0),
+             OrderLine("o2", "p2", "v2", "Bytes", "Headphones", "used", 1, 500, 200)]
+    v1_total = 2600 - discount + 300
+    vendors = [VendorOrder("v1", "Alpine", "EUR", 2600, 300, discount, v1_total, v1_total // 10,
+                           v1_total - v1_total // 10),
+               VendorOrder("v2", "Bytes", "EUR", 500, 200, 0, 700, 70, 630)]
+    order, _ = Order.place(order_id="ord_1", shopper_id="s1", created_at="2026-11-27T02:50:00Z",
+                           reserved_until="2026-11-27T03:20:00Z", currency="EUR", country="DE", quote={},
+                           lines=lines, total=v1_total + 700, vendor_orders=vendors)
+    for vendor_order in order.vendor_orders.values():
+        vendor_order.refund_commission = policy  # frozen at checkout
+    order.attach_payment("pi_1", "secret")
+    order.apply_payment(PaymentOutcome.SUCCEEDED, at=AT, charge_id="ch_1")
+    order.ledger_entries = []
+    return order
+
+
+def entries(order: Order) -> list[tuple[str, str, int]]:
+    out = [(e.vendor_id, e.kind, e.amount) for e in order.ledger_entries]
+    order.ledger_entries = []
+    return out
+
+
+# --- what a case may refund ---------------------------------------------------------------------
+
+
+def test_a_lines_refund_is_what_the_shopper_paid_for_those_units_without_shipping():
+    assert paid().line_refund_amount("v1", "o1", 1) == 1000
+    # Its own promotion comes off, and its share of the sub-order's discount (rounded down).
+    order = paid(unit_discount=100, discount=200 + 130)  # 2 x 1.00 carried by the line, 1.30 for the sub-order
+    assert order.line_refund_amount("v1", "o1", 1) == 1000 - 100 - 130 * 1000 // 2600
+    assert order.line_refund_amount("v1", "o3", 1) == 600 - 130 * 600 // 2600
+
+
+@pytest.mark.parametrize("offer_id, quantity, field", [("o2", 1, "offer_id"), ("nope", 1, "offer_id"),
+                                                       ("o1", 3, "quantity"), ("o1", 0, "quantity")],
+                         ids=["other-vendors-line", "unknown-line", "more-than-bought", "zero"])
+def test_a_line_refund_for_units_the_vendor_did_not_sell_names_the_field(offer_id, quantity, field):
+    with pytest.raises((NotFound, InvalidInput)) as caught:
+        paid().line_refund_amount("v1", offer_id, quantity)
+    assert field in caught.value.fields
+
+
+def test_only_a_paid_vendor_share_is_refundable_and_it_shrinks_as_refunds_are_asked():
+    order = paid()
+    assert order.vendor_refundable("v1") == 2900 and order.vendor_refundable("v2") == 700
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    assert order.vendor_refundable("v1") == 1900  # asked, not answered yet: already counted
+    assert order.vendor_refundable("v2") == 700  # the other vendor's share is untouched
+
+
+# --- refund_for_case ------------------------------------------------------------------------------
+
+
+def test_a_case_refunds_once_with_a_key_from_the_case_and_a_repeat_changes_nothing():
+    order = paid()
+    effects = order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    (refund,) = effects
+    assert refund == RefundCase("ord_1", "pi_1", "v1", "ret_a", 1000, "damaged")
+    assert refund.key == "refund-ret_a"
+    assert effect_from_json(refund.to_json()) == refund  # survives the outbox
+    assert order.case_refund("ret_a") == {"amount": 1000, "status": "requested", "refund_id": None,
+                                          "failure_code": None, "at": AT, "reason": "damaged", "attempt": 0,
+                                          "vendor_id": "v1"}
+    assert order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT) == []
+    assert order.refund_for_case("v1", case_id="ret_a", amount=5, reason="other", at=AT) == []
+    assert order.case_refund("ret_a")["amount"] == 1000
+
+
+@pytest.mark.parametrize("amount", [0, -5, 2901, True, "1000"], ids=["zero", "negative", "too-much", "bool", "text"])
+def test_an_amount_outside_what_is_refundable_is_a_409_naming_amount_and_changes_nothing(amount):
+    order = paid()
+    with pytest.raises(Conflict) as caught:
+        order.refund_for_case("v1", case_id="ret_a", amount=amount, reason="x", at=AT)
+    assert "amount" in caught.value.fields and order.case_refund("ret_a") is None
+
+
+def test_an_unpaid_order_refunds_nothing():
+    order = paid()
+    order.status = order.status.__class__("cancelled")
+    with pytest.raises(Conflict) as caught:
+        order.refund_for_case("v1", case_id="ret_a", amount=100, reason="x", at=AT)
+    assert caught.value.code == "order_not_paid"
+
+
+def test_a_case_restocks_the_units_it_names_once_and_never_more_than_were_sold():
+    order = paid()
+    effects = order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="changed_mind", at=AT,
+                                    restock=(("o1", 1),))
+    assert [e for e in effects if isinstance(e, RestockSold)] == [RestockSold("ord_1", "o1", 1, "ret_a")]
+    assert order.restock_returned("v1", "ret_a", (("o1", 1),)) == []  # the same case: once
+    assert order.restock_returned("v1", "ret_b", (("o1", 1),), at=AT) == [RestockSold("ord_1", "o1", 1, "ret_b")]
+    with pytest.raises(Conflict) as caught:
+        order.restock_returned("v1", "ret_c", (("o1", 1),), at=AT)  # both tents are back already
+    assert "quantity" in caught.value.fields
+    with pytest.raises(NotFound):
+        order.restock_returned("v1", "ret_c", (("o2", 1),), at=AT)  # another vendor's line
+
+
+def test_a_restock_refused_leaves_the_refund_unasked():
+    order = paid()
+    with pytest.raises(Conflict):
+        order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="x", at=AT, restock=(("o1", 3),))
+    assert order.case_refund("ret_a") is None and order.vendor_orders["v1"].restocked == {}
+
+
+# --- the provider's answer ------------------------------------------------------------------------
+
+
+def test_a_refund_made_comes_off_that_vendor_only_and_shrinks_its_payout():
+    order = paid()
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    assert order.record_case_refund("ret_a", attempt=0, refund_id="re_1", status="succeeded", at=AT) == []
+    assert order.case_refund("ret_a")["status"] == "succeeded" and order.case_refund("ret_a")["refund_id"] == "re_1"
+    booked = entries(order)
+    assert {(v, k) for v, k, _ in booked} == {("v1", "refund"), ("v1", "commission")}
+    assert sum(a for _, _, a in booked) == -(1000 - 1000 * 290 // 2900)  # the commission comes back pro rata
+    assert order.payout_now("v1")[0] == ledger.entitlement(order.money(), "v1") == 2610 * 1900 // 2900
+    assert order.payout_now("v2")[0] == 630
+    assert order.vendor_refundable("v1") == 1900
+
+
+def test_a_vendor_already_paid_gets_the_reversal_due_at_once():
+    order = paid()
+    order.release_payout("v1", at=AT)
+    order.record_transfer("v1", transfer_id="tr_1", amount=2610, charge_id="ch_1", at=AT)
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    (reversal,) = order.record_case_refund("ret_a", attempt=0, refund_id="re_1", status="pending", at=AT)
+    assert (reversal.vendor_id, reversal.amount) == ("v1", 2610 - 2610 * 1900 // 2900)
+    assert order.case_refund("ret_a")["status"] == "pending"
+
+
+def test_a_refused_refund_is_failed_visible_and_books_nothing_then_an_admin_retries_with_a_new_key():
+    order = paid()
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    (event,) = order.case_refund_failed("ret_a", failure_code="charge_disputed", at=AT, attempt=0)
+    assert isinstance(event, Publish) and event.event == "refund.failed"
+    assert order.case_refund_failed("ret_a", failure_code="charge_disputed", at=AT, attempt=0) == []
+    assert order.case_refund("ret_a")["status"] == "failed"
+    assert order.vendor_orders["v1"].refund_attention_since == AT
+    assert entries(order) == [] and order.vendor_refundable("v1") == 2900  # nothing moved
+    assert order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT) == []  # once per case
+
+    (retry,) = order.retry_case_refund("ret_a", at=AT)
+    assert retry.key == "refund-ret_a-1" and retry.amount == 1000
+    assert order.vendor_orders["v1"].refund_attention_since is None
+    with pytest.raises(Conflict) as caught:
+        order.retry_case_refund("ret_a", at=AT)
+    assert caught.value.fields == {"case_id": "refund is requested"}
+    # The first attempt's late answer is stale: only the retry's counts.
+    assert order.record_case_refund("ret_a", attempt=0, refund_id="re_old", status="succeeded", at=AT) == []
+    order.record_case_refund("ret_a", attempt=1, refund_id="re_2", status="succeeded", at=AT)
+    assert order.refunded == 1000
+
+
+def test_a_refund_that_fails_after_it_was_made_is_un_booked_and_the_vendor_is_owed_again():
+    order = paid()
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    order.record_case_refund("ret_a", attempt=0, refund_id="re_1", status="succeeded", at=AT)
+    entries(order)
+    effects = order.reconcile_refund("re_1", status="failed", failure_code="expired_or_canceled_card", at=AT)
+    assert [e.event for e in effects] == ["refund.failed"]
+    assert order.reconcile_refund("re_1", status="failed", at=AT) is None  # once
+    assert sum(a for _, _, a in entries(order)) == 1000 - 1000 * 290 // 2900
+    assert order.refunded == 0 and order.payout_now("v1")[0] == 2610
+    assert order.case_refund("ret_a")["failure_code"] == "expired_or_canceled_card"
+
+
+def test_a_pending_refund_becomes_succeeded_from_the_webhook_and_is_never_booked_twice():
+    order = paid()
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    order.record_case_refund("ret_a", attempt=0, refund_id="re_1", status="pending", at=AT)
+    first = entries(order)
+    assert order.reconcile_refund("re_1", status="succeeded", at=AT) == []
+    assert order.case_refund("ret_a")["status"] == "succeeded"
+    assert entries(order) == [] and first
+    assert order.reconcile_refund("re_1", status="succeeded", at=AT) is None
+
+
+def test_an_admin_resolves_a_failed_refund_outside_the_platform_once():
+    order = paid()
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    with pytest.raises(Conflict):
+        order.resolve_case_refund("ret_a", note="paid by bank transfer", by="admin_1", at=AT)
+    order.case_refund_failed("ret_a", failure_code="card_closed", at=AT)
+    assert order.resolve_case_refund("ret_a", note="paid by bank transfer", by="admin_1", at=AT) is True
+    assert order.resolve_case_refund("ret_a", note="again", by="admin_1", at=AT) is False
+    record = order.case_refund("ret_a")
+    assert record["status"] == "resolved" and record["resolution"]["note"] == "paid by bank transfer"
+    assert order.vendor_orders["v1"].refund_attention_since is None
+    with pytest.raises(NotFound):
+        order.retry_case_refund("ret_zzz", at=AT)
+
+
+@pytest.mark.parametrize("policy, vendor_bears, commission_back", [("refund_commission", 1000 - 100, 100),
+                                                                   ("keep_commission", 1000, 0)],
+                         ids=["refund_commission", "keep_commission"])
+def test_the_commission_policy_frozen_on_the_sub_order_decides_what_the_vendor_bears(policy, vendor_bears,
+                                                                                     commission_back):
+    order = paid(policy=policy)
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    order.record_case_refund("ret_a", attempt=0, refund_id="re_1", status="succeeded", at=AT)
+    booked = entries(order)
+    assert ("v1", "refund", -1000) in booked
+    assert [a for v, k, a in booked if k == "commission"] == ([commission_back] if commission_back else [])
+    assert order.payout_now("v1")[0] == 2610 - vendor_bears
+    assert order.payout_now("v2")[0] == 630
