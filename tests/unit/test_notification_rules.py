@@ -144,3 +144,12 @@ def test_an_event_type_without_templates_falls_back_to_the_generic_message():
     assert not has_template("return.teleported", "fr")
     rendered = render("return.teleported", "fr", context)
     assert rendered.subject == f"Commande {data['order_number']} : du nouveau sur Halles"
+
+
+def test_a_new_message_tells_the_listed_people_but_not_the_platform():
+    from chalicelib.domain.events import MessageReceived
+
+    data = {**MessageReceived.example().data(), "recipients": [
+        {"role": "vendor", "id": "alpine"}, {"role": "admin", "id": ""}, {"role": "shopper", "id": "u-1"}]}
+    assert [(r.user_id, r.link) for r in recipients_of("message.received", data)] == [
+        ("alpine", f"#/vendor/messages?thread={data['thread_id']}"), ("u-1", f"#/messages?thread={data['thread_id']}")]
