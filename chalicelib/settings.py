@@ -204,10 +204,15 @@ def _peppers(spec: str, local_mode: bool) -> tuple[str, ...]:
 
 
 def _unsubscribe_secrets(env: dict, local_mode: bool) -> tuple[str, ...]:
-    """Read only when set (an SSM read otherwise happens on every settings snapshot of every function)."""
+    """The unsubscribe link keys. A stage deployed before they existed may lack the SSM parameter: that
+    must not stop every function, only non-transactional mail (which needs a link) until it is created."""
     if not (env["HALLES_UNSUBSCRIBE_SECRET"] or env["HALLES_UNSUBSCRIBE_SECRET_PARAM"]):
         return (LOCAL_UNSUBSCRIBE_SECRET,) if local_mode else ()
-    return tuple(p.strip() for p in _secret(env, "HALLES_UNSUBSCRIBE_SECRET").split(",") if p.strip())
+    try:
+        spec = _secret(env, "HALLES_UNSUBSCRIBE_SECRET")
+    except Exception:  # noqa: BLE001 - see the docstring; the mail that needs it says why it is not sent
+        return ()
+    return tuple(p.strip() for p in spec.split(",") if p.strip())
 
 
 def get_settings() -> Settings:
