@@ -37,7 +37,7 @@ class AttentionItem(ApiModel):
     amount: Money = Field(description="The refund's amount, or what is still due back from the vendor")
     failure_code: str | None
     failed_at: str
-    attempt: int
+    attempts: int = Field(description="How many times it was tried and refused")
     actions: list[str] = Field(description="retry | resolve")
 
 

@@ -50,7 +50,7 @@ def attention_items(order: Order, vendor_id: str) -> list[dict]:
               "vendor_name": vendor_order.vendor_name}
     items = [{**common, "kind": "refund", "case_id": case_id,
               "amount": _money(record["amount"], order.currency), "failure_code": record.get("failure_code"),
-              "failed_at": record.get("failed_at") or record["at"], "attempt": int(record.get("attempt", 0)),
+              "failed_at": record.get("failed_at") or record["at"], "attempts": int(record.get("attempt", 0)) + 1,
               "actions": ["retry", "resolve"]}
              for case_id, record in sorted(vendor_order.case_refunds.items()) if record["status"] == "failed"]
     failed = vendor_order.reversal_failed
@@ -58,7 +58,7 @@ def attention_items(order: Order, vendor_id: str) -> list[dict]:
         items.append({**common, "kind": "reversal", "case_id": None,
                       "amount": _money(failed["amount"], vendor_order.currency or order.currency),
                       "failure_code": failed.get("failure_code"), "failed_at": failed["at"],
-                      "attempt": int(failed.get("attempts", 1)), "actions": ["retry"]})
+                      "attempts": int(failed.get("attempts", 1)), "actions": ["retry"]})
     return items
 
 

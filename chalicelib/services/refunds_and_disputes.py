@@ -52,10 +52,11 @@ def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, effects
             refunds = [Refund(id=f"{charge.id}-{charge.amount_refunded}", amount=charge.amount_refunded - known,
                               currency=charge.currency.upper(), at=iso(now))]
     recorded = sum(_change(orders, effects, order.order_id, lambda o, r=r: o.record_refund(r)) for r in refunds)
-    if charge.refunds is not None:  # each refund's status also settles the case it refunds, if any
+    if charge.refunds is not None:  # a case's refund, or one not succeeded yet: its status settles the case
         from chalicelib.services.refund_events import reconcile
 
-        recorded += sum(reconcile(orders, effects, order.order_id, r, now) for r in charge.refunds.data)
+        recorded += sum(reconcile(orders, effects, order.order_id, r, now) for r in charge.refunds.data
+                        if r.metadata.get("case_id") or r.status != "succeeded")
     if recorded:
         count("RefundsRecorded", recorded)
     return "refund_recorded" if recorded else "unchanged"

@@ -12,9 +12,11 @@ from chalicelib.services.order_changes import change_order
 from chalicelib.store import vendors as vendors_store
 from chalicelib.store.ledger import DynamoLedger
 from chalicelib.store.order_repository import DynamoOrderRepository
-from tests.component.test_payment_events import Market, market  # noqa: F401  (the fixture)
+from tests.component.test_payment_events import DISPUTED_CARD, GOOD_CARD, Market, market  # noqa: F401  (the fixture)
 
 AT = "2026-11-27T03:00:00Z"
+REFUND_FAILS_LATER_CARD = "4000000000005126"  # the local provider's (and Stripe's) test cards
+REFUND_PENDING_CARD = "4000000000007726"
 
 
 @pytest.fixture
@@ -23,12 +25,12 @@ def connected(market):  # noqa: F811
         vendors_store.set_vendor_payout_account(vendor.user_id, market.payments.add_account()["id"])
 
 
-def paid_with_vendor_a_paid_out(market: Market) -> dict:  # noqa: F811
+def paid_with_vendor_a_paid_out(market: Market, card: str = GOOD_CARD) -> dict:  # noqa: F811
     """Vendor A's two tents delivered and paid out; vendor B's two headphones not delivered (not paid)."""
     market.add("tent", "a", 2)  # 2 x 199.00, vendor A
     market.add("headphones", "b", 2)  # 2 x 129.00, vendor B
     order, payment = market.checkout()
-    market.pay(payment["payment_intent_id"])
+    market.pay(payment["payment_intent_id"], card)
     market.settle()
     market.ship(order["order_id"], market.catalog.vendor_a)
     status, body, _ = market.call(
@@ -89,3 +91,132 @@ def test_a_vendor_not_paid_yet_is_paid_less_and_no_reversal_is_made(market, conn
     assert paid["payout"]["amount"]["amount"] == 12900 - 1290
     assert sorted(t["amount"] for t in market.transfers_of(oid)) == [12900 - 1290, 2 * 19900 - 3980]
     assert market.payments.ledger.of_kind("transfer_reversal") == []
+
+
+# --- failures stay visible to admins --------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin")
+
+
+def failed_queue(market: Market, admin) -> list[dict]:  # noqa: F811
+    status, body, _ = market.call("GET", "/admin/refunds?status=failed", token=admin.access_token)
+    assert status == 200, body
+    return body["items"]
+
+
+def test_a_refund_the_provider_refuses_is_listed_for_admins_who_resolve_it_with_a_note(market, admin):  # noqa: F811
+    market.add("tent", "a", 1)
+    order, payment = market.checkout()
+    market.pay(payment["payment_intent_id"], DISPUTED_CARD)  # Stripe refuses refunds of a disputed charge
+    market.settle()
+    oid, vendor_a = order["order_id"], market.catalog.vendor_a.user_id
+    tent = market.catalog.offers[("tent", "a")]
+
+    refund_case(oid, vendor_a, "ret_01TESTREFUSED0000000000001", units=1, offer_id=tent)
+
+    assert market.refunds_of(payment["payment_intent_id"]) == []
+    (item,) = failed_queue(market, admin)
+    assert (item["kind"], item["order_id"], item["case_id"], item["amount"], item["failure_code"]) == (
+        "refund", oid, "ret_01TESTREFUSED0000000000001", {"amount": 19900, "currency": "EUR"}, "charge_disputed")
+    assert ("refund.failed", oid) in market.published()
+    assert not any(e.kind == "refund" for e in DynamoLedger().entries(vendor_a))  # no money moved
+
+    path = f"/admin/refunds/{oid}/ret_01TESTREFUSED0000000000001/resolve"
+    bad = market.call("POST", path, {"note": ""}, token=admin.access_token)
+    extra = market.call("POST", path, {"note": "Paid by bank transfer", "amount": 1}, token=admin.access_token)
+    assert bad[0] == 400 and "note" in bad[1]["error"]["fields"]
+    assert extra[0] == 400 and "amount" in extra[1]["error"]["fields"]
+    status, resolved, _ = market.call("POST", path, {"note": "Paid by bank transfer"}, token=admin.access_token)
+    assert status == 200 and resolved["status"] == "resolved"
+    assert resolved["resolution"]["note"] == "Paid by bank transfer"
+    assert failed_queue(market, admin) == []
+    retried = market.call("POST", f"/admin/refunds/{oid}/ret_01TESTREFUSED0000000000001/retry",
+                          token=admin.access_token)
+    assert retried[0] == 409 and "case_id" in retried[1]["error"]["fields"]
+    unknown = market.call("POST", "/admin/refunds/ord_nope/ret_x/retry", token=admin.access_token)
+    no_case = market.call("POST", f"/admin/refunds/{oid}/ret_not_this_order/resolve", {"note": "settled"},
+                          token=admin.access_token)
+    assert unknown[0] == 404 and "order_id" in unknown[1]["error"]["fields"]
+    assert no_case[0] == 404 and "case_id" in no_case[1]["error"]["fields"]
+
+
+def test_a_refund_that_fails_after_it_was_made_is_reconciled_from_its_webhook_once(market, connected, admin):  # noqa: F811
+    order = paid_with_vendor_a_paid_out(market, card=REFUND_FAILS_LATER_CARD)
+    oid, vendor_b = order["order_id"], market.catalog.vendor_b.user_id
+    headphones = market.catalog.offers[("headphones", "b")]
+    refund_case(oid, vendor_b, "clm_01TESTFAILEDLATER000000001", units=1, offer_id=headphones)
+    market.settle()
+    assert DynamoOrderRepository().get(oid).case_refund("clm_01TESTFAILEDLATER000000001")["status"] == "succeeded"
+
+    market.payments.settle_refunds()  # the card could not take it after all: refund.updated, refund.failed
+    market.settle()
+    market.settle()  # redelivered: nothing changes twice
+
+    stored = DynamoOrderRepository().get(oid)
+    assert stored.case_refund("clm_01TESTFAILEDLATER000000001")["status"] == "failed"
+    assert stored.refunded == 0
+    (item,) = failed_queue(market, admin)
+    assert item["failure_code"] == "expired_or_canceled_card" and item["vendor_id"] == vendor_b
+    # Un-booked: B's ledger for the order is back to its sale less commission.
+    assert sum(e.amount for e in DynamoLedger().entries(vendor_b) if e.order_id == oid) == 2 * 12900 - 2580
+    assert [t for t in market.published() if t[0] == "refund.failed"] == [("refund.failed", oid)]
+
+
+def test_a_pending_refund_succeeds_later_from_its_webhook(market, connected):  # noqa: F811
+    order = paid_with_vendor_a_paid_out(market, card=REFUND_PENDING_CARD)
+    oid, vendor_b = order["order_id"], market.catalog.vendor_b.user_id
+    headphones = market.catalog.offers[("headphones", "b")]
+    refund_case(oid, vendor_b, "clm_01TESTPENDINGREFUND0000001", units=1, offer_id=headphones)
+    market.settle()
+    assert DynamoOrderRepository().get(oid).case_refund("clm_01TESTPENDINGREFUND0000001")["status"] == "pending"
+
+    market.payments.settle_refunds()
+    market.settle()
+
+    stored = DynamoOrderRepository().get(oid)
+    assert stored.case_refund("clm_01TESTPENDINGREFUND0000001")["status"] == "succeeded"
+    assert stored.refunded == 12900  # counted once, pending or not
+    assert stored.vendor_refundable(vendor_b) == 12900
+
+
+def test_a_refused_reversal_is_listed_with_what_is_still_due_and_retried_by_an_admin(market, connected, admin):  # noqa: F811
+    order = paid_with_vendor_a_paid_out(market)
+    oid, vendor_a = order["order_id"], market.catalog.vendor_a.user_id
+    tent = market.catalog.offers[("tent", "a")]
+    (transfer,) = market.transfers_of(oid)
+    # Someone took the whole transfer back on the provider's dashboard: our reversal is more than is left.
+    wiring.payment_gateway().reverse_transfer(transfer_id=transfer["id"], amount=transfer["amount"],
+                                              idempotency_key="dashboard-reversal", metadata={})
+
+    refund_case(oid, vendor_a, "ret_01TESTREVERSALREFUSED00001", units=1, offer_id=tent)
+
+    (item,) = failed_queue(market, admin)
+    assert (item["kind"], item["vendor_id"], item["amount"]["amount"], item["failure_code"]) == (
+        "reversal", vendor_a, 19900 - 1990, "amount_too_large")
+    status, seen, _ = market.call("POST", f"/admin/reversals/{oid}/{vendor_a}/retry", token=admin.access_token)
+    assert status == 200 and seen["still_due"]["amount"] == 19900 - 1990  # still refused: still listed
+    assert len(failed_queue(market, admin)) == 1
+    other = market.call("POST", f"/admin/reversals/{oid}/{market.catalog.vendor_b.user_id}/retry",
+                        token=admin.access_token)
+    assert other[0] == 409 and "vendor_id" in other[1]["error"]["fields"]
+    assert market.call("POST", f"/admin/reversals/ord_nope/{vendor_a}/retry", token=admin.access_token)[0] == 404
+
+
+def test_under_keep_commission_the_vendor_bears_the_whole_refund(market, connected, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("HALLES_REFUND_COMMISSION", "keep_commission")
+    order = paid_with_vendor_a_paid_out(market)
+    monkeypatch.setenv("HALLES_REFUND_COMMISSION", "refund_commission")  # changed later: the order keeps its own
+    oid, vendor_a = order["order_id"], market.catalog.vendor_a.user_id
+    tent = market.catalog.offers[("tent", "a")]
+    (transfer,) = market.transfers_of(oid)
+
+    refund_case(oid, vendor_a, "ret_01TESTKEEPCOMMISSION00001", units=1, offer_id=tent)
+
+    reversals = market.payments.ledger.of_kind("transfer_reversal", transfer=transfer["id"])
+    assert [r["amount"] for r in reversals] == [19900]  # the platform keeps its 19.90 commission
+    entries = [(e.kind, e.amount) for e in DynamoLedger().entries(vendor_a) if e.order_id == oid]
+    assert ("refund", -19900) in entries and ("commission", 1990) not in entries
+    assert sum(amount for _, amount in entries) == 0

@@ -4,6 +4,7 @@
 import { vendorsSection } from "./vendors.js";
 import { commissionsSection } from "./commissions.js";
 import { reconciliationSection } from "./reconciliation.js";
+import { refundsSection } from "./refunds.js";
 import { casesSection } from "./cases.js";
 import { messagesSection } from "./messages.js";
 
@@ -11,6 +12,7 @@ export const ADMIN_SECTIONS = [
   vendorsSection,
   commissionsSection,
   reconciliationSection,
+  refundsSection,
   casesSection,
   messagesSection,
 ];

@@ -1,0 +1,138 @@
+// Admin space: refunds that could not complete. A case refund (a return, a claim) the provider refused or
+// that failed after it was made, and a transfer reversal the provider refused, oldest first. Retry one (a
+// new attempt, so the provider does not just replay its refusal) or, for a refund, record that it was
+// settled outside the platform with a note. Nothing here is ever left half-done silently.
+
+import { ApiError, queryString, request } from "../../api.js";
+import { announce, el, mount } from "../../dom.js";
+import { formatMoney } from "../../money.js";
+import { signInHref } from "../guard.js";
+
+const listFailed = (cursor, signal) =>
+  request("GET", `/admin/refunds${queryString({ status: "failed", limit: 50, cursor })}`, { auth: true, signal });
+const retryRefund = (item) =>
+  request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/retry`, { auth: true });
+const resolveRefund = (item, note) =>
+  request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/resolve`, { auth: true, body: { note } });
+const retryReversal = (item) =>
+  request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/retry`, { auth: true });
+
+const KINDS = { refund: "Refund to the shopper", reversal: "Reversal from the vendor" };
+
+/** "expired_or_canceled_card" -> "Expired or canceled card". */
+function reasonWords(code) {
+  const words = String(code || "unknown").replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export const refundsSection = {
+  id: "refunds",
+  label: "Refunds",
+  render(panel) {
+    const controller = new AbortController();
+    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "refunds-status", text: "Loading…" });
+    const error = el("p", { class: "form-error", role: "alert", "data-testid": "refunds-error" });
+    const body = el("tbody", { "data-testid": "refunds-rows" });
+    const table = el("div", { class: "table-scroll" }, el("table", { class: "data-table", "data-testid": "refunds-table" },
+      el("thead", {}, el("tr", {}, ["What", "Order", "Vendor", "Case", "Amount", "Why", "Since", ""].map((h) => el("th", { scope: "col", text: h })))),
+      body));
+    const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "refunds-more", hidden: true }, "Show more");
+    let cursor = null;
+    mount(panel, el("h2", { text: "Refunds that need you" }),
+      el("p", { class: "field-hint", text: "Refunds the payment provider refused or that failed after they were made (the shopper has not been paid back), and transfer reversals it refused (the vendor still holds that money). Retry one, or record that a refund was settled another way." }),
+      status, error, table, more);
+    more.addEventListener("click", () => load());
+    load();
+    return { cleanup: () => controller.abort() };
+
+    async function load() {
+      more.disabled = true;
+      try {
+        const page = await listFailed(cursor, controller.signal);
+        cursor = page.next_cursor;
+        body.append(...page.items.map(row));
+        more.hidden = !cursor;
+        summarise();
+      } catch (err) {
+        if (err.name === "AbortError") return;
+        failed(err);
+      } finally {
+        more.disabled = false;
+      }
+    }
+
+    function summarise() {
+      const count = body.querySelectorAll("tr").length;
+      table.hidden = count === 0;
+      status.textContent = count ? `${count} waiting, oldest first.` : "Nothing waiting: every refund and reversal went through.";
+    }
+
+    function failed(err) {
+      status.textContent = "";
+      if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      else error.textContent = err.message;
+    }
+
+    function row(item) {
+      const actions = el("td", { class: "refund-actions" });
+      const tr = el("tr", { "data-testid": "refund-row", "data-kind": item.kind, "data-case-id": item.case_id || "" },
+        el("th", { scope: "row", text: KINDS[item.kind] || item.kind }),
+        el("td", { text: item.order_number || item.order_id }),
+        el("td", { text: item.vendor_name || item.vendor_id }),
+        el("td", { text: item.case_id || "—" }),
+        el("td", { class: "num", "data-testid": "refund-amount", text: formatMoney(item.amount) }),
+        el("td", { "data-testid": "refund-reason", text: reasonWords(item.failure_code) + (item.attempts > 1 ? ` (${item.attempts} attempts)` : "") }),
+        el("td", { text: String(item.failed_at || "").replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC") }),
+        actions);
+      fillActions(tr, item, actions);
+      return tr;
+    }
+
+    function fillActions(tr, item, actions) {
+      const retry = button("Retry", "refund-retry", () => act(tr, actions, () => (item.kind === "refund" ? retryRefund(item) : retryReversal(item)), item));
+      mount(actions, retry);
+      if (item.actions.includes("resolve")) actions.append(button("Resolved elsewhere…", "refund-resolve", () => askNote(tr, item, actions)));
+    }
+
+    function askNote(tr, item, actions) {
+      const input = el("input", { name: "note", required: true, minlength: "3", maxlength: "1000",
+        "aria-label": "How was it settled?", placeholder: "How was it settled? (e.g. bank transfer on 27 Nov)", "data-testid": "refund-resolve-note" });
+      const confirm = button("Mark resolved", "refund-resolve-confirm", () => {
+        if (input.value.trim().length < 3) { error.textContent = "Say how the refund was settled (3 characters or more)."; input.focus(); return; }
+        act(tr, actions, () => resolveRefund(item, input.value.trim()), item);
+      });
+      const cancel = button("Cancel", "refund-resolve-cancel", () => fillActions(tr, item, actions));
+      mount(actions, input, confirm, cancel);
+      input.focus();
+    }
+
+    async function act(tr, actions, call, item) {
+      error.textContent = "";
+      for (const b of actions.querySelectorAll("button, input")) b.disabled = true;
+      try {
+        const answer = await call();
+        const settled = item.kind === "refund" ? answer.status !== "failed" : answer.still_due.amount === 0;
+        if (settled) {
+          tr.remove();
+          announce(item.kind === "refund"
+            ? (answer.status === "resolved" ? "Refund marked as settled elsewhere." : "Refund made.")
+            : "Reversal made.");
+          summarise();
+        } else {
+          for (const b of actions.querySelectorAll("button, input")) b.disabled = false;
+          error.textContent = `Still refused: ${reasonWords(answer.failure_code)}.`;
+        }
+      } catch (err) {
+        for (const b of actions.querySelectorAll("button, input")) b.disabled = false;
+        if (err instanceof ApiError && err.status === 401) failed(err);
+        else error.textContent = err.message;
+      }
+    }
+
+    function button(label, testid, onClick) {
+      const node = el("button", { type: "button", class: "button button-small", "data-testid": testid }, label);
+      node.addEventListener("click", onClick);
+      return node;
+    }
+  },
+};
