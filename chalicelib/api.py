@@ -239,11 +239,13 @@ def route(
     api_keys: bool = True,
     max_body_bytes: int | None = None,
     content_type: str = "application/json",
+    accepts: tuple[str, ...] = ("application/json",),
 ) -> Callable:
     """Declare an HTTP route. `roles=()` means any signed-in user; `None` means public.
 
     A vendor-only route (`roles=("vendor",)`) also accepts vendor API keys unless `api_keys=False`.
     `max_body_bytes` raises the body limit for this route only (a file upload); default HALLES_MAX_BODY_BYTES.
+    `accepts`: the request content types Chalice lets through (a form post: x-www-form-urlencoded).
     """
 
     def decorator(fn: Callable[[Request], Any]) -> Callable:
@@ -253,7 +255,9 @@ def route(
                       api_keys, content_type)
         )
 
-        @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}")
+        extra = {"content_types": list(accepts)} if accepts != ("application/json",) else {}
+
+        @bp.route(path, methods=[method], cors=CORS, name=f"{fn.__name__}", **extra)
         @functools.wraps(fn)
         def view(**params: str) -> Response:
             return dispatch(bp.current_request, fn, params, body=body, query=query, roles=roles, status=status,

@@ -82,3 +82,17 @@ def publish(event: DomainEvent, *, queue_url: str | None = None) -> str:
                          MessageAttributes=kwargs["MessageAttributes"])
     logger.info("event published", extra={"event_type": event_type, "event_id": message["event_id"]})
     return message["event_id"]
+
+
+def publish_after_the_fact(event: DomainEvent) -> None:
+    """Publish an event about a change already stored: a failure to publish is logged and counted,
+    never raised (the change stands; only the notification about it is lost)."""
+    from chalicelib.observability import count
+
+    if not get_settings().notifications_queue_url:
+        return
+    try:
+        publish(event)
+    except Exception:  # noqa: BLE001 - see the docstring
+        logger.exception(f"could not publish {event.event_type}")
+        count("EventPublishFailed", event_type=event.event_type)

@@ -36,3 +36,24 @@ def send_email(to: str, subject: str, text: str, html: str | None = None) -> str
         Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": body},
     )
     return response["MessageId"]
+
+
+def send_mime(to: str, subject: str, text: str, html: str | None = None, headers: dict[str, str] | None = None) -> str:
+    """Send one MIME message (SendRawEmail): plain text and HTML as alternatives, plus extra headers
+    such as `List-Unsubscribe` and `List-Unsubscribe-Post` (RFC 8058), which SendEmail cannot carry.
+    The local outbox reads both versions back from it (moto keeps only the HTML of a SendEmail)."""
+    from email.message import EmailMessage
+
+    settings = get_settings()
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = settings.mail_from
+    message["To"] = to
+    for name, value in (headers or {}).items():
+        message[name] = value
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    response = _ses_for(settings.region, settings.endpoint_url).send_raw_email(
+        Source=settings.mail_from, Destinations=[to], RawMessage={"Data": message.as_bytes()})
+    return response["MessageId"]

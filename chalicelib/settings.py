@@ -61,6 +61,9 @@ _KEYS = (
     "HALLES_API_KEY_RATE_WINDOW_SECONDS",
     "HALLES_RETURN_ANSWER_DAYS",
     "HALLES_ANALYTICS_QUEUE_URL",
+    "HALLES_UNSUBSCRIBE_SECRET",
+    "HALLES_UNSUBSCRIBE_SECRET_PARAM",
+    "HALLES_PUBLIC_API_URL",
 )
 
 DEFAULT_VAT_RATES = "DE:1900,FR:2000,NL:2100,BE:2100,ES:2100,IT:2200,AT:2000,IE:2300,PL:2300,SE:2500,DK:2500,PT:2300"
@@ -85,6 +88,7 @@ REQUIRED_OUTSIDE_LOCAL: tuple[tuple[str, ...], ...] = (
 
 # Local stack and tests only (never outside local mode): keys there are test keys anyway.
 LOCAL_API_KEY_PEPPER = "local-only-api-key-pepper"
+LOCAL_UNSUBSCRIBE_SECRET = "local-only-unsubscribe-secret"
 
 
 class MissingSettings(RuntimeError):
@@ -143,6 +147,10 @@ class Settings:
     return_answer_days: int = 3  # a vendor answers a return request within this, or the platform decides
     # Return analytics: the events it counts are published there too (unset: nothing is counted).
     analytics_queue_url: str = ""
+    # Notifications: the secrets signing unsubscribe links (the first signs, any verifies: rolling one),
+    # and the public base URL of this API those links point at (no link, no non-transactional mail).
+    unsubscribe_secrets: tuple[str, ...] = ()
+    public_api_url: str = ""
 
     def table_name(self, short: str) -> str:
         return f"{self.table_prefix}{short}"
@@ -200,6 +208,18 @@ def _peppers(spec: str, local_mode: bool) -> tuple[str, ...]:
     return peppers or ((LOCAL_API_KEY_PEPPER,) if local_mode else ())
 
 
+def _unsubscribe_secrets(env: dict, local_mode: bool) -> tuple[str, ...]:
+    """The unsubscribe link keys. A stage deployed before they existed may lack the SSM parameter: that
+    must not stop every function, only non-transactional mail (which needs a link) until it is created."""
+    if not (env["HALLES_UNSUBSCRIBE_SECRET"] or env["HALLES_UNSUBSCRIBE_SECRET_PARAM"]):
+        return (LOCAL_UNSUBSCRIBE_SECRET,) if local_mode else ()
+    try:
+        spec = _secret(env, "HALLES_UNSUBSCRIBE_SECRET")
+    except Exception:  # noqa: BLE001 - see the docstring; the mail that needs it says why it is not sent
+        return ()
+    return tuple(p.strip() for p in spec.split(",") if p.strip())
+
+
 def get_settings() -> Settings:
     global _cache
     snapshot = tuple(os.environ.get(k) for k in _KEYS)
@@ -248,6 +268,8 @@ def get_settings() -> Settings:
         api_key_rate_window_seconds=max(1, _int(env["HALLES_API_KEY_RATE_WINDOW_SECONDS"], 60)),
         return_answer_days=max(1, _int(env["HALLES_RETURN_ANSWER_DAYS"], 3)),
         analytics_queue_url=env["HALLES_ANALYTICS_QUEUE_URL"] or "",
+        unsubscribe_secrets=_unsubscribe_secrets(env, local_mode),
+        public_api_url=(env["HALLES_PUBLIC_API_URL"] or ("http://127.0.0.1:8000" if local_mode else "")).rstrip("/"),
     )
     _cache = (snapshot, settings)
     return settings

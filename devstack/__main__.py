@@ -4,6 +4,7 @@
                            [--pay-port 12111] [--data-dir .data] [--no-seed] [--listen 127.0.0.1] [--verbose]
     python -m devstack fire <function_name> [--api http://127.0.0.1:8000] [--event '{...}']
     python -m devstack functions [--api ...]
+    python -m devstack dlq inspect|redrive [--queue notifications]
 
 Ports default to the environment variables PORT, FRONTEND_PORT, MOTO_PORT and PAY_PORT.
 Every listener binds 127.0.0.1 unless `--listen` (or HALLES_LOCAL_LISTEN) names another
@@ -66,7 +67,40 @@ def build_parser() -> argparse.ArgumentParser:
                                        "else http://127.0.0.1:$PORT)")
         sub.add_argument("--data-dir", type=Path, default=Path(".data"),
                          help="the running stack's data directory, where its devstack-token is (.data)")
+    dlq = commands.add_parser("dlq", help="list or redrive a queue's dead-letter queue (devstack/dlq.py)")
+    dlq.add_argument("action", choices=("inspect", "redrive"))
+    dlq.add_argument("--queue", default="notifications", help="the source queue (notifications, payment-events, "
+                                                               "offer-imports)")
+    dlq.add_argument("--limit", type=int, default=20, help="inspect: at most this many messages (20)")
+    dlq.add_argument("--stack", default=None, help="the stack's name (default: the local stack's)")
+    dlq.add_argument("--endpoint", default=None, help="the SQS endpoint (default: the running stack's moto, from "
+                                                      "<data-dir>/runtime.json; '' for AWS itself)")
+    dlq.add_argument("--data-dir", type=Path, default=Path(".data"), help="the running stack's data directory")
     return parser
+
+
+def dead_letters(args) -> int:
+    import boto3
+
+    from devstack import dlq
+    from devstack.runner import DEFAULT_REGION, STACK_NAME, local_aws_environment
+
+    endpoint = args.endpoint
+    if endpoint is None:
+        runtime = args.data_dir / "runtime.json"
+        if not runtime.exists():
+            raise SystemExit(f"devstack: no {runtime}: is the stack running? (or pass --endpoint)")
+        endpoint = json.loads(runtime.read_text())["moto"]
+        os.environ.update(local_aws_environment(os.environ.get("AWS_REGION") or DEFAULT_REGION))
+    sqs = boto3.client("sqs", endpoint_url=endpoint or None)
+    queues = dlq.queues(sqs, args.stack or STACK_NAME, args.queue)
+    if args.action == "inspect":
+        messages = dlq.inspect(sqs, queues, args.limit)
+        print(json.dumps({"queue": args.queue, "dlq": queues.dlq_url, "max_receive_count": queues.max_receive_count,
+                          "messages": messages}, indent=2))
+    else:
+        print(json.dumps(dlq.redrive(sqs, queues), indent=2))
+    return 0
 
 
 def api_base(args) -> str:
@@ -165,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         os._exit(code)
     if args.command == "fire":
         return fire(args)
+    if args.command == "dlq":
+        return dead_letters(args)
     return list_functions(args)
 
 

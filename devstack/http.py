@@ -229,11 +229,31 @@ class FrontendHandler(SimpleHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(self.config_body)
             return
+        if path == "/_outbox" or path.startswith("/_outbox/"):
+            return self._outbox(path)
         # Single-page app: an unknown path without a file extension is a client-side route.
         target = Path(self.translate_path(path))
         if not target.exists() and "." not in path.rsplit("/", 1)[-1]:
             self.path = "/index.html"
         super().do_GET()
+
+    def _outbox(self, path: str) -> None:
+        """The e-mails sent through moto's SES, rendered (devstack/outbox.py); loopback clients only."""
+        import os
+
+        from devstack.outbox import respond
+
+        if not _is_loopback(self.client_address[0]):
+            status, content_type, body = 404, "text/plain; charset=utf-8", "Not found\n"
+        else:
+            status, content_type, body = respond(path, os.environ.get("AWS_REGION") or "eu-west-1")
+        payload = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Referrer-Policy", "no-referrer")
+        self.end_headers()
+        self.wfile.write(payload)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")

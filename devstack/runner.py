@@ -273,6 +273,8 @@ class Stack:
         # Links the API sends browsers to (Stripe onboarding's return, payment returns) lead to the
         # frontend this stack serves, on whatever port it was given.
         os.environ["HALLES_FRONTEND_URL"] = self.frontend_url
+        # Unsubscribe links in e-mails point at this API.
+        os.environ["HALLES_PUBLIC_API_URL"] = self.api_url
 
     def _deploy(self) -> None:
         import boto3
@@ -466,7 +468,7 @@ class Stack:
             f"  API          {self.api_url}        OpenAPI: {self.api_url}/openapi.json",
             f"  AWS (moto)   {self.moto_url}      (AWS_ENDPOINT_URL for boto3 / aws cli)",
             f"  Payments     {self.payments.url if self.payments else '-'}      (local Stripe API and payment page)",
-            f"  Mail outbox  {self.api_url}/_devstack/outbox   (send header X-Devstack-Token)",
+            f"  Mail outbox  {self.frontend_url}/_outbox   (rendered; JSON: {self.api_url}/_devstack/outbox)",
             f"  Control      X-Devstack-Token: {self.control_token}",
             f"               (for /_devstack/*; new at each start, also in {token_path(self.data_dir)})",
             f"  Data         {self.snapshotter.path}"
@@ -595,19 +597,13 @@ class RunnerControl:
         return 200, {"function": name, "kind": function.kind, "result": json.loads(json.dumps(result, default=str))}
 
     def outbox(self) -> list[dict]:
-        """The mails moto's SES accepted, newest last (moto keeps them in memory)."""
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.ses.models import ses_backends
+        """The mails moto's SES accepted, newest last, parsed (devstack/outbox.py: subject, text, HTML)."""
+        from devstack.outbox import sent_mails
 
-        messages = []
-        for message in list(ses_backends[DEFAULT_ACCOUNT_ID][self.stack.region].sent_messages):
-            item = {"id": getattr(message, "id", None), "source": getattr(message, "source", None),
-                    "destinations": getattr(message, "destinations", None)}
-            for attribute in ("subject", "body", "raw_data", "template", "template_data"):
-                if hasattr(message, attribute):
-                    item[attribute] = getattr(message, attribute)
-            messages.append(item)
-        return messages
+        return [{"id": mail.message_id, "number": mail.number, "source": mail.headers.get("From"),
+                 "destinations": mail.to, "subject": mail.subject, "body": mail.text, "html": mail.html,
+                 "headers": mail.headers}
+                for mail in sent_mails(self.stack.region)]
 
 
 def run(options: Options) -> int:

@@ -9,6 +9,7 @@
 //   #/messages[?thread=<id>] the shopper's conversations with vendors
 //   #/vendor[/<section>]    the vendor space (js/views/vendor/sections.js)
 //   #/admin[/<section>]     the admin space (js/views/admin/sections.js)
+//   #/inbox, #/settings     notifications and their settings (js/views/inbox.js)
 
 import { announce, el, mount } from "./js/dom.js";
 import { cartCount, isShopper, onCartCountChange, refreshCartCount, setCartCount } from "./js/cart-state.js";
@@ -23,6 +24,7 @@ import { renderOrder, renderOrders, renderPaymentReturn } from "./js/views/order
 import { hasRole, renderSpace } from "./js/views/space.js";
 import { VENDOR_SECTIONS } from "./js/views/vendor/sections.js";
 import { ADMIN_SECTIONS } from "./js/views/admin/sections.js";
+import { inboxLink, renderInbox, renderSettings } from "./js/views/inbox.js";
 import { renderMessages } from "./js/views/messages.js";
 import { messagesLink } from "./js/messages.js";
 
@@ -48,6 +50,8 @@ const routes = [
   { pattern: /^\/orders$/, view: () => renderOrders(main) },
   { pattern: /^\/orders\/([^/]+)$/, view: (m, params) => renderOrder(main, decodeURIComponent(m[1]), params) },
   { pattern: /^\/account\/cards$/, view: () => renderCards(main) },
+  { pattern: /^\/inbox$/, view: () => renderInbox(main) },
+  { pattern: /^\/settings$/, view: () => renderSettings(main) },
   { pattern: /^\/messages$/, view: (m, params) => renderMessages(main, params) },
   { pattern: /^\/vendor(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, VENDOR_SPACE, m[1] && decodeURIComponent(m[1]), params) },
   { pattern: /^\/admin(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, ADMIN_SPACE, m[1] && decodeURIComponent(m[1]), params) },
@@ -101,6 +105,7 @@ function renderAccount(session) {
         el("span", { class: session.user.name ? "account-name" : "account-email", "data-testid": "account-name",
           title: session.user.email || null, text: session.user.name || session.user.email }),
         el("span", { class: `role-badge role-${roles[0]}`, "data-testid": "account-role", text: role })),
+      isShopper(session) || hasRole("vendor", session) ? inboxLink() : null,
       isShopper(session) ? el("a", { class: "button button-quiet", href: "#/orders", "data-testid": "orders-link" }, "My orders") : null,
       messagesLink(session),
       hasRole("vendor", session) ? el("a", { class: "button button-quiet", href: "#/vendor", "data-testid": "vendor-space-link" }, "Vendor space") : null,

@@ -266,3 +266,17 @@ def _tokens(response: dict) -> Tokens:
         expires_in=int(result.get("ExpiresIn", 3600)),
         token_type=result.get("TokenType", "Bearer"),
     )
+
+
+def find_by_sub(sub: str) -> CognitoUser | None:
+    """The user whose `sub` (our user id) this is, or None (ListUsers filtered on `sub`: an exact match)."""
+    if not sub or '"' in sub or "\\" in sub:
+        return None
+    users = _client().list_users(UserPoolId=get_settings().user_pool_id, Filter=f'sub = "{sub}"',
+                                 Limit=1).get("Users", [])
+    if not users:
+        return None
+    attributes = {a["Name"]: a["Value"] for a in users[0].get("Attributes", [])}
+    return CognitoUser(sub=attributes.get("sub", sub), email=attributes.get("email", ""),
+                       status=users[0].get("UserStatus", ""), enabled=bool(users[0].get("Enabled", True)),
+                       name=attributes.get("name", ""))

@@ -66,6 +66,7 @@ class UserSignedUp(DomainEvent):
     email: str
     name: str
     role: str  # shopper | vendor
+    locale: str = ""  # "fr" | "en": from the sign-up request's Accept-Language ("" before it was sent)
 
     @property
     def dedup_key(self) -> str:
@@ -534,6 +535,99 @@ RETURN_EVENTS: tuple[type[ReturnEvent], ...] = (ReturnRequested, ReturnApproved,
                                                 ReturnShippedBack, ReturnReceived, ReturnRefunded)
 
 
+# --- vendors, imports and payouts (what a vendor hears about its shop) -----------------------------
+
+
+@dataclass(frozen=True)
+class VendorOnboardingChanged(DomainEvent):
+    event_type: ClassVar[str] = "vendor.onboarding_changed"
+    description: ClassVar[str] = ("The vendor's onboarding moved to another step (its payment account's state "
+                                  "changed): `step`, whether it `can_sell`, and what to do next.")
+    area: ClassVar[str] = "vendors"
+    _required: ClassVar[frozenset[str]] = frozenset({"vendor_id", "step"})
+
+    vendor_id: str
+    step: str
+    can_sell: bool = False
+    next_step: str = ""
+    at: int = 0  # the provider event's `created` (epoch seconds): one event per state
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.vendor_id}:{self.step}:{self.at}"
+
+    @classmethod
+    def example(cls) -> VendorOnboardingChanged:
+        return cls(vendor_id="3c1e6a52-6a8b-4c1e-9f7d-1b2a3c4d5e6f", step="ready", can_sell=True,
+                   next_step="You can sell.", at=1795000000)
+
+
+@dataclass(frozen=True)
+class VendorApprovalChanged(DomainEvent):
+    event_type: ClassVar[str] = "vendor.approval_changed"
+    description: ClassVar[str] = "An admin approved, suspended (with a `reason`) or reinstated a vendor."
+    area: ClassVar[str] = "vendors"
+    _required: ClassVar[frozenset[str]] = frozenset({"vendor_id", "approval"})
+
+    vendor_id: str
+    approval: str  # approved | suspended
+    reason: str = ""
+    changed_at: str = ""
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.vendor_id}:{self.approval}:{self.changed_at}"
+
+    @classmethod
+    def example(cls) -> VendorApprovalChanged:
+        return cls(vendor_id="3c1e6a52-6a8b-4c1e-9f7d-1b2a3c4d5e6f", approval="suspended",
+                   reason="Counterfeit goods reported", changed_at="2026-11-27T08:00:00Z")
+
+
+@dataclass(frozen=True)
+class ImportFinished(DomainEvent):
+    event_type: ClassVar[str] = "import.finished"
+    description: ClassVar[str] = "A vendor's CSV offer import finished: rows imported and refused."
+    area: ClassVar[str] = "imports"
+    _required: ClassVar[frozenset[str]] = frozenset({"vendor_id", "import_id"})
+
+    vendor_id: str
+    import_id: str
+    file_name: str = ""
+    rows_imported: int = 0
+    rows_failed: int = 0
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.vendor_id}:{self.import_id}"
+
+    @classmethod
+    def example(cls) -> ImportFinished:
+        return cls(vendor_id="3c1e6a52-6a8b-4c1e-9f7d-1b2a3c4d5e6f", import_id="imp_20261127080000_ab12",
+                   file_name="offers.csv", rows_imported=118, rows_failed=2)
+
+
+@dataclass(frozen=True)
+class PayoutSent(VendorOrderEvent):
+    event_type: ClassVar[str] = "payout.sent"
+    description: ClassVar[str] = "A vendor's payout for its part of an order was transferred (`amount`)."
+    area: ClassVar[str] = "payouts"
+    transfer_id: str = ""
+    amount: dict | None = None  # {"amount": minor units, "currency": "EUR"}
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.order.order_id}:{self.vendor_id}:{self.transfer_id}"
+
+    @classmethod
+    def example(cls) -> PayoutSent:
+        return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", transfer_id="tr_1PgaF2B7WZ01zgkW",
+                   amount={"amount": 4480, "currency": "EUR"})
+
+
+SHOP_EVENTS: tuple[type[DomainEvent], ...] = (VendorOnboardingChanged, VendorApprovalChanged, ImportFinished,
+                                              PayoutSent)
+
 
 # --- messages (chalicelib/services/messages.py, published after the message is stored) -----------
 
@@ -576,7 +670,7 @@ MESSAGE_EVENTS: tuple[type[DomainEvent], ...] = (MessageReceived,)
 
 
 EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS,
-                                         RefundFailed, *CASE_EVENTS, *MESSAGE_EVENTS, *RETURN_EVENTS)
+                                         RefundFailed, *CASE_EVENTS, *MESSAGE_EVENTS, *RETURN_EVENTS, *SHOP_EVENTS)
 EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
 
 

@@ -34,6 +34,7 @@ BLUEPRINTS = {
     "returns": "",
     "return_schedules": "",
     "admin_adjustments": "",
+    "me_notifications": "",
     "admin_refunds": "",
     "claims": "",  # claims and disputes (issue 9 item 3)
     "claim_schedules": "",

@@ -109,10 +109,12 @@ class MeResponse(ApiModel):
 @route(bp, "/auth/signup", "POST", body=SignUpBody, response=SignUpResponse, status=201, tags=("auth",),
        errors=(400,), summary="Create a shopper or vendor account (then confirm the mailed code)")
 def auth_sign_up(req):
+    from chalicelib.domain.notifications import locale_from_accept_language
     from chalicelib.services import accounts
 
     b: SignUpBody = req.body
-    return accounts.sign_up(b.email, b.password, b.name, b.role, shop_name=b.shop_name)
+    return accounts.sign_up(b.email, b.password, b.name, b.role, shop_name=b.shop_name,
+                            locale=locale_from_accept_language(req.header("Accept-Language")))
 
 
 @route(bp, "/auth/confirm", "POST", body=ConfirmBody, response=ConfirmResponse, tags=("auth",), errors=(400, 429),

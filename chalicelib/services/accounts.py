@@ -48,7 +48,8 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def sign_up(email: str, password: str, name: str, role: str, shop_name: str | None = None) -> dict:
+def sign_up(email: str, password: str, name: str, role: str, shop_name: str | None = None,
+            locale: str = "") -> dict:
     """Create an account in the role's group (a vendor also gets its vendor record).
 
     The answer is the same whether or not the address already had an account. Outside local
@@ -89,8 +90,9 @@ def sign_up(email: str, password: str, name: str, role: str, shop_name: str | No
             logger.exception("could not remove the half-made Cognito user", extra={"user_id": user_id})
         raise
 
+    _remember_locale(user_id, email, name, role, locale)
     if local_mode:
-        _announce(user_id, email, name, role)  # otherwise once the address is confirmed (see confirm)
+        _announce(user_id, email, name, role, locale)  # otherwise once the address is confirmed (see confirm)
     count("UserSignedUp", role=role)
     return accepted
 
@@ -189,11 +191,22 @@ def _register_vendor(user_id: str, shop_name: str) -> None:
         raise InvalidInput(err.message, code=err.code, fields={"shop_name": "; ".join(err.fields.values())}) from None
 
 
-def _announce(user_id: str, email: str, name: str, role: str) -> None:
+def _remember_locale(user_id: str, email: str, name: str, role: str, locale: str) -> None:
+    """The language the person signed up in (their browser's Accept-Language), for every message we send
+    them; a failure costs the language (English until they choose), never the account."""
+    try:
+        from chalicelib.store import notifications as notification_store
+
+        notification_store.put_profile_if_absent(user_id, email=email, name=name, role=role, locale=locale or None)
+    except Exception:
+        logger.exception("could not store the new account's locale", extra={"user_id": user_id})
+
+
+def _announce(user_id: str, email: str, name: str, role: str, locale: str = "") -> None:
     """Publish `user.signed_up`. The account is complete by now, so a failed publish costs a
     welcome mail, not the account: it is logged and counted rather than failing the sign-up."""
     try:
-        events.publish(UserSignedUp(user_id=user_id, email=email, name=name, role=role))
+        events.publish(UserSignedUp(user_id=user_id, email=email, name=name, role=role, locale=locale))
     except Exception:
         logger.exception("could not publish user.signed_up", extra={"user_id": user_id})
         count("EventPublishFailed", event_type=UserSignedUp.event_type)

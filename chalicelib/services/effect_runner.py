@@ -188,8 +188,20 @@ class EffectRunner:
         logger.info("vendor payout transferred", extra={"order_id": order_id, "vendor_id": vendor_id,
                                                         "transfer_id": transfer_id, "amount": effect.amount})
         at = now_iso()
+        self._announce_payout(order, vendor_id, transfer_id, effect.amount, effect.currency)
         return lambda fresh: fresh.record_transfer(vendor_id, transfer_id=transfer_id, amount=effect.amount,
                                                    charge_id=charge_id, at=at)
+
+    def _announce_payout(self, order: Order, vendor_id: str, transfer_id: str, amount: int, currency: str) -> None:
+        """`payout.sent` for the vendor (notifications); the transfer stands whatever happens to the event."""
+        from chalicelib.domain.events import OrderSummary, PayoutSent
+
+        event = PayoutSent(OrderSummary.of(order), vendor_id=vendor_id, transfer_id=transfer_id,
+                           amount={"amount": amount, "currency": currency})
+        try:
+            self.publish(Publish.of(event))
+        except Exception:  # noqa: BLE001 - a lost notification must not undo a transfer
+            logger.exception("could not publish payout.sent", extra={"order_id": order.order_id})
 
     def _reverse(self, effect: ReverseTransfer) -> Callable[[Order], None] | None:
         """Take back from the vendor what a refund or a lost dispute left it no longer entitled to."""

@@ -1,8 +1,13 @@
-"""What Halles tells people when something happens: one function per event type.
+"""The notifications queue's consumer: what Halles does when something happens.
+
+Two kinds of action per event: the consumer's own (refresh listing summaries when stock moved), and
+telling people (chalicelib/services/notification_delivery.py: e-mail and in-app inbox, per the
+recipients table of chalicelib/domain/notifications.py).
 
 Events arrive as the envelope `chalicelib.events` publishes. SQS delivers at least once, so
-each event is acted on at most once per `event_id` (Powertools idempotency, persisted in
-the idempotency table): a redelivered `user.signed_up` does not send a second welcome mail.
+each event is acted on once per `event_id` (Powertools idempotency, persisted in the idempotency
+table), and each delivery at most once per (event, recipient, channel) by a conditional put on its
+dedupe key (a retry after a partly failed event sends only what had not gone out).
 
 Every message is validated against its event's model (chalicelib/domain/events.py) before
 anything is done. A type the system does not publish, or a payload its model refuses, raises
@@ -18,7 +23,6 @@ from functools import cache, lru_cache
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
-from chalicelib import mailer
 from chalicelib.domain.events import (
     EVENTS_BY_TYPE,
     ORDER_EVENTS,
@@ -27,10 +31,8 @@ from chalicelib.domain.events import (
     OrderDelivered,
     OrderEvent,
     OrderShipped,
-    SignUpRepeated,
-    UserSignedUp,
 )
-from chalicelib.observability import count, logger
+from chalicelib.observability import logger
 from chalicelib.schema import ApiModel
 from chalicelib.settings import get_settings
 
@@ -71,30 +73,6 @@ def parse_event(envelope: EventEnvelope) -> DomainEvent:
         raise InvalidEvent(f"malformed {envelope.type}: {fields}") from None
 
 
-def welcome(event: UserSignedUp) -> None:
-    greeting = f"Hello {event.name}," if event.name else "Hello,"
-    if event.role == "vendor":
-        subject = "Welcome to Halles: your shop is ready"
-        body = ("Your vendor account is ready. Add your products and offers from the vendor space; "
-                "shoppers will see them as soon as they are in stock.")
-    else:
-        subject = "Welcome to Halles"
-        body = "Your account is ready. Compare offers from independent shops and buy in one basket."
-    mailer.send_email(event.email, subject, f"{greeting}\n\n{body}\n\nThe Halles team\n")
-    count("WelcomeMailSent")
-
-
-def signup_repeated(event: SignUpRepeated) -> None:
-    """Sign-up never says "this address is taken" (no enumeration): the owner hears it instead."""
-    body = ("Someone, perhaps you, tried to create a Halles account with this email address, which already "
-            "has one. No new account was created.\n\n"
-            "If it was you: sign in with your password, or reset it if you forgot it. If you never confirmed "
-            "your address, ask for a new confirmation code from the sign-up page.\n"
-            "If it was not you, you can ignore this message: your account is unchanged.")
-    mailer.send_email(event.email, "Your Halles account already exists", f"Hello,\n\n{body}\n\nThe Halles team\n")
-    count("SignUpRepeatedMailSent")
-
-
 def sync_listings(event: OrderEvent) -> None:
     """Stock moved (reserved, sold or released): refresh the listing summaries of the order's products.
 
@@ -114,20 +92,31 @@ def sync_listings(event: OrderEvent) -> None:
 
 
 HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
-    UserSignedUp.event_type: welcome,
-    SignUpRepeated.event_type: signup_repeated,
     # Order events that may have moved stock (a cancelled line restocks); a parcel's journey moves none.
     **{event.event_type: sync_listings for event in ORDER_EVENTS
        if event not in (OrderAccepted, OrderShipped, OrderDelivered)},
 }
 
 
+def actions_for(event_type: str) -> list[Callable[[DomainEvent, EventEnvelope], None]]:
+    """What this consumer does with an event: its own action (listing sync), then the people told."""
+    from chalicelib.domain.notifications import RECIPIENTS
+
+    actions: list[Callable[[DomainEvent, EventEnvelope], None]] = []
+    if event_type in HANDLERS:
+        actions.append(lambda event, envelope: HANDLERS[event_type](event))
+    if event_type in RECIPIENTS:
+        from chalicelib.services.notification_delivery import notify
+
+        actions.append(notify)
+    return actions
+
+
 def handle(envelope: EventEnvelope, *, lambda_context=None) -> None:
     """Act on one event (at most once per event_id). Raises InvalidEvent for an unknown type or a
     malformed payload (the record fails); a valid event nobody here acts on is acknowledged."""
     parse_event(envelope)
-    action = HANDLERS.get(envelope.type)
-    if action is None:
+    if not actions_for(envelope.type):
         logger.info("event type not handled here; acknowledged", extra={"event_type": envelope.type,
                                                                           "event_id": envelope.event_id})
         return
@@ -153,8 +142,10 @@ class _Once:
 
         @idempotent_function(data_keyword_argument="envelope", config=self.config, persistence_store=persistence)
         def notify(envelope: dict) -> dict:
-            event = parse_event(EventEnvelope.model_validate(envelope))
-            HANDLERS[envelope["type"]](event)
+            parsed = EventEnvelope.model_validate(envelope)
+            event = parse_event(parsed)
+            for action in actions_for(parsed.type):
+                action(event, parsed)
             return {"event_id": envelope["event_id"]}
 
         self._notify = notify

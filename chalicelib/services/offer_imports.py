@@ -263,9 +263,22 @@ def apply_chunk(message: ChunkMessage) -> str:
         if job is not None and int(job.chunks_done) >= int(job.chunks_total):
             store.mark_finished(vendor_id, import_id)
             count("OfferImportFinished")
+            _announce_finished(vendor_id, import_id)
     logger.info("offer import chunk", extra={"import_id": import_id, "chunk": message.chunk,
                                              "rows": len(rows), "failed": len({e.row for e in errors})})
     return "applied" if recorded else "already applied"
+
+
+def _announce_finished(vendor_id: str, import_id: str) -> None:
+    from chalicelib.domain.events import ImportFinished
+    from chalicelib.events import publish_after_the_fact
+
+    job = store.get_job(vendor_id, import_id)
+    if job is None:
+        return
+    view = job_view(job)
+    publish_after_the_fact(ImportFinished(vendor_id=vendor_id, import_id=import_id, file_name=view["file_name"],
+                                          rows_imported=view["rows_imported"], rows_failed=view["rows_failed"]))
 
 
 def parse_message(body) -> ChunkMessage:

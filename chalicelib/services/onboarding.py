@@ -140,7 +140,21 @@ def record_account(vendor_id: str, state: AccountState, event_created: int) -> b
             from chalicelib.services.vendor_admin import refresh_vendor_listings
 
             refresh_vendor_listings(vendor_id)
+        _announce_step(before, after, event_created)
     return written
+
+
+def _announce_step(before: vendors_store.VendorItem, after: vendors_store.VendorItem, event_created: int) -> None:
+    """Tell the vendor when its onboarding moved to another step (not on every account update)."""
+    old, new = status_view(before), status_view(after)
+    if old["step"] == new["step"]:
+        return
+    from chalicelib.domain.events import VendorOnboardingChanged
+    from chalicelib.events import publish_after_the_fact
+
+    publish_after_the_fact(VendorOnboardingChanged(vendor_id=after.vendor_id, step=new["step"],
+                                                   can_sell=new["can_sell"], next_step=new["next_step"],
+                                                   at=int(event_created)))
 
 
 def on_account_event(event: ProviderEvent) -> str:

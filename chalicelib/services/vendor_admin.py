@@ -79,7 +79,17 @@ def _transition(vendor_id: str, target: Approval, allowed_from: tuple[Approval, 
     logger.info("vendor approval changed", extra={"vendor_id": vendor_id, "from": current.value,
                                                   "to": target.value, "admin_id": admin_id})
     count("VendorApprovals", 1, to=target.value)
+    _announce_approval(after, target, reason)
     return vendor_view(after)
+
+
+def _announce_approval(vendor, target: Approval, reason: str | None) -> None:
+    from chalicelib.domain.events import VendorApprovalChanged
+    from chalicelib.events import publish_after_the_fact
+
+    changed_at = vendor.approval_changed_at.isoformat() if vendor.approval_changed_at else ""
+    publish_after_the_fact(VendorApprovalChanged(vendor_id=vendor.vendor_id, approval=target.value,
+                                                 reason=reason or "", changed_at=changed_at))
 
 
 def approve(vendor_id: str, admin_id: str) -> dict:

@@ -1,0 +1,241 @@
+// The signed-in user's inbox (#/inbox), their notification settings (#/settings: language and
+// consents) and the unread badge of the header. Titles and bodies come from the API as text and go
+// through textContent only.
+
+import { ApiError } from "../api.js";
+import { announce, el, mount } from "../dom.js";
+import { getSession } from "../session.js";
+import { notificationsApi } from "../notifications-api.js";
+import { signInHref } from "./guard.js";
+
+const POLL_MS = 30000;
+const badgeListeners = new Set();
+
+function signedIn() {
+  const session = getSession();
+  return Boolean(session && session.user);
+}
+
+function needsSignIn(main, { view, title, what }) {
+  document.title = `${title} · Halles`;
+  mount(main, el("section", { class: "notice", "data-view": view, "data-testid": "signin-required" },
+    el("h1", { text: title }),
+    el("p", {}, `Sign in to see ${what}.`),
+    el("p", {}, el("a", { class: "button", href: signInHref(), text: "Sign in" }))));
+  return {};
+}
+
+function when(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
+
+function errorText(err) {
+  return err instanceof ApiError && err.status === 401 ? "Your session ended. Sign in again." : err.message;
+}
+
+/** Tell the header badge the count changed (after reading some). */
+function countChanged() {
+  for (const listener of badgeListeners) listener();
+}
+
+export function renderInbox(main) {
+  if (!signedIn()) return needsSignIn(main, { view: "inbox", title: "Inbox", what: "your notifications" });
+  document.title = "Inbox · Halles";
+  const controller = new AbortController();
+  const status = el("p", { class: "result-status", "data-testid": "inbox-status", "aria-live": "polite", text: "Loading your notifications…" });
+  const error = el("p", { class: "form-error", role: "alert", "data-testid": "inbox-error" });
+  const list = el("ul", { class: "inbox-list", "data-testid": "inbox-list" });
+  const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "inbox-more", hidden: true, onclick: () => load(cursor) }, "Show older");
+  const readAll = el("button", {
+    type: "button", class: "button button-quiet", "data-testid": "inbox-read-all",
+    onclick: async () => {
+      readAll.disabled = true;
+      try {
+        const { marked } = await notificationsApi.markAllRead();
+        for (const item of list.querySelectorAll(".inbox-item.unread")) markShownRead(item);
+        announce(marked ? `${marked} marked read.` : "Everything was read already.");
+        countChanged();
+      } catch (err) {
+        error.textContent = errorText(err);
+      } finally {
+        readAll.disabled = false;
+      }
+    },
+  }, "Mark all read");
+  let cursor = null;
+  let shown = 0;
+  mount(main, el("div", { class: "inbox-page", "data-view": "inbox" },
+    el("div", { class: "inbox-head" }, el("h1", { text: "Inbox" }), readAll,
+      el("a", { class: "button button-quiet", href: "#/settings", "data-testid": "inbox-settings-link" }, "Settings")),
+    status, error, list, more));
+
+  load(null);
+
+  async function load(from) {
+    more.disabled = true;
+    try {
+      const page = await notificationsApi.list({ cursor: from, signal: controller.signal });
+      cursor = page.next_cursor;
+      shown += page.items.length;
+      list.append(...page.items.map(item));
+      status.textContent = shown ? "" : "No notifications yet. We tell you here (and by e-mail) when something happens to your orders or your shop.";
+      more.hidden = !cursor;
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      status.textContent = "";
+      error.textContent = errorText(err);
+    } finally {
+      more.disabled = false;
+    }
+  }
+
+  function markShownRead(node) {
+    node.classList.remove("unread");
+    node.querySelector(".inbox-mark")?.remove();
+    node.querySelector(".inbox-unread-dot")?.remove();
+  }
+
+  function item(notification) {
+    const node = el("li", {
+      class: `inbox-item${notification.read ? "" : " unread"}`, "data-testid": "inbox-item",
+      "data-notification-id": notification.notification_id, "data-event-type": notification.event_type || "",
+    });
+    const open = async () => {
+      if (!node.classList.contains("unread")) return;
+      try {
+        await notificationsApi.markRead(notification.notification_id);
+        markShownRead(node);
+        countChanged();
+      } catch (err) {
+        error.textContent = errorText(err);
+      }
+    };
+    mount(node,
+      el("div", { class: "inbox-item-head" },
+        notification.read ? null : el("span", { class: "inbox-unread-dot", "aria-label": "unread", role: "img" }),
+        el("a", { class: "inbox-title", href: notification.link || "#/inbox", "data-testid": "inbox-title", text: notification.title, onclick: open }),
+        el("time", { class: "muted", datetime: notification.created_at || "", text: when(notification.created_at) })),
+      el("p", { class: "inbox-body", text: (notification.body || "").split("\n").filter(Boolean).slice(1, 3).join(" ") }),
+      notification.read ? null : el("button", {
+        type: "button", class: "button button-quiet inbox-mark", "data-testid": "inbox-mark-read", onclick: open,
+      }, "Mark read"));
+    return node;
+  }
+
+  return { cleanup: () => controller.abort() };
+}
+
+const PURPOSES = [
+  { key: "marketing", label: "News and offers from Halles", hint: "At most a few e-mails a month." },
+  { key: "surveys", label: "Satisfaction surveys after a delivery", hint: "A short survey a few days after a parcel arrives." },
+];
+
+export function renderSettings(main) {
+  if (!signedIn()) return needsSignIn(main, { view: "settings", title: "Settings", what: "your settings" });
+  document.title = "Settings · Halles";
+  const controller = new AbortController();
+  const error = el("p", { class: "form-error", role: "alert", "data-testid": "settings-error" });
+  const saved = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "settings-status" });
+  const language = el("select", { id: "settings-locale", "data-testid": "settings-locale", disabled: true },
+    el("option", { value: "en", text: "English" }), el("option", { value: "fr", text: "Français" }));
+  const boxes = {};
+  const history = el("ul", { class: "consent-history", "data-testid": "consent-history" });
+  const consentFields = PURPOSES.map(({ key, label, hint }) => {
+    boxes[key] = el("input", { type: "checkbox", id: `consent-${key}`, "data-testid": `consent-${key}`, disabled: true });
+    return el("div", { class: "field field-check" }, boxes[key],
+      el("label", { for: `consent-${key}`, text: label }), el("p", { class: "field-hint", text: hint }));
+  });
+  mount(main, el("div", { class: "settings-page", "data-view": "settings" },
+    el("h1", { text: "Settings" }),
+    el("section", { class: "panel", "aria-labelledby": "settings-language" },
+      el("h2", { id: "settings-language", text: "Language" }),
+      el("div", { class: "field" }, el("label", { for: "settings-locale", text: "Language of our e-mails and notifications" }), language)),
+    el("section", { class: "panel", "aria-labelledby": "settings-consents" },
+      el("h2", { id: "settings-consents", text: "What we may send you" }),
+      el("p", { class: "field-hint", text: "Messages about your orders, your shop and your account are always sent. The others only if you agree; you can change your mind here or with the link in each e-mail." }),
+      ...consentFields,
+      el("details", {}, el("summary", { text: "History of your choices" }), history)),
+    saved, error));
+
+  language.addEventListener("change", async () => {
+    language.disabled = true;
+    error.textContent = "";
+    try {
+      await notificationsApi.setPreferences({ locale: language.value });
+      saved.textContent = "Language saved.";
+    } catch (err) {
+      error.textContent = errorText(err);
+    } finally {
+      language.disabled = false;
+    }
+  });
+  for (const [key, box] of Object.entries(boxes)) {
+    box.addEventListener("change", async () => {
+      box.disabled = true;
+      error.textContent = "";
+      try {
+        showConsents(await notificationsApi.setConsents({ [key]: box.checked }));
+        saved.textContent = box.checked ? "Consent given." : "Consent withdrawn.";
+      } catch (err) {
+        box.checked = !box.checked;
+        error.textContent = errorText(err);
+      } finally {
+        box.disabled = false;
+      }
+    });
+  }
+
+  load();
+
+  async function load() {
+    try {
+      const [preferences, consents] = await Promise.all([
+        notificationsApi.preferences({ signal: controller.signal }), notificationsApi.consents({ signal: controller.signal })]);
+      language.value = preferences.locale;
+      language.disabled = false;
+      showConsents(consents);
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      error.textContent = errorText(err);
+    }
+  }
+
+  function showConsents(view) {
+    for (const [key, box] of Object.entries(boxes)) {
+      box.checked = Boolean(view.consents[key] && view.consents[key].granted);
+      box.disabled = false;
+    }
+    mount(history, view.history.length
+      ? view.history.map((change) => el("li", {}, `${when(change.at)}: ${change.granted ? "gave" : "withdrew"} consent to ${change.purpose} (${(change.source || "").replace(/_/g, " ")})`))
+      : el("li", { class: "muted", text: "No choice recorded yet." }));
+  }
+
+  return { cleanup: () => controller.abort() };
+}
+
+/** The header's inbox link with the unread count; refreshed on navigation and every 30 s. */
+export function inboxLink() {
+  const count = el("span", { class: "inbox-count", "data-testid": "inbox-count", hidden: true });
+  const link = el("a", { class: "button button-quiet inbox-link", href: "#/inbox", "data-testid": "inbox-link", "aria-label": "Inbox" },
+    "Inbox", count);
+  let timer = null;
+  const refresh = async () => {
+    if (!link.isConnected || !signedIn()) { stop(); return; }
+    try {
+      const { unread } = await notificationsApi.unreadCount();
+      count.textContent = unread > 99 ? "99+" : String(unread);
+      count.hidden = !unread;
+      link.setAttribute("aria-label", unread ? `Inbox, ${unread} unread` : "Inbox");
+    } catch { /* the badge stays as it was */ }
+  };
+  const stop = () => {
+    window.clearInterval(timer);
+    badgeListeners.delete(refresh);
+  };
+  badgeListeners.add(refresh);
+  timer = window.setInterval(refresh, POLL_MS);
+  window.setTimeout(refresh, 0);
+  return link;
+}

@@ -1,0 +1,155 @@
+"""Who hears about what, in which language, and the unsubscribe token (chalicelib/domain/notifications.py);
+every notification template rendered in both languages from each event's example payload."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.events import EVENTS, OrderPaid
+from chalicelib.domain.notifications import (
+    LOCALES,
+    RECIPIENTS,
+    BadToken,
+    Purpose,
+    locale_from_accept_language,
+    may_send,
+    notification_id,
+    recipients_of,
+    sign_unsubscribe,
+    verify_unsubscribe,
+)
+from chalicelib.services.notification_templates import has_template, render
+
+SECRET = "s3cret"
+
+
+@pytest.mark.parametrize(("header", "locale"), [
+    ("fr-FR,fr;q=0.9,en;q=0.8", "fr"),
+    ("en-GB,fr;q=0.5", "en"),
+    ("de-DE,fr;q=0.4", "fr"),
+    ("de-DE", "en"),
+    ("", "en"),
+    ("fr;q=0", "en"),
+    ("*;q=0.1, fr;q=0.3, en;q=0.2", "fr"),
+    ("garbage;;;,, ;q=x", "en"),
+])
+def test_the_sign_up_language_comes_from_accept_language(header, locale):
+    assert locale_from_accept_language(header) == locale
+
+
+def test_a_paid_order_tells_the_shopper_and_each_vendor_with_their_own_template():
+    data = OrderPaid.example().data()
+    recipients = recipients_of("order.paid", data)
+    assert [(r.user_id, r.template) for r in recipients] == [
+        (data["shopper_id"], "order.paid"), ("alpine", "order.paid.vendor"), ("bytes", "order.paid.vendor")]
+    assert recipients[0].link == f"#/orders/{data['order_id']}"
+
+
+def test_an_event_nobody_should_hear_about_has_no_recipients():
+    assert recipients_of("stock.recounted", {"shopper_id": "u1"}) == []
+
+
+def test_only_transactional_messages_go_out_without_consent():
+    assert may_send(Purpose.TRANSACTIONAL, {})
+    assert not may_send(Purpose.SURVEYS, {})
+    assert not may_send(Purpose.MARKETING, {"marketing": False, "surveys": True})
+    assert may_send(Purpose.MARKETING, {"marketing": True})
+
+
+def test_notification_ids_sort_by_time_and_differ_per_recipient():
+    early = notification_id("e1", "user#a", "order.paid", "2026-11-27T08:00:00.000+00:00")
+    late = notification_id("e0", "user#a", "order.paid", "2026-11-27T09:00:00.000+00:00")
+    assert early < late
+    assert notification_id("e1", "user#b", "order.paid", "2026-11-27T08:00:00+00:00") != early
+
+
+def test_a_genuine_token_names_its_user_and_purpose():
+    token = sign_unsubscribe(SECRET, user_id="u-1", purpose=Purpose.SURVEYS, expires_at=2000)
+    assert verify_unsubscribe(("other", SECRET), token, now=1000) == ("u-1", Purpose.SURVEYS)
+
+
+@pytest.mark.parametrize("tamper", ["payload", "mac", "secret", "truncated"])
+def test_a_tampered_token_is_refused(tamper):
+    token = sign_unsubscribe(SECRET, user_id="u-1", purpose=Purpose.MARKETING, expires_at=2000)
+    payload, mac = token.split(".")
+    forged = sign_unsubscribe(SECRET, user_id="u-2", purpose=Purpose.MARKETING, expires_at=2000).split(".")[0]
+    altered = {"payload": f"{forged}.{mac}", "mac": f"{payload}.{mac[:-2]}AA",
+               "secret": sign_unsubscribe("guess", user_id="u-1", purpose=Purpose.MARKETING, expires_at=2000),
+               "truncated": payload}[tamper]
+    with pytest.raises(BadToken) as refused:
+        verify_unsubscribe((SECRET,), altered, now=1000)
+    assert refused.value.reason in ("tampered", "malformed")
+
+
+def test_an_expired_token_is_refused_as_expired():
+    token = sign_unsubscribe(SECRET, user_id="u-1", purpose=Purpose.MARKETING, expires_at=999)
+    with pytest.raises(BadToken) as refused:
+        verify_unsubscribe((SECRET,), token, now=1000)
+    assert refused.value.reason == "expired"
+
+
+SAMPLE_ORDER = {"order": {"order_number": "H-2611-482319", "currency": "EUR", "total": 5480},
+                "lines": [{"title": "Tent <script>", "quantity": 2, "vendor_name": "Alpine", "amount": 3980}],
+                "address": {"name": "Camille Martin", "line1": "1 rue de Rivoli", "line2": "", "postal_code": "75001",
+                            "city": "Paris", "country": "FR"}}
+NO_ORDER = {"order": None, "lines": [], "address": None}
+
+
+def _templates_of_every_event():
+    for event in EVENTS:
+        data = event.example().data()
+        for recipient in recipients_of(event.event_type, data) or [None]:
+            yield event.event_type, (recipient.template if recipient else event.event_type), data
+
+
+CASES = sorted({(event_type, template) for event_type, template, _ in _templates_of_every_event()})
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(("event_type", "template"), CASES, ids=[f"{e}:{t}" for e, t in CASES])
+@pytest.mark.parametrize("order", ["with_order", "without_order"])
+def test_every_event_renders_in_both_languages_without_an_undefined_variable(event_type, template, locale, order):
+    event_class = next(e for e in EVENTS if e.event_type == event_type)
+    data = event_class.example().data()
+    context = {"event_type": event_type, "event": data, "name": "Camille", "link": "http://127.0.0.1:8080/#/",
+               "frontend_url": "http://127.0.0.1:8080", "unsubscribe_url": "http://127.0.0.1:8000/unsubscribe?token=t",
+               **(SAMPLE_ORDER if order == "with_order" else NO_ORDER)}
+
+    rendered = render(template, locale, context)  # StrictUndefined: an unknown variable raises
+
+    assert rendered.subject and "\n" not in rendered.subject
+    assert rendered.text.strip() and rendered.html.strip().startswith("<!doctype html>")
+    assert ("Bonjour Camille" if locale == "fr" else "Hello Camille") in rendered.text
+    assert "unsubscribe?token=t" in rendered.text and 'href="http://127.0.0.1:8000/unsubscribe?token=t"' in rendered.html
+    if event_type in RECIPIENTS:
+        assert has_template(template, locale), f"{template}.{locale}: falls back to the generic text"
+    if order == "with_order" and "_lines" in (rendered.text + "lines"):
+        assert "<script>" not in rendered.html  # autoescaped
+
+
+def test_money_and_dates_follow_the_recipients_locale():
+    data = OrderPaid.example().data()
+    context = {"event_type": "order.paid", "event": data, "name": "", "link": "l", "frontend_url": "f",
+               "unsubscribe_url": None, **SAMPLE_ORDER}
+    french, english = render("order.paid", "fr", context), render("order.paid", "en", context)
+    assert "54,80\u00a0€" in french.text and "27 novembre 2026" in french.text
+    assert "€54.80" in english.text and "27 November 2026" in english.text
+    assert "&lt;script&gt;" in english.html and "Tent <script>" in english.text  # HTML escaped, text as is
+
+
+def test_an_event_type_without_templates_falls_back_to_the_generic_message():
+    data = {**OrderPaid.example().data()}
+    context = {"event_type": "return.teleported", "event": data, "name": "", "link": "l", "frontend_url": "f",
+               "unsubscribe_url": None, **NO_ORDER}
+    assert not has_template("return.teleported", "fr")
+    rendered = render("return.teleported", "fr", context)
+    assert rendered.subject == f"Commande {data['order_number']} : du nouveau sur Halles"
+
+
+def test_a_new_message_tells_the_listed_people_but_not_the_platform():
+    from chalicelib.domain.events import MessageReceived
+
+    data = {**MessageReceived.example().data(), "recipients": [
+        {"role": "vendor", "id": "alpine"}, {"role": "admin", "id": ""}, {"role": "shopper", "id": "u-1"}]}
+    assert [(r.user_id, r.link) for r in recipients_of("message.received", data)] == [
+        ("alpine", f"#/vendor/messages?thread={data['thread_id']}"), ("u-1", f"#/messages?thread={data['thread_id']}")]
