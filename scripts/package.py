@@ -66,6 +66,8 @@ USER_POOL_ACTIONS = [
     "cognito-idp:AdminListGroupsForUser",
     "cognito-idp:AdminSetUserPassword",
     "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:ListUsers",  # find_by_sub: a notification recipient without a profile yet
+    "cognito-idp:ListUsersInGroup",  # members_of_group: the admins told about escalations and failed refunds
 ]
 MAIL_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
 
