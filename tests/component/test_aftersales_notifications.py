@@ -168,3 +168,20 @@ def test_a_refund_the_provider_fails_reaches_every_admin(market, make_user):
     assert "€199.00" in told.subject and rid in told.text and "No money moved" in told.text
     inbox = market.call("GET", "/me/notifications", token=admin.access_token)[1]["items"]
     assert [n["link"] for n in inbox if n["title"] == told.subject] == ["#/admin/refunds"]
+
+
+def test_the_demo_seed_leaves_one_conversation_and_one_open_claim_once(stack, payments):
+    from chalicelib.services import claims, messages
+    from devstack.seed import seed_demo
+
+    credentials = seed_demo(payments=payments)
+    seed_demo(payments=payments)  # a restart: nothing more
+    shopper_id = credentials["shopper"]["user_id"]
+    vendors = {v["email"]: v["vendor_id"] for v in credentials["vendors"]}
+
+    threads = messages.list_threads(messages.shopper(shopper_id))["items"]
+    (thread,) = [t for t in threads if t["vendor_id"] == vendors["alpine@halles.local"]]
+    seen = messages.read_thread(messages.shopper(shopper_id), thread["thread_id"])
+    assert [m["author_role"] for m in seen["messages"]] == ["shopper", "vendor"]
+    open_claims = claims.vendor_cases(vendors["bytes@halles.local"], open_only=True)["items"]
+    assert [(c["kind"], c["reason"], c["state"]) for c in open_claims] == [("claim", "damaged", "opened")]

@@ -10,6 +10,7 @@ import { vendorLabel } from "../vendors.js";
 import { caseHistory } from "./claim-forms.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 import { formatDate } from "./orders.js";
+import { caseThreadLink } from "./case-links.js";
 
 const states = new Map(); // order id -> {claims, loading, formOpen, box}
 
@@ -110,6 +111,7 @@ function claimCard(order, names, state, claim) {
     shipment ? el("p", { "data-testid": "claim-replacement" }, `Replacement shipped with ${shipment.carrier} · tracking `,
       el("a", { href: shipment.tracking_url, target: "_blank", rel: "noopener noreferrer", text: shipment.tracking_number })) : null,
     caseHistory(claim.history),
+    caseThreadLink("shopper", { orderId: order.order_id, vendorId: claim.vendor_id, caseId: claim.claim_id, text: "Write to the shop about this claim" }),
     el("div", { class: "claim-actions" },
       actions.includes("accept") ? el("button", { type: "button", class: "button", "data-testid": "claim-accept", onclick: act(claimsApi.accept, "You accepted the vendor's proposal.") }, "Accept the proposal") : null,
       actions.includes("escalate") ? el("button", { type: "button", class: "button button-quiet", "data-testid": "claim-escalate", onclick: act(claimsApi.escalate, "Halles will decide.") }, "Ask Halles to decide") : null),

@@ -8,6 +8,7 @@ import { formatMoney } from "../money.js";
 import { RETURN_REASONS, RETURN_STATES, askReturn, orderReturns, reasonLabel, shipBack, uploadReturnPhoto } from "../returns-api.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 import { formatDate } from "./orders.js";
+import { caseThreadLink } from "./case-links.js";
 
 export function returnBadge(state) {
   const known = RETURN_STATES[state] || { label: state, tone: "neutral" };
@@ -110,6 +111,7 @@ export function orderReturnsPanel(order) {
         el("strong", { text: formatMoney(refund) })) : null,
       ret.allowed_actions.includes("ship_back") ? shipBackForm(ret, error) : null,
       error,
+      caseThreadLink("shopper", { orderId: ret.order_id, vendorId: ret.vendor_id, caseId: ret.return_id, text: "Write to the shop about this return" }),
       returnTimeline(ret));
     return node;
   }

@@ -10,6 +10,7 @@ import { caseHistory, decisionForm } from "../claim-forms.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { formatDate } from "../orders.js";
+import { caseThreadLink } from "../case-links.js";
 
 const KINDS = [["all", "Claims and disputes"], ["claim", "Claims"], ["dispute", "Disputes"]];
 const STATES = [["open", "Open"], ["escalated", "Waiting for Halles"], ["closed", "Closed"], ["all", "All"]];
@@ -61,6 +62,7 @@ export const casesSection = {
         claim.answer ? el("p", { text: `Vendor proposed: ${decisionText(claim.answer, claim.currency)}` }) : null,
         claim.resolution ? el("p", { "data-testid": "case-resolution", text: `Decision: ${decisionText(claim.resolution, claim.currency)}` }) : null,
         caseHistory(claim.history, { audience: "admin" }),
+        caseThreadLink("admin", { orderId: claim.order_id, vendorId: claim.vendor_id, caseId: claim.case_id, text: "Open this claim's conversation" }),
         (claim.allowed_actions || []).includes("resolve") ? decisionForm(claim, {
           send: (body) => claimsApi.resolve(claim.case_id, body), done: () => { announce("Claim resolved."); load(); },
           submitText: "Decide", testid: "case-resolve" }) : null);

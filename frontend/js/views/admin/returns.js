@@ -10,6 +10,7 @@ import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { returnBadge, returnTimeline } from "../order-returns.js";
 import { formatDate } from "../orders.js";
+import { caseThreadLink } from "../case-links.js";
 
 const QUEUES = [["escalated", "Escalated: decide"], ["refund_failed", "Refund failed"]];
 
@@ -74,6 +75,7 @@ export const returnsSection = {
           allowed.has("reject") ? reject : null,
           allowed.has("refund") ? button("refund", "Refund by the vendor's rules") : null),
         stepError,
+        caseThreadLink("admin", { orderId: ret.order_id, vendorId: ret.vendor_id, caseId: ret.return_id, text: "Open this return's conversation" }),
         el("details", {}, el("summary", { text: "Timeline" }), returnTimeline(ret)));
     }
 

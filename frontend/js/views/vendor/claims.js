@@ -10,6 +10,7 @@ import { caseHistory, decisionForm } from "../claim-forms.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { formatDate } from "../orders.js";
+import { caseThreadLink } from "../case-links.js";
 
 export const claimsSection = {
   id: "claims",
@@ -50,6 +51,7 @@ export const claimsSection = {
         claim.answer ? el("p", { text: `Your proposal: ${decisionText(claim.answer, claim.currency)}` }) : null,
         claim.resolution ? el("p", { "data-testid": "vendor-claim-resolution", text: `Decision: ${decisionText(claim.resolution, claim.currency)}` }) : null,
         caseHistory(claim.history, { audience: "vendor" }),
+        caseThreadLink("vendor", { orderId: claim.order_id, vendorId: claim.vendor_id, caseId: claim.case_id, text: "Write to the shopper about this claim" }),
         actions.includes("answer") ? decisionForm(claim, { send: (body) => claimsApi.answer(claim.case_id, body), done: done("Your answer was sent to the shopper."),
           submitText: "Send my answer", testid: "vendor-answer" }) : null,
         actions.includes("ship_replacement") ? replacementForm(claim, done("Replacement shipped.")) : null);

@@ -10,6 +10,7 @@ import { formatMoney } from "../../money.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { addressBlock, formatDate } from "../orders.js";
+import { vendorThreadHref } from "../case-links.js";
 
 // Sub-order statuses as the vendor reads them (what it means for them to do).
 const VENDOR_STATUS = {
@@ -100,7 +101,8 @@ export const ordersSection = {
         el("div", { class: "vendor-order-actions" },
           allowed.has("accept") ? stepButton(node, order, "accept", "Accept order", stepError) : null,
           allowed.has("ship") ? shipForm(node, order, stepError) : null,
-          allowed.has("deliver") ? stepButton(node, order, "deliver", "Mark delivered", stepError) : null),
+          allowed.has("deliver") ? stepButton(node, order, "deliver", "Mark delivered", stepError) : null,
+          el("a", { class: "button button-quiet", href: vendorThreadHref(order.order_id), "data-testid": "vendor-order-contact", text: "Contact the shopper" })),
         stepError);
     }
 

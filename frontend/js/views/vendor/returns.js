@@ -10,6 +10,7 @@ import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { returnBadge, returnTimeline } from "../order-returns.js";
 import { formatDate } from "../orders.js";
+import { caseThreadLink } from "../case-links.js";
 
 const FILTERS = [["", "All returns"], ["requested", "To answer"], ["approved", "Approved"], ["shipped_back", "On their way back"],
   ["received", "Received"], ["refunded", "Refunded"], ["rejected", "Rejected"], ["escalated", "With the platform"]];
@@ -77,6 +78,7 @@ export const returnsSection = {
           allowed.has("receive") ? receiveForm(node, ret, stepError) : null,
           allowed.has("refund") ? stepButton(node, ret, "refund", "Refund by my rules", stepError, {}) : null),
         stepError,
+        caseThreadLink("vendor", { orderId: ret.order_id, vendorId: ret.vendor_id, caseId: ret.return_id, text: "Write to the shopper about this return" }),
         el("details", {}, el("summary", { text: "Timeline" }), returnTimeline(ret)));
     }
 
