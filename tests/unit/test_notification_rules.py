@@ -184,3 +184,9 @@ def test_a_return_request_tells_the_vendor_what_why_and_by_when_and_acknowledges
     del published_before_the_deadline_was["answer_due_at"]
     older = render("return.requested.vendor", "en", {**context, "event": published_before_the_deadline_was}).text
     assert "off_1" in older and "unanswered, it goes to Halles" in older
+
+
+def test_every_event_someone_hears_about_is_published_so_the_rendering_test_covers_it():
+    published = {event.event_type for event in EVENTS}
+    assert set(RECIPIENTS) <= published, set(RECIPIENTS) - published
+    assert {e for e, _ in CASES} >= set(RECIPIENTS)
