@@ -1,7 +1,7 @@
 """Telling people about an event: each recipient by e-mail (SES) and in their in-app inbox.
 
 For one event: the recipients table (chalicelib/domain/notifications.py) names who hears about it
-and which template they read; each recipient's e-mail address and locale come from their profile
+and which template they read (a group, the platform's `admins`, stands for each of its Cognito members); each recipient's e-mail address and locale come from their profile
 (the notifications table; an account older than it is looked up once in Cognito by its id); the
 message is rendered in that locale (chalicelib/services/notification_templates.py); a
 non-transactional message goes out only with the recipient's consent, with a signed unsubscribe
