@@ -16,6 +16,8 @@ How a module shows it uses a resource (the conventions of chalicelib, checked on
 - a table: a PynamoDB model's `short_name = "<name>"`, or `table_name("<name>")` (Powertools idempotency);
 - a queue it publishes to: a `Settings` queue URL attribute (`.payment_events_queue_url`, ...);
 - the images bucket: `.images_bucket`; the user pool: a `"cognito-idp"` client; mail: an `"ses"` client;
+- Cognito actions: per *function* of chalicelib/auth/cognito.py the function's code names (`cognito.find_by_sub`),
+  the operations it calls on its client, transitively (so the notifications consumer may only ListUsers);
 - a secret: `_secret(env, "<NAME>")` (chalicelib/settings.py reads every secret of the stage's settings).
 A queue a function consumes comes from its SQS event (Chalice), not from this map.
 """
@@ -30,7 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCESS_FILE = ROOT / "infra" / "function_access.json"
-KINDS = ("tables", "publishes", "secrets", "images", "users", "mail")
+KINDS = ("tables", "publishes", "secrets", "images", "users", "user_actions", "mail")
+COGNITO_MODULE = "chalicelib.auth.cognito"
+# Cognito operations a client calls without credentials (no IAM): everything else the code calls needs a grant.
+PUBLIC_COGNITO_OPERATIONS = {"SignUp", "ConfirmSignUp", "ResendConfirmationCode", "InitiateAuth"}
 
 _TABLE_NAME = re.compile(r'short_name = "([^"]+)"|table_name\("([^"]+)"\)')
 _SETTING = re.compile(r"\.(\w+_queue_url|images_bucket)\b")
@@ -47,6 +52,7 @@ class Access:
     secrets: set[str] = field(default_factory=set)
     images: set[str] = field(default_factory=set)
     users: set[str] = field(default_factory=set)
+    user_actions: set[str] = field(default_factory=set)  # "cognito-idp:<Operation>" on `users`
     mail: set[str] = field(default_factory=set)
 
     def as_json(self) -> dict[str, list[str]]:
@@ -189,7 +195,50 @@ def derive_access(handler: str, infra: dict) -> Access:
             access.users |= _only(resources, "AWS::Cognito::UserPool")
         if re.search(r'client\(\s*"ses"', source):
             access.mail |= _only(resources, "AWS::SES::EmailIdentity")
+    if access.users:
+        access.user_actions = cognito_actions(reachable_modules(handler))
+        if not access.user_actions:  # only public calls (sign-up, sign-in): nothing to grant
+            access.users = set()
     return access
+
+
+def _cognito_operations() -> dict[str, str]:
+    """snake_case client method -> Cognito operation name, from botocore's service model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("cognito-idp")
+    return {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): name for name in model.operation_names}
+
+
+def cognito_actions(modules: set[str]) -> set[str]:
+    """The IAM actions of the Cognito calls the functions of chalicelib/auth/cognito.py named by `modules` make."""
+    tree = ast.parse(_module_file(COGNITO_MODULE).read_text())
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    used: set[str] = set()
+    for module in modules - {COGNITO_MODULE}:
+        module_tree = ast.parse(_module_file(module).read_text())
+        for node in ast.walk(module_tree):
+            if isinstance(node, ast.ImportFrom) and node.module == COGNITO_MODULE:
+                used |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "cognito":
+                used.add(node.attr)
+    operations = _cognito_operations()
+    actions: set[str] = set()
+    seen: set[str] = set()
+    todo = sorted(used & set(functions))
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in ast.walk(functions[name]):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                operation = operations.get(node.func.attr)
+                if operation and operation not in PUBLIC_COGNITO_OPERATIONS:
+                    actions.add(f"cognito-idp:{operation}")
+            elif isinstance(node, ast.Name) and node.id in functions:
+                todo.append(node.id)
+    return actions
 
 
 def differences(declared: Access, derived: Access) -> list[str]:

@@ -70,17 +70,6 @@ TABLE_ACTIONS = [
 QUEUE_SEND_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
 QUEUE_CONSUME_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                          "sqs:ReceiveMessage"]
-# The calls chalicelib makes that need IAM (sign_up / initiate_auth are public APIs); a test checks the list.
-USER_POOL_ACTIONS = [
-    "cognito-idp:AdminAddUserToGroup",
-    "cognito-idp:AdminConfirmSignUp",
-    "cognito-idp:AdminDeleteUser",
-    "cognito-idp:AdminGetUser",
-    "cognito-idp:AdminListGroupsForUser",
-    "cognito-idp:AdminSetUserPassword",
-    "cognito-idp:AdminUpdateUserAttributes",
-    "cognito-idp:ListUsers",
-]
 MAIL_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
 
 
@@ -285,7 +274,7 @@ def resource_statements(access: Access, consumed_queues: set[str]) -> list[dict]
         statements.append({"Sid": "ConsumeEvents", "Effect": "Allow", "Action": QUEUE_CONSUME_ACTIONS,
                            "Resource": [{"Fn::GetAtt": [q, "Arn"]} for q in sorted(consumed_queues)]})
     if access.users:
-        statements.append({"Sid": "Users", "Effect": "Allow", "Action": USER_POOL_ACTIONS,
+        statements.append({"Sid": "Users", "Effect": "Allow", "Action": sorted(access.user_actions),
                            "Resource": [{"Fn::GetAtt": [p, "Arn"]} for p in sorted(access.users)]})
     if access.secrets:  # SecureStrings under /<stack name>/; decrypted with the account's default SSM key
         statements.append({"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [

@@ -122,6 +122,7 @@ def _granted(sam: dict, fn: dict) -> dict[str, set[str]]:
         "secrets": {parameters[r["Fn::Sub"].rsplit("/", 1)[-1]] for r in resources("ReadSecrets")},
         "images": {r["Fn::Sub"].split(".Arn}")[0].lstrip("${") for r in resources("Images")},
         "users": {r["Fn::GetAtt"][0] for r in resources("Users")},
+        "user_actions": set(by_sid["Users"]["Action"]) if "Users" in by_sid else set(),
         "mail": {r["Fn::Sub"].rsplit("${", 1)[-1].rstrip("}") for r in resources("SendMail")},
     }
 
@@ -182,8 +183,8 @@ def test_the_build_fails_for_a_function_without_an_entry():
         post_process(_chalice_output(), INFRA, {})
 
 
-def test_every_cognito_admin_call_in_the_code_is_granted(packaged):
-    """PynamoDB and boto3 calls outside app.py are invisible to Chalice; this keeps the grant in step with the code."""
+def test_every_cognito_call_needing_iam_is_granted_to_the_functions_that_make_it(packaged):
+    """PynamoDB and boto3 calls outside app.py are invisible to Chalice; this keeps the grants in step with the code."""
     import botocore.session
 
     # Only names that are Cognito operations count: our own `admin_cases()` or `queue.admin_queue()` are not.
@@ -195,12 +196,16 @@ def test_every_cognito_admin_call_in_the_code_is_granted(packaged):
             if method in operations:
                 called.add("cognito-idp:" + operations[method])
     assert called, "no Cognito admin call found: the scan above no longer matches how the code calls Cognito"
-    users = [name for name, entry in declared_access().items() if entry.users]
-    assert users, "no function may call Cognito"
-    for name in users:
-        fn = _functions(packaged.sam)[name]
-        statements = {s["Sid"]: s for s in _role_policy(packaged.sam, fn)[POLICY_NAME]["Statement"]}
-        assert called <= set(statements["Users"]["Action"]), name
+    functions = _functions(packaged.sam)
+    granted = {name: set(statements["Users"]["Action"]) for name, fn in functions.items()
+               if "Users" in (statements := {s["Sid"]: s for s in _role_policy(packaged.sam, fn)[POLICY_NAME]["Statement"]})}
+    assert granted["APIHandler"] == called  # sign-up, confirmation, roles, account deletion: every route's needs
+    # A consumer looking recipients up cannot delete accounts, reset passwords or change roles.
+    dangerous = {"cognito-idp:AdminDeleteUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminAddUserToGroup"}
+    assert dangerous <= called
+    for name, actions in granted.items():
+        if name != "APIHandler":
+            assert actions and actions.isdisjoint(dangerous), name
 
 
 # ---------------------------------------------------------------- alarms, dashboard, deployment guide
