@@ -59,8 +59,9 @@ def test_each_step_of_a_return_tells_the_side_that_must_act_or_know(market):
     (request,) = about(vendor.email, number)[before_vendor:]
     assert request.subject == f"Return request on order {number}: please answer"
     assert "(damaged)" in request.text and "Approve or reject the request by" in request.text
-    tent = market.order(oid)["lines"][0]["title"]
-    assert f"1 x {tent}" in request.text
+    tent = next(line["title"] for line in market.order(oid)["lines"]
+                if line["offer_id"] == market.catalog.offers[("tent", "a")])
+    assert f"decides.\n- 1 x {tent}\n" in request.text
     (acknowledged,) = about(shopper.email, number)[before_shopper:]
     assert acknowledged.subject == f"Demande de retour pour la commande {number}"
     assert "(article endommagé)" in acknowledged.text  # the reason in the shopper's language
