@@ -2,6 +2,7 @@
 // aria-describedby, so an API error in `error.fields` lands next to its field.
 
 import { el, uniqueId } from "../dom.js";
+import { currentLanguage, t } from "../i18n.js";
 
 /** Label + input + (optional hint) + error slot. */
 export function fieldWithError(input, labelText, { hint } = {}) {
@@ -43,7 +44,7 @@ export function showFieldErrors(form, fields, formError, message = "") {
     }
   }
   // A generic "the body is invalid" adds nothing once each field shows its own message.
-  const summary = first && GENERIC.test(message) ? "Please correct the highlighted fields." : message;
+  const summary = first && (GENERIC.test(message) || currentLanguage() !== "en") ? t("forms.correctHighlighted") : message;
   if (formError) formError.textContent = [summary, ...leftovers].filter(Boolean).join(" ");
   if (first) first.focus();
   return first;
