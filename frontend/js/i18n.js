@@ -94,7 +94,8 @@ export function t(key, params = {}) {
 
 /** Whether a key exists (for optional per-code texts such as API errors). */
 export function has(key) {
-  return lookup(CATALOGUES[language], key) !== undefined || lookup(CATALOGUES.en, key) !== undefined;
+  const isText = (entry) => typeof entry === "string" || (entry && typeof entry === "object" && "other" in entry);
+  return isText(lookup(CATALOGUES[language], key)) || isText(lookup(CATALOGUES.en, key));
 }
 
 const numberFormats = new Map();
@@ -174,7 +175,7 @@ export async function chooseLanguage(code, beforeReload) {
   window.location.reload();
 }
 
-/** <html lang>, the title and every element of index.html marked data-i18n="key" (or data-i18n-<attr>). */
+/** <html lang>, the title and every element of index.html marked with a data-i18n key (or data-i18n-<attr>). */
 export function applyToDocument(root = document) {
   if (root === document) document.documentElement.lang = language;
   for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
