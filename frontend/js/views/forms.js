@@ -38,6 +38,8 @@ export function showFieldErrors(form, fields, formError, message = "") {
       input.setAttribute("aria-invalid", "true");
       slot.textContent = sentence(text);
       first = first || input;
+    } else if (currentLanguage() !== "en" && text === t("forms.invalidValue")) {
+      // A French page has no words for this field's English sentence: the form's message says it.
     } else if (!String(message).toLowerCase().includes(String(text).toLowerCase())) {
       // Say what the API said about fields this form has no input for, unless the message already does.
       leftovers.push(key === "body" ? sentence(text) : `${humanKey(key)}: ${sentence(text)}`);
