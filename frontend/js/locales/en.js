@@ -714,7 +714,7 @@ export default {
     },
     admin: {
       onlyFor: "Administration is for admin accounts. You are signed in as",
-      signInTo: "Sign in with a admin account to use administration.",
+      signInTo: "Sign in with an admin account to use administration.",
       back: "Back to administration",
       vendors: "Vendors",
       commissions: "Commissions",
