@@ -40,8 +40,12 @@ def read_catalogue(path: Path) -> dict:
     return json.loads(text)
 
 
+PLURAL_FORMS = {"zero", "one", "two", "few", "many", "other"}
+
+
 def is_plural(entry) -> bool:
-    return isinstance(entry, dict) and "other" in entry
+    """Only Intl.PluralRules categories as keys, "other" among them (as js/i18n.js decides)."""
+    return isinstance(entry, dict) and "other" in entry and set(entry) <= PLURAL_FORMS
 
 
 def flatten(catalogue: dict, prefix: str = "") -> dict[str, object]:

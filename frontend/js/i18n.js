@@ -62,6 +62,12 @@ function lookup(catalogue, key) {
   return node;
 }
 
+const PLURAL_FORMS = new Set(["zero", "one", "two", "few", "many", "other"]);
+/** A plural entry: only Intl.PluralRules categories as keys, "other" among them. */
+function isPlural(entry) {
+  return Boolean(entry) && typeof entry === "object" && "other" in entry && Object.keys(entry).every((k) => PLURAL_FORMS.has(k));
+}
+
 let plurals = null;
 function pluralCategory(count) {
   plurals = plurals || new Intl.PluralRules(formattingLocale());
@@ -83,7 +89,7 @@ export function t(key, params = {}) {
   let entry = lookup(CATALOGUES[language], key);
   if (entry === undefined) entry = lookup(CATALOGUES.en, key);
   if (entry === undefined) return key;
-  if (entry && typeof entry === "object") {
+  if (isPlural(entry)) {
     const count = Number(params.count);
     const form = (count === 0 && entry.zero !== undefined) ? "zero" : pluralCategory(count);
     entry = entry[form] ?? entry.other;
@@ -94,7 +100,7 @@ export function t(key, params = {}) {
 
 /** Whether a key exists (for optional per-code texts such as API errors). */
 export function has(key) {
-  const isText = (entry) => typeof entry === "string" || (entry && typeof entry === "object" && "other" in entry);
+  const isText = (entry) => typeof entry === "string" || isPlural(entry);
   return isText(lookup(CATALOGUES[language], key)) || isText(lookup(CATALOGUES.en, key));
 }
 
