@@ -206,7 +206,7 @@ export function conversation(role, threadId, { onChange } = {}) {
       }
     } },
     el("label", { for: id, text: t("messages.yourMessage") }), text,
-    el("p", { class: "field-hint", text: "E-mail addresses and phone numbers are hidden: keep the conversation on Halles." }),
+    el("p", { class: "field-hint", text: t("messages.hidden") }),
     error, send);
   }
 
@@ -287,7 +287,7 @@ export function composeAboutOrder(role, orderId, { vendorId = null, caseId = nul
     }
   } },
   el("label", { for: id, text: t("messages.yourMessage") }), text,
-  el("p", { class: "field-hint", text: "E-mail addresses and phone numbers are hidden: keep the conversation on Halles." }),
+  el("p", { class: "field-hint", text: t("messages.hidden") }),
   error, send);
 }
 

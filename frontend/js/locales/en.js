@@ -694,6 +694,7 @@ export default {
     conversations: "Conversations",
     choose: "Choose a conversation.",
     seeOrder: "(see the order)",
+    hidden: "E-mail addresses and phone numbers are hidden: keep the conversation on Halles.",
   },
   space: {
     vendor: {
@@ -1064,6 +1065,7 @@ export default {
     whenStops: "When the current secret stops working",
     created_: "created",
     rotated_: "rotated",
+    intro2: ". A key acts for your shop only; a read-only key can only read. Keys cannot manage keys.",
   },
   imports: {
     donePartial: "Done: {imported} of {total} rows imported, {failed} failed.",

@@ -694,6 +694,7 @@ export default {
     conversations: "Conversations",
     choose: "Choisissez une conversation.",
     seeOrder: "(voir la commande)",
+    hidden: "Les adresses e-mail et numéros de téléphone sont masqués : gardez la conversation sur Halles.",
   },
   space: {
     vendor: {
@@ -1064,6 +1065,7 @@ export default {
     whenStops: "Quand le secret actuel cesse de fonctionner",
     created_: "créée",
     rotated_: "renouvelée",
+    intro2: ". Une clé agit pour votre boutique seulement ; une clé en lecture seule ne peut que lire. Les clés ne peuvent pas gérer les clés.",
   },
   imports: {
     donePartial: "Terminé : {imported} lignes importées sur {total}, {failed} en échec.",

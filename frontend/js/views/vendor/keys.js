@@ -48,11 +48,11 @@ export const keysSection = {
     form.addEventListener("input", () => { attempt = null; });
 
     mount(panel,
-      el("h2", { text: "API keys" }),
+      el("h2", { text: t("space.vendor.api_keys") }),
       el("p", { class: "field-hint" },
         t("keys.intro"),
         el("code", { text: "Authorization: Bearer hk_…" }),
-        ". A key acts for your shop only; a read-only key can only read. Keys cannot manage keys."),
+        t("keys.intro2")),
       secretBox,
       el("h3", { text: t("keys.newKey") }), form,
       el("h3", { text: t("keys.yourKeys") }),
