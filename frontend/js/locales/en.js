@@ -1178,6 +1178,7 @@ export default {
     enterPercentOrEmpty: "Enter a percentage such as 10 or 12.5, or leave it empty.",
     overrideNeeds: "Each vendor override needs a vendor id and a percentage.",
     saved: "Rules saved. New orders use them; placed orders keep their rates.",
+    lastSaved: "Last saved {date}.",
   },
   adminMessages: {
     noEscalated: "No escalated conversation.",

@@ -1178,6 +1178,7 @@ export default {
     enterPercentOrEmpty: "Saisissez un pourcentage comme 10 ou 12,5, ou laissez vide.",
     overrideNeeds: "Chaque taux vendeur demande un identifiant de vendeur et un pourcentage.",
     saved: "Règles enregistrées. Les nouvelles commandes les utilisent ; les commandes passées gardent leurs taux.",
+    lastSaved: "Dernier enregistrement le {date}.",
   },
   adminMessages: {
     noEscalated: "Aucune conversation escaladée.",

@@ -7,7 +7,7 @@ import { el, mount } from "../../dom.js";
 import { loadCategories } from "../../categories.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
-import { t } from "../../i18n.js";
+import { formatDateTime, t } from "../../i18n.js";
 
 const MAX_BPS = 5000; // the API refuses more (chalicelib/domain/commissions.py)
 const fetchRules = (signal) => request("GET", "/admin/commissions", { auth: true, signal });
@@ -43,7 +43,7 @@ export const commissionsSection = {
     async function load() {
       try {
         const [rules, categories] = await Promise.all([fetchRules(controller.signal), loadCategories().catch(() => [])]);
-        status.textContent = rules.version ? `Last saved ${String(rules.updated_at || "").replace("T", " ").replace("Z", " UTC")}.` : t("commissions.default");
+        status.textContent = rules.version ? t("commissions.lastSaved", { date: formatDateTime(rules.updated_at) }) : t("commissions.default");
         renderForm(rules, categories);
       } catch (err) {
         if (err.name === "AbortError") return;

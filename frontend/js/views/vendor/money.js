@@ -233,7 +233,7 @@ export const moneySection = {
           headers: { Authorization: `Bearer ${session.access_token}`, Accept: "text/csv" }, signal: controller.signal });
         if (!response.ok) {
           const payload = await response.json().catch(() => null);
-          throw new ApiError({ status: response.status, message: payload?.error?.message || `The server answered ${response.status}.` });
+          throw new ApiError({ status: response.status, code: payload?.error?.code, message: payload?.error?.message || "" });
         }
         const url = URL.createObjectURL(await response.blob());
         const link = el("a", { href: url, download: "halles-ledger.csv", hidden: true });
