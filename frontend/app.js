@@ -171,13 +171,12 @@ function renderLanguageSwitch() {
     languageChoices().map((choice) => el("button", {
       type: "button", class: "language-option", lang: choice.code, "data-testid": `language-${choice.code}`,
       "aria-pressed": String(choice.code === currentLanguage()), title: choice.name,
-      "aria-label": choice.name,
       onclick: () => {
         if (choice.code === currentLanguage()) return;
         chooseLanguage(choice.code, (code) => (getSession()?.user
           ? request("PUT", "/me/preferences", { auth: true, body: { locale: code } }) : null));
       },
-    }, choice.short))));
+    }, choice.short, el("span", { class: "visually-hidden", text: ` – ${choice.name}` })))));
 }
 
 applyToDocument();
