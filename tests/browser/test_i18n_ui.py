@@ -149,3 +149,18 @@ def test_a_french_shopper_checks_out_from_two_vendors_in_french(french_page, liv
     pay_on_provider_page(page, CARD_OK)
     expect(page.get_by_test_id("order-status")).to_have_text("Payée", timeout=PAID_WITHIN_MS)
     expect(page.get_by_test_id("order-total")).to_have_text(re.compile(r",\d{2}[\u202f\u00a0]€$"))
+
+
+def test_the_vendor_space_speaks_french_too(french_page, live_stack):
+    page = french_page
+    page.goto(frontend(live_stack, "#/signin?next=%23%2Fvendor%2Forders"))
+    page.get_by_test_id("signin-email").fill("alpine@halles.local")
+    page.get_by_test_id("signin-password").fill("Halles-demo-1")
+    page.get_by_test_id("auth-submit").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Espace vendeur")
+    expect(page.get_by_test_id("vendor-tab-offers")).to_have_text("Offres")
+    expect(page.get_by_test_id("vendor-tab-orders")).to_have_attribute("aria-current", "page")
+    expect(page.get_by_test_id("vendor-panel").get_by_role("heading", level=2)).to_have_text("Vos commandes")
+    page.get_by_test_id("vendor-tab-offers").click()
+    expect(page.get_by_test_id("vendor-offers").locator("th").first).to_have_text("Produit")
