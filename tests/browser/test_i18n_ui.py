@@ -69,6 +69,7 @@ def test_a_french_browser_gets_the_catalogue_in_french_with_french_prices(french
     expect(page.get_by_test_id("result-status")).to_contain_text("produits")
     expect(page.get_by_test_id("signin-link")).to_have_text("Se connecter")
     expect(page.locator(".site-footer")).to_contain_text("Tous les prix sont TTC.")
+    expect(page.get_by_test_id("category-filter").locator("option[value=kitchen]")).to_have_text("Cuisine & arts de la table")
 
     # A card without a promotion: its total is the whole text.
     first_total = page.locator('[data-testid="card-price"]').filter(has_not=page.locator(".visually-hidden")).first

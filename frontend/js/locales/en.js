@@ -1343,4 +1343,14 @@ export default {
     reasons: "Reasons",
     products: "Products",
   },
+  categories: {
+    outdoor: "Outdoor & Camping",
+    electronics: "Electronics",
+    kitchen: "Kitchen & Dining",
+    home: "Home & Living",
+    garden: "Garden",
+    sports: "Sports & Fitness",
+    fashion: "Fashion",
+    beauty: "Beauty & Care",
+  },
 };

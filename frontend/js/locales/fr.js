@@ -1343,4 +1343,14 @@ export default {
     reasons: "Motifs",
     products: "Produits",
   },
+  categories: {
+    outdoor: "Plein air & camping",
+    electronics: "Électronique",
+    kitchen: "Cuisine & arts de la table",
+    home: "Maison & déco",
+    garden: "Jardin",
+    sports: "Sport & fitness",
+    fashion: "Mode",
+    beauty: "Beauté & soin",
+  },
 };
