@@ -27,7 +27,7 @@ import { ADMIN_SECTIONS } from "./js/views/admin/sections.js";
 import { inboxLink, renderInbox, renderSettings } from "./js/views/inbox.js";
 import { renderMessages } from "./js/views/messages.js";
 import { messagesLink } from "./js/messages.js";
-import { applyToDocument, chooseLanguage, currentLanguage, languageChoices, t } from "./js/i18n.js";
+import { applyToDocument, chooseLanguage, chosenLanguage, currentLanguage, languageChoices, t } from "./js/i18n.js";
 import { request } from "./js/api.js";
 
 const main = document.getElementById("main");
@@ -199,6 +199,10 @@ onSessionChange((session) => {
   const owner = session?.user?.user_id || null;
   if (owner === cartOwner) return;
   cartOwner = owner;
+  // A language chosen before signing in becomes the account's, so its e-mails follow the page.
+  if (owner && chosenLanguage()) {
+    request("PUT", "/me/preferences", { auth: true, body: { locale: chosenLanguage() } }).catch(() => { /* e-mails keep theirs */ });
+  }
   setCartCount(null);
   renderCartLink();
   refreshCartCount();

@@ -41,6 +41,11 @@ function fromBrowser() {
 
 let language = saved() || fromBrowser();
 
+/** The language chosen with the switch in this browser, or null when none was (the browser's then). */
+export function chosenLanguage() {
+  return saved();
+}
+
 /** "en" or "fr". */
 export function currentLanguage() {
   return language;

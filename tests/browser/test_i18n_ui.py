@@ -110,6 +110,18 @@ def test_a_signed_in_switch_becomes_the_accounts_language_for_emails(page, live_
     assert api(live_stack, "GET", "/me/preferences", token=shopper.token)["locale"] == "fr"
 
 
+def test_a_language_chosen_before_signing_in_becomes_the_accounts(page, live_stack, shopper):
+    page.goto(frontend(live_stack, "#/"))
+    page.get_by_test_id("language-fr").click()
+    expect(page.get_by_test_id("signin-link")).to_have_text("Se connecter")
+
+    with page.expect_request(lambda r: r.url.endswith("/me/preferences") and r.method == "PUT") as saved:
+        sign_in(page, live_stack, shopper)
+    assert saved.value.post_data_json == {"locale": "fr"}
+    live_stack.wait_for(lambda: api(live_stack, "GET", "/me/preferences", token=shopper.token)["locale"] == "fr",
+                        "the account's language is the one chosen before signing in")
+
+
 def test_an_api_error_is_shown_in_french_not_in_the_apis_english(french_page, live_stack, shopper):
     page = french_page
     status, body, _ = live_stack.call("POST", "/auth/signin", body={"email": shopper.email, "password": "Wrong-password-9"})
