@@ -12,15 +12,16 @@ export const config = window.HALLES_CONFIG || {};
 export const API_BASE = String(config.apiBase || "http://127.0.0.1:8000").replace(/\/+$/, "");
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = "error", message = "", fields = {}, correlationId = null, retryAfter = null }) {
-    super(errorMessage({ status, code, message, retryAfter }));
+  /** `fromApi`: the message and fields are the API's (English) words, shown in the page's language. */
+  constructor({ status = 0, code = "error", message = "", fields = {}, correlationId = null, retryAfter = null, fromApi = false }) {
+    super(fromApi || !message ? errorMessage({ status, code, message }) : message);
     this.apiMessage = message;
     this.status = status;
     this.code = code;
     // Each field's message in the page's language; the API's own sentences stay in `apiFields`.
     this.apiFields = fields || {};
-    this.fields = Object.fromEntries(Object.entries(this.apiFields)
-      .map(([name, text]) => [name, fieldMessage(String(name).replace(/^body\./, ""), text)]));
+    this.fields = fromApi ? Object.fromEntries(Object.entries(this.apiFields)
+      .map(([name, text]) => [name, fieldMessage(String(name).replace(/^body\./, ""), text)])) : this.apiFields;
     this.correlationId = correlationId;
     this.retryAfter = retryAfter; // seconds, when the API said when to try again (409 in progress, 503)
   }
@@ -75,6 +76,7 @@ export async function request(method, path, { body, query, auth = false, signal,
       fields: error.fields || {},
       correlationId: error.correlation_id || response.headers.get("X-Correlation-Id"),
       retryAfter: retryAfterSeconds(response.headers.get("Retry-After")),
+      fromApi: true,
     });
   }
   return payload;
