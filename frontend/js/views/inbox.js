@@ -7,7 +7,7 @@ import { announce, el, mount } from "../dom.js";
 import { getSession } from "../session.js";
 import { notificationsApi } from "../notifications-api.js";
 import { signInHref } from "./guard.js";
-import { t } from "../i18n.js";
+import { formatDateTime, t } from "../i18n.js";
 
 const POLL_MS = 30000;
 const badgeListeners = new Set();
@@ -29,7 +29,7 @@ function needsSignIn(main, { view, title, what }) {
 function when(iso) {
   if (!iso) return "";
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return Number.isNaN(date.getTime()) ? "" : formatDateTime(date);
 }
 
 function errorText(err) {

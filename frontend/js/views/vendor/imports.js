@@ -6,7 +6,7 @@ import { API_BASE, ApiError, request } from "../../api.js";
 import { announce, el, mount, uniqueId } from "../../dom.js";
 import { getSession } from "../../session.js";
 import { signInHref } from "../guard.js";
-import { t } from "../../i18n.js";
+import { formatDateTime, t } from "../../i18n.js";
 
 const POLL_MS = 1000;
 const MAX_FILE_BYTES = 5 * 1024 * 1024; // the API's limit (chalicelib/domain/imports.py)
@@ -133,7 +133,7 @@ export const importsSection = {
         const page = await fetchImports({ limit: 20 }, { signal: controller.signal });
         mount(pastBody, page.items.map((job) => el("tr", { "data-testid": "import-row", "data-import-id": job.import_id },
           el("th", { scope: "row", text: job.file_name }),
-          el("td", { text: new Date(job.created_at).toLocaleString() }),
+          el("td", { text: formatDateTime(job.created_at) }),
           el("td", { text: job.status }),
           el("td", { class: "num", text: `${job.rows_done} / ${job.rows_total}` }),
           el("td", { class: "num", text: String(job.rows_failed) }),

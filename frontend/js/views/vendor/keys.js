@@ -5,7 +5,7 @@ import { ApiError, request } from "../../api.js";
 import { el, mount, announce } from "../../dom.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
-import { t } from "../../i18n.js";
+import { formatDateTime, t } from "../../i18n.js";
 
 const KEYS = "/vendor/api-keys";
 const keysApi = {
@@ -18,8 +18,7 @@ const keysApi = {
 
 const SCOPES = { read: t("keys.readOnly"), write: t("keys.readWrite") };
 const GRACES = [[0, t("keys.atOnce")], [3600, t("keys.in1h")], [86400, t("keys.in24h")]];
-const dateFormat = new Intl.DateTimeFormat(navigator.language || "en", { dateStyle: "medium", timeStyle: "short" });
-const when = (iso) => (iso ? dateFormat.format(new Date(iso)) : "");
+const when = (iso) => (iso ? formatDateTime(iso) : "");
 const randomKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 export const keysSection = {

@@ -9,7 +9,7 @@ import { amountInputValue, formatMoney, parseAmount } from "../../money.js";
 import { conditionLabel } from "../../labels.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
-import { t } from "../../i18n.js";
+import { formatDateTime, t } from "../../i18n.js";
 
 const listPromotions = (options) => request("GET", "/vendor/promotions", { ...options, auth: true });
 const listOffers = (cursor, options) => request("GET", "/vendor/offers", { ...options, auth: true, query: { limit: 100, cursor } });
@@ -28,7 +28,7 @@ function localInputValue(date) {
 
 function when(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return Number.isNaN(date.getTime()) ? iso : formatDateTime(date);
 }
 
 function discountText(promo) {
