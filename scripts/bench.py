@@ -152,21 +152,22 @@ def _importtime(statement: str) -> dict[str, tuple[int, int]]:
     return modules
 
 
-def explain_imports(top: int = 20) -> str:
-    """The modules `import app` loads beyond the floor, by self time, with who imported them."""
+def explain_imports(statement: str = APP_IMPORTS, top: int = 20, label: str = "import app") -> str:
+    """The modules `statement` loads beyond the floor, by self time, with who imported them."""
     floor = _importtime(FLOOR_IMPORTS)
     # -X importtime only sees `import` statements; register_all() loads the handlers with
     # importlib.import_module, which would all be charged to `app`. Load them visibly first.
     app = _importtime("import chalicelib.handlers as h\n"
-                      "for m in h.BLUEPRINTS: __import__('chalicelib.handlers.' + m)\n" + APP_IMPORTS)
+                      "for m in h.BLUEPRINTS: __import__('chalicelib.handlers.' + m)\n" + statement)
     extra = sorted(((us, name) for name, (us, _) in app.items() if name not in floor), reverse=True)
     total = sum(us for us, _ in extra)
-    lines = [f"import app loads {len(extra)} modules beyond the floor, {total / 1000:.1f} ms self time in all:"]
+    lines = [f"{label} loads {len(extra)} modules beyond the floor, {total / 1000:.1f} ms self time in all:"]
     for us, name in extra[:top]:
         lines.append(f"  {us / 1000:6.1f} ms  {name} (cumulative {app[name][1] / 1000:.1f} ms)")
     return "\n".join(lines)
 
 
+import scripts.bench_cold  # noqa: E402,F401  (registers the "cold_routes" benchmarks)
 import scripts.bench_checkout  # noqa: E402,F401  (registers the "checkout" benchmarks)
 import scripts.bench_imports  # noqa: E402,F401  (registers the "imports" benchmarks)
 
