@@ -173,6 +173,7 @@ def explain_imports(statement: str = APP_IMPORTS, top: int = 20, label: str = "i
 
 import scripts.bench_checkout  # noqa: E402,F401  (registers the "checkout" benchmarks)
 import scripts.bench_cold  # noqa: E402,F401  (registers the "cold_routes" benchmarks)
+import scripts.bench_cost  # noqa: E402,F401  (registers the "cost" benchmarks)
 import scripts.bench_imports  # noqa: E402,F401  (registers the "imports" benchmarks)
 
 
