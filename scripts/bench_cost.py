@@ -18,7 +18,8 @@ Counted, per order:
 - DynamoDB request units, computed here from item sizes as DynamoDB bills on-demand tables (moto's
   ConsumedCapacity is a constant, not a measure): a write is 1 WRU per KB (rounded up) of the larger of
   the item before and after, 2x in a transaction (condition checks included), plus 1 WRU per KB for each
-  global secondary index the item is in (ALL projections: the item's size); a read is 1 RRU per 4 KB
+  global secondary index whose projected image of the item changed (ALL: the whole item; KEYS_ONLY and
+  INCLUDE: the projected attributes; a changed index key is a delete plus a put); a read is 1 RRU per 4 KB
   (rounded up, per item for GetItem/BatchGetItem, per request for Query/Scan on the items returned),
   half when eventually consistent. The item sizes before/after a write are read from moto with the
   counters off. A failed conditional write costs 1 WRU (DynamoDB bills the attempt);
@@ -192,16 +193,48 @@ class AwsMeter:
     def _counting(self) -> bool:
         return self.active and not getattr(self._paused, "on", False)
 
-    def _stored_size(self, table: str, key: dict) -> int:
+    def _stored_item(self, table: str, key: dict) -> dict | None:
         with self.paused():
-            return item_size(self._raw_client().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
+            return self._raw_client().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 
-    def _index_units(self, table: str, item: dict) -> int:
+    def _index_units(self, table: str, before: dict | None, after: dict | None) -> int:
+        """Write units on the table's GSIs: nothing when the projected item is unchanged, a delete plus
+        a put when its index key changed (DynamoDB's rules for index writes)."""
         units = 0
-        for keys in self.tables.get(table, []):
-            if all(name in item for name in keys):
-                units += write_units(item_size(item))
+        for index in self.tables.get(table, []):
+            old, new = _projected(before, index, self._key_schemas.get(table, [])), \
+                _projected(after, index, self._key_schemas.get(table, []))
+            if old == new:
+                continue
+            moved = old is not None and new is not None and any(old[k] != new[k] for k in index["keys"])
+            for image in ((old, new) if moved else (new if new is not None else old,)):
+                if image is not None:
+                    units += write_units(item_size(image))
         return units
+
+    def _writes_of(self, name: str, body: dict) -> list[tuple[str, dict, str, dict | None]]:
+        """(table, key, kind, item written) of each item a write request touches."""
+        if name in ("PutItem", "UpdateItem", "DeleteItem"):
+            item = body.get("Item")
+            return [(body["TableName"], body.get("Key") or self._key_of(body["TableName"], item or {}), name, item)]
+        if name == "BatchWriteItem":
+            writes = []
+            for table, requests in body.get("RequestItems", {}).items():
+                for request in requests:
+                    put, delete = request.get("PutRequest"), request.get("DeleteRequest")
+                    if put:
+                        writes.append((table, self._key_of(table, put["Item"]), "PutItem", put["Item"]))
+                    elif delete:
+                        writes.append((table, delete["Key"], "DeleteItem", None))
+            return writes
+        if name == "TransactWriteItems":
+            writes = []
+            for entry in body.get("TransactItems", []):
+                (kind, op), = entry.items()
+                item = op.get("Item")
+                writes.append((op["TableName"], op.get("Key") or self._key_of(op["TableName"], item or {}), kind, item))
+            return writes
+        return []
 
     def before_call(self, model=None, params=None, context=None, **_):
         if not self._counting() or context is None:
@@ -219,9 +252,9 @@ class AwsMeter:
         except (ValueError, TypeError):
             body = {}
         context["halles_cost"] = body
-        if service == "dynamodb" and model.name in ("UpdateItem", "DeleteItem", "PutItem"):
-            key = body.get("Key") or self._key_of(body["TableName"], body.get("Item") or {})
-            context["halles_size_before"] = self._stored_size(body["TableName"], key)
+        if service == "dynamodb" and model.name in WRITE_OPERATIONS:
+            context["halles_before"] = [self._stored_item(table, key)
+                                        for table, key, _, _ in self._writes_of(model.name, body)]
 
     def _key_of(self, table: str, item: dict) -> dict:
         if table not in self._key_schemas:
@@ -258,37 +291,19 @@ class AwsMeter:
     def _dynamodb(self, name: str, body: dict, parsed: dict, context: dict, failed: bool) -> None:
         usage = self.usage
         short = lambda table: table.rsplit("-", 1)[-1]  # noqa: E731
-        if name in ("PutItem", "UpdateItem", "DeleteItem"):
-            table = body["TableName"]
-            if failed:
-                usage.wru[short(table)] += 1
-                return
-            usage.writes[short(table)] += 1
-            key = body.get("Key") or self._key_of(table, body.get("Item") or {})
-            after = self._stored_size(table, key)
-            usage.wru[short(table)] += write_units(max(context.get("halles_size_before", 0), after))
-            with self.paused():
-                stored = self._raw_client().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
-            usage.wru[short(table)] += self._index_units(table, stored or body.get("Item") or {})
-        elif name == "BatchWriteItem":
-            for table, requests in body.get("RequestItems", {}).items():
-                for request in requests:
-                    usage.writes[short(table)] += 1
-                    item = (request.get("PutRequest") or {}).get("Item") or {}
-                    usage.wru[short(table)] += write_units(item_size(item)) + self._index_units(table, item)
-        elif name == "TransactWriteItems":
-            for entry in body.get("TransactItems", []):
-                (kind, op), = entry.items()
-                table = op["TableName"]
+        if name in WRITE_OPERATIONS:
+            transaction = name == "TransactWriteItems"
+            writes, befores = self._writes_of(name, body), context.get("halles_before") or []
+            for (table, key, kind, item), before in zip(writes, befores, strict=False):
                 usage.writes[short(table)] += 1
-                item = op.get("Item") or {}
-                key = op.get("Key") or self._key_of(table, item)
-                size = item_size(item) if kind == "Put" else self._stored_size(table, key)
-                usage.wru[short(table)] += 2 * write_units(size)
-                if kind in ("Put", "Update") and not failed:
-                    with self.paused():
-                        stored = self._raw_client().get_item(TableName=table, Key=key).get("Item") or item
-                    usage.wru[short(table)] += self._index_units(table, stored)
+                if failed:  # the attempt is billed (a failed transaction: each item's units)
+                    usage.wru[short(table)] += (2 if transaction else 1) * write_units(item_size(before or item))
+                    continue
+                after = self._stored_item(table, key)
+                size = max(item_size(before), item_size(after), item_size(item) if kind == "ConditionCheck" else 0)
+                usage.wru[short(table)] += (2 if transaction else 1) * write_units(size)
+                if kind != "ConditionCheck":
+                    usage.wru[short(table)] += self._index_units(table, before, after)
         elif name == "GetItem":
             usage.rru[short(body["TableName"])] += read_units(item_size(parsed.get("Item")),
                                                               bool(body.get("ConsistentRead")))
@@ -320,14 +335,26 @@ class AwsMeter:
         BUILTIN_HANDLERS.append(("after-call", self.after_call))
 
 
-def _indexes(session_tables: list[str]) -> dict[str, list[list[str]]]:
+def _projected(item: dict | None, index: dict, table_keys: list[str]) -> dict | None:
+    """The image of `item` in a GSI, or None when the item is not in it (an index key is missing)."""
+    if item is None or not all(k in item for k in index["keys"]):
+        return None
+    if index["projection"] == "ALL":
+        return dict(item)
+    names = set(index["keys"]) | set(table_keys) | set(index.get("include", []))
+    return {k: v for k, v in item.items() if k in names}
+
+
+def _indexes(session_tables: list[str]) -> dict[str, list[dict]]:
     import boto3
 
     client = boto3.client("dynamodb", region_name="eu-west-1")
     found = {}
     for table in session_tables:
         described = client.describe_table(TableName=table)["Table"]
-        found[table] = [[k["AttributeName"] for k in gsi["KeySchema"]]
+        found[table] = [{"keys": [k["AttributeName"] for k in gsi["KeySchema"]],
+                         "projection": gsi["Projection"]["ProjectionType"],
+                         "include": gsi["Projection"].get("NonKeyAttributes", [])}
                         for gsi in described.get("GlobalSecondaryIndexes", [])]
     return found
 
@@ -375,6 +402,8 @@ def one_order(why: bool) -> Usage:
         sqs = boto3.client("sqs", region_name=REGION)
         tables = [t for t in boto3.client("dynamodb", region_name=REGION).list_tables()["TableNames"]]
         meter.tables = _indexes(tables)
+        for table in tables:
+            meter._key_of(table, {})  # key schemas known before the first write
 
         def api(method: str, path: str, token: str | None = None, body=None, headers=None):
             started = start()
