@@ -951,11 +951,13 @@ class Order:
         return [TransferPayout(self.order_id, vendor_id, amount, vendor_order.currency)]
 
     def record_transfer(self, vendor_id: str, *, transfer_id: str, amount: int, charge_id: str | None,
-                        at: str) -> None:
-        """The provider made the vendor's transfer: the payout leaves the due queue."""
+                        at: str) -> list[Effect]:
+        """The provider made the vendor's transfer: the payout leaves the due queue. Returns the
+        reversals it makes due: the amount was computed when the payout was released, and a refund or a
+        lost dispute recorded meanwhile (by a webhook, another case) found no transfer to take back from."""
         vendor_order = self.vendor_orders[vendor_id]
         if vendor_order.transfer_id:
-            return
+            return []
         vendor_order.transfer_id, vendor_order.transferred = transfer_id, amount
         vendor_order.charge_id = charge_id or vendor_order.charge_id
         vendor_order.payout_status, vendor_order.payout_due_at = PayoutStatus.TRANSFERRED, None
@@ -963,6 +965,7 @@ class Order:
         self._note(TimelineEntry(f"transfer:{vendor_id}", at, "Vendor payout sent", Audience.INTERNAL,
                                  kind="transfer", details={"vendor_id": vendor_id, "transfer_id": transfer_id,
                                                            "amount": amount}))
+        return self.reversals_due()
 
     def payout_waits(self, vendor_id: str, status: PayoutStatus) -> None:
         """The transfer could not be made yet (no payout account): it stays due for the retry schedule."""
