@@ -53,6 +53,9 @@ class ResolveIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     note: ResolutionNote = Field(description="How it was settled outside the platform")
+    borne_by: Literal["platform", "vendor"] = Field(
+        "platform", description="Who pays for it: the platform (nothing moves) or the vendor (an adjustment "
+                                "in its ledger of what the refund would have taken from it)")
 
 
 class CaseRefundOut(ApiModel):
@@ -65,7 +68,8 @@ class CaseRefundOut(ApiModel):
     refund_id: str | None
     failure_code: str | None
     attempt: int
-    resolution: dict | None = Field(description="{note, by, at} once resolved outside the platform")
+    resolution: dict | None = Field(description="{note, by, at, borne_by, vendor_charged?} once resolved outside "
+                                                "the platform")
 
 
 class ReversalOut(ApiModel):
@@ -99,7 +103,8 @@ def admin_resolve_refund(req):
     from chalicelib.services import refund_admin
 
     return CaseRefundOut.model_validate(refund_admin.resolve_refund(
-        req.params["order_id"], req.params["case_id"], note=req.body.note, admin_id=req.principal.user_id))
+        req.params["order_id"], req.params["case_id"], note=req.body.note, admin_id=req.principal.user_id,
+        borne_by=req.body.borne_by))
 
 
 @route(bp, "/admin/reversals/{order_id}/{vendor_id}/retry", "POST", response=ReversalOut, roles=ADMIN, tags=TAGS,
