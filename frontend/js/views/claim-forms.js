@@ -53,6 +53,9 @@ export function decisionForm(claim, { send, done, submitText, testid }) {
 }
 
 const BY = { shopper: "you", vendor: "the vendor", admin: "Halles", auto: "automatically", provider: "the bank" };
+// What the bank's dispute events mean, for the admin's dispute history.
+const DISPUTE_STAGES = { created: "Dispute opened", updated: "Dispute updated", closed: "Dispute closed",
+  funds_withdrawn: "Disputed funds withdrawn", funds_reinstated: "Disputed funds reinstated" };
 
 /** A case's steps, oldest first. */
 export function caseHistory(history, { audience = "shopper" } = {}) {
@@ -65,6 +68,8 @@ export function caseHistory(history, { audience = "shopper" } = {}) {
 function stepLabel(step, audience) {
   const by = audience === "shopper" ? BY[step.by] : (step.by === "shopper" ? "the shopper" : BY[step.by]) || step.by;
   if (step.note === "replacement_shipped") return "Replacement shipped";
-  if (step.by === "provider") return `Dispute ${String(step.state || "").replaceAll("_", " ")}`;
+  if (step.note === "evidence_staged") return "Evidence saved (not sent yet)";
+  if (step.note === "evidence_submitted") return `Evidence submitted to the bank: dispute ${String(step.state || "").replaceAll("_", " ")}`;
+  if (step.by === "provider") return `${DISPUTE_STAGES[step.note] || "Dispute"}: ${String(step.state || "").replaceAll("_", " ")}`;
   return `${claimStateLabel(step.state)}${by ? ` (${by})` : ""}`;
 }
