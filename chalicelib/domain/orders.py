@@ -225,6 +225,9 @@ class VendorOrder:
     # Transfers made after the first one (`transfer_id`): a refund that failed after the vendor was
     # clawed back gives it the money back this way, each with its own idempotency key (the n-th top-up).
     top_ups: tuple[str, ...] = ()
+    # What a refused reversal left due and an admin settled outside the platform (the vendor paid it
+    # back, or the platform wrote it off): counted as reversed, so it is never asked of the provider again.
+    settled_outside: int = 0
 
     @property
     def refund_attention_since(self) -> str | None:
@@ -920,7 +923,8 @@ class Order:
             vendors=tuple(ledger.VendorShare(v.vendor_id, v.total, min(v.payout, v.total),
                                              refunded=sum(r.amount for r in self._counted_refunds()
                                                           if r.vendor_id == v.vendor_id),
-                                             transferred=max(0, v.transferred - pending[v.vendor_id]),
+                                             transferred=max(0, v.transferred - pending[v.vendor_id]
+                                                             - v.settled_outside),
                                              commission_policy=v.refund_commission)
                           for v in self.vendor_orders.values()),
         )
@@ -1109,6 +1113,31 @@ class Order:
         due = [e for e in self.reversals_due() if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id]
         if not due:
             vendor_order.reversal_failed = None  # nothing is due any more (a refund failed meanwhile)
+        return due
+
+    def resolve_reversal(self, vendor_id: str, *, note: str, by: str, at: str, borne_by: str) -> int:
+        """An admin settled a refused reversal outside the platform: `vendor` (it paid the money back
+        another way) or `platform` (written off). Either way it is no longer asked of the provider and
+        the vendor's ledger gets an `adjustment` of that amount (it owes nothing more for the order);
+        who bore it is on the entry. Returns the amount settled."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if not vendor_order.reversal_failed:
+            raise Conflict("No refused reversal is waiting for this vendor.", code="no_reversal_failed",
+                           fields={"vendor_id": "no refused reversal"})
+        if borne_by not in ("platform", "vendor"):
+            raise InvalidInput("Say who bears it: platform or vendor.", fields={"borne_by": "platform or vendor"})
+        due = ledger.reversal_due(self.money(), vendor_id)
+        vendor_order.reversal_failed = None
+        if due <= 0:
+            return 0
+        vendor_order.settled_outside += due
+        words = "paid back by the vendor" if borne_by == "vendor" else "written off by the platform"
+        self._book(vendor_id, vl.ADJUSTMENT, due, at, reference=f"reversal_settled:{vendor_order.settled_outside}",
+                   details={"reason": f"Transfer reversal settled outside the platform, {words}: {note}", "by": by,
+                            "borne_by": borne_by})
+        self._note(TimelineEntry(f"reversal_settled:{vendor_id}:{vendor_order.settled_outside}", at,
+                                 "Transfer reversal settled outside the platform", Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_id, "amount": due, "borne_by": borne_by, "note": note}))
         return due
 
     # --- the vendor ledger (chalicelib/domain/vendor_ledger.py) --------------------------------

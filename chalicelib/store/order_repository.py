@@ -108,7 +108,8 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        reversal_failed=raw.get("reversal_failed") or None,
                        # Sold before the policy was frozen: the commission was always given back pro rata.
                        refund_commission=raw.get("refund_commission") or REFUND_COMMISSION,
-                       top_ups=tuple(raw.get("top_ups") or ()))
+                       top_ups=tuple(raw.get("top_ups") or ()),
+                       settled_outside=int(raw.get("settled_outside") or 0))
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -212,7 +213,8 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
                "reversal_failed": vendor_order.reversal_failed,
                "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
                "refund_attention_at": vendor_order.refund_attention_since,
-               "top_ups": list(vendor_order.top_ups) or None}
+               "top_ups": list(vendor_order.top_ups) or None,
+               "settled_outside": vendor_order.settled_outside or None}
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]

@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.orders import Refund
 from chalicelib.payments.port import PaymentError
 from chalicelib.services import refund_admin
@@ -133,3 +136,27 @@ def test_a_failed_refund_resolved_outside_the_platform_charges_the_vendor_only_w
     assert [(e.amount, e.order_id) for e in adjustments] == [(-charged, "ord_1")]
     assert alpine_ledger(borne_by_platform) == before
     assert refund_admin.failed_refunds(orders=borne_by_vendor.repo)["items"] == []
+
+
+@pytest.mark.parametrize("borne_by", ["vendor", "platform"])
+def test_a_refused_reversal_settled_outside_the_platform_leaves_the_queue_and_is_never_asked_again(borne_by):
+    world = World()
+    world.provider.refuse_reversals = "balance_insufficient"
+    world.refund_case()
+    due = 1800 - 1800 * 1000 // 2000
+    with pytest.raises(Conflict):
+        refund_admin.resolve_reversal("ord_1", "bytes", note="nothing refused", borne_by=borne_by,
+                                      admin_id="adm_1", **world.use())
+
+    seen = refund_admin.resolve_reversal("ord_1", "alpine", note="Deducted from the December invoice",
+                                         borne_by=borne_by, admin_id="adm_1", **world.use())
+
+    assert seen["settled_outside"]["amount"] == due and seen["borne_by"] == borne_by
+    assert refund_admin.failed_refunds(orders=world.repo)["items"] == []
+    world.provider.refuse_reversals = None
+    assert refund_admin.retry_refused_reversals(**world.use()) == {}
+    world.refund_case("ret_2", units=1)  # a later refund takes back only its own share
+    assert list(world.provider.reversals.values()) == [1800 * 1000 // 2000]
+    (adjustment,) = [e for e in world.repo.ledger.entries("alpine") if e.kind == "adjustment"]
+    assert adjustment.amount == due and adjustment.details["borne_by"] == borne_by
+    assert alpine_ledger(world) == 0  # owes nothing more for the order

@@ -12,8 +12,10 @@ const listFailed = (cursor, signal) =>
   request("GET", `/admin/refunds${queryString({ status: "failed", limit: 50, cursor })}`, { auth: true, signal });
 const retryRefund = (item) =>
   request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/retry`, { auth: true });
-const resolveRefund = (item, note) =>
-  request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/resolve`, { auth: true, body: { note } });
+const resolveRefund = (item, note, borne_by) =>
+  request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/resolve`, { auth: true, body: { note, borne_by } });
+const resolveReversal = (item, note, borne_by) =>
+  request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/resolve`, { auth: true, body: { note, borne_by } });
 const retryReversal = (item) =>
   request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/retry`, { auth: true });
 
@@ -97,12 +99,18 @@ export const refundsSection = {
     function askNote(tr, item, actions) {
       const input = el("input", { name: "note", required: true, minlength: "3", maxlength: "1000",
         "aria-label": "How was it settled?", placeholder: "How was it settled? (e.g. bank transfer on 27 Nov)", "data-testid": "refund-resolve-note" });
+      // Who pays for it: a refund borne by the vendor is charged to its ledger; a reversal it paid back
+      // another way, or one the platform writes off, is no longer asked of the provider.
+      const bearer = el("select", { name: "borne_by", "aria-label": "Who bears it?", "data-testid": "refund-resolve-borne-by" },
+        el("option", { value: "platform", text: "Borne by Halles" }),
+        el("option", { value: "vendor", text: item.kind === "refund" ? "Charged to the vendor" : "Paid back by the vendor" }));
       const confirm = button("Mark resolved", "refund-resolve-confirm", () => {
-        if (input.value.trim().length < 3) { error.textContent = "Say how the refund was settled (3 characters or more)."; input.focus(); return; }
-        act(tr, actions, () => resolveRefund(item, input.value.trim()), item);
+        if (input.value.trim().length < 3) { error.textContent = "Say how it was settled (3 characters or more)."; input.focus(); return; }
+        const resolve = item.kind === "refund" ? resolveRefund : resolveReversal;
+        act(tr, actions, () => resolve(item, input.value.trim(), bearer.value), item);
       });
       const cancel = button("Cancel", "refund-resolve-cancel", () => fillActions(tr, item, actions));
-      mount(actions, input, confirm, cancel);
+      mount(actions, input, bearer, confirm, cancel);
       input.focus();
     }
 
@@ -116,7 +124,7 @@ export const refundsSection = {
           tr.remove();
           announce(item.kind === "refund"
             ? (answer.status === "resolved" ? "Refund marked as settled elsewhere." : "Refund made.")
-            : "Reversal made.");
+            : (answer.settled_outside ? "Reversal marked as settled elsewhere." : "Reversal made."));
           summarise();
         } else {
           for (const b of actions.querySelectorAll("button, input")) b.disabled = false;
