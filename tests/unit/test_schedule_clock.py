@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from chalice.app import CloudWatchEvent
 
-from chalicelib.handlers.return_schedules import scheduled_time
+from chalicelib.domain.timestamps import scheduled_time
 from devstack.schedules import scheduled_event
 
 
