@@ -54,6 +54,8 @@ export function decisionForm(claim, { send, done, submitText, testid }) {
 }
 
 const BY = { shopper: t("claims.byYou"), vendor: t("claims.byVendor"), admin: "Halles", auto: t("claims.byAuto"), provider: t("claims.byBank") };
+// What the bank's dispute events mean, for the admin's dispute history.
+const DISPUTE_STAGES = new Set(["created", "updated", "closed", "funds_withdrawn", "funds_reinstated"]);
 
 /** A case's steps, oldest first. */
 export function caseHistory(history, { audience = "shopper" } = {}) {
@@ -65,7 +67,13 @@ export function caseHistory(history, { audience = "shopper" } = {}) {
 
 function stepLabel(step, audience) {
   const by = audience === "shopper" ? BY[step.by] : (step.by === "shopper" ? t("claims.byShopper") : BY[step.by]) || step.by;
+  const state = String(step.state || "").replaceAll("_", " ");
   if (step.note === "replacement_shipped") return t("claims.replacementShipped");
-  if (step.by === "provider") return t("claims.dispute", { state: String(step.state || "").replaceAll("_", " ") });
+  if (step.note === "evidence_staged") return t("claims.evidenceStaged");
+  if (step.note === "evidence_submitted") return t("claims.evidenceSubmitted", { state });
+  if (step.by === "provider") {
+    return DISPUTE_STAGES.has(step.note) ? t("claims.stageState", { stage: t(`claims.stage_${step.note}`), state })
+      : t("claims.dispute", { state });
+  }
   return `${claimStateLabel(step.state)}${by ? ` (${by})` : ""}`;
 }

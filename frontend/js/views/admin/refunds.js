@@ -13,8 +13,10 @@ const listFailed = (cursor, signal) =>
   request("GET", `/admin/refunds${queryString({ status: "failed", limit: 50, cursor })}`, { auth: true, signal });
 const retryRefund = (item) =>
   request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/retry`, { auth: true });
-const resolveRefund = (item, note) =>
-  request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/resolve`, { auth: true, body: { note } });
+const resolveRefund = (item, note, borne_by) =>
+  request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/resolve`, { auth: true, body: { note, borne_by } });
+const resolveReversal = (item, note, borne_by) =>
+  request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/resolve`, { auth: true, body: { note, borne_by } });
 const retryReversal = (item) =>
   request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/retry`, { auth: true });
 
@@ -98,12 +100,18 @@ export const refundsSection = {
     function askNote(tr, item, actions) {
       const input = el("input", { name: "note", required: true, minlength: "3", maxlength: "1000",
         "aria-label": t("refunds.how"), placeholder: t("refunds.howPlaceholder"), "data-testid": "refund-resolve-note" });
+      // Who pays for it: a refund borne by the vendor is charged to its ledger; a reversal it paid back
+      // another way, or one the platform writes off, is no longer asked of the provider.
+      const bearer = el("select", { name: "borne_by", "aria-label": t("refunds.whoBears"), "data-testid": "refund-resolve-borne-by" },
+        el("option", { value: "platform", text: t("refunds.borneByHalles") }),
+        el("option", { value: "vendor", text: item.kind === "refund" ? t("refunds.chargedToVendor") : t("refunds.paidBackByVendor") }));
       const confirm = button(t("refunds.markResolved"), "refund-resolve-confirm", () => {
         if (input.value.trim().length < 3) { error.textContent = t("refunds.sayHow"); input.focus(); return; }
-        act(tr, actions, () => resolveRefund(item, input.value.trim()), item);
+        const resolve = item.kind === "refund" ? resolveRefund : resolveReversal;
+        act(tr, actions, () => resolve(item, input.value.trim(), bearer.value), item);
       });
       const cancel = button(t("refunds.cancel"), "refund-resolve-cancel", () => fillActions(tr, item, actions));
-      mount(actions, input, confirm, cancel);
+      mount(actions, input, bearer, confirm, cancel);
       input.focus();
     }
 
@@ -117,7 +125,7 @@ export const refundsSection = {
           tr.remove();
           announce(item.kind === "refund"
             ? (answer.status === "resolved" ? t("refunds.settledElsewhere") : t("refunds.made"))
-            : t("refunds.reversalMade"));
+            : (answer.settled_outside ? t("refunds.reversalSettledElsewhere") : t("refunds.reversalMade")));
           summarise();
         } else {
           for (const b of actions.querySelectorAll("button, input")) b.disabled = false;
