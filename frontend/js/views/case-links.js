@@ -23,7 +23,7 @@ export async function threadIdFor(orderId, vendorId, caseId = "") {
 }
 
 /** A link to a case's conversation; `who` is "shopper", "vendor" or "admin". */
-export function caseThreadLink(who, { orderId, vendorId, caseId = "", text = "Conversation about this case" }) {
+export function caseThreadLink(who, { orderId, vendorId, caseId = "", text }) {
   const link = el("a", { class: "case-thread-link", "data-testid": "case-thread-link", text });
   if (who === "shopper") link.href = shopperThreadHref(orderId, vendorId, caseId);
   else if (who === "vendor") link.href = vendorThreadHref(orderId, caseId);
