@@ -3,7 +3,7 @@
 from chalice import Blueprint
 
 from chalicelib.api import route
-from chalicelib.handlers.catalog_models import CategoryList, ProductList, ProductPage, ProductQuery
+from chalicelib.handlers.catalog_models import CategoryList, LangQuery, ProductList, ProductPage, ProductQuery
 
 bp = Blueprint(__name__)
 
@@ -24,12 +24,20 @@ def catalog_products(req):
     query: ProductQuery = req.query
     filters = BrowseFilters(q=query.q, category=query.category, vendor=query.vendor, min_price=query.min_price,
                             max_price=query.max_price, in_stock=query.in_stock)
-    return ProductList.model_validate(catalog.browse(filters, query.limit, query.cursor))
+    listing = {"sort": query.sort, "brand": query.brand, "condition": query.condition, "price_band": query.price_band}
+    return ProductList.model_validate(catalog.browse(filters, query.limit, query.cursor, lang=_language(req),
+                                                     listing=listing))
 
 
-@route(bp, "/catalog/products/{product_id}", response=ProductPage, tags=("catalog",), errors=(404,),
+def _language(req) -> str:
+    from chalicelib.domain.localized import preferred_language
+
+    return preferred_language(getattr(req.query, "lang", None), req.header("Accept-Language"))
+
+
+@route(bp, "/catalog/products/{product_id}", query=LangQuery, response=ProductPage, tags=("catalog",), errors=(404,),
        summary="A product with every vendor's offer, cheapest total first")
 def catalog_product(req):
     from chalicelib.services import catalog
 
-    return ProductPage.model_validate(catalog.product_page(req.params["product_id"]))
+    return ProductPage.model_validate(catalog.product_page(req.params["product_id"], _language(req)))

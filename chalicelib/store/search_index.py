@@ -46,6 +46,23 @@ def write_search_terms(entries: Iterable[tuple[str, str, Iterable[str]]], *, del
                 batch.delete(item) if delete else batch.save(item)
 
 
+def postings(terms: Iterable[str], budget: int) -> list[str]:
+    """The product ids indexed under any of `terms`, in term order then title order, at most `budget` items read.
+
+    Each term is one Query on its own partition (never a scan).
+    """
+    bind()
+    found: dict[str, None] = {}
+    read = 0
+    for term in dict.fromkeys(terms):
+        for item in SearchItem.query(term, page_size=min(budget, 100), limit=budget - read):
+            read += 1
+            found.setdefault(item.product_id, None)
+        if read >= budget:
+            break
+    return list(found)
+
+
 def search_products(query: search_rules.SearchQuery, filters: BrowseFilters, limit: int,
                     cursor: str | None) -> tuple[list[ProductItem], str | None]:
     """Products whose title/brand match every query word, in title order, via one term of the index."""
