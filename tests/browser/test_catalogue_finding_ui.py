@@ -13,7 +13,13 @@ from tests.browser.test_catalogue_ui import api_get, card_titles, open_catalogue
 pytestmark = pytest.mark.browser
 
 
+def settled(page):
+    expect(page.locator("section.results")).not_to_have_attribute("aria-busy", "true")
+    expect(page.get_by_test_id("product-card").first).to_be_visible()
+
+
 def amounts(page) -> list[int]:
+    settled(page)
     return [int(a) for a in page.locator("[data-testid=product-card] [data-testid=card-price]")
             .evaluate_all("nodes => nodes.map(n => n.dataset.amount)") if a]
 
@@ -44,6 +50,11 @@ def test_sort_by_total_price_and_narrow_by_a_brand_facet(page, live_stack):
 
     page.get_by_test_id("sort-select").select_option("price")
     expect(page).to_have_url(re.compile(r"sort=price"))
+    page.wait_for_function("""() => {  // the re-sorted page has replaced the first one
+        const shown = [...document.querySelectorAll("[data-testid=product-card] [data-testid=card-price]")]
+            .map((n) => Number(n.dataset.amount));
+        return shown.length >= 3 && shown.every((a, i) => i === 0 || shown[i - 1] <= a);
+    }""")
     expect(page.get_by_test_id("sort-select")).to_have_value("price")
     shown = amounts(page)
     assert len(shown) >= 3 and shown == sorted(shown)
@@ -54,6 +65,7 @@ def test_sort_by_total_price_and_narrow_by_a_brand_facet(page, live_stack):
     brand.click()
     expect(page).to_have_url(re.compile(r"brand=Maison"))
     expect(page.get_by_test_id("product-card")).to_have_count(expected)
+    settled(page)
     expect(page.get_by_test_id("facet-brand").filter(has_text="Maison Verte")).to_have_attribute("aria-pressed", "true")
     shown = amounts(page)
     assert shown == sorted(shown)  # the sort stays while narrowing
