@@ -203,9 +203,9 @@ class ProductEditIn(ApiModel):
     attributes: dict[Text, Text] = Field(default_factory=dict, description="Short name -> short value")
     images: list[Text] = Field(default_factory=list, description="https URLs, site paths such as /img/kitchen.svg, "
                                                                   "or the URLs of images you attached")
-    translations: dict[Literal["en", "fr"], TranslationIn] = Field(
-        default_factory=dict, description="Title and description in other languages: shoppers asking for one "
-                                          "get it, others the main texts; search finds the product by every title")
+    translations: dict[Literal["en", "fr"], TranslationIn] | None = Field(
+        None, description="Title and description in other languages: shoppers asking for one get it, others the "
+                          "main texts; search finds the product by every title. Left out of an edit: kept as is")
 
 
 class ProductIn(ProductEditIn):

@@ -176,6 +176,8 @@ def update_product(vendor_id: str, product_id: str, data: Mapping[str, Any]) -> 
     current = product_or_404(product_id, consistent=True)
     if current.created_by != vendor_id:
         raise Forbidden("Only the vendor who proposed this product can edit it.", fields={"product_id": "not yours"})
+    if data.get("translations") is None:  # an edit that does not mention them keeps them
+        data = {**data, "translations": current.translations_dict}
     product = validate_product({**data, "gtin": current.gtin[-14:] if current.gtin else None})
     ensure_presentable(product)
     new_key = products_store.title_key_for(product, product_id)

@@ -233,3 +233,11 @@ def test_a_vendor_gives_both_languages_and_bad_translations_name_their_field(dem
     assert page["product"]["title"] == "Enamel Camping Mug 350 ml"  # no English translation: the main text
     found = listing(client, q="tasses émaillées")
     assert pid in [i["product_id"] for i in found["items"]]
+
+    edit = {k: v for k, v in product.items() if k != "translations"} | {"title": "Enamel Camp Mug 350 ml"}
+    status, edited, _ = call(client, "PUT", f"/vendor/products/{pid}", token=token, body=edit)
+    assert status == 200, edited
+    assert edited["translations"]["fr"]["title"] == "Tasse de camping émaillée 350 ml"  # an edit keeps them
+    status, page, _ = call(client, "GET", f"/catalog/products/{pid}?lang=fr")
+    assert page["product"]["title"] == "Tasse de camping émaillée 350 ml"
+    assert pid in [i["product_id"] for i in listing(client, q="tasse emaillee")["items"]]
