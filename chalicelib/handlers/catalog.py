@@ -3,7 +3,7 @@
 from chalice import Blueprint
 
 from chalicelib.api import route
-from chalicelib.handlers.catalog_models import CategoryList, LangQuery, ProductList, ProductPage, ProductQuery
+from chalicelib.handlers.catalog_models import CategoryList, ProductList, ProductPage, ProductQuery
 
 bp = Blueprint(__name__)
 
@@ -35,9 +35,25 @@ def _language(req) -> str:
     return preferred_language(getattr(req.query, "lang", None), req.header("Accept-Language"))
 
 
-@route(bp, "/catalog/products/{product_id}", query=LangQuery, response=ProductPage, tags=("catalog",), errors=(404,),
+@route(bp, "/catalog/products/{product_id}", response=ProductPage, tags=("catalog",), errors=(400, 404),
        summary="A product with every vendor's offer, cheapest total first")
 def catalog_product(req):
     from chalicelib.services import catalog
 
-    return ProductPage.model_validate(catalog.product_page(req.params["product_id"], _language(req)))
+    return ProductPage.model_validate(catalog.product_page(req.params["product_id"], _page_language(req)))
+
+
+def _page_language(req) -> str:
+    """`?lang=en|fr` (else Accept-Language) on the product page, which takes no other query parameter.
+
+    Read from the raw query rather than a query model, so that a value the store refuses in the
+    path is still reported as the path's (chalicelib/api.py names the query when a route has one).
+    """
+    from chalicelib.domain.errors import InvalidInput
+    from chalicelib.domain.localized import LANGUAGES, preferred_language
+
+    lang = (bp.current_request.query_params or {}).get("lang")
+    if lang is not None and lang not in LANGUAGES:
+        raise InvalidInput("The language is not one we speak.", code="validation_error",
+                           fields={"lang": f"one of {', '.join(LANGUAGES)}"})
+    return preferred_language(lang, req.header("Accept-Language"))

@@ -170,10 +170,6 @@ class ProductQuery(QueryModel):
     lang: Literal["en", "fr"] | None = Field(None, description="Language of the texts; else Accept-Language")
 
 
-class LangQuery(QueryModel):
-    lang: Literal["en", "fr"] | None = Field(None, description="Language of the texts; else Accept-Language")
-
-
 class VendorOffersQuery(QueryModel):
     limit: int = Field(50, ge=1, le=100)
     cursor: str | None = Field(None, max_length=2048)
