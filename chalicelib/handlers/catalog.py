@@ -12,7 +12,7 @@ bp = Blueprint(__name__)
 def catalog_categories(req):
     from chalicelib.services import catalog
 
-    return CategoryList.model_validate(catalog.categories())
+    return CategoryList.model_validate(catalog.categories(_page_language(req)))
 
 
 @route(bp, "/catalog/products", query=ProductQuery, response=ProductList, tags=("catalog",), errors=(400,),

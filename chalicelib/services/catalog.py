@@ -22,7 +22,7 @@ from chalicelib.domain.catalog import (
     validate_product,
 )
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
-from chalicelib.domain.localized import DEFAULT_LANGUAGE, category_names_all, localized_text
+from chalicelib.domain.localized import DEFAULT_LANGUAGE, category_name, category_names_all, localized_text
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import OfferCatalogue
 from chalicelib.domain.presentation import presentation_problems
@@ -277,5 +277,7 @@ def product_page(product_id: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     }
 
 
-def categories() -> dict:
-    return {"items": [{"slug": slug, "name": name} for slug, name in CATEGORIES.items()]}
+def categories(lang: str | None = None) -> dict:
+    """The categories, named in `lang` (English by default)."""
+    return {"items": [{"slug": slug, "name": category_name(slug, name, lang or DEFAULT_LANGUAGE)}
+                      for slug, name in CATEGORIES.items()]}

@@ -241,3 +241,11 @@ def test_a_vendor_gives_both_languages_and_bad_translations_name_their_field(dem
     status, page, _ = call(client, "GET", f"/catalog/products/{pid}?lang=fr")
     assert page["product"]["title"] == "Tasse de camping émaillée 350 ml"
     assert pid in [i["product_id"] for i in listing(client, q="tasse emaillee")["items"]]
+
+
+def test_categories_are_named_in_the_requested_language(demo):
+    client, _ = demo
+    status, french, _ = call(client, "GET", "/catalog/categories", headers={"Accept-Language": "fr"})
+    assert status == 200 and {"slug": "kitchen", "name": "Cuisine & arts de la table"} in french["items"]
+    status, english, _ = call(client, "GET", "/catalog/categories?lang=en", headers={"Accept-Language": "fr"})
+    assert {"slug": "kitchen", "name": "Kitchen & Dining"} in english["items"]
