@@ -202,12 +202,11 @@ def test_a_cursor_only_resumes_the_query_it_came_from(shared):
 
 def test_a_read_budget_cuts_pages_short_and_the_cursor_carries_on(shared, monkeypatch):
     """Sparse filters never turn one request into a table scan: each request reads a bounded number of items."""
-    from chalicelib.store import cursors, search_index
+    from chalicelib.store import cursors
     from chalicelib.store import products as products_store
 
     monkeypatch.setattr(cursors, "READ_BUDGET", 1)
     monkeypatch.setattr(products_store, "FILTERED_PAGE_SIZE", 1)
-    monkeypatch.setattr(search_index, "SEARCH_PAGE_SIZE", 1)
     for query, expected in (({"in_stock": "false"}, {"lamp", "mug"}),):
         seen, cursor, requests = [], None, 0
         while True:
