@@ -4,20 +4,23 @@
 // URL hash; this module only draws these parts and asks it to navigate.
 
 import { el, mount } from "../dom.js";
+import { formatNumber, t } from "../i18n.js";
 import { conditionLabel } from "../labels.js";
 
-// Every word this module shows, in one place (to move into the translation catalogue as is).
+// Every word this module shows, in one place (the "finding" section of js/locales/*.js).
 export const TEXT = {
-  sortLabel: "Sort by",
-  sorts: { relevance: "Relevance", price: "Total price (lowest first)", newest: "Newest" },
-  facetTitles: { category: "Category", brand: "Brand", condition: "Condition", price_band: "Total price" },
-  priceBands: { "0-20": "Under €20", "20-50": "€20 to €50", "50-100": "€50 to €100", "100-200": "€100 to €200", "200+": "€200 and more" },
-  didYouMean: "Did you mean",
-  relaxed: (q) => `No product matches every word. Showing results for “${q}”.`,
-  breadcrumbs: "Breadcrumbs",
-  facetsLabel: "Narrow the results",
-  clearFacet: "Any",
-  count: (n) => `(${n})`,
+  sortLabel: t("finding.sortLabel"),
+  sorts: { relevance: t("finding.sortRelevance"), price: t("finding.sortPrice"), newest: t("finding.sortNewest") },
+  facetTitles: { category: t("finding.facetCategory"), brand: t("finding.facetBrand"),
+    condition: t("finding.facetCondition"), price_band: t("finding.facetPrice") },
+  priceBands: { "0-20": t("finding.band0to20"), "20-50": t("finding.band20to50"), "50-100": t("finding.band50to100"),
+    "100-200": t("finding.band100to200"), "200+": t("finding.band200plus") },
+  didYouMean: t("finding.didYouMean"),
+  relaxed: (q) => t("finding.relaxed", { q }),
+  breadcrumbs: t("finding.breadcrumbs"),
+  facetsLabel: t("finding.facetsLabel"),
+  clearFacet: t("finding.clearFacet"),
+  count: (n) => `(${formatNumber(n)})`,
 };
 
 export const SORT_KEY = "sort";
