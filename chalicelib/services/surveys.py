@@ -71,6 +71,8 @@ def schedule_for(event: OrderDelivered) -> bool:
     """Make the delivered sub-order's survey due from its delivery; once (False: it exists)."""
     from chalicelib.store import orders as order_store
 
+    if not event.vendor_id or not event.order.shopper_id:
+        return False  # not a sub-order's delivery (nobody to ask about no one)
     order = order_store.get_order(event.order.order_id) or {}
     lines = [line for line in order.get("lines", []) if line.get("vendor_id") == event.vendor_id]
     products = list({line["product_id"]: {"product_id": line["product_id"], "title": line.get("title", "")}
