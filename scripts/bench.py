@@ -169,6 +169,7 @@ def explain_imports(top: int = 20) -> str:
 
 import scripts.bench_checkout  # noqa: E402,F401  (registers the "checkout" benchmarks)
 import scripts.bench_imports  # noqa: E402,F401  (registers the "imports" benchmarks)
+import scripts.bench_surveys  # noqa: E402,F401  (registers the "surveys" benchmarks)
 
 
 def main(argv: list[str] | None = None) -> int:
