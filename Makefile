@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit bench package openapi lint clean chromium
+.PHONY: run test unit bench package deploy openapi lint clean chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,16 @@ bench: venv
 
 package: venv
 	$(PY) -m scripts.package $(ARGS)
+
+# The one deploy command (README, "Deploying to AWS"): make deploy STACK=halles-prod BUCKET=<s3 bucket> ALERT_EMAIL=<address>
+STAGE ?= prod
+deploy: venv
+	@test -n "$(STACK)" -a -n "$(BUCKET)" -a -n "$(ALERT_EMAIL)" || { echo "usage: make deploy STACK=<stack name> BUCKET=<s3 bucket> ALERT_EMAIL=<address> [STAGE=prod]" >&2; exit 2; }
+	$(PY) -m scripts.package --stage $(STAGE)
+	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(BUCKET) \
+	    --output-template-file build/$(STAGE)/packaged.json
+	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json --stack-name $(STACK) \
+	    --capabilities CAPABILITY_IAM --parameter-overrides AlertEmail=$(ALERT_EMAIL)
 
 openapi: venv
 	$(PY) -m scripts.openapi build/openapi.json

@@ -8,9 +8,11 @@
    - every function gets `Metadata."Halles::Environment"` (table prefix, pool ids, queue URLs...);
    - unknown routes answer 404 in the project's error shape (API Gateway's
      MISSING_AUTHENTICATION_TOKEN response, body from `chalicelib.gateway_responses`);
-   - the functions' IAM role may use exactly the template's tables (and their indexes), queues,
-     user pool and mail identity. Chalice's policy autogeneration only sees boto3 calls in
-     app.py, not PynamoDB, so it would grant nothing useful.
+   - each function gets an IAM role of its own that may use exactly the tables (and their indexes),
+     queues, SSM parameters, images prefix, user pool and mail identity its entry in
+     infra/function_access.json lists, and that entry must match what the function's code reaches
+     (scripts/function_access.py walks its imports; a mismatch fails the build). Chalice's policy
+     autogeneration only sees boto3 calls in app.py, not PynamoDB, so it would grant nothing useful.
 3. Add compiled bytecode to deployment.zip. Lambda's /var/task is read-only, so without it every
    cold start compiles every imported module from source (several times the cost of the import
    itself; see `python -m scripts.bench`). The .pyc files are `unchecked-hash`: valid whatever
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import copy
 import json
 import os
 import py_compile
@@ -35,11 +38,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.function_access import Access, declared_access, derive_access, differences
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION = "AWS::Serverless::Function"
 ROLE = "AWS::IAM::Role"
 REST_API = "AWS::Serverless::Api"
 POLICY_NAME = "HallesResources"
+ALARM = "AWS::CloudWatch::Alarm"
+DASHBOARD = "AWS::CloudWatch::Dashboard"
+MONITORING = ROOT / "infra" / "monitoring.json"
+# Per function, alarms on these AWS/Lambda metrics (Sum over 5 minutes above 0); README, "Alarms".
+FUNCTION_ALARMS = {
+    "Errors": "{fn} failed (an exception escaped the handler, a timeout, out of memory).",
+    "Throttles": "{fn} was throttled (account or reserved concurrency reached): its requests or events waited.",
+}
 _CHALICE_QUEUE_ARN = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>.+)$")
 
 TABLE_ACTIONS = [
@@ -57,16 +70,6 @@ TABLE_ACTIONS = [
 QUEUE_SEND_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]
 QUEUE_CONSUME_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                          "sqs:ReceiveMessage"]
-# The admin calls chalicelib makes (sign_up / initiate_auth are public APIs, no IAM); a test checks the list.
-USER_POOL_ACTIONS = [
-    "cognito-idp:AdminAddUserToGroup",
-    "cognito-idp:AdminConfirmSignUp",
-    "cognito-idp:AdminDeleteUser",
-    "cognito-idp:AdminGetUser",
-    "cognito-idp:AdminListGroupsForUser",
-    "cognito-idp:AdminSetUserPassword",
-    "cognito-idp:AdminUpdateUserAttributes",
-]
 MAIL_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
 
 
@@ -134,7 +137,8 @@ def run_chalice_package(project_dir: Path, stage: str, out_dir: Path, template: 
 # ---------------------------------------------------------------- post-processing
 
 
-def post_process(sam: dict, infra: dict) -> dict:
+def post_process(sam: dict, infra: dict, declared: dict[str, Access] | None = None,
+                 monitoring: dict | None = None) -> dict:
     """Add to Chalice's SAM template what it cannot express (see the module docstring). Mutates and returns `sam`."""
     resources: dict[str, dict] = sam["Resources"]
     meta = infra.get("Metadata", {})
@@ -147,12 +151,15 @@ def post_process(sam: dict, infra: dict) -> dict:
     secrets: dict[str, str] = meta.get("Halles::Secrets", {})
     environment = {**environment, **{f"{var}_PARAM": {"Fn::Sub": f"/${{AWS::StackName}}/{param}"}
                                      for var, param in secrets.items()}}
-    consumed_queues: set[str] = set()
+    consumed_queues: dict[str, set[str]] = {}
     for name, fn in functions.items():
-        consumed_queues |= _bind_sqs_events(name, fn, bindings, resources)
+        consumed_queues[name] = _bind_sqs_events(name, fn, bindings, resources)
         _inject_environment(name, fn, environment)
     _add_not_found_response(resources)
-    _grant_resources(functions, resources, infra, bindings, consumed_queues)
+    _name_api_after_stack(resources)
+    _add_monitoring(sam, functions, monitoring if monitoring is not None else json.loads(MONITORING.read_text()))
+    _grant_resources(functions, resources, infra, consumed_queues,
+                     declared if declared is not None else declared_access())
     return sam
 
 
@@ -207,68 +214,136 @@ def _add_not_found_response(resources: dict) -> None:
         }
 
 
-def resource_statements(infra: dict, bindings: dict[str, str], consumed_queues: set[str]) -> list[dict]:
-    """Least-privilege IAM statements for the resources the template defines."""
-    resources = infra["Resources"]
+def _name_api_after_stack(resources: dict) -> None:
+    """API Gateway's metrics are per API *name*: name it after the stack (Chalice names it "halles"), so the
+    alarms of two stacks in one account (dev and prod) watch their own API, not the sum of both."""
+    for api in (res for res in resources.values() if res["Type"] == REST_API):
+        api["Properties"]["DefinitionBody"].setdefault("info", {})["title"] = {"Ref": "AWS::StackName"}
 
-    def of_type(kind: str) -> list[str]:
-        return sorted(name for name, res in resources.items() if res["Type"] == kind)
 
+def function_alarm_name(function: str, metric: str) -> str:
+    return f"{function}{metric}Alarm"
+
+
+def _add_monitoring(sam: dict, functions: dict, monitoring: dict) -> None:
+    """Merge infra/monitoring.json (topic, alarms, dashboard), then an Errors and a Throttles alarm per function.
+
+    Kept out of infra/template.json because the local stack deploys that one (moto has no alarms to raise);
+    the per-function alarms are made here so a function added to the app is watched without anyone
+    remembering to."""
+    for section in ("Parameters", "Resources", "Outputs"):
+        clashes = sorted(set(monitoring.get(section, {})) & set(sam.get(section, {})))
+        if clashes:
+            raise PackagingError(f"infra/monitoring.json redefines {section} {', '.join(clashes)}")
+        if monitoring.get(section):
+            sam.setdefault(section, {}).update(copy.deepcopy(monitoring[section]))
+    resources = sam["Resources"]
+    topic = [{"Ref": "AlertsTopic"}]
+    added = []
+    for name in sorted(functions):
+        for metric, description in FUNCTION_ALARMS.items():
+            logical = function_alarm_name(name, metric)
+            resources[logical] = {"Type": ALARM, "Properties": {
+                "AlarmDescription": description.format(fn=name) + " See README 'Alarms'.",
+                "Namespace": "AWS/Lambda", "MetricName": metric,
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": name}}],
+                "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching",
+                "AlarmActions": topic, "OKActions": topic}}
+            added.append(logical)
+    for dashboard in (res for res in resources.values() if res["Type"] == DASHBOARD):
+        body = json.loads(dashboard["Properties"]["DashboardBody"]["Fn::Sub"])
+        for widget in body["widgets"]:
+            if widget["type"] == "alarm":
+                widget["properties"]["alarms"] += [f"${{{logical}.Arn}}" for logical in added]
+        dashboard["Properties"]["DashboardBody"]["Fn::Sub"] = json.dumps(body)
+
+
+def resource_statements(access: Access, consumed_queues: set[str]) -> list[dict]:
+    """Least-privilege IAM statements for what one function uses (see scripts/function_access.py)."""
     statements = []
-    tables = of_type("AWS::DynamoDB::Table")
-    if tables:
+    if access.tables:
         arns: list[Any] = []
-        for table in tables:
+        for table in sorted(access.tables):
             arns += [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Sub": f"${{{table}.Arn}}/index/*"}]
         statements.append({"Sid": "Tables", "Effect": "Allow", "Action": TABLE_ACTIONS, "Resource": arns})
-    published = sorted(set(bindings.values()))
-    if published:
+    if access.publishes:
         statements.append({"Sid": "PublishEvents", "Effect": "Allow", "Action": QUEUE_SEND_ACTIONS,
-                           "Resource": [{"Fn::GetAtt": [q, "Arn"]} for q in published]})
+                           "Resource": [{"Fn::GetAtt": [q, "Arn"]} for q in sorted(access.publishes)]})
     if consumed_queues:
         statements.append({"Sid": "ConsumeEvents", "Effect": "Allow", "Action": QUEUE_CONSUME_ACTIONS,
                            "Resource": [{"Fn::GetAtt": [q, "Arn"]} for q in sorted(consumed_queues)]})
-    pools = of_type("AWS::Cognito::UserPool")
-    if pools:
-        statements.append({"Sid": "Users", "Effect": "Allow", "Action": USER_POOL_ACTIONS,
-                           "Resource": [{"Fn::GetAtt": [p, "Arn"]} for p in pools]})
-    if infra.get("Metadata", {}).get("Halles::Secrets"):
+    if access.users:
+        statements.append({"Sid": "Users", "Effect": "Allow", "Action": sorted(access.user_actions),
+                           "Resource": [{"Fn::GetAtt": [p, "Arn"]} for p in sorted(access.users)]})
+    if access.secrets:  # SecureStrings under /<stack name>/; decrypted with the account's default SSM key
         statements.append({"Sid": "ReadSecrets", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [
-            {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${AWS::StackName}/*"}
+            {"Fn::Sub": f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/${{AWS::StackName}}/{p}"}
+            for p in sorted(access.secrets)
         ]})
-    buckets = of_type("AWS::S3::Bucket")
-    if buckets:  # product images: presigned POSTs and GETs are signed with the function's own rights
+    if access.images:  # product images: presigned POSTs and GETs are signed with the function's own rights
         statements.append({"Sid": "Images", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
-                           "Resource": [{"Fn::Sub": f"${{{b}.Arn}}/vendors/*"} for b in buckets]})
-    identities = of_type("AWS::SES::EmailIdentity")
-    if identities:
+                           "Resource": [{"Fn::Sub": f"${{{b}.Arn}}/vendors/*"} for b in sorted(access.images)]})
+    if access.mail:
         statements.append({"Sid": "SendMail", "Effect": "Allow", "Action": MAIL_ACTIONS, "Resource": [
             {"Fn::Sub": f"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:identity/${{{i}}}"}
-            for i in identities
+            for i in sorted(access.mail)
         ]})
     return statements
 
 
-def _grant_resources(functions: dict, resources: dict, infra: dict, bindings: dict, consumed: set[str]) -> None:
-    statements = resource_statements(infra, bindings, consumed)
-    roles = set()
+def function_role_name(function: str) -> str:
+    return f"{function}Role"
+
+
+def check_access(functions: dict, infra: dict, declared: dict[str, Access]) -> None:
+    """infra/function_access.json must name every function, and each entry must match what its code uses."""
+    problems = [f"{name}: no entry in infra/function_access.json" for name in sorted(set(functions) - set(declared))]
+    problems += [f"{name}: in infra/function_access.json but not a function of the template"
+                 for name in sorted(set(declared) - set(functions))]
+    for name in sorted(set(functions) & set(declared)):
+        derived = derive_access(functions[name]["Properties"]["Handler"], infra)
+        secrets = {s for s in declared[name].secrets if s not in infra.get("Metadata", {}).get("Halles::Secrets", {})}
+        problems += [f"{name}: grants secret {s}, missing from Halles::Secrets" for s in sorted(secrets)]
+        problems += [f"{name}: {problem}" for problem in differences(declared[name], derived)]
+    if problems:
+        raise PackagingError("function access does not match the code (see scripts/function_access.py):\n  "
+                             + "\n  ".join(problems))
+
+
+def _grant_resources(functions: dict, resources: dict, infra: dict, consumed: dict[str, set[str]],
+                     declared: dict[str, Access]) -> None:
+    """Give every function a role of its own: CloudWatch Logs plus exactly what its entry grants.
+
+    Chalice emits one shared role (`DefaultRole`); it is the template each function's role is copied from
+    (trust policy, log statement) and is removed once no function uses it."""
+    check_access(functions, infra, declared)
+    secrets: dict[str, str] = infra.get("Metadata", {}).get("Halles::Secrets", {})
+    shared = set()
     for name, fn in functions.items():
         role = fn["Properties"].get("Role")
         if not (isinstance(role, dict) and "Fn::GetAtt" in role):
             raise PackagingError(f"{name}: expected a Chalice-managed role (Fn::GetAtt), got {role!r}")
-        roles.add(role["Fn::GetAtt"][0])
-    for logical in sorted(roles):
-        role = resources[logical]
-        if role["Type"] != ROLE:
-            raise PackagingError(f"{logical} is not an IAM role")
-        policies = role["Properties"].setdefault("Policies", [])
+        template_role = resources[role["Fn::GetAtt"][0]]
+        if template_role["Type"] != ROLE:
+            raise PackagingError(f"{role['Fn::GetAtt'][0]} is not an IAM role")
+        shared.add(role["Fn::GetAtt"][0])
+        own = copy.deepcopy(template_role)
+        policies = own["Properties"].setdefault("Policies", [])
         policies[:] = [p for p in policies if p.get("PolicyName") != POLICY_NAME]
         for policy in policies:
-            _keep_only_log_statements(logical, policy["PolicyDocument"])
-        policies.append({"PolicyName": POLICY_NAME, "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}})
+            _keep_only_log_statements(name, policy["PolicyDocument"])
+        access = copy.deepcopy(declared[name])
+        access.secrets = {secrets[s] for s in access.secrets}  # env var name -> parameter name
+        policies.append({"PolicyName": POLICY_NAME, "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": resource_statements(access, consumed.get(name, set()))}})
+        resources[function_role_name(name)] = own
+        fn["Properties"]["Role"] = {"Fn::GetAtt": [function_role_name(name), "Arn"]}
+    for logical in shared - {function_role_name(name) for name in functions}:
+        del resources[logical]
 
 
-def _keep_only_log_statements(role: str, document: dict) -> None:
+def _keep_only_log_statements(function: str, document: dict) -> None:
     """Chalice's autogenerated policy grants what it infers on `Resource: "*"` (e.g. SQS receive for every
     queue); the scoped statements above replace it. Only its CloudWatch Logs statement is kept."""
     kept = []
@@ -277,9 +352,6 @@ def _keep_only_log_statements(role: str, document: dict) -> None:
         actions = [actions] if isinstance(actions, str) else actions
         if actions and all(a.startswith("logs:") for a in actions):
             kept.append(statement)
-        else:
-            print(f"package: {role}: replacing Chalice's autogenerated grant {actions} on "
-                  f"{statement.get('Resource')!r} by the scoped {POLICY_NAME} policy", file=sys.stderr)
     document["Statement"] = kept
 
 

@@ -154,9 +154,10 @@ def retry_payouts(now: datetime | None = None, *, gateway: PaymentGateway | None
     if due and effects is None:
         effects = wiring.effect_runner(gateway)
     outcomes: dict[str, int] = {}
+    overdue: list[tuple[str, str]] = []
     for order_id, vendor_id in due:
         try:
-            result = _retry_one(orders, effects, order_id, vendor_id, now)
+            result = _retry_one(orders, effects, order_id, vendor_id, now, overdue=overdue)
         except Exception:
             # One payout must not hold back the others: it stays due and the next run retries it.
             logger.exception("payout retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
@@ -165,10 +166,15 @@ def retry_payouts(now: datetime | None = None, *, gateway: PaymentGateway | None
         count("PayoutRetries", 1, outcome=result)
     if due:
         logger.info("due payouts retried", extra={"outcomes": outcomes})
+    # Every run reports, zero included: the PayoutsOverdue alarm also fires when the reports stop.
+    count("PayoutsDueOverADay", len(overdue), schedule="retry_payouts")
+    if overdue:
+        logger.warning("payouts due for over a day", extra={"payouts": overdue[:20]})
     return outcomes
 
 
-def _retry_one(orders: OrderRepository, effects: EffectRunner, order_id: str, vendor_id: str, now: datetime) -> str:
+def _retry_one(orders: OrderRepository, effects: EffectRunner, order_id: str, vendor_id: str, now: datetime,
+               *, overdue: list[tuple[str, str]]) -> str:
     order = orders.get(order_id)
     if order is None or vendor_id not in order.vendor_orders:
         return "gone"
@@ -184,5 +190,18 @@ def _retry_one(orders: OrderRepository, effects: EffectRunner, order_id: str, ve
     if vendor_order.transfer_id:
         return PayoutStatus.TRANSFERRED.value
     if vendor_order.payout_due and vendor_order.payout_status is PayoutStatus.PENDING:
+        if due_over_a_day(order.created_at, vendor_order.receipt_confirmed_at, now):
+            overdue.append((order_id, vendor_id))
         return RETRY_LATER
     return (vendor_order.payout_status or PayoutStatus.PENDING).value
+
+
+OVERDUE_AFTER = timedelta(days=1)
+
+
+def due_over_a_day(order_created_at: str, receipt_confirmed_at: str | None, now: datetime) -> bool:
+    """A payout the retry could not make is overdue once it has been owed for a day: since the shopper
+    confirmed receipt (payouts on delivery), else since the order (payouts at payment). `payout_due_at`
+    cannot tell: each failed retry moves it to the back of the queue. Payouts held on purpose (an open
+    dispute, a vendor without an account) are not PENDING and are never counted."""
+    return (receipt_confirmed_at or order_created_at) <= iso(now - OVERDUE_AFTER)

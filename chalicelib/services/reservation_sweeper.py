@@ -3,7 +3,7 @@ their stock released, exactly once, never while the provider is processing their
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.orders import CancelReason
 from chalicelib.domain.ports import OrderRepository
@@ -22,6 +22,7 @@ def expire_reservations(now: datetime | None = None, *, gateway: PaymentGateway 
     now = now or datetime.now(UTC)
     orders = orders or order_repository()
     outcomes: dict[str, int] = {}
+    processing: set[str] = set()  # the provider is still processing their payment: not stuck
     order_ids = orders.list_expired_pending(iso(now), limit)
     if order_ids:
         gateway = gateway or payment_gateway()
@@ -34,9 +35,29 @@ def expire_reservations(now: datetime | None = None, *, gateway: PaymentGateway 
             logger.exception("could not expire an order", extra={"order_id": order_id})
             result = "error"
         outcomes[result] = outcomes.get(result, 0) + 1
+        if result == "processing":
+            processing.add(order_id)
     if order_ids:
         logger.info("reservations swept", extra={"outcomes": outcomes})
+    # Every run reports, zero included: the ReservationsNotSwept alarm also fires when the reports stop.
+    late = [order_id for order_id in not_swept(now, orders=orders, limit=limit) if order_id not in processing]
+    count("ReservationsNotSwept", len(late), schedule="expire_reservations")
     return outcomes
+
+
+NOT_SWEPT_AFTER = timedelta(minutes=10)
+
+
+def not_swept(now: datetime, *, orders: OrderRepository, limit: int = 100) -> list[str]:
+    """Unpaid orders still holding stock NOT_SWEPT_AFTER past their reservation, though they could expire
+    (a payment known to be processing may take longer: not counted)."""
+    stale = orders.list_expired_pending(iso(now - NOT_SWEPT_AFTER), limit)
+    late = []
+    for order_id in stale:
+        order = orders.get(order_id)
+        if order is not None and order.holds_stock and order.can_expire(iso(now)):
+            late.append(order_id)
+    return late
 
 
 def expire_order(order_id: str, *, gateway: PaymentGateway, now: datetime, orders: OrderRepository | None = None,

@@ -16,10 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from scripts.function_access import KINDS, declared_access
 from scripts.package import (
     FUNCTION,
+    FUNCTION_ALARMS,
     POLICY_NAME,
     PackagingError,
+    function_alarm_name,
     lint,
     package,
     post_process,
@@ -31,6 +34,8 @@ pytestmark = pytest.mark.xdist_group("packaging")
 
 ROOT = Path(__file__).resolve().parents[2]
 INFRA = json.loads((ROOT / "infra" / "template.json").read_text())
+MONITORING = json.loads((ROOT / "infra" / "monitoring.json").read_text())
+README = (ROOT / "README.md").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +92,9 @@ def test_functions_get_secret_parameter_names_and_may_read_only_those(packaged):
     statements = [s for role in packaged.sam["Resources"].values() if role["Type"] == "AWS::IAM::Role"
                   for policy in role["Properties"].get("Policies", [])
                   for s in policy["PolicyDocument"]["Statement"] if "ssm:GetParameter" in s.get("Action", [])]
-    assert statements and all(str(s["Resource"]).count("parameter/${AWS::StackName}/*") == 1 for s in statements)
+    allowed = {f"parameter/${{AWS::StackName}}/{parameter}" for parameter in secrets.values()}
+    granted = {"parameter/" + r["Fn::Sub"].partition(":parameter/")[2] for s in statements for r in s["Resource"]}
+    assert statements and granted <= allowed
 
 
 def test_unknown_routes_answer_404_in_the_error_shape(packaged):
@@ -99,24 +106,85 @@ def test_unknown_routes_answer_404_in_the_error_shape(packaged):
     assert rendered["error"]["correlation_id"] == "req-1"
 
 
-def test_functions_may_use_every_table_and_index_and_nothing_is_granted_on_everything(packaged):
-    tables = [name for name, res in INFRA["Resources"].items() if res["Type"] == "AWS::DynamoDB::Table"]
-    for name, fn in _functions(packaged.sam).items():
-        policies = _role_policy(packaged.sam, fn)
-        statements = {s["Sid"]: s for s in policies[POLICY_NAME]["Statement"]}
-        granted = statements["Tables"]["Resource"]
-        for table in tables:
-            assert {"Fn::GetAtt": [table, "Arn"]} in granted, (name, table)
-            assert {"Fn::Sub": f"${{{table}.Arn}}/index/*"} in granted, (name, table)
-        for document in policies.values():
+def _granted(sam: dict, fn: dict) -> dict[str, set[str]]:
+    """What a function's role allows, per kind of infra/function_access.json (logical ids / secret names)."""
+    by_sid = {s["Sid"]: s for s in _role_policy(sam, fn)[POLICY_NAME]["Statement"]}
+    parameters = {param: var for var, param in INFRA["Metadata"]["Halles::Secrets"].items()}
+
+    def resources(sid):
+        return by_sid[sid]["Resource"] if sid in by_sid else []
+
+    return {
+        "tables": {r["Fn::GetAtt"][0] for r in resources("Tables") if "Fn::GetAtt" in r},
+        "indexes": {r["Fn::Sub"].split(".Arn}/index/*")[0].lstrip("${") for r in resources("Tables") if "Fn::Sub" in r},
+        "publishes": {r["Fn::GetAtt"][0] for r in resources("PublishEvents")},
+        "consumes": {r["Fn::GetAtt"][0] for r in resources("ConsumeEvents")},
+        "secrets": {parameters[r["Fn::Sub"].rsplit("/", 1)[-1]] for r in resources("ReadSecrets")},
+        "images": {r["Fn::Sub"].split(".Arn}")[0].lstrip("${") for r in resources("Images")},
+        "users": {r["Fn::GetAtt"][0] for r in resources("Users")},
+        "user_actions": set(by_sid["Users"]["Action"]) if "Users" in by_sid else set(),
+        "mail": {r["Fn::Sub"].rsplit("${", 1)[-1].rstrip("}") for r in resources("SendMail")},
+    }
+
+
+def test_each_function_has_its_own_role_granting_exactly_its_entry(packaged):
+    declared = declared_access()
+    functions = _functions(packaged.sam)
+    assert set(functions) == set(declared)
+    roles = [fn["Properties"]["Role"]["Fn::GetAtt"][0] for fn in functions.values()]
+    assert len(set(roles)) == len(roles), "two functions share a role"
+    bindings = INFRA["Metadata"]["Halles::QueueBindings"]
+    for name, fn in functions.items():
+        granted = _granted(packaged.sam, fn)
+        for kind in KINDS:
+            assert granted[kind] == getattr(declared[name], kind), (name, kind)
+        assert granted["indexes"] == granted["tables"], name
+        consumed = {e["Queue"]["Fn::GetAtt"][0] for e in _sqs_events({"Resources": {name: fn}})}
+        assert granted["consumes"] == consumed, name
+        assert consumed <= set(bindings.values())
+        for document in _role_policy(packaged.sam, fn).values():
             for statement in document["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 if statement["Resource"] == "*" or statement["Resource"] == ["*"]:
-                    pytest.fail(f"{name}: {actions} granted on every resource")
+                    pytest.fail(f"{name}: {statement['Action']} granted on every resource")
 
 
-def test_every_cognito_admin_call_in_the_code_is_granted(packaged):
-    """PynamoDB and boto3 calls outside app.py are invisible to Chalice; this keeps the grant in step with the code."""
+def test_a_consumer_or_schedule_gets_less_than_the_api(packaged):
+    """The point of one role per function: a queue consumer cannot touch, e.g., API keys or messages."""
+    functions = _functions(packaged.sam)
+    api = _granted(packaged.sam, functions["APIHandler"])
+    for name in ("PaymentEventsConsumer", "ExpireReservations", "RetryPayouts"):
+        granted = _granted(packaged.sam, functions[name])
+        assert granted["tables"] < api["tables"], name
+        assert {"ApiKeysTable", "MessagesTable", "WebhookEventsTable"}.isdisjoint(granted["tables"]), name
+        assert not granted["users"] and not granted["images"], name
+
+
+@pytest.mark.parametrize(("kind", "change", "expected"), [
+    pytest.param("tables", lambda tables: tables - {"OrdersTable"}, "uses tables ['OrdersTable']", id="missing-table"),
+    pytest.param("tables", lambda tables: tables | {"MessagesTable"}, "grants tables ['MessagesTable']",
+                 id="unused-table"),
+    pytest.param("publishes", lambda queues: queues | {"OfferImportsQueue"}, "grants publishes ['OfferImportsQueue']",
+                 id="unused-queue"),
+    pytest.param("publishes", lambda queues: queues - {"NotificationsQueue"}, "uses publishes ['NotificationsQueue']",
+                 id="missing-queue"),
+])
+def test_the_build_fails_when_an_entry_and_the_code_disagree(kind, change, expected):
+    entry = declared_access()["PaymentEventsConsumer"]
+    setattr(entry, kind, change(getattr(entry, kind)))
+
+    with pytest.raises(PackagingError, match=re.escape("PaymentEventsConsumer: its")) as err:
+        post_process(_chalice_output(), INFRA, {"PaymentEventsConsumer": entry})
+
+    assert expected in str(err.value)
+
+
+def test_the_build_fails_for_a_function_without_an_entry():
+    with pytest.raises(PackagingError, match="PaymentEventsConsumer: no entry in infra/function_access.json"):
+        post_process(_chalice_output(), INFRA, {})
+
+
+def test_every_cognito_call_needing_iam_is_granted_to_the_functions_that_make_it(packaged):
+    """PynamoDB and boto3 calls outside app.py are invisible to Chalice; this keeps the grants in step with the code."""
     import botocore.session
 
     # Only names that are Cognito operations count: our own `admin_cases()` or `queue.admin_queue()` are not.
@@ -124,13 +192,143 @@ def test_every_cognito_admin_call_in_the_code_is_granted(packaged):
     operations = {re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower(): name for name in model.operation_names}
     called = set()
     for path in (ROOT / "chalicelib").rglob("*.py"):
-        for method in re.findall(r"\.(admin_[a-z_]+)\(", path.read_text()):
+        for method in re.findall(r"\.(admin_[a-z_]+|list_users)\(", path.read_text()):
             if method in operations:
                 called.add("cognito-idp:" + operations[method])
     assert called, "no Cognito admin call found: the scan above no longer matches how the code calls Cognito"
-    fn = next(iter(_functions(packaged.sam).values()))
-    statements = {s["Sid"]: s for s in _role_policy(packaged.sam, fn)[POLICY_NAME]["Statement"]}
-    assert called <= set(statements["Users"]["Action"])
+    functions = _functions(packaged.sam)
+    granted = {name: set(statements["Users"]["Action"]) for name, fn in functions.items()
+               if "Users" in (statements := {s["Sid"]: s for s in _role_policy(packaged.sam, fn)[POLICY_NAME]["Statement"]})}
+    assert granted["APIHandler"] == called  # sign-up, confirmation, roles, account deletion: every route's needs
+    # A consumer looking recipients up cannot delete accounts, reset passwords or change roles.
+    dangerous = {"cognito-idp:AdminDeleteUser", "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminAddUserToGroup"}
+    assert dangerous <= called
+    for name, actions in granted.items():
+        if name != "APIHandler":
+            assert actions and actions.isdisjoint(dangerous), name
+
+
+# ---------------------------------------------------------------- alarms, dashboard, deployment guide
+
+
+def _alarms(sam: dict) -> dict[str, dict]:
+    return {name: res["Properties"] for name, res in sam["Resources"].items() if res["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_every_queue_has_an_alarm_on_its_dead_letter_queue(packaged):
+    watched = {props["Dimensions"][0]["Value"]["Fn::GetAtt"][0] for props in _alarms(packaged.sam).values()
+               if props.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+               and props["Threshold"] == 0 and props["ComparisonOperator"] == "GreaterThanThreshold"}
+    dead_letter_queues = {res["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                          for res in INFRA["Resources"].values()
+                          if res["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in res["Properties"]}
+    assert dead_letter_queues and watched == dead_letter_queues
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm(packaged):
+    alarms = _alarms(packaged.sam)
+    for name in _functions(packaged.sam):
+        for metric in FUNCTION_ALARMS:
+            props = alarms[function_alarm_name(name, metric)]
+            assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", metric)
+            assert props["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": name}}]
+
+
+def test_every_alarm_notifies_the_topic_mailing_the_deploy_parameter(packaged):
+    topic = packaged.sam["Resources"]["AlertsTopic"]["Properties"]
+    assert topic["Subscription"] == [{"Protocol": "email", "Endpoint": {"Ref": "AlertEmail"}}]
+    assert "Default" not in packaged.sam["Parameters"]["AlertEmail"], "alerts must go to someone chosen at deploy"
+    for name, props in _alarms(packaged.sam).items():
+        assert props["AlarmActions"] == [{"Ref": "AlertsTopic"}], name
+        assert props["AlarmDescription"], name
+
+
+def test_the_api_alarms_watch_this_stacks_api(packaged):
+    """API Gateway's metrics are per API name: the packaged API is named after the stack, as the alarms expect."""
+    body = packaged.sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    assert body["info"]["title"] == {"Ref": "AWS::StackName"}
+    alarms = _alarms(packaged.sam)
+    dimensions = [alarms["ApiLatencyP99Alarm"]["Dimensions"]] + [
+        q["MetricStat"]["Metric"]["Dimensions"] for q in alarms["ApiServerErrorRateAlarm"]["Metrics"] if "MetricStat" in q]
+    for dims in dimensions:
+        assert {"Name": "ApiName", "Value": {"Ref": "AWS::StackName"}} in dims
+        assert {"Name": "Stage", "Value": packaged.sam["Resources"]["RestAPI"]["Properties"]["StageName"]} in dims
+
+
+def _emitted_metrics() -> set[str]:
+    """Metric names passed to `observability.count(...)`, including either side of a conditional name."""
+    import ast
+
+    names = set()
+    for path in (ROOT / "chalicelib").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "count" and node.args:
+                names |= {c.value for c in ast.walk(node.args[0]) if isinstance(c, ast.Constant)
+                          and isinstance(c.value, str)}
+    return names
+
+
+def _halles_metrics_in(text: str) -> set[str]:
+    return set(re.findall(r"(?:SUM|MAX|AVG)\((\w+)\) FROM Halles", text))
+
+
+def test_the_application_metrics_alarms_and_dashboard_read_are_emitted_by_the_code(packaged):
+    emitted = _emitted_metrics()
+    watched = _halles_metrics_in(json.dumps(_alarms(packaged.sam)))
+    shown = _halles_metrics_in(json.dumps(packaged.sam["Resources"]["Dashboard"]))
+    assert {"WebhookRejected", "PayoutsDueOverADay", "ReservationsNotSwept"} <= watched
+    assert {"OrdersPlaced", "OrderTransitions", "PaymentsRefunded"} <= shown
+    assert sorted((watched | shown) - emitted) == []
+
+
+def test_the_dashboard_shows_every_alarm(packaged):
+    body = json.loads(packaged.sam["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+    shown = {arn for widget in body["widgets"] if widget["type"] == "alarm" for arn in widget["properties"]["alarms"]}
+    assert shown == {f"${{{name}.Arn}}" for name in _alarms(packaged.sam)}
+
+
+def _deployment_guide() -> str:
+    start = README.index("## Deploying to AWS")
+    end = README.find("\n## ", start + 1)
+    return README[start:end if end > 0 else None]
+
+
+def test_the_deployment_guide_describes_every_alarm(packaged):
+    guide = _deployment_guide()
+    rows = {line.split("|")[1].strip().strip("`"): line for line in guide.splitlines() if line.startswith("| `")}
+    functions = _functions(packaged.sam)
+    for name in _alarms(packaged.sam):
+        per_function = [(fn, metric) for fn in functions for metric in FUNCTION_ALARMS
+                        if name == function_alarm_name(fn, metric)]
+        if per_function:
+            fn, metric = per_function[0]
+            row = rows.get(function_alarm_name("<Function>", metric), "")
+            assert f"`{fn}`" in rows.get(function_alarm_name("<Function>", "Errors"), ""), name
+        else:
+            row = rows.get(name, "")
+        cells = [cell.strip() for cell in row.split("|")[1:-1]]
+        assert len(cells) == 3 and all(cells), f"{name}: no row (alarm | fires when | what to do) in the README"
+
+
+def test_the_deployment_guide_lists_every_secret_the_code_reads():
+    guide = _deployment_guide()
+    secrets = INFRA["Metadata"]["Halles::Secrets"]
+    read_by_code = set(re.findall(r'_secret\(env, "([A-Z_]+)"\)', (ROOT / "chalicelib" / "settings.py").read_text()))
+    assert read_by_code and read_by_code == set(secrets)
+    for variable, parameter in secrets.items():
+        assert f"--name /halles-prod/{parameter} " in guide, parameter
+        assert re.search(rf"^\| `{re.escape(parameter)}` \| `{variable}` \|", guide, re.M), parameter
+
+
+def test_the_one_deploy_command_passes_every_parameter_without_a_default(packaged):
+    makefile = (ROOT / "Makefile").read_text()
+    deploy = makefile[makefile.index("\ndeploy:"):]
+    deploy = deploy[:deploy.index("\n\n")]
+    required = [name for name, p in packaged.sam.get("Parameters", {}).items() if "Default" not in p]
+    assert required
+    for name in required:
+        assert f"{name}=$(" in deploy, name
+    assert "scripts.package" in deploy and "make deploy STACK=" in _deployment_guide()
 
 
 def test_every_module_in_the_bundle_ships_with_bytecode(packaged):
@@ -205,6 +403,7 @@ def _chalice_output(queue_name: str = "payment-events", env: dict | None = None)
             "PaymentEventsConsumer": {
                 "Type": FUNCTION,
                 "Properties": {
+                    "Handler": "chalicelib.handlers.payment_events.payment_events_consumer",
                     "Environment": {"Variables": dict(env or {"HALLES_STAGE": "prod"})},
                     "Role": {"Fn::GetAtt": ["DefaultRole", "Arn"]},
                     "Events": {
@@ -227,26 +426,33 @@ def _chalice_output(queue_name: str = "payment-events", env: dict | None = None)
     }
 
 
+def _declared_consumer() -> dict:
+    return {"PaymentEventsConsumer": declared_access()["PaymentEventsConsumer"]}
+
+
 def test_post_processing_binds_a_chalice_queue_name_to_the_template_queue():
-    sam = post_process(_chalice_output("payment-events"), INFRA)
+    sam = post_process(_chalice_output("payment-events"), INFRA, _declared_consumer())
     fn = sam["Resources"]["PaymentEventsConsumer"]["Properties"]
     event = fn["Events"]["PaymentEventsConsumerSqsEventSource"]["Properties"]
     assert event["Queue"] == {"Fn::GetAtt": ["PaymentEventsQueue", "Arn"]}
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    policies = {p["PolicyName"]: p["PolicyDocument"] for p in sam["Resources"]["DefaultRole"]["Properties"]["Policies"]}
+    assert fn["Role"] == {"Fn::GetAtt": ["PaymentEventsConsumerRole", "Arn"]} and "DefaultRole" not in sam["Resources"]
+    role = sam["Resources"]["PaymentEventsConsumerRole"]["Properties"]
+    policies = {p["PolicyName"]: p["PolicyDocument"] for p in role["Policies"]}
     consume = {s["Sid"]: s for s in policies[POLICY_NAME]["Statement"]}["ConsumeEvents"]
     assert consume["Resource"] == [{"Fn::GetAtt": ["PaymentEventsQueue", "Arn"]}]
     assert all(s["Resource"] != "*" for s in policies["DefaultRolePolicy"]["Statement"])
+    assert policies["DefaultRolePolicy"]["Statement"][0]["Action"] == ["logs:PutLogEvents"]
 
 
 def test_post_processing_refuses_a_queue_the_template_does_not_bind():
     with pytest.raises(PackagingError, match="Halles::QueueBindings"):
-        post_process(_chalice_output("no-such-queue"), INFRA)
+        post_process(_chalice_output("no-such-queue"), INFRA, _declared_consumer())
 
 
 def test_post_processing_refuses_an_environment_variable_set_in_two_places():
     with pytest.raises(PackagingError, match="HALLES_MAIL_FROM"):
-        post_process(_chalice_output(env={"HALLES_MAIL_FROM": "other@example.com"}), INFRA)
+        post_process(_chalice_output(env={"HALLES_MAIL_FROM": "other@example.com"}), INFRA, _declared_consumer())
 
 
 def test_cfn_lint_errors_are_reported(tmp_path):
