@@ -48,7 +48,7 @@ class AnswerBody(ApiModel):
 @route(bp, "/surveys/{token}", response=SurveyOut, tags=TAGS, errors=(400, 404),
        summary="The survey a link opens (no sign-in: the signed token is the proof)")
 def get_survey(req):
-    from chalicelib.services import surveys
+    from chalicelib.services import survey_answers as surveys
 
     return SurveyOut.model_validate(surveys.describe(req.params["token"]))
 
@@ -56,7 +56,7 @@ def get_survey(req):
 @route(bp, "/surveys/{token}", "POST", body=AnswerBody, response=AnsweredOut, tags=TAGS, errors=(400, 404, 409),
        summary="Answer a survey, once (no sign-in); a second answer is a 409")
 def answer_survey(req):
-    from chalicelib.services import surveys
+    from chalicelib.services import survey_answers as surveys
 
     return AnsweredOut.model_validate(surveys.answer(req.params["token"], **req.body.model_dump()))
 
@@ -138,7 +138,7 @@ class AdminSatisfaction(VendorSatisfaction):
        tags=("vendor", *TAGS), errors=(400, 401, 403),
        summary="Your customers' satisfaction: CSAT, NPS, response rate, per week and per product")
 def vendor_satisfaction(req):
-    from chalicelib.services import surveys
+    from chalicelib.services import survey_answers as surveys
 
     return VendorSatisfaction.model_validate(surveys.vendor_report(req.principal.user_id, weeks=req.query.weeks))
 
@@ -147,7 +147,7 @@ def vendor_satisfaction(req):
        tags=("admin", *TAGS), errors=(400, 401, 403, 404),
        summary="Satisfaction across vendors (or one): CSAT, NPS, response rate, per week")
 def admin_satisfaction(req):
-    from chalicelib.services import surveys
+    from chalicelib.services import survey_answers as surveys
 
     return AdminSatisfaction.model_validate(
         surveys.platform_report(vendor_id=req.query.vendor_id, weeks=req.query.weeks))
