@@ -127,10 +127,12 @@ def send_surveys(now: datetime | None = None, *, publish=None) -> dict:
         if store.mark_sent(survey, at=at):
             done["sent"] += 1
     for survey in list(_each_in_queue(store.REMIND, iso(now - timedelta(days=reminder_days())))):
-        if _consents_to_surveys(survey["shopper_id"], consent):
+        consents = _consents_to_surveys(survey["shopper_id"], consent)
+        if consents:
             publish(_request(survey, "reminder", now))
         # Reminded or not (consent withdrawn since), the survey never comes up again.
-        if store.leave_queue(survey["survey_id"], from_queue=store.REMIND, state="reminded", at=at):
+        if store.leave_queue(survey["survey_id"], from_queue=store.REMIND, state="reminded" if consents else "closed",
+                             at=at) and consents:
             done["reminded"] += 1
     count("SurveysSent", done["sent"])
     count("SurveyRemindersSent", done["reminded"])

@@ -126,6 +126,16 @@ def test_without_the_shoppers_consent_no_survey_is_sent_even_after_consenting(ma
     assert survey_mails(market) == []
 
 
+def test_withdrawing_consent_after_the_survey_stops_its_reminder(market):
+    consent(market)
+    delivered_order(market)
+    assert run_job(market, days_later(3.01))["sent"] == 2
+    consent(market, False)
+    assert run_job(market, days_later(8))["reminded"] == 0
+    assert run_job(market, days_later(9))["reminded"] == 0
+    assert [m for m in survey_mails(market) if m.subject.startswith("Reminder")] == []
+
+
 def test_a_survey_is_in_the_shoppers_language_and_inbox(market):
     consent(market)
     assert market.call("PUT", "/me/preferences", {"locale": "fr"})[0] == 200
