@@ -51,10 +51,11 @@ def envelope(event: DomainEvent, *, now: datetime | None = None) -> dict[str, An
 
 @lru_cache(maxsize=8)
 def _sqs_for(region: str, endpoint_url: str | None):
-    import boto3
     from botocore.config import Config
 
-    return boto3.client("sqs", region_name=region, config=Config(connect_timeout=3, read_timeout=10))
+    from chalicelib import aws_clients
+
+    return aws_clients.client("sqs", region_name=region, config=Config(connect_timeout=3, read_timeout=10))
 
 
 def publish(event: DomainEvent, *, queue_url: str | None = None) -> str:

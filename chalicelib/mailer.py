@@ -18,10 +18,11 @@ class Mailer(Protocol):
 
 @lru_cache(maxsize=8)
 def _ses_for(region: str, endpoint_url: str | None):
-    import boto3
     from botocore.config import Config
 
-    return boto3.client("ses", region_name=region, config=Config(connect_timeout=3, read_timeout=10))
+    from chalicelib import aws_clients
+
+    return aws_clients.client("ses", region_name=region, config=Config(connect_timeout=3, read_timeout=10))
 
 
 def send_email(to: str, subject: str, text: str, html: str | None = None) -> str:

@@ -28,11 +28,13 @@ import { ADMIN_SECTIONS } from "./js/views/admin/sections.js";
 import { inboxLink, renderInbox, renderSettings } from "./js/views/inbox.js";
 import { renderMessages } from "./js/views/messages.js";
 import { messagesLink } from "./js/messages.js";
+import { applyToDocument, chooseLanguage, chosenLanguage, currentLanguage, languageChoices, t } from "./js/i18n.js";
+import { request } from "./js/api.js";
 import { renderSurvey } from "./js/views/survey.js";
 
 const main = document.getElementById("main");
-const VENDOR_SPACE = { role: "vendor", base: "#/vendor", title: "Vendor space", label: "vendor", sections: VENDOR_SECTIONS };
-const ADMIN_SPACE = { role: "admin", base: "#/admin", title: "Administration", label: "admin", sections: ADMIN_SECTIONS };
+const VENDOR_SPACE = { role: "vendor", base: "#/vendor", title: t("app.vendorSpace"), label: "vendor", sections: VENDOR_SECTIONS };
+const ADMIN_SPACE = { role: "admin", base: "#/admin", title: t("app.administration"), label: "admin", sections: ADMIN_SECTIONS };
 let currentView = null; // {cleanup?: () => void}
 
 /** "#/product/abc?x=1" -> {path: "/product/abc", params: URLSearchParams} */
@@ -76,10 +78,10 @@ function route() {
   if (currentView && typeof currentView.cleanup === "function") currentView.cleanup();
   if (!match) {
     currentView = null;
-    document.title = "Page not found · Halles";
+    document.title = t("app.notFoundTitle");
     mount(main, el("section", { class: "notice", "data-testid": "not-found" },
-      el("h1", { text: "Page not found" }),
-      el("p", {}, "This address does not lead anywhere. ", el("a", { href: "#/", text: "Back to the catalogue" }))));
+      el("h1", { text: t("app.notFound") }),
+      el("p", {}, t("app.nowhere"), " ", el("a", { href: "#/", text: t("common.backToCatalogue") }))));
     return;
   }
   window.scrollTo(0, 0); // a new page starts at its top, not where the last one was scrolled
@@ -103,26 +105,26 @@ function renderAccount(session) {
     const role = roles.join(", ");
     mount(box,
       el("span", { class: "account-who" },
-        el("span", { class: "visually-hidden", text: "Signed in as " }),
+        el("span", { class: "visually-hidden", text: `${t("app.signedInAs")} ` }),
         // The name given at sign-up; the email only when there is none (older sessions).
         el("span", { class: session.user.name ? "account-name" : "account-email", "data-testid": "account-name",
           title: session.user.email || null, text: session.user.name || session.user.email }),
         el("span", { class: `role-badge role-${roles[0]}`, "data-testid": "account-role", text: role })),
       isShopper(session) || hasRole("vendor", session) ? inboxLink() : null,
-      isShopper(session) ? el("a", { class: "button button-quiet", href: "#/orders", "data-testid": "orders-link" }, "My orders") : null,
+      isShopper(session) ? el("a", { class: "button button-quiet", href: "#/orders", "data-testid": "orders-link" }, t("app.myOrders")) : null,
       messagesLink(session),
-      hasRole("vendor", session) ? el("a", { class: "button button-quiet", href: "#/vendor", "data-testid": "vendor-space-link" }, "Vendor space") : null,
-      hasRole("admin", session) ? el("a", { class: "button button-quiet", href: "#/admin", "data-testid": "admin-space-link" }, "Administration") : null,
+      hasRole("vendor", session) ? el("a", { class: "button button-quiet", href: "#/vendor", "data-testid": "vendor-space-link" }, t("app.vendorSpace")) : null,
+      hasRole("admin", session) ? el("a", { class: "button button-quiet", href: "#/admin", "data-testid": "admin-space-link" }, t("app.administration")) : null,
       el("button", {
         type: "button", class: "button button-quiet", "data-testid": "signout",
-        onclick: () => { clearSession(); announce("You are signed out."); },
-      }, "Sign out"));
+        onclick: () => { clearSession(); announce(t("app.signedOut")); },
+      }, t("app.signOut")));
   } else {
     const here = parseHash().path;
     const next = here === "/signin" || here === "/signup" ? "" : `?next=${encodeURIComponent(window.location.hash || "#/")}`;
     mount(box,
-      el("a", { class: "button button-quiet", href: `#/signin${next}`, "data-testid": "signin-link" }, "Sign in"),
-      el("a", { class: "button", href: `#/signup${next}`, "data-testid": "signup-link" }, "Create account"));
+      el("a", { class: "button button-quiet", href: `#/signin${next}`, "data-testid": "signin-link" }, t("auth.signIn")),
+      el("a", { class: "button", href: `#/signup${next}`, "data-testid": "signup-link" }, t("auth.createAccount")));
   }
 }
 
@@ -135,10 +137,10 @@ function renderCartLink() {
     return;
   }
   const count = cartCount();
-  const label = count === null ? "Cart" : `Cart, ${count === 1 ? "1 item" : `${count} items`}`;
+  const label = count === null ? t("app.cart") : t("app.cartWithCount", { count });
   mount(slot, el("a", { class: "cart-link", href: "#/cart", "data-testid": "cart-link", "aria-label": label },
     cartIcon(),
-    el("span", { class: "cart-link-text", text: "Cart" }),
+    el("span", { class: "cart-link-text", text: t("app.cart") }),
     count ? el("span", { class: "cart-count", "data-testid": "cart-count", text: String(count) }) : null));
 }
 
@@ -163,6 +165,25 @@ document.querySelector(".skip-link")?.addEventListener("click", (event) => {
   main.focus();
 });
 
+// The FR/EN switch in the header: remembered in this browser, saved as the account's language
+// (PUT /me/preferences, so e-mails follow) when signed in, then the page is drawn again.
+function renderLanguageSwitch() {
+  const slot = document.getElementById("language-switch");
+  if (!slot) return;
+  mount(slot, el("div", { class: "language-switch", role: "group", "aria-label": t("app.language") },
+    languageChoices().map((choice) => el("button", {
+      type: "button", class: "language-option", lang: choice.code, "data-testid": `language-${choice.code}`,
+      "aria-pressed": String(choice.code === currentLanguage()), title: choice.name,
+      onclick: () => {
+        if (choice.code === currentLanguage()) return;
+        chooseLanguage(choice.code, (code) => (getSession()?.user
+          ? request("PUT", "/me/preferences", { auth: true, body: { locale: code } }) : null));
+      },
+    }, choice.short, el("span", { class: "visually-hidden", text: ` – ${choice.name}` })))));
+}
+
+applyToDocument();
+renderLanguageSwitch();
 onSessionChange(renderAccount);
 // A session saved before sign-in answered with a name: ask GET /me once for it.
 {
@@ -181,6 +202,10 @@ onSessionChange((session) => {
   const owner = session?.user?.user_id || null;
   if (owner === cartOwner) return;
   cartOwner = owner;
+  // A language chosen before signing in becomes the account's, so its e-mails follow the page.
+  if (owner && chosenLanguage()) {
+    request("PUT", "/me/preferences", { auth: true, body: { locale: chosenLanguage() } }).catch(() => { /* e-mails keep theirs */ });
+  }
   setCartCount(null);
   renderCartLink();
   refreshCartCount();

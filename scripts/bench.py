@@ -10,8 +10,9 @@ framework any handler needs anyway (chalice, pynamodb.models, pydantic's BaseMod
 Logger), measured in fresh interpreters interleaved with the app's so machine noise hits both
 alike. `--why` lists what `import app` loads beyond that floor, heaviest first.
 
-bundle (after `make package`): the same import from the built deployment.zip on a Lambda-like
-path (the bundle, then only the runtime's boto3/s3transfer; no site-packages, no bytecode writes),
+bundle (after `make package`; skipped with a note when build/prod/deployment.zip is missing):
+`bundle_zip_mb`, the zip's size on disk, then the same import from it on a Lambda-like
+path (the bundle, then only the runtime's boto3/botocore/jmespath/s3transfer; no site-packages, no bytecode writes),
 as shipped (with compiled bytecode) and stripped of its bytecode, which is what Chalice alone ships.
 """
 
@@ -109,14 +110,17 @@ def bundle(options: Options) -> Iterator[Figure]:
     if not archive.exists():
         print(f"bench: bundle skipped, {archive.relative_to(ROOT)} does not exist (run `make package`)", file=sys.stderr)
         return
+    yield Figure("bundle_zip_mb", archive.stat().st_size / 1e6, "MB")
     import boto3
+    import botocore
+    import jmespath
     import s3transfer
 
     with tempfile.TemporaryDirectory(prefix="halles-bench-") as tmp:
         root = Path(tmp)
         runtime = root / "runtime"  # what the Lambda Python runtime adds after the bundle
         runtime.mkdir()
-        for module in (boto3, s3transfer):
+        for module in (boto3, botocore, jmespath, s3transfer):  # scripts/package.py RUNTIME_PROVIDED
             (runtime / module.__name__).symlink_to(Path(module.__file__).parent)
         shipped, stripped = root / "shipped", root / "stripped"
         for target in (shipped, stripped):
@@ -152,22 +156,24 @@ def _importtime(statement: str) -> dict[str, tuple[int, int]]:
     return modules
 
 
-def explain_imports(top: int = 20) -> str:
-    """The modules `import app` loads beyond the floor, by self time, with who imported them."""
+def explain_imports(statement: str = APP_IMPORTS, top: int = 20, label: str = "import app") -> str:
+    """The modules `statement` loads beyond the floor, by self time, with who imported them."""
     floor = _importtime(FLOOR_IMPORTS)
     # -X importtime only sees `import` statements; register_all() loads the handlers with
     # importlib.import_module, which would all be charged to `app`. Load them visibly first.
     app = _importtime("import chalicelib.handlers as h\n"
-                      "for m in h.BLUEPRINTS: __import__('chalicelib.handlers.' + m)\n" + APP_IMPORTS)
+                      "for m in h.BLUEPRINTS: __import__('chalicelib.handlers.' + m)\n" + statement)
     extra = sorted(((us, name) for name, (us, _) in app.items() if name not in floor), reverse=True)
     total = sum(us for us, _ in extra)
-    lines = [f"import app loads {len(extra)} modules beyond the floor, {total / 1000:.1f} ms self time in all:"]
+    lines = [f"{label} loads {len(extra)} modules beyond the floor, {total / 1000:.1f} ms self time in all:"]
     for us, name in extra[:top]:
         lines.append(f"  {us / 1000:6.1f} ms  {name} (cumulative {app[name][1] / 1000:.1f} ms)")
     return "\n".join(lines)
 
 
 import scripts.bench_checkout  # noqa: E402,F401  (registers the "checkout" benchmarks)
+import scripts.bench_cold  # noqa: E402,F401  (registers the "cold_routes" benchmarks)
+import scripts.bench_cost  # noqa: E402,F401  (registers the "cost" benchmarks)
 import scripts.bench_imports  # noqa: E402,F401  (registers the "imports" benchmarks)
 import scripts.bench_surveys  # noqa: E402,F401  (registers the "surveys" benchmarks)
 

@@ -56,9 +56,9 @@ def _registry():
     main = sys.modules.get("__main__")
     if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
         return main
-    import scripts.bench
+    import scripts.bench  # noqa: F401
 
-    return scripts.bench
+    return sys.modules["scripts.bench"]  # half-imported when it is the importer: no package attribute yet
 
 
 bench = _registry()

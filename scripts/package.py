@@ -13,11 +13,22 @@
      infra/function_access.json lists, and that entry must match what the function's code reaches
      (scripts/function_access.py walks its imports; a mismatch fails the build). Chalice's policy
      autogeneration only sees boto3 calls in app.py, not PynamoDB, so it would grant nothing useful.
-3. Add compiled bytecode to deployment.zip. Lambda's /var/task is read-only, so without it every
+3. Leave out of deployment.zip what the function never needs from it (`prune_bundle`):
+   - the AWS SDK the Lambda Python runtime already has (botocore, jmespath; boto3 and s3transfer
+     are never bundled: nothing in requirements.txt asks for them). Decision on pinning: the app
+     calls only long-stable APIs (DynamoDB, SQS, SES, Cognito admin, SSM GetParameter, S3 presign)
+     whose botocore shapes have not changed in years, and the runtime's SDK gets AWS's security
+     fixes without a redeploy; what we lose is the exact botocore version the tests ran against.
+     `make package ARGS=--bundle-aws-sdk` keeps the pinned SDK in the zip (+17 MB) for whoever
+     prefers reproducibility over size;
+   - Babel's CLDR data for every locale but those the notifications format in (BABEL_LOCALES and
+     the parents Babel merges them with, e.g. en_GB -> en_001 -> en -> root): ~10 MB compressed;
+   - botocore's request examples (documentation, when the SDK is bundled), type stubs (.pyi) and packages' own test folders.
+4. Add compiled bytecode to deployment.zip. Lambda's /var/task is read-only, so without it every
    cold start compiles every imported module from source (several times the cost of the import
    itself; see `python -m scripts.bench`). The .pyc files are `unchecked-hash`: valid whatever
    mtimes the extracted files get, which is safe because a deployed bundle never changes.
-4. `cfn-lint` the result: any error fails the build; warnings are shown.
+5. `cfn-lint` the result: any error fails the build; warnings are shown.
 """
 
 from __future__ import annotations
@@ -71,6 +82,13 @@ QUEUE_SEND_ACTIONS = ["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMess
 QUEUE_CONSUME_ACTIONS = ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
                          "sqs:ReceiveMessage"]
 MAIL_ACTIONS = ["ses:SendEmail", "ses:SendRawEmail"]
+
+
+# What the Lambda Python runtime provides (AWS's docs: "Including the SDK in your deployment package"):
+# left out of the zip unless --bundle-aws-sdk. urllib3/dateutil/six stay: requests and stripe pin them too.
+RUNTIME_PROVIDED = ("botocore", "jmespath", "boto3", "s3transfer")
+# The locales chalicelib.services.notification_templates formats money and dates in (its _babel_locale).
+BABEL_LOCALES = ("en_GB", "fr_FR")
 
 
 class PackagingError(RuntimeError):
@@ -355,6 +373,62 @@ def _keep_only_log_statements(function: str, document: dict) -> None:
     document["Statement"] = kept
 
 
+# ---------------------------------------------------------------- what the zip leaves out
+
+
+def babel_locales_kept(locales=BABEL_LOCALES) -> set[str]:
+    """The locales and every parent Babel loads with them (CLDR parent exceptions included)."""
+    from babel.core import get_global
+
+    parents = get_global("parent_exceptions")
+    kept = set()
+    for name in locales:
+        while name and name not in kept:
+            kept.add(name)
+            name = "root" if name == "root" else parents.get(name) or (name.rsplit("_", 1)[0] if "_" in name else "root")
+            if name in kept:
+                break
+    return kept
+
+
+def _distribution_of(top_level: str) -> str:
+    """`botocore-1.44.8.dist-info` -> `botocore`; `jmespath-1.1.0.data` -> `jmespath`; a package stays as it is."""
+    if top_level.endswith((".dist-info", ".data", ".egg-info")):
+        top_level = top_level.split("-", 1)[0]
+    return top_level.lower().replace("-", "_")
+
+
+def left_out(name: str, *, keep_aws_sdk: bool = False, babel_locales: set[str] | None = None) -> bool:
+    """Whether the zip entry `name` is something the deployed function never loads."""
+    parts = name.split("/")
+    if not keep_aws_sdk and _distribution_of(parts[0]) in RUNTIME_PROVIDED:
+        return True
+    if name.endswith(".pyi") or any(part in ("tests", "test") for part in parts[1:-1]):
+        return True
+    if name.startswith("botocore/data/") and name.endswith("/examples-1.json"):  # documentation only
+        return True
+    if name.startswith("babel/locale-data/") and name.endswith(".dat"):
+        locale = parts[-1][: -len(".dat")]
+        return locale not in (babel_locales if babel_locales is not None else babel_locales_kept())
+    return False
+
+
+def prune_bundle(zip_path: Path, *, keep_aws_sdk: bool = False) -> tuple[int, int]:
+    """Rewrite the zip without what `left_out` names; returns (entries removed, bytes saved on disk)."""
+    locales = babel_locales_kept()
+    before = zip_path.stat().st_size
+    rewritten = zip_path.with_name(zip_path.name + ".tmp")
+    removed = 0
+    with zipfile.ZipFile(zip_path) as bundle, zipfile.ZipFile(rewritten, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        for entry in bundle.infolist():
+            if left_out(entry.filename, keep_aws_sdk=keep_aws_sdk, babel_locales=locales):
+                removed += 1
+                continue
+            out.writestr(entry, bundle.read(entry))
+    os.replace(rewritten, zip_path)
+    return removed, before - zip_path.stat().st_size
+
+
 # ---------------------------------------------------------------- bytecode
 
 
@@ -409,7 +483,7 @@ def lint(sam_path: Path) -> LintReport:
 
 
 def package(stage: str = "prod", out_dir: Path | None = None, project_dir: Path = ROOT,
-            template: Path | None = None) -> PackageResult:
+            template: Path | None = None, *, keep_aws_sdk: bool = False) -> PackageResult:
     out_dir = Path(out_dir or project_dir / "build" / stage).resolve()
     template = Path(template or project_dir / "infra" / "template.json").resolve()
     run_chalice_package(Path(project_dir).resolve(), stage, out_dir, template)
@@ -419,6 +493,7 @@ def package(stage: str = "prod", out_dir: Path | None = None, project_dir: Path 
     runtimes = {res["Properties"]["Runtime"] for res in sam["Resources"].values() if res["Type"] == FUNCTION}
     if len(runtimes) != 1:
         raise PackagingError(f"expected one Python runtime for all functions, got {sorted(runtimes)}")
+    prune_bundle(out_dir / "deployment.zip", keep_aws_sdk=keep_aws_sdk)
     add_bytecode(out_dir / "deployment.zip", runtimes.pop())
     return PackageResult(out_dir=out_dir, sam=sam, lint=lint(sam_path))
 
@@ -427,10 +502,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.package", description=__doc__.split("\n")[0])
     parser.add_argument("--stage", default="prod", help="Chalice stage (default: prod)")
     parser.add_argument("--out", type=Path, help="output directory (default: build/<stage>)")
+    parser.add_argument("--bundle-aws-sdk", action="store_true",
+                        help="keep botocore/jmespath in the zip (pinned) instead of the Lambda runtime's")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     try:
-        result = package(args.stage, args.out)
+        result = package(args.stage, args.out, keep_aws_sdk=args.bundle_aws_sdk)
     except PackagingError as exc:
         print(f"package: {exc}", file=sys.stderr)
         return 1
@@ -439,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     for line in result.lint.errors:
         print(f"cfn-lint ERROR: {line}", file=sys.stderr)
     functions = [n for n, r in result.sam["Resources"].items() if r["Type"] == FUNCTION]
+    size_mb = (result.out_dir / "deployment.zip").stat().st_size / 1e6
+    print(f"{result.out_dir / 'deployment.zip'}: {size_mb:.1f} MB")
     print(f"{result.sam_path}: {len(functions)} function(s) ({', '.join(functions)}), "
           f"cfn-lint: {len(result.lint.errors)} error(s), {len(result.lint.warnings)} warning(s)")
     return 1 if result.lint.errors else 0

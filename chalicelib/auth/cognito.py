@@ -59,10 +59,11 @@ class Tokens:
 
 @lru_cache(maxsize=8)
 def _client_for(region: str, endpoint_url: str | None):
-    import boto3
     from botocore.config import Config
 
-    return boto3.client("cognito-idp", region_name=region, config=Config(connect_timeout=3, read_timeout=10))
+    from chalicelib import aws_clients
+
+    return aws_clients.client("cognito-idp", region_name=region, config=Config(connect_timeout=3, read_timeout=10))
 
 
 def _client():

@@ -402,9 +402,8 @@ def claim_summary(order: Order, claim: Claim) -> dict:
 def dispute_summary(order: Order, dispute, *, vendor_id: str | None = None) -> dict:
     """A dispute as a case: its evidence deadline, amount, reason, the vendors concerned and the status
     history (from the order's timeline). `vendor_id`: as that vendor sees it, with its payout's state."""
-    history = [{"at": e.at, "state": e.details.get("status", ""), "by": "provider",
-                "note": e.id.split(":")[2] if e.id.count(":") >= 3 else ""}
-               for e in order.timeline if e.kind == "dispute" and e.details.get("dispute_id") == dispute.id]
+    history = [_dispute_step(e) for e in order.timeline
+               if e.kind == "dispute" and e.details.get("dispute_id") == dispute.id]
     opened_at = history[0]["at"] if history else order.created_at
     summary = {"kind": "dispute", "case_id": dispute.id, "dispute_id": dispute.id, "order_id": order.order_id,
                "order_number": order.order_number, "status": dispute.status, "state": dispute.status,
@@ -418,6 +417,16 @@ def dispute_summary(order: Order, dispute, *, vendor_id: str | None = None) -> d
         summary["vendors"] = [{"vendor_id": vendor_id, "vendor_name": vendor_order.vendor_name}]
         summary["payout_status"] = vendor_order.payout_status.value if vendor_order.payout_status else None
     return summary
+
+
+def _dispute_step(entry) -> dict:
+    """One line of a dispute's history: the provider's word (`note`: the event's stage, e.g. created,
+    funds_withdrawn, closed) or the admin's evidence (`note`: evidence_staged | evidence_submitted)."""
+    parts = entry.id.split(":")  # dispute:<id>:<stage>:<status> | dispute:<id>:evidence<n>:<evidence stage>
+    if len(parts) >= 4 and parts[2].startswith("evidence"):
+        return {"at": entry.at, "state": entry.details.get("status", ""), "by": "admin", "note": parts[3]}
+    return {"at": entry.at, "state": entry.details.get("status", ""), "by": "provider",
+            "note": parts[2] if len(parts) >= 4 else ""}
 
 
 # --- disputes as cases ----------------------------------------------------------------------------

@@ -145,10 +145,13 @@ class TransferPayout(Effect):
     vendor_id: str
     amount: int
     currency: str
+    top_up: int = 0  # 0: the vendor's payout; n: the n-th top-up after it (Order.top_ups_due)
 
     @property
     def key(self) -> str:
-        return f"tr-{self.order_id}-{self.vendor_id}"
+        # A top-up is named by its rank and amount: a replay after a crash is the same transfer; two
+        # computed from different states are two transfers, both recorded, any excess reversed.
+        return f"tr-{self.order_id}-{self.vendor_id}" + (f"-t{self.top_up}-{self.amount}" if self.top_up else "")
 
 
 @dataclass(frozen=True)
@@ -161,10 +164,14 @@ class ReverseTransfer(Effect):
     # Reversals of this state refused before (balance_insufficient...): a retry needs a key of its own, the
     # provider replays a refused request's answer to its key.
     attempt: int = 0
+    # Top-ups made to the vendor so far: a top-up can bring `net_after` back to a value a reversal had
+    # already reached; the count keeps that later reversal's key its own.
+    top_ups: int = 0
 
     @property
     def key(self) -> str:
         suffix = f"-r{self.attempt}" if self.attempt else ""
+        suffix += f"-u{self.top_ups}" if self.top_ups else ""
         return f"trr-{self.order_id}-{self.vendor_id}-{self.net_after}{suffix}"
 
 

@@ -222,6 +222,12 @@ class VendorOrder:
     reversal_failed: dict | None = None
     # Who bears the commission on refunds (chalicelib/domain/ledger.py COMMISSION_POLICIES), frozen at checkout.
     refund_commission: str = ledger.REFUND_COMMISSION
+    # Transfers made after the first one (`transfer_id`): a refund that failed after the vendor was
+    # clawed back gives it the money back this way, each with its own idempotency key (the n-th top-up).
+    top_ups: tuple[str, ...] = ()
+    # What a refused reversal left due and an admin settled outside the platform (the vendor paid it
+    # back, or the platform wrote it off): counted as reversed, so it is never asked of the provider again.
+    settled_outside: int = 0
 
     @property
     def refund_attention_since(self) -> str | None:
@@ -780,6 +786,7 @@ class Order:
                                  "Refund failed: our team is on it", kind="refund",
                                  details={"vendor_id": vendor_id, "case_id": case_id, "failure_code": failure_code}))
         followed = self._returns_follow_refund(case_id, at)  # a return whose refund failed says so
+        followed += self.top_ups_due(at=at)  # a vendor clawed back for it gets that money back
         return [Publish.of(RefundFailed(OrderSummary.of(self), vendor_id=vendor_id, case_id=case_id,
                                         amount=int(record["amount"]), currency=self.currency,
                                         failure_code=failure_code, attempt=int(record.get("attempt", 0)))),
@@ -812,7 +819,7 @@ class Order:
         before = self.money()
         self.refunds[refund_id] = replace(known, status=status)
         self._book_money_change(before, vl.REFUND, f"{refund_id}:{status}", at)
-        return self.reversals_due()
+        return self.reversals_due() + self.top_ups_due(at=at)
 
     def retry_case_refund(self, case_id: str, *, at: str) -> list[Effect]:
         """An admin tries a failed case refund again: a new attempt with its own idempotency key (the
@@ -831,16 +838,33 @@ class Order:
         return [RefundCase(self.order_id, self.payment_intent_id, vendor_id, case_id, amount,
                            str(record.get("reason") or "requested_by_customer"), attempt)]
 
-    def resolve_case_refund(self, case_id: str, *, note: str, by: str, at: str) -> bool:
+    def resolve_case_refund(self, case_id: str, *, note: str, by: str, at: str, borne_by: str = "platform") -> bool:
         """An admin settled a failed case refund outside the platform (a bank transfer, a voucher): it
-        leaves the failed queue with the note. Once; False when resolved already."""
+        leaves the failed queue with the note. Once; False when resolved already.
+
+        `borne_by` says who pays for it: the platform (nothing of the vendor's moves), or the vendor,
+        which is charged what the refund would have taken from it had it gone through (its share less
+        the commission given back under its policy) as an `adjustment` entry in its ledger."""
         vendor_id, record = self._case_record(case_id)
         if record["status"] == "resolved":
             return False
         if record["status"] != "failed":
             raise Conflict(f"Only a failed refund can be resolved; this one is {record['status']}.",
                            code="refund_not_failed", fields={"case_id": f"refund is {record['status']}"})
-        self._update_case(vendor_id, case_id, status="resolved", resolution={"note": note, "by": by, "at": at})
+        if borne_by not in ("platform", "vendor"):
+            raise InvalidInput("Say who bears the refund: platform or vendor.", fields={"borne_by": "platform or vendor"})
+        resolution = {"note": note, "by": by, "at": at, "borne_by": borne_by}
+        if borne_by == "vendor":
+            before = ledger.entitlement(self.money(), vendor_id)
+            as_if = Refund(f"resolved:{case_id}", int(record["amount"]), self.currency, at, vendor_id=vendor_id)
+            self.refunds[as_if.id] = as_if
+            borne = before - ledger.entitlement(self.money(), vendor_id)
+            del self.refunds[as_if.id]
+            self._book(vendor_id, vl.ADJUSTMENT, -borne, at, reference=f"refund_resolved:{case_id}",
+                       details={"reason": f"Refund settled outside the platform, borne by the vendor: {note}",
+                                "by": by, "case_id": case_id})
+            resolution["vendor_charged"] = borne
+        self._update_case(vendor_id, case_id, status="resolved", resolution=resolution)
         return True
 
     def _require_refundable(self, vendor_id: str, amount: int) -> None:
@@ -899,7 +923,8 @@ class Order:
             vendors=tuple(ledger.VendorShare(v.vendor_id, v.total, min(v.payout, v.total),
                                              refunded=sum(r.amount for r in self._counted_refunds()
                                                           if r.vendor_id == v.vendor_id),
-                                             transferred=max(0, v.transferred - pending[v.vendor_id]),
+                                             transferred=max(0, v.transferred - pending[v.vendor_id]
+                                                             - v.settled_outside),
                                              commission_policy=v.refund_commission)
                           for v in self.vendor_orders.values()),
         )
@@ -936,8 +961,9 @@ class Order:
         vendor_order = self.vendor_orders[vendor_id]
         self._book(vendor_id, vl.PAYOUT_RELEASE, 0, at)  # from now on the vendor's balance is payable
         if vendor_order.transfer_id:
-            vendor_order.payout_due_at = None  # transferred by a run that crashed before clearing it
-            return []
+            # Transferred already (a run crashed before clearing it), unless a top-up is owed.
+            vendor_order.payout_due_at = None
+            return [e for e in self.top_ups_due(at=at) if e.vendor_id == vendor_id]
         amount, why_not = self.payout_now(vendor_id)
         if amount <= 0 and why_not is not PayoutStatus.HELD_DISPUTE_OPEN:
             vendor_order.payout_status, vendor_order.payout_due_at = why_not, None
@@ -951,11 +977,15 @@ class Order:
         return [TransferPayout(self.order_id, vendor_id, amount, vendor_order.currency)]
 
     def record_transfer(self, vendor_id: str, *, transfer_id: str, amount: int, charge_id: str | None,
-                        at: str) -> None:
-        """The provider made the vendor's transfer: the payout leaves the due queue."""
+                        at: str, top_up: int = 0) -> list[Effect]:
+        """The provider made the vendor's transfer: the payout leaves the due queue. Returns the
+        reversals it makes due: the amount was computed when the payout was released, and a refund or a
+        lost dispute recorded meanwhile (by a webhook, another case) found no transfer to take back from."""
         vendor_order = self.vendor_orders[vendor_id]
+        if top_up:
+            return self._record_top_up(vendor_id, transfer_id=transfer_id, amount=amount, at=at, top_up=top_up)
         if vendor_order.transfer_id:
-            return
+            return []
         vendor_order.transfer_id, vendor_order.transferred = transfer_id, amount
         vendor_order.charge_id = charge_id or vendor_order.charge_id
         vendor_order.payout_status, vendor_order.payout_due_at = PayoutStatus.TRANSFERRED, None
@@ -963,6 +993,48 @@ class Order:
         self._note(TimelineEntry(f"transfer:{vendor_id}", at, "Vendor payout sent", Audience.INTERNAL,
                                  kind="transfer", details={"vendor_id": vendor_id, "transfer_id": transfer_id,
                                                            "amount": amount}))
+        return self.reversals_due()
+
+    def top_ups_due(self, *, at: str | None = None, settled: Effect | None = None) -> list[Effect]:
+        """Vendors paid already who are owed more than they hold (a refund failed after their transfer
+        was reversed): a top-up transfer each, keyed by its rank, so a retry after a crash replays the
+        same transfer and a later top-up gets a key of its own. `at` marks it due for the retry schedule
+        (retry_payouts), should the provider be away.
+
+        One move at a time per vendor: none while a reversal or a top-up of its is under way (what the
+        provider answers to it is what the next computation starts from; recording it asks again)."""
+        money = self.money()
+        effects: list[Effect] = []
+        if self.status is not OrderStatus.PAID:
+            return effects
+        moving = {e.vendor_id for e in self.outbox if e != settled
+                  and (isinstance(e, ReverseTransfer) or (isinstance(e, TransferPayout) and e.top_up))}
+        for vendor_order in self.vendor_orders.values():
+            if not vendor_order.transfer_id or vendor_order.vendor_id in moving:
+                continue  # never paid (its payout, when released, pays what it is owed), or a move under way
+            amount = ledger.payable_now(money, vendor_order.vendor_id)
+            if amount > 0:
+                if at and not vendor_order.payout_due_at:
+                    vendor_order.payout_due_at = at
+                effects.append(TransferPayout(self.order_id, vendor_order.vendor_id, amount, vendor_order.currency,
+                                              top_up=len(vendor_order.top_ups) + 1))
+        return effects
+
+    def _record_top_up(self, vendor_id: str, *, transfer_id: str, amount: int, at: str, top_up: int) -> list[Effect]:
+        vendor_order = self.vendor_orders[vendor_id]
+        if transfer_id in vendor_order.top_ups:
+            return []  # recorded already (a replay)
+        made = TransferPayout(self.order_id, vendor_id, amount, vendor_order.currency, top_up=top_up)
+        self.done(made)  # made: no longer counted as under way by what follows
+        vendor_order.top_ups = (*vendor_order.top_ups, transfer_id)
+        vendor_order.transferred += amount
+        vendor_order.payout_status, vendor_order.payout_due_at = PayoutStatus.TRANSFERRED, None
+        self._book(vendor_id, vl.TRANSFER, -amount, at, reference=transfer_id, provider_object_id=transfer_id,
+                   details={"top_up": top_up})
+        self._note(TimelineEntry(f"transfer:{vendor_id}:{transfer_id}", at, "Vendor payout topped up",
+                                 Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount}))
+        return self.reversals_due() + self.top_ups_due(at=at)  # two top-ups computed from different states
 
     def payout_waits(self, vendor_id: str, status: PayoutStatus) -> None:
         """The transfer could not be made yet (no payout account): it stays due for the retry schedule."""
@@ -980,17 +1052,21 @@ class Order:
         """Nothing is owed any more (the order is no longer paid): off the queue."""
         self.vendor_orders[vendor_id].payout_due_at = None
 
-    def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int, at: str | None = None) -> None:
-        """A transfer reversal made at the provider, counted in the vendor's net `transferred` once."""
+    def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int, at: str | None = None) -> list[Effect]:
+        """A transfer reversal made at the provider, counted in the vendor's net `transferred` once;
+        returns the top-up it makes due (a refund failed while the reversal was under way)."""
         vendor_order = self.vendor_orders[vendor_id]
         if reversal_id in vendor_order.reversals:
-            return
+            return []
         vendor_order.reversals = vendor_order.reversals | {reversal_id}
         vendor_order.transferred -= amount
         if vendor_order.reversal_failed and ledger.reversal_due(self.money(), vendor_id) <= 0:
             vendor_order.reversal_failed = None  # a retry got it back: off the admin's failed queue
         self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at or now_iso(), reference=reversal_id,
                    provider_object_id=reversal_id, details={"transfer_id": vendor_order.transfer_id})
+        made = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id
+                     and e.amount == amount), None)  # still in the outbox while this is recorded: not under way
+        return [e for e in self.top_ups_due(at=at, settled=made) if e.vendor_id == vendor_id]
 
     def reversals_due(self) -> list[Effect]:
         """A refund or a lost dispute after a payout: take back from each vendor what it no longer keeps."""
@@ -998,11 +1074,14 @@ class Order:
         effects: list[Effect] = []
         for vendor_order in self.vendor_orders.values():
             due = ledger.reversal_due(money, vendor_order.vendor_id)
+            if any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_order.vendor_id
+                   for e in self.outbox):
+                continue  # one move at a time: recording the top-up under way asks again
             if due > 0 and vendor_order.transfer_id:
                 net = money.vendor(vendor_order.vendor_id).transferred
                 attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
                 effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, vendor_order.transfer_id, due,
-                                               net - due, attempt))
+                                               net - due, attempt, len(vendor_order.top_ups)))
         return effects
 
     def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
@@ -1013,7 +1092,9 @@ class Order:
         due = ledger.reversal_due(self.money(), vendor_id)
         if due <= 0:
             vendor_order.reversal_failed = None
-            return []
+            # Refused, and not due any more (its refund failed meanwhile): what the vendor is owed instead.
+            refused = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id), None)
+            return [e for e in self.top_ups_due(at=at, settled=refused) if e.vendor_id == vendor_id]
         attempts = int((vendor_order.reversal_failed or {}).get("attempts", 0)) + 1
         since = (vendor_order.reversal_failed or {}).get("at", at)
         vendor_order.reversal_failed = {"amount": due, "failure_code": failure_code, "at": since,
@@ -1032,6 +1113,31 @@ class Order:
         due = [e for e in self.reversals_due() if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id]
         if not due:
             vendor_order.reversal_failed = None  # nothing is due any more (a refund failed meanwhile)
+        return due
+
+    def resolve_reversal(self, vendor_id: str, *, note: str, by: str, at: str, borne_by: str) -> int:
+        """An admin settled a refused reversal outside the platform: `vendor` (it paid the money back
+        another way) or `platform` (written off). Either way it is no longer asked of the provider and
+        the vendor's ledger gets an `adjustment` of that amount (it owes nothing more for the order);
+        who bore it is on the entry. Returns the amount settled."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if not vendor_order.reversal_failed:
+            raise Conflict("No refused reversal is waiting for this vendor.", code="no_reversal_failed",
+                           fields={"vendor_id": "no refused reversal"})
+        if borne_by not in ("platform", "vendor"):
+            raise InvalidInput("Say who bears it: platform or vendor.", fields={"borne_by": "platform or vendor"})
+        due = ledger.reversal_due(self.money(), vendor_id)
+        vendor_order.reversal_failed = None
+        if due <= 0:
+            return 0
+        vendor_order.settled_outside += due
+        words = "paid back by the vendor" if borne_by == "vendor" else "written off by the platform"
+        self._book(vendor_id, vl.ADJUSTMENT, due, at, reference=f"reversal_settled:{vendor_order.settled_outside}",
+                   details={"reason": f"Transfer reversal settled outside the platform, {words}: {note}", "by": by,
+                            "borne_by": borne_by})
+        self._note(TimelineEntry(f"reversal_settled:{vendor_id}:{vendor_order.settled_outside}", at,
+                                 "Transfer reversal settled outside the platform", Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_id, "amount": due, "borne_by": borne_by, "note": note}))
         return due
 
     # --- the vendor ledger (chalicelib/domain/vendor_ledger.py) --------------------------------

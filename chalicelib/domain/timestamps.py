@@ -16,3 +16,17 @@ def iso(moment: datetime, *, precise: bool = False) -> str:
 
 def now_iso(*, precise: bool = False) -> str:
     return iso(datetime.now(UTC), precise=precise)
+
+
+def scheduled_time(event) -> datetime | None:
+    """The moment the schedule ran for: EventBridge's `time` (the run's scheduled minute). Taking it
+    rather than the clock lets the local stack fire a run "later" (`python -m devstack fire
+    escalate_overdue_returns --event <a scheduled event with a later time>`, README "After-sales gaps"),
+    so escalations can be tried on `make run` without waiting days; None (the clock) when the event
+    carries no usable time. `event`: Chalice's CloudWatchEvent or the raw dict."""
+    when = event.to_dict().get("time") if hasattr(event, "to_dict") else (event or {}).get("time")
+    try:
+        parsed = datetime.fromisoformat(str(when).replace("Z", "+00:00")) if when else None
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed and parsed.tzinfo else None

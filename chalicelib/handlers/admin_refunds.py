@@ -53,6 +53,9 @@ class ResolveIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     note: ResolutionNote = Field(description="How it was settled outside the platform")
+    borne_by: Literal["platform", "vendor"] = Field(
+        "platform", description="Who pays for it: the platform (nothing moves) or the vendor (an adjustment "
+                                "in its ledger of what the refund would have taken from it)")
 
 
 class CaseRefundOut(ApiModel):
@@ -65,7 +68,8 @@ class CaseRefundOut(ApiModel):
     refund_id: str | None
     failure_code: str | None
     attempt: int
-    resolution: dict | None = Field(description="{note, by, at} once resolved outside the platform")
+    resolution: dict | None = Field(description="{note, by, at, borne_by, vendor_charged?} once resolved outside "
+                                                "the platform")
 
 
 class ReversalOut(ApiModel):
@@ -74,6 +78,16 @@ class ReversalOut(ApiModel):
     transferred: Money = Field(description="What the vendor holds of the order now (net of reversals)")
     still_due: Money = Field(description="0 once the reversal went through")
     failure_code: str | None
+    settled_outside: Money | None = Field(None, description="What the admin settled outside the platform")
+    borne_by: str | None = Field(None, description="platform | vendor, once settled outside the platform")
+
+
+class ResolveReversalIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: ResolutionNote = Field(description="How it was settled outside the platform")
+    borne_by: Literal["platform", "vendor"] = Field(
+        description="vendor: it paid the money back another way; platform: written off")
 
 
 @route(bp, "/admin/refunds", query=RefundsQuery, response=AttentionList, roles=ADMIN, tags=TAGS,
@@ -99,7 +113,8 @@ def admin_resolve_refund(req):
     from chalicelib.services import refund_admin
 
     return CaseRefundOut.model_validate(refund_admin.resolve_refund(
-        req.params["order_id"], req.params["case_id"], note=req.body.note, admin_id=req.principal.user_id))
+        req.params["order_id"], req.params["case_id"], note=req.body.note, admin_id=req.principal.user_id,
+        borne_by=req.body.borne_by))
 
 
 @route(bp, "/admin/reversals/{order_id}/{vendor_id}/retry", "POST", response=ReversalOut, roles=ADMIN, tags=TAGS,
@@ -108,3 +123,14 @@ def admin_retry_reversal(req):
     from chalicelib.services import refund_admin
 
     return ReversalOut.model_validate(refund_admin.retry_reversal(req.params["order_id"], req.params["vendor_id"]))
+
+
+@route(bp, "/admin/reversals/{order_id}/{vendor_id}/resolve", "POST", body=ResolveReversalIn, response=ReversalOut,
+       roles=ADMIN, tags=TAGS, errors=(400, 401, 403, 404, 409),
+       summary="Settle a refused transfer reversal outside the platform (paid back by the vendor, or written off)")
+def admin_resolve_reversal(req):
+    from chalicelib.services import refund_admin
+
+    return ReversalOut.model_validate(refund_admin.resolve_reversal(
+        req.params["order_id"], req.params["vendor_id"], note=req.body.note, borne_by=req.body.borne_by,
+        admin_id=req.principal.user_id))

@@ -79,6 +79,7 @@ class CasesQuery(QueryModel):
 class VendorCasesQuery(QueryModel):
     state: Literal["open", "all"] = "all"
     limit: int = Field(50, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048, description="next_cursor of the previous page")
 
 
 class HistoryOut(ApiModel):
@@ -134,6 +135,8 @@ class CaseOut(ApiModel):
 
 class CaseList(ApiModel):
     items: list[CaseOut]
+    next_cursor: str | None = Field(None, description="pass it as `cursor` for the next page; null on the last "
+                                                      "(/vendor/claims)")
 
 
 class EvidenceOut(ApiModel):
@@ -210,7 +213,7 @@ def vendor_claims(req):
     from chalicelib.services import claims
 
     return CaseList.model_validate(claims.vendor_cases(req.principal.user_id, open_only=req.query.state == "open",
-                                                       limit=req.query.limit))
+                                                       limit=req.query.limit, cursor=req.query.cursor))
 
 
 @route(bp, "/vendor/claims/{claim_id}/answer", "POST", body=DecisionIn, response=CaseOut, roles=VENDOR, tags=TAGS,

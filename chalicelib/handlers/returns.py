@@ -100,11 +100,16 @@ class ReturnRulesOut(ApiModel):
     auto_approve_below: int | None
 
 
-class ReturnsQuery(QueryModel):
+class PageQuery(QueryModel):
+    limit: int = Field(50, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048, description="next_cursor of the previous page")
+
+
+class ReturnsQuery(PageQuery):
     state: State | None = Field(None, description="only returns in this state (most urgent first)")
 
 
-class AdminReturnsQuery(QueryModel):
+class AdminReturnsQuery(PageQuery):
     state: Literal["escalated", "refund_failed"] = "escalated"
 
 
@@ -164,6 +169,7 @@ class OrderReturnsOut(ApiModel):
 
 class ReturnList(ApiModel):
     items: list[ReturnOut]
+    next_cursor: str | None = Field(None, description="pass it as `cursor` for the next page; null on the last")
 
 
 def _view(data: dict) -> dict:
@@ -205,12 +211,13 @@ def list_order_returns(req):
     return OrderReturnsOut.model_validate(returns.list_order_returns(req.principal.user_id, req.params["order_id"]))
 
 
-@route(bp, "/returns", response=ReturnList, roles=SHOPPER, tags=TAGS, errors=(401, 403),
-       summary="All your returns, newest first")
+@route(bp, "/returns", query=PageQuery, response=ReturnList, roles=SHOPPER, tags=TAGS, errors=(400, 401, 403),
+       summary="Your returns, newest first, a page at a time")
 def list_my_returns(req):
     from chalicelib.services import returns
 
-    return ReturnList.model_validate(returns.shopper_returns(req.principal.user_id))
+    return ReturnList.model_validate(returns.shopper_returns(req.principal.user_id, limit=req.query.limit,
+                                                             cursor=req.query.cursor))
 
 
 @route(bp, "/returns/{return_id}", response=ReturnOut, roles=("shopper", "vendor", "admin"), tags=TAGS,
@@ -239,7 +246,8 @@ def ship_back_return(req):
 def vendor_list_returns(req):
     from chalicelib.services import returns
 
-    return ReturnList.model_validate(returns.vendor_returns(req.principal.user_id, state=req.query.state))
+    return ReturnList.model_validate(returns.vendor_returns(req.principal.user_id, state=req.query.state,
+                                                            limit=req.query.limit, cursor=req.query.cursor))
 
 
 def _vendor_step(req, step: str):
@@ -306,7 +314,8 @@ def vendor_put_return_rules(req):
 def admin_list_returns(req):
     from chalicelib.services import returns
 
-    return ReturnList.model_validate(returns.admin_returns(req.query.state))
+    return ReturnList.model_validate(returns.admin_returns(req.query.state, limit=req.query.limit,
+                                                           cursor=req.query.cursor))
 
 
 @route(bp, "/admin/returns/{return_id}/approve", "POST", response=ReturnOut, roles=ADMIN, tags=TAGS,

@@ -186,12 +186,13 @@ def escalate(shopper_id: str, claim_id: str, *, now: datetime | None = None, ord
 # --- the vendor ----------------------------------------------------------------------------------
 
 
-def vendor_cases(vendor_id: str, *, open_only: bool = False, limit: int = 50, orders=None, effects=None,
-                 cases=None) -> dict:
-    """The vendor's claims and the disputes on its orders (its payout held while one is open), open first."""
+def vendor_cases(vendor_id: str, *, open_only: bool = False, limit: int = 50, cursor: str | None = None,
+                 orders=None, effects=None, cases=None) -> dict:
+    """The vendor's claims and the disputes on its orders (its payout held while one is open), open first,
+    a page at a time."""
     deps = _Deps(orders, effects, cases)
-    return {"items": [row["summary"] for row in deps.cases.vendor_cases(vendor_id, open_only=open_only,
-                                                                          limit=limit)]}
+    rows, next_cursor = deps.cases.vendor_cases(vendor_id, open_only=open_only, limit=limit, cursor=cursor)
+    return {"items": [row["summary"] for row in rows], "next_cursor": next_cursor}
 
 
 def _lines(lines) -> tuple[tuple[str, int], ...]:

@@ -190,7 +190,7 @@ class EffectRunner:
         at = now_iso()
         self._announce_payout(order, vendor_id, transfer_id, effect.amount, effect.currency)
         return lambda fresh: fresh.record_transfer(vendor_id, transfer_id=transfer_id, amount=effect.amount,
-                                                   charge_id=charge_id, at=at)
+                                                   charge_id=charge_id, at=at, top_up=effect.top_up)
 
     def _announce_payout(self, order: Order, vendor_id: str, transfer_id: str, amount: int, currency: str) -> None:
         """`payout.sent` for the vendor (notifications); the transfer stands whatever happens to the event."""

@@ -58,7 +58,7 @@ def attention_items(order: Order, vendor_id: str) -> list[dict]:
         items.append({**common, "kind": "reversal", "case_id": None,
                       "amount": _money(failed["amount"], vendor_order.currency or order.currency),
                       "failure_code": failed.get("failure_code"), "failed_at": failed["at"],
-                      "attempts": int(failed.get("attempts", 1)), "actions": ["retry"]})
+                      "attempts": int(failed.get("attempts", 1)), "actions": ["retry", "resolve"]})
     return items
 
 
@@ -99,12 +99,15 @@ def retry_refund(order_id: str, case_id: str, *, now: datetime | None = None, or
 
 
 def resolve_refund(order_id: str, case_id: str, *, note: str, admin_id: str, now: datetime | None = None,
-                   orders: OrderRepository | None = None, effects: EffectRunner | None = None) -> dict:
-    """A failed case refund settled outside the platform: off the queue, with the admin's note. Once."""
+                   borne_by: str = "platform", orders: OrderRepository | None = None,
+                   effects: EffectRunner | None = None) -> dict:
+    """A failed case refund settled outside the platform: off the queue, with the admin's note and who
+    bears it (the vendor: an adjustment in its ledger, booked with the order). Once."""
     orders, effects = _adapters(orders, effects, None)
     _order(orders, order_id)
     at = iso(now or datetime.now(UTC))
-    order = change_order(order_id, lambda o: [] if o.resolve_case_refund(case_id, note=note, by=admin_id, at=at)
+    order = change_order(order_id, lambda o: [] if o.resolve_case_refund(case_id, note=note, by=admin_id, at=at,
+                                                                          borne_by=borne_by)
                          else None, orders=orders, effects=effects)
     logger.info("case refund resolved outside the platform", extra={"order_id": order_id, "case_id": case_id})
     return case_refund_view(order, case_id)
@@ -124,6 +127,31 @@ def retry_reversal(order_id: str, vendor_id: str, *, orders: OrderRepository | N
             "transferred": _money(vendor_order.transferred, vendor_order.currency or order.currency),
             "still_due": _money(failed["amount"] if failed else 0, vendor_order.currency or order.currency),
             "failure_code": failed.get("failure_code") if failed else None}
+
+
+def resolve_reversal(order_id: str, vendor_id: str, *, note: str, borne_by: str, admin_id: str,
+                     now: datetime | None = None, orders: OrderRepository | None = None,
+                     effects: EffectRunner | None = None) -> dict:
+    """A refused reversal settled outside the platform (paid back by the vendor, or written off)."""
+    orders, effects = _adapters(orders, effects, None)
+    order = _order(orders, order_id)
+    if vendor_id not in order.vendor_orders:
+        raise NotFound("This order has nothing from that vendor.", fields={"vendor_id": "not in this order"})
+    at = iso(now or datetime.now(UTC))
+    settled: list[int] = []
+
+    def transition(o: Order):
+        settled[:] = [o.resolve_reversal(vendor_id, note=note, by=admin_id, at=at, borne_by=borne_by)]
+        return []
+
+    order = change_order(order_id, transition, orders=orders, effects=effects)
+    logger.info("transfer reversal settled outside the platform",
+                extra={"order_id": order_id, "vendor_id": vendor_id, "borne_by": borne_by})
+    vendor_order = order.vendor_orders[vendor_id]
+    currency = vendor_order.currency or order.currency
+    return {"order_id": order_id, "vendor_id": vendor_id, "transferred": _money(vendor_order.transferred, currency),
+            "still_due": _money(0, currency), "failure_code": None, "settled_outside": _money(settled[0], currency),
+            "borne_by": borne_by}
 
 
 def retry_refused_reversals(*, limit: int = 50, orders: OrderRepository | None = None,

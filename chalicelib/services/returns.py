@@ -217,11 +217,13 @@ def list_order_returns(shopper_id: str, order_id: str, *, orders: OrderRepositor
                            for k, v in returnable.items()]}
 
 
-def shopper_returns(shopper_id: str, *, limit: int = 50, orders: OrderRepository | None = None) -> dict:
-    """Every return of the shopper's, newest first (the `by_shopper` index, then each order read whole)."""
+def shopper_returns(shopper_id: str, *, limit: int = 50, cursor: str | None = None,
+                    orders: OrderRepository | None = None) -> dict:
+    """The shopper's returns, newest first, a page at a time (the `by_shopper` index, then each order read)."""
     from chalicelib.store import returns as queues
 
-    return {"items": _page(queues.shopper_returns(shopper_id, limit=limit), Actor.SHOPPER, _orders(orders))}
+    pairs, next_cursor = queues.shopper_returns(shopper_id, limit=limit, cursor=cursor)
+    return {"items": _page(pairs, Actor.SHOPPER, _orders(orders)), "next_cursor": next_cursor}
 
 
 def ship_back(shopper_id: str, return_id: str, *, carrier: str, tracking_number: str,
@@ -253,12 +255,12 @@ def _page(pairs: list[tuple[str, str]], actor: Actor, orders: OrderRepository) -
     return views
 
 
-def vendor_returns(vendor_id: str, *, state: str | None, limit: int = 50,
+def vendor_returns(vendor_id: str, *, state: str | None, limit: int = 50, cursor: str | None = None,
                    orders: OrderRepository | None = None) -> dict:
     from chalicelib.store import returns as queues
 
-    return {"items": _page(queues.vendor_returns(vendor_id, state=state, limit=limit), Actor.VENDOR,
-                           _orders(orders))}
+    pairs, next_cursor = queues.vendor_returns(vendor_id, state=state, limit=limit, cursor=cursor)
+    return {"items": _page(pairs, Actor.VENDOR, _orders(orders)), "next_cursor": next_cursor}
 
 
 def approve(actor: Actor, user_id: str, return_id: str, *, now: datetime | None = None, **deps) -> dict:
@@ -323,10 +325,12 @@ def put_rules(vendor_id: str, data: dict, *, now: datetime | None = None) -> dic
 # --- the platform --------------------------------------------------------------------------
 
 
-def admin_returns(state: str, *, limit: int = 50, orders: OrderRepository | None = None) -> dict:
+def admin_returns(state: str, *, limit: int = 50, cursor: str | None = None,
+                  orders: OrderRepository | None = None) -> dict:
     from chalicelib.store import returns as queues
 
-    return {"items": _page(queues.admin_queue(state, limit=limit), Actor.ADMIN, _orders(orders))}
+    pairs, next_cursor = queues.admin_queue(state, limit=limit, cursor=cursor)
+    return {"items": _page(pairs, Actor.ADMIN, _orders(orders)), "next_cursor": next_cursor}
 
 
 def escalate_overdue_returns(now: datetime | None = None, *, limit: int = 50,

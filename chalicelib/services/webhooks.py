@@ -41,11 +41,12 @@ class WebhookAck(ApiModel):
 
 @lru_cache(maxsize=4)
 def _sqs(region: str, endpoint_url: str | None):
-    import boto3
     from botocore.config import Config
 
+    from chalicelib import aws_clients
+
     # The endpoint comes from botocore's own AWS_ENDPOINT_URL; it is part of the key so a changed one gets a client.
-    return boto3.client("sqs", region_name=region, config=Config(connect_timeout=2, read_timeout=5,
+    return aws_clients.client("sqs", region_name=region, config=Config(connect_timeout=2, read_timeout=5,
                                                                  retries={"mode": "standard", "max_attempts": 3}))
 
 

@@ -19,6 +19,7 @@ from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.store import cursors
 from chalicelib.store.base import bind, register
 
 CASE_ROW = "case"
@@ -157,16 +158,25 @@ def admin_queue(kind: str, bucket: str, limit: int) -> list[dict]:
                                                               limit=limit, page_size=limit)]
 
 
-def vendor_cases(vendor_id: str, *, open_only: bool, limit: int) -> list[dict]:
-    """The vendor's open cases first (newest first), then the closed ones unless `open_only`."""
+VENDOR_CASE_KEYS = ("case_id", "row", "vendor_id", "vendor_key")
+
+
+def _vendor_cases_path(open_only: bool) -> str:
+    return f"vendor-cases:{'open' if open_only else 'all'}"
+
+
+def vendor_cases(vendor_id: str, *, open_only: bool, limit: int, cursor: str | None = None) -> tuple[list[dict], str | None]:
+    """The vendor's open cases first (newest first), then the closed ones unless `open_only`, a page at
+    a time: one descending query, "open#..." sorting after "closed#...", so no merge is needed."""
     bind()
-    found = [_plain(m) for m in CaseModel.by_vendor.query(vendor_id, CaseModel.vendor_key.startswith("open#"),
-                                                          scan_index_forward=False, limit=limit, page_size=limit)]
-    if not open_only and len(found) < limit:
-        left = limit - len(found)
-        found += [_plain(m) for m in CaseModel.by_vendor.query(vendor_id, CaseModel.vendor_key.startswith("closed#"),
-                                                               scan_index_forward=False, limit=left, page_size=left)]
-    return found
+    path = _vendor_cases_path(open_only)
+    start = cursors.decode(cursor, path, VENDOR_CASE_KEYS, {"vendor_id": vendor_id})
+    condition = CaseModel.vendor_key.startswith("open#") if open_only else None
+    result = CaseModel.by_vendor.query(vendor_id, condition, scan_index_forward=False, limit=limit,
+                                       page_size=limit, last_evaluated_key=start)
+    found = [_plain(m) for m in result]
+    last = result.last_evaluated_key
+    return found, cursors.encode(path, last) if last else None
 
 
 def vendor_summary(case_id: str, vendor_id: str) -> dict | None:
@@ -212,13 +222,19 @@ class InMemoryCases:
                       key=lambda r: r["queue_key"], reverse=True)
         return [self._view(r) for r in rows[:limit]]
 
-    def vendor_cases(self, vendor_id: str, *, open_only: bool, limit: int) -> list[dict]:
-        mine = [r for r in self._rows() if r.get("vendor_id") == vendor_id]
-        opened = sorted((r for r in mine if r["vendor_key"].startswith("open#")), key=lambda r: r["vendor_key"],
-                        reverse=True)
-        closed = [] if open_only else sorted((r for r in mine if r["vendor_key"].startswith("closed#")),
-                                             key=lambda r: r["vendor_key"], reverse=True)
-        return [self._view(r) for r in (opened + closed)[:limit]]
+    def vendor_cases(self, vendor_id: str, *, open_only: bool, limit: int,
+                     cursor: str | None = None) -> tuple[list[dict], str | None]:
+        path = _vendor_cases_path(open_only)
+        start = cursors.decode(cursor, path, VENDOR_CASE_KEYS, {"vendor_id": vendor_id})
+        mine = sorted((r for r in self._rows() if r.get("vendor_id") == vendor_id
+                       and (not open_only or r["vendor_key"].startswith("open#"))),
+                      key=lambda r: r["vendor_key"], reverse=True)
+        if start:
+            mine = [r for r in mine if r["vendor_key"] < start["vendor_key"]["S"]]
+        page = mine[:limit]
+        more = len(mine) > limit
+        next_cursor = cursors.encode(path, {k: {"S": page[-1][k]} for k in VENDOR_CASE_KEYS}) if more else None
+        return [self._view(r) for r in page], next_cursor
 
     def answers_overdue(self, now_iso: str, limit: int) -> list[tuple[str, str]]:
         due = sorted((r["answer_due_at"], r["case_id"], r["order_id"]) for r in self._rows()

@@ -107,7 +107,9 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        restocked=dict(raw.get("restocked") or {}),
                        reversal_failed=raw.get("reversal_failed") or None,
                        # Sold before the policy was frozen: the commission was always given back pro rata.
-                       refund_commission=raw.get("refund_commission") or REFUND_COMMISSION)
+                       refund_commission=raw.get("refund_commission") or REFUND_COMMISSION,
+                       top_ups=tuple(raw.get("top_ups") or ()),
+                       settled_outside=int(raw.get("settled_outside") or 0))
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -210,7 +212,9 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
                "case_refunds": vendor_order.case_refunds or None, "restocked": vendor_order.restocked or None,
                "reversal_failed": vendor_order.reversal_failed,
                "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
-               "refund_attention_at": vendor_order.refund_attention_since}
+               "refund_attention_at": vendor_order.refund_attention_since,
+               "top_ups": list(vendor_order.top_ups) or None,
+               "settled_outside": vendor_order.settled_outside or None}
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]

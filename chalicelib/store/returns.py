@@ -21,6 +21,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.domain.returns import ReturnRequest, ReturnState
+from chalicelib.store import cursors
 from chalicelib.store.base import bind, register
 
 ANSWER_DUE = "due"
@@ -110,25 +111,40 @@ def order_of(return_id: str) -> str | None:
         return None
 
 
-def vendor_returns(vendor_id: str, *, state: str | None, limit: int) -> list[tuple[str, str]]:
+Page = tuple[list[tuple[str, str]], "str | None"]  # ((order_id, return_id) pairs, the next page's cursor)
+
+
+def _page(result, path: str) -> Page:
+    found = [(item.order_id, item.return_id) for item in result]
+    last = result.last_evaluated_key
+    return found, cursors.encode(path, last) if last else None
+
+
+def vendor_returns(vendor_id: str, *, state: str | None, limit: int, cursor: str | None = None) -> Page:
     """(order_id, return_id) of a vendor's returns, in `state` (most urgent first) or all of them."""
     bind()
+    path = f"vendor-returns:{state or 'all'}"
+    start = cursors.decode(cursor, path, ("return_id", "vendor_id", "vendor_queue"), {"vendor_id": vendor_id})
     condition = ReturnModel.vendor_queue.startswith(f"{state}#") if state else None
-    result = ReturnModel.by_vendor.query(vendor_id, condition, limit=limit, page_size=limit)
-    return [(item.order_id, item.return_id) for item in result]
+    return _page(ReturnModel.by_vendor.query(vendor_id, condition, limit=limit, page_size=limit,
+                                             last_evaluated_key=start), path)
 
 
-def shopper_returns(shopper_id: str, *, limit: int) -> list[tuple[str, str]]:
+def shopper_returns(shopper_id: str, *, limit: int, cursor: str | None = None) -> Page:
     bind()
-    result = ReturnModel.by_shopper.query(shopper_id, scan_index_forward=False, limit=limit, page_size=limit)
-    return [(item.order_id, item.return_id) for item in result]
+    path = "shopper-returns"
+    start = cursors.decode(cursor, path, ("return_id", "shopper_id", "requested_at"), {"shopper_id": shopper_id})
+    return _page(ReturnModel.by_shopper.query(shopper_id, scan_index_forward=False, limit=limit, page_size=limit,
+                                              last_evaluated_key=start), path)
 
 
-def admin_queue(state: str, *, limit: int) -> list[tuple[str, str]]:
+def admin_queue(state: str, *, limit: int, cursor: str | None = None) -> Page:
     """Returns waiting for the platform in `state` (escalated | refund_failed), oldest first."""
     bind()
-    result = ReturnModel.by_admin_queue.query(state, limit=limit, page_size=limit)
-    return [(item.order_id, item.return_id) for item in result]
+    path = f"admin-returns:{state}"
+    start = cursors.decode(cursor, path, ("return_id", "admin_queue", "queued_at"), {"admin_queue": state})
+    return _page(ReturnModel.by_admin_queue.query(state, limit=limit, page_size=limit, last_evaluated_key=start),
+                 path)
 
 
 def answer_overdue(now_iso: str, *, limit: int) -> list[tuple[str, str]]:

@@ -120,6 +120,8 @@ class VendorOrderModel(Model):
     refund_commission = UnicodeAttribute(null=True)  # commission policy on refunds, frozen at checkout
     refund_attention = UnicodeAttribute(null=True)  # REFUND_ATTENTION while failed: by_refund_attention
     refund_attention_at = UnicodeAttribute(null=True)
+    top_ups = ListAttribute(null=True)  # ids of the top-up transfers after the first (Order.top_ups_due)
+    settled_outside = NumberAttribute(null=True)  # refused reversals an admin settled outside the platform
 
     by_vendor = ByVendor()
     by_payout_due = ByPayoutDue()

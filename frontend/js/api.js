@@ -1,18 +1,27 @@
 // The one place the frontend talks to the Halles API. Every failure becomes an
 // ApiError carrying the API's {code, message, fields} so forms can show each
-// message next to the field it is about.
+// message next to the field it is about. Its `message` is in the page's language: the catalogue's
+// words for the error code (js/i18n.js errorMessage), the API's own sentence kept as `apiMessage`.
+// Every request says which language the shopper reads (Accept-Language), so what the API writes
+// for them (e-mails of a new account, messages) matches the page.
 
 import { clearSession, getSession, isExpired, saveSession } from "./session.js";
+import { currentLanguage, errorMessage, fieldMessage, t } from "./i18n.js";
 
 export const config = window.HALLES_CONFIG || {};
 export const API_BASE = String(config.apiBase || "http://127.0.0.1:8000").replace(/\/+$/, "");
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = "error", message = "Something went wrong.", fields = {}, correlationId = null, retryAfter = null }) {
-    super(message);
+  /** `fromApi`: the message and fields are the API's (English) words, shown in the page's language. */
+  constructor({ status = 0, code = "error", message = "", fields = {}, correlationId = null, retryAfter = null, fromApi = false }) {
+    super(fromApi || !message ? errorMessage({ status, code, message }) : message);
+    this.apiMessage = message;
     this.status = status;
     this.code = code;
-    this.fields = fields || {};
+    // Each field's message in the page's language; the API's own sentences stay in `apiFields`.
+    this.apiFields = fields || {};
+    this.fields = fromApi ? Object.fromEntries(Object.entries(this.apiFields)
+      .map(([name, text]) => [name, fieldMessage(String(name).replace(/^body\./, ""), text)])) : this.apiFields;
     this.correlationId = correlationId;
     this.retryAfter = retryAfter; // seconds, when the API said when to try again (409 in progress, 503)
   }
@@ -35,11 +44,11 @@ export function queryString(params) {
 }
 
 export async function request(method, path, { body, query, auth = false, signal, headers: extra } = {}) {
-  const headers = { Accept: "application/json", ...(extra || {}) };
+  const headers = { Accept: "application/json", "Accept-Language": currentLanguage(), ...(extra || {}) };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (auth) {
     const session = await freshSession();
-    if (!session) throw new ApiError({ status: 401, code: "unauthorized", message: "Please sign in first." });
+    if (!session) throw new ApiError({ status: 401, code: "unauthorized", message: t("errors.signInFirst") });
     headers.Authorization = `Bearer ${session.access_token}`;
   }
   let response;
@@ -54,7 +63,7 @@ export async function request(method, path, { body, query, auth = false, signal,
     if (err.name === "AbortError") throw err;
     throw new ApiError({
       code: "network_error",
-      message: "We could not reach Halles. Check your connection and try again.",
+      message: t("errors.network_error"),
     });
   }
   const payload = await response.json().catch(() => null);
@@ -63,10 +72,11 @@ export async function request(method, path, { body, query, auth = false, signal,
     throw new ApiError({
       status: response.status,
       code: error.code || `http_${response.status}`,
-      message: error.message || `The server answered ${response.status}.`,
+      message: error.message || "",
       fields: error.fields || {},
       correlationId: error.correlation_id || response.headers.get("X-Correlation-Id"),
       retryAfter: retryAfterSeconds(response.headers.get("Retry-After")),
+      fromApi: true,
     });
   }
   return payload;

@@ -1,22 +1,24 @@
 // The claims and disputes API calls (shopper, vendor, admin) and the words the pages use for them.
 
 import { request } from "./api.js";
+import { t } from "./i18n.js";
+import { formatMoney } from "./money.js";
 
 export const REASONS = {
-  not_received: "Not received",
-  damaged: "Damaged",
-  not_as_described: "Not as described",
-  other: "Something else",
+  not_received: t("claims.r_not_received"),
+  damaged: t("claims.r_damaged"),
+  not_as_described: t("claims.r_not_as_described"),
+  other: t("claims.r_other"),
 };
 
 export const CLAIM_STATES = {
-  opened: "Waiting for the vendor",
-  answered: "The vendor answered",
-  escalated: "With Halles",
-  resolved: "Resolved",
+  opened: t("claims.s_opened"),
+  answered: t("claims.s_answered"),
+  escalated: t("claims.s_escalated"),
+  resolved: t("claims.s_resolved"),
 };
 
-export const RESOLUTIONS = { refund: "Refund", replacement: "Replacement", rejection: "Rejection" };
+export const RESOLUTIONS = { refund: t("claims.refund"), replacement: t("claims.replacement"), rejection: t("claims.rejection") };
 
 export function claimStateLabel(state) {
   return CLAIM_STATES[state] || String(state || "").replaceAll("_", " ");
@@ -25,11 +27,10 @@ export function claimStateLabel(state) {
 export function decisionText(decision, currency) {
   if (!decision) return "";
   if (decision.resolution === "refund") {
-    const amount = (decision.amount / 100).toFixed(2);
-    return `Refund of ${amount} ${currency || ""}`.trim();
+    return t("claims.refundOf", { amount: formatMoney({ amount: decision.amount, currency: currency || "EUR" }) });
   }
-  if (decision.resolution === "replacement") return "A replacement";
-  return `Rejected: ${decision.reason}`;
+  if (decision.resolution === "replacement") return t("claims.aReplacement");
+  return t("claims.rejected", { reason: decision.reason });
 }
 
 const opts = (signal) => ({ auth: true, signal });

@@ -7,15 +7,9 @@ const KEY = "halles.country";
 export let DELIVERY_COUNTRIES = ["DE", "FR", "NL", "BE", "ES", "IT", "AT", "IE", "PL", "SE", "DK", "PT"];
 export const DEFAULT_COUNTRY = "DE";
 
-let names = null;
-export function countryName(code) {
-  try {
-    names = names || new Intl.DisplayNames([navigator.language || "en"], { type: "region" });
-    return names.of(code) || code;
-  } catch {
-    return code;
-  }
-}
+// Country names in the page's language (Intl.DisplayNames), see js/i18n.js.
+export { countryName } from "./i18n.js";
+import { countryName, currentLanguage } from "./i18n.js";
 
 export function preferredCountry() {
   let saved = null;
@@ -29,7 +23,7 @@ export function savePreferredCountry(code) {
 
 /** Learn the accepted countries from a 400 about `country` ("one of AT, BE, DE"). Returns true if learnt. */
 export function learnCountries(error) {
-  const text = String((error && error.fields && error.fields.country) || "");
+  const text = String((error && (error.apiFields || error.fields || {}).country) || "");
   const match = text.match(/one of\s+(.+)$/i);
   if (!match) return false;
   const codes = match[1].split(/[\s,]+/).filter((c) => /^[A-Z]{2}$/.test(c));
@@ -41,5 +35,5 @@ export function learnCountries(error) {
 /** Countries in the shopper's language, alphabetically. */
 export function countryOptions() {
   return DELIVERY_COUNTRIES.map((code) => ({ code, name: countryName(code) }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => a.name.localeCompare(b.name, currentLanguage()));
 }

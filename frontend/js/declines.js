@@ -1,9 +1,11 @@
 // The one wording map for a payment attempt that did not pay: the API gives the provider's reason
 // code (`insufficient_funds`, `expired_card`...), the shopper reads what happened and what to do.
 // Lost and stolen cards read as a plain decline: card networks ask not to tell a possible
-// fraudster why.
+// fraudster why. Words: js/locales (decline.*).
 
-const DECLINED = "Your card was declined.";
+import { t } from "./i18n.js";
+
+const DECLINED = t("decline.declined");
 
 const REASON_TEXT = {
   card_declined: DECLINED,
@@ -12,19 +14,19 @@ const REASON_TEXT = {
   lost_card: DECLINED,
   stolen_card: DECLINED,
   fraudulent: DECLINED,
-  insufficient_funds: "Your card has insufficient funds.",
-  expired_card: "Your card has expired.",
-  incorrect_cvc: "The card's security code (CVC) is incorrect.",
-  invalid_cvc: "The card's security code (CVC) is incorrect.",
-  incorrect_number: "The card number is incorrect.",
-  invalid_expiry_month: "The card's expiry date is incorrect.",
-  invalid_expiry_year: "The card's expiry date is incorrect.",
-  processing_error: "The card could not be processed; nothing was charged.",
-  authentication_required: "Your bank asks you to confirm this payment.",
-  authentication_failed: "Your bank could not confirm the payment (authentication failed).",
-  payment_intent_authentication_failure: "Your bank could not confirm the payment (authentication failed).",
-  card_velocity_exceeded: "Your card's spending limit was reached.",
-  test_mode_live_card: "This card cannot be used in this test shop.",
+  insufficient_funds: t("decline.insufficientFunds"),
+  expired_card: t("decline.expired"),
+  incorrect_cvc: t("decline.cvc"),
+  invalid_cvc: t("decline.cvc"),
+  incorrect_number: t("decline.number"),
+  invalid_expiry_month: t("decline.expiry"),
+  invalid_expiry_year: t("decline.expiry"),
+  processing_error: t("decline.processing"),
+  authentication_required: t("decline.authRequired"),
+  authentication_failed: t("decline.authFailed"),
+  payment_intent_authentication_failure: t("decline.authFailed"),
+  card_velocity_exceeded: t("decline.velocity"),
+  test_mode_live_card: t("decline.testMode"),
 };
 
 /** What happened to a failed attempt, in plain words (an unknown code reads as a plain decline). */
@@ -35,11 +37,11 @@ export function declineText(reason) {
 /** What the shopper can do next about it. */
 export function declineAdvice(reason) {
   if (reason === "incorrect_cvc" || reason === "invalid_cvc" || reason === "incorrect_number"
-    || String(reason || "").startsWith("invalid_expiry")) return "Check the card details and try again, or use another card.";
-  if (reason === "processing_error") return "Try again in a moment, or use another card.";
+    || String(reason || "").startsWith("invalid_expiry")) return t("decline.adviceCheck");
+  if (reason === "processing_error") return t("decline.adviceLater");
   if (reason === "authentication_required" || reason === "authentication_failed"
-    || reason === "payment_intent_authentication_failure") return "Try again and complete your bank's check, or use another card.";
-  return "Try another card.";
+    || reason === "payment_intent_authentication_failure") return t("decline.adviceAuth");
+  return t("decline.adviceOther");
 }
 
 /** Is this API error a card the provider declined (saved card charged at checkout)? */

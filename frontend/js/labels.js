@@ -1,22 +1,24 @@
 // Every word the shopper reads about an order or an offer comes from here: statuses, offer
 // conditions, order numbers, and which timeline steps are theirs. The API speaks in codes
-// (`payment_failed`, `refurbished`); nothing on screen shows a code as is.
+// (`payment_failed`, `refurbished`); nothing on screen shows a code as is. Words: js/locales (status.*).
+
+import { t } from "./i18n.js";
 
 /** Order, vendor sub-order and payment statuses, in words people use. */
 export const STATUS_LABELS = {
-  pending_payment: { label: "Awaiting payment", tone: "pending" },
-  awaiting_payment: { label: "Awaiting payment", tone: "pending" },
-  paid: { label: "Paid", tone: "ok" },
-  payment_failed: { label: "Payment failed", tone: "bad" },
-  failed: { label: "Payment failed", tone: "bad" },
-  cancelled: { label: "Cancelled", tone: "bad" },
-  refunded: { label: "Refunded", tone: "neutral" },
-  partially_refunded: { label: "Partly refunded", tone: "neutral" },
-  accepted: { label: "Being prepared", tone: "pending" },
-  preparing: { label: "Being prepared", tone: "pending" },
-  shipped: { label: "On its way", tone: "pending" },
-  delivered: { label: "Delivered", tone: "ok" },
-  disputed: { label: "Payment disputed", tone: "bad" },
+  pending_payment: { label: t("status.awaitingPayment"), tone: "pending" },
+  awaiting_payment: { label: t("status.awaitingPayment"), tone: "pending" },
+  paid: { label: t("status.paid"), tone: "ok" },
+  payment_failed: { label: t("status.paymentFailed"), tone: "bad" },
+  failed: { label: t("status.paymentFailed"), tone: "bad" },
+  cancelled: { label: t("status.cancelled"), tone: "bad" },
+  refunded: { label: t("status.refunded"), tone: "neutral" },
+  partially_refunded: { label: t("status.partlyRefunded"), tone: "neutral" },
+  accepted: { label: t("status.beingPrepared"), tone: "pending" },
+  preparing: { label: t("status.beingPrepared"), tone: "pending" },
+  shipped: { label: t("status.onItsWay"), tone: "pending" },
+  delivered: { label: t("status.delivered"), tone: "ok" },
+  disputed: { label: t("status.disputed"), tone: "bad" },
 };
 
 /** A status in words; an unknown code becomes a capitalised phrase, never the raw code. */
@@ -24,14 +26,14 @@ export function statusLabel(status) {
   const known = STATUS_LABELS[status];
   if (known) return known.label;
   const words = String(status || "").replace(/[_-]+/g, " ").trim();
-  return words ? words.charAt(0).toUpperCase() + words.slice(1) : "Unknown";
+  return words ? words.charAt(0).toUpperCase() + words.slice(1) : t("status.unknown");
 }
 
 export function statusTone(status) {
   return (STATUS_LABELS[status] || {}).tone || "neutral";
 }
 
-export const CONDITION_LABELS = { new: "New", refurbished: "Refurbished", used: "Used" };
+export const CONDITION_LABELS = { new: t("condition.new"), refurbished: t("condition.refurbished"), used: t("condition.used") };
 
 export function conditionLabel(condition) {
   if (!condition) return "";
@@ -58,17 +60,17 @@ export function shopperTimeline(entries) {
 
 // What the shopper reads for each step; the API's labels mention stock, which is not their concern.
 const SHOPPER_STEP_LABELS = {
-  placed: "Order placed",
-  pending_payment: "Order placed",
-  paid: "Payment received",
-  payment_failed: "Payment failed, nothing was charged",
-  cancelled: "Order cancelled",
-  refunded: "Payment refunded",
-  refund: "Refund issued",
-  dispute: "Payment disputed",
-  shipped: "Shipped",
-  delivered: "Delivered",
-  delivery: "Delivered",
+  placed: t("step.placed"),
+  pending_payment: t("step.placed"),
+  paid: t("step.paid"),
+  payment_failed: t("step.paymentFailed"),
+  cancelled: t("step.cancelled"),
+  refunded: t("step.refunded"),
+  refund: t("step.refund"),
+  dispute: t("step.dispute"),
+  shipped: t("step.shipped"),
+  delivered: t("step.delivered"),
+  delivery: t("step.delivered"),
 };
 
 export function timelineLabel(entry) {

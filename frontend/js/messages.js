@@ -8,10 +8,11 @@ import { ApiError, request } from "./api.js";
 import { announce, el, mount, uniqueId } from "./dom.js";
 import { isShopper } from "./cart-state.js";
 import { getSession } from "./session.js";
+import { formatDateTime, t } from "./i18n.js";
 
 const PREFIX = { shopper: "", vendor: "/vendor", admin: "/admin" };
 const REFRESH_EVERY_MS = 15000;
-const AUTHOR_LABEL = { shopper: "Shopper", vendor: "Vendor", admin: "Halles support" };
+const AUTHOR_LABEL = { shopper: t("messages.shopper"), vendor: t("product.col.vendor"), admin: t("messages.support") };
 
 export function messagesApi(role) {
   const base = `${PREFIX[role]}/messages`;
@@ -33,12 +34,12 @@ export function newClientId() {
 
 function when(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return Number.isNaN(date.getTime()) ? "" : formatDateTime(date);
 }
 
 function threadTitle(thread, role) {
-  const who = role === "vendor" ? "Shopper" : thread.vendor_name || thread.vendor_id;
-  const about = thread.case_id ? `${thread.case_id.startsWith("ret_") ? "Return" : "Claim"} on order` : "Order";
+  const who = role === "vendor" ? t("messages.shopper") : thread.vendor_name || thread.vendor_id;
+  const about = thread.case_id ? t(thread.case_id.startsWith("ret_") ? "messages.returnOnOrder" : "messages.claimOnOrder") : t("order.order");
   return role === "admin"
     ? `${about} ${thread.order_number || thread.order_id} · ${thread.vendor_name || thread.vendor_id}`
     : `${who} · ${about} ${thread.order_number || thread.order_id}`;
@@ -65,7 +66,7 @@ export function messagesLink(session = getSession()) {
   if (!role) return null;
   const count = el("span", { class: "messages-count", "data-testid": "messages-unread", hidden: true });
   const link = el("a", { class: "button button-quiet messages-link", href: INBOX_PAGE[role], "data-testid": "messages-link" },
-    "Messages", count);
+    t("messages.title"), count);
   const api = messagesApi(role);
   const update = async () => {
     if (!link.isConnected) { // the header was drawn again: this link is gone
@@ -76,7 +77,7 @@ export function messagesLink(session = getSession()) {
       const { unread } = await api.unread();
       count.textContent = String(unread);
       count.hidden = unread === 0;
-      link.setAttribute("aria-label", unread ? `Messages, ${unread} unread` : "Messages");
+      link.setAttribute("aria-label", unread ? t("messages.unread", { count: unread }) : t("messages.title"));
     } catch { /* the link works without its count */ }
   };
   badgeListeners.add(update);
@@ -90,11 +91,11 @@ export function messagesLink(session = getSession()) {
  * The conversations of `role`, latest activity first. `query` adds parameters (the admin's scope);
  * `hrefOf(thread)` is where a conversation opens.
  */
-export function threadList(role, { query = {}, hrefOf, empty = "No conversation yet.", testid = "thread-list", selected = null }) {
+export function threadList(role, { query = {}, hrefOf, empty = t("messages.noConversation"), testid = "thread-list", selected = null }) {
   const api = messagesApi(role);
   const list = el("ul", { class: "thread-list", "data-testid": testid });
-  const status = el("p", { class: "result-status", "aria-live": "polite", text: "Loading conversations…" });
-  const more = el("button", { type: "button", class: "button button-quiet", hidden: true, onclick: () => load(cursor) }, "More conversations");
+  const status = el("p", { class: "result-status", "aria-live": "polite", text: t("messages.loadingList") });
+  const more = el("button", { type: "button", class: "button button-quiet", hidden: true, onclick: () => load(cursor) }, t("messages.more"));
   let cursor = null;
 
   async function load(from = null) {
@@ -106,7 +107,7 @@ export function threadList(role, { query = {}, hrefOf, empty = "No conversation 
       more.hidden = !cursor;
       status.textContent = list.children.length ? "" : empty;
     } catch (err) {
-      status.textContent = err instanceof ApiError ? err.message : "The conversations could not be loaded.";
+      status.textContent = err instanceof ApiError ? err.message : t("messages.listError");
     }
     status.hidden = !status.textContent;
   }
@@ -115,10 +116,10 @@ export function threadList(role, { query = {}, hrefOf, empty = "No conversation 
     return el("li", { class: `thread-row${thread.unread ? " thread-unread" : ""}`, "data-testid": "thread-row", "data-thread-id": thread.thread_id, "aria-current": selected === thread.thread_id ? "true" : null },
       el("a", { href: hrefOf(thread), class: "thread-link" },
         el("span", { class: "thread-title", "data-testid": "thread-title", text: threadTitle(thread, role) }),
-        thread.escalated ? el("span", { class: "badge badge-warn", "data-testid": "thread-escalated", text: "Platform joined" }) : null,
+        thread.escalated ? el("span", { class: "badge badge-warn", "data-testid": "thread-escalated", text: t("messages.platformJoined") }) : null,
         thread.unread ? el("span", { class: "messages-count", "data-testid": "thread-unread", text: String(thread.unread) }) : null),
       el("p", { class: "thread-excerpt muted" },
-        el("span", { "data-testid": "thread-excerpt", text: thread.last_excerpt || "No message yet" }),
+        el("span", { "data-testid": "thread-excerpt", text: thread.last_excerpt || t("messages.noMessage") }),
         thread.last_message_at ? ` · ${when(thread.last_message_at)}` : ""));
   }
 
@@ -132,7 +133,7 @@ export function threadList(role, { query = {}, hrefOf, empty = "No conversation 
 export function conversation(role, threadId, { onChange } = {}) {
   const api = messagesApi(role);
   const box = el("section", { class: "conversation", "data-testid": "conversation", "data-thread-id": threadId, "aria-live": "polite" },
-    el("p", { class: "result-status", text: "Loading the conversation…" }));
+    el("p", { class: "result-status", text: t("messages.loadingOne") }));
   let timer = null;
   let stopped = false;
   let clientId = newClientId(); // one per message being written: a double click posts it once
@@ -151,7 +152,7 @@ export function conversation(role, threadId, { onChange } = {}) {
       }
     } catch (err) {
       mount(box, el("p", { class: "form-error", role: "alert", "data-testid": "conversation-error",
-        text: err instanceof ApiError && err.status === 404 ? "There is no such conversation among yours." : err.message }));
+        text: err instanceof ApiError && err.status === 404 ? t("messages.noSuch") : err.message }));
       return;
     }
     if (!stopped) timer = window.setTimeout(load, REFRESH_EVERY_MS);
@@ -163,14 +164,14 @@ export function conversation(role, threadId, { onChange } = {}) {
     if (area) draft = area.value;
     const messages = el("ol", { class: "message-list", "data-testid": "message-list" },
       thread.messages.map((m) => el("li", { class: `message message-${m.author_role}${m.mine ? " message-mine" : ""}`, "data-testid": "message", "data-author": m.author_role },
-        el("p", { class: "message-meta muted" }, m.mine ? "You" : AUTHOR_LABEL[m.author_role] || m.author_role, ` · ${when(m.sent_at)}`,
-          m.mine && otherRead(thread, role) >= m.seq ? el("span", { class: "message-read", "data-testid": "message-read", text: " · Read" }) : null),
+        el("p", { class: "message-meta muted" }, m.mine ? t("messages.you") : AUTHOR_LABEL[m.author_role] || m.author_role, ` · ${when(m.sent_at)}`,
+          m.mine && otherRead(thread, role) >= m.seq ? el("span", { class: "message-read", "data-testid": "message-read", text: ` · ${t("messages.read")}` }) : null),
         el("p", { class: "message-text", "data-testid": "message-text", text: m.text }))));
     mount(box,
       el("h2", { "data-testid": "conversation-title", text: threadTitle(thread, role) }),
       thread.escalated ? el("p", { class: "notice", "data-testid": "conversation-escalated",
-        text: `Halles support has joined this conversation${thread.escalation_reason ? `: ${thread.escalation_reason}` : ""}.` }) : null,
-      thread.messages.length ? messages : el("p", { class: "muted", text: "No message yet." }),
+        text: thread.escalation_reason ? t("messages.joinedWhy", { reason: thread.escalation_reason }) : t("messages.joined") }) : null,
+      thread.messages.length ? messages : el("p", { class: "muted", text: t("messages.noMessageDot") }),
       thread.can_post ? replyForm(thread) : role === "admin" ? joinForm(thread) : null);
     const newArea = box.querySelector("textarea");
     if (newArea && draft) newArea.value = draft;
@@ -180,12 +181,12 @@ export function conversation(role, threadId, { onChange } = {}) {
     const id = uniqueId("reply");
     const text = el("textarea", { id, name: "text", rows: 3, maxlength: 4000, required: true, "data-testid": "reply-text" });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "reply-error" });
-    const send = el("button", { type: "submit", class: "button", "data-testid": "reply-send" }, "Send");
+    const send = el("button", { type: "submit", class: "button", "data-testid": "reply-send" }, t("messages.send"));
     return el("form", { class: "reply-form", novalidate: true, "data-testid": "reply-form", onsubmit: async (event) => {
       event.preventDefault();
       error.textContent = "";
       if (!text.value.trim()) {
-        error.textContent = "Write a message first.";
+        error.textContent = t("messages.writeFirst");
         text.focus();
         return;
       }
@@ -195,7 +196,7 @@ export function conversation(role, threadId, { onChange } = {}) {
         clientId = newClientId();
         draft = "";
         text.value = "";
-        announce("Message sent.");
+        announce(t("messages.sent"));
         await load();
         if (onChange) onChange();
       } catch (err) {
@@ -204,8 +205,8 @@ export function conversation(role, threadId, { onChange } = {}) {
         send.disabled = false;
       }
     } },
-    el("label", { for: id, text: "Your message" }), text,
-    el("p", { class: "field-hint", text: "E-mail addresses and phone numbers are hidden: keep the conversation on Halles." }),
+    el("label", { for: id, text: t("messages.yourMessage") }), text,
+    el("p", { class: "field-hint", text: t("messages.hidden") }),
     error, send);
   }
 
@@ -222,12 +223,12 @@ export function conversation(role, threadId, { onChange } = {}) {
         await load();
         if (onChange) onChange();
       } catch (err) {
-        error.textContent = (err.fields && err.fields.reason) ? `Reason: ${err.fields.reason}` : err.message;
+        error.textContent = (err.fields && err.fields.reason) ? t("messages.reason", { reason: err.fields.reason }) : err.message;
       }
     } },
-    el("p", { class: "muted", text: "The platform reads every conversation; it writes once it has joined." }),
-    el("label", { for: id, text: "Why Halles joins" }), reason, error,
-    el("button", { type: "submit", class: "button", "data-testid": "join-send" }, "Join the conversation"));
+    el("p", { class: "muted", text: t("messages.platformReads") }),
+    el("label", { for: id, text: t("messages.whyJoin") }), reason, error,
+    el("button", { type: "submit", class: "button", "data-testid": "join-send" }, t("messages.join")));
   }
 
   load();
@@ -261,13 +262,13 @@ export function composeAboutOrder(role, orderId, { vendorId = null, caseId = nul
   const id = uniqueId("compose");
   const text = el("textarea", { id, name: "text", rows: 4, maxlength: 4000, required: true, "data-testid": "compose-text" });
   const error = el("p", { class: "form-error", role: "alert", "data-testid": "compose-error" });
-  const send = el("button", { type: "submit", class: "button", "data-testid": "compose-send" }, "Send");
+  const send = el("button", { type: "submit", class: "button", "data-testid": "compose-send" }, t("messages.send"));
   let clientId = newClientId();
   return el("form", { class: "reply-form", novalidate: true, "data-testid": "compose-form", onsubmit: async (event) => {
     event.preventDefault();
     error.textContent = "";
     if (!text.value.trim()) {
-      error.textContent = "Write a message first.";
+      error.textContent = t("messages.writeFirst");
       text.focus();
       return;
     }
@@ -278,21 +279,21 @@ export function composeAboutOrder(role, orderId, { vendorId = null, caseId = nul
       if (caseId) body.case_id = caseId;
       const posted = await api.writeAboutOrder(orderId, body);
       clientId = newClientId();
-      announce("Message sent.");
+      announce(t("messages.sent"));
       onPosted(posted.thread);
     } catch (err) {
       error.textContent = err.message;
       send.disabled = false;
     }
   } },
-  el("label", { for: id, text: "Your message" }), text,
-  el("p", { class: "field-hint", text: "E-mail addresses and phone numbers are hidden: keep the conversation on Halles." }),
+  el("label", { for: id, text: t("messages.yourMessage") }), text,
+  el("p", { class: "field-hint", text: t("messages.hidden") }),
   error, send);
 }
 
-/** The order page's "Contact the vendor" link (paid orders only). */
+/** The order page's t("messages.contact") link (paid orders only). */
 export function contactVendorLink(order, group) {
   if (!order || order.status !== "paid") return null;
   const href = `#/messages?order=${encodeURIComponent(order.order_id)}&vendor=${encodeURIComponent(group.vendor_id)}`;
-  return el("a", { class: "button button-quiet contact-vendor", href, "data-testid": "contact-vendor" }, "Contact the vendor");
+  return el("a", { class: "button button-quiet contact-vendor", href, "data-testid": "contact-vendor" }, t("messages.contact"));
 }

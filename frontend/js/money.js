@@ -1,7 +1,10 @@
 // Money arrives as {amount: integer minor units, currency: "EUR"}. It is formatted
 // without ever going through a float: Intl.NumberFormat accepts exact decimal strings.
+// The locale is the page's language (js/i18n.js): "12,50 €" in French, "€12.50" in English.
 
-const LOCALE = (navigator.languages && navigator.languages[0]) || navigator.language || "en-IE";
+import { formattingLocale, t } from "./i18n.js";
+
+const LOCALE = formattingLocale();
 const formatters = new Map();
 
 function formatterFor(currency) {
@@ -47,7 +50,7 @@ export function parseAmount(text, currency = "EUR") {
   const pattern = digits > 0 ? new RegExp(`^(\\d{1,7})(?:[.,](\\d{1,${digits}}))?$`) : /^(\d{1,9})$/;
   const match = cleaned.match(pattern);
   if (!match) {
-    return { error: digits > 0 ? "Enter an amount like 25 or 19.99." : "Enter a whole amount like 25." };
+    return { error: digits > 0 ? t("money.enterAmount") : t("money.enterWholeAmount") };
   }
   const whole = Number(match[1]);
   const fraction = Number((match[2] || "").padEnd(digits, "0") || "0");

@@ -1,6 +1,7 @@
 // API calls of return requests: the shopper's, the vendor's and the admin's (chalicelib/handlers/returns.py).
 
 import { ApiError, request } from "./api.js";
+import { t } from "./i18n.js";
 
 const enc = encodeURIComponent;
 const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
@@ -21,7 +22,7 @@ export const adminReturnStep = (returnId, step, body) =>
 /** Upload one photo (presigned POST straight to storage, under the shopper's prefix): its key. */
 export async function uploadReturnPhoto(file) {
   if (!PHOTO_TYPES.includes(file.type)) {
-    throw new ApiError({ status: 400, code: "validation_error", message: "Photos are JPEG, PNG or WebP.", fields: { photos: "JPEG, PNG or WebP" } });
+    throw new ApiError({ status: 400, code: "validation_error", message: t("returns.photoTypes"), fields: { photos: "JPEG, PNG or WebP" } });
   }
   const form = await request("POST", "/returns/photos/uploads", { auth: true, body: { content_type: file.type } });
   if (file.size > form.max_bytes) {
@@ -34,26 +35,26 @@ export async function uploadReturnPhoto(file) {
   try {
     response = await fetch(form.url, { method: "POST", body });
   } catch {
-    throw new ApiError({ code: "network_error", message: "The photo could not be sent. Try again.", fields: { photos: "not sent" } });
+    throw new ApiError({ code: "network_error", message: t("returns.photoNotSent"), fields: { photos: "not sent" } });
   }
-  if (!response.ok) throw new ApiError({ status: response.status, code: "upload_refused", message: "The storage refused this photo.", fields: { photos: "refused" } });
+  if (!response.ok) throw new ApiError({ status: response.status, code: "upload_refused", message: t("returns.photoRefused"), fields: { photos: "refused" } });
   return form.key;
 }
 
 // How each state reads, for everyone.
 export const RETURN_STATES = {
-  requested: { label: "Requested: awaiting the vendor", tone: "pending" },
-  approved: { label: "Approved: send it back", tone: "pending" },
-  rejected: { label: "Rejected", tone: "bad" },
-  escalated: { label: "With the platform", tone: "pending" },
-  shipped_back: { label: "On its way back", tone: "pending" },
-  received: { label: "Received by the vendor", tone: "pending" },
-  refunded: { label: "Refunded", tone: "ok" },
-  refund_failed: { label: "Refund failed: being resolved", tone: "bad" },
+  requested: { label: t("returns.s_requested"), tone: "pending" },
+  approved: { label: t("returns.s_approved"), tone: "pending" },
+  rejected: { label: t("returns.s_rejected"), tone: "bad" },
+  escalated: { label: t("returns.s_escalated"), tone: "pending" },
+  shipped_back: { label: t("returns.s_shipped_back"), tone: "pending" },
+  received: { label: t("returns.s_received"), tone: "pending" },
+  refunded: { label: t("returns.s_refunded"), tone: "ok" },
+  refund_failed: { label: t("returns.s_refund_failed"), tone: "bad" },
 };
 
-export const RETURN_REASONS = [["damaged", "Damaged"], ["not_as_described", "Not as described"], ["wrong_item", "Wrong item"],
-  ["changed_mind", "Changed my mind"], ["arrived_late", "Arrived late"], ["other", "Other"]];
+export const RETURN_REASONS = [["damaged", t("returns.r_damaged")], ["not_as_described", t("returns.r_not_as_described")], ["wrong_item", t("returns.r_wrong_item")],
+  ["changed_mind", t("returns.r_changed_mind")], ["arrived_late", t("returns.r_arrived_late")], ["other", t("returns.r_other")]];
 
 export function reasonLabel(code) {
   const found = RETURN_REASONS.find(([value]) => value === code);

@@ -2,6 +2,7 @@
 // so names are remembered from there, and an order's products are looked up for the rest.
 
 import { api } from "./api.js";
+import { t } from "./i18n.js";
 
 const KEY = "halles.vendorNames";
 
@@ -30,7 +31,7 @@ export function rememberVendors(items) {
 
 /** The vendor's name, or a neutral stand-in while it is unknown. */
 export function vendorLabel(vendorId, names = load()) {
-  return names[vendorId] || `Vendor ${String(vendorId || "").slice(0, 8)}`;
+  return names[vendorId] || t("product.col.vendorWithId", { id: String(vendorId || "").slice(0, 8) });
 }
 
 /** Names for the vendors of `lines` ({vendor_id, product_id}), reading product pages for unknown ones. */

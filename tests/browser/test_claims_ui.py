@@ -78,14 +78,14 @@ def test_a_claim_is_opened_answered_escalated_and_resolved_by_refund(page, brows
     case.get_by_test_id("case-resolve-submit").click()
     admin_page.get_by_test_id("cases-state").select_option("closed")
     resolved = admin_page.locator(f'[data-testid="case"][data-case-id="{claim_id}"]')
-    expect(resolved.get_by_test_id("case-resolution")).to_have_text("Decision: Refund of 25.00 EUR")
+    expect(resolved.get_by_test_id("case-resolution")).to_have_text("Decision: Refund of €25.00")
     context.close()
     assert not errors, f"a space page raised: {errors}"
 
     page.reload()
     claim = page.get_by_test_id("order-claims").get_by_test_id("claim")
     expect(claim.get_by_test_id("claim-state")).to_have_text("Resolved")
-    expect(claim.get_by_test_id("claim-resolution")).to_contain_text("Refund of 25.00 EUR")
+    expect(claim.get_by_test_id("claim-resolution")).to_contain_text("Refund of €25.00")
     expect(claim.get_by_test_id("claim-refund")).to_contain_text("25.00")
     token = sign_in_api(live_stack, shopper.email, shopper.password)
     seen = api(live_stack, "GET", f"/claims/{claim_id}", token=token)

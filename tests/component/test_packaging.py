@@ -374,15 +374,17 @@ print(json.dumps({"routes": len(app.app.routes), "compiled": [p for p in compile
 
 
 def test_the_bundle_imports_on_a_lambda_like_path_without_compiling(packaged, tmp_path):
-    """Only the bundle plus what the Lambda runtime adds (boto3, s3transfer); no site-packages, no writes."""
+    """Only the bundle plus what the Lambda runtime adds (the AWS SDK); no site-packages, no writes."""
     bundle, runtime = tmp_path / "task", tmp_path / "runtime"
     with zipfile.ZipFile(packaged.out_dir / "deployment.zip") as archive:
         archive.extractall(bundle)
     runtime.mkdir()
     import boto3
+    import botocore
+    import jmespath
     import s3transfer
 
-    for module in (boto3, s3transfer):
+    for module in (boto3, botocore, jmespath, s3transfer):
         (runtime / module.__name__).symlink_to(Path(module.__file__).parent)
     proc = subprocess.run([sys.executable, "-S", "-B", "-c", LAMBDA_LIKE_IMPORT, str(bundle), str(runtime)],
                           cwd=tmp_path, capture_output=True, text=True)

@@ -49,9 +49,9 @@ class Provider:
 
 
 class World:
-    def __init__(self):
+    def __init__(self, provider: Provider | None = None):
         self.repo = InMemoryOrders({"tent": Stock(available=9), "phones": Stock(available=9)})
-        self.provider = Provider()
+        self.provider = provider or Provider()
         self.events: list[str] = []
         self.runner = EffectRunner(gateway=lambda: self.provider, publish=lambda e: self.events.append(e.event_type),
                                    clear_cart=lambda *a, **k: None, vendor_account=lambda vendor_id: f"acct_{vendor_id}",

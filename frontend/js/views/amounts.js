@@ -3,10 +3,11 @@
 
 import { el } from "../dom.js";
 import { formatMoney } from "../money.js";
+import { formatNumber, t } from "../i18n.js";
 
 /** <div><dt>label</dt><dd data-testid data-amount>€x</dd></div> */
 export function amountRow(label, money, testid, { strong = false, free = false, sub = false, total = false, attrs = {} } = {}) {
-  const text = free && money.amount === 0 ? "Free" : formatMoney(money);
+  const text = free && money.amount === 0 ? t("common.free") : formatMoney(money);
   return el("div", { class: `amount-row${strong ? " amount-strong" : ""}${sub ? " amount-sub" : ""}${total ? " amount-total" : ""}`, ...attrs },
     el("dt", { text: label }),
     el("dd", { "data-testid": testid, "data-amount": money.amount, text }));
@@ -18,9 +19,9 @@ export function negative(money) {
 
 /** 1900 basis points -> "19%" in the shopper's locale. */
 export function percent(bps) {
-  return new Intl.NumberFormat(navigator.language || "en", { style: "percent", maximumFractionDigits: 2 }).format(Number(bps) / 10000);
+  return formatNumber(Number(bps) / 10000, { style: "percent", maximumFractionDigits: 2 });
 }
 
 export function itemsText(n) {
-  return n === 1 ? "1 item" : `${n} items`;
+  return t("common.items", { count: n });
 }

@@ -5,6 +5,7 @@ import { ApiError, api } from "../api.js";
 import { announce, el, mount, uniqueId } from "../dom.js";
 import { getSession, saveSession } from "../session.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
+import { t } from "../i18n.js";
 
 /** Where an account lands when nothing more precise was asked: vendors and admins have their own space. */
 function homeHash(user) {
@@ -50,8 +51,8 @@ async function busy(button, busyLabel, work) {
 
 function signedInNotice(session) {
   return el("p", { class: "notice-inline", "data-testid": "already-signed-in" },
-    "You are signed in as ", el("strong", { text: session.user.email }), ". ",
-    el("a", { href: "#/", text: "Continue shopping" }), " or sign in with another account below.");
+    t("auth.signedInAs"), " ", el("strong", { text: session.user.email }), ". ",
+    el("a", { href: "#/", text: t("auth.continueShopping") }), " ", t("auth.orAnotherAccount"));
 }
 
 /** Missing required values, as {field: message}. */
@@ -65,35 +66,35 @@ function requiredErrors(form, names) {
 }
 
 export function renderSignIn(main, params) {
-  document.title = "Sign in · Halles";
+  document.title = t("auth.pageSignIn");
   const email = el("input", { type: "email", name: "email", autocomplete: "username", required: true, "data-testid": "signin-email", value: params.get("email") || "" });
   const password = el("input", { type: "password", name: "password", autocomplete: "current-password", required: true, "data-testid": "signin-password" });
   const error = formError();
-  const button = submitButton("Sign in");
+  const button = submitButton(t("auth.signIn"));
   const session = getSession();
   const form = el("form", { class: "auth-form", "data-testid": "signin-form", novalidate: true, "aria-labelledby": "signin-title" },
-    el("h1", { id: "signin-title", text: "Sign in" }),
-    params.get("created") ? el("p", { class: "notice-inline success", role: "status", "data-testid": "signin-created", text: "Sign in to continue. If this address already had an account, we have sent it an email." }) : null,
+    el("h1", { id: "signin-title", text: t("auth.signIn") }),
+    params.get("created") ? el("p", { class: "notice-inline success", role: "status", "data-testid": "signin-created", text: t("auth.created") }) : null,
     session && session.user ? signedInNotice(session) : null,
-    fieldWithError(email, "Email"),
-    fieldWithError(password, "Password"),
+    fieldWithError(email, t("auth.email")),
+    fieldWithError(password, t("auth.password")),
     error,
     button,
-    el("p", { class: "auth-switch" }, "New to Halles? ", el("a", { href: withNext("#/signup", params), "data-testid": "to-signup", text: "Create an account" })));
+    el("p", { class: "auth-switch" }, t("auth.newToHalles"), " ", el("a", { href: withNext("#/signup", params), "data-testid": "to-signup", text: t("auth.createAccountLink") })));
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
     error.textContent = "";
-    const missing = requiredErrors(form, { email: "Enter your email address.", password: "Enter your password." });
+    const missing = requiredErrors(form, { email: t("auth.enterEmail"), password: t("auth.enterPassword") });
     if (Object.keys(missing).length) {
       showFieldErrors(form, missing, error);
       return;
     }
     try {
-      const tokens = await busy(button, "Signing in…", () => api.signIn(email.value.trim(), password.value));
+      const tokens = await busy(button, t("auth.signingIn"), () => api.signIn(email.value.trim(), password.value));
       saveSession(tokens, tokens.user);
-      announce(`Signed in as ${tokens.user ? tokens.user.email : email.value.trim()}.`);
+      announce(t("auth.announceSignedIn", { email: tokens.user ? tokens.user.email : email.value.trim() }));
       window.location.hash = nextHash(params, tokens.user);
     } catch (err) {
       reportError(form, error, err);
@@ -107,12 +108,12 @@ export function renderSignIn(main, params) {
 }
 
 export function renderSignUp(main, params) {
-  document.title = "Create an account · Halles";
+  document.title = t("auth.pageSignUp");
   const name = el("input", { type: "text", name: "name", autocomplete: "name", required: true, "data-testid": "signup-name" });
   const email = el("input", { type: "email", name: "email", autocomplete: "email", required: true, "data-testid": "signup-email" });
   const password = el("input", { type: "password", name: "password", autocomplete: "new-password", required: true, "data-testid": "signup-password" });
   const shopName = el("input", { type: "text", name: "shop_name", autocomplete: "organization", "data-testid": "signup-shop-name" });
-  const shopField = fieldWithError(shopName, "Shop name", { hint: "Shown to shoppers next to your offers." });
+  const shopField = fieldWithError(shopName, t("auth.shopName"), { hint: t("auth.shopNameHint") });
   const roleError = el("p", { class: "field-error", id: uniqueId("role-error"), "data-field": "role", "data-testid": "field-error-role" });
   const roleRadio = (value, label, checked) => {
     const id = uniqueId(`role-${value}`);
@@ -121,22 +122,22 @@ export function renderSignUp(main, params) {
       el("label", { for: id, text: label }));
   };
   const roles = el("fieldset", { class: "field choices", "aria-describedby": roleError.id },
-    el("legend", { text: "I want to" }),
-    roleRadio("shopper", "Shop", true),
-    roleRadio("vendor", "Sell on Halles", false),
+    el("legend", { text: t("auth.roleLegend") }),
+    roleRadio("shopper", t("auth.roleShop"), true),
+    roleRadio("vendor", t("auth.roleSell"), false),
     roleError);
   const error = formError();
-  const button = submitButton("Create account");
+  const button = submitButton(t("auth.createAccount"));
   const form = el("form", { class: "auth-form", "data-testid": "signup-form", novalidate: true, "aria-labelledby": "signup-title" },
-    el("h1", { id: "signup-title", text: "Create an account" }),
-    fieldWithError(name, "Your name"),
-    fieldWithError(email, "Email"),
-    fieldWithError(password, "Password", { hint: "At least 8 characters, with a lowercase letter and a number." }),
+    el("h1", { id: "signup-title", text: t("auth.createAccountLink") }),
+    fieldWithError(name, t("auth.yourName")),
+    fieldWithError(email, t("auth.email")),
+    fieldWithError(password, t("auth.password"), { hint: t("auth.passwordHint") }),
     roles,
     shopField,
     error,
     button,
-    el("p", { class: "auth-switch" }, "Already have an account? ", el("a", { href: withNext("#/signin", params), "data-testid": "to-signin", text: "Sign in" })));
+    el("p", { class: "auth-switch" }, t("auth.haveAccount"), " ", el("a", { href: withNext("#/signin", params), "data-testid": "to-signin", text: t("auth.signIn") })));
 
   function role() {
     return form.querySelector('input[name="role"]:checked')?.value || "shopper";
@@ -154,10 +155,10 @@ export function renderSignUp(main, params) {
     clearFieldErrors(form);
     error.textContent = "";
     const missing = requiredErrors(form, {
-      name: "Enter your name.",
-      email: "Enter your email address.",
-      password: "Choose a password.",
-      shop_name: "Enter the name of your shop.",
+      name: t("auth.enterName"),
+      email: t("auth.enterEmail"),
+      password: t("auth.choosePassword"),
+      shop_name: t("auth.enterShopName"),
     });
     if (Object.keys(missing).length) {
       showFieldErrors(form, missing, error);
@@ -166,7 +167,7 @@ export function renderSignUp(main, params) {
     const body = { email: email.value.trim(), password: password.value, name: name.value.trim(), role: role() };
     if (body.role === "vendor") body.shop_name = shopName.value.trim();
     try {
-      await busy(button, "Creating your account…", async () => {
+      await busy(button, t("auth.creating"), async () => {
         const created = await api.signUp(body);
         if (created && created.confirmation_required) {
           // The pool mailed a code to the address: the account waits for it.
@@ -189,7 +190,7 @@ async function signInAfterSignUp(params, email, password) {
   try {
     const tokens = await api.signIn(email, password);
     saveSession(tokens, tokens.user);
-    announce(`Welcome to Halles. You are signed in as ${email}.`);
+    announce(t("auth.welcome", { email }));
     window.location.hash = nextHash(params, tokens.user);
   } catch {
     // The sign-up answer never says whether the address was new (no user enumeration):
@@ -200,16 +201,16 @@ async function signInAfterSignUp(params, email, password) {
 
 /** Second step of a sign-up outside the local stack: the code Cognito mailed to the address. */
 function renderConfirmStep(main, params, email, password) {
-  document.title = "Confirm your email · Halles";
+  document.title = t("auth.pageConfirm");
   const code = el("input", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code", required: true, "data-testid": "signup-code" });
   const error = formError();
   const status = el("p", { class: "notice-inline", role: "status", "data-testid": "confirm-status" });
-  const button = submitButton("Confirm");
-  const resend = el("button", { type: "button", class: "button button-quiet", "data-testid": "confirm-resend", text: "Send a new code" });
+  const button = submitButton(t("auth.confirm"));
+  const resend = el("button", { type: "button", class: "button button-quiet", "data-testid": "confirm-resend", text: t("auth.sendNewCode") });
   const form = el("form", { class: "auth-form", "data-testid": "confirm-form", novalidate: true, "aria-labelledby": "confirm-title" },
-    el("h1", { id: "confirm-title", text: "Confirm your email" }),
-    el("p", {}, "We have sent a code to ", el("strong", { text: email }), ". Enter it to finish creating your account."),
-    fieldWithError(code, "Confirmation code"),
+    el("h1", { id: "confirm-title", text: t("auth.confirmTitle") }),
+    el("p", {}, t("auth.codeSentTo"), " ", el("strong", { text: email }), ". ", t("auth.enterCode")),
+    fieldWithError(code, t("auth.confirmationCode")),
     error,
     status,
     button,
@@ -219,13 +220,13 @@ function renderConfirmStep(main, params, email, password) {
     event.preventDefault();
     clearFieldErrors(form);
     error.textContent = "";
-    const missing = requiredErrors(form, { code: "Enter the code from the email." });
+    const missing = requiredErrors(form, { code: t("auth.enterCodeFromEmail") });
     if (Object.keys(missing).length) {
       showFieldErrors(form, missing, error);
       return;
     }
     try {
-      await busy(button, "Confirming…", async () => {
+      await busy(button, t("auth.confirming"), async () => {
         await api.confirmSignUp(email, code.value.trim());
         await signInAfterSignUp(params, email, password);
       });
@@ -238,8 +239,8 @@ function renderConfirmStep(main, params, email, password) {
     clearFieldErrors(form);
     error.textContent = "";
     try {
-      await busy(resend, "Sending…", () => api.resendConfirmation(email));
-      status.textContent = "A new code is on its way.";
+      await busy(resend, t("auth.sending"), () => api.resendConfirmation(email));
+      status.textContent = t("auth.newCodeSent");
     } catch (err) {
       reportError(form, error, err);
     }
@@ -253,6 +254,6 @@ function reportError(form, error, err) {
   if (err instanceof ApiError) {
     showFieldErrors(form, err.fields, error, err.message);
   } else {
-    error.textContent = "Something went wrong. Please try again.";
+    error.textContent = t("auth.generic");
   }
 }

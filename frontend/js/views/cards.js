@@ -5,10 +5,11 @@ import { ApiError, api } from "../api.js";
 import { announce, el, mount } from "../dom.js";
 import { humanize } from "../categories.js";
 import { requireShopper, signInHref } from "./guard.js";
+import { t } from "../i18n.js";
 
 /** "Visa •••• 4242, expires 12/34" */
 export function cardLabel(card) {
-  return `${humanize(card.brand || "card")} •••• ${card.last4}, expires ${String(card.exp_month).padStart(2, "0")}/${String(card.exp_year).slice(-2)}`;
+  return t("cards.label", { brand: humanize(card.brand || t("cards.card")), last4: card.last4, expiry: `${String(card.exp_month).padStart(2, "0")}/${String(card.exp_year).slice(-2)}` });
 }
 
 /** The tabs shared by the shopper's account pages. */
@@ -16,23 +17,23 @@ export function accountTabs(active) {
   const tab = (key, href, label) => el("a", {
     href, class: "account-tab", "data-testid": `account-tab-${key}`, "aria-current": key === active ? "page" : null, text: label,
   });
-  return el("nav", { class: "account-tabs", "aria-label": "Your account", "data-testid": "account-tabs" },
-    tab("orders", "#/orders", "My orders"),
-    tab("cards", "#/account/cards", "Saved cards"));
+  return el("nav", { class: "account-tabs", "aria-label": t("order.account"), "data-testid": "account-tabs" },
+    tab("orders", "#/orders", t("app.myOrders")),
+    tab("cards", "#/account/cards", t("cards.title")));
 }
 
 export function renderCards(main) {
-  if (!requireShopper(main, { view: "cards", title: "Saved cards", what: "saved cards" })) return {};
-  document.title = "Saved cards · Halles";
+  if (!requireShopper(main, { view: "cards", title: t("cards.title"), what: t("cards.what") })) return {};
+  document.title = t("cards.pageTitle");
   const controller = new AbortController();
-  const status = el("p", { class: "result-status", "data-testid": "cards-status", "aria-live": "polite", text: "Loading your cards…" });
+  const status = el("p", { class: "result-status", "data-testid": "cards-status", "aria-live": "polite", text: t("cards.loading") });
   const list = el("ul", { class: "card-list", "data-testid": "card-list" });
   const error = el("p", { class: "form-error", role: "alert", "data-testid": "cards-error" });
   mount(main, el("div", { class: "account-page", "data-view": "cards" },
-    el("h1", { text: "Your account" }),
+    el("h1", { text: t("order.account") }),
     accountTabs("cards"),
     el("section", { class: "panel", "aria-labelledby": "cards-title" },
-      el("h2", { id: "cards-title", text: "Saved cards" }),
+      el("h2", { id: "cards-title", text: t("cards.title") }),
       status, error, list)));
 
   load();
@@ -43,7 +44,7 @@ export function renderCards(main) {
     } catch (err) {
       if (err.name === "AbortError") return;
       status.textContent = "";
-      if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
       else error.textContent = err.message;
     }
   }
@@ -51,7 +52,7 @@ export function renderCards(main) {
   function show(cards) {
     status.textContent = cards.length
       ? `${cards.length === 1 ? "1 saved card" : `${cards.length} saved cards`}.`
-      : "No saved cards. Tick “Save this card” when you pay to check out faster next time.";
+      : t("cards.none");
     mount(list, cards.map(cardItem));
   }
 
@@ -64,23 +65,23 @@ export function renderCards(main) {
       type: "button", class: "button button-quiet button-small", "data-testid": "remove-card",
       onclick: () => {
         mount(actions,
-          el("span", { class: "muted", text: "Remove this card?" }),
-          el("button", { type: "button", class: "button button-danger button-small", "data-testid": "confirm-remove-card", onclick: remove }, "Remove"),
-          el("button", { type: "button", class: "button button-quiet button-small", "data-testid": "keep-card", onclick: askFirst }, "Keep"));
+          el("span", { class: "muted", text: t("cards.removeQuestion") }),
+          el("button", { type: "button", class: "button button-danger button-small", "data-testid": "confirm-remove-card", onclick: remove }, t("cards.remove")),
+          el("button", { type: "button", class: "button button-quiet button-small", "data-testid": "keep-card", onclick: askFirst }, t("cards.keep")));
         actions.querySelector('[data-testid="confirm-remove-card"]').focus();
       },
-    }, "Remove"));
+    }, t("cards.remove")));
 
     async function remove(event) {
       event.target.disabled = true;
       error.textContent = "";
       try {
         await api.removePaymentMethod(card.id);
-        announce(`${cardLabel(card)} removed.`);
+        announce(t("cards.removed", { card: cardLabel(card) }));
         await load();
         (list.querySelector("button") || main.querySelector("h2"))?.focus?.();
       } catch (err) {
-        error.textContent = err instanceof ApiError ? err.message : "Something went wrong. Please try again.";
+        error.textContent = err instanceof ApiError ? err.message : t("cards.generic");
         askFirst();
       }
     }

@@ -18,6 +18,7 @@ import { formatMoney } from "../money.js";
 import { getSession } from "../session.js";
 import { rememberVendors, vendorLabel } from "../vendors.js";
 import { amountRow, itemsText, negative, percent } from "./amounts.js";
+import { t } from "../i18n.js";
 import { cardLabel } from "./cards.js";
 import { promotedPrice } from "./struck.js";
 import { requireShopper, signInHref } from "./guard.js";
@@ -41,8 +42,8 @@ function returnUrl() {
 }
 
 export function renderCart(main) {
-  if (!requireShopper(main, { view: "cart", title: "Your cart", what: "your cart" })) return {};
-  document.title = "Your cart · Halles";
+  if (!requireShopper(main, { view: "cart", title: t("cart.title"), what: t("cart.what") })) return {};
+  document.title = t("cart.pageTitle");
 
   const controller = new AbortController();
   let country = preferredCountry();
@@ -63,8 +64,8 @@ export function renderCart(main) {
   const draft = { name: getSession()?.user?.name || "", line1: "", line2: "", postal_code: "", city: "", phone: "" };
 
   mount(main, el("div", { class: "cart-page", "data-view": "cart", "aria-busy": "true" },
-    el("h1", { text: "Your cart" }),
-    el("p", { class: "result-status", "data-testid": "cart-loading", text: "Loading your cart…" })));
+    el("h1", { text: t("cart.title") }),
+    el("p", { class: "result-status", "data-testid": "cart-loading", text: t("cart.loading") })));
 
   // The address book decides the delivery country (a saved address's), so the first quote waits for it.
   const addressBookRead = api.addresses({ signal: controller.signal })
@@ -129,9 +130,9 @@ export function renderCart(main) {
   function showLoadError(err) {
     const expired = err instanceof ApiError && err.status === 401;
     mount(main, el("section", { class: "cart-page notice", "data-view": "cart" },
-      el("h1", { text: "Your cart" }),
-      el("p", { role: "alert", "data-testid": "cart-error", text: expired ? "Your session ended." : err.message }),
-      expired ? el("a", { class: "button", href: signInHref(), text: "Sign in again" }) : null));
+      el("h1", { text: t("cart.title") }),
+      el("p", { role: "alert", "data-testid": "cart-error", text: expired ? t("common.sessionEnded") : err.message }),
+      expired ? el("a", { class: "button", href: signInHref(), text: t("common.signInAgain") }) : null));
   }
 
   // --- rendering ----------------------------------------------------------------------
@@ -141,7 +142,7 @@ export function renderCart(main) {
     const empty = !cart.lines.length;
     mount(main, el("div", { class: "cart-page", "data-view": "cart", "data-testid": "cart", "aria-busy": String(busy) },
       el("div", { class: "page-head" },
-        el("h1", {}, "Your cart ", empty ? null : el("span", { class: "count", "data-testid": "cart-item-count", text: `(${itemsText(cart.item_count)})` })),
+        el("h1", {}, t("cart.title"), " ", empty ? null : el("span", { class: "count", "data-testid": "cart-item-count", text: `(${itemsText(cart.item_count)})` })),
         el("a", { class: "back-link", href: "#/", text: "← Continue shopping" })),
       empty ? emptyCart() : el("div", { class: "cart-body" },
         el("div", { class: "cart-lines" },
@@ -156,8 +157,8 @@ export function renderCart(main) {
 
   function emptyCart() {
     return el("section", { class: "notice", "data-testid": "cart-empty" },
-      el("p", { text: "Your cart is empty." }),
-      el("a", { class: "button", href: "#/", text: "Browse the catalogue" }));
+      el("p", { text: t("cart.empty") }),
+      el("a", { class: "button", href: "#/", text: t("cart.browse") }));
   }
 
   function changesNotice() {
@@ -165,14 +166,14 @@ export function renderCart(main) {
     if (!changes.length) return null;
     const titles = Object.fromEntries(cart.lines.map((l) => [l.offer_id, l.title]));
     return el("section", { class: "cart-changes", role: "alert", "data-testid": "cart-changes" },
-      el("h2", { text: "Some items changed since you added them" }),
+      el("h2", { text: t("cart.changedTitle") }),
       el("ul", {}, changes.map((c) => el("li", { "data-testid": "cart-change", "data-offer-id": c.offer_id, "data-reason": c.reason },
-        el("strong", { text: titles[c.offer_id] || "An item" }), `: ${changeText(c)}`))),
-      el("p", { class: "muted", text: "Checkout is paused until you accept the new terms (or remove those items)." }),
+        el("strong", { text: titles[c.offer_id] || t("cart.anItem") }), `: ${changeText(c)}`))),
+      el("p", { class: "muted", text: t("cart.paused") }),
       el("button", {
         type: "button", class: "button", "data-testid": "accept-changes", "data-focus-key": "accept-changes", disabled: busy,
         onclick: acceptChanges,
-      }, "Update my cart"));
+      }, t("cart.updateMyCart")));
   }
 
   function vendorGroups() {
@@ -186,14 +187,14 @@ export function renderCart(main) {
       const priced = quoted.get(vendorId);
       const headingId = uniqueId("vendor");
       return el("section", { class: "panel vendor-group", "data-testid": "cart-vendor", "data-vendor-id": vendorId, "aria-labelledby": headingId },
-        el("h2", { id: headingId, class: "vendor-name" }, el("span", { class: "muted", text: "Sold and shipped by " }),
+        el("h2", { id: headingId, class: "vendor-name" }, el("span", { class: "muted", text: `${t("cart.soldBy")} ` }),
           el("span", { "data-testid": "cart-vendor-name", text: group.name })),
         el("ul", { class: "cart-line-list" }, group.lines.map(lineItem)),
         priced ? el("dl", { class: "vendor-totals" },
-          amountRow("Items", priced.items, "vendor-items"),
-          priced.discount.amount ? amountRow("Discount", negative(priced.discount), "vendor-discount") : null,
-          amountRow("Shipping", priced.shipping, "vendor-shipping", { free: true }),
-          amountRow(`From ${group.name}`, priced.total, "vendor-total", { strong: true })) : null);
+          amountRow(t("cart.items"), priced.items, "vendor-items"),
+          priced.discount.amount ? amountRow(t("cart.discount"), negative(priced.discount), "vendor-discount") : null,
+          amountRow(t("cart.shipping"), priced.shipping, "vendor-shipping", { free: true }),
+          amountRow(t("cart.fromVendor", { vendor: group.name }), priced.total, "vendor-total", { strong: true })) : null);
     });
   }
 
@@ -215,18 +216,18 @@ export function renderCart(main) {
           line.condition ? el("span", { class: `condition condition-${line.condition}`, "data-testid": "line-condition", text: conditionLabel(line.condition) }) : null,
           line.condition ? " · " : null,
           line.promoted_unit_price ? promotedPrice(line.promoted_unit_price, line.unit_price, "line-unit-price")
-            : el("span", { "data-testid": "line-unit-price", "data-amount": line.unit_price.amount, text: formatMoney(line.unit_price) }), " each · ",
-          line.shipping_fee.amount ? `${formatMoney(line.shipping_fee)} shipping` : "free shipping", " · ",
+            : el("span", { "data-testid": "line-unit-price", "data-amount": line.unit_price.amount, text: formatMoney(line.unit_price) }), ` ${t("cart.each")} · `,
+          line.shipping_fee.amount ? t("cart.feeShipping", { fee: formatMoney(line.shipping_fee) }) : t("cart.freeShipping"), " · ",
           stockText(line)),
         changes.map((c) => el("p", { class: "line-change", "data-testid": "line-change", "data-reason": c.reason, text: changeText(c) }))),
       el("div", { class: "line-controls" },
-        el("label", { for: quantityId, class: "visually-hidden", text: `Quantity of ${line.title}` }),
-        gone ? el("span", { class: "stock stock-out", text: "Unavailable" }) : select,
+        el("label", { for: quantityId, class: "visually-hidden", text: t("cart.quantityOf", { title: line.title }) }),
+        gone ? el("span", { class: "stock stock-out", text: t("cart.unavailable") }) : select,
         el("button", {
           type: "button", class: "button button-quiet button-small", "data-testid": "line-remove",
           "data-focus-key": `remove-${line.offer_id}`, disabled: busy || paying,
-          "aria-label": `Remove ${line.title}`, onclick: () => removeLine(line),
-        }, "Remove")),
+          "aria-label": t("cart.removeTitle", { title: line.title }), onclick: () => removeLine(line),
+        }, t("cart.remove"))),
       el("p", { class: "line-subtotal", "data-testid": "line-subtotal", "data-amount": line.subtotal.amount, text: formatMoney(line.subtotal) }));
   }
 
@@ -236,11 +237,11 @@ export function renderCart(main) {
       disabled: busy || paying, onchange: () => changeCountry(select.value),
     }, countryOptions().map((c) => el("option", { value: c.code, selected: c.code === country, text: c.name })));
     const head = [
-      el("h2", { id: "summary-title", text: "Summary" }),
+      el("h2", { id: "summary-title", text: t("cart.summary") }),
       el("div", { class: "field" },
-        el("label", { for: select.id, text: "Deliver to" }),
+        el("label", { for: select.id, text: t("cart.deliverTo") }),
         select,
-        el("p", { class: "field-hint", text: "The VAT rate is the delivery country's." }),
+        el("p", { class: "field-hint", text: t("cart.vatCountry") }),
         el("p", { class: "field-error", "data-field": "country", "data-testid": "field-error-country",
           text: checkoutError && checkoutError.fields.country ? checkoutError.fields.country : "" })),
     ];
@@ -252,14 +253,14 @@ export function renderCart(main) {
       { free: true, sub: true, attrs: { "data-vendor-id": v.vendor_id } }));
     return [...head,
       el("dl", { class: "quote", "data-testid": "quote", "data-country": quote.country },
-        amountRow(`Items (${itemsText(quote.vendors.reduce((n, v) => n + v.lines.reduce((m, l) => m + l.quantity, 0), 0))})`, quote.items, "quote-items"),
-        quote.discount.amount ? amountRow("Discounts", negative(quote.discount), "quote-discount") : null,
-        amountRow(quote.vendors.length > 1 ? `Shipping from ${quote.vendors.length} vendors` : "Shipping", quote.shipping, "quote-shipping", { free: true }),
+        amountRow(t("cart.itemsCount", { items: itemsText(quote.vendors.reduce((n, v) => n + v.lines.reduce((m, l) => m + l.quantity, 0), 0)) }), quote.items, "quote-items"),
+        quote.discount.amount ? amountRow(t("cart.discounts"), negative(quote.discount), "quote-discount") : null,
+        amountRow(quote.vendors.length > 1 ? t("cart.shippingFrom", { count: quote.vendors.length }) : t("cart.shipping"), quote.shipping, "quote-shipping", { free: true }),
         quote.vendors.length > 1 ? shippingLines : null,
-        amountRow("Service fee", quote.service_fee, "quote-service-fee"),
-        amountRow("Total", quote.total, "quote-total", { strong: true, total: true }),
-        amountRow(`Includes VAT ${percent(quote.vat_rate_bps)} (${countryName(quote.country)})`, quote.vat_included, "quote-vat", { sub: true })),
-      el("p", { class: "vat-note", text: "Prices include VAT. Shipping is charged once per vendor." }),
+        amountRow(t("cart.serviceFee"), quote.service_fee, "quote-service-fee"),
+        amountRow(t("cart.total"), quote.total, "quote-total", { strong: true, total: true }),
+        amountRow(t("cart.includesVat", { rate: percent(quote.vat_rate_bps), country: countryName(quote.country) }), quote.vat_included, "quote-vat", { sub: true })),
+      el("p", { class: "vat-note", text: t("cart.vatNote") }),
     ];
   }
 
@@ -267,11 +268,11 @@ export function renderCart(main) {
     return (checkoutError && checkoutError.fields[name]) || "";
   }
 
-  /** Where the parcels go: a saved address, or a new one (its country is the "Deliver to" above). */
+  /** Where the parcels go: a saved address, or a new one (its country is the t("cart.deliverTo") above). */
   function deliveryPanel() {
     const saved = addresses.filter((a) => DELIVERY_COUNTRIES.includes(a.country));
     return el("section", { class: "delivery", "aria-labelledby": "delivery-title", "data-testid": "delivery" },
-      el("h2", { id: "delivery-title", text: "Delivery address" }),
+      el("h2", { id: "delivery-title", text: t("cart.addressTitle") }),
       saved.length ? addressChoices(saved) : null,
       addressChoice === "new" ? addressForm() : null,
       el("p", { class: "field-error", "data-field": "address", "data-testid": "field-error-address", text: fieldError("address") }));
@@ -289,7 +290,7 @@ export function renderCart(main) {
         el("label", { for: id, text: label }));
     };
     return el("fieldset", { class: "field choices address-choices", "data-testid": "address-choices" },
-      el("legend", { text: "Ship to" }),
+      el("legend", { text: t("cart.shipTo") }),
       saved.map((a) => radio(a.address_id, `${a.name}, ${a.line1}, ${a.postal_code} ${a.city}, ${countryName(a.country)}`)),
       radio("new", "A new address"),
       el("p", { class: "field-error", "data-field": "address_id", "data-testid": "field-error-address_id", text: fieldError("address_id") }));
@@ -306,24 +307,24 @@ export function renderCart(main) {
         oninput: (event) => { draft[name] = event.target.value; },
       });
       return el("div", { class: `field${wide ? " field-wide" : ""}` },
-        el("label", { for: id, text: optional ? `${label} (optional)` : label }),
+        el("label", { for: id, text: optional ? t("cart.optional", { label }) : label }),
         control,
         hint ? el("p", { class: "field-hint", text: hint }) : null,
         el("p", { class: "field-error", id: `${id}-error`, "data-field": `address.${name}`,
           "data-testid": `field-error-address.${name}`, text: error }));
     };
     return el("div", { class: "address-form", "data-testid": "address-form" },
-      input("name", "Full name", { autocomplete: "name", wide: true }),
-      input("line1", "Street and number", { autocomplete: "address-line1", wide: true }),
-      input("line2", "Flat, floor, company", { autocomplete: "address-line2", wide: true, optional: true }),
-      input("postal_code", "Postal code", { autocomplete: "postal-code" }),
-      input("city", "City", { autocomplete: "address-level2" }),
+      input("name", t("cart.fullName"), { autocomplete: "name", wide: true }),
+      input("line1", t("cart.street"), { autocomplete: "address-line1", wide: true }),
+      input("line2", t("cart.line2"), { autocomplete: "address-line2", wide: true, optional: true }),
+      input("postal_code", t("cart.postalCode"), { autocomplete: "postal-code" }),
+      input("city", t("cart.city"), { autocomplete: "address-level2" }),
       el("p", { class: "field-hint field-wide", "data-testid": "address-country" },
-        `Country: ${countryName(country)} (change it with “Deliver to” above)`),
+        t("cart.countryNote", { country: countryName(country) })),
       el("p", { class: "field-error field-wide", "data-field": "address.country", "data-testid": "field-error-address.country",
         text: fieldError("address.country") }),
-      input("phone", "Phone", { autocomplete: "tel", type: "tel", wide: true, optional: true,
-        hint: "With the country code, e.g. +49 30 1234567; only for the courier." }));
+      input("phone", t("cart.phone"), { autocomplete: "tel", type: "tel", wide: true, optional: true,
+        hint: t("cart.phoneHint") }));
   }
 
   function prefill(address) {
@@ -348,16 +349,16 @@ export function renderCart(main) {
         el("p", { text: checkoutError.message }),
         checkoutError.items.length ? el("ul", {}, checkoutError.items.map((t) => el("li", { text: t }))) : null,
       ] : null);
-    const payLabel = paying ? "Placing your order…" : quote ? `Pay ${formatMoney(quote.total)}` : "Pay";
+    const payLabel = paying ? t("cart.placing") : quote ? t("cart.payAmount", { amount: formatMoney(quote.total) }) : t("cart.pay");
     return el("section", { class: "checkout", "aria-labelledby": "checkout-title", "data-testid": "checkout" },
-      el("h2", { id: "checkout-title", text: "Payment" }),
+      el("h2", { id: "checkout-title", text: t("cart.payment") }),
       cards.length ? cardChoices() : null,
       choice === "new" ? el("div", { class: "field field-check" },
         el("input", {
           type: "checkbox", id: "save-card", name: "save_card", checked: saveCard, "data-testid": "save-card",
           disabled: paying, onchange: (event) => { saveCard = event.target.checked; },
         }),
-        el("label", { for: "save-card", text: "Save this card for my next purchases" })) : null,
+        el("label", { for: "save-card", text: t("cart.saveCard") })) : null,
       errorBox,
       stripeHandoff ? stripePlaceholder() : null,
       el("button", {
@@ -365,10 +366,10 @@ export function renderCart(main) {
         disabled: !ready || paying, "aria-busy": paying ? "true" : null, onclick: pay,
       }, payLabel),
       el("p", { class: "field-hint checkout-hint", text: quote && !quote.can_checkout
-        ? "Update your cart above before paying."
+        ? t("cart.updateFirst")
         : choice === "new"
-          ? "You will enter your card on the payment page. Your items are held for you while you pay."
-          : "Your saved card is charged now." }));
+          ? t("cart.enterCardLater")
+          : t("cart.savedCharged") }));
   }
 
   function cardChoices() {
@@ -383,19 +384,18 @@ export function renderCart(main) {
         el("label", { for: id, text: label }));
     };
     return el("fieldset", { class: "field choices", "data-testid": "card-choices" },
-      el("legend", { text: "Pay with" }),
+      el("legend", { text: t("cart.payWith") }),
       cards.map((card) => radio(card.id, cardLabel(card))),
-      radio("new", "A new card"),
+      radio("new", t("cart.newCard")),
       el("p", { class: "field-error", "data-field": "payment_method_id", "data-testid": "field-error-payment_method_id",
         text: checkoutError && checkoutError.fields.payment_method_id ? checkoutError.fields.payment_method_id : "" }));
   }
 
   function stripePlaceholder() {
     return el("div", { class: "notice-inline stripe-placeholder", "data-testid": "stripe-placeholder" },
-      el("p", {}, el("strong", { text: "Stripe.js would mount the card form here." })),
-      el("p", { class: "muted", text: `This build loads no external scripts. Payment ${stripeHandoff.payment.payment_intent_id} `
-        + `(publishable key ${stripeHandoff.payment.publishable_key || "not set"}) waits for the card.` }),
-      el("a", { href: `#/orders/${encodeURIComponent(stripeHandoff.order.order_id)}`, "data-testid": "stripe-order-link", text: "See the order" }));
+      el("p", {}, el("strong", { text: t("cart.stripeMount") })),
+      el("p", { class: "muted", text: t("cart.stripeWaits", { payment: stripeHandoff.payment.payment_intent_id, key: stripeHandoff.payment.publishable_key || t("cart.notSet") }) }),
+      el("a", { href: `#/orders/${encodeURIComponent(stripeHandoff.order.order_id)}`, "data-testid": "stripe-order-link", text: t("cart.seeOrder") }));
   }
 
   // --- actions ------------------------------------------------------------------------
@@ -444,7 +444,7 @@ export function renderCart(main) {
         latest = gone ? await api.removeCartLine(offerId) : await api.setCartLine(offerId, quantity);
       }
       return latest;
-    }, "Your cart now has the current prices and stock.");
+    }, t("cart.currentPrices"));
   }
 
   async function changeCountry(code) {
@@ -463,7 +463,7 @@ export function renderCart(main) {
       busy = false;
     }
     render();
-    if (quote) announce(`Delivery to ${countryName(code)}: total ${formatMoney(quote.total)}.`);
+    if (quote) announce(t("cart.deliveryTo", { country: countryName(code), total: formatMoney(quote.total) }));
   }
 
   /**
@@ -540,10 +540,10 @@ export function renderCart(main) {
     }
     const chargedNow = body.payment_method_id && payment.status !== "requires_action";
     if (chargedNow) {
-      announce("Order placed. Following your payment.");
+      announce(t("cart.followingPayment"));
       window.location.hash = `#/orders/${encodeURIComponent(order.order_id)}?payment=processing`;
     } else if (payment.payment_page_url) {
-      announce(payment.status === "requires_action" ? "Your bank asks you to confirm the payment." : "Order placed. Taking you to the payment.");
+      announce(payment.status === "requires_action" ? t("cart.bankConfirm") : t("cart.toPayment"));
       window.location.assign(payment.payment_page_url); // the local provider's card page
     } else if (body.payment_method_id) {
       window.location.hash = `#/orders/${encodeURIComponent(order.order_id)}?payment=processing`;
@@ -554,12 +554,12 @@ export function renderCart(main) {
   }
 
   function describe(err) {
-    if (!(err instanceof ApiError)) return { message: "Something went wrong. Please try again.", items: [], fields: {} };
-    if (err.status === 401) return { message: "Your session ended. Sign in again to continue.", items: [], fields: {} };
+    if (!(err instanceof ApiError)) return { message: t("cart.generic"), items: [], fields: {} };
+    if (err.status === 401) return { message: t("cart.sessionEndedSignIn"), items: [], fields: {} };
     if (isDecline(err)) {
       // The saved card was declined: the order keeps its items; the shopper stays here to pay another way.
-      const words = `${declineText(err.code)} Nothing was charged.`;
-      return { message: `${words} ${declineAdvice(err.code)} Choose another card or pay with a new one; your items stay held.`,
+      const words = `${declineText(err.code)} ${t("cart.nothingCharged")}`;
+      return { message: `${words} ${declineAdvice(err.code)} ${t("cart.chooseAnother")}`,
         items: [], fields: { payment_method_id: declineText(err.code) } };
     }
     const titles = Object.fromEntries((cart ? cart.lines : []).map((l) => [l.offer_id, l.title]));
@@ -567,12 +567,12 @@ export function renderCart(main) {
     const fields = {};
     for (const [name, text] of Object.entries(err.fields || {})) {
       const key = String(name).replace(/^body\./, "");
-      if (key.startsWith("lines.")) items.push(`${titles[key.slice(6)] || "An item"}: ${text}`);
+      if (key.startsWith("lines.")) items.push(`${titles[key.slice(6)] || t("cart.anItem")}: ${text}`);
       else if (key === "country" || key === "payment_method_id" || key === "address" || key === "address_id"
         || key.startsWith("address.")) fields[key] = text;
       else if (!String(err.message).toLowerCase().includes(String(text).toLowerCase())) items.push(`${key}: ${text}`);
     }
-    const retry = err.code === "network_error" || err.status >= 500 ? " Press Pay again to retry; you will not be charged twice." : "";
+    const retry = err.code === "network_error" || err.status >= 500 ? ` ${t("cart.retry")}` : "";
     return { message: `${err.message}${retry}`, items, fields };
   }
 
@@ -592,17 +592,17 @@ export function renderCart(main) {
 }
 
 function stockText(line) {
-  if (!line.in_stock) return el("span", { class: "stock stock-out", text: "Sold out" });
-  if (line.available <= 5) return el("span", { class: "stock stock-low", text: `Only ${line.available} left` });
-  return el("span", { class: "stock stock-in", text: "In stock" });
+  if (!line.in_stock) return el("span", { class: "stock stock-out", text: t("cart.soldOut") });
+  if (line.available <= 5) return el("span", { class: "stock stock-low", text: t("product.onlyLeft", { count: line.available }) });
+  return el("span", { class: "stock stock-in", text: t("cart.inStock") });
 }
 
 function changeText(change) {
   if (change.reason === "price_changed" && change.before && change.now) {
-    return `Price changed: was ${formatMoney(change.before)}, now ${formatMoney(change.now)}.`;
+    return t("cart.priceChanged", { before: formatMoney(change.before), now: formatMoney(change.now) });
   }
   if (change.reason === "shipping_changed" && change.before && change.now) {
-    return `Shipping changed: was ${formatMoney(change.before)}, now ${formatMoney(change.now)}.`;
+    return t("cart.shippingChanged", { before: formatMoney(change.before), now: formatMoney(change.now) });
   }
   return change.message;
 }

@@ -8,6 +8,7 @@ import { conditionLabel } from "../labels.js";
 import { amountInputValue, currencySymbol, formatMoney, parseAmount } from "../money.js";
 import { promotedPrice, totalBefore } from "./struck.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
+import { t } from "../i18n.js";
 
 // How many products one "page" shows (the API allows 1..50); config.js may set `pageSize`.
 const PAGE_SIZE = Math.min(50, Math.max(1, Number(config.pageSize) || 24));
@@ -43,41 +44,41 @@ export function renderCatalogue(main, initialParams) {
   const symbol = currencySymbol("EUR");
   const searchInput = el("input", {
     id: "search-q", type: "search", name: "q", autocomplete: "off", "data-testid": "search-input",
-    placeholder: "Search products, brands…", enterkeyhint: "search",
+    placeholder: t("catalogue.searchPlaceholder"), enterkeyhint: "search",
   });
-  const searchForm = el("form", { class: "search-bar", role: "search", "aria-label": "Products", "data-testid": "search-form", novalidate: true },
-    el("label", { for: "search-q", class: "visually-hidden", text: "Search products" }),
+  const searchForm = el("form", { class: "search-bar", role: "search", "aria-label": t("catalogue.products"), "data-testid": "search-form", novalidate: true },
+    el("label", { for: "search-q", class: "visually-hidden", text: t("catalogue.searchLabel") }),
     searchInput,
-    el("button", { type: "submit", class: "button", "data-testid": "search-submit" }, "Search"));
+    el("button", { type: "submit", class: "button", "data-testid": "search-submit" }, t("catalogue.search")));
 
   const categorySelect = el("select", { id: uniqueId("category"), name: "category", "data-testid": "category-filter" },
-    el("option", { value: "", text: "All categories" }));
+    el("option", { value: "", text: t("catalogue.allCategories") }));
   const minInput = el("input", { type: "text", name: "min_price", inputmode: "decimal", autocomplete: "off", "data-testid": "min-price", placeholder: "0" });
-  const maxInput = el("input", { type: "text", name: "max_price", inputmode: "decimal", autocomplete: "off", "data-testid": "max-price", placeholder: "Any" });
+  const maxInput = el("input", { type: "text", name: "max_price", inputmode: "decimal", autocomplete: "off", "data-testid": "max-price", placeholder: t("catalogue.any") });
   const inStockInput = el("input", { type: "checkbox", id: uniqueId("in-stock"), name: "in_stock", value: "true", "data-testid": "in-stock-toggle" });
   const vendorSlot = el("div", { class: "vendor-slot" });
   const filterError = el("p", { class: "form-error", role: "alert", "data-testid": "filters-error" });
 
-  const filterForm = el("form", { id: uniqueId("filters"), class: "filters collapsed", "aria-label": "Filter products", "data-testid": "filters", novalidate: true },
-    el("h2", { class: "filters-title", text: "Filters" }),
+  const filterForm = el("form", { id: uniqueId("filters"), class: "filters collapsed", "aria-label": t("catalogue.filterProducts"), "data-testid": "filters", novalidate: true },
+    el("h2", { class: "filters-title", text: t("catalogue.filters") }),
     el("div", { class: "field" },
-      el("label", { for: categorySelect.id, text: "Category" }),
+      el("label", { for: categorySelect.id, text: t("catalogue.category") }),
       categorySelect),
     el("fieldset", { class: "field price-range" },
-      el("legend", {}, `Total price (${symbol})`),
-      el("p", { class: "field-hint", text: "Item plus delivery, VAT included." }),
+      el("legend", {}, t("catalogue.totalPrice", { symbol })),
+      el("p", { class: "field-hint", text: t("catalogue.totalPriceHint") }),
       el("div", { class: "price-inputs" },
-        fieldWithError(minInput, "Min"),
+        fieldWithError(minInput, t("catalogue.min")),
         el("span", { class: "price-dash", "aria-hidden": "true", text: "–" }),
-        fieldWithError(maxInput, "Max"))),
+        fieldWithError(maxInput, t("catalogue.max")))),
     el("div", { class: "field field-check" },
       inStockInput,
-      el("label", { for: inStockInput.id, text: "In stock only" })),
+      el("label", { for: inStockInput.id, text: t("catalogue.inStockOnly") })),
     vendorSlot,
     filterError,
     el("div", { class: "filter-actions" },
-      el("button", { type: "submit", class: "button", "data-testid": "apply-filters" }, "Apply"),
-      el("button", { type: "button", class: "button button-quiet", "data-testid": "clear-filters", onclick: clearFilters }, "Clear")));
+      el("button", { type: "submit", class: "button", "data-testid": "apply-filters" }, t("catalogue.apply")),
+      el("button", { type: "button", class: "button button-quiet", "data-testid": "clear-filters", onclick: clearFilters }, t("catalogue.clear"))));
 
   // On small screens the filters fold away behind this button (CSS hides it on wide screens).
   const filtersToggle = el("button", {
@@ -88,18 +89,18 @@ export function renderCatalogue(main, initialParams) {
       filtersToggle.setAttribute("aria-expanded", String(open));
       filterForm.classList.toggle("collapsed", !open);
     },
-  }, "Filters");
+  }, t("catalogue.filters"));
 
   const status = el("p", { class: "result-status", "data-testid": "result-status", "aria-live": "polite" });
-  const grid = el("ul", { class: "product-grid", "data-testid": "product-grid", "aria-label": "Products" });
-  const loadMore = el("button", { type: "button", class: "button button-wide", "data-testid": "load-more", hidden: true, onclick: () => load(false) }, "Load more");
+  const grid = el("ul", { class: "product-grid", "data-testid": "product-grid", "aria-label": t("catalogue.products") });
+  const loadMore = el("button", { type: "button", class: "button button-wide", "data-testid": "load-more", hidden: true, onclick: () => load(false) }, t("catalogue.loadMore"));
   const results = el("section", { class: "results", "aria-labelledby": "catalogue-title" },
     status, grid, el("div", { class: "load-more-row" }, loadMore));
 
   mount(main, el("div", { class: "catalogue", "data-view": "catalogue" },
     el("div", { class: "catalogue-head" },
-      el("h1", { id: "catalogue-title", text: "Catalogue" }),
-      el("p", { class: "lede", text: "Compare every vendor's offer. All prices include VAT." }),
+      el("h1", { id: "catalogue-title", text: t("catalogue.title") }),
+      el("p", { class: "lede", text: t("catalogue.lede") }),
       searchForm),
     el("div", { class: "catalogue-body" }, filtersToggle, filterForm, results)));
 
@@ -113,7 +114,7 @@ export function renderCatalogue(main, initialParams) {
     categorySelect.value = filters.category || "";
     for (const card of grid.querySelectorAll("[data-category]")) labelCategory(card, categories);
   }).catch(() => {
-    categorySelect.append(el("option", { disabled: true, text: "(categories unavailable)" }));
+    categorySelect.append(el("option", { disabled: true, text: t("catalogue.categoriesUnavailable") }));
   });
 
   function fillForms() {
@@ -124,16 +125,16 @@ export function renderCatalogue(main, initialParams) {
     inStockInput.checked = filters.in_stock === "true";
     if (filters.vendor) {
       mount(vendorSlot, el("div", { class: "chip", "data-testid": "vendor-filter" },
-        el("span", {}, "Sold by ", el("strong", { text: filters.vendor_name || "this vendor" })),
+        el("span", {}, t("catalogue.soldBy"), " ", el("strong", { text: filters.vendor_name || t("catalogue.thisVendor") })),
         el("button", {
-          type: "button", class: "chip-remove", "aria-label": "Show every vendor",
+          type: "button", class: "chip-remove", "aria-label": t("catalogue.everyVendor"),
           onclick: () => navigate({ ...filters, vendor: null, vendor_name: null }),
         }, "×")));
     } else {
       vendorSlot.replaceChildren();
     }
     const active = ["category", "min_price", "max_price", "in_stock", "vendor"].filter((k) => filters[k]).length;
-    filtersToggle.textContent = active ? `Filters (${active})` : "Filters";
+    filtersToggle.textContent = active ? t("catalogue.filtersActive", { count: active }) : t("catalogue.filters");
   }
 
   function applyFromForms() {
@@ -145,7 +146,7 @@ export function renderCatalogue(main, initialParams) {
     if (min.error) errors.min_price = min.error;
     if (max.error) errors.max_price = max.error;
     if (!errors.min_price && !errors.max_price && min.value !== null && max.value !== null && max.value < min.value) {
-      errors.max_price = "The maximum must not be below the minimum.";
+      errors.max_price = t("catalogue.maxBelowMin");
     }
     if (Object.keys(errors).length) {
       showFieldErrors(filterForm, errors, filterError);
@@ -183,7 +184,7 @@ export function renderCatalogue(main, initialParams) {
     }
     results.setAttribute("aria-busy", "true");
     loadMore.disabled = true;
-    status.textContent = reset ? "Loading products…" : status.textContent;
+    status.textContent = reset ? t("catalogue.loading") : status.textContent;
     const { vendor_name: _ignored, ...query } = filters;
     try {
       const page = await api.products({ ...query, limit: PAGE_SIZE, cursor: reset ? null : cursor }, { signal });
@@ -194,7 +195,7 @@ export function renderCatalogue(main, initialParams) {
       cursor = page.next_cursor || null;
       loadMore.hidden = !cursor;
       status.textContent = statusText(shown, Boolean(cursor));
-      if (!reset) announce(`${items.length} more products loaded.`);
+      if (!reset) announce(t("catalogue.moreLoaded", { count: items.length }));
     } catch (err) {
       if (err.name === "AbortError") return;
       showLoadError(err);
@@ -211,12 +212,12 @@ export function renderCatalogue(main, initialParams) {
       filtersToggle.setAttribute("aria-expanded", "true");
       filterForm.classList.remove("collapsed");
       showFieldErrors(filterForm, err.fields, filterError, err.message);
-      status.textContent = "Check the filters.";
+      status.textContent = t("catalogue.checkFilters");
       return;
     }
     mount(status,
-      el("span", { class: "error-text", "data-testid": "load-error", text: err.message || "Could not load products." }), " ",
-      el("button", { type: "button", class: "button button-quiet", onclick: () => load(grid.children.length === 0) }, "Try again"));
+      el("span", { class: "error-text", "data-testid": "load-error", text: err.message || t("catalogue.loadError") }), " ",
+      el("button", { type: "button", class: "button button-quiet", onclick: () => load(grid.children.length === 0) }, t("common.tryAgain")));
   }
 
   function update(params) {
@@ -232,7 +233,7 @@ export function renderCatalogue(main, initialParams) {
     try { window.sessionStorage.setItem(LAST_CATALOGUE_KEY, hashFor(filters)); } catch { /* private mode */ }
   }
 
-  document.title = "Catalogue · Halles";
+  document.title = t("catalogue.pageTitle");
   fillForms();
   rememberCatalogue();
   load(true);
@@ -240,9 +241,8 @@ export function renderCatalogue(main, initialParams) {
 }
 
 function statusText(count, more) {
-  if (count === 0) return "No products match these filters.";
-  const noun = count === 1 ? "product" : "products";
-  return more ? `Showing the first ${count} ${noun}.` : `Showing ${count} ${noun}.`;
+  if (count === 0) return t("catalogue.noMatch");
+  return more ? t("catalogue.showingFirst", { count }) : t("catalogue.showing", { count });
 }
 
 /** Product images are site paths such as /img/kitchen.svg, served by the frontend itself, or
@@ -281,13 +281,14 @@ function productCard(product, categories) {
   if (best) {
     const shippingFree = !best.shipping_fee || best.shipping_fee.amount === 0;
     price = el("div", { class: "card-price" },
-      el("span", { class: "card-price-label", text: product.offer_count > 1 ? "Best total" : "Total" }),
+      el("span", { class: "card-price-label", text: product.offer_count > 1 ? t("catalogue.bestTotal") : t("catalogue.total") }),
       promotedPrice(best.total, totalBefore(best), "card-price", { class: "price-total" }),
       el("span", { class: "card-price-detail", "data-testid": "card-price-detail" },
-        shippingFree ? `${formatMoney(best.price)} · free delivery` : `${formatMoney(best.price)} + ${formatMoney(best.shipping_fee)} delivery`),
+        shippingFree ? t("catalogue.priceFreeDelivery", { price: formatMoney(best.price) })
+          : t("catalogue.pricePlusDelivery", { price: formatMoney(best.price), delivery: formatMoney(best.shipping_fee) })),
       best.condition ? el("span", { class: `condition condition-${best.condition}`, "data-testid": "card-condition", text: conditionLabel(best.condition) }) : null);
   } else {
-    price = el("div", { class: "card-price" }, el("span", { class: "muted", "data-testid": "card-no-offer", text: "No offers yet" }));
+    price = el("div", { class: "card-price" }, el("span", { class: "muted", "data-testid": "card-no-offer", text: t("catalogue.noOffers") }));
   }
   const offers = product.offer_count || 0;
   return el("li", { class: "product-card", "data-testid": "product-card", "data-product-id": product.product_id, "data-category": product.category },
@@ -299,10 +300,10 @@ function productCard(product, categories) {
         product.brand ? el("p", { class: "card-brand", text: product.brand }) : null,
         price,
         el("p", { class: "card-meta" },
-          el("span", { text: offers === 1 ? "1 offer" : offers ? `${offers} offers` : "" }),
+          el("span", { text: offers ? t("catalogue.offers", { count: offers }) : "" }),
           offers ? el("span", {
             class: product.in_stock ? "stock stock-in" : "stock stock-out",
             "data-testid": "card-stock",
-            text: product.in_stock ? "In stock" : "Out of stock",
+            text: product.in_stock ? t("common.inStock") : t("common.outOfStock"),
           }) : null))));
 }

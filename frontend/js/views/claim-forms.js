@@ -6,6 +6,7 @@ import { el } from "../dom.js";
 import { RESOLUTIONS, claimStateLabel } from "../claims.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 import { formatDate } from "./orders.js";
+import { t } from "../i18n.js";
 
 /** A form deciding a claim; `send(body)` posts it, `done(answer)` runs on success. */
 export function decisionForm(claim, { send, done, submitText, testid }) {
@@ -17,15 +18,15 @@ export function decisionForm(claim, { send, done, submitText, testid }) {
       inputmode: "numeric", "data-testid": `${testid}-quantity`, "data-offer-id": line.offer_id }),
   }));
   const lines = el("fieldset", { class: "claim-lines", "data-testid": `${testid}-lines` },
-    el("legend", { text: "Units to refund (the amount is what the shopper paid for them)" }),
+    el("legend", { text: t("claims.unitsLegend") }),
     quantities.map(({ line, input }) => fieldWithError(input, `${line.title || line.offer_id} (bought ${line.quantity})`)),
     el("p", { class: "field-error", "data-field": "lines" }));
   const reason = el("textarea", { name: "reason", rows: "2", maxlength: "1000", "data-testid": `${testid}-reason` });
   const error = el("p", { class: "form-error", role: "alert", "data-testid": `${testid}-error` });
   const submit = el("button", { type: "submit", class: "button", "data-testid": `${testid}-submit` }, submitText);
   const form = el("form", { class: "claim-decision", "data-testid": testid, novalidate: true },
-    fieldWithError(resolution, "Decision"), lines,
-    fieldWithError(reason, "Reason or note", { hint: "Required to reject the claim; the shopper reads it." }),
+    fieldWithError(resolution, t("claims.decisionLabel")), lines,
+    fieldWithError(reason, t("claims.reasonNote"), { hint: t("claims.reasonHint") }),
     error, submit);
   const sync = () => { lines.hidden = resolution.value !== "refund"; };
   resolution.addEventListener("change", sync);
@@ -52,7 +53,9 @@ export function decisionForm(claim, { send, done, submitText, testid }) {
   return form;
 }
 
-const BY = { shopper: "you", vendor: "the vendor", admin: "Halles", auto: "automatically", provider: "the bank" };
+const BY = { shopper: t("claims.byYou"), vendor: t("claims.byVendor"), admin: "Halles", auto: t("claims.byAuto"), provider: t("claims.byBank") };
+// What the bank's dispute events mean, for the admin's dispute history.
+const DISPUTE_STAGES = new Set(["created", "updated", "closed", "funds_withdrawn", "funds_reinstated"]);
 
 /** A case's steps, oldest first. */
 export function caseHistory(history, { audience = "shopper" } = {}) {
@@ -63,8 +66,14 @@ export function caseHistory(history, { audience = "shopper" } = {}) {
 }
 
 function stepLabel(step, audience) {
-  const by = audience === "shopper" ? BY[step.by] : (step.by === "shopper" ? "the shopper" : BY[step.by]) || step.by;
-  if (step.note === "replacement_shipped") return "Replacement shipped";
-  if (step.by === "provider") return `Dispute ${String(step.state || "").replaceAll("_", " ")}`;
+  const by = audience === "shopper" ? BY[step.by] : (step.by === "shopper" ? t("claims.byShopper") : BY[step.by]) || step.by;
+  const state = String(step.state || "").replaceAll("_", " ");
+  if (step.note === "replacement_shipped") return t("claims.replacementShipped");
+  if (step.note === "evidence_staged") return t("claims.evidenceStaged");
+  if (step.note === "evidence_submitted") return t("claims.evidenceSubmitted", { state });
+  if (step.by === "provider") {
+    return DISPUTE_STAGES.has(step.note) ? t("claims.stageState", { stage: t(`claims.stage_${step.note}`), state })
+      : t("claims.dispute", { state });
+  }
   return `${claimStateLabel(step.state)}${by ? ` (${by})` : ""}`;
 }

@@ -2,6 +2,7 @@
 // aria-describedby, so an API error in `error.fields` lands next to its field.
 
 import { el, uniqueId } from "../dom.js";
+import { currentLanguage, t } from "../i18n.js";
 
 /** Label + input + (optional hint) + error slot. */
 export function fieldWithError(input, labelText, { hint } = {}) {
@@ -37,13 +38,15 @@ export function showFieldErrors(form, fields, formError, message = "") {
       input.setAttribute("aria-invalid", "true");
       slot.textContent = sentence(text);
       first = first || input;
+    } else if (currentLanguage() !== "en" && text === t("forms.invalidValue")) {
+      // A French page has no words for this field's English sentence: the form's message says it.
     } else if (!String(message).toLowerCase().includes(String(text).toLowerCase())) {
       // Say what the API said about fields this form has no input for, unless the message already does.
       leftovers.push(key === "body" ? sentence(text) : `${humanKey(key)}: ${sentence(text)}`);
     }
   }
   // A generic "the body is invalid" adds nothing once each field shows its own message.
-  const summary = first && GENERIC.test(message) ? "Please correct the highlighted fields." : message;
+  const summary = first && (GENERIC.test(message) || currentLanguage() !== "en") ? t("forms.correctHighlighted") : message;
   if (formError) formError.textContent = [summary, ...leftovers].filter(Boolean).join(" ");
   if (first) first.focus();
   return first;

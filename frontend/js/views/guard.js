@@ -3,6 +3,7 @@
 import { el, mount } from "../dom.js";
 import { isShopper } from "../cart-state.js";
 import { getSession } from "../session.js";
+import { t } from "../i18n.js";
 
 /** Hash of the sign-in page that comes back here afterwards. */
 export function signInHref(next = window.location.hash || "#/") {
@@ -21,13 +22,13 @@ export function requireShopper(main, { view, title, what }) {
   mount(main, el("section", { class: "notice", "data-view": view, "data-testid": "shopper-only" },
     el("h1", { text: title }),
     signedIn
-      ? el("p", {}, `Only shopper accounts have ${what}. You are signed in as `, el("strong", { text: session.user.email }), ".")
-      : el("p", {}, `Sign in to see ${what}.`),
+      ? el("p", {}, t("guard.shoppersOnly", { what }), " ", el("strong", { text: session.user.email }), ".")
+      : el("p", {}, t("guard.signInToSee", { what })),
     el("p", {},
       signedIn
-        ? el("a", { class: "button", href: "#/", text: "Back to the catalogue" })
-        : el("a", { class: "button", href: signInHref(), "data-testid": "shopper-signin", text: "Sign in" }),
+        ? el("a", { class: "button", href: "#/", text: t("common.backToCatalogue") })
+        : el("a", { class: "button", href: signInHref(), "data-testid": "shopper-signin", text: t("auth.signIn") }),
       signedIn ? null : " ",
-      signedIn ? null : el("a", { class: "button button-quiet", href: `#/signup?next=${encodeURIComponent(window.location.hash || "#/")}`, text: "Create an account" }))));
+      signedIn ? null : el("a", { class: "button button-quiet", href: `#/signup?next=${encodeURIComponent(window.location.hash || "#/")}`, text: t("auth.createAccountLink") }))));
   return false;
 }

@@ -7,6 +7,7 @@ import { announce, el, mount } from "../dom.js";
 import { getSession } from "../session.js";
 import { notificationsApi } from "../notifications-api.js";
 import { signInHref } from "./guard.js";
+import { formatDateTime, t } from "../i18n.js";
 
 const POLL_MS = 30000;
 const badgeListeners = new Set();
@@ -20,19 +21,19 @@ function needsSignIn(main, { view, title, what }) {
   document.title = `${title} · Halles`;
   mount(main, el("section", { class: "notice", "data-view": view, "data-testid": "signin-required" },
     el("h1", { text: title }),
-    el("p", {}, `Sign in to see ${what}.`),
-    el("p", {}, el("a", { class: "button", href: signInHref(), text: "Sign in" }))));
+    el("p", {}, t("guard.signInToSee", { what })),
+    el("p", {}, el("a", { class: "button", href: signInHref(), text: t("auth.signIn") }))));
   return {};
 }
 
 function when(iso) {
   if (!iso) return "";
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return Number.isNaN(date.getTime()) ? "" : formatDateTime(date);
 }
 
 function errorText(err) {
-  return err instanceof ApiError && err.status === 401 ? "Your session ended. Sign in again." : err.message;
+  return err instanceof ApiError && err.status === 401 ? t("inbox.sessionEnded") : err.message;
 }
 
 /** Tell the header badge the count changed (after reading some). */
@@ -41,13 +42,13 @@ function countChanged() {
 }
 
 export function renderInbox(main) {
-  if (!signedIn()) return needsSignIn(main, { view: "inbox", title: "Inbox", what: "your notifications" });
-  document.title = "Inbox · Halles";
+  if (!signedIn()) return needsSignIn(main, { view: "inbox", title: t("inbox.title"), what: t("inbox.what") });
+  document.title = t("inbox.pageTitle");
   const controller = new AbortController();
-  const status = el("p", { class: "result-status", "data-testid": "inbox-status", "aria-live": "polite", text: "Loading your notifications…" });
+  const status = el("p", { class: "result-status", "data-testid": "inbox-status", "aria-live": "polite", text: t("inbox.loading") });
   const error = el("p", { class: "form-error", role: "alert", "data-testid": "inbox-error" });
   const list = el("ul", { class: "inbox-list", "data-testid": "inbox-list" });
-  const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "inbox-more", hidden: true, onclick: () => load(cursor) }, "Show older");
+  const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "inbox-more", hidden: true, onclick: () => load(cursor) }, t("inbox.older"));
   const readAll = el("button", {
     type: "button", class: "button button-quiet", "data-testid": "inbox-read-all",
     onclick: async () => {
@@ -55,7 +56,7 @@ export function renderInbox(main) {
       try {
         const { marked } = await notificationsApi.markAllRead();
         for (const item of list.querySelectorAll(".inbox-item.unread")) markShownRead(item);
-        announce(marked ? `${marked} marked read.` : "Everything was read already.");
+        announce(marked ? t("inbox.markedRead", { count: marked }) : t("inbox.allRead"));
         countChanged();
       } catch (err) {
         error.textContent = errorText(err);
@@ -63,12 +64,12 @@ export function renderInbox(main) {
         readAll.disabled = false;
       }
     },
-  }, "Mark all read");
+  }, t("inbox.markAll"));
   let cursor = null;
   let shown = 0;
   mount(main, el("div", { class: "inbox-page", "data-view": "inbox" },
-    el("div", { class: "inbox-head" }, el("h1", { text: "Inbox" }), readAll,
-      el("a", { class: "button button-quiet", href: "#/settings", "data-testid": "inbox-settings-link" }, "Settings")),
+    el("div", { class: "inbox-head" }, el("h1", { text: t("inbox.title") }), readAll,
+      el("a", { class: "button button-quiet", href: "#/settings", "data-testid": "inbox-settings-link" }, t("settings.title"))),
     status, error, list, more));
 
   load(null);
@@ -80,7 +81,7 @@ export function renderInbox(main) {
       cursor = page.next_cursor;
       shown += page.items.length;
       list.append(...page.items.map(item));
-      status.textContent = shown ? "" : "No notifications yet. We tell you here (and by e-mail) when something happens to your orders or your shop.";
+      status.textContent = shown ? "" : t("inbox.none");
       more.hidden = !cursor;
     } catch (err) {
       if (err.name === "AbortError") return;
@@ -120,7 +121,7 @@ export function renderInbox(main) {
       el("p", { class: "inbox-body", text: (notification.body || "").split("\n").filter(Boolean).slice(1, 3).join(" ") }),
       notification.read ? null : el("button", {
         type: "button", class: "button button-quiet inbox-mark", "data-testid": "inbox-mark-read", onclick: open,
-      }, "Mark read"));
+      }, t("inbox.markRead")));
     return node;
   }
 
@@ -128,13 +129,13 @@ export function renderInbox(main) {
 }
 
 const PURPOSES = [
-  { key: "marketing", label: "News and offers from Halles", hint: "At most a few e-mails a month." },
-  { key: "surveys", label: "Satisfaction surveys after a delivery", hint: "A short survey a few days after a parcel arrives." },
+  { key: "marketing", label: t("inbox.marketing"), hint: t("inbox.marketingHint") },
+  { key: "surveys", label: t("inbox.surveys"), hint: t("inbox.surveysHint") },
 ];
 
 export function renderSettings(main) {
-  if (!signedIn()) return needsSignIn(main, { view: "settings", title: "Settings", what: "your settings" });
-  document.title = "Settings · Halles";
+  if (!signedIn()) return needsSignIn(main, { view: "settings", title: t("settings.title"), what: t("settings.what") });
+  document.title = t("settings.pageTitle");
   const controller = new AbortController();
   const error = el("p", { class: "form-error", role: "alert", "data-testid": "settings-error" });
   const saved = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "settings-status" });
@@ -148,15 +149,15 @@ export function renderSettings(main) {
       el("label", { for: `consent-${key}`, text: label }), el("p", { class: "field-hint", text: hint }));
   });
   mount(main, el("div", { class: "settings-page", "data-view": "settings" },
-    el("h1", { text: "Settings" }),
+    el("h1", { text: t("settings.title") }),
     el("section", { class: "panel", "aria-labelledby": "settings-language" },
-      el("h2", { id: "settings-language", text: "Language" }),
-      el("div", { class: "field" }, el("label", { for: "settings-locale", text: "Language of our e-mails and notifications" }), language)),
+      el("h2", { id: "settings-language", text: t("settings.language") }),
+      el("div", { class: "field" }, el("label", { for: "settings-locale", text: t("settings.languageLabel") }), language)),
     el("section", { class: "panel", "aria-labelledby": "settings-consents" },
-      el("h2", { id: "settings-consents", text: "What we may send you" }),
-      el("p", { class: "field-hint", text: "Messages about your orders, your shop and your account are always sent. The others only if you agree; you can change your mind here or with the link in each e-mail." }),
+      el("h2", { id: "settings-consents", text: t("settings.consents") }),
+      el("p", { class: "field-hint", text: t("settings.consentsHint") }),
       ...consentFields,
-      el("details", {}, el("summary", { text: "History of your choices" }), history)),
+      el("details", {}, el("summary", { text: t("settings.history") }), history)),
     saved, error));
 
   language.addEventListener("change", async () => {
@@ -164,7 +165,7 @@ export function renderSettings(main) {
     error.textContent = "";
     try {
       await notificationsApi.setPreferences({ locale: language.value });
-      saved.textContent = "Language saved.";
+      saved.textContent = t("settings.languageSaved");
     } catch (err) {
       error.textContent = errorText(err);
     } finally {
@@ -177,7 +178,7 @@ export function renderSettings(main) {
       error.textContent = "";
       try {
         showConsents(await notificationsApi.setConsents({ [key]: box.checked }));
-        saved.textContent = box.checked ? "Consent given." : "Consent withdrawn.";
+        saved.textContent = box.checked ? t("settings.given") : t("settings.withdrawn");
       } catch (err) {
         box.checked = !box.checked;
         error.textContent = errorText(err);
@@ -209,7 +210,7 @@ export function renderSettings(main) {
     }
     mount(history, view.history.length
       ? view.history.map((change) => el("li", {}, `${when(change.at)}: ${change.granted ? "gave" : "withdrew"} consent to ${change.purpose} (${(change.source || "").replace(/_/g, " ")})`))
-      : el("li", { class: "muted", text: "No choice recorded yet." }));
+      : el("li", { class: "muted", text: t("settings.noChoice") }));
   }
 
   return { cleanup: () => controller.abort() };
@@ -218,8 +219,8 @@ export function renderSettings(main) {
 /** The header's inbox link with the unread count; refreshed on navigation and every 30 s. */
 export function inboxLink() {
   const count = el("span", { class: "inbox-count", "data-testid": "inbox-count", hidden: true });
-  const link = el("a", { class: "button button-quiet inbox-link", href: "#/inbox", "data-testid": "inbox-link", "aria-label": "Inbox" },
-    "Inbox", count);
+  const link = el("a", { class: "button button-quiet inbox-link", href: "#/inbox", "data-testid": "inbox-link", "aria-label": t("inbox.title") },
+    t("inbox.title"), count);
   let timer = null;
   const refresh = async () => {
     if (!link.isConnected || !signedIn()) { stop(); return; }
@@ -227,7 +228,7 @@ export function inboxLink() {
       const { unread } = await notificationsApi.unreadCount();
       count.textContent = unread > 99 ? "99+" : String(unread);
       count.hidden = !unread;
-      link.setAttribute("aria-label", unread ? `Inbox, ${unread} unread` : "Inbox");
+      link.setAttribute("aria-label", unread ? t("inbox.unread", { count: unread }) : t("inbox.title"));
     } catch { /* the badge stays as it was */ }
   };
   const stop = () => {

@@ -7,20 +7,21 @@ import { el, mount } from "../dom.js";
 import { composeAboutOrder, conversation, findThread, threadList } from "../messages.js";
 import { vendorLabel } from "../vendors.js";
 import { requireShopper } from "./guard.js";
+import { t } from "../i18n.js";
 
 export function renderMessages(main, params) {
-  if (!requireShopper(main, { view: "messages", title: "Messages", what: "messages" })) return {};
-  document.title = "Messages · Halles";
+  if (!requireShopper(main, { view: "messages", title: t("messages.title"), what: t("messages.what") })) return {};
+  document.title = t("messages.pageTitle");
   const threadId = params.get("thread");
   const orderId = params.get("order");
   const vendorId = params.get("vendor");
   const caseId = params.get("case");
   const side = el("div", { class: "messages-main" });
-  const list = threadList("shopper", { hrefOf: (t) => `#/messages?thread=${encodeURIComponent(t.thread_id)}`, selected: threadId,
-    empty: "No conversation yet. Write to a vendor from one of your orders." });
+  const list = threadList("shopper", { hrefOf: (thread) => `#/messages?thread=${encodeURIComponent(thread.thread_id)}`, selected: threadId,
+    empty: t("messages.emptyShopper") });
   mount(main, el("section", { class: "messages-page", "data-view": "messages" },
-    el("h1", { text: "Messages" }),
-    el("div", { class: "messages-layout" }, el("nav", { class: "messages-side", "aria-label": "Conversations" }, list.node), side)));
+    el("h1", { text: t("messages.title") }),
+    el("div", { class: "messages-layout" }, el("nav", { class: "messages-side", "aria-label": t("messages.conversations") }, list.node), side)));
   let open = null;
   if (threadId) {
     open = conversation("shopper", threadId, { onChange: list.reload });
@@ -28,7 +29,7 @@ export function renderMessages(main, params) {
   } else if (orderId && vendorId) {
     startAboutOrder(side, orderId, vendorId, caseId);
   } else {
-    mount(side, el("p", { class: "muted", text: "Choose a conversation." }));
+    mount(side, el("p", { class: "muted", text: t("messages.choose") }));
   }
   return { cleanup: () => open && open.cleanup() };
 }
@@ -41,9 +42,9 @@ async function startAboutOrder(side, orderId, vendorId, caseId) {
     return;
   }
   mount(side, el("section", { class: "conversation", "data-testid": "compose" },
-    el("h2", { text: `Write to ${vendorLabel(vendorId)}` }),
-    el("p", { class: "muted" }, caseId ? `About ${caseId} on your order ` : "About your order ",
-      el("a", { href: `#/orders/${encodeURIComponent(orderId)}`, text: "(see the order)" }), "."),
+    el("h2", { text: t("messages.writeTo", { vendor: vendorLabel(vendorId) }) }),
+    el("p", { class: "muted" }, caseId ? `${t("messages.aboutCase", { case: caseId })} ` : `${t("messages.aboutOrder")} `,
+      el("a", { href: `#/orders/${encodeURIComponent(orderId)}`, text: t("messages.seeOrder") }), "."),
     composeAboutOrder("shopper", orderId, { vendorId, caseId,
       onPosted: (thread) => { window.location.hash = `#/messages?thread=${encodeURIComponent(thread.thread_id)}`; } })));
 }

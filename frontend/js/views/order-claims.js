@@ -1,4 +1,4 @@
-// The shopper's claims on one order (on the order page): "Report a problem" with one vendor's part, and each
+// The shopper's claims on one order (on the order page): t("claims.report") with one vendor's part, and each
 // claim's state, the vendor's proposal (accept it, or ask Halles to decide), the decision and its timeline.
 // Its state lives here, per order, so the order page can re-render (it polls) without losing it.
 
@@ -10,6 +10,7 @@ import { vendorLabel } from "../vendors.js";
 import { caseHistory } from "./claim-forms.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 import { formatDate } from "./orders.js";
+import { t } from "../i18n.js";
 
 const states = new Map(); // order id -> {claims, loading, formOpen, box}
 
@@ -38,11 +39,11 @@ async function load(order, names, state) {
 
 function draw(order, names, state) {
   const report = el("button", { type: "button", class: "button button-quiet", "data-testid": "report-problem",
-    onclick: () => { state.formOpen = !state.formOpen; draw(order, names, state); } }, "Report a problem");
+    onclick: () => { state.formOpen = !state.formOpen; draw(order, names, state); } }, t("claims.report"));
   mount(state.box,
-    el("h2", { id: "claims-title", text: "Problems with this order" }),
+    el("h2", { id: "claims-title", text: t("claims.title") }),
     state.error ? el("p", { class: "form-error", role: "alert", text: state.error }) : null,
-    state.claims === null ? el("p", { class: "muted", text: "Loading…" }) : null,
+    state.claims === null ? el("p", { class: "muted", text: t("claims.loading") }) : null,
     (state.claims || []).map((claim) => claimCard(order, names, state, claim)),
     state.formOpen ? openForm(order, names, state) : report);
 }
@@ -54,12 +55,12 @@ function openForm(order, names, state) {
     Object.entries(REASONS).map(([value, text]) => el("option", { value, text })));
   const text = el("textarea", { name: "text", rows: "3", maxlength: "2000", "data-testid": "claim-text" });
   const error = el("p", { class: "form-error", role: "alert", "data-testid": "claim-error" });
-  const submit = el("button", { type: "submit", class: "button", "data-testid": "claim-submit" }, "Send to the vendor");
+  const submit = el("button", { type: "submit", class: "button", "data-testid": "claim-submit" }, t("claims.send"));
   const cancel = el("button", { type: "button", class: "button button-quiet",
-    onclick: () => { state.formOpen = false; draw(order, names, state); } }, "Cancel");
+    onclick: () => { state.formOpen = false; draw(order, names, state); } }, t("claims.cancel"));
   const form = el("form", { class: "claim-form", "data-testid": "claim-form", novalidate: true },
-    fieldWithError(vendor, "Which part of the order"), fieldWithError(reason, "What went wrong"),
-    fieldWithError(text, "Tell the vendor more", { hint: "Required for “Something else”." }), error, submit, cancel);
+    fieldWithError(vendor, t("claims.whichPart")), fieldWithError(reason, t("claims.whatWrong")),
+    fieldWithError(text, t("claims.tellMore"), { hint: t("claims.requiredElse") }), error, submit, cancel);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
@@ -69,7 +70,7 @@ function openForm(order, names, state) {
       const claim = await claimsApi.open(order.order_id, { vendor_id: vendor.value, reason: reason.value, text: text.value });
       state.claims = [claim, ...(state.claims || []).filter((c) => c.claim_id !== claim.claim_id)];
       state.formOpen = false;
-      announce("Your claim was sent to the vendor.");
+      announce(t("claims.sent"));
       draw(order, names, state);
     } catch (err) {
       submit.disabled = false;
@@ -102,16 +103,16 @@ function claimCard(order, names, state, claim) {
       el("span", { class: `status-badge status-${claim.state === "resolved" ? "ok" : "pending"}`, "data-testid": "claim-state", text: claimStateLabel(claim.state) })),
     claim.text ? el("p", { class: "claim-text", text: claim.text }) : null,
     claim.state === "opened" && claim.deadline
-      ? el("p", { class: "muted", "data-testid": "claim-deadline", text: `The vendor answers by ${formatDate(claim.deadline)}; if not, Halles takes over.` }) : null,
-    claim.answer ? el("p", { "data-testid": "claim-proposal" }, "The vendor proposes: ", el("strong", { text: decisionText(claim.answer, claim.currency) })) : null,
-    claim.resolution ? el("p", { "data-testid": "claim-resolution" }, "Decision: ", el("strong", { text: decisionText(claim.resolution, claim.currency) }),
+      ? el("p", { class: "muted", "data-testid": "claim-deadline", text: t("claims.deadline", { date: formatDate(claim.deadline) }) }) : null,
+    claim.answer ? el("p", { "data-testid": "claim-proposal" }, `${t("claims.proposes")} `, el("strong", { text: decisionText(claim.answer, claim.currency) })) : null,
+    claim.resolution ? el("p", { "data-testid": "claim-resolution" }, `${t("claims.decision")} `, el("strong", { text: decisionText(claim.resolution, claim.currency) }),
       claim.resolved_by === "admin" ? " (decided by Halles)" : "") : null,
-    claim.refund ? el("p", { "data-testid": "claim-refund", text: `Refund ${formatMoney({ amount: claim.refund.amount, currency: claim.currency })}: ${claim.refund.status}` }) : null,
-    shipment ? el("p", { "data-testid": "claim-replacement" }, `Replacement shipped with ${shipment.carrier} · tracking `,
+    claim.refund ? el("p", { "data-testid": "claim-refund", text: t("claims.refundStatus", { amount: formatMoney({ amount: claim.refund.amount, currency: claim.currency }), status: claim.refund.status }) }) : null,
+    shipment ? el("p", { "data-testid": "claim-replacement" }, `${t("claims.replacementWith", { carrier: shipment.carrier })} `,
       el("a", { href: shipment.tracking_url, target: "_blank", rel: "noopener noreferrer", text: shipment.tracking_number })) : null,
     caseHistory(claim.history),
     el("div", { class: "claim-actions" },
-      actions.includes("accept") ? el("button", { type: "button", class: "button", "data-testid": "claim-accept", onclick: act(claimsApi.accept, "You accepted the vendor's proposal.") }, "Accept the proposal") : null,
-      actions.includes("escalate") ? el("button", { type: "button", class: "button button-quiet", "data-testid": "claim-escalate", onclick: act(claimsApi.escalate, "Halles will decide.") }, "Ask Halles to decide") : null),
+      actions.includes("accept") ? el("button", { type: "button", class: "button", "data-testid": "claim-accept", onclick: act(claimsApi.accept, t("claims.acceptedAnnounce")) }, t("claims.accept")) : null,
+      actions.includes("escalate") ? el("button", { type: "button", class: "button button-quiet", "data-testid": "claim-escalate", onclick: act(claimsApi.escalate, t("claims.halesDecides")) }, t("claims.escalate")) : null),
     error);
 }

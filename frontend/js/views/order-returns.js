@@ -1,4 +1,4 @@
-// The shopper's returns on the order page: "Return items" (pick delivered lines and quantities, a
+// The shopper's returns on the order page: t("returns.returnItems") (pick delivered lines and quantities, a
 // reason, a text, photos), then each return's tracking: its state, the label reference to write on
 // the parcel once approved, the form to say how it was sent back, and its timeline.
 
@@ -8,6 +8,7 @@ import { formatMoney } from "../money.js";
 import { RETURN_REASONS, RETURN_STATES, askReturn, orderReturns, reasonLabel, shipBack, uploadReturnPhoto } from "../returns-api.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 import { formatDate } from "./orders.js";
+import { t } from "../i18n.js";
 
 export function returnBadge(state) {
   const known = RETURN_STATES[state] || { label: state, tone: "neutral" };
@@ -24,7 +25,7 @@ export function returnTimeline(ret) {
 export function orderReturnsPanel(order) {
   if (order.status !== "paid") return null;
   const panel = el("section", { class: "panel order-returns", "data-testid": "order-returns", "aria-labelledby": "returns-title" },
-    el("h2", { id: "returns-title", text: "Returns" }));
+    el("h2", { id: "returns-title", text: t("returns.title") }));
   const titles = new Map(order.lines.map((line) => [line.offer_id, line]));
   load();
   return panel;
@@ -33,19 +34,19 @@ export function orderReturnsPanel(order) {
     try {
       show(await orderReturns(order.order_id));
     } catch (err) {
-      mount(panel, el("h2", { id: "returns-title", text: "Returns" }),
+      mount(panel, el("h2", { id: "returns-title", text: t("returns.title") }),
         el("p", { class: "form-error", role: "alert", text: err.message }));
     }
   }
 
   function show(data) {
     const ask = data.returnable.length
-      ? el("button", { type: "button", class: "button", "data-testid": "return-items" }, "Return items") : null;
+      ? el("button", { type: "button", class: "button", "data-testid": "return-items" }, t("returns.returnItems")) : null;
     const slot = el("div");
     if (ask) ask.addEventListener("click", () => { ask.hidden = true; mount(slot, requestForm(data.returnable)); });
-    mount(panel, el("h2", { id: "returns-title", text: "Returns" }),
+    mount(panel, el("h2", { id: "returns-title", text: t("returns.title") }),
       data.items.length ? null : el("p", { class: "muted", text: data.returnable.length
-        ? "Something wrong with a delivered item? You can return it." : "Nothing to return yet: items can be returned once delivered." }),
+        ? t("returns.canReturn") : t("returns.nothingYet") }),
       ask, slot, data.items.map(returnCard));
   }
 
@@ -58,33 +59,33 @@ export function orderReturnsPanel(order) {
         Array.from({ length: item.quantity }, (_, i) => el("option", { value: String(i + 1), text: String(i + 1) })));
       return { item, pick, quantity, node: el("li", { class: "return-pick" },
         el("label", {}, pick, ` ${line.title} (${line.vendor_name || ""})`), " ",
-        el("span", { class: "muted", text: `until ${formatDate(item.until)}` }), " ", quantity) };
+        el("span", { class: "muted", text: t("returns.until", { date: formatDate(item.until) }) }), " ", quantity) };
     });
     const reason = el("select", { name: "reason", required: true, "data-testid": "return-reason" },
       RETURN_REASONS.map(([value, text]) => el("option", { value, text })));
     const text = el("textarea", { name: "text", maxlength: 1000, rows: 3, "data-testid": "return-text" });
     const photos = el("input", { type: "file", name: "photos", multiple: true, accept: "image/jpeg,image/png,image/webp", "data-testid": "return-photos" });
-    const submit = el("button", { type: "submit", class: "button", "data-testid": "return-submit" }, "Ask for the return");
+    const submit = el("button", { type: "submit", class: "button", "data-testid": "return-submit" }, t("returns.askReturn"));
     const key = crypto.randomUUID();
     const form = el("form", { class: "return-form", novalidate: true, "data-testid": "return-form" },
-      el("fieldset", {}, el("legend", { text: "What do you return?" }), el("ul", { class: "plain-list" }, rows.map((r) => r.node)),
+      el("fieldset", {}, el("legend", { text: t("returns.whatReturn") }), el("ul", { class: "plain-list" }, rows.map((r) => r.node)),
         el("p", { class: "field-error", "data-field": "lines" })),
-      fieldWithError(reason, "Why?"),
-      fieldWithError(text, "Tell the vendor more", { hint: "Required when the reason is Other." }),
-      fieldWithError(photos, "Photos (optional)", { hint: "Up to 5 JPEG, PNG or WebP photos, 5 MB each." }),
+      fieldWithError(reason, t("returns.whyQ")),
+      fieldWithError(text, t("returns.tellMore"), { hint: t("returns.requiredOther") }),
+      fieldWithError(photos, t("returns.photos"), { hint: t("returns.photosHint") }),
       error, submit);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearFieldErrors(form);
       error.textContent = "";
       const lines = rows.filter((r) => r.pick.checked).map((r) => ({ line_id: r.item.offer_id, quantity: Number(r.quantity.value) }));
-      if (!lines.length) { error.textContent = "Pick at least one item to return."; return; }
+      if (!lines.length) { error.textContent = t("returns.pickOne"); return; }
       submit.disabled = true;
       try {
         const keys = [];
         for (const file of Array.from(photos.files || []).slice(0, 5)) keys.push(await uploadReturnPhoto(file));
         const created = await askReturn(order.order_id, { lines, reason: reason.value, text: text.value, photos: keys }, key);
-        announce(`Return asked: ${(RETURN_STATES[created.state] || {}).label || created.state}.`);
+        announce(t("returns.asked", { state: (RETURN_STATES[created.state] || {}).label || created.state }));
         await load();
       } catch (err) {
         submit.disabled = false;
@@ -101,12 +102,12 @@ export function orderReturnsPanel(order) {
     const refund = ret.refund || ret.refund_estimate;
     mount(node,
       el("header", { class: "return-head" },
-        el("h3", { text: `Return ${ret.label_reference || ""}`.trim() }), returnBadge(ret.state)),
+        el("h3", { text: t("returns.returnRef", { reference: ret.label_reference || "" }).trim() }), returnBadge(ret.state)),
       el("p", {}, ret.lines.map((line) => `${line.quantity} × ${line.title}`).join(", "), ` · ${reasonLabel(ret.reason)}`),
-      ret.label_reference ? el("p", { "data-testid": "return-label" }, "Label reference: ",
+      ret.label_reference ? el("p", { "data-testid": "return-label" }, `${t("returns.labelReference")} `,
         el("strong", { "data-testid": "return-label-reference", text: ret.label_reference })) : null,
-      ret.rejection_reason ? el("p", { "data-testid": "return-rejection", text: `Why: ${ret.rejection_reason}` }) : null,
-      refund ? el("p", { "data-testid": "return-refund" }, ret.refund ? "Refunded: " : "Expected refund: ",
+      ret.rejection_reason ? el("p", { "data-testid": "return-rejection", text: t("returns.why", { reason: ret.rejection_reason }) }) : null,
+      refund ? el("p", { "data-testid": "return-refund" }, ret.refund ? `${t("returns.refunded")} ` : `${t("returns.expected")} `,
         el("strong", { text: formatMoney(refund) })) : null,
       ret.allowed_actions.includes("ship_back") ? shipBackForm(ret, error) : null,
       error,
@@ -118,15 +119,15 @@ export function orderReturnsPanel(order) {
     const input = (name) => el("input", { name, required: true, autocomplete: "off", "data-testid": `return-${name}` });
     const submit = el("button", { type: "submit", class: "button", "data-testid": "return-ship-back" }, "I sent it back");
     const form = el("form", { class: "ship-form", novalidate: true, "data-testid": "return-ship-form" },
-      el("h4", { text: "Send it back" }),
-      fieldWithError(input("carrier"), "Carrier"), fieldWithError(input("tracking_number"), "Tracking number"), submit);
+      el("h4", { text: t("returns.sendBack") }),
+      fieldWithError(input("carrier"), t("returns.carrier")), fieldWithError(input("tracking_number"), t("returns.tracking")), submit);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       clearFieldErrors(form);
       submit.disabled = true;
       try {
         await shipBack(ret.return_id, Object.fromEntries(new FormData(form).entries()));
-        announce("Return on its way back.");
+        announce(t("returns.onItsWay"));
         await load();
       } catch (err) {
         submit.disabled = false;

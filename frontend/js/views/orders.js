@@ -7,7 +7,7 @@
 // result as soon as there is one. A payment the provider is `processing` is followed for as long
 // as it takes (up to 10 minutes). An unpaid order shows its failed attempts (reasons in the words
 // of ../declines.js) with "Try again" on the same payment, and "Cancel order" behind a dialog.
-// Each shipped vendor parcel shows its carrier and tracking link, and "I received it" until the
+// Each shipped vendor parcel shows its carrier and tracking link, and t("order.received") until the
 // shopper confirmed receipt (which pays that vendor).
 
 import { ApiError, api } from "../api.js";
@@ -25,6 +25,7 @@ import { orderReturnsPanel } from "./order-returns.js";
 import { requireShopper, signInHref } from "./guard.js";
 import { orderClaims } from "./order-claims.js";
 import { contactVendorLink } from "../messages.js";
+import { formatDateTime, t } from "../i18n.js";
 
 const POLL_EVERY_MS = 1000;
 const POLL_FOR_MS = 30_000;
@@ -38,10 +39,10 @@ export function statusBadge(status, testid = "order-status") {
   return el("span", { class: `status-badge status-${statusTone(status)}`, "data-testid": testid, "data-status": status, text: statusLabel(status) });
 }
 
-const dateFormat = new Intl.DateTimeFormat(navigator.language || "en", { dateStyle: "medium", timeStyle: "short" });
+/** A date and time in the page's language (js/i18n.js). */
 export function formatDate(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : dateFormat.format(date);
+  return Number.isNaN(date.getTime()) ? "" : formatDateTime(date);
 }
 
 // --- back from the payment page ----------------------------------------------------------
@@ -77,12 +78,12 @@ export function renderPaymentReturn(main, params) {
   }
   const intentId = params.get("payment_intent");
   const outcome = /^[a-z_]{1,30}$/.test(params.get("redirect_status") || "") ? params.get("redirect_status") : "returned";
-  if (!requireShopper(main, { view: "payment-return", title: "Your payment", what: "your orders" })) return {};
-  document.title = "Your payment · Halles";
+  if (!requireShopper(main, { view: "payment-return", title: t("order.yourPayment"), what: t("order.what") })) return {};
+  document.title = t("order.paymentPageTitle");
   const controller = new AbortController();
   mount(main, el("section", { class: "notice", "data-view": "payment-return" },
-    el("h1", { text: "Your payment" }),
-    el("p", { class: "result-status", "data-testid": "payment-return-status", text: "Finding your order…" })));
+    el("h1", { text: t("order.yourPayment") }),
+    el("p", { class: "result-status", "data-testid": "payment-return-status", text: t("order.finding") })));
 
   findOrder(intentId, controller.signal).then((orderId) => {
     if (orderId) {
@@ -90,15 +91,15 @@ export function renderPaymentReturn(main, params) {
       return;
     }
     mount(main, el("section", { class: "notice", "data-view": "payment-return" },
-      el("h1", { text: "Your payment" }),
-      el("p", { role: "alert", "data-testid": "payment-return-status", text: "We could not tell which order this payment was for." }),
-      el("a", { class: "button", href: "#/orders", text: "See my orders" })));
+      el("h1", { text: t("order.yourPayment") }),
+      el("p", { role: "alert", "data-testid": "payment-return-status", text: t("order.whichOrder") }),
+      el("a", { class: "button", href: "#/orders", text: t("order.seeMyOrders") })));
   }).catch((err) => {
     if (err.name !== "AbortError") {
       mount(main, el("section", { class: "notice", "data-view": "payment-return" },
-        el("h1", { text: "Your payment" }),
+        el("h1", { text: t("order.yourPayment") }),
         el("p", { role: "alert", "data-testid": "payment-return-status", text: err.message }),
-        el("a", { class: "button", href: "#/orders", text: "See my orders" })));
+        el("a", { class: "button", href: "#/orders", text: t("order.seeMyOrders") })));
     }
   });
   return { cleanup: () => controller.abort() };
@@ -150,8 +151,8 @@ export async function payWithSavedCard(orderId, paymentMethodId, idempotencyKey)
 // --- one order -----------------------------------------------------------------------------
 
 export function renderOrder(main, orderId, params) {
-  if (!requireShopper(main, { view: "order", title: "Your order", what: "your orders" })) return {};
-  document.title = "Your order · Halles";
+  if (!requireShopper(main, { view: "order", title: t("order.yourOrder"), what: t("order.what") })) return {};
+  document.title = t("order.orderPageTitle");
   const controller = new AbortController();
   const outcome = params.get("payment"); // set when coming back from paying: follow the order until it settles
   // Back without paying (or after a decline): the decline, if any, is worth a short wait, no more.
@@ -166,12 +167,12 @@ export function renderOrder(main, orderId, params) {
   let payingWith = null; // {cardId, key}: a saved-card payment in flight
   let payError = "";
   let cancelError = "";
-  const receiptErrors = {}; // vendor id -> why "I received it" failed
+  const receiptErrors = {}; // vendor id -> why t("order.received") failed
   const processingDeadline = Date.now() + POLL_PROCESSING_FOR_MS;
 
   mount(main, el("div", { class: "order-page", "data-view": "order", "aria-busy": "true" },
     backLink(),
-    el("p", { class: "result-status", "data-testid": "order-loading", text: "Loading your order…" })));
+    el("p", { class: "result-status", "data-testid": "order-loading", text: t("order.loading") })));
 
   fetchOrder();
 
@@ -229,31 +230,31 @@ export function renderOrder(main, orderId, params) {
   }
 
   function paymentAnnouncement(current) {
-    if (current.status !== "pending_payment") return `Your order is now: ${statusLabel(current.status)}.`;
-    if (current.payment.state === "requires_action") return "Your bank asks you to confirm the payment.";
+    if (current.status !== "pending_payment") return t("order.nowStatus", { status: statusLabel(current.status) });
+    if (current.payment.state === "requires_action") return t("order.bankConfirm");
     const last = current.payment.last_attempt;
-    return last && last.outcome === "declined" ? `Payment not made: ${declineText(last.reason)}` : "Your order awaits payment.";
+    return last && last.outcome === "declined" ? t("order.notMade", { reason: declineText(last.reason) }) : t("order.awaits");
   }
 
   function showError(err) {
     const missing = err instanceof ApiError && err.status === 404;
     const expired = err instanceof ApiError && err.status === 401;
-    document.title = `${missing ? "Order not found" : "Error"} · Halles`;
+    document.title = `${missing ? t("order.notFound") : t("common.error")} · Halles`;
     mount(main, el("section", { class: "order-page notice", "data-view": "order" },
       backLink(),
-      el("h1", { text: missing ? "Order not found" : "This order could not be loaded" }),
-      el("p", { role: "alert", "data-testid": "order-error", text: missing ? "There is no such order in your account." : expired ? "Your session ended." : err.message }),
-      expired ? el("a", { class: "button", href: signInHref(), text: "Sign in again" }) : null));
+      el("h1", { text: missing ? t("order.notFound") : t("order.loadError") }),
+      el("p", { role: "alert", "data-testid": "order-error", text: missing ? t("order.noSuchOrder") : expired ? t("common.sessionEnded") : err.message }),
+      expired ? el("a", { class: "button", href: signInHref(), text: t("common.signInAgain") }) : null));
   }
 
   function render() {
-    document.title = `Order ${orderNumber(order)} · Halles`;
+    document.title = t("order.pageTitle", { number: orderNumber(order) });
     mount(main, el("article", { class: "order-page", "data-view": "order", "data-testid": "order", "data-order-id": order.order_id, "data-status": order.status },
       backLink(),
       el("header", { class: "order-head" },
         el("div", {},
-          el("h1", {}, "Order ", el("span", { class: "order-number", "data-testid": "order-number", title: order.order_id, text: orderNumber(order) })),
-          el("p", { class: "muted" }, `Placed ${formatDate(order.created_at)}`,
+          el("h1", {}, t("order.order"), " ", el("span", { class: "order-number", "data-testid": "order-number", title: order.order_id, text: orderNumber(order) })),
+          el("p", { class: "muted" }, t("order.placedOn", { date: formatDate(order.created_at) }),
             order.country ? el("span", { "data-testid": "order-destination", text: ` · ${destinationText(order)}` }) : null)),
         statusBadge(order.status)),
       paymentNotice(),
@@ -264,13 +265,13 @@ export function renderOrder(main, orderId, params) {
           orderClaims(order, names)),
         el("aside", { class: "order-side" },
           order.shipping_address ? el("section", { class: "panel", "aria-labelledby": "address-title" },
-            el("h2", { id: "address-title", text: "Delivery address" }),
+            el("h2", { id: "address-title", text: t("cart.addressTitle") }),
             addressBlock(order.shipping_address)) : null,
           el("section", { class: "panel", "aria-labelledby": "timeline-title" },
-            el("h2", { id: "timeline-title", text: "Status" }),
+            el("h2", { id: "timeline-title", text: t("order.status") }),
             timeline()),
           el("section", { class: "panel", "aria-labelledby": "totals-title" },
-            el("h2", { id: "totals-title", text: "Totals" }),
+            el("h2", { id: "totals-title", text: t("order.totals") }),
             totals())))));
   }
 
@@ -280,17 +281,17 @@ export function renderOrder(main, orderId, params) {
       case "pending_payment":
         return pendingNotice(box);
       case "paid":
-        return box("ok", el("p", { text: "Payment received, thank you! Your vendors have been told to prepare your items." }));
+        return box("ok", el("p", { text: t("order.thanks") }));
       case "payment_failed":
         return box("bad",
-          el("p", { text: "The payment did not go through and nothing was charged. The items are no longer held for you; they are still in your cart if you want to try again." }),
-          el("a", { class: "button", href: "#/cart", "data-testid": "back-to-cart" }, "Back to my cart"));
+          el("p", { text: t("order.failedNothing") }),
+          el("a", { class: "button", href: "#/cart", "data-testid": "back-to-cart" }, t("order.backToCart")));
       case "cancelled":
         return box("bad",
-          el("p", { text: "This order was cancelled before it was paid, and nothing was charged. Its items are no longer held for you." }),
-          el("a", { class: "button", href: "#/cart", "data-testid": "back-to-cart" }, "Back to my cart"));
+          el("p", { text: t("order.cancelledNothing") }),
+          el("a", { class: "button", href: "#/cart", "data-testid": "back-to-cart" }, t("order.backToCart")));
       case "refunded":
-        return box("neutral", el("p", { text: `This order was refunded (${formatMoney(order.payment.refunded)}).` }));
+        return box("neutral", el("p", { text: t("order.wasRefunded", { amount: formatMoney(order.payment.refunded) }) }));
       default:
         return null;
     }
@@ -302,47 +303,46 @@ export function renderOrder(main, orderId, params) {
     if (payment.state === "processing") {
       return box("pending",
         el("span", { class: "spinner", "aria-hidden": "true" }),
-        el("p", { "data-testid": "payment-processing", text: "Your payment is being processed by your bank. "
-          + "This page shows the result as soon as it arrives; there is no need to reload it." }));
+        el("p", { "data-testid": "payment-processing", text: t("order.processing") }));
     }
     if (timer && outcome) {
       return box("pending",
         el("span", { class: "spinner", "aria-hidden": "true" }),
         el("span", { "data-testid": "payment-waiting", text: outcome === "failed"
-          ? "The payment page reported a problem with your card. Waiting for the provider's confirmation…"
-          : "Confirming your payment with the provider…" }));
+          ? t("order.cardProblem")
+          : t("order.confirming") }));
     }
     if (outcome === "succeeded" && waited) {
       return box("pending",
-        el("p", { "data-testid": "payment-waiting", text: "The payment provider has not confirmed your payment yet. It can take a little longer; this page shows the result once it arrives." }),
-        el("button", { type: "button", class: "button button-quiet", "data-testid": "check-again", onclick: checkAgain }, "Check again"));
+        el("p", { "data-testid": "payment-waiting", text: t("order.notConfirmedYet") }),
+        el("button", { type: "button", class: "button button-quiet", "data-testid": "check-again", onclick: checkAgain }, t("order.checkAgain")));
     }
     const payLink = (label, testid) => (payment.can_pay && payment.payment_page_url
       ? el("a", { class: "button", href: withReturnUrl(payment.payment_page_url), "data-testid": testid }, label)
       : null);
-    const held = order.reserved_until ? ` Your items are held for you until ${formatDate(order.reserved_until)}.` : "";
+    const held = order.reserved_until ? ` ${t("order.heldUntil", { date: formatDate(order.reserved_until) })}` : "";
     if (payment.state === "requires_action") {
       return box("pending",
         el("div", { class: "payment-notice-body" },
-          el("p", { "data-testid": "payment-requires-action", text: `Your bank asks you to confirm this payment (3-D Secure).${held}` }),
-          el("div", { class: "payment-actions" }, payLink("Confirm with your bank", "authenticate"), cancelControl())));
+          el("p", { "data-testid": "payment-requires-action", text: `${t("order.confirm3ds")}${held}` }),
+          el("div", { class: "payment-actions" }, payLink(t("order.confirmWithBank"), "authenticate"), cancelControl())));
     }
     const declined = (payment.attempts || []).filter((a) => a.outcome === "declined");
     const last = declined[declined.length - 1];
     return box(declined.length ? "bad" : "pending",
       el("div", { class: "payment-notice-body" },
         last ? el("p", { "data-testid": "payment-declined", "data-reason": last.reason || "" },
-          el("strong", { text: `Payment not made: ${declineText(last.reason)}` }), ` Nothing was charged. ${declineAdvice(last.reason)}`) : null,
+          el("strong", { text: t("order.notMade", { reason: declineText(last.reason) }) }), ` ${t("cart.nothingCharged")} ${declineAdvice(last.reason)}`) : null,
         el("p", { text: payment.can_pay
-          ? `This order waits for your payment.${held}`
-          : "This order waits for the payment provider's confirmation." }),
+          ? `${t("order.waitsPayment")}${held}`
+          : t("order.waitsProvider") }),
         declined.length ? el("details", { class: "payment-attempts", open: true },
           el("summary", { text: declined.length === 1 ? "1 failed attempt" : `${declined.length} failed attempts` }),
           el("ul", { "data-testid": "payment-attempts" }, declined.map((a) => el("li", { "data-testid": "payment-attempt", "data-reason": a.reason || "" },
             el("span", { text: declineText(a.reason) }), " ",
             el("time", { class: "muted", datetime: a.at, text: formatDate(a.at) }))))) : null,
         el("div", { class: "payment-actions" },
-          payLink(declined.length ? "Try again" : `Pay ${formatMoney(order.totals.total)}`, declined.length ? "try-again" : "pay-now"),
+          payLink(declined.length ? t("common.tryAgain") : t("cart.payAmount", { amount: formatMoney(order.totals.total) }), declined.length ? "try-again" : "pay-now"),
           savedCardButtons(),
           cancelControl())));
   }
@@ -360,7 +360,7 @@ export function renderOrder(main, orderId, params) {
       savedCards.map((card) => el("button", {
         type: "button", class: "button button-quiet", "data-testid": "pay-saved-card", "data-card-id": card.id,
         disabled: Boolean(payingWith), onclick: () => payWith(card),
-      }, payingWith && payingWith.cardId === card.id ? "Paying…" : `Pay with ${cardLabel(card)}`)),
+      }, payingWith && payingWith.cardId === card.id ? t("order.paying") : t("order.payWith", { card: cardLabel(card) }))),
       payError ? el("p", { class: "form-error", role: "alert", "data-testid": "pay-error", text: payError }) : null,
     ];
   }
@@ -376,8 +376,8 @@ export function renderOrder(main, orderId, params) {
       return; // the page moves on (bank check or following the payment)
     } catch (err) {
       payError = isDecline(err)
-        ? `${declineText(err.code)} Nothing was charged. ${declineAdvice(err.code)}`
-        : err instanceof ApiError ? err.message : "Something went wrong. Please try again.";
+        ? `${declineText(err.code)} ${t("cart.nothingCharged")} ${declineAdvice(err.code)}`
+        : err instanceof ApiError ? err.message : t("order.generic");
       try { order = await api.order(order.order_id, { signal: controller.signal }); } catch { /* keep */ }
     } finally {
       payingWith = null;
@@ -389,16 +389,16 @@ export function renderOrder(main, orderId, params) {
   function cancelControl() {
     if (!order.payment.can_cancel) return null;
     const dialog = el("dialog", { class: "confirm-dialog", "data-testid": "cancel-dialog", "aria-labelledby": "cancel-dialog-title" },
-      el("h2", { id: "cancel-dialog-title", text: `Cancel order ${orderNumber(order)}?` }),
-      el("p", { text: "Nothing has been charged. The items are released for other shoppers; they stay in your cart." }),
+      el("h2", { id: "cancel-dialog-title", text: t("order.cancelQuestion", { number: orderNumber(order) }) }),
+      el("p", { text: t("order.released") }),
       el("div", { class: "dialog-actions" },
-        el("button", { type: "button", class: "button button-danger", "data-testid": "confirm-cancel", onclick: () => cancelOrder(dialog) }, "Cancel order"),
-        el("button", { type: "button", class: "button button-quiet", "data-testid": "keep-order", onclick: () => dialog.close() }, "Keep my order")));
+        el("button", { type: "button", class: "button button-danger", "data-testid": "confirm-cancel", onclick: () => cancelOrder(dialog) }, t("order.cancelOrder")),
+        el("button", { type: "button", class: "button button-quiet", "data-testid": "keep-order", onclick: () => dialog.close() }, t("order.keep"))));
     return [
       el("button", {
         type: "button", class: "button button-quiet", "data-testid": "cancel-order", disabled: cancelling,
         onclick: () => dialog.showModal(),
-      }, cancelling ? "Cancelling…" : "Cancel order"),
+      }, cancelling ? t("order.cancelling") : t("order.cancelOrder")),
       cancelError ? el("p", { class: "form-error", role: "alert", "data-testid": "cancel-error", text: cancelError }) : null,
       dialog,
     ];
@@ -412,11 +412,11 @@ export function renderOrder(main, orderId, params) {
     render();
     try {
       order = await api.cancelOrder(order.order_id);
-      announce("Your order is cancelled; nothing was charged.");
+      announce(t("order.cancelledAnnounce"));
     } catch (err) {
       cancelError = err instanceof ApiError && err.status === 409
-        ? "This order can no longer be cancelled: its payment went through."
-        : err instanceof ApiError ? err.message : "Something went wrong. Please try again.";
+        ? t("order.cannotCancel")
+        : err instanceof ApiError ? err.message : t("order.generic");
       try { order = await api.order(order.order_id); } catch { /* keep what we have */ }
     } finally {
       cancelling = false;
@@ -441,8 +441,8 @@ export function renderOrder(main, orderId, params) {
       entry.at ? el("time", { class: "muted", datetime: entry.at, text: formatDate(entry.at) }) : null));
     if (order.status === "pending_payment") {
       entries.push(el("li", { class: "timeline-entry timeline-next", "data-testid": "timeline-next" },
-        el("span", { class: "timeline-label", text: "Payment" }),
-        el("span", { class: "muted", text: "waiting" })));
+        el("span", { class: "timeline-label", text: t("order.payment") }),
+        el("span", { class: "muted", text: t("order.waiting") })));
     }
     return el("ol", { class: "timeline", "data-testid": "order-timeline" }, entries);
   }
@@ -455,7 +455,7 @@ export function renderOrder(main, orderId, params) {
         : order.lines.filter((l) => l.vendor_id === group.vendor_id);
       return el("section", { class: "panel vendor-group", "data-testid": "order-vendor", "data-vendor-id": group.vendor_id, "aria-labelledby": headingId },
         el("div", { class: "vendor-group-head" },
-          el("h2", { id: headingId, class: "vendor-name" }, el("span", { class: "muted", text: "From " }),
+          el("h2", { id: headingId, class: "vendor-name" }, el("span", { class: "muted", text: `${t("order.from")} ` }),
             el("span", { "data-testid": "order-vendor-name", text: vendorLabel(group.vendor_id, names) })),
           // A vendor's own progress (shipped, delivered...) once it differs from the order's.
           group.status !== order.status && group.status !== "pending_payment" ? statusBadge(group.status, "order-vendor-status") : null),
@@ -467,18 +467,18 @@ export function renderOrder(main, orderId, params) {
               line.condition ? " · " : null,
               `${line.quantity} × ${formatMoney(line.unit_price)}`)),
           (group.cancelled_offer_ids || []).includes(line.offer_id)
-            ? el("p", { class: "line-cancelled", "data-testid": "order-line-cancelled", text: "Cancelled by the vendor: refunded" }) : null,
+            ? el("p", { class: "line-cancelled", "data-testid": "order-line-cancelled", text: t("order.lineCancelled") }) : null,
           el("p", { class: "line-subtotal", "data-testid": "order-line-subtotal", "data-amount": line.subtotal.amount, text: formatMoney(line.subtotal) })))),
         parcel(group),
         contactVendorLink(order, group),
         el("dl", { class: "vendor-totals" },
-          group.discount.amount ? amountRow("Discount", negative(group.discount), "order-vendor-discount") : null,
-          amountRow("Shipping", group.shipping, "order-vendor-shipping", { free: true }),
-          amountRow("Vendor total", group.total, "order-vendor-total", { strong: true })));
+          group.discount.amount ? amountRow(t("cart.discount"), negative(group.discount), "order-vendor-discount") : null,
+          amountRow(t("cart.shipping"), group.shipping, "order-vendor-shipping", { free: true }),
+          amountRow(t("order.vendorTotal"), group.total, "order-vendor-total", { strong: true })));
     });
   }
 
-  /** The parcel's tracking once shipped, and "I received it" until the shopper confirmed it. */
+  /** The parcel's tracking once shipped, and t("order.received") until the shopper confirmed it. */
   function parcel(group) {
     if (!group.shipment && !group.receipt_confirmed_at) return null;
     const shipment = group.shipment;
@@ -486,14 +486,14 @@ export function renderOrder(main, orderId, params) {
     const button = group.can_confirm_receipt ? el("button", {
       type: "button", class: "button", "data-testid": "confirm-receipt",
       onclick: () => confirmParcel(group, button),
-    }, "I received it") : null;
+    }, t("order.received")) : null;
     return el("div", { class: "parcel", "data-testid": "order-parcel" },
       shipment ? el("p", { "data-testid": "order-shipment" },
-        `Shipped${group.shipped_at ? ` ${formatDate(group.shipped_at)}` : ""} with ${shipment.carrier} · tracking `,
+        `${t("order.shippedWith", { date: group.shipped_at ? formatDate(group.shipped_at) : "", carrier: shipment.carrier }).replace(/\s+/g, " ")} `,
         el("a", { href: shipment.tracking_url, target: "_blank", rel: "noopener noreferrer", "data-testid": "tracking-link",
           text: shipment.tracking_number })) : null,
       group.receipt_confirmed_at
-        ? el("p", { class: "muted", "data-testid": "receipt-confirmed", text: `Receipt confirmed ${formatDate(group.receipt_confirmed_at)}` })
+        ? el("p", { class: "muted", "data-testid": "receipt-confirmed", text: t("order.receiptConfirmed", { date: formatDate(group.receipt_confirmed_at) }) })
         : button,
       error);
   }
@@ -503,7 +503,7 @@ export function renderOrder(main, orderId, params) {
     receiptErrors[group.vendor_id] = "";
     try {
       await confirmReceipt(order.order_id, group.vendor_id);
-      announce("Thank you: receipt confirmed.");
+      announce(t("order.receiptAnnounce"));
       order = await api.order(orderId, { signal: controller.signal });
     } catch (err) {
       if (err.name === "AbortError") return;
@@ -513,16 +513,16 @@ export function renderOrder(main, orderId, params) {
   }
 
   function totals() {
-    const t = order.totals;
+    const sums = order.totals;
     const count = order.lines.reduce((n, l) => n + l.quantity, 0);
     return el("dl", { class: "quote", "data-testid": "order-totals" },
-      amountRow(`Items (${itemsText(count)})`, t.items, "order-items"),
-      t.discount.amount ? amountRow("Discounts", negative(t.discount), "order-discount") : null,
-      amountRow("Shipping", t.shipping, "order-shipping", { free: true }),
-      amountRow("Service fee", t.service_fee, "order-service-fee"),
-      amountRow("Total", t.total, "order-total", { strong: true, total: true }),
-      amountRow(`Includes VAT ${percent(t.vat_rate_bps)}`, t.vat_included, "order-vat", { sub: true }),
-      order.payment.refunded.amount ? amountRow("Refunded", order.payment.refunded, "order-refunded") : null);
+      amountRow(t("cart.itemsCount", { items: itemsText(count) }), sums.items, "order-items"),
+      sums.discount.amount ? amountRow(t("cart.discounts"), negative(sums.discount), "order-discount") : null,
+      amountRow(t("cart.shipping"), sums.shipping, "order-shipping", { free: true }),
+      amountRow(t("cart.serviceFee"), sums.service_fee, "order-service-fee"),
+      amountRow(t("cart.total"), sums.total, "order-total", { strong: true, total: true }),
+      amountRow(t("order.includesVat", { rate: percent(sums.vat_rate_bps) }), sums.vat_included, "order-vat", { sub: true }),
+      order.payment.refunded.amount ? amountRow(t("order.refunded"), order.payment.refunded, "order-refunded") : null);
   }
 
   return {
@@ -537,7 +537,7 @@ export function renderOrder(main, orderId, params) {
 function destinationText(order) {
   const vendors = order.vendors || [];
   const delivered = vendors.length > 0 && vendors.every((v) => v.status === "delivered" || v.delivered_at);
-  return `${delivered ? "Delivered to" : "Delivery to"} ${countryName(order.country)}`;
+  return t(delivered ? "order.deliveredTo" : "order.deliveryTo", { country: countryName(order.country) });
 }
 
 export function addressBlock(address) {
@@ -556,23 +556,23 @@ function backLink() {
 // --- the list ------------------------------------------------------------------------------
 
 export function renderOrders(main) {
-  if (!requireShopper(main, { view: "orders", title: "My orders", what: "your orders" })) return {};
-  document.title = "My orders · Halles";
+  if (!requireShopper(main, { view: "orders", title: t("app.myOrders"), what: t("order.what") })) return {};
+  document.title = t("order.listPageTitle");
   const controller = new AbortController();
   let cursor = null;
   let shown = 0;
-  const status = el("p", { class: "result-status", "data-testid": "orders-status", "aria-live": "polite", text: "Loading your orders…" });
+  const status = el("p", { class: "result-status", "data-testid": "orders-status", "aria-live": "polite", text: t("order.listLoading") });
   const body = el("tbody", {});
   const table = el("table", { class: "orders-table", "data-testid": "orders-table", hidden: true },
-    el("caption", { class: "visually-hidden", text: "Your orders, newest first" }),
-    el("thead", {}, el("tr", {}, ["Order", "Placed", "Items", "Total", "Status"].map((h) => el("th", { scope: "col", class: h === "Total" ? "num" : null, text: h })))),
+    el("caption", { class: "visually-hidden", text: t("order.caption") }),
+    el("thead", {}, el("tr", {}, ["order", "placed", "items", "total", "status"].map((h) => el("th", { scope: "col", class: h === "total" ? "num" : null, text: t(`order.col.${h}`) })))),
     body);
-  const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "orders-more", hidden: true, onclick: () => load() }, "Show older orders");
+  const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "orders-more", hidden: true, onclick: () => load() }, t("order.older"));
   mount(main, el("div", { class: "account-page", "data-view": "orders" },
-    el("h1", { text: "Your account" }),
+    el("h1", { text: t("order.account") }),
     accountTabs("orders"),
     el("section", { class: "panel", "aria-labelledby": "orders-title" },
-      el("h2", { id: "orders-title", text: "My orders" }),
+      el("h2", { id: "orders-title", text: t("order.myOrders") }),
       status, table, el("div", { class: "load-more-row" }, more))));
 
   load();
@@ -586,11 +586,11 @@ export function renderOrders(main) {
       cursor = page.next_cursor;
       table.hidden = shown === 0;
       more.hidden = !cursor;
-      if (shown === 0) mount(status, "No orders yet. ", el("a", { href: "#/", text: "Browse the catalogue" }));
+      if (shown === 0) mount(status, t("order.noOrders"), " ", el("a", { href: "#/", text: t("cart.browse") }));
       else status.textContent = `${shown === 1 ? "1 order" : `${shown} orders`}${cursor ? " so far" : ""}.`;
     } catch (err) {
       if (err.name === "AbortError") return;
-      if (err instanceof ApiError && err.status === 401) mount(status, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      if (err instanceof ApiError && err.status === 401) mount(status, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
       else status.textContent = err.message;
       status.classList.add("error-text");
     } finally {
@@ -605,9 +605,9 @@ function orderRow(order) {
   const count = order.lines.reduce((n, l) => n + l.quantity, 0);
   const href = `#/orders/${encodeURIComponent(order.order_id)}`;
   return el("tr", { "data-testid": "order-row", "data-order-id": order.order_id, "data-status": order.status },
-    el("th", { scope: "row", "data-label": "Order" }, el("a", { href, "data-testid": "order-link", title: order.order_id, text: orderNumber(order) })),
-    el("td", { "data-label": "Placed", text: formatDate(order.created_at) }),
-    el("td", { "data-label": "Items", text: itemsText(count) }),
-    el("td", { class: "num", "data-label": "Total", "data-testid": "order-row-total", "data-amount": order.totals.total.amount, text: formatMoney(order.totals.total) }),
-    el("td", { "data-label": "Status" }, statusBadge(order.status, "order-row-status")));
+    el("th", { scope: "row", "data-label": t("order.col.order") }, el("a", { href, "data-testid": "order-link", title: order.order_id, text: orderNumber(order) })),
+    el("td", { "data-label": t("order.col.placed"), text: formatDate(order.created_at) }),
+    el("td", { "data-label": t("order.col.items"), text: itemsText(count) }),
+    el("td", { class: "num", "data-label": t("order.col.total"), "data-testid": "order-row-total", "data-amount": order.totals.total.amount, text: formatMoney(order.totals.total) }),
+    el("td", { "data-label": t("order.col.status") }, statusBadge(order.status, "order-row-status")));
 }

@@ -13,16 +13,17 @@ import { getSession, onSessionChange } from "../session.js";
 import { rememberVendors } from "../vendors.js";
 import { LAST_CATALOGUE_KEY, productImage } from "./catalogue.js";
 import { signInHref } from "./guard.js";
+import { t } from "../i18n.js";
 
 const LOW_STOCK = 5;
 const MAX_PER_LINE = 10; // the API's per-line maximum (domain/pricing.py MAX_LINE_QUANTITY)
 
 export function renderProduct(main, productId) {
   const controller = new AbortController();
-  document.title = "Product · Halles";
+  document.title = t("product.pageTitle");
   mount(main, el("div", { class: "product-page", "data-view": "product", "aria-busy": "true" },
     backLink(),
-    el("p", { class: "result-status", "data-testid": "product-loading", text: "Loading product…" })));
+    el("p", { class: "result-status", "data-testid": "product-loading", text: t("product.loading") })));
 
   api.product(productId, { signal: controller.signal })
     .then(async (body) => {
@@ -33,11 +34,11 @@ export function renderProduct(main, productId) {
     .catch((err) => {
       if (err.name === "AbortError") return;
       const missing = err.status === 404;
-      document.title = `${missing ? "Product not found" : "Error"} · Halles`;
+      document.title = `${missing ? t("product.notFound") : t("common.error")} · Halles`;
       mount(main, el("div", { class: "product-page notice", "data-view": "product" },
         backLink(),
-        el("h1", { text: missing ? "Product not found" : "This product could not be loaded" }),
-        el("p", { role: "alert", "data-testid": "product-error", text: missing ? "It may have been removed by its vendors." : err.message })));
+        el("h1", { text: missing ? t("product.notFound") : t("product.loadError") }),
+        el("p", { role: "alert", "data-testid": "product-error", text: missing ? t("product.removed") : err.message })));
     });
 
   // Signing in or out in the header changes what each offer's buy cell offers.
@@ -48,7 +49,7 @@ export function renderProduct(main, productId) {
 function backLink() {
   let href = "#/";
   try { href = window.sessionStorage.getItem(LAST_CATALOGUE_KEY) || "#/"; } catch { /* private mode */ }
-  return el("a", { class: "back-link", href, "data-testid": "back-to-catalogue" }, "← Back to results");
+  return el("a", { class: "back-link", href, "data-testid": "back-to-catalogue" }, t("product.back"));
 }
 
 /**
@@ -71,15 +72,15 @@ function showProduct(main, { product, offers = [], best_offer_id: bestId }, cate
       el("div", { class: "product-summary" },
         category ? el("p", { class: "card-category", "data-testid": "product-category", text: category }) : null,
         el("h1", { class: "product-title", "data-testid": "product-title", text: product.title }),
-        product.brand ? el("p", { class: "product-brand", "data-testid": "product-brand" }, "by ", el("strong", { text: product.brand })) : null,
+        product.brand ? el("p", { class: "product-brand", "data-testid": "product-brand" }, t("product.by"), " ", el("strong", { text: product.brand })) : null,
         bestSummary(best, sorted.length),
-        el("p", { class: "vat-note", text: "All prices include VAT. Delivery is charged per vendor." }))),
+        el("p", { class: "vat-note", text: t("product.vatNote") }))),
     el("div", { class: "product-details" },
       el("section", { class: "panel", "aria-labelledby": "description-title" },
-        el("h2", { id: "description-title", text: "Description" }),
-        el("p", { class: "description", "data-testid": "product-description", text: product.description || "No description yet." })),
+        el("h2", { id: "description-title", text: t("product.description") }),
+        el("p", { class: "description", "data-testid": "product-description", text: product.description || t("product.noDescription") })),
       el("section", { class: "panel", "aria-labelledby": "attributes-title" },
-        el("h2", { id: "attributes-title", text: "Details" }),
+        el("h2", { id: "attributes-title", text: t("product.details") }),
         attributeList(product))),
     offersSection(sorted, best)));
   main.focus({ preventScroll: true });
@@ -88,16 +89,16 @@ function showProduct(main, { product, offers = [], best_offer_id: bestId }, cate
 function bestSummary(best, count) {
   if (!best) {
     return el("div", { class: "best-summary best-summary-empty", "data-testid": "best-offer-summary" },
-      el("p", { text: count ? "No vendor has this in stock right now." : "No vendor offers this product yet." }));
+      el("p", { text: count ? t("product.noneInStock") : t("product.noOffers") }));
   }
   return el("div", { class: "best-summary", "data-testid": "best-offer-summary", "data-offer-id": best.offer_id },
-    el("p", { class: "best-summary-label", text: count > 1 ? `Best of ${count} offers` : "Offer" }),
+    el("p", { class: "best-summary-label", text: count > 1 ? t("product.bestOf", { count }) : t("product.offer") }),
     el("p", { class: "best-summary-total" },
       promotedPrice(best.total, totalBefore(best), "best-offer-total", { class: "price-total" }),
-      el("span", { class: "muted", text: " total" })),
-    el("p", { class: "muted" }, `${formatMoney(best.price)} + ${shippingText(best.shipping_fee)} · from `, el("strong", { text: best.vendor_name }),
+      el("span", { class: "muted", text: ` ${t("product.total")}` })),
+    el("p", { class: "muted" }, `${formatMoney(best.price)} + ${shippingText(best.shipping_fee)} · ${t("product.from")} `, el("strong", { text: best.vendor_name }),
       ` · ${deliveryText(best.delivery)}`),
-    count > 1 ? el("a", { href: "#offers", class: "jump-link", onclick: jumpToOffers }, `Compare all ${count} offers ↓`) : null);
+    count > 1 ? el("a", { href: "#offers", class: "jump-link", onclick: jumpToOffers }, t("product.compareAll", { count })) : null);
 }
 
 function jumpToOffers(event) {
@@ -113,7 +114,7 @@ function jumpToOffers(event) {
 function attributeList(product) {
   const rows = Object.entries(product.attributes || {}).filter(([, v]) => v !== null && v !== undefined && v !== "");
   if (product.gtin) rows.push(["GTIN", product.gtin]);
-  if (!rows.length) return el("p", { class: "muted", text: "No details listed." });
+  if (!rows.length) return el("p", { class: "muted", text: t("product.noDetails") });
   return el("dl", { class: "attributes", "data-testid": "product-attributes" },
     rows.map(([key, value]) => el("div", { class: "attribute" },
       el("dt", { text: key === "GTIN" ? key : humanize(key) }),
@@ -122,7 +123,7 @@ function attributeList(product) {
 
 function attributeValue(value) {
   if (Array.isArray(value)) return value.map(attributeValue).join(", ");
-  if (typeof value === "boolean") return value ? "Yes" : "No";
+  if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
   if (value && typeof value === "object") {
     if ("amount" in value && "currency" in value) return formatMoney(value);
     return Object.entries(value).map(([k, v]) => `${humanize(k)}: ${attributeValue(v)}`).join(", ");
@@ -131,20 +132,20 @@ function attributeValue(value) {
 }
 
 function offersSection(offers, best) {
-  const heading = el("h2", { id: "offers-title" }, "Offers ", el("span", { class: "count", text: `(${offers.length})` }));
+  const heading = el("h2", { id: "offers-title" }, t("product.offers"), " ", el("span", { class: "count", text: `(${offers.length})` }));
   if (!offers.length) {
     return el("section", { id: "offers", class: "offers", tabindex: "-1", "aria-labelledby": "offers-title" },
-      heading, el("p", { class: "muted", "data-testid": "no-offers", text: "No vendor offers this product yet." }));
+      heading, el("p", { class: "muted", "data-testid": "no-offers", text: t("product.noOffers") }));
   }
   return el("section", { id: "offers", class: "offers", tabindex: "-1", "aria-labelledby": "offers-title" },
     heading,
-    el("p", { class: "muted", text: "Sorted by total price: item price plus delivery, VAT included." }),
+    el("p", { class: "muted", text: t("product.sortedBy") }),
     el("table", { class: "offers-table", "data-testid": "offers-table" },
-      el("caption", { class: "visually-hidden", text: "Every offer for this product, cheapest total first" }),
+      el("caption", { class: "visually-hidden", text: t("product.caption") }),
       el("thead", {}, el("tr", {},
-        ["Vendor", "Condition", "Price", "Delivery fee", "Total", "Delivery", "Availability"]
-          .map((h) => el("th", { scope: "col", class: /Price|fee|Total/.test(h) ? "num" : null, text: h })),
-        el("th", { scope: "col", class: "offer-buy-head" }, el("span", { class: "visually-hidden", text: "Add to cart" })))),
+        [["vendor", false], ["condition", false], ["price", true], ["deliveryFee", true], ["total", true], ["delivery", false], ["availability", false]]
+          .map(([key, num]) => el("th", { scope: "col", class: num ? "num" : null, text: t(`product.col.${key}`) })),
+        el("th", { scope: "col", class: "offer-buy-head" }, el("span", { class: "visually-hidden", text: t("product.addToCart") })))),
       el("tbody", {}, offers.map((offer) => offerRow(offer, best && offer.offer_id === best.offer_id)))));
 }
 
@@ -155,20 +156,20 @@ function offerRow(offer, isBest) {
     "data-testid": "offer-row", "data-offer-id": offer.offer_id, "data-best": isBest ? "true" : "false",
     "data-total": offer.total.amount, "data-price": offer.price.amount,
   },
-    el("th", { scope: "row", class: "offer-vendor", "data-label": "Vendor" },
+    el("th", { scope: "row", class: "offer-vendor", "data-label": t("product.col.vendor") },
       el("a", {
         href: `#/?vendor=${encodeURIComponent(offer.vendor_id)}&vendor_name=${encodeURIComponent(offer.vendor_name || "")}`,
-        "data-testid": "offer-vendor", title: `More from ${offer.vendor_name}`, text: offer.vendor_name || "Vendor",
+        "data-testid": "offer-vendor", title: t("product.moreFrom", { vendor: offer.vendor_name }), text: offer.vendor_name || t("product.col.vendor"),
       }),
-      isBest ? el("span", { class: "badge badge-best", "data-testid": "best-offer-badge", text: "Best offer" }) : null),
-    el("td", { "data-label": "Condition", "data-testid": "offer-condition", text: conditionLabel(offer.condition) }),
-    el("td", { class: "num", "data-label": "Price" }, promotedPrice(offer.price, offer.list_price, "offer-price")),
-    el("td", { class: "num", "data-label": "Delivery fee", "data-testid": "offer-shipping", text: feeText(offer.shipping_fee) }),
-    el("td", { class: "num offer-total", "data-label": "Total", "data-testid": "offer-total", text: formatMoney(offer.total) }),
-    el("td", { "data-label": "Delivery", "data-testid": "offer-delivery", text: deliveryText(offer.delivery) }),
-    el("td", { "data-label": "Availability", "data-testid": "offer-stock" },
+      isBest ? el("span", { class: "badge badge-best", "data-testid": "best-offer-badge", text: t("product.bestOffer") }) : null),
+    el("td", { "data-label": t("product.col.condition"), "data-testid": "offer-condition", text: conditionLabel(offer.condition) }),
+    el("td", { class: "num", "data-label": t("product.col.price") }, promotedPrice(offer.price, offer.list_price, "offer-price")),
+    el("td", { class: "num", "data-label": t("product.col.deliveryFee"), "data-testid": "offer-shipping", text: feeText(offer.shipping_fee) }),
+    el("td", { class: "num offer-total", "data-label": t("product.col.total"), "data-testid": "offer-total", text: formatMoney(offer.total) }),
+    el("td", { "data-label": t("product.col.delivery"), "data-testid": "offer-delivery", text: deliveryText(offer.delivery) }),
+    el("td", { "data-label": t("product.col.availability"), "data-testid": "offer-stock" },
       el("span", { class: `stock ${stock.className}`, text: stock.text })),
-    el("td", { class: "offer-buy", "data-label": "Buy", "data-testid": "offer-buy" }, buyControls(offer)));
+    el("td", { class: "offer-buy", "data-label": t("product.col.buy"), "data-testid": "offer-buy" }, buyControls(offer)));
   row.offer = offer; // for rebuilding the buy cell when the session changes
   return row;
 }
@@ -189,19 +190,19 @@ function buyControls(offer) {
   const session = getSession();
   if (!offer.in_stock || !offer.available) return el("span", { class: "muted", text: "—" });
   if (!session || !session.user) {
-    return el("a", { class: "button button-quiet button-small", href: signInHref(), "data-testid": "signin-to-buy" }, "Sign in to buy");
+    return el("a", { class: "button button-quiet button-small", href: signInHref(), "data-testid": "signin-to-buy" }, t("product.signInToBuy"));
   }
-  if (!isShopper(session)) return el("span", { class: "muted", "data-testid": "shoppers-only", text: "Shopper accounts only" });
+  if (!isShopper(session)) return el("span", { class: "muted", "data-testid": "shoppers-only", text: t("product.shoppersOnly") });
 
   const limit = Math.min(offer.available, MAX_PER_LINE);
   const id = uniqueId("qty");
   const quantity = el("select", { id, name: "quantity", class: "qty-select", "data-testid": "add-quantity" },
     Array.from({ length: limit }, (_, i) => el("option", { value: i + 1, text: String(i + 1) })));
-  const button = el("button", { type: "submit", class: "button button-small", "data-testid": "add-to-cart" }, "Add to cart");
+  const button = el("button", { type: "submit", class: "button button-small", "data-testid": "add-to-cart" }, t("product.addToCart"));
   const status = el("p", { class: "buy-status", "data-testid": "add-status", "aria-live": "polite" });
-  const form = el("form", { class: "buy-form", novalidate: true, "aria-label": `Add ${offer.vendor_name}'s offer to your cart` },
+  const form = el("form", { class: "buy-form", novalidate: true, "aria-label": t("product.addOfferLabel", { vendor: offer.vendor_name }) },
     el("div", { class: "buy-row" },
-      el("label", { for: id, class: "visually-hidden", text: "Quantity" }),
+      el("label", { for: id, class: "visually-hidden", text: t("common.quantity") }),
       quantity,
       button),
     status);
@@ -211,7 +212,7 @@ function buyControls(offer) {
     if (button.disabled) return;
     button.disabled = true;
     status.className = "buy-status";
-    status.textContent = "Adding…";
+    status.textContent = t("product.adding");
     try {
       const cart = await api.cart();
       const existing = (cart.lines || []).find((line) => line.offer_id === offer.offer_id);
@@ -220,18 +221,18 @@ function buyControls(offer) {
       const target = Math.min(wanted, limit);
       if (target === already) {
         status.className = "buy-status buy-warn";
-        mount(status, `Your cart already holds ${already}, the most you can order. `, cartLink());
+        mount(status, t("product.alreadyMax", { count: already }), " ", cartLink());
         return;
       }
       noteCart(await api.setCartLine(offer.offer_id, target));
       status.className = "buy-status buy-ok";
-      mount(status, target < wanted ? `Your cart now holds ${target}, the most available. ` : (already ? `Your cart now holds ${target}. ` : "Added. "), cartLink());
-      announce(`${offer.vendor_name}'s offer is in your cart (${target}).`);
+      mount(status, target < wanted ? t("product.nowHoldsMax", { count: target }) : (already ? t("product.nowHolds", { count: target }) : t("product.added")), " ", cartLink());
+      announce(t("product.inCart", { vendor: offer.vendor_name, count: target }));
     } catch (err) {
       status.className = "buy-status buy-error";
       status.setAttribute("role", "alert");
-      if (err instanceof ApiError && err.status === 401) mount(status, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
-      else status.textContent = err instanceof ApiError ? err.message : "Something went wrong. Please try again.";
+      if (err instanceof ApiError && err.status === 401) mount(status, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
+      else status.textContent = err instanceof ApiError ? err.message : t("errors.generic");
     } finally {
       button.disabled = false;
     }
@@ -240,30 +241,30 @@ function buyControls(offer) {
 }
 
 function cartLink() {
-  return el("a", { href: "#/cart", "data-testid": "add-status-cart", text: "View cart" });
+  return el("a", { href: "#/cart", "data-testid": "add-status-cart", text: t("product.viewCart") });
 }
 
 /** The delivery fee column: "€4.90" or "Free". */
 function feeText(fee) {
-  return !fee || fee.amount === 0 ? "Free" : formatMoney(fee);
+  return !fee || fee.amount === 0 ? t("common.free") : formatMoney(fee);
 }
 
 /** "€4.90 delivery" or "free delivery", after "price +". */
 function shippingText(fee) {
-  return !fee || fee.amount === 0 ? "free delivery" : `${formatMoney(fee)} delivery`;
+  return !fee || fee.amount === 0 ? t("product.freeDelivery") : t("product.feeDelivery", { fee: formatMoney(fee) });
 }
 
 export function deliveryText(delivery) {
-  if (!delivery) return "Delivery time not given";
+  if (!delivery) return t("product.deliveryUnknown");
   const { min_days: min, max_days: max } = delivery;
-  if (min === max) return min === 1 ? "Arrives in 1 day" : `Arrives in ${min} days`;
-  return `Arrives in ${min}–${max} days`;
+  if (min === max) return t("product.arrivesIn", { count: min });
+  return t("product.arrivesBetween", { min, max });
 }
 
 function stockState(offer) {
-  if (!offer.in_stock || offer.available === 0) return { out: true, className: "stock-out", text: "Out of stock" };
+  if (!offer.in_stock || offer.available === 0) return { out: true, className: "stock-out", text: t("common.outOfStock") };
   if (typeof offer.available === "number" && offer.available <= LOW_STOCK) {
-    return { out: false, className: "stock-low", text: `Only ${offer.available} left` };
+    return { out: false, className: "stock-low", text: t("product.onlyLeft", { count: offer.available }) };
   }
-  return { out: false, className: "stock-in", text: "In stock" };
+  return { out: false, className: "stock-in", text: t("common.inStock") };
 }

@@ -7,14 +7,17 @@
 import { request } from "../api.js";
 import { el, mount } from "../dom.js";
 import { formatMoney } from "../money.js";
+import { formatNumber, t } from "../i18n.js";
+
+const ONE_DECIMAL = { minimumFractionDigits: 1, maximumFractionDigits: 1 };
 
 export const REASON_LABELS = {
-  damaged: "Damaged",
-  not_as_described: "Not as described",
-  wrong_item: "Wrong item",
-  changed_mind: "Changed mind",
-  arrived_late: "Arrived late",
-  other: "Other",
+  damaged: t("returnCharts.damaged"),
+  not_as_described: t("returnCharts.notAsDescribed"),
+  wrong_item: t("returnCharts.wrongItem"),
+  changed_mind: t("returnCharts.changedMind"),
+  arrived_late: t("returnCharts.arrivedLate"),
+  other: t("returnCharts.other_"),
 };
 
 export const WEEK_CHOICES = [4, 12, 26, 52];
@@ -28,12 +31,12 @@ export function fetchReturnAnalytics(scope, query, signal) {
 }
 
 export function percent(rate) {
-  return rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)} %`;
+  return rate === null || rate === undefined ? "—" : `${formatNumber(rate * 100, ONE_DECIMAL)} %`;
 }
 
 function hours(value) {
   if (value === null || value === undefined) return "—";
-  return value >= 48 ? `${(value / 24).toFixed(1)} days` : `${value.toFixed(1)} h`;
+  return value >= 48 ? t("returnCharts.days", { n: formatNumber(value / 24, ONE_DECIMAL) }) : `${formatNumber(value, ONE_DECIMAL)} h`;
 }
 
 function refunded(list) {
@@ -59,7 +62,7 @@ export function chart({ testid, title, description, width, height }) {
 
 export function asTable(testid, caption, headers, rows) {
   return el("details", { class: "returns-figures" },
-    el("summary", { text: "Show the figures as a table" }),
+    el("summary", { text: t("returnCharts.asTable") }),
     el("div", { class: "table-scroll" },
       el("table", { class: "data-table", "data-testid": testid },
         el("caption", { text: caption }),
@@ -81,18 +84,18 @@ export function weeklyChart(trend) {
   const worst = trend.reduce((a, b) => ((b.return_rate ?? -1) > (a.return_rate ?? -1) ? b : a), trend[0]);
   const svg = chart({
     testid: "returns-weekly-chart", width, height: height + 20,
-    title: `Units sold and returned per week, last ${trend.length} weeks`,
+    title: t("returnCharts.weeklyTitle", { count: trend.length }),
     description: returned
-      ? `${sold} units sold and ${returned} returned in these weeks; highest return rate in the week of ${worst.starts}: ${percent(worst.return_rate)}. The table lists every week.`
+      ? t("returnCharts.weeklyDesc", { sold, returned, week: worst.starts, rate: percent(worst.return_rate) })
       : `${sold} units sold and none returned in these weeks.`,
   });
   trend.forEach((w, i) => {
     const x = pad + i * slot;
     const bar = Math.max(2, (slot - 6) / 2);
-    for (const [value, cls, offset, what] of [[w.units_sold, "returns-bar-sold", 0, "sold"], [w.units_returned, "returns-bar-returned", bar, "returned"]]) {
+    for (const [value, cls, offset, what] of [[w.units_sold, "returns-bar-sold", 0, t("returnCharts.soldWord")], [w.units_returned, "returns-bar-returned", bar, t("returnCharts.returnedWord")]]) {
       const h = Math.round((value / max) * (height - pad));
       const rect = svgNode("rect", { x: x + 3 + offset, y: height - h, width: bar, height: h, class: cls, "data-week": w.week });
-      rect.append(svgNode("title", {}, `Week of ${w.starts}: ${value} ${what}`));
+      rect.append(svgNode("title", {}, t("returnCharts.weekBar", { week: w.starts, value, what })));
       svg.append(rect);
     }
     if (trend.length <= 13 || i % Math.ceil(trend.length / 13) === 0) {
@@ -103,8 +106,8 @@ export function weeklyChart(trend) {
   const legend = el("p", { class: "returns-legend" },
     el("span", { class: "returns-key returns-key-sold", "aria-hidden": "true" }), " sold ",
     el("span", { class: "returns-key returns-key-returned", "aria-hidden": "true" }), " returned");
-  return [svg, legend, asTable("returns-weekly-table", "Units sold and returned per week",
-    ["Week of", "Sold", "Returned", "Return rate", "Refunded"],
+  return [svg, legend, asTable("returns-weekly-table", t("returnCharts.weeklyCaption"),
+    [t("returnCharts.weekOf"), t("returnCharts.sold"), t("returnCharts.returned"), t("returnCharts.rate"), t("returnCharts.refunded")],
     trend.map((w) => [`${w.starts} (${w.week})`, String(w.units_sold), String(w.units_returned), percent(w.return_rate), refunded(w.refunded)]))];
 }
 
@@ -118,10 +121,10 @@ export function reasonsChart(reasons) {
   const top = reasons.reduce((a, b) => (b.units > a.units ? b : a), reasons[0]);
   const svg = chart({
     testid: "returns-reasons-chart", width, height: reasons.length * row + 4,
-    title: "Why goods come back: units returned per reason",
+    title: t("returnCharts.reasonsTitle"),
     description: total
-      ? `${total} units returned; most often "${REASON_LABELS[top.reason] || top.reason}" (${top.units}). The table lists every reason.`
-      : "Nothing returned in these weeks.",
+      ? t("returnCharts.reasonsDesc", { total, reason: REASON_LABELS[top.reason] || top.reason, units: top.units })
+      : t("returnCharts.nothing"),
   });
   reasons.forEach((r, i) => {
     const y = i * row + 2;
@@ -131,7 +134,7 @@ export function reasonsChart(reasons) {
     rect.append(svgNode("title", {}, `${REASON_LABELS[r.reason] || r.reason}: ${r.units}`));
     svg.append(rect, svgNode("text", { x: labelWidth + w + 6, y: y + 16, class: "returns-label" }, String(r.units)));
   });
-  return [svg, asTable("returns-reasons-table", "Units returned per reason", ["Reason", "Units", "Share"],
+  return [svg, asTable("returns-reasons-table", t("returnCharts.perReason"), [t("returnCharts.reason"), t("returnCharts.units"), t("returnCharts.share")],
     reasons.map((r) => [REASON_LABELS[r.reason] || r.reason, String(r.units), total ? `${Math.round((r.units / total) * 100)} %` : "—"]))];
 }
 
@@ -142,19 +145,19 @@ export function totalsCards(totals) {
     el("strong", { class: "money-card-amount", text: value }),
     el("span", { class: "field-hint", text: hint }));
   return el("div", { class: "money-balance returns-totals" },
-    card("rate", "Return rate", percent(totals.return_rate), `${totals.units_returned} of ${totals.units_sold} units sold`),
-    card("refunded", "Refunded", refunded(totals.refunded), `${totals.returns} returns, ${totals.rejected} rejected`),
-    card("median", "Time to resolve", hours(totals.median_hours_to_resolve), "Median, request to refund or rejection"),
-    card("p90", "Slowest 10 %", hours(totals.p90_hours_to_resolve), `90th percentile of ${totals.resolved} resolved`));
+    card("rate", t("returnCharts.rate"), percent(totals.return_rate), t("returnCharts.ofSold", { returned: totals.units_returned, sold: totals.units_sold })),
+    card("refunded", t("returnCharts.refunded"), refunded(totals.refunded), t("returnCharts.returnsRejected", { returns: totals.returns, rejected: totals.rejected })),
+    card("median", t("returnCharts.timeToResolve"), hours(totals.median_hours_to_resolve), t("returnCharts.median")),
+    card("p90", t("returnCharts.slowest"), hours(totals.p90_hours_to_resolve), t("returnCharts.p90Of", { resolved: totals.resolved })));
 }
 
 /** Products with returns, highest return rate first. */
 export function productsTable(products, { withVendor = false } = {}) {
-  if (!products.length) return el("p", { class: "result-status", "data-testid": "returns-products-empty", text: "No product was returned in these weeks." });
-  const headers = ["Product", ...(withVendor ? ["Vendor"] : []), "Sold", "Returned", "Return rate", "Top reason", "Refunded"];
+  if (!products.length) return el("p", { class: "result-status", "data-testid": "returns-products-empty", text: t("returnCharts.noProduct") });
+  const headers = [t("returnCharts.product"), ...(withVendor ? [t("returnCharts.vendor")] : []), t("returnCharts.sold"), t("returnCharts.returned"), t("returnCharts.rate"), t("returnCharts.topReason"), t("returnCharts.refunded")];
   return el("div", { class: "table-scroll" },
     el("table", { class: "data-table", "data-testid": "returns-products-table" },
-      el("caption", { text: "Products by return rate" }),
+      el("caption", { text: t("returnCharts.byRate") }),
       el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, products.map((p) => {
         const top = p.reasons.reduce((a, b) => (b.units > a.units ? b : a), p.reasons[0]);
@@ -173,16 +176,16 @@ export function productsTable(products, { withVendor = false } = {}) {
 export function renderReport(box, report, { withVendor = false } = {}) {
   mount(box,
     totalsCards(report.totals),
-    el("h3", { text: "Per week" }),
+    el("h3", { text: t("returnCharts.perWeek") }),
     el("div", { class: "returns-chart-box" }, weeklyChart(report.trend)),
-    el("h3", { text: "Reasons" }),
+    el("h3", { text: t("returnCharts.reasons") }),
     el("div", { class: "returns-chart-box" }, reasonsChart(report.totals.reasons)),
-    el("h3", { text: "Products" }),
+    el("h3", { text: t("returnCharts.products") }),
     productsTable(report.products, { withVendor }));
 }
 
 /** The period picker (weeks), shared by both sections. */
 export function weeksPicker(id, value) {
   return el("select", { id, name: "weeks", "data-testid": "returns-weeks" },
-    WEEK_CHOICES.map((n) => el("option", { value: String(n), selected: n === value, text: `Last ${n} weeks` })));
+    WEEK_CHOICES.map((n) => el("option", { value: String(n), selected: n === value, text: t("returnCharts.lastWeeks", { count: n }) })));
 }

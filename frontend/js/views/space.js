@@ -5,6 +5,13 @@
 import { el, mount } from "../dom.js";
 import { getSession } from "../session.js";
 import { signInHref } from "./guard.js";
+import { has, t } from "../i18n.js";
+
+/** A section's tab name in the page's language (space.<role>.<id>); a section the catalogue does not know yet keeps its own label. */
+function sectionLabel(space, section) {
+  const key = `space.${space.role}.${section.id.replace(/-/g, "_")}`;
+  return has(key) ? t(key) : section.label;
+}
 
 export function hasRole(role, session = getSession()) {
   return Boolean(session && session.user && (session.user.roles || []).includes(role));
@@ -22,30 +29,30 @@ export function renderSpace(main, space, sectionId, params) {
     mount(main, el("section", { class: "notice", "data-view": space.role, "data-testid": `${space.role}-only` },
       el("h1", { text: space.title }),
       signedIn
-        ? el("p", {}, `${space.title} is for ${space.label} accounts. You are signed in as `,
+        ? el("p", {}, t(`space.${space.role}.onlyFor`), " ",
           el("strong", { text: session.user.email }), ".")
-        : el("p", {}, `Sign in with a ${space.label} account to use ${space.title.toLowerCase()}.`),
+        : el("p", {}, t(`space.${space.role}.signInTo`)),
       el("p", {}, signedIn
-        ? el("a", { class: "button", href: "#/", text: "Back to the catalogue" })
-        : el("a", { class: "button", href: signInHref(), "data-testid": `${space.role}-signin`, text: "Sign in" }))));
+        ? el("a", { class: "button", href: "#/", text: t("common.backToCatalogue") })
+        : el("a", { class: "button", href: signInHref(), "data-testid": `${space.role}-signin`, text: t("auth.signIn") }))));
     return {};
   }
   const section = space.sections.find((s) => s.id === sectionId) || (sectionId ? null : space.sections[0]);
   const tabs = el("nav", { class: "account-tabs", "aria-label": space.title, "data-testid": `${space.role}-tabs` },
     space.sections.map((s) => el("a", {
       href: `${space.base}/${s.id}`, class: "account-tab", "data-testid": `${space.role}-tab-${s.id}`,
-      "aria-current": section && s.id === section.id ? "page" : null, text: s.label,
+      "aria-current": section && s.id === section.id ? "page" : null, text: sectionLabel(space, s),
     })));
   const panel = el("section", { class: "space-panel", "data-testid": `${space.role}-panel` });
   mount(main, el("div", { class: "account-page", "data-view": space.role },
     el("h1", { text: space.title }), tabs, panel));
   if (!section) {
-    document.title = `Page not found · ${space.title} · Halles`;
+    document.title = `${t("app.notFound")} · ${space.title} · Halles`;
     mount(panel, el("p", { class: "notice", "data-testid": "not-found" },
-      "This section does not exist. ", el("a", { href: space.base, text: `Back to ${space.title.toLowerCase()}` })));
+      t("space.noSection"), " ", el("a", { href: space.base, text: t(`space.${space.role}.back`) })));
     return {};
   }
-  document.title = `${section.label} · ${space.title} · Halles`;
+  document.title = `${sectionLabel(space, section)} · ${space.title} · Halles`;
   const view = section.render(panel, params) || {};
   return { cleanup: () => view.cleanup && view.cleanup() };
 }

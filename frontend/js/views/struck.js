@@ -3,16 +3,17 @@
 
 import { el } from "../dom.js";
 import { formatMoney } from "../money.js";
+import { t } from "../i18n.js";
 
 /** `was` struck, then `now`: <s>was</s> now; just `now` when `was` is absent. */
 export function promotedPrice(now, was, testid, attrs = {}) {
   if (!was) return el("span", { "data-testid": testid, "data-amount": now.amount, ...attrs, text: formatMoney(now) });
   return el("span", { class: "promoted-price" },
     el("s", { class: "price-was", "data-testid": `${testid}-was`, "data-amount": was.amount },
-      el("span", { class: "visually-hidden", text: "was " }), formatMoney(was)),
+      el("span", { class: "visually-hidden", text: t("price.was") }), formatMoney(was)),
     " ",
     el("span", { "data-testid": testid, "data-amount": now.amount, ...attrs, class: `price-now ${attrs.class || ""}`.trim() },
-      el("span", { class: "visually-hidden", text: "now " }), formatMoney(now)));
+      el("span", { class: "visually-hidden", text: t("price.now") }), formatMoney(now)));
 }
 
 /** The offer's total before its promotion (list price + delivery), or null without one. */

@@ -10,12 +10,13 @@ import { caseHistory, decisionForm } from "../claim-forms.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { formatDate } from "../orders.js";
+import { t } from "../../i18n.js";
 
-const KINDS = [["all", "Claims and disputes"], ["claim", "Claims"], ["dispute", "Disputes"]];
-const STATES = [["open", "Open"], ["escalated", "Waiting for Halles"], ["closed", "Closed"], ["all", "All"]];
-const EVIDENCE = [["product_description", "Product description"], ["customer_communication", "Communication with the shopper"],
-  ["shipping_carrier", "Carrier"], ["shipping_tracking_number", "Tracking number"], ["shipping_date", "Shipping date"],
-  ["uncategorized_text", "Other evidence"]];
+const KINDS = [["all", t("cases.claimsAndDisputes")], ["claim", t("cases.claims")], ["dispute", t("cases.disputes")]];
+const STATES = [["open", t("cases.open")], ["escalated", t("cases.waiting")], ["closed", t("cases.closed")], ["all", t("cases.all")]];
+const EVIDENCE = [["product_description", t("cases.productDescription")], ["customer_communication", t("cases.communication")],
+  ["shipping_carrier", t("cases.carrier")], ["shipping_tracking_number", t("cases.tracking")], ["shipping_date", t("cases.shippingDate")],
+  ["uncategorized_text", t("cases.otherEvidence")]];
 
 export const casesSection = {
   id: "cases",
@@ -24,13 +25,13 @@ export const casesSection = {
     const controller = new AbortController();
     const kind = el("select", { name: "kind", id: "cases-kind", "data-testid": "cases-kind" }, KINDS.map(([value, text]) => el("option", { value, text })));
     const state = el("select", { name: "state", id: "cases-state", "data-testid": "cases-state" }, STATES.map(([value, text]) => el("option", { value, text })));
-    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "cases-status", text: "Loading cases…" });
+    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "cases-status", text: t("cases.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "cases-error" });
     const list = el("div", { class: "claims-list", "data-testid": "cases" });
-    mount(panel, el("h2", { text: "Claims and disputes" }),
+    mount(panel, el("h2", { text: t("cases.claimsAndDisputes") }),
       el("div", { class: "cases-filters" },
-        el("div", { class: "field" }, el("label", { for: "cases-kind", text: "Show" }), kind),
-        el("div", { class: "field" }, el("label", { for: "cases-state", text: "State" }), state)),
+        el("div", { class: "field" }, el("label", { for: "cases-kind", text: t("cases.show") }), kind),
+        el("div", { class: "field" }, el("label", { for: "cases-state", text: t("cases.state") }), state)),
       status, error, list);
     kind.addEventListener("change", load);
     state.addEventListener("change", load);
@@ -42,11 +43,11 @@ export const casesSection = {
       try {
         const page = await claimsApi.adminCases({ kind: kind.value, state: state.value }, { signal: controller.signal });
         mount(list, page.items.map((item) => (item.kind === "dispute" ? disputeCase(item) : claimCase(item))));
-        status.textContent = page.items.length ? `${page.items.length} case${page.items.length === 1 ? "" : "s"}` : "No cases here.";
+        status.textContent = page.items.length ? t("cases.count", { count: page.items.length }) : t("cases.none");
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+        if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else error.textContent = err.message;
       }
     }
@@ -54,26 +55,26 @@ export const casesSection = {
     function claimCase(claim) {
       return el("article", { class: "claim-card", "data-testid": "case", "data-case-id": claim.case_id, "data-kind": "claim", "data-state": claim.state },
         el("header", { class: "claim-head" },
-          el("strong", { text: `Claim · ${REASONS[claim.reason] || claim.reason} · order ${claim.order_number || claim.order_id} · ${claim.vendor_name || claim.vendor_id}` }),
+          el("strong", { text: t("cases.claimTitle", { reason: REASONS[claim.reason] || claim.reason, order: claim.order_number || claim.order_id, vendor: claim.vendor_name || claim.vendor_id }) }),
           el("span", { class: `status-badge status-${claim.state === "resolved" ? "ok" : "pending"}`, "data-testid": "case-state", text: claimStateLabel(claim.state) })),
         claim.text ? el("p", { class: "claim-text", text: claim.text }) : null,
-        claim.deadline ? el("p", { class: "claim-deadline", text: `Vendor's answer due ${formatDate(claim.deadline)}` }) : null,
-        claim.answer ? el("p", { text: `Vendor proposed: ${decisionText(claim.answer, claim.currency)}` }) : null,
-        claim.resolution ? el("p", { "data-testid": "case-resolution", text: `Decision: ${decisionText(claim.resolution, claim.currency)}` }) : null,
+        claim.deadline ? el("p", { class: "claim-deadline", text: t("cases.answerDue", { date: formatDate(claim.deadline) }) }) : null,
+        claim.answer ? el("p", { text: t("cases.vendorProposed", { decision: decisionText(claim.answer, claim.currency) }) }) : null,
+        claim.resolution ? el("p", { "data-testid": "case-resolution", text: `${t("claims.decision")} ${decisionText(claim.resolution, claim.currency)}` }) : null,
         caseHistory(claim.history, { audience: "admin" }),
         (claim.allowed_actions || []).includes("resolve") ? decisionForm(claim, {
-          send: (body) => claimsApi.resolve(claim.case_id, body), done: () => { announce("Claim resolved."); load(); },
-          submitText: "Decide", testid: "case-resolve" }) : null);
+          send: (body) => claimsApi.resolve(claim.case_id, body), done: () => { announce(t("cases.resolved")); load(); },
+          submitText: t("cases.decide"), testid: "case-resolve" }) : null);
     }
 
     function disputeCase(dispute) {
       const open = ["needs_response", "under_review", "warning_needs_response", "warning_under_review"].includes(dispute.status);
       return el("article", { class: "claim-card", "data-testid": "case", "data-case-id": dispute.case_id, "data-kind": "dispute", "data-state": dispute.status },
         el("header", { class: "claim-head" },
-          el("strong", { text: `Dispute · order ${dispute.order_number || dispute.order_id} · ${(dispute.vendors || []).map((v) => v.vendor_name || v.vendor_id).join(", ")}` }),
+          el("strong", { text: t("cases.disputeTitle", { order: dispute.order_number || dispute.order_id, vendors: (dispute.vendors || []).map((v) => v.vendor_name || v.vendor_id).join(", ") }) }),
           el("span", { class: `status-badge status-${open ? "pending" : dispute.status === "won" ? "ok" : "bad"}`, "data-testid": "case-state", text: dispute.status.replaceAll("_", " ") })),
-        el("p", { text: `${formatMoney(dispute.amount)} · reason: ${(dispute.reason || "unknown").replaceAll("_", " ")}` }),
-        dispute.deadline ? el("p", { class: "claim-deadline", "data-testid": "case-deadline", text: `Evidence due by ${formatDate(dispute.deadline)}` }) : null,
+        el("p", { text: t("vendorClaims.disputeAmount", { amount: formatMoney(dispute.amount), reason: (dispute.reason || "unknown").replaceAll("_", " ") }) }),
+        dispute.deadline ? el("p", { class: "claim-deadline", "data-testid": "case-deadline", text: t("cases.evidenceDue", { date: formatDate(dispute.deadline) }) }) : null,
         caseHistory(dispute.history, { audience: "admin" }),
         open ? evidenceForm(dispute) : null);
     }
@@ -83,10 +84,10 @@ export const casesSection = {
       const submit = el("input", { type: "checkbox", name: "submit", "data-testid": "evidence-submit-now" });
       const error = el("p", { class: "form-error", role: "alert", "data-testid": "evidence-error" });
       const form = el("form", { class: "claim-evidence", "data-testid": "evidence-form", novalidate: true },
-        el("h3", { text: "Evidence for the bank" }),
+        el("h3", { text: t("cases.evidence") }),
         EVIDENCE.map(([name, label]) => fieldWithError(inputs[name], label)),
         el("label", { class: "checkbox" }, submit, " Submit to the bank now (final)"),
-        error, el("button", { type: "submit", class: "button", "data-testid": "evidence-send" }, "Send evidence"));
+        error, el("button", { type: "submit", class: "button", "data-testid": "evidence-send" }, t("cases.send")));
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         clearFieldErrors(form);
@@ -95,7 +96,7 @@ export const casesSection = {
         for (const [name, input] of Object.entries(inputs)) if (input.value.trim()) body[name] = input.value.trim();
         try {
           const answer = await claimsApi.evidence(dispute.case_id, body);
-          announce(answer.submitted ? `Evidence submitted: the dispute is ${answer.status.replaceAll("_", " ")}.` : "Evidence saved.");
+          announce(answer.submitted ? t("cases.submitted", { status: answer.status.replaceAll("_", " ") }) : t("cases.saved"));
           load();
         } catch (err) {
           if (err instanceof ApiError) showFieldErrors(form, err.fields, error, err.message);

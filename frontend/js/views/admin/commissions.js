@@ -7,6 +7,7 @@ import { el, mount } from "../../dom.js";
 import { loadCategories } from "../../categories.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
+import { formatDateTime, t } from "../../i18n.js";
 
 const MAX_BPS = 5000; // the API refuses more (chalicelib/domain/commissions.py)
 const fetchRules = (signal) => request("GET", "/admin/commissions", { auth: true, signal });
@@ -31,10 +32,10 @@ export const commissionsSection = {
   label: "Commissions",
   render(panel) {
     const controller = new AbortController();
-    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "commissions-status", text: "Loading the rules…" });
+    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "commissions-status", text: t("commissions.loading") });
     const formError = el("p", { class: "form-error", role: "alert", "data-testid": "commissions-error" });
-    mount(panel, el("h2", { text: "Commission rules" }),
-      el("p", { class: "field-hint", text: "What the platform keeps of a vendor's items (after promotions; delivery fees pass through). A vendor's own rate wins over its category's, which wins over the default. Changes apply to new orders only: placed orders keep the rate frozen at checkout. 0 to 50 %." }),
+    mount(panel, el("h2", { text: t("commissions.title") }),
+      el("p", { class: "field-hint", text: t("commissions.hint") }),
       status, formError);
     load();
     return { cleanup: () => controller.abort() };
@@ -42,12 +43,12 @@ export const commissionsSection = {
     async function load() {
       try {
         const [rules, categories] = await Promise.all([fetchRules(controller.signal), loadCategories().catch(() => [])]);
-        status.textContent = rules.version ? `Last saved ${String(rules.updated_at || "").replace("T", " ").replace("Z", " UTC")}.` : "Using the platform's configured default.";
+        status.textContent = rules.version ? t("commissions.lastSaved", { date: formatDateTime(rules.updated_at) }) : t("commissions.default");
         renderForm(rules, categories);
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(formError, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+        if (err instanceof ApiError && err.status === 401) mount(formError, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else formError.textContent = err.message;
       }
     }
@@ -59,7 +60,7 @@ export const commissionsSection = {
       const percentInput = (name, bps, label) => el("input", {
         name, type: "text", inputmode: "decimal", autocomplete: "off", value: bpsToPercent(bps), "aria-label": label, class: "percent-input",
         "data-testid": `rate-${name}` });
-      const defaultInput = percentInput("default_bps", rules.default_bps, "Default commission (%)");
+      const defaultInput = percentInput("default_bps", rules.default_bps, t("commissions.defaultLabel"));
       defaultInput.required = true;
       const categoryRows = slugs.map((slug) => el("tr", {},
         el("th", { scope: "row", text: nameOf[slug] || slug }),
@@ -68,27 +69,27 @@ export const commissionsSection = {
       const vendorBody = el("tbody", { "data-testid": "vendor-overrides" });
       const addVendorRow = (vendorId = "", bps = null) => {
         const row = el("tr", { "data-testid": "vendor-override" });
-        const idInput = el("input", { name: "vendor_id", type: "text", autocomplete: "off", value: vendorId, "aria-label": "Vendor id", "data-testid": "override-vendor" });
-        const rateInput = el("input", { name: "vendor_rate", type: "text", inputmode: "decimal", value: bpsToPercent(bps), "aria-label": "Vendor commission (%)", class: "percent-input", "data-testid": "override-rate" });
-        const remove = el("button", { type: "button", class: "button button-quiet", text: "Remove" });
+        const idInput = el("input", { name: "vendor_id", type: "text", autocomplete: "off", value: vendorId, "aria-label": t("commissions.vendorId"), "data-testid": "override-vendor" });
+        const rateInput = el("input", { name: "vendor_rate", type: "text", inputmode: "decimal", value: bpsToPercent(bps), "aria-label": t("commissions.vendorRate"), class: "percent-input", "data-testid": "override-rate" });
+        const remove = el("button", { type: "button", class: "button button-quiet", text: t("commissions.remove") });
         remove.addEventListener("click", () => row.remove());
         row.append(el("td", {}, idInput), el("td", {}, rateInput), el("td", {}, remove));
         vendorBody.append(row);
         return idInput;
       };
       Object.entries(rules.vendors).forEach(([id, bps]) => addVendorRow(id, bps));
-      const addVendor = el("button", { type: "button", class: "button button-quiet", "data-testid": "add-override" }, "Add a vendor override");
+      const addVendor = el("button", { type: "button", class: "button button-quiet", "data-testid": "add-override" }, t("commissions.addOverride"));
       addVendor.addEventListener("click", () => addVendorRow().focus());
-      const submit = el("button", { type: "submit", class: "button", "data-testid": "commissions-save" }, "Save rules");
+      const submit = el("button", { type: "submit", class: "button", "data-testid": "commissions-save" }, t("commissions.save"));
       const form = el("form", { novalidate: true, "data-testid": "commissions-form" },
-        fieldWithError(defaultInput, "Default commission (%)", { hint: "Applies when no category or vendor rule does." }),
-        el("h3", { text: "Per category" }),
+        fieldWithError(defaultInput, t("commissions.defaultLabel"), { hint: t("commissions.defaultHint") }),
+        el("h3", { text: t("commissions.perCategory") }),
         el("div", { class: "table-scroll" }, el("table", { class: "data-table" },
-          el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "Category" }), el("th", { scope: "col", text: "Commission (%), empty = default" }))),
+          el("thead", {}, el("tr", {}, el("th", { scope: "col", text: t("commissions.category") }), el("th", { scope: "col", text: t("commissions.emptyDefault") }))),
           el("tbody", {}, categoryRows))),
-        el("h3", { text: "Per vendor" }),
+        el("h3", { text: t("commissions.perVendor") }),
         el("div", { class: "table-scroll" }, el("table", { class: "data-table" },
-          el("thead", {}, el("tr", {}, ["Vendor id", "Commission (%)", ""].map((h) => el("th", { scope: "col", text: h })))),
+          el("thead", {}, el("tr", {}, [t("commissions.vendorId"), t("commissions.commission"), ""].map((h) => el("th", { scope: "col", text: h })))),
           vendorBody)),
         addVendor,
         el("p", {}, submit));
@@ -100,12 +101,12 @@ export const commissionsSection = {
         formError.textContent = "";
         const fields = {};
         const body = { default_bps: percentToBps(defaultInput.value), categories: {}, vendors: {}, version };
-        if (body.default_bps === null || Number.isNaN(body.default_bps)) fields.default_bps = "Enter a percentage such as 10 or 12.5.";
-        else if (body.default_bps > MAX_BPS) fields.default_bps = "At most 50 %.";
+        if (body.default_bps === null || Number.isNaN(body.default_bps)) fields.default_bps = t("commissions.enterPercent");
+        else if (body.default_bps > MAX_BPS) fields.default_bps = t("commissions.atMost");
         for (const input of form.querySelectorAll('input[name^="categories."]')) {
           const bps = percentToBps(input.value);
-          if (Number.isNaN(bps)) fields[input.name] = "Enter a percentage such as 10 or 12.5, or leave it empty.";
-          else if (bps > MAX_BPS) fields[input.name] = "At most 50 %.";
+          if (Number.isNaN(bps)) fields[input.name] = t("commissions.enterPercentOrEmpty");
+          else if (bps > MAX_BPS) fields[input.name] = t("commissions.atMost");
           else if (bps !== null) body.categories[input.name.slice("categories.".length)] = bps;
         }
         for (const row of vendorBody.querySelectorAll("tr")) {
@@ -113,7 +114,7 @@ export const commissionsSection = {
           const bps = percentToBps(row.querySelector('[name="vendor_rate"]').value);
           if (!id && bps === null) continue;
           if (!id || bps === null || Number.isNaN(bps)) {
-            formError.textContent = "Each vendor override needs a vendor id and a percentage.";
+            formError.textContent = t("commissions.overrideNeeds");
             return;
           }
           body.vendors[id] = bps;
@@ -126,7 +127,7 @@ export const commissionsSection = {
         try {
           const saved = await saveRules(body);
           version = saved.version;
-          status.textContent = "Rules saved. New orders use them; placed orders keep their rates.";
+          status.textContent = t("commissions.saved");
         } catch (err) {
           if (err instanceof ApiError && err.code === "version_conflict") formError.textContent = `${err.message}`;
           else showFieldErrors(form, err.fields || {}, formError, err.message);

@@ -4,23 +4,24 @@
 
 import { el, mount } from "../../dom.js";
 import { conversation, threadList } from "../../messages.js";
+import { t } from "../../i18n.js";
 
 export const messagesSection = {
   id: "messages",
   label: "Messages",
   render(panel, params) {
     const threadId = params && params.get("thread");
-    const hrefOf = (t) => `#/admin/messages?thread=${encodeURIComponent(t.thread_id)}`;
+    const hrefOf = (thread) => `#/admin/messages?thread=${encodeURIComponent(thread.thread_id)}`;
     const escalated = threadList("admin", { query: { scope: "escalated" }, hrefOf, selected: threadId,
-      testid: "admin-escalated-threads", empty: "No escalated conversation." });
+      testid: "admin-escalated-threads", empty: t("adminMessages.noEscalated") });
     const all = threadList("admin", { query: { scope: "all" }, hrefOf, selected: threadId,
-      testid: "admin-all-threads", empty: "No conversation yet." });
+      testid: "admin-all-threads", empty: t("messages.noConversation") });
     const side = el("div", { class: "messages-main" });
     mount(panel, el("div", { class: "messages-layout", "data-testid": "admin-messages" },
-      el("nav", { class: "messages-side", "aria-label": "Conversations" },
-        el("h2", { text: "Escalated" }), escalated.node, el("h2", { text: "All conversations" }), all.node), side));
+      el("nav", { class: "messages-side", "aria-label": t("messages.conversations") },
+        el("h2", { text: t("adminMessages.escalated") }), escalated.node, el("h2", { text: t("adminMessages.all") }), all.node), side));
     if (!threadId) {
-      mount(side, el("p", { class: "muted", text: "Choose a conversation." }));
+      mount(side, el("p", { class: "muted", text: t("messages.choose") }));
       return {};
     }
     const open = conversation("admin", threadId, { onChange: () => { escalated.reload(); all.reload(); } });

@@ -4,14 +4,15 @@
 import { ApiError, request } from "../../api.js";
 import { el, mount } from "../../dom.js";
 import { signInHref } from "../guard.js";
+import { t } from "../../i18n.js";
 
 const PROBLEMS = {
-  missing_at_provider: "Missing at the provider",
-  amount_differs: "Amount differs",
-  currency_differs: "Currency differs",
-  destination_differs: "Paid to another account",
-  reversed_amount_differs: "Reversed amount differs",
-  refund_not_made: "Refund failed or cancelled",
+  missing_at_provider: t("reconciliation.missing"),
+  amount_differs: t("reconciliation.amount"),
+  currency_differs: t("reconciliation.currency"),
+  destination_differs: t("reconciliation.destination"),
+  reversed_amount_differs: t("reconciliation.reversed"),
+  refund_not_made: t("reconciliation.refundNotMade"),
 };
 
 export const reconciliationSection = {
@@ -22,9 +23,9 @@ export const reconciliationSection = {
     const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "reconciliation-status" });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "reconciliation-error" });
     const result = el("div", { "data-testid": "reconciliation-result" });
-    const run = el("button", { type: "button", class: "button", "data-testid": "reconciliation-run" }, "Check again");
-    mount(panel, el("h2", { text: "Ledger reconciliation" }),
-      el("p", { class: "field-hint", text: "Every transfer, transfer reversal and refund in the vendors' ledgers, compared with the payment provider's own records." }),
+    const run = el("button", { type: "button", class: "button", "data-testid": "reconciliation-run" }, t("reconciliation.checkAgain"));
+    mount(panel, el("h2", { text: t("reconciliation.title") }),
+      el("p", { class: "field-hint", text: t("reconciliation.hint") }),
       run, status, error, result);
     run.addEventListener("click", () => check());
     check();
@@ -33,15 +34,15 @@ export const reconciliationSection = {
     async function check() {
       run.disabled = true;
       error.textContent = "";
-      status.textContent = "Checking…";
+      status.textContent = t("reconciliation.checking");
       try {
         const answer = await request("GET", "/admin/reconciliation", { auth: true, signal: controller.signal });
         const checked = answer.checked;
         status.textContent = answer.reconciled
-          ? `Reconciled: ${checked.transfers} transfers and ${checked.refunds} refunds of ${checked.vendors} vendors match the provider.`
+          ? t("reconciliation.ok", { transfers: checked.transfers, refunds: checked.refunds, vendors: checked.vendors })
           : `${answer.mismatches.length} mismatch${answer.mismatches.length === 1 ? "" : "es"} found.`;
         mount(result, answer.mismatches.length ? el("div", { class: "table-scroll" }, el("table", { class: "data-table", "data-testid": "mismatches" },
-          el("thead", {}, el("tr", {}, ["Problem", "Vendor", "Order", "Provider object", "Ledger", "Provider"].map((h) => el("th", { scope: "col", text: h })))),
+          el("thead", {}, el("tr", {}, [t("reconciliation.problem"), t("reconciliation.vendor"), t("reconciliation.order"), t("reconciliation.object"), t("reconciliation.ledger"), t("reconciliation.provider")].map((h) => el("th", { scope: "col", text: h })))),
           el("tbody", {}, answer.mismatches.map((m) => el("tr", { "data-testid": "mismatch" },
             el("th", { scope: "row", text: PROBLEMS[m.problem] || m.problem }),
             el("td", { text: m.vendor_id }), el("td", { text: m.order_id }), el("td", { text: m.provider_object_id || "" }),
@@ -50,7 +51,7 @@ export const reconciliationSection = {
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+        if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else error.textContent = err.message;
       } finally {
         run.disabled = false;

@@ -7,17 +7,20 @@ import { ApiError, queryString, request } from "../../api.js";
 import { announce, el, mount } from "../../dom.js";
 import { formatMoney } from "../../money.js";
 import { signInHref } from "../guard.js";
+import { t } from "../../i18n.js";
 
 const listFailed = (cursor, signal) =>
   request("GET", `/admin/refunds${queryString({ status: "failed", limit: 50, cursor })}`, { auth: true, signal });
 const retryRefund = (item) =>
   request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/retry`, { auth: true });
-const resolveRefund = (item, note) =>
-  request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/resolve`, { auth: true, body: { note } });
+const resolveRefund = (item, note, borne_by) =>
+  request("POST", `/admin/refunds/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.case_id)}/resolve`, { auth: true, body: { note, borne_by } });
+const resolveReversal = (item, note, borne_by) =>
+  request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/resolve`, { auth: true, body: { note, borne_by } });
 const retryReversal = (item) =>
   request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/retry`, { auth: true });
 
-const KINDS = { refund: "Refund to the shopper", reversal: "Reversal from the vendor" };
+const KINDS = { refund: t("refunds.toShopper"), reversal: t("refunds.fromVendor") };
 
 /** "expired_or_canceled_card" -> "Expired or canceled card". */
 function reasonWords(code) {
@@ -30,16 +33,16 @@ export const refundsSection = {
   label: "Refunds",
   render(panel) {
     const controller = new AbortController();
-    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "refunds-status", text: "Loading…" });
+    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "refunds-status", text: t("refunds.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "refunds-error" });
     const body = el("tbody", { "data-testid": "refunds-rows" });
     const table = el("div", { class: "table-scroll" }, el("table", { class: "data-table", "data-testid": "refunds-table" },
-      el("thead", {}, el("tr", {}, ["What", "Order", "Vendor", "Case", "Amount", "Why", "Since", ""].map((h) => el("th", { scope: "col", text: h })))),
+      el("thead", {}, el("tr", {}, [t("refunds.what"), t("refunds.order"), t("refunds.vendor"), t("refunds.case"), t("refunds.amount"), t("refunds.why"), t("refunds.since"), ""].map((h) => el("th", { scope: "col", text: h })))),
       body));
-    const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "refunds-more", hidden: true }, "Show more");
+    const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "refunds-more", hidden: true }, t("refunds.showMore"));
     let cursor = null;
-    mount(panel, el("h2", { text: "Refunds that need you" }),
-      el("p", { class: "field-hint", text: "Refunds the payment provider refused or that failed after they were made (the shopper has not been paid back), and transfer reversals it refused (the vendor still holds that money). Retry one, or record that a refund was settled another way." }),
+    mount(panel, el("h2", { text: t("refunds.title") }),
+      el("p", { class: "field-hint", text: t("refunds.hint") }),
       status, error, table, more);
     more.addEventListener("click", () => load());
     load();
@@ -64,12 +67,12 @@ export const refundsSection = {
     function summarise() {
       const count = body.querySelectorAll("tr").length;
       table.hidden = count === 0;
-      status.textContent = count ? `${count} waiting, oldest first.` : "Nothing waiting: every refund and reversal went through.";
+      status.textContent = count ? t("refunds.waiting", { count }) : t("refunds.nothing");
     }
 
     function failed(err) {
       status.textContent = "";
-      if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
       else error.textContent = err.message;
     }
 
@@ -89,20 +92,26 @@ export const refundsSection = {
     }
 
     function fillActions(tr, item, actions) {
-      const retry = button("Retry", "refund-retry", () => act(tr, actions, () => (item.kind === "refund" ? retryRefund(item) : retryReversal(item)), item));
+      const retry = button(t("refunds.retry"), "refund-retry", () => act(tr, actions, () => (item.kind === "refund" ? retryRefund(item) : retryReversal(item)), item));
       mount(actions, retry);
-      if (item.actions.includes("resolve")) actions.append(button("Resolved elsewhere…", "refund-resolve", () => askNote(tr, item, actions)));
+      if (item.actions.includes("resolve")) actions.append(button(t("refunds.elsewhere"), "refund-resolve", () => askNote(tr, item, actions)));
     }
 
     function askNote(tr, item, actions) {
       const input = el("input", { name: "note", required: true, minlength: "3", maxlength: "1000",
-        "aria-label": "How was it settled?", placeholder: "How was it settled? (e.g. bank transfer on 27 Nov)", "data-testid": "refund-resolve-note" });
-      const confirm = button("Mark resolved", "refund-resolve-confirm", () => {
-        if (input.value.trim().length < 3) { error.textContent = "Say how the refund was settled (3 characters or more)."; input.focus(); return; }
-        act(tr, actions, () => resolveRefund(item, input.value.trim()), item);
+        "aria-label": t("refunds.how"), placeholder: t("refunds.howPlaceholder"), "data-testid": "refund-resolve-note" });
+      // Who pays for it: a refund borne by the vendor is charged to its ledger; a reversal it paid back
+      // another way, or one the platform writes off, is no longer asked of the provider.
+      const bearer = el("select", { name: "borne_by", "aria-label": t("refunds.whoBears"), "data-testid": "refund-resolve-borne-by" },
+        el("option", { value: "platform", text: t("refunds.borneByHalles") }),
+        el("option", { value: "vendor", text: item.kind === "refund" ? t("refunds.chargedToVendor") : t("refunds.paidBackByVendor") }));
+      const confirm = button(t("refunds.markResolved"), "refund-resolve-confirm", () => {
+        if (input.value.trim().length < 3) { error.textContent = t("refunds.sayHow"); input.focus(); return; }
+        const resolve = item.kind === "refund" ? resolveRefund : resolveReversal;
+        act(tr, actions, () => resolve(item, input.value.trim(), bearer.value), item);
       });
-      const cancel = button("Cancel", "refund-resolve-cancel", () => fillActions(tr, item, actions));
-      mount(actions, input, confirm, cancel);
+      const cancel = button(t("refunds.cancel"), "refund-resolve-cancel", () => fillActions(tr, item, actions));
+      mount(actions, input, bearer, confirm, cancel);
       input.focus();
     }
 
@@ -115,12 +124,12 @@ export const refundsSection = {
         if (settled) {
           tr.remove();
           announce(item.kind === "refund"
-            ? (answer.status === "resolved" ? "Refund marked as settled elsewhere." : "Refund made.")
-            : "Reversal made.");
+            ? (answer.status === "resolved" ? t("refunds.settledElsewhere") : t("refunds.made"))
+            : (answer.settled_outside ? t("refunds.reversalSettledElsewhere") : t("refunds.reversalMade")));
           summarise();
         } else {
           for (const b of actions.querySelectorAll("button, input")) b.disabled = false;
-          error.textContent = `Still refused: ${reasonWords(answer.failure_code)}.`;
+          error.textContent = t("refunds.stillRefused", { reason: reasonWords(answer.failure_code) });
         }
       } catch (err) {
         for (const b of actions.querySelectorAll("button, input")) b.disabled = false;

@@ -1,5 +1,5 @@
 // Admin space: returns waiting for the platform. "Escalated": the vendor did not answer in time,
-// the platform approves or rejects (with a reason); "Refund failed": the refund could not complete
+// the platform approves or rejects (with a reason); t("adminReturns.refundFailed"): the refund could not complete
 // (resolved from the Refunds section); received returns of an escalated case are refunded here.
 
 import { ApiError } from "../../api.js";
@@ -10,21 +10,22 @@ import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { returnBadge, returnTimeline } from "../order-returns.js";
 import { formatDate } from "../orders.js";
+import { t } from "../../i18n.js";
 
-const QUEUES = [["escalated", "Escalated: decide"], ["refund_failed", "Refund failed"]];
+const QUEUES = [["escalated", t("adminReturns.escalated")], ["refund_failed", t("adminReturns.refundFailed")]];
 
 export const returnsSection = {
   id: "returns",
   label: "Returns",
   render(panel) {
     const controller = new AbortController();
-    const status = el("p", { class: "result-status", "data-testid": "admin-returns-status", "aria-live": "polite", text: "Loading…" });
+    const status = el("p", { class: "result-status", "data-testid": "admin-returns-status", "aria-live": "polite", text: t("adminReturns.loading") });
     const error = el("p", { class: "form-error", role: "alert" });
     const list = el("div", { "data-testid": "admin-returns" });
     const queue = el("select", { id: "admin-returns-queue", name: "state", "data-testid": "admin-returns-queue" },
       QUEUES.map(([value, text]) => el("option", { value, text })));
-    mount(panel, el("h2", { text: "Returns waiting for the platform" }),
-      el("div", { class: "field" }, el("label", { for: "admin-returns-queue", text: "Queue" }), queue), status, error, list);
+    mount(panel, el("h2", { text: t("adminReturns.title") }),
+      el("div", { class: "field" }, el("label", { for: "admin-returns-queue", text: t("adminReturns.queue") }), queue), status, error, list);
     queue.addEventListener("change", load);
     load();
     return { cleanup: () => controller.abort() };
@@ -34,11 +35,11 @@ export const returnsSection = {
       try {
         const page = await adminReturns({ state: queue.value }, { signal: controller.signal });
         mount(list, page.items.map(card));
-        status.textContent = page.items.length ? `${page.items.length} waiting.` : "Nothing waiting here.";
+        status.textContent = page.items.length ? t("adminReturns.waiting", { count: page.items.length }) : t("adminReturns.nothing");
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+        if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else error.textContent = err.message;
       }
     }
@@ -53,8 +54,8 @@ export const returnsSection = {
       const allowed = new Set(ret.allowed_actions);
       const stepError = el("p", { class: "form-error", role: "alert" });
       const reason = el("input", { name: "reason", required: true, maxlength: 300, "data-testid": "admin-return-reject-reason" });
-      const reject = el("form", { class: "inline-form", novalidate: true }, fieldWithError(reason, "Reject, because"),
-        el("button", { type: "submit", class: "button button-quiet", "data-testid": "admin-return-reject" }, "Reject"));
+      const reject = el("form", { class: "inline-form", novalidate: true }, fieldWithError(reason, t("adminReturns.rejectBecause")),
+        el("button", { type: "submit", class: "button button-quiet", "data-testid": "admin-return-reject" }, t("adminReturns.reject")));
       reject.addEventListener("submit", (event) => {
         event.preventDefault();
         clearFieldErrors(reject);
@@ -65,16 +66,16 @@ export const returnsSection = {
       const refund = ret.refund || ret.refund_estimate;
       node.dataset.state = ret.state;
       mount(node,
-        el("header", { class: "vendor-order-head" }, el("h3", { text: `Order ${ret.order_number} · ${ret.vendor_name || ret.vendor_id}` }), returnBadge(ret.state)),
+        el("header", { class: "vendor-order-head" }, el("h3", { text: `${t("order.order")} ${ret.order_number} · ${ret.vendor_name || ret.vendor_id}` }), returnBadge(ret.state)),
         el("p", {}, ret.lines.map((l) => `${l.quantity} × ${l.title}`).join(", "), ` · ${reasonLabel(ret.reason)}`, ret.text ? ` — ${ret.text}` : ""),
-        el("p", { class: "muted", text: `Asked ${formatDate(ret.requested_at)}; the vendor had until ${formatDate(ret.answer_due_at)}.` }),
-        refund ? el("p", {}, "Refund: ", el("strong", { text: formatMoney(refund) })) : null,
+        el("p", { class: "muted", text: t("adminReturns.asked", { asked: formatDate(ret.requested_at), due: formatDate(ret.answer_due_at) }) }),
+        refund ? el("p", {}, `${t("adminReturns.refund")} `, el("strong", { text: formatMoney(refund) })) : null,
         el("div", { class: "vendor-order-actions" },
-          allowed.has("approve") ? button("approve", "Approve") : null,
+          allowed.has("approve") ? button("approve", t("adminReturns.approve")) : null,
           allowed.has("reject") ? reject : null,
-          allowed.has("refund") ? button("refund", "Refund by the vendor's rules") : null),
+          allowed.has("refund") ? button("refund", t("adminReturns.refundRules")) : null),
         stepError,
-        el("details", {}, el("summary", { text: "Timeline" }), returnTimeline(ret)));
+        el("details", {}, el("summary", { text: t("adminReturns.timeline") }), returnTimeline(ret)));
     }
 
     async function act(node, stepError, call, form = null) {
@@ -82,7 +83,7 @@ export const returnsSection = {
       try {
         const fresh = await call();
         fill(node, fresh);
-        announce(`Return: ${(RETURN_STATES[fresh.state] || {}).label || fresh.state}.`);
+        announce(t("vendorReturns.announce", { state: (RETURN_STATES[fresh.state] || {}).label || fresh.state }));
       } catch (err) {
         if (form && err instanceof ApiError && err.fields) showFieldErrors(form, err.fields, stepError, err.message);
         else stepError.textContent = err.message;

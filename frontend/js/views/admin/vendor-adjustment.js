@@ -6,6 +6,7 @@ import { ApiError, request } from "../../api.js";
 import { el, uniqueId } from "../../dom.js";
 import { formatMoney, parseAmount } from "../../money.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
+import { t } from "../../i18n.js";
 
 const CURRENCY = "EUR";
 const bookAdjustment = (vendorId, body, key) => request("POST", `/admin/vendors/${encodeURIComponent(vendorId)}/adjustments`,
@@ -16,8 +17,8 @@ function signedAmount(text) {
   const trimmed = String(text || "").trim();
   const negative = trimmed.startsWith("-") || trimmed.startsWith("−");
   const parsed = parseAmount(trimmed.replace(/^[-+−]/, ""), CURRENCY);
-  if (parsed.error || parsed.value === null) return { error: parsed.error || "Enter an amount, e.g. 12.50 or -12.50." };
-  if (parsed.value === 0) return { error: "An adjustment cannot be 0." };
+  if (parsed.error || parsed.value === null) return { error: parsed.error || t("adjustment.enterAmount") };
+  if (parsed.value === 0) return { error: t("adjustment.notZero") };
   return { value: negative ? -parsed.value : parsed.value };
 }
 
@@ -30,22 +31,22 @@ export function adjustmentForm(vendor, { onClose }) {
   const orderId = input("order_id", { maxlength: 80 });
   const formError = el("p", { class: "form-error", role: "alert", "data-testid": "adjustment-error" });
   const done = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "adjustment-done" });
-  const submit = el("button", { type: "submit", class: "button", "data-testid": "adjustment-submit" }, "Book adjustment");
+  const submit = el("button", { type: "submit", class: "button", "data-testid": "adjustment-submit" }, t("adjustment.book"));
   const form = el("form", { class: "panel adjustment-form", novalidate: true, "data-testid": "adjustment-form" },
-    el("h3", { text: `Adjust the balance of ${vendor.name}` }),
-    fieldWithError(amount, `Amount (${CURRENCY})`, { hint: "12.50 credits the vendor; -12.50 takes it back. Paid or recovered outside the order payouts." }),
-    fieldWithError(reason, "Reason", { hint: "Shown to the vendor in its ledger." }),
-    fieldWithError(orderId, "Order (optional)", { hint: "One of this vendor's orders it concerns." }),
+    el("h3", { text: t("adjustment.title", { name: vendor.name }) }),
+    fieldWithError(amount, t("adjustment.amount", { currency: CURRENCY }), { hint: t("adjustment.amountHint") }),
+    fieldWithError(reason, t("adjustment.reason"), { hint: t("adjustment.reasonHint") }),
+    fieldWithError(orderId, t("adjustment.order"), { hint: t("adjustment.orderHint") }),
     formError, done,
     el("div", { class: "form-actions" }, submit,
-      el("button", { type: "button", class: "button button-quiet", "data-testid": "adjustment-cancel", onclick: () => onClose() }, "Close")));
+      el("button", { type: "button", class: "button button-quiet", "data-testid": "adjustment-cancel", onclick: () => onClose() }, t("adjustment.close"))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
     formError.textContent = "";
     done.textContent = "";
     const signed = signedAmount(amount.value);
-    if (signed.error) return showFieldErrors(form, { amount: signed.error }, formError, "Please correct the highlighted fields.");
+    if (signed.error) return showFieldErrors(form, { amount: signed.error }, formError, t("adjustment.correct"));
     const body = { amount: signed.value, currency: CURRENCY, reason: reason.value.trim(),
       ...(orderId.value.trim() ? { order_id: orderId.value.trim() } : {}) };
     submit.disabled = true;
@@ -55,7 +56,7 @@ export function adjustmentForm(vendor, { onClose }) {
       amount.value = "";
       reason.value = "";
       orderId.value = "";
-      done.textContent = `Booked ${formatMoney(entry.amount)} in ${vendor.name}'s ledger.`;
+      done.textContent = t("adjustment.booked", { amount: formatMoney(entry.amount), name: vendor.name });
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) key = crypto.randomUUID();
       if (err instanceof ApiError && Object.keys(err.fields || {}).length) showFieldErrors(form, err.fields, formError, err.message);

@@ -4,33 +4,34 @@ import { ApiError, request } from "../../api.js";
 import { announce, el, mount } from "../../dom.js";
 import { signInHref } from "../guard.js";
 import { adjustmentForm } from "./vendor-adjustment.js";
+import { t } from "../../i18n.js";
 
 const listVendors = (query, signal) => request("GET", "/admin/vendors", { auth: true, query, signal });
 const act = (vendorId, action, body) =>
   request("POST", `/admin/vendors/${encodeURIComponent(vendorId)}/${action}`, { auth: true, body });
 
-const FILTERS = [["", "All"], ["pending", "Waiting for approval"], ["approved", "Approved"], ["suspended", "Suspended"]];
-const APPROVAL = { pending: "Waiting for approval", approved: "Approved", suspended: "Suspended" };
+const FILTERS = [["", t("adminVendors.all")], ["pending", t("adminVendors.waiting")], ["approved", t("adminVendors.approved")], ["suspended", t("adminVendors.suspended")]];
+const APPROVAL = { pending: t("adminVendors.waiting"), approved: t("adminVendors.approved"), suspended: t("adminVendors.suspended") };
 
 export const vendorsSection = {
   id: "vendors",
-  label: "Vendors",
+  label: t("adminVendors.title"),
   render(panel) {
     const controller = new AbortController();
     const filter = el("select", { name: "status", id: "admin-vendors-filter", "data-testid": "admin-vendors-filter" },
       FILTERS.map(([value, label]) => el("option", { value, text: label })));
-    const status = el("p", { class: "result-status", "data-testid": "admin-vendors-status", "aria-live": "polite", text: "Loading vendors…" });
+    const status = el("p", { class: "result-status", "data-testid": "admin-vendors-status", "aria-live": "polite", text: t("adminVendors.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "admin-vendors-error" });
     const body = el("tbody");
-    const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "admin-vendors-more" }, "Show more");
+    const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "admin-vendors-more" }, t("adminVendors.showMore"));
     let cursor = null;
     mount(panel,
-      el("h2", { text: "Vendors" }),
-      el("div", { class: "field admin-vendors-filter" }, el("label", { for: "admin-vendors-filter", text: "Show" }), filter),
+      el("h2", { text: t("adminVendors.title") }),
+      el("div", { class: "field admin-vendors-filter" }, el("label", { for: "admin-vendors-filter", text: t("adminVendors.show") }), filter),
       status, error,
       el("div", { class: "table-scroll" },
         el("table", { class: "data-table", "data-testid": "admin-vendors" },
-          el("thead", {}, el("tr", {}, ["Shop", "Legal name", "Country", "Onboarding", "Approval", "Offers", "Actions"]
+          el("thead", {}, el("tr", {}, [t("adminVendors.shop"), t("adminVendors.legalName"), t("adminVendors.country"), t("adminVendors.onboarding"), t("adminVendors.approval"), t("adminVendors.offers"), t("adminVendors.actions")]
             .map((h) => el("th", { scope: "col", text: h })))),
           body)),
       more);
@@ -51,7 +52,7 @@ export const vendorsSection = {
         cursor = page.next_cursor;
         more.hidden = !cursor;
         const count = body.children.length;
-        status.textContent = count ? `${count === 1 ? "1 vendor" : `${count} vendors`}.` : "No vendors here.";
+        status.textContent = count ? t("adminVendors.count", { count }) : t("adminVendors.none");
       } catch (err) {
         failed(err);
       }
@@ -60,7 +61,7 @@ export const vendorsSection = {
     function failed(err) {
       if (err.name === "AbortError") return;
       status.textContent = "";
-      if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
       else error.textContent = err.message;
     }
 
@@ -72,10 +73,10 @@ export const vendorsSection = {
 
     function fill(tr, vendor) {
       const actions = el("td", { class: "admin-vendor-actions" });
-      if (vendor.approval === "pending") actions.append(button("Approve", "approve", () => change(tr, vendor, "approve")));
-      if (vendor.approval !== "suspended") actions.append(button("Suspend", "suspend", () => askReason(tr, vendor, actions)));
-      if (vendor.approval === "suspended") actions.append(button("Reinstate", "reinstate", () => change(tr, vendor, "reinstate")));
-      actions.append(button("Adjust balance", "adjust", () => {
+      if (vendor.approval === "pending") actions.append(button(t("adminVendors.approve"), "approve", () => change(tr, vendor, "approve")));
+      if (vendor.approval !== "suspended") actions.append(button(t("adminVendors.suspend"), "suspend", () => askReason(tr, vendor, actions)));
+      if (vendor.approval === "suspended") actions.append(button(t("adminVendors.reinstate"), "reinstate", () => change(tr, vendor, "reinstate")));
+      actions.append(button(t("adminVendors.adjust"), "adjust", () => {
         const editor = el("tr", { class: "admin-vendor-editor" }, el("td", { colspan: 7 }, adjustmentForm(vendor, { onClose: () => editor.remove() })));
         tr.after(editor);
         editor.querySelector("input").focus();
@@ -87,7 +88,7 @@ export const vendorsSection = {
         el("td", { "data-testid": "admin-vendor-onboarding", text: stepWords(vendor.onboarding_step) }),
         el("td", { "data-testid": "admin-vendor-approval",
           text: APPROVAL[vendor.approval] + (vendor.suspended_reason ? `: ${vendor.suspended_reason}` : "") }),
-        el("td", { "data-testid": "admin-vendor-live", text: vendor.can_sell ? "Live" : "Hidden" }),
+        el("td", { "data-testid": "admin-vendor-live", text: vendor.can_sell ? t("onboarding.live") : t("adminVendors.hidden") }),
         actions);
     }
 
@@ -99,9 +100,9 @@ export const vendorsSection = {
 
     function askReason(tr, vendor, actions) {
       const input = el("input", { name: "reason", required: true, minlength: "3", maxlength: "500",
-        "aria-label": `Why suspend ${vendor.name}?`, placeholder: "Reason (shown to the vendor)", "data-testid": "admin-suspend-reason" });
-      const confirm = button("Confirm suspension", "suspend-confirm", () => {
-        if (input.value.trim().length < 3) { error.textContent = "Say why the vendor is suspended (3 characters or more)."; input.focus(); return; }
+        "aria-label": t("adminVendors.whySuspend", { name: vendor.name }), placeholder: t("adminVendors.reasonPlaceholder"), "data-testid": "admin-suspend-reason" });
+      const confirm = button(t("adminVendors.confirmSuspend"), "suspend-confirm", () => {
+        if (input.value.trim().length < 3) { error.textContent = t("adminVendors.sayWhy"); input.focus(); return; }
         change(tr, vendor, "suspend", { reason: input.value.trim() });
       });
       mount(actions, input, confirm);

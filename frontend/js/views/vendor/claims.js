@@ -10,17 +10,18 @@ import { caseHistory, decisionForm } from "../claim-forms.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { formatDate } from "../orders.js";
+import { t } from "../../i18n.js";
 
 export const claimsSection = {
   id: "claims",
   label: "Claims",
   render(panel) {
     const controller = new AbortController();
-    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "vendor-claims-status", text: "Loading your claims…" });
+    const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "vendor-claims-status", text: t("vendorClaims.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "vendor-claims-error" });
     const list = el("div", { class: "claims-list", "data-testid": "vendor-claims" });
-    mount(panel, el("h2", { text: "Claims and disputes" }),
-      el("p", { class: "field-hint", text: "Answer each claim before its deadline, or it goes to Halles to decide." }),
+    mount(panel, el("h2", { text: t("vendorClaims.title") }),
+      el("p", { class: "field-hint", text: t("vendorClaims.hint") }),
       status, error, list);
     load();
     return { cleanup: () => controller.abort() };
@@ -29,11 +30,11 @@ export const claimsSection = {
       try {
         const page = await claimsApi.vendorClaims({}, { signal: controller.signal });
         mount(list, page.items.map((item) => (item.kind === "dispute" ? disputeCard(item) : claimCard(item))));
-        status.textContent = page.items.length ? "" : "No claims: nothing to answer.";
+        status.textContent = page.items.length ? "" : t("vendorClaims.none");
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+        if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else error.textContent = err.message;
       }
     }
@@ -46,13 +47,13 @@ export const claimsSection = {
           el("strong", { text: `${REASONS[claim.reason] || claim.reason} · order ${claim.order_number || claim.order_id}` }),
           el("span", { class: `status-badge status-${claim.state === "resolved" ? "ok" : "pending"}`, "data-testid": "vendor-claim-state", text: claimStateLabel(claim.state) })),
         claim.text ? el("p", { class: "claim-text", text: claim.text }) : null,
-        claim.deadline ? el("p", { class: "claim-deadline", "data-testid": "vendor-claim-deadline", text: `Answer by ${formatDate(claim.deadline)}` }) : null,
-        claim.answer ? el("p", { text: `Your proposal: ${decisionText(claim.answer, claim.currency)}` }) : null,
-        claim.resolution ? el("p", { "data-testid": "vendor-claim-resolution", text: `Decision: ${decisionText(claim.resolution, claim.currency)}` }) : null,
+        claim.deadline ? el("p", { class: "claim-deadline", "data-testid": "vendor-claim-deadline", text: t("vendorClaims.answerBy", { date: formatDate(claim.deadline) }) }) : null,
+        claim.answer ? el("p", { text: t("vendorClaims.yourProposal", { decision: decisionText(claim.answer, claim.currency) }) }) : null,
+        claim.resolution ? el("p", { "data-testid": "vendor-claim-resolution", text: `${t("claims.decision")} ${decisionText(claim.resolution, claim.currency)}` }) : null,
         caseHistory(claim.history, { audience: "vendor" }),
-        actions.includes("answer") ? decisionForm(claim, { send: (body) => claimsApi.answer(claim.case_id, body), done: done("Your answer was sent to the shopper."),
-          submitText: "Send my answer", testid: "vendor-answer" }) : null,
-        actions.includes("ship_replacement") ? replacementForm(claim, done("Replacement shipped.")) : null);
+        actions.includes("answer") ? decisionForm(claim, { send: (body) => claimsApi.answer(claim.case_id, body), done: done(t("vendorClaims.answerSent")),
+          submitText: t("vendorClaims.sendAnswer"), testid: "vendor-answer" }) : null,
+        actions.includes("ship_replacement") ? replacementForm(claim, done(t("vendorClaims.replacementShipped"))) : null);
     }
   },
 };
@@ -65,10 +66,10 @@ function replacementForm(claim, done) {
   };
   const error = el("p", { class: "form-error", role: "alert" });
   const form = el("form", { class: "claim-replacement", "data-testid": "replacement-form", novalidate: true },
-    el("h3", { text: "Ship the replacement" }),
-    fieldWithError(inputs.carrier, "Carrier"), fieldWithError(inputs.tracking_number, "Tracking number"),
-    fieldWithError(inputs.tracking_url, "Tracking link"), error,
-    el("button", { type: "submit", class: "button", "data-testid": "replacement-submit" }, "Shipped"));
+    el("h3", { text: t("vendorClaims.shipReplacement") }),
+    fieldWithError(inputs.carrier, t("vendorClaims.carrier")), fieldWithError(inputs.tracking_number, t("vendorClaims.tracking")),
+    fieldWithError(inputs.tracking_url, t("vendorClaims.trackingLink")), error,
+    el("button", { type: "submit", class: "button", "data-testid": "replacement-submit" }, t("vendorClaims.shipped")));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
@@ -87,10 +88,10 @@ function disputeCard(dispute) {
   const open = ["needs_response", "under_review", "warning_needs_response", "warning_under_review"].includes(dispute.status);
   return el("article", { class: "claim-card", "data-testid": "vendor-dispute", "data-dispute-id": dispute.case_id, "data-state": dispute.status },
     el("header", { class: "claim-head" },
-      el("strong", { text: `Payment disputed · order ${dispute.order_number || dispute.order_id}` }),
+      el("strong", { text: t("vendorClaims.disputed", { order: dispute.order_number || dispute.order_id }) }),
       el("span", { class: `status-badge status-${open ? "pending" : dispute.status === "won" ? "ok" : "bad"}`, text: dispute.status.replaceAll("_", " ") })),
-    el("p", { text: `${formatMoney(dispute.amount)} · reason: ${(dispute.reason || "unknown").replaceAll("_", " ")}` }),
-    open ? el("p", { class: "claim-deadline", "data-testid": "vendor-dispute-held", text: "Your payout for this order is held until the dispute is settled." })
-      : el("p", { "data-testid": "vendor-dispute-outcome", text: dispute.status === "won" ? "Won: your payout is released." : "Lost: your share of the order was taken back." }),
+    el("p", { text: t("vendorClaims.disputeAmount", { amount: formatMoney(dispute.amount), reason: (dispute.reason || "unknown").replaceAll("_", " ") }) }),
+    open ? el("p", { class: "claim-deadline", "data-testid": "vendor-dispute-held", text: t("vendorClaims.held") })
+      : el("p", { "data-testid": "vendor-dispute-outcome", text: dispute.status === "won" ? t("vendorClaims.won") : t("vendorClaims.lost") }),
     caseHistory(dispute.history, { audience: "vendor" }));
 }

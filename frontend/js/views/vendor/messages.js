@@ -5,6 +5,7 @@
 
 import { el, mount } from "../../dom.js";
 import { composeAboutOrder, conversation, findThread, threadList } from "../../messages.js";
+import { t } from "../../i18n.js";
 
 export const messagesSection = {
   id: "messages",
@@ -12,17 +13,17 @@ export const messagesSection = {
   render(panel, params) {
     const threadId = params && params.get("thread");
     const side = el("div", { class: "messages-main" });
-    const list = threadList("vendor", { hrefOf: (t) => `#/vendor/messages?thread=${encodeURIComponent(t.thread_id)}`,
-      selected: threadId, testid: "vendor-thread-list", empty: "No shopper has written to you yet." });
+    const list = threadList("vendor", { hrefOf: (thread) => `#/vendor/messages?thread=${encodeURIComponent(thread.thread_id)}`,
+      selected: threadId, testid: "vendor-thread-list", empty: t("vendorMessages.empty") });
     mount(panel, el("div", { class: "messages-layout", "data-testid": "vendor-messages" },
-      el("nav", { class: "messages-side", "aria-label": "Conversations" }, list.node), side));
+      el("nav", { class: "messages-side", "aria-label": t("messages.conversations") }, list.node), side));
     const orderId = params && params.get("order");
     if (!threadId && orderId) {
       startAboutOrder(side, orderId, params.get("case"));
       return {};
     }
     if (!threadId) {
-      mount(side, el("p", { class: "muted", text: "Choose a conversation." }));
+      mount(side, el("p", { class: "muted", text: t("messages.choose") }));
       return {};
     }
     const open = conversation("vendor", threadId, { onChange: list.reload });
@@ -39,7 +40,7 @@ async function startAboutOrder(side, orderId, caseId) {
     return;
   }
   mount(side, el("section", { class: "conversation", "data-testid": "compose" },
-    el("h2", { text: "Write to the shopper" }),
-    el("p", { class: "muted", text: caseId ? `About ${caseId} on this order.` : "About this order." }),
+    el("h2", { text: t("vendorMessages.writeTo") }),
+    el("p", { class: "muted", text: caseId ? t("vendorMessages.aboutCase", { case: caseId }) : t("vendorMessages.aboutOrder") }),
     composeAboutOrder("vendor", orderId, { caseId, onPosted: open })));
 }

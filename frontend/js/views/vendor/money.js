@@ -7,16 +7,17 @@ import { el, mount } from "../../dom.js";
 import { formatMoney } from "../../money.js";
 import { getSession } from "../../session.js";
 import { signInHref } from "../guard.js";
+import { t } from "../../i18n.js";
 
 const KIND_LABELS = {
-  sale: "Sale",
-  commission: "Commission",
-  transfer: "Transfer to you",
-  refund: "Refund",
-  transfer_reversal: "Transfer reversed",
-  dispute: "Dispute lost",
-  adjustment: "Adjustment",
-  payout_release: "Payout released",
+  sale: t("vendorMoney.sale"),
+  commission: t("vendorMoney.commission"),
+  transfer: t("vendorMoney.transfer"),
+  refund: t("vendorMoney.refund"),
+  transfer_reversal: t("vendorMoney.reversal"),
+  dispute: t("vendorMoney.disputeLost"),
+  adjustment: t("vendorMoney.adjustment"),
+  payout_release: t("vendorMoney.released"),
 };
 
 const get = (path, query, signal) => request("GET", path, { auth: true, query, signal });
@@ -35,38 +36,38 @@ export const moneySection = {
   render(panel) {
     const controller = new AbortController();
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "money-error" });
-    const balanceBox = el("div", { class: "money-balance", "data-testid": "money-balance" }, "Loading your balance…");
+    const balanceBox = el("div", { class: "money-balance", "data-testid": "money-balance" }, t("vendorMoney.loadingBalance"));
     const chartBox = el("div", { class: "money-chart", "data-testid": "money-chart" });
     const payoutsBox = el("div", { "data-testid": "money-payouts" });
     const ledgerBody = el("tbody");
     const ledgerStatus = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "ledger-status" });
-    const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "ledger-more" }, "Show more");
+    const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "ledger-more" }, t("vendorMoney.showMore"));
     const since = el("input", { type: "date", id: "ledger-since", name: "since", "data-testid": "ledger-since" });
     const until = el("input", { type: "date", id: "ledger-until", name: "until", "data-testid": "ledger-until" });
-    const download = el("button", { type: "button", class: "button button-quiet", "data-testid": "ledger-csv" }, "Download CSV");
-    const filter = el("form", { class: "ledger-filter", "aria-label": "Ledger period" },
-      el("div", { class: "field" }, el("label", { for: "ledger-since", text: "From" }), since),
-      el("div", { class: "field" }, el("label", { for: "ledger-until", text: "To" }), until),
-      el("button", { type: "submit", class: "button" }, "Show"),
+    const download = el("button", { type: "button", class: "button button-quiet", "data-testid": "ledger-csv" }, t("vendorMoney.csv"));
+    const filter = el("form", { class: "ledger-filter", "aria-label": t("vendorMoney.period") },
+      el("div", { class: "field" }, el("label", { for: "ledger-since", text: t("vendorMoney.from") }), since),
+      el("div", { class: "field" }, el("label", { for: "ledger-until", text: t("vendorMoney.to") }), until),
+      el("button", { type: "submit", class: "button" }, t("vendorMoney.show")),
       download);
     let cursor = null;
 
     mount(panel,
-      el("h2", { text: "Your money" }),
+      el("h2", { text: t("vendorMoney.title") }),
       error,
       balanceBox,
-      el("h3", { text: "Sales per week" }),
+      el("h3", { text: t("vendorMoney.salesPerWeek") }),
       chartBox,
-      el("h3", { text: "Payouts" }),
+      el("h3", { text: t("vendorMoney.payouts") }),
       payoutsBox,
-      el("h3", { text: "Ledger" }),
-      el("p", { class: "field-hint", text: "Every movement of your money, newest first. Amounts are what the platform owes you more (+) or less (−)." }),
+      el("h3", { text: t("vendorMoney.ledger") }),
+      el("p", { class: "field-hint", text: t("vendorMoney.ledgerHint") }),
       filter,
       ledgerStatus,
       el("div", { class: "table-scroll" },
         el("table", { class: "data-table", "data-testid": "ledger-table" },
-          el("caption", { class: "visually-hidden", text: "Ledger entries" }),
-          el("thead", {}, el("tr", {}, ["Date", "Entry", "Order", "Reference", "Amount"].map((h) => el("th", { scope: "col", text: h })))),
+          el("caption", { class: "visually-hidden", text: t("vendorMoney.entriesCaption") }),
+          el("thead", {}, el("tr", {}, [t("vendorMoney.date"), t("vendorMoney.entry"), t("vendorMoney.order"), t("vendorMoney.reference"), t("vendorMoney.amount")].map((h) => el("th", { scope: "col", text: h })))),
           ledgerBody)),
       more);
 
@@ -89,7 +90,7 @@ export const moneySection = {
 
     function fail(err) {
       if (err.name === "AbortError") return;
-      if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
       else error.textContent = err.message;
     }
 
@@ -114,7 +115,7 @@ export const moneySection = {
         cursor = page.next_cursor;
         more.hidden = !cursor;
         const count = ledgerBody.children.length;
-        ledgerStatus.textContent = count ? `${count === 1 ? "1 entry" : `${count} entries`}.` : "No entries for this period yet.";
+        ledgerStatus.textContent = count ? t("vendorMoney.entries", { count }) : t("vendorMoney.noEntries");
       } catch (err) {
         ledgerStatus.textContent = "";
         fail(err);
@@ -127,10 +128,10 @@ export const moneySection = {
         el("strong", { class: "money-card-amount", text: money(amount, balance.currency) }),
         el("span", { class: "field-hint", text: hint }));
       mount(balanceBox,
-        card("pending", "Pending", balance.pending, "Waiting for delivery"),
-        card("available", "Available", balance.available, "Released, being transferred"),
-        card("paid-out", "Paid out", balance.paid_out, "Transferred to your account"),
-        card("earned", "Earned", balance.earned, "Sales less commission and refunds"));
+        card("pending", t("vendorMoney.pending"), balance.pending, t("vendorMoney.waitingDelivery")),
+        card("available", t("vendorMoney.available"), balance.available, t("vendorMoney.beingTransferred")),
+        card("paid-out", t("vendorMoney.paidOut"), balance.paid_out, t("vendorMoney.transferred")),
+        card("earned", t("vendorMoney.earned"), balance.earned, t("vendorMoney.earnedHint")));
     }
 
     function renderChart(weeks, currency) {
@@ -152,12 +153,12 @@ export const moneySection = {
       const best = weeks.reduce((a, b) => (b.sales > a.sales ? b : a), weeks[0] || { week: "", sales: 0 });
       const title = document.createElementNS(ns, "title");
       title.id = titleId;
-      title.textContent = `Sales per week, last ${weeks.length} weeks`;
+      title.textContent = t("vendorMoney.chartTitle", { count: weeks.length });
       const desc = document.createElementNS(ns, "desc");
       desc.id = descId;
       desc.textContent = total
-        ? `${money(total, currency)} in total; best week starting ${best.week}: ${money(best.sales, currency)}. The table below lists every week.`
-        : "No sales in these weeks yet.";
+        ? t("vendorMoney.chartDesc", { total: money(total, currency), week: best.week, best: money(best.sales, currency) })
+        : t("vendorMoney.noSales");
       svg.append(title, desc);
       weeks.forEach((w, i) => {
         const barHeight = Math.round((w.sales / max) * (height - pad));
@@ -169,7 +170,7 @@ export const moneySection = {
         rect.setAttribute("class", "sales-bar");
         rect.setAttribute("data-week", w.week);
         const tip = document.createElementNS(ns, "title");
-        tip.textContent = `Week of ${w.week}: ${money(w.sales, currency)}`;
+        tip.textContent = t("vendorMoney.weekOfValue", { week: w.week, sales: money(w.sales, currency) });
         rect.append(tip);
         svg.append(rect);
         if (i % 2 === 0 || weeks.length <= 6) {
@@ -183,32 +184,32 @@ export const moneySection = {
         }
       });
       const table = el("table", { class: "data-table", "data-testid": "sales-table" },
-        el("caption", { text: "Sales per week" }),
-        el("thead", {}, el("tr", {}, ["Week of", "Sales", "Net after commission"].map((h) => el("th", { scope: "col", text: h })))),
+        el("caption", { text: t("vendorMoney.salesPerWeek") }),
+        el("thead", {}, el("tr", {}, [t("vendorMoney.weekOf"), t("vendorMoney.sales"), t("vendorMoney.net")].map((h) => el("th", { scope: "col", text: h })))),
         el("tbody", {}, weeks.map((w) => el("tr", {},
           el("th", { scope: "row", text: w.week }),
           el("td", { class: "num", text: money(w.sales, currency) }),
           el("td", { class: "num", text: money(w.net, currency) })))));
-      mount(chartBox, svg, el("details", {}, el("summary", { text: "Show the figures as a table" }), el("div", { class: "table-scroll" }, table)));
+      mount(chartBox, svg, el("details", {}, el("summary", { text: t("vendorMoney.asTable") }), el("div", { class: "table-scroll" }, table)));
     }
 
     function renderPayouts(payouts) {
       const transfers = payouts.transfers.length
         ? el("table", { class: "data-table", "data-testid": "payouts-made" },
-          el("caption", { text: "Transfers made" }),
-          el("thead", {}, el("tr", {}, ["Date", "Order", "Transfer", "Amount", "Reversed"].map((h) => el("th", { scope: "col", text: h })))),
+          el("caption", { text: t("vendorMoney.transfersMade") }),
+          el("thead", {}, el("tr", {}, [t("vendorMoney.date"), t("vendorMoney.order"), t("vendorMoney.transferCol"), t("vendorMoney.amount"), t("vendorMoney.reversed")].map((h) => el("th", { scope: "col", text: h })))),
           el("tbody", {}, payouts.transfers.map((t) => el("tr", { "data-testid": "payout-made" },
             el("td", { text: dateOf(t.at) }), el("td", { text: t.order_id }), el("td", { text: t.transfer_id || "" }),
             el("td", { class: "num", text: formatMoney(t.amount) }),
             el("td", { class: "num", text: t.reversed.amount ? formatMoney(t.reversed) : "—" })))))
-        : el("p", { "data-testid": "payouts-none", text: "No transfers yet." });
+        : el("p", { "data-testid": "payouts-none", text: t("vendorMoney.noTransfers") });
       const due = payouts.due.length
         ? el("table", { class: "data-table", "data-testid": "payouts-due" },
-          el("caption", { text: "Payouts to come" }),
-          el("thead", {}, el("tr", {}, ["Order", "Amount", "Status"].map((h) => el("th", { scope: "col", text: h })))),
+          el("caption", { text: t("vendorMoney.toCome") }),
+          el("thead", {}, el("tr", {}, [t("vendorMoney.order"), t("vendorMoney.amount"), t("vendorMoney.status")].map((h) => el("th", { scope: "col", text: h })))),
           el("tbody", {}, payouts.due.map((d) => el("tr", { "data-testid": "payout-due" },
             el("td", { text: d.order_id }), el("td", { class: "num", text: formatMoney(d.amount) }),
-            el("td", { text: d.status === "due" ? "Released, being transferred" : "Waiting for delivery" })))))
+            el("td", { text: d.status === "due" ? t("vendorMoney.beingTransferred") : t("vendorMoney.waitingDelivery") })))))
         : null;
       mount(payoutsBox, el("div", { class: "table-scroll" }, transfers), due && el("div", { class: "table-scroll" }, due));
     }
@@ -232,7 +233,7 @@ export const moneySection = {
           headers: { Authorization: `Bearer ${session.access_token}`, Accept: "text/csv" }, signal: controller.signal });
         if (!response.ok) {
           const payload = await response.json().catch(() => null);
-          throw new ApiError({ status: response.status, message: payload?.error?.message || `The server answered ${response.status}.` });
+          throw new ApiError({ status: response.status, code: payload?.error?.code, message: payload?.error?.message || "" });
         }
         const url = URL.createObjectURL(await response.blob());
         const link = el("a", { href: url, download: "halles-ledger.csv", hidden: true });

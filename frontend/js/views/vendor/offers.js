@@ -12,6 +12,7 @@ import { signInHref } from "../guard.js";
 import { imageUrl } from "../catalogue.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { productEditForm } from "./product-edit.js";
+import { t } from "../../i18n.js";
 
 const CURRENCY = "EUR";
 const enc = encodeURIComponent;
@@ -31,16 +32,16 @@ const vendorApi = {
 };
 
 const IMAGE_TYPES = ["image/jpeg", "image/png", "image/webp"];
-const STATUS_TEXT = { active: "Listed", paused: "Paused", delisted: "Delisted" };
+const STATUS_TEXT = { active: t("vendorOffers.listed"), paused: t("vendorOffers.paused"), delisted: t("vendorOffers.delisted") };
 
 /** Upload `file` for the product (presigned POST straight to storage), then attach it: the product. */
 export async function uploadImage(productId, file) {
   if (!IMAGE_TYPES.includes(file.type)) {
-    throw new ApiError({ status: 400, code: "validation_error", message: "Choose a JPEG, PNG or WebP image.", fields: { image: "JPEG, PNG or WebP" } });
+    throw new ApiError({ status: 400, code: "validation_error", message: t("vendorOffers.imageType"), fields: { image: "JPEG, PNG or WebP" } });
   }
   const form = await vendorApi.startUpload(productId, file.type);
   if (file.size > form.max_bytes) {
-    throw new ApiError({ status: 400, code: "validation_error", message: "This image is larger than 5 MB.", fields: { image: "at most 5 MB" } });
+    throw new ApiError({ status: 400, code: "validation_error", message: t("vendorOffers.imageSize"), fields: { image: "at most 5 MB" } });
   }
   const body = new FormData();
   for (const [name, value] of Object.entries(form.fields)) body.append(name, value);
@@ -49,10 +50,10 @@ export async function uploadImage(productId, file) {
   try {
     response = await fetch(form.url, { method: "POST", body });
   } catch {
-    throw new ApiError({ code: "network_error", message: "The image could not be sent. Try again.", fields: { image: "not sent" } });
+    throw new ApiError({ code: "network_error", message: t("vendorOffers.imageNotSent"), fields: { image: "not sent" } });
   }
   if (!response.ok) {
-    throw new ApiError({ status: response.status, code: "upload_refused", message: "The image storage refused this file.", fields: { image: "refused by the storage" } });
+    throw new ApiError({ status: response.status, code: "upload_refused", message: t("vendorOffers.imageRefused"), fields: { image: "refused by the storage" } });
   }
   return vendorApi.attachImage(productId, form.key);
 }
@@ -82,7 +83,7 @@ function offerTerms(form, condition) {
   const money = (name, required) => {
     const parsed = parseAmount(form.elements[name].value, CURRENCY);
     if (parsed.error) errors[name] = parsed.error;
-    else if (parsed.value === null && required) errors[name] = "Required.";
+    else if (parsed.value === null && required) errors[name] = t("vendorOffers.required");
     return parsed.value || 0;
   };
   const count = (name) => {
@@ -101,10 +102,10 @@ function offerTerms(form, condition) {
 
 function offerInputs(offer) {
   return [
-    fieldWithError(moneyInput("price", offer && offer.price.amount), "Price (€, VAT included)"),
-    fieldWithError(moneyInput("shipping_fee", offer ? offer.shipping_fee.amount : 0), "Delivery fee (€)"),
-    fieldWithError(input("stock", { inputmode: "numeric", value: offer ? String(offer.stock) : "" }), "Units on hand"),
-    fieldWithError(input("min_days", { inputmode: "numeric", value: offer ? String(offer.delivery.min_days) : "2" }), "Delivery from (days)"),
+    fieldWithError(moneyInput("price", offer && offer.price.amount), t("vendorOffers.priceLabel")),
+    fieldWithError(moneyInput("shipping_fee", offer ? offer.shipping_fee.amount : 0), t("vendorOffers.feeLabel")),
+    fieldWithError(input("stock", { inputmode: "numeric", value: offer ? String(offer.stock) : "" }), t("vendorOffers.unitsLabel")),
+    fieldWithError(input("min_days", { inputmode: "numeric", value: offer ? String(offer.delivery.min_days) : "2" }), t("vendorOffers.fromDays")),
     fieldWithError(input("max_days", { inputmode: "numeric", value: offer ? String(offer.delivery.max_days) : "4" }), "to (days)"),
   ];
 }
@@ -114,22 +115,22 @@ export const offersSection = {
   label: "Offers",
   render(panel) {
     const controller = new AbortController();
-    const status = el("p", { class: "result-status", "data-testid": "vendor-offers-status", "aria-live": "polite", text: "Loading your offers…" });
+    const status = el("p", { class: "result-status", "data-testid": "vendor-offers-status", "aria-live": "polite", text: t("vendorOffers.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "vendor-offers-error" });
     const body = el("tbody");
-    const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "vendor-offers-more" }, "Show more");
+    const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "vendor-offers-more" }, t("vendorOffers.showMore"));
     const creator = el("div", { class: "offer-creator" });
-    const addButton = el("button", { type: "button", class: "button", "data-testid": "new-product" }, "Add a product");
+    const addButton = el("button", { type: "button", class: "button", "data-testid": "new-product" }, t("vendorOffers.addProduct"));
     let cursor = null;
     mount(panel,
-      el("div", { class: "offers-head" }, el("h2", { text: "Your offers" }), addButton),
+      el("div", { class: "offers-head" }, el("h2", { text: t("vendorOffers.yourOffers") }), addButton),
       creator,
       status, error,
       el("div", { class: "table-scroll" },
         el("table", { class: "data-table", "data-testid": "vendor-offers" },
           el("thead", {}, el("tr", {},
-            ["Product", "Condition", "Status", "Price", "Delivery fee", "On hand", "Held by unpaid orders", "Sold", "Actions"]
-              .map((h) => el("th", { scope: "col", text: h })))),
+            ["product", "condition", "status", "price", "deliveryFee", "onHand", "held", "sold", "actions"]
+              .map((h) => el("th", { scope: "col", text: t(`vendorOffers.col.${h}`) })))),
           body)),
       more);
     more.addEventListener("click", () => load());
@@ -138,7 +139,7 @@ export const offersSection = {
     return { cleanup: () => controller.abort() };
 
     function sessionOr(err, slot) {
-      if (err instanceof ApiError && err.status === 401) mount(slot, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      if (err instanceof ApiError && err.status === 401) mount(slot, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
       else slot.textContent = err.message;
     }
 
@@ -158,7 +159,7 @@ export const offersSection = {
 
     function count() {
       const n = body.querySelectorAll("tr[data-testid=vendor-offer]").length;
-      status.textContent = n ? `${n === 1 ? "1 offer" : `${n} offers`}.` : "You have no offers yet.";
+      status.textContent = n ? `${t("catalogue.offers", { count: n })}.` : t("vendorOffers.none");
     }
 
     function row(offer) {
@@ -168,12 +169,12 @@ export const offersSection = {
         type: "button", class: `button button-small ${extra.danger ? "button-danger" : "button-quiet"}`, "data-testid": testid,
         onclick: () => lifecycle(action),
       }, label);
-      const actions = offer.status === "delisted" ? [el("span", { class: "muted", text: "Final" })] : [
-        el("button", { type: "button", class: "button button-small button-quiet", "data-testid": "offer-edit", onclick: edit }, "Edit"),
-        offer.status === "paused" ? act("Resume", "resume", "offer-resume") : act("Pause", "pause", "offer-pause"),
-        act("Delist", "delist", "offer-delist", { danger: true }),
+      const actions = offer.status === "delisted" ? [el("span", { class: "muted", text: t("vendorOffers.final") })] : [
+        el("button", { type: "button", class: "button button-small button-quiet", "data-testid": "offer-edit", onclick: edit }, t("vendorOffers.edit")),
+        offer.status === "paused" ? act(t("vendorOffers.resume"), "resume", "offer-resume") : act(t("vendorOffers.pause"), "pause", "offer-pause"),
+        act(t("vendorOffers.delist"), "delist", "offer-delist", { danger: true }),
         imagePicker(offer.product_id, formError),
-        offer.product_proposed_by_you ? el("button", { type: "button", class: "button button-small button-quiet", "data-testid": "product-edit", onclick: editProduct }, "Edit product") : null,
+        offer.product_proposed_by_you ? el("button", { type: "button", class: "button button-small button-quiet", "data-testid": "product-edit", onclick: editProduct }, t("vendorOffers.editProduct")) : null,
       ];
       mount(tr,
         el("th", { scope: "row" }, el("a", { href: `#/product/${enc(offer.product_id)}`, text: offer.product_title })),
@@ -188,7 +189,7 @@ export const offersSection = {
       return tr;
 
       async function lifecycle(action) {
-        if (action === "delist" && !window.confirm(`Delist “${offer.product_title}” for good? Shoppers will no longer see it and you cannot list it again in this condition.`)) return;
+        if (action === "delist" && !window.confirm(t("vendorOffers.confirmDelist", { title: offer.product_title }))) return;
         formError.textContent = "";
         try {
           tr.replaceWith(row(await vendorApi.offerAction(offer.offer_id, action, offer.version)));
@@ -209,21 +210,21 @@ export const offersSection = {
         const form = el("form", { class: "offer-edit-form", "data-testid": "offer-edit-form", novalidate: true }, offerInputs(offer),
           el("p", { class: "form-error", role: "alert", "data-testid": "offer-edit-error" }),
           el("div", { class: "form-actions" },
-            el("button", { type: "submit", class: "button", "data-testid": "offer-save" }, "Save"),
-            el("button", { type: "button", class: "button button-quiet", onclick: () => editor.replaceWith() }, "Cancel")));
+            el("button", { type: "submit", class: "button", "data-testid": "offer-save" }, t("vendorOffers.save")),
+            el("button", { type: "button", class: "button button-quiet", onclick: () => editor.replaceWith() }, t("vendorOffers.cancel"))));
         const editor = el("tr", { class: "offer-editor" }, el("td", { colspan: 9 }, form));
         form.addEventListener("submit", async (event) => {
           event.preventDefault();
           clearFieldErrors(form);
           const formErr = form.querySelector(".form-error");
           const terms = offerTerms(form, offer.condition);
-          if (terms.errors) return showFieldErrors(form, terms.errors, formErr, "Please correct the highlighted fields.");
+          if (terms.errors) return showFieldErrors(form, terms.errors, formErr, t("vendorOffers.correct"));
           try {
             const saved = await vendorApi.putOffer(offer.product_id, terms.body, offer.version);
             editor.replaceWith();
             tr.replaceWith(row(saved));
           } catch (err) {
-            if (err.status === 412) formErr.textContent = "This offer changed since you opened it: reload the page to see it, then edit again.";
+            if (err.status === 412) formErr.textContent = t("vendorOffers.changed");
             else showFieldErrors(form, inputFields(err.fields), formErr, err.message);
           }
         });
@@ -237,20 +238,20 @@ export const offersSection = {
       const file = el("input", { type: "file", id, accept: IMAGE_TYPES.join(","), class: "visually-hidden", "data-testid": "offer-image-input" });
       file.addEventListener("change", async () => {
         if (!file.files.length) return;
-        slot.textContent = "Uploading…";
+        slot.textContent = t("vendorOffers.uploading");
         try {
           const product = await uploadImage(productId, file.files[0]);
           slot.textContent = "";
           const path = product.images[product.images.length - 1];
-          slot.append(el("img", { class: "offer-thumb", src: imageUrl(path), alt: `New image of ${product.title}`, "data-testid": "image-preview" }));
+          slot.append(el("img", { class: "offer-thumb", src: imageUrl(path), alt: t("vendorOffers.newImageOf", { title: product.title }), "data-testid": "image-preview" }));
           if (onAttached) onAttached(product);
         } catch (err) {
-          if (err.status === 403) slot.textContent = "Only the vendor who proposed this product can add images to it.";
+          if (err.status === 403) slot.textContent = t("vendorOffers.onlyProposer");
           else slot.textContent = err.message + (err.fields && err.fields.key ? ` (${err.fields.key})` : "");
         }
         file.value = "";
       });
-      return el("label", { for: id, class: "button button-small button-quiet", text: "Add image" }, file);
+      return el("label", { for: id, class: "button button-small button-quiet", text: t("vendorOffers.addImage") }, file);
     }
 
     function productForm() {
@@ -261,21 +262,21 @@ export const offersSection = {
       const image = input("image", { type: "file", accept: IMAGE_TYPES.join(",") });
       const formError = el("p", { class: "form-error", role: "alert", "data-testid": "product-form-error" });
       const form = el("form", { class: "panel product-form", "data-testid": "product-form", novalidate: true },
-        el("h3", { text: "Add a product and your offer" }),
-        el("fieldset", {}, el("legend", { text: "The product" }),
-          fieldWithError(input("title", { autocomplete: "off" }), "Title", { hint: "10 to 120 characters, as on the packaging: no capitals, no “best price”." }),
-          fieldWithError(input("brand", { autocomplete: "off" }), "Brand"),
-          fieldWithError(categorySelect, "Category"),
+        el("h3", { text: t("vendorOffers.addTitle") }),
+        el("fieldset", {}, el("legend", { text: t("vendorOffers.theProduct") }),
+          fieldWithError(input("title", { autocomplete: "off" }), t("vendorOffers.title"), { hint: t("vendorOffers.titleHint") }),
+          fieldWithError(input("brand", { autocomplete: "off" }), t("vendorOffers.brand")),
+          fieldWithError(categorySelect, t("vendorOffers.category")),
           fieldWithError(input("gtin", { inputmode: "numeric", autocomplete: "off" }), "GTIN / EAN (optional)", { hint: "8, 12, 13 or 14 digits: a known GTIN adds your offer to the existing product." }),
-          fieldWithError(el("textarea", { name: "attributes", id: uniqueId("f-attributes"), rows: 3, "data-testid": "input-attributes" }), "Attributes",
-            { hint: "One per line, “name: value”. Electronics need a model; fashion a size and a colour; beauty a volume." }),
-          fieldWithError(el("textarea", { name: "description", id: uniqueId("f-description"), rows: 3, "data-testid": "input-description" }), "Description (optional)"),
-          fieldWithError(image, "Image (optional)", { hint: "JPEG, PNG or WebP, up to 5 MB." })),
-        el("fieldset", {}, el("legend", { text: "Your offer" }), fieldWithError(condition, "Condition"), offerInputs(null)),
+          fieldWithError(el("textarea", { name: "attributes", id: uniqueId("f-attributes"), rows: 3, "data-testid": "input-attributes" }), t("vendorOffers.attributes"),
+            { hint: t("vendorOffers.attributesHint") }),
+          fieldWithError(el("textarea", { name: "description", id: uniqueId("f-description"), rows: 3, "data-testid": "input-description" }), t("vendorOffers.description")),
+          fieldWithError(image, t("vendorOffers.image"), { hint: t("vendorOffers.imageHint") })),
+        el("fieldset", {}, el("legend", { text: t("vendorOffers.yourOffer") }), fieldWithError(condition, t("vendorOffers.condition")), offerInputs(null)),
         formError,
         el("div", { class: "form-actions" },
-          el("button", { type: "submit", class: "button", "data-testid": "product-save" }, "Add product and offer"),
-          el("button", { type: "button", class: "button button-quiet", onclick: close }, "Cancel")));
+          el("button", { type: "submit", class: "button", "data-testid": "product-save" }, t("vendorOffers.addBoth")),
+          el("button", { type: "button", class: "button button-quiet", onclick: close }, t("vendorOffers.cancel"))));
       form.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
       return form;
 
@@ -294,7 +295,7 @@ export const offersSection = {
         clearFieldErrors(form);
         formError.textContent = "";
         const terms = offerTerms(form, condition.value);
-        if (terms.errors) return showFieldErrors(form, terms.errors, formError, "Please correct the highlighted fields.");
+        if (terms.errors) return showFieldErrors(form, terms.errors, formError, t("vendorOffers.correct"));
         const button = form.querySelector("[type=submit]");
         button.disabled = true;
         try {
@@ -308,7 +309,7 @@ export const offersSection = {
             try {
               await uploadImage(product.product_id, image.files[0]);
             } catch (err) {
-              showFieldErrors(form, { image: err.message }, formError, "Your product and offer were saved, but not the image:");
+              showFieldErrors(form, { image: err.message }, formError, t("vendorOffers.imageNotSaved"));
               body.prepend(row(offer));
               count();
               return;
@@ -318,7 +319,7 @@ export const offersSection = {
           body.querySelector(`tr[data-offer-id="${CSS.escape(offer.offer_id)}"]`)?.remove();
           body.prepend(row(offer));
           count();
-          status.textContent = `${status.textContent} “${product.title}” is on sale.`;
+          status.textContent = `${status.textContent} ${t("vendorOffers.onSale", { title: product.title })}`;
         } catch (err) {
           sessionOr(err, formError);
           showFieldErrors(form, inputFields(err.fields), formError, err.message);

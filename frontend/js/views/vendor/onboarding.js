@@ -1,10 +1,11 @@
-// Vendor space, first tab: where onboarding stands in plain words, "Continue onboarding" (mints a fresh
+// Vendor space, first tab: where onboarding stands in plain words, t("onboarding.continue") (mints a fresh
 // Stripe Account Link and goes there), and the shop profile form (each wrong field named beside it).
 
 import { ApiError, request } from "../../api.js";
 import { announce, el, mount } from "../../dom.js";
 import { signInHref } from "../guard.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
+import { t } from "../../i18n.js";
 
 const getStatus = (signal) => request("GET", "/vendor/onboarding", { auth: true, signal });
 const getProfile = (signal) => request("GET", "/vendor/profile", { auth: true, signal });
@@ -16,27 +17,27 @@ const RECHECK_MS = 2000;
 const WAITING_FOR_STRIPE = ["start_onboarding", "continue_onboarding", "wait_for_stripe"];
 const STEP_CLASS = { ready: "onboarding-ready", suspended: "onboarding-blocked" };
 const PROFILE_FIELDS = [
-  ["legal_name", "Legal name", { autocomplete: "organization" }],
-  ["country", "Country (ISO code, e.g. FR)", { maxlength: "2", autocomplete: "country" }],
-  ["support_email", "Support e-mail", { type: "email", autocomplete: "email" }],
-  ["shipping_origin", "Ships from (city, country)", {}],
-  ["logo_url", "Logo URL (https://, optional)", { type: "url" }],
+  ["legal_name", t("onboarding.legalName"), { autocomplete: "organization" }],
+  ["country", t("onboarding.country"), { maxlength: "2", autocomplete: "country" }],
+  ["support_email", t("onboarding.supportEmail"), { type: "email", autocomplete: "email" }],
+  ["shipping_origin", t("onboarding.shipsFrom"), {}],
+  ["logo_url", t("onboarding.logo"), { type: "url" }],
 ];
 
 export const onboardingSection = {
   id: "onboarding",
-  label: "Onboarding",
+  label: t("onboarding.title"),
   render(panel, params) {
     const controller = new AbortController();
     // Back from Stripe: its events reach Halles a moment later, so ask again for a little while.
     let checksLeft = params && params.get("return") ? RETURN_CHECKS : 0;
     let timer = null;
     const statusBox = el("div", { class: "onboarding-status", "data-testid": "onboarding-status", "aria-live": "polite" },
-      el("p", { text: "Loading your onboarding status…" }));
+      el("p", { text: t("onboarding.loading") }));
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "onboarding-error" });
     const form = profileForm();
-    mount(panel, el("h2", { text: "Onboarding" }), statusBox, error,
-      el("h2", { text: "Shop profile" }), form);
+    mount(panel, el("h2", { text: t("onboarding.title") }), statusBox, error,
+      el("h2", { text: t("onboarding.profile") }), form);
     load();
     return { cleanup: () => { controller.abort(); window.clearTimeout(timer); } };
 
@@ -67,13 +68,13 @@ export const onboardingSection = {
 
     function failed(err) {
       if (err.name === "AbortError") return;
-      if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
       else error.textContent = err.message;
     }
 
     function showStatus(status) {
       const button = el("button", { type: "button", class: "button", "data-testid": "continue-onboarding" },
-        status.account.connected ? "Continue onboarding" : "Start onboarding with Stripe");
+        status.account.connected ? t("onboarding.continue") : t("onboarding.start"));
       button.addEventListener("click", () => go(button));
       const canContinue = ["start_onboarding", "continue_onboarding"].includes(status.step);
       mount(statusBox,
@@ -82,10 +83,10 @@ export const onboardingSection = {
         status.needs.length ? el("ul", { class: "onboarding-needs", "data-testid": "onboarding-needs" },
           status.needs.map((need) => el("li", { text: need }))) : null,
         el("dl", { class: "onboarding-facts" },
-          fact("Approval", { pending: "Waiting for Halles", approved: "Approved", suspended: "Suspended" }[status.approval] || status.approval),
-          fact("Card payments", status.account.charges_enabled ? "Enabled" : "Not yet"),
-          fact("Payouts", status.account.payouts_enabled ? "Enabled" : "Not yet"),
-          fact("Offers", status.can_sell ? "Live" : "Hidden from shoppers")),
+          fact(t("onboarding.approval"), { pending: t("onboarding.pending"), approved: t("onboarding.approved"), suspended: t("onboarding.suspended") }[status.approval] || status.approval),
+          fact(t("onboarding.cardPayments"), status.account.charges_enabled ? t("onboarding.enabled") : t("onboarding.notYet")),
+          fact(t("onboarding.payouts"), status.account.payouts_enabled ? t("onboarding.enabled") : t("onboarding.notYet")),
+          fact(t("onboarding.offers"), status.can_sell ? t("onboarding.live") : t("onboarding.hidden"))),
         canContinue ? button : null);
     }
 
@@ -98,7 +99,7 @@ export const onboardingSection = {
       } catch (err) {
         button.disabled = false;
         if (err instanceof ApiError && err.code === "profile_required") {
-          error.textContent = "Fill in and save your shop profile first: Stripe needs your country.";
+          error.textContent = t("onboarding.profileFirst");
           form.querySelector("[name=legal_name]").focus();
         } else failed(err);
       }
@@ -108,12 +109,12 @@ export const onboardingSection = {
       const inputs = PROFILE_FIELDS.map(([name, label, attrs]) =>
         fieldWithError(el("input", { name, type: "text", ...attrs, "data-testid": `profile-${name}` }), label));
       const policy = fieldWithError(el("textarea", { name: "return_policy", rows: "4", "data-testid": "profile-return_policy" }),
-        "Return policy", { hint: "20 to 2000 characters, shown to shoppers." });
+        t("onboarding.returnPolicy"), { hint: t("onboarding.policyHint") });
       const formError = el("p", { class: "form-error", role: "alert", "data-testid": "profile-error" });
       const saved = el("p", { class: "form-saved", "data-testid": "profile-saved", "aria-live": "polite" });
       const node = el("form", { class: "profile-form", "data-testid": "profile-form", novalidate: true },
         inputs.slice(0, 4), policy, inputs[4], formError,
-        el("button", { type: "submit", class: "button", "data-testid": "profile-save" }, "Save profile"), saved);
+        el("button", { type: "submit", class: "button", "data-testid": "profile-save" }, t("onboarding.saveProfile")), saved);
       node.addEventListener("submit", async (event) => {
         event.preventDefault();
         clearFieldErrors(node);
@@ -124,8 +125,8 @@ export const onboardingSection = {
         try {
           const answer = await putProfile(body);
           fillProfile(answer.profile);
-          saved.textContent = "Profile saved.";
-          announce("Profile saved.");
+          saved.textContent = t("onboarding.profileSaved");
+          announce(t("onboarding.profileSaved"));
           showStatus(await getStatus(controller.signal));
         } catch (err) {
           if (err instanceof ApiError && err.fields && Object.keys(err.fields).length) {

@@ -10,17 +10,18 @@ import { formatMoney } from "../../money.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { addressBlock, formatDate } from "../orders.js";
+import { t } from "../../i18n.js";
 
 // Sub-order statuses as the vendor reads them (what it means for them to do).
 const VENDOR_STATUS = {
-  placed: { label: "New: accept it", tone: "pending" },
-  accepted: { label: "Accepted: ship it", tone: "pending" },
-  shipped: { label: "Shipped", tone: "ok" },
-  delivered: { label: "Delivered", tone: "ok" },
-  cancelled: { label: "Cancelled", tone: "bad" },
+  placed: { label: t("vendorOrders.s_placed"), tone: "pending" },
+  accepted: { label: t("vendorOrders.s_accepted"), tone: "pending" },
+  shipped: { label: t("vendorOrders.s_shipped"), tone: "ok" },
+  delivered: { label: t("vendorOrders.s_delivered"), tone: "ok" },
+  cancelled: { label: t("vendorOrders.s_cancelled"), tone: "bad" },
 };
-const FILTERS = [["", "All orders"], ["placed", "New"], ["accepted", "Accepted"], ["shipped", "Shipped"],
-  ["delivered", "Delivered"], ["cancelled", "Cancelled"]];
+const FILTERS = [["", t("vendorOrders.all")], ["placed", t("vendorOrders.new")], ["accepted", t("vendorOrders.accepted")], ["shipped", t("vendorOrders.s_shipped")],
+  ["delivered", t("vendorOrders.s_delivered")], ["cancelled", t("vendorOrders.s_cancelled")]];
 
 function badge(status) {
   const known = VENDOR_STATUS[status] || { label: status, tone: "neutral" };
@@ -32,16 +33,16 @@ export const ordersSection = {
   label: "Orders",
   render(panel) {
     const controller = new AbortController();
-    const status = el("p", { class: "result-status", "data-testid": "vendor-orders-status", "aria-live": "polite", text: "Loading your orders…" });
+    const status = el("p", { class: "result-status", "data-testid": "vendor-orders-status", "aria-live": "polite", text: t("vendorOrders.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "vendor-orders-error" });
     const list = el("div", { class: "vendor-orders", "data-testid": "vendor-orders" });
-    const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "vendor-orders-more" }, "Show more");
+    const more = el("button", { type: "button", class: "button button-quiet", hidden: true, "data-testid": "vendor-orders-more" }, t("vendorOrders.showMore"));
     const filter = el("select", { name: "status", "data-testid": "vendor-orders-filter" },
       FILTERS.map(([value, text]) => el("option", { value, text })));
     let cursor = null;
     mount(panel,
-      el("h2", { text: "Your orders" }),
-      el("div", { class: "field vendor-orders-filter" }, el("label", { for: "vendor-orders-filter", text: "Show" }), filter),
+      el("h2", { text: t("vendorOrders.yours") }),
+      el("div", { class: "field vendor-orders-filter" }, el("label", { for: "vendor-orders-filter", text: t("vendorOrders.show") }), filter),
       status, error, list, more);
     filter.id = "vendor-orders-filter";
     filter.addEventListener("change", () => { cursor = null; list.replaceChildren(); load(); });
@@ -58,11 +59,11 @@ export const ordersSection = {
         cursor = page.next_cursor;
         more.hidden = !cursor;
         const count = list.children.length;
-        status.textContent = count ? `${count === 1 ? "1 order" : `${count} orders`}.` : "No orders here yet.";
+        status.textContent = count ? t("vendorOrders.count", { count }) : t("vendorOrders.none");
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+        if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else error.textContent = err.message;
       }
     }
@@ -80,35 +81,35 @@ export const ordersSection = {
       node.dataset.status = order.status;
       mount(node,
         el("header", { class: "vendor-order-head" },
-          el("h3", {}, "Order ", el("span", { "data-testid": "vendor-order-number", text: orderNumber(order) })),
+          el("h3", {}, t("order.order"), " ", el("span", { "data-testid": "vendor-order-number", text: orderNumber(order) })),
           el("span", { class: "muted", text: formatDate(order.created_at) }),
           badge(order.status)),
         el("div", { class: "vendor-order-body" },
-          el("section", {}, el("h4", { text: "Ship to" }),
-            order.shipping_address ? addressBlock(order.shipping_address) : el("p", { class: "muted", text: "No address on this order." })),
+          el("section", {}, el("h4", { text: t("vendorOrders.shipTo") }),
+            order.shipping_address ? addressBlock(order.shipping_address) : el("p", { class: "muted", text: t("vendorOrders.noAddress") })),
           el("section", { class: "table-scroll" },
             el("table", { class: "data-table" },
-              el("thead", {}, el("tr", {}, ["Item", "Qty", "Price", ""].map((h) => el("th", { scope: "col", text: h })))),
+              el("thead", {}, el("tr", {}, [t("vendorOrders.item"), t("vendorOrders.qty"), t("product.col.price"), ""].map((h) => el("th", { scope: "col", text: h })))),
               el("tbody", {}, order.lines.map((line) => lineRow(node, order, line, allowed, stepError)))),
             el("p", { class: "muted", "data-testid": "vendor-order-total" },
-              `Total ${formatMoney(order.totals.total)} (shipping ${formatMoney(order.totals.shipping)}) · your payout ${formatMoney(order.totals.payout)}`))),
+              t("vendorOrders.totals", { total: formatMoney(order.totals.total), shipping: formatMoney(order.totals.shipping), payout: formatMoney(order.totals.payout) })))),
         order.shipment ? el("p", { "data-testid": "vendor-order-shipment" },
-          `Shipped ${formatDate(order.shipped_at)} with ${order.shipment.carrier} · `,
+          `${t("vendorOrders.shippedWith", { date: formatDate(order.shipped_at), carrier: order.shipment.carrier })} · `,
           el("a", { href: order.shipment.tracking_url, target: "_blank", rel: "noopener noreferrer", text: order.shipment.tracking_number })) : null,
         order.receipt_confirmed_at ? el("p", { class: "muted", "data-testid": "vendor-order-receipt",
-          text: `Receipt confirmed ${order.receipt_confirmed_by === "auto" ? "automatically " : "by the shopper "}${formatDate(order.receipt_confirmed_at)}` }) : null,
+          text: t(order.receipt_confirmed_by === "auto" ? "vendorOrders.receiptAuto" : "vendorOrders.receiptShopper", { date: formatDate(order.receipt_confirmed_at) }) }) : null,
         el("div", { class: "vendor-order-actions" },
-          allowed.has("accept") ? stepButton(node, order, "accept", "Accept order", stepError) : null,
+          allowed.has("accept") ? stepButton(node, order, "accept", t("vendorOrders.accept"), stepError) : null,
           allowed.has("ship") ? shipForm(node, order, stepError) : null,
-          allowed.has("deliver") ? stepButton(node, order, "deliver", "Mark delivered", stepError) : null),
+          allowed.has("deliver") ? stepButton(node, order, "deliver", t("vendorOrders.markDelivered"), stepError) : null),
         stepError);
     }
 
     function lineRow(node, order, line, allowed, stepError) {
       let action = null;
-      if (line.cancelled) action = el("span", { class: "muted", "data-testid": "vendor-line-cancelled", text: `Cancelled (${line.cancel_reason}), refunded ${formatMoney(line.refunded)}` });
+      if (line.cancelled) action = el("span", { class: "muted", "data-testid": "vendor-line-cancelled", text: t("vendorOrders.lineCancelled", { reason: line.cancel_reason, amount: formatMoney(line.refunded) }) });
       else if (allowed.has("cancel_line")) action = el("button", { type: "button", class: "button button-quiet", "data-testid": "vendor-line-cancel",
-        onclick: () => cancelLine(node, order, line, stepError) }, "Cancel line");
+        onclick: () => cancelLine(node, order, line, stepError) }, t("vendorOrders.cancelLine"));
       return el("tr", { "data-testid": "vendor-order-line", "data-line-id": line.line_id },
         el("th", { scope: "row", text: line.title }),
         el("td", { class: "num", text: String(line.quantity) }),
@@ -124,12 +125,12 @@ export const ordersSection = {
 
     function shipForm(node, order, stepError) {
       const input = (name, type = "text") => el("input", { name, type, required: true, autocomplete: "off", "data-testid": `ship-${name}` });
-      const submit = el("button", { type: "submit", class: "button", "data-testid": "vendor-order-ship" }, "Ship");
+      const submit = el("button", { type: "submit", class: "button", "data-testid": "vendor-order-ship" }, t("vendorOrders.ship"));
       const form = el("form", { class: "ship-form", novalidate: true, "data-testid": "ship-form" },
-        el("h4", { text: "Ship it" }),
-        fieldWithError(input("carrier"), "Carrier"),
-        fieldWithError(input("tracking_number"), "Tracking number"),
-        fieldWithError(input("tracking_url", "url"), "Tracking link", { hint: "The carrier's https:// tracking page" }),
+        el("h4", { text: t("vendorOrders.shipIt") }),
+        fieldWithError(input("carrier"), t("vendorOrders.carrier")),
+        fieldWithError(input("tracking_number"), t("vendorOrders.tracking")),
+        fieldWithError(input("tracking_url", "url"), t("vendorOrders.trackingLink"), { hint: t("vendorOrders.trackingHint") }),
         submit);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -140,13 +141,13 @@ export const ordersSection = {
       return form;
     }
 
-    /** "Cancel line" opens a reason field in the row; the line is cancelled only on "Cancel and refund". */
+    /** t("vendorOrders.cancelLine") opens a reason field in the row; the line is cancelled only on t("vendorOrders.cancelRefund"). */
     function cancelLine(node, order, line, stepError) {
       const row = node.querySelector(`[data-line-id="${CSS.escape(line.line_id)}"] td:last-child`);
       const reason = el("input", { name: "reason", required: true, maxlength: 300, "data-testid": "vendor-line-reason" });
-      const submit = el("button", { type: "submit", class: "button", "data-testid": "vendor-line-cancel-confirm" }, "Cancel and refund");
+      const submit = el("button", { type: "submit", class: "button", "data-testid": "vendor-line-cancel-confirm" }, t("vendorOrders.cancelRefund"));
       const form = el("form", { class: "cancel-line-form", novalidate: true },
-        fieldWithError(reason, "Why can it not be shipped?", { hint: "The shopper is refunded for this line." }), submit);
+        fieldWithError(reason, t("vendorOrders.whyNot"), { hint: t("vendorOrders.whyHint") }), submit);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         clearFieldErrors(form);
@@ -162,7 +163,7 @@ export const ordersSection = {
       try {
         const fresh = await call();
         fill(node, fresh);
-        announce(`Order ${orderNumber(fresh)}: ${(VENDOR_STATUS[fresh.status] || {}).label || fresh.status}.`);
+        announce(t("vendorOrders.announce", { number: orderNumber(fresh), status: (VENDOR_STATUS[fresh.status] || {}).label || fresh.status }));
       } catch (err) {
         if (button) button.disabled = false;
         if (form && err instanceof ApiError && err.fields) showFieldErrors(form, err.fields, stepError, err.message);

@@ -7,6 +7,7 @@ import { ApiError, request } from "../../api.js";
 import { loadCategories } from "../../categories.js";
 import { el, uniqueId } from "../../dom.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
+import { t } from "../../i18n.js";
 
 const enc = encodeURIComponent;
 const readProduct = (productId) => request("GET", `/catalog/products/${enc(productId)}`);
@@ -48,19 +49,19 @@ export function productEditForm(productId, { onSaved, onClose }) {
   const attributes = el("textarea", { name: "attributes", id: uniqueId("pe-attributes"), rows: 3, "data-testid": "product-edit-attributes" });
   const description = el("textarea", { name: "description", id: uniqueId("pe-description"), rows: 4, "data-testid": "product-edit-description" });
   const formError = el("p", { class: "form-error", role: "alert", "data-testid": "product-edit-error" });
-  const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "product-edit-status", text: "Loading the product…" });
-  const save = el("button", { type: "submit", class: "button", disabled: true, "data-testid": "product-edit-save" }, "Save product");
+  const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "product-edit-status", text: t("productEdit.loading") });
+  const save = el("button", { type: "submit", class: "button", disabled: true, "data-testid": "product-edit-save" }, t("productEdit.save"));
   const form = el("form", { class: "panel product-form", novalidate: true, "data-testid": "product-edit-form" },
-    el("h3", { text: "Edit your product" }),
+    el("h3", { text: t("productEdit.title") }),
     status,
-    fieldWithError(title, "Title", { hint: "10 to 120 characters, as on the packaging: no capitals, no “best price”." }),
-    fieldWithError(brand, "Brand"),
-    fieldWithError(category, "Category"),
-    fieldWithError(attributes, "Attributes", { hint: "One per line, “name: value”. Electronics need a model; fashion a size and a colour; beauty a volume." }),
-    fieldWithError(description, "Description (optional)"),
+    fieldWithError(title, t("vendorOffers.title"), { hint: t("vendorOffers.titleHint") }),
+    fieldWithError(brand, t("vendorOffers.brand")),
+    fieldWithError(category, t("vendorOffers.category")),
+    fieldWithError(attributes, t("vendorOffers.attributes"), { hint: t("vendorOffers.attributesHint") }),
+    fieldWithError(description, t("vendorOffers.description")),
     formError,
     el("div", { class: "form-actions" }, save,
-      el("button", { type: "button", class: "button button-quiet", "data-testid": "product-edit-cancel", onclick: () => onClose() }, "Cancel")));
+      el("button", { type: "button", class: "button button-quiet", "data-testid": "product-edit-cancel", onclick: () => onClose() }, t("productEdit.cancel"))));
   let images = [];
   form.addEventListener("submit", (event) => { event.preventDefault(); submit(); });
   fill();
@@ -98,7 +99,7 @@ export function productEditForm(productId, { onSaved, onClose }) {
       onSaved(product);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409) {
-        formError.textContent = `${err.message} The form now shows the product as it is.`;
+        formError.textContent = `${err.message} ${t("productEdit.reloaded")}`;
         await fill();
       } else if (err instanceof ApiError && Object.keys(err.fields || {}).length) {
         showFieldErrors(form, formFields(err.fields), formError, err.message);

@@ -1,6 +1,6 @@
 // Vendor space: the vendor's promotions (percent or amount off its own offers for a time window),
-// a form to create one, "Edit" (name, value, window, minimum quantity, at the version read) and
-// "End now" on those still running or scheduled. Shoppers then see the struck price on the
+// a form to create one, t("promotions.edit") (name, value, window, minimum quantity, at the version read) and
+// t("promotions.endNow") on those still running or scheduled. Shoppers then see the struck price on the
 // catalogue, the product page and in their cart.
 
 import { ApiError, request } from "../../api.js";
@@ -9,6 +9,7 @@ import { amountInputValue, formatMoney, parseAmount } from "../../money.js";
 import { conditionLabel } from "../../labels.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
+import { formatDateTime, t } from "../../i18n.js";
 
 const listPromotions = (options) => request("GET", "/vendor/promotions", { ...options, auth: true });
 const listOffers = (cursor, options) => request("GET", "/vendor/offers", { ...options, auth: true, query: { limit: 100, cursor } });
@@ -17,7 +18,7 @@ const createPromotion = (body, key) => request("POST", "/vendor/promotions", { b
 const endPromotion = (id) => request("POST", `/vendor/promotions/${encodeURIComponent(id)}/end`, { auth: true });
 const editPromotion = (id, body) => request("PATCH", `/vendor/promotions/${encodeURIComponent(id)}`, { body, auth: true });
 
-const STATUS_LABELS = { active: "Running", scheduled: "Scheduled", ended: "Ended" };
+const STATUS_LABELS = { active: t("promotions.running"), scheduled: t("promotions.scheduled"), ended: t("promotions.ended") };
 
 /** A <input type="datetime-local"> value (the vendor's local time) for a Date. */
 function localInputValue(date) {
@@ -27,11 +28,11 @@ function localInputValue(date) {
 
 function when(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return Number.isNaN(date.getTime()) ? iso : formatDateTime(date);
 }
 
 function discountText(promo) {
-  const off = promo.kind === "percent" ? `${promo.value} % off` : `${formatMoney({ amount: promo.value, currency: promo.currency })} off each`;
+  const off = promo.kind === "percent" ? t("promotions.percentOffValue", { value: promo.value }) : t("promotions.amountOffEach", { amount: formatMoney({ amount: promo.value, currency: promo.currency }) });
   return promo.min_quantity > 1 ? `${off} from ${promo.min_quantity} units` : off;
 }
 
@@ -40,7 +41,7 @@ export const promotionsSection = {
   label: "Promotions",
   render(panel) {
     const controller = new AbortController();
-    const status = el("p", { class: "result-status", "data-testid": "vendor-promotions-status", "aria-live": "polite", text: "Loading your promotions…" });
+    const status = el("p", { class: "result-status", "data-testid": "vendor-promotions-status", "aria-live": "polite", text: t("promotions.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "vendor-promotions-error" });
     const body = el("tbody");
     const offerChoices = el("div", { class: "promotion-offers", "data-testid": "promotion-offers" });
@@ -49,25 +50,25 @@ export const promotionsSection = {
 
     const name = el("input", { type: "text", name: "name", required: true, maxlength: 80, autocomplete: "off", "data-testid": "promotion-name" });
     const kind = el("select", { name: "kind", "data-testid": "promotion-kind" },
-      el("option", { value: "percent", text: "Percent off" }), el("option", { value: "amount", text: "Amount off each unit" }));
+      el("option", { value: "percent", text: t("promotions.percentOff") }), el("option", { value: "amount", text: t("promotions.amountOff") }));
     const value = el("input", { type: "text", name: "value", required: true, inputmode: "decimal", autocomplete: "off", "data-testid": "promotion-value" });
     const now = new Date();
     const starts = el("input", { name: "starts_at", type: "datetime-local", required: true, value: localInputValue(now), "data-testid": "promotion-starts" });
     const ends = el("input", { name: "ends_at", type: "datetime-local", required: true, value: localInputValue(new Date(now.getTime() + 7 * 86400000)), "data-testid": "promotion-ends" });
     const minQuantity = el("input", { name: "min_quantity", type: "number", min: 1, max: 10, value: 1, "data-testid": "promotion-min-quantity" });
     const formError = el("p", { class: "form-error", role: "alert", "data-testid": "promotion-form-error" });
-    const submit = el("button", { type: "submit", class: "button", "data-testid": "promotion-create" }, "Create promotion");
+    const submit = el("button", { type: "submit", class: "button", "data-testid": "promotion-create" }, t("promotions.create"));
     const offersId = uniqueId("promotion-offers");
     const form = el("form", { class: "promotion-form", novalidate: true, "data-testid": "promotion-form", onsubmit: create },
-      el("h3", { text: "New promotion" }),
-      fieldWithError(name, "Name (only you see it)"),
-      fieldWithError(kind, "Discount"),
-      fieldWithError(value, "Value", { hint: "A percent from 1 to 90, or an amount such as 5 or 2.50 off each unit." }),
-      fieldWithError(starts, "Starts"),
-      fieldWithError(ends, "Ends"),
-      fieldWithError(minQuantity, "From this many units of one offer"),
+      el("h3", { text: t("promotions.new") }),
+      fieldWithError(name, t("promotions.name")),
+      fieldWithError(kind, t("promotions.discount")),
+      fieldWithError(value, t("promotions.value"), { hint: t("promotions.valueHint") }),
+      fieldWithError(starts, t("promotions.starts")),
+      fieldWithError(ends, t("promotions.ends")),
+      fieldWithError(minQuantity, t("promotions.minQty")),
       el("fieldset", { class: "field", "aria-describedby": `${offersId}-error` },
-        el("legend", { text: "On these offers (none ticked: all of your offers)" }),
+        el("legend", { text: t("promotions.onOffers") }),
         offerChoices,
         el("p", { class: "field-error", id: `${offersId}-error`, "data-field": "offer_ids", "data-testid": "field-error-offer_ids" })),
       el("input", { type: "hidden", name: "offer_ids" }),
@@ -75,12 +76,12 @@ export const promotionsSection = {
 
     const editSlot = el("div", { class: "promotion-edit-slot" });
     mount(panel,
-      el("h2", { text: "Your promotions" }),
+      el("h2", { text: t("promotions.yours") }),
       status, error,
       el("div", { class: "table-scroll" },
         el("table", { class: "data-table", "data-testid": "vendor-promotions" },
           el("thead", {}, el("tr", {},
-            ["Name", "Discount", "Offers", "Starts", "Ends", "Status", ""].map((h) => el("th", { scope: "col", text: h })))),
+            [t("promotions.colName"), t("promotions.discount"), t("promotions.colOffers"), t("promotions.starts"), t("promotions.ends"), t("promotions.status"), ""].map((h) => el("th", { scope: "col", text: h })))),
           body)),
       editSlot,
       form);
@@ -90,7 +91,7 @@ export const promotionsSection = {
 
     function failed(err, slot) {
       if (err.name === "AbortError") return;
-      if (err instanceof ApiError && err.status === 401) mount(slot, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+      if (err instanceof ApiError && err.status === 401) mount(slot, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
       else slot.textContent = err.message;
     }
 
@@ -99,7 +100,7 @@ export const promotionsSection = {
         const page = await listPromotions({ signal: controller.signal });
         mount(body, page.items.map(row));
         const count = page.items.length;
-        status.textContent = count ? `${count === 1 ? "1 promotion" : `${count} promotions`}.` : "You have no promotions yet.";
+        status.textContent = count ? t("promotions.count", { count }) : t("promotions.none");
         error.textContent = "";
       } catch (err) {
         status.textContent = "";
@@ -120,14 +121,14 @@ export const promotionsSection = {
         mount(offerChoices, offers.length ? offers.map((offer) => el("label", { class: "checkbox" },
           el("input", { type: "checkbox", value: offer.offer_id, "data-testid": "promotion-offer" }),
           ` ${offer.product_title} (${conditionLabel(offer.condition)}, ${formatMoney(offer.price)})`))
-          : el("p", { class: "muted", text: "You have no offers yet." }));
+          : el("p", { class: "muted", text: t("promotions.noOffers") }));
       } catch (err) {
         failed(err, formError);
       }
     }
 
     function offerNames(ids) {
-      if (!ids.length) return "All your offers";
+      if (!ids.length) return t("promotions.allOffers");
       return ids.map((id) => (offers.find((o) => o.offer_id === id) || {}).product_title || id).join(", ");
     }
 
@@ -135,11 +136,11 @@ export const promotionsSection = {
       const endButton = promo.status === "ended" ? null : el("button", {
         type: "button", class: "button button-quiet button-small", "data-testid": "promotion-end",
         onclick: () => end(promo, endButton),
-      }, "End now");
+      }, t("promotions.endNow"));
       const editButton = promo.status === "ended" ? null : el("button", {
         type: "button", class: "button button-quiet button-small", "data-testid": "promotion-edit",
         onclick: () => openEditor(promo),
-      }, "Edit");
+      }, t("promotions.edit"));
       return el("tr", { "data-testid": "vendor-promotion", "data-promotion-id": promo.promotion_id, "data-status": promo.status },
         el("th", { scope: "row", text: promo.name }),
         el("td", { "data-testid": "promotion-discount", text: discountText(promo) }),
@@ -162,17 +163,17 @@ export const promotionsSection = {
       const editEnds = el("input", { type: "datetime-local", name: "ends_at", value: localInputValue(new Date(promo.ends_at)), "data-testid": "promotion-edit-ends" });
       const editMin = el("input", { type: "number", name: "min_quantity", min: 1, max: 10, value: promo.min_quantity, "data-testid": "promotion-edit-min-quantity" });
       const editError = el("p", { class: "form-error", role: "alert", "data-testid": "promotion-edit-error" });
-      const save = el("button", { type: "submit", class: "button", "data-testid": "promotion-save" }, "Save changes");
-      const cancel = el("button", { type: "button", class: "button button-quiet", "data-testid": "promotion-edit-cancel", onclick: () => mount(editSlot) }, "Cancel");
+      const save = el("button", { type: "submit", class: "button", "data-testid": "promotion-save" }, t("promotions.saveChanges"));
+      const cancel = el("button", { type: "button", class: "button button-quiet", "data-testid": "promotion-edit-cancel", onclick: () => mount(editSlot) }, t("promotions.cancel"));
       const started = promo.status === "active";
       const editForm = el("form", { class: "promotion-form", novalidate: true, "data-testid": "promotion-edit-form", onsubmit: submitEdit },
-        el("h3", { text: `Edit “${promo.name}”` }),
-        el("p", { class: "muted", text: `${promo.kind === "percent" ? "Percent off" : "Amount off each unit"} on ${offerNames(promo.offer_ids)}: to change the kind or the offers, end it and create another.` }),
-        fieldWithError(editName, "Name (only you see it)"),
-        fieldWithError(editValue, promo.kind === "percent" ? "Percent off" : "Amount off each unit"),
-        fieldWithError(editStarts, "Starts", started ? { hint: "It has started: a new start can only be later than now." } : {}),
-        fieldWithError(editEnds, "Ends"),
-        fieldWithError(editMin, "From this many units of one offer"),
+        el("h3", { text: t("promotions.editName", { name: promo.name }) }),
+        el("p", { class: "muted", text: t("promotions.editNote", { kind: promo.kind === "percent" ? t("promotions.percentOff") : t("promotions.amountOff"), offers: offerNames(promo.offer_ids) }) }),
+        fieldWithError(editName, t("promotions.name")),
+        fieldWithError(editValue, promo.kind === "percent" ? t("promotions.percentOff") : t("promotions.amountOff")),
+        fieldWithError(editStarts, t("promotions.starts"), started ? { hint: t("promotions.startedHint") } : {}),
+        fieldWithError(editEnds, t("promotions.ends")),
+        fieldWithError(editMin, t("promotions.minQty")),
         editError, el("div", { class: "form-actions" }, save, cancel));
       mount(editSlot, editForm);
       editName.focus();
@@ -185,18 +186,18 @@ export const promotionsSection = {
         let amount = null;
         if (promo.kind === "percent") {
           amount = /^\d{1,2}$/.test(editValue.value.trim()) ? Number(editValue.value.trim()) : null;
-          if (amount === null) errors.value = "Enter a whole percent from 1 to 90.";
+          if (amount === null) errors.value = t("promotions.wholePercent");
         } else {
           const parsed = parseAmount(editValue.value, promo.currency);
-          if (parsed.error || parsed.value === null) errors.value = parsed.error || "Enter an amount.";
+          if (parsed.error || parsed.value === null) errors.value = parsed.error || t("promotions.enterAmount");
           else amount = parsed.value;
         }
         const startDate = new Date(editStarts.value);
         const endDate = new Date(editEnds.value);
-        if (Number.isNaN(startDate.getTime())) errors.starts_at = "Choose when it starts.";
-        if (Number.isNaN(endDate.getTime())) errors.ends_at = "Choose when it ends.";
+        if (Number.isNaN(startDate.getTime())) errors.starts_at = t("promotions.chooseStart");
+        if (Number.isNaN(endDate.getTime())) errors.ends_at = t("promotions.chooseEnd");
         if (Object.keys(errors).length) {
-          showFieldErrors(editForm, errors, editError, "Please correct the highlighted fields.");
+          showFieldErrors(editForm, errors, editError, t("promotions.correct"));
           return;
         }
         const changes = { version: promo.version, name: editName.value.trim(), value: amount,
@@ -206,7 +207,7 @@ export const promotionsSection = {
         try {
           await editPromotion(promo.promotion_id, changes);
           mount(editSlot);
-          status.textContent = "Promotion updated.";
+          status.textContent = t("promotions.updated");
           await load();
         } catch (err) {
           if (err instanceof ApiError && err.status === 409) {
@@ -242,18 +243,18 @@ export const promotionsSection = {
       let amount = null;
       if (kind.value === "percent") {
         amount = /^\d{1,2}$/.test(value.value.trim()) ? Number(value.value.trim()) : null;
-        if (amount === null) errors.value = "Enter a whole percent from 1 to 90.";
+        if (amount === null) errors.value = t("promotions.wholePercent");
       } else {
         const parsed = parseAmount(value.value);
-        if (parsed.error || parsed.value === null) errors.value = parsed.error || "Enter an amount.";
+        if (parsed.error || parsed.value === null) errors.value = parsed.error || t("promotions.enterAmount");
         else amount = parsed.value;
       }
       const startDate = new Date(starts.value);
       const endDate = new Date(ends.value);
-      if (Number.isNaN(startDate.getTime())) errors.starts_at = "Choose when it starts.";
-      if (Number.isNaN(endDate.getTime())) errors.ends_at = "Choose when it ends.";
+      if (Number.isNaN(startDate.getTime())) errors.starts_at = t("promotions.chooseStart");
+      if (Number.isNaN(endDate.getTime())) errors.ends_at = t("promotions.chooseEnd");
       if (Object.keys(errors).length) {
-        showFieldErrors(form, errors, formError, "Please correct the highlighted fields.");
+        showFieldErrors(form, errors, formError, t("promotions.correct"));
         return;
       }
       const body = {
@@ -269,7 +270,7 @@ export const promotionsSection = {
         name.value = "";
         value.value = kind.value === "amount" ? amountInputValue(null) : "";
         for (const box of offerChoices.querySelectorAll("input:checked")) box.checked = false;
-        status.textContent = "Promotion created.";
+        status.textContent = t("promotions.created");
         await load();
       } catch (err) {
         if (err instanceof ApiError && err.status === 422 && err.code === "idempotency_key_reused") key = crypto.randomUUID();

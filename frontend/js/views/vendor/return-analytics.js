@@ -1,4 +1,4 @@
-// Vendor space: "Returns analytics". Why the vendor's goods come back: return rate, reasons, refunds and
+// Vendor space: t("returnAnalytics.title"). Why the vendor's goods come back: return rate, reasons, refunds and
 // time to resolve over the last weeks, week by week and per product (GET /vendor/analytics/returns).
 // Charts and tables come from ../return-analytics-charts.js, shared with the admin's "Analytics".
 
@@ -6,10 +6,11 @@ import { ApiError } from "../../api.js";
 import { el, mount } from "../../dom.js";
 import { signInHref } from "../guard.js";
 import { fetchReturnAnalytics, renderReport, weeksPicker } from "../return-analytics-charts.js";
+import { t } from "../../i18n.js";
 
 export const returnAnalyticsSection = {
   id: "return-analytics",
-  label: "Returns analytics",
+  label: t("returnAnalytics.title"),
   render(panel) {
     let controller = new AbortController();
     const weeks = weeksPicker("vendor-returns-weeks", 12);
@@ -17,9 +18,9 @@ export const returnAnalyticsSection = {
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "returns-analytics-error" });
     const report = el("div", { "data-testid": "returns-analytics" });
     mount(panel,
-      el("h2", { text: "Returns analytics" }),
-      el("p", { class: "field-hint", text: "Units returned out of units sold in the same weeks, why they came back, what was refunded and how long returns took to settle. A return counts in the week it was asked for; rejected ones are not counted as returned." }),
-      el("div", { class: "field returns-period" }, el("label", { for: "vendor-returns-weeks", text: "Period" }), weeks),
+      el("h2", { text: t("returnAnalytics.title") }),
+      el("p", { class: "field-hint", text: t("returnAnalytics.hint") }),
+      el("div", { class: "field returns-period" }, el("label", { for: "vendor-returns-weeks", text: t("returnAnalytics.period") }), weeks),
       status, error, report);
     weeks.addEventListener("change", () => load());
     load();
@@ -29,7 +30,7 @@ export const returnAnalyticsSection = {
       controller.abort();
       controller = new AbortController();
       error.textContent = "";
-      status.textContent = "Loading…";
+      status.textContent = t("returnAnalytics.loading");
       try {
         const answer = await fetchReturnAnalytics("vendor", { weeks: weeks.value }, controller.signal);
         status.textContent = "";
@@ -37,7 +38,7 @@ export const returnAnalyticsSection = {
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+        if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else error.textContent = err.message;
       }
     }

@@ -10,23 +10,24 @@ import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { returnBadge, returnTimeline } from "../order-returns.js";
 import { formatDate } from "../orders.js";
+import { t } from "../../i18n.js";
 
-const FILTERS = [["", "All returns"], ["requested", "To answer"], ["approved", "Approved"], ["shipped_back", "On their way back"],
-  ["received", "Received"], ["refunded", "Refunded"], ["rejected", "Rejected"], ["escalated", "With the platform"]];
+const FILTERS = [["", t("vendorReturns.all")], ["requested", t("vendorReturns.toAnswer")], ["approved", t("vendorReturns.approved")], ["shipped_back", t("vendorReturns.onWayBack")],
+  ["received", t("vendorReturns.received")], ["refunded", t("vendorReturns.refundedF")], ["rejected", t("vendorReturns.rejected")], ["escalated", t("vendorReturns.escalated")]];
 
 export const returnsSection = {
   id: "returns",
-  label: "Returns",
+  label: t("vendorReturns.title"),
   render(panel) {
     const controller = new AbortController();
-    const status = el("p", { class: "result-status", "data-testid": "vendor-returns-status", "aria-live": "polite", text: "Loading your returns…" });
+    const status = el("p", { class: "result-status", "data-testid": "vendor-returns-status", "aria-live": "polite", text: t("vendorReturns.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "vendor-returns-error" });
     const list = el("div", { class: "vendor-returns", "data-testid": "vendor-returns" });
     const filter = el("select", { id: "vendor-returns-filter", name: "state", "data-testid": "vendor-returns-filter" },
       FILTERS.map(([value, text]) => el("option", { value, text })));
-    const rules = el("details", { class: "space-panel return-rules", "data-testid": "return-rules" }, el("summary", { text: "Your return rules" }));
-    mount(panel, el("h2", { text: "Returns" }), rules,
-      el("div", { class: "field" }, el("label", { for: "vendor-returns-filter", text: "Show" }), filter),
+    const rules = el("details", { class: "space-panel return-rules", "data-testid": "return-rules" }, el("summary", { text: t("vendorReturns.rules") }));
+    mount(panel, el("h2", { text: t("vendorReturns.title") }), rules,
+      el("div", { class: "field" }, el("label", { for: "vendor-returns-filter", text: t("vendorReturns.show") }), filter),
       status, error, list);
     filter.addEventListener("change", load);
     rules.addEventListener("toggle", () => { if (rules.open && !rules.dataset.loaded) loadRules(); });
@@ -38,11 +39,11 @@ export const returnsSection = {
       try {
         const page = await vendorReturns(filter.value ? { state: filter.value } : {}, { signal: controller.signal });
         mount(list, page.items.map(card));
-        status.textContent = page.items.length ? `${page.items.length === 1 ? "1 return" : `${page.items.length} returns`}.` : "No returns here.";
+        status.textContent = page.items.length ? t("vendorReturns.count", { count: page.items.length }) : t("vendorReturns.none");
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
-        if (err instanceof ApiError && err.status === 401) mount(error, "Your session ended. ", el("a", { href: signInHref(), text: "Sign in again" }));
+        if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else error.textContent = err.message;
       }
     }
@@ -60,24 +61,24 @@ export const returnsSection = {
       const refund = ret.refund || ret.refund_estimate;
       mount(node,
         el("header", { class: "vendor-order-head" },
-          el("h3", { text: `Order ${ret.order_number}` }), returnBadge(ret.state)),
+          el("h3", { text: `${t("order.order")} ${ret.order_number}` }), returnBadge(ret.state)),
         el("p", {}, ret.lines.map((l) => `${l.quantity} × ${l.title}`).join(", "), ` · ${reasonLabel(ret.reason)}`,
           ret.text ? el("q", { class: "return-text", text: ` ${ret.text}` }) : null),
         ret.state === "requested" ? el("p", { class: "return-deadline", "data-testid": "vendor-return-deadline",
-          text: `Answer by ${formatDate(ret.answer_due_at)}, or the platform decides.` }) : null,
-        ret.photos.length ? el("p", {}, ret.photos.map((url, i) => el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: `Photo ${i + 1} ` }))) : null,
-        ret.label_reference ? el("p", { text: `Label ${ret.label_reference}` }) : null,
-        ret.tracking_number ? el("p", { text: `Sent back with ${ret.carrier} (${ret.tracking_number})` }) : null,
-        refund ? el("p", { "data-testid": "vendor-return-refund" }, ret.refund ? "Refunded " : "Refund by your rules: ",
+          text: t("vendorReturns.answerBy", { date: formatDate(ret.answer_due_at) }) }) : null,
+        ret.photos.length ? el("p", {}, ret.photos.map((url, i) => el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: `${t("vendorReturns.photo", { n: i + 1 })} ` }))) : null,
+        ret.label_reference ? el("p", { text: t("vendorReturns.label", { reference: ret.label_reference }) }) : null,
+        ret.tracking_number ? el("p", { text: t("vendorReturns.sentBack", { carrier: ret.carrier, tracking: ret.tracking_number }) }) : null,
+        refund ? el("p", { "data-testid": "vendor-return-refund" }, ret.refund ? `${t("vendorReturns.refunded")} ` : `${t("vendorReturns.byRules")} `,
           el("strong", { text: formatMoney(refund) }),
-          ret.restocking_fee && ret.restocking_fee.amount ? ` (restocking fee ${formatMoney(ret.restocking_fee)})` : "") : null,
+          ret.restocking_fee && ret.restocking_fee.amount ? ` (${t("vendorReturns.restockingFee", { fee: formatMoney(ret.restocking_fee) })})` : "") : null,
         el("div", { class: "vendor-order-actions" },
-          allowed.has("approve") ? stepButton(node, ret, "approve", "Approve", stepError) : null,
+          allowed.has("approve") ? stepButton(node, ret, "approve", t("vendorReturns.approve"), stepError) : null,
           allowed.has("reject") ? rejectForm(node, ret, stepError) : null,
           allowed.has("receive") ? receiveForm(node, ret, stepError) : null,
-          allowed.has("refund") ? stepButton(node, ret, "refund", "Refund by my rules", stepError, {}) : null),
+          allowed.has("refund") ? stepButton(node, ret, "refund", t("vendorReturns.refundRules"), stepError, {}) : null),
         stepError,
-        el("details", {}, el("summary", { text: "Timeline" }), returnTimeline(ret)));
+        el("details", {}, el("summary", { text: t("vendorReturns.timeline") }), returnTimeline(ret)));
     }
 
     function stepButton(node, ret, step, text, stepError, body) {
@@ -88,8 +89,8 @@ export const returnsSection = {
 
     function rejectForm(node, ret, stepError) {
       const reason = el("input", { name: "reason", required: true, maxlength: 300, "data-testid": "vendor-return-reject-reason" });
-      const submit = el("button", { type: "submit", class: "button button-quiet", "data-testid": "vendor-return-reject" }, "Reject");
-      const form = el("form", { class: "inline-form", novalidate: true }, fieldWithError(reason, "Reject, because"), submit);
+      const submit = el("button", { type: "submit", class: "button button-quiet", "data-testid": "vendor-return-reject" }, t("vendorReturns.reject"));
+      const form = el("form", { class: "inline-form", novalidate: true }, fieldWithError(reason, t("vendorReturns.rejectBecause")), submit);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         clearFieldErrors(form);
@@ -100,7 +101,7 @@ export const returnsSection = {
 
     function receiveForm(node, ret, stepError) {
       const restock = el("input", { type: "checkbox", name: "restock", checked: true, "data-testid": "vendor-return-restock" });
-      const submit = el("button", { type: "submit", class: "button", "data-testid": "vendor-return-receive" }, "Received: refund the shopper");
+      const submit = el("button", { type: "submit", class: "button", "data-testid": "vendor-return-receive" }, t("vendorReturns.receivedRefund"));
       const form = el("form", { class: "inline-form", novalidate: true },
         el("label", {}, restock, " Put the units back on sale"), submit);
       form.addEventListener("submit", (event) => {
@@ -116,7 +117,7 @@ export const returnsSection = {
       try {
         const fresh = await call();
         fill(node, fresh);
-        announce(`Return: ${(RETURN_STATES[fresh.state] || {}).label || fresh.state}.`);
+        announce(t("vendorReturns.announce", { state: (RETURN_STATES[fresh.state] || {}).label || fresh.state }));
       } catch (err) {
         if (button) button.disabled = false;
         if (form && err instanceof ApiError && err.fields) showFieldErrors(form, err.fields, stepError, err.message);
@@ -134,11 +135,11 @@ export const returnsSection = {
           value: current.auto_approve_below ? amountInputValue(current.auto_approve_below) : "" });
         const reasons = RETURN_REASONS.map(([value, text]) => el("label", { class: "check" },
           el("input", { type: "checkbox", name: "auto_approve_reasons", value, checked: current.auto_approve_reasons.includes(value) }), ` ${text}`));
-        const submit = el("button", { type: "submit", class: "button" }, "Save rules");
+        const submit = el("button", { type: "submit", class: "button" }, t("vendorReturns.saveRules"));
         const form = el("form", { class: "return-rules-form", novalidate: true, "data-testid": "return-rules-form" },
-          fieldWithError(number("window_days", current.window_days, { min: 14, max: 365 }), "Return window (days after delivery)"),
-          fieldWithError(number("restocking_percent", current.restocking_percent, { min: 0, max: 50 }), "Restocking fee when the shopper changed their mind (%)"),
-          el("fieldset", {}, el("legend", { text: "Approve at once when the reason is" }), reasons),
+          fieldWithError(number("window_days", current.window_days, { min: 14, max: 365 }), t("vendorReturns.window")),
+          fieldWithError(number("restocking_percent", current.restocking_percent, { min: 0, max: 50 }), t("vendorReturns.restocking")),
+          el("fieldset", {}, el("legend", { text: t("vendorReturns.autoApprove") }), reasons),
           fieldWithError(below, "…or the refund is below (EUR, optional)"),
           formError, submit);
         form.addEventListener("submit", async (event) => {
@@ -151,8 +152,8 @@ export const returnsSection = {
           try {
             await saveVendorReturnRules({ window_days: Number(data.get("window_days")), restocking_percent: Number(data.get("restocking_percent")),
               auto_approve_reasons: data.getAll("auto_approve_reasons"), auto_approve_below: amount.value });
-            announce("Return rules saved.");
-            formError.textContent = "Saved.";
+            announce(t("vendorReturns.rulesSaved"));
+            formError.textContent = t("vendorReturns.saved");
           } catch (err) {
             if (err instanceof ApiError && err.fields) showFieldErrors(form, err.fields, formError, err.message);
             else formError.textContent = err.message;

@@ -1,0 +1,251 @@
+"""Cold starts per route (`python -m scripts.bench cold_routes`), registered in scripts/bench.py's registry.
+
+On Lambda the first request of a fresh container pays for `import app` AND for everything that
+request imports lazily (the payment SDK, JWT crypto, the idempotency layer...). `cold_start_ratio`
+only sees the first part. For each route here:
+
+1. a child process (`python -m scripts.bench_cold record <route>`) builds the in-process stack the
+   component tests use (moto's `mock_aws`, infra/ deployed, the local payment provider), places
+   whatever the route needs (a cart; for the webhook, a paid order), then empties the app's caches
+   (`functools.lru_cache`s of chalicelib, PynamoDB's connections) and runs the route ONCE while an
+   import recorder watches: every `import` statement and `importlib.import_module` call executed by
+   the app's code (stacks that run through moto, the test fixtures or devstack are ignored: on
+   Lambda they do not exist). An `import` of an already loaded module is recorded too, so what the
+   set-up loaded first is not lost.
+2. the figure is the median wall time of a fresh interpreter doing `import app` and then importing
+   every recorded module (in the order they were first recorded), over the floor of
+   `cold_start_ratio` (same statement, same interleaving: floor, app, checkout, webhook each round).
+
+What it does not cover: what a first request does besides importing (botocore loading its JSON
+service models, the first TLS handshakes, SSM parameter reads); Lambda's own init (runtime start,
+bundle download); work a route does lazily without an `import` statement (e.g. a module-level
+`__getattr__` that caches into its globals after the set-up already used it).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import gc
+import importlib
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+
+ROUTES = ("checkout", "webhook")
+# Frames of these packages are the harness, not the app: imports made under them are not recorded.
+HARNESS = ("moto", "responses", "werkzeug", "tests", "devstack", "scripts", "pytest", "_pytest", "xmltodict",
+           "jose", "joserfc", "flask", "cfn_lint", "chalice.test", "chalice.local", "__main__", "importlib",
+           "threading", "socketserver", "http.server")
+
+
+def _registry():
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
+        return main
+    import scripts.bench  # noqa: F401
+
+    return sys.modules["scripts.bench"]  # may be half-imported (it imports this module): the attribute is not set yet
+
+
+# ---- the child: run a route once and record what it imports ---------------------------------------
+
+
+def _is_harness(module_name: str) -> bool:
+    return any(module_name == h or module_name.startswith(h + ".") for h in HARNESS)
+
+
+class ImportRecorder:
+    """Every module the app's code imports while active, in first-seen order."""
+
+    def __init__(self):
+        self.modules: dict[str, None] = {}
+        self.active = False
+        self._import = builtins.__import__
+        self._import_module = importlib.import_module
+
+    def _app_code(self, frame) -> bool:
+        # The importer and every caller up the stack (on this thread) must be outside the harness, up to
+        # the request's entry (chalice.local / chalice.test / __main__ start it: the walk stops at the first).
+        while frame is not None:
+            name = frame.f_globals.get("__name__", "")
+            if name.startswith(("chalice.local", "chalice.test", "__main__")):
+                return True
+            if _is_harness(name):
+                return False
+            frame = frame.f_back
+        return True
+
+    def _record(self, absolute: str, fromlist=()) -> None:
+        if not absolute:
+            return
+        parts = absolute.split(".")
+        for i in range(1, len(parts) + 1):  # `import a.b.c` imports a, a.b and a.b.c
+            self.modules.setdefault(".".join(parts[:i]))
+        for item in fromlist or ():
+            if isinstance(item, str) and item != "*" and f"{absolute}.{item}" in sys.modules:
+                self.modules.setdefault(f"{absolute}.{item}")
+
+    def install(self) -> None:
+        recorder = self
+
+        def recording_import(name, globals=None, locals=None, fromlist=(), level=0):
+            module = recorder._import(name, globals, locals, fromlist, level)
+            if recorder.active and threading.current_thread() is threading.main_thread():
+                frame = sys._getframe(1)
+                if recorder._app_code(frame):
+                    if level:
+                        package = (globals or {}).get("__package__") or ""
+                        base = package.rsplit(".", level - 1)[0] if level > 1 else package
+                        absolute = f"{base}.{name}" if name else base
+                    else:
+                        absolute = name
+                    recorder._record(absolute, fromlist)
+            return module
+
+        def recording_import_module(name, package=None):
+            module = recorder._import_module(name, package)
+            if recorder.active and threading.current_thread() is threading.main_thread():
+                if recorder._app_code(sys._getframe(1)):
+                    recorder._record(module.__name__)
+            return module
+
+        builtins.__import__ = recording_import
+        importlib.import_module = recording_import_module
+
+
+def _forget_warm_state() -> None:
+    """What a fresh container has not built yet: the app's cached clients/settings, PynamoDB connections."""
+    for obj in gc.get_objects():
+        if isinstance(obj, functools._lru_cache_wrapper) and getattr(obj, "__module__", "").startswith("chalicelib"):
+            obj.cache_clear()
+    from pynamodb.models import Model
+
+    stack = [Model]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if "_connection" in vars(cls):
+            cls._connection = None
+
+
+def record(route: str) -> list[str]:
+    recorder = ImportRecorder()
+    recorder.install()
+    from chalice.test import Client
+
+    import app as halles
+    from scripts.bench_checkout import _client_call, _component_user, _quiet
+    from tests.fixtures.addresses import checkout_body
+    from tests.fixtures.catalog import build_catalog, module_stack
+    from tests.fixtures.payments import local_payment_provider
+
+    with _quiet(), module_stack(), local_payment_provider() as provider, Client(halles.app, stage_name="dev") as client:
+        catalog = build_catalog(_component_user("vendor", "Alpine Cold"), _component_user("vendor", "Bytes Cold"))
+        shopper = _component_user("shopper")
+        for offer_id in (catalog.offers[("tent", "a")], catalog.offers[("headphones", "b")]):
+            status, body = _client_call(client, "PUT", f"/cart/lines/{offer_id}", shopper, {"quantity": 1})
+            assert status == 200, body
+
+        def checkout():
+            return _client_call(client, "POST", "/checkout", shopper, checkout_body(),
+                                {"Idempotency-Key": uuid.uuid4().hex})
+
+        if route == "checkout":
+            _forget_warm_state()
+            recorder.active = True
+            status, placed = checkout()
+            recorder.active = False
+            assert status == 201, placed
+        else:
+            status, placed = checkout()
+            assert status == 201, placed
+            deliveries = []
+            provider.webhook_target = lambda body, headers: deliveries.append((body, headers)) or 200
+            provider.complete_payment(placed["payment"]["payment_intent_id"])
+            provider.deliver_webhooks()
+            body, headers = next((b, h) for b, h in deliveries if b"payment_intent.succeeded" in b)
+            _forget_warm_state()
+            recorder.active = True
+            response = client.http.post("/webhooks/stripe", body=body, headers=headers)
+            recorder.active = False
+            assert response.status_code == 200, response.body
+    return [m for m in recorder.modules if not _is_harness(m) and m != "app"]
+
+
+# ---- the parent: interleaved fresh interpreters ---------------------------------------------------
+
+
+def recorded_modules(route: str) -> list[str]:
+    bench = _registry()
+    out = subprocess.run([bench.python(), "-m", "scripts.bench_cold", "record", route], cwd=bench.ROOT,
+                         env=bench.child_environment(), capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"bench: recording the first {route} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def route_statement(modules: list[str]) -> str:
+    return f"import app, importlib; [importlib.import_module(m) for m in {modules!r}]"
+
+
+def importable(modules: list[str]) -> list[str]:
+    """The recorded names a fresh interpreter can import after `import app` (drops e.g. aliases)."""
+    bench = _registry()
+    code = ("import app, importlib, json, sys\nok = []\n"
+            f"for m in {modules!r}:\n"
+            "    try:\n        importlib.import_module(m); ok.append(m)\n"
+            "    except Exception:\n        pass\n"
+            "print(json.dumps(ok))")
+    out = subprocess.run([bench.python(), "-c", code], cwd=bench.ROOT, env=bench.child_environment(),
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _new_beyond_app(modules: list[str]) -> list[str]:
+    """The recorded modules `import app` alone does not load."""
+    bench = _registry()
+    code = "import app, json, sys; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([bench.python(), "-c", code], cwd=bench.ROOT, env=bench.child_environment(),
+                         capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return [m for m in modules if m not in loaded]
+
+
+def cold_route_figures(options) -> Iterator:
+    bench = _registry()
+    statements = {"floor": bench.FLOOR_IMPORTS, "app": bench.APP_IMPORTS}
+    explained = {}
+    for route in ROUTES:
+        modules = importable(recorded_modules(route))
+        statements[route] = route_statement(modules)
+        explained[route] = _new_beyond_app(modules)
+    for statement in statements.values():  # warm-up: bytecode caches written before any measured round
+        bench.timed_import_ms(statement)
+    timings: dict[str, list[float]] = {name: [] for name in statements}
+    for _ in range(options.rounds):
+        for name, statement in statements.items():
+            timings[name].append(bench.timed_import_ms(statement))
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    for route in ROUTES:
+        yield bench.Figure(f"cold_{route}_import_ms", medians[route], "ms")
+    yield bench.Figure("cold_routes_floor_ms", medians["floor"], "ms")
+    for route in ROUTES:
+        yield bench.Figure(f"cold_{route}_ratio", medians[route] / medians["floor"], "", digits=2)
+    if options.why:
+        for route in ROUTES:
+            print(f"first {route} imports beyond `import app` ({len(explained[route])} modules): "
+                  f"{', '.join(explained[route])}", file=sys.stderr)
+            print(bench.explain_imports(route_statement(explained[route]), label=f"first {route}"),
+                  file=sys.stderr)
+
+
+if __name__ == "__main__":  # the child of `recorded_modules`
+    import scripts.bench  # noqa: F401  (first: it imports the other bench modules in their order)
+    print(json.dumps(record(sys.argv[2])))
+else:
+    _registry().benchmark("cold_routes")(cold_route_figures)
