@@ -20,6 +20,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from devstack.seed_fr import french
+
 DEMO_PASSWORD = "Halles-demo-1"
 ADMIN = {"email": "admin@halles.local", "name": "Halles Admin"}
 SHOPPER = {"email": "shopper@halles.local", "name": "Camille Martin"}
@@ -64,7 +66,7 @@ def _product(title: str, brand: str, category: str, gtin: str, description: str,
     return {
         "data": {
             "title": title, "brand": brand, "category": category, "gtin": gtin, "description": description,
-            "attributes": attributes,
+            "attributes": attributes, "translations": french(gtin),  # French texts: devstack/seed_fr.py
         },
         "offers": list(offers),
     }

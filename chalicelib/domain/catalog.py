@@ -110,6 +110,8 @@ class ProductData:
     attributes: dict[str, str] = field(default_factory=dict)
     images: tuple[str, ...] = ()
     gtin: str | None = None  # 14 digits
+    # Per language ("en", "fr"): {"title", "description"} besides the main texts above (domain/localized.py).
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def product_id(self) -> str:
@@ -196,9 +198,39 @@ def validate_product(data: Mapping[str, Any]) -> ProductData:
             errors.update(err.fields)
     if title and not words(title) and "title" not in errors:
         errors["title"] = "must contain letters or digits"
+    translations = _translations(data.get("translations"), errors)
     if errors:
         raise InvalidInput("The product is invalid.", code="validation_error", fields=errors)
-    return ProductData(title, brand, category, description, attributes, images, gtin)
+    return ProductData(title, brand, category, description, attributes, images, gtin, translations)
+
+
+TRANSLATION_LANGUAGES = ("en", "fr")
+
+
+def _translations(value: Any, errors: dict[str, str]) -> dict[str, dict[str, str]]:
+    """`{"fr": {"title": ..., "description": ...}}`: the same length rules as the main texts."""
+    if value in (None, {}):
+        return {}
+    if not isinstance(value, Mapping):
+        errors["translations"] = f"an object keyed by language ({', '.join(TRANSLATION_LANGUAGES)})"
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for lang, texts in value.items():
+        if lang not in TRANSLATION_LANGUAGES:
+            errors[f"translations.{lang}"] = f"one of {', '.join(TRANSLATION_LANGUAGES)}"
+            continue
+        if not isinstance(texts, Mapping):
+            errors[f"translations.{lang}"] = "an object with title and description"
+            continue
+        sub: dict[str, str] = {}
+        title = _text(texts, "title", sub, required=True, low=TITLE_MIN, high=TITLE_MAX)
+        description = _text(texts, "description", sub, required=False, low=0, high=DESCRIPTION_MAX)
+        if title and not words(title) and "title" not in sub:
+            sub["title"] = "must contain letters or digits"
+        errors.update({f"translations.{lang}.{name}": why for name, why in sub.items()})
+        if not sub:
+            out[lang] = {"title": title, "description": description}
+    return out
 
 
 def slugify(text: str, max_len: int = 40) -> str:

@@ -6,7 +6,7 @@ live in `chalicelib.domain.catalog`, which reports every wrong field at once.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -81,15 +81,45 @@ class ProductSummaryView(ApiModel):
     best_offer: OfferView | None
 
 
+class FacetValue(ApiModel):
+    value: str
+    count: int = Field(description="Products with this value once the other facets' selections apply")
+    selected: bool
+    label: str | None = Field(None, description="Categories: the name in the requested language")
+
+
+class Breadcrumb(ApiModel):
+    label: str
+    category: str | None
+    q: str | None
+
+
 class ProductList(ApiModel):
     items: list[ProductSummaryView]
     next_cursor: str | None = Field(description="Pass back as `cursor` for the next page; null on the last page")
+    # The ranked listing (a query, a sort or a facet was given) also answers these:
+    total: int | None = Field(None, description="Products in the listing (of at most 300 candidates)")
+    sort: str | None = Field(None, description="relevance, price (total incl. delivery, cheapest first) or newest")
+    facets: dict[str, list[FacetValue]] | None = Field(
+        None, description="category, brand, condition (of the best offer), price_band (on the total)")
+    did_you_mean: str | None = Field(None, description="A corrected or shorter query worth trying")
+    relaxed: bool = Field(False, description="No product matches every word: these match `did_you_mean`")
+    truncated: bool = Field(False, description="More candidates existed than one listing considers")
+    breadcrumbs: list[Breadcrumb] | None = None
+    lang: str | None = Field(None, description="The language of the titles (en or fr)")
+
+
+class TranslationOut(ApiModel):
+    title: str
+    description: str
 
 
 class ProductDetail(ApiModel):
     product_id: str
-    title: str
+    title: str = Field(description="In the requested language (`lang`, then Accept-Language), else the main title")
     description: str
+    translations: dict[str, TranslationOut] = Field(default_factory=dict,
+                                                    description="Texts per language besides the main ones")
     brand: str
     category: str
     attributes: dict[str, str]
@@ -131,6 +161,13 @@ class ProductQuery(QueryModel):
     in_stock: bool | None = None
     limit: int = Field(24, ge=1, le=50)
     cursor: str | None = Field(None, max_length=2048)
+    sort: Literal["relevance", "price", "newest"] | None = Field(
+        None, description="relevance (default), price (total incl. delivery), newest")
+    brand: bounded(Text, max_length=80) | None = Field(None, description="Facet: exactly this brand")
+    condition: Literal["new", "refurbished", "used"] | None = Field(None, description="Facet: the best offer's")
+    price_band: Literal["0-20", "20-50", "50-100", "100-200", "200+"] | None = Field(
+        None, description="Facet: the best offer's total, in whole currency units")
+    lang: Literal["en", "fr"] | None = Field(None, description="Language of the texts; else Accept-Language")
 
 
 class VendorOffersQuery(QueryModel):
@@ -139,6 +176,13 @@ class VendorOffersQuery(QueryModel):
 
 
 # --- vendor bodies ----------------------------------------------------------------------
+
+
+class TranslationIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Text = Field(description="The same rules as the main title")
+    description: MultilineText = ""
 
 
 class ProductEditIn(ApiModel):
@@ -155,6 +199,9 @@ class ProductEditIn(ApiModel):
     attributes: dict[Text, Text] = Field(default_factory=dict, description="Short name -> short value")
     images: list[Text] = Field(default_factory=list, description="https URLs, site paths such as /img/kitchen.svg, "
                                                                   "or the URLs of images you attached")
+    translations: dict[Literal["en", "fr"], TranslationIn] | None = Field(
+        None, description="Title and description in other languages: shoppers asking for one get it, others the "
+                          "main texts; search finds the product by every title. Left out of an edit: kept as is")
 
 
 class ProductIn(ProductEditIn):

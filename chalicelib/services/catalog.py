@@ -22,6 +22,7 @@ from chalicelib.domain.catalog import (
     validate_product,
 )
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.localized import DEFAULT_LANGUAGE, category_name, category_names_all, localized_text
 from chalicelib.domain.money import Money
 from chalicelib.domain.ports import OfferCatalogue
 from chalicelib.domain.presentation import presentation_problems
@@ -60,11 +61,14 @@ def offer_view(offer: Offer, vendor_name: str, is_best: bool) -> dict:
     }
 
 
-def product_detail(item: products_store.ProductItem) -> dict:
+def product_detail(item: products_store.ProductItem, lang: str | None = None) -> dict:
+    """The product in `lang` (falling back to its main texts); None: the main texts, as its vendor wrote them."""
+    translations = item.translations_dict
     return {
         "product_id": item.product_id,
-        "title": item.title,
-        "description": item.description or "",
+        "title": localized_text(item.title, translations, lang, "title"),
+        "description": localized_text(item.description or "", translations, lang, "description"),
+        "translations": translations,
         "brand": item.brand,
         "category": item.category,
         "attributes": item.attributes_dict,
@@ -87,10 +91,10 @@ def _snapshot_offer(item: products_store.ProductItem) -> dict | None:
     return offer_view(offer, snap.vendor_name, True)
 
 
-def product_summary_view(item: products_store.ProductItem) -> dict:
+def product_summary_view(item: products_store.ProductItem, lang: str | None = None) -> dict:
     return {
         "product_id": item.product_id,
-        "title": item.title,
+        "title": localized_text(item.title, item.translations_dict, lang, "title"),
         "brand": item.brand,
         "category": item.category,
         "image": (item.images or [None])[0],
@@ -100,6 +104,16 @@ def product_summary_view(item: products_store.ProductItem) -> dict:
     }
 
 # --- products ---------------------------------------------------------------------------
+
+def search_terms(product) -> list[str]:
+    """The index terms of a product (ProductData or a stored item): every language's title, brand, category."""
+    translations = getattr(product, "translations_dict", None)
+    if translations is None:
+        translations = product.translations
+    return search_rules.index_terms(
+        product.title, product.brand, other_titles=[t.get("title", "") for t in translations.values()],
+        category_names=category_names_all(product.category, CATEGORIES.get(product.category, "")))
+
 
 def ensure_presentable(product) -> None:
     """400 naming every field of a proposed product that breaks a presentation rule (domain/presentation.py)."""
@@ -130,8 +144,7 @@ def create_products(vendor_id: str, items: Sequence[Mapping[str, Any]]) -> list[
     fresh = {p.product_id: p for p in products if p.product_id not in existing}
     for product in fresh.values():  # a known product is not a proposal: only new ones must present well
         ensure_presentable(product)
-    search_index.write_search_terms([(p.product_id, p.title_key, search_rules.index_terms(p.title, p.brand))
-                             for p in fresh.values()])
+    search_index.write_search_terms([(p.product_id, p.title_key, search_terms(p)) for p in fresh.values()])
     created: dict[str, products_store.ProductItem] = {}
     for product in fresh.values():
         item = products_store.insert_product(product, created_by=vendor_id)
@@ -139,7 +152,7 @@ def create_products(vendor_id: str, items: Sequence[Mapping[str, Any]]) -> list[
             winner = products_store.get_product(product.product_id, consistent=True)
             if winner.title_key != product.title_key:
                 search_index.write_search_terms([(product.product_id, product.title_key,
-                                          search_rules.index_terms(product.title, product.brand))], delete=True)
+                                          search_terms(product))], delete=True)
             existing[product.product_id] = winner
         else:
             created[product.product_id] = item
@@ -163,10 +176,12 @@ def update_product(vendor_id: str, product_id: str, data: Mapping[str, Any]) -> 
     current = product_or_404(product_id, consistent=True)
     if current.created_by != vendor_id:
         raise Forbidden("Only the vendor who proposed this product can edit it.", fields={"product_id": "not yours"})
+    if data.get("translations") is None:  # an edit that does not mention them keeps them
+        data = {**data, "translations": current.translations_dict}
     product = validate_product({**data, "gtin": current.gtin[-14:] if current.gtin else None})
     ensure_presentable(product)
     new_key = products_store.title_key_for(product, product_id)
-    new_terms = search_rules.index_terms(product.title, product.brand)
+    new_terms = search_terms(product)
     search_index.write_search_terms([(product_id, new_key, new_terms)])  # findable by the new title first
     item = products_store.update_product_description(product_id, product, created_by=vendor_id,
                                                      expected_title_key=current.title_key)
@@ -177,7 +192,7 @@ def update_product(vendor_id: str, product_id: str, data: Mapping[str, Any]) -> 
                        code="product_changed", fields={"product_id": "changed meanwhile"})
     if new_key != current.title_key:
         search_index.write_search_terms([(product_id, current.title_key,
-                                          search_rules.index_terms(current.title, current.brand))], delete=True)
+                                          search_terms(current))], delete=True)
     if (current.title, current.title_key) != (product.title, new_key):
         offers_store.retitle_offers(product_id, product.title, new_key)
     return product_detail(products_store.get_product(product_id, consistent=True))
@@ -202,14 +217,22 @@ def page_limit(limit: int | None, ceiling: int = MAX_PAGE) -> int:
     return limit
 
 
-def browse(filters: BrowseFilters, limit: int | None = None, cursor: str | None = None) -> dict:
-    """One page of product summaries: search when `q` is given, else by category or over everything."""
+def browse(filters: BrowseFilters, limit: int | None = None, cursor: str | None = None, *,
+           lang: str = DEFAULT_LANGUAGE, listing: Mapping[str, Any] | None = None) -> dict:
+    """One page of product summaries.
+
+    With a query, a sort or a facet selection (`listing`: sort, brand, condition, price_band), the
+    ranked listing of chalicelib/services/catalog_search.py (relevance, facets, suggestion,
+    breadcrumbs); otherwise a category or everything in title order, as before.
+    """
     size = page_limit(limit)
-    if filters.q is not None and filters.q.strip():
-        items, next_cursor = search_index.search_products(search_rules.parse_query(filters.q), filters, size, cursor)
-    else:
-        items, next_cursor = products_store.browse_products(filters, size, cursor)
-    return {"items": [product_summary_view(p) for p in _fresh(items)], "next_cursor": next_cursor}
+    listing = {k: v for k, v in (listing or {}).items() if v is not None}
+    if (filters.q is not None and filters.q.strip()) or listing:
+        from chalicelib.services.catalog_search import ranked_listing
+
+        return ranked_listing(filters, size, cursor, lang=lang, **listing)
+    items, next_cursor = products_store.browse_products(filters, size, cursor)
+    return {"items": [product_summary_view(p, lang) for p in _fresh(items)], "next_cursor": next_cursor}
 
 
 def _fresh(items: list) -> list:
@@ -231,7 +254,7 @@ def _fresh(items: list) -> list:
     return fresh
 
 
-def product_page(product_id: str) -> dict:
+def product_page(product_id: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     """The product with every offer, cheapest total first, the best in-stock offer marked."""
     item = product_or_404(product_id)
     listed = offers_store.product_offers(item.product_id)
@@ -248,11 +271,13 @@ def product_page(product_id: str) -> dict:
     ranked = rank_offers(offers)
     best = next((r.offer.offer_id for r in ranked if r.is_best), None)
     return {
-        "product": product_detail(item),
+        "product": product_detail(item, lang),
         "offers": [offer_view(r.offer, names.get(r.offer.vendor_id, ""), r.is_best) for r in ranked],
         "best_offer_id": best,
     }
 
 
-def categories() -> dict:
-    return {"items": [{"slug": slug, "name": name} for slug, name in CATEGORIES.items()]}
+def categories(lang: str | None = None) -> dict:
+    """The categories, named in `lang` (English by default)."""
+    return {"items": [{"slug": slug, "name": category_name(slug, name, lang or DEFAULT_LANGUAGE)}
+                      for slug, name in CATEGORIES.items()]}

@@ -98,9 +98,17 @@ class ProductItem(Model):
     summary_at = UTCDateTimeAttribute(null=True)
     # The next start or end of a promotion of its offers (ISO UTC): the read path refreshes the summary then.
     summary_stale_at = UnicodeAttribute(null=True)
+    # {"fr": {"title", "description"}, ...}: the texts in other languages (chalicelib/domain/localized.py)
+    translations = MapAttribute(null=True)
 
     by_category = ByCategory()
     by_gtin = ByGtin()
+
+    @property
+    def translations_dict(self) -> dict[str, dict[str, str]]:
+        value = self.translations
+        raw = value.as_dict() if isinstance(value, MapAttribute) else value or {}
+        return {lang: dict(texts) for lang, texts in raw.items()}
 
     @property
     def attributes_dict(self) -> dict[str, str]:
@@ -142,6 +150,7 @@ def insert_product(data: ProductData, created_by: str) -> ProductItem | None:
         created_at=utc_now(),
         offer_count=0,
         in_stock=False,
+        translations={lang: dict(texts) for lang, texts in data.translations.items()} or None,
     )
     try:
         item.save(condition=ProductItem.product_id.does_not_exist())
@@ -164,6 +173,7 @@ def update_product_description(product_id: str, data: ProductData, *, created_by
             P.title.set(data.title), P.title_key.set(title_key_for(data, product_id)), P.brand.set(data.brand),
             P.description.set(data.description), P.category.set(data.category), P.specs.set(dict(data.attributes)),
             P.images.set(list(data.images)),
+            P.translations.set({lang: dict(texts) for lang, texts in data.translations.items()}),
         ], condition=P.product_id.exists() & (P.created_by == created_by) & (P.title_key == expected_title_key))
     except UpdateError as err:
         if conditional_failed(err):

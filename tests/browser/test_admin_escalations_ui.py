@@ -66,6 +66,6 @@ def test_an_unanswered_return_and_claim_escalate_and_the_admin_decides_both(page
     case.get_by_test_id("case-resolve-submit").click()
     page.get_by_test_id("cases-state").select_option("closed")
     resolved = page.locator(f'[data-testid="case"][data-case-id="{claim["claim_id"]}"]')
-    expect(resolved.get_by_test_id("case-resolution")).to_contain_text("Decision: Refund of 25.00 EUR")
+    expect(resolved.get_by_test_id("case-resolution")).to_contain_text("Decision: Refund of €25.00")
     assert api(live_stack, "GET", f"/claims/{claim['claim_id']}", token=token)["state"] == "resolved"
     assert not errors, f"the pages raised: {errors}"

@@ -45,14 +45,18 @@ def api_get(base: str, path: str, **query):
     return body
 
 
+# The catalogue page always asks for a sort (relevance unless the shopper picks another).
+PAGE_SORT = "relevance"
+
+
 def first_page(base: str, **filters) -> list[dict]:
-    return api_get(base, "/catalog/products", limit=PAGE_SIZE, **filters)["items"]
+    return api_get(base, "/catalog/products", limit=PAGE_SIZE, sort=PAGE_SORT, **filters)["items"]
 
 
 def every_product(base: str, **filters) -> list[dict]:
     items, cursor = [], None
     while True:
-        page = api_get(base, "/catalog/products", limit=50, cursor=cursor, **filters)
+        page = api_get(base, "/catalog/products", limit=50, cursor=cursor, sort=PAGE_SORT, **filters)
         items += page["items"]
         cursor = page["next_cursor"]
         if not cursor:
@@ -127,8 +131,8 @@ def test_load_more_appends_the_next_page_from_the_cursor(page, live_stack):
     page_size = 3
     everything = every_product(live_stack.api)
     assert len(everything) > page_size, "the seed should list more than a few products"
-    first = api_get(live_stack.api, "/catalog/products", limit=page_size)
-    second = api_get(live_stack.api, "/catalog/products", limit=page_size, cursor=first["next_cursor"])
+    first = api_get(live_stack.api, "/catalog/products", limit=page_size, sort=PAGE_SORT)
+    second = api_get(live_stack.api, "/catalog/products", limit=page_size, sort=PAGE_SORT, cursor=first["next_cursor"])
     # The runner's /config.js assigns window.HALLES_CONFIG; keep its apiBase, shrink the page.
     page.add_init_script(f"""
         Object.defineProperty(window, "HALLES_CONFIG", {{

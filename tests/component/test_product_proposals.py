@@ -44,7 +44,8 @@ def test_the_proposer_edits_its_product_and_search_and_offers_follow(app_client,
     status, found, _ = call(app_client, "GET", "/catalog/products?q=bedside")
     assert [p["product_id"] for p in found["items"]] == [lamp]
     status, found, _ = call(app_client, "GET", "/catalog/products?q=table lamp")
-    assert lamp not in [p["product_id"] for p in found["items"]]
+    # The old title no longer matches every word: at most the lamp shows among partial matches ("relaxed").
+    assert found["relaxed"] is True or lamp not in [p["product_id"] for p in found["items"]]
     status, own, _ = call(app_client, "GET", "/vendor/offers", token=token)
     assert {o["product_id"]: o["product_title"] for o in own["items"]}[lamp] == "Linen Bedside Lamp"
 

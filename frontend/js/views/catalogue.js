@@ -8,11 +8,13 @@ import { conditionLabel } from "../labels.js";
 import { amountInputValue, currencySymbol, formatMoney, parseAmount } from "../money.js";
 import { promotedPrice, totalBefore } from "./struck.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
+import { renderBreadcrumbs, renderFacets, renderSuggestion, sortControl } from "./catalogue-finding.js";
 import { t } from "../i18n.js";
 
 // How many products one "page" shows (the API allows 1..50); config.js may set `pageSize`.
 const PAGE_SIZE = Math.min(50, Math.max(1, Number(config.pageSize) || 24));
-const FILTER_KEYS = ["q", "category", "min_price", "max_price", "in_stock", "vendor", "vendor_name"];
+const FILTER_KEYS = ["q", "category", "min_price", "max_price", "in_stock", "vendor", "vendor_name",
+  "sort", "brand", "condition", "price_band"];
 export const LAST_CATALOGUE_KEY = "halles.lastCatalogue";
 
 /** The API query for the hash parameters (only the keys the API knows). */
@@ -57,6 +59,10 @@ export function renderCatalogue(main, initialParams) {
   const maxInput = el("input", { type: "text", name: "max_price", inputmode: "decimal", autocomplete: "off", "data-testid": "max-price", placeholder: t("catalogue.any") });
   const inStockInput = el("input", { type: "checkbox", id: uniqueId("in-stock"), name: "in_stock", value: "true", "data-testid": "in-stock-toggle" });
   const vendorSlot = el("div", { class: "vendor-slot" });
+  const facetSlot = el("div", { class: "facet-slot", "data-testid": "facets" });
+  const crumbSlot = el("div", { class: "crumb-slot" });
+  const suggestionSlot = el("div", { class: "suggestion-slot", "aria-live": "polite" });
+  const sortSlot = el("div", { class: "sort-slot" });
   const filterError = el("p", { class: "form-error", role: "alert", "data-testid": "filters-error" });
 
   const filterForm = el("form", { id: uniqueId("filters"), class: "filters collapsed", "aria-label": t("catalogue.filterProducts"), "data-testid": "filters", novalidate: true },
@@ -75,6 +81,7 @@ export function renderCatalogue(main, initialParams) {
       inStockInput,
       el("label", { for: inStockInput.id, text: t("catalogue.inStockOnly") })),
     vendorSlot,
+    facetSlot,
     filterError,
     el("div", { class: "filter-actions" },
       el("button", { type: "submit", class: "button", "data-testid": "apply-filters" }, t("catalogue.apply")),
@@ -95,6 +102,7 @@ export function renderCatalogue(main, initialParams) {
   const grid = el("ul", { class: "product-grid", "data-testid": "product-grid", "aria-label": t("catalogue.products") });
   const loadMore = el("button", { type: "button", class: "button button-wide", "data-testid": "load-more", hidden: true, onclick: () => load(false) }, t("catalogue.loadMore"));
   const results = el("section", { class: "results", "aria-labelledby": "catalogue-title" },
+    el("div", { class: "finding-bar" }, crumbSlot, sortSlot), suggestionSlot,
     status, grid, el("div", { class: "load-more-row" }, loadMore));
 
   mount(main, el("div", { class: "catalogue", "data-view": "catalogue" },
@@ -187,8 +195,9 @@ export function renderCatalogue(main, initialParams) {
     status.textContent = reset ? t("catalogue.loading") : status.textContent;
     const { vendor_name: _ignored, ...query } = filters;
     try {
-      const page = await api.products({ ...query, limit: PAGE_SIZE, cursor: reset ? null : cursor }, { signal });
+      const page = await api.products({ ...query, sort: query.sort || "relevance", limit: PAGE_SIZE, cursor: reset ? null : cursor }, { signal });
       const items = page.items || [];
+      if (reset) showFinding(page);
       const categories = await loadCategories().catch(() => []);
       for (const product of items) grid.append(productCard(product, categories));
       shown += items.length;
@@ -205,6 +214,14 @@ export function renderCatalogue(main, initialParams) {
         loadMore.disabled = false;
       }
     }
+  }
+
+  // Sort, facets, suggestion and breadcrumbs: drawn by catalogue-finding.js from the page's answer.
+  function showFinding(page) {
+    mount(sortSlot, sortControl(filters.sort, (sort) => navigate({ ...filters, sort })));
+    renderFacets(facetSlot, page.facets, (facet, value) => navigate({ ...filters, [facet]: value }));
+    renderSuggestion(suggestionSlot, page, (q) => navigate({ ...filters, q }));
+    renderBreadcrumbs(crumbSlot, page.breadcrumbs, (crumb) => hashFor({ category: crumb.category, q: crumb.q }));
   }
 
   function showLoadError(err) {
