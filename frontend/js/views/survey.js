@@ -4,12 +4,14 @@
 
 import { ApiError, request } from "../api.js";
 import { el, mount } from "../dom.js";
+import { t } from "../i18n.js";
 
+const CSAT = [1, 2, 3, 4, 5];
 const QUESTIONS = [
-  { name: "order", legend: "How satisfied are you with your order?", low: "Very dissatisfied", high: "Very satisfied", scores: [1, 2, 3, 4, 5] },
-  { name: "vendor", legend: "How satisfied are you with the shop?", low: "Very dissatisfied", high: "Very satisfied", scores: [1, 2, 3, 4, 5] },
-  { name: "delivery", legend: "How satisfied are you with the delivery?", low: "Very dissatisfied", high: "Very satisfied", scores: [1, 2, 3, 4, 5] },
-  { name: "nps", legend: "How likely are you to recommend Halles to a friend?", low: "Not at all likely", high: "Extremely likely", scores: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
+  { name: "order", legend: t("survey.qOrder"), low: t("survey.csatLow"), high: t("survey.csatHigh"), scores: CSAT },
+  { name: "vendor", legend: t("survey.qVendor"), low: t("survey.csatLow"), high: t("survey.csatHigh"), scores: CSAT },
+  { name: "delivery", legend: t("survey.qDelivery"), low: t("survey.csatLow"), high: t("survey.csatHigh"), scores: CSAT },
+  { name: "nps", legend: t("survey.qNps"), low: t("survey.npsLow"), high: t("survey.npsHigh"), scores: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] },
 ];
 
 function surveyPath(token) {
@@ -34,19 +36,19 @@ export function renderSurvey(main, params) {
   const controller = new AbortController();
   const box = el("section", { class: "survey-page", "data-testid": "survey-page" });
   mount(main, box);
-  document.title = "Your opinion · Halles";
+  document.title = `${t("survey.title")} · Halles`;
   if (!token) {
-    mount(box, el("h1", { text: "Survey" }), el("p", { class: "form-error", role: "alert", "data-testid": "survey-refused", text: "This survey link is incomplete. Use the link of the e-mail." }));
+    mount(box, el("h1", { text: t("survey.heading") }), el("p", { class: "form-error", role: "alert", "data-testid": "survey-refused", text: t("survey.incomplete") }));
     return { cleanup: () => controller.abort() };
   }
-  mount(box, el("h1", { text: "Your opinion" }), el("p", { class: "result-status", "aria-live": "polite", text: "Loading…" }));
+  mount(box, el("h1", { text: t("survey.title") }), el("p", { class: "result-status", "aria-live": "polite", text: t("survey.loading") }));
   load();
   return { cleanup: () => controller.abort() };
 
   async function load() {
     try {
       const survey = await request("GET", surveyPath(token), { signal: controller.signal });
-      if (survey.answered) thanks(survey, "Thank you, this survey has already been answered: we have your opinion.");
+      if (survey.answered) thanks(survey, t("survey.alreadyAnswered"));
       else form(survey);
     } catch (err) {
       if (err.name === "AbortError") return;
@@ -55,16 +57,16 @@ export function renderSurvey(main, params) {
   }
 
   function refused(err) {
-    mount(box, el("h1", { text: "Survey" }),
+    mount(box, el("h1", { text: t("survey.heading") }),
       el("p", { class: "form-error", role: "alert", "data-testid": "survey-refused", text: err.message }),
-      el("p", {}, el("a", { href: "#/", text: "Back to the shop" })));
+      el("p", {}, el("a", { href: "#/", text: t("survey.back") })));
   }
 
   function thanks(survey, message, followUp = false) {
-    mount(box, el("h1", { text: "Thank you" }),
+    mount(box, el("h1", { text: t("survey.thanksHeading") }),
       el("p", { "data-testid": "survey-thanks", role: "status", text: message }),
-      followUp ? el("p", { "data-testid": "survey-follow-up", text: `We are sorry it did not go well. We asked ${survey.vendor_name} to get back to you: you will find the follow-up on your order's page.` }) : null,
-      el("p", {}, el("a", { href: "#/", text: "Back to the shop" })));
+      followUp ? el("p", { "data-testid": "survey-follow-up", text: t("survey.followUp", { vendor: survey.vendor_name }) }) : null,
+      el("p", {}, el("a", { href: "#/", text: t("survey.back") })));
     box.querySelector("h1").focus?.();
   }
 
@@ -72,14 +74,14 @@ export function renderSurvey(main, params) {
     const comment = el("textarea", { id: "survey-comment", name: "comment", rows: "4", maxlength: "2000", "data-testid": "survey-comment" });
     const commentError = el("p", { class: "form-error", role: "alert", "data-testid": "survey-comment-error" });
     const formError = el("p", { class: "form-error", role: "alert", "data-testid": "survey-error" });
-    const submit = el("button", { type: "submit", class: "button", "data-testid": "survey-submit", text: "Send my answers" });
+    const submit = el("button", { type: "submit", class: "button", "data-testid": "survey-submit", text: t("survey.send") });
     const node = el("form", { class: "survey-form", novalidate: true, "data-testid": "survey-form" },
       QUESTIONS.map(scale),
-      el("div", { class: "field" }, el("label", { for: "survey-comment", text: "Anything to add? (optional)" }), comment, commentError),
+      el("div", { class: "field" }, el("label", { for: "survey-comment", text: t("survey.comment") }), comment, commentError),
       formError, submit);
     mount(box,
-      el("h1", { text: "How did it go?" }),
-      el("p", { "data-testid": "survey-about" }, "Order ", el("strong", { text: survey.order_number }), " from ", el("strong", { text: survey.vendor_name }),
+      el("h1", { text: t("survey.howDidItGo") }),
+      el("p", { "data-testid": "survey-about" }, t("survey.aboutOrder"), " ", el("strong", { text: survey.order_number }), ` ${t("survey.aboutFrom")} `, el("strong", { text: survey.vendor_name }),
         survey.products.length ? `: ${survey.products.join(", ")}` : "", "."),
       node);
     node.addEventListener("submit", async (event) => {
@@ -91,18 +93,18 @@ export function renderSurvey(main, params) {
         const chosen = node.querySelector(`input[name="${q.name}"]:checked`);
         if (chosen) body[q.name] = Number(chosen.value);
         else {
-          node.querySelector(`#survey-${q.name}-error`).textContent = "Choose a score.";
+          node.querySelector(`#survey-${q.name}-error`).textContent = t("survey.chooseScore");
           missing = true;
         }
       }
       if (missing) {
-        formError.textContent = "Please answer each question.";
+        formError.textContent = t("survey.answerEach");
         return;
       }
       submit.disabled = true;
       try {
         const answered = await request("POST", surveyPath(token), { body, signal: controller.signal });
-        thanks(survey, "Thank you for your answers: they help the shop and other shoppers.", answered.follow_up);
+        thanks(survey, t("survey.thanks"), answered.follow_up);
       } catch (err) {
         if (err.name === "AbortError") return;
         submit.disabled = false;
