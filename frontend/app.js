@@ -10,6 +10,7 @@
 //   #/vendor[/<section>]    the vendor space (js/views/vendor/sections.js)
 //   #/admin[/<section>]     the admin space (js/views/admin/sections.js)
 //   #/inbox, #/settings     notifications and their settings (js/views/inbox.js)
+//   #/survey?token=<t>      a satisfaction survey from its e-mail, no sign-in (js/views/survey.js)
 
 import { announce, el, mount } from "./js/dom.js";
 import { cartCount, isShopper, onCartCountChange, refreshCartCount, setCartCount } from "./js/cart-state.js";
@@ -29,6 +30,7 @@ import { renderMessages } from "./js/views/messages.js";
 import { messagesLink } from "./js/messages.js";
 import { applyToDocument, chooseLanguage, chosenLanguage, currentLanguage, languageChoices, t } from "./js/i18n.js";
 import { request } from "./js/api.js";
+import { renderSurvey } from "./js/views/survey.js";
 
 const main = document.getElementById("main");
 const VENDOR_SPACE = { role: "vendor", base: "#/vendor", title: t("app.vendorSpace"), label: "vendor", sections: VENDOR_SECTIONS };
@@ -55,6 +57,7 @@ const routes = [
   { pattern: /^\/inbox$/, view: () => renderInbox(main) },
   { pattern: /^\/settings$/, view: () => renderSettings(main) },
   { pattern: /^\/messages$/, view: (m, params) => renderMessages(main, params) },
+  { pattern: /^\/survey$/, view: (m, params) => renderSurvey(main, params) },
   { pattern: /^\/vendor(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, VENDOR_SPACE, m[1] && decodeURIComponent(m[1]), params) },
   { pattern: /^\/admin(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, ADMIN_SPACE, m[1] && decodeURIComponent(m[1]), params) },
 ];

@@ -672,8 +672,49 @@ class MessageReceived(DomainEvent):
 MESSAGE_EVENTS: tuple[type[DomainEvent], ...] = (MessageReceived,)
 
 
+# --- satisfaction surveys (chalicelib/services/surveys.py) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class SurveyRequested(DomainEvent):
+    event_type: ClassVar[str] = "survey.requested"
+    description: ClassVar[str] = (
+        "A satisfaction survey about one vendor's part of a delivered order is sent to its shopper (`kind` "
+        "`request`, or the one `reminder`). Sent only with the shopper's `surveys` consent (non-transactional "
+        "mail, with an unsubscribe link). `survey_url` opens the survey page; its token expires at `expires_at`.")
+    area: ClassVar[str] = "surveys"
+    _required: ClassVar[frozenset[str]] = frozenset({"survey_id", "order_id", "shopper_id", "vendor_id", "kind"})
+
+    survey_id: str
+    order_id: str
+    order_number: str
+    shopper_id: str
+    vendor_id: str
+    vendor_name: str
+    kind: str  # request | reminder
+    survey_url: str
+    survey_link: str  # the same page, relative to the frontend (`#/survey?token=...`), for the inbox
+    expires_at: str
+
+    @property
+    def dedup_key(self) -> str:
+        return f"{self.survey_id}:{self.kind}"
+
+    @classmethod
+    def example(cls) -> SurveyRequested:
+        return cls(survey_id="srv_ord_3f2a9c1d5e7b8a6c4d2e0f1a.alpine", order_id="ord_3f2a9c1d5e7b8a6c4d2e0f1a",
+                   order_number="H-2611-482319", shopper_id="3c1e6a52-6a8b-4c1e-9f7d-1b2a3c4d5e6f",
+                   vendor_id="alpine", vendor_name="Alpine Outfitters", kind="request",
+                   survey_url="https://shop.example/#/survey?token=eyJwIjoic3VydmV5In0.c2lnbmF0dXJl",
+                   survey_link="#/survey?token=eyJwIjoic3VydmV5In0.c2lnbmF0dXJl", expires_at="2026-12-31T09:00:00Z")
+
+
+SURVEY_EVENTS: tuple[type[DomainEvent], ...] = (SurveyRequested,)
+
+
 EVENTS: tuple[type[DomainEvent], ...] = (UserSignedUp, SignUpRepeated, *ORDER_EVENTS,
-                                         RefundFailed, *CASE_EVENTS, *MESSAGE_EVENTS, *RETURN_EVENTS, *SHOP_EVENTS)
+                                         RefundFailed, *CASE_EVENTS, *MESSAGE_EVENTS, *RETURN_EVENTS, *SHOP_EVENTS,
+                                         *SURVEY_EVENTS)
 EVENTS_BY_TYPE: dict[str, type[DomainEvent]] = {event.event_type: event for event in EVENTS}
 
 

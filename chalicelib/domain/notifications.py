@@ -168,6 +168,18 @@ RECIPIENTS: dict[str, Rule] = {
 PURPOSES: dict[str, Purpose] = {}
 
 
+# --- satisfaction surveys: the shopper, by consent only ---------------------------------------------
+
+
+def surveyed_shopper(data: dict) -> list[Recipient]:
+    """The shopper asked to answer; the inbox entry opens the survey page."""
+    return [Recipient(data["shopper_id"], "", link=data.get("survey_link") or "#/")] if data.get("shopper_id") else []
+
+
+RECIPIENTS["survey.requested"] = surveyed_shopper
+PURPOSES["survey.requested"] = Purpose.SURVEYS
+
+
 def recipients_of(event_type: str, data: dict) -> list[Recipient]:
     """Who hears about this event, each once (a vendor that is also the shopper gets both roles' messages)."""
     rule = RECIPIENTS.get(event_type)

@@ -40,6 +40,7 @@ BLUEPRINTS = {
     "claim_schedules": "",
     "return_analytics": "",
     "messages": "",
+    "surveys": "",  # satisfaction surveys (issue 10 item 4)
 }
 
 

@@ -113,6 +113,16 @@ HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
 }
 
 
+def schedule_survey(event: DomainEvent) -> None:
+    """A sub-order was delivered: its satisfaction survey becomes due (chalicelib/services/surveys.py)."""
+    from chalicelib.services import surveys
+
+    surveys.schedule_for(event)
+
+
+HANDLERS["order.delivered"] = schedule_survey
+
+
 def actions_for(event_type: str) -> list[Callable[[DomainEvent, EventEnvelope], None]]:
     """What this consumer does with an event: its own action (listing sync), then the people told."""
     from chalicelib.domain.notifications import RECIPIENTS

@@ -43,14 +43,14 @@ function refunded(list) {
   return list.length ? list.map((m) => formatMoney(m)).join(" + ") : formatMoney({ amount: 0, currency: "EUR" });
 }
 
-function svgNode(tag, attrs = {}, text) {
+export function svgNode(tag, attrs = {}, text) {
   const node = document.createElementNS(SVG, tag);
   for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
   if (text !== undefined) node.textContent = text;
   return node;
 }
 
-function chart({ testid, title, description, width, height }) {
+export function chart({ testid, title, description, width, height }) {
   chartCount += 1;
   const titleId = `${testid}-title-${chartCount}`;
   const descId = `${testid}-desc-${chartCount}`;
@@ -60,7 +60,7 @@ function chart({ testid, title, description, width, height }) {
   return svg;
 }
 
-function asTable(testid, caption, headers, rows) {
+export function asTable(testid, caption, headers, rows) {
   return el("details", { class: "returns-figures" },
     el("summary", { text: t("returnCharts.asTable") }),
     el("div", { class: "table-scroll" },

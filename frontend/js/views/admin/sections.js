@@ -9,6 +9,7 @@ import { refundsSection } from "./refunds.js";
 import { casesSection } from "./cases.js";
 import { analyticsSection } from "./analytics.js";
 import { messagesSection } from "./messages.js";
+import { satisfactionSection } from "./satisfaction.js";
 
 export const ADMIN_SECTIONS = [
   vendorsSection,
@@ -18,5 +19,6 @@ export const ADMIN_SECTIONS = [
   refundsSection,
   casesSection,
   analyticsSection,
+  satisfactionSection,
   messagesSection,
 ];

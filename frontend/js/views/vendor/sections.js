@@ -12,6 +12,7 @@ import { returnsSection } from "./returns.js";
 import { claimsSection } from "./claims.js";
 import { returnAnalyticsSection } from "./return-analytics.js";
 import { messagesSection } from "./messages.js";
+import { satisfactionSection } from "./satisfaction.js";
 
 export const VENDOR_SECTIONS = [
   onboardingSection,
@@ -22,6 +23,7 @@ export const VENDOR_SECTIONS = [
   returnsSection,
   claimsSection,
   returnAnalyticsSection,
+  satisfactionSection,
   moneySection,
   keysSection,
   messagesSection,
