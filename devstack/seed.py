@@ -348,6 +348,7 @@ def seed_demo(payments=None) -> dict:
     catalogue = seed_catalogue(vendor_ids)
     if payments is not None:
         seed_delivered_orders(shopper_id, vendor_ids, payments)
+        seed_conversation_and_claim(shopper_id, vendor_ids)
     logger.info("demo data seeded", extra={**catalogue, "seconds": round(time.monotonic() - started, 2)})
     return {
         "admin": _credentials(ADMIN["email"], ADMIN["name"], admin_id, "admin"),
@@ -422,4 +423,50 @@ def seed_delivered_orders(shopper_id: str, vendor_ids: dict[str, str], payments)
         if number == 1:
             payouts.confirm_receipt(shopper_id, order_id, vendor_ids["alpine"])
     SettingModel(DELIVERED_ORDERS_MARKER, value={"orders": 2}, version=1,
+                 updated_at=datetime.now(UTC).isoformat(timespec="seconds"), updated_by="seed").save()
+
+
+# --- a conversation and an open claim (issue 9: messages, claims) ----------------------------------
+
+AFTERSALES_MARKER = "seed:conversation-and-claim"
+
+
+def seed_conversation_and_claim(shopper_id: str, vendor_ids: dict[str, str]) -> None:
+    """On the demo shopper's delivered orders: a conversation with Alpine about the first one (the
+    shopper asks, Alpine answers) and an open claim on Bytes' part of the second, so `make run` shows
+    the Messages pages and the Claims sections with something in them. The orders stay returnable.
+
+    Once per data directory, like the delivered orders (a marker in the settings table)."""
+    from datetime import UTC, datetime
+
+    from chalicelib.observability import logger
+    from chalicelib.services import claims, messages
+    from chalicelib.store import orders as order_store
+    from chalicelib.store.base import bind
+    from chalicelib.store.commission_rules import SettingModel
+
+    bind()
+    try:
+        SettingModel.get(AFTERSALES_MARKER)
+        return
+    except SettingModel.DoesNotExist:
+        pass
+    listed, _ = order_store.list_orders_for_shopper(shopper_id, limit=10)
+    delivered = sorted((o for o in listed if o.get("status") == "paid"),
+                       key=lambda o: (o.get("created_at", ""), o.get("order_number", "")))
+    if len(delivered) < 2:
+        logger.warning("no demo conversation or claim: the delivered demo orders are missing")
+        return
+    first, second = delivered[0]["order_id"], delivered[1]["order_id"]
+    alpine, bytes_ = vendor_ids["alpine"], vendor_ids["bytes"]
+    asked, _ = messages.write_about_order(
+        messages.shopper(shopper_id), first, vendor_id=alpine, case_id=None,
+        text="Hello! The tent came without its repair kit. Is one supposed to be in the bag?",
+        client_message_id="seed-demo-question")
+    messages.reply(messages.vendor(alpine), asked["thread"]["thread_id"],
+                   text="Hello Camille, it should be: sorry about that. We are posting one to you today.",
+                   client_message_id="seed-demo-answer")
+    claims.open_claim(shopper_id, second, vendor_id=bytes_, reason="damaged",
+                      text="The headphones' left ear cup is cracked.", key="seed-demo-claim")
+    SettingModel(AFTERSALES_MARKER, value={"threads": 1, "claims": 1}, version=1,
                  updated_at=datetime.now(UTC).isoformat(timespec="seconds"), updated_by="seed").save()

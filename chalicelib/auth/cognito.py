@@ -281,3 +281,24 @@ def find_by_sub(sub: str) -> CognitoUser | None:
     return CognitoUser(sub=attributes.get("sub", sub), email=attributes.get("email", ""),
                        status=users[0].get("UserStatus", ""), enabled=bool(users[0].get("Enabled", True)),
                        name=attributes.get("name", ""))
+
+
+def members_of_group(group: str) -> list[CognitoUser]:
+    """Every enabled user of `group` (ListUsersInGroup, all pages): who a group-wide message reaches."""
+    client = _client()
+    members: list[CognitoUser] = []
+    token: str | None = None
+    while True:
+        # Called by name (no paginator): scripts/function_access.py derives the IAM grant from these calls.
+        page = client.list_users_in_group(UserPoolId=get_settings().user_pool_id, GroupName=group, Limit=60,
+                                          **({"NextToken": token} if token else {}))
+        for user in page.get("Users", []):
+            attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+            if not attributes.get("sub") or not bool(user.get("Enabled", True)):
+                continue
+            members.append(CognitoUser(sub=attributes["sub"], email=attributes.get("email", ""),
+                                       status=user.get("UserStatus", ""), enabled=True,
+                                       name=attributes.get("name", "")))
+        token = page.get("NextToken")
+        if not token:
+            return members

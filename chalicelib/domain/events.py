@@ -440,15 +440,18 @@ class ReturnEvent(VendorOrderEvent):
 @dataclass(frozen=True)
 class ReturnRequested(ReturnEvent):
     event_type: ClassVar[str] = "return.requested"
-    description: ClassVar[str] = "A shopper asked to return delivered units to a vendor, with a reason."
+    description: ClassVar[str] = ("A shopper asked to return delivered units to a vendor, with a reason; the vendor "
+                                  "answers by `answer_due_at`.")
     reason: str = ""
-    lines: list | None = None  # [{"offer_id", "quantity"}]
+    lines: list | None = None  # [{"offer_id", "quantity", "title"}]
+    answer_due_at: str = ""  # the vendor answers by then, or the platform decides
 
     @classmethod
     def example(cls) -> ReturnRequested:
         return cls(OrderSummary(**_EXAMPLE_SUMMARY), vendor_id="alpine", return_id=_EXAMPLE_RETURN,
                    state="requested", at="2026-12-01T10:00:00Z", reason="damaged",
-                   lines=[{"offer_id": "off_7c1d2e3f", "quantity": 1}])
+                   lines=[{"offer_id": "off_7c1d2e3f", "quantity": 1, "title": "Trail tent 2P"}],
+                   answer_due_at="2026-12-04T10:00:00Z")
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,12 @@ class Recipient:
     template: str  # the template's name: the event type, or `<event type>.<role>` when roles read differently
     email: str | None = None
     link: str = ""  # where the inbox entry leads in the frontend (`#/orders/<id>`)
+    group: str = ""  # a whole user group (`admins`): the delivery service expands it into its members
 
     @property
     def key(self) -> str:
+        if self.group:
+            return f"group#{self.group}"
         return f"user#{self.user_id}" if self.user_id else f"email#{(self.email or '').lower()}"
 
 
@@ -108,6 +111,17 @@ def listed(template: str | None = None) -> Rule:
     return rule
 
 
+ADMINS_GROUP = "admins"  # the Cognito group of platform operators (infra/template.json AdminsGroup)
+
+
+def platform_admins(template: str, link: str) -> Rule:
+    """Every platform operator (each member of the `admins` group, listed by the delivery service):
+    what needs a person at Halles (a failed refund, a case escalated, a dispute) reaches each of them."""
+    def rule(data: dict) -> list[Recipient]:
+        return [Recipient(None, template, link=link, group=ADMINS_GROUP)]
+    return rule
+
+
 def both(*rules: Rule) -> Rule:
     def rule(data: dict) -> list[Recipient]:
         return [recipient for each in rules for recipient in each(data)]
@@ -133,10 +147,21 @@ RECIPIENTS: dict[str, Rule] = {
     "message.received": listed(),
     "claim.opened": both(shopper(), the_vendor("claim.opened.vendor", "#/vendor/claims")),
     "claim.answered": shopper(),
-    "claim.escalated": both(shopper(), the_vendor("claim.escalated.vendor", "#/vendor/claims")),
+    "claim.escalated": both(shopper(), the_vendor("claim.escalated.vendor", "#/vendor/claims"),
+                            platform_admins("claim.escalated.admin", "#/admin/cases")),
     "claim.resolved": both(shopper(), the_vendor("claim.resolved.vendor", "#/vendor/claims")),
-    "dispute.opened": every_vendor("dispute.opened.vendor"),
+    "dispute.opened": both(every_vendor("dispute.opened.vendor"), platform_admins("dispute.opened.admin", "#/admin/cases")),
     "dispute.closed": every_vendor("dispute.closed.vendor"),
+    # after-sales: returns, failed refunds, and what the platform's operators must act on
+    "return.requested": both(shopper(), the_vendor("return.requested.vendor", "#/vendor/returns")),
+    "return.approved": shopper(),
+    "return.rejected": shopper(),
+    "return.shipped_back": the_vendor("return.shipped_back.vendor", "#/vendor/returns"),
+    "return.received": shopper(),
+    "return.refunded": shopper(),
+    "return.escalated": both(shopper(), the_vendor("return.escalated.vendor", "#/vendor/returns"),
+                             platform_admins("return.escalated.admin", "#/admin/returns")),
+    "refund.failed": platform_admins("refund.failed.admin", "#/admin/refunds"),
 }
 
 # event type -> purpose; absent means transactional.
@@ -167,7 +192,7 @@ def recipients_of(event_type: str, data: dict) -> list[Recipient]:
         key = (recipient.key, template)
         if key not in seen:
             seen.add(key)
-            out.append(Recipient(recipient.user_id, template, recipient.email, recipient.link))
+            out.append(Recipient(recipient.user_id, template, recipient.email, recipient.link, recipient.group))
     return out
 
 

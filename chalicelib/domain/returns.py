@@ -343,7 +343,9 @@ def request_return(order: Order, *, return_id: str, shopper_id: str, lines: list
     order.returns[return_id] = ret
     order.changed_returns.add(return_id)
     effects: list[Effect] = [_event(order, ReturnRequested, ret, at, reason=reason.value,
-                                    lines=[{"offer_id": x.offer_id, "quantity": x.quantity} for x in ret.lines])]
+                                    lines=[{"offer_id": x.offer_id, "quantity": x.quantity, "title": x.title}
+                                           for x in ret.lines],
+                                    answer_due_at=ret.answer_due_at)]
     if rules.approves_at_once(reason, lambda: refund_due(order, ret, rules.restocking_percent)[0]):
         effects += _move(order, ret, AUTO_APPROVE, Actor.SYSTEM, at)
     return effects

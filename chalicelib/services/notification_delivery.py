@@ -1,7 +1,7 @@
 """Telling people about an event: each recipient by e-mail (SES) and in their in-app inbox.
 
 For one event: the recipients table (chalicelib/domain/notifications.py) names who hears about it
-and which template they read; each recipient's e-mail address and locale come from their profile
+and which template they read (a group, the platform's `admins`, stands for each of its Cognito members); each recipient's e-mail address and locale come from their profile
 (the notifications table; an account older than it is looked up once in Cognito by its id); the
 message is rendered in that locale (chalicelib/services/notification_templates.py); a
 non-transactional message goes out only with the recipient's consent, with a signed unsubscribe
@@ -107,6 +107,44 @@ def unsubscribe_url(user_id: str | None, purpose: Purpose) -> str | None:
     return f"{settings.public_api_url}/unsubscribe?token={token}"
 
 
+GROUP_CACHE_SECONDS = 300
+_group_members: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def members_of(group: str) -> tuple[str, ...]:
+    """The user ids of a Cognito group (the platform's `admins`), listed once per container and kept
+    five minutes: escalations are rare, and an operator added to the group hears from the next ones on.
+    Each member's address is saved in their profile, so delivering to them reads no more of Cognito."""
+    cached = _group_members.get(group)
+    if cached and time.monotonic() - cached[0] < GROUP_CACHE_SECONDS:
+        return cached[1]
+    from chalicelib.auth import cognito
+
+    users = cognito.members_of_group(group)
+    for user in users:
+        if user.email and not (store.get_profile(user.sub) or {}).get("email"):
+            store.set_profile(user.sub, email=user.email, name=user.name)
+    ids = tuple(sorted(user.sub for user in users))
+    _group_members[group] = (time.monotonic(), ids)
+    return ids
+
+
+def expand_groups(recipients: list[Recipient]) -> list[Recipient]:
+    """A group recipient becomes one recipient per member (each once, if several rules name them)."""
+    out, seen = [], set()
+    for recipient in recipients:
+        people = ([Recipient(member, recipient.template, link=recipient.link) for member in members_of(recipient.group)]
+                  if recipient.group else [recipient])
+        if not people and recipient.group:
+            logger.warning("notification group has no members", extra={"group": recipient.group,
+                                                                       "template": recipient.template})
+        for person in people:
+            if (person.key, person.template) not in seen:
+                seen.add((person.key, person.template))
+                out.append(person)
+    return out
+
+
 def notify(event: DomainEvent, envelope) -> None:
     """Deliver `envelope`'s event to everyone the recipients table names (see the module docstring)."""
     from chalicelib.services.notification_templates import render
@@ -115,7 +153,7 @@ def notify(event: DomainEvent, envelope) -> None:
     purpose = purpose_of(event_type)
     occurred_at = envelope.occurred_at.isoformat()
     orders: dict = {}
-    for recipient in recipients_of(event_type, data):
+    for recipient in expand_groups(recipients_of(event_type, data)):
         profile = profile_of(recipient, data, event_type)
         if profile is None or not profile.get("email"):
             logger.warning("notification recipient has no address; skipped",

@@ -26,11 +26,13 @@ from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from chalicelib.domain.events import (
     EVENTS_BY_TYPE,
     ORDER_EVENTS,
+    ClaimEscalated,
     DomainEvent,
     OrderAccepted,
     OrderDelivered,
     OrderEvent,
     OrderShipped,
+    ReturnEscalated,
 )
 from chalicelib.observability import logger
 from chalicelib.schema import ApiModel
@@ -91,10 +93,23 @@ def sync_listings(event: OrderEvent) -> None:
         refresh_product_summary(product_id)
 
 
+def escalate_case_thread(event: ReturnEscalated | ClaimEscalated) -> None:
+    """A return or claim went to the platform: its conversation is opened to the platform too, so an
+    admin can read it and write in it. Done here, from the event, rather than inside the case's own
+    transition: a failure is retried by the queue (escalate_thread is idempotent) and never blocks the
+    case moving on."""
+    from chalicelib.services.messages import escalate_thread
+
+    case_id = event.return_id if isinstance(event, ReturnEscalated) else event.claim_id
+    escalate_thread(event.order.order_id, event.vendor_id, case_id)
+
+
 HANDLERS: dict[str, Callable[[DomainEvent], None]] = {
     # Order events that may have moved stock (a cancelled line restocks); a parcel's journey moves none.
     **{event.event_type: sync_listings for event in ORDER_EVENTS
        if event not in (OrderAccepted, OrderShipped, OrderDelivered)},
+    ReturnEscalated.event_type: escalate_case_thread,
+    ClaimEscalated.event_type: escalate_case_thread,
 }
 
 

@@ -153,3 +153,40 @@ def test_a_new_message_tells_the_listed_people_but_not_the_platform():
         {"role": "vendor", "id": "alpine"}, {"role": "admin", "id": ""}, {"role": "shopper", "id": "u-1"}]}
     assert [(r.user_id, r.link) for r in recipients_of("message.received", data)] == [
         ("alpine", f"#/vendor/messages?thread={data['thread_id']}"), ("u-1", f"#/messages?thread={data['thread_id']}")]
+
+
+@pytest.mark.parametrize(("event", "template", "link"), [
+    ("return.escalated", "return.escalated.admin", "#/admin/returns"),
+    ("claim.escalated", "claim.escalated.admin", "#/admin/cases"),
+    ("dispute.opened", "dispute.opened.admin", "#/admin/cases"),
+    ("refund.failed", "refund.failed.admin", "#/admin/refunds"),
+])
+def test_what_needs_the_platform_reaches_its_admins_group(event, template, link):
+    from chalicelib.domain.events import EVENTS_BY_TYPE
+
+    data = EVENTS_BY_TYPE[event].example().data()
+    (admins,) = [r for r in recipients_of(event, data) if r.group]
+    assert (admins.group, admins.template, admins.link, admins.key) == ("admins", template, link, "group#admins")
+
+
+def test_a_return_request_tells_the_vendor_what_why_and_by_when_and_acknowledges_it_to_the_shopper():
+    from chalicelib.domain.events import ReturnRequested
+
+    data = ReturnRequested.example().data()
+    told = {r.template: r for r in recipients_of("return.requested", data)}
+    assert told["return.requested.vendor"].user_id == "alpine" and told["return.requested"].user_id == data["shopper_id"]
+    context = {"event_type": "return.requested", "event": data, "name": "", "link": "l", "frontend_url": "f",
+               "unsubscribe_url": None, **NO_ORDER}
+    vendor = render("return.requested.vendor", "en", context).text
+    assert "Trail tent 2P" in vendor and "(damaged)" in vendor and "4 December 2026" in vendor
+    assert "(article endommagé)" in render("return.requested", "fr", context).text
+    published_before_the_deadline_was = {**data, "lines": [{"offer_id": "off_1", "quantity": 1}]}
+    del published_before_the_deadline_was["answer_due_at"]
+    older = render("return.requested.vendor", "en", {**context, "event": published_before_the_deadline_was}).text
+    assert "off_1" in older and "unanswered, it goes to Halles" in older
+
+
+def test_every_event_someone_hears_about_is_published_so_the_rendering_test_covers_it():
+    published = {event.event_type for event in EVENTS}
+    assert set(RECIPIENTS) <= published, set(RECIPIENTS) - published
+    assert {e for e, _ in CASES} >= set(RECIPIENTS)

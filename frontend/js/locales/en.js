@@ -1366,6 +1366,16 @@ export default {
     fashion: "Fashion",
     beauty: "Beauty & Care",
   },
+  // after-sales: links from orders and cases to their conversations (views/case-links.js)
+  caseLinks: {
+    contactShopper: "Contact the shopper",
+    shopAboutReturn: "Write to the shop about this return",
+    shopAboutClaim: "Write to the shop about this claim",
+    shopperAboutReturn: "Write to the shopper about this return",
+    shopperAboutClaim: "Write to the shopper about this claim",
+    returnConversation: "Open this return's conversation",
+    claimConversation: "Open this claim's conversation",
+  },
   // Catalogue: finding things (js/views/catalogue-finding.js)
   finding: {
     sortLabel: "Sort by",

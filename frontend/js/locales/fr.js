@@ -1366,6 +1366,16 @@ export default {
     fashion: "Mode",
     beauty: "Beauté & soin",
   },
+  // après-vente : liens des commandes et dossiers vers leurs conversations (views/case-links.js)
+  caseLinks: {
+    contactShopper: "Contacter le client",
+    shopAboutReturn: "Écrire à la boutique à propos de ce retour",
+    shopAboutClaim: "Écrire à la boutique à propos de cette réclamation",
+    shopperAboutReturn: "Écrire au client à propos de ce retour",
+    shopperAboutClaim: "Écrire au client à propos de cette réclamation",
+    returnConversation: "Ouvrir la conversation de ce retour",
+    claimConversation: "Ouvrir la conversation de cette réclamation",
+  },
   // Catalogue : trouver (js/views/catalogue-finding.js)
   finding: {
     sortLabel: "Trier par",

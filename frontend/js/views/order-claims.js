@@ -11,6 +11,7 @@ import { caseHistory } from "./claim-forms.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 import { formatDate } from "./orders.js";
 import { t } from "../i18n.js";
+import { caseThreadLink } from "./case-links.js";
 
 const states = new Map(); // order id -> {claims, loading, formOpen, box}
 
@@ -111,6 +112,7 @@ function claimCard(order, names, state, claim) {
     shipment ? el("p", { "data-testid": "claim-replacement" }, `${t("claims.replacementWith", { carrier: shipment.carrier })} `,
       el("a", { href: shipment.tracking_url, target: "_blank", rel: "noopener noreferrer", text: shipment.tracking_number })) : null,
     caseHistory(claim.history),
+    caseThreadLink("shopper", { orderId: order.order_id, vendorId: claim.vendor_id, caseId: claim.claim_id, text: t("caseLinks.shopAboutClaim") }),
     el("div", { class: "claim-actions" },
       actions.includes("accept") ? el("button", { type: "button", class: "button", "data-testid": "claim-accept", onclick: act(claimsApi.accept, t("claims.acceptedAnnounce")) }, t("claims.accept")) : null,
       actions.includes("escalate") ? el("button", { type: "button", class: "button button-quiet", "data-testid": "claim-escalate", onclick: act(claimsApi.escalate, t("claims.halesDecides")) }, t("claims.escalate")) : null),

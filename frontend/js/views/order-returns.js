@@ -9,6 +9,7 @@ import { RETURN_REASONS, RETURN_STATES, askReturn, orderReturns, reasonLabel, sh
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 import { formatDate } from "./orders.js";
 import { t } from "../i18n.js";
+import { caseThreadLink } from "./case-links.js";
 
 export function returnBadge(state) {
   const known = RETURN_STATES[state] || { label: state, tone: "neutral" };
@@ -111,6 +112,7 @@ export function orderReturnsPanel(order) {
         el("strong", { text: formatMoney(refund) })) : null,
       ret.allowed_actions.includes("ship_back") ? shipBackForm(ret, error) : null,
       error,
+      caseThreadLink("shopper", { orderId: ret.order_id, vendorId: ret.vendor_id, caseId: ret.return_id, text: t("caseLinks.shopAboutReturn") }),
       returnTimeline(ret));
     return node;
   }

@@ -11,6 +11,7 @@ import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { formatDate } from "../orders.js";
 import { t } from "../../i18n.js";
+import { caseThreadLink } from "../case-links.js";
 
 const KINDS = [["all", t("cases.claimsAndDisputes")], ["claim", t("cases.claims")], ["dispute", t("cases.disputes")]];
 const STATES = [["open", t("cases.open")], ["escalated", t("cases.waiting")], ["closed", t("cases.closed")], ["all", t("cases.all")]];
@@ -62,6 +63,7 @@ export const casesSection = {
         claim.answer ? el("p", { text: t("cases.vendorProposed", { decision: decisionText(claim.answer, claim.currency) }) }) : null,
         claim.resolution ? el("p", { "data-testid": "case-resolution", text: `${t("claims.decision")} ${decisionText(claim.resolution, claim.currency)}` }) : null,
         caseHistory(claim.history, { audience: "admin" }),
+        caseThreadLink("admin", { orderId: claim.order_id, vendorId: claim.vendor_id, caseId: claim.case_id, text: t("caseLinks.claimConversation") }),
         (claim.allowed_actions || []).includes("resolve") ? decisionForm(claim, {
           send: (body) => claimsApi.resolve(claim.case_id, body), done: () => { announce(t("cases.resolved")); load(); },
           submitText: t("cases.decide"), testid: "case-resolve" }) : null);

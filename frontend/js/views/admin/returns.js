@@ -11,6 +11,7 @@ import { signInHref } from "../guard.js";
 import { returnBadge, returnTimeline } from "../order-returns.js";
 import { formatDate } from "../orders.js";
 import { t } from "../../i18n.js";
+import { caseThreadLink } from "../case-links.js";
 
 const QUEUES = [["escalated", t("adminReturns.escalated")], ["refund_failed", t("adminReturns.refundFailed")]];
 
@@ -75,6 +76,7 @@ export const returnsSection = {
           allowed.has("reject") ? reject : null,
           allowed.has("refund") ? button("refund", t("adminReturns.refundRules")) : null),
         stepError,
+        caseThreadLink("admin", { orderId: ret.order_id, vendorId: ret.vendor_id, caseId: ret.return_id, text: t("caseLinks.returnConversation") }),
         el("details", {}, el("summary", { text: t("adminReturns.timeline") }), returnTimeline(ret)));
     }
 

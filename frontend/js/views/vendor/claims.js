@@ -11,6 +11,7 @@ import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { formatDate } from "../orders.js";
 import { t } from "../../i18n.js";
+import { caseThreadLink } from "../case-links.js";
 
 export const claimsSection = {
   id: "claims",
@@ -51,6 +52,7 @@ export const claimsSection = {
         claim.answer ? el("p", { text: t("vendorClaims.yourProposal", { decision: decisionText(claim.answer, claim.currency) }) }) : null,
         claim.resolution ? el("p", { "data-testid": "vendor-claim-resolution", text: `${t("claims.decision")} ${decisionText(claim.resolution, claim.currency)}` }) : null,
         caseHistory(claim.history, { audience: "vendor" }),
+        caseThreadLink("vendor", { orderId: claim.order_id, vendorId: claim.vendor_id, caseId: claim.case_id, text: t("caseLinks.shopperAboutClaim") }),
         actions.includes("answer") ? decisionForm(claim, { send: (body) => claimsApi.answer(claim.case_id, body), done: done(t("vendorClaims.answerSent")),
           submitText: t("vendorClaims.sendAnswer"), testid: "vendor-answer" }) : null,
         actions.includes("ship_replacement") ? replacementForm(claim, done(t("vendorClaims.replacementShipped"))) : null);

@@ -11,6 +11,7 @@ import { clearFieldErrors, fieldWithError, showFieldErrors } from "../forms.js";
 import { signInHref } from "../guard.js";
 import { addressBlock, formatDate } from "../orders.js";
 import { t } from "../../i18n.js";
+import { vendorThreadHref } from "../case-links.js";
 
 // Sub-order statuses as the vendor reads them (what it means for them to do).
 const VENDOR_STATUS = {
@@ -101,7 +102,8 @@ export const ordersSection = {
         el("div", { class: "vendor-order-actions" },
           allowed.has("accept") ? stepButton(node, order, "accept", t("vendorOrders.accept"), stepError) : null,
           allowed.has("ship") ? shipForm(node, order, stepError) : null,
-          allowed.has("deliver") ? stepButton(node, order, "deliver", t("vendorOrders.markDelivered"), stepError) : null),
+          allowed.has("deliver") ? stepButton(node, order, "deliver", t("vendorOrders.markDelivered"), stepError) : null,
+          el("a", { class: "button button-quiet", href: vendorThreadHref(order.order_id), "data-testid": "vendor-order-contact", text: t("caseLinks.contactShopper") })),
         stepError);
     }
 

@@ -11,6 +11,7 @@ import { signInHref } from "../guard.js";
 import { returnBadge, returnTimeline } from "../order-returns.js";
 import { formatDate } from "../orders.js";
 import { t } from "../../i18n.js";
+import { caseThreadLink } from "../case-links.js";
 
 const FILTERS = [["", t("vendorReturns.all")], ["requested", t("vendorReturns.toAnswer")], ["approved", t("vendorReturns.approved")], ["shipped_back", t("vendorReturns.onWayBack")],
   ["received", t("vendorReturns.received")], ["refunded", t("vendorReturns.refundedF")], ["rejected", t("vendorReturns.rejected")], ["escalated", t("vendorReturns.escalated")]];
@@ -78,6 +79,7 @@ export const returnsSection = {
           allowed.has("receive") ? receiveForm(node, ret, stepError) : null,
           allowed.has("refund") ? stepButton(node, ret, "refund", t("vendorReturns.refundRules"), stepError, {}) : null),
         stepError,
+        caseThreadLink("vendor", { orderId: ret.order_id, vendorId: ret.vendor_id, caseId: ret.return_id, text: t("caseLinks.shopperAboutReturn") }),
         el("details", {}, el("summary", { text: t("vendorReturns.timeline") }), returnTimeline(ret)));
     }
 
