@@ -18,13 +18,9 @@ never silently dropped. A valid event nobody here acts on is acknowledged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from functools import cache, lru_cache
-
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from functools import lru_cache
 
 from chalicelib.domain.events import (
-    EVENTS_BY_TYPE,
     ORDER_EVENTS,
     ClaimEscalated,
     DomainEvent,
@@ -35,44 +31,10 @@ from chalicelib.domain.events import (
     ReturnEscalated,
 )
 from chalicelib.observability import logger
-from chalicelib.schema import ApiModel
+from chalicelib.services.event_envelopes import EventEnvelope, InvalidEvent, parse_event  # noqa: F401 (re-exported)
 from chalicelib.settings import get_settings
 
 DEDUP_WINDOW_SECONDS = 7 * 24 * 3600  # longer than the queue's retention (4 days)
-
-
-class EventEnvelope(ApiModel):
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: str = Field(min_length=1, max_length=128)
-    type: str = Field(min_length=1, max_length=100)
-    occurred_at: datetime
-    data: dict
-
-
-class InvalidEvent(ValueError):
-    """Not an event this system publishes, or not the shape its model says: the record fails."""
-
-
-@cache
-def _validator(event_class: type[DomainEvent]) -> TypeAdapter:
-    return TypeAdapter(event_class)
-
-
-def parse_event(envelope: EventEnvelope) -> DomainEvent:
-    """The envelope's payload as its typed event, validated against the event's model."""
-    event_class = EVENTS_BY_TYPE.get(envelope.type)
-    if event_class is None:
-        raise InvalidEvent(f"unknown event type {envelope.type!r}")
-    version = envelope.data.get("version", event_class.version)  # published before payloads had one
-    if version != event_class.version:
-        raise InvalidEvent(f"{envelope.type} version {version!r}: this consumer reads {event_class.version}")
-    try:
-        return _validator(event_class).validate_python(event_class.fields_of(envelope.data))
-    except ValidationError as err:
-        # Field names and error kinds only: the values may be personal data.
-        fields = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in err.errors())
-        raise InvalidEvent(f"malformed {envelope.type}: {fields}") from None
 
 
 def sync_listings(event: OrderEvent) -> None:

@@ -19,15 +19,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import TYPE_CHECKING
-
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from chalicelib.domain import return_analytics as analytics
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.events import (
-    EVENTS_BY_TYPE,
     DomainEvent,
     OrderLineCancelled,
     OrderPaid,
@@ -36,7 +32,7 @@ from chalicelib.domain.events import (
 )
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
-from chalicelib.schema import ApiModel
+from chalicelib.services.event_envelopes import EventEnvelope, InvalidEvent, parse_event
 from chalicelib.store import return_analytics as facts_store
 
 if TYPE_CHECKING:
@@ -45,33 +41,17 @@ if TYPE_CHECKING:
 RETURN_ID_PREFIX = "ret_"
 
 
-class CountedEnvelope(ApiModel):
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: str = Field(min_length=1, max_length=128)
-    type: str = Field(min_length=1, max_length=100)
-    occurred_at: datetime
-    data: dict
+CountedEnvelope = EventEnvelope  # the consumer reads the envelope every published event travels in
 
 
-class UncountableEvent(ValueError):
+class UncountableEvent(InvalidEvent):
     """Not an event this consumer counts, or not the shape its model says: the record fails."""
 
 
-@cache
-def _validator(event_class: type[DomainEvent]) -> TypeAdapter:
-    return TypeAdapter(event_class)
-
-
 def _parse(envelope: CountedEnvelope) -> DomainEvent:
-    event_class = EVENTS_BY_TYPE.get(envelope.type)
-    if event_class is None or envelope.type not in analytics.COUNTED_EVENT_TYPES:
+    if envelope.type not in analytics.COUNTED_EVENT_TYPES:
         raise UncountableEvent(f"return analytics does not count {envelope.type!r}")
-    try:
-        return _validator(event_class).validate_python(event_class.fields_of(envelope.data))
-    except ValidationError as err:
-        fields = ", ".join(f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in err.errors())
-        raise UncountableEvent(f"malformed {envelope.type}: {fields}") from None
+    return parse_event(envelope)
 
 
 def handle(envelope: CountedEnvelope) -> None:
