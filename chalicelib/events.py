@@ -44,7 +44,7 @@ def envelope(event: DomainEvent, *, now: datetime | None = None) -> dict[str, An
     return {
         "event_id": event_id_for(event.event_type, event.dedup_key),
         "type": event.event_type,
-        "occurred_at": iso(now or datetime.now(UTC)),
+        "occurred_at": iso(now or datetime.now(UTC), precise=True),  # orders events of the same second (inbox)
         "data": event.data(),
     }
 
