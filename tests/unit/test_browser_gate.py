@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from tests.fixtures.browser_gate import DEFAULT_CHROMIUM, decide
@@ -51,8 +52,12 @@ def run_browser_tests(**env: str) -> subprocess.CompletedProcess:
     """pytest on tests/browser as `make test` runs it, with Chromium made to look missing."""
     environ = {k: v for k, v in os.environ.items() if k != "HALLES_SKIP_BROWSER_TESTS"}
     environ |= {"HALLES_CHROMIUM": "/nonexistent/chromium", **env}
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "tests/browser/test_catalogue_ui.py"],
-                          cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
+    # Its own --basetemp: a nested pytest left to pick one under /tmp/pytest-of-<user> would prune the
+    # outer run's temporary directories (pytest keeps the three newest), packaged bundles included.
+    with tempfile.TemporaryDirectory(prefix="halles-gate-") as basetemp:
+        return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider",
+                               f"--basetemp={basetemp}", "tests/browser/test_catalogue_ui.py"],
+                              cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120)
 
 
 def test_a_run_selecting_browser_tests_without_chromium_fails_before_running_anything():
