@@ -506,6 +506,17 @@ class Order:
                                  details={"refund_id": refund.id, "amount": refund.amount}))
         return True
 
+    def record_refunded_total(self, charge_id: str, amount_refunded: int, *, currency: str, at: str) -> bool:
+        """The provider says how much of the charge is refunded in all (`charge.refunded` without its
+        list of refunds, as recent API versions send it). What our own refunds do not explain, made
+        or still being made (the event may come before we record ours), was refunded elsewhere (e.g.
+        the provider's dashboard): recorded once under an id from the charge and that total."""
+        known = self.refunded + sum(self._refunds_in_flight().values())
+        if amount_refunded <= known:
+            return False
+        return self.record_refund(Refund(id=f"{charge_id}-{amount_refunded}", amount=amount_refunded - known,
+                                         currency=currency, at=at))
+
     def record_dispute(self, dispute: Dispute, *, stage: str, at: str) -> bool:
         """A dispute event: noted once per (dispute, stage, status); only a newer event replaces the state."""
         entry_id = f"dispute:{dispute.id}:{stage}:{dispute.status}"

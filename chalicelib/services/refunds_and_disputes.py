@@ -39,19 +39,16 @@ def on_charge_refunded(event: ProviderEvent, *, orders: OrderRepository, effects
     order = _order_for(orders, charge.metadata, charge.payment_intent)
     if order is None:
         return "no_order"
-    refunds: list[Refund] = []
+    at = iso(now)
     if charge.refunds is not None and charge.refunds.data:
-        refunds = [Refund(id=r.id, amount=r.amount, currency=r.currency.upper(), at=iso(now), reason=r.reason,
+        refunds = [Refund(id=r.id, amount=r.amount, currency=r.currency.upper(), at=at, reason=r.reason,
                           status=r.status) for r in charge.refunds.data]
+        recorded = sum(_change(orders, effects, order.order_id, lambda o, r=r: o.record_refund(r)) for r in refunds)
     else:
-        # Recent API versions leave `refunds` out: record the cumulative amount, unless the refunds
-        # we already know (ours, recorded when made) cover it.
-        # Ours still being made count too: the provider's event may be consumed before we record them.
-        known = order.refunded + sum(order._refunds_in_flight().values())
-        if charge.amount_refunded > known:
-            refunds = [Refund(id=f"{charge.id}-{charge.amount_refunded}", amount=charge.amount_refunded - known,
-                              currency=charge.currency.upper(), at=iso(now))]
-    recorded = sum(_change(orders, effects, order.order_id, lambda o, r=r: o.record_refund(r)) for r in refunds)
+        # Recent API versions leave `refunds` out: the cumulative amount is weighed against what the
+        # order knows inside the change (a fresh read, saved on its version), never a read made before.
+        recorded = int(_change(orders, effects, order.order_id, lambda o: o.record_refunded_total(
+            charge.id, charge.amount_refunded, currency=charge.currency.upper(), at=at)))
     if charge.refunds is not None:  # a case's refund, or one not succeeded yet: its status settles the case
         from chalicelib.services.refund_events import reconcile
 

@@ -191,7 +191,7 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
     })
 
 
-def _vendor_order_actions(vendor_order: VendorOrder) -> list:
+def _vendor_order_actions(vendor_order: VendorOrder, order_version: int) -> list:
     """The fields a save keeps in step: state, delivery, and the payout's bookkeeping (the sparse
     `by_payout_due` index carries the vendor-order exactly while its payout is due)."""
     vendor = VendorOrderModel
@@ -216,11 +216,15 @@ def _vendor_order_actions(vendor_order: VendorOrder) -> list:
                "top_ups": list(vendor_order.top_ups) or None,
                "settled_outside": vendor_order.settled_outside or None}
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
+    actions.append(vendor.order_version.set(order_version))
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]
 
 
 # --- the adapter ---------------------------------------------------------------------------
+
+
+_TORN_READ_ATTEMPTS = 5  # each retry means another save landed meanwhile: five in a row is contention
 
 
 class _EntriesExist(Exception):
@@ -234,15 +238,22 @@ class DynamoOrderRepository:
     """OrderRepository over the orders and vendor-orders tables."""
 
     def get(self, order_id: str) -> Order | None:
+        """The order as one save left it. The order item and its vendor items are two reads: when a
+        save lands between them, a vendor item is newer than the order item read (its `order_version`
+        says so) and both are read again, so a decision never mixes two versions of the aggregate."""
         bind()
-        try:
-            model = tables.OrderModel.get(order_id, consistent_read=True)
-        except tables.OrderModel.DoesNotExist:
-            return None
-        item = plain(model.attribute_values)
-        vendor_items = [plain(m.attribute_values)
-                        for m in VendorOrderModel.query(order_id, consistent_read=True)]
-        return order_from_items(item, vendor_items)
+        for _ in range(_TORN_READ_ATTEMPTS):
+            try:
+                model = tables.OrderModel.get(order_id, consistent_read=True)
+            except tables.OrderModel.DoesNotExist:
+                return None
+            item = plain(model.attribute_values)
+            vendor_items = [plain(m.attribute_values)
+                            for m in VendorOrderModel.query(order_id, consistent_read=True)]
+            version = int(item.get("version") or 1)
+            if all(int(v.get("order_version") or 0) <= version for v in vendor_items):
+                return order_from_items(item, vendor_items)
+        raise ConcurrentUpdate(order_id)
 
     def find_by_payment_intent(self, payment_intent_id: str) -> Order | None:
         order_id = tables.find_order_id_by_payment_intent(payment_intent_id)
@@ -254,7 +265,7 @@ class DynamoOrderRepository:
     def place(self, order: Order, reserve: ReserveStock, *, checkout: CheckoutWrites) -> None:
         item = order_item(order)
         item["version"] = 1
-        tables.place_order(item, [vendor_order_item(order, v) for v in order.vendor_orders.values()],
+        tables.place_order(item, [{**vendor_order_item(order, v), "order_version": 1} for v in order.vendor_orders.values()],
                            [Reservation(*line) for line in reserve.lines], client_token=order.order_id,
                            shopper_customer_id=checkout.new_customer_id, remember_in_cart=True,
                            cart_pending_order_id=checkout.cart_pending_order_id,
@@ -317,7 +328,7 @@ class DynamoOrderRepository:
                 put_case_rows(tx, order)  # the claims' and disputes' queues, in step with the order
                 for vendor_order in order.vendor_orders.values():
                     tx.update(vendor(order.order_id, vendor_order.vendor_id),
-                              actions=_vendor_order_actions(vendor_order), condition=vendor.order_id.exists())
+                              actions=_vendor_order_actions(vendor_order, expected + 1), condition=vendor.order_id.exists())
                 for effect in effects:
                     if isinstance(effect, (SellStock, ReleaseStock)):
                         for offer_id, quantity in effect.quantities:

@@ -122,6 +122,9 @@ class VendorOrderModel(Model):
     refund_attention_at = UnicodeAttribute(null=True)
     top_ups = ListAttribute(null=True)  # ids of the top-up transfers after the first (Order.top_ups_due)
     settled_outside = NumberAttribute(null=True)  # refused reversals an admin settled outside the platform
+    # The order item's version this item was last written with (in the same transaction): a read that
+    # finds a vendor item newer than its order item crossed a save and reads again.
+    order_version = NumberAttribute(null=True)
 
     by_vendor = ByVendor()
     by_payout_due = ByPayoutDue()

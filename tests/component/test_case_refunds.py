@@ -220,3 +220,30 @@ def test_under_keep_commission_the_vendor_bears_the_whole_refund(market, connect
     entries = [(e.kind, e.amount) for e in DynamoLedger().entries(vendor_a) if e.order_id == oid]
     assert ("refund", -19900) in entries and ("commission", 1990) not in entries
     assert sum(amount for _, amount in entries) == 0
+
+
+def test_an_order_read_that_a_save_crosses_is_read_again_whole(market, connected, monkeypatch):  # noqa: F811
+    """The order item and its vendor items are two reads: a case refund saved between them (the
+    webhook reading while the runner records the refund) must not give an order item from before the
+    save with vendor items from after it, which once booked a return's refund twice."""
+    from chalicelib.store import order_repository
+
+    order = paid_with_vendor_a_paid_out(market)
+    oid, vendor_a = order["order_id"], market.catalog.vendor_a.user_id
+    tent = market.catalog.offers[("tent", "a")]
+    before = DynamoOrderRepository().get(oid)
+    real_query, crossed = order_repository.VendorOrderModel.query, []
+
+    def query_after_a_save(*args, **kwargs):
+        if not crossed:
+            crossed.append(True)
+            refund_case(oid, vendor_a, "ret_01TESTTORNREAD00000000001", units=1, offer_id=tent)
+        return real_query(*args, **kwargs)
+
+    monkeypatch.setattr(order_repository.VendorOrderModel, "query", query_after_a_save)
+    read = DynamoOrderRepository().get(oid)
+    monkeypatch.setattr(order_repository.VendorOrderModel, "query", real_query)
+    after = DynamoOrderRepository().get(oid)
+    assert crossed and read.version == after.version > before.version
+    assert read.case_refund("ret_01TESTTORNREAD00000000001")["status"] == "succeeded"
+    assert read.refunded == after.refunded == 19900

@@ -223,3 +223,26 @@ def test_the_commission_policy_frozen_on_the_sub_order_decides_what_the_vendor_b
     assert [a for v, k, a in booked if k == "commission"] == ([commission_back] if commission_back else [])
     assert order.payout_now("v1")[0] == 2610 - vendor_bears
     assert order.payout_now("v2")[0] == 630
+
+
+# --- the provider's cumulative total (`charge.refunded` without its refunds list) -----------------
+
+
+def test_a_charge_refunded_total_our_case_refund_explains_books_nothing_before_or_after_we_record_it():
+    order = paid()
+    order.refund_for_case("v1", case_id="ret_1", amount=1000, reason="requested_by_customer", at=AT)
+    # The provider's event before our runner saved the refund: the refund still being made explains it.
+    assert order.record_refunded_total("ch_1", 1000, currency="EUR", at=AT) is False
+    order.record_case_refund("ret_1", attempt=0, refund_id="re_1", status="succeeded", at=AT)
+    # And after: the refund recorded explains it.
+    assert order.record_refunded_total("ch_1", 1000, currency="EUR", at=AT) is False
+    assert order.refunded == 1000 and list(order.refunds) == ["re_1"]
+
+
+def test_a_charge_refunded_total_beyond_our_refunds_is_a_refund_made_elsewhere_recorded_once():
+    order = paid()
+    order.refund_for_case("v1", case_id="ret_1", amount=1000, reason="requested_by_customer", at=AT)
+    order.record_case_refund("ret_1", attempt=0, refund_id="re_1", status="succeeded", at=AT)
+    assert order.record_refunded_total("ch_1", 1500, currency="EUR", at=AT) is True  # 5.00 on the dashboard
+    assert order.record_refunded_total("ch_1", 1500, currency="EUR", at=AT) is False  # the same event again
+    assert order.refunded == 1500 and order.refunds["ch_1-1500"].amount == 500
