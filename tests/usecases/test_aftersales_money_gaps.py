@@ -154,7 +154,7 @@ def test_a_refused_reversal_settled_outside_the_platform_leaves_the_queue_and_is
     assert seen["settled_outside"]["amount"] == due and seen["borne_by"] == borne_by
     assert refund_admin.failed_refunds(orders=world.repo)["items"] == []
     world.provider.refuse_reversals = None
-    assert refund_admin.retry_refused_reversals(**world.use()) == {}
+    assert refund_admin.retry_refused_transfers(**world.use()) == {}
     world.refund_case("ret_2", units=1)  # a later refund takes back only its own share
     assert list(world.provider.reversals.values()) == [1800 * 1000 // 2000]
     (adjustment,) = [e for e in world.repo.ledger.entries("alpine") if e.kind == "adjustment"]
