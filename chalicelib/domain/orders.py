@@ -1220,17 +1220,22 @@ class Order:
             due -= amount
         return sources
 
-    def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
+    def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str, transfer_id: str | None = None,
+                         amount: int | None = None) -> list[Effect]:
         """The provider refused a transfer reversal (balance_insufficient, more than is left): what is
-        still due back from the vendor stays visible to admins (`reversal_failed`) until the retry
-        schedule or an admin gets it back; never a silent half-done refund."""
+        still due back from the vendor, beyond the other reversals under way (a split one), stays
+        visible to admins (`reversal_failed`) until the retry schedule or an admin gets it back; never
+        a silent half-done refund."""
         vendor_order = self.vendor_orders[vendor_id]
-        due = ledger.reversal_due(self.money(), vendor_id)
+        refused = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id
+                        and transfer_id in (None, e.transfer_id) and amount in (None, e.amount)), None)
+        if refused is not None:
+            self.done(refused)  # refused: no longer under way
+        due = ledger.reversal_due(self.money(pending_reversals=True), vendor_id)
         if due <= 0:
             vendor_order.reversal_failed = None
             # Refused, and not due any more (its refund failed meanwhile): what the vendor is owed instead.
-            refused = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id), None)
-            return [e for e in self.top_ups_due(at=at, settled=refused) if e.vendor_id == vendor_id]
+            return [e for e in self.top_ups_due(at=at) if e.vendor_id == vendor_id]
         attempts = int((vendor_order.reversal_failed or {}).get("attempts", 0)) + 1
         since = (vendor_order.reversal_failed or {}).get("at", at)
         vendor_order.reversal_failed = {"amount": due, "failure_code": failure_code, "at": since,

@@ -218,7 +218,8 @@ class AfterSalesMoney(RuleBasedStateMachine):
         effect = data.draw(st.sampled_from(self._outbox(ReverseTransfer)))
         if refused:
             return self._learn(effect, lambda: self.order.reversal_refused(
-                effect.vendor_id, failure_code="balance_insufficient", at=AT))
+                effect.vendor_id, failure_code="balance_insufficient", at=AT, transfer_id=effect.transfer_id,
+                amount=effect.amount))
         reversal_id = self.provider.reverse(effect.key, effect.transfer_id, effect.amount)
         self._learn(effect, lambda: self.order.record_reversal(effect.vendor_id, reversal_id=reversal_id,
                                                                amount=effect.amount, at=AT,
@@ -277,6 +278,16 @@ class AfterSalesMoney(RuleBasedStateMachine):
         lost = self.dispute.amount if self.dispute and self.dispute.status == "lost" else 0
         assert self.provider.refunded + lost <= self.order.charged
         assert self.order.refunded <= self.order.charged
+
+    @invariant()
+    def a_vendor_holding_too_much_has_a_reversal_under_way_or_visible(self):
+        money = self.order.money(pending_reversals=True)
+        for vendor_id, vendor_order in self.order.vendor_orders.items():
+            if ledger.reversal_due(money, vendor_id) > 0:
+                top_up_under_way = any(e.vendor_id == vendor_id for e in self._outbox(TransferPayout))
+                assert vendor_order.reversal_failed is not None or top_up_under_way
+                if vendor_order.reversal_failed and not top_up_under_way:
+                    assert vendor_order.reversal_failed["amount"] == ledger.reversal_due(money, vendor_id)
 
     @invariant()
     def nothing_is_booked_twice(self):
