@@ -109,7 +109,18 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        # Sold before the policy was frozen: the commission was always given back pro rata.
                        refund_commission=raw.get("refund_commission") or REFUND_COMMISSION,
                        top_ups=tuple(raw.get("top_ups") or ()),
-                       settled_outside=int(raw.get("settled_outside") or 0))
+                       transfer_left={t: int(v) for t, v in (raw.get("transfer_left") or {}).items()},
+                       top_up_failed=raw.get("top_up_failed") or None,
+                       outside_settlements=_outside_settlements(raw))
+
+
+def _outside_settlements(raw: dict) -> tuple[dict, ...]:
+    """Settlements outside the platform; saved before they were kept one by one, only their sum was
+    (`settled_outside`), always counted as paid back by the vendor."""
+    if raw.get("outside_settlements"):
+        return tuple(dict(s, amount=int(s["amount"])) for s in raw["outside_settlements"])
+    legacy = int(raw.get("settled_outside") or 0)
+    return ({"kind": "returned_by_vendor", "amount": legacy, "at": ""},) if legacy else ()
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -214,7 +225,10 @@ def _vendor_order_actions(vendor_order: VendorOrder, order_version: int) -> list
                "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
                "refund_attention_at": vendor_order.refund_attention_since,
                "top_ups": list(vendor_order.top_ups) or None,
-               "settled_outside": vendor_order.settled_outside or None}
+               "transfer_left": vendor_order.transfer_left or None,
+               "top_up_failed": vendor_order.top_up_failed,
+               "outside_settlements": list(vendor_order.outside_settlements) or None,
+               "settled_outside": None}  # replaced by outside_settlements (read once by _outside_settlements)
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     actions.append(vendor.order_version.set(order_version))
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
