@@ -132,10 +132,10 @@ def case_rows(order) -> list[dict]:
     return rows
 
 
-def put_rows_in_transaction(tx, order) -> None:
-    """The order's case rows among the writes of its transaction (after the ledger entries: the
-    repository reads the entries' cancellation reasons by position)."""
-    for row in case_rows(order):
+def put_rows_in_transaction(tx, rows: list[dict]) -> None:
+    """Case rows (`case_rows`: those of the order that changed) among the writes of its transaction
+    (after the ledger entries: the repository reads the entries' cancellation reasons by position)."""
+    for row in rows:
         tx.save(CaseModel(**row))
 
 
