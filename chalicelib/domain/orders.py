@@ -132,6 +132,9 @@ class Audience(StrEnum):
 
 
 LATE_PAYMENT_REFUND_REASON = "paid_after_reservation_ended"
+# A reversal due that no transfer has left to give (the vendor was paid outside the platform): shown as a
+# refused reversal, for an admin to get back another way or write off.
+NOTHING_LEFT_TO_REVERSE = "nothing_left_to_reverse"
 
 # Where a case's refund stands: asked for (the provider call may still be under way), made (succeeded, or
 # pending at the provider: counted as refunded until it fails), failed (no money moved: an admin retries it
@@ -806,7 +809,7 @@ class Order:
             self._update_case(vendor_id, case_id, status=status, refund_id=refund_id)
         self.record_refund(Refund(refund_id, int(record["amount"]), self.currency, at, record.get("reason"), status,
                                   vendor_id))
-        return self.reversals_due()
+        return self.reversals_due(at=at)
 
     def case_refund_failed(self, case_id: str, *, failure_code: str, at: str, attempt: int | None = None,
                            refund_id: str | None = None) -> list[Effect]:
@@ -861,7 +864,7 @@ class Order:
         before = self.money()
         self.refunds[refund_id] = replace(known, status=status)
         self._book_money_change(before, vl.REFUND, f"{refund_id}:{status}", at)
-        return self.reversals_due() + self.top_ups_due(at=at)
+        return self.reversals_due(at=at) + self.top_ups_due(at=at)
 
     def retry_case_refund(self, case_id: str, *, at: str) -> list[Effect]:
         """An admin tries a failed case refund again: a new attempt with its own idempotency key (the
@@ -1037,7 +1040,7 @@ class Order:
         self._note(TimelineEntry(f"transfer:{vendor_id}", at, "Vendor payout sent", Audience.INTERNAL,
                                  kind="transfer", details={"vendor_id": vendor_id, "transfer_id": transfer_id,
                                                            "amount": amount}))
-        return self.reversals_due()
+        return self.reversals_due(at=at)
 
     def owed_to_vendor(self, vendor_id: str) -> int:
         """What the vendor is entitled to and does not hold (a refund failed after it was clawed back);
@@ -1088,7 +1091,7 @@ class Order:
                                  Audience.INTERNAL, kind="transfer",
                                  details={"vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount}))
         self._forget_settled_failures(vendor_id, at)
-        return self.reversals_due() + self.top_ups_due(at=at)  # two top-ups computed from different states
+        return self.reversals_due(at=at) + self.top_ups_due(at=at)  # two top-ups computed from different states
 
     def top_up_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
         """The provider refused a top-up transfer (balance_insufficient...): what the vendor is still owed
@@ -1175,13 +1178,18 @@ class Order:
         if made is not None:
             self.done(made)
         self._forget_settled_failures(vendor_id, at)
-        return [e for e in self.reversals_due() + self.top_ups_due(at=at) if e.vendor_id == vendor_id]
+        return [e for e in self.reversals_due(at=at) + self.top_ups_due(at=at) if e.vendor_id == vendor_id]
 
-    def reversals_due(self) -> list[Effect]:
+    def reversals_due(self, *, at: str | None = None) -> list[Effect]:
         """A refund or a lost dispute after a payout: take back from each vendor what it no longer keeps,
         from transfers that still have that much not reversed (the provider refuses more): the first
         that covers it all (the payout, then its top-ups), else the ones with most left, each giving
-        what it has."""
+        what it has.
+
+        What no transfer has left to give (the vendor was paid outside the platform, e.g. a refused top-up
+        an admin paid by bank transfer, and the refund then went through after all) is shown to admins as
+        a reversal the provider cannot make (`reversal_failed`, `nothing_left_to_reverse`): an admin
+        gets it back from the vendor another way or writes it off (resolve_reversal); never left silent."""
         money = self.money(pending_reversals=True)
         effects: list[Effect] = []
         for vendor_order in self.vendor_orders.values():
@@ -1195,9 +1203,28 @@ class Order:
             attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
             for source, amount in self._reversal_sources(vendor_order, due):
                 net -= amount  # what the vendor keeps once this one is made: names the reversal
+                due -= amount
                 effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, source, amount, net, attempt,
                                                len(vendor_order.top_ups)))
+            if due > 0:
+                self._nothing_left_to_reverse(vendor_order, due, at or now_iso())
         return effects
+
+    def _nothing_left_to_reverse(self, vendor_order: VendorOrder, due: int, at: str) -> None:
+        """`due` is held by the vendor beyond the reversals under way and no transfer has it left: on the
+        admin's queue as a reversal that cannot be made (kept since its first day there, not a new
+        attempt: nothing was asked of the provider)."""
+        failed = vendor_order.reversal_failed or {}
+        if failed.get("amount") == due and failed.get("failure_code") == NOTHING_LEFT_TO_REVERSE:
+            return
+        vendor_order.reversal_failed = {"amount": due, "failure_code": NOTHING_LEFT_TO_REVERSE,
+                                        "at": failed.get("at", at), "last_failed_at": at,
+                                        "attempts": int(failed.get("attempts", 0))}
+        self._note(TimelineEntry(f"reversal_impossible:{vendor_order.vendor_id}:{len(vendor_order.outside_settlements)}",
+                                 at, "Transfer reversal impossible: no transfer has that much left",
+                                 Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_order.vendor_id, "amount": due,
+                                          "failure_code": NOTHING_LEFT_TO_REVERSE}))
 
     def _reversal_sources(self, vendor_order: VendorOrder, due: int) -> list[tuple[str, int]]:
         """[(transfer, amount to reverse from it)] for `due`, never more than a transfer has left net of
@@ -1252,7 +1279,7 @@ class Order:
             raise Conflict("No refused reversal is waiting for this vendor.", code="no_reversal_failed",
                            fields={"vendor_id": "no refused reversal"})
         due = [e for e in self.reversals_due() if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id]
-        if not due:
+        if not due and ledger.reversal_due(self.money(pending_reversals=True), vendor_id) <= 0:
             vendor_order.reversal_failed = None  # nothing is due any more (a refund failed meanwhile)
         return due
 
@@ -1269,7 +1296,9 @@ class Order:
                            fields={"vendor_id": "no refused reversal"})
         if borne_by not in ("platform", "vendor"):
             raise InvalidInput("Say who bears it: platform or vendor.", fields={"borne_by": "platform or vendor"})
-        due = ledger.reversal_due(self.money(), vendor_id)
+        # Only what is due beyond the reversals under way (a retry the runner has not made yet): the vendor
+        # is never asked to pay back outside what the provider is about to take back too.
+        due = ledger.reversal_due(self.money(pending_reversals=True), vendor_id)
         vendor_order.reversal_failed = None
         if due <= 0:
             return 0
@@ -1305,6 +1334,12 @@ class Order:
         money = self.money()
         if vendor_order.reversal_failed and ledger.reversal_due(money, vendor_id) <= 0:
             vendor_order.reversal_failed = None
+        elif vendor_order.reversal_failed:
+            # Still due, but maybe less or more (a refund failed or went through meanwhile): the queue shows
+            # what is due now beyond the reversals under way, not what was due when it was refused.
+            due = ledger.reversal_due(self.money(pending_reversals=True), vendor_id)
+            if due > 0:
+                vendor_order.reversal_failed = {**vendor_order.reversal_failed, "amount": due}
         if vendor_order.top_up_failed and self.owed_to_vendor(vendor_id) <= 0:
             vendor_order.top_up_failed = None
         written_off = vendor_order.written_off
