@@ -55,7 +55,8 @@ PAID_DEADLINE = 60  # seconds: webhook -> queue -> consumer, through delays, dup
 RETRY_BUDGET = 75  # seconds a client keeps retrying one request (a crashed checkout's key frees in 30 s)
 SETTLE_DEADLINE = 240  # seconds for the sweepers and retries to settle everything
 FINAL_PAYOUTS = frozenset({"transferred", "nothing_to_pay", "nothing_to_pay_refunded"})
-QUEUES = ("payment-events", "notifications")
+# The queue whose consumer moves orders and money; the notifications queue (mails) is not waited for.
+QUEUES = ("payment-events",)
 # The stack's own reservation time, short so that abandoned orders expire within the run.
 STACK_ENVIRONMENT = {"HALLES_RESERVATION_MINUTES": "1"}
 
@@ -141,6 +142,7 @@ class ChaosReport:
     violations: list[str]
     scenarios: dict
     seconds: float
+    checked: dict  # how much each invariant looked at (a check over nothing proves nothing)
 
 
 class ChaosRun:
@@ -149,11 +151,14 @@ class ChaosRun:
         self.count = orders
         self.rng = random.Random(seed)
         self.seed = seed
-        self.log = log or (lambda line: print(f"chaos: {line}", file=sys.stderr, flush=True))
+        self.started = time.monotonic()
+        output = log or (lambda line: print(f"chaos: {line}", file=sys.stderr, flush=True))
+        self.log = lambda line: output(f"[{time.monotonic() - self.started:5.0f} s] {line}")
         self.vendors: dict[str, Client] = {}
         self.offers: dict[str, str] = {}  # vendor id -> offer id
         self.orders: list[Order] = []
         self.violations: list[str] = []
+        self.checked: Counter[str] = Counter()
 
     # -- setup --------------------------------------------------------------------------------
 
@@ -283,18 +288,21 @@ class ChaosRun:
             if status == 200:
                 return
 
-    def queues_empty(self) -> bool:
+    def queued(self) -> dict[str, int]:
+        """Messages still in the consumers' queues (visible or in flight), per queue that has some."""
         import boto3
 
         sqs = boto3.client("sqs", endpoint_url=self.stack.moto, region_name="eu-west-1", aws_access_key_id="testing",
                            aws_secret_access_key="testing")
+        left = {}
         for queue in QUEUES:
             url = sqs.get_queue_url(QueueName=f"halles-local-{queue}")["QueueUrl"]
             attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
                 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            if any(int(value) for value in attributes.values()):
-                return False
-        return True
+            count = sum(int(value) for value in attributes.values())
+            if count:
+                left[queue] = count
+        return left
 
     def unsettled(self) -> list[str]:
         """Why each placed order is not in a final state yet (empty: all settled)."""
@@ -329,12 +337,13 @@ class ChaosRun:
             self.fire("retry_payouts")
             for order in self.orders:
                 self.advance(order)
-            left = self.unsettled()
-            if not left and self.queues_empty():
+            left, queued = self.unsettled(), self.queued()
+            if not left and not queued:
                 return []
             if time.monotonic() > deadline:
-                return left or ["messages are still queued"]
-            self.log(f"{len(left)} order part(s) not final yet; waiting for the sweepers, retries and queues")
+                return left or [f"messages are still queued: {queued}"]
+            self.log(f"{len(left)} order part(s) not final yet, messages queued {queued}; firing the sweepers "
+                     f"and retries again")
             time.sleep(min(5.0, max(0.5, expiry - time.time() + 0.5)) if time.time() < expiry else 3.0)
 
     def _reserved_until(self, order: Order) -> float:
@@ -369,6 +378,7 @@ class ChaosRun:
         # Stock: every unit declared is available, reserved or sold, and none is left reserved.
         for vendor_id, offer_id in self.offers.items():
             available, reserved, sold = self._stock(vendor_id, offer_id)
+            self.checked["units_sold"] += sold
             if available + reserved + sold != DECLARED_STOCK or reserved:
                 violations.append(f"offer {offer_id}: available {available} + reserved {reserved} + sold {sold} "
                                   f"!= declared {DECLARED_STOCK} (or units left reserved)")
@@ -381,6 +391,8 @@ class ChaosRun:
         for order_id, order in ours.items():
             view = self.shopper_view(order)
             intents = succeeded.get(order_id, set())
+            self.checked["charges"] += len(intents)
+            self.checked[f"orders_{view.get('status')}"] += 1
             if len(intents) > 1:
                 violations.append(f"order {order_id} charged {len(intents)} times: {sorted(intents)}")
             if view.get("status") == "paid" and len(intents) != 1:
@@ -398,6 +410,8 @@ class ChaosRun:
             meta = created.get("metadata") or {}
             if meta.get("order_id") in ours:
                 transfer = self.provider(f"/v1/transfers/{created['id']}")
+                self.checked["transfers"] += 1
+                self.checked["reversals"] += len((transfer.get("reversals") or {}).get("data") or [])
                 transferred[(meta["order_id"], meta.get("vendor_id", ""))] += (
                     transfer["amount"] - transfer["amount_reversed"])
         for vendor_id, vendor in self.vendors.items():
@@ -474,7 +488,7 @@ class ChaosRun:
         return ChaosReport(orders=len(placed), faults_injected=injected,
                            faults=faults.get("injected", {}) if status == 200 else {},
                            violations=list(self.violations), scenarios=dict(Counter(o.scenario for o in placed)),
-                           seconds=time.monotonic() - started)
+                           seconds=time.monotonic() - started, checked=dict(self.checked))
 
 
 def faulty_stack(data_dir: Path, faults: str = CHAOS_FAULTS, seed: int = 0):
@@ -497,7 +511,8 @@ def chaos_figures(options) -> Iterator:
         finally:
             stack.stop()
     if options.why:
-        print(f"chaos: scenarios {report.scenarios}, faults {report.faults}, {report.seconds:.0f} s", file=sys.stderr)
+        print(f"chaos: scenarios {report.scenarios}, faults {report.faults}, checked {report.checked}, "
+              f"{report.seconds:.0f} s", file=sys.stderr)
     yield bench.Figure("chaos_orders", report.orders, "orders", digits=0)
     yield bench.Figure("chaos_faults_injected", report.faults_injected, "faults", digits=0)
     yield bench.Figure("chaos_invariant_violations", len(report.violations), "", digits=0)
