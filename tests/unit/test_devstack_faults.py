@@ -217,3 +217,43 @@ def test_only_the_apps_sdk_calls_get_provider_faults():
     status, _, _ = provider.handle("POST", "/v1/customers", reader, b"email=a%40example.com")
 
     assert status == 200
+
+
+# ---- a function that dies while answering an HTTP request -----------------------------------------
+
+
+def test_an_api_function_that_dies_answers_502_like_api_gateway_and_the_server_keeps_serving():
+    import http.client
+
+    from chalice import Chalice
+    from chalice.config import Config
+
+    from devstack.http import make_api_server, serve_in_thread
+
+    app = Chalice("crash-test")
+    writes = []
+
+    @app.route("/orders", methods=["POST"])
+    def place():
+        writes.append("written")
+        if len(writes) == 1:
+            raise faults.InjectedCrash("died after PutItem")
+        return {"placed": len(writes)}
+
+    server = make_api_server(app, Config(), "127.0.0.1", 0, None)
+    serve_in_thread(server.server, "api-crash-test")
+    port = server.server.server_address[1]
+    try:
+        answers = []
+        for _ in range(2):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("POST", "/orders", body=b"{}", headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answers.append((response.status, json.loads(response.read())))
+            connection.close()
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+
+    assert answers[0][0] == 502 and answers[0][1]["error"]["code"] == "function_crashed"
+    assert answers[1] == (200, {"placed": 2})
