@@ -9,9 +9,9 @@ differs from chalice local in what API Gateway would do for Halles in AWS:
 - a body over API Gateway's 10 MB limit is refused with 413 before it is read;
 - `/_devstack/...` is the runner's control API (fire a function, list functions, count the faults
   injected under `--faults`, read the mails SES "sent"). It is no back door for the web pages a
-  developer visits: it answers loopback clients only, never with CORS headers, only for a `Host` naming this server on
-  127.0.0.1/localhost (against DNS rebinding), never to a request with a foreign `Origin`, and
-  only with the run's secret in `X-Devstack-Token` (devstack/control.py);
+  developer visits: it answers loopback clients only, never with CORS headers, only for a `Host`
+  naming this server on 127.0.0.1/localhost (against DNS rebinding), never to a request with a
+  foreign `Origin`, and only with the run's secret in `X-Devstack-Token` (devstack/control.py);
 - under `--faults`, a request during which the app's function dies (devstack/faults.py) answers
   502, as API Gateway does for a crashed Lambda.
 """
