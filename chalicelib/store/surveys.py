@@ -169,8 +169,9 @@ def _first_failed(exc: TransactWriteError) -> bool:
     return reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
 
 
-def mark_sent(survey: dict, *, at: str) -> bool:
-    """`due` -> `remind` (at = `at`), counting it sent in the week of `at`. False: moved already."""
+def mark_sent(survey: dict, *, at: str, counted_at: str | None = None) -> bool:
+    """`due` -> `remind` (at = `at`), counting it sent in the week of `counted_at` (default `at`). False:
+    moved already."""
     bind()
     try:
         with TransactWrite(connection=_connection()) as tx:
@@ -178,7 +179,7 @@ def mark_sent(survey: dict, *, at: str) -> bool:
                       actions=[SurveyItem.queue.set(REMIND), SurveyItem.queue_at.set(at), SurveyItem.sent_at.set(at),
                                SurveyItem.state.set("sent")],
                       condition=(SurveyItem.queue == DUE) & SurveyItem.answered_at.does_not_exist())
-            _add_counters(tx, survey, iso_week(at), {"sent": 1})
+            _add_counters(tx, survey, iso_week(counted_at or at), {"sent": 1})
     except TransactWriteError as exc:
         if _first_failed(exc):
             return False

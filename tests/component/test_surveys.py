@@ -346,3 +346,15 @@ def test_a_low_score_on_a_part_already_claimed_adds_no_claim_and_leaves_the_retr
     assert status == 200 and answered["follow_up"] is False  # the vendor is on the open claim already
     assert [c["claim_id"] for c in claims_of(shop, order)] == [opened["claim_id"]]
     assert survey_answers.retry_follow_ups(days_later(0.01)) == {"opened": 0, "refused": 0, "failed": 0}
+
+
+def test_a_job_fired_as_of_a_later_day_counts_the_survey_sent_in_the_week_its_answer_lands(market):
+    """`devstack fire send_surveys --at +7d`: the chart must not read "1 answer of 0 sent"."""
+    consent(market)
+    delivered_order(market)
+    run_job(market, days_later(7))  # always another ISO week than today's
+    token = survey_of_vendor(market, ALPINE)
+    assert call(market.client, "POST", f"/surveys/{token}", GOOD)[0] == 200
+
+    week = market.call("GET", "/vendor/satisfaction?weeks=1", token=market.catalog.vendor_a.access_token)[1]["totals"]
+    assert (week["sent"], week["answered"], week["response_rate"]) == (1, 1, 1.0)
