@@ -1409,7 +1409,7 @@ export default {
     questionVendor: "Vendor",
     questionDelivery: "Delivery",
     responseRate: "Response rate",
-    answeredOfSent: "{answered} answered of {sent} sent",
+    answeredOfSent: "Answered: {answered} · Sent: {sent}",
     csatCard: "{question} (CSAT)",
     satisfiedShare: "{rate} gave 4 or 5",
     npsCard: "NPS (platform)",

@@ -1409,7 +1409,7 @@ export default {
     questionVendor: "Vendeur",
     questionDelivery: "Livraison",
     responseRate: "Taux de réponse",
-    answeredOfSent: "{answered} réponses sur {sent} envois",
+    answeredOfSent: "Réponses : {answered} · Envois : {sent}",
     csatCard: "{question} (CSAT)",
     satisfiedShare: "{rate} ont donné 4 ou 5",
     npsCard: "NPS (plateforme)",

@@ -7,7 +7,7 @@
 import { request } from "../api.js";
 import { el, mount } from "../dom.js";
 import { formatDate, formatNumber, t } from "../i18n.js";
-import { asTable, chart, percent, svgNode, weeksPicker } from "./return-analytics-charts.js";
+import { asTable, chart, svgNode, weeksPicker } from "./return-analytics-charts.js";
 
 export { weeksPicker };
 
@@ -25,6 +25,11 @@ export function fetchSatisfaction(scope, query, signal) {
 }
 
 const count = (n) => formatNumber(n);
+
+// A share (0 to 1) as the page's language writes a percentage: "66.7%", "66,7 %".
+function percent(rate) {
+  return rate === null || rate === undefined ? "—" : formatNumber(rate, { style: "percent", maximumFractionDigits: 1 });
+}
 
 function average(value) {
   return value === null || value === undefined ? "—" : t("satisfaction.outOf5", { value: formatNumber(value, TWO_DECIMALS) });
