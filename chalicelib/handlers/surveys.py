@@ -33,7 +33,8 @@ class SurveyOut(ApiModel):
 
 
 class AnsweredOut(SurveyOut):
-    follow_up: bool = Field(description="a low score opened a follow-up claim with the vendor")
+    follow_up: bool = Field(description="a low score opens a follow-up claim with the vendor: at once, or by the "
+                                          "retry when it could not be opened right away; false: none (one is open)")
 
 
 class AnswerBody(ApiModel):
