@@ -180,6 +180,13 @@ def fire(args) -> int:
     body = None
     if getattr(args, "at", None) is not None:
         from devstack.runner import DEFAULT_REGION
+
+        status, listing = control_call(base, "GET", "functions", data_dir=args.data_dir)
+        kinds = {f["name"]: f["kind"] for f in listing.get("functions", [])} if status == 200 else {}
+        if kinds.get(args.function_name, "schedule") != "schedule":
+            print(f"devstack: --at is for schedules; {args.function_name} is a {kinds[args.function_name]} function "
+                  "(give it --event, or nothing to poll its queue)", file=sys.stderr)
+            return 2
         from devstack.schedules import scheduled_event
 
         # The whole EventBridge event, as the trigger would send it at that time (schedules read its `time`).

@@ -59,3 +59,10 @@ def test_a_time_it_cannot_read_is_refused_before_anything_runs(args, capsys):
         build_parser().parse_args(["fire", "send_surveys", *args])
     assert refused.value.code == 2
     assert "--at" in capsys.readouterr().err
+
+
+def test_at_is_refused_for_a_function_that_is_no_schedule(control_server):  # noqa: F811
+    port, control, data_dir = control_server
+    result = fire(port, data_dir, "payment_events_consumer", "--at", "+1d")
+    assert result.returncode == 2 and "--at is for schedules" in result.stderr
+    assert control.fired == []
