@@ -107,10 +107,10 @@ def follow_up(survey_id: str, *, now: datetime | None = None) -> str:
     stored = survey["answer"]
     given = rules.Answer(**{q: int(stored[q]) for q in (*rules.CSAT_QUESTIONS, "nps")},
                          comment=str(stored.get("comment") or ""))
+    text = rules.follow_up_text(given, survey.get("order_number") or "", _locale_of(survey["shopper_id"]))
     try:
         claim = claims.open_claim(survey["shopper_id"], survey["order_id"], vendor_id=survey["vendor_id"],
-                                  reason="other", text=rules.follow_up_text(given, survey.get("order_number") or ""),
-                                  key=f"survey:{survey_id}", now=now)
+                                  reason="other", text=text, key=f"survey:{survey_id}", now=now)
     except DomainError as refused:
         # Already an open claim on this part (the vendor is on it), or no longer claimable: nothing to add.
         logger.info("no follow-up claim for a low survey score", extra={"survey_id": survey_id, "code": refused.code})
@@ -119,6 +119,14 @@ def follow_up(survey_id: str, *, now: datetime | None = None) -> str:
     store.follow_up_done(survey_id, claim_id=claim["claim_id"])
     count("SurveyFollowUps", 1)
     return OPENED
+
+
+def _locale_of(user_id: str) -> str:
+    """The language the shopper reads (their profile's, as their e-mails): the claim speaks in their name."""
+    from chalicelib.domain.notifications import supported_locale
+    from chalicelib.store import notifications as notification_store
+
+    return supported_locale((notification_store.get_profile(user_id) or {}).get("locale"))
 
 
 def retry_follow_ups(now: datetime | None = None) -> dict:

@@ -358,3 +358,12 @@ def test_a_job_fired_as_of_a_later_day_counts_the_survey_sent_in_the_week_its_an
 
     week = market.call("GET", "/vendor/satisfaction?weeks=1", token=market.catalog.vendor_a.access_token)[1]["totals"]
     assert (week["sent"], week["answered"], week["response_rate"]) == (1, 1, 1.0)
+
+
+def test_the_follow_up_claim_speaks_the_language_of_the_shopper_it_is_opened_for(surveyed):
+    shop, order, token = surveyed
+    assert shop.call("PUT", "/me/preferences", {"locale": "fr"})[0] == 200
+    assert call(shop.client, "POST", f"/surveys/{token}", LOW)[1]["follow_up"] is True
+    (claim,) = claims_of(shop, order)
+    assert claim["text"] == (f"Enquête de satisfaction de la commande {order['order_number']} : note basse "
+                             "(commande 2/5, vendeur 1/5). Le client a écrit : « Never answered me »")
