@@ -49,7 +49,7 @@ PAGES = [
 ]
 
 
-def _signed_in_session(live_stack, email: str, password: str) -> dict:
+def signed_in_session(live_stack, email: str, password: str) -> dict:
     answer = api(live_stack, "POST", "/auth/signin", body={"email": email, "password": password})
     return {**answer, "token_type": "Bearer", "expires_at": int(time.time() * 1000) + 50 * 60 * 1000}
 
@@ -66,14 +66,14 @@ def people(live_stack) -> dict:
     product = next(p for p in products["items"] if p["offer_count"] > 1)
     best = product["best_offer"]
     api(live_stack, "PUT", f"/cart/lines/{best['offer_id']}", token=newcomer.token, body={"quantity": 1})
-    shopper = _signed_in_session(live_stack, creds["shopper"]["email"], creds["shopper"]["password"])
+    shopper = signed_in_session(live_stack, creds["shopper"]["email"], creds["shopper"]["password"])
     orders = api(live_stack, "GET", "/orders", token=shopper["access_token"])["items"]
     return {
         "sessions": {
             "shopper": shopper,
-            "new-shopper": _signed_in_session(live_stack, newcomer.email, newcomer.password),
-            "vendor": _signed_in_session(live_stack, creds["vendors"][0]["email"], creds["vendors"][0]["password"]),
-            "admin": _signed_in_session(live_stack, creds["admin"]["email"], creds["admin"]["password"]),
+            "new-shopper": signed_in_session(live_stack, newcomer.email, newcomer.password),
+            "vendor": signed_in_session(live_stack, creds["vendors"][0]["email"], creds["vendors"][0]["password"]),
+            "admin": signed_in_session(live_stack, creds["admin"]["email"], creds["admin"]["password"]),
         },
         "ids": {"product": product["product_id"], "vendor_id": best["vendor_id"], "order": orders[0]["order_id"]},
     }

@@ -315,6 +315,7 @@ export default {
     signInToSee: "Sign in to see {what}.",
   },
   cart: {
+    jumpToPay: "Delivery and payment ↓",
     title: "Your cart",
     what: "your cart",
     anItem: "An item",
@@ -401,6 +402,10 @@ export default {
     signedOut: "You are signed out.",
     signOut: "Sign out",
     cart: "Cart",
+    unread: {
+      one: "unread",
+      other: "unread",
+    },
     cartItems: {
       one: "item",
       other: "items",

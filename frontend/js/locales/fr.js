@@ -315,6 +315,7 @@ export default {
     signInToSee: "Connectez-vous pour voir {what}.",
   },
   cart: {
+    jumpToPay: "Livraison et paiement ↓",
     title: "Votre panier",
     what: "votre panier",
     anItem: "Un article",
@@ -401,6 +402,10 @@ export default {
     signedOut: "Vous êtes déconnecté.",
     signOut: "Se déconnecter",
     cart: "Panier",
+    unread: {
+      one: "non lu",
+      other: "non lus",
+    },
     cartItems: {
       one: "article",
       other: "articles",
