@@ -80,6 +80,7 @@ def people(live_stack) -> dict:
 
 
 def open_page(browser, live_stack, people, who, route, locale="en-IE", width=1280, height=900):
+    expect.set_options(timeout=10_000)  # as tests/browser/conftest.py's `page`
     context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
     if who:
         session = json.dumps(people["sessions"][who])
@@ -121,6 +122,23 @@ def test_the_heading_takes_focus_after_navigation_and_after_sign_in(browser, liv
         tab.get_by_test_id("signin-password").press("Enter")
         expect(tab).to_have_url(frontend(live_stack, "#/orders"))
         expect(tab.locator("main h1")).to_be_focused()
+        assert not errors, f"the page raised: {errors}"
+    finally:
+        context.close()
+
+
+PHONE_PAGES = [(None, "#/"), (None, "#/product/{product}"), (None, "#/vendors/{vendor_id}"), ("new-shopper", "#/cart"),
+               ("shopper", "#/orders/{order}")]
+
+
+@pytest.mark.parametrize(("who", "route"), PHONE_PAGES, ids=[f"{w or 'visitor'}:{r}" for w, r in PHONE_PAGES])
+def test_axe_finds_no_violation_on_a_phone_with_the_menu_open(browser, live_stack, people, who, route):
+    context, tab, errors = open_page(browser, live_stack, people, who, route, locale="fr-FR", width=360, height=740)
+    try:
+        assert tab.evaluate("() => document.documentElement.scrollWidth") <= 360, "the page scrolls sideways at 360 px"
+        tab.get_by_test_id("menu-toggle").click()
+        expect(tab.get_by_test_id("site-menu")).to_be_visible()
+        assert_no_axe_violations(tab, f"{route} at 360 px, menu open")
         assert not errors, f"the page raised: {errors}"
     finally:
         context.close()

@@ -33,6 +33,7 @@ def session(live_stack) -> dict:
 
 
 def shopper_tab(browser, session: dict, locale: str, width: int, height: int):
+    expect.set_options(timeout=10_000)  # as tests/browser/conftest.py's `page`
     context = browser.new_context(locale=locale, viewport={"width": width, "height": height})
     session = json.dumps(session)
     context.add_init_script(
