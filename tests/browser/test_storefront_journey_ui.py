@@ -153,3 +153,45 @@ def test_keyboard_only_from_search_to_the_cart(browser, live_stack, session):
         assert not errors, f"the page raised: {errors}"
     finally:
         context.close()
+
+
+def test_a_french_shopper_buys_from_two_vendors_on_a_phone(browser, live_stack, session):
+    from tests.browser.test_checkout_ui import CARD_OK, PAID_WITHIN_MS, click_pay, pay_on_provider_page, product_details
+
+    context, tab, errors = shopper_tab(browser, session, "fr-FR", 390, 844)
+    try:
+        tab.goto(frontend(live_stack, "#/"))
+        tab.get_by_test_id("search-input").fill("bouteille")
+        tab.get_by_test_id("search-input").press("Enter")
+        tab.get_by_test_id("product-card").filter(has_text="Bouteille isotherme").first.locator("a").click()
+        box = tab.get_by_test_id("best-offer-summary")
+        box.get_by_test_id("add-to-cart").click()
+        expect(box.get_by_test_id("add-status-cart")).to_be_visible()
+        first_vendor = box.get_by_test_id("buy-box-vendor").inner_text()
+
+        # A second vendor's best offer, from its own product page's buy box.
+        other = next(d for d in product_details(live_stack)
+                     for o in d["offers"] if o["is_best"] and o["in_stock"] and o["vendor_name"] != first_vendor)
+        tab.goto(frontend(live_stack, f"#/product/{other['product']['product_id']}"))
+        box = tab.get_by_test_id("best-offer-summary")
+        assert in_viewport(tab, box.get_by_test_id("add-to-cart"))
+        box.get_by_test_id("add-to-cart").click()
+        expect(box.get_by_test_id("add-status-cart")).to_be_visible()
+
+        tab.get_by_test_id("cart-link").click()
+        expect(tab.locator("main h1")).to_contain_text("Votre panier")
+        expect(tab.get_by_test_id("cart-vendor")).to_have_count(2)
+        jump = tab.get_by_test_id("jump-to-pay")
+        assert in_viewport(tab, jump), "the jump to delivery and payment is not on the first screen"
+        jump.click()
+        expect(tab.locator("#delivery-title")).to_be_focused()
+        click_pay(tab)
+        pay_on_provider_page(tab, CARD_OK)
+        order_id = tab.get_by_test_id("order").get_attribute("data-order-id")
+        live_stack.wait_for(lambda: live_stack.call("GET", f"/orders/{order_id}", token=session["access_token"])[1]
+                            ["status"] == "paid", "the order is paid", PAID_WITHIN_MS / 1000)
+        expect(tab.get_by_test_id("order-status")).to_have_text("Payée", timeout=PAID_WITHIN_MS)
+        tab.screenshot(path=SHOT.format(width=390, lang="fr-paid"), full_page=True)
+        assert not errors, f"the page raised: {errors}"
+    finally:
+        context.close()
