@@ -1,7 +1,7 @@
 // A shop's public page (#/vendors/<vendor_id>), linked from every vendor name of a product page:
 // who it is, where it ships from, its return policy (window in days), shoppers' ratings once the
 // API has enough answers to show them anonymously (GET /vendors/{id}), and its live offers
-// (GET /catalog/products?vendor=<id>, the catalogue's own cards).
+// (GET /catalog/products?vendor=<id>&in_stock=true, the catalogue's own cards).
 
 import { api } from "../api.js";
 import { loadCategories } from "../categories.js";
@@ -51,7 +51,7 @@ function showVendor(main, vendor) {
       vendor.logo_url ? el("img", { class: "vendor-logo", src: vendor.logo_url, alt: "", width: 72, height: 72, loading: "lazy", decoding: "async" }) : null,
       el("div", {},
         el("p", { class: "card-category", text: t("vendorPage.shop") }),
-        el("h1", { class: "vendor-name", "data-testid": "vendor-name", text: vendor.name }),
+        el("h1", { class: "vendor-page-name", "data-testid": "vendor-name", text: vendor.name }),
         el("dl", { class: "buy-facts vendor-facts" },
           facts.map(([term, value]) => el("div", { class: "buy-fact" }, el("dt", { text: term }), el("dd", {}, value)))))),
     el("div", { class: "vendor-details" },
@@ -93,7 +93,7 @@ async function loadOffers(main, vendor, categories, signal) {
   const status = main.querySelector('[data-testid="vendor-offers-status"]');
   if (!grid || !status) return;
   try {
-    const page = await api.products({ vendor: vendor.vendor_id, limit: OFFERS_SHOWN, sort: "relevance" }, { signal });
+    const page = await api.products({ vendor: vendor.vendor_id, in_stock: true, limit: OFFERS_SHOWN, sort: "relevance" }, { signal });
     const items = page.items || [];
     for (const product of items) grid.append(productCard(product, categories));
     if (!items.length) status.textContent = t("vendorPage.noOffers");
