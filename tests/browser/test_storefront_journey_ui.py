@@ -127,7 +127,9 @@ def tab_to(tab, predicate_js: str, limit: int = 60) -> None:
     raise AssertionError(f"Tab never reached {predicate_js}")
 
 
-def test_keyboard_only_from_search_to_the_cart(browser, live_stack, session):
+def test_keyboard_only_from_search_to_a_paid_order(browser, live_stack, session):
+    from tests.browser.test_checkout_ui import ADDRESS, PAID_WITHIN_MS
+
     context, tab, errors = shopper_tab(browser, session, "en-IE", 1280, 800)
     try:
         tab.goto(frontend(live_stack, "#/"))
@@ -150,6 +152,24 @@ def test_keyboard_only_from_search_to_the_cart(browser, live_stack, session):
         expect(tab).to_have_url(re.compile(r"#/cart$"))
         expect(tab.locator("main h1")).to_be_focused()
         expect(tab.locator("main")).to_contain_text("Insulated Steel Bottle")
+        expect(tab.get_by_test_id("quote-total")).to_be_visible()
+
+        # The address, typed field after field, then Pay: all with the keyboard.
+        for name in ("line1", "postal_code", "city"):
+            tab_to(tab, f"(el) => el.dataset.testid === 'address-{name}'")
+            tab.keyboard.type(ADDRESS[name])
+        tab_to(tab, "(el) => el.dataset.testid === 'pay-button' && !el.disabled")
+        tab.keyboard.press("Enter")
+
+        # The payment provider's card page, with the keyboard too.
+        tab.wait_for_url(re.compile(r"/pay/pi_[^/?]+\?"))
+        for field, value in (("card-number", "4242 4242 4242 4242"), ("card-expiry", "12/34"), ("card-cvc", "123")):
+            tab_to(tab, f"(el) => el.id === '{field}'")
+            tab.keyboard.type(value)
+        tab_to(tab, "(el) => el.id === 'pay-button'")
+        tab.keyboard.press("Enter")
+        expect(tab.get_by_test_id("order")).to_be_visible()
+        expect(tab.get_by_test_id("order-status")).to_have_text("Paid", timeout=PAID_WITHIN_MS)
         assert not errors, f"the page raised: {errors}"
     finally:
         context.close()
