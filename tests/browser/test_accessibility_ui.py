@@ -8,6 +8,7 @@ arrived (its h1 shown and the network quiet), so the page checked is the one peo
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.parse
 
@@ -15,6 +16,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_checkout_ui import PASSWORD, Shopper, api, fresh_email, frontend, sign_in_api
+from tests.browser.test_surveys_ui import delivered_to_a_consenting_shopper, fire_surveys_until_mailed
+from tests.browser.test_vendor_orders_ui import seeded_vendor
 from tests.fixtures.axe import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
@@ -26,7 +29,8 @@ ADMIN_SECTIONS = ["vendors", "commissions", "reconciliation", "refunds", "return
 
 # (who, route): who is None (a visitor), "shopper" (the demo shopper: its delivered orders),
 # "new-shopper" (a shopper with one item in the cart), "vendor", "admin". Routes may name
-# {product}, {vendor_id}, {order} (filled in from the live stack).
+# {product}, {vendor_id}, {order}, {survey} (filled in from the live stack; {survey} is the link of a
+# real survey mail, for a delivered order of a shopper who agreed to surveys).
 PAGES = [
     (None, "#/"),
     (None, "#/?q=bottle"),
@@ -34,6 +38,7 @@ PAGES = [
     (None, "#/vendors/{vendor_id}"),
     (None, "#/signin"),
     (None, "#/signup"),
+    (None, "{survey}"),
     (None, "#/survey?token=not-a-real-token"),
     (None, "#/no-such-page"),
     ("new-shopper", "#/cart"),
@@ -47,6 +52,10 @@ PAGES = [
     *[("vendor", f"#/vendor/{section}") for section in VENDOR_SECTIONS],
     *[("admin", f"#/admin/{section}") for section in ADMIN_SECTIONS],
 ]
+
+# What shows that a page drew its content (not an error): checked before axe runs.
+CONTENT = {"{survey}": "survey-submit", "#/product/{product}": "product-title", "#/vendors/{vendor_id}": "vendor-name",
+           "#/cart": "pay-button", "#/orders/{order}": "order-status", "#/?q=bottle": "product-card"}
 
 
 def signed_in_session(live_stack, email: str, password: str) -> dict:
@@ -68,6 +77,11 @@ def people(live_stack) -> dict:
     api(live_stack, "PUT", f"/cart/lines/{best['offer_id']}", token=newcomer.token, body={"quantity": 1})
     shopper = signed_in_session(live_stack, creds["shopper"]["email"], creds["shopper"]["password"])
     orders = api(live_stack, "GET", "/orders", token=shopper["access_token"])["items"]
+    surveyed, _ = delivered_to_a_consenting_shopper(live_stack, seeded_vendor(live_stack))
+    fire_surveys_until_mailed(live_stack, surveyed.email)
+    outbox = live_stack.call("GET", "/_devstack/outbox")[1]["messages"]
+    mail = next(str(m) for m in outbox if surveyed.email in str(m.get("destinations")) and "#/survey?token=" in str(m))
+    survey = re.search(r"#/survey\?token=[A-Za-z0-9._~%=-]+", mail).group(0)
     return {
         "sessions": {
             "shopper": shopper,
@@ -75,7 +89,8 @@ def people(live_stack) -> dict:
             "vendor": signed_in_session(live_stack, creds["vendors"][0]["email"], creds["vendors"][0]["password"]),
             "admin": signed_in_session(live_stack, creds["admin"]["email"], creds["admin"]["password"]),
         },
-        "ids": {"product": product["product_id"], "vendor_id": best["vendor_id"], "order": orders[0]["order_id"]},
+        "ids": {"product": product["product_id"], "vendor_id": best["vendor_id"], "order": orders[0]["order_id"],
+                "survey": survey},
     }
 
 
@@ -101,6 +116,8 @@ def open_page(browser, live_stack, people, who, route, locale="en-IE", width=128
 def test_axe_finds_no_violation_on_the_page(browser, live_stack, people, who, route, language):
     context, tab, errors = open_page(browser, live_stack, people, who, route, locale=language)
     try:
+        if route in CONTENT:
+            expect(tab.get_by_test_id(CONTENT[route]).first).to_be_visible()
         assert_no_axe_violations(tab, f"{route} as {who or 'a visitor'} ({language})")
         assert not errors, f"the page raised: {errors}"
     finally:
