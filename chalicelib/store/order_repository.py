@@ -394,7 +394,9 @@ class DynamoOrderRepository:
             model(order_id).update(actions=actions, condition=model.version == expected,
                                    add_version_condition=False)
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            # A moved version, or a transaction holding the item (DynamoDB refuses a single-item write
+            # to an item a transaction is changing): nothing was written, the change is re-applied.
+            if exc.cause_response_code in ("ConditionalCheckFailedException", "TransactionConflictException"):
                 raise ConcurrentUpdate(order_id) from exc
             raise
 

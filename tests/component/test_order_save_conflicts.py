@@ -73,3 +73,33 @@ def test_a_transaction_conflict_on_an_order_change_is_retried_and_the_change_app
     assert saved.status.value == "cancelled"
     assert repo.get(_id("ord1")).status.value == "cancelled"
     assert _stock(_id("o1")) == (5, 0, 0)  # released once
+
+
+def test_a_transaction_conflict_on_a_save_that_only_moves_the_outbox_is_a_lost_race_not_an_error(monkeypatch):
+    """Carrying out effects saves the outbox alone with one conditional UpdateItem; DynamoDB refuses
+    it with TransactionConflictException while a transaction holds the order item: retried like a
+    moved version (ConcurrentUpdate), never a 500."""
+    from botocore.exceptions import ClientError
+    from pynamodb.exceptions import UpdateError
+
+    from chalicelib.domain.ports import ConcurrentUpdate
+    from chalicelib.store import orders as tables
+    from chalicelib.store.order_repository import DynamoOrderRepository
+
+    repo = DynamoOrderRepository()
+    _place(_id("ord2"), [Reservation(_id("o1"), 1, 1000, 300)])
+    tables.OrderModel(_id("ord2")).update(actions=[tables.OrderModel.version.set(1)])  # as the checkout places it
+    order = repo.get(_id("ord2"))
+    real_update = tables.OrderModel.update
+
+    def held_by_a_transaction(self, *args, **kwargs):
+        raise UpdateError("Failed to update item", cause=ClientError(
+            {"Error": {"Code": "TransactionConflictException", "Message": "Transaction is ongoing for the item"}},
+            "UpdateItem"))
+
+    monkeypatch.setattr(tables.OrderModel, "update", held_by_a_transaction)
+    with pytest.raises(ConcurrentUpdate):
+        repo.save(order, effects=[])
+    monkeypatch.setattr(tables.OrderModel, "update", real_update)
+    repo.save(order, effects=[])  # the retry goes through
+    assert repo.get(_id("ord2")).version == 2
