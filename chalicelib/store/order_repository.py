@@ -429,6 +429,11 @@ class DynamoOrderRepository:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
                 raise ConcurrentUpdate(order.order_id) from exc
+            codes = {reason.code for reason in reasons if reason is not None}
+            if "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes:
+                # Another transaction held one of these items: nothing was written, the same lost race
+                # as a moved version, so the change is re-applied to the order as it is now.
+                raise ConcurrentUpdate(order.order_id) from exc
             # PynamoDB sends the puts first, in call order: the order, then the entries.
             taken = {entry.entry_id for entry, reason in zip(entries, reasons[1:])
                      if reason is not None and reason.code == "ConditionalCheckFailed"}
