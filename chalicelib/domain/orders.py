@@ -1205,7 +1205,7 @@ class Order:
                 net -= amount  # what the vendor keeps once this one is made: names the reversal
                 due -= amount
                 effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, source, amount, net, attempt,
-                                               len(vendor_order.top_ups)))
+                                               len(vendor_order.top_ups), len(vendor_order.outside_settlements)))
             if due > 0:
                 self._nothing_left_to_reverse(vendor_order, due, at or now_iso())
         return effects

@@ -417,3 +417,20 @@ def test_a_refused_reversal_settled_outside_while_its_retry_is_under_way_settles
 
     assert order.record_reversal("v1", reversal_id="trr_1", amount=retry.amount, at=AT, transfer_id="tr_1") == []
     assert ledger_sum(order, booked) == 0 and order.owed_to_vendor("v1") == 0
+
+
+def test_a_reversal_after_a_top_up_paid_outside_has_a_key_of_its_own():
+    # Found by the whole-flow property test: 9.00 reversed (26.10 -> 17.10), the refund failed, the top-up
+    # was refused and paid by bank transfer, then the retried refund went through: the new reversal also
+    # leaves 17.10 on the provider's side, and under the first one's key the provider would replay it.
+    order, (first,) = paid_out_then_refunded()
+    order.done(first)
+    order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1")
+    order.reconcile_refund("re_1", status="failed", at=AT)
+    order.top_up_refused("v1", failure_code="balance_insufficient", at=AT)
+    order.resolve_top_up("v1", note="Paid by bank transfer", by="adm_1", at=AT)
+    order.retry_case_refund("ret_a", at=AT)
+
+    (again,) = order.record_case_refund("ret_a", attempt=1, refund_id="re_2", status="succeeded", at=AT)
+
+    assert (again.transfer_id, again.amount) == ("tr_1", 900) and again.key != first.key
