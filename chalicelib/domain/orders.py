@@ -1098,10 +1098,14 @@ class Order:
         stays visible to admins (`top_up_failed`) until the retry schedule or an admin pays it, or an
         admin records it paid outside the platform; never only a log line."""
         vendor_order = self.vendor_orders[vendor_id]
+        # Refused: no longer under way (reversals wait for a vendor's move under way to be answered).
+        self.outbox = [e for e in self.outbox if not (isinstance(e, TransferPayout) and e.vendor_id == vendor_id
+                                                      and e.top_up)]
         owed = self.owed_to_vendor(vendor_id)
         if owed <= 0:
             vendor_order.top_up_failed = None
-            return []
+            # Not owed any more (a refund or a lost dispute meanwhile): what waited for this answer is due now.
+            return [e for e in self.reversals_due(at=at) if e.vendor_id == vendor_id]
         attempts = int((vendor_order.top_up_failed or {}).get("attempts", 0)) + 1
         since = (vendor_order.top_up_failed or {}).get("at", at)
         vendor_order.top_up_failed = {"amount": owed, "failure_code": failure_code, "at": since,

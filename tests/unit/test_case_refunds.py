@@ -8,7 +8,7 @@ import pytest
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.order_effects import Publish, RefundCase, RestockSold, TransferPayout, effect_from_json
-from chalicelib.domain.orders import Order, OrderLine, PaymentOutcome, VendorOrder
+from chalicelib.domain.orders import Dispute, Order, OrderLine, PaymentOutcome, VendorOrder
 
 AT = "2026-11-27T03:00:00Z"
 
@@ -434,3 +434,20 @@ def test_a_reversal_after_a_top_up_paid_outside_has_a_key_of_its_own():
     (again,) = order.record_case_refund("ret_a", attempt=1, refund_id="re_2", status="succeeded", at=AT)
 
     assert (again.transfer_id, again.amount) == ("tr_1", 900) and again.key != first.key
+
+
+def test_a_top_up_refused_after_a_lost_dispute_asks_the_reversal_that_waited_for_it():
+    # Found by the whole-flow property test: while a top-up was under way the charge was disputed and lost
+    # (the vendor is owed nothing now, and holds 17.10); the reversal waited for the top-up's answer, and
+    # when it was refused nothing asked it.
+    order, (reversal,) = paid_out_then_refunded()
+    order.done(reversal)
+    order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1")
+    order.outbox = [e for e in order.reconcile_refund("re_1", status="failed", at=AT) if isinstance(e, TransferPayout)]
+    order.record_dispute(Dispute("dp_1", 3600, "EUR", "lost", "fraudulent", "ch_1", 1), stage="closed", at=AT)
+    assert [e for e in order.reversals_due(at=AT) if e.vendor_id == "v1"] == []  # one move at a time
+
+    effects = order.top_up_refused("v1", failure_code="balance_insufficient", at=AT)
+
+    assert [(e.transfer_id, e.amount) for e in effects] == [("tr_1", 1710)]
+    assert order.vendor_orders["v1"].top_up_failed is None
