@@ -1007,9 +1007,10 @@ class Order:
         vendor_order = self.vendor_orders[vendor_id]
         self._book(vendor_id, vl.PAYOUT_RELEASE, 0, at)  # from now on the vendor's balance is payable
         if vendor_order.transfer_id:
-            # Transferred already (a run crashed before clearing it), unless a top-up is owed.
+            # Transferred already (a run crashed before clearing it), unless a top-up is owed; or a top-up left
+            # due (the provider was away) is not owed any more and the reversal that waited for it is due.
             vendor_order.payout_due_at = None
-            return [e for e in self.top_ups_due(at=at) if e.vendor_id == vendor_id]
+            return [e for e in self.top_ups_due(at=at) + self.reversals_due(at=at) if e.vendor_id == vendor_id]
         amount, why_not = self.payout_now(vendor_id)
         if amount <= 0 and why_not is not PayoutStatus.HELD_DISPUTE_OPEN:
             vendor_order.payout_status, vendor_order.payout_due_at = why_not, None

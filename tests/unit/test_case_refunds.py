@@ -451,3 +451,19 @@ def test_a_top_up_refused_after_a_lost_dispute_asks_the_reversal_that_waited_for
 
     assert [(e.transfer_id, e.amount) for e in effects] == [("tr_1", 1710)]
     assert order.vendor_orders["v1"].top_up_failed is None
+
+
+def test_a_top_up_left_due_while_the_provider_was_away_and_owed_no_more_is_released_as_the_reversal_due():
+    # Found by the whole-flow property test: as above, but the top-up's transfer met the provider away (left
+    # due for the retry schedule); when the schedule releases it the vendor is owed nothing and holds 17.10.
+    order, (reversal,) = paid_out_then_refunded()
+    order.done(reversal)
+    order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1")
+    (top_up,) = [e for e in order.reconcile_refund("re_1", status="failed", at=AT) if isinstance(e, TransferPayout)]
+    order.outbox = [top_up]
+    order.record_dispute(Dispute("dp_1", 3600, "EUR", "lost", "fraudulent", "ch_1", 1), stage="closed", at=AT)
+    order.done(top_up)  # the provider was away: the payout stays due
+
+    effects = order.release_payout("v1", at=AT)
+
+    assert [(e.transfer_id, e.amount) for e in effects] == [("tr_1", 1710)]
