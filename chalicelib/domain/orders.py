@@ -1161,7 +1161,7 @@ class Order:
         self.vendor_orders[vendor_id].payout_due_at = None
 
     def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int, at: str | None = None,
-                        transfer_id: str | None = None) -> list[Effect]:
+                        transfer_id: str | None = None, key: str | None = None) -> list[Effect]:
         """A transfer reversal made at the provider (of `transfer_id`, the payout's unless named), counted
         in the vendor's net `transferred` once; returns what it makes due next: the rest of a reversal
         no one transfer could cover, or a top-up (a refund failed while the reversal was under way)."""
@@ -1178,8 +1178,10 @@ class Order:
         self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at, reference=reversal_id,
                    provider_object_id=reversal_id, details={"transfer_id": transfer_id})
         # Still in the outbox while this is recorded: made, so no longer under way.
+        # By its key when the runner names it: two reversals of the same amount from the same transfer may be
+        # under way (two refunds), and marking the other one made would lose it.
         made = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id
-                     and e.amount == amount and e.transfer_id == transfer_id), None)
+                     and e.amount == amount and e.transfer_id == transfer_id and key in (None, e.key)), None)
         if made is not None:
             self.done(made)
         self._forget_settled_failures(vendor_id, at)

@@ -226,7 +226,7 @@ class AfterSalesMoney(RuleBasedStateMachine):
         reversal_id = self.provider.reverse(effect.key, effect.transfer_id, effect.amount)
         self._learn(effect, lambda: self.order.record_reversal(effect.vendor_id, reversal_id=reversal_id,
                                                                amount=effect.amount, at=AT,
-                                                               transfer_id=effect.transfer_id))
+                                                               transfer_id=effect.transfer_id, key=effect.key))
 
     @precondition(lambda self: self.order.outbox)
     @rule()

@@ -467,3 +467,17 @@ def test_a_top_up_left_due_while_the_provider_was_away_and_owed_no_more_is_relea
     effects = order.release_payout("v1", at=AT)
 
     assert [(e.transfer_id, e.amount) for e in effects] == [("tr_1", 1710)]
+
+
+def test_two_reversals_of_the_same_amount_from_the_same_transfer_are_each_made():
+    # Found by the whole-flow property test: two 5.00 refunds after the payout make two reversals of 4.50
+    # from tr_1; recording the second one made marked the first one made too, and it was never asked.
+    order, (first,) = paid_out_then_refunded(amount=500)
+    order.refund_for_case("v1", case_id="ret_b", amount=500, reason="damaged", at=AT)
+    order.outbox = [first, *order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)]
+    second = order.outbox[1]
+    assert (second.transfer_id, second.amount) == (first.transfer_id, first.amount) and second.key != first.key
+
+    order.record_reversal("v1", reversal_id="trr_2", amount=second.amount, at=AT, transfer_id="tr_1", key=second.key)
+
+    assert order.outbox == [first]  # still to be made
