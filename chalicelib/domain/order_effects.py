@@ -171,11 +171,16 @@ class ReverseTransfer(Effect):
     # Top-ups made to the vendor so far: a top-up can bring `net_after` back to a value a reversal had
     # already reached; the count keeps that later reversal's key its own.
     top_ups: int = 0
+    # Money settled outside the platform so far (a refused top-up paid by bank transfer...): it moves the
+    # vendor's net as a top-up does, so a reversal after it can reach a `net_after` an earlier one had; the
+    # provider would replay that one to the same key and move nothing.
+    settled_outside: int = 0
 
     @property
     def key(self) -> str:
         suffix = f"-r{self.attempt}" if self.attempt else ""
         suffix += f"-u{self.top_ups}" if self.top_ups else ""
+        suffix += f"-s{self.settled_outside}" if self.settled_outside else ""
         return f"trr-{self.order_id}-{self.vendor_id}-{self.net_after}{suffix}"
 
 

@@ -132,6 +132,9 @@ class Audience(StrEnum):
 
 
 LATE_PAYMENT_REFUND_REASON = "paid_after_reservation_ended"
+# A reversal due that no transfer has left to give (the vendor was paid outside the platform): shown as a
+# refused reversal, for an admin to get back another way or write off.
+NOTHING_LEFT_TO_REVERSE = "nothing_left_to_reverse"
 
 # Where a case's refund stands: asked for (the provider call may still be under way), made (succeeded, or
 # pending at the provider: counted as refunded until it fails), failed (no money moved: an admin retries it
@@ -806,7 +809,7 @@ class Order:
             self._update_case(vendor_id, case_id, status=status, refund_id=refund_id)
         self.record_refund(Refund(refund_id, int(record["amount"]), self.currency, at, record.get("reason"), status,
                                   vendor_id))
-        return self.reversals_due()
+        return self.reversals_due(at=at)
 
     def case_refund_failed(self, case_id: str, *, failure_code: str, at: str, attempt: int | None = None,
                            refund_id: str | None = None) -> list[Effect]:
@@ -861,7 +864,7 @@ class Order:
         before = self.money()
         self.refunds[refund_id] = replace(known, status=status)
         self._book_money_change(before, vl.REFUND, f"{refund_id}:{status}", at)
-        return self.reversals_due() + self.top_ups_due(at=at)
+        return self.reversals_due(at=at) + self.top_ups_due(at=at)
 
     def retry_case_refund(self, case_id: str, *, at: str) -> list[Effect]:
         """An admin tries a failed case refund again: a new attempt with its own idempotency key (the
@@ -1004,9 +1007,10 @@ class Order:
         vendor_order = self.vendor_orders[vendor_id]
         self._book(vendor_id, vl.PAYOUT_RELEASE, 0, at)  # from now on the vendor's balance is payable
         if vendor_order.transfer_id:
-            # Transferred already (a run crashed before clearing it), unless a top-up is owed.
+            # Transferred already (a run crashed before clearing it), unless a top-up is owed; or a top-up left
+            # due (the provider was away) is not owed any more and the reversal that waited for it is due.
             vendor_order.payout_due_at = None
-            return [e for e in self.top_ups_due(at=at) if e.vendor_id == vendor_id]
+            return [e for e in self.top_ups_due(at=at) + self.reversals_due(at=at) if e.vendor_id == vendor_id]
         amount, why_not = self.payout_now(vendor_id)
         if amount <= 0 and why_not is not PayoutStatus.HELD_DISPUTE_OPEN:
             vendor_order.payout_status, vendor_order.payout_due_at = why_not, None
@@ -1037,7 +1041,7 @@ class Order:
         self._note(TimelineEntry(f"transfer:{vendor_id}", at, "Vendor payout sent", Audience.INTERNAL,
                                  kind="transfer", details={"vendor_id": vendor_id, "transfer_id": transfer_id,
                                                            "amount": amount}))
-        return self.reversals_due()
+        return self.reversals_due(at=at)
 
     def owed_to_vendor(self, vendor_id: str) -> int:
         """What the vendor is entitled to and does not hold (a refund failed after it was clawed back);
@@ -1088,17 +1092,21 @@ class Order:
                                  Audience.INTERNAL, kind="transfer",
                                  details={"vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount}))
         self._forget_settled_failures(vendor_id, at)
-        return self.reversals_due() + self.top_ups_due(at=at)  # two top-ups computed from different states
+        return self.reversals_due(at=at) + self.top_ups_due(at=at)  # two top-ups computed from different states
 
     def top_up_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
         """The provider refused a top-up transfer (balance_insufficient...): what the vendor is still owed
         stays visible to admins (`top_up_failed`) until the retry schedule or an admin pays it, or an
         admin records it paid outside the platform; never only a log line."""
         vendor_order = self.vendor_orders[vendor_id]
+        # Refused: no longer under way (reversals wait for a vendor's move under way to be answered).
+        self.outbox = [e for e in self.outbox if not (isinstance(e, TransferPayout) and e.vendor_id == vendor_id
+                                                      and e.top_up)]
         owed = self.owed_to_vendor(vendor_id)
         if owed <= 0:
             vendor_order.top_up_failed = None
-            return []
+            # Not owed any more (a refund or a lost dispute meanwhile): what waited for this answer is due now.
+            return [e for e in self.reversals_due(at=at) if e.vendor_id == vendor_id]
         attempts = int((vendor_order.top_up_failed or {}).get("attempts", 0)) + 1
         since = (vendor_order.top_up_failed or {}).get("at", at)
         vendor_order.top_up_failed = {"amount": owed, "failure_code": failure_code, "at": since,
@@ -1153,7 +1161,7 @@ class Order:
         self.vendor_orders[vendor_id].payout_due_at = None
 
     def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int, at: str | None = None,
-                        transfer_id: str | None = None) -> list[Effect]:
+                        transfer_id: str | None = None, key: str | None = None) -> list[Effect]:
         """A transfer reversal made at the provider (of `transfer_id`, the payout's unless named), counted
         in the vendor's net `transferred` once; returns what it makes due next: the rest of a reversal
         no one transfer could cover, or a top-up (a refund failed while the reversal was under way)."""
@@ -1170,18 +1178,25 @@ class Order:
         self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at, reference=reversal_id,
                    provider_object_id=reversal_id, details={"transfer_id": transfer_id})
         # Still in the outbox while this is recorded: made, so no longer under way.
+        # By its key when the runner names it: two reversals of the same amount from the same transfer may be
+        # under way (two refunds), and marking the other one made would lose it.
         made = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id
-                     and e.amount == amount and e.transfer_id == transfer_id), None)
+                     and e.amount == amount and e.transfer_id == transfer_id and key in (None, e.key)), None)
         if made is not None:
             self.done(made)
         self._forget_settled_failures(vendor_id, at)
-        return [e for e in self.reversals_due() + self.top_ups_due(at=at) if e.vendor_id == vendor_id]
+        return [e for e in self.reversals_due(at=at) + self.top_ups_due(at=at) if e.vendor_id == vendor_id]
 
-    def reversals_due(self) -> list[Effect]:
+    def reversals_due(self, *, at: str | None = None) -> list[Effect]:
         """A refund or a lost dispute after a payout: take back from each vendor what it no longer keeps,
         from transfers that still have that much not reversed (the provider refuses more): the first
         that covers it all (the payout, then its top-ups), else the ones with most left, each giving
-        what it has."""
+        what it has.
+
+        What no transfer has left to give (the vendor was paid outside the platform, e.g. a refused top-up
+        an admin paid by bank transfer, and the refund then went through after all) is shown to admins as
+        a reversal the provider cannot make (`reversal_failed`, `nothing_left_to_reverse`): an admin
+        gets it back from the vendor another way or writes it off (resolve_reversal); never left silent."""
         money = self.money(pending_reversals=True)
         effects: list[Effect] = []
         for vendor_order in self.vendor_orders.values():
@@ -1195,9 +1210,28 @@ class Order:
             attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
             for source, amount in self._reversal_sources(vendor_order, due):
                 net -= amount  # what the vendor keeps once this one is made: names the reversal
+                due -= amount
                 effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, source, amount, net, attempt,
-                                               len(vendor_order.top_ups)))
+                                               len(vendor_order.top_ups), len(vendor_order.outside_settlements)))
+            if due > 0:
+                self._nothing_left_to_reverse(vendor_order, due, at or now_iso())
         return effects
+
+    def _nothing_left_to_reverse(self, vendor_order: VendorOrder, due: int, at: str) -> None:
+        """`due` is held by the vendor beyond the reversals under way and no transfer has it left: on the
+        admin's queue as a reversal that cannot be made (kept since its first day there, not a new
+        attempt: nothing was asked of the provider)."""
+        failed = vendor_order.reversal_failed or {}
+        if failed.get("amount") == due and failed.get("failure_code") == NOTHING_LEFT_TO_REVERSE:
+            return
+        vendor_order.reversal_failed = {"amount": due, "failure_code": NOTHING_LEFT_TO_REVERSE,
+                                        "at": failed.get("at", at), "last_failed_at": at,
+                                        "attempts": int(failed.get("attempts", 0))}
+        self._note(TimelineEntry(f"reversal_impossible:{vendor_order.vendor_id}:{len(vendor_order.outside_settlements)}",
+                                 at, "Transfer reversal impossible: no transfer has that much left",
+                                 Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_order.vendor_id, "amount": due,
+                                          "failure_code": NOTHING_LEFT_TO_REVERSE}))
 
     def _reversal_sources(self, vendor_order: VendorOrder, due: int) -> list[tuple[str, int]]:
         """[(transfer, amount to reverse from it)] for `due`, never more than a transfer has left net of
@@ -1252,7 +1286,7 @@ class Order:
             raise Conflict("No refused reversal is waiting for this vendor.", code="no_reversal_failed",
                            fields={"vendor_id": "no refused reversal"})
         due = [e for e in self.reversals_due() if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id]
-        if not due:
+        if not due and ledger.reversal_due(self.money(pending_reversals=True), vendor_id) <= 0:
             vendor_order.reversal_failed = None  # nothing is due any more (a refund failed meanwhile)
         return due
 
@@ -1269,7 +1303,9 @@ class Order:
                            fields={"vendor_id": "no refused reversal"})
         if borne_by not in ("platform", "vendor"):
             raise InvalidInput("Say who bears it: platform or vendor.", fields={"borne_by": "platform or vendor"})
-        due = ledger.reversal_due(self.money(), vendor_id)
+        # Only what is due beyond the reversals under way (a retry the runner has not made yet): the vendor
+        # is never asked to pay back outside what the provider is about to take back too.
+        due = ledger.reversal_due(self.money(pending_reversals=True), vendor_id)
         vendor_order.reversal_failed = None
         if due <= 0:
             return 0
@@ -1305,6 +1341,12 @@ class Order:
         money = self.money()
         if vendor_order.reversal_failed and ledger.reversal_due(money, vendor_id) <= 0:
             vendor_order.reversal_failed = None
+        elif vendor_order.reversal_failed:
+            # Still due, but maybe less or more (a refund failed or went through meanwhile): the queue shows
+            # what is due now beyond the reversals under way, not what was due when it was refused.
+            due = ledger.reversal_due(self.money(pending_reversals=True), vendor_id)
+            if due > 0:
+                vendor_order.reversal_failed = {**vendor_order.reversal_failed, "amount": due}
         if vendor_order.top_up_failed and self.owed_to_vendor(vendor_id) <= 0:
             vendor_order.top_up_failed = None
         written_off = vendor_order.written_off

@@ -229,7 +229,7 @@ class EffectRunner:
                                                        "amount": effect.amount, "reversal_id": reversal_id})
         at = now_iso()
         return lambda fresh: fresh.record_reversal(effect.vendor_id, reversal_id=reversal_id, amount=effect.amount,
-                                                   at=at, transfer_id=effect.transfer_id)
+                                                   at=at, transfer_id=effect.transfer_id, key=effect.key)
 
     def _refund(self, order: Order, effect: RefundPayment) -> Callable[[Order], None]:
         try:

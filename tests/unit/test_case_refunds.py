@@ -8,7 +8,7 @@ import pytest
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.order_effects import Publish, RefundCase, RestockSold, TransferPayout, effect_from_json
-from chalicelib.domain.orders import Order, OrderLine, PaymentOutcome, VendorOrder
+from chalicelib.domain.orders import Dispute, Order, OrderLine, PaymentOutcome, VendorOrder
 
 AT = "2026-11-27T03:00:00Z"
 
@@ -371,3 +371,113 @@ def test_a_refused_top_up_paid_outside_the_platform_is_never_asked_of_the_provid
     assert ledger_sum(order, booked) == before - 900  # an adjustment: it was paid, outside
     assert order.vendor_orders["v1"].top_up_failed is None and order.owed_to_vendor("v1") == 0
     assert order.top_ups_due() == []
+
+
+def test_a_top_up_paid_outside_whose_refund_then_goes_through_is_taken_back_as_far_as_a_transfer_has_it_and_the_rest_shown():
+    # Found by the whole-flow property test: v1 was paid 26.10 (tr_1), a 20.00 refund took back 18.00, the
+    # refund failed, the top-up giving it back was refused and an admin paid those 18.00 by bank transfer;
+    # then the retried refund went through after all. The vendor holds 18.00 too much, and tr_1 has only
+    # 8.10 left: that much is reversed, the other 9.90 cannot be from any transfer and waits for an admin.
+    order, (reversal,) = paid_out_then_refunded(amount=2000)
+    booked: list = []
+    order.done(reversal)
+    order.record_reversal("v1", reversal_id="trr_1", amount=1800, at=AT, transfer_id="tr_1")  # 8.10 left of tr_1
+    order.reconcile_refund("re_1", status="failed", at=AT)
+    order.top_up_refused("v1", failure_code="balance_insufficient", at=AT)
+    assert order.resolve_top_up("v1", note="Paid by bank transfer", by="adm_1", at=AT) == 1800
+    order.retry_case_refund("ret_a", at=AT)
+
+    effects = order.record_case_refund("ret_a", attempt=1, refund_id="re_2", status="succeeded", at=AT)
+
+    assert [(e.transfer_id, e.amount) for e in effects] == [("tr_1", 810)]  # never more than tr_1 has left
+    order.outbox = list(effects)
+    vendor_order = order.vendor_orders["v1"]
+    assert vendor_order.reversal_failed["amount"] == 990  # on the admin's queue with what is due
+    assert vendor_order.reversal_failed["failure_code"] == "nothing_left_to_reverse"
+    assert vendor_order.refund_attention_since == AT
+    assert order.record_reversal("v1", reversal_id="trr_2", amount=810, at=AT, transfer_id="tr_1") == []
+    assert order.retry_reversal("v1") == [] and vendor_order.reversal_failed["amount"] == 990  # nothing to retry from
+
+    assert order.resolve_reversal("v1", note="Deducted from its invoice", by="adm_1", at=AT, borne_by="vendor") == 990
+    assert vendor_order.reversal_failed is None and order.reversals_due() == []
+    assert ledger_sum(order, booked) == 0 and order.owed_to_vendor("v1") == 0
+
+
+def test_a_refused_reversal_settled_outside_while_its_retry_is_under_way_settles_only_what_the_retry_leaves():
+    # Found by the whole-flow property test: an admin retried a refused reversal, then recorded it paid back
+    # by the vendor before the runner made the retry; the vendor paid it back twice.
+    order, (reversal,) = paid_out_then_refunded()
+    booked: list = []
+    order.done(reversal)
+    order.reversal_refused("v1", failure_code="balance_insufficient", at=AT)
+    order.outbox = order.retry_reversal("v1")
+    (retry,) = order.outbox
+
+    assert order.resolve_reversal("v1", note="Deducted from its invoice", by="adm_1", at=AT, borne_by="vendor") == 0
+
+    assert order.record_reversal("v1", reversal_id="trr_1", amount=retry.amount, at=AT, transfer_id="tr_1") == []
+    assert ledger_sum(order, booked) == 0 and order.owed_to_vendor("v1") == 0
+
+
+def test_a_reversal_after_a_top_up_paid_outside_has_a_key_of_its_own():
+    # Found by the whole-flow property test: 9.00 reversed (26.10 -> 17.10), the refund failed, the top-up
+    # was refused and paid by bank transfer, then the retried refund went through: the new reversal also
+    # leaves 17.10 on the provider's side, and under the first one's key the provider would replay it.
+    order, (first,) = paid_out_then_refunded()
+    order.done(first)
+    order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1")
+    order.reconcile_refund("re_1", status="failed", at=AT)
+    order.top_up_refused("v1", failure_code="balance_insufficient", at=AT)
+    order.resolve_top_up("v1", note="Paid by bank transfer", by="adm_1", at=AT)
+    order.retry_case_refund("ret_a", at=AT)
+
+    (again,) = order.record_case_refund("ret_a", attempt=1, refund_id="re_2", status="succeeded", at=AT)
+
+    assert (again.transfer_id, again.amount) == ("tr_1", 900) and again.key != first.key
+
+
+def test_a_top_up_refused_after_a_lost_dispute_asks_the_reversal_that_waited_for_it():
+    # Found by the whole-flow property test: while a top-up was under way the charge was disputed and lost
+    # (the vendor is owed nothing now, and holds 17.10); the reversal waited for the top-up's answer, and
+    # when it was refused nothing asked it.
+    order, (reversal,) = paid_out_then_refunded()
+    order.done(reversal)
+    order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1")
+    order.outbox = [e for e in order.reconcile_refund("re_1", status="failed", at=AT) if isinstance(e, TransferPayout)]
+    order.record_dispute(Dispute("dp_1", 3600, "EUR", "lost", "fraudulent", "ch_1", 1), stage="closed", at=AT)
+    assert [e for e in order.reversals_due(at=AT) if e.vendor_id == "v1"] == []  # one move at a time
+
+    effects = order.top_up_refused("v1", failure_code="balance_insufficient", at=AT)
+
+    assert [(e.transfer_id, e.amount) for e in effects] == [("tr_1", 1710)]
+    assert order.vendor_orders["v1"].top_up_failed is None
+
+
+def test_a_top_up_left_due_while_the_provider_was_away_and_owed_no_more_is_released_as_the_reversal_due():
+    # Found by the whole-flow property test: as above, but the top-up's transfer met the provider away (left
+    # due for the retry schedule); when the schedule releases it the vendor is owed nothing and holds 17.10.
+    order, (reversal,) = paid_out_then_refunded()
+    order.done(reversal)
+    order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1")
+    (top_up,) = [e for e in order.reconcile_refund("re_1", status="failed", at=AT) if isinstance(e, TransferPayout)]
+    order.outbox = [top_up]
+    order.record_dispute(Dispute("dp_1", 3600, "EUR", "lost", "fraudulent", "ch_1", 1), stage="closed", at=AT)
+    order.done(top_up)  # the provider was away: the payout stays due
+
+    effects = order.release_payout("v1", at=AT)
+
+    assert [(e.transfer_id, e.amount) for e in effects] == [("tr_1", 1710)]
+
+
+def test_two_reversals_of_the_same_amount_from_the_same_transfer_are_each_made():
+    # Found by the whole-flow property test: two 5.00 refunds after the payout make two reversals of 4.50
+    # from tr_1; recording the second one made marked the first one made too, and it was never asked.
+    order, (first,) = paid_out_then_refunded(amount=500)
+    order.refund_for_case("v1", case_id="ret_b", amount=500, reason="damaged", at=AT)
+    order.outbox = [first, *order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)]
+    second = order.outbox[1]
+    assert (second.transfer_id, second.amount) == (first.transfer_id, first.amount) and second.key != first.key
+
+    order.record_reversal("v1", reversal_id="trr_2", amount=second.amount, at=AT, transfer_id="tr_1", key=second.key)
+
+    assert order.outbox == [first]  # still to be made
