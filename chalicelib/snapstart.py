@@ -16,7 +16,8 @@ unique to one environment:
   stripe, JWT crypto, Powertools idempotency, batch, parameters and metrics, Jinja2, Babel...);
 - botocore's service models and endpoint rules, by building each client the app uses once with
   placeholder credentials (never sent anywhere) and throwing it away: the loaded JSON stays in the
-  shared botocore session; Stripe's SDK the same way, with a placeholder key;
+  shared botocore session; Stripe's SDK the same way, with a placeholder key (its services, and the
+  classes of the objects its answers are parsed into);
 - the notification templates' environment and Babel's locale data (files of the bundle).
 It reads no setting (`get_settings()` would fetch the SSM secrets into the snapshot), resolves no AWS
 credentials, and opens no connection: a socket opened before a snapshot is dead after a restore. The
@@ -54,6 +55,8 @@ PRIMED_LIBRARIES = (
     "jwt",
     "jwt.algorithms",
     "requests",
+    "netrc",  # requests looks for a ~/.netrc on each request, importing this the first time
+    "stripe._telemetry_id",  # imported only: its id is made on first use, after the restore
     "botocore.config",
     "botocore.exceptions",
     "pynamodb.transactions",
@@ -72,6 +75,9 @@ PRIMED_SERVICES = ("dynamodb", "sqs", "ses", "cognito-idp", "ssm", "s3")
 # Stripe services the gateway calls (built lazily by StripeClient.v1 on first attribute access).
 PRIMED_STRIPE_SERVICES = ("payment_intents", "customers", "payment_methods", "refunds", "transfers", "disputes",
                           "accounts", "account_links", "balance")
+# Objects of Stripe's answers the gateway reads (their classes are imported when the first answer is parsed).
+PRIMED_STRIPE_OBJECTS = ("payment_intent", "customer", "payment_method", "refund", "transfer", "transfer_reversal",
+                         "dispute", "charge", "account", "account_link", "balance", "event", "list")
 # Locales the notifications format in (scripts/package.py keeps their Babel data in the bundle).
 PRIMED_LOCALES = ("en_GB", "fr_FR")
 PLACEHOLDER_CREDENTIALS = {"aws_access_key_id": "snapstart-priming", "aws_secret_access_key": "snapstart-priming"}
@@ -149,11 +155,15 @@ def _prime_aws_clients() -> None:
 
 
 def _prime_stripe() -> None:
+    from stripe._object_classes import get_object_class
+
     from chalicelib.payments.stripe_gateway import StripeGateway
 
     sdk = StripeGateway(PLACEHOLDER_STRIPE_KEY)._sdk()
     for service in PRIMED_STRIPE_SERVICES:
         getattr(sdk.v1, service)
+    for name in PRIMED_STRIPE_OBJECTS:
+        get_object_class("V1", name)
 
 
 def _prime_templates() -> None:
