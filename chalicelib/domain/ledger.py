@@ -41,8 +41,11 @@ Rules
   below holds under both.
 * payable_now = entitlement - net transferred, but 0 while the order is not charged or while any
   dispute on the charge is open (the money may still be lost; Stripe already withdrew it).
-* reversal_due = net transferred - entitlement when positive: a refund or a lost dispute after a
-  transfer takes the vendor's share back (an open dispute alone does not: it may be won).
+* reversal_due = net transferred - entitlement - written off, when positive: a refund or a lost dispute
+  after a transfer takes the vendor's share back (an open dispute alone does not: it may be won). What
+  an admin wrote off (`written_off`: the platform forgave an excess it could not take back) is never
+  asked again, but it is NOT money taken back: payable_now ignores it, so a refund that fails later
+  never pays the vendor back what it was never asked to return.
 
 Invariant (tests/unit/test_ledger.py, Hypothesis over random event sequences): once every payable
 transfer and every reversal due is carried out, `platform_net >= 0` and no vendor holds more than its
@@ -81,9 +84,10 @@ class VendorShare:
     refunded: int = 0  # refunds attributed to this vendor (its returns, a vendor-initiated refund)
     transferred: int = 0  # transfers made to the vendor minus reversals already made (net)
     commission_policy: str = REFUND_COMMISSION  # who bears the commission on refunds (COMMISSION_POLICIES)
+    written_off: int = 0  # an excess the vendor holds that the platform forgave: never reversed, never paid back
 
     def __post_init__(self) -> None:
-        for name in ("total", "payout", "refunded", "transferred"):
+        for name in ("total", "payout", "refunded", "transferred", "written_off"):
             _amount(getattr(self, name), name)
         if self.commission_policy not in COMMISSION_POLICIES:
             raise InvalidInput("Unknown commission policy on refunds.", fields={"commission_policy": "unknown"})
@@ -195,7 +199,7 @@ def payable_now(money: OrderMoney, vendor_id: str) -> int:
 def reversal_due(money: OrderMoney, vendor_id: str) -> int:
     """How much of what was transferred must be reversed (a refund or lost dispute after the transfer)."""
     share = money.vendor(vendor_id)
-    return max(0, share.transferred - entitlement(money, vendor_id))
+    return max(0, share.transferred - entitlement(money, vendor_id) - share.written_off)
 
 
 def platform_net(money: OrderMoney) -> int:

@@ -146,12 +146,16 @@ class TransferPayout(Effect):
     amount: int
     currency: str
     top_up: int = 0  # 0: the vendor's payout; n: the n-th top-up after it (Order.top_ups_due)
+    # Top-ups of this rank the provider refused before (balance_insufficient...): a retry needs a key of
+    # its own, the provider replays a refused request's answer to its key.
+    attempt: int = 0
 
     @property
     def key(self) -> str:
         # A top-up is named by its rank and amount: a replay after a crash is the same transfer; two
         # computed from different states are two transfers, both recorded, any excess reversed.
-        return f"tr-{self.order_id}-{self.vendor_id}" + (f"-t{self.top_up}-{self.amount}" if self.top_up else "")
+        key = f"tr-{self.order_id}-{self.vendor_id}" + (f"-t{self.top_up}-{self.amount}" if self.top_up else "")
+        return key + (f"-a{self.attempt}" if self.attempt else "")
 
 
 @dataclass(frozen=True)

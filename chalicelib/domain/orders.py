@@ -225,16 +225,47 @@ class VendorOrder:
     # Transfers made after the first one (`transfer_id`): a refund that failed after the vendor was
     # clawed back gives it the money back this way, each with its own idempotency key (the n-th top-up).
     top_ups: tuple[str, ...] = ()
-    # What a refused reversal left due and an admin settled outside the platform (the vendor paid it
-    # back, or the platform wrote it off): counted as reversed, so it is never asked of the provider again.
-    settled_outside: int = 0
+    # Each transfer made to the vendor for this order (the payout, then its top-ups) -> what of it is not
+    # reversed yet: a reversal is asked of a transfer that still has that much (the provider refuses more).
+    transfer_left: dict[str, int] = field(default_factory=dict)
+    # A top-up transfer the provider refused (e.g. balance_insufficient): {amount, failure_code, at,
+    # last_failed_at, attempts} while the vendor is still owed it; retried by retry_payouts or an admin.
+    top_up_failed: dict | None = None
+    # Money an admin settled outside the platform, in order, each {kind, amount, at, by?, note?}:
+    # `returned_by_vendor` (a refused reversal the vendor paid back another way: counted as reversed),
+    # `written_off` (one the platform forgave: never asked again, but never counted as taken back),
+    # `write_off_undone` (a refund failed later: the vendor keeps that much rightfully, nothing to forgive),
+    # `paid_to_vendor` (a refused top-up the platform paid another way: counted as transferred).
+    outside_settlements: tuple[dict, ...] = ()
+
+    def _settled(self, kind: str) -> int:
+        return sum(int(s["amount"]) for s in self.outside_settlements if s["kind"] == kind)
+
+    @property
+    def returned_outside(self) -> int:
+        return self._settled("returned_by_vendor")
+
+    @property
+    def written_off(self) -> int:
+        return self._settled("written_off") - self._settled("write_off_undone")
+
+    @property
+    def paid_outside(self) -> int:
+        return self._settled("paid_to_vendor")
+
+    @property
+    def transfer_order(self) -> list[str]:
+        """The transfers made to the vendor for this order, the payout first."""
+        return [t for t in (self.transfer_id, *self.top_ups) if t]
 
     @property
     def refund_attention_since(self) -> str | None:
-        """Set while a case refund failed unresolved or a reversal is refused: the admin's failed queue key."""
+        """Set while a case refund failed unresolved, a reversal or a top-up is refused: the admin's failed
+        queue key."""
         failed = [r.get("failed_at") or r["at"] for r in self.case_refunds.values() if r["status"] == "failed"]
-        if self.reversal_failed:
-            failed.append(self.reversal_failed["at"])
+        for refused in (self.reversal_failed, self.top_up_failed):
+            if refused:
+                failed.append(refused["at"])
         return min(failed) if failed else None
 
     @property
@@ -935,8 +966,9 @@ class Order:
                                              refunded=sum(r.amount for r in self._counted_refunds()
                                                           if r.vendor_id == v.vendor_id),
                                              transferred=max(0, v.transferred - pending[v.vendor_id]
-                                                             - v.settled_outside),
-                                             commission_policy=v.refund_commission)
+                                                             - v.returned_outside + v.paid_outside),
+                                             commission_policy=v.refund_commission,
+                                             written_off=v.written_off)
                           for v in self.vendor_orders.values()),
         )
 
@@ -998,6 +1030,7 @@ class Order:
         if vendor_order.transfer_id:
             return []
         vendor_order.transfer_id, vendor_order.transferred = transfer_id, amount
+        vendor_order.transfer_left = {**vendor_order.transfer_left, transfer_id: amount}
         vendor_order.charge_id = charge_id or vendor_order.charge_id
         vendor_order.payout_status, vendor_order.payout_due_at = PayoutStatus.TRANSFERRED, None
         self._book(vendor_id, vl.TRANSFER, -amount, at, reference=transfer_id, provider_object_id=transfer_id)
@@ -1006,11 +1039,17 @@ class Order:
                                                            "amount": amount}))
         return self.reversals_due()
 
+    def owed_to_vendor(self, vendor_id: str) -> int:
+        """What the vendor is entitled to and does not hold (a refund failed after it was clawed back);
+        unlike payable_now, counted while a dispute is open too (the money is owed, only held)."""
+        money = self.money()
+        return max(0, ledger.entitlement(money, vendor_id) - money.vendor(vendor_id).transferred)
+
     def top_ups_due(self, *, at: str | None = None, settled: Effect | None = None) -> list[Effect]:
         """Vendors paid already who are owed more than they hold (a refund failed after their transfer
         was reversed): a top-up transfer each, keyed by its rank, so a retry after a crash replays the
-        same transfer and a later top-up gets a key of its own. `at` marks it due for the retry schedule
-        (retry_payouts), should the provider be away.
+        same transfer and a later top-up gets a key of its own (a refused one's retry too: `attempt`).
+        `at` marks it due for the retry schedule (retry_payouts), should the provider be away.
 
         One move at a time per vendor: none while a reversal or a top-up of its is under way (what the
         provider answers to it is what the next computation starts from; recording it asks again)."""
@@ -1025,19 +1064,22 @@ class Order:
                 continue  # never paid (its payout, when released, pays what it is owed), or a move under way
             amount = ledger.payable_now(money, vendor_order.vendor_id)
             if amount > 0:
-                if at and not vendor_order.payout_due_at:
-                    vendor_order.payout_due_at = at
+                if at and not vendor_order.payout_due_at and not vendor_order.top_up_failed:
+                    vendor_order.payout_due_at = at  # a refused one is retried from the attention queue
+                attempt = int((vendor_order.top_up_failed or {}).get("attempts", 0))
                 effects.append(TransferPayout(self.order_id, vendor_order.vendor_id, amount, vendor_order.currency,
-                                              top_up=len(vendor_order.top_ups) + 1))
+                                              top_up=len(vendor_order.top_ups) + 1, attempt=attempt))
         return effects
 
     def _record_top_up(self, vendor_id: str, *, transfer_id: str, amount: int, at: str, top_up: int) -> list[Effect]:
         vendor_order = self.vendor_orders[vendor_id]
         if transfer_id in vendor_order.top_ups:
             return []  # recorded already (a replay)
-        made = TransferPayout(self.order_id, vendor_id, amount, vendor_order.currency, top_up=top_up)
-        self.done(made)  # made: no longer counted as under way by what follows
+        # Made: no longer counted as under way by what follows (whichever attempt made it).
+        self.outbox = [e for e in self.outbox if not (isinstance(e, TransferPayout) and e.vendor_id == vendor_id
+                                                      and e.top_up == top_up and e.amount == amount)]
         vendor_order.top_ups = (*vendor_order.top_ups, transfer_id)
+        vendor_order.transfer_left = {**vendor_order.transfer_left, transfer_id: amount}
         vendor_order.transferred += amount
         vendor_order.payout_status, vendor_order.payout_due_at = PayoutStatus.TRANSFERRED, None
         self._book(vendor_id, vl.TRANSFER, -amount, at, reference=transfer_id, provider_object_id=transfer_id,
@@ -1045,7 +1087,54 @@ class Order:
         self._note(TimelineEntry(f"transfer:{vendor_id}:{transfer_id}", at, "Vendor payout topped up",
                                  Audience.INTERNAL, kind="transfer",
                                  details={"vendor_id": vendor_id, "transfer_id": transfer_id, "amount": amount}))
+        self._forget_settled_failures(vendor_id, at)
         return self.reversals_due() + self.top_ups_due(at=at)  # two top-ups computed from different states
+
+    def top_up_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
+        """The provider refused a top-up transfer (balance_insufficient...): what the vendor is still owed
+        stays visible to admins (`top_up_failed`) until the retry schedule or an admin pays it, or an
+        admin records it paid outside the platform; never only a log line."""
+        vendor_order = self.vendor_orders[vendor_id]
+        owed = self.owed_to_vendor(vendor_id)
+        if owed <= 0:
+            vendor_order.top_up_failed = None
+            return []
+        attempts = int((vendor_order.top_up_failed or {}).get("attempts", 0)) + 1
+        since = (vendor_order.top_up_failed or {}).get("at", at)
+        vendor_order.top_up_failed = {"amount": owed, "failure_code": failure_code, "at": since,
+                                      "last_failed_at": at, "attempts": attempts}
+        vendor_order.payout_due_at = None  # the same key would only replay the refusal: retried from attention
+        self._note(TimelineEntry(f"top_up_refused:{vendor_id}:{attempts}", at, "Vendor top-up refused",
+                                 Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_id, "amount": owed, "failure_code": failure_code}))
+        return []
+
+    def retry_top_up(self, vendor_id: str) -> list[Effect]:
+        """The retry schedule or an admin tries a refused top-up again (a new idempotency key)."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if not vendor_order.top_up_failed:
+            raise Conflict("No refused top-up is waiting for this vendor.", code="no_top_up_failed",
+                           fields={"vendor_id": "no refused top-up"})
+        due = [e for e in self.top_ups_due() if e.vendor_id == vendor_id]
+        if not due and self.owed_to_vendor(vendor_id) <= 0:
+            vendor_order.top_up_failed = None  # nothing is owed any more (another refund went through)
+        return due
+
+    def resolve_top_up(self, vendor_id: str, *, note: str, by: str, at: str) -> int:
+        """An admin paid a refused top-up outside the platform (a bank transfer): it is counted as
+        transferred, never asked of the provider again, and the vendor's ledger gets an `adjustment`
+        of that amount. Returns the amount settled."""
+        vendor_order = self.vendor_order_of(vendor_id)
+        if not vendor_order.top_up_failed:
+            raise Conflict("No refused top-up is waiting for this vendor.", code="no_top_up_failed",
+                           fields={"vendor_id": "no refused top-up"})
+        owed = self.owed_to_vendor(vendor_id)
+        vendor_order.top_up_failed = None
+        if owed <= 0:
+            return 0
+        self._settle_outside(vendor_id, "paid_to_vendor", owed, at, note=note, by=by,
+                             words="Top-up paid to the vendor outside the platform")
+        return owed
 
     def payout_waits(self, vendor_id: str, status: PayoutStatus) -> None:
         """The transfer could not be made yet (no payout account): it stays due for the retry schedule."""
@@ -1063,24 +1152,36 @@ class Order:
         """Nothing is owed any more (the order is no longer paid): off the queue."""
         self.vendor_orders[vendor_id].payout_due_at = None
 
-    def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int, at: str | None = None) -> list[Effect]:
-        """A transfer reversal made at the provider, counted in the vendor's net `transferred` once;
-        returns the top-up it makes due (a refund failed while the reversal was under way)."""
+    def record_reversal(self, vendor_id: str, *, reversal_id: str, amount: int, at: str | None = None,
+                        transfer_id: str | None = None) -> list[Effect]:
+        """A transfer reversal made at the provider (of `transfer_id`, the payout's unless named), counted
+        in the vendor's net `transferred` once; returns what it makes due next: the rest of a reversal
+        no one transfer could cover, or a top-up (a refund failed while the reversal was under way)."""
         vendor_order = self.vendor_orders[vendor_id]
         if reversal_id in vendor_order.reversals:
             return []
+        at = at or now_iso()
+        transfer_id = transfer_id or vendor_order.transfer_id
         vendor_order.reversals = vendor_order.reversals | {reversal_id}
         vendor_order.transferred -= amount
-        if vendor_order.reversal_failed and ledger.reversal_due(self.money(), vendor_id) <= 0:
-            vendor_order.reversal_failed = None  # a retry got it back: off the admin's failed queue
-        self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at or now_iso(), reference=reversal_id,
-                   provider_object_id=reversal_id, details={"transfer_id": vendor_order.transfer_id})
+        if transfer_id in vendor_order.transfer_left:
+            vendor_order.transfer_left = {**vendor_order.transfer_left,
+                                          transfer_id: vendor_order.transfer_left[transfer_id] - amount}
+        self._book(vendor_id, vl.TRANSFER_REVERSAL, amount, at, reference=reversal_id,
+                   provider_object_id=reversal_id, details={"transfer_id": transfer_id})
+        # Still in the outbox while this is recorded: made, so no longer under way.
         made = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id
-                     and e.amount == amount), None)  # still in the outbox while this is recorded: not under way
-        return [e for e in self.top_ups_due(at=at, settled=made) if e.vendor_id == vendor_id]
+                     and e.amount == amount and e.transfer_id == transfer_id), None)
+        if made is not None:
+            self.done(made)
+        self._forget_settled_failures(vendor_id, at)
+        return [e for e in self.reversals_due() + self.top_ups_due(at=at) if e.vendor_id == vendor_id]
 
     def reversals_due(self) -> list[Effect]:
-        """A refund or a lost dispute after a payout: take back from each vendor what it no longer keeps."""
+        """A refund or a lost dispute after a payout: take back from each vendor what it no longer keeps,
+        from transfers that still have that much not reversed (the provider refuses more): the first
+        that covers it all (the payout, then its top-ups), else the ones with most left, each giving
+        what it has."""
         money = self.money(pending_reversals=True)
         effects: list[Effect] = []
         for vendor_order in self.vendor_orders.values():
@@ -1088,24 +1189,53 @@ class Order:
             if any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_order.vendor_id
                    for e in self.outbox):
                 continue  # one move at a time: recording the top-up under way asks again
-            if due > 0 and vendor_order.transfer_id:
-                net = money.vendor(vendor_order.vendor_id).transferred
-                attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
-                effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, vendor_order.transfer_id, due,
-                                               net - due, attempt, len(vendor_order.top_ups)))
+            if due <= 0 or not vendor_order.transfer_id:
+                continue
+            net = money.vendor(vendor_order.vendor_id).transferred
+            attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
+            for source, amount in self._reversal_sources(vendor_order, due):
+                net -= amount  # what the vendor keeps once this one is made: names the reversal
+                effects.append(ReverseTransfer(self.order_id, vendor_order.vendor_id, source, amount, net, attempt,
+                                               len(vendor_order.top_ups)))
         return effects
 
-    def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str) -> list[Effect]:
+    def _reversal_sources(self, vendor_order: VendorOrder, due: int) -> list[tuple[str, int]]:
+        """[(transfer, amount to reverse from it)] for `due`, never more than a transfer has left net of
+        the reversals under way. Orders saved before transfers were kept apart have their net on the payout."""
+        pending: dict[str, int] = {}
+        for effect in self.outbox:
+            if isinstance(effect, ReverseTransfer) and effect.vendor_id == vendor_order.vendor_id:
+                pending[effect.transfer_id] = pending.get(effect.transfer_id, 0) + effect.amount
+        known = vendor_order.transfer_left or {vendor_order.transfer_id: vendor_order.transferred}
+        left = {t: int(known.get(t, 0)) - pending.get(t, 0) for t in vendor_order.transfer_order}
+        covering = next((t for t, amount in left.items() if amount >= due), None)
+        if covering:
+            return [(covering, due)]
+        sources: list[tuple[str, int]] = []
+        for transfer in sorted(left, key=lambda t: -left[t]):
+            amount = min(due, left[transfer])
+            if amount <= 0:
+                break  # every transfer is reversed in full: nothing more the provider could take back
+            sources.append((transfer, amount))
+            due -= amount
+        return sources
+
+    def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str, transfer_id: str | None = None,
+                         amount: int | None = None) -> list[Effect]:
         """The provider refused a transfer reversal (balance_insufficient, more than is left): what is
-        still due back from the vendor stays visible to admins (`reversal_failed`) until the retry
-        schedule or an admin gets it back; never a silent half-done refund."""
+        still due back from the vendor, beyond the other reversals under way (a split one), stays
+        visible to admins (`reversal_failed`) until the retry schedule or an admin gets it back; never
+        a silent half-done refund."""
         vendor_order = self.vendor_orders[vendor_id]
-        due = ledger.reversal_due(self.money(), vendor_id)
+        refused = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id
+                        and transfer_id in (None, e.transfer_id) and amount in (None, e.amount)), None)
+        if refused is not None:
+            self.done(refused)  # refused: no longer under way
+        due = ledger.reversal_due(self.money(pending_reversals=True), vendor_id)
         if due <= 0:
             vendor_order.reversal_failed = None
             # Refused, and not due any more (its refund failed meanwhile): what the vendor is owed instead.
-            refused = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id), None)
-            return [e for e in self.top_ups_due(at=at, settled=refused) if e.vendor_id == vendor_id]
+            return [e for e in self.top_ups_due(at=at) if e.vendor_id == vendor_id]
         attempts = int((vendor_order.reversal_failed or {}).get("attempts", 0)) + 1
         since = (vendor_order.reversal_failed or {}).get("at", at)
         vendor_order.reversal_failed = {"amount": due, "failure_code": failure_code, "at": since,
@@ -1128,9 +1258,11 @@ class Order:
 
     def resolve_reversal(self, vendor_id: str, *, note: str, by: str, at: str, borne_by: str) -> int:
         """An admin settled a refused reversal outside the platform: `vendor` (it paid the money back
-        another way) or `platform` (written off). Either way it is no longer asked of the provider and
-        the vendor's ledger gets an `adjustment` of that amount (it owes nothing more for the order);
-        who bore it is on the entry. Returns the amount settled."""
+        another way: counted as reversed, so a refund failing later gives it back by a top-up) or
+        `platform` (written off: never asked again, never counted as taken back, and undone as far as a
+        refund failing later makes the excess rightful). Either way the vendor's ledger gets an
+        `adjustment` of that amount (it owes nothing more for the order); who bore it is on the entry.
+        Returns the amount settled."""
         vendor_order = self.vendor_order_of(vendor_id)
         if not vendor_order.reversal_failed:
             raise Conflict("No refused reversal is waiting for this vendor.", code="no_reversal_failed",
@@ -1141,15 +1273,46 @@ class Order:
         vendor_order.reversal_failed = None
         if due <= 0:
             return 0
-        vendor_order.settled_outside += due
-        words = "paid back by the vendor" if borne_by == "vendor" else "written off by the platform"
-        self._book(vendor_id, vl.ADJUSTMENT, due, at, reference=f"reversal_settled:{vendor_order.settled_outside}",
-                   details={"reason": f"Transfer reversal settled outside the platform, {words}: {note}", "by": by,
-                            "borne_by": borne_by})
-        self._note(TimelineEntry(f"reversal_settled:{vendor_id}:{vendor_order.settled_outside}", at,
-                                 "Transfer reversal settled outside the platform", Audience.INTERNAL, kind="transfer",
-                                 details={"vendor_id": vendor_id, "amount": due, "borne_by": borne_by, "note": note}))
+        words = ("Transfer reversal settled outside the platform, "
+                 + ("paid back by the vendor" if borne_by == "vendor" else "written off by the platform"))
+        self._settle_outside(vendor_id, "returned_by_vendor" if borne_by == "vendor" else "written_off", due, at,
+                             note=note, by=by, words=words, borne_by=borne_by)
         return due
+
+    def _settle_outside(self, vendor_id: str, kind: str, amount: int, at: str, *, words: str, note: str = "",
+                        by: str = "", borne_by: str | None = None) -> None:
+        """Record money settled outside the platform and its `adjustment` entry (the vendor's sign: what
+        it paid back or was forgiven is +, what it was paid or no longer forgiven is -). Each settlement
+        has its own entry id (its rank), so the same amount settled twice is booked twice."""
+        vendor_order = self.vendor_orders[vendor_id]
+        settlement = {"kind": kind, "amount": amount, "at": at, **({"note": note} if note else {}),
+                      **({"by": by} if by else {}), **({"borne_by": borne_by} if borne_by else {})}
+        vendor_order.outside_settlements = (*vendor_order.outside_settlements, settlement)
+        rank = len(vendor_order.outside_settlements)
+        signed = amount if kind in ("returned_by_vendor", "written_off") else -amount
+        self._book(vendor_id, vl.ADJUSTMENT, signed, at, reference=f"outside:{rank}",
+                   details={"reason": f"{words}: {note}" if note else words, "settlement": kind,
+                            **({"by": by} if by else {}), **({"borne_by": borne_by} if borne_by else {})})
+        self._note(TimelineEntry(f"settled_outside:{vendor_id}:{rank}", at, words, Audience.INTERNAL, kind="transfer",
+                                 details={"vendor_id": vendor_id, "amount": amount, "settlement": kind,
+                                          **({"note": note} if note else {})}))
+
+    def _forget_settled_failures(self, vendor_id: str, at: str) -> None:
+        """After money moved: a refused reversal or top-up nothing is due for any more leaves the admin's
+        queue, and a write-off larger than what the vendor now holds beyond its entitlement shrinks (a
+        refund failed: the vendor keeps that much rightfully, and is never paid it again by a top-up)."""
+        vendor_order = self.vendor_orders[vendor_id]
+        money = self.money()
+        if vendor_order.reversal_failed and ledger.reversal_due(money, vendor_id) <= 0:
+            vendor_order.reversal_failed = None
+        if vendor_order.top_up_failed and self.owed_to_vendor(vendor_id) <= 0:
+            vendor_order.top_up_failed = None
+        written_off = vendor_order.written_off
+        if written_off > 0:
+            excess = max(0, money.vendor(vendor_id).transferred - ledger.entitlement(money, vendor_id))
+            if written_off > excess:
+                self._settle_outside(vendor_id, "write_off_undone", written_off - excess, at,
+                                     words="Write-off undone: the refund it covered did not go through")
 
     # --- the vendor ledger (chalicelib/domain/vendor_ledger.py) --------------------------------
 
@@ -1190,6 +1353,7 @@ class Order:
             if gross + net:
                 self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}",
                            details={"on_refunds": vendor_order.refund_commission})
+            self._forget_settled_failures(vendor_id, at)
 
     # --- return requests (chalicelib/domain/returns.py) ----------------------------------------
 

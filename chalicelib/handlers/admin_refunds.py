@@ -1,5 +1,5 @@
-"""Admin "Refunds": case refunds that failed and transfer reversals the provider refused, oldest first;
-retry one (a new idempotency key) or resolve a failed refund settled outside the platform, with a note."""
+"""Admin "Refunds": case refunds that failed, and transfer reversals and top-ups the provider refused,
+oldest first; retry one (a new idempotency key) or resolve it as settled outside the platform, with a note."""
 
 from __future__ import annotations
 
@@ -28,13 +28,15 @@ class RefundsQuery(QueryModel):
 
 
 class AttentionItem(ApiModel):
-    kind: str = Field(description="refund (a case refund failed) | reversal (a transfer reversal refused)")
+    kind: str = Field(description="refund (a case refund failed) | reversal (a transfer reversal refused) | "
+                                  "top_up (a transfer giving the vendor back its money after a refund failed, refused)")
     order_id: str
     order_number: str
     vendor_id: str
     vendor_name: str
-    case_id: str | None = Field(description="The return or claim refunded; null for a reversal")
-    amount: Money = Field(description="The refund's amount, or what is still due back from the vendor")
+    case_id: str | None = Field(description="The return or claim refunded; null for a reversal or a top-up")
+    amount: Money = Field(description="The refund's amount, what is still due back from the vendor (reversal), "
+                                      "or what the vendor is still owed (top-up)")
     failure_code: str | None
     failed_at: str
     attempts: int = Field(description="How many times it was tried and refused")
@@ -90,6 +92,21 @@ class ResolveReversalIn(ApiModel):
         description="vendor: it paid the money back another way; platform: written off")
 
 
+class TopUpOut(ApiModel):
+    order_id: str
+    vendor_id: str
+    transferred: Money = Field(description="What the vendor holds of the order now (net of reversals)")
+    still_owed: Money = Field(description="0 once the top-up went through")
+    failure_code: str | None
+    settled_outside: Money | None = Field(None, description="What the admin paid the vendor outside the platform")
+
+
+class ResolveTopUpIn(ApiModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: ResolutionNote = Field(description="How the vendor was paid outside the platform")
+
+
 @route(bp, "/admin/refunds", query=RefundsQuery, response=AttentionList, roles=ADMIN, tags=TAGS,
        errors=(400, 401, 403), summary="Failed case refunds and refused transfer reversals, oldest first")
 def admin_list_refunds(req):
@@ -134,3 +151,21 @@ def admin_resolve_reversal(req):
     return ReversalOut.model_validate(refund_admin.resolve_reversal(
         req.params["order_id"], req.params["vendor_id"], note=req.body.note, borne_by=req.body.borne_by,
         admin_id=req.principal.user_id))
+
+
+@route(bp, "/admin/top-ups/{order_id}/{vendor_id}/retry", "POST", response=TopUpOut, roles=ADMIN, tags=TAGS,
+       errors=(401, 403, 404, 409, 502), summary="Try a refused top-up transfer again (what is still owed)")
+def admin_retry_top_up(req):
+    from chalicelib.services import refund_admin
+
+    return TopUpOut.model_validate(refund_admin.retry_top_up(req.params["order_id"], req.params["vendor_id"]))
+
+
+@route(bp, "/admin/top-ups/{order_id}/{vendor_id}/resolve", "POST", body=ResolveTopUpIn, response=TopUpOut,
+       roles=ADMIN, tags=TAGS, errors=(400, 401, 403, 404, 409),
+       summary="Record a refused top-up as paid to the vendor outside the platform, with a note")
+def admin_resolve_top_up(req):
+    from chalicelib.services import refund_admin
+
+    return TopUpOut.model_validate(refund_admin.resolve_top_up(
+        req.params["order_id"], req.params["vendor_id"], note=req.body.note, admin_id=req.principal.user_id))

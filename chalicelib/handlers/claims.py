@@ -74,6 +74,7 @@ class CasesQuery(QueryModel):
     kind: Literal["claim", "dispute", "all"] = "all"
     state: Literal["open", "escalated", "closed", "all"] = "open"
     limit: int = Field(50, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048, description="next_cursor of the previous page")
 
 
 class VendorCasesQuery(QueryModel):
@@ -135,8 +136,7 @@ class CaseOut(ApiModel):
 
 class CaseList(ApiModel):
     items: list[CaseOut]
-    next_cursor: str | None = Field(None, description="pass it as `cursor` for the next page; null on the last "
-                                                      "(/vendor/claims)")
+    next_cursor: str | None = Field(None, description="pass it as `cursor` for the next page; null on the last")
 
 
 class EvidenceOut(ApiModel):
@@ -241,12 +241,12 @@ def vendor_ship_replacement(req):
 
 
 @route(bp, "/admin/cases", query=CasesQuery, response=CaseList, roles=ADMIN, tags=TAGS, errors=(400, 401, 403),
-       summary="Claims and disputes for the platform, the nearest deadline first")
+       summary="Claims and disputes for the platform, the nearest deadline first, a page at a time")
 def admin_cases(req):
     from chalicelib.services import claims
 
     return CaseList.model_validate(claims.admin_cases(kind=req.query.kind, state=req.query.state,
-                                                      limit=req.query.limit))
+                                                      limit=req.query.limit, cursor=req.query.cursor))
 
 
 @route(bp, "/admin/claims/{claim_id}/resolve", "POST", body=DecisionIn, response=CaseOut, roles=ADMIN, tags=TAGS,

@@ -18,10 +18,10 @@ def expire_reservations(event):
 @bp.schedule(Rate(15, unit=Rate.MINUTES), name="retry_payouts")
 def retry_payouts(event):
     """Pay vendor payouts left due (provider outage, vendor onboarded since): same idempotent release;
-    then try refused transfer reversals again (what is still due back, a new key)."""
+    then try refused transfer reversals and top-ups again (what is still due, a new key)."""
     from chalicelib.services import payouts, refund_admin
 
-    return {**payouts.retry_payouts(), **refund_admin.retry_refused_reversals()}
+    return {**payouts.retry_payouts(), **refund_admin.retry_refused_transfers()}
 
 
 @bp.schedule(Rate(1, unit=Rate.HOURS), name="auto_confirm_receipts")

@@ -229,23 +229,26 @@ _BUCKETS = {"open": ("escalated", "open"), "escalated": ("escalated",), "closed"
             "all": ("escalated", "open", "closed")}
 
 
-def admin_cases(*, kind: str = "all", state: str = "open", limit: int = 50, orders=None, effects=None,
-                cases=None) -> dict:
-    """Claims and disputes for the admin, the nearest deadline first (no deadline last)."""
-    deps = _Deps(orders, effects, cases)
-    kinds = ("claim", "dispute") if kind == "all" else (kind,)
-    found: list[dict] = []
-    for k in kinds:
+def admin_queue_names(kind: str, state: str) -> list[str]:
+    """The admin queues (`<kind>#<bucket>`) a listing reads: every open dispute is the platform's, so
+    disputes have no escalated bucket (an escalated listing shows the open ones)."""
+    names: list[str] = []
+    for k in (("claim", "dispute") if kind == "all" else (kind,)):
         for bucket in _BUCKETS[state]:
             if k == "dispute" and bucket == "escalated":
-                continue  # every open dispute is the platform's: listed under open
-            if k == "dispute" and state == "escalated":
-                bucket = "open"
-            found += [row["summary"] for row in deps.cases.admin_queue(k, bucket, limit)]
-    unique = {item["case_id"]: item for item in found}
-    ordered = sorted(unique.values(), key=lambda c: (c.get("deadline") is None, c.get("deadline") or "",
-                                                     c.get("case_id")))
-    return {"items": ordered[:limit]}
+                bucket = "open" if state == "escalated" else None
+            if bucket and f"{k}#{bucket}" not in names:
+                names.append(f"{k}#{bucket}")
+    return names
+
+
+def admin_cases(*, kind: str = "all", state: str = "open", limit: int = 50, cursor: str | None = None,
+                orders=None, effects=None, cases=None) -> dict:
+    """Claims and disputes for the admin, the nearest deadline first (no deadline last), a page at a
+    time: `next_cursor` (opaque) resumes after the page; a cursor of another listing is a 400 naming it."""
+    deps = _Deps(orders, effects, cases)
+    rows, next_cursor = deps.cases.admin_queues(admin_queue_names(kind, state), limit, cursor)
+    return {"items": [row["summary"] for row in rows], "next_cursor": next_cursor}
 
 
 def resolve(admin_id: str, claim_id: str, *, resolution: str, lines=(), reason: str = "",

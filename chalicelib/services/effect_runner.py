@@ -181,8 +181,12 @@ class EffectRunner:
                 count("PayoutsDeferred", 1)
                 return None
             logger.error("transfer refused", extra={"order_id": order_id, "vendor_id": vendor_id,
-                                                    "error_code": err.code})
+                                                    "error_code": err.code, "top_up": effect.top_up})
             count("TransfersRefused", 1)
+            if effect.top_up:
+                # What the vendor is still owed stays visible to admins and is retried with a new key.
+                at, code = now_iso(), err.code
+                return lambda fresh: fresh.top_up_refused(vendor_id, failure_code=code, at=at)
             return lambda fresh: fresh.payout_refused(vendor_id)
         count("TransfersCreated", 1)
         logger.info("vendor payout transferred", extra={"order_id": order_id, "vendor_id": vendor_id,
@@ -218,13 +222,14 @@ class EffectRunner:
                                                              "vendor_id": effect.vendor_id, "error_code": err.code})
             count("TransferReversalsRefused", 1)
             at, code = now_iso(), err.code
-            return lambda fresh: fresh.reversal_refused(effect.vendor_id, failure_code=code, at=at)
+            return lambda fresh: fresh.reversal_refused(effect.vendor_id, failure_code=code, at=at,
+                                                        transfer_id=effect.transfer_id, amount=effect.amount)
         count("TransfersReversed", 1)
         logger.info("vendor transfer reversed", extra={"order_id": effect.order_id, "vendor_id": effect.vendor_id,
                                                        "amount": effect.amount, "reversal_id": reversal_id})
         at = now_iso()
         return lambda fresh: fresh.record_reversal(effect.vendor_id, reversal_id=reversal_id, amount=effect.amount,
-                                                   at=at)
+                                                   at=at, transfer_id=effect.transfer_id)
 
     def _refund(self, order: Order, effect: RefundPayment) -> Callable[[Order], None]:
         try:

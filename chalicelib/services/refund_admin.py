@@ -1,11 +1,13 @@
 """Refunds that could not complete, for admins: a case refund the provider refused or that failed
-after it was made, and a transfer reversal the provider refused. Each stays visible (the sparse
+after it was made, a transfer reversal the provider refused, and a top-up transfer (the vendor's money
+given back after a refund failed) the provider refused. Each stays visible (the sparse
 `by_refund_attention` queue) until it is retried or resolved; nothing is ever left half-done silently.
 
 * retry a failed case refund: a new attempt with its own idempotency key (`refund-<case_id>-<n>`);
 * resolve it: settled outside the platform (a bank transfer, a voucher), with the admin's note;
-* retry a refused reversal: what the ledger still says is due, with a new key. The `retry_payouts`
-  schedule retries refused reversals too (`retry_refused_reversals`).
+* retry a refused reversal or top-up: what the ledger still says is due, with a new key; resolve it:
+  settled outside the platform, with a note. The `retry_payouts` schedule retries refused reversals
+  and top-ups too (`retry_refused_transfers`).
 """
 
 from __future__ import annotations
@@ -53,12 +55,12 @@ def attention_items(order: Order, vendor_id: str) -> list[dict]:
               "failed_at": record.get("failed_at") or record["at"], "attempts": int(record.get("attempt", 0)) + 1,
               "actions": ["retry", "resolve"]}
              for case_id, record in sorted(vendor_order.case_refunds.items()) if record["status"] == "failed"]
-    failed = vendor_order.reversal_failed
-    if failed:
-        items.append({**common, "kind": "reversal", "case_id": None,
-                      "amount": _money(failed["amount"], vendor_order.currency or order.currency),
-                      "failure_code": failed.get("failure_code"), "failed_at": failed["at"],
-                      "attempts": int(failed.get("attempts", 1)), "actions": ["retry", "resolve"]})
+    for kind, failed in (("reversal", vendor_order.reversal_failed), ("top_up", vendor_order.top_up_failed)):
+        if failed:
+            items.append({**common, "kind": kind, "case_id": None,
+                          "amount": _money(failed["amount"], vendor_order.currency or order.currency),
+                          "failure_code": failed.get("failure_code"), "failed_at": failed["at"],
+                          "attempts": int(failed.get("attempts", 1)), "actions": ["retry", "resolve"]})
     return items
 
 
@@ -154,24 +156,82 @@ def resolve_reversal(order_id: str, vendor_id: str, *, note: str, borne_by: str,
             "borne_by": borne_by}
 
 
-def retry_refused_reversals(*, limit: int = 50, orders: OrderRepository | None = None,
+def _vendor_order_named(orders: OrderRepository, order_id: str, vendor_id: str) -> Order:
+    order = _order(orders, order_id)
+    if vendor_id not in order.vendor_orders:
+        raise NotFound("This order has nothing from that vendor.", fields={"vendor_id": "not in this order"})
+    return order
+
+
+def _top_up_view(order: Order, vendor_id: str, **extra) -> dict:
+    vendor_order = order.vendor_orders[vendor_id]
+    currency = vendor_order.currency or order.currency
+    failed = vendor_order.top_up_failed
+    return {"order_id": order.order_id, "vendor_id": vendor_id, "transferred": _money(vendor_order.transferred, currency),
+            "still_owed": _money(failed["amount"] if failed else 0, currency),
+            "failure_code": failed.get("failure_code") if failed else None, **extra}
+
+
+def retry_top_up(order_id: str, vendor_id: str, *, orders: OrderRepository | None = None,
+                 effects: EffectRunner | None = None, gateway: PaymentGateway | None = None) -> dict:
+    """Try a refused top-up transfer again (what the vendor is still owed, a new idempotency key)."""
+    orders, effects = _adapters(orders, effects, gateway)
+    _vendor_order_named(orders, order_id, vendor_id)
+    order = change_order(order_id, lambda o: o.retry_top_up(vendor_id), orders=orders, effects=effects)
+    return _top_up_view(order, vendor_id)
+
+
+def resolve_top_up(order_id: str, vendor_id: str, *, note: str, admin_id: str, now: datetime | None = None,
+                   orders: OrderRepository | None = None, effects: EffectRunner | None = None) -> dict:
+    """A refused top-up the platform paid the vendor outside the platform (a bank transfer), with a note."""
+    orders, effects = _adapters(orders, effects, None)
+    _vendor_order_named(orders, order_id, vendor_id)
+    at = iso(now or datetime.now(UTC))
+    settled: list[int] = []
+
+    def transition(o: Order):
+        settled[:] = [o.resolve_top_up(vendor_id, note=note, by=admin_id, at=at)]
+        return []
+
+    order = change_order(order_id, transition, orders=orders, effects=effects)
+    logger.info("top-up paid outside the platform", extra={"order_id": order_id, "vendor_id": vendor_id})
+    currency = order.vendor_orders[vendor_id].currency or order.currency
+    return _top_up_view(order, vendor_id, settled_outside=_money(settled[0], currency))
+
+
+def retry_refused_transfers(*, limit: int = 50, orders: OrderRepository | None = None,
                             effects: EffectRunner | None = None,
                             gateway: PaymentGateway | None = None) -> dict[str, int]:
-    """The retry_payouts schedule's second half: refused reversals tried again; counts per outcome."""
+    """The retry_payouts schedule's second half: refused reversals and top-ups tried again (a new key
+    each); counts per outcome. A failed case refund waits for an admin, never retried blindly."""
     from chalicelib.services import wiring
 
     orders = orders or wiring.order_repository()
     pairs, _ = orders.list_refund_attention(limit, None)
     outcomes: dict[str, int] = {}
+
+    def tally(outcome: str) -> None:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
     for order_id, vendor_id in pairs:
         order = orders.get(order_id)
-        if order is None or not order.vendor_orders.get(vendor_id) or not order.vendor_orders[vendor_id].reversal_failed:
-            continue  # a failed case refund waits for an admin, never retried blindly
-        try:
-            after = retry_reversal(order_id, vendor_id, orders=orders, effects=effects or wiring.effect_runner(gateway))
-            outcome = "reversal_still_refused" if after["still_due"]["amount"] else "reversal_made"
-        except Exception:
-            logger.exception("reversal retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
-            outcome = "reversal_error"
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        vendor_order = order.vendor_orders.get(vendor_id) if order is not None else None
+        if vendor_order is None:
+            continue
+        runner = effects or wiring.effect_runner(gateway)
+        if vendor_order.reversal_failed:
+            try:
+                after = retry_reversal(order_id, vendor_id, orders=orders, effects=runner)
+                tally("reversal_still_refused" if after["still_due"]["amount"] else "reversal_made")
+            except Exception:
+                logger.exception("reversal retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
+                tally("reversal_error")
+        vendor_order = orders.get(order_id).vendor_orders[vendor_id]  # as the reversal's retry left it
+        if vendor_order.top_up_failed:
+            try:
+                after = retry_top_up(order_id, vendor_id, orders=orders, effects=runner)
+                tally("top_up_still_refused" if after["still_owed"]["amount"] else "top_up_made")
+            except Exception:
+                logger.exception("top-up retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
+                tally("top_up_error")
     return outcomes

@@ -5,8 +5,9 @@ repository rewrites these rows in the SAME transaction as the order (chalicelib/
 so a queue never shows a case in a state its order does not have. Each case has:
 
 - one `case` row: the admin's queue (sparse `by_admin_queue` index, `<kind>#<bucket>`, bucket
-  escalated | open | closed) and, while a claim waits for the vendor's answer, the escalation
-  schedule's deadline (sparse `by_answer_due` index, oldest first: no scan);
+  escalated | open | closed, sorted by `<deadline>#<opened_at>#<case_id>`: the nearest deadline first,
+  none last) and, while a claim waits for the vendor's answer, the escalation schedule's deadline
+  (sparse `by_answer_due` index, oldest first: no scan);
 - one `vendor#<vendor_id>` row per vendor concerned (the claim's vendor; every vendor of a disputed
   order): the vendor's queue (`by_vendor`, `open#...` before `closed#...`).
 
@@ -14,6 +15,8 @@ Rows carry a `summary` (what a list shows) so a listing reads no order.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from pynamodb.attributes import JSONAttribute, ListAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -85,13 +88,16 @@ class CaseModel(Model):
 # --- rows of an order (written by the order repository's transaction) -----------------------------
 
 
+NO_DEADLINE = "~"  # sorts after every ISO time: cases without a deadline come last
+
+
 def _rows(case_id: str, kind: str, order, *, state: str, bucket: str, opened_at: str, vendor_ids: list[str],
           summary: dict, vendor_summaries: dict[str, dict], vendor_open: set[str],
           answer_due_at: str | None) -> list[dict]:
     base = {"case_id": case_id, "kind": kind, "order_id": order.order_id, "shopper_id": order.shopper_id,
             "vendor_ids": vendor_ids, "state": state}
     case = {**base, "row": CASE_ROW, "summary": summary, "admin_queue": f"{kind}#{bucket}",
-            "queue_key": f"{opened_at}#{case_id}"}
+            "queue_key": f"{summary.get('deadline') or NO_DEADLINE}#{opened_at}#{case_id}"}
     if answer_due_at:
         case.update(answer_due=ANSWER_DUE, answer_due_at=answer_due_at)
     rows = [case]
@@ -126,10 +132,10 @@ def case_rows(order) -> list[dict]:
     return rows
 
 
-def put_rows_in_transaction(tx, order) -> None:
-    """The order's case rows among the writes of its transaction (after the ledger entries: the
-    repository reads the entries' cancellation reasons by position)."""
-    for row in case_rows(order):
+def put_rows_in_transaction(tx, rows: list[dict]) -> None:
+    """Case rows (`case_rows`: those of the order that changed) among the writes of its transaction
+    (after the ledger entries: the repository reads the entries' cancellation reasons by position)."""
+    for row in rows:
         tx.save(CaseModel(**row))
 
 
@@ -151,11 +157,36 @@ def _plain(model: CaseModel) -> dict:
             "summary": model.summary or {}}
 
 
-def admin_queue(kind: str, bucket: str, limit: int) -> list[dict]:
-    """Newest first."""
+ADMIN_QUEUE_START = "!"  # sorts before every queue key: a queue not read yet
+
+
+def merge_admin_queues(queues: Sequence[str], limit: int, cursor: str | None,
+                       read_after: Callable[[str, str, int], list[tuple[str, dict]]]) -> tuple[list[dict], str | None]:
+    """One page of several admin queues (`<kind>#<bucket>`) merged in queue-key order (nearest deadline
+    first), and the cursor of the next (None on the last). The cursor keeps, per queue, the last key
+    listed from it (cursors.py codec, its path naming the queues): each page reads at most `limit` + 1
+    rows of each queue after its key, so no row is listed twice or skipped whatever the mix.
+    `read_after(queue, key, n)` gives the queue's first n (queue_key, row) after `key`."""
+    path = "admin-cases:" + ",".join(queues)
+    start = cursors.decode(cursor, path, queues)
+    positions = {queue: start[queue]["S"] if start else ADMIN_QUEUE_START for queue in queues}
+    found = sorted((key, queue, row) for queue in queues for key, row in read_after(queue, positions[queue], limit + 1))
+    page = found[:limit]
+    for key, queue, _ in page:
+        positions[queue] = max(positions[queue], key)
+    more = len(found) > limit
+    return [row for _, _, row in page], cursors.encode(path, {q: {"S": k} for q, k in positions.items()}) if more else None
+
+
+def admin_queues(queues: Sequence[str], limit: int, cursor: str | None = None) -> tuple[list[dict], str | None]:
+    """The admin's cases of `queues`, nearest deadline first, a page at a time (no scan)."""
     bind()
-    return [_plain(m) for m in CaseModel.by_admin_queue.query(f"{kind}#{bucket}", scan_index_forward=False,
-                                                              limit=limit, page_size=limit)]
+
+    def read_after(queue: str, key: str, n: int) -> list[tuple[str, dict]]:
+        result = CaseModel.by_admin_queue.query(queue, CaseModel.queue_key > key, limit=n, page_size=n)
+        return [(m.queue_key, _plain(m)) for m in result]
+
+    return merge_admin_queues(queues, limit, cursor, read_after)
 
 
 VENDOR_CASE_KEYS = ("case_id", "row", "vendor_id", "vendor_key")
@@ -217,10 +248,13 @@ class InMemoryCases:
     def _view(row: dict) -> dict:
         return {k: row[k] for k in ("case_id", "kind", "order_id", "shopper_id", "vendor_ids", "state", "summary")}
 
-    def admin_queue(self, kind: str, bucket: str, limit: int) -> list[dict]:
-        rows = sorted((r for r in self._rows() if r.get("admin_queue") == f"{kind}#{bucket}"),
-                      key=lambda r: r["queue_key"], reverse=True)
-        return [self._view(r) for r in rows[:limit]]
+    def admin_queues(self, queues: Sequence[str], limit: int, cursor: str | None = None) -> tuple[list[dict], str | None]:
+        def read_after(queue: str, key: str, n: int) -> list[tuple[str, dict]]:
+            rows = sorted((r for r in self._rows() if r.get("admin_queue") == queue and r["queue_key"] > key),
+                          key=lambda r: r["queue_key"])
+            return [(r["queue_key"], self._view(r)) for r in rows[:n]]
+
+        return merge_admin_queues(queues, limit, cursor, read_after)
 
     def vendor_cases(self, vendor_id: str, *, open_only: bool, limit: int,
                      cursor: str | None = None) -> tuple[list[dict], str | None]:

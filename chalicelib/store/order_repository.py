@@ -13,7 +13,10 @@ Orders stored before the aggregate existed (no `payment_status`, `attempts`...) 
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
+import json
+from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.claims import Claim
@@ -47,6 +50,7 @@ from chalicelib.store import fulfilment_queries
 from chalicelib.store import orders as tables
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind
+from chalicelib.store.cases import case_rows
 from chalicelib.store.cases import put_rows_in_transaction as put_case_rows
 from chalicelib.store.ledger import put_in_transaction
 from chalicelib.store.payout_queue import list_due_payouts
@@ -109,7 +113,18 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        # Sold before the policy was frozen: the commission was always given back pro rata.
                        refund_commission=raw.get("refund_commission") or REFUND_COMMISSION,
                        top_ups=tuple(raw.get("top_ups") or ()),
-                       settled_outside=int(raw.get("settled_outside") or 0))
+                       transfer_left={t: int(v) for t, v in (raw.get("transfer_left") or {}).items()},
+                       top_up_failed=raw.get("top_up_failed") or None,
+                       outside_settlements=_outside_settlements(raw))
+
+
+def _outside_settlements(raw: dict) -> tuple[dict, ...]:
+    """Settlements outside the platform; saved before they were kept one by one, only their sum was
+    (`settled_outside`), always counted as paid back by the vendor."""
+    if raw.get("outside_settlements"):
+        return tuple(dict(s, amount=int(s["amount"])) for s in raw["outside_settlements"])
+    legacy = int(raw.get("settled_outside") or 0)
+    return ({"kind": "returned_by_vendor", "amount": legacy, "at": ""},) if legacy else ()
 
 
 def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
@@ -191,10 +206,10 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
     })
 
 
-def _vendor_order_actions(vendor_order: VendorOrder, order_version: int) -> list:
+def _vendor_order_state(vendor_order: VendorOrder) -> tuple[dict, dict]:
     """The fields a save keeps in step: state, delivery, and the payout's bookkeeping (the sparse
-    `by_payout_due` index carries the vendor-order exactly while its payout is due)."""
-    vendor = VendorOrderModel
+    `by_payout_due` index carries the vendor-order exactly while its payout is due). `kept` fields
+    are set when known; `tracked` ones are removed when None."""
     kept = {"status": vendor_order.state.value, "delivered_at": vendor_order.delivered_at,
             "charge_id": vendor_order.charge_id, "transfer_id": vendor_order.transfer_id,
             "transferred": vendor_order.transferred if vendor_order.transfer_id else None}
@@ -214,11 +229,54 @@ def _vendor_order_actions(vendor_order: VendorOrder, order_version: int) -> list
                "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
                "refund_attention_at": vendor_order.refund_attention_since,
                "top_ups": list(vendor_order.top_ups) or None,
-               "settled_outside": vendor_order.settled_outside or None}
+               "transfer_left": vendor_order.transfer_left or None,
+               "top_up_failed": vendor_order.top_up_failed,
+               "outside_settlements": list(vendor_order.outside_settlements) or None,
+               "settled_outside": None}  # replaced by outside_settlements (read once by _outside_settlements)
+    return kept, tracked
+
+
+def _vendor_order_actions(state: tuple[dict, dict], order_version: int) -> list:
+    vendor, (kept, tracked) = VendorOrderModel, state
     actions = [getattr(vendor, name).set(value) for name, value in kept.items() if value is not None]
     actions.append(vendor.order_version.set(order_version))
     return actions + [getattr(vendor, name).set(value) if value is not None else getattr(vendor, name).remove()
                       for name, value in tracked.items()]
+
+
+# --- what a save must write ----------------------------------------------------------------------
+#
+# A save writes only what changed since the order was read (or last saved): vendor items and case
+# rows as they were are left alone (each rewrite costs write units on the item and on its indexes),
+# and a save that only moves the outbox (effects carried out) is one conditional update of the
+# order item instead of a transaction (half the write units). The state as read is kept on the
+# order object by this adapter (`_persisted`): an order without it (placed in this process, or
+# built elsewhere) is written whole, as before.
+
+
+def _case_row_key(row: dict) -> str:
+    return json.dumps(row, sort_keys=True, default=lambda v: sorted(v) if isinstance(v, (set, frozenset)) else str(v))
+
+
+@dataclass
+class _Persisted:
+    order: dict  # the order item without `outbox` and `version`
+    vendors: dict[str, tuple[dict, dict]]
+    case_rows: set[str]
+
+
+def _persisted_state(order: Order) -> _Persisted:
+    core = {k: v for k, v in order_item(order).items() if k not in ("outbox", "version")}
+    return _Persisted(core, {v.vendor_id: _vendor_order_state(v) for v in order.vendor_orders.values()},
+                      {_case_row_key(row) for row in case_rows(order)})
+
+
+def _remember(order: Order) -> None:
+    object.__setattr__(order, "_persisted", _persisted_state(order))
+
+
+def _as_read(order: Order) -> _Persisted | None:
+    return getattr(order, "_persisted", None)
 
 
 # --- the adapter ---------------------------------------------------------------------------
@@ -252,7 +310,9 @@ class DynamoOrderRepository:
                             for m in VendorOrderModel.query(order_id, consistent_read=True)]
             version = int(item.get("version") or 1)
             if all(int(v.get("order_version") or 0) <= version for v in vendor_items):
-                return order_from_items(item, vendor_items)
+                order = order_from_items(item, vendor_items)
+                _remember(order)
+                return order
         raise ConcurrentUpdate(order_id)
 
     def find_by_payment_intent(self, payment_intent_id: str) -> Order | None:
@@ -302,9 +362,19 @@ class DynamoOrderRepository:
         item["outbox"] = [e.to_json() for e in outbox]
         item["version"] = expected + 1
         entries = list(order.ledger_entries)
-        for _ in range(len(entries) + 1):
+        before, now = _as_read(order), _persisted_state(order)
+        vendors = [v for v in order.vendor_orders.values()
+                   if before is None or before.vendors.get(v.vendor_id) != now.vendors[v.vendor_id]]
+        rows = [row for row in case_rows(order) if before is None or _case_row_key(row) not in before.case_rows]
+        only_the_outbox = (before is not None and before.order == now.order and not vendors and not rows
+                           and not entries and not order.changed_returns and not any(
+                               isinstance(e, STOCK_EFFECTS) for e in effects))
+        if only_the_outbox:
+            self._write_outbox(order.order_id, item["outbox"], expected)
+            entries = []
+        for _ in range(len(entries) + 1) if not only_the_outbox else ():
             try:
-                self._write(order, item, expected, effects, entries)
+                self._write(order, item, expected, effects, entries, vendors, rows)
                 break
             except _EntriesExist as exists:
                 # Written already (a change re-applied after its write went through): the order's own
@@ -314,8 +384,22 @@ class DynamoOrderRepository:
         order.version = expected + 1
         order.ledger_entries = []
         order.changed_returns = set()
+        object.__setattr__(order, "_persisted", now)
 
-    def _write(self, order: Order, item: dict, expected: int, effects: list[Effect], entries: list) -> None:
+    def _write_outbox(self, order_id: str, outbox: list[dict], expected: int) -> None:
+        """Only the outbox moved (effects carried out): one conditional update, not a transaction."""
+        model = tables.OrderModel
+        actions = [model.outbox.set(outbox) if outbox else model.outbox.remove(), model.version.set(expected + 1)]
+        try:
+            model(order_id).update(actions=actions, condition=model.version == expected,
+                                   add_version_condition=False)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise ConcurrentUpdate(order_id) from exc
+            raise
+
+    def _write(self, order: Order, item: dict, expected: int, effects: list[Effect], entries: list,
+               vendors: list[VendorOrder], rows: list[dict]) -> None:
         model, vendor = tables.OrderModel, VendorOrderModel
         offer = offer_model()
         try:
@@ -325,10 +409,11 @@ class DynamoOrderRepository:
                     put_in_transaction(tx, entry)
                 for return_id in sorted(order.changed_returns):  # the return queues, in step with the order
                     tx.save(return_projection(order.returns[return_id]))
-                put_case_rows(tx, order)  # the claims' and disputes' queues, in step with the order
-                for vendor_order in order.vendor_orders.values():
+                put_case_rows(tx, rows)  # the claims' and disputes' queues, in step with the order
+                for vendor_order in vendors:  # the vendor items this change moved (stamped with its version)
                     tx.update(vendor(order.order_id, vendor_order.vendor_id),
-                              actions=_vendor_order_actions(vendor_order, expected + 1), condition=vendor.order_id.exists())
+                              actions=_vendor_order_actions(_vendor_order_state(vendor_order), expected + 1),
+                              condition=vendor.order_id.exists())
                 for effect in effects:
                     if isinstance(effect, (SellStock, ReleaseStock)):
                         for offer_id, quantity in effect.quantities:

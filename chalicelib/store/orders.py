@@ -31,7 +31,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -52,9 +52,12 @@ ALL_OLD = "ALL_OLD"
 
 
 class ByShopper(GlobalSecondaryIndex):
+    """Keys only: the list reads the orders it names (reads cost a fifth of writes, and a projection
+    of the whole order would rewrite it into the index on every save)."""
+
     class Meta:
         index_name = "by_shopper"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     shopper_id = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
@@ -346,7 +349,9 @@ def list_orders_for_shopper(shopper_id: str, limit: int = 20, cursor: str | None
     result = OrderModel.by_shopper.query(
         shopper_id, scan_index_forward=False, limit=limit, last_evaluated_key=start, page_size=limit
     )
-    orders = [_order_dict(m) for m in result]
+    keys = [m.order_id for m in result]
+    found = {m.order_id: m for m in OrderModel.batch_get(keys)} if keys else {}
+    orders = [_order_dict(found[k]) for k in keys if k in found]
     last = result.last_evaluated_key
     return orders, cursors.encode(path, last) if last else None
 

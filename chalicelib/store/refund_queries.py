@@ -1,5 +1,5 @@
-"""The admin's failed-refunds queue: vendor-orders with a case refund failed and unresolved, or a
-transfer reversal refused, on the sparse `by_refund_attention` index (the order repository's save
+"""The admin's failed-refunds queue: vendor-orders with a case refund failed and unresolved, a
+transfer reversal refused or a top-up transfer refused, on the sparse `by_refund_attention` index (the order repository's save
 keeps it in step with the aggregate; oldest failure first; no table scan)."""
 
 from __future__ import annotations

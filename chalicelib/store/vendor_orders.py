@@ -121,7 +121,10 @@ class VendorOrderModel(Model):
     refund_attention = UnicodeAttribute(null=True)  # REFUND_ATTENTION while failed: by_refund_attention
     refund_attention_at = UnicodeAttribute(null=True)
     top_ups = ListAttribute(null=True)  # ids of the top-up transfers after the first (Order.top_ups_due)
-    settled_outside = NumberAttribute(null=True)  # refused reversals an admin settled outside the platform
+    settled_outside = NumberAttribute(null=True)  # legacy sum of outside_settlements (all paid back by the vendor)
+    transfer_left = JSONAttribute(null=True)  # transfer id -> what of it is not reversed yet
+    top_up_failed = JSONAttribute(null=True)  # {amount, failure_code, at, ...} while a refused top-up is owed
+    outside_settlements = JSONAttribute(null=True)  # [{kind, amount, at, note, by}] settled outside the platform
     # The order item's version this item was last written with (in the same transaction): a read that
     # finds a vendor item newer than its order item crossed a save and reads again.
     order_version = NumberAttribute(null=True)

@@ -247,3 +247,83 @@ def test_an_order_read_that_a_save_crosses_is_read_again_whole(market, connected
     assert crossed and read.version == after.version > before.version
     assert read.case_refund("ret_01TESTTORNREAD00000000001")["status"] == "succeeded"
     assert read.refunded == after.refunded == 19900
+
+
+# --- money moved back and forth with a vendor already paid: write-offs, top-ups, reversal sources ---
+
+
+def account_of(vendor) -> str:
+    return vendors_store.payout_account(vendor.user_id)
+
+
+def vendor_ledger(vendor_id: str, order_id: str) -> int:
+    return sum(e.amount for e in DynamoLedger().entries(vendor_id) if e.order_id == order_id)
+
+
+def test_a_written_off_reversal_whose_refund_fails_later_is_never_paid_to_the_vendor(market, connected, admin):  # noqa: F811
+    order = paid_with_vendor_a_paid_out(market, card=REFUND_FAILS_LATER_CARD)
+    oid, vendor_a = order["order_id"], market.catalog.vendor_a.user_id
+    tent = market.catalog.offers[("tent", "a")]
+    market.payments.set_balance(0, account=account_of(market.catalog.vendor_a))  # paid out to its bank
+    refund_case(oid, vendor_a, "ret_01TESTWRITTENOFF0000000001", units=1, offer_id=tent)
+    (item,) = [i for i in failed_queue(market, admin) if i["kind"] == "reversal"]
+    assert item["failure_code"] == "balance_insufficient"
+    status, settled, _ = market.call("POST", f"/admin/reversals/{oid}/{vendor_a}/resolve",
+                                     {"note": "Not worth chasing", "borne_by": "platform"}, token=admin.access_token)
+    assert status == 200 and settled["settled_outside"]["amount"] == 19900 - 1990
+
+    market.payments.settle_refunds()  # the shopper's card could not take the refund after all
+    market.settle()
+    market.settle()
+
+    (transfer,) = market.transfers_of(oid)  # no top-up: the vendor never gave the 179.10 back
+    assert transfer["amount"] == 2 * 19900 - 3980 and transfer["amount_reversed"] == 0
+    assert DynamoOrderRepository().get(oid).vendor_orders[vendor_a].written_off == 0
+    assert vendor_ledger(vendor_a, oid) == 0  # holds exactly its payout, which it is owed again
+
+
+def test_a_reversal_after_a_top_up_is_made_from_the_top_up_when_the_payout_is_fully_reversed(market, connected):  # noqa: F811
+    order = paid_with_vendor_a_paid_out(market, card=REFUND_FAILS_LATER_CARD)
+    oid, vendor_a = order["order_id"], market.catalog.vendor_a.user_id
+    tent = market.catalog.offers[("tent", "a")]
+    (payout,) = market.transfers_of(oid)
+    refund_case(oid, vendor_a, "ret_01TESTBOTHTENTS00000000001", units=2, offer_id=tent)  # payout fully reversed
+    market.payments.settle_refunds()  # that refund fails: the vendor gets its money back by a top-up
+    market.settle()
+    (top_up,) = [t for t in market.transfers_of(oid) if t["id"] != payout["id"]]
+    assert top_up["amount"] == payout["amount"]
+
+    refund_case(oid, vendor_a, "ret_01TESTONETENTAGAIN00000001", units=1, offer_id=tent)
+
+    reversed_from = {t["id"]: t["amount_reversed"] for t in market.transfers_of(oid)}
+    assert reversed_from == {payout["id"]: payout["amount"], top_up["id"]: 19900 - 1990}
+    assert DynamoOrderRepository().get(oid).vendor_orders[vendor_a].reversal_failed is None
+    assert vendor_ledger(vendor_a, oid) == 0
+
+
+def test_a_top_up_the_provider_refuses_is_listed_and_retried_by_an_admin_with_a_new_key(market, connected, admin):  # noqa: F811
+    order = paid_with_vendor_a_paid_out(market, card=REFUND_FAILS_LATER_CARD)
+    oid, vendor_a = order["order_id"], market.catalog.vendor_a.user_id
+    tent = market.catalog.offers[("tent", "a")]
+    refund_case(oid, vendor_a, "ret_01TESTTOPUPREFUSED00000001", units=1, offer_id=tent)
+    account = market.payments.ledger.objects[account_of(market.catalog.vendor_a)]
+    with market.payments.ledger.lock:
+        account["capabilities"]["transfers"] = "inactive"  # its account was restricted meanwhile
+
+    market.payments.settle_refunds()
+    market.settle()
+
+    (item,) = [i for i in failed_queue(market, admin) if i["kind"] == "top_up"]
+    assert (item["vendor_id"], item["amount"]["amount"], item["failure_code"]) == (
+        vendor_a, 19900 - 1990, "insufficient_capabilities_for_transfer")
+    with market.payments.ledger.lock:
+        account["capabilities"]["transfers"] = "active"
+    status, seen, _ = market.call("POST", f"/admin/top-ups/{oid}/{vendor_a}/retry", token=admin.access_token)
+    assert status == 200 and seen["still_owed"]["amount"] == 0, seen
+    assert sorted(t["amount"] for t in market.transfers_of(oid)) == [19900 - 1990, 2 * 19900 - 3980]
+    assert [i["kind"] for i in failed_queue(market, admin)] == ["refund"]  # the failed refund itself stays
+    again = market.call("POST", f"/admin/top-ups/{oid}/{vendor_a}/retry", token=admin.access_token)
+    assert again[0] == 409 and "vendor_id" in again[1]["error"]["fields"]
+    empty = market.call("POST", f"/admin/top-ups/{oid}/{vendor_a}/resolve", {"note": ""}, token=admin.access_token)
+    assert empty[0] == 400 and "note" in empty[1]["error"]["fields"]
+    assert vendor_ledger(vendor_a, oid) == 0

@@ -311,3 +311,22 @@ def test_a_claim_resolved_by_refund_refunds_exactly_the_lines_once(market, admin
     seen = market.call("GET", f"/claims/{claim['claim_id']}")[1]
     assert seen["refund"]["amount"] == 19900 and seen["refund"]["status"] in ("succeeded", "pending", "requested")
     assert market.order(order["order_id"])["payment"]["refunded"]["amount"] == 19900
+
+
+def test_the_admin_cases_list_is_paged_with_an_opaque_cursor_and_refuses_a_bad_one(market, admin):
+    first = open_claim(market, shipped_order(market)["order_id"])
+    second = open_claim(market, shipped_order(market)["order_id"], reason="not_as_described", text="Blue, not red")
+
+    status, page, _ = market.call("GET", "/admin/cases?kind=all&state=open&limit=1", token=admin.access_token)
+    assert status == 200 and len(page["items"]) == 1 and page["next_cursor"], page
+    status, rest, _ = market.call("GET", f"/admin/cases?kind=all&state=open&limit=1&cursor={page['next_cursor']}",
+                                  token=admin.access_token)
+    assert status == 200 and rest["next_cursor"] is None, rest
+    # Nearest deadline first: the first claim answers first.
+    assert [c["case_id"] for c in page["items"] + rest["items"]] == [first["claim_id"], second["claim_id"]]
+
+    for query, field in ((f"cursor={page['next_cursor'][:-3]}", "cursor"), ("cursor=%00", "cursor"),
+                         (f"kind=claim&cursor={page['next_cursor']}", "cursor"), ("limit=0", "limit"),
+                         ("limit=many", "limit")):
+        status, body, _ = market.call("GET", f"/admin/cases?{query}", token=admin.access_token)
+        assert status == 400 and field in body["error"]["fields"], (query, body)

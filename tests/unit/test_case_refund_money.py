@@ -156,9 +156,12 @@ class CaseRefundMoney(RuleBasedStateMachine):
         effect = data.draw(st.sampled_from([e for e in self.order.outbox if isinstance(e, ReverseTransfer)]))
         self.order.done(effect)
         if refused:
-            self._keep(self.order.reversal_refused(effect.vendor_id, failure_code="balance_insufficient", at=AT))
+            self._keep(self.order.reversal_refused(effect.vendor_id, failure_code="balance_insufficient", at=AT,
+                                                   transfer_id=effect.transfer_id, amount=effect.amount))
         else:
-            self._keep(self.order.record_reversal(effect.vendor_id, reversal_id=effect.key, amount=effect.amount, at=AT))
+            self._keep(self.order.record_reversal(effect.vendor_id, reversal_id=effect.key, amount=effect.amount, at=AT,
+                                                  transfer_id=effect.transfer_id))
+            assert self.order.vendor_orders[effect.vendor_id].transfer_left[effect.transfer_id] >= 0
 
     @precondition(lambda self: any(v.reversal_failed for v in self.order.vendor_orders.values()))
     @rule(vendor_id=st.sampled_from(["v1", "v2"]))

@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.domain import ledger
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
-from chalicelib.domain.order_effects import Publish, RefundCase, RestockSold, effect_from_json
+from chalicelib.domain.order_effects import Publish, RefundCase, RestockSold, TransferPayout, effect_from_json
 from chalicelib.domain.orders import Order, OrderLine, PaymentOutcome, VendorOrder
 
 AT = "2026-11-27T03:00:00Z"
@@ -246,3 +246,128 @@ def test_a_charge_refunded_total_beyond_our_refunds_is_a_refund_made_elsewhere_r
     assert order.record_refunded_total("ch_1", 1500, currency="EUR", at=AT) is True  # 5.00 on the dashboard
     assert order.record_refunded_total("ch_1", 1500, currency="EUR", at=AT) is False  # the same event again
     assert order.refunded == 1500 and order.refunds["ch_1-1500"].amount == 500
+
+
+# --- money moved back and forth with the vendor: write-offs, top-ups, which transfer to reverse -----
+
+
+def paid_out_then_refunded(amount: int = 1000) -> tuple[Order, list]:
+    """v1 paid 26.10 (tr_1), then a case refund of `amount` succeeds: the reversal due is returned."""
+    order = paid()
+    order.release_payout("v1", at=AT)
+    order.record_transfer("v1", transfer_id="tr_1", amount=2610, charge_id="ch_1", at=AT)
+    order.refund_for_case("v1", case_id="ret_a", amount=amount, reason="damaged", at=AT)
+    effects = order.record_case_refund("ret_a", attempt=0, refund_id="re_1", status="succeeded", at=AT)
+    order.outbox = list(effects)
+    return order, effects
+
+
+def ledger_sum(order: Order, booked: list) -> int:
+    """v1's ledger for the order: its sale less commission (booked at payment), then what `booked` keeps
+    of the entries since (the ones not collected yet are collected now)."""
+    booked += order.ledger_entries
+    order.ledger_entries = []
+    return 2610 + sum(e.amount for e in booked if e.vendor_id == "v1")
+
+
+def test_a_written_off_reversal_whose_refund_fails_later_pays_the_vendor_nothing_back():
+    order, (reversal,) = paid_out_then_refunded()
+    booked: list = []
+    order.done(reversal)
+    order.reversal_refused("v1", failure_code="balance_insufficient", at=AT)
+    assert order.resolve_reversal("v1", note="Not worth chasing", by="adm_1", at=AT, borne_by="platform") == 900
+
+    effects = order.reconcile_refund("re_1", status="failed", failure_code="expired_or_canceled_card", at=AT)
+
+    # The vendor was never asked to give the 9.00 back: it keeps its whole payout, and gets nothing more.
+    assert not [e for e in effects if isinstance(e, TransferPayout)]
+    assert order.owed_to_vendor("v1") == 0 and order.vendor_orders["v1"].written_off == 0
+    assert ledger_sum(order, booked) == 0  # entitled to 26.10, holds 26.10
+    # The write-off is spent: a later refund takes back its own share from the vendor again.
+    order.refund_for_case("v1", case_id="ret_b", amount=1000, reason="damaged", at=AT)
+    (again,) = order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)
+    assert (again.transfer_id, again.amount) == ("tr_1", 900)
+
+
+def test_a_reversal_the_vendor_paid_back_outside_is_given_back_by_a_top_up_when_its_refund_fails():
+    order, (reversal,) = paid_out_then_refunded()
+    booked: list = []
+    order.done(reversal)
+    order.reversal_refused("v1", failure_code="balance_insufficient", at=AT)
+    order.resolve_reversal("v1", note="Deducted from its invoice", by="adm_1", at=AT, borne_by="vendor")
+
+    effects = order.reconcile_refund("re_1", status="failed", failure_code="expired_or_canceled_card", at=AT)
+
+    (top_up,) = [e for e in effects if isinstance(e, TransferPayout)]
+    assert (top_up.vendor_id, top_up.amount, top_up.top_up) == ("v1", 900, 1)  # what it really paid back, once
+    order.record_transfer("v1", transfer_id="tr_2", amount=900, charge_id="ch_1", at=AT, top_up=1)
+    assert order.owed_to_vendor("v1") == 0 and ledger_sum(order, booked) == 0
+
+
+def test_a_reversal_after_a_top_up_is_taken_from_a_transfer_that_still_has_that_much():
+    order, (reversal,) = paid_out_then_refunded(amount=2000)
+    assert (reversal.transfer_id, reversal.amount) == ("tr_1", 1800)
+    order.record_reversal("v1", reversal_id="trr_1", amount=1800, at=AT, transfer_id="tr_1")  # 8.10 left of tr_1
+    order.outbox = order.reconcile_refund("re_1", status="failed", at=AT)
+    (top_up,) = [e for e in order.outbox if isinstance(e, TransferPayout)]
+    order.record_transfer("v1", transfer_id="tr_2", amount=top_up.amount, charge_id="ch_1", at=AT, top_up=1)
+    assert order.vendor_orders["v1"].transfer_left == {"tr_1": 810, "tr_2": 1800}
+
+    order.refund_for_case("v1", case_id="ret_b", amount=2000, reason="damaged", at=AT)
+    (again,) = order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)
+    assert (again.transfer_id, again.amount) == ("tr_2", 1800)  # tr_1 has only 8.10 left
+
+
+def test_a_reversal_no_one_transfer_covers_is_split_never_asking_a_transfer_for_more_than_it_has():
+    order, (reversal,) = paid_out_then_refunded(amount=2000)
+    order.record_reversal("v1", reversal_id="trr_1", amount=1800, at=AT, transfer_id="tr_1")
+    order.outbox = order.reconcile_refund("re_1", status="failed", at=AT)
+    order.record_transfer("v1", transfer_id="tr_2", amount=1800, charge_id="ch_1", at=AT, top_up=1)
+
+    order.refund_for_case("v1", case_id="ret_b", amount=2900, reason="not_received", at=AT)  # all of it
+    effects = order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)
+
+    assert sorted((e.transfer_id, e.amount) for e in effects) == [("tr_1", 810), ("tr_2", 1800)]
+    assert len({e.key for e in effects}) == 2
+    order.outbox = list(effects)
+    for number, effect in enumerate(effects, 1):
+        assert order.record_reversal("v1", reversal_id=f"trr_{number + 1}", amount=effect.amount, at=AT,
+                                     transfer_id=effect.transfer_id) == []
+    assert order.vendor_orders["v1"].transfer_left == {"tr_1": 0, "tr_2": 0}
+    assert order.vendor_orders["v1"].transferred == 0 and order.outbox == []
+
+
+def refused_top_up() -> tuple[Order, TransferPayout]:
+    order, (reversal,) = paid_out_then_refunded()
+    order.done(reversal)
+    order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1")
+    (top_up,) = [e for e in order.reconcile_refund("re_1", status="failed", at=AT) if isinstance(e, TransferPayout)]
+    assert order.top_up_refused("v1", failure_code="balance_insufficient", at=AT) == []
+    return order, top_up
+
+
+def test_a_refused_top_up_stays_visible_and_its_retry_has_a_key_of_its_own():
+    order, first = refused_top_up()
+    vendor_order = order.vendor_orders["v1"]
+    assert vendor_order.top_up_failed["amount"] == 900 and vendor_order.top_up_failed["attempts"] == 1
+    vendor_order.case_refunds["ret_a"]["status"] = "resolved"  # its failed refund settled: only the top-up is left
+    assert vendor_order.refund_attention_since == AT  # on the admin's queue
+    assert vendor_order.payout_due_at is None  # the same key would only replay the refusal
+
+    (retry,) = order.retry_top_up("v1")
+    assert retry.amount == 900 and retry.top_up == 1 and retry.key != first.key
+    order.record_transfer("v1", transfer_id="tr_2", amount=900, charge_id="ch_1", at=AT, top_up=1)
+    assert vendor_order.top_up_failed is None  # (its failed refund stays on the queue, for its own sake)
+    with pytest.raises(Conflict) as caught:
+        order.retry_top_up("v1")
+    assert "vendor_id" in caught.value.fields
+
+
+def test_a_refused_top_up_paid_outside_the_platform_is_never_asked_of_the_provider_again():
+    order, _ = refused_top_up()
+    booked: list = []
+    before = ledger_sum(order, booked)
+    assert order.resolve_top_up("v1", note="Paid by bank transfer", by="adm_1", at=AT) == 900
+    assert ledger_sum(order, booked) == before - 900  # an adjustment: it was paid, outside
+    assert order.vendor_orders["v1"].top_up_failed is None and order.owed_to_vendor("v1") == 0
+    assert order.top_ups_due() == []

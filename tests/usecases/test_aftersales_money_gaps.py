@@ -5,7 +5,9 @@
 * a refund that fails after the vendor was clawed back gives the vendor its money back with a
   top-up transfer (its own idempotency key), paid once;
 * a failed refund or a refused reversal settled outside the platform says who bears it: the vendor
-  (an `adjustment` entry in its ledger) or the platform (nothing moves).
+  (an `adjustment` entry in its ledger) or the platform (nothing moves);
+* a top-up the provider refuses is listed for admins, retried by the schedule with a new key each
+  time, or recorded as paid outside the platform.
 """
 
 from __future__ import annotations
@@ -154,9 +156,69 @@ def test_a_refused_reversal_settled_outside_the_platform_leaves_the_queue_and_is
     assert seen["settled_outside"]["amount"] == due and seen["borne_by"] == borne_by
     assert refund_admin.failed_refunds(orders=world.repo)["items"] == []
     world.provider.refuse_reversals = None
-    assert refund_admin.retry_refused_reversals(**world.use()) == {}
+    assert refund_admin.retry_refused_transfers(**world.use()) == {}
     world.refund_case("ret_2", units=1)  # a later refund takes back only its own share
     assert list(world.provider.reversals.values()) == [1800 * 1000 // 2000]
     (adjustment,) = [e for e in world.repo.ledger.entries("alpine") if e.kind == "adjustment"]
     assert adjustment.amount == due and adjustment.details["borne_by"] == borne_by
     assert alpine_ledger(world) == 0  # owes nothing more for the order
+
+
+class RefusingTopUps(RacyProvider):
+    """Refuses transfers as Stripe does when the platform's balance cannot cover them, while `refuse` is set."""
+
+    def __init__(self):
+        super().__init__()
+        self.refuse: str | None = None
+        self.refused_keys: list[str] = []
+
+    def create_transfer(self, **kwargs):
+        if self.refuse:
+            self.refused_keys.append(kwargs["idempotency_key"])
+            raise PaymentError("Insufficient funds in Stripe account.", code=self.refuse, status=400)
+        return super().create_transfer(**kwargs)
+
+
+def test_a_refused_top_up_is_listed_for_admins_and_retried_by_the_schedule_with_a_new_key():
+    world = World(RefusingTopUps())
+    world.refund_case()
+    clawed_back = 1800 - 1800 * 1000 // 2000
+    world.provider.refuse = "balance_insufficient"
+
+    order = refund_fails_after_it_was_made(world)
+
+    assert order.vendor_orders["alpine"].transferred == 1800 - clawed_back  # not paid back yet
+    kinds = {item["kind"]: item for item in refund_admin.failed_refunds(orders=world.repo)["items"]}
+    assert kinds["top_up"]["amount"]["amount"] == clawed_back
+    assert kinds["top_up"]["failure_code"] == "balance_insufficient" and kinds["top_up"]["vendor_id"] == "alpine"
+    assert refund_admin.retry_refused_transfers(**world.use()) == {"top_up_still_refused": 1}
+
+    world.provider.refuse = None
+    assert refund_admin.retry_refused_transfers(**world.use()) == {"top_up_made": 1}
+    assert refund_admin.retry_refused_transfers(**world.use()) == {}  # paid: off the queue
+
+    made = [key for key in world.provider.transfers if "-t1-" in key]
+    assert len(made) == 1 and made[0] not in world.provider.refused_keys  # a key the refusals never used
+    assert len(set(world.provider.refused_keys)) == 2  # each retry asked with its own key
+    assert world.repo.get("ord_1").vendor_orders["alpine"].transferred == 1800
+    assert [i["kind"] for i in refund_admin.failed_refunds(orders=world.repo)["items"]] == ["refund"]
+    assert alpine_ledger(world) == 0
+
+
+def test_a_refused_top_up_an_admin_paid_outside_the_platform_leaves_the_queue_once():
+    world = World(RefusingTopUps())
+    world.refund_case()
+    world.provider.refuse = "balance_insufficient"
+    refund_fails_after_it_was_made(world)
+
+    seen = refund_admin.resolve_top_up("ord_1", "alpine", note="Paid by bank transfer", admin_id="adm_1",
+                                       **world.use())
+    with pytest.raises(Conflict) as again:
+        refund_admin.resolve_top_up("ord_1", "alpine", note="twice", admin_id="adm_1", **world.use())
+
+    assert seen["settled_outside"]["amount"] == 1800 - 1800 * 1000 // 2000 and seen["still_owed"]["amount"] == 0
+    assert "vendor_id" in again.value.fields
+    world.provider.refuse = None
+    assert refund_admin.retry_refused_transfers(**world.use()) == {}  # never asked of the provider again
+    assert [i["kind"] for i in refund_admin.failed_refunds(orders=world.repo)["items"]] == ["refund"]
+    assert alpine_ledger(world) == 0

@@ -96,3 +96,42 @@ def test_a_charge_refunded_webhook_arriving_before_the_case_refund_is_recorded_c
     settled = world.repo.get("ord_1")
     assert settled.refunded == 1000
     assert settled.vendor_refundable("alpine") == 3500 - 1000
+
+
+def test_the_admin_cases_list_pages_through_claims_and_disputes_nearest_deadline_first_once_each():
+    from chalicelib.domain.errors import InvalidInput
+    from chalicelib.domain.orders import Dispute
+
+    world = World()
+    opened = []
+    for n in range(4):  # one claim per order, a minute apart
+        world.place(f"ord_{n}", f"2026-11-27T02:5{n}:00Z")
+        opened.append(claims.open_claim("s1", f"ord_{n}", vendor_id="alpine", reason="damaged", text="bent",
+                                        now=NOW + timedelta(minutes=4 - n), **deps(world))["claim_id"])
+    order = world.repo.get("ord_0")
+    order.record_dispute(Dispute("dp_1", 4200, "EUR", "needs_response", "fraudulent", "ch_1", 1,
+                                 "2026-11-27T00:00:00Z"), stage="created", at="2026-11-27T03:00:00Z")
+    world.repo.save(order, effects=[])
+    claims.escalate_overdue_claims(now=NOW + timedelta(days=3, minutes=1), **deps(world))  # the two oldest
+
+    pages, cursor = [], None
+    while True:
+        page = claims.admin_cases(kind="all", state="open", limit=2, cursor=cursor, **deps(world))
+        pages.append([c["case_id"] for c in page["items"]])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+
+    listed = [case_id for page in pages for case_id in page]
+    everything = claims.admin_cases(kind="all", state="open", limit=100, **deps(world))
+    assert [c["case_id"] for c in everything["items"]] == listed and everything["next_cursor"] is None
+    assert sorted(listed) == sorted(["dp_1", *opened])  # every case of the three queues, once
+    deadlines = [c["deadline"] for c in everything["items"]]
+    assert deadlines == sorted(deadlines, key=lambda d: (d is None, d or ""))  # nearest first, none last
+    assert listed[0] == "dp_1" and [len(page) for page in pages] == [2, 2, 1]
+    assert {c["state"] for c in everything["items"]} >= {"escalated", "opened"}
+    first = claims.admin_cases(kind="claim", state="open", limit=1, **deps(world))["next_cursor"]
+    for bad in ("not-a-cursor", first):  # garbage, or another listing's cursor
+        with pytest.raises(InvalidInput) as caught:
+            claims.admin_cases(kind="all", state="open", limit=2, cursor=bad, **deps(world))
+        assert "cursor" in caught.value.fields

@@ -133,12 +133,12 @@ def test_a_refused_reversal_is_listed_with_what_is_due_and_the_schedule_gets_it_
     assert (item["kind"], item["vendor_id"], item["amount"]["amount"], item["failure_code"]) == (
         "reversal", "alpine", due, "balance_insufficient")
 
-    assert refund_admin.retry_refused_reversals(**world.use()) == {"reversal_still_refused": 1}
+    assert refund_admin.retry_refused_transfers(**world.use()) == {"reversal_still_refused": 1}
     (item,) = refund_admin.failed_refunds(orders=world.repo)["items"]
     assert item["attempts"] == 2 and item["amount"]["amount"] == due
     world.provider.refuse_reversals = None
-    assert refund_admin.retry_refused_reversals(**world.use()) == {"reversal_made": 1}
-    assert refund_admin.retry_refused_reversals(**world.use()) == {}
+    assert refund_admin.retry_refused_transfers(**world.use()) == {"reversal_made": 1}
+    assert refund_admin.retry_refused_transfers(**world.use()) == {}
 
     assert list(world.provider.reversals.values()) == [due]
     assert all(key.endswith("-r2") for key in world.provider.reversals)  # a key no refusal was stored under

@@ -1163,6 +1163,7 @@ export default {
     claimTitle: "Claim · {reason} · order {order} · {vendor}",
     disputeTitle: "Dispute · order {order} · {vendors}",
     submitted: "Evidence submitted: the dispute is {status}.",
+    more: "More",
   },
   commissions: {
     loading: "Loading the rules…",
@@ -1228,7 +1229,7 @@ export default {
     since: "Since",
     showMore: "Show more",
     title: "Refunds that need you",
-    hint: "Refunds the payment provider refused or that failed after they were made (the shopper has not been paid back), and transfer reversals it refused (the vendor still holds that money). Retry one, or record that a refund was settled another way.",
+    hint: "Refunds the payment provider refused or that failed after they were made (the shopper has not been paid back), and transfer reversals it refused (the vendor still holds that money). Top-ups give a vendor back what a refund that later failed took from it; the ones it refused are here too. Retry one, or record that it was settled another way.",
     retry: "Retry",
     elsewhere: "Resolved elsewhere…",
     how: "How was it settled?",
@@ -1244,6 +1245,9 @@ export default {
     chargedToVendor: "Charged to the vendor",
     paidBackByVendor: "Paid back by the vendor",
     reversalSettledElsewhere: "Reversal marked as settled elsewhere.",
+    toVendor: "Top-up to the vendor",
+    topUpMade: "Top-up made.",
+    topUpSettledElsewhere: "Top-up marked as paid elsewhere.",
   },
   adminReturns: {
     waiting: "{count} waiting.",

@@ -1163,6 +1163,7 @@ export default {
     claimTitle: "Réclamation · {reason} · commande {order} · {vendor}",
     disputeTitle: "Litige · commande {order} · {vendors}",
     submitted: "Preuves envoyées : le litige est {status}.",
+    more: "Plus",
   },
   commissions: {
     loading: "Chargement des règles…",
@@ -1228,7 +1229,7 @@ export default {
     since: "Depuis",
     showMore: "Afficher plus",
     title: "Remboursements à traiter",
-    hint: "Les remboursements refusés par le prestataire ou échoués après coup (l'acheteur n'a pas été remboursé), et les reprises de virement refusées (le vendeur détient encore cet argent). Réessayez, ou indiquez qu'un remboursement a été réglé autrement.",
+    hint: "Les remboursements refusés par le prestataire ou échoués après coup (l'acheteur n'a pas été remboursé), et les reprises de virement refusées (le vendeur détient encore cet argent). Les compléments rendent au vendeur ce qu'un remboursement échoué après coup lui avait repris ; ceux qui ont été refusés sont là aussi. Réessayez, ou indiquez que c'est réglé autrement.",
     retry: "Réessayer",
     elsewhere: "Réglé autrement…",
     how: "Comment a-t-il été réglé ?",
@@ -1244,6 +1245,9 @@ export default {
     chargedToVendor: "Imputé au vendeur",
     paidBackByVendor: "Remboursé par le vendeur",
     reversalSettledElsewhere: "Reprise marquée comme réglée autrement.",
+    toVendor: "Complément au vendeur",
+    topUpMade: "Complément versé.",
+    topUpSettledElsewhere: "Complément marqué comme payé autrement.",
   },
   adminReturns: {
     waiting: "{count} en attente.",

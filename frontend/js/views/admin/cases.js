@@ -1,6 +1,7 @@
-// Admin space: claims and disputes, the nearest deadline first. An escalated claim is decided here (refund of
-// chosen units, replacement, rejection with a reason); a dispute gets the platform's evidence, saved or
-// submitted to the bank through the payment provider.
+// Admin space: claims and disputes, the nearest deadline first, a page at a time ("More" reads the next one
+// with the cursor the last page gave). An escalated claim is decided here (refund of chosen units,
+// replacement, rejection with a reason); a dispute gets the platform's evidence, saved or submitted to the
+// bank through the payment provider.
 
 import { ApiError } from "../../api.js";
 import { announce, el, mount } from "../../dom.js";
@@ -29,27 +30,52 @@ export const casesSection = {
     const status = el("p", { class: "result-status", "aria-live": "polite", "data-testid": "cases-status", text: t("cases.loading") });
     const error = el("p", { class: "form-error", role: "alert", "data-testid": "cases-error" });
     const list = el("div", { class: "claims-list", "data-testid": "cases" });
+    const more = el("button", { type: "button", class: "button button-quiet", "data-testid": "cases-more", hidden: true }, t("cases.more"));
+    let cursor = null;
+    let listing = 0; // the filters' generation: a page asked for before they changed is dropped
     mount(panel, el("h2", { text: t("cases.claimsAndDisputes") }),
       el("div", { class: "cases-filters" },
         el("div", { class: "field" }, el("label", { for: "cases-kind", text: t("cases.show") }), kind),
         el("div", { class: "field" }, el("label", { for: "cases-state", text: t("cases.state") }), state)),
-      status, error, list);
+      status, error, list, more);
     kind.addEventListener("change", load);
     state.addEventListener("change", load);
+    more.addEventListener("click", () => loadPage({ append: true }));
     load();
     return { cleanup: () => controller.abort() };
 
-    async function load() {
+    function load() {
+      cursor = null;
+      listing += 1;
+      return loadPage({ append: false });
+    }
+
+    async function loadPage({ append }) {
+      const asked = listing;
       error.textContent = "";
+      more.disabled = true;
       try {
-        const page = await claimsApi.adminCases({ kind: kind.value, state: state.value }, { signal: controller.signal });
-        mount(list, page.items.map((item) => (item.kind === "dispute" ? disputeCase(item) : claimCase(item))));
-        status.textContent = page.items.length ? t("cases.count", { count: page.items.length }) : t("cases.none");
+        const page = await claimsApi.adminCases({ kind: kind.value, state: state.value, limit: 50, cursor: append ? cursor : null }, { signal: controller.signal });
+        if (asked !== listing) return;
+        const cards = page.items.map((item) => (item.kind === "dispute" ? disputeCase(item) : claimCase(item)));
+        if (append) {
+          list.append(...cards);
+          cards[0]?.querySelector("strong")?.setAttribute("tabindex", "-1");
+          cards[0]?.querySelector("strong")?.focus(); // keyboard users land on the first new case
+        } else {
+          mount(list, cards);
+        }
+        cursor = page.next_cursor;
+        more.hidden = !cursor;
+        const count = list.querySelectorAll('[data-testid="case"]').length;
+        status.textContent = count ? t("cases.count", { count }) : t("cases.none");
       } catch (err) {
         if (err.name === "AbortError") return;
         status.textContent = "";
         if (err instanceof ApiError && err.status === 401) mount(error, t("common.sessionEnded"), " ", el("a", { href: signInHref(), text: t("common.signInAgain") }));
         else error.textContent = err.message;
+      } finally {
+        more.disabled = false;
       }
     }
 

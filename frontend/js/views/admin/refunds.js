@@ -1,7 +1,8 @@
 // Admin space: refunds that could not complete. A case refund (a return, a claim) the provider refused or
-// that failed after it was made, and a transfer reversal the provider refused, oldest first. Retry one (a
-// new attempt, so the provider does not just replay its refusal) or, for a refund, record that it was
-// settled outside the platform with a note. Nothing here is ever left half-done silently.
+// that failed after it was made, a transfer reversal the provider refused, and a top-up (the vendor's money
+// given back after a refund failed) the provider refused, oldest first. Retry one (a new attempt, so the
+// provider does not just replay its refusal) or record that it was settled outside the platform with a
+// note. Nothing here is ever left half-done silently.
 
 import { ApiError, queryString, request } from "../../api.js";
 import { announce, el, mount } from "../../dom.js";
@@ -19,8 +20,25 @@ const resolveReversal = (item, note, borne_by) =>
   request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/resolve`, { auth: true, body: { note, borne_by } });
 const retryReversal = (item) =>
   request("POST", `/admin/reversals/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/retry`, { auth: true });
+const retryTopUp = (item) =>
+  request("POST", `/admin/top-ups/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/retry`, { auth: true });
+const resolveTopUp = (item, note) =>
+  request("POST", `/admin/top-ups/${encodeURIComponent(item.order_id)}/${encodeURIComponent(item.vendor_id)}/resolve`, { auth: true, body: { note } });
 
-const KINDS = { refund: t("refunds.toShopper"), reversal: t("refunds.fromVendor") };
+const KINDS = { refund: t("refunds.toShopper"), reversal: t("refunds.fromVendor"), top_up: t("refunds.toVendor") };
+const RETRY = { refund: retryRefund, reversal: retryReversal, top_up: retryTopUp };
+const RESOLVE = { refund: resolveRefund, reversal: resolveReversal, top_up: resolveTopUp };
+
+/** Whether the answer to a retry or a resolve leaves nothing waiting, and what to announce. */
+function outcome(item, answer) {
+  if (item.kind === "refund") {
+    return { settled: answer.status !== "failed", words: answer.status === "resolved" ? t("refunds.settledElsewhere") : t("refunds.made") };
+  }
+  if (item.kind === "top_up") {
+    return { settled: answer.still_owed.amount === 0, words: answer.settled_outside ? t("refunds.topUpSettledElsewhere") : t("refunds.topUpMade") };
+  }
+  return { settled: answer.still_due.amount === 0, words: answer.settled_outside ? t("refunds.reversalSettledElsewhere") : t("refunds.reversalMade") };
+}
 
 /** "expired_or_canceled_card" -> "Expired or canceled card". */
 function reasonWords(code) {
@@ -92,7 +110,7 @@ export const refundsSection = {
     }
 
     function fillActions(tr, item, actions) {
-      const retry = button(t("refunds.retry"), "refund-retry", () => act(tr, actions, () => (item.kind === "refund" ? retryRefund(item) : retryReversal(item)), item));
+      const retry = button(t("refunds.retry"), "refund-retry", () => act(tr, actions, () => RETRY[item.kind](item), item));
       mount(actions, retry);
       if (item.actions.includes("resolve")) actions.append(button(t("refunds.elsewhere"), "refund-resolve", () => askNote(tr, item, actions)));
     }
@@ -101,14 +119,14 @@ export const refundsSection = {
       const input = el("input", { name: "note", required: true, minlength: "3", maxlength: "1000",
         "aria-label": t("refunds.how"), placeholder: t("refunds.howPlaceholder"), "data-testid": "refund-resolve-note" });
       // Who pays for it: a refund borne by the vendor is charged to its ledger; a reversal it paid back
-      // another way, or one the platform writes off, is no longer asked of the provider.
-      const bearer = el("select", { name: "borne_by", "aria-label": t("refunds.whoBears"), "data-testid": "refund-resolve-borne-by" },
+      // another way, or one the platform writes off, is no longer asked of the provider. A top-up settled
+      // elsewhere was paid to the vendor by Halles: nobody else to name.
+      const bearer = item.kind === "top_up" ? null : el("select", { name: "borne_by", "aria-label": t("refunds.whoBears"), "data-testid": "refund-resolve-borne-by" },
         el("option", { value: "platform", text: t("refunds.borneByHalles") }),
         el("option", { value: "vendor", text: item.kind === "refund" ? t("refunds.chargedToVendor") : t("refunds.paidBackByVendor") }));
       const confirm = button(t("refunds.markResolved"), "refund-resolve-confirm", () => {
         if (input.value.trim().length < 3) { error.textContent = t("refunds.sayHow"); input.focus(); return; }
-        const resolve = item.kind === "refund" ? resolveRefund : resolveReversal;
-        act(tr, actions, () => resolve(item, input.value.trim(), bearer.value), item);
+        act(tr, actions, () => RESOLVE[item.kind](item, input.value.trim(), bearer?.value), item);
       });
       const cancel = button(t("refunds.cancel"), "refund-resolve-cancel", () => fillActions(tr, item, actions));
       mount(actions, input, bearer, confirm, cancel);
@@ -120,12 +138,10 @@ export const refundsSection = {
       for (const b of actions.querySelectorAll("button, input")) b.disabled = true;
       try {
         const answer = await call();
-        const settled = item.kind === "refund" ? answer.status !== "failed" : answer.still_due.amount === 0;
+        const { settled, words } = outcome(item, answer);
         if (settled) {
           tr.remove();
-          announce(item.kind === "refund"
-            ? (answer.status === "resolved" ? t("refunds.settledElsewhere") : t("refunds.made"))
-            : (answer.settled_outside ? t("refunds.reversalSettledElsewhere") : t("refunds.reversalMade")));
+          announce(words);
           summarise();
         } else {
           for (const b of actions.querySelectorAll("button, input")) b.disabled = false;
