@@ -2,7 +2,7 @@
 
     python -m devstack run [--fresh] [--port 8000] [--frontend-port 8080] [--moto-port 0]
                            [--pay-port 12111] [--data-dir .data] [--no-seed] [--listen 127.0.0.1] [--verbose]
-    python -m devstack fire <function_name> [--api http://127.0.0.1:8000] [--event '{...}']
+    python -m devstack fire <function_name> [--api http://127.0.0.1:8000] [--event '{...}' | --at <time>]
     python -m devstack functions [--api ...]
     python -m devstack dlq inspect|redrive [--queue notifications]
 
@@ -17,9 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
@@ -61,8 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text)
         if name == "fire":
             sub.add_argument("function_name")
-            sub.add_argument("--event", help="the event, as JSON (default: the event the trigger would send; "
-                                             "for an SQS consumer: poll its queue once)")
+            when = sub.add_mutually_exclusive_group()
+            when.add_argument("--event", help="the event, as JSON (default: the event the trigger would send; "
+                                              "for an SQS consumer: poll its queue once)")
+            when.add_argument("--at", type=fire_time, metavar="TIME",
+                              help="a schedule: run it as if EventBridge fired it at TIME, an ISO date or time "
+                                   "(2026-12-01, 2026-12-01T09:00, ...Z or +01:00; no offset: UTC) or from now "
+                                   "(+3d, +4d2h, -1h; units d h m)")
         sub.add_argument("--api", help="the running stack's API (default: from <data-dir>/runtime.json, "
                                        "else http://127.0.0.1:$PORT)")
         sub.add_argument("--data-dir", type=Path, default=Path(".data"),
@@ -149,10 +156,43 @@ def print_functions(functions: list[dict]) -> None:
         print(f"  {function['name']:<32} {function['kind']:<9} {function.get('source') or ''}")
 
 
+_RELATIVE = re.compile(r"^([+-])((?:\d+[dhm])+)$")
+
+
+def fire_time(text: str) -> datetime:
+    """`--at`: an ISO 8601 date or date-time (UTC unless it says otherwise), or an offset from now."""
+    relative = _RELATIVE.match(text.strip())
+    if relative:
+        sign, parts = relative.groups()
+        units = {"d": "days", "h": "hours", "m": "minutes"}
+        delta = timedelta(**{units[u]: int(n) for n, u in re.findall(r"(\d+)([dhm])", parts)})
+        return datetime.now(UTC) + (delta if sign == "+" else -delta)
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time: give an ISO date or time (2026-12-01T09:00Z) or an offset (+3d, -2h)") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def fire(args) -> int:
     base = api_base(args)
     body = None
-    if args.event is not None:
+    if getattr(args, "at", None) is not None:
+        from devstack.runner import DEFAULT_REGION
+
+        status, listing = control_call(base, "GET", "functions", data_dir=args.data_dir)
+        kinds = {f["name"]: f["kind"] for f in listing.get("functions", [])} if status == 200 else {}
+        if kinds.get(args.function_name, "schedule") != "schedule":
+            print(f"devstack: --at is for schedules; {args.function_name} is a {kinds[args.function_name]} function "
+                  "(give it --event, or nothing to poll its queue)", file=sys.stderr)
+            return 2
+        from devstack.schedules import scheduled_event
+
+        # The whole EventBridge event, as the trigger would send it at that time (schedules read its `time`).
+        event = scheduled_event(args.function_name, os.environ.get("AWS_REGION") or DEFAULT_REGION, args.at)
+        body = json.dumps(event).encode()
+    elif args.event is not None:
         try:
             json.loads(args.event)
         except ValueError:

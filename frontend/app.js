@@ -1,6 +1,7 @@
 // Halles shopper frontend: hash routes, no build step.
 //   #/                      catalogue (filters live in the hash: #/?q=kettle&category=kitchen)
-//   #/product/<product_id>  one product with every offer
+//   #/product/<product_id>  one product: the buy box (best offer) and every other offer
+//   #/vendors/<vendor_id>   a shop's public page: profile, return policy, ratings, live offers
 //   #/signin, #/signup      accounts
 //   #/cart                  the cart, its quote and the Pay button
 //   #/payment-return        where the payment page sends the shopper back
@@ -18,6 +19,7 @@ import { api } from "./js/api.js";
 import { clearSession, getSession, onSessionChange, updateSessionUser } from "./js/session.js";
 import { renderCatalogue } from "./js/views/catalogue.js";
 import { renderProduct } from "./js/views/product.js";
+import { renderVendorPage } from "./js/views/vendor-page.js";
 import { renderSignIn, renderSignUp } from "./js/views/auth.js";
 import { renderCart } from "./js/views/cart.js";
 import { renderCards } from "./js/views/cards.js";
@@ -47,6 +49,7 @@ export function parseHash(hash = window.location.hash) {
 const routes = [
   { pattern: /^\/$/, view: (m, params) => renderCatalogue(main, params) },
   { pattern: /^\/product\/([^/]+)$/, view: (m) => renderProduct(main, decodeURIComponent(m[1])) },
+  { pattern: /^\/vendors\/([^/]+)$/, view: (m) => renderVendorPage(main, decodeURIComponent(m[1])) },
   { pattern: /^\/signin$/, view: (m, params) => renderSignIn(main, params) },
   { pattern: /^\/signup$/, view: (m, params) => renderSignUp(main, params) },
   { pattern: /^\/cart$/, view: () => renderCart(main) },
@@ -82,12 +85,53 @@ function route() {
     mount(main, el("section", { class: "notice", "data-testid": "not-found" },
       el("h1", { text: t("app.notFound") }),
       el("p", {}, t("app.nowhere"), " ", el("a", { href: "#/", text: t("common.backToCatalogue") }))));
+    focusPageHeading();
     return;
   }
   window.scrollTo(0, 0); // a new page starts at its top, not where the last one was scrolled
   currentView = match.r.view(match.m, params) || {};
   currentView.route = match.r;
   updateNav(path);
+  focusPageHeading();
+}
+
+/**
+ * After a navigation, focus goes to the new page's heading (its first h1), so that screen-reader and
+ * keyboard users start on the page they asked for instead of the body. Pages draw their heading once
+ * their data arrives: a watcher waits for it (and for a heading redrawn with fresh data, which would
+ * drop focus to the body), and gives up for good as soon as the user moves focus themselves (typing in
+ * a field, clicking, tabbing), so it never takes focus away from someone already working on the page.
+ */
+let stopHeadingWatch = () => {};
+function focusPageHeading() {
+  stopHeadingWatch();
+  let focused = null;
+  const place = () => {
+    const heading = main.querySelector("h1");
+    const active = document.activeElement;
+    const adrift = !active || active === document.body || active === main || !active.isConnected;
+    if (!heading || heading === active || !(adrift || active === focused || !focused)) return;
+    if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+    focused = heading;
+    heading.focus({ preventScroll: true });
+  };
+  const onFocusIn = (event) => { if (event.target !== focused) stop(); };
+  const observer = new MutationObserver(place);
+  const timer = window.setTimeout(() => stop(), 8000);
+  function stop() {
+    observer.disconnect();
+    window.clearTimeout(timer);
+    document.removeEventListener("focusin", onFocusIn, true);
+    document.removeEventListener("pointerdown", stop, true);
+    document.removeEventListener("keydown", stop, true);
+    stopHeadingWatch = () => {};
+  }
+  stopHeadingWatch = stop;
+  place();
+  observer.observe(main, { childList: true, subtree: true });
+  document.addEventListener("focusin", onFocusIn, true);
+  document.addEventListener("pointerdown", stop, true);
+  document.addEventListener("keydown", stop, true);
 }
 
 function updateNav(path) {
@@ -137,11 +181,13 @@ function renderCartLink() {
     return;
   }
   const count = cartCount();
-  const label = count === null ? t("app.cart") : t("app.cartWithCount", { count });
-  mount(slot, el("a", { class: "cart-link", href: "#/cart", "data-testid": "cart-link", "aria-label": label },
+  // Named by what it shows ("Cart 3"), the count's unit said to screen readers only: a speech-input
+  // user says what they see.
+  mount(slot, el("a", { class: "cart-link", href: "#/cart", "data-testid": "cart-link" },
     cartIcon(),
     el("span", { class: "cart-link-text", text: t("app.cart") }),
-    count ? el("span", { class: "cart-count", "data-testid": "cart-count", text: String(count) }) : null));
+    count ? el("span", { class: "cart-count", "data-testid": "cart-count", text: String(count) }) : null,
+    count ? el("span", { class: "visually-hidden", text: ` ${t("app.cartItems", { count })}` }) : null));
 }
 
 function cartIcon() {
@@ -182,6 +228,23 @@ function renderLanguageSwitch() {
     }, choice.short, el("span", { class: "visually-hidden", text: ` – ${choice.name}` })))));
 }
 
+// The phone menu (below 640 px, styles.css): navigation, language and account behind one button that
+// says whether it is open. A navigation or Escape closes it (Escape gives focus back to the button).
+const menuToggle = document.getElementById("menu-toggle");
+const siteMenu = document.getElementById("site-menu");
+function setMenuOpen(open, { returnFocus = false } = {}) {
+  if (!menuToggle || !siteMenu) return;
+  menuToggle.setAttribute("aria-expanded", String(open));
+  siteMenu.classList.toggle("open", open);
+  if (!open && returnFocus) menuToggle.focus();
+}
+menuToggle?.addEventListener("click", () => setMenuOpen(menuToggle.getAttribute("aria-expanded") !== "true"));
+for (const node of [menuToggle, siteMenu]) {
+  node?.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menuToggle.getAttribute("aria-expanded") === "true") setMenuOpen(false, { returnFocus: true });
+  });
+}
+
 applyToDocument();
 renderLanguageSwitch();
 onSessionChange(renderAccount);
@@ -212,6 +275,7 @@ onSessionChange((session) => {
 });
 onCartCountChange(renderCartLink);
 window.addEventListener("hashchange", () => {
+  setMenuOpen(false);
   route();
   renderAccount(getSession());
 });

@@ -122,6 +122,14 @@ def platform_admins(template: str, link: str) -> Rule:
     return rule
 
 
+def first_time(rule: Rule) -> Rule:
+    """Only the first of a series of attempts (`attempt` 0): a shopper told "our team is on it" once
+    needs no second mail each time an admin's retry fails too."""
+    def first(data: dict) -> list[Recipient]:
+        return rule(data) if not data.get("attempt") else []
+    return first
+
+
 def both(*rules: Rule) -> Rule:
     def rule(data: dict) -> list[Recipient]:
         return [recipient for each in rules for recipient in each(data)]
@@ -161,7 +169,7 @@ RECIPIENTS: dict[str, Rule] = {
     "return.refunded": shopper(),
     "return.escalated": both(shopper(), the_vendor("return.escalated.vendor", "#/vendor/returns"),
                              platform_admins("return.escalated.admin", "#/admin/returns")),
-    "refund.failed": platform_admins("refund.failed.admin", "#/admin/refunds"),
+    "refund.failed": both(first_time(shopper()), platform_admins("refund.failed.admin", "#/admin/refunds")),
 }
 
 # event type -> purpose; absent means transactional.

@@ -138,12 +138,24 @@ class Answer:
                 "comment": self.comment}
 
 
-def follow_up_text(answer: Answer, order_number: str) -> str:
-    """The follow-up claim's description: the low scores and the shopper's own words."""
-    scores = ", ".join(f"{q} {s}/5" for q, s in answer.low_scores.items())
-    text = f"Satisfaction survey for order {order_number}: low score ({scores})."
+_FOLLOW_UP_WORDS = {
+    "en": {"questions": {"order": "order", "vendor": "vendor", "delivery": "delivery"},
+           "intro": "Satisfaction survey for order {number}: low score ({scores}).",
+           "quote": ' The shopper wrote: "{comment}"'},
+    "fr": {"questions": {"order": "commande", "vendor": "vendeur", "delivery": "livraison"},
+           "intro": "Enquête de satisfaction de la commande {number} : note basse ({scores}).",
+           "quote": " Le client a écrit : « {comment} »"},
+}
+
+
+def follow_up_text(answer: Answer, order_number: str, locale: str = "en") -> str:
+    """The follow-up claim's description, in the shopper's language (the claim is opened in their name):
+    the low scores and their own words."""
+    words = _FOLLOW_UP_WORDS.get(locale, _FOLLOW_UP_WORDS["en"])
+    scores = ", ".join(f"{words['questions'][q]} {s}/5" for q, s in answer.low_scores.items())
+    text = words["intro"].format(number=order_number, scores=scores)
     if answer.comment.strip():
-        text += f' The shopper wrote: "{answer.comment.strip()}"'
+        text += words["quote"].format(comment=answer.comment.strip())
     return text[:1000]
 
 

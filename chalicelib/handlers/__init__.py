@@ -41,6 +41,7 @@ BLUEPRINTS = {
     "return_analytics": "",
     "messages": "",
     "surveys": "",  # satisfaction surveys (issue 10 item 4)
+    "vendor_pages": "",  # public vendor pages (issue 11 item 3)
 }
 
 

@@ -1,5 +1,6 @@
 """Satisfaction surveys: the page's two routes (no sign-in: the signed token in the path is the proof),
-the vendor's and the admin's figures, and the daily schedule that sends them.
+the vendor's and the admin's figures, the daily schedule that sends them, and the schedule that retries
+the follow-up claims of low scores.
 
 The survey routes accept nothing that names who or what: the token says which sub-order, and the
 survey stored for it says whose. The vendor route takes no vendor id (the signed-in vendor).
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from chalice import Blueprint, Cron
+from chalice import Blueprint, Cron, Rate
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
@@ -32,7 +33,8 @@ class SurveyOut(ApiModel):
 
 
 class AnsweredOut(SurveyOut):
-    follow_up: bool = Field(description="a low score opened a follow-up claim with the vendor")
+    follow_up: bool = Field(description="a low score opens a follow-up claim with the vendor: at once, or by the "
+                                          "retry when it could not be opened right away; false: none (one is open)")
 
 
 class AnswerBody(ApiModel):
@@ -164,6 +166,15 @@ def send_surveys(event):
     # As of the time EventBridge scheduled the run (a late or retried run decides as the planned one
     # would); `python -m devstack fire send_surveys --event` can so run it as of another day.
     return surveys.send_surveys(scheduled_at(getattr(event, "time", None)))
+
+
+@bp.schedule(Rate(5, unit=Rate.MINUTES), name="follow_up_surveys")
+def follow_up_surveys(event):
+    """Open the follow-up claims of low scores that the answering request could not open (the outbox of
+    chalicelib/services/survey_answers.py): retried every run until done, once per survey."""
+    from chalicelib.services import survey_answers
+
+    return survey_answers.retry_follow_ups(scheduled_at(getattr(event, "time", None)))
 
 
 def scheduled_at(value) -> datetime | None:

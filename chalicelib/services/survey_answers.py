@@ -6,13 +6,18 @@ granted) only what sending needs, not the claims centre.
 - `describe` / `answer`: the token (chalicelib/domain/surveys.py) is the only proof. An answer is
   stored once (a conditional write with its counters); a second one is a polite 409.
 - A CSAT of 2 or less opens an `other` claim for the vendor on the shopper's behalf
-  (services/claims.py), once per survey: its idempotency key is the survey id.
+  (services/claims.py), once per survey: its idempotency key is the survey id (a retry finds the claim
+  it opened, never a second one). Reliable, not best effort: the answer's own transaction puts the
+  survey in the `follow_up` queue (its outbox, chalicelib/store/surveys.py); the answering request
+  tries the claim at once, and `retry_follow_ups` (schedule `follow_up_surveys`, every 5 minutes)
+  opens whatever is still queued, until done. A claim refused for good (one is already open on that
+  part, the order is no longer claimable) takes the survey out of the queue with the reason.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from chalicelib.domain import surveys as rules
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -23,6 +28,10 @@ from chalicelib.services.surveys import secrets
 from chalicelib.store import surveys as store
 
 TOP_PRODUCTS = 20
+PAGE = 100
+# The retry leaves a fresh follow-up to the answering request that is opening it right now.
+FOLLOW_UP_GRACE = timedelta(minutes=1)
+OPENED, REFUSED, DONE_BEFORE = "opened", "refused", "done_before"
 
 REFUSALS = {
     "expired": "This survey link has expired. Thank you for your time all the same.",
@@ -65,31 +74,86 @@ def answer(token: str, *, order: int, vendor: int, delivery: int, nps: int, comm
         raise Conflict(ALREADY_ANSWERED, code="survey_already_answered", fields={"token": "already answered"})
     given = rules.Answer(order=order, vendor=vendor, delivery=delivery, nps=nps, comment=comment.strip())
     at = iso(now or datetime.now(UTC))
-    if not store.record_answer(survey, given.to_json(), given.increments(), at=at):
+    low = bool(given.low_scores)
+    if not store.record_answer(survey, given.to_json(), given.increments(), at=at, follow_up=low):
         raise Conflict(ALREADY_ANSWERED, code="survey_already_answered", fields={"token": "already answered"})
     count("SurveysAnswered", 1)
-    follow_up = _follow_up(survey, given) if given.low_scores else None
     view = _view({**survey, "answered_at": at})
-    view["follow_up"] = follow_up is not None
+    view["follow_up"] = _follow_up_now(survey["survey_id"]) if low else False
     return view
 
 
-def _follow_up(survey: dict, given: rules.Answer) -> str | None:
-    """A low score: an `other` claim for the vendor on the shopper's behalf, once per survey."""
+def _follow_up_now(survey_id: str) -> bool:
+    """At once, so the shopper and the vendor see the claim right away. True: opened, or queued for the
+    retry (the answer is stored whatever happens here); False: refused for good."""
+    try:
+        return follow_up(survey_id) != REFUSED
+    except Exception:
+        logger.exception("follow-up claim not opened yet: the follow_up_surveys schedule retries it",
+                         extra={"survey_id": survey_id})
+        count("SurveyFollowUpsDeferred", 1)
+        return True
+
+
+def follow_up(survey_id: str, *, now: datetime | None = None) -> str:
+    """Open the follow-up claim of a survey in the `follow_up` queue: OPENED, REFUSED (for good, the
+    reason kept), or DONE_BEFORE (not queued: done by an earlier try). Raises on a passing failure
+    (the survey stays queued and is tried again)."""
     from chalicelib.services import claims
 
+    survey = store.get(survey_id)
+    if survey is None or survey.get("queue") != store.FOLLOW_UP or not survey.get("answer"):
+        return DONE_BEFORE
+    stored = survey["answer"]
+    given = rules.Answer(**{q: int(stored[q]) for q in (*rules.CSAT_QUESTIONS, "nps")},
+                         comment=str(stored.get("comment") or ""))
+    text = rules.follow_up_text(given, survey.get("order_number") or "", _locale_of(survey["shopper_id"]))
     try:
         claim = claims.open_claim(survey["shopper_id"], survey["order_id"], vendor_id=survey["vendor_id"],
-                                  reason="other", text=rules.follow_up_text(given, survey.get("order_number") or ""),
-                                  key=f"survey:{survey['survey_id']}")
+                                  reason="other", text=text, key=f"survey:{survey_id}", now=now)
     except DomainError as refused:
         # Already an open claim on this part (the vendor is on it), or no longer claimable: nothing to add.
-        logger.info("no follow-up claim for a low survey score",
-                    extra={"survey_id": survey["survey_id"], "code": refused.code})
-        return None
-    store.set_follow_up(survey["survey_id"], claim["claim_id"])
+        logger.info("no follow-up claim for a low survey score", extra={"survey_id": survey_id, "code": refused.code})
+        store.follow_up_done(survey_id, refused=refused.code)
+        return REFUSED
+    store.follow_up_done(survey_id, claim_id=claim["claim_id"])
     count("SurveyFollowUps", 1)
-    return claim["claim_id"]
+    return OPENED
+
+
+def _locale_of(user_id: str) -> str:
+    """The language the shopper reads (their profile's, as their e-mails): the claim speaks in their name."""
+    from chalicelib.domain.notifications import supported_locale
+    from chalicelib.store import notifications as notification_store
+
+    return supported_locale((notification_store.get_profile(user_id) or {}).get("locale"))
+
+
+def retry_follow_ups(now: datetime | None = None) -> dict:
+    """The schedule's run: every follow-up still queued (answered before now less FOLLOW_UP_GRACE),
+    one Query on the sparse index, never a scan. A failure is logged and left queued for the next run."""
+    now = now or datetime.now(UTC)
+    until = iso(now - FOLLOW_UP_GRACE)
+    done = {OPENED: 0, REFUSED: 0, "failed": 0}
+    cursor = None
+    while True:
+        batch, cursor = store.in_queue(store.FOLLOW_UP, until=until, limit=PAGE, cursor=cursor)
+        for survey in batch:
+            try:
+                outcome = follow_up(survey["survey_id"])
+            except Exception:
+                logger.exception("follow-up claim failed again; next run retries it",
+                                 extra={"survey_id": survey["survey_id"]})
+                done["failed"] += 1
+                continue
+            if outcome in done:
+                done[outcome] += 1
+        if not cursor:
+            break
+    count("SurveyFollowUpsRetried", done[OPENED])
+    count("SurveyFollowUpsFailed", done["failed"])
+    logger.info("survey follow-ups retried", extra=done)
+    return done
 
 
 # --- figures -----------------------------------------------------------------------------------------

@@ -124,7 +124,9 @@ def send_surveys(now: datetime | None = None, *, publish=None) -> dict:
                 done["without_consent"] += 1
             continue
         publish(_request(survey, "request", now))
-        if store.mark_sent(survey, at=at):
+        # Counted in the week the mail really goes out, as its answer is: a run fired as of another day
+        # (`devstack fire send_surveys --at +3d`) still reads "sent" in the week the answers land.
+        if store.mark_sent(survey, at=at, counted_at=iso(datetime.now(UTC))):
             done["sent"] += 1
     for survey in list(_each_in_queue(store.REMIND, iso(now - timedelta(days=reminder_days())))):
         consents = _consents_to_surveys(survey["shopper_id"], consent)

@@ -4,7 +4,9 @@
   (only where none is: a redelivered event changes nothing). While something is to be done it
   carries `queue` + `queue_at`, the keys of the sparse `by_queue` index the daily job queries:
   `due` (at = delivered) then `remind` (at = sent); answered, reminded or skipped, both are removed
-  and the item leaves the index.
+  and the item leaves the index. An answer with a low score enters `follow_up` (at = answered) in the
+  answer's own transaction: the outbox of its follow-up claim, left once the claim is opened (or
+  refused for good), so a claim that failed to open is retried, never forgotten.
 - counters, one item per scope and ISO week: `vendor#<id>` / `week#<week>`, `vendor#<id>` /
   `product#<product id>#<week>`, `platform` / `week#<week>`, `platform` / `vendor#<id>#<week>`.
   Each holds `sent`, `answered` and one count per score (domain COUNTERS).
@@ -28,7 +30,7 @@ from chalicelib.domain.return_analytics import iso_week
 from chalicelib.domain.surveys import COUNTERS
 from chalicelib.store.base import bind, conditional_failed, register
 
-DUE, REMIND = "due", "remind"
+DUE, REMIND, FOLLOW_UP = "due", "remind", "follow_up"
 PLATFORM = "platform"
 MAX_PRODUCTS = 40  # product counters per transaction (with the survey and 3 scope counters: under 100 items)
 SURVEY_SK = "survey"
@@ -73,6 +75,7 @@ class _SurveyBase(Model):
     answered_at = UnicodeAttribute(null=True)
     answer = MapAttribute(null=True)
     follow_up_claim_id = UnicodeAttribute(null=True)
+    follow_up_refused = UnicodeAttribute(null=True)  # why no claim could be opened (an error code)
     # counter rows
     product_id = UnicodeAttribute(null=True)
     title = UnicodeAttribute(null=True)
@@ -124,7 +127,7 @@ def get(survey: str) -> dict | None:
 def as_dict(item) -> dict:
     data = {name: getattr(item, name) for name in (
         "order_id", "order_number", "vendor_id", "vendor_name", "shopper_id", "delivered_at", "state", "queue",
-        "queue_at", "sent_at", "reminded_at", "answered_at", "follow_up_claim_id")}
+        "queue_at", "sent_at", "reminded_at", "answered_at", "follow_up_claim_id", "follow_up_refused")}
     data["products"] = [dict(p.as_dict() if hasattr(p, "as_dict") else p) for p in (item.products or [])]
     data["answer"] = item.answer.as_dict() if item.answer is not None else None
     data["survey_id"] = item.pk.removeprefix("survey#")
@@ -166,8 +169,9 @@ def _first_failed(exc: TransactWriteError) -> bool:
     return reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed"
 
 
-def mark_sent(survey: dict, *, at: str) -> bool:
-    """`due` -> `remind` (at = `at`), counting it sent in the week of `at`. False: moved already."""
+def mark_sent(survey: dict, *, at: str, counted_at: str | None = None) -> bool:
+    """`due` -> `remind` (at = `at`), counting it sent in the week of `counted_at` (default `at`). False:
+    moved already."""
     bind()
     try:
         with TransactWrite(connection=_connection()) as tx:
@@ -175,7 +179,7 @@ def mark_sent(survey: dict, *, at: str) -> bool:
                       actions=[SurveyItem.queue.set(REMIND), SurveyItem.queue_at.set(at), SurveyItem.sent_at.set(at),
                                SurveyItem.state.set("sent")],
                       condition=(SurveyItem.queue == DUE) & SurveyItem.answered_at.does_not_exist())
-            _add_counters(tx, survey, iso_week(at), {"sent": 1})
+            _add_counters(tx, survey, iso_week(counted_at or at), {"sent": 1})
     except TransactWriteError as exc:
         if _first_failed(exc):
             return False
@@ -199,15 +203,17 @@ def leave_queue(survey_id: str, *, from_queue: str, state: str, at: str) -> bool
     return True
 
 
-def record_answer(survey: dict, answer: dict, increments: dict[str, int], *, at: str) -> bool:
-    """Store the answer once and count it in the week of `at`. False: it was answered already."""
+def record_answer(survey: dict, answer: dict, increments: dict[str, int], *, at: str, follow_up: bool = False) -> bool:
+    """Store the answer once and count it in the week of `at`; with `follow_up`, the survey enters the
+    `follow_up` queue in the same transaction (see the module docstring). False: it was answered already."""
     bind()
+    queue = [SurveyItem.queue.set(FOLLOW_UP), SurveyItem.queue_at.set(at)] if follow_up \
+        else [SurveyItem.queue.remove(), SurveyItem.queue_at.remove()]
     try:
         with TransactWrite(connection=_connection()) as tx:
             tx.update(SurveyItem(survey_key(survey["survey_id"]), SURVEY_SK),
                       actions=[SurveyItem.answer.set(answer), SurveyItem.answered_at.set(at),
-                               SurveyItem.state.set("answered"), SurveyItem.queue.remove(),
-                               SurveyItem.queue_at.remove()],
+                               SurveyItem.state.set("answered"), *queue],
                       condition=SurveyItem.answered_at.does_not_exist() & SurveyItem.sent_at.exists())
             _add_counters(tx, survey, iso_week(at), increments)
     except TransactWriteError as exc:
@@ -217,9 +223,22 @@ def record_answer(survey: dict, answer: dict, increments: dict[str, int], *, at:
     return True
 
 
-def set_follow_up(survey_id: str, claim_id: str) -> None:
+def follow_up_done(survey_id: str, *, claim_id: str | None = None, refused: str | None = None) -> bool:
+    """The follow-up claim is opened (`claim_id`) or could not be (`refused`, a code): the survey leaves
+    the `follow_up` queue. False: it had left it already."""
     bind()
-    SurveyItem(survey_key(survey_id), SURVEY_SK).update(actions=[SurveyItem.follow_up_claim_id.set(claim_id)])
+    actions = [SurveyItem.queue.remove(), SurveyItem.queue_at.remove()]
+    if claim_id:
+        actions.append(SurveyItem.follow_up_claim_id.set(claim_id))
+    if refused:
+        actions.append(SurveyItem.follow_up_refused.set(refused))
+    try:
+        SurveyItem(survey_key(survey_id), SURVEY_SK).update(actions=actions, condition=SurveyItem.queue == FOLLOW_UP)
+    except Exception as err:  # UpdateError
+        if conditional_failed(err):
+            return False
+        raise
+    return True
 
 
 # --- figures ----------------------------------------------------------------------------------------

@@ -104,6 +104,8 @@ export const api = {
   categories: (options) => request("GET", "/catalog/categories", options),
   products: (query, options) => request("GET", "/catalog/products", { ...options, query }),
   product: (productId, options) => request("GET", `/catalog/products/${encodeURIComponent(productId)}`, options),
+  /** A shop's public page: profile, return policy, anonymised ratings (404 unless approved). */
+  vendor: (vendorId, options) => request("GET", `/vendors/${encodeURIComponent(vendorId)}`, options),
   signIn: (email, password) => request("POST", "/auth/signin", { body: { email, password } }),
   signUp: (body) => request("POST", "/auth/signup", { body }),
   confirmSignUp: (email, code) => request("POST", "/auth/confirm", { body: { email, code } }),

@@ -65,8 +65,10 @@ export function messagesLink(session = getSession()) {
   const role = roles.includes("vendor") ? "vendor" : roles.includes("admin") ? "admin" : isShopper(session) ? "shopper" : null;
   if (!role) return null;
   const count = el("span", { class: "messages-count", "data-testid": "messages-unread", hidden: true });
+  // Named by its visible words ("Messages 1"), "unread" said to screen readers only (WCAG 2.5.3).
+  const unreadWord = el("span", { class: "visually-hidden", hidden: true });
   const link = el("a", { class: "button button-quiet messages-link", href: INBOX_PAGE[role], "data-testid": "messages-link" },
-    t("messages.title"), count);
+    t("messages.title"), count, unreadWord);
   const api = messagesApi(role);
   const update = async () => {
     if (!link.isConnected) { // the header was drawn again: this link is gone
@@ -77,7 +79,8 @@ export function messagesLink(session = getSession()) {
       const { unread } = await api.unread();
       count.textContent = String(unread);
       count.hidden = unread === 0;
-      link.setAttribute("aria-label", unread ? t("messages.unread", { count: unread }) : t("messages.title"));
+      unreadWord.hidden = unread === 0;
+      unreadWord.textContent = ` ${t("app.unread", { count: unread })}`;
     } catch { /* the link works without its count */ }
   };
   badgeListeners.add(update);

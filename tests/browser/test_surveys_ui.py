@@ -98,3 +98,52 @@ def test_a_survey_answered_from_the_outbox_link_counts_and_a_low_score_is_follow
     order_scores = page.get_by_test_id("satisfaction-order-chart")
     expect(order_scores.locator('rect[data-score="2"]')).to_have_attribute("width", re.compile(r"^[1-9][0-9]*$"))
     assert errors == []
+
+
+def survey_token_mailed_to(live_stack, email: str) -> str:
+    status, box, _ = live_stack.call("GET", "/_devstack/outbox")
+    assert status == 200, box
+    bodies = [str(m.get("body")) for m in box["messages"] if email in str(m.get("destinations"))]
+    tokens = [match.group(1) for body in bodies for match in [re.search(r"#/survey\?token=([A-Za-z0-9_.=-]+)", body)]
+              if match]
+    assert tokens, f"no survey link in the mails to {email}"
+    return tokens[-1]
+
+
+def test_the_admin_reads_the_satisfaction_section_in_french_with_french_numbers(browser, live_stack):
+    vendor = seeded_vendor(live_stack)
+    shopper, _ = delivered_to_a_consenting_shopper(live_stack, vendor)
+    fire_surveys_until_mailed(live_stack, shopper.email)
+    token = survey_token_mailed_to(live_stack, shopper.email)
+    api(live_stack, "POST", f"/surveys/{token}", body={"order": 4, "vendor": 5, "delivery": 3, "nps": 9})
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900},
+                                  extra_http_headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.8"})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        sign_in_as(page, live_stack, "admin@halles.local", "#/admin/satisfaction")
+
+        expect(page.get_by_test_id("admin-tab-satisfaction")).to_have_attribute("aria-current", "page")
+        expect(page.get_by_role("heading", name="Satisfaction", exact=True)).to_be_visible()
+        expect(page.get_by_label("Période")).to_have_value("12")
+        expect(page.get_by_label("Vendeur", exact=True).locator("option").first).to_have_text("Tous les vendeurs")
+        rate = page.get_by_test_id("satisfaction-response-rate")
+        expect(rate).to_contain_text("Taux de réponse")
+        expect(rate).to_contain_text(re.compile(r"Réponses : \d+ · Envois : \d+"))
+        expect(rate).to_contain_text(re.compile(r"^Taux de réponse\d+(,\d)?[\u00a0\u202f]%"))  # "66,7 %": French
+        expect(page.get_by_test_id("satisfaction-csat-vendor")).to_contain_text(re.compile(r"Vendeur \(CSAT\)\d,\d\d / 5"))
+        expect(page.get_by_test_id("satisfaction-nps")).to_contain_text(re.compile(r"NPS \(plateforme\).*promoteurs"))
+        weekly = page.get_by_test_id("satisfaction-weekly-chart")
+        expect(weekly.locator("title").first).to_have_text(re.compile(r"^Satisfaction moyenne \(de 1 à 5\) par semaine"))
+        page.get_by_text("Afficher les chiffres en tableau").first.click()
+        week_rows = page.get_by_test_id("satisfaction-weekly-table").locator("tbody th")
+        expect(week_rows.last).to_have_text(re.compile(r"^Semaine du \d{1,2} [a-zéû]+\.? \d{4} \(\d{4}-W\d{2}\)$"))
+        expect(page.get_by_test_id("satisfaction-vendors-table").locator("caption")).to_have_text(
+            "Vendeurs, les moins satisfaisants d'abord")
+        shown = page.get_by_test_id("satisfaction").inner_text()
+        for english in ("answers", "Per week", "Scores", "gave 4 or 5", "Week of", "least satisfying"):
+            assert english not in shown, english
+        assert errors == []
+    finally:
+        context.close()

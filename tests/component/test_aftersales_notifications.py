@@ -1,7 +1,7 @@
 """After-sales as people hear about it (moto, the local payment provider, the real notifications
 consumer): each step of a return reaches the side that must act or know, in their words; a case
 that escalates opens its conversation to the platform and reaches every admin, once however often
-the event is redelivered; a refund the provider fails reaches every admin."""
+the event is redelivered; a refund the provider fails reaches every admin, and tells the shopper the team is on it."""
 
 from __future__ import annotations
 
@@ -152,23 +152,32 @@ def test_a_claim_the_shopper_escalates_opens_its_conversation_and_reaches_the_ad
     assert status == 200 and mine["escalated"] is True  # the shopper sees Halles is in the conversation
 
 
-def test_a_refund_the_provider_fails_reaches_every_admin(market, make_user):
+def test_a_refund_the_provider_fails_reaches_every_admin_and_tells_the_shopper_in_their_language(market, make_user):
     admin = make_user("admin")
     order = delivered_order(market, card="4000000000005126")  # its refunds fail after being made
-    oid, vendor = order["order_id"], market.catalog.vendor_a
+    oid, number, vendor, shopper = order["order_id"], order["order_number"], market.catalog.vendor_a, market.shopper
+    assert market.call("PUT", "/me/preferences", {"locale": "fr"})[0] == 200
     rid = ask(market, oid)[1]["return_id"]
     vendor_call(market, vendor, "POST", f"/vendor/returns/{rid}/approve")
     market.call("POST", f"/returns/{rid}/ship-back", BACK)
     vendor_call(market, vendor, "POST", f"/vendor/returns/{rid}/receive", {})
+    notify_all(market)
+    before = len(about(shopper.email, number))
     market.payments.settle_refunds()  # the provider's later word: refund.failed
     market.settle()
 
     notify_all(market)
 
-    (told,) = [m for m in about(admin.email, order["order_number"]) if m.subject.startswith("Refund failed")]
+    (told,) = [m for m in about(admin.email, number) if m.subject.startswith("Refund failed")]
     assert "€199.00" in told.subject and rid in told.text and "No money moved" in told.text
     inbox = market.call("GET", "/me/notifications", token=admin.access_token)[1]["items"]
     assert [n["link"] for n in inbox if n["title"] == told.subject] == ["#/admin/refunds"]
+    (shopper_told,) = about(shopper.email, number)[before:]
+    assert shopper_told.subject == f"Votre remboursement de 199,00\u00a0€ pour la commande {number} est retardé"
+    assert "n'a pas pu être versé sur votre carte" in shopper_told.text and "Notre équipe s'en occupe" in shopper_told.text
+    assert rid not in shopper_told.text  # the shopper reads about their refund, not the platform's case ids
+    mine = market.call("GET", "/me/notifications")[1]["items"]
+    assert [n["link"] for n in mine if n["title"] == shopper_told.subject] == [f"#/orders/{oid}"]
 
 
 def test_the_demo_seed_leaves_one_conversation_and_one_open_claim_once(stack, payments):

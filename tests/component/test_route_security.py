@@ -20,7 +20,8 @@ PLACEHOLDER = "route-security-probe"
 def _protected_operations(document: dict) -> list[tuple[str, str]]:
     operations = []
     for path, item in document["paths"].items():
-        if not (path.startswith("/vendor") or path.startswith("/admin")):
+        # /vendor/... is the vendor space; /vendors/{id} is a shop's public page (no sign-in).
+        if not (path.startswith(("/vendor/", "/admin/")) or path in ("/vendor", "/admin")):
             continue
         for method in item:
             if method.upper() in {"GET", "POST", "PUT", "PATCH", "DELETE"}:

@@ -273,3 +273,97 @@ def test_a_good_score_opens_no_claim(surveyed):
     shop, order, token = surveyed
     assert call(shop.client, "POST", f"/surveys/{token}", {**GOOD, "order": 3, "vendor": 3, "delivery": 3})[0] == 200
     assert shop.call("GET", f"/orders/{order['order_id']}/claims")[1]["items"] == []
+
+
+LOW = {"order": 2, "vendor": 1, "delivery": 4, "nps": 2, "comment": "Never answered me"}
+
+
+def claims_of(shop: Market, order: dict) -> list[dict]:
+    return shop.call("GET", f"/orders/{order['order_id']}/claims")[1]["items"]
+
+
+def test_a_follow_up_claim_the_store_fails_to_save_is_retried_until_opened_once(surveyed, monkeypatch):
+    from chalicelib.services import survey_answers
+    from chalicelib.store.order_repository import DynamoOrderRepository
+
+    shop, order, token = surveyed
+    real_save, failures = DynamoOrderRepository.save, []
+
+    def down_once(self, saved, *, effects):
+        if not failures and saved.claims:
+            failures.append(saved.order_id)
+            raise ConnectionError("DynamoDB did not answer")
+        return real_save(self, saved, effects=effects)
+
+    monkeypatch.setattr(DynamoOrderRepository, "save", down_once)
+    status, answered, _ = call(shop.client, "POST", f"/surveys/{token}", LOW)
+    assert status == 200, answered  # the answer is kept: the shopper is not asked again
+    assert answered["answered"] is True and answered["follow_up"] is True
+    assert failures == [order["order_id"]] and claims_of(shop, order) == []
+
+    assert survey_answers.retry_follow_ups(days_later(0)) == {"opened": 0, "refused": 0, "failed": 0}  # too fresh
+    assert survey_answers.retry_follow_ups(days_later(0.01)) == {"opened": 1, "refused": 0, "failed": 0}
+    assert survey_answers.retry_follow_ups(days_later(0.02)) == {"opened": 0, "refused": 0, "failed": 0}
+    (claim,) = claims_of(shop, order)
+    assert claim["vendor_id"] == shop.catalog.vendor_a.user_id and "Never answered me" in claim["text"]
+
+    assert call(shop.client, "POST", f"/surveys/{token}", LOW)[0] == 409  # a repeat answer opens none
+    assert survey_answers.retry_follow_ups(days_later(0.03))["opened"] == 0
+    assert [c["claim_id"] for c in claims_of(shop, order)] == [claim["claim_id"]]
+
+
+def test_a_retry_after_the_claim_was_saved_but_not_marked_done_finds_it_and_opens_no_second(surveyed, monkeypatch):
+    from chalicelib.services import survey_answers
+    from chalicelib.store import surveys as survey_store
+
+    shop, order, token = surveyed
+    real_done, failures = survey_store.follow_up_done, []
+
+    def lost_once(survey_id, **kwargs):
+        if not failures:
+            failures.append(survey_id)
+            raise ConnectionError("DynamoDB did not answer")
+        return real_done(survey_id, **kwargs)
+
+    monkeypatch.setattr(survey_store, "follow_up_done", lost_once)
+    assert call(shop.client, "POST", f"/surveys/{token}", LOW)[1]["follow_up"] is True
+    (claim,) = claims_of(shop, order)  # opened, but the survey still says "to follow up"
+
+    assert survey_answers.retry_follow_ups(days_later(0.01)) == {"opened": 1, "refused": 0, "failed": 0}
+    assert [c["claim_id"] for c in claims_of(shop, order)] == [claim["claim_id"]]
+    assert survey_answers.retry_follow_ups(days_later(0.02))["opened"] == 0
+
+
+def test_a_low_score_on_a_part_already_claimed_adds_no_claim_and_leaves_the_retry_queue(surveyed):
+    from chalicelib.services import survey_answers
+
+    shop, order, token = surveyed
+    vendor_id = shop.catalog.vendor_a.user_id
+    status, opened, _ = shop.call("POST", f"/orders/{order['order_id']}/claims",
+                                  {"vendor_id": vendor_id, "reason": "damaged", "text": "Torn"})
+    assert status == 201, opened
+    status, answered, _ = call(shop.client, "POST", f"/surveys/{token}", LOW)
+    assert status == 200 and answered["follow_up"] is False  # the vendor is on the open claim already
+    assert [c["claim_id"] for c in claims_of(shop, order)] == [opened["claim_id"]]
+    assert survey_answers.retry_follow_ups(days_later(0.01)) == {"opened": 0, "refused": 0, "failed": 0}
+
+
+def test_a_job_fired_as_of_a_later_day_counts_the_survey_sent_in_the_week_its_answer_lands(market):
+    """`devstack fire send_surveys --at +7d`: the chart must not read "1 answer of 0 sent"."""
+    consent(market)
+    delivered_order(market)
+    run_job(market, days_later(7))  # always another ISO week than today's
+    token = survey_of_vendor(market, ALPINE)
+    assert call(market.client, "POST", f"/surveys/{token}", GOOD)[0] == 200
+
+    week = market.call("GET", "/vendor/satisfaction?weeks=1", token=market.catalog.vendor_a.access_token)[1]["totals"]
+    assert (week["sent"], week["answered"], week["response_rate"]) == (1, 1, 1.0)
+
+
+def test_the_follow_up_claim_speaks_the_language_of_the_shopper_it_is_opened_for(surveyed):
+    shop, order, token = surveyed
+    assert shop.call("PUT", "/me/preferences", {"locale": "fr"})[0] == 200
+    assert call(shop.client, "POST", f"/surveys/{token}", LOW)[1]["follow_up"] is True
+    (claim,) = claims_of(shop, order)
+    assert claim["text"] == (f"Enquête de satisfaction de la commande {order['order_number']} : note basse "
+                             "(commande 2/5, vendeur 1/5). Le client a écrit : « Never answered me »")

@@ -190,3 +190,63 @@ def test_every_event_someone_hears_about_is_published_so_the_rendering_test_cove
     published = {event.event_type for event in EVENTS}
     assert set(RECIPIENTS) <= published, set(RECIPIENTS) - published
     assert {e for e, _ in CASES} >= set(RECIPIENTS)
+
+
+def _every_event_class_defined() -> set[type]:
+    """Every concrete event class of the domain (one with its own `event_type`), wherever it is declared:
+    a new event class left out of EVENTS is found here too."""
+    import importlib
+    import pkgutil
+
+    import chalicelib.domain
+    from chalicelib.domain.events import DomainEvent
+
+    for module in pkgutil.iter_modules(chalicelib.domain.__path__):
+        importlib.import_module(f"chalicelib.domain.{module.name}")
+    found, todo = set(), [DomainEvent]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if "event_type" in vars(sub):
+                found.add(sub)
+    return found
+
+
+def test_every_event_the_code_can_publish_is_listed_tells_someone_and_has_its_own_words_in_both_languages():
+    defined = _every_event_class_defined()
+    assert defined == set(EVENTS), {e.event_type for e in defined ^ set(EVENTS)}  # publish() only takes EVENTS
+    for event in EVENTS:
+        recipients = recipients_of(event.event_type, event.example().data())
+        assert recipients, f"{event.event_type}: nobody hears about it (add it to RECIPIENTS)"
+        for recipient in recipients:
+            for locale in LOCALES:
+                assert has_template(recipient.template, locale), \
+                    f"{event.event_type}: no {recipient.template}.{locale} template (it would read the generic text)"
+
+
+def test_a_failed_case_refund_tells_the_shopper_once_and_the_admins_each_time():
+    from chalicelib.domain.events import RefundFailed
+
+    first = RefundFailed.example().data()
+    told = {(r.user_id or r.group, r.template, r.link) for r in recipients_of("refund.failed", first)}
+    assert told == {(first["shopper_id"], "refund.failed", f"#/orders/{first['order_id']}"),
+                    ("admins", "refund.failed.admin", "#/admin/refunds")}
+    retried = {**first, "attempt": 1}  # an admin's retry failed again: the shopper was told already
+    assert [r.template for r in recipients_of("refund.failed", retried)] == ["refund.failed.admin"]
+
+
+@pytest.mark.parametrize(("locale", "words"), [
+    ("en", ("Your refund of €19.90 for order H-2611-482319 could not reach your card", "Our team is on it")),
+    ("fr", ("Votre remboursement de 19,90\u00a0€ pour la commande H-2611-482319 n'a pas pu être versé sur votre carte",
+            "Notre équipe s'en occupe")),
+])
+def test_the_shopper_reads_that_the_refund_could_not_reach_their_card_and_the_team_is_on_it(locale, words):
+    from chalicelib.domain.events import RefundFailed
+
+    data = RefundFailed.example().data()
+    context = {"event_type": "refund.failed", "event": data, "name": "Camille", "link": "l", "frontend_url": "f",
+               "unsubscribe_url": None, **NO_ORDER}
+    rendered = render("refund.failed", locale, context)
+    for text in (rendered.text, rendered.html.replace("<strong>", "").replace("</strong>", "").replace("&#39;", "'")):
+        assert all(word in text for word in words), text
+    assert data["case_id"] not in rendered.text and data["failure_code"] not in rendered.text

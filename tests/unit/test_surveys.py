@@ -109,3 +109,10 @@ def test_the_follow_up_text_names_the_low_scores_and_quotes_the_comment():
     text = rules.follow_up_text(rules.Answer(2, 4, 1, 5, comment="Box crushed"), "H-1")
     assert "order 2/5" in text and "delivery 1/5" in text and "vendor" not in text.split("(")[1].split(")")[0]
     assert '"Box crushed"' in text
+
+
+def test_the_follow_up_text_speaks_the_shoppers_language():
+    text = rules.follow_up_text(rules.Answer(2, 4, 1, 5, comment="Carton écrasé"), "H-1", "fr")
+    assert text == "Enquête de satisfaction de la commande H-1 : note basse (commande 2/5, livraison 1/5). " \
+                   "Le client a écrit : « Carton écrasé »"
+    assert rules.follow_up_text(rules.Answer(2, 4, 1, 5), "H-1", "de").startswith("Satisfaction survey for order H-1")

@@ -143,7 +143,10 @@ export function renderCart(main) {
     mount(main, el("div", { class: "cart-page", "data-view": "cart", "data-testid": "cart", "aria-busy": String(busy) },
       el("div", { class: "page-head" },
         el("h1", {}, t("cart.title"), " ", empty ? null : el("span", { class: "count", "data-testid": "cart-item-count", text: `(${itemsText(cart.item_count)})` })),
-        el("a", { class: "back-link", href: "#/", text: "← Continue shopping" })),
+        el("a", { class: "back-link", href: "#/", text: `← ${t("auth.continueShopping")}` }),
+        // On a phone the lines come first: one tap reaches the address and Pay instead of a long scroll.
+        empty ? null : el("a", { class: "button jump-to-pay", href: "#delivery-title", "data-testid": "jump-to-pay",
+          onclick: jumpToCheckout }, t("cart.jumpToPay"))),
       empty ? emptyCart() : el("div", { class: "cart-body" },
         el("div", { class: "cart-lines" },
           changesNotice(),
@@ -153,6 +156,15 @@ export function renderCart(main) {
           deliveryPanel(),
           checkoutPanel()))));
     if (focusKey) main.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus();
+  }
+
+  function jumpToCheckout(event) {
+    event.preventDefault(); // the hash is the router's
+    const heading = document.getElementById("delivery-title");
+    if (!heading) return;
+    heading.setAttribute("tabindex", "-1");
+    heading.scrollIntoView({ block: "start" });
+    heading.focus({ preventScroll: true });
   }
 
   function emptyCart() {

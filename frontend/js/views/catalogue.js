@@ -289,10 +289,9 @@ function labelCategory(card, categories) {
   if (found && label) label.textContent = found.name;
 }
 
-function productCard(product, categories) {
+export function productCard(product, categories) {
   const best = product.best_offer;
   const href = `#/product/${encodeURIComponent(product.product_id)}`;
-  const titleId = uniqueId("product-title");
   const category = categories.find((c) => c.slug === product.category);
   let price;
   if (best) {
@@ -309,11 +308,11 @@ function productCard(product, categories) {
   }
   const offers = product.offer_count || 0;
   return el("li", { class: "product-card", "data-testid": "product-card", "data-product-id": product.product_id, "data-category": product.category },
-    el("a", { class: "card-link", href, "aria-labelledby": titleId },
+    el("a", { class: "card-link", href },
       el("div", { class: "card-media" }, productImage(product.image, product.category)),
       el("div", { class: "card-body" },
         el("p", { class: "card-category", text: category ? category.name : product.category || "" }),
-        el("h2", { class: "card-title", id: titleId, "data-testid": "card-title", text: product.title }),
+        el("h2", { class: "card-title", "data-testid": "card-title", text: product.title }),
         product.brand ? el("p", { class: "card-brand", text: product.brand }) : null,
         price,
         el("p", { class: "card-meta" },

@@ -115,7 +115,7 @@ export function renderInbox(main) {
     };
     mount(node,
       el("div", { class: "inbox-item-head" },
-        notification.read ? null : el("span", { class: "inbox-unread-dot", "aria-label": "unread", role: "img" }),
+        notification.read ? null : el("span", { class: "inbox-unread-dot", "aria-label": t("app.unread", { count: 1 }), role: "img" }),
         el("a", { class: "inbox-title", href: notification.link || "#/inbox", "data-testid": "inbox-title", text: notification.title, onclick: open }),
         el("time", { class: "muted", datetime: notification.created_at || "", text: when(notification.created_at) })),
       el("p", { class: "inbox-body", text: (notification.body || "").split("\n").filter(Boolean).slice(1, 3).join(" ") }),
@@ -219,8 +219,10 @@ export function renderSettings(main) {
 /** The header's inbox link with the unread count; refreshed on navigation and every 30 s. */
 export function inboxLink() {
   const count = el("span", { class: "inbox-count", "data-testid": "inbox-count", hidden: true });
-  const link = el("a", { class: "button button-quiet inbox-link", href: "#/inbox", "data-testid": "inbox-link", "aria-label": t("inbox.title") },
-    t("inbox.title"), count);
+  // Named by its visible words ("Inbox 3"), "unread" said to screen readers only (WCAG 2.5.3).
+  const unreadWord = el("span", { class: "visually-hidden", hidden: true });
+  const link = el("a", { class: "button button-quiet inbox-link", href: "#/inbox", "data-testid": "inbox-link" },
+    t("inbox.title"), count, unreadWord);
   let timer = null;
   const refresh = async () => {
     if (!link.isConnected || !signedIn()) { stop(); return; }
@@ -228,7 +230,8 @@ export function inboxLink() {
       const { unread } = await notificationsApi.unreadCount();
       count.textContent = unread > 99 ? "99+" : String(unread);
       count.hidden = !unread;
-      link.setAttribute("aria-label", unread ? t("inbox.unread", { count: unread }) : t("inbox.title"));
+      unreadWord.hidden = !unread;
+      unreadWord.textContent = ` ${t("app.unread", { count: unread })}`;
     } catch { /* the badge stays as it was */ }
   };
   const stop = () => {

@@ -73,7 +73,7 @@ function showProduct(main, { product, offers = [], best_offer_id: bestId }, cate
         category ? el("p", { class: "card-category", "data-testid": "product-category", text: category }) : null,
         el("h1", { class: "product-title", "data-testid": "product-title", text: product.title }),
         product.brand ? el("p", { class: "product-brand", "data-testid": "product-brand" }, t("product.by"), " ", el("strong", { text: product.brand })) : null,
-        bestSummary(best, sorted.length),
+        buyBox(best, sorted.length),
         el("p", { class: "vat-note", text: t("product.vatNote") }))),
     el("div", { class: "product-details" },
       el("section", { class: "panel", "aria-labelledby": "description-title" },
@@ -83,22 +83,51 @@ function showProduct(main, { product, offers = [], best_offer_id: bestId }, cate
         el("h2", { id: "attributes-title", text: t("product.details") }),
         attributeList(product))),
     offersSection(sorted, best)));
-  main.focus({ preventScroll: true });
 }
 
-function bestSummary(best, count) {
+/**
+ * The buy box, beside the title on desktop and right under it on a phone, so that the best offer
+ * (lowest total, delivery included) can be bought without scrolling: its total, condition,
+ * delivery estimate, vendor (linked to the vendor's page), quantity and "Add to cart".
+ */
+function buyBox(best, count) {
   if (!best) {
     return el("div", { class: "best-summary best-summary-empty", "data-testid": "best-offer-summary" },
       el("p", { text: count ? t("product.noneInStock") : t("product.noOffers") }));
   }
-  return el("div", { class: "best-summary", "data-testid": "best-offer-summary", "data-offer-id": best.offer_id },
-    el("p", { class: "best-summary-label", text: count > 1 ? t("product.bestOf", { count }) : t("product.offer") }),
+  const stock = stockState(best);
+  return el("section", { class: "best-summary buy-box", "data-testid": "best-offer-summary", "data-offer-id": best.offer_id,
+    "aria-labelledby": "buy-box-title" },
+    el("h2", { id: "buy-box-title", class: "best-summary-label", text: count > 1 ? t("product.bestOf", { count }) : t("product.offer") }),
     el("p", { class: "best-summary-total" },
       promotedPrice(best.total, totalBefore(best), "best-offer-total", { class: "price-total" }),
       el("span", { class: "muted", text: ` ${t("product.total")}` })),
-    el("p", { class: "muted" }, `${formatMoney(best.price)} + ${shippingText(best.shipping_fee)} · ${t("product.from")} `, el("strong", { text: best.vendor_name }),
-      ` · ${deliveryText(best.delivery)}`),
-    count > 1 ? el("a", { href: "#offers", class: "jump-link", onclick: jumpToOffers }, t("product.compareAll", { count })) : null);
+    el("p", { class: "muted", "data-testid": "buy-box-breakdown" }, `${formatMoney(best.price)} + ${shippingText(best.shipping_fee)}`),
+    el("dl", { class: "buy-facts" },
+      fact(t("product.soldBy"), vendorLink(best, "buy-box-vendor")),
+      fact(t("product.col.condition"), el("span", { class: `condition condition-${best.condition}`, "data-testid": "buy-box-condition", text: conditionLabel(best.condition) })),
+      fact(t("product.col.delivery"), el("span", { "data-testid": "buy-box-delivery", text: deliveryText(best.delivery) })),
+      fact(t("product.col.availability"), el("span", { class: `stock ${stock.className}`, text: stock.text }))),
+    buySlot(best, "buy-box-buy", "div", {}, { prominent: true }),
+    count > 1 ? el("a", { href: "#offers", class: "jump-link", "data-testid": "compare-offers", onclick: jumpToOffers }, t("product.compareAll", { count })) : null);
+}
+
+function fact(term, value) {
+  return el("div", { class: "buy-fact" }, el("dt", { text: term }), el("dd", {}, value));
+}
+
+/** A vendor's name, linked to its public page (#/vendors/<id>). */
+function vendorLink(offer, testid) {
+  return el("a", { href: `#/vendors/${encodeURIComponent(offer.vendor_id)}`, "data-testid": testid,
+    text: offer.vendor_name || t("product.col.vendor") });
+}
+
+/** Where an offer's buy controls go; rebuilt when the session changes. */
+function buySlot(offer, testid, tag = "div", attrs = {}, options = {}) {
+  const slot = el(tag, { ...attrs, class: `buy-slot ${attrs.class || ""}`.trim(), "data-testid": testid }, buyControls(offer, options));
+  slot.offer = offer;
+  slot.buyOptions = options;
+  return slot;
 }
 
 function jumpToOffers(event) {
@@ -157,10 +186,7 @@ function offerRow(offer, isBest) {
     "data-total": offer.total.amount, "data-price": offer.price.amount,
   },
     el("th", { scope: "row", class: "offer-vendor", "data-label": t("product.col.vendor") },
-      el("a", {
-        href: `#/?vendor=${encodeURIComponent(offer.vendor_id)}&vendor_name=${encodeURIComponent(offer.vendor_name || "")}`,
-        "data-testid": "offer-vendor", title: t("product.moreFrom", { vendor: offer.vendor_name }), text: offer.vendor_name || t("product.col.vendor"),
-      }),
+      vendorLink(offer, "offer-vendor"),
       isBest ? el("span", { class: "badge badge-best", "data-testid": "best-offer-badge", text: t("product.bestOffer") }) : null),
     el("td", { "data-label": t("product.col.condition"), "data-testid": "offer-condition", text: conditionLabel(offer.condition) }),
     el("td", { class: "num", "data-label": t("product.col.price") }, promotedPrice(offer.price, offer.list_price, "offer-price")),
@@ -169,16 +195,14 @@ function offerRow(offer, isBest) {
     el("td", { "data-label": t("product.col.delivery"), "data-testid": "offer-delivery", text: deliveryText(offer.delivery) }),
     el("td", { "data-label": t("product.col.availability"), "data-testid": "offer-stock" },
       el("span", { class: `stock ${stock.className}`, text: stock.text })),
-    el("td", { class: "offer-buy", "data-label": t("product.col.buy"), "data-testid": "offer-buy" }, buyControls(offer)));
-  row.offer = offer; // for rebuilding the buy cell when the session changes
+    buySlot(offer, "offer-buy", "td", { class: "offer-buy", "data-label": t("product.col.buy") }));
   return row;
 }
 
-/** Rebuild every offer's buy cell for the current session. */
+/** Rebuild every offer's buy controls (buy box and rows) for the current session. */
 function refreshBuyCells(main) {
-  for (const row of main.querySelectorAll('[data-testid="offer-row"]')) {
-    const cell = row.querySelector('[data-testid="offer-buy"]');
-    if (cell && row.offer) mount(cell, buyControls(row.offer));
+  for (const slot of main.querySelectorAll(".buy-slot")) {
+    if (slot.offer) mount(slot, buyControls(slot.offer, slot.buyOptions));
   }
 }
 
@@ -186,11 +210,11 @@ function refreshBuyCells(main) {
  * Quantity (1 .. min(stock, 10)) and "Add to cart" for a signed-in shopper; a sign-in link
  * otherwise. Adding puts the chosen quantity on top of what the cart already holds.
  */
-function buyControls(offer) {
+function buyControls(offer, { prominent = false } = {}) {
   const session = getSession();
   if (!offer.in_stock || !offer.available) return el("span", { class: "muted", text: "—" });
   if (!session || !session.user) {
-    return el("a", { class: "button button-quiet button-small", href: signInHref(), "data-testid": "signin-to-buy" }, t("product.signInToBuy"));
+    return el("a", { class: prominent ? "button" : "button button-quiet button-small", href: signInHref(), "data-testid": "signin-to-buy" }, t("product.signInToBuy"));
   }
   if (!isShopper(session)) return el("span", { class: "muted", "data-testid": "shoppers-only", text: t("product.shoppersOnly") });
 
@@ -198,11 +222,11 @@ function buyControls(offer) {
   const id = uniqueId("qty");
   const quantity = el("select", { id, name: "quantity", class: "qty-select", "data-testid": "add-quantity" },
     Array.from({ length: limit }, (_, i) => el("option", { value: i + 1, text: String(i + 1) })));
-  const button = el("button", { type: "submit", class: "button button-small", "data-testid": "add-to-cart" }, t("product.addToCart"));
+  const button = el("button", { type: "submit", class: prominent ? "button button-buy" : "button button-small", "data-testid": "add-to-cart" }, t("product.addToCart"));
   const status = el("p", { class: "buy-status", "data-testid": "add-status", "aria-live": "polite" });
   const form = el("form", { class: "buy-form", novalidate: true, "aria-label": t("product.addOfferLabel", { vendor: offer.vendor_name }) },
     el("div", { class: "buy-row" },
-      el("label", { for: id, class: "visually-hidden", text: t("common.quantity") }),
+      el("label", { for: id, class: prominent ? "qty-label" : "visually-hidden", text: t("common.quantity") }),
       quantity,
       button),
     status);
