@@ -2,6 +2,7 @@
 
     python -m devstack run [--fresh] [--port 8000] [--frontend-port 8080] [--moto-port 0]
                            [--pay-port 12111] [--data-dir .data] [--no-seed] [--listen 127.0.0.1] [--verbose]
+                           [--faults provider_5xx=0.1,ddb_throttle=0.05,...,seed=7]  (devstack/faults.py)
     python -m devstack fire <function_name> [--api http://127.0.0.1:8000] [--event '{...}' | --at <time>]
     python -m devstack functions [--api ...]
     python -m devstack dlq inspect|redrive [--queue notifications]
@@ -35,6 +36,15 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"devstack: {name}={value!r} is not a port number") from None
 
 
+def _fault_plan(spec: str):
+    from devstack.faults import FaultSpecError, parse_spec
+
+    try:
+        return parse_spec(spec)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devstack", description="The Halles local marketplace.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -57,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print every request and function run (default: only to <data-dir>/requests.log)")
     run.add_argument("--retry-after", type=int, default=_env_int("DEVSTACK_RETRY_AFTER", 2),
                      help="seconds before a failed SQS message is retried (env DEVSTACK_RETRY_AFTER, 2)")
+
+    run.add_argument("--faults", type=_fault_plan, default=None, metavar="SPEC",
+                     help="inject faults at rates, e.g. provider_5xx=0.1,ddb_throttle=0.05,seed=7 "
+                          "(devstack/faults.py and the README list them)")
 
     for name, help_text in (("fire", "run one schedule / SQS / Lambda function of the running stack now"),
                             ("functions", "list the functions of the running stack")):
@@ -231,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         code = run(Options(fresh=args.fresh, port=args.port, frontend_port=args.frontend_port,
                            moto_port=args.moto_port, data_dir=args.data_dir, seed=args.seed, host=args.listen,
                            pay_port=args.pay_port, verbose=args.verbose,
-                           retry_after=max(0, args.retry_after)))
+                           retry_after=max(0, args.retry_after), faults=args.faults))
         # Everything is saved and stopped by now. Tearing down the interpreter (moto's
         # in-memory backends) takes seconds and achieves nothing: leave right away.
         sys.stdout.flush()

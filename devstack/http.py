@@ -7,11 +7,13 @@ differs from chalice local in what API Gateway would do for Halles in AWS:
   GatewayResponse in AWS, see chalicelib/gateway_responses.py); a known path with a method
   it does not have answers 405;
 - a body over API Gateway's 10 MB limit is refused with 413 before it is read;
-- `/_devstack/...` is the runner's control API (fire a function, list functions, read the
-  mails SES "sent"). It is no back door for the web pages a developer visits: it answers
-  loopback clients only, never with CORS headers, only for a `Host` naming this server on
-  127.0.0.1/localhost (against DNS rebinding), never to a request with a foreign `Origin`, and
-  only with the run's secret in `X-Devstack-Token` (devstack/control.py).
+- `/_devstack/...` is the runner's control API (fire a function, list functions, count the faults
+  injected under `--faults`, read the mails SES "sent"). It is no back door for the web pages a
+  developer visits: it answers loopback clients only, never with CORS headers, only for a `Host`
+  naming this server on 127.0.0.1/localhost (against DNS rebinding), never to a request with a
+  foreign `Origin`, and only with the run's secret in `X-Devstack-Token` (devstack/control.py);
+- under `--faults`, a request during which the app's function dies (devstack/faults.py) answers
+  502, as API Gateway does for a crashed Lambda.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from chalice.local import (
 
 from chalicelib.api import correlation_id_of, error_body
 from chalicelib.gateway_responses import method_not_allowed_body, route_not_found_body
+from devstack import faults
 from devstack.control import TOKEN_HEADER
 
 log = logging.getLogger("devstack")
@@ -55,6 +58,8 @@ class Control(Protocol):
     def fire(self, name: str, event: dict | None) -> tuple[int, dict]: ...
 
     def outbox(self) -> list[dict]: ...
+
+    def faults(self) -> dict: ...
 
 
 def _is_loopback(address: str) -> bool:
@@ -93,7 +98,15 @@ class ApiRequestHandler(ChaliceRequestHandler):
             allowed = sorted(methods)
             return self._send_json(405, method_not_allowed_body(self._correlation_id(), self.command, path, allowed),
                                    {"Allow": ", ".join([*allowed, "OPTIONS"])})
-        return super()._generic_handle()
+        # The app's code runs here: under `--faults` its DynamoDB calls may fail or it may die (devstack/faults.py).
+        try:
+            with faults.armed():
+                return super()._generic_handle()
+        except faults.InjectedCrash:
+            # A Lambda that dies mid-request: API Gateway answers 502, whatever the function did before.
+            self.close_connection = True
+            return self._send_json(502, error_body("function_crashed", "The function died before it answered.",
+                                                   {}, self._correlation_id()))
 
     do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
     do_TRACE = do_CONNECT = _generic_handle  # answered 404/405 JSON like any unknown route or method
@@ -176,6 +189,8 @@ class ApiRequestHandler(ChaliceRequestHandler):
             return send(200, {"functions": self.control.functions()})
         if action == "outbox" and self.command == "GET":
             return send(200, {"messages": self.control.outbox()})
+        if action == "faults" and self.command == "GET":
+            return send(200, self.control.faults())
         if action.startswith("fire/") and self.command == "POST":
             try:
                 event = json.loads(raw) if raw.strip() else None

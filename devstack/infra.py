@@ -117,8 +117,8 @@ def deploy(session, stack_name: str, template: dict | None = None) -> Deployment
         if logical not in deployment.physical:
             raise DeployError(f"{logical} ({res['Type']}) was not created by CloudFormation")
         if res["Type"] == "AWS::DynamoDB::Table":
-            _verify_table(dynamodb, deployment.physical[logical], resolve(res["Properties"]))
-            deployment.arns[logical] = dynamodb.describe_table(TableName=deployment.physical[logical])["Table"]["TableArn"]
+            table = _verify_table(dynamodb, deployment.physical[logical], resolve(res["Properties"]))
+            deployment.arns[logical] = table["TableArn"]
         elif res["Type"] == "AWS::S3::Bucket":
             _verify_bucket(session.client("s3"), deployment.physical[logical], resolve(res["Properties"]))
             deployment.arns[logical] = f"arn:aws:s3:::{deployment.physical[logical]}"
@@ -148,7 +148,8 @@ def deploy(session, stack_name: str, template: dict | None = None) -> Deployment
     return deployment
 
 
-def _verify_table(dynamodb, name: str, props: dict) -> None:
+def _verify_table(dynamodb, name: str, props: dict) -> dict:
+    """Check the table against its template properties; returns its description."""
     table = dynamodb.describe_table(TableName=name)["Table"]
     want_keys = {(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]}
     got_keys = {(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]}
@@ -173,6 +174,7 @@ def _verify_table(dynamodb, name: str, props: dict) -> None:
         spec = table.get("StreamSpecification") or {}
         if not spec.get("StreamEnabled"):
             raise DeployError(f"table {name}: stream is not enabled")
+    return table
 
 
 def _verify_bucket(s3, name: str, props: dict) -> None:

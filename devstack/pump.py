@@ -9,6 +9,10 @@ the function as a Lambda-shaped SQS event, and then:
 - makes failed messages visible again after `retry_after` seconds, so retries happen in
   seconds locally instead of after the queue's production visibility timeout.
 
+Under `devstack run --faults` (devstack/faults.py) a pump also delivers late (`sqs_delay`: the
+message is made invisible for a while instead of being handled) and twice (`sqs_duplicate`: a
+message handled successfully is left in the queue, as when SQS loses the delete, and comes back).
+
 After `maxReceiveCount` receives moto itself moves a message to the queue's dead-letter
 queue on the next receive (moto 5.2 implements the RedrivePolicy), as SQS does.
 """
@@ -22,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from devstack.faults import FaultPlan, FunctionCrashed
 from devstack.functions import LocalFunction
 
 log = logging.getLogger("devstack")
@@ -95,7 +100,8 @@ class SqsPump:
     """One consumer function bound to one queue."""
 
     def __init__(self, function: LocalFunction, queue_url: str, queue_arn: str, sqs_client, region: str,
-                 context_factory: Callable[[], Any], retry_after: int = 2, wait_seconds: int = 1):
+                 context_factory: Callable[[], Any], retry_after: int = 2, wait_seconds: int = 1,
+                 faults: FaultPlan | None = None):
         self.function = function
         self.queue_url = queue_url
         self.queue_arn = queue_arn
@@ -104,6 +110,7 @@ class SqsPump:
         self.context_factory = context_factory
         self.retry_after = retry_after
         self.wait_seconds = wait_seconds
+        self.faults = faults
         self._lock = threading.Lock()  # one batch handled at a time per function (Lambda concurrency 1)
         self._thread: threading.Thread | None = None
 
@@ -128,19 +135,30 @@ class SqsPump:
 
     def _process(self, messages: list[dict]) -> BatchOutcome:
         outcome = BatchOutcome(received=len(messages))
+        duplicated: set[str] = set()
+        if self.faults is not None:
+            messages = self._delay_some(messages)
+            if not messages:
+                return outcome
+            duplicated = {m["MessageId"] for m in messages if self.faults.roll("sqs_duplicate")}
         event = {"Records": [sqs_record(m, self.queue_arn, self.region) for m in messages]}
         batch_ids = [m["MessageId"] for m in messages]
         started = time.monotonic()
         try:
             result = self.function.handler(event, self.context_factory())
             failed = failed_message_ids(result, batch_ids)
+        except FunctionCrashed as crash:  # an injected death (devstack/faults.py): no traceback to read
+            log.warning("%s: %s; its batch of %d message(s) will be retried", self.function.name, crash,
+                        len(messages))
+            outcome.error = f"FunctionCrashed: {crash}"
+            failed = set(batch_ids)
         except Exception as exc:  # the whole batch failed, as in Lambda
             log.exception("%s raised on a batch of %d message(s); they will be retried", self.function.name,
                           len(messages))
             outcome.error = f"{type(exc).__name__}: {exc}"
             failed = set(batch_ids)
-        done = [m for m in messages if m["MessageId"] not in failed]
-        retry = [m for m in messages if m["MessageId"] in failed]
+        done = [m for m in messages if m["MessageId"] not in failed | duplicated]
+        retry = [m for m in messages if m["MessageId"] in failed | duplicated]
         if done:
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
@@ -152,11 +170,23 @@ class SqsPump:
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": self.retry_after}
                          for i, m in enumerate(retry)],
             )
-        outcome.deleted, outcome.failed = len(done), len(retry)
-        (log.warning if retry else activity.info)(
-            "%s: %d message(s) processed, %d failed (%.0f ms)", self.function.name, len(done), len(retry),
-            (time.monotonic() - started) * 1000)
+        outcome.deleted, outcome.failed = len(done), len(failed)
+        (log.warning if failed else activity.info)(
+            "%s: %d message(s) processed, %d failed (%.0f ms)%s", self.function.name, len(messages) - len(failed),
+            len(failed), (time.monotonic() - started) * 1000,
+            f", {len(duplicated)} left to be delivered again (fault)" if duplicated else "")
         return outcome
+
+    def _delay_some(self, messages: list[dict]) -> list[dict]:
+        """`sqs_delay`: put some messages back, invisible for a while; the others are handled now."""
+        late = [m for m in messages if self.faults.roll("sqs_delay")]
+        if late:
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"],
+                          "VisibilityTimeout": round(self.faults.sqs_delay_seconds)} for i, m in enumerate(late)],
+            )
+        return [m for m in messages if m not in late]
 
     def pending(self) -> int:
         """Messages in the queue, visible or in flight (failed ones wait `retry_after` to be visible)."""

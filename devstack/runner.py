@@ -77,6 +77,7 @@ class Options:
     retry_after: int = 2  # seconds before a failed SQS message is visible again
     snapshot_every: float = 30.0
     verbose: bool = False  # print each request and invocation too, not only to <data_dir>/requests.log
+    faults: Any = None  # a devstack.faults.FaultPlan: faults injected at its rates (`--faults`)
 
 
 def configure_logging() -> None:
@@ -226,6 +227,11 @@ class Stack:
         ensure_port_free("127.0.0.1", opts.moto_port, "moto")
         ensure_port_free(opts.host, opts.pay_port, "payments")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if opts.faults is not None:
+            from devstack import faults
+
+            faults.install(opts.faults)  # before the first botocore session: each new one gets the hooks
+            log.warning("injecting faults: %s", opts.faults.describe())
         os.environ.pop("AWS_PROFILE", None)
         os.environ.update(local_aws_environment(self.region))
         self._start_moto()
@@ -297,6 +303,13 @@ class Stack:
         self.app = importlib.import_module("app").app
         self.config = chalice_config(self.app)
         self.functions = discover(self.app)
+        if self.options.faults is not None:
+            from dataclasses import replace
+
+            from devstack.faults import as_function
+
+            self.functions = {name: replace(function, handler=as_function(function.handler))
+                              for name, function in self.functions.items()}
         template = infra.load_template()
         tables = snapshot.stack_tables(template, self.deployment.physical)
         extra = {"localpay": self.payments.to_json} if self.payments else {}
@@ -344,6 +357,11 @@ class Stack:
             raise StartupError(f"cannot serve the local payment provider on port {self.options.pay_port}: "
                                f"{exc}") from None
         os.environ.update(self.payments.environment())
+        if self.options.faults is not None:
+            from devstack.faults import provider_chooser
+
+            self.payments.chaos = provider_chooser(self.options.faults)
+            self.payments.chaos_hold_seconds = self.options.faults.provider_timeout_seconds
         log.info("local payment provider (Stripe API) on %s", self.payments.url)
 
     def _restore(self) -> None:
@@ -398,7 +416,7 @@ class Stack:
                     continue
                 arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
                 pump = SqsPump(function, url, arn, sqs, self.region, partial(self.context_factory, name),
-                               retry_after=self.options.retry_after)
+                               retry_after=self.options.retry_after, faults=self.options.faults)
                 pump.start(self.stop_event)
                 self.pumps[name] = pump
             elif function.kind == "schedule":
@@ -494,6 +512,9 @@ class Stack:
             lines.append("")
             lines.append("  Demo accounts (also in " + str(self.data_dir / "credentials.json") + "):")
             lines.extend(f"    {line}" for line in credential_lines(self.credentials))
+        if self.options.faults is not None:
+            lines += ["", f"  FAULTS       {self.options.faults.describe()}",
+                      f"               (what was injected: {self.api_url}/_devstack/faults)"]
         if self.requests_log is not None and not self.options.verbose:
             lines += ["", f"  Request log  {self.requests_log}",
                       "               (each request and function run; warnings and errors show here too,",
@@ -595,6 +616,11 @@ class RunnerControl:
                          "traceback": traceback.format_exc(limit=8)}
         logging.getLogger("devstack.activity").info("fired %s", name)
         return 200, {"function": name, "kind": function.kind, "result": json.loads(json.dumps(result, default=str))}
+
+    def faults(self) -> dict:
+        """The faults of `--faults` and how many of each were injected so far (none: rates empty)."""
+        plan = self.stack.options.faults
+        return plan.report() if plan is not None else {"rates": {}, "seed": None, "injected": {}, "total": 0}
 
     def outbox(self) -> list[dict]:
         """The mails moto's SES accepted, newest last, parsed (devstack/outbox.py: subject, text, HTML)."""

@@ -171,6 +171,7 @@ def explain_imports(statement: str = APP_IMPORTS, top: int = 20, label: str = "i
     return "\n".join(lines)
 
 
+import scripts.bench_chaos  # noqa: E402,F401  (registers the "chaos" benchmarks)
 import scripts.bench_checkout  # noqa: E402,F401  (registers the "checkout" benchmarks)
 import scripts.bench_cold  # noqa: E402,F401  (registers the "cold_routes" benchmarks)
 import scripts.bench_cost  # noqa: E402,F401  (registers the "cost" benchmarks)

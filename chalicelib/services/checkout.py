@@ -35,7 +35,7 @@ from chalicelib.domain.charge_limits import ensure_chargeable
 from chalicelib.domain.commissions import CommissionRates
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput, Unprocessable
 from chalicelib.domain.order_effects import Publish, ReserveStock
-from chalicelib.domain.orders import CancelReason, Order, OrderLine, VendorOrder
+from chalicelib.domain.orders import CancelReason, Order, OrderLine, OrderStatus, VendorOrder
 from chalicelib.domain.ports import (
     AddressBookChanged,
     CartRepository,
@@ -109,9 +109,13 @@ def validate_return_url(url: str | None) -> str | None:
     return url
 
 
-def order_id_for(shopper_id: str, idempotency_key: str) -> str:
-    """Derived, never minted: a retried checkout (same shopper, same key) names the same order."""
-    return "ord_" + hashlib.sha256(f"{shopper_id}\n{idempotency_key}".encode()).hexdigest()[:24]
+def order_id_for(shopper_id: str, idempotency_key: str, generation: int = 0) -> str:
+    """Derived, never minted: a retried checkout (same shopper, same key) names the same order.
+
+    `generation` > 0 names the order a retry places after the key's earlier order ended because the
+    provider could not start its payment (see place_cart_order)."""
+    content = f"{shopper_id}\n{idempotency_key}" + (f"\n{generation}" if generation else "")
+    return "ord_" + hashlib.sha256(content.encode()).hexdigest()[:24]
 
 
 # --- the idempotent entry point -------------------------------------------------------------
@@ -284,10 +288,18 @@ def _offers_by_vendor(cart) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 MAX_NUMBER_ATTEMPTS = 5
 MAX_RESUME_ATTEMPTS = 3
+MAX_GENERATIONS = 5  # orders one key may place after provider failures (then: 409 checkout_cancelled)
+
+
+def _payment_never_started(order: Order) -> bool:
+    """Ended by a provider failure before any payment existed: nothing charged, nothing held."""
+    return (order.status is OrderStatus.CANCELLED and order.cancel_reason == CancelReason.PAYMENT_NOT_STARTED
+            and not order.payment_intent_id)
 
 
 def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, body: dict, *,
-                     adapters: CheckoutAdapters, now: datetime | None = None, attempt: int = 1) -> dict:
+                     adapters: CheckoutAdapters, now: datetime | None = None, attempt: int = 1,
+                     generation: int = 0) -> dict:
     """The use case: the shopper's cart becomes a `pending_payment` order holding its stock, with a
     PaymentIntent for its total; or the cart's unpaid order is resumed (same content) or replaced.
 
@@ -296,7 +308,7 @@ def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, b
     PaymentStartFailed (the provider's refusal, with what is still held), CheckoutInProgress."""
     settings = get_settings()
     orders = adapters.orders
-    order_id = order_id_for(shopper_id, idempotency_key)
+    order_id = order_id_for(shopper_id, idempotency_key, generation)
     cart, customer_id, book = adapters.carts.get_for_checkout(shopper_id)
     address = address_service.for_checkout(body, book)
     remember_address = address_service.to_remember(shopper_id, body, address, book)
@@ -352,13 +364,20 @@ def place_cart_order(shopper_id: str, email: str | None, idempotency_key: str, b
                                          fields={"cart": "being checked out"}) from None
             count("CheckoutsRaced", 1)
             return place_cart_order(shopper_id, email, idempotency_key, body, adapters=adapters, now=now,
-                                    attempt=attempt + 1)
+                                    attempt=attempt + 1, generation=generation)
         except OrderExists:
             # A retry after a crash: carry on with the order that was written, not with today's cart.
             order = orders.get(order_id)
             if order is None or order.shopper_id != shopper_id:
                 raise CheckoutInProgress("This checkout is still being written; retry in a moment.",
                                          fields={"Idempotency-Key": "in progress"}) from None
+            if _payment_never_started(order) and generation + 1 < MAX_GENERATIONS:
+                # The provider failed this key's earlier attempt (503 "try again in a moment": its order
+                # was cancelled, its stock released). The retry the answer invited places the cart
+                # again as the key's next order: a new order id, so a new provider idempotency key too.
+                count("CheckoutsRetriedAfterProviderFailure", 1)
+                return place_cart_order(shopper_id, email, idempotency_key, body, adapters=adapters, now=now,
+                                        attempt=attempt, generation=generation + 1)
             break
         except CartChanged:
             count("CheckoutsCartChanged", 1)

@@ -394,7 +394,9 @@ class DynamoOrderRepository:
             model(order_id).update(actions=actions, condition=model.version == expected,
                                    add_version_condition=False)
         except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            # A moved version, or a transaction holding the item (DynamoDB refuses a single-item write
+            # to an item a transaction is changing): nothing was written, the change is re-applied.
+            if exc.cause_response_code in ("ConditionalCheckFailedException", "TransactionConflictException"):
                 raise ConcurrentUpdate(order_id) from exc
             raise
 
@@ -428,6 +430,11 @@ class DynamoOrderRepository:
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                raise ConcurrentUpdate(order.order_id) from exc
+            codes = {reason.code for reason in reasons if reason is not None}
+            if "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes:
+                # Another transaction held one of these items: nothing was written, the same lost race
+                # as a moved version, so the change is re-applied to the order as it is now.
                 raise ConcurrentUpdate(order.order_id) from exc
             # PynamoDB sends the puts first, in call order: the order, then the entries.
             taken = {entry.entry_id for entry, reason in zip(entries, reasons[1:])

@@ -49,6 +49,14 @@ DEFAULT_ENABLED_EVENTS = frozenset({
 Response = tuple[int, dict[str, str], bytes]
 
 
+class AnswerLost(Exception):  # noqa: N818 - not an error of the provider: what its caller experiences
+    """The request was carried out; its answer is never sent (the connection is held, then dropped)."""
+
+    def __init__(self, hold_seconds: float):
+        super().__init__(f"answer lost after {hold_seconds} s")
+        self.hold_seconds = hold_seconds
+
+
 @dataclass
 class Fault:
     method: str
@@ -114,6 +122,10 @@ class LocalPaymentProvider:
         self._settlements: list[threading.Timer] = []
         self.requests: list[dict] = []  # every API request seen (method, path, headers, body, params, status)
         self.faults: list[Fault] = []
+        # Random faults of `devstack run --faults` (devstack/faults.py): (method, path, headers) -> "5xx",
+        # "timeout" or None, and how long a "timeout" holds the connection before dropping it.
+        self.chaos: Callable[[str, str, dict], str | None] | None = None
+        self.chaos_hold_seconds = 1.0
         self._requests_seen = threading.Condition(self.ledger.lock)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -345,6 +357,10 @@ class LocalPaymentProvider:
         if denied:
             return self._log(method, path, headers, body, {},
                              _json(401, _error_body(denied, "invalid_request_error"), request_id))
+        chaos = self.chaos(method, path, headers) if self.chaos else None
+        if chaos == "5xx":
+            return self._log(method, path, headers, body, {}, _json(
+                500, _error_body("An unknown error occurred", "api_error"), request_id))
         fault = self._take_fault(method, path)
         if fault and fault.delay:
             time.sleep(fault.delay)  # the slowness under test, on the server's side
@@ -359,6 +375,9 @@ class LocalPaymentProvider:
             response = self._idempotent(method, path, params, key, context)
         if fault and fault.status and fault.after:
             response = _json(fault.status, _error_body("An unknown error occurred", "api_error"), request_id)
+        if chaos == "timeout":  # done, but the caller never hears of it
+            self._log(method, path, headers, body, params, response)
+            raise AnswerLost(self.chaos_hold_seconds)
         return self._log(method, path, headers, body, params, response)
 
     def _local_control(self, method: str, path: str, headers: dict, body: bytes, request_id: str) -> Response:
@@ -745,6 +764,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         try:
             response = self.provider.handle(self.command, self.path, dict(self.headers.items()), body)
+        except AnswerLost as lost:
+            time.sleep(lost.hold_seconds)
+            self.close_connection = True
+            return
         except Exception as exc:  # a bug here must look like a Stripe 500, not a dropped connection
             response = _json(500, _error_body(f"localpay internal error: {type(exc).__name__}: {exc}", "api_error"),
                              None)

@@ -351,6 +351,24 @@ def test_a_provider_outage_cancels_the_order_and_releases_its_stock(shop):
     assert shop.carts.get_cart("s1").pending_order_id is None  # the next checkout need not read it
 
 
+def test_the_same_key_retried_after_a_provider_failure_places_the_cart_again(shop):
+    # The 503 says "try again in a moment" and the cart page retries with the same key: that retry used
+    # to be refused (409 checkout_cancelled) because the failed attempt's order had been cancelled.
+    shop.add("tent-a", 2)
+    key = uuid.uuid4().hex
+    shop.provider.failure = PaymentError("the provider failed", code="provider_error", retryable=True, status=503)
+    with pytest.raises(PaymentStartFailed):
+        shop.checkout(key)
+
+    again = shop.checkout(key)
+
+    assert again["order"]["status"] == "pending_payment" and again["payment"]["payment_intent_id"]
+    assert shop.stock("tent-a") == (3, 2, 0)  # held once, by the order now being paid
+    assert sorted(shop.status(o).value for o in shop.orders_of()) == ["cancelled", "pending_payment"]
+    assert shop.checkout(key)["order"]["order_id"] == again["order"]["order_id"]  # the key names it from now on
+    assert shop.stock("tent-a") == (3, 2, 0)
+
+
 def test_a_retry_after_a_crash_completes_the_order_that_was_written(shop):
     shop.add("tent-a", 1)
     key = uuid.uuid4().hex
