@@ -1,13 +1,42 @@
 # Halles: `make run` starts the local marketplace, `make test` runs every test.
-PYTHON ?= python3
+
+# Python 3.12: the Lambda runtime the functions are packaged for (SnapStart needs 3.12 or newer; README,
+# "SnapStart"), so the venv, the tests, the bench and `make package` all run on it. The first of these
+# that actually runs 3.12 (a pyenv shim named python3.12 may exist and refuse to run): `make PYTHON=...`,
+# python3.12 on PATH, pyenv's 3.12 (`pyenv prefix 3.12`, else $PYENV_ROOT/versions/3.12.*).
+PYTHON_MINOR := 3.12
+define find_python
+for candidate in $(PYTHON) python$(PYTHON_MINOR) "$$(pyenv prefix $(PYTHON_MINOR) 2>/dev/null | head -n1)/bin/python$(PYTHON_MINOR)" \
+    $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/$(PYTHON_MINOR).*/bin/python$(PYTHON_MINOR) 2>/dev/null | sort -rV); do \
+  "$$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(PYTHON_MINOR))))' >/dev/null 2>&1 \
+    && { command -v "$$candidate"; break; }; \
+done
+endef
+comma := ,
+PYTHON_FOUND := $(shell $(find_python))
+PYTHON_VERSION := $(if $(PYTHON_FOUND),$(shell "$(PYTHON_FOUND)" -c 'import platform; print(platform.python_version())'))
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+# The interpreter's version is part of the stamp: a .venv built by another Python is rebuilt.
+STAMP := $(VENV)/.installed-py$(PYTHON_VERSION)-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit bench package deploy openapi lint clean chromium
+.PHONY: run test unit bench package deploy openapi lint clean chromium python
+
+# `make python` prints the interpreter the venv is (or would be) built with.
+python:
+	@test -n "$(PYTHON_FOUND)" || { echo "$(NO_PYTHON)" >&2; exit 1; }
+	@echo "$(PYTHON_FOUND) (Python $(PYTHON_VERSION))"
+
+# (No backquotes or dollar signs: the message is echoed inside double quotes.)
+NO_PYTHON := ERROR: Python $(PYTHON_MINOR) not found (the Lambda runtime Halles is packaged for). Install it, e.g. \
+'apt-get install python$(PYTHON_MINOR) python$(PYTHON_MINOR)-venv' or 'pyenv install $(PYTHON_MINOR)', or \
+name it: make PYTHON=/path/to/python$(PYTHON_MINOR) ...
 
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON_FOUND)" || { echo "$(NO_PYTHON)" >&2; exit 1; }
+	@if [ -e $(VENV) ] && [ "$$($(PY) -c 'import platform; print(platform.python_version())' 2>/dev/null)" != "$(PYTHON_VERSION)" ]; then \
+	  echo "$(VENV) was not built with Python $(PYTHON_VERSION): rebuilding it"; rm -rf $(VENV); fi
+	test -x $(PY) || "$(PYTHON_FOUND)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@

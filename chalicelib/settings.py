@@ -220,6 +220,12 @@ def _unsubscribe_secrets(env: dict, local_mode: bool) -> tuple[str, ...]:
     return tuple(p.strip() for p in spec.split(",") if p.strip())
 
 
+def forget() -> None:
+    """The next `get_settings()` reads the environment and the secrets again (a SnapStart restore, snapstart.py)."""
+    global _cache
+    _cache = None
+
+
 def get_settings() -> Settings:
     global _cache
     snapshot = tuple(os.environ.get(k) for k in _KEYS)

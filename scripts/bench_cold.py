@@ -16,6 +16,13 @@ only sees the first part. For each route here:
    every recorded module (in the order they were first recorded), over the floor of
    `cold_start_ratio` (same statement, same interleaving: floor, app, checkout, webhook each round).
 
+With SnapStart (README, "SnapStart") those imports happen before the snapshot instead, primed by
+chalicelib/snapstart.py. `snapstart_<route>_unprimed_modules` counts the recorded modules a fresh
+interpreter initialised as Lambda's SnapStart does (`import app` then the before-snapshot hook, with a
+stand-in `snapshot_restore_py`) still has not loaded: what a restored environment's first request of that
+route would import (target 0). `snapstart_prime_ms` is the before-snapshot hook (paid once per published
+version, by no shopper) and `snapstart_renew_ms` the after-restore hook (added to every restore).
+
 What it does not cover: what a first request does besides importing (botocore loading its JSON
 service models, the first TLS handshakes, SSM parameter reads); Lambda's own init (runtime start,
 bundle download); work a route does lazily without an `import` statement (e.g. a module-level
@@ -216,12 +223,63 @@ def _new_beyond_app(modules: list[str]) -> list[str]:
     return [m for m in modules if m not in loaded]
 
 
+SNAPSTART_INIT = """
+import json, sys, time, types
+hooks = types.ModuleType("snapshot_restore_py")
+hooks.before, hooks.after = [], []
+hooks.register_before_snapshot, hooks.register_after_restore = hooks.before.append, hooks.after.append
+sys.modules["snapshot_restore_py"] = hooks
+import app
+started = time.perf_counter()
+failed = [hook() for hook in hooks.before]
+primed = time.perf_counter()
+loaded = sorted(sys.modules)
+for hook in hooks.after:
+    hook()
+renewed = time.perf_counter()
+print(json.dumps({"hooks": [len(hooks.before), len(hooks.after)], "failed": failed, "loaded": loaded,
+                  "prime_ms": (primed - started) * 1000, "renew_ms": (renewed - primed) * 1000}))
+"""
+
+
+def snapstart_init() -> dict:
+    """A fresh interpreter initialised for SnapStart: what the hooks took and what the snapshot holds."""
+    bench = _registry()
+    env = {**bench.child_environment(), "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start", "AWS_REGION": "eu-west-1"}
+    out = subprocess.run([bench.python(), "-c", SNAPSTART_INIT], cwd=bench.ROOT, env=env, capture_output=True,
+                         text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"bench: a SnapStart init failed:\n{out.stderr[-3000:]}")
+    init = json.loads(out.stdout.strip().splitlines()[-1])
+    if init["hooks"] != [1, 1]:
+        raise SystemExit(f"bench: the app registered {init['hooks']} SnapStart hooks (before, after), not one of each")
+    return init
+
+
+def snapstart_figures(options, modules_by_route: dict[str, list[str]]) -> Iterator:
+    bench = _registry()
+    inits = [snapstart_init() for _ in range(max(1, options.rounds // 3))]
+    loaded = set(inits[0]["loaded"])
+    unprimed = {route: [m for m in modules if m not in loaded] for route, modules in modules_by_route.items()}
+    for route in ROUTES:
+        yield bench.Figure(f"snapstart_{route}_unprimed_modules", len(unprimed[route]), "", digits=0)
+    yield bench.Figure("snapstart_prime_ms", statistics.median(i["prime_ms"] for i in inits), "ms")
+    yield bench.Figure("snapstart_renew_ms", statistics.median(i["renew_ms"] for i in inits), "ms")
+    if options.why:
+        for route in ROUTES:
+            print(f"first {route} after a SnapStart restore still imports: {', '.join(unprimed[route]) or 'nothing'}",
+                  file=sys.stderr)
+        if inits[0]["failed"] != [[]]:
+            print(f"SnapStart priming failures: {inits[0]['failed']}", file=sys.stderr)
+
+
 def cold_route_figures(options) -> Iterator:
     bench = _registry()
     statements = {"floor": bench.FLOOR_IMPORTS, "app": bench.APP_IMPORTS}
     explained = {}
+    recorded = {}
     for route in ROUTES:
-        modules = importable(recorded_modules(route))
+        modules = recorded[route] = importable(recorded_modules(route))
         statements[route] = route_statement(modules)
         explained[route] = _new_beyond_app(modules)
     for statement in statements.values():  # warm-up: bytecode caches written before any measured round
@@ -236,6 +294,7 @@ def cold_route_figures(options) -> Iterator:
     yield bench.Figure("cold_routes_floor_ms", medians["floor"], "ms")
     for route in ROUTES:
         yield bench.Figure(f"cold_{route}_ratio", medians[route] / medians["floor"], "", digits=2)
+    yield from snapstart_figures(options, recorded)
     if options.why:
         for route in ROUTES:
             print(f"first {route} imports beyond `import app` ({len(explained[route])} modules): "

@@ -29,6 +29,15 @@
    itself; see `python -m scripts.bench`). The .pyc files are `unchecked-hash`: valid whatever
    mtimes the extracted files get, which is safe because a deployed bundle never changes.
 5. `cfn-lint` the result: any error fails the build; warnings are shown.
+
+SnapStart (README, "SnapStart"): every function gets `SnapStart: {ApplyOn: PublishedVersions}` and
+`AutoPublishAlias: live`, so each deploy publishes a version (snapshotted once, its init already run) and
+points the `live` alias at it. What invokes a function must invoke the alias, since $LATEST is never
+snapshotted: SAM itself points the events declared on a function (SQS, schedules) at its alias; the API's
+integration URIs and its invoke permission are rewritten here, and any other invoker of an unqualified
+function fails the build. `AutoPublishAliasAllProperties` publishes a new version whenever any property
+changes (SAM's default looks only at the code, environment and memory: a new timeout or role would
+otherwise keep serving the old version).
 """
 
 from __future__ import annotations
@@ -64,6 +73,11 @@ FUNCTION_ALARMS = {
     "Errors": "{fn} failed (an exception escaped the handler, a timeout, out of memory).",
     "Throttles": "{fn} was throttled (account or reserved concurrency reached): its requests or events waited.",
 }
+# The alias every invoker targets (SAM names it `<Function>Aliaslive`; `{"Ref": "<Function>.Alias"}` refers to it).
+LIVE_ALIAS = "live"
+SNAPSTART = {"ApplyOn": "PublishedVersions"}
+API_GATEWAY = "apigateway.amazonaws.com"
+SNAPSTART_RUNTIMES = re.compile(r"^python3\.(1[2-9]|[2-9]\d)$")  # Lambda's SnapStart for Python: 3.12 and newer
 _CHALICE_QUEUE_ARN = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>.+)$")
 
 TABLE_ACTIONS = [
@@ -175,6 +189,7 @@ def post_process(sam: dict, infra: dict, declared: dict[str, Access] | None = No
         _inject_environment(name, fn, environment)
     _add_not_found_response(resources)
     _name_api_after_stack(resources)
+    _publish_behind_alias(functions, resources)
     _add_monitoring(sam, functions, monitoring if monitoring is not None else json.loads(MONITORING.read_text()))
     _grant_resources(functions, resources, infra, consumed_queues,
                      declared if declared is not None else declared_access())
@@ -239,6 +254,100 @@ def _name_api_after_stack(resources: dict) -> None:
         api["Properties"]["DefinitionBody"].setdefault("info", {})["title"] = {"Ref": "AWS::StackName"}
 
 
+def _publish_behind_alias(functions: dict, resources: dict) -> None:
+    """SnapStart on published versions, every invoker on the `live` alias (module docstring, "SnapStart")."""
+    for name, fn in functions.items():
+        props = fn["Properties"]
+        runtime = props.get("Runtime", "")
+        if not SNAPSTART_RUNTIMES.match(runtime):
+            raise PackagingError(f"{name} runs {runtime or 'no runtime'}: SnapStart needs python3.12 or newer "
+                                 "(package with Python 3.12, see README 'SnapStart')")
+        props["SnapStart"] = dict(SNAPSTART)
+        props["AutoPublishAlias"] = LIVE_ALIAS
+        props["AutoPublishAliasAllProperties"] = True
+    for res in resources.values():
+        if res["Type"] == REST_API:
+            res["Properties"]["DefinitionBody"] = _integrations_on_alias(res["Properties"]["DefinitionBody"], functions)
+        elif res["Type"] == "AWS::Lambda::Permission" and res["Properties"].get("Principal") == API_GATEWAY:
+            name = _unqualified_function(res["Properties"].get("FunctionName"), functions)
+            if name:  # Chalice's permission for the API to call its handler: on the alias the API now calls
+                res["Properties"]["FunctionName"] = {"Ref": f"{name}.Alias"}
+    invokers = latest_invokers(resources, functions)
+    if invokers:
+        raise PackagingError("these invoke a function's unpublished $LATEST, which SnapStart never snapshots; make "
+                             "them target its alias ({\"Ref\": \"<Function>.Alias\"}) or declare the event on the "
+                             "function:\n  " + "\n  ".join(invokers))
+
+
+def _integrations_on_alias(body: Any, functions: dict) -> Any:
+    """The API definition with Chalice's integration URIs (`Fn::Sub` of `${<Function>.Arn}`) on the alias's ARN.
+
+    The alias goes in through a `Fn::Sub` variable (`{"Ref": "<Function>.Alias"}`, which SAM resolves anywhere in
+    the template): cfn-lint reads a `${<Function>.Alias}` inside the string as an unknown attribute."""
+    if isinstance(body, list):
+        return [_integrations_on_alias(v, functions) for v in body]
+    if not isinstance(body, dict):
+        return body
+    sub = body.get("Fn::Sub")
+    if len(body) == 1 and isinstance(sub, str):
+        targets = [name for name in functions if f"${{{name}.Arn}}" in sub]
+        if targets:
+            for name in targets:
+                sub = sub.replace(f"${{{name}.Arn}}", f"${{{name}LiveAlias}}")
+            return {"Fn::Sub": [sub, {f"{name}LiveAlias": {"Ref": f"{name}.Alias"} for name in targets}]}
+    return {k: _integrations_on_alias(v, functions) for k, v in body.items()}
+
+
+def _unqualified_function(value: Any, functions: dict) -> str | None:
+    """The function a `Ref`/`Fn::GetAtt .Arn`/`Fn::Sub` value names without a qualifier (alias or version)."""
+    if isinstance(value, dict):
+        if value.get("Ref") in functions:
+            return value["Ref"]
+        getatt = value.get("Fn::GetAtt")
+        if isinstance(getatt, list) and getatt[:1] and getatt[0] in functions:
+            return getatt[0]
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str):
+            return next((name for name in functions if f"${{{name}.Arn}}" in text or f"${{{name}}}" in text), None)
+    return None
+
+
+# Where a resource names the function it invokes.
+_INVOKER_FIELDS = {
+    "AWS::Lambda::Permission": ("FunctionName",),
+    "AWS::Lambda::EventSourceMapping": ("FunctionName",),
+    "AWS::Lambda::EventInvokeConfig": ("FunctionName",),
+    "AWS::Lambda::Url": ("TargetFunctionArn",),
+    "AWS::Scheduler::Schedule": ("Target",),
+    "AWS::Events::Rule": ("Targets",),
+    "AWS::SNS::Subscription": ("Endpoint",),
+}
+
+
+def latest_invokers(resources: dict, functions: dict) -> list[str]:
+    """Every resource that would invoke a function's $LATEST rather than its alias ("<resource>: <function>").
+
+    Alarms and dashboards name functions too (by name: CloudWatch's FunctionName dimension aggregates every
+    version and alias), so only invoking resources and the API definition are looked at."""
+    found = []
+    for logical, res in resources.items():
+        props = res.get("Properties") or {}
+        if res["Type"] == REST_API:
+            text = json.dumps(props.get("DefinitionBody", {}))
+            found += [f"{logical}: {name}" for name in functions if f"${{{name}.Arn}}" in text]
+            continue
+        for key in _INVOKER_FIELDS.get(res["Type"], ()):
+            values = props.get(key)
+            values = values if isinstance(values, list) else [values]
+            for value in values:
+                target = value.get("Arn") if isinstance(value, dict) and "Arn" in value else value
+                name = _unqualified_function(target, functions)
+                if name:
+                    found.append(f"{logical}.{key}: {name}")
+    return found
+
+
 def function_alarm_name(function: str, metric: str) -> str:
     return f"{function}{metric}Alarm"
 
@@ -248,7 +357,10 @@ def _add_monitoring(sam: dict, functions: dict, monitoring: dict) -> None:
 
     Kept out of infra/template.json because the local stack deploys that one (moto has no alarms to raise);
     the per-function alarms are made here so a function added to the app is watched without anyone
-    remembering to."""
+    remembering to. They watch the FunctionName dimension, not the alias: CloudWatch reports every
+    invocation under the function's name whatever version or alias ran it, so the alarm keeps its metric
+    across deploys (a `Resource: <function>:live` dimension would too, but would miss a version invoked
+    directly during a rollback or a test, and each version's own `ExecutedVersion` changes every deploy)."""
     for section in ("Parameters", "Resources", "Outputs"):
         clashes = sorted(set(monitoring.get(section, {})) & set(sam.get(section, {})))
         if clashes:

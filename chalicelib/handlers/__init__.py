@@ -49,3 +49,11 @@ def register_all(app) -> None:
     for module_name, prefix in BLUEPRINTS.items():
         module = importlib.import_module(f"chalicelib.handlers.{module_name}")
         app.register_blueprint(module.bp, url_prefix=prefix or None)
+
+
+# Every function's handler lives in this package (the API through app.py, each consumer and schedule
+# directly), so each one registers the SnapStart hooks: priming before the snapshot, renewal after a
+# restore (chalicelib/snapstart.py; a no-op unless Lambda initialises the environment for SnapStart).
+from chalicelib import snapstart as _snapstart  # noqa: E402
+
+_snapstart.install()

@@ -32,6 +32,16 @@ def register(model: type[Model]) -> type[Model]:
     return model
 
 
+def drop_connections() -> None:
+    """Every model opens a new connection (new botocore session, credentials, sockets) on its next use.
+
+    For an environment restored from a SnapStart snapshot (chalicelib/snapstart.py)."""
+    global _bound
+    for model in MODELS:
+        model._connection = None
+    _bound = None
+
+
 def bind() -> None:
     global _bound
     settings = get_settings()

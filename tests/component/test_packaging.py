@@ -23,6 +23,7 @@ from scripts.package import (
     POLICY_NAME,
     PackagingError,
     function_alarm_name,
+    latest_invokers,
     lint,
     package,
     post_process,
@@ -340,6 +341,80 @@ def test_every_module_in_the_bundle_ships_with_bytecode(packaged):
     assert missing == []
 
 
+# ---------------------------------------------------------------- SnapStart
+
+
+def test_every_function_is_published_with_snapstart_behind_the_live_alias(packaged):
+    for name, fn in _functions(packaged.sam).items():
+        props = fn["Properties"]
+        assert props["Runtime"] == f"python3.{sys.version_info.minor}" and sys.version_info >= (3, 12), name
+        assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}, name
+        assert props["AutoPublishAlias"] == "live", name
+        # Any change (timeout, role...) publishes a version: SAM's default would keep serving the old one.
+        assert props["AutoPublishAliasAllProperties"] is True, name
+
+
+def test_the_api_calls_the_alias_and_may_call_nothing_else(packaged):
+    resources = packaged.sam["Resources"]
+    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    integrations = [operation["x-amazon-apigateway-integration"] for operations in paths.values()
+                    for operation in operations.values()
+                    if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation]
+    uris = [i["uri"] for i in integrations if i.get("type") != "mock"]  # CORS preflights answer by themselves
+    assert len(uris) > 20
+    for uri in uris:
+        text, variables = uri["Fn::Sub"]
+        assert text.endswith("/functions/${APIHandlerLiveAlias}/invocations"), text
+        assert variables == {"APIHandlerLiveAlias": {"Ref": "APIHandler.Alias"}}
+    permissions = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::Lambda::Permission"]
+    assert [p["FunctionName"] for p in permissions if p["Principal"] == "apigateway.amazonaws.com"] == [
+        {"Ref": "APIHandler.Alias"}]
+
+
+def test_queues_and_schedules_invoke_the_alias_through_the_functions_own_events(packaged):
+    """SAM points the events declared on a function that has AutoPublishAlias at the alias (the event source
+    mapping, the schedule rule and its permission); nothing declared elsewhere may invoke a function."""
+    functions = _functions(packaged.sam)
+    events = {(name, event["Type"]) for name, fn in functions.items()
+              for event in (fn["Properties"].get("Events") or {}).values()}
+    consumers = {name for name, kind in events if kind == "SQS"}
+    schedules = {name for name, kind in events if kind == "Schedule"}
+    assert {"PaymentEventsConsumer", "NotificationsConsumer"} <= consumers
+    assert {"ExpireReservations", "RetryPayouts"} <= schedules
+    assert consumers | schedules | {"APIHandler"} == set(functions)
+    standalone = {res["Type"] for res in packaged.sam["Resources"].values()}
+    assert standalone.isdisjoint({"AWS::Lambda::EventSourceMapping", "AWS::Events::Rule", "AWS::Scheduler::Schedule"})
+    assert latest_invokers(packaged.sam["Resources"], functions) == []
+
+
+@pytest.mark.parametrize("invoker", [
+    pytest.param({"Type": "AWS::Lambda::Permission", "Properties": {
+        "Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+        "FunctionName": {"Fn::GetAtt": ["PaymentEventsConsumer", "Arn"]}}}, id="permission"),
+    pytest.param({"Type": "AWS::Events::Rule", "Properties": {"ScheduleExpression": "rate(1 hour)", "Targets": [
+        {"Id": "t", "Arn": {"Fn::GetAtt": ["PaymentEventsConsumer", "Arn"]}}]}}, id="rule"),
+    pytest.param({"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+        "EventSourceArn": {"Fn::GetAtt": ["OfferImportsQueue", "Arn"]},
+        "FunctionName": {"Ref": "PaymentEventsConsumer"}}}, id="event-source-mapping"),
+])
+def test_the_build_fails_when_something_would_invoke_latest(invoker):
+    sam = _chalice_output()
+    sam["Resources"]["StrayInvoker"] = invoker
+
+    with pytest.raises(PackagingError, match=re.escape("$LATEST")) as err:
+        post_process(sam, INFRA, _declared_consumer())
+
+    assert "StrayInvoker" in str(err.value) and "PaymentEventsConsumer" in str(err.value)
+
+
+def test_the_build_fails_for_a_runtime_without_snapstart():
+    sam = _chalice_output()
+    sam["Resources"]["PaymentEventsConsumer"]["Properties"]["Runtime"] = "python3.11"
+
+    with pytest.raises(PackagingError, match=r"PaymentEventsConsumer runs python3\.11: SnapStart needs python3\.12"):
+        post_process(sam, INFRA, _declared_consumer())
+
+
 # What a deployed function must never carry: the local stack, the tests, and test-only libraries.
 DEV_ONLY = {"devstack", "tests", "scripts", "moto", "pytest", "_pytest", "hypothesis", "playwright", "cfn_lint",
             "import_linter", "importlinter", "grimp"}
@@ -405,6 +480,7 @@ def _chalice_output(queue_name: str = "payment-events", env: dict | None = None)
             "PaymentEventsConsumer": {
                 "Type": FUNCTION,
                 "Properties": {
+                    "Runtime": "python3.12",
                     "Handler": "chalicelib.handlers.payment_events.payment_events_consumer",
                     "Environment": {"Variables": dict(env or {"HALLES_STAGE": "prod"})},
                     "Role": {"Fn::GetAtt": ["DefaultRole", "Arn"]},
