@@ -219,19 +219,15 @@ def retry_refused_transfers(*, limit: int = 50, orders: OrderRepository | None =
         if vendor_order is None:
             continue
         runner = effects or wiring.effect_runner(gateway)
-        if vendor_order.reversal_failed:
+        # The reversal first, then the top-up as the reversal's retry left the order.
+        for kind, refused, retry, left in (("reversal", "reversal_failed", retry_reversal, "still_due"),
+                                           ("top_up", "top_up_failed", retry_top_up, "still_owed")):
+            if not getattr(orders.get(order_id).vendor_orders[vendor_id], refused):
+                continue
             try:
-                after = retry_reversal(order_id, vendor_id, orders=orders, effects=runner)
-                tally("reversal_still_refused" if after["still_due"]["amount"] else "reversal_made")
+                after = retry(order_id, vendor_id, orders=orders, effects=runner)
+                tally(f"{kind}_still_refused" if after[left]["amount"] else f"{kind}_made")
             except Exception:
-                logger.exception("reversal retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
-                tally("reversal_error")
-        vendor_order = orders.get(order_id).vendor_orders[vendor_id]  # as the reversal's retry left it
-        if vendor_order.top_up_failed:
-            try:
-                after = retry_top_up(order_id, vendor_id, orders=orders, effects=runner)
-                tally("top_up_still_refused" if after["still_owed"]["amount"] else "top_up_made")
-            except Exception:
-                logger.exception("top-up retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
-                tally("top_up_error")
+                logger.exception(f"{kind} retry failed", extra={"order_id": order_id, "vendor_id": vendor_id})
+                tally(f"{kind}_error")
     return outcomes
