@@ -16,7 +16,7 @@ import re
 from datetime import UTC, datetime
 
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.orders import Order
+from chalicelib.domain.orders import NOTHING_LEFT_TO_REVERSE, Order
 from chalicelib.domain.ports import OrderRepository
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import count, logger
@@ -57,10 +57,12 @@ def attention_items(order: Order, vendor_id: str) -> list[dict]:
              for case_id, record in sorted(vendor_order.case_refunds.items()) if record["status"] == "failed"]
     for kind, failed in (("reversal", vendor_order.reversal_failed), ("top_up", vendor_order.top_up_failed)):
         if failed:
+            # No transfer has anything left to reverse it from: a retry cannot move it, only an admin can.
+            retry = [] if failed.get("failure_code") == NOTHING_LEFT_TO_REVERSE else ["retry"]
             items.append({**common, "kind": kind, "case_id": None,
                           "amount": _money(failed["amount"], vendor_order.currency or order.currency),
                           "failure_code": failed.get("failure_code"), "failed_at": failed["at"],
-                          "attempts": int(failed.get("attempts", 1)), "actions": ["retry", "resolve"]})
+                          "attempts": int(failed.get("attempts", 1)), "actions": [*retry, "resolve"]})
     return items
 
 

@@ -9,6 +9,7 @@ from chalicelib.domain import ledger
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.order_effects import Publish, RefundCase, RestockSold, TransferPayout, effect_from_json
 from chalicelib.domain.orders import Dispute, Order, OrderLine, PaymentOutcome, VendorOrder
+from chalicelib.services import refund_admin
 
 AT = "2026-11-27T03:00:00Z"
 
@@ -397,6 +398,8 @@ def test_a_top_up_paid_outside_whose_refund_then_goes_through_is_taken_back_as_f
     assert vendor_order.refund_attention_since == AT
     assert order.record_reversal("v1", reversal_id="trr_2", amount=810, at=AT, transfer_id="tr_1") == []
     assert order.retry_reversal("v1") == [] and vendor_order.reversal_failed["amount"] == 990  # nothing to retry from
+    (listed,) = refund_admin.attention_items(order, "v1")  # admins are offered only what can move it
+    assert (listed["kind"], listed["amount"]["amount"], listed["actions"]) == ("reversal", 990, ["resolve"])
 
     assert order.resolve_reversal("v1", note="Deducted from its invoice", by="adm_1", at=AT, borne_by="vendor") == 990
     assert vendor_order.reversal_failed is None and order.reversals_due() == []

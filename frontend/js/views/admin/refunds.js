@@ -110,8 +110,11 @@ export const refundsSection = {
     }
 
     function fillActions(tr, item, actions) {
-      const retry = button(t("refunds.retry"), "refund-retry", () => act(tr, actions, () => RETRY[item.kind](item), item));
-      mount(actions, retry);
+      if (item.actions.includes("retry")) {
+        mount(actions, button(t("refunds.retry"), "refund-retry", () => act(tr, actions, () => RETRY[item.kind](item), item)));
+      } else {
+        mount(actions);
+      }
       if (item.actions.includes("resolve")) actions.append(button(t("refunds.elsewhere"), "refund-resolve", () => askNote(tr, item, actions)));
     }
 
