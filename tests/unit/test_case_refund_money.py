@@ -159,8 +159,9 @@ class CaseRefundMoney(RuleBasedStateMachine):
             self._keep(self.order.reversal_refused(effect.vendor_id, failure_code="balance_insufficient", at=AT,
                                                    transfer_id=effect.transfer_id, amount=effect.amount))
         else:
+            # Named by its key, as the effect runner does: two reversals of one amount may be under way.
             self._keep(self.order.record_reversal(effect.vendor_id, reversal_id=effect.key, amount=effect.amount, at=AT,
-                                                  transfer_id=effect.transfer_id))
+                                                  transfer_id=effect.transfer_id, key=effect.key))
             assert self.order.vendor_orders[effect.vendor_id].transfer_left[effect.transfer_id] >= 0
 
     @precondition(lambda self: any(v.reversal_failed for v in self.order.vendor_orders.values()))
