@@ -13,6 +13,7 @@ Orders stored before the aggregate existed (no `payment_status`, `attempts`...) 
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 
@@ -271,12 +272,17 @@ def _persisted_state(order: Order) -> _Persisted:
                       {_case_row_key(row) for row in case_rows(order)})
 
 
-def _remember(order: Order) -> None:
-    object.__setattr__(order, "_persisted", _persisted_state(order))
+def _remember(order: Order, item: dict, vendor_items: list[dict]) -> None:
+    """Keep the items as read; their state is worked out only if the order is saved (most reads are not).
+    A copy: the order may share their lists and dicts and change them in place."""
+    object.__setattr__(order, "_persisted", copy.deepcopy((item, vendor_items)))
 
 
 def _as_read(order: Order) -> _Persisted | None:
-    return getattr(order, "_persisted", None)
+    kept = getattr(order, "_persisted", None)
+    if isinstance(kept, tuple):
+        return _persisted_state(order_from_items(*kept))
+    return kept
 
 
 # --- the adapter ---------------------------------------------------------------------------
@@ -311,7 +317,7 @@ class DynamoOrderRepository:
             version = int(item.get("version") or 1)
             if all(int(v.get("order_version") or 0) <= version for v in vendor_items):
                 order = order_from_items(item, vendor_items)
-                _remember(order)
+                _remember(order, item, vendor_items)
                 return order
         raise ConcurrentUpdate(order_id)
 
