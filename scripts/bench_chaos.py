@@ -48,7 +48,10 @@ CHAOS_FAULTS = ("provider_5xx=0.1,provider_timeout=0.05,ddb_throttle=0.05,ddb_tx
 CHAOS_ORDERS = 200
 CLIENTS = 6  # shoppers acting at once
 DECLARED_STOCK = 1000
-SCENARIOS = (("deliver", 0.62), ("refund", 0.14), ("cancel", 0.12), ("abandon", 0.12))
+SCENARIOS = (("deliver", 0.38), ("refund", 0.12), ("return", 0.16), ("dispute", 0.10), ("cancel", 0.12),
+             ("abandon", 0.12))
+DISPUTES_WON = 0.5  # the share of disputes the admin's evidence wins
+RESTOCKED = 0.5  # the share of returns whose units the vendor puts back on sale
 PASSWORD = "Passw0rd!chaos"
 CARD_OK = "4242424242424242"
 PAID_DEADLINE = 60  # seconds: webhook -> queue -> consumer, through delays, duplicates and crashes
@@ -131,6 +134,10 @@ class Order:
     vendors: list[str]  # vendor ids, one line each
     order_id: str | None = None
     refund_vendor: str | None = None
+    after_sales_vendor: str | None = None  # whose line comes back (return)
+    restock: bool = False  # the vendor puts the returned units back on sale
+    return_reason: str = "damaged"
+    dispute_outcome: str = "won"
     notes: list[str] = field(default_factory=list)
 
 
@@ -159,6 +166,9 @@ class ChaosRun:
         self.orders: list[Order] = []
         self.violations: list[str] = []
         self.checked: Counter[str] = Counter()
+        from scripts.chaos_aftersales import AfterSales
+
+        self.after_sales = AfterSales(self)
 
     # -- setup --------------------------------------------------------------------------------
 
@@ -177,7 +187,7 @@ class ChaosRun:
             self.vendors[client.user_id] = client
             self.offers[client.user_id] = offer["offer_id"]
 
-    def _plan(self, number: int) -> tuple[str, list[str]]:
+    def _plan(self, number: int) -> tuple[str, list[str], dict]:
         roll, scenario = self.rng.random(), SCENARIOS[-1][0]
         for name, share in SCENARIOS:
             if roll < share:
@@ -186,13 +196,16 @@ class ChaosRun:
             roll -= share
         vendors = sorted(self.vendors)
         chosen = vendors if self.rng.random() < 0.4 else [self.rng.choice(vendors)]
-        return scenario, chosen
+        after_sales = {"after_sales_vendor": self.rng.choice(chosen), "restock": self.rng.random() < RESTOCKED,
+                       "return_reason": self.rng.choice(("damaged", "changed_mind", "not_as_described")),
+                       "dispute_outcome": "won" if self.rng.random() < DISPUTES_WON else "lost"}
+        return scenario, chosen, after_sales
 
     # -- one order's journey --------------------------------------------------------------------
 
-    def journey(self, number: int, scenario: str, vendors: list[str]) -> Order:
+    def journey(self, number: int, scenario: str, vendors: list[str], after_sales: dict) -> Order:
         shopper = _signed_up(self.stack, f"chaos-{self.seed}-{number}-{uuid.uuid4().hex[:6]}@example.com")
-        order = Order(number, scenario, shopper, vendors)
+        order = Order(number, scenario, shopper, vendors, **after_sales)
         for vendor_id in vendors:
             status, cart = shopper.call("PUT", f"/cart/lines/{self.offers[vendor_id]}", {"quantity": 1})
             if status != 200:
@@ -220,6 +233,7 @@ class ChaosRun:
         if scenario == "refund":
             order.refund_vendor = vendors[0]
         self.advance(order)
+        self.after_sales.step(order)
         return order
 
     def _cancel(self, order: Order) -> None:
@@ -337,7 +351,8 @@ class ChaosRun:
             self.fire("retry_payouts")
             for order in self.orders:
                 self.advance(order)
-            left, queued = self.unsettled(), self.queued()
+                self.after_sales.step(order)
+            left, queued = self.unsettled() + self.after_sales.unsettled(self.orders), self.queued()
             if not left and not queued:
                 return []
             if time.monotonic() > deadline:
@@ -373,7 +388,7 @@ class ChaosRun:
             after = page["data"][-1]["id"]
 
     def check(self) -> list[str]:
-        violations = [f"not final: {reason}" for reason in self.unsettled()]
+        violations = [f"not final: {reason}" for reason in self.unsettled() + self.after_sales.unsettled(self.orders)]
         ours = {o.order_id: o for o in self.orders if o.order_id}
         # Stock: every unit declared is available, reserved or sold, and none is left reserved.
         for vendor_id, offer_id in self.offers.items():
@@ -414,8 +429,10 @@ class ChaosRun:
                 self.checked["reversals"] += len((transfer.get("reversals") or {}).get("data") or [])
                 transferred[(meta["order_id"], meta.get("vendor_id", ""))] += (
                     transfer["amount"] - transfer["amount_reversed"])
+        earned_per_vendor = {}
         for vendor_id, vendor in self.vendors.items():
             earned, paid = self._ledger(vendor, set(ours))
+            earned_per_vendor[vendor_id] = earned
             for order_id in set(earned) | set(paid) | {o for o, v in transferred if v == vendor_id}:
                 at_provider = transferred.get((order_id, vendor_id), 0)
                 if at_provider > earned.get(order_id, 0):
@@ -424,7 +441,8 @@ class ChaosRun:
                 if at_provider != paid.get(order_id, 0):
                     violations.append(f"order {order_id}: vendor {vendor_id}'s ledger says {paid.get(order_id, 0)} "
                                       f"paid out, the provider {at_provider}")
-        return violations
+        placed = [o for o in self.orders if o.order_id]
+        return violations + self.after_sales.check(placed, transferred, earned_per_vendor)
 
     def _stock(self, vendor_id: str, offer_id: str) -> tuple[int, int, int]:
         cursor = ""
