@@ -50,8 +50,6 @@ CLIENTS = 6  # shoppers acting at once
 DECLARED_STOCK = 1000
 SCENARIOS = (("deliver", 0.38), ("refund", 0.12), ("return", 0.16), ("dispute", 0.10), ("cancel", 0.12),
              ("abandon", 0.12))
-DISPUTES_WON = 0.5  # the share of disputes the admin's evidence wins
-RESTOCKED = 0.5  # the share of returns whose units the vendor puts back on sale
 PASSWORD = "Passw0rd!chaos"
 CARD_OK = "4242424242424242"
 PAID_DEADLINE = 60  # seconds: webhook -> queue -> consumer, through delays, duplicates and crashes
@@ -166,6 +164,7 @@ class ChaosRun:
         self.orders: list[Order] = []
         self.violations: list[str] = []
         self.checked: Counter[str] = Counter()
+        self._planned: Counter[str] = Counter()  # orders planned per scenario
         from scripts.chaos_aftersales import AfterSales
 
         self.after_sales = AfterSales(self)
@@ -188,17 +187,24 @@ class ChaosRun:
             self.offers[client.user_id] = offer["offer_id"]
 
     def _plan(self, number: int) -> tuple[str, list[str], dict]:
+        """The order's scenario and vendors, and what its after-sales will do. The first orders walk
+        through every scenario twice (so that a small run covers each); the rest draw by SCENARIOS.
+        Returns alternate restocked / not restocked and disputes won / lost, for the same reason."""
         roll, scenario = self.rng.random(), SCENARIOS[-1][0]
         for name, share in SCENARIOS:
             if roll < share:
                 scenario = name
                 break
             roll -= share
+        if number < 2 * len(SCENARIOS):
+            scenario = SCENARIOS[number % len(SCENARIOS)][0]
         vendors = sorted(self.vendors)
         chosen = vendors if self.rng.random() < 0.4 else [self.rng.choice(vendors)]
-        after_sales = {"after_sales_vendor": self.rng.choice(chosen), "restock": self.rng.random() < RESTOCKED,
+        nth = self._planned[scenario]
+        self._planned[scenario] += 1
+        after_sales = {"after_sales_vendor": self.rng.choice(chosen), "restock": nth % 2 == 0,
                        "return_reason": self.rng.choice(("damaged", "changed_mind", "not_as_described")),
-                       "dispute_outcome": "won" if self.rng.random() < DISPUTES_WON else "lost"}
+                       "dispute_outcome": "won" if nth % 2 == 0 else "lost"}
         return scenario, chosen, after_sales
 
     # -- one order's journey --------------------------------------------------------------------
@@ -318,10 +324,12 @@ class ChaosRun:
                 left[queue] = count
         return left
 
-    def unsettled(self) -> list[str]:
-        """Why each placed order is not in a final state yet (empty: all settled)."""
-        reasons = []
-        for order in self.orders:
+    def unsettled(self, orders: list[Order] | None = None) -> list[str]:
+        """Why each placed order (of `orders`, default all) is not in a final state yet (empty: all settled),
+        its after-sales included."""
+        orders = self.orders if orders is None else orders
+        reasons = self.after_sales.unsettled(orders)
+        for order in orders:
             if order.order_id is None:
                 continue
             view = self.shopper_view(order)
@@ -345,20 +353,27 @@ class ChaosRun:
         expiry = max((self._reserved_until(o) for o in self.orders if o.scenario == "abandon" and o.order_id),
                      default=0.0)
         deadline = time.monotonic() + SETTLE_DEADLINE
+        pending = [order for order in self.orders if order.order_id]
         while True:
             if time.time() > expiry:
                 self.fire("expire_reservations")
             self.fire("retry_payouts")
-            for order in self.orders:
+            for order in pending:
                 self.advance(order)
                 self.after_sales.step(order)
-            left, queued = self.unsettled() + self.after_sales.unsettled(self.orders), self.queued()
+            # An order once final stays so (check() looks at all of them again at the end).
+            left, still = [], []
+            for order in pending:
+                reasons = self.unsettled([order])
+                left += reasons
+                still += [order] if reasons else []
+            pending, queued = still, self.queued()
             if not left and not queued:
                 return []
             if time.monotonic() > deadline:
                 return left or [f"messages are still queued: {queued}"]
-            self.log(f"{len(left)} order part(s) not final yet, messages queued {queued}; firing the sweepers "
-                     f"and retries again")
+            self.log(f"{len(left)} order part(s) not final yet (e.g. {left[:2]}), messages queued {queued}; "
+                     f"firing the sweepers and retries again")
             time.sleep(min(5.0, max(0.5, expiry - time.time() + 0.5)) if time.time() < expiry else 3.0)
 
     def _reserved_until(self, order: Order) -> float:
@@ -388,7 +403,7 @@ class ChaosRun:
             after = page["data"][-1]["id"]
 
     def check(self) -> list[str]:
-        violations = [f"not final: {reason}" for reason in self.unsettled() + self.after_sales.unsettled(self.orders)]
+        violations = [f"not final: {reason}" for reason in self.unsettled()]
         ours = {o.order_id: o for o in self.orders if o.order_id}
         # Stock: every unit declared is available, reserved or sold, and none is left reserved.
         for vendor_id, offer_id in self.offers.items():
@@ -496,7 +511,9 @@ class ChaosRun:
             if order.order_id is None:
                 self.log(f"order {order.number} not placed: {'; '.join(order.notes)}")
         left = self.settle()
+        self.log("settled; checking the invariants")
         self.violations += self.check()
+        self.log(f"checked {dict(self.checked)}")
         status, faults, _ = self.stack.call("GET", "/_devstack/faults")
         injected = faults.get("total", 0) if status == 200 else 0
         for violation in self.violations:

@@ -176,8 +176,7 @@ class AfterSales:
 
     def unsettled(self, orders) -> list[str]:
         reasons = []
-        listed = {(item["order_id"], item.get("case_id")) for item in self.attention()}
-        recorded = None
+        listed = recorded = None  # read once, if needed
         for order in orders:
             if order.order_id is None or order.scenario not in ("return", "dispute"):
                 continue
@@ -189,6 +188,8 @@ class AfterSales:
                 if returned is None:
                     reasons.append(f"{label}: no return asked yet")
                 elif returned["state"] == "refund_failed":
+                    if listed is None:
+                        listed = {(item["order_id"], item.get("case_id")) for item in self.attention()}
                     if (order.order_id, returned["return_id"]) not in listed:
                         reasons.append(f"{label}: return refund failed and /admin/refunds does not list it")
                 elif returned["state"] not in FINAL_RETURNS:

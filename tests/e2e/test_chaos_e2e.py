@@ -18,7 +18,7 @@ from scripts.bench_chaos import ChaosRun, faulty_stack
 
 pytestmark = pytest.mark.e2e
 
-ORDERS = 30  # with a 1-minute reservation to outwait for the abandoned ones: ~3 minutes on a busy 2-core machine
+ORDERS = 24  # with a 1-minute reservation to outwait for the abandoned ones: ~3 minutes on a busy 2-core machine
 
 
 @pytest.fixture
