@@ -165,6 +165,7 @@ class ChaosRun:
         self.violations: list[str] = []
         self.checked: Counter[str] = Counter()
         self._planned: Counter[str] = Counter()  # orders planned per scenario
+        self._settled_reads: dict | None = None  # see _read
         from scripts.chaos_aftersales import AfterSales
 
         self.after_sales = AfterSales(self)
@@ -265,12 +266,23 @@ class ChaosRun:
             time.sleep(0.5)
         order.notes.append(f"not paid {PAID_DEADLINE} s after the card was accepted")
 
+    def _read(self, key: tuple, read: Callable[[], Any]) -> Any:
+        """`read()`, or while the invariants are checked (everything settled: nothing moves any more)
+        the answer it gave the first time: each check reads the same views, once."""
+        if self._settled_reads is None:
+            return read()
+        if key not in self._settled_reads:
+            self._settled_reads[key] = read()
+        return self._settled_reads[key]
+
     def shopper_view(self, order: Order) -> dict:
-        status, body = order.shopper.call("GET", f"/orders/{order.order_id}")
+        status, body = self._read(("order", order.order_id),
+                                  lambda: order.shopper.call("GET", f"/orders/{order.order_id}"))
         return body if status == 200 else {}
 
     def vendor_view(self, order: Order, vendor_id: str) -> dict:
-        status, body = self.vendors[vendor_id].call("GET", f"/vendor/orders/{order.order_id}")
+        status, body = self._read(("part", order.order_id, vendor_id), lambda: self.vendors[vendor_id].call(
+            "GET", f"/vendor/orders/{order.order_id}"))
         return body if status == 200 else {}
 
     def advance(self, order: Order) -> None:
@@ -388,10 +400,13 @@ class ChaosRun:
         """The provider's own record (its API, read as an operator would: no faults on these reads)."""
         from devstack.localpay.server import DEFAULT_API_KEY
 
-        request = urllib.request.Request(f"{self.stack.payments}{path}",
-                                         headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+        def read() -> dict:
+            request = urllib.request.Request(f"{self.stack.payments}{path}",
+                                             headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+
+        return self._read(("provider", path), read)
 
     def provider_events(self, event_type: str) -> list[dict]:
         objects, after = [], ""
@@ -403,6 +418,13 @@ class ChaosRun:
             after = page["data"][-1]["id"]
 
     def check(self) -> list[str]:
+        self._settled_reads = {}
+        try:
+            return self._check()
+        finally:
+            self._settled_reads = None
+
+    def _check(self) -> list[str]:
         violations = [f"not final: {reason}" for reason in self.unsettled()]
         ours = {o.order_id: o for o in self.orders if o.order_id}
         # Stock: every unit declared is available, reserved or sold, and none is left reserved.

@@ -103,7 +103,8 @@ class AfterSales:
             self._dispute_step(order)
 
     def order_return(self, order) -> dict | None:
-        status, body = order.shopper.call("GET", f"/orders/{order.order_id}/returns")
+        status, body = self.run._read(("returns", order.order_id),
+                                      lambda: order.shopper.call("GET", f"/orders/{order.order_id}/returns"))
         if status != 200:
             return None
         return next((r for r in body["items"] if r["vendor_id"] == order.after_sales_vendor), None)

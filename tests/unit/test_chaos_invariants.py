@@ -41,6 +41,9 @@ class FakeRun:
     def log(self, line: str) -> None:
         self.lines.append(line)
 
+    def _read(self, key, read):
+        return read()
+
     def provider(self, path: str) -> dict:
         return self.world["provider"][path.split("?")[0]]
 
