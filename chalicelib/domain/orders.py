@@ -257,6 +257,15 @@ class VendorOrder:
         return self._settled("paid_to_vendor")
 
     @property
+    def refunds_borne_outside(self) -> int:
+        """Failed case refunds an admin settled outside the platform at the vendor's cost: counted as the
+        vendor's refunds (the money left the platform for the shopper), each as far as its share allowed
+        (`resolution.counted_as_refund`). Resolutions from before they were counted so were booked as
+        one `adjustment` and are not counted again."""
+        return sum(int((r.get("resolution") or {}).get("counted_as_refund") or 0)
+                   for r in self.case_refunds.values() if r["status"] == "resolved")
+
+    @property
     def transfer_order(self) -> list[str]:
         """The transfers made to the vendor for this order, the payout first."""
         return [t for t in (self.transfer_id, *self.top_ups) if t]
@@ -883,34 +892,51 @@ class Order:
         return [RefundCase(self.order_id, self.payment_intent_id, vendor_id, case_id, amount,
                            str(record.get("reason") or "requested_by_customer"), attempt)]
 
-    def resolve_case_refund(self, case_id: str, *, note: str, by: str, at: str, borne_by: str = "platform") -> bool:
+    def resolve_case_refund(self, case_id: str, *, note: str, by: str, at: str,
+                            borne_by: str = "platform") -> list[Effect] | None:
         """An admin settled a failed case refund outside the platform (a bank transfer, a voucher): it
-        leaves the failed queue with the note. Once; False when resolved already.
+        leaves the failed queue with the note. Once; None when resolved already (nothing changes).
 
         `borne_by` says who pays for it: the platform (nothing of the vendor's moves), or the vendor,
-        which is charged what the refund would have taken from it had it gone through (its share less
-        the commission given back under its policy) as an `adjustment` entry in its ledger."""
+        which bears it exactly as if the refund had gone through: the money left the platform for the
+        shopper all the same, so it counts as the vendor's refund (`refunds_borne_outside`), booked in
+        its ledger in this change (`refund`, and the `commission` its policy gives back), and collected
+        like any refund: a payout not made yet is paid that much less, a vendor paid already has it
+        reversed from a transfer that still has it (the returned effects; refused, it is on the admin's
+        queue like any refused reversal)."""
         vendor_id, record = self._case_record(case_id)
         if record["status"] == "resolved":
-            return False
+            return None
         if record["status"] != "failed":
             raise Conflict(f"Only a failed refund can be resolved; this one is {record['status']}.",
                            code="refund_not_failed", fields={"case_id": f"refund is {record['status']}"})
         if borne_by not in ("platform", "vendor"):
             raise InvalidInput("Say who bears the refund: platform or vendor.", fields={"borne_by": "platform or vendor"})
-        resolution = {"note": note, "by": by, "at": at, "borne_by": borne_by}
-        if borne_by == "vendor":
-            before = ledger.entitlement(self.money(), vendor_id)
-            as_if = Refund(f"resolved:{case_id}", int(record["amount"]), self.currency, at, vendor_id=vendor_id)
-            self.refunds[as_if.id] = as_if
-            borne = before - ledger.entitlement(self.money(), vendor_id)
-            del self.refunds[as_if.id]
-            self._book(vendor_id, vl.ADJUSTMENT, -borne, at, reference=f"refund_resolved:{case_id}",
-                       details={"reason": f"Refund settled outside the platform, borne by the vendor: {note}",
-                                "by": by, "case_id": case_id})
-            resolution["vendor_charged"] = borne
+        resolution: dict = {"note": note, "by": by, "at": at, "borne_by": borne_by}
+        if borne_by == "platform":
+            self._update_case(vendor_id, case_id, status="resolved", resolution=resolution)
+            return []
+        before = self.money()
+        # Never more than is left of its share (other refunds may have taken it meanwhile): beyond it the
+        # ledger would spread the excess over the other vendors, who bear nothing of this case.
+        in_flight = self._refunds_in_flight().get(vendor_id, 0)
+        share = self.vendor_orders[vendor_id].total
+        left = share - min(ledger.allocated_refunds(before, vendor_id), share) - in_flight
+        resolution["counted_as_refund"] = max(0, min(int(record["amount"]), left))
         self._update_case(vendor_id, case_id, status="resolved", resolution=resolution)
-        return True
+        # What it bears: its share less the commission its policy gives back (shown on the admin's answer).
+        charged = ledger.entitlement(before, vendor_id) - ledger.entitlement(self.money(), vendor_id)
+        resolution["vendor_charged"] = charged
+        self._book_money_change(before, vl.REFUND, f"outside:{case_id}", at, provider_object_id=None,
+                                details={"reason": f"Refund settled outside the platform, borne by the vendor: {note}",
+                                         "by": by, "case_id": case_id})
+        self._note(TimelineEntry(f"case_refund_borne:{case_id}", at, "Refund settled outside the platform, "
+                                 "borne by the vendor", Audience.INTERNAL, kind="refund",
+                                 details={"vendor_id": vendor_id, "case_id": case_id, "amount": int(record["amount"]),
+                                          "vendor_charged": charged}))
+        # Not paid yet: its payout, when released, is computed from the smaller entitlement (and one under
+        # way is taken back once recorded). Paid: the reversal due now.
+        return [e for e in self.reversals_due(at=at) if e.vendor_id == vendor_id]
 
     def _require_refundable(self, vendor_id: str, amount: int) -> None:
         refundable = self.vendor_refundable(vendor_id)
@@ -967,7 +993,8 @@ class Order:
             disputes=tuple(ledger.DisputeState(d.id, d.amount, d.status) for d in self.disputes.values()),
             vendors=tuple(ledger.VendorShare(v.vendor_id, v.total, min(v.payout, v.total),
                                              refunded=sum(r.amount for r in self._counted_refunds()
-                                                          if r.vendor_id == v.vendor_id),
+                                                          if r.vendor_id == v.vendor_id)
+                                             + v.refunds_borne_outside,
                                              transferred=max(0, v.transferred - pending[v.vendor_id]
                                                              - v.returned_outside + v.paid_outside),
                                              commission_policy=v.refund_commission,
@@ -1379,9 +1406,14 @@ class Order:
                        details={**({"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None
                                    else {}), "on_refunds": vendor_order.refund_commission})
 
-    def _book_money_change(self, before: ledger.OrderMoney, kind: str, reference: str, at: str) -> None:
+    def _book_money_change(self, before: ledger.OrderMoney, kind: str, reference: str, at: str, *,
+                           provider_object_id: str | None | bool = True, details: dict | None = None) -> None:
         """A refund or a dispute outcome: what each vendor bears of it (gross, `kind`) and the commission
-        it gives back (`commission`), so the entries keep summing to the vendor's entitlement."""
+        it gives back (`commission`), so the entries keep summing to the vendor's entitlement. The gross
+        entry names the provider object the reference starts with, unless told otherwise (None: money
+        moved outside the provider)."""
+        if provider_object_id is True:
+            provider_object_id = reference.split(":")[0]
         if self.status is not OrderStatus.PAID:
             return  # no sale was booked (a late payment refunded whole): nothing of the vendors' moved
         after = self.money()
@@ -1391,7 +1423,8 @@ class Order:
                      - min(ledger.allocated_refunds(before, vendor_id), total))
             net = ledger.entitlement(after, vendor_id) - ledger.entitlement(before, vendor_id)
             if gross:
-                self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=reference.split(":")[0])
+                self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=provider_object_id,
+                           details=details)
             if gross + net:
                 self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}",
                            details={"on_refunds": vendor_order.refund_commission})

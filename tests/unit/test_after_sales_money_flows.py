@@ -1,5 +1,6 @@
 """Whole after-sales money flows on the order aggregate, against a model of the payment provider
-(Hypothesis state machine): payouts, case refunds (made, pending, refused, failing later), lines
+(Hypothesis state machine): payouts, case refunds (made, pending, refused, failing later, settled
+outside the platform by an admin at the platform's or the vendor's cost), lines
 cancelled before shipping, transfer reversals (made, refused, written off or paid back outside),
 top-ups (made, refused, paid outside), admins' retries and the retry schedule, and a dispute (won or
 lost), in any order and with effects carried out late.
@@ -12,9 +13,12 @@ left, a refund of a disputed charge). Whatever happens:
 * nothing is booked twice (ledger entry ids, transfers and reversals by provider object id);
 * per vendor, the ledger's transfer entries equal what the provider moved, its earnings equal the
   entitlement, and its adjustments equal what admins settled outside the platform;
+* a refund settled outside at the vendor's cost is booked once as the vendor's refund (within its share),
+  and no other vendor gains from it;
 * once the run settles (every effect carried out, refused moves retried, the dispute closed, payouts
   released), no vendor holds more than its entitlement (plus what the platform wrote off), and a
-  vendor paid holds exactly that.
+  vendor paid holds exactly that: its ledger sums to 0, what it bears of refunds settled outside
+  collected by a smaller payout or a transfer reversal.
 """
 
 from __future__ import annotations
@@ -251,8 +255,11 @@ class AfterSalesMoney(RuleBasedStateMachine):
     def an_admin_handles_a_failed_refund(self, data, resolve):
         case = data.draw(st.sampled_from(self._cases("failed")))
         if resolve:
-            self.order.resolve_case_refund(case, note="bank transfer", by="adm", at=AT, borne_by=resolve)
-            return self._keep()
+            paid = "paid" if self.order.vendor_orders[self.order.case_refund(case)["vendor_id"]].transfer_id else "unpaid"
+            event(f"failed refund settled outside, borne by the {resolve}" + (f" ({paid})" if resolve == "vendor" else ""))
+            # Borne by the vendor: collected as a refund is (a smaller payout, or the reversal returned here).
+            return self._keep(self.order.resolve_case_refund(case, note="bank transfer", by="adm", at=AT,
+                                                             borne_by=resolve))
         try:
             self._keep(self.order.retry_case_refund(case, at=AT))
         except Conflict as refused:
@@ -311,11 +318,26 @@ class AfterSalesMoney(RuleBasedStateMachine):
             assert -moved == self.provider.net_to(vendor_id) == vendor_order.transferred
             earned = sum(e.amount for e in mine if e.kind in vl.EARNING_KINDS and e.kind != vl.ADJUSTMENT)
             assert earned == ledger.entitlement(money, vendor_id)
-            charged = sum(int((r.get("resolution") or {}).get("vendor_charged", 0))
-                          for r in vendor_order.case_refunds.values())
             outside = vendor_order.returned_outside + vendor_order.written_off - vendor_order.paid_outside
-            assert sum(e.amount for e in mine if e.kind == vl.ADJUSTMENT) == outside - charged
+            assert sum(e.amount for e in mine if e.kind == vl.ADJUSTMENT) == outside
             assert vendor_order.written_off >= 0
+
+    @invariant()
+    def a_refund_the_vendor_bears_outside_is_booked_as_its_refund_once(self):
+        """A failed refund an admin settled at the vendor's cost is booked once as that vendor's refund
+        (within what was left of its share, never more than the case asked): its ledger takes what it was
+        charged; another vendor never gains from it (it may bear more of an order-wide loss, as it would
+        had the refund gone through: the ledger allocates those pro rata of what is left of each share)."""
+        for vendor_id, vendor_order in self.order.vendor_orders.items():
+            for case, record in vendor_order.case_refunds.items():
+                resolution = record.get("resolution") or {}
+                if resolution.get("borne_by") != "vendor":
+                    continue
+                assert 0 <= int(resolution["counted_as_refund"]) <= int(record["amount"])
+                booked = [e for e in self.booked if f":outside:{case}" in e.entry_id]
+                assert sum(e.amount for e in booked if e.vendor_id == vendor_id) == -int(resolution["vendor_charged"])
+                assert int(resolution["vendor_charged"]) >= 0
+                assert sum(e.amount for e in booked if e.vendor_id != vendor_id) <= 0
 
     def teardown(self):
         """The run settles: the provider takes everything, refused moves are retried, the dispute closes,
@@ -353,6 +375,9 @@ class AfterSalesMoney(RuleBasedStateMachine):
             assert holds <= allowed, f"{vendor_id} holds {holds}, entitled to {allowed}"
             if vendor_order.transfer_id:
                 assert holds == allowed, f"{vendor_id} holds {holds}, owed {allowed}"
+                # Everything it bears was collected (refunds settled outside at its cost included): what
+                # the platform still owes it, the sum of its ledger, is 0.
+                assert sum(e.amount for e in self.booked if e.vendor_id == vendor_id) == 0
 
 
 class st_data:  # noqa: N801 - stands in for Hypothesis' `data` when the teardown picks the effect itself

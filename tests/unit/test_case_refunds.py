@@ -202,8 +202,8 @@ def test_an_admin_resolves_a_failed_refund_outside_the_platform_once():
     with pytest.raises(Conflict):
         order.resolve_case_refund("ret_a", note="paid by bank transfer", by="admin_1", at=AT)
     order.case_refund_failed("ret_a", failure_code="card_closed", at=AT)
-    assert order.resolve_case_refund("ret_a", note="paid by bank transfer", by="admin_1", at=AT) is True
-    assert order.resolve_case_refund("ret_a", note="again", by="admin_1", at=AT) is False
+    assert order.resolve_case_refund("ret_a", note="paid by bank transfer", by="admin_1", at=AT) == []
+    assert order.resolve_case_refund("ret_a", note="again", by="admin_1", at=AT) is None
     record = order.case_refund("ret_a")
     assert record["status"] == "resolved" and record["resolution"]["note"] == "paid by bank transfer"
     assert order.vendor_orders["v1"].refund_attention_since is None
@@ -484,3 +484,86 @@ def test_two_reversals_of_the_same_amount_from_the_same_transfer_are_each_made()
     order.record_reversal("v1", reversal_id="trr_2", amount=second.amount, at=AT, transfer_id="tr_1", key=second.key)
 
     assert order.outbox == [first]  # still to be made
+
+
+# --- a failed refund settled outside the platform at the vendor's cost: collected like a refund -----
+
+
+def failed_case(order: Order, amount: int = 1000, case_id: str = "ret_a") -> None:
+    order.refund_for_case("v1", case_id=case_id, amount=amount, reason="damaged", at=AT)
+    order.case_refund_failed(case_id, failure_code="card_closed", at=AT)
+    order.ledger_entries = []
+
+
+def test_a_refund_borne_by_a_vendor_not_paid_yet_makes_its_payout_smaller_and_is_booked_with_the_change():
+    order = paid()
+    failed_case(order)
+
+    effects = order.resolve_case_refund("ret_a", note="Bank transfer to the shopper", by="adm_1", at=AT,
+                                        borne_by="vendor")
+
+    assert effects == []  # nothing was transferred: nothing to take back
+    booked, order.ledger_entries = order.ledger_entries, []
+    assert sorted((e.vendor_id, e.kind, e.amount) for e in booked) == [("v1", "commission", 100),
+                                                                        ("v1", "refund", -1000)]
+    assert order.payout_now("v1")[0] == 2610 - 900  # the payout still due shrinks by what it bears
+    assert order.payout_now("v2")[0] == 630  # the other vendor bears nothing
+    assert order.case_refund("ret_a")["resolution"]["vendor_charged"] == 900
+    (transfer,) = order.release_payout("v1", at=AT)
+    assert transfer.amount == 1710
+    order.record_transfer("v1", transfer_id="tr_1", amount=1710, charge_id="ch_1", at=AT)
+    assert ledger_sum(order, booked) == 0  # paid exactly what it is owed
+
+
+def test_a_refund_borne_by_a_vendor_paid_already_is_reversed_from_its_transfer_and_its_ledger_sums_to_zero():
+    order = paid()
+    order.release_payout("v1", at=AT)
+    order.record_transfer("v1", transfer_id="tr_1", amount=2610, charge_id="ch_1", at=AT)
+    paid_out, order.ledger_entries = order.ledger_entries, []
+    failed_case(order)
+    booked: list = []
+
+    (reversal,) = order.resolve_case_refund("ret_a", note="Voucher", by="adm_1", at=AT, borne_by="vendor")
+    again = order.resolve_case_refund("ret_a", note="twice", by="adm_1", at=AT, borne_by="vendor")
+
+    assert again is None
+    assert (reversal.vendor_id, reversal.transfer_id, reversal.amount) == ("v1", "tr_1", 900)
+    booked += order.ledger_entries
+    order.ledger_entries = []
+    assert sorted((e.kind, e.amount) for e in booked) == [("commission", 100), ("refund", -1000)]
+    assert booked[0].details["case_id"] == "ret_a" and booked[0].provider_object_id is None
+    order.outbox = [reversal]
+    assert order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1",
+                                 key=reversal.key) == []
+    assert ledger_sum(order, paid_out + booked) == 0  # the reversal booked: it holds exactly what it is owed
+    assert order.vendor_orders["v1"].transferred == ledger.entitlement(order.money(), "v1") == 1710
+
+
+def test_a_refund_borne_by_the_vendor_whose_reversal_is_refused_is_on_the_admins_queue():
+    order = paid()
+    order.release_payout("v1", at=AT)
+    order.record_transfer("v1", transfer_id="tr_1", amount=2610, charge_id="ch_1", at=AT)
+    failed_case(order)
+    (reversal,) = order.resolve_case_refund("ret_a", note="Voucher", by="adm_1", at=AT, borne_by="vendor")
+    order.outbox = [reversal]
+
+    assert order.reversal_refused("v1", failure_code="balance_insufficient", at=AT, transfer_id="tr_1",
+                                  amount=900) == []
+
+    (item,) = refund_admin.attention_items(order, "v1")
+    assert (item["kind"], item["amount"]["amount"], item["actions"]) == ("reversal", 900, ["retry", "resolve"])
+    (retried,) = order.retry_reversal("v1")
+    assert retried.amount == 900 and retried.key != reversal.key
+
+
+def test_a_refund_borne_by_the_vendor_never_takes_more_than_is_left_of_its_share():
+    order = paid()
+    failed_case(order, amount=2000)
+    order.refund_for_case("v1", case_id="ret_b", amount=2900, reason="damaged", at=AT)  # all of its share
+    order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)
+    order.ledger_entries = []
+
+    assert order.resolve_case_refund("ret_a", note="Voucher", by="adm_1", at=AT, borne_by="vendor") == []
+
+    assert entries(order) == []  # it bears nothing more: its whole share is refunded already
+    assert order.payout_now("v2")[0] == 630  # and nothing of it spills onto the other vendor
