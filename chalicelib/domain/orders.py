@@ -234,6 +234,10 @@ class VendorOrder:
     # A top-up transfer the provider refused (e.g. balance_insufficient): {amount, failure_code, at,
     # last_failed_at, attempts} while the vendor is still owed it; retried by retry_payouts or an admin.
     top_up_failed: dict | None = None
+    # Top-ups the provider refused over the order's life, never reset (`top_up_failed` is cleared once
+    # nothing is owed or an admin paid it outside): every later top-up's key counts them, so none is ever
+    # asked again under a refused one's key (the provider would replay the refusal).
+    top_up_refusals: int = 0
     # Money an admin settled outside the platform, in order, each {kind, amount, at, by?, note?}:
     # `returned_by_vendor` (a refused reversal the vendor paid back another way: counted as reversed),
     # `written_off` (one the platform forgave: never asked again, but never counted as taken back),
@@ -255,6 +259,12 @@ class VendorOrder:
     @property
     def paid_outside(self) -> int:
         return self._settled("paid_to_vendor")
+
+    @property
+    def top_up_attempt(self) -> int:
+        """The attempt number the next top-up is asked with: the refusals so far (orders saved before they
+        were counted kept only the attempts of the refusal still listed)."""
+        return max(self.top_up_refusals, int((self.top_up_failed or {}).get("attempts", 0)))
 
     @property
     def refunds_borne_outside(self) -> int:
@@ -935,8 +945,9 @@ class Order:
                                  details={"vendor_id": vendor_id, "case_id": case_id, "amount": int(record["amount"]),
                                           "vendor_charged": charged}))
         # Not paid yet: its payout, when released, is computed from the smaller entitlement (and one under
-        # way is taken back once recorded). Paid: the reversal due now.
-        return [e for e in self.reversals_due(at=at) if e.vendor_id == vendor_id]
+        # way is taken back once recorded). Paid: the reversal due now; another vendor's too, should it now
+        # bear more of an order-wide loss (a lost dispute is shared pro rata of what is left of each share).
+        return self.reversals_due(at=at)
 
     def _require_refundable(self, vendor_id: str, amount: int) -> None:
         refundable = self.vendor_refundable(vendor_id)
@@ -1097,9 +1108,9 @@ class Order:
             if amount > 0:
                 if at and not vendor_order.payout_due_at and not vendor_order.top_up_failed:
                     vendor_order.payout_due_at = at  # a refused one is retried from the attention queue
-                attempt = int((vendor_order.top_up_failed or {}).get("attempts", 0))
                 effects.append(TransferPayout(self.order_id, vendor_order.vendor_id, amount, vendor_order.currency,
-                                              top_up=len(vendor_order.top_ups) + 1, attempt=attempt))
+                                              top_up=len(vendor_order.top_ups) + 1,
+                                              attempt=vendor_order.top_up_attempt))
         return effects
 
     def _record_top_up(self, vendor_id: str, *, transfer_id: str, amount: int, at: str, top_up: int) -> list[Effect]:
@@ -1129,12 +1140,13 @@ class Order:
         # Refused: no longer under way (reversals wait for a vendor's move under way to be answered).
         self.outbox = [e for e in self.outbox if not (isinstance(e, TransferPayout) and e.vendor_id == vendor_id
                                                       and e.top_up)]
+        vendor_order.top_up_refusals = vendor_order.top_up_attempt + 1  # that key is spent, whatever follows
         owed = self.owed_to_vendor(vendor_id)
         if owed <= 0:
             vendor_order.top_up_failed = None
             # Not owed any more (a refund or a lost dispute meanwhile): what waited for this answer is due now.
             return [e for e in self.reversals_due(at=at) if e.vendor_id == vendor_id]
-        attempts = int((vendor_order.top_up_failed or {}).get("attempts", 0)) + 1
+        attempts = vendor_order.top_up_refusals
         since = (vendor_order.top_up_failed or {}).get("at", at)
         vendor_order.top_up_failed = {"amount": owed, "failure_code": failure_code, "at": since,
                                       "last_failed_at": at, "attempts": attempts}
@@ -1376,6 +1388,10 @@ class Order:
                 vendor_order.reversal_failed = {**vendor_order.reversal_failed, "amount": due}
         if vendor_order.top_up_failed and self.owed_to_vendor(vendor_id) <= 0:
             vendor_order.top_up_failed = None
+            if any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_id for e in self.outbox):
+                # Its retry is under way and the attention queue no longer lists it: should the provider be
+                # away for it, the retry schedule's release asks what is due then (the reversal that waits).
+                vendor_order.payout_due_at = vendor_order.payout_due_at or at
         written_off = vendor_order.written_off
         if written_off > 0:
             excess = max(0, money.vendor(vendor_id).transferred - ledger.entitlement(money, vendor_id))

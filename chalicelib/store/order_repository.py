@@ -116,6 +116,7 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        top_ups=tuple(raw.get("top_ups") or ()),
                        transfer_left={t: int(v) for t, v in (raw.get("transfer_left") or {}).items()},
                        top_up_failed=raw.get("top_up_failed") or None,
+                       top_up_refusals=int(raw.get("top_up_refusals") or 0),
                        outside_settlements=_outside_settlements(raw))
 
 
@@ -232,6 +233,7 @@ def _vendor_order_state(vendor_order: VendorOrder) -> tuple[dict, dict]:
                "top_ups": list(vendor_order.top_ups) or None,
                "transfer_left": vendor_order.transfer_left or None,
                "top_up_failed": vendor_order.top_up_failed,
+               "top_up_refusals": vendor_order.top_up_refusals or None,
                "outside_settlements": list(vendor_order.outside_settlements) or None,
                "settled_outside": None}  # replaced by outside_settlements (read once by _outside_settlements)
     return kept, tracked

@@ -320,6 +320,8 @@ def test_a_top_up_the_provider_refuses_is_listed_and_retried_by_an_admin_with_a_
         account["capabilities"]["transfers"] = "active"
     status, seen, _ = market.call("POST", f"/admin/top-ups/{oid}/{vendor_a}/retry", token=admin.access_token)
     assert status == 200 and seen["still_owed"]["amount"] == 0, seen
+    # The refusal is remembered with the order: no later top-up is ever asked under the refused key.
+    assert DynamoOrderRepository().get(oid).vendor_orders[vendor_a].top_up_refusals == 1
     assert sorted(t["amount"] for t in market.transfers_of(oid)) == [19900 - 1990, 2 * 19900 - 3980]
     assert [i["kind"] for i in failed_queue(market, admin)] == ["refund"]  # the failed refund itself stays
     again = market.call("POST", f"/admin/top-ups/{oid}/{vendor_a}/retry", token=admin.access_token)
@@ -345,7 +347,8 @@ def test_a_failed_refund_settled_at_the_vendors_cost_is_collected_from_a_paid_an
         status, body, _ = market.call("POST", f"/admin/refunds/{oid}/{case_id}/resolve",
                                       {"note": "Refunded by bank transfer", "borne_by": "vendor"},
                                       token=admin.access_token)
-        assert status == 200 and body["resolution"]["vendor_charged"] == body["amount"]["amount"] * 9 // 10, body
+        assert status == 200 and body["vendor_id"] == vendor_id, body
+        assert body["resolution"]["vendor_charged"] == body["amount"]["amount"] * 9 // 10  # commission given back
 
     # A was paid (its payout, then the top-up): what it bears is reversed at the provider at once.
     held_by_a = sum(t["amount"] - t["amount_reversed"] for t in market.transfers_of(oid))

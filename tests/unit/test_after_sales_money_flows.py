@@ -11,6 +11,7 @@ left, a refund of a disputed charge). Whatever happens:
 * the shopper never gets back more than was paid (refunds not failed plus a lost dispute);
 * the provider is never asked to reverse more than a transfer has left;
 * nothing is booked twice (ledger entry ids, transfers and reversals by provider object id);
+* a top-up is never asked under the idempotency key of one the provider refused (it would replay it);
 * per vendor, the ledger's transfer entries equal what the provider moved, its earnings equal the
   entitlement, and its adjustments equal what admins settled outside the platform;
 * a refund settled outside at the vendor's cost is booked once as the vendor's refund (within its share),
@@ -49,6 +50,7 @@ class Provider:
         self.refunds: dict[str, dict] = {}  # key -> {id, amount, failed}
         self.transfers: dict[str, dict] = {}  # transfer id -> {vendor, amount, reversed}
         self.by_key: dict[str, str] = {}
+        self.refused_keys: set[str] = set()  # Stripe keeps a refused request's answer under its key
         self.disputed = False
 
     def refund(self, key: str, amount: int) -> str:
@@ -211,7 +213,11 @@ class AfterSalesMoney(RuleBasedStateMachine):
         if answer == "provider_away":
             self.order.done(effect)  # left due: the retry schedule releases it again, same key
             return
+        # Stripe would replay the refusal saved under that key, whatever the balance: a top-up is paid only
+        # if every attempt has a key of its own (a refused one paid outside or owed no more included).
+        assert effect.key not in self.provider.refused_keys, f"top-up asked again under refused key {effect.key}"
         if answer == "refused" and effect.top_up:
+            self.provider.refused_keys.add(effect.key)
             return self._learn(effect, lambda: self.order.top_up_refused(
                 effect.vendor_id, failure_code="balance_insufficient", at=AT))
         transfer_id = self.provider.transfer(effect.key, effect.vendor_id, effect.amount)
@@ -223,7 +229,11 @@ class AfterSalesMoney(RuleBasedStateMachine):
     @rule(data=st.data(), refused=st.booleans())
     def a_reversal_is_carried_out(self, data, refused):
         effect = data.draw(st.sampled_from(self._outbox(ReverseTransfer)))
+        if effect.key in self.provider.refused_keys:
+            event("a reversal asked again under a refused key")
+            refused = True  # the provider replays the refusal saved under that key
         if refused:
+            self.provider.refused_keys.add(effect.key)
             return self._learn(effect, lambda: self.order.reversal_refused(
                 effect.vendor_id, failure_code="balance_insufficient", at=AT, transfer_id=effect.transfer_id,
                 amount=effect.amount))

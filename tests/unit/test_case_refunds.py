@@ -374,6 +374,42 @@ def test_a_refused_top_up_paid_outside_the_platform_is_never_asked_of_the_provid
     assert order.top_ups_due() == []
 
 
+def test_the_next_top_up_after_a_refused_one_paid_outside_never_reuses_its_key_and_a_retry_of_it_keeps_its_own():
+    order, refused = refused_top_up()
+    order.resolve_top_up("v1", note="Paid by bank transfer", by="adm_1", at=AT)
+    # Another 10.00 refund goes through (9.00 taken back from tr_1), then fails: 9.00 owed again.
+    order.refund_for_case("v1", case_id="ret_b", amount=1000, reason="damaged", at=AT)
+    (reversal,) = order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)
+    order.record_reversal("v1", reversal_id="trr_2", amount=900, at=AT, transfer_id="tr_1", key=reversal.key)
+
+    (top_up,) = [e for e in order.reconcile_refund("re_2", status="failed", at=AT) if isinstance(e, TransferPayout)]
+
+    assert (top_up.amount, top_up.top_up) == (refused.amount, refused.top_up)  # same rank, same amount...
+    assert top_up.key != refused.key  # ...yet a key of its own: the provider would replay the refusal
+    order.outbox = [top_up]
+    assert order.release_payout("v1", at=AT, requeue=True) == []  # under way: not asked twice
+    order.outbox = []
+    (again,) = order.release_payout("v1", at=AT, requeue=True)  # the provider was away: the same attempt
+    assert again.key == top_up.key
+
+
+def test_a_top_up_retry_the_provider_was_away_for_after_its_refund_went_through_leaves_the_reversal_due():
+    # Found by the whole-flow property test: the refused top-up's retry is under way when another refund goes
+    # through (owed nothing now, 9.00 too much held: the reversal waits for the top-up's answer), and the
+    # provider is away for the top-up. Nothing may be left that nobody retries.
+    order, _ = refused_top_up()
+    order.outbox = order.retry_top_up("v1")
+    order.refund_for_case("v1", case_id="ret_b", amount=2000, reason="damaged", at=AT)
+    assert order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded",
+                                    at=AT) == []  # one move at a time: the top-up under way first
+    assert order.vendor_orders["v1"].top_up_failed is None  # off the attention queue: owed nothing now
+
+    order.outbox = []  # the provider was away: the runner leaves the transfer to the retry schedule
+    assert order.vendor_orders["v1"].payout_due_at is not None  # which finds it due
+    (reversal,) = order.release_payout("v1", at=AT, requeue=True)
+    assert (reversal.transfer_id, reversal.amount) == ("tr_1", 900)
+
+
 def test_a_top_up_paid_outside_whose_refund_then_goes_through_is_taken_back_as_far_as_a_transfer_has_it_and_the_rest_shown():
     # Found by the whole-flow property test: v1 was paid 26.10 (tr_1), a 20.00 refund took back 18.00, the
     # refund failed, the top-up giving it back was refused and an admin paid those 18.00 by bank transfer;

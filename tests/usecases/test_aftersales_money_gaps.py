@@ -246,3 +246,48 @@ def test_a_refused_top_up_an_admin_paid_outside_the_platform_leaves_the_queue_on
     assert refund_admin.retry_refused_transfers(**world.use()) == {}  # never asked of the provider again
     assert [i["kind"] for i in refund_admin.failed_refunds(orders=world.repo)["items"]] == ["refund"]
     assert alpine_ledger(world) == 0
+
+
+class ReplayingRefusals(RefusingTopUps):
+    """Stripe saves a refused request's answer under its idempotency key: the same key asked again, even
+    once the balance could cover it, gets the same refusal and moves nothing."""
+
+    def create_transfer(self, **kwargs):
+        if kwargs["idempotency_key"] in self.refused_keys:
+            raise PaymentError("Insufficient funds in Stripe account.", code="balance_insufficient", status=400)
+        return super().create_transfer(**kwargs)
+
+
+def test_the_next_top_up_after_a_refused_one_paid_outside_has_a_key_of_its_own_and_is_made():
+    world = World(ReplayingRefusals())
+    world.refund_case()
+    world.provider.refuse = "balance_insufficient"
+    refund_fails_after_it_was_made(world)  # the top-up giving alpine its 9.00 back is refused
+    refund_admin.resolve_top_up("ord_1", "alpine", note="Paid by bank transfer", admin_id="adm_1", **world.use())
+    world.provider.refuse = None
+    world.refund_case("ret_2", units=1)  # the other tent: 9.00 taken back from the payout again
+
+    order = refund_fails_after_it_was_made(world, "ret_2")  # and that refund fails too: 9.00 owed again
+
+    (made,) = [key for key in world.provider.transfers if "-t1-" in key]
+    assert made not in world.provider.refused_keys  # not the refused top-up's key: Stripe would replay it
+    assert order.vendor_orders["alpine"].top_up_failed is None
+    assert [i["kind"] for i in refund_admin.failed_refunds(orders=world.repo)["items"]] == ["refund", "refund"]
+    assert alpine_ledger(world) == 0
+
+
+def test_a_top_up_refused_then_owed_no_more_then_owed_again_is_asked_with_a_new_key():
+    world = World(ReplayingRefusals())
+    world.provider.refuse_refunds = None
+    world.refund_case()
+    world.provider.refuse = "balance_insufficient"
+    refund_fails_after_it_was_made(world)  # top-up of 9.00 refused
+    world.provider.refuse = None
+    refund_admin.retry_refund("ord_1", "ret_1", **world.use())  # the refund goes through: owed nothing
+    assert world.repo.get("ord_1").vendor_orders["alpine"].top_up_failed is None
+
+    refund_fails_after_it_was_made(world)  # and fails again: 9.00 owed again, a new top-up
+
+    (made,) = [key for key in world.provider.transfers if "-t1-" in key]
+    assert made not in world.provider.refused_keys
+    assert alpine_ledger(world) == 0
