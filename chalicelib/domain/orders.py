@@ -863,7 +863,10 @@ class Order:
         status = _PROVIDER_REFUND_STATUS.get(status, "pending")
         found = next(((v.vendor_id, cid) for v in self.vendor_orders.values() for cid, r in v.case_refunds.items()
                       if r.get("refund_id") == refund_id), None)
-        if found is None and case_id and self.case_refund(case_id) is not None:
+        # Named by its case only (the provider's event came before we recorded our refund): unless it is a
+        # refund we know already, made by an earlier attempt of that case (its late `refund.failed` must not
+        # fail the admin's retry under way).
+        if found is None and case_id and self.case_refund(case_id) is not None and refund_id not in self.refunds:
             record = self.case_refund(case_id)
             if record["status"] == "requested" or record.get("refund_id") in (None, refund_id):
                 found = (record["vendor_id"], case_id)

@@ -185,6 +185,22 @@ def test_a_refund_that_fails_after_it_was_made_is_un_booked_and_the_vendor_is_ow
     assert order.case_refund("ret_a")["failure_code"] == "expired_or_canceled_card"
 
 
+def test_the_failed_attempts_late_webhook_does_not_fail_the_admins_retry_under_way():
+    order = paid()
+    order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
+    order.record_case_refund("ret_a", attempt=0, refund_id="re_1", status="succeeded", at=AT)
+    order.reconcile_refund("re_1", status="failed", failure_code="lost_or_stolen_card", at=AT, case_id="ret_a")
+    order.retry_case_refund("ret_a", at=AT)  # the retry is asked; its answer not recorded yet
+
+    # refund.failed is sent twice for a refund that fails (refund.updated too): one comes in late.
+    late = order.reconcile_refund("re_1", status="failed", failure_code="lost_or_stolen_card", at=AT,
+                                  case_id="ret_a")
+
+    assert late is None and order.case_refund("ret_a")["status"] == "requested"
+    order.record_case_refund("ret_a", attempt=1, refund_id="re_2", status="succeeded", at=AT)
+    assert order.case_refund("ret_a")["status"] == "succeeded" and order.refunded == 1000
+
+
 def test_a_pending_refund_becomes_succeeded_from_the_webhook_and_is_never_booked_twice():
     order = paid()
     order.refund_for_case("v1", case_id="ret_a", amount=1000, reason="damaged", at=AT)
