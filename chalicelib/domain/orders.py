@@ -223,6 +223,9 @@ class VendorOrder:
     # A transfer reversal the provider refused (e.g. balance_insufficient): {amount, failure_code, at}
     # while that much is still due back from the vendor; retried by retry_payouts or an admin.
     reversal_failed: dict | None = None
+    # Reversals the provider refused over the order's life, never reset (`reversal_failed` is cleared once
+    # nothing is due): later reversals' keys count them, so none reuses a refused one's key.
+    reversal_refusals: int = 0
     # Who bears the commission on refunds (chalicelib/domain/ledger.py COMMISSION_POLICIES), frozen at checkout.
     refund_commission: str = ledger.REFUND_COMMISSION
     # Transfers made after the first one (`transfer_id`): a refund that failed after the vendor was
@@ -259,6 +262,12 @@ class VendorOrder:
     @property
     def paid_outside(self) -> int:
         return self._settled("paid_to_vendor")
+
+    @property
+    def reversal_attempt(self) -> int:
+        """The attempt number the next reversal is asked with: the refusals so far (orders saved before they
+        were counted kept only the attempts of the refusal still listed)."""
+        return max(self.reversal_refusals, int((self.reversal_failed or {}).get("attempts", 0)))
 
     @property
     def top_up_attempt(self) -> int:
@@ -1249,7 +1258,7 @@ class Order:
             if due <= 0 or not vendor_order.transfer_id:
                 continue
             net = money.vendor(vendor_order.vendor_id).transferred
-            attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
+            attempt = vendor_order.reversal_attempt
             for source, amount in self._reversal_sources(vendor_order, due):
                 net -= amount  # what the vendor keeps once this one is made: names the reversal
                 due -= amount
@@ -1307,12 +1316,13 @@ class Order:
                         and transfer_id in (None, e.transfer_id) and amount in (None, e.amount)), None)
         if refused is not None:
             self.done(refused)  # refused: no longer under way
+        vendor_order.reversal_refusals = vendor_order.reversal_attempt + 1  # that key is spent, whatever follows
         due = ledger.reversal_due(self.money(pending_reversals=True), vendor_id)
         if due <= 0:
             vendor_order.reversal_failed = None
             # Refused, and not due any more (its refund failed meanwhile): what the vendor is owed instead.
             return [e for e in self.top_ups_due(at=at) if e.vendor_id == vendor_id]
-        attempts = int((vendor_order.reversal_failed or {}).get("attempts", 0)) + 1
+        attempts = vendor_order.reversal_refusals
         since = (vendor_order.reversal_failed or {}).get("at", at)
         vendor_order.reversal_failed = {"amount": due, "failure_code": failure_code, "at": since,
                                         "last_failed_at": at, "attempts": attempts}

@@ -117,6 +117,7 @@ class VendorOrderModel(Model):
     case_refunds = JSONAttribute(null=True)  # case_id -> {amount, status, refund_id, failure_code, at, ...}
     restocked = JSONAttribute(null=True)  # case_id -> {offer_id: quantity} put back on sale
     reversal_failed = JSONAttribute(null=True)  # {amount, failure_code, at} while a refused reversal is due
+    reversal_refusals = NumberAttribute(null=True)  # reversals refused over the order's life: never reset
     refund_commission = UnicodeAttribute(null=True)  # commission policy on refunds, frozen at checkout
     refund_attention = UnicodeAttribute(null=True)  # REFUND_ATTENTION while failed: by_refund_attention
     refund_attention_at = UnicodeAttribute(null=True)

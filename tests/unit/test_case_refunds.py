@@ -426,6 +426,22 @@ def test_a_top_up_retry_the_provider_was_away_for_after_its_refund_went_through_
     assert (reversal.transfer_id, reversal.amount) == ("tr_1", 900)
 
 
+def test_a_reversal_refused_then_due_no_more_then_due_again_never_reuses_the_refused_key():
+    order, (refused,) = paid_out_then_refunded()
+    order.outbox = [refused]
+    order.reversal_refused("v1", failure_code="balance_insufficient", at=AT, transfer_id="tr_1", amount=900)
+    order.reconcile_refund("re_1", status="failed", at=AT)  # its refund failed: nothing is due back
+    assert order.vendor_orders["v1"].reversal_failed is None
+    (retried_refund,) = order.retry_case_refund("ret_a", at=AT)
+
+    (again,) = order.record_case_refund("ret_a", attempt=retried_refund.attempt, refund_id="re_2",
+                                        status="succeeded", at=AT)  # and now it went through: 9.00 due again
+
+    assert (again.transfer_id, again.amount, again.net_after) == (refused.transfer_id, refused.amount,
+                                                                  refused.net_after)
+    assert again.key != refused.key  # the provider would replay the refusal under the old key
+
+
 def test_a_top_up_paid_outside_whose_refund_then_goes_through_is_taken_back_as_far_as_a_transfer_has_it_and_the_rest_shown():
     # Found by the whole-flow property test: v1 was paid 26.10 (tr_1), a 20.00 refund took back 18.00, the
     # refund failed, the top-up giving it back was refused and an admin paid those 18.00 by bank transfer;
