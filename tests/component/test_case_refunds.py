@@ -199,6 +199,8 @@ def test_a_refused_reversal_is_listed_with_what_is_still_due_and_retried_by_an_a
     status, seen, _ = market.call("POST", f"/admin/reversals/{oid}/{vendor_a}/retry", token=admin.access_token)
     assert status == 200 and seen["still_due"]["amount"] == 19900 - 1990  # still refused: still listed
     assert len(failed_queue(market, admin)) == 1
+    # Both refusals are remembered with the order: no later reversal is asked under a refused key.
+    assert DynamoOrderRepository().get(oid).vendor_orders[vendor_a].reversal_refusals == 2
     other = market.call("POST", f"/admin/reversals/{oid}/{market.catalog.vendor_b.user_id}/retry",
                         token=admin.access_token)
     assert other[0] == 409 and "vendor_id" in other[1]["error"]["fields"]
