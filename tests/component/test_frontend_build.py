@@ -102,7 +102,7 @@ def test_a_changed_module_renames_every_module_that_leads_to_it(tmp_path):
     shutil.copytree(SOURCE, source)
     before = build(tmp_path / "a", source=source)
     money = source / "js" / "money.js"
-    money.write_text(money.read_text() + "\n// changed\n")
+    money.write_text(money.read_text() + "\nexport const changed = 1;\n")
     after = build(tmp_path / "b", source=source)
     # money.js is imported by the catalogue view, which app.js imports: all three get new names,
     # so a browser holding the old app.js for a year never runs the new page against old money code.
@@ -110,6 +110,17 @@ def test_a_changed_module_renames_every_module_that_leads_to_it(tmp_path):
         assert before[rel] != after[rel], rel
     assert before["js/session.js"] == after["js/session.js"]  # unrelated: still cached
     assert before["index.html"] == after["index.html"] == "index.html"
+
+
+def test_a_comment_is_not_shipped_so_changing_one_renames_nothing(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(SOURCE, source)
+    before = build(tmp_path / "a", source=source)
+    money = source / "js" / "money.js"
+    money.write_text("// Why money is formatted this way.\n" + money.read_text())
+    after = build(tmp_path / "b", source=source)
+    assert before == after
+    assert b"Why money" not in (tmp_path / "b" / after["js/money.js"]).read_bytes()
 
 
 def test_a_reference_to_a_missing_file_fails_the_build_naming_it(tmp_path):

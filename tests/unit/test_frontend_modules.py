@@ -68,6 +68,8 @@ def test_a_module_graph_that_pulls_the_cart_into_the_catalogue_is_caught(tmp_pat
 
 def test_references_read_static_dynamic_and_reexports_but_not_bare_or_remote_specifiers():
     text = ('import a from "./a.js";\nexport { b } from \'../b.js\';\nimport "./c.js";\n'
-            'const d = () => import( "./d.js" );\nimport x from "lib";\nimport y from "https://cdn.example/y.js";\n')
+            'const d = () => import( "./d.js" );\nimport x from "lib";\nimport y from "https://cdn.example/y.js";\n'
+            'import{e}from"./e.js";import"./f.js";')  # minified, as the build ships them
     found = {(f.target, f.dynamic) for f in references("js/views/m.js", text)}
-    assert found == {("js/views/a.js", False), ("js/b.js", False), ("js/views/c.js", False), ("js/views/d.js", True)}
+    assert found == {("js/views/a.js", False), ("js/b.js", False), ("js/views/c.js", False), ("js/views/d.js", True),
+                     ("js/views/e.js", False), ("js/views/f.js", False)}
