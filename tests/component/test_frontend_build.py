@@ -66,6 +66,15 @@ def test_every_reference_of_the_built_site_resolves_and_every_asset_is_hashed(si
     assert (out / "config.js").read_text() == 'window.HALLES_CONFIG = {apiBase: "https://api.example.test"};\n'
 
 
+def test_the_page_preloads_the_shell_modules_at_once_and_no_page_s_own_view(site):
+    out, served = site
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', (out / "index.html").read_text()))
+    assert {served["js/i18n.js"], served["js/api.js"], served["js/dom.js"]} <= preloaded
+    views = {served[rel] for rel in served if rel.startswith("js/views/") and rel not in {"js/views/space.js", "js/views/guard.js"}}
+    assert preloaded & views == set()
+    assert not any("/locales/" in name for name in preloaded)
+
+
 def test_images_named_by_data_reach_their_hashed_copy_through_the_asset_map(site):
     out, served = site
     assets = (out / served["js/assets.js"]).read_text()
