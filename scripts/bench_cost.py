@@ -145,6 +145,7 @@ class Usage:
     mails: int = 0
     other_calls: Counter = field(default_factory=Counter)  # service.operation -> calls (not priced)
     writes: Counter = field(default_factory=Counter)  # table -> items written (to show WRU per item)
+    write_kinds: Counter = field(default_factory=Counter)  # (table, how it was written) -> WRU (`--why`)
 
     def costs(self) -> dict[str, float]:
         p = PRICES_EU_WEST_1
@@ -290,20 +291,25 @@ class AwsMeter:
 
     def _dynamodb(self, name: str, body: dict, parsed: dict, context: dict, failed: bool) -> None:
         usage = self.usage
-        short = lambda table: table.rsplit("-", 1)[-1]  # noqa: E731
+        short = self.short_name
         if name in WRITE_OPERATIONS:
             transaction = name == "TransactWriteItems"
             writes, befores = self._writes_of(name, body), context.get("halles_before") or []
             for (table, key, kind, item), before in zip(writes, befores, strict=False):
                 usage.writes[short(table)] += 1
+                how = (short(table), f"{'transaction ' if transaction else ''}{kind}{' failed' if failed else ''}")
                 if failed:  # the attempt is billed (a failed transaction: each item's units)
-                    usage.wru[short(table)] += (2 if transaction else 1) * write_units(item_size(before or item))
+                    units = (2 if transaction else 1) * write_units(item_size(before or item))
+                    usage.wru[short(table)] += units
+                    usage.write_kinds[how] += units
                     continue
                 after = self._stored_item(table, key)
                 size = max(item_size(before), item_size(after), item_size(item) if kind == "ConditionCheck" else 0)
-                usage.wru[short(table)] += (2 if transaction else 1) * write_units(size)
+                units = (2 if transaction else 1) * write_units(size)
                 if kind != "ConditionCheck":
-                    usage.wru[short(table)] += self._index_units(table, before, after)
+                    units += self._index_units(table, before, after)
+                usage.wru[short(table)] += units
+                usage.write_kinds[how] += units
         elif name == "GetItem":
             usage.rru[short(body["TableName"])] += read_units(item_size(parsed.get("Item")),
                                                               bool(body.get("ConsistentRead")))
@@ -327,6 +333,14 @@ class AwsMeter:
                 usage.rru[short(entry["Get"]["TableName"])] += 2.0
         else:
             usage.other_calls[f"dynamodb.{name}"] += 1
+
+    @staticmethod
+    def short_name(table: str) -> str:
+        """The table's name without the stack's prefix (`vendor-orders`, not `orders`)."""
+        from chalicelib.settings import get_settings
+
+        prefix = get_settings().table_prefix
+        return table[len(prefix):] if table.startswith(prefix) else table
 
     def install(self) -> None:
         from botocore.handlers import BUILTIN_HANDLERS
@@ -498,6 +512,8 @@ def explain(usage: Usage) -> str:
         for name, seconds in usage.seconds.most_common()))
     lines.append(f"DynamoDB WRU {sum(usage.wru.values())} {dict(usage.wru.most_common())}")
     lines.append(f"DynamoDB items written {sum(usage.writes.values())} {dict(usage.writes.most_common())}")
+    lines.append("DynamoDB WRU by table and write: " + ", ".join(
+        f"{table} {how} {units}" for (table, how), units in usage.write_kinds.most_common()))
     lines.append(f"DynamoDB RRU {sum(usage.rru.values()):g} {dict(usage.rru.most_common())}")
     lines.append(f"SQS requests {sum(usage.sqs_requests.values())} {dict(usage.sqs_requests)}; mails {usage.mails}")
     if usage.other_calls:

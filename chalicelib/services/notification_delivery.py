@@ -7,8 +7,8 @@ message is rendered in that locale (chalicelib/services/notification_templates.p
 non-transactional message goes out only with the recipient's consent, with a signed unsubscribe
 link and the RFC 8058 one-click headers.
 
-Each delivery happens at most once per (event id, recipient, template, channel): the inbox entry is
-written with its dedupe key in one conditional transaction; an e-mail claims its dedupe key before
+Each delivery happens at most once per (event id, recipient, template, channel): the inbox entry's
+id is derived from those, so it is one put where none exists; an e-mail claims its dedupe key before
 sending and gives it back when SES fails, so the redelivered message sends it then. A failure
 raises: the record fails alone and SQS redelivers it (the DLQ after 5 receives).
 """

@@ -9,8 +9,9 @@ One partition per user (`owner` = `user#<user id>`; `email#<address>` for a bare
 - `inbox#<notification id>`: one in-app notification; ids sort by time, so a descending query
   lists the newest first. While unread it carries `unread_owner` (sparse index `unread`), which
   the unread count queries (Select=COUNT) and "mark read" removes under a condition;
-- `sent#<event id>#<template>#<channel>`: the dedupe key that makes each delivery happen at most
-  once when SQS redelivers (expires with TTL after a week, longer than the queue's retention).
+- `sent#<event id>#<template>#email`: the dedupe key that makes each e-mail go out at most once when
+  SQS redelivers (expires with TTL after a week, longer than the queue's retention). An inbox entry
+  needs none: its id is derived from the event, so the entry itself is put only where none exists.
 """
 
 from __future__ import annotations
@@ -163,18 +164,18 @@ def _marker(owner: str, event_id: str, template: str, channel: str) -> Notificat
 
 def deliver_to_inbox(owner: str, *, event_id: str, template: str, notification_id: str, event_type: str,
                      title: str, body: str, link: str, created_at: str) -> bool:
-    """Put one inbox entry once per (event, recipient, template): the dedupe marker and the entry in one
-    conditional transaction. False when it was delivered before."""
+    """Put one inbox entry once per (event, recipient, template): ONE conditional put. The entry is its
+    own dedupe key: `notification_id` is derived from the event, recipient and template
+    (chalicelib/domain/notifications.py), and an entry is never deleted, so a redelivered event finds
+    it. False when it was delivered before. (A separate `sent#...#inbox` marker in a transaction with
+    the entry cost three times the write units for the same guarantee.)"""
     bind()
     try:
-        with TransactWrite(connection=NotificationItem._get_connection().connection) as tx:
-            tx.save(_marker(owner, event_id, template, "inbox"), condition=NotificationItem.owner.does_not_exist())
-            tx.save(NotificationItem(owner, f"inbox#{notification_id}", event_type=event_type, title=title, body=body,
-                                     link=link, created_at=created_at, unread_owner=owner),
-                    condition=NotificationItem.owner.does_not_exist())
-    except TransactWriteError as err:
-        reasons = getattr(err, "cancellation_reasons", None) or []
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
+        NotificationItem(owner, f"inbox#{notification_id}", event_type=event_type, title=title, body=body,
+                         link=link, created_at=created_at, unread_owner=owner,
+                         ).save(condition=NotificationItem.owner.does_not_exist())
+    except PutError as err:
+        if conditional_failed(err):
             return False
         raise
     return True

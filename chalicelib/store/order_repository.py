@@ -311,7 +311,7 @@ class DynamoOrderRepository:
                 model = tables.OrderModel.get(order_id, consistent_read=True)
             except tables.OrderModel.DoesNotExist:
                 return None
-            item = plain(model.attribute_values)
+            item = tables.unpacked(plain(model.attribute_values))
             vendor_items = [plain(m.attribute_values)
                             for m in VendorOrderModel.query(order_id, consistent_read=True)]
             version = int(item.get("version") or 1)
@@ -376,7 +376,7 @@ class DynamoOrderRepository:
                            and not entries and not order.changed_returns and not any(
                                isinstance(e, STOCK_EFFECTS) for e in effects))
         if only_the_outbox:
-            self._write_outbox(order.order_id, item["outbox"], expected)
+            self._write_outbox(order.order_id, item, expected)
             entries = []
         for _ in range(len(entries) + 1) if not only_the_outbox else ():
             try:
@@ -392,10 +392,12 @@ class DynamoOrderRepository:
         order.changed_returns = set()
         object.__setattr__(order, "_persisted", now)
 
-    def _write_outbox(self, order_id: str, outbox: list[dict], expected: int) -> None:
-        """Only the outbox moved (effects carried out): one conditional update, not a transaction."""
+    def _write_outbox(self, order_id: str, item: dict, expected: int) -> None:
+        """Only the outbox moved (effects carried out): one conditional update, not a transaction. The
+        outbox is packed with the order's other bulky parts (chalicelib/store/orders.py): they are
+        rewritten as they were."""
         model = tables.OrderModel
-        actions = [model.outbox.set(outbox) if outbox else model.outbox.remove(), model.version.set(expected + 1)]
+        actions = [model.packed.set(tables.packed(item)["packed"]), model.version.set(expected + 1)]
         try:
             model(order_id).update(actions=actions, condition=model.version == expected,
                                    add_version_condition=False)
@@ -412,7 +414,7 @@ class DynamoOrderRepository:
         offer = offer_model()
         try:
             with TransactWrite(connection=tables._connection()) as tx:
-                tx.save(model(**item), condition=model.version == expected)
+                tx.save(model(**tables.packed(item)), condition=model.version == expected)
                 for entry in entries:  # the vendor ledger's entries of this change (puts: right after the order)
                     put_in_transaction(tx, entry)
                 for return_id in sorted(order.changed_returns):  # the return queues, in step with the order
