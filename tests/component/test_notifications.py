@@ -142,3 +142,22 @@ def test_an_unknown_event_ends_in_the_dead_letter_queue(app_client, stack):
     dlq = sqs.get_queue_url(QueueName=redrive["deadLetterTargetArn"].rsplit(":", 1)[-1])["QueueUrl"]
     (dead,) = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert json.loads(dead["Body"])["type"] == "shop.renamed"
+
+
+def test_an_inbox_entry_is_written_once_as_one_item_even_when_redelivered(stack):
+    # The entry's id comes from the event, so the entry is its own dedupe key: one conditional put,
+    # no marker item and no transaction (a third of the write units of those).
+    from chalicelib.domain.notifications import notification_id
+    from chalicelib.store import notifications as store
+
+    owner, event_id = store.user_owner(str(uuid.uuid4())), str(uuid.uuid4())
+    nid = notification_id(event_id, owner, "order.paid", "2026-01-01T10:00:00+00:00")
+    entry = {"event_id": event_id, "template": "order.paid", "notification_id": nid, "event_type": "order.paid",
+             "title": "Paid", "body": "Your order is paid.", "link": "#/orders/x",
+             "created_at": "2026-01-01T10:00:00+00:00"}
+
+    assert store.deliver_to_inbox(owner, **entry) is True
+    assert store.deliver_to_inbox(owner, **{**entry, "title": "Paid again"}) is False
+
+    stored = list(store.NotificationItem.query(owner, consistent_read=True))
+    assert [(item.item, item.title) for item in stored] == [(f"inbox#{nid}", "Paid")]
