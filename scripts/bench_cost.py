@@ -61,6 +61,9 @@ PRICES_EU_WEST_1 = {
     "lambda_request": 0.20 / 1_000_000,
     "lambda_gb_second": 0.0000166667,
     "api_gateway_rest_request": 3.50 / 1_000_000,
+    # Not deployed (yet): the packaged template has Chalice's REST API. `--why` prints what an HTTP API
+    # (AWS::Serverless::HttpApi, payload format 1.0) would cost instead; README, "Cost per order".
+    "api_gateway_http_request": 1.00 / 1_000_000,
     "dynamodb_write_request_unit": 0.7063 / 1_000_000,  # after the 2024-11 on-demand price cut
     "dynamodb_read_request_unit": 0.1413 / 1_000_000,
     "sqs_standard_request": 0.40 / 1_000_000,
@@ -505,6 +508,9 @@ def explain(usage: Usage) -> str:
     for item, usd in usage.costs().items():
         lines.append(f"  {usd * 1000:8.4f}  {item}")
     lines.append(f"  {usage.mail_cost() * 1000:8.4f}  mail (apart)")
+    http_api = usage.api_requests * PRICES_EU_WEST_1["api_gateway_http_request"]
+    lines.append(f"  (with an HTTP API instead of the REST API: api gateway {http_api * 1000:.4f}, "
+                 f"infra {(sum(usage.costs().values()) - usage.costs()['api gateway'] + http_api) * 1000:.4f})")
     lines.append(f"API requests {usage.api_requests}; invocations {dict(usage.invocations)}; "
                  f"{usage.gb_seconds:.3f} GB-s at {_memory_gb() * 1024:.0f} MB")
     lines.append("Lambda billed seconds by function (wall on this machine): " + ", ".join(

@@ -224,3 +224,18 @@ def test_an_order_stored_before_the_packed_layout_reads_the_same(bound):
     order = DynamoOrderRepository().get(_id("ord1"))
     assert [line.offer_id for line in order.lines] == [_id("o1")] and [e.id for e in order.timeline] == ["placed"]
     assert order.quote == {"total": 1}
+
+
+def test_the_vendor_list_index_holds_only_what_the_list_filters_on(bound):
+    # The vendor's list reads each order whole through the repository; an index image of the whole
+    # vendor-order would be rewritten (and billed) on every save of it, not only when its status moves.
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
+    found = boto3.client("dynamodb", region_name=get_settings().region).query(
+        TableName=get_settings().table_name("vendor-orders"), IndexName="by_vendor",
+        KeyConditionExpression="vendor_id = :v", ExpressionAttributeValues={":v": {"S": "v1"}})["Items"]
+    mine = [item for item in found if item["order_id"]["S"] == _id("ord1")]
+    assert [sorted(item) for item in mine] == [["order_id", "status", "vendor_created", "vendor_id"]]
