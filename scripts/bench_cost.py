@@ -8,7 +8,7 @@ mails, analytics), both vendors accepting and shipping, the shopper confirming r
 (the vendor transfers: the payout), and the consumers again.
 
 Counted, per order:
-- API requests (API Gateway REST) and Lambda invocations: one per HTTP call (API handler) and one per
+- API requests (API Gateway HTTP API, as packaged) and Lambda invocations: one per HTTP call (API handler) and one per
   SQS batch a consumer received (as the event source mapping invokes it);
 - Lambda duration: per invocation, the CPU time of the thread that ran it (the app's Python and
   moto's, in process) plus a modelled round trip per AWS call it made (AWS_ROUND_TRIP_S: DynamoDB,
@@ -60,10 +60,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PRICES_EU_WEST_1 = {
     "lambda_request": 0.20 / 1_000_000,
     "lambda_gb_second": 0.0000166667,
-    "api_gateway_rest_request": 3.50 / 1_000_000,
-    # Not deployed (yet): the packaged template has Chalice's REST API. `--why` prints what an HTTP API
-    # (AWS::Serverless::HttpApi, payload format 1.0) would cost instead; README, "Cost per order".
+    # The packaged template's API is an HTTP API (scripts/package.py `as_http_api`), up to 300 million
+    # requests a month; `--why` prints what Chalice's REST API would cost instead.
     "api_gateway_http_request": 1.00 / 1_000_000,
+    "api_gateway_rest_request": 3.50 / 1_000_000,
     "dynamodb_write_request_unit": 0.7063 / 1_000_000,  # after the 2024-11 on-demand price cut
     "dynamodb_read_request_unit": 0.1413 / 1_000_000,
     "sqs_standard_request": 0.40 / 1_000_000,
@@ -155,7 +155,7 @@ class Usage:
         return {
             "lambda requests": sum(self.invocations.values()) * p["lambda_request"],
             "lambda duration": self.gb_seconds * p["lambda_gb_second"],
-            "api gateway": self.api_requests * p["api_gateway_rest_request"],
+            "api gateway": self.api_requests * p["api_gateway_http_request"],
             "dynamodb writes": sum(self.wru.values()) * p["dynamodb_write_request_unit"],
             "dynamodb reads": sum(self.rru.values()) * p["dynamodb_read_request_unit"],
             "sqs": sum(self.sqs_requests.values()) * p["sqs_standard_request"],
@@ -508,9 +508,9 @@ def explain(usage: Usage) -> str:
     for item, usd in usage.costs().items():
         lines.append(f"  {usd * 1000:8.4f}  {item}")
     lines.append(f"  {usage.mail_cost() * 1000:8.4f}  mail (apart)")
-    http_api = usage.api_requests * PRICES_EU_WEST_1["api_gateway_http_request"]
-    lines.append(f"  (with an HTTP API instead of the REST API: api gateway {http_api * 1000:.4f}, "
-                 f"infra {(sum(usage.costs().values()) - usage.costs()['api gateway'] + http_api) * 1000:.4f})")
+    rest_api = usage.api_requests * PRICES_EU_WEST_1["api_gateway_rest_request"]
+    lines.append(f"  (with Chalice's REST API instead of the HTTP API: api gateway {rest_api * 1000:.4f}, "
+                 f"infra {(sum(usage.costs().values()) - usage.costs()['api gateway'] + rest_api) * 1000:.4f})")
     lines.append(f"API requests {usage.api_requests}; invocations {dict(usage.invocations)}; "
                  f"{usage.gb_seconds:.3f} GB-s at {_memory_gb() * 1024:.0f} MB")
     lines.append("Lambda billed seconds by function (wall on this machine): " + ", ".join(
