@@ -161,3 +161,19 @@ def test_an_inbox_entry_is_written_once_as_one_item_even_when_redelivered(stack)
 
     stored = list(store.NotificationItem.query(owner, consistent_read=True))
     assert [(item.item, item.title) for item in stored] == [(f"inbox#{nid}", "Paid")]
+
+
+def test_an_event_and_its_redelivery_write_only_their_deliveries(app_client, stack):
+    # Every action of this consumer is idempotent by itself (a delivery's conditional put, a survey put
+    # where none exists...): a Powertools record per event on top (two writes) bought nothing more.
+    from chalicelib.settings import get_settings
+
+    email = f"lean-{uuid.uuid4().hex[:8]}@example.com"
+    body = signed_up(email)
+    assert consume(app_client, sqs_event([body])) == {"batchItemFailures": []}
+    assert consume(app_client, sqs_event([body])) == {"batchItemFailures": []}
+
+    assert len(mails_to(email)) == 1
+    records = boto3.client("dynamodb", region_name=REGION).scan(
+        TableName=get_settings().table_name("idempotency"))["Items"]
+    assert [r for r in records if "services.notifications" in r["id"]["S"]] == []
