@@ -230,9 +230,18 @@ def config_js(api_port: int, host: str) -> bytes:
     return f"window.HALLES_CONFIG = {{apiBase: {api_base}}};\n".encode()
 
 
+def api_origin(api_port: int, host: str) -> str:
+    """Where the pages call the API from config_js: any host name on that port when served to other machines."""
+    return f"http://*:{api_port}" if host in ("0.0.0.0", "::", "") else f"http://{host}:{api_port}"
+
+
 class FrontendHandler(SimpleHTTPRequestHandler):
-    def __init__(self, *args, config_body: bytes, **kwargs):
+    def __init__(self, *args, config_body: bytes, security_headers: dict[str, str] | None = None, **kwargs):
         self.config_body = config_body
+        # The Content-Security-Policy and other headers CloudFront sends in AWS (scripts/frontend_security.py),
+        # so the pages run locally, and in every browser test, under the policy they get in production.
+        self.security_headers = security_headers or {}
+        self.sends_security_headers = True
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
@@ -258,6 +267,7 @@ class FrontendHandler(SimpleHTTPRequestHandler):
 
         from devstack.outbox import respond
 
+        self.sends_security_headers = False  # a developer's tool with its own inline style, not the storefront
         if not _is_loopback(self.client_address[0]):
             status, content_type, body = 404, "text/plain; charset=utf-8", "Not found\n"
         else:
@@ -272,14 +282,23 @@ class FrontendHandler(SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
+        if self.sends_security_headers:
+            for name, value in self.security_headers.items():
+                self.send_header(name, value)
         super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature
         pass
 
 
-def make_frontend_server(directory: Path, host: str, port: int, api_port: int) -> ThreadingHTTPServer:
-    handler = functools.partial(FrontendHandler, directory=str(directory), config_body=config_js(api_port, host))
+def make_frontend_server(directory: Path, host: str, port: int, api_port: int,
+                         media_origins: tuple[str, ...] = ()) -> ThreadingHTTPServer:
+    """`media_origins`: where images are shown from and uploaded to besides the API (the local S3, moto)."""
+    from scripts.frontend_security import local_headers
+
+    headers = local_headers([api_origin(api_port, host)], media_origins)
+    handler = functools.partial(FrontendHandler, directory=str(directory), config_body=config_js(api_port, host),
+                                security_headers=headers)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
