@@ -16,11 +16,13 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from tests.fixtures.artifacts import screenshot_path
+
 pytestmark = pytest.mark.browser
 
 PAGE_SIZE = 24  # what the catalogue page asks for (frontend/js/views/catalogue.js)
-CATALOGUE_SHOT = "/tmp/halles-catalogue.png"
-PRODUCT_SHOT = "/tmp/halles-product.png"
+CATALOGUE_SHOT = screenshot_path("catalogue.png")
+PRODUCT_SHOT = screenshot_path("product.png")
 
 
 # The `browser` and `page` fixtures live in tests/browser/conftest.py.
