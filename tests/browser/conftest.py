@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.fixtures.artifacts import failure_screenshot_path
+from tests.fixtures.artifacts import failure_screenshot_path, forget_failure_screenshots
 from tests.fixtures.browser_gate import gate_of
 
 CHROMIUM_ARGS = [
@@ -41,6 +41,7 @@ window.addEventListener("securitypolicyviolation", (event) => {
 
 @pytest.fixture(scope="session")
 def browser(pytestconfig):
+    forget_failure_screenshots()  # those of an earlier run would pass for this run's
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=gate_of(pytestconfig).chromium, args=CHROMIUM_ARGS)
         yield chromium
