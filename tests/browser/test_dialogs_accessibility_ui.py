@@ -1,5 +1,5 @@
-"""axe-core (tests/fixtures/axe.py) with each thing that opens on a click open: the confirm dialog before
-cancelling an order, the phone menu and the sign-in form reached through it, the catalogue's filters on a
+"""axe-core (tests/fixtures/axe.py) with each thing that opens on a click open: the confirm dialogs before
+cancelling an order and delisting an offer, the phone menu and the sign-in form reached through it, the catalogue's filters on a
 phone, the return and problem-report forms of a delivered order, the vendor's new-product form, promotion
 editor and new API key box, and every folded section (`<details>`) of the vendor and admin spaces unfolded.
 
@@ -154,6 +154,32 @@ def test_the_vendors_new_product_form_and_new_api_key_box_pass_axe_open(browser,
             edit.first.click()
             expect(tab.get_by_test_id("promotion-edit-cancel")).to_be_visible()
             check(tab, errors, f"the promotion editor ({language})")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_delisting_asks_in_a_dialog_that_passes_axe_and_keep_changes_nothing(browser, live_stack, dialog_people,
+                                                                             language):
+    vendor = seeded_vendor(live_stack)
+    offer = new_offer(live_stack, vendor.token)
+    context, tab, errors = open_page(browser, live_stack, dialog_people, "vendor", "#/vendor/offers", locale=language)
+    try:
+        row = tab.locator(f'[data-testid="vendor-offer"][data-offer-id="{offer["offer_id"]}"]')
+        row.get_by_test_id("offer-delist").click()
+        dialog = tab.get_by_test_id("delist-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog).to_have_accessible_name(dialog.locator("h2").inner_text())
+        check(tab, errors, f"the delist dialog ({language})")
+        dialog.get_by_test_id("confirm-no").click()
+        expect(dialog).to_have_count(0)
+        expect(row.get_by_test_id("offer-delist")).to_be_focused()  # back where the vendor was
+        expect(row).not_to_have_attribute("data-status", "delisted")
+
+        row.get_by_test_id("offer-delist").click()
+        tab.get_by_test_id("delist-dialog").get_by_test_id("confirm-yes").click()
+        expect(tab.locator(f'[data-testid="vendor-offer"][data-offer-id="{offer["offer_id"]}"]')).to_have_attribute(
+            "data-status", "delisted")
     finally:
         context.close()
 
