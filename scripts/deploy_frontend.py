@@ -3,43 +3,34 @@
 Run after `make deploy` created the stack (scripts/frontend_template.py: the bucket and the distribution).
 1. Read the stack's outputs: ApiUrl, FrontendBucket, DistributionId (and FrontendURL, printed at the end).
 2. Build the site into build/frontend with the API's URL in its config.js:
-   `python -m scripts.build_frontend --out build/frontend --api-url <ApiUrl>`. Without that module (an
-   older checkout) the frontend/ folder is copied as it is and config.js written here.
-3. Upload every file to the bucket with its Content-Type and a Cache-Control:
-   - index.html and config.js: `no-cache` (browsers and CloudFront revalidate: a deploy shows at once);
-   - a file whose name carries a content hash (app.3f9a1c2b.js): cached a year, `immutable`;
-   - any other file: cached an hour (its name does not change when its content does);
-   assets first and index.html/config.js last, so a page never names an asset not yet uploaded, and
-   nothing is deleted: a page cached before the deploy keeps finding the assets it names.
-   Precompressed copies (.gz, .br) are not uploaded: CloudFront compresses for each viewer.
+   `python -m scripts.build_frontend --out build/frontend --api-url <ApiUrl>` (content-hashed names).
+3. Upload every file to the bucket with its Content-Type and the Cache-Control of scripts/build_frontend's
+   `cache_control()` (the rule the local server follows too): a content-hashed name (app.3f2a9c1b7d.js)
+   is cached a year, `immutable`; index.html and config.js (and anything else unhashed) `no-cache`,
+   revalidated, so a deploy shows at once. Assets go first and index.html/config.js last, so a page never
+   names an asset not yet uploaded, and nothing is deleted: a page cached before the deploy keeps finding
+   the assets it names. Precompressed copies (.gz, .br) are not uploaded: CloudFront compresses per viewer.
 4. Invalidate /, /index.html and /config.js in CloudFront (the only names whose content changes in place).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
 import mimetypes
 import re
-import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.build_frontend import cache_control
+
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "frontend"
 SITE = ROOT / "build" / "frontend"
 ENTRY_POINTS = ("index.html", "config.js")  # fetched by the same name after every deploy
-NO_CACHE = "no-cache"
-HASHED_CACHE = "public, max-age=31536000, immutable"
-PLAIN_CACHE = "public, max-age=3600"
 INVALIDATED = ("/", "/index.html", "/config.js")  # "/" is cached apart from /index.html (DefaultRootObject)
 PRECOMPRESSED = (".gz", ".br")
-# A content hash in a file name, as the build writes it: name.<8 or more hex digits>.ext
-HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -85,36 +76,13 @@ def api_base(api_url: str) -> str:
     return api_url.rstrip("/")
 
 
-def config_js(api_url: str) -> str:
-    return f"window.HALLES_CONFIG = {{apiBase: {json.dumps(api_base(api_url))}}};\n"
-
-
 def build_site(api_url: str, out: Path = SITE) -> Path:
-    """The deployable site in `out`: scripts/build_frontend's build, else a copy of frontend/."""
-    if importlib.util.find_spec("scripts.build_frontend") is not None:
-        proc = subprocess.run([sys.executable, "-m", "scripts.build_frontend", "--out", str(out),
-                               "--api-url", api_base(api_url)], cwd=ROOT, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise DeployError(f"the frontend build failed ({proc.returncode}):\n{(proc.stdout + proc.stderr)[-3000:]}")
-        return out
-    return copy_site(api_url, out)
-
-
-def copy_site(api_url: str, out: Path = SITE, source: Path = SOURCE) -> Path:
-    """frontend/ as it is, with config.js naming the API (what the build does when it is unavailable)."""
-    config = config_js(api_url)  # refuses a bad URL before anything is written
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.copytree(source, out)
-    (out / "config.js").write_text(config, encoding="utf-8")
+    """The deployable site in `out`, built by scripts/build_frontend with this API's URL in config.js."""
+    proc = subprocess.run([sys.executable, "-m", "scripts.build_frontend", "--out", str(out),
+                           "--api-url", api_base(api_url)], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise DeployError(f"the frontend build failed ({proc.returncode}):\n{(proc.stdout + proc.stderr)[-3000:]}")
     return out
-
-
-def cache_control(key: str) -> str:
-    name = key.rsplit("/", 1)[-1]
-    if key in ENTRY_POINTS:
-        return NO_CACHE
-    return HASHED_CACHE if HASHED_NAME.search(name) else PLAIN_CACHE
 
 
 def content_type(key: str) -> str:

@@ -12,16 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from scripts import deploy_frontend
-from scripts.deploy_frontend import (
-    HASHED_CACHE,
-    INVALIDATED,
-    NO_CACHE,
-    PLAIN_CACHE,
-    DeployError,
-    copy_site,
-    deploy,
-)
+from scripts.deploy_frontend import INVALIDATED, DeployError, build_site, deploy
+
+NO_CACHE = "no-cache"
+HASHED_CACHE = "public, max-age=31536000, immutable"
 
 REGION = "eu-west-1"
 API_URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/api/"
@@ -65,12 +59,12 @@ def site(tmp_path):
     (root / "js").mkdir(parents=True)
     (root / "img").mkdir()
     (root / "index.html").write_text('<!doctype html><script src="/config.js"></script>'
-                                     '<script type="module" src="app.3f9a1c2b.js"></script>')
+                                     '<script type="module" src="app.3f9a1c2b7d.js"></script>')
     (root / "config.js").write_text("window.HALLES_CONFIG = {apiBase: \"https://abc123.execute-api.eu-west-1.amazonaws.com/api\"};\n")
-    (root / "app.3f9a1c2b.js").write_text("console.log('app');")
-    (root / "app.3f9a1c2b.js.gz").write_bytes(b"\x1f\x8b")
+    (root / "app.3f9a1c2b7d.js").write_text("console.log('app');")
+    (root / "app.3f9a1c2b7d.js.gz").write_bytes(b"\x1f\x8b")
     (root / "styles.0a1b2c3d4e.css").write_text("body{}")
-    (root / "js" / "catalogue.77aa88bb.js").write_text("export {};")
+    (root / "js" / "catalogue.77aa88bb99.js").write_text("export {};")
     (root / "img" / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     return root
 
@@ -85,15 +79,15 @@ def test_the_site_lands_in_the_stacks_bucket_with_cache_rules_and_content_types(
     assert outputs.bucket == stack["bucket"] and outputs.api_url == API_URL
     s3 = aws.client("s3")
     stored = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=stack["bucket"])["Contents"])
-    assert stored == ["app.3f9a1c2b.js", "config.js", "img/favicon.svg", "index.html", "js/catalogue.77aa88bb.js",
+    assert stored == ["app.3f9a1c2b7d.js", "config.js", "img/favicon.svg", "index.html", "js/catalogue.77aa88bb99.js",
                       "styles.0a1b2c3d4e.css"], "precompressed copies are CloudFront's job, not uploaded"
     expected = {
         "index.html": (NO_CACHE, "text/html; charset=utf-8"),
         "config.js": (NO_CACHE, "text/javascript; charset=utf-8"),
-        "app.3f9a1c2b.js": (HASHED_CACHE, "text/javascript; charset=utf-8"),
-        "js/catalogue.77aa88bb.js": (HASHED_CACHE, "text/javascript; charset=utf-8"),
+        "app.3f9a1c2b7d.js": (HASHED_CACHE, "text/javascript; charset=utf-8"),
+        "js/catalogue.77aa88bb99.js": (HASHED_CACHE, "text/javascript; charset=utf-8"),
         "styles.0a1b2c3d4e.css": (HASHED_CACHE, "text/css; charset=utf-8"),
-        "img/favicon.svg": (PLAIN_CACHE, "image/svg+xml"),  # not hashed: its name stays when it changes
+        "img/favicon.svg": (NO_CACHE, "image/svg+xml"),  # not hashed: its name stays when it changes
     }
     for key, (cache, content_type) in expected.items():
         answer = _object(s3, stack["bucket"], key)
@@ -110,14 +104,18 @@ def test_the_entry_points_are_invalidated_in_the_stacks_distribution(aws, site):
     assert {"/index.html", "/config.js", "/"} <= set(INVALIDATED)
 
 
-def test_without_the_build_module_the_frontend_is_copied_with_the_apis_url(aws, tmp_path, monkeypatch):
+def test_the_site_is_built_with_the_stacks_api_url_and_hashed_names(aws, tmp_path):
     stack = a_stack(aws)
-    monkeypatch.setattr(deploy_frontend.importlib.util, "find_spec", lambda name: None)
     deploy("halles-test", aws, tmp_path / "built")
-    body = _object(aws.client("s3"), stack["bucket"], "config.js")["Body"].read().decode()
+    s3 = aws.client("s3")
+    body = _object(s3, stack["bucket"], "config.js")["Body"].read().decode()
     assert body == 'window.HALLES_CONFIG = {apiBase: "https://abc123.execute-api.eu-west-1.amazonaws.com/api"};\n'
-    index = _object(aws.client("s3"), stack["bucket"], "index.html")
-    assert index["CacheControl"] == NO_CACHE and b"app.js" in index["Body"].read()
+    index = _object(s3, stack["bucket"], "index.html")
+    assert index["CacheControl"] == NO_CACHE
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=stack["bucket"])["Contents"]]
+    [app] = [key for key in keys if key.startswith("app.") and key.endswith(".js")]
+    assert app.encode() in index["Body"].read(), "index.html names the uploaded, hashed app module"
+    assert _object(s3, stack["bucket"], app)["CacheControl"] == HASHED_CACHE
 
 
 def test_a_stack_without_the_frontend_outputs_is_refused_by_name(aws, site):
@@ -142,4 +140,5 @@ def test_a_site_without_index_html_is_refused_before_anything_is_uploaded(aws, t
 
 def test_an_api_url_that_is_not_https_is_refused(tmp_path):
     with pytest.raises(DeployError, match="https"):
-        copy_site("http://abc123.execute-api.eu-west-1.amazonaws.com/api/", tmp_path / "site")
+        build_site("http://abc123.execute-api.eu-west-1.amazonaws.com/api/", tmp_path / "site")
+    assert not (tmp_path / "site").exists()
