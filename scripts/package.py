@@ -30,7 +30,8 @@
    cold start compiles every imported module from source (several times the cost of the import
    itself; see `python -m scripts.bench`). The .pyc files are `unchecked-hash`: valid whatever
    mtimes the extracted files get, which is safe because a deployed bundle never changes.
-5. `cfn-lint` the result: any error fails the build; warnings are shown.
+5. Add the frontend: S3 bucket, CloudFront distribution, security headers (scripts/frontend_template.py).
+6. `cfn-lint` the result: any error fails the build; warnings are shown.
 
 SnapStart (README, "SnapStart"): every function gets `SnapStart: {ApplyOn: PublishedVersions}` and
 `AutoPublishAlias: live`, so each deploy publishes a version (snapshotted once, its init already run) and
@@ -60,6 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.frontend_template import FrontendTemplateError, add_frontend
 from scripts.function_access import Access, declared_access, derive_access, differences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -667,6 +669,10 @@ def package(stage: str = "prod", out_dir: Path | None = None, project_dir: Path 
     run_chalice_package(Path(project_dir).resolve(), stage, out_dir, template)
     sam_path = out_dir / "sam.json"
     sam = post_process(json.loads(sam_path.read_text()), json.loads(template.read_text()))
+    try:
+        add_frontend(sam)  # the storefront's bucket and CloudFront distribution (scripts/frontend_template.py)
+    except FrontendTemplateError as exc:
+        raise PackagingError(str(exc)) from None
     sam_path.write_text(json.dumps(sam, indent=2) + "\n")
     runtimes = {res["Properties"]["Runtime"] for res in sam["Resources"].values() if res["Type"] == FUNCTION}
     if len(runtimes) != 1:

@@ -113,11 +113,13 @@ def _vendor_order(raw: dict, order_address: dict | None = None) -> VendorOrder:
                        case_refunds=dict(raw.get("case_refunds") or {}),
                        restocked=dict(raw.get("restocked") or {}),
                        reversal_failed=raw.get("reversal_failed") or None,
+                       reversal_refusals=int(raw.get("reversal_refusals") or 0),
                        # Sold before the policy was frozen: the commission was always given back pro rata.
                        refund_commission=raw.get("refund_commission") or REFUND_COMMISSION,
                        top_ups=tuple(raw.get("top_ups") or ()),
                        transfer_left={t: int(v) for t, v in (raw.get("transfer_left") or {}).items()},
                        top_up_failed=raw.get("top_up_failed") or None,
+                       top_up_refusals=int(raw.get("top_up_refusals") or 0),
                        outside_settlements=_outside_settlements(raw))
 
 
@@ -229,11 +231,13 @@ def _vendor_order_state(vendor_order: VendorOrder) -> tuple[dict, dict]:
                # After-sales refunds; `refund_attention` keeps the sparse by_refund_attention index in step.
                "case_refunds": vendor_order.case_refunds or None, "restocked": vendor_order.restocked or None,
                "reversal_failed": vendor_order.reversal_failed,
+               "reversal_refusals": vendor_order.reversal_refusals or None,
                "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
                "refund_attention_at": vendor_order.refund_attention_since,
                "top_ups": list(vendor_order.top_ups) or None,
                "transfer_left": vendor_order.transfer_left or None,
                "top_up_failed": vendor_order.top_up_failed,
+               "top_up_refusals": vendor_order.top_up_refusals or None,
                "outside_settlements": list(vendor_order.outside_settlements) or None,
                "settled_outside": None}  # replaced by outside_settlements (read once by _outside_settlements)
     return kept, tracked

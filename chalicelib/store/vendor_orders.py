@@ -121,6 +121,7 @@ class VendorOrderModel(Model):
     case_refunds = JSONAttribute(null=True)  # case_id -> {amount, status, refund_id, failure_code, at, ...}
     restocked = JSONAttribute(null=True)  # case_id -> {offer_id: quantity} put back on sale
     reversal_failed = JSONAttribute(null=True)  # {amount, failure_code, at} while a refused reversal is due
+    reversal_refusals = NumberAttribute(null=True)  # reversals refused over the order's life: never reset
     refund_commission = UnicodeAttribute(null=True)  # commission policy on refunds, frozen at checkout
     refund_attention = UnicodeAttribute(null=True)  # REFUND_ATTENTION while failed: by_refund_attention
     refund_attention_at = UnicodeAttribute(null=True)
@@ -128,6 +129,7 @@ class VendorOrderModel(Model):
     settled_outside = NumberAttribute(null=True)  # legacy sum of outside_settlements (all paid back by the vendor)
     transfer_left = JSONAttribute(null=True)  # transfer id -> what of it is not reversed yet
     top_up_failed = JSONAttribute(null=True)  # {amount, failure_code, at, ...} while a refused top-up is owed
+    top_up_refusals = NumberAttribute(null=True)  # top-ups refused over the order's life: never reset
     outside_settlements = JSONAttribute(null=True)  # [{kind, amount, at, note, by}] settled outside the platform
     # The order item's version this item was last written with (in the same transaction): a read that
     # finds a vendor item newer than its order item crossed a save and reads again.

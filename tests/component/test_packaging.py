@@ -550,3 +550,89 @@ def test_cfn_lint_errors_are_reported(tmp_path):
               "Resources": {"T": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}}}}
     (tmp_path / "sam.json").write_text(json.dumps(broken))
     assert lint(tmp_path / "sam.json").errors
+
+
+# ---------------------------------------------------------------- the frontend (scripts/frontend_template.py)
+
+
+def _resolve_csp(value: dict, api_id: str = "abc123", region: str = "eu-west-1", images: str = "halles-images") -> str:
+    """The Content-Security-Policy CloudFront would send, with this stack's names filled in."""
+    policy, variables = value["Fn::Sub"]
+    names = {"AWS::Region": region, "AWS::URLSuffix": "amazonaws.com", "RestAPI": api_id,
+             "ImagesBucket.DomainName": f"{images}.s3.amazonaws.com",
+             "ImagesBucket.RegionalDomainName": f"{images}.s3.{region}.amazonaws.com"}
+
+    def sub(text: str, known: dict) -> str:
+        return re.sub(r"\$\{([^}]+)\}", lambda m: known[m.group(1)], text)
+
+    resolved = {name: sub(v["Fn::Sub"], names) for name, v in variables.items()}
+    return sub(policy, {**names, **resolved})
+
+
+def _frontend(packaged) -> dict[str, dict]:
+    return {name: res for name, res in packaged.sam["Resources"].items() if name.startswith("Frontend")}
+
+
+def test_the_frontend_bucket_is_private_encrypted_and_readable_only_by_its_distribution(packaged):
+    resources = _frontend(packaged)
+    bucket = resources["FrontendBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                        "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert encryption["SSEAlgorithm"] in ("AES256", "aws:kms")
+    statements = resources["FrontendBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(allows) == 1 and allows[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allows[0]["Action"] == "s3:GetObject"
+    source = allows[0]["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert source.endswith(":distribution/${FrontendDistribution}")
+    oac = resources["FrontendOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == \
+        ("s3", "always", "sigv4")
+
+
+def test_the_distribution_serves_the_bucket_over_https_only_compressed_from_index_html(packaged):
+    config = _frontend(packaged)["FrontendDistribution"]["Properties"]["DistributionConfig"]
+    [origin] = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["FrontendOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}, "access is the OAC's, never a legacy OAI"
+    assert origin["DomainName"] == {"Fn::GetAtt": ["FrontendBucket", "RegionalDomainName"]}
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["Compress"] is True and config["DefaultRootObject"] == "index.html"
+    assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "FrontendHeadersPolicy"}
+    _, custom, default = config["ViewerCertificate"]["Fn::If"]
+    assert custom["MinimumProtocolVersion"].startswith("TLSv1.2") and custom["SslSupportMethod"] == "sni-only"
+    assert default == {"CloudFrontDefaultCertificate": True}
+
+
+def test_the_frontend_gets_security_headers_and_a_csp_without_unsafe_inline(packaged):
+    from scripts.frontend_security import content_security_policy
+
+    headers = _frontend(packaged)["FrontendHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] in ("no-referrer", "strict-origin-when-cross-origin",
+                                                           "same-origin", "strict-origin")
+    csp = _resolve_csp(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split("; ")}
+    assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    api = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+    assert api in directives["connect-src"] and api in directives["img-src"] and "data:" in directives["img-src"]
+    assert "https://halles-images.s3.eu-west-1.amazonaws.com" in directives["img-src"]
+    # The same definition as the local frontend server's (devstack/http.py): one policy, tested locally.
+    assert csp == content_security_policy(
+        [api], ["https://halles-images.s3.amazonaws.com", "https://halles-images.s3.eu-west-1.amazonaws.com"])
+
+
+def test_the_frontend_outputs_name_its_url_bucket_distribution_and_the_api(packaged):
+    outputs = packaged.sam["Outputs"]
+    assert outputs["FrontendBucket"]["Value"] == {"Ref": "FrontendBucket"}
+    assert outputs["DistributionId"]["Value"] == {"Ref": "FrontendDistribution"}
+    _, custom, default = outputs["FrontendURL"]["Value"]["Fn::If"]
+    assert default == {"Fn::Sub": "https://${FrontendDistribution.DomainName}"}
+    assert "execute-api" in json.dumps(outputs["ApiUrl"]["Value"])
