@@ -558,7 +558,7 @@ def test_cfn_lint_errors_are_reported(tmp_path):
 def _resolve_csp(value: dict, api_id: str = "abc123", region: str = "eu-west-1", images: str = "halles-images") -> str:
     """The Content-Security-Policy CloudFront would send, with this stack's names filled in."""
     policy, variables = value["Fn::Sub"]
-    names = {"AWS::Region": region, "AWS::URLSuffix": "amazonaws.com", "RestAPI": api_id,
+    names = {"AWS::Region": region, "AWS::URLSuffix": "amazonaws.com", "RestAPI": api_id, "HttpAPI": api_id,
              "ImagesBucket.DomainName": f"{images}.s3.amazonaws.com",
              "ImagesBucket.RegionalDomainName": f"{images}.s3.{region}.amazonaws.com"}
 
