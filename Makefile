@@ -59,8 +59,8 @@ chromium:
 run: venv
 	$(PY) -m devstack run $(ARGS)
 
-# Two pytest-xdist workers (this machine has 2 cores); the tests of the live local stack stay on one of
-# them (tests/conftest.py groups them), so a run starts one stack. TEST_WORKERS=0 runs in one process.
+# Two pytest-xdist workers (this machine has 2 cores) that share one live local stack (tests/fixtures/live.py).
+# TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 test: venv chromium lint
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(ARGS)

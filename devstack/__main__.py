@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--retry-after", type=int, default=_env_int("DEVSTACK_RETRY_AFTER", 2),
                      help="seconds before a failed SQS message is retried (env DEVSTACK_RETRY_AFTER, 2)")
 
+    run.add_argument("--built-frontend", action="store_true",
+                     help="serve the frontend as built for AWS (python -m scripts.build_frontend: hashed names, "
+                          "long-cache headers) instead of frontend/ as it is, which reloads on every edit")
     run.add_argument("--faults", type=_fault_plan, default=None, metavar="SPEC",
                      help="inject faults at rates, e.g. provider_5xx=0.1,ddb_throttle=0.05,seed=7 "
                           "(devstack/faults.py and the README list them)")
@@ -245,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         code = run(Options(fresh=args.fresh, port=args.port, frontend_port=args.frontend_port,
                            moto_port=args.moto_port, data_dir=args.data_dir, seed=args.seed, host=args.listen,
                            pay_port=args.pay_port, verbose=args.verbose,
-                           retry_after=max(0, args.retry_after), faults=args.faults))
+                           retry_after=max(0, args.retry_after), faults=args.faults,
+                           built_frontend=args.built_frontend))
         # Everything is saved and stopped by now. Tearing down the interpreter (moto's
         # in-memory backends) takes seconds and achieves nothing: leave right away.
         sys.stdout.flush()

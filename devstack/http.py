@@ -42,6 +42,7 @@ from chalicelib.api import correlation_id_of, error_body
 from chalicelib.gateway_responses import method_not_allowed_body, route_not_found_body
 from devstack import faults
 from devstack.control import TOKEN_HEADER
+from scripts.build_frontend import cache_control
 
 log = logging.getLogger("devstack")
 activity = logging.getLogger("devstack.activity")  # requests.log (devstack/console.py)
@@ -230,9 +231,52 @@ def config_js(api_port: int, host: str) -> bytes:
     return f"window.HALLES_CONFIG = {{apiBase: {api_base}}};\n".encode()
 
 
+# What the frontend server gzips: text, which shrinks 3-5x (images other than SVG are compressed already).
+COMPRESSIBLE_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
+GZIP_LEVEL = 9  # done once per file version (cached below), so the smallest output is worth its time
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an Accept-Encoding header admits gzip (`gzip`, `gzip;q=0.5`, `*`), not refusing it with q=0."""
+    accepted = {}
+    for part in (accept_encoding or "").split(","):
+        name, _, params = part.strip().partition(";")
+        if not name:
+            continue
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        accepted[name.strip().lower()] = quality
+    quality = accepted.get("gzip", accepted.get("x-gzip", accepted.get("*", 0.0)))
+    return quality > 0
+
+
+@functools.lru_cache(maxsize=512)
+def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
+    """A file's gzip encoding, kept per version of the file (path, mtime, size): an edit makes a new one."""
+    import gzip
+
+    # mtime=0: the same bytes for the same file, so the encoding is reproducible and comparable.
+    return gzip.compress(Path(path).read_bytes(), compresslevel=GZIP_LEVEL, mtime=0)
+
+
 class FrontendHandler(SimpleHTTPRequestHandler):
+    """The static site: frontend/ as it is (`make run`) or as built for AWS (`devstack run --built-frontend`).
+
+    Text files go out gzip-encoded to a client that accepts it (`Vary: Accept-Encoding` either way).
+    Cache-Control follows scripts/build_frontend.py's rule, the one S3/CloudFront get: a content-hashed
+    name (`app.3f2a9c1b7d.js`, only in a built site) is cached for a year, anything else (the source
+    tree's files, whose names do not change when they do, index.html, config.js) is revalidated.
+    """
+
     def __init__(self, *args, config_body: bytes, **kwargs):
         self.config_body = config_body
+        self.cache_control = "no-cache"
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
@@ -250,7 +294,39 @@ class FrontendHandler(SimpleHTTPRequestHandler):
         target = Path(self.translate_path(path))
         if not target.exists() and "." not in path.rsplit("/", 1)[-1]:
             self.path = "/index.html"
+            target = Path(self.translate_path("/index.html"))
+        if target.is_dir():
+            target = target / "index.html"
+        # A 404 is never cached: the file may be there after the next build.
+        self.cache_control = cache_control(target.name) if target.is_file() else "no-cache"
+        if target.is_file() and self.guess_type(str(target)).startswith(COMPRESSIBLE_TYPES):
+            return self._send_compressible(target)
         super().do_GET()
+
+    def _send_compressible(self, target: Path) -> None:
+        stat = target.stat()
+        last_modified = self.date_time_string(int(stat.st_mtime))
+        if self.headers.get("If-Modified-Since") == last_modified:
+            # A revalidation (no-cache) of an unchanged file: nothing to send again.
+            self.send_response(304)
+            self.send_header("Vary", "Accept-Encoding")
+            self.send_header("Last-Modified", last_modified)
+            self.end_headers()
+            return
+        if accepts_gzip(self.headers.get("Accept-Encoding")):
+            body, encoding = _gzipped(str(target), stat.st_mtime_ns, stat.st_size), "gzip"
+        else:
+            body, encoding = target.read_bytes(), None
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(target)))
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Last-Modified", last_modified)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def _outbox(self, path: str) -> None:
         """The e-mails sent through moto's SES, rendered (devstack/outbox.py); loopback clients only."""
@@ -271,7 +347,7 @@ class FrontendHandler(SimpleHTTPRequestHandler):
         self.wfile.write(payload)
 
     def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Cache-Control", self.cache_control)
         super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature

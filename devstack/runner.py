@@ -78,6 +78,7 @@ class Options:
     snapshot_every: float = 30.0
     verbose: bool = False  # print each request and invocation too, not only to <data_dir>/requests.log
     faults: Any = None  # a devstack.faults.FaultPlan: faults injected at its rates (`--faults`)
+    built_frontend: bool = False  # serve the frontend as built for AWS (scripts/build_frontend.py), not frontend/
 
 
 def configure_logging() -> None:
@@ -443,6 +444,15 @@ class Stack:
         from devstack.http import make_frontend_server, serve_in_thread
 
         directory = ROOT / "frontend"
+        if self.options.built_frontend:
+            # What users in AWS get: hashed names, long-cache headers (the bench measures this).
+            from scripts.build_frontend import BuildError, build
+
+            directory = self.data_dir / "frontend-build"
+            try:
+                build(directory)
+            except BuildError as exc:
+                raise StartupError(f"cannot build the frontend: {exc}") from None
         try:
             self.frontend_server = make_frontend_server(directory, self.options.host, self.options.frontend_port,
                                                         self.options.port)
@@ -482,7 +492,8 @@ class Stack:
             "=" * 72,
             " Halles is running (local stage: moto + chalice local)",
             "=" * 72,
-            f"  Frontend     {self.frontend_url}",
+            f"  Frontend     {self.frontend_url}"
+            + ("   (built: hashed names, long-cache)" if self.options.built_frontend else ""),
             f"  API          {self.api_url}        OpenAPI: {self.api_url}/openapi.json",
             f"  AWS (moto)   {self.moto_url}      (AWS_ENDPOINT_URL for boto3 / aws cli)",
             f"  Payments     {self.payments.url if self.payments else '-'}      (local Stripe API and payment page)",

@@ -10,7 +10,8 @@ Product summaries are recomputed on every run, which also heals a stale one.
 Every product gets its own illustration (devstack/product_art.py: the subject from its title, the
 palette and composition from its id), stored in the images bucket under its proposer's prefix and
 served like a vendor's upload (`/media/vendors/<vendor_id>/seed-<product_id>.svg`); a product from
-an older snapshot still showing its category's generic picture gets its illustration. Products
+an older snapshot still showing its category's generic picture gets its illustration, and one without
+its French texts (devstack/seed_fr.py) gets them. Products
 follow the presentation rules (chalicelib/domain/presentation.py). GTINs are made up but carry
 valid GS1 check digits.
 """
@@ -250,6 +251,10 @@ def seed_catalogue(vendor_ids: dict[str, str]) -> dict:
     for key, datas in by_creator.items():
         for data, (view, _) in zip(datas, catalog.create_products(vendor_ids[key], datas)):
             product_ids[data["title"]] = view["product_id"]
+            if data.get("translations") and view["translations"] != data["translations"]:
+                # A product from an older snapshot, seeded before it had its French texts: give them (the
+                # vendor's own edit route, so search indexes them too), or "bouteille" would find nothing.
+                view = catalog.update_product(vendor_ids[key], view["product_id"], {**data, "images": view["images"]})
             illustrate(view, vendor_ids[key])
 
     entries: dict[str, list] = {}

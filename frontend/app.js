@@ -15,28 +15,35 @@
 
 import { announce, el, mount } from "./js/dom.js";
 import { cartCount, isShopper, onCartCountChange, refreshCartCount, setCartCount } from "./js/cart-state.js";
-import { api } from "./js/api.js";
+import { api, request } from "./js/api.js";
 import { clearSession, getSession, onSessionChange, updateSessionUser } from "./js/session.js";
-import { renderCatalogue } from "./js/views/catalogue.js";
-import { renderProduct } from "./js/views/product.js";
-import { renderVendorPage } from "./js/views/vendor-page.js";
-import { renderSignIn, renderSignUp } from "./js/views/auth.js";
-import { renderCart } from "./js/views/cart.js";
-import { renderCards } from "./js/views/cards.js";
-import { renderOrder, renderOrders, renderPaymentReturn } from "./js/views/orders.js";
-import { hasRole, renderSpace } from "./js/views/space.js";
-import { VENDOR_SECTIONS } from "./js/views/vendor/sections.js";
-import { ADMIN_SECTIONS } from "./js/views/admin/sections.js";
-import { inboxLink, renderInbox, renderSettings } from "./js/views/inbox.js";
-import { renderMessages } from "./js/views/messages.js";
-import { messagesLink } from "./js/messages.js";
+import { hasRole } from "./js/views/space.js";
 import { applyToDocument, chooseLanguage, chosenLanguage, currentLanguage, languageChoices, t } from "./js/i18n.js";
-import { request } from "./js/api.js";
-import { renderSurvey } from "./js/views/survey.js";
+
+// Every page's code is loaded when the page is first shown (one dynamic import per view module), so
+// the catalogue never downloads the cart, orders, vendor or admin code (tests/unit/test_frontend_modules.py).
+// The specifiers stay string literals: scripts/build_frontend.py rewrites them to the hashed names.
+const VIEWS = {
+  catalogue: () => import("./js/views/catalogue.js"),
+  product: () => import("./js/views/product.js"),
+  vendorPage: () => import("./js/views/vendor-page.js"),
+  auth: () => import("./js/views/auth.js"),
+  cart: () => import("./js/views/cart.js"),
+  cards: () => import("./js/views/cards.js"),
+  orders: () => import("./js/views/orders.js"),
+  space: () => import("./js/views/space.js"),
+  vendorSections: () => import("./js/views/vendor/sections.js"),
+  adminSections: () => import("./js/views/admin/sections.js"),
+  inbox: () => import("./js/views/inbox.js"),
+  messages: () => import("./js/views/messages.js"),
+  survey: () => import("./js/views/survey.js"),
+};
+// The header's inbox and messages links, for signed-in users only.
+const HEADER_LINKS = () => Promise.all([import("./js/views/inbox.js"), import("./js/messages.js")]);
 
 const main = document.getElementById("main");
-const VENDOR_SPACE = { role: "vendor", base: "#/vendor", title: t("app.vendorSpace"), label: "vendor", sections: VENDOR_SECTIONS };
-const ADMIN_SPACE = { role: "admin", base: "#/admin", title: t("app.administration"), label: "admin", sections: ADMIN_SECTIONS };
+const vendorSpace = (sections) => ({ role: "vendor", base: "#/vendor", title: t("app.vendorSpace"), label: "vendor", sections });
+const adminSpace = (sections) => ({ role: "admin", base: "#/admin", title: t("app.administration"), label: "admin", sections });
 let currentView = null; // {cleanup?: () => void}
 
 /** "#/product/abc?x=1" -> {path: "/product/abc", params: URLSearchParams} */
@@ -46,26 +53,36 @@ export function parseHash(hash = window.location.hash) {
   return { path: path || "/", params: new URLSearchParams(search) };
 }
 
+const id = (m) => decodeURIComponent(m[1]);
+const section = (m) => m[1] && decodeURIComponent(m[1]);
+const space = (sectionsModule, makeSpace, sectionsName) => () => Promise.all([VIEWS.space(), sectionsModule()])
+  .then(([spaceView, sections]) => ({ renderSpace: spaceView.renderSpace, space: makeSpace(sections[sectionsName]) }));
+
+// {pattern, load: () => Promise<module>, view: (module, match, params) => view}
 const routes = [
-  { pattern: /^\/$/, view: (m, params) => renderCatalogue(main, params) },
-  { pattern: /^\/product\/([^/]+)$/, view: (m) => renderProduct(main, decodeURIComponent(m[1])) },
-  { pattern: /^\/vendors\/([^/]+)$/, view: (m) => renderVendorPage(main, decodeURIComponent(m[1])) },
-  { pattern: /^\/signin$/, view: (m, params) => renderSignIn(main, params) },
-  { pattern: /^\/signup$/, view: (m, params) => renderSignUp(main, params) },
-  { pattern: /^\/cart$/, view: () => renderCart(main) },
-  { pattern: /^\/payment-return$/, view: (m, params) => renderPaymentReturn(main, params) },
-  { pattern: /^\/orders$/, view: () => renderOrders(main) },
-  { pattern: /^\/orders\/([^/]+)$/, view: (m, params) => renderOrder(main, decodeURIComponent(m[1]), params) },
-  { pattern: /^\/account\/cards$/, view: () => renderCards(main) },
-  { pattern: /^\/inbox$/, view: () => renderInbox(main) },
-  { pattern: /^\/settings$/, view: () => renderSettings(main) },
-  { pattern: /^\/messages$/, view: (m, params) => renderMessages(main, params) },
-  { pattern: /^\/survey$/, view: (m, params) => renderSurvey(main, params) },
-  { pattern: /^\/vendor(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, VENDOR_SPACE, m[1] && decodeURIComponent(m[1]), params) },
-  { pattern: /^\/admin(?:\/([^/]+))?$/, view: (m, params) => renderSpace(main, ADMIN_SPACE, m[1] && decodeURIComponent(m[1]), params) },
+  { pattern: /^\/$/, load: VIEWS.catalogue, view: (v, m, params) => v.renderCatalogue(main, params) },
+  { pattern: /^\/product\/([^/]+)$/, load: VIEWS.product, view: (v, m) => v.renderProduct(main, id(m)) },
+  { pattern: /^\/vendors\/([^/]+)$/, load: VIEWS.vendorPage, view: (v, m) => v.renderVendorPage(main, id(m)) },
+  { pattern: /^\/signin$/, load: VIEWS.auth, view: (v, m, params) => v.renderSignIn(main, params) },
+  { pattern: /^\/signup$/, load: VIEWS.auth, view: (v, m, params) => v.renderSignUp(main, params) },
+  { pattern: /^\/cart$/, load: VIEWS.cart, view: (v) => v.renderCart(main) },
+  { pattern: /^\/payment-return$/, load: VIEWS.orders, view: (v, m, params) => v.renderPaymentReturn(main, params) },
+  { pattern: /^\/orders$/, load: VIEWS.orders, view: (v) => v.renderOrders(main) },
+  { pattern: /^\/orders\/([^/]+)$/, load: VIEWS.orders, view: (v, m, params) => v.renderOrder(main, id(m), params) },
+  { pattern: /^\/account\/cards$/, load: VIEWS.cards, view: (v) => v.renderCards(main) },
+  { pattern: /^\/inbox$/, load: VIEWS.inbox, view: (v) => v.renderInbox(main) },
+  { pattern: /^\/settings$/, load: VIEWS.inbox, view: (v) => v.renderSettings(main) },
+  { pattern: /^\/messages$/, load: VIEWS.messages, view: (v, m, params) => v.renderMessages(main, params) },
+  { pattern: /^\/survey$/, load: VIEWS.survey, view: (v, m, params) => v.renderSurvey(main, params) },
+  { pattern: /^\/vendor(?:\/([^/]+))?$/, load: space(VIEWS.vendorSections, vendorSpace, "VENDOR_SECTIONS"),
+    view: (v, m, params) => v.renderSpace(main, v.space, section(m), params) },
+  { pattern: /^\/admin(?:\/([^/]+))?$/, load: space(VIEWS.adminSections, adminSpace, "ADMIN_SECTIONS"),
+    view: (v, m, params) => v.renderSpace(main, v.space, section(m), params) },
 ];
 
-function route() {
+let navigation = 0; // which route() call is the latest: a page whose code arrives late is not drawn
+
+async function route() {
   // In-page anchors are not routes: keep the page, or show the catalogue on a fresh load.
   const inPage = window.location.hash && !window.location.hash.startsWith("#/");
   if (inPage && currentView) return;
@@ -78,9 +95,10 @@ function route() {
     updateNav(path);
     return;
   }
+  const ticket = ++navigation;
   if (currentView && typeof currentView.cleanup === "function") currentView.cleanup();
+  currentView = null;
   if (!match) {
-    currentView = null;
     document.title = t("app.notFoundTitle");
     mount(main, el("section", { class: "notice", "data-testid": "not-found" },
       el("h1", { text: t("app.notFound") }),
@@ -88,8 +106,20 @@ function route() {
     focusPageHeading();
     return;
   }
+  let module;
+  try {
+    module = await match.r.load();
+  } catch {
+    // The page's code did not arrive (offline, or a deployment replaced it): say so, offer a retry.
+    if (ticket !== navigation) return;
+    mount(main, el("section", { class: "notice", role: "alert", "data-testid": "page-load-failed" },
+      el("p", { text: t("errors.network_error") }),
+      el("button", { type: "button", class: "button", onclick: () => window.location.reload() }, t("common.tryAgain"))));
+    return;
+  }
+  if (ticket !== navigation) return; // the user went elsewhere while this page's code loaded
   window.scrollTo(0, 0); // a new page starts at its top, not where the last one was scrolled
-  currentView = match.r.view(match.m, params) || {};
+  currentView = match.r.view(module, match.m, params) || {};
   currentView.route = match.r;
   updateNav(path);
   focusPageHeading();
@@ -142,9 +172,19 @@ function updateNav(path) {
   }
 }
 
-function renderAccount(session) {
+let accountDrawing = 0; // the latest renderAccount() call: an older one whose links arrive late is dropped
+
+async function renderAccount(session) {
   const box = document.getElementById("account");
+  const ticket = ++accountDrawing;
   if (session && session.user) {
+    let inboxLink, messagesLink;
+    try {
+      [{ inboxLink }, { messagesLink }] = await HEADER_LINKS();
+    } catch {
+      inboxLink = messagesLink = () => null; // the header works without its badges
+    }
+    if (ticket !== accountDrawing) return;
     const roles = session.user.roles && session.user.roles.length ? session.user.roles : ["shopper"];
     const role = roles.join(", ");
     mount(box,

@@ -175,6 +175,7 @@ import scripts.bench_chaos  # noqa: E402,F401  (registers the "chaos" benchmarks
 import scripts.bench_checkout  # noqa: E402,F401  (registers the "checkout" benchmarks)
 import scripts.bench_cold  # noqa: E402,F401  (registers the "cold_routes" benchmarks)
 import scripts.bench_cost  # noqa: E402,F401  (registers the "cost" benchmarks)
+import scripts.bench_frontend  # noqa: E402,F401  (registers the "frontend" benchmarks)
 import scripts.bench_imports  # noqa: E402,F401  (registers the "imports" benchmarks)
 import scripts.bench_surveys  # noqa: E402,F401  (registers the "surveys" benchmarks)
 

@@ -2,7 +2,6 @@
 mock_aws, with tables and queues deployed from infra/), tests/e2e (the real local stack over
 HTTP) and tests/browser (the real frontend in Chromium)."""
 
-import pytest
 
 pytest_plugins = [
     "tests.fixtures.aws",
@@ -16,9 +15,10 @@ pytest_plugins = [
 ]
 
 
-def pytest_collection_modifyitems(config, items):
-    """One local stack per run: with pytest-xdist (`make test` runs two workers with `--dist loadgroup`),
-    every test that uses the session's `live_stack` goes to the same worker, which starts it once."""
-    for item in items:
-        if "live_stack" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("live_stack"))
+def pytest_sessionfinish(session):
+    """The run's one local stack, shared by the xdist workers, is stopped once they are all done."""
+    if hasattr(session.config, "workerinput") or not hasattr(session.config, "_tmp_path_factory"):
+        return
+    from tests.fixtures.live import stop_shared_stack
+
+    stop_shared_stack(session.config._tmp_path_factory.getbasetemp())

@@ -8,13 +8,20 @@
 // e-mails speak it too. Switching reloads the page: module-level labels are then built again in
 // the new language, which is simpler and safer than re-rendering every view in place.
 //
+// Only the active language's catalogue is loaded (each is ~60 KB of source, most of the first page's
+// weight): this module waits for it with a top-level await, so every module that imports t() runs
+// once the words are there; the other catalogue is loaded by the reload a switch does.
+//
 // Money, numbers, dates and country names go through the browser's Intl APIs for the locale.
 
-import en from "./locales/en.js";
-import fr from "./locales/fr.js";
-
-export const CATALOGUES = { en, fr };
 export const LANGUAGES = ["en", "fr"];
+// Literal specifiers, one per language: scripts/build_frontend.py rewrites them to the hashed names.
+const LOADERS = {
+  en: () => import("./locales/en.js"),
+  fr: () => import("./locales/fr.js"),
+};
+// Each language's own name for the switch, which shows both whichever catalogue is loaded.
+const OWN_NAMES = { en: "English", fr: "Français" };
 const KEY = "halles.locale";
 
 function saved() {
@@ -40,6 +47,8 @@ function fromBrowser() {
 }
 
 let language = saved() || fromBrowser();
+/** The loaded catalogue: the active language's only (a key missing there shows the key itself). */
+const catalogue = (await LOADERS[language]()).default;
 
 /** The language chosen with the switch in this browser, or null when none was (the browser's then). */
 export function chosenLanguage() {
@@ -88,11 +97,11 @@ function interpolate(text, params) {
  * The text for `key` in the current language. `params` fill "{name}" placeholders; when the entry
  * is a dict of plural forms ({one, other, zero?}) `params.count` picks one with Intl.PluralRules
  * ("zero" is used for 0 when the catalogue has it, because "0 items" reads worse than "No items").
- * A key missing in the current language falls back to English, then to the key itself.
+ * A key missing in the current language shows the key itself (tests/unit/test_i18n_catalogues.py
+ * keeps both catalogues complete, so English is not loaded as a fallback).
  */
 export function t(key, params = {}) {
-  let entry = lookup(CATALOGUES[language], key);
-  if (entry === undefined) entry = lookup(CATALOGUES.en, key);
+  let entry = lookup(catalogue, key);
   if (entry === undefined) return key;
   if (isPlural(entry)) {
     const count = Number(params.count);
@@ -106,7 +115,7 @@ export function t(key, params = {}) {
 /** Whether a key exists (for optional per-code texts such as API errors). */
 export function has(key) {
   const isText = (entry) => typeof entry === "string" || isPlural(entry);
-  return isText(lookup(CATALOGUES[language], key)) || isText(lookup(CATALOGUES.en, key));
+  return isText(lookup(catalogue, key));
 }
 
 const numberFormats = new Map();
@@ -169,7 +178,7 @@ export function fieldMessage(field, message) {
 
 /** Every language, with its own name, for the header switch. */
 export function languageChoices() {
-  return LANGUAGES.map((code) => ({ code, name: CATALOGUES[code].language.name, short: code.toUpperCase() }));
+  return LANGUAGES.map((code) => ({ code, name: OWN_NAMES[code], short: code.toUpperCase() }));
 }
 
 /**

@@ -17,7 +17,8 @@ from tests.browser.test_returns_ui import delivered_two_vendor_order, second_ven
 from tests.browser.test_vendor_money_ui import sign_in_as
 from tests.browser.test_vendor_orders_ui import new_offer, seeded_vendor
 
-pytestmark = pytest.mark.browser
+# Fires schedules as of days ahead, which acts on every live test's returns, claims and orders at once.
+pytestmark = [pytest.mark.browser, pytest.mark.live_stack_alone]
 
 
 def fire_later(live_stack, schedule: str, days: int) -> dict:

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 EMAIL_PLACEHOLDER = "[e-mail hidden]"
 
 
+@pytest.mark.live_stack_alone  # counts the demo vendor's unread messages, which other tests' messages change
 def test_a_shopper_writes_to_a_vendor_about_an_order_and_reads_the_reply(page, browser, live_stack, shopper):  # noqa: F811
     vendor = seeded_vendor(live_stack)
     order_id = buy(page, live_stack, shopper, new_offer(live_stack, vendor.token))

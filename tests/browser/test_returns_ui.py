@@ -123,6 +123,7 @@ def test_a_shopper_returns_one_line_and_is_refunded_exactly_that_line(page, brow
     assert not errors, f"the pages raised: {errors}"
 
 
+@pytest.mark.live_stack_alone  # the demo vendor's rules would auto-approve other tests' returns meanwhile
 def test_the_vendor_sets_its_return_rules_and_the_admin_opens_its_returns_queues(page, browser, live_stack):
     from tests.browser.test_vendor_money_ui import sign_in_as
 

@@ -18,7 +18,8 @@ from tests.browser.test_vendor_money_ui import TRACKING, confirm_with_test_card,
 from tests.browser.test_vendor_orders_ui import new_offer, seeded_vendor
 from tests.fixtures.addresses import checkout_body
 
-pytestmark = pytest.mark.browser
+# Fires schedules as of days ahead, which acts on every live test's returns, claims and orders at once.
+pytestmark = [pytest.mark.browser, pytest.mark.live_stack_alone]
 
 
 def delivered_to_a_consenting_shopper(live_stack, vendor) -> tuple[Shopper, dict]:

@@ -8,6 +8,7 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.test_checkout_ui import PASSWORD, Shopper, api, fresh_email, frontend, sign_in_api
@@ -97,6 +98,7 @@ def test_the_vendor_downloads_its_ledger_as_csv(page, live_stack):
     assert content.startswith("at,kind,amount,currency,order_id") and transfer_id in content
 
 
+@pytest.mark.live_stack_alone  # the commission rules apply to every checkout other tests make meanwhile
 def test_the_admin_edits_a_category_rate_and_the_rules_keep_it(page, live_stack):
     admin_token = sign_in_api(live_stack, "admin@halles.local", DEMO_PASSWORD)
     before = api(live_stack, "GET", "/admin/commissions", token=admin_token)

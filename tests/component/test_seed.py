@@ -92,3 +92,23 @@ def test_a_restart_keeps_what_vendors_changed(stack):
     seed_demo()
     after = next(o for o in vendor_offers.list_vendor_offers(vendor_id)["items"] if o["offer_id"] == offer["offer_id"])
     assert after["price"]["amount"] == offer["price"]["amount"] + 100 and after["available"] == 1
+
+
+
+def test_a_snapshot_seeded_before_the_french_texts_gets_them_and_french_search_finds_them(stack, app_client,
+                                                                                          monkeypatch):
+    import devstack.seed as seed
+
+    with monkeypatch.context() as older_seed:  # the seed as it was before the catalogue had French texts
+        older_seed.setattr(seed, "PRODUCTS", tuple({**p, "data": {**p["data"], "translations": {}}}
+                                                   for p in seed.PRODUCTS))
+        seed.seed_demo()
+    assert call(app_client, "GET", "/catalog/products?q=bouteille")[1]["items"] == []
+
+    seed.seed_demo()  # the next start of the stack, with today's seed
+
+    (bottle,) = call(app_client, "GET", "/catalog/products?q=bouteille")[1]["items"]
+    assert bottle["title"] == "Insulated Steel Bottle 750 ml"
+    assert call(app_client, "GET", "/catalog/products?q=bottles")[1]["items"][0]["product_id"] == bottle["product_id"]
+    page = call(app_client, "GET", f"/catalog/products/{bottle['product_id']}?lang=fr")[1]["product"]
+    assert page["title"] == "Bouteille isotherme en acier 750 ml" and page["images"]

@@ -1,7 +1,7 @@
 """The local marketplace as a newcomer gets it from `make run`, exercised over real HTTP.
 
-One stack (`live_stack`, a real `python -m devstack run --fresh` subprocess) serves the
-whole module; the restart test runs last and leaves the stack running on the same data.
+The run's stack (`live_stack`, a real `python -m devstack run --fresh` subprocess, shared with the
+other live tests) serves the module; the restart test restarts a stack of its own (`own_stack`).
 Every wait polls with a deadline; nothing sleeps a fixed time.
 """
 
@@ -312,7 +312,7 @@ def test_fire_names_the_functions_when_the_name_is_unknown(live_stack):
     assert "notifications_consumer" in result.stdout
 
 
-# ---- persistence: runs last, restarts the stack -----------------------------------------
+# ---- persistence: restarts a stack of its own -----------------------------------------
 
 def seeded_account(credentials: dict, role: str) -> dict:
     """The first seeded account with this role, whatever exact shape seed_demo() returns."""
@@ -333,36 +333,36 @@ def seeded_account(credentials: dict, role: str) -> dict:
     raise AssertionError(f"no {role} in the seeded credentials: {credentials}")
 
 
-def test_users_and_data_survive_a_restart(live_stack):
-    user = sign_up(live_stack)
-    before = sign_in(live_stack, user["email"], PASSWORD)
-    vendor = seeded_account(live_stack.credentials, "vendor")
-    vendor_token = sign_in(live_stack, vendor["email"], vendor["password"])["access_token"]
-    status, offers, _ = live_stack.call("GET", "/vendor/offers", token=vendor_token)
+def test_users_and_data_survive_a_restart(own_stack):
+    user = sign_up(own_stack)
+    before = sign_in(own_stack, user["email"], PASSWORD)
+    vendor = seeded_account(own_stack.credentials, "vendor")
+    vendor_token = sign_in(own_stack, vendor["email"], vendor["password"])["access_token"]
+    status, offers, _ = own_stack.call("GET", "/vendor/offers", token=vendor_token)
     assert status == 200 and offers["items"]
     offer = offers["items"][0]
     new_price = offer["price"]["amount"] + 123
-    status, changed, _ = live_stack.call("PUT", f"/vendor/products/{offer['product_id']}/offer", {
+    status, changed, _ = own_stack.call("PUT", f"/vendor/products/{offer['product_id']}/offer", {
         "price": {"amount": new_price, "currency": "EUR"}, "shipping_fee": offer["shipping_fee"],
         "condition": offer["condition"], "stock": offer["available"], "delivery": offer["delivery"],
     }, token=vendor_token)
     assert status in (200, 201), changed
-    customer = stripe_api(live_stack, "POST", "/v1/customers", {"email": user["email"]})
+    customer = stripe_api(own_stack, "POST", "/v1/customers", {"email": user["email"]})
 
-    code = live_stack.restart()
+    code = own_stack.restart()
 
-    assert code == 0, f"Ctrl-C should stop the stack cleanly:\n{live_stack.log_tail()}"
-    after = sign_in(live_stack, user["email"], PASSWORD)
+    assert code == 0, f"Ctrl-C should stop the stack cleanly:\n{own_stack.log_tail()}"
+    after = sign_in(own_stack, user["email"], PASSWORD)
     assert after["user"]["user_id"] == user["user_id"]
-    status, me, _ = live_stack.call("GET", "/me", token=after["access_token"])
+    status, me, _ = own_stack.call("GET", "/me", token=after["access_token"])
     assert (status, me["user_id"]) == (200, user["user_id"])
     # The pool keeps its id across restarts, so a token issued before still works.
-    status, _, _ = live_stack.call("GET", "/me", token=before["access_token"])
+    status, _, _ = own_stack.call("GET", "/me", token=before["access_token"])
     assert status == 200
     # The vendor's change survived the restart and the re-seeding that follows it.
-    status, page, _ = live_stack.call("GET", f"/catalog/products/{offer['product_id']}")
+    status, page, _ = own_stack.call("GET", f"/catalog/products/{offer['product_id']}")
     assert status == 200
     kept = next(o for o in page["offers"] if o["offer_id"] == offer["offer_id"])
     assert kept["price"]["amount"] == new_price
     # So did what the local payment provider knew.
-    assert stripe_api(live_stack, "GET", f"/v1/customers/{customer['id']}")["email"] == user["email"]
+    assert stripe_api(own_stack, "GET", f"/v1/customers/{customer['id']}")["email"] == user["email"]

@@ -10,6 +10,7 @@ import { promotedPrice, totalBefore } from "./struck.js";
 import { clearFieldErrors, fieldWithError, showFieldErrors } from "./forms.js";
 import { renderBreadcrumbs, renderFacets, renderSuggestion, sortControl } from "./catalogue-finding.js";
 import { t } from "../i18n.js";
+import { assetPath } from "../assets.js";
 
 // How many products one "page" shows (the API allows 1..50); config.js may set `pageSize`.
 const PAGE_SIZE = Math.min(50, Math.max(1, Number(config.pageSize) || 24));
@@ -262,22 +263,31 @@ function statusText(count, more) {
   return more ? t("catalogue.showingFirst", { count }) : t("catalogue.showing", { count });
 }
 
-/** Product images are site paths such as /img/kitchen.svg, served by the frontend itself, or
- * /media/... (uploaded images and the demo's drawings), served by the API. */
+/** Product images are site paths such as /img/kitchen.svg, served by the frontend itself (under their
+ * hashed name in a built site: js/assets.js), or /media/... (uploaded images and the demo's drawings),
+ * served by the API. */
 export function imageUrl(path, category) {
-  const fallback = category ? `img/${category}.svg` : "img/generic.svg";
+  const fallback = assetPath(category ? `img/${category}.svg` : "img/generic.svg");
   if (typeof path === "string" && path.startsWith("/media/")) return `${API_BASE}${path}`;
   try {
-    return new URL(path || fallback, window.location.href).href;
+    return new URL(path ? assetPath(path) : fallback, window.location.href).href;
   } catch {
     return fallback;
   }
 }
 
-export function productImage(path, category, alt = "") {
-  const img = el("img", { src: imageUrl(path, category), alt, loading: "lazy", decoding: "async", width: 400, height: 300 });
+/**
+ * A product's picture, its size set (400 x 300, the cards' 4:3 box) so nothing moves when it arrives.
+ * Lazy by default: the catalogue's cards below the fold load as they are scrolled to. `lazy: false`
+ * for a picture always above the fold (the product page's), which the browser should fetch at once.
+ */
+export function productImage(path, category, alt = "", { lazy = true } = {}) {
+  const img = el("img", {
+    src: imageUrl(path, category), alt, loading: lazy ? "lazy" : "eager", fetchpriority: lazy ? null : "high",
+    decoding: "async", width: 400, height: 300,
+  });
   img.addEventListener("error", () => {
-    const generic = new URL("img/generic.svg", window.location.href).href;
+    const generic = new URL(assetPath("img/generic.svg"), window.location.href).href;
     if (img.src !== generic) img.src = generic;
   });
   return img;

@@ -68,7 +68,7 @@ function showProduct(main, { product, offers = [], best_offer_id: bestId }, cate
   mount(main, el("article", { class: "product-page", "data-view": "product", "data-testid": "product", "data-product-id": product.product_id },
     backLink(),
     el("div", { class: "product-hero" },
-      el("div", { class: "product-media" }, productImage((product.images || [])[0], product.category, product.title)),
+      el("div", { class: "product-media" }, productImage((product.images || [])[0], product.category, product.title, { lazy: false })),
       el("div", { class: "product-summary" },
         category ? el("p", { class: "card-category", "data-testid": "product-category", text: category }) : null,
         el("h1", { class: "product-title", "data-testid": "product-title", text: product.title }),
