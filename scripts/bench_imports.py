@@ -17,16 +17,16 @@
   through the offer-imports queue and the devstack pump (one chunk at a time, like a Lambda with
   reserved concurrency 1), until GET /vendor/imports/{id} says done.
 
-Why the first figure is 5.0 WRU and not the issue's 1.1 (measured with `--why`, 10,000 rows: offers
-30,000 WRU for 10,000 items, products 20,000 for 10,000, imports ~100 WRU for ~50 one-transaction chunk
-records). A product's FIRST offer must change two things shoppers read: the offer itself (checkout's
+Why the first figure is 5.02 WRU and not the issue's 1.1 (measured with `--why`, 10,000 rows, 2026-11-27:
+offers 30,000 WRU for 10,000 items, products 20,000 for 10,000, imports 205 for 103: the job and one
+transaction per chunk, billed twice; items 2.01 per row, re-import 0.021 WRU per row). A product's FIRST offer must change two things shoppers read: the offer itself (checkout's
 conditional stock writes; 1 WRU, plus its by_product index that the product page and the summary read
 and its by_vendor index that the vendor's offer list reads: 3 WRU, every item being under 1 KB) and the
 product's listing (the category listing filters on it in its DynamoDB query: in stock, price range,
 vendor; 1 WRU plus its by_category index: 2 WRU). The ideas weighed (WRU per row of this bench):
 - one summary per product per chunk: already so (a chunk refreshes each product once, however many of
   its offers it holds, and not at all when the listing would not change: the re-import figure); it
-  only helps rows sharing products (two conditions of each product: 4.0), not this bench (5.0);
+  only helps rows sharing products (two conditions of each product: 4.02), not this bench (5.02);
 - BatchWriteItem of the summaries: the same units (one per item under 1 KB), fewer calls only;
 - the listing folded into the offer, read through a sparse listing index over offers set on each
   product's best offer: 1 + by_product + by_vendor + the listing index = 4.0 per first offer (items 1.0),
