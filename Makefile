@@ -20,7 +20,7 @@ PY := $(VENV)/bin/python
 # The interpreter's version is part of the stamp: a .venv built by another Python is rebuilt.
 STAMP := $(VENV)/.installed-py$(PYTHON_VERSION)-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: run test unit bench package deploy openapi lint clean chromium python
+.PHONY: run test unit bench package deploy deploy-frontend openapi lint clean chromium python
 
 # `make python` prints the interpreter the venv is (or would be) built with.
 python:
@@ -88,6 +88,12 @@ deploy: venv
 	    --output-template-file build/$(STAGE)/packaged.json
 	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json --stack-name $(STACK) \
 	    --capabilities CAPABILITY_IAM --parameter-overrides AlertEmail=$(ALERT_EMAIL)
+
+# The storefront, after `make deploy` (README, "The frontend"): builds it with the stack's API URL, uploads it to
+# the stack's bucket (cache rules per file) and invalidates index.html and config.js in CloudFront.
+deploy-frontend: venv
+	@test -n "$(STACK)" || { echo "usage: make deploy-frontend STACK=<stack name> [REGION=<region>]" >&2; exit 2; }
+	$(PY) -m scripts.deploy_frontend --stack $(STACK) $(if $(REGION),--region $(REGION))
 
 openapi: venv
 	$(PY) -m scripts.openapi build/openapi.json

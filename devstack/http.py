@@ -231,6 +231,15 @@ def config_js(api_port: int, host: str) -> bytes:
     return f"window.HALLES_CONFIG = {{apiBase: {api_base}}};\n".encode()
 
 
+def _is_outbox(path: str) -> bool:
+    return path == "/_outbox" or path.startswith("/_outbox/")
+
+
+def api_origin(api_port: int, host: str) -> str:
+    """Where the pages call the API from config_js: any host name on that port when served to other machines."""
+    return f"http://*:{api_port}" if host in ("0.0.0.0", "::", "") else f"http://{host}:{api_port}"
+
+
 # What the frontend server gzips: text, which shrinks 3-5x (images other than SVG are compressed already).
 COMPRESSIBLE_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 GZIP_LEVEL = 9  # done once per file version (cached below), so the smallest output is worth its time
@@ -274,9 +283,12 @@ class FrontendHandler(SimpleHTTPRequestHandler):
     tree's files, whose names do not change when they do, index.html, config.js) is revalidated.
     """
 
-    def __init__(self, *args, config_body: bytes, **kwargs):
+    def __init__(self, *args, config_body: bytes, security_headers: dict[str, str] | None = None, **kwargs):
         self.config_body = config_body
         self.cache_control = "no-cache"
+        # The Content-Security-Policy and other headers CloudFront sends in AWS (scripts/frontend_security.py),
+        # so the pages run locally, and in every browser test, under the policy they get in production.
+        self.security_headers = security_headers or {}
         super().__init__(*args, **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
@@ -288,7 +300,7 @@ class FrontendHandler(SimpleHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(self.config_body)
             return
-        if path == "/_outbox" or path.startswith("/_outbox/"):
+        if _is_outbox(path):
             return self._outbox(path)
         # Single-page app: an unknown path without a file extension is a client-side route.
         target = Path(self.translate_path(path))
@@ -348,14 +360,23 @@ class FrontendHandler(SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", self.cache_control)
+        if not _is_outbox(urlsplit(self.path).path):  # a developer's tool with its own inline style
+            for name, value in self.security_headers.items():
+                self.send_header(name, value)
         super().end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base class signature
         pass
 
 
-def make_frontend_server(directory: Path, host: str, port: int, api_port: int) -> ThreadingHTTPServer:
-    handler = functools.partial(FrontendHandler, directory=str(directory), config_body=config_js(api_port, host))
+def make_frontend_server(directory: Path, host: str, port: int, api_port: int,
+                         media_origins: tuple[str, ...] = ()) -> ThreadingHTTPServer:
+    """`media_origins`: where images are shown from and uploaded to besides the API (the local S3, moto)."""
+    from scripts.frontend_security import local_headers
+
+    headers = local_headers([api_origin(api_port, host)], media_origins)
+    handler = functools.partial(FrontendHandler, directory=str(directory), config_body=config_js(api_port, host),
+                                security_headers=headers)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server

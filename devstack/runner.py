@@ -455,7 +455,7 @@ class Stack:
                 raise StartupError(f"cannot build the frontend: {exc}") from None
         try:
             self.frontend_server = make_frontend_server(directory, self.options.host, self.options.frontend_port,
-                                                        self.options.port)
+                                                        self.options.port, media_origins=(self.moto_url,))
         except OSError as exc:
             raise StartupError(f"cannot serve the frontend on port {self.options.frontend_port}: {exc}") from None
         serve_in_thread(self.frontend_server, "frontend")

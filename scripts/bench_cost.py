@@ -8,7 +8,7 @@ mails, analytics), both vendors accepting and shipping, the shopper confirming r
 (the vendor transfers: the payout), and the consumers again.
 
 Counted, per order:
-- API requests (API Gateway REST) and Lambda invocations: one per HTTP call (API handler) and one per
+- API requests (API Gateway HTTP API, as packaged) and Lambda invocations: one per HTTP call (API handler) and one per
   SQS batch a consumer received (as the event source mapping invokes it);
 - Lambda duration: per invocation, the CPU time of the thread that ran it (the app's Python and
   moto's, in process) plus a modelled round trip per AWS call it made (AWS_ROUND_TRIP_S: DynamoDB,
@@ -60,6 +60,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PRICES_EU_WEST_1 = {
     "lambda_request": 0.20 / 1_000_000,
     "lambda_gb_second": 0.0000166667,
+    # The packaged template's API is an HTTP API (scripts/package.py `as_http_api`), up to 300 million
+    # requests a month; `--why` prints what Chalice's REST API would cost instead.
+    "api_gateway_http_request": 1.00 / 1_000_000,
     "api_gateway_rest_request": 3.50 / 1_000_000,
     "dynamodb_write_request_unit": 0.7063 / 1_000_000,  # after the 2024-11 on-demand price cut
     "dynamodb_read_request_unit": 0.1413 / 1_000_000,
@@ -145,13 +148,14 @@ class Usage:
     mails: int = 0
     other_calls: Counter = field(default_factory=Counter)  # service.operation -> calls (not priced)
     writes: Counter = field(default_factory=Counter)  # table -> items written (to show WRU per item)
+    write_kinds: Counter = field(default_factory=Counter)  # (table, how it was written) -> WRU (`--why`)
 
     def costs(self) -> dict[str, float]:
         p = PRICES_EU_WEST_1
         return {
             "lambda requests": sum(self.invocations.values()) * p["lambda_request"],
             "lambda duration": self.gb_seconds * p["lambda_gb_second"],
-            "api gateway": self.api_requests * p["api_gateway_rest_request"],
+            "api gateway": self.api_requests * p["api_gateway_http_request"],
             "dynamodb writes": sum(self.wru.values()) * p["dynamodb_write_request_unit"],
             "dynamodb reads": sum(self.rru.values()) * p["dynamodb_read_request_unit"],
             "sqs": sum(self.sqs_requests.values()) * p["sqs_standard_request"],
@@ -290,20 +294,25 @@ class AwsMeter:
 
     def _dynamodb(self, name: str, body: dict, parsed: dict, context: dict, failed: bool) -> None:
         usage = self.usage
-        short = lambda table: table.rsplit("-", 1)[-1]  # noqa: E731
+        short = self.short_name
         if name in WRITE_OPERATIONS:
             transaction = name == "TransactWriteItems"
             writes, befores = self._writes_of(name, body), context.get("halles_before") or []
             for (table, key, kind, item), before in zip(writes, befores, strict=False):
                 usage.writes[short(table)] += 1
+                how = (short(table), f"{'transaction ' if transaction else ''}{kind}{' failed' if failed else ''}")
                 if failed:  # the attempt is billed (a failed transaction: each item's units)
-                    usage.wru[short(table)] += (2 if transaction else 1) * write_units(item_size(before or item))
+                    units = (2 if transaction else 1) * write_units(item_size(before or item))
+                    usage.wru[short(table)] += units
+                    usage.write_kinds[how] += units
                     continue
                 after = self._stored_item(table, key)
                 size = max(item_size(before), item_size(after), item_size(item) if kind == "ConditionCheck" else 0)
-                usage.wru[short(table)] += (2 if transaction else 1) * write_units(size)
+                units = (2 if transaction else 1) * write_units(size)
                 if kind != "ConditionCheck":
-                    usage.wru[short(table)] += self._index_units(table, before, after)
+                    units += self._index_units(table, before, after)
+                usage.wru[short(table)] += units
+                usage.write_kinds[how] += units
         elif name == "GetItem":
             usage.rru[short(body["TableName"])] += read_units(item_size(parsed.get("Item")),
                                                               bool(body.get("ConsistentRead")))
@@ -327,6 +336,14 @@ class AwsMeter:
                 usage.rru[short(entry["Get"]["TableName"])] += 2.0
         else:
             usage.other_calls[f"dynamodb.{name}"] += 1
+
+    @staticmethod
+    def short_name(table: str) -> str:
+        """The table's name without the stack's prefix (`vendor-orders`, not `orders`)."""
+        from chalicelib.settings import get_settings
+
+        prefix = get_settings().table_prefix
+        return table[len(prefix):] if table.startswith(prefix) else table
 
     def install(self) -> None:
         from botocore.handlers import BUILTIN_HANDLERS
@@ -491,6 +508,9 @@ def explain(usage: Usage) -> str:
     for item, usd in usage.costs().items():
         lines.append(f"  {usd * 1000:8.4f}  {item}")
     lines.append(f"  {usage.mail_cost() * 1000:8.4f}  mail (apart)")
+    rest_api = usage.api_requests * PRICES_EU_WEST_1["api_gateway_rest_request"]
+    lines.append(f"  (with Chalice's REST API instead of the HTTP API: api gateway {rest_api * 1000:.4f}, "
+                 f"infra {(sum(usage.costs().values()) - usage.costs()['api gateway'] + rest_api) * 1000:.4f})")
     lines.append(f"API requests {usage.api_requests}; invocations {dict(usage.invocations)}; "
                  f"{usage.gb_seconds:.3f} GB-s at {_memory_gb() * 1024:.0f} MB")
     lines.append("Lambda billed seconds by function (wall on this machine): " + ", ".join(
@@ -498,6 +518,8 @@ def explain(usage: Usage) -> str:
         for name, seconds in usage.seconds.most_common()))
     lines.append(f"DynamoDB WRU {sum(usage.wru.values())} {dict(usage.wru.most_common())}")
     lines.append(f"DynamoDB items written {sum(usage.writes.values())} {dict(usage.writes.most_common())}")
+    lines.append("DynamoDB WRU by table and write: " + ", ".join(
+        f"{table} {how} {units}" for (table, how), units in usage.write_kinds.most_common()))
     lines.append(f"DynamoDB RRU {sum(usage.rru.values()):g} {dict(usage.rru.most_common())}")
     lines.append(f"SQS requests {sum(usage.sqs_requests.values())} {dict(usage.sqs_requests)}; mails {usage.mails}")
     if usage.other_calls:

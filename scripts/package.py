@@ -6,8 +6,10 @@
    - SQS event sources report partial batch failures (`ReportBatchItemFailures`) and point at the
      template's queue (`Fn::GetAtt <logical id>.Arn`, via `Metadata."Halles::QueueBindings"`);
    - every function gets `Metadata."Halles::Environment"` (table prefix, pool ids, queue URLs...);
-   - unknown routes answer 404 in the project's error shape (API Gateway's
-     MISSING_AUTHENTICATION_TOKEN response, body from `chalicelib.gateway_responses`);
+   - Chalice's REST API becomes an HTTP API (`as_http_api`: 1.00 instead of 3.50 USD per million
+     requests), payload format 1.0 so Chalice's handler reads the same event; CORS answered by API
+     Gateway from Chalice's CORS settings; a `$default` route sends any other path to the handler,
+     which answers 404 in the project's error shape (`chalicelib.gateway_responses`);
    - each function gets an IAM role of its own that may use exactly the tables (and their indexes),
      queues, SSM parameters, images prefix, user pool and mail identity its entry in
      infra/function_access.json lists, and that entry must match what the function's code reaches
@@ -28,7 +30,8 @@
    cold start compiles every imported module from source (several times the cost of the import
    itself; see `python -m scripts.bench`). The .pyc files are `unchecked-hash`: valid whatever
    mtimes the extracted files get, which is safe because a deployed bundle never changes.
-5. `cfn-lint` the result: any error fails the build; warnings are shown.
+5. Add the frontend: S3 bucket, CloudFront distribution, security headers (scripts/frontend_template.py).
+6. `cfn-lint` the result: any error fails the build; warnings are shown.
 
 SnapStart (README, "SnapStart"): every function gets `SnapStart: {ApplyOn: PublishedVersions}` and
 `AutoPublishAlias: live`, so each deploy publishes a version (snapshotted once, its init already run) and
@@ -58,12 +61,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.frontend_template import FrontendTemplateError, add_frontend
 from scripts.function_access import Access, declared_access, derive_access, differences
 
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION = "AWS::Serverless::Function"
 ROLE = "AWS::IAM::Role"
 REST_API = "AWS::Serverless::Api"
+HTTP_API = "AWS::Serverless::HttpApi"
+API = "HttpAPI"  # the API's logical id in the packaged template (Chalice's is `RestAPI`)
 POLICY_NAME = "HallesResources"
 ALARM = "AWS::CloudWatch::Alarm"
 DASHBOARD = "AWS::CloudWatch::Dashboard"
@@ -187,8 +193,7 @@ def post_process(sam: dict, infra: dict, declared: dict[str, Access] | None = No
     for name, fn in functions.items():
         consumed_queues[name] = _bind_sqs_events(name, fn, bindings, resources)
         _inject_environment(name, fn, environment)
-    _add_not_found_response(resources)
-    _name_api_after_stack(resources)
+    as_http_api(sam)
     _publish_behind_alias(functions, resources)
     _add_monitoring(sam, functions, monitoring if monitoring is not None else json.loads(MONITORING.read_text()))
     _grant_resources(functions, resources, infra, consumed_queues,
@@ -228,30 +233,93 @@ def _inject_environment(name: str, fn: dict, environment: dict[str, Any]) -> Non
     variables.update(environment)
 
 
-def _add_not_found_response(resources: dict) -> None:
-    """Unknown paths answer 404 in our error shape instead of API Gateway's 403 "Missing Authentication Token".
+def as_http_api(sam: dict) -> None:
+    """Chalice's REST API (`RestAPI`, swagger 2.0) as an HTTP API (`HttpAPI`, OpenAPI 3.0) with the same routes.
 
-    Put in the API definition itself, not as a separate AWS::ApiGateway::GatewayResponse resource: SAM re-PUTs
-    the definition (mode overwrite) on every update, which drops gateway responses it does not contain, and a
-    separate resource does not trigger a new stage deployment (aws/serverless-application-model#390).
+    Why: API Gateway bills an HTTP API 1.00 USD per million requests, a REST API 3.50 (the largest line
+    of `python -m scripts.bench cost` after DynamoDB). What Halles uses exists there: a regional endpoint,
+    custom domains, 10 MB payloads, Lambda proxy integrations with payload format 1.0 (the REST event
+    shape, whose `requestContext.resourcePath` is the route template Chalice routes on), CORS. What it
+    does not have, Halles does not use: API keys and usage plans (throttling and keys are in the app),
+    request validation (pydantic), WAF, private endpoints, X-Ray. Gateway responses do not exist: the
+    `$default` route hands any other request to the handler, which answers 404 in the error shape
+    (chalicelib/gateway_responses.py). Every `RestAPI` reference (outputs, invoke permission) follows.
     """
-    from chalicelib.gateway_responses import gateway_response_templates
+    resources = sam["Resources"]
+    rest = resources.pop("RestAPI", None)
+    if rest is None:
+        return
+    body = rest["Properties"]["DefinitionBody"]
+    paths: dict[str, dict] = {}
+    cors: dict[str, str] = {}
+    methods: set[str] = set()
+    handler_uri = None
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            integration = operation.get("x-amazon-apigateway-integration") if isinstance(operation, dict) else None
+            if integration is None:
+                continue
+            if integration.get("type") == "mock":  # Chalice's CORS preflight: API Gateway answers it here
+                cors = cors or integration["responses"]["default"].get("responseParameters", {})
+                continue
+            if integration.get("type") != "aws_proxy":
+                raise PackagingError(f"{method.upper()} {path}: an HTTP API has no {integration.get('type')!r} integration")
+            handler_uri = handler_uri or integration["uri"]
+            methods.add(method.upper())
+            paths.setdefault(path, {})[method] = _http_operation(path, integration["uri"])
+    if handler_uri is not None:
+        paths["$default"] = {"x-amazon-apigateway-any-method": _http_operation("$default", handler_uri)}
+    definition: dict[str, Any] = {"openapi": "3.0.1", "info": {"title": {"Ref": "AWS::StackName"}, "version": "1.0"},
+                                  "paths": paths}
+    if cors:
+        definition["x-amazon-apigateway-cors"] = _cors_configuration(cors, methods)
+    resources[API] = {"Type": HTTP_API, "Properties": {"StageName": rest["Properties"]["StageName"],
+                                                       "DefinitionBody": definition}}
+    _rename_api(resources)
+    outputs = sam.get("Outputs", {})
+    _rename_api(outputs)
+    if "RestAPIId" in outputs:
+        outputs["ApiId"] = outputs.pop("RestAPIId")
 
-    props = gateway_response_templates()
-    for api in (res for res in resources.values() if res["Type"] == REST_API):
-        body = api["Properties"]["DefinitionBody"]
-        body.setdefault("x-amazon-apigateway-gateway-responses", {})[props["ResponseType"]] = {
-            "statusCode": props["StatusCode"],
-            "responseParameters": props.get("ResponseParameters", {}),
-            "responseTemplates": props["ResponseTemplates"],
-        }
+
+def _http_operation(path: str, uri: Any) -> dict:
+    parameters = [{"name": name.rstrip("+"), "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"\{([^}]+)\}", path)]
+    operation: dict[str, Any] = {"x-amazon-apigateway-integration": {
+        "type": "aws_proxy", "httpMethod": "POST", "uri": uri, "payloadFormatVersion": "1.0"}}
+    if parameters:
+        operation["parameters"] = parameters
+    return operation
 
 
-def _name_api_after_stack(resources: dict) -> None:
-    """API Gateway's metrics are per API *name*: name it after the stack (Chalice names it "halles"), so the
-    alarms of two stacks in one account (dev and prod) watch their own API, not the sum of both."""
-    for api in (res for res in resources.values() if res["Type"] == REST_API):
-        api["Properties"]["DefinitionBody"].setdefault("info", {})["title"] = {"Ref": "AWS::StackName"}
+def _cors_configuration(parameters: dict[str, str], methods: set[str]) -> dict:
+    """Chalice's preflight answer (`method.response.header.<name>`: `'<value>'`) as an HTTP API's CORS settings."""
+    def header(name: str) -> str:
+        return parameters.get(f"method.response.header.{name}", "''").strip("'")
+
+    def listed(name: str) -> list[str]:
+        return [v.strip() for v in header(name).split(",") if v.strip()]
+
+    configuration: dict[str, Any] = {"allowOrigins": listed("Access-Control-Allow-Origin"),
+                                     "allowHeaders": listed("Access-Control-Allow-Headers"),
+                                     "exposeHeaders": listed("Access-Control-Expose-Headers"),
+                                     "allowMethods": sorted(methods | {"OPTIONS"})}
+    if header("Access-Control-Max-Age"):
+        configuration["maxAge"] = int(header("Access-Control-Max-Age"))
+    return {k: v for k, v in configuration.items() if v}
+
+
+def _rename_api(value: Any) -> None:
+    """Point Chalice's `RestAPI` references (Ref, `${RestAPI}` in Fn::Sub) at the HTTP API, in place (the
+    caller keeps references to the resources' dicts)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in list(items):
+        if isinstance(item, dict) and item.get("Ref") == "RestAPI":
+            value[key] = {"Ref": API}
+        elif isinstance(item, str) and "${RestAPI" in item:
+            value[key] = item.replace("${RestAPI}", "${" + API + "}").replace("${RestAPI.", "${" + API + ".")
+        else:
+            _rename_api(item)
 
 
 def _publish_behind_alias(functions: dict, resources: dict) -> None:
@@ -266,7 +334,7 @@ def _publish_behind_alias(functions: dict, resources: dict) -> None:
         props["AutoPublishAlias"] = LIVE_ALIAS
         props["AutoPublishAliasAllProperties"] = True
     for res in resources.values():
-        if res["Type"] == REST_API:
+        if res["Type"] in (REST_API, HTTP_API):
             res["Properties"]["DefinitionBody"] = _integrations_on_alias(res["Properties"]["DefinitionBody"], functions)
         elif res["Type"] == "AWS::Lambda::Permission" and res["Properties"].get("Principal") == API_GATEWAY:
             name = _unqualified_function(res["Properties"].get("FunctionName"), functions)
@@ -333,7 +401,7 @@ def latest_invokers(resources: dict, functions: dict) -> list[str]:
     found = []
     for logical, res in resources.items():
         props = res.get("Properties") or {}
-        if res["Type"] == REST_API:
+        if res["Type"] in (REST_API, HTTP_API):
             text = json.dumps(props.get("DefinitionBody", {}))
             found += [f"{logical}: {name}" for name in functions if f"${{{name}.Arn}}" in text]
             continue
@@ -601,6 +669,10 @@ def package(stage: str = "prod", out_dir: Path | None = None, project_dir: Path 
     run_chalice_package(Path(project_dir).resolve(), stage, out_dir, template)
     sam_path = out_dir / "sam.json"
     sam = post_process(json.loads(sam_path.read_text()), json.loads(template.read_text()))
+    try:
+        add_frontend(sam)  # the storefront's bucket and CloudFront distribution (scripts/frontend_template.py)
+    except FrontendTemplateError as exc:
+        raise PackagingError(str(exc)) from None
     sam_path.write_text(json.dumps(sam, indent=2) + "\n")
     runtimes = {res["Properties"]["Runtime"] for res in sam["Resources"].values() if res["Type"] == FUNCTION}
     if len(runtimes) != 1:

@@ -223,6 +223,9 @@ class VendorOrder:
     # A transfer reversal the provider refused (e.g. balance_insufficient): {amount, failure_code, at}
     # while that much is still due back from the vendor; retried by retry_payouts or an admin.
     reversal_failed: dict | None = None
+    # Reversals the provider refused over the order's life, never reset (`reversal_failed` is cleared once
+    # nothing is due): later reversals' keys count them, so none reuses a refused one's key.
+    reversal_refusals: int = 0
     # Who bears the commission on refunds (chalicelib/domain/ledger.py COMMISSION_POLICIES), frozen at checkout.
     refund_commission: str = ledger.REFUND_COMMISSION
     # Transfers made after the first one (`transfer_id`): a refund that failed after the vendor was
@@ -234,6 +237,10 @@ class VendorOrder:
     # A top-up transfer the provider refused (e.g. balance_insufficient): {amount, failure_code, at,
     # last_failed_at, attempts} while the vendor is still owed it; retried by retry_payouts or an admin.
     top_up_failed: dict | None = None
+    # Top-ups the provider refused over the order's life, never reset (`top_up_failed` is cleared once
+    # nothing is owed or an admin paid it outside): every later top-up's key counts them, so none is ever
+    # asked again under a refused one's key (the provider would replay the refusal).
+    top_up_refusals: int = 0
     # Money an admin settled outside the platform, in order, each {kind, amount, at, by?, note?}:
     # `returned_by_vendor` (a refused reversal the vendor paid back another way: counted as reversed),
     # `written_off` (one the platform forgave: never asked again, but never counted as taken back),
@@ -255,6 +262,27 @@ class VendorOrder:
     @property
     def paid_outside(self) -> int:
         return self._settled("paid_to_vendor")
+
+    @property
+    def reversal_attempt(self) -> int:
+        """The attempt number the next reversal is asked with: the refusals so far (orders saved before they
+        were counted kept only the attempts of the refusal still listed)."""
+        return max(self.reversal_refusals, int((self.reversal_failed or {}).get("attempts", 0)))
+
+    @property
+    def top_up_attempt(self) -> int:
+        """The attempt number the next top-up is asked with: the refusals so far (orders saved before they
+        were counted kept only the attempts of the refusal still listed)."""
+        return max(self.top_up_refusals, int((self.top_up_failed or {}).get("attempts", 0)))
+
+    @property
+    def refunds_borne_outside(self) -> int:
+        """Failed case refunds an admin settled outside the platform at the vendor's cost: counted as the
+        vendor's refunds (the money left the platform for the shopper), each as far as its share allowed
+        (`resolution.counted_as_refund`). Resolutions from before they were counted so were booked as
+        one `adjustment` and are not counted again."""
+        return sum(int((r.get("resolution") or {}).get("counted_as_refund") or 0)
+                   for r in self.case_refunds.values() if r["status"] == "resolved")
 
     @property
     def transfer_order(self) -> list[str]:
@@ -844,7 +872,10 @@ class Order:
         status = _PROVIDER_REFUND_STATUS.get(status, "pending")
         found = next(((v.vendor_id, cid) for v in self.vendor_orders.values() for cid, r in v.case_refunds.items()
                       if r.get("refund_id") == refund_id), None)
-        if found is None and case_id and self.case_refund(case_id) is not None:
+        # Named by its case only (the provider's event came before we recorded our refund): unless it is a
+        # refund we know already, made by an earlier attempt of that case (its late `refund.failed` must not
+        # fail the admin's retry under way).
+        if found is None and case_id and self.case_refund(case_id) is not None and refund_id not in self.refunds:
             record = self.case_refund(case_id)
             if record["status"] == "requested" or record.get("refund_id") in (None, refund_id):
                 found = (record["vendor_id"], case_id)
@@ -883,34 +914,52 @@ class Order:
         return [RefundCase(self.order_id, self.payment_intent_id, vendor_id, case_id, amount,
                            str(record.get("reason") or "requested_by_customer"), attempt)]
 
-    def resolve_case_refund(self, case_id: str, *, note: str, by: str, at: str, borne_by: str = "platform") -> bool:
+    def resolve_case_refund(self, case_id: str, *, note: str, by: str, at: str,
+                            borne_by: str = "platform") -> list[Effect] | None:
         """An admin settled a failed case refund outside the platform (a bank transfer, a voucher): it
-        leaves the failed queue with the note. Once; False when resolved already.
+        leaves the failed queue with the note. Once; None when resolved already (nothing changes).
 
         `borne_by` says who pays for it: the platform (nothing of the vendor's moves), or the vendor,
-        which is charged what the refund would have taken from it had it gone through (its share less
-        the commission given back under its policy) as an `adjustment` entry in its ledger."""
+        which bears it exactly as if the refund had gone through: the money left the platform for the
+        shopper all the same, so it counts as the vendor's refund (`refunds_borne_outside`), booked in
+        its ledger in this change (`refund`, and the `commission` its policy gives back), and collected
+        like any refund: a payout not made yet is paid that much less, a vendor paid already has it
+        reversed from a transfer that still has it (the returned effects; refused, it is on the admin's
+        queue like any refused reversal)."""
         vendor_id, record = self._case_record(case_id)
         if record["status"] == "resolved":
-            return False
+            return None
         if record["status"] != "failed":
             raise Conflict(f"Only a failed refund can be resolved; this one is {record['status']}.",
                            code="refund_not_failed", fields={"case_id": f"refund is {record['status']}"})
         if borne_by not in ("platform", "vendor"):
             raise InvalidInput("Say who bears the refund: platform or vendor.", fields={"borne_by": "platform or vendor"})
-        resolution = {"note": note, "by": by, "at": at, "borne_by": borne_by}
-        if borne_by == "vendor":
-            before = ledger.entitlement(self.money(), vendor_id)
-            as_if = Refund(f"resolved:{case_id}", int(record["amount"]), self.currency, at, vendor_id=vendor_id)
-            self.refunds[as_if.id] = as_if
-            borne = before - ledger.entitlement(self.money(), vendor_id)
-            del self.refunds[as_if.id]
-            self._book(vendor_id, vl.ADJUSTMENT, -borne, at, reference=f"refund_resolved:{case_id}",
-                       details={"reason": f"Refund settled outside the platform, borne by the vendor: {note}",
-                                "by": by, "case_id": case_id})
-            resolution["vendor_charged"] = borne
+        resolution: dict = {"note": note, "by": by, "at": at, "borne_by": borne_by}
+        if borne_by == "platform":
+            self._update_case(vendor_id, case_id, status="resolved", resolution=resolution)
+            return []
+        before = self.money()
+        # Never more than is left of its share (other refunds may have taken it meanwhile): beyond it the
+        # ledger would spread the excess over the other vendors, who bear nothing of this case.
+        in_flight = self._refunds_in_flight().get(vendor_id, 0)
+        share = self.vendor_orders[vendor_id].total
+        left = share - min(ledger.allocated_refunds(before, vendor_id), share) - in_flight
+        resolution["counted_as_refund"] = max(0, min(int(record["amount"]), left))
         self._update_case(vendor_id, case_id, status="resolved", resolution=resolution)
-        return True
+        # What it bears: its share less the commission its policy gives back (shown on the admin's answer).
+        charged = ledger.entitlement(before, vendor_id) - ledger.entitlement(self.money(), vendor_id)
+        resolution["vendor_charged"] = charged
+        self._book_money_change(before, vl.REFUND, f"outside:{case_id}", at, provider_object_id=None,
+                                details={"reason": f"Refund settled outside the platform, borne by the vendor: {note}",
+                                         "by": by, "case_id": case_id})
+        self._note(TimelineEntry(f"case_refund_borne:{case_id}", at, "Refund settled outside the platform, "
+                                 "borne by the vendor", Audience.INTERNAL, kind="refund",
+                                 details={"vendor_id": vendor_id, "case_id": case_id, "amount": int(record["amount"]),
+                                          "vendor_charged": charged}))
+        # Not paid yet: its payout, when released, is computed from the smaller entitlement (and one under
+        # way is taken back once recorded). Paid: the reversal due now; another vendor's too, should it now
+        # bear more of an order-wide loss (a lost dispute is shared pro rata of what is left of each share).
+        return self.reversals_due(at=at)
 
     def _require_refundable(self, vendor_id: str, amount: int) -> None:
         refundable = self.vendor_refundable(vendor_id)
@@ -967,7 +1016,8 @@ class Order:
             disputes=tuple(ledger.DisputeState(d.id, d.amount, d.status) for d in self.disputes.values()),
             vendors=tuple(ledger.VendorShare(v.vendor_id, v.total, min(v.payout, v.total),
                                              refunded=sum(r.amount for r in self._counted_refunds()
-                                                          if r.vendor_id == v.vendor_id),
+                                                          if r.vendor_id == v.vendor_id)
+                                             + v.refunds_borne_outside,
                                              transferred=max(0, v.transferred - pending[v.vendor_id]
                                                              - v.returned_outside + v.paid_outside),
                                              commission_policy=v.refund_commission,
@@ -1070,9 +1120,9 @@ class Order:
             if amount > 0:
                 if at and not vendor_order.payout_due_at and not vendor_order.top_up_failed:
                     vendor_order.payout_due_at = at  # a refused one is retried from the attention queue
-                attempt = int((vendor_order.top_up_failed or {}).get("attempts", 0))
                 effects.append(TransferPayout(self.order_id, vendor_order.vendor_id, amount, vendor_order.currency,
-                                              top_up=len(vendor_order.top_ups) + 1, attempt=attempt))
+                                              top_up=len(vendor_order.top_ups) + 1,
+                                              attempt=vendor_order.top_up_attempt))
         return effects
 
     def _record_top_up(self, vendor_id: str, *, transfer_id: str, amount: int, at: str, top_up: int) -> list[Effect]:
@@ -1102,12 +1152,13 @@ class Order:
         # Refused: no longer under way (reversals wait for a vendor's move under way to be answered).
         self.outbox = [e for e in self.outbox if not (isinstance(e, TransferPayout) and e.vendor_id == vendor_id
                                                       and e.top_up)]
+        vendor_order.top_up_refusals = vendor_order.top_up_attempt + 1  # that key is spent, whatever follows
         owed = self.owed_to_vendor(vendor_id)
         if owed <= 0:
             vendor_order.top_up_failed = None
             # Not owed any more (a refund or a lost dispute meanwhile): what waited for this answer is due now.
             return [e for e in self.reversals_due(at=at) if e.vendor_id == vendor_id]
-        attempts = int((vendor_order.top_up_failed or {}).get("attempts", 0)) + 1
+        attempts = vendor_order.top_up_refusals
         since = (vendor_order.top_up_failed or {}).get("at", at)
         vendor_order.top_up_failed = {"amount": owed, "failure_code": failure_code, "at": since,
                                       "last_failed_at": at, "attempts": attempts}
@@ -1207,7 +1258,7 @@ class Order:
             if due <= 0 or not vendor_order.transfer_id:
                 continue
             net = money.vendor(vendor_order.vendor_id).transferred
-            attempt = int((vendor_order.reversal_failed or {}).get("attempts", 0))
+            attempt = vendor_order.reversal_attempt
             for source, amount in self._reversal_sources(vendor_order, due):
                 net -= amount  # what the vendor keeps once this one is made: names the reversal
                 due -= amount
@@ -1265,12 +1316,13 @@ class Order:
                         and transfer_id in (None, e.transfer_id) and amount in (None, e.amount)), None)
         if refused is not None:
             self.done(refused)  # refused: no longer under way
+        vendor_order.reversal_refusals = vendor_order.reversal_attempt + 1  # that key is spent, whatever follows
         due = ledger.reversal_due(self.money(pending_reversals=True), vendor_id)
         if due <= 0:
             vendor_order.reversal_failed = None
             # Refused, and not due any more (its refund failed meanwhile): what the vendor is owed instead.
             return [e for e in self.top_ups_due(at=at) if e.vendor_id == vendor_id]
-        attempts = int((vendor_order.reversal_failed or {}).get("attempts", 0)) + 1
+        attempts = vendor_order.reversal_refusals
         since = (vendor_order.reversal_failed or {}).get("at", at)
         vendor_order.reversal_failed = {"amount": due, "failure_code": failure_code, "at": since,
                                         "last_failed_at": at, "attempts": attempts}
@@ -1349,6 +1401,10 @@ class Order:
                 vendor_order.reversal_failed = {**vendor_order.reversal_failed, "amount": due}
         if vendor_order.top_up_failed and self.owed_to_vendor(vendor_id) <= 0:
             vendor_order.top_up_failed = None
+            if any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_id for e in self.outbox):
+                # Its retry is under way and the attention queue no longer lists it: should the provider be
+                # away for it, the retry schedule's release asks what is due then (the reversal that waits).
+                vendor_order.payout_due_at = vendor_order.payout_due_at or at
         written_off = vendor_order.written_off
         if written_off > 0:
             excess = max(0, money.vendor(vendor_id).transferred - ledger.entitlement(money, vendor_id))
@@ -1379,9 +1435,14 @@ class Order:
                        details={**({"bps": vendor_order.commission_bps} if vendor_order.commission_bps is not None
                                    else {}), "on_refunds": vendor_order.refund_commission})
 
-    def _book_money_change(self, before: ledger.OrderMoney, kind: str, reference: str, at: str) -> None:
+    def _book_money_change(self, before: ledger.OrderMoney, kind: str, reference: str, at: str, *,
+                           provider_object_id: str | None | bool = True, details: dict | None = None) -> None:
         """A refund or a dispute outcome: what each vendor bears of it (gross, `kind`) and the commission
-        it gives back (`commission`), so the entries keep summing to the vendor's entitlement."""
+        it gives back (`commission`), so the entries keep summing to the vendor's entitlement. The gross
+        entry names the provider object the reference starts with, unless told otherwise (None: money
+        moved outside the provider)."""
+        if provider_object_id is True:
+            provider_object_id = reference.split(":")[0]
         if self.status is not OrderStatus.PAID:
             return  # no sale was booked (a late payment refunded whole): nothing of the vendors' moved
         after = self.money()
@@ -1391,7 +1452,8 @@ class Order:
                      - min(ledger.allocated_refunds(before, vendor_id), total))
             net = ledger.entitlement(after, vendor_id) - ledger.entitlement(before, vendor_id)
             if gross:
-                self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=reference.split(":")[0])
+                self._book(vendor_id, kind, -gross, at, reference=reference, provider_object_id=provider_object_id,
+                           details=details)
             if gross + net:
                 self._book(vendor_id, vl.COMMISSION, gross + net, at, reference=f"{kind}:{reference}",
                            details={"on_refunds": vendor_order.refund_commission})

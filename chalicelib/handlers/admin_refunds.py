@@ -56,8 +56,9 @@ class ResolveIn(ApiModel):
 
     note: ResolutionNote = Field(description="How it was settled outside the platform")
     borne_by: Literal["platform", "vendor"] = Field(
-        "platform", description="Who pays for it: the platform (nothing moves) or the vendor (an adjustment "
-                                "in its ledger of what the refund would have taken from it)")
+        "platform", description="Who pays for it: the platform (nothing moves) or the vendor (it bears it as "
+                                "the refund would have: booked as its refund, its payout still due reduced or "
+                                "its transfer reversed)")
 
 
 class CaseRefundOut(ApiModel):

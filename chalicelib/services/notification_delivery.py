@@ -7,9 +7,10 @@ message is rendered in that locale (chalicelib/services/notification_templates.p
 non-transactional message goes out only with the recipient's consent, with a signed unsubscribe
 link and the RFC 8058 one-click headers.
 
-Each delivery happens at most once per (event id, recipient, template, channel): the inbox entry is
-written with its dedupe key in one conditional transaction; an e-mail claims its dedupe key before
-sending and gives it back when SES fails, so the redelivered message sends it then. A failure
+Each delivery happens at most once per (event id, recipient, template, channel): the inbox entry's
+id is derived from those, so it is one put where none exists, and that put also claims the e-mail
+(a bare address claims a dedupe marker); an e-mail is claimed before sending and the claim given
+back when SES fails, so the redelivered message sends it then. A failure
 raises: the record fails alone and SQS redelivers it (the DLQ after 5 receives).
 """
 
@@ -170,24 +171,37 @@ def notify(event: DomainEvent, envelope) -> None:
         rendered = render(recipient.template, locale,
                           context_for(recipient, profile, event_type, data, unsubscribe_url=link, orders=orders))
         owner = recipient.key
+        nid = None
         if recipient.user_id:
             nid = notification_id(envelope.event_id, owner, recipient.template, occurred_at)
+            # The entry's put claims its e-mail too (one write for both); on a redelivery the claim is
+            # taken on the entry that exists, unless it was taken (and the mail sent) before.
             if store.deliver_to_inbox(owner, event_id=envelope.event_id, template=recipient.template,
                                       notification_id=nid, event_type=event_type, title=rendered.subject,
-                                      body=rendered.text[:2000], link=recipient.link, created_at=occurred_at):
+                                      body=rendered.text[:2000], link=recipient.link, created_at=occurred_at,
+                                      claim_email=True):
                 count("InboxNotifications", 1, event_type=event_type)
-        _email_once(owner, envelope.event_id, recipient.template, profile["email"], rendered, link)
+                _send_claimed(owner, envelope.event_id, recipient.template, profile["email"], rendered, link, nid)
+                continue
+        _email_once(owner, envelope.event_id, recipient.template, profile["email"], rendered, link, nid)
 
 
-def _email_once(owner: str, event_id: str, template: str, to: str, rendered, unsubscribe: str | None) -> None:
-    if not store.claim_email(owner, event_id=event_id, template=template):
+def _email_once(owner: str, event_id: str, template: str, to: str, rendered, unsubscribe: str | None,
+                inbox_id: str | None) -> None:
+    if not store.claim_email(owner, event_id=event_id, template=template, notification_id=inbox_id):
         count("NotificationEmailsDeduplicated", 1)
         return
+    _send_claimed(owner, event_id, template, to, rendered, unsubscribe, inbox_id)
+
+
+def _send_claimed(owner: str, event_id: str, template: str, to: str, rendered, unsubscribe: str | None,
+                  inbox_id: str | None) -> None:
+    """Send the e-mail whose claim this delivery holds; give the claim back if SES fails."""
     try:
         headers = {"List-Unsubscribe": f"<{unsubscribe}>",
                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"} if unsubscribe else {}
         mailer.send_mime(to, rendered.subject, rendered.text, rendered.html, headers)
     except Exception:
-        store.release_email(owner, event_id=event_id, template=template)
+        store.release_email(owner, event_id=event_id, template=template, notification_id=inbox_id)
         raise
     count("NotificationEmailsSent", 1, template=template)

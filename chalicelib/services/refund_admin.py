@@ -104,15 +104,17 @@ def retry_refund(order_id: str, case_id: str, *, now: datetime | None = None, or
 
 def resolve_refund(order_id: str, case_id: str, *, note: str, admin_id: str, now: datetime | None = None,
                    borne_by: str = "platform", orders: OrderRepository | None = None,
-                   effects: EffectRunner | None = None) -> dict:
+                   effects: EffectRunner | None = None, gateway: PaymentGateway | None = None) -> dict:
     """A failed case refund settled outside the platform: off the queue, with the admin's note and who
-    bears it (the vendor: an adjustment in its ledger, booked with the order). Once."""
-    orders, effects = _adapters(orders, effects, None)
+    bears it. Borne by the vendor, it is collected from it as a refund is (booked with the order): its
+    payout not made yet shrinks, or its transfer is reversed now (the provider is asked, so this takes a
+    gateway; refused, the reversal joins this queue). Once."""
+    orders, effects = _adapters(orders, effects, gateway)
     _order(orders, order_id)
     at = iso(now or datetime.now(UTC))
-    order = change_order(order_id, lambda o: [] if o.resolve_case_refund(case_id, note=note, by=admin_id, at=at,
-                                                                          borne_by=borne_by)
-                         else None, orders=orders, effects=effects)
+    order = change_order(order_id, lambda o: o.resolve_case_refund(case_id, note=note, by=admin_id, at=at,
+                                                                    borne_by=borne_by),
+                         orders=orders, effects=effects)
     logger.info("case refund resolved outside the platform", extra={"order_id": order_id, "case_id": case_id})
     return case_refund_view(order, case_id)
 

@@ -9,8 +9,10 @@ One partition per user (`owner` = `user#<user id>`; `email#<address>` for a bare
 - `inbox#<notification id>`: one in-app notification; ids sort by time, so a descending query
   lists the newest first. While unread it carries `unread_owner` (sparse index `unread`), which
   the unread count queries (Select=COUNT) and "mark read" removes under a condition;
-- `sent#<event id>#<template>#<channel>`: the dedupe key that makes each delivery happen at most
-  once when SQS redelivers (expires with TTL after a week, longer than the queue's retention).
+- `sent#<event id>#<template>#email`: the dedupe key that makes each e-mail to a bare address go out
+  at most once when SQS redelivers (expires with TTL after a week, longer than the queue's
+  retention). An inbox entry needs none: its id is derived from the event, so the entry itself is
+  put only where none exists, and it carries the claim of the same delivery's e-mail (`emailed_at`).
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class NotificationItem(Model):
     created_at = UnicodeAttribute(null=True)
     read_at = UnicodeAttribute(null=True)
     unread_owner = UnicodeAttribute(null=True)
+    emailed_at = UnicodeAttribute(null=True)  # the e-mail of the same delivery was claimed (claim_email)
     # sent markers
     expires_at = TTLAttribute(null=True)
 
@@ -162,29 +165,19 @@ def _marker(owner: str, event_id: str, template: str, channel: str) -> Notificat
 
 
 def deliver_to_inbox(owner: str, *, event_id: str, template: str, notification_id: str, event_type: str,
-                     title: str, body: str, link: str, created_at: str) -> bool:
-    """Put one inbox entry once per (event, recipient, template): the dedupe marker and the entry in one
-    conditional transaction. False when it was delivered before."""
+                     title: str, body: str, link: str, created_at: str, claim_email: bool = False) -> bool:
+    """Put one inbox entry once per (event, recipient, template): ONE conditional put. The entry is its
+    own dedupe key: `notification_id` is derived from the event, recipient and template
+    (chalicelib/domain/notifications.py), and an entry is never deleted, so a redelivered event finds
+    it. False when it was delivered before. With `claim_email`, the same put also claims the e-mail of
+    this delivery (`emailed_at`; see `claim_email`). (A separate `sent#...#inbox` marker in a
+    transaction with the entry, and one `sent#...#email` marker, cost three times the write units.)"""
     bind()
     try:
-        with TransactWrite(connection=NotificationItem._get_connection().connection) as tx:
-            tx.save(_marker(owner, event_id, template, "inbox"), condition=NotificationItem.owner.does_not_exist())
-            tx.save(NotificationItem(owner, f"inbox#{notification_id}", event_type=event_type, title=title, body=body,
-                                     link=link, created_at=created_at, unread_owner=owner),
-                    condition=NotificationItem.owner.does_not_exist())
-    except TransactWriteError as err:
-        reasons = getattr(err, "cancellation_reasons", None) or []
-        if any(r is not None and r.code == "ConditionalCheckFailed" for r in reasons):
-            return False
-        raise
-    return True
-
-
-def claim_email(owner: str, *, event_id: str, template: str) -> bool:
-    """Take the right to send this e-mail (a conditional put); False when it was taken before."""
-    bind()
-    try:
-        _marker(owner, event_id, template, "email").save(condition=NotificationItem.owner.does_not_exist())
+        NotificationItem(owner, f"inbox#{notification_id}", event_type=event_type, title=title, body=body,
+                         link=link, created_at=created_at, unread_owner=owner,
+                         emailed_at=_now() if claim_email else None,
+                         ).save(condition=NotificationItem.owner.does_not_exist())
     except PutError as err:
         if conditional_failed(err):
             return False
@@ -192,12 +185,36 @@ def claim_email(owner: str, *, event_id: str, template: str) -> bool:
     return True
 
 
-def release_email(owner: str, *, event_id: str, template: str) -> None:
+def claim_email(owner: str, *, event_id: str, template: str, notification_id: str | None = None) -> bool:
+    """Take the right to send this e-mail; False when it was taken before. A recipient with an inbox
+    claims it on the delivery's inbox entry (`emailed_at` set where absent: the entry was put by
+    `deliver_to_inbox`, normally with the claim already); a bare address, on a `sent#...#email` marker
+    (a conditional put)."""
+    bind()
+    try:
+        if notification_id is not None:
+            NotificationItem(owner, f"inbox#{notification_id}").update(
+                actions=[NotificationItem.emailed_at.set(_now())],
+                condition=NotificationItem.owner.exists() & NotificationItem.emailed_at.does_not_exist())
+        else:
+            _marker(owner, event_id, template, "email").save(condition=NotificationItem.owner.does_not_exist())
+    except (PutError, UpdateError) as err:
+        if conditional_failed(err):
+            return False
+        raise
+    return True
+
+
+def release_email(owner: str, *, event_id: str, template: str, notification_id: str | None = None) -> None:
     """The send failed: give the claim back so the redelivered message tries again."""
     bind()
     try:
-        NotificationItem(owner, f"sent#{event_id}#{template}#email").delete()
-    except DeleteError:
+        if notification_id is not None:
+            NotificationItem(owner, f"inbox#{notification_id}").update(
+                actions=[NotificationItem.emailed_at.remove()], condition=NotificationItem.owner.exists())
+        else:
+            NotificationItem(owner, f"sent#{event_id}#{template}#email").delete()
+    except (DeleteError, UpdateError):
         pass
 
 

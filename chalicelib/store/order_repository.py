@@ -86,7 +86,7 @@ def _entry(raw: dict) -> TimelineEntry:
                          audience=Audience(audience), status=raw.get("status"), kind=raw.get("kind"), details=details)
 
 
-def _vendor_order(raw: dict) -> VendorOrder:
+def _vendor_order(raw: dict, order_address: dict | None = None) -> VendorOrder:
     state = raw.get("status", VendorOrderState.PENDING_PAYMENT.value)
     return VendorOrder(vendor_id=raw["vendor_id"], vendor_name=raw.get("vendor_name") or "",
                        currency=raw.get("currency", ""), items=int(raw.get("items", 0)),
@@ -95,7 +95,9 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        payout=int(raw.get("payout", 0)),
                        state=_LEGACY_STATES.get(state) or VendorOrderState(state),
                        delivered_at=raw.get("delivered_at"), charge_id=raw.get("charge_id"),
-                       shipping_address=raw.get("shipping_address"), transfer_id=raw.get("transfer_id"),
+                       # Where the vendor ships: the order's address (items placed before kept a copy).
+                       shipping_address=raw.get("shipping_address") or order_address,
+                       transfer_id=raw.get("transfer_id"),
                        # Transfers made before `transferred` was kept moved the whole payout.
                        transferred=int(raw["transferred"]) if raw.get("transferred") is not None
                        else (int(raw.get("payout", 0)) if raw.get("transfer_id") else 0),
@@ -111,11 +113,13 @@ def _vendor_order(raw: dict) -> VendorOrder:
                        case_refunds=dict(raw.get("case_refunds") or {}),
                        restocked=dict(raw.get("restocked") or {}),
                        reversal_failed=raw.get("reversal_failed") or None,
+                       reversal_refusals=int(raw.get("reversal_refusals") or 0),
                        # Sold before the policy was frozen: the commission was always given back pro rata.
                        refund_commission=raw.get("refund_commission") or REFUND_COMMISSION,
                        top_ups=tuple(raw.get("top_ups") or ()),
                        transfer_left={t: int(v) for t, v in (raw.get("transfer_left") or {}).items()},
                        top_up_failed=raw.get("top_up_failed") or None,
+                       top_up_refusals=int(raw.get("top_up_refusals") or 0),
                        outside_settlements=_outside_settlements(raw))
 
 
@@ -134,7 +138,8 @@ def order_from_items(item: dict, vendor_items: list[dict]) -> Order:
         order_id=item["order_id"], order_number=item.get("order_number") or "", shopper_id=item["shopper_id"],
         created_at=item["created_at"], reserved_until=item.get("reserved_until", ""), currency=item["currency"],
         country=item.get("country"), quote=item.get("quote") or {}, lines=[_line(x) for x in item.get("lines", [])],
-        total=int(item["total"]), vendor_orders={v["vendor_id"]: _vendor_order(v) for v in vendor_items},
+        total=int(item["total"]),
+        vendor_orders={v["vendor_id"]: _vendor_order(v, item.get("shipping_address")) for v in vendor_items},
         status=status,
         payment_status=PaymentStatus(item.get("payment_status") or _LEGACY_PAYMENT[status.value]),
         payment_intent_id=item.get("payment_intent_id"), client_secret=item.get("client_secret"),
@@ -200,10 +205,9 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
         "total": vendor_order.total, "commission": vendor_order.commission, "payout": vendor_order.payout,
         "commission_bps": vendor_order.commission_bps, "commission_rates": list(vendor_order.commission_rates) or None,
         "refund_commission": vendor_order.refund_commission,
-        "shipping_address": vendor_order.shipping_address,
-        "lines": [{"offer_id": line.offer_id, "product_id": line.product_id, "title": line.title,
-                   "condition": line.condition, "quantity": line.quantity, "unit_price": line.unit_price}
-                  for line in order.lines if line.vendor_id == vendor_order.vendor_id],
+        # Not the vendor's lines nor the address: the order item has both (the address is read from it,
+        # `order_from_items`). A vendor item is rewritten on every save of its state, billed per KB of it
+        # whole: without those copies it stays under 1 KB (1 write unit instead of 2).
     })
 
 
@@ -227,11 +231,13 @@ def _vendor_order_state(vendor_order: VendorOrder) -> tuple[dict, dict]:
                # After-sales refunds; `refund_attention` keeps the sparse by_refund_attention index in step.
                "case_refunds": vendor_order.case_refunds or None, "restocked": vendor_order.restocked or None,
                "reversal_failed": vendor_order.reversal_failed,
+               "reversal_refusals": vendor_order.reversal_refusals or None,
                "refund_attention": REFUND_ATTENTION if vendor_order.refund_attention_since else None,
                "refund_attention_at": vendor_order.refund_attention_since,
                "top_ups": list(vendor_order.top_ups) or None,
                "transfer_left": vendor_order.transfer_left or None,
                "top_up_failed": vendor_order.top_up_failed,
+               "top_up_refusals": vendor_order.top_up_refusals or None,
                "outside_settlements": list(vendor_order.outside_settlements) or None,
                "settled_outside": None}  # replaced by outside_settlements (read once by _outside_settlements)
     return kept, tracked
@@ -311,7 +317,7 @@ class DynamoOrderRepository:
                 model = tables.OrderModel.get(order_id, consistent_read=True)
             except tables.OrderModel.DoesNotExist:
                 return None
-            item = plain(model.attribute_values)
+            item = tables.unpacked(plain(model.attribute_values))
             vendor_items = [plain(m.attribute_values)
                             for m in VendorOrderModel.query(order_id, consistent_read=True)]
             version = int(item.get("version") or 1)
@@ -376,7 +382,7 @@ class DynamoOrderRepository:
                            and not entries and not order.changed_returns and not any(
                                isinstance(e, STOCK_EFFECTS) for e in effects))
         if only_the_outbox:
-            self._write_outbox(order.order_id, item["outbox"], expected)
+            self._write_outbox(order.order_id, item, expected)
             entries = []
         for _ in range(len(entries) + 1) if not only_the_outbox else ():
             try:
@@ -392,10 +398,12 @@ class DynamoOrderRepository:
         order.changed_returns = set()
         object.__setattr__(order, "_persisted", now)
 
-    def _write_outbox(self, order_id: str, outbox: list[dict], expected: int) -> None:
-        """Only the outbox moved (effects carried out): one conditional update, not a transaction."""
+    def _write_outbox(self, order_id: str, item: dict, expected: int) -> None:
+        """Only the outbox moved (effects carried out): one conditional update, not a transaction. The
+        outbox is packed with the order's other bulky parts (chalicelib/store/orders.py): they are
+        rewritten as they were."""
         model = tables.OrderModel
-        actions = [model.outbox.set(outbox) if outbox else model.outbox.remove(), model.version.set(expected + 1)]
+        actions = [model.packed.set(tables.packed(item)["packed"]), model.version.set(expected + 1)]
         try:
             model(order_id).update(actions=actions, condition=model.version == expected,
                                    add_version_condition=False)
@@ -412,7 +420,7 @@ class DynamoOrderRepository:
         offer = offer_model()
         try:
             with TransactWrite(connection=tables._connection()) as tx:
-                tx.save(model(**item), condition=model.version == expected)
+                tx.save(model(**tables.packed(item)), condition=model.version == expected)
                 for entry in entries:  # the vendor ledger's entries of this change (puts: right after the order)
                     put_in_transaction(tx, entry)
                 for return_id in sorted(order.changed_returns):  # the return queues, in step with the order

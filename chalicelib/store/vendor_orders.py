@@ -13,7 +13,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.store.attributes import plain
@@ -21,9 +21,13 @@ from chalicelib.store.base import bind, register
 
 
 class ByVendor(GlobalSecondaryIndex):
+    """The keys and `status` only: the list filters on the status, then reads each order whole through
+    the repository (chalicelib/store/fulfilment_queries.py). A projection of the whole item rewrote the
+    index on every save of the vendor-order (1 WRU per KB of it); this image changes only with the status."""
+
     class Meta:
         index_name = "by_vendor"
-        projection = AllProjection()
+        projection = IncludeProjection(["status"])
 
     vendor_id = UnicodeAttribute(hash_key=True)
     vendor_created = UnicodeAttribute(range_key=True)
@@ -92,7 +96,7 @@ class VendorOrderModel(Model):
     discount = NumberAttribute(default=0)
     commission = NumberAttribute(default=0)
     payout = NumberAttribute(default=0)
-    lines = ListAttribute(default=list)
+    lines = ListAttribute(null=True)  # items placed before the order item was the one copy of the lines
     transfer_id = UnicodeAttribute(null=True)
     delivered_at = UnicodeAttribute(null=True)
     charge_id = UnicodeAttribute(null=True)  # the charge its payout transfers from (payment-events consumer)
@@ -100,7 +104,7 @@ class VendorOrderModel(Model):
     # Set (to PAYOUT_DUE) while the payout is due and not transferred; removed once it is settled.
     payout_due = UnicodeAttribute(null=True)
     payout_due_at = UnicodeAttribute(null=True)  # ISO UTC: when the retry schedule may pick it up (oldest first)
-    shipping_address = JSONAttribute(null=True)  # where this vendor ships its parcel (copy of the order's)
+    shipping_address = JSONAttribute(null=True)  # items placed before: a copy of the order's (read from it now)
     transferred = NumberAttribute(null=True)  # transferred minus reversed (net); absent before any transfer
     reversals = UnicodeSetAttribute(null=True)  # ids of the transfer reversals already counted in `transferred`
     commission_bps = NumberAttribute(null=True)  # the commission rate frozen at checkout (chalicelib/domain/commissions.py)
@@ -117,6 +121,7 @@ class VendorOrderModel(Model):
     case_refunds = JSONAttribute(null=True)  # case_id -> {amount, status, refund_id, failure_code, at, ...}
     restocked = JSONAttribute(null=True)  # case_id -> {offer_id: quantity} put back on sale
     reversal_failed = JSONAttribute(null=True)  # {amount, failure_code, at} while a refused reversal is due
+    reversal_refusals = NumberAttribute(null=True)  # reversals refused over the order's life: never reset
     refund_commission = UnicodeAttribute(null=True)  # commission policy on refunds, frozen at checkout
     refund_attention = UnicodeAttribute(null=True)  # REFUND_ATTENTION while failed: by_refund_attention
     refund_attention_at = UnicodeAttribute(null=True)
@@ -124,6 +129,7 @@ class VendorOrderModel(Model):
     settled_outside = NumberAttribute(null=True)  # legacy sum of outside_settlements (all paid back by the vendor)
     transfer_left = JSONAttribute(null=True)  # transfer id -> what of it is not reversed yet
     top_up_failed = JSONAttribute(null=True)  # {amount, failure_code, at, ...} while a refused top-up is owed
+    top_up_refusals = NumberAttribute(null=True)  # top-ups refused over the order's life: never reset
     outside_settlements = JSONAttribute(null=True)  # [{kind, amount, at, note, by}] settled outside the platform
     # The order item's version this item was last written with (in the same transaction): a read that
     # finds a vendor item newer than its order item crossed a save and reads again.

@@ -8,6 +8,8 @@ export function el(tag, attrs = {}, ...children) {
     if (key === "class") node.className = value;
     else if (key === "text") node.textContent = value;
     else if (key === "dataset") Object.assign(node.dataset, value);
+    // Through the CSSOM: the Content-Security-Policy (style-src 'self') refuses a style attribute.
+    else if (key === "style") node.style.cssText = value;
     else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
     else if (value === true) node.setAttribute(key, "");
     else node.setAttribute(key, String(value));
@@ -44,4 +46,24 @@ let uid = 0;
 export function uniqueId(prefix) {
   uid += 1;
   return `${prefix}-${uid}`;
+}
+
+/** Ask a yes/no question in a modal <dialog> named by the question (not the browser's confirm(), which
+ * assistive technologies and the page's own styles cannot reach). Resolves true for `confirm`; `keep`,
+ * Escape or closing says no. The browser gives focus back to what opened it. */
+export function confirmDialog({ question, confirm, keep, testid = "confirm-dialog" }) {
+  return new Promise((resolve) => {
+    const titleId = uniqueId("confirm-question");
+    const dialog = el("dialog", { class: "confirm-dialog", "data-testid": testid, "aria-labelledby": titleId },
+      el("h2", { id: titleId, text: question }),
+      el("div", { class: "dialog-actions" },
+        el("button", { type: "button", class: "button button-danger", "data-testid": "confirm-yes", onclick: () => dialog.close("yes") }, confirm),
+        el("button", { type: "button", class: "button button-quiet", "data-testid": "confirm-no", onclick: () => dialog.close("no") }, keep)));
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "yes");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
 }

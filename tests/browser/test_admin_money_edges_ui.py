@@ -17,11 +17,14 @@ import boto3
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_admin_refunds_ui import REGION, STACK_NAME, paid_order, refunds_page
+from tests.browser.test_admin_refunds_ui import paid_order, refunds_page
 from tests.browser.test_checkout_ui import api, sign_in_api
 from tests.browser.test_vendor_money_ui import DEMO_PASSWORD, sign_in_as
 
 pytestmark = pytest.mark.browser
+
+STACK_NAME = "halles-local"  # devstack/runner.py: the tables are `<stack>-<name>`
+REGION = "eu-west-1"
 
 
 def dynamodb(live_stack):
@@ -40,7 +43,8 @@ def a_top_up_was_refused(live_stack, order_id: str, vendor_id: str, amount: int)
 
 
 def test_a_refused_top_up_is_listed_and_recorded_as_paid_elsewhere(page, live_stack):
-    order_id, vendor_id, price = paid_order(live_stack, "pm_card_visa")
+    order = paid_order(live_stack, "pm_card_visa")
+    order_id, vendor_id, price = order.order_id, order.vendor_id, order.price
     a_top_up_was_refused(live_stack, order_id, vendor_id, price)
     admin = sign_in_api(live_stack, "admin@halles.local", DEMO_PASSWORD)
     (item,) = [i for i in api(live_stack, "GET", "/admin/refunds?status=failed&limit=100", token=admin)["items"]

@@ -16,11 +16,13 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
+from tests.fixtures.artifacts import screenshot_path
+
 pytestmark = pytest.mark.browser
 
 PAGE_SIZE = 24  # what the catalogue page asks for (frontend/js/views/catalogue.js)
-CATALOGUE_SHOT = "/tmp/halles-catalogue.png"
-PRODUCT_SHOT = "/tmp/halles-product.png"
+CATALOGUE_SHOT = screenshot_path("catalogue.png")
+PRODUCT_SHOT = screenshot_path("product.png")
 
 
 # The `browser` and `page` fixtures live in tests/browser/conftest.py.
@@ -93,7 +95,7 @@ def open_catalogue(page, live_stack, hash_: str = "#/"):
 def load_every_image(page) -> list[str]:
     """Load the lazy images below the fold too; return the ones that failed (broken or fallen back)."""
     page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach((img) => { img.loading = 'eager'; })")
-    page.wait_for_function("[...document.images].every((img) => img.complete)")
+    page.wait_for_function("() => [...document.images].every((img) => img.complete)")  # a function: an expression would be eval()ed, which the CSP refuses
     return page.evaluate("""[...document.images]
         .filter((img) => img.naturalWidth === 0 || (img.closest('.card-media') && img.src.endsWith('/img/generic.svg')))
         .map((img) => img.src)""")

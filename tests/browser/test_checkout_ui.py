@@ -21,15 +21,17 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from tests.fixtures.artifacts import screenshot_path
+
 pytestmark = pytest.mark.browser
 
 CARD_OK = "4242 4242 4242 4242"
 CARD_DECLINED = "4000 0000 0000 0002"
 PAID_WITHIN_MS = 30_000  # the order page follows a pending order for up to 30 s
-CART_SHOT = "/tmp/halles-cart.png"
-CHANGED_CART_SHOT = "/tmp/halles-cart-changed.png"
-ORDER_SHOT = "/tmp/halles-order.png"
-FAILED_ORDER_SHOT = "/tmp/halles-order-failed.png"
+CART_SHOT = screenshot_path("cart.png")
+CHANGED_CART_SHOT = screenshot_path("cart-changed.png")
+ORDER_SHOT = screenshot_path("order.png")
+FAILED_ORDER_SHOT = screenshot_path("order-failed.png")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 PASSWORD = "Checkout-test-1"
 

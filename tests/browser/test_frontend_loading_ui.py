@@ -64,7 +64,7 @@ def built_site(live_stack, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("built") / "frontend"
     build(out)
-    server = make_frontend_server(out, "127.0.0.1", 0, live_stack.api_port)
+    server = make_frontend_server(out, "127.0.0.1", 0, live_stack.api_port, media_origins=(live_stack.moto,))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

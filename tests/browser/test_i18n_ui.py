@@ -28,13 +28,14 @@ from tests.browser.test_checkout_ui import (
     sign_in,
     sign_in_api,
 )
+from tests.fixtures.artifacts import screenshot_path
 
 pytestmark = pytest.mark.browser
 
 # "12,50 €" (a narrow or plain no-break space before the sign, as Intl writes it), never "€12.50".
 FRENCH_PRICE = re.compile(r"^\d{1,3}(?:[\u202f\u00a0]\d{3})*,\d{2}[\u202f\u00a0]€$")
-FRENCH_CATALOGUE_SHOT = "/tmp/halles-i18n-catalogue-fr.png"
-FRENCH_CART_SHOT = "/tmp/halles-i18n-cart-fr.png"
+FRENCH_CATALOGUE_SHOT = screenshot_path("i18n-catalogue-fr.png")
+FRENCH_CART_SHOT = screenshot_path("i18n-cart-fr.png")
 
 
 @pytest.fixture

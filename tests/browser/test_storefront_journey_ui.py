@@ -2,7 +2,7 @@
 English and in French, and the same journey with the keyboard only. The product page's buy box (best
 offer, condition, delivery estimate, quantity, "Add to cart") is on screen without scrolling; its vendor
 name leads to the vendor's public page; on a phone the navigation is behind a Menu button that says
-whether it is open. Screenshots: /tmp/halles-journey-<width>-<lang>.png.
+whether it is open. Screenshots: build/test-artifacts/screenshots/journey-<width>-<lang>.png.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from playwright.sync_api import expect
 
 from tests.browser.test_accessibility_ui import signed_in_session
 from tests.browser.test_checkout_ui import PASSWORD, api, fresh_email, frontend
+from tests.fixtures.artifacts import screenshot_path
 
 pytestmark = pytest.mark.browser
 
 QUERY = {"en-IE": ("bottles", "Insulated Steel Bottle"), "fr-FR": ("bouteille", "Bouteille isotherme")}
 ADD = {"en-IE": "Add to cart", "fr-FR": "Ajouter au panier"}
-SHOT = "/tmp/halles-journey-{width}-{lang}.png"
+SHOT = screenshot_path("journey-{width}-{lang}.png")
 
 
 @pytest.fixture

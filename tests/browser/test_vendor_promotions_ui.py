@@ -23,10 +23,11 @@ from tests.browser.test_checkout_ui import (
     sign_in,
     sign_in_api,
 )
+from tests.fixtures.artifacts import screenshot_path
 
 shopper = checkout_ui.shopper  # the fixture: a shopper of this test only
-VENDOR_SHOT, CARD_SHOT, CART_SHOT = ("/tmp/halles-promotions-vendor.png", "/tmp/halles-promotions-card.png",
-                                     "/tmp/halles-promotions-cart.png")
+VENDOR_SHOT, CARD_SHOT, CART_SHOT = (screenshot_path("promotions-vendor.png"), screenshot_path("promotions-card.png"),
+                                     screenshot_path("promotions-cart.png"))
 
 
 def _new_offer(live_stack, vendor_token: str) -> dict:

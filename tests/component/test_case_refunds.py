@@ -199,6 +199,8 @@ def test_a_refused_reversal_is_listed_with_what_is_still_due_and_retried_by_an_a
     status, seen, _ = market.call("POST", f"/admin/reversals/{oid}/{vendor_a}/retry", token=admin.access_token)
     assert status == 200 and seen["still_due"]["amount"] == 19900 - 1990  # still refused: still listed
     assert len(failed_queue(market, admin)) == 1
+    # Both refusals are remembered with the order: no later reversal is asked under a refused key.
+    assert DynamoOrderRepository().get(oid).vendor_orders[vendor_a].reversal_refusals == 2
     other = market.call("POST", f"/admin/reversals/{oid}/{market.catalog.vendor_b.user_id}/retry",
                         token=admin.access_token)
     assert other[0] == 409 and "vendor_id" in other[1]["error"]["fields"]
@@ -320,6 +322,8 @@ def test_a_top_up_the_provider_refuses_is_listed_and_retried_by_an_admin_with_a_
         account["capabilities"]["transfers"] = "active"
     status, seen, _ = market.call("POST", f"/admin/top-ups/{oid}/{vendor_a}/retry", token=admin.access_token)
     assert status == 200 and seen["still_owed"]["amount"] == 0, seen
+    # The refusal is remembered with the order: no later top-up is ever asked under the refused key.
+    assert DynamoOrderRepository().get(oid).vendor_orders[vendor_a].top_up_refusals == 1
     assert sorted(t["amount"] for t in market.transfers_of(oid)) == [19900 - 1990, 2 * 19900 - 3980]
     assert [i["kind"] for i in failed_queue(market, admin)] == ["refund"]  # the failed refund itself stays
     again = market.call("POST", f"/admin/top-ups/{oid}/{vendor_a}/retry", token=admin.access_token)
@@ -327,3 +331,36 @@ def test_a_top_up_the_provider_refuses_is_listed_and_retried_by_an_admin_with_a_
     empty = market.call("POST", f"/admin/top-ups/{oid}/{vendor_a}/resolve", {"note": ""}, token=admin.access_token)
     assert empty[0] == 400 and "note" in empty[1]["error"]["fields"]
     assert vendor_ledger(vendor_a, oid) == 0
+
+
+def test_a_failed_refund_settled_at_the_vendors_cost_is_collected_from_a_paid_and_an_unpaid_vendor(market, connected, admin):  # noqa: F811
+    order = paid_with_vendor_a_paid_out(market, card=REFUND_FAILS_LATER_CARD)
+    oid, vendor_a, vendor_b = order["order_id"], market.catalog.vendor_a.user_id, market.catalog.vendor_b.user_id
+    cases = {"ret_01TESTBORNEBYPAIDVENDOR001": vendor_a, "clm_01TESTBORNEBYUNPAIDVENDOR1": vendor_b}
+    refund_case(oid, vendor_a, "ret_01TESTBORNEBYPAIDVENDOR001", units=1, offer_id=market.catalog.offers[("tent", "a")])
+    refund_case(oid, vendor_b, "clm_01TESTBORNEBYUNPAIDVENDOR1", units=1,
+                offer_id=market.catalog.offers[("headphones", "b")])
+    market.settle()
+    market.payments.settle_refunds()  # the shopper's card could not take them: A gets its share back (a top-up)
+    market.settle()
+    assert {i["case_id"] for i in failed_queue(market, admin)} == set(cases)
+
+    for case_id, vendor_id in cases.items():
+        status, body, _ = market.call("POST", f"/admin/refunds/{oid}/{case_id}/resolve",
+                                      {"note": "Refunded by bank transfer", "borne_by": "vendor"},
+                                      token=admin.access_token)
+        assert status == 200 and body["vendor_id"] == vendor_id, body
+        assert body["resolution"]["vendor_charged"] == body["amount"]["amount"] * 9 // 10  # commission given back
+
+    # A was paid (its payout, then the top-up): what it bears is reversed at the provider at once.
+    held_by_a = sum(t["amount"] - t["amount_reversed"] for t in market.transfers_of(oid))
+    assert held_by_a == 2 * 19900 - 3980 - (19900 - 1990)
+    assert vendor_ledger(vendor_a, oid) == 0  # its balance is its ledger's sum: it holds what it is owed
+    assert failed_queue(market, admin) == []
+    # B was not paid yet: once it is, it is paid that much less.
+    market.ship(oid, market.catalog.vendor_b)
+    paid = market.call("POST", f"/orders/{oid}/vendors/{vendor_b}/confirm-receipt")[1]
+    assert paid["payout"]["amount"]["amount"] == 2 * 12900 - 2580 - (12900 - 1290)
+    assert vendor_ledger(vendor_b, oid) == 0
+    kinds = {(e.kind, e.amount) for e in DynamoLedger().entries(vendor_b) if e.order_id == oid}
+    assert {("refund", -12900), ("commission", 1290)} <= kinds

@@ -142,3 +142,58 @@ def test_an_unknown_event_ends_in_the_dead_letter_queue(app_client, stack):
     dlq = sqs.get_queue_url(QueueName=redrive["deadLetterTargetArn"].rsplit(":", 1)[-1])["QueueUrl"]
     (dead,) = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert json.loads(dead["Body"])["type"] == "shop.renamed"
+
+
+def test_an_inbox_entry_is_written_once_as_one_item_even_when_redelivered(stack):
+    # The entry's id comes from the event, so the entry is its own dedupe key: one conditional put,
+    # no marker item and no transaction (a third of the write units of those).
+    from chalicelib.domain.notifications import notification_id
+    from chalicelib.store import notifications as store
+
+    owner, event_id = store.user_owner(str(uuid.uuid4())), str(uuid.uuid4())
+    nid = notification_id(event_id, owner, "order.paid", "2026-01-01T10:00:00+00:00")
+    entry = {"event_id": event_id, "template": "order.paid", "notification_id": nid, "event_type": "order.paid",
+             "title": "Paid", "body": "Your order is paid.", "link": "#/orders/x",
+             "created_at": "2026-01-01T10:00:00+00:00"}
+
+    assert store.deliver_to_inbox(owner, **entry) is True
+    assert store.deliver_to_inbox(owner, **{**entry, "title": "Paid again"}) is False
+
+    stored = list(store.NotificationItem.query(owner, consistent_read=True))
+    assert [(item.item, item.title) for item in stored] == [(f"inbox#{nid}", "Paid")]
+
+
+def test_an_event_and_its_redelivery_write_only_their_deliveries(app_client, stack):
+    # Every action of this consumer is idempotent by itself (a delivery's conditional put, a survey put
+    # where none exists...): a Powertools record per event on top (two writes) bought nothing more.
+    from chalicelib.settings import get_settings
+    from chalicelib.store import notifications as store
+
+    email, user_id = f"lean-{uuid.uuid4().hex[:8]}@example.com", str(uuid.uuid4())
+    body = signed_up(email, user_id=user_id)
+    assert consume(app_client, sqs_event([body])) == {"batchItemFailures": []}
+    assert consume(app_client, sqs_event([body])) == {"batchItemFailures": []}
+
+    assert len(mails_to(email)) == 1
+    # The inbox entry's put claimed its e-mail too: no dedupe marker of its own.
+    kept = [item.item.split("#")[0] for item in store.NotificationItem.query(store.user_owner(user_id))]
+    assert sorted(kept) == ["inbox", "profile"]
+    records = boto3.client("dynamodb", region_name=REGION).scan(
+        TableName=get_settings().table_name("idempotency"))["Items"]
+    assert [r for r in records if "services.notifications" in r["id"]["S"]] == []
+
+
+def test_an_inbox_delivery_claims_its_email_until_a_failed_send_gives_the_claim_back(stack):
+    from chalicelib.domain.notifications import notification_id
+    from chalicelib.store import notifications as store
+
+    owner, event_id = store.user_owner(str(uuid.uuid4())), str(uuid.uuid4())
+    nid = notification_id(event_id, owner, "order.paid", "2026-01-01T10:00:00+00:00")
+    claim = {"event_id": event_id, "template": "order.paid", "notification_id": nid}
+    assert store.deliver_to_inbox(owner, **claim, event_type="order.paid", title="Paid", body="Paid.", link="",
+                                  created_at="2026-01-01T10:00:00+00:00", claim_email=True) is True
+
+    assert store.claim_email(owner, **claim) is False  # a redelivery: the mail is (being) sent
+    store.release_email(owner, **claim)  # SES refused it
+    assert store.claim_email(owner, **claim) is True  # the next redelivery sends it
+    assert store.claim_email(owner, **claim) is False

@@ -98,13 +98,25 @@ def test_functions_get_secret_parameter_names_and_may_read_only_those(packaged):
     assert statements and granted <= allowed
 
 
-def test_unknown_routes_answer_404_in_the_error_shape(packaged):
-    body = packaged.sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    response = body["x-amazon-apigateway-gateway-responses"]["MISSING_AUTHENTICATION_TOKEN"]
-    assert response["statusCode"] == "404"
-    rendered = json.loads(response["responseTemplates"]["application/json"].replace("$context.requestId", "req-1"))
-    assert rendered["error"]["code"] == "not_found"
-    assert rendered["error"]["correlation_id"] == "req-1"
+def test_the_api_is_an_http_api_with_every_route_and_a_default_route_to_the_handler(packaged):
+    """An HTTP API bills a third of a REST API's price; payload format 1.0 is the event Chalice routes on, and
+    requests no route matches reach the handler through `$default` (it answers 404 in the error shape)."""
+    resources = packaged.sam["Resources"]
+    assert "RestAPI" not in resources and resources["HttpAPI"]["Type"] == "AWS::Serverless::HttpApi"
+    body = resources["HttpAPI"]["Properties"]["DefinitionBody"]
+    import app as halles
+
+    routes = {(path, method.lower()) for path, methods in halles.app.routes.items() for method in methods}
+    declared = {(path, method) for path, operations in body["paths"].items() for method in operations}
+    assert declared == routes | {("$default", "x-amazon-apigateway-any-method")}
+    formats = {op["x-amazon-apigateway-integration"]["payloadFormatVersion"]
+               for operations in body["paths"].values() for op in operations.values()}
+    assert formats == {"1.0"}
+    cors = body["x-amazon-apigateway-cors"]
+    assert cors["allowOrigins"] == ["*"] and "Idempotency-Key" in cors["allowHeaders"]
+    assert "X-Correlation-Id" in cors["exposeHeaders"]
+    outputs = json.dumps(packaged.sam["Outputs"])
+    assert "RestAPI" not in outputs and "${HttpAPI}" in outputs
 
 
 def _granted(sam: dict, fn: dict) -> dict[str, set[str]]:
@@ -245,15 +257,15 @@ def test_every_alarm_notifies_the_topic_mailing_the_deploy_parameter(packaged):
 
 
 def test_the_api_alarms_watch_this_stacks_api(packaged):
-    """API Gateway's metrics are per API name: the packaged API is named after the stack, as the alarms expect."""
-    body = packaged.sam["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
-    assert body["info"]["title"] == {"Ref": "AWS::StackName"}
+    """An HTTP API's metrics are per API id (and named 5xx, Count, Latency): the alarms name the packaged API."""
+    stage = packaged.sam["Resources"]["HttpAPI"]["Properties"]["StageName"]
     alarms = _alarms(packaged.sam)
-    dimensions = [alarms["ApiLatencyP99Alarm"]["Dimensions"]] + [
-        q["MetricStat"]["Metric"]["Dimensions"] for q in alarms["ApiServerErrorRateAlarm"]["Metrics"] if "MetricStat" in q]
-    for dims in dimensions:
-        assert {"Name": "ApiName", "Value": {"Ref": "AWS::StackName"}} in dims
-        assert {"Name": "Stage", "Value": packaged.sam["Resources"]["RestAPI"]["Properties"]["StageName"]} in dims
+    metrics = [alarms["ApiLatencyP99Alarm"]] + [
+        q["MetricStat"]["Metric"] for q in alarms["ApiServerErrorRateAlarm"]["Metrics"] if "MetricStat" in q]
+    assert sorted(m["MetricName"] for m in metrics) == ["5xx", "Count", "Latency"]
+    for metric in metrics:
+        assert {"Name": "ApiId", "Value": {"Ref": "HttpAPI"}} in metric["Dimensions"]
+        assert {"Name": "Stage", "Value": stage} in metric["Dimensions"]
 
 
 def _emitted_metrics() -> set[str]:
@@ -356,11 +368,11 @@ def test_every_function_is_published_with_snapstart_behind_the_live_alias(packag
 
 def test_the_api_calls_the_alias_and_may_call_nothing_else(packaged):
     resources = packaged.sam["Resources"]
-    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    paths = resources["HttpAPI"]["Properties"]["DefinitionBody"]["paths"]
     integrations = [operation["x-amazon-apigateway-integration"] for operations in paths.values()
                     for operation in operations.values()
                     if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation]
-    uris = [i["uri"] for i in integrations if i.get("type") != "mock"]  # CORS preflights answer by themselves
+    uris = [i["uri"] for i in integrations]
     assert len(uris) > 20
     for uri in uris:
         text, variables = uri["Fn::Sub"]
@@ -538,3 +550,89 @@ def test_cfn_lint_errors_are_reported(tmp_path):
               "Resources": {"T": {"Type": "AWS::DynamoDB::Table", "Properties": {"BillingMode": "PAY_PER_REQUEST"}}}}
     (tmp_path / "sam.json").write_text(json.dumps(broken))
     assert lint(tmp_path / "sam.json").errors
+
+
+# ---------------------------------------------------------------- the frontend (scripts/frontend_template.py)
+
+
+def _resolve_csp(value: dict, api_id: str = "abc123", region: str = "eu-west-1", images: str = "halles-images") -> str:
+    """The Content-Security-Policy CloudFront would send, with this stack's names filled in."""
+    policy, variables = value["Fn::Sub"]
+    names = {"AWS::Region": region, "AWS::URLSuffix": "amazonaws.com", "RestAPI": api_id, "HttpAPI": api_id,
+             "ImagesBucket.DomainName": f"{images}.s3.amazonaws.com",
+             "ImagesBucket.RegionalDomainName": f"{images}.s3.{region}.amazonaws.com"}
+
+    def sub(text: str, known: dict) -> str:
+        return re.sub(r"\$\{([^}]+)\}", lambda m: known[m.group(1)], text)
+
+    resolved = {name: sub(v["Fn::Sub"], names) for name, v in variables.items()}
+    return sub(policy, {**names, **resolved})
+
+
+def _frontend(packaged) -> dict[str, dict]:
+    return {name: res for name, res in packaged.sam["Resources"].items() if name.startswith("Frontend")}
+
+
+def test_the_frontend_bucket_is_private_encrypted_and_readable_only_by_its_distribution(packaged):
+    resources = _frontend(packaged)
+    bucket = resources["FrontendBucket"]["Properties"]
+    assert bucket["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                        "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert encryption["SSEAlgorithm"] in ("AES256", "aws:kms")
+    statements = resources["FrontendBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    allows = [s for s in statements if s["Effect"] == "Allow"]
+    assert len(allows) == 1 and allows[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allows[0]["Action"] == "s3:GetObject"
+    source = allows[0]["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    assert source.endswith(":distribution/${FrontendDistribution}")
+    oac = resources["FrontendOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == \
+        ("s3", "always", "sigv4")
+
+
+def test_the_distribution_serves_the_bucket_over_https_only_compressed_from_index_html(packaged):
+    config = _frontend(packaged)["FrontendDistribution"]["Properties"]["DistributionConfig"]
+    [origin] = config["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["FrontendOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}, "access is the OAC's, never a legacy OAI"
+    assert origin["DomainName"] == {"Fn::GetAtt": ["FrontendBucket", "RegionalDomainName"]}
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["Compress"] is True and config["DefaultRootObject"] == "index.html"
+    assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "FrontendHeadersPolicy"}
+    _, custom, default = config["ViewerCertificate"]["Fn::If"]
+    assert custom["MinimumProtocolVersion"].startswith("TLSv1.2") and custom["SslSupportMethod"] == "sni-only"
+    assert default == {"CloudFrontDefaultCertificate": True}
+
+
+def test_the_frontend_gets_security_headers_and_a_csp_without_unsafe_inline(packaged):
+    from scripts.frontend_security import content_security_policy
+
+    headers = _frontend(packaged)["FrontendHeadersPolicy"]["Properties"]["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["ContentTypeOptions"]["Override"] is True
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] in ("no-referrer", "strict-origin-when-cross-origin",
+                                                           "same-origin", "strict-origin")
+    csp = _resolve_csp(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split("; ")}
+    assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    api = "https://abc123.execute-api.eu-west-1.amazonaws.com"
+    assert api in directives["connect-src"] and api in directives["img-src"] and "data:" in directives["img-src"]
+    assert "https://halles-images.s3.eu-west-1.amazonaws.com" in directives["img-src"]
+    # The same definition as the local frontend server's (devstack/http.py): one policy, tested locally.
+    assert csp == content_security_policy(
+        [api], ["https://halles-images.s3.amazonaws.com", "https://halles-images.s3.eu-west-1.amazonaws.com"])
+
+
+def test_the_frontend_outputs_name_its_url_bucket_distribution_and_the_api(packaged):
+    outputs = packaged.sam["Outputs"]
+    assert outputs["FrontendBucket"]["Value"] == {"Ref": "FrontendBucket"}
+    assert outputs["DistributionId"]["Value"] == {"Ref": "FrontendDistribution"}
+    _, custom, default = outputs["FrontendURL"]["Value"]["Fn::If"]
+    assert default == {"Fn::Sub": "https://${FrontendDistribution.DomainName}"}
+    assert "execute-api" in json.dumps(outputs["ApiUrl"]["Value"])

@@ -223,3 +223,25 @@ def test_a_vendors_own_systems_read_with_a_read_key_and_ship_with_a_write_key(ma
     # Vendor b's key sees b's part only, and nothing of a's.
     assert market.call("GET", f"/vendor/orders/{oid}", token=other)[1]["status"] == "placed"
     assert market.call("POST", f"/vendor/orders/{oid}/deliver", token=other)[0] == 409
+
+
+def test_a_paid_out_sub_order_is_stored_in_one_kilobyte_and_its_vendor_still_sees_the_address(market, connected):
+    # Its item is rewritten on every step and billed per KB of it whole: the order item keeps the lines
+    # and the address (the one copy), the vendor's item only its own state.
+    import boto3
+
+    from chalicelib.settings import get_settings
+    from scripts.bench_cost import item_size
+
+    order = paid_order(market)
+    vendor, oid = market.catalog.vendor_a, order["order_id"]
+    as_vendor(market, vendor, "POST", f"/vendor/orders/{oid}/accept")
+    as_vendor(market, vendor, "POST", f"/vendor/orders/{oid}/ship", TRACKING)
+    assert market.call("POST", f"/orders/{oid}/vendors/{vendor.user_id}/confirm-receipt")[0] == 200
+
+    stored = boto3.client("dynamodb", region_name=get_settings().region).get_item(
+        TableName=get_settings().table_name("vendor-orders"),
+        Key={"order_id": {"S": oid}, "vendor_id": {"S": vendor.user_id}}, ConsistentRead=True)["Item"]
+    assert item_size(stored) <= 1024
+    status, seen, _ = as_vendor(market, vendor, "GET", f"/vendor/orders/{oid}")
+    assert status == 200 and seen["shipping_address"] == order["shipping_address"]

@@ -1,5 +1,6 @@
 """Whole after-sales money flows on the order aggregate, against a model of the payment provider
-(Hypothesis state machine): payouts, case refunds (made, pending, refused, failing later), lines
+(Hypothesis state machine): payouts, case refunds (made, pending, refused, failing later, settled
+outside the platform by an admin at the platform's or the vendor's cost), lines
 cancelled before shipping, transfer reversals (made, refused, written off or paid back outside),
 top-ups (made, refused, paid outside), admins' retries and the retry schedule, and a dispute (won or
 lost), in any order and with effects carried out late.
@@ -10,11 +11,16 @@ left, a refund of a disputed charge). Whatever happens:
 * the shopper never gets back more than was paid (refunds not failed plus a lost dispute);
 * the provider is never asked to reverse more than a transfer has left;
 * nothing is booked twice (ledger entry ids, transfers and reversals by provider object id);
+* a top-up or a reversal is never asked under the idempotency key of one the provider refused (it would
+  replay the refusal);
 * per vendor, the ledger's transfer entries equal what the provider moved, its earnings equal the
   entitlement, and its adjustments equal what admins settled outside the platform;
+* a refund settled outside at the vendor's cost is booked once as the vendor's refund (within its share),
+  and no other vendor gains from it;
 * once the run settles (every effect carried out, refused moves retried, the dispute closed, payouts
   released), no vendor holds more than its entitlement (plus what the platform wrote off), and a
-  vendor paid holds exactly that.
+  vendor paid holds exactly that: its ledger sums to 0, what it bears of refunds settled outside
+  collected by a smaller payout or a transfer reversal.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class Provider:
         self.refunds: dict[str, dict] = {}  # key -> {id, amount, failed}
         self.transfers: dict[str, dict] = {}  # transfer id -> {vendor, amount, reversed}
         self.by_key: dict[str, str] = {}
+        self.refused_keys: set[str] = set()  # Stripe keeps a refused request's answer under its key
         self.disputed = False
 
     def refund(self, key: str, amount: int) -> str:
@@ -207,7 +214,11 @@ class AfterSalesMoney(RuleBasedStateMachine):
         if answer == "provider_away":
             self.order.done(effect)  # left due: the retry schedule releases it again, same key
             return
+        # Stripe would replay the refusal saved under that key, whatever the balance: a top-up is paid only
+        # if every attempt has a key of its own (a refused one paid outside or owed no more included).
+        assert effect.key not in self.provider.refused_keys, f"top-up asked again under refused key {effect.key}"
         if answer == "refused" and effect.top_up:
+            self.provider.refused_keys.add(effect.key)
             return self._learn(effect, lambda: self.order.top_up_refused(
                 effect.vendor_id, failure_code="balance_insufficient", at=AT))
         transfer_id = self.provider.transfer(effect.key, effect.vendor_id, effect.amount)
@@ -219,7 +230,10 @@ class AfterSalesMoney(RuleBasedStateMachine):
     @rule(data=st.data(), refused=st.booleans())
     def a_reversal_is_carried_out(self, data, refused):
         effect = data.draw(st.sampled_from(self._outbox(ReverseTransfer)))
+        # The provider would replay the refusal saved under that key and move nothing.
+        assert effect.key not in self.provider.refused_keys, f"reversal asked again under refused key {effect.key}"
         if refused:
+            self.provider.refused_keys.add(effect.key)
             return self._learn(effect, lambda: self.order.reversal_refused(
                 effect.vendor_id, failure_code="balance_insufficient", at=AT, transfer_id=effect.transfer_id,
                 amount=effect.amount))
@@ -251,8 +265,11 @@ class AfterSalesMoney(RuleBasedStateMachine):
     def an_admin_handles_a_failed_refund(self, data, resolve):
         case = data.draw(st.sampled_from(self._cases("failed")))
         if resolve:
-            self.order.resolve_case_refund(case, note="bank transfer", by="adm", at=AT, borne_by=resolve)
-            return self._keep()
+            paid = "paid" if self.order.vendor_orders[self.order.case_refund(case)["vendor_id"]].transfer_id else "unpaid"
+            event(f"failed refund settled outside, borne by the {resolve}" + (f" ({paid})" if resolve == "vendor" else ""))
+            # Borne by the vendor: collected as a refund is (a smaller payout, or the reversal returned here).
+            return self._keep(self.order.resolve_case_refund(case, note="bank transfer", by="adm", at=AT,
+                                                             borne_by=resolve))
         try:
             self._keep(self.order.retry_case_refund(case, at=AT))
         except Conflict as refused:
@@ -311,11 +328,26 @@ class AfterSalesMoney(RuleBasedStateMachine):
             assert -moved == self.provider.net_to(vendor_id) == vendor_order.transferred
             earned = sum(e.amount for e in mine if e.kind in vl.EARNING_KINDS and e.kind != vl.ADJUSTMENT)
             assert earned == ledger.entitlement(money, vendor_id)
-            charged = sum(int((r.get("resolution") or {}).get("vendor_charged", 0))
-                          for r in vendor_order.case_refunds.values())
             outside = vendor_order.returned_outside + vendor_order.written_off - vendor_order.paid_outside
-            assert sum(e.amount for e in mine if e.kind == vl.ADJUSTMENT) == outside - charged
+            assert sum(e.amount for e in mine if e.kind == vl.ADJUSTMENT) == outside
             assert vendor_order.written_off >= 0
+
+    @invariant()
+    def a_refund_the_vendor_bears_outside_is_booked_as_its_refund_once(self):
+        """A failed refund an admin settled at the vendor's cost is booked once as that vendor's refund
+        (within what was left of its share, never more than the case asked): its ledger takes what it was
+        charged; another vendor never gains from it (it may bear more of an order-wide loss, as it would
+        had the refund gone through: the ledger allocates those pro rata of what is left of each share)."""
+        for vendor_id, vendor_order in self.order.vendor_orders.items():
+            for case, record in vendor_order.case_refunds.items():
+                resolution = record.get("resolution") or {}
+                if resolution.get("borne_by") != "vendor":
+                    continue
+                assert 0 <= int(resolution["counted_as_refund"]) <= int(record["amount"])
+                booked = [e for e in self.booked if f":outside:{case}" in e.entry_id]
+                assert sum(e.amount for e in booked if e.vendor_id == vendor_id) == -int(resolution["vendor_charged"])
+                assert int(resolution["vendor_charged"]) >= 0
+                assert sum(e.amount for e in booked if e.vendor_id != vendor_id) <= 0
 
     def teardown(self):
         """The run settles: the provider takes everything, refused moves are retried, the dispute closes,
@@ -353,6 +385,9 @@ class AfterSalesMoney(RuleBasedStateMachine):
             assert holds <= allowed, f"{vendor_id} holds {holds}, entitled to {allowed}"
             if vendor_order.transfer_id:
                 assert holds == allowed, f"{vendor_id} holds {holds}, owed {allowed}"
+                # Everything it bears was collected (refunds settled outside at its cost included): what
+                # the platform still owes it, the sum of its ledger, is 0.
+                assert sum(e.amount for e in self.booked if e.vendor_id == vendor_id) == 0
 
 
 class st_data:  # noqa: N801 - stands in for Hypothesis' `data` when the teardown picks the effect itself

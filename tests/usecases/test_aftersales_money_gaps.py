@@ -4,8 +4,9 @@
   leave the vendor overpaid: recording the transfer takes back what it no longer keeps;
 * a refund that fails after the vendor was clawed back gives the vendor its money back with a
   top-up transfer (its own idempotency key), paid once;
-* a failed refund or a refused reversal settled outside the platform says who bears it: the vendor
-  (an `adjustment` entry in its ledger) or the platform (nothing moves);
+* a failed refund settled outside the platform at the vendor's cost is collected from it like a refund
+  (its transfer reversed at once, a refused reversal listed and retried); a refused reversal settled
+  outside says who bears it (an `adjustment` entry in the vendor's ledger);
 * a top-up the provider refuses is listed for admins, retried by the schedule with a new key each
   time, or recorded as paid outside the platform.
 """
@@ -122,7 +123,7 @@ def test_a_failed_refund_resolved_outside_the_platform_charges_the_vendor_only_w
     for world in (borne_by_vendor, borne_by_platform):
         world.provider.refuse_refunds = "charge_disputed"
         world.refund_case()
-    before = alpine_ledger(borne_by_vendor)
+    assert alpine_ledger(borne_by_vendor) == 0  # paid at payment: it holds what it is owed
 
     seen = refund_admin.resolve_refund("ord_1", "ret_1", note="Refunded by bank transfer", admin_id="adm_1",
                                        borne_by="vendor", **borne_by_vendor.use())
@@ -133,11 +134,34 @@ def test_a_failed_refund_resolved_outside_the_platform_charges_the_vendor_only_w
 
     charged = 1800 - 1800 * (2000 - 1000) // 2000  # its share less the commission given back
     assert seen["resolution"]["borne_by"] == "vendor" and seen["resolution"]["vendor_charged"] == charged
-    assert alpine_ledger(borne_by_vendor) == before - charged  # once, however often it is resolved
-    adjustments = [e for e in borne_by_vendor.repo.ledger.entries("alpine") if e.kind == "adjustment"]
-    assert [(e.amount, e.order_id) for e in adjustments] == [(-charged, "ord_1")]
-    assert alpine_ledger(borne_by_platform) == before
+    # Paid already: what it bears is taken back from its transfer at once, once however often it is resolved.
+    assert list(borne_by_vendor.provider.reversals.values()) == [charged]
+    booked = [(e.kind, e.amount) for e in borne_by_vendor.repo.ledger.entries("alpine") if e.order_id == "ord_1"]
+    assert {("refund", -1000), ("commission", 1000 - charged), ("transfer_reversal", charged)} <= set(booked)
+    assert alpine_ledger(borne_by_vendor) == 0  # its balance is the ledger sum: it holds what it is owed
+    assert borne_by_vendor.repo.get("ord_1").vendor_orders["alpine"].transferred == 1800 - charged
+    assert borne_by_platform.provider.reversals == {} and alpine_ledger(borne_by_platform) == 0
     assert refund_admin.failed_refunds(orders=borne_by_vendor.repo)["items"] == []
+
+
+def test_a_failed_refund_borne_by_a_vendor_whose_reversal_is_refused_is_listed_and_retried_by_the_schedule():
+    world = World()
+    world.provider.refuse_refunds = "charge_disputed"
+    world.refund_case()
+    world.provider.refuse_reversals = "balance_insufficient"
+
+    refund_admin.resolve_refund("ord_1", "ret_1", note="Refunded by bank transfer", admin_id="adm_1",
+                                borne_by="vendor", **world.use())
+
+    charged = 1800 - 1800 * (2000 - 1000) // 2000
+    (item,) = refund_admin.failed_refunds(orders=world.repo)["items"]
+    assert (item["kind"], item["vendor_id"], item["amount"]["amount"], item["failure_code"]) == (
+        "reversal", "alpine", charged, "balance_insufficient")
+    assert alpine_ledger(world) == -charged  # it owes that much back: visible, never silently dropped
+    world.provider.refuse_reversals = None
+    assert refund_admin.retry_refused_transfers(**world.use()) == {"reversal_made": 1}
+    assert list(world.provider.reversals.values()) == [charged]
+    assert alpine_ledger(world) == 0
 
 
 @pytest.mark.parametrize("borne_by", ["vendor", "platform"])
@@ -221,4 +245,49 @@ def test_a_refused_top_up_an_admin_paid_outside_the_platform_leaves_the_queue_on
     world.provider.refuse = None
     assert refund_admin.retry_refused_transfers(**world.use()) == {}  # never asked of the provider again
     assert [i["kind"] for i in refund_admin.failed_refunds(orders=world.repo)["items"]] == ["refund"]
+    assert alpine_ledger(world) == 0
+
+
+class ReplayingRefusals(RefusingTopUps):
+    """Stripe saves a refused request's answer under its idempotency key: the same key asked again, even
+    once the balance could cover it, gets the same refusal and moves nothing."""
+
+    def create_transfer(self, **kwargs):
+        if kwargs["idempotency_key"] in self.refused_keys:
+            raise PaymentError("Insufficient funds in Stripe account.", code="balance_insufficient", status=400)
+        return super().create_transfer(**kwargs)
+
+
+def test_the_next_top_up_after_a_refused_one_paid_outside_has_a_key_of_its_own_and_is_made():
+    world = World(ReplayingRefusals())
+    world.refund_case()
+    world.provider.refuse = "balance_insufficient"
+    refund_fails_after_it_was_made(world)  # the top-up giving alpine its 9.00 back is refused
+    refund_admin.resolve_top_up("ord_1", "alpine", note="Paid by bank transfer", admin_id="adm_1", **world.use())
+    world.provider.refuse = None
+    world.refund_case("ret_2", units=1)  # the other tent: 9.00 taken back from the payout again
+
+    order = refund_fails_after_it_was_made(world, "ret_2")  # and that refund fails too: 9.00 owed again
+
+    (made,) = [key for key in world.provider.transfers if "-t1-" in key]
+    assert made not in world.provider.refused_keys  # not the refused top-up's key: Stripe would replay it
+    assert order.vendor_orders["alpine"].top_up_failed is None
+    assert [i["kind"] for i in refund_admin.failed_refunds(orders=world.repo)["items"]] == ["refund", "refund"]
+    assert alpine_ledger(world) == 0
+
+
+def test_a_top_up_refused_then_owed_no_more_then_owed_again_is_asked_with_a_new_key():
+    world = World(ReplayingRefusals())
+    world.provider.refuse_refunds = None
+    world.refund_case()
+    world.provider.refuse = "balance_insufficient"
+    refund_fails_after_it_was_made(world)  # top-up of 9.00 refused
+    world.provider.refuse = None
+    refund_admin.retry_refund("ord_1", "ret_1", **world.use())  # the refund goes through: owed nothing
+    assert world.repo.get("ord_1").vendor_orders["alpine"].top_up_failed is None
+
+    refund_fails_after_it_was_made(world)  # and fails again: 9.00 owed again, a new top-up
+
+    (made,) = [key for key in world.provider.transfers if "-t1-" in key]
+    assert made not in world.provider.refused_keys
     assert alpine_ledger(world) == 0

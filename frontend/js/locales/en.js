@@ -760,6 +760,7 @@ export default {
     pause: "Pause",
     delist: "Delist",
     confirmDelist: "Delist “{title}” for good? Shoppers will no longer see it and you cannot list it again in this condition.",
+    keepListed: "Keep it",
     newImageOf: "New image of {title}",
     onSale: "“{title}” is on sale.",
     listed: "Listed",

@@ -760,6 +760,7 @@ export default {
     pause: "Suspendre",
     delist: "Retirer",
     confirmDelist: "Retirer définitivement « {title} » ? Les acheteurs ne le verront plus et vous ne pourrez plus le proposer dans cet état.",
+    keepListed: "La garder",
     newImageOf: "Nouvelle image de {title}",
     onSale: "« {title} » est en vente.",
     listed: "En vente",

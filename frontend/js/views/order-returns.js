@@ -60,7 +60,9 @@ export function orderReturnsPanel(order) {
         Array.from({ length: item.quantity }, (_, i) => el("option", { value: String(i + 1), text: String(i + 1) })));
       return { item, pick, quantity, node: el("li", { class: "return-pick" },
         el("label", {}, pick, ` ${line.title} (${line.vendor_name || ""})`), " ",
-        el("span", { class: "muted", text: t("returns.until", { date: formatDate(item.until) }) }), " ", quantity) };
+        el("span", { class: "muted", text: t("returns.until", { date: formatDate(item.until) }) }), " ",
+        // A visible name for the quantity (axe: select-name), read with the item it belongs to.
+        el("label", { class: "return-quantity" }, `${t("common.quantity")} `, quantity)) };
     });
     const reason = el("select", { name: "reason", required: true, "data-testid": "return-reason" },
       RETURN_REASONS.map(([value, text]) => el("option", { value, text })));

@@ -5,7 +5,7 @@
 
 import { ApiError, request } from "../../api.js";
 import { loadCategories } from "../../categories.js";
-import { el, mount, uniqueId } from "../../dom.js";
+import { confirmDialog, el, mount, uniqueId } from "../../dom.js";
 import { amountInputValue, formatMoney, parseAmount } from "../../money.js";
 import { conditionLabel } from "../../labels.js";
 import { signInHref } from "../guard.js";
@@ -189,7 +189,10 @@ export const offersSection = {
       return tr;
 
       async function lifecycle(action) {
-        if (action === "delist" && !window.confirm(t("vendorOffers.confirmDelist", { title: offer.product_title }))) return;
+        if (action === "delist" && !(await confirmDialog({
+          question: t("vendorOffers.confirmDelist", { title: offer.product_title }),
+          confirm: t("vendorOffers.delist"), keep: t("vendorOffers.keepListed"), testid: "delist-dialog",
+        }))) return;
         formError.textContent = "";
         try {
           tr.replaceWith(row(await vendorApi.offerAction(offer.offer_id, action, offer.version)));
