@@ -48,7 +48,8 @@ CHAOS_FAULTS = ("provider_5xx=0.1,provider_timeout=0.05,ddb_throttle=0.05,ddb_tx
 CHAOS_ORDERS = 200
 CLIENTS = 6  # shoppers acting at once
 DECLARED_STOCK = 1000
-SCENARIOS = (("deliver", 0.62), ("refund", 0.14), ("cancel", 0.12), ("abandon", 0.12))
+SCENARIOS = (("deliver", 0.38), ("refund", 0.12), ("return", 0.16), ("dispute", 0.10), ("cancel", 0.12),
+             ("abandon", 0.12))
 PASSWORD = "Passw0rd!chaos"
 CARD_OK = "4242424242424242"
 PAID_DEADLINE = 60  # seconds: webhook -> queue -> consumer, through delays, duplicates and crashes
@@ -131,6 +132,10 @@ class Order:
     vendors: list[str]  # vendor ids, one line each
     order_id: str | None = None
     refund_vendor: str | None = None
+    after_sales_vendor: str | None = None  # whose line comes back (return)
+    restock: bool = False  # the vendor puts the returned units back on sale
+    return_reason: str = "damaged"
+    dispute_outcome: str = "won"
     notes: list[str] = field(default_factory=list)
 
 
@@ -159,6 +164,11 @@ class ChaosRun:
         self.orders: list[Order] = []
         self.violations: list[str] = []
         self.checked: Counter[str] = Counter()
+        self._planned: Counter[str] = Counter()  # orders planned per scenario
+        self._settled_reads: dict | None = None  # see _read
+        from scripts.chaos_aftersales import AfterSales
+
+        self.after_sales = AfterSales(self)
 
     # -- setup --------------------------------------------------------------------------------
 
@@ -177,22 +187,32 @@ class ChaosRun:
             self.vendors[client.user_id] = client
             self.offers[client.user_id] = offer["offer_id"]
 
-    def _plan(self, number: int) -> tuple[str, list[str]]:
+    def _plan(self, number: int) -> tuple[str, list[str], dict]:
+        """The order's scenario and vendors, and what its after-sales will do. The first orders walk
+        through every scenario twice (so that a small run covers each); the rest draw by SCENARIOS.
+        Returns alternate restocked / not restocked and disputes won / lost, for the same reason."""
         roll, scenario = self.rng.random(), SCENARIOS[-1][0]
         for name, share in SCENARIOS:
             if roll < share:
                 scenario = name
                 break
             roll -= share
+        if number < 2 * len(SCENARIOS):
+            scenario = SCENARIOS[number % len(SCENARIOS)][0]
         vendors = sorted(self.vendors)
         chosen = vendors if self.rng.random() < 0.4 else [self.rng.choice(vendors)]
-        return scenario, chosen
+        nth = self._planned[scenario]
+        self._planned[scenario] += 1
+        after_sales = {"after_sales_vendor": self.rng.choice(chosen), "restock": nth % 2 == 0,
+                       "return_reason": self.rng.choice(("damaged", "changed_mind", "not_as_described")),
+                       "dispute_outcome": "won" if nth % 2 == 0 else "lost"}
+        return scenario, chosen, after_sales
 
     # -- one order's journey --------------------------------------------------------------------
 
-    def journey(self, number: int, scenario: str, vendors: list[str]) -> Order:
+    def journey(self, number: int, scenario: str, vendors: list[str], after_sales: dict) -> Order:
         shopper = _signed_up(self.stack, f"chaos-{self.seed}-{number}-{uuid.uuid4().hex[:6]}@example.com")
-        order = Order(number, scenario, shopper, vendors)
+        order = Order(number, scenario, shopper, vendors, **after_sales)
         for vendor_id in vendors:
             status, cart = shopper.call("PUT", f"/cart/lines/{self.offers[vendor_id]}", {"quantity": 1})
             if status != 200:
@@ -220,6 +240,7 @@ class ChaosRun:
         if scenario == "refund":
             order.refund_vendor = vendors[0]
         self.advance(order)
+        self.after_sales.step(order)
         return order
 
     def _cancel(self, order: Order) -> None:
@@ -245,12 +266,23 @@ class ChaosRun:
             time.sleep(0.5)
         order.notes.append(f"not paid {PAID_DEADLINE} s after the card was accepted")
 
+    def _read(self, key: tuple, read: Callable[[], Any]) -> Any:
+        """`read()`, or while the invariants are checked (everything settled: nothing moves any more)
+        the answer it gave the first time: each check reads the same views, once."""
+        if self._settled_reads is None:
+            return read()
+        if key not in self._settled_reads:
+            self._settled_reads[key] = read()
+        return self._settled_reads[key]
+
     def shopper_view(self, order: Order) -> dict:
-        status, body = order.shopper.call("GET", f"/orders/{order.order_id}")
+        status, body = self._read(("order", order.order_id),
+                                  lambda: order.shopper.call("GET", f"/orders/{order.order_id}"))
         return body if status == 200 else {}
 
     def vendor_view(self, order: Order, vendor_id: str) -> dict:
-        status, body = self.vendors[vendor_id].call("GET", f"/vendor/orders/{order.order_id}")
+        status, body = self._read(("part", order.order_id, vendor_id), lambda: self.vendors[vendor_id].call(
+            "GET", f"/vendor/orders/{order.order_id}"))
         return body if status == 200 else {}
 
     def advance(self, order: Order) -> None:
@@ -304,10 +336,12 @@ class ChaosRun:
                 left[queue] = count
         return left
 
-    def unsettled(self) -> list[str]:
-        """Why each placed order is not in a final state yet (empty: all settled)."""
-        reasons = []
-        for order in self.orders:
+    def unsettled(self, orders: list[Order] | None = None) -> list[str]:
+        """Why each placed order (of `orders`, default all) is not in a final state yet (empty: all settled),
+        its after-sales included."""
+        orders = self.orders if orders is None else orders
+        reasons = self.after_sales.unsettled(orders)
+        for order in orders:
             if order.order_id is None:
                 continue
             view = self.shopper_view(order)
@@ -331,19 +365,27 @@ class ChaosRun:
         expiry = max((self._reserved_until(o) for o in self.orders if o.scenario == "abandon" and o.order_id),
                      default=0.0)
         deadline = time.monotonic() + SETTLE_DEADLINE
+        pending = [order for order in self.orders if order.order_id]
         while True:
             if time.time() > expiry:
                 self.fire("expire_reservations")
             self.fire("retry_payouts")
-            for order in self.orders:
+            for order in pending:
                 self.advance(order)
-            left, queued = self.unsettled(), self.queued()
+                self.after_sales.step(order)
+            # An order once final stays so (check() looks at all of them again at the end).
+            left, still = [], []
+            for order in pending:
+                reasons = self.unsettled([order])
+                left += reasons
+                still += [order] if reasons else []
+            pending, queued = still, self.queued()
             if not left and not queued:
                 return []
             if time.monotonic() > deadline:
                 return left or [f"messages are still queued: {queued}"]
-            self.log(f"{len(left)} order part(s) not final yet, messages queued {queued}; firing the sweepers "
-                     f"and retries again")
+            self.log(f"{len(left)} order part(s) not final yet (e.g. {left[:2]}), messages queued {queued}; "
+                     f"firing the sweepers and retries again")
             time.sleep(min(5.0, max(0.5, expiry - time.time() + 0.5)) if time.time() < expiry else 3.0)
 
     def _reserved_until(self, order: Order) -> float:
@@ -358,10 +400,13 @@ class ChaosRun:
         """The provider's own record (its API, read as an operator would: no faults on these reads)."""
         from devstack.localpay.server import DEFAULT_API_KEY
 
-        request = urllib.request.Request(f"{self.stack.payments}{path}",
-                                         headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+        def read() -> dict:
+            request = urllib.request.Request(f"{self.stack.payments}{path}",
+                                             headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read())
+
+        return self._read(("provider", path), read)
 
     def provider_events(self, event_type: str) -> list[dict]:
         objects, after = [], ""
@@ -373,6 +418,13 @@ class ChaosRun:
             after = page["data"][-1]["id"]
 
     def check(self) -> list[str]:
+        self._settled_reads = {}
+        try:
+            return self._check()
+        finally:
+            self._settled_reads = None
+
+    def _check(self) -> list[str]:
         violations = [f"not final: {reason}" for reason in self.unsettled()]
         ours = {o.order_id: o for o in self.orders if o.order_id}
         # Stock: every unit declared is available, reserved or sold, and none is left reserved.
@@ -414,8 +466,10 @@ class ChaosRun:
                 self.checked["reversals"] += len((transfer.get("reversals") or {}).get("data") or [])
                 transferred[(meta["order_id"], meta.get("vendor_id", ""))] += (
                     transfer["amount"] - transfer["amount_reversed"])
+        earned_per_vendor = {}
         for vendor_id, vendor in self.vendors.items():
             earned, paid = self._ledger(vendor, set(ours))
+            earned_per_vendor[vendor_id] = earned
             for order_id in set(earned) | set(paid) | {o for o, v in transferred if v == vendor_id}:
                 at_provider = transferred.get((order_id, vendor_id), 0)
                 if at_provider > earned.get(order_id, 0):
@@ -424,7 +478,8 @@ class ChaosRun:
                 if at_provider != paid.get(order_id, 0):
                     violations.append(f"order {order_id}: vendor {vendor_id}'s ledger says {paid.get(order_id, 0)} "
                                       f"paid out, the provider {at_provider}")
-        return violations
+        placed = [o for o in self.orders if o.order_id]
+        return violations + self.after_sales.check(placed, transferred, earned_per_vendor)
 
     def _stock(self, vendor_id: str, offer_id: str) -> tuple[int, int, int]:
         cursor = ""
@@ -478,7 +533,9 @@ class ChaosRun:
             if order.order_id is None:
                 self.log(f"order {order.number} not placed: {'; '.join(order.notes)}")
         left = self.settle()
+        self.log("settled; checking the invariants")
         self.violations += self.check()
+        self.log(f"checked {dict(self.checked)}")
         status, faults, _ = self.stack.call("GET", "/_devstack/faults")
         injected = faults.get("total", 0) if status == 200 else 0
         for violation in self.violations:

@@ -2,10 +2,12 @@
 
 Its own stack (not the session's `live_stack`: faults would break the other e2e tests) starts with
 every fault of devstack/faults.py at the rates `make bench` uses; scripts/bench_chaos.py drives 24
-orders (checkout, card page, fulfilment, cancellations, refunds, abandoned orders) through the HTTP
-API, fires the sweepers and retry schedules until everything settles, then checks that every order
-is final, stock adds up per offer, nothing was charged twice and payouts match the provider and
-never exceed what the vendor kept. `make bench` runs the same with 200 orders.
+orders (checkout, card page, fulfilment, cancellations, vendor line cancellations, returns and
+disputes after the payout, abandoned orders) through the HTTP API, fires the sweepers and retry
+schedules until everything settles, then checks that every order, return and dispute is final (or
+listed for an admin), stock adds up per offer (returned units back on sale only on the vendor's
+word), nothing was charged or refunded twice and what each vendor received matches its ledger and
+its entitlement. `make bench` runs the same with 200 orders (scripts/chaos_aftersales.py).
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ def test_orders_under_faults_all_settle_and_money_and_stock_add_up(stack_under_f
     checked = report.checked
     assert checked["charges"] and checked["transfers"] and checked["units_sold"], checked
     assert checked["orders_paid"] and checked["orders_cancelled"], checked
+    # After-sales ran after payouts: returns refunded (restocked or not), disputes won and lost, reversals.
+    assert checked["returns_refunded"] and checked["refunds"] and checked["reversals"], checked
+    assert checked["disputes_won"] and checked["disputes_lost"], checked
+    assert checked["vendor_balances"] == 2 and checked["settled_parts"], checked
     assert report.orders >= ORDERS * 0.9  # a placed order per shopper, but for a checkout refused for good
     injected = report.faults
     # Every kind of fault really happened (else the run proves nothing about it).
