@@ -96,13 +96,23 @@ def product_details(live_stack) -> list[dict]:
 
 
 def offers_from_two_vendors(live_stack, at_least: int = 3) -> list[dict]:
-    """Two in-stock offers of different vendors and products, one of them with a delivery fee."""
-    candidates = [o for d in product_details(live_stack) for o in d["offers"] if o["in_stock"] and o["available"] >= at_least]
-    for first in sorted(candidates, key=lambda o: -o["shipping_fee"]["amount"]):
-        for second in candidates:
-            if second["vendor_id"] != first["vendor_id"] and second["product_id"] != first["product_id"]:
-                return [first, second]
-    pytest.fail("the seed should offer in-stock products from at least two vendors")
+    """Two in-stock offers of different vendors and products, the first with a delivery fee, as the
+    product page lists them. Made for the test (seeded vendors, new products): the live stack is
+    shared by tests running side by side, and seeded stock would be bought from under them."""
+    made = []
+    for index, (vendor, shipping) in enumerate(zip(live_stack.credentials["vendors"][:2], (490, 0))):
+        token = sign_in_api(live_stack, vendor["email"], vendor["password"])
+        category = api(live_stack, "GET", "/catalog/categories")["items"][0]["slug"]
+        product = api(live_stack, "POST", "/vendor/products", token=token, expected=201, body={
+            "title": f"Checkout Test Lamp {uuid.uuid4().hex[:6]}", "brand": "Halles Tests", "category": category,
+            "description": "Made for a browser test."})
+        product_id = product["product"]["product_id"] if "product" in product else product["product_id"]
+        offer = api(live_stack, "PUT", f"/vendor/products/{product_id}/offer", token=token, expected=201, body={
+            "price": 2500 + 1000 * index, "shipping_fee": shipping, "condition": "new", "stock": max(at_least, 10),
+            "delivery": {"min_days": 1, "max_days": 3}})
+        detail = api(live_stack, "GET", f"/catalog/products/{urllib.parse.quote(product_id)}")
+        made.append(next(o for o in detail["offers"] if o["offer_id"] == offer["offer_id"]))
+    return made
 
 
 def available(live_stack, offer: dict) -> int:
