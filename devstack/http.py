@@ -39,6 +39,7 @@ from chalice.local import (
 )
 
 from chalicelib.api import correlation_id_of, error_body
+from chalicelib.compression import accepts_gzip
 from chalicelib.gateway_responses import method_not_allowed_body, route_not_found_body
 from devstack import faults
 from devstack.control import TOKEN_HEADER
@@ -243,26 +244,6 @@ def api_origin(api_port: int, host: str) -> str:
 # What the frontend server gzips: text, which shrinks 3-5x (images other than SVG are compressed already).
 COMPRESSIBLE_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 GZIP_LEVEL = 9  # done once per file version (cached below), so the smallest output is worth its time
-
-
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    """Whether an Accept-Encoding header admits gzip (`gzip`, `gzip;q=0.5`, `*`), not refusing it with q=0."""
-    accepted = {}
-    for part in (accept_encoding or "").split(","):
-        name, _, params = part.strip().partition(";")
-        if not name:
-            continue
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        accepted[name.strip().lower()] = quality
-    quality = accepted.get("gzip", accepted.get("x-gzip", accepted.get("*", 0.0)))
-    return quality > 0
 
 
 @functools.lru_cache(maxsize=512)

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from devstack.http import accepts_gzip, make_frontend_server
+from chalicelib.compression import accepts_gzip
+from devstack.http import make_frontend_server
 from scripts.build_frontend import SOURCE, BuildError, build, main, references, unresolved
 
 HASHED = re.compile(r"\.[0-9a-f]{10}\.[a-z0-9]+$")
