@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.bench_host import running_bench
+
 CHAOS_FAULTS = ("provider_5xx=0.1,provider_timeout=0.05,ddb_throttle=0.05,ddb_tx_cancel=0.05,sqs_duplicate=0.1,"
                 "sqs_delay=0.1,crash_after_write=0.02,sqs_delay_seconds=2,provider_timeout_seconds=0.5")
 CHAOS_ORDERS = 200
@@ -60,16 +62,6 @@ FINAL_PAYOUTS = frozenset({"transferred", "nothing_to_pay", "nothing_to_pay_refu
 QUEUES = ("payment-events",)
 # The stack's own reservation time, short so that abandoned orders expire within the run.
 STACK_ENVIRONMENT = {"HALLES_RESERVATION_MINUTES": "1"}
-
-
-def _registry():
-    """scripts.bench as it is running (see scripts/bench_checkout.py)."""
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
-        return main
-    import scripts.bench  # noqa: F401
-
-    return sys.modules["scripts.bench"]
 
 
 # ---- a client that behaves like a real one ------------------------------------------------------
@@ -555,7 +547,7 @@ def faulty_stack(data_dir: Path, faults: str = CHAOS_FAULTS, seed: int = 0):
     return LiveStack(data_dir=data_dir, args=(f"--faults={faults},seed={seed}",), env=dict(STACK_ENVIRONMENT))
 
 
-bench = _registry()
+bench = running_bench()
 
 
 @bench.benchmark("chaos")

@@ -35,6 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
+from scripts.bench_host import running_bench
+
 SEQUENTIAL_CHECKOUTS = 40
 BURST_CHECKOUTS = 120
 BURST_CLIENTS = 12
@@ -44,21 +46,7 @@ SHOPPERS = 10  # signed up in parallel by this many threads
 PASSWORD = "Passw0rd!bench"
 
 
-def _registry():
-    """scripts.bench as it is running.
-
-    `python -m scripts.bench` runs that file as `__main__`; importing `scripts.bench` from here
-    would execute it a second time as another module, whose registry nobody reads.
-    """
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
-        return main
-    import scripts.bench  # noqa: F401
-
-    return sys.modules["scripts.bench"]  # half-imported when it is the importer: no package attribute yet
-
-
-bench = _registry()
+bench = running_bench()
 
 
 @bench.benchmark("checkout")

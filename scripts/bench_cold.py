@@ -43,20 +43,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 
+from scripts.bench_host import running_bench
+
 ROUTES = ("checkout", "webhook")
 # Frames of these packages are the harness, not the app: imports made under them are not recorded.
 HARNESS = ("moto", "responses", "werkzeug", "tests", "devstack", "scripts", "pytest", "_pytest", "xmltodict",
            "jose", "joserfc", "flask", "cfn_lint", "chalice.test", "chalice.local", "__main__", "importlib",
            "threading", "socketserver", "http.server")
-
-
-def _registry():
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
-        return main
-    import scripts.bench  # noqa: F401
-
-    return sys.modules["scripts.bench"]  # may be half-imported (it imports this module): the attribute is not set yet
 
 
 # ---- the child: run a route once and record what it imports ---------------------------------------
@@ -188,7 +181,7 @@ def record(route: str) -> list[str]:
 
 
 def recorded_modules(route: str) -> list[str]:
-    bench = _registry()
+    bench = running_bench()
     out = subprocess.run([bench.python(), "-m", "scripts.bench_cold", "record", route], cwd=bench.ROOT,
                          env=bench.child_environment(), capture_output=True, text=True)
     if out.returncode != 0:
@@ -202,7 +195,7 @@ def route_statement(modules: list[str]) -> str:
 
 def importable(modules: list[str]) -> list[str]:
     """The recorded names a fresh interpreter can import after `import app` (drops e.g. aliases)."""
-    bench = _registry()
+    bench = running_bench()
     code = ("import app, importlib, json, sys\nok = []\n"
             f"for m in {modules!r}:\n"
             "    try:\n        importlib.import_module(m); ok.append(m)\n"
@@ -215,7 +208,7 @@ def importable(modules: list[str]) -> list[str]:
 
 def _new_beyond_app(modules: list[str]) -> list[str]:
     """The recorded modules `import app` alone does not load."""
-    bench = _registry()
+    bench = running_bench()
     code = "import app, json, sys; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([bench.python(), "-c", code], cwd=bench.ROOT, env=bench.child_environment(),
                          capture_output=True, text=True, check=True)
@@ -244,7 +237,7 @@ print(json.dumps({"hooks": [len(hooks.before), len(hooks.after)], "failed": fail
 
 def snapstart_init() -> dict:
     """A fresh interpreter initialised for SnapStart: what the hooks took and what the snapshot holds."""
-    bench = _registry()
+    bench = running_bench()
     env = {**bench.child_environment(), "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start", "AWS_REGION": "eu-west-1"}
     out = subprocess.run([bench.python(), "-c", SNAPSTART_INIT], cwd=bench.ROOT, env=env, capture_output=True,
                          text=True)
@@ -257,7 +250,7 @@ def snapstart_init() -> dict:
 
 
 def snapstart_figures(options, modules_by_route: dict[str, list[str]]) -> Iterator:
-    bench = _registry()
+    bench = running_bench()
     inits = [snapstart_init() for _ in range(max(1, options.rounds // 3))]
     loaded = set(inits[0]["loaded"])
     unprimed = {route: [m for m in modules if m not in loaded] for route, modules in modules_by_route.items()}
@@ -274,7 +267,7 @@ def snapstart_figures(options, modules_by_route: dict[str, list[str]]) -> Iterat
 
 
 def cold_route_figures(options) -> Iterator:
-    bench = _registry()
+    bench = running_bench()
     statements = {"floor": bench.FLOOR_IMPORTS, "app": bench.APP_IMPORTS}
     explained = {}
     recorded = {}
@@ -307,4 +300,4 @@ if __name__ == "__main__":  # the child of `recorded_modules`
     import scripts.bench  # noqa: F401  (first: it imports the other bench modules in their order)
     print(json.dumps(record(sys.argv[2])))
 else:
-    _registry().benchmark("cold_routes")(cold_route_figures)
+    running_bench().benchmark("cold_routes")(cold_route_figures)

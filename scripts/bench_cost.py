@@ -51,6 +51,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.bench_host import running_bench
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # List prices, region eu-west-1 (Europe, Ireland), on-demand, first tier, x86, no free tier, in USD.
@@ -76,16 +78,7 @@ READ_OPERATIONS = {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems
 WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 
 
-def _registry():
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
-        return main
-    import scripts.bench  # noqa: F401
-
-    return sys.modules["scripts.bench"]
-
-
-bench = _registry()
+bench = running_bench()
 
 
 # ---- DynamoDB item sizes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)

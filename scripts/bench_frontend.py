@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scripts.bench_host import running_bench
+
 MAX_ROUNDS = 5
 IDLE_TIMEOUT_MS = 30_000
 VIEWPORT = {"width": 1280, "height": 900}
@@ -48,17 +50,7 @@ CARD_CLICKABLE = """() => {
 }"""
 
 
-def _registry():
-    """scripts.bench as it is running (see scripts/bench_checkout.py: run as __main__, not imported twice)."""
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
-        return main
-    import scripts.bench  # noqa: F401
-
-    return sys.modules["scripts.bench"]
-
-
-bench = _registry()
+bench = running_bench()
 
 
 @dataclass

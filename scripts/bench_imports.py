@@ -60,20 +60,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scripts.bench_host import running_bench
+
 IMPORT_ROWS = int(os.environ.get("HALLES_BENCH_IMPORT_ROWS", "10000"))  # smaller for a quick look
 HEADER = "product_id,condition,price,shipping_fee,stock,min_days,max_days\n"
 
 
-def _registry():
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
-        return main
-    import scripts.bench  # noqa: F401
-
-    return sys.modules["scripts.bench"]  # half-imported when it is the importer: no package attribute yet
-
-
-bench = _registry()
+bench = running_bench()
 
 
 class _BilledWrites:

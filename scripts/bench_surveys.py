@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import time
 import uuid
@@ -39,22 +38,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from scripts.bench_host import running_bench
+
 SURVEY_ORDERS = int(os.environ.get("HALLES_BENCH_SURVEY_ORDERS", "1000"))
 NOTIFICATION_EVENTS = int(os.environ.get("HALLES_BENCH_NOTIFICATION_EVENTS", "300"))
 
 
-def _registry():
-    main = sys.modules.get("__main__")
-    if getattr(getattr(main, "__spec__", None), "name", None) == "scripts.bench":
-        return main
-    if "scripts.bench" in sys.modules:  # imported by scripts.bench itself, mid-import
-        return sys.modules["scripts.bench"]
-    import scripts.bench
-
-    return scripts.bench
-
-
-bench = _registry()
+bench = running_bench()
 
 
 class _Operations:
