@@ -48,11 +48,14 @@ def local_provider(live_stack, path: str, params: dict | None = None) -> dict:
 
 
 def paid_order(live_stack, payment_method: str) -> PaidOrder:
-    """A new shopper buys one unit of alpine's first offer in stock."""
+    """A new shopper buys one unit of a new offer of alpine's (its own stock: tests share the live stack)."""
+    from tests.browser.test_vendor_orders_ui import new_offer
+
     vendor_token = sign_in_api(live_stack, "alpine@halles.local", DEMO_PASSWORD)
     vendor_id = api(live_stack, "GET", "/me", token=vendor_token)["user_id"]
-    offers = api(live_stack, "GET", "/vendor/offers?limit=100", token=vendor_token)["items"]
-    offer = next(o for o in offers if o["stock"] - o["reserved"] >= 1 and o.get("status", "active") == "active")
+    made = new_offer(live_stack, vendor_token)
+    offer = next(o for o in api(live_stack, "GET", f"/catalog/products/{made['product_id']}")["offers"]
+                 if o["offer_id"] == made["offer_id"])
     shopper = Shopper(fresh_email(), PASSWORD)
     api(live_stack, "POST", "/auth/signup", expected=201,
         body={"email": shopper.email, "password": PASSWORD, "name": "Refund Shopper", "role": "shopper"})
