@@ -37,11 +37,12 @@ def confirm_with_test_card(live_stack, payment_intent_id: str) -> None:
 
 
 def paid_and_delivered_order_of(live_stack, vendor_token: str) -> tuple[str, str]:
-    """A new shopper buys one unit of the vendor's first offer in stock and pays; the vendor ships; the shopper
-    confirms receipt."""
+    """A new shopper buys one unit of a new offer of the vendor's (its own stock: tests share the live stack) and
+    pays; the vendor ships; the shopper confirms receipt."""
+    from tests.browser.test_vendor_orders_ui import new_offer
+
     vendor_id = api(live_stack, "GET", "/me", token=vendor_token)["user_id"]
-    offers = api(live_stack, "GET", "/vendor/offers?limit=100", token=vendor_token)["items"]
-    offer = next(o for o in offers if o["stock"] - o["reserved"] >= 1 and o.get("status", "active") == "active")
+    offer = new_offer(live_stack, vendor_token)
     shopper = Shopper(fresh_email(), PASSWORD)
     api(live_stack, "POST", "/auth/signup", expected=201,
         body={"email": shopper.email, "password": PASSWORD, "name": "Money Shopper", "role": "shopper"})
