@@ -18,8 +18,8 @@ of the last first load, heaviest first.
 
 What they do not cover: no network latency or bandwidth limit (everything is on localhost: a phone
 on 4G adds round trips, which the number of requests hints at), no CDN (CloudFront's brotli would
-send a little less than this gzip), API answers as chalice local sends them (uncompressed, API
-Gateway too unless compression is configured), a 1280 px window (a phone shows fewer cards, so fewer
+send a little less than this gzip), the API's answers gzipped by the app as in AWS (chalicelib/
+compression.py; a slower Lambda or network is not modelled), a 1280 px window (a phone shows fewer cards, so fewer
 lazy images), one Chromium on a shared machine (timings vary with its load), the catalogue page only.
 """
 
