@@ -108,7 +108,7 @@ def test_every_kept_cache_exists_and_the_client_caches_are_not_kept():
     dropped = set(snapstart.connection_caches())
     assert {"chalicelib.mailer:_ses_for", "chalicelib.events:_sqs_for", "chalicelib.auth.cognito:_client_for",
             "chalicelib.payments:_gateway", "chalicelib.services.checkout:_persistence",
-            "chalicelib.store.images:_client"} <= dropped
+            "chalicelib.services.notifications:_once", "chalicelib.store.images:_client"} <= dropped
 
 
 # Lambda imports the handler's module: a queue consumer's, not app.py. The settings would raise if read
