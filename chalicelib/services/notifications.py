@@ -4,13 +4,10 @@ Two kinds of action per event: the consumer's own (refresh listing summaries whe
 telling people (chalicelib/services/notification_delivery.py: e-mail and in-app inbox, per the
 recipients table of chalicelib/domain/notifications.py).
 
-Events arrive as the envelope `chalicelib.events` publishes. SQS delivers at least once, and every
-action here is idempotent by itself, so a redelivered event changes nothing twice: each delivery
-happens at most once per (event, recipient, channel) by a conditional put on its dedupe key (a retry
-after a partly failed event sends only what had not gone out), a survey is put only where none
-exists, a listing summary is recomputed from the stock, a case thread's escalation is idempotent.
-(A Powertools idempotency record per event on top of that cost two writes per event, 2/5 of this
-consumer's write units, for no guarantee more; scripts/bench_cost.py.)
+Events arrive as the envelope `chalicelib.events` publishes. SQS delivers at least once, so
+each event is acted on once per `event_id` (Powertools idempotency, persisted in the idempotency
+table), and each delivery at most once per (event, recipient, channel) by a conditional put on its
+dedupe key (a retry after a partly failed event sends only what had not gone out).
 
 Every message is validated against its event's model (chalicelib/domain/events.py) before
 anything is done. A type the system does not publish, or a payload its model refuses, raises
@@ -21,6 +18,7 @@ never silently dropped. A valid event nobody here acts on is acknowledged.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from chalicelib.domain.events import (
     ORDER_EVENTS,
@@ -34,6 +32,9 @@ from chalicelib.domain.events import (
 )
 from chalicelib.observability import logger
 from chalicelib.services.event_envelopes import EventEnvelope, InvalidEvent, parse_event  # noqa: F401 (re-exported)
+from chalicelib.settings import get_settings
+
+DEDUP_WINDOW_SECONDS = 7 * 24 * 3600  # longer than the queue's retention (4 days)
 
 
 def sync_listings(event: OrderEvent) -> None:
@@ -99,13 +100,47 @@ def actions_for(event_type: str) -> list[Callable[[DomainEvent, EventEnvelope], 
 
 
 def handle(envelope: EventEnvelope, *, lambda_context=None) -> None:
-    """Act on one event (each action idempotent: module docstring). Raises InvalidEvent for an unknown
-    type or a malformed payload (the record fails); a valid event nobody here acts on is acknowledged."""
-    event = parse_event(envelope)
-    actions = actions_for(envelope.type)
-    if not actions:
+    """Act on one event (at most once per event_id). Raises InvalidEvent for an unknown type or a
+    malformed payload (the record fails); a valid event nobody here acts on is acknowledged."""
+    parse_event(envelope)
+    if not actions_for(envelope.type):
         logger.info("event type not handled here; acknowledged", extra={"event_type": envelope.type,
                                                                           "event_id": envelope.event_id})
         return
-    for action in actions:
-        action(event, envelope)
+    once = _once(get_settings().table_name("idempotency"))
+    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+        once.config.register_lambda_context(lambda_context)
+    once(envelope=envelope.model_dump(mode="json"))
+
+
+class _Once:
+    """Holds the idempotent runner for one idempotency table (tables differ per stack)."""
+
+    def __init__(self, table_name: str):
+        from aws_lambda_powertools.utilities.idempotency import (
+            DynamoDBPersistenceLayer,
+            IdempotencyConfig,
+            idempotent_function,
+        )
+
+        self.config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=DEDUP_WINDOW_SECONDS,
+                                        raise_on_no_idempotency_key=True)
+        persistence = DynamoDBPersistenceLayer(table_name=table_name)
+
+        @idempotent_function(data_keyword_argument="envelope", config=self.config, persistence_store=persistence)
+        def notify(envelope: dict) -> dict:
+            parsed = EventEnvelope.model_validate(envelope)
+            event = parse_event(parsed)
+            for action in actions_for(parsed.type):
+                action(event, parsed)
+            return {"event_id": envelope["event_id"]}
+
+        self._notify = notify
+
+    def __call__(self, *, envelope: dict) -> dict:
+        return self._notify(envelope=envelope)
+
+
+@lru_cache(maxsize=8)
+def _once(table_name: str) -> _Once:
+    return _Once(table_name)
