@@ -617,6 +617,7 @@ export default {
     byShopper: "the shopper",
     dispute: "Dispute {state}",
     unitsLegend: "Units to refund (the amount is what the shopper paid for them)",
+    lineBought: "{title} (bought {quantity})",
     decisionLabel: "Decision",
     reasonNote: "Reason or note",
     reasonHint: "Required to reject the claim; the shopper reads it.",

@@ -617,6 +617,7 @@ export default {
     byShopper: "l'acheteur",
     dispute: "Litige {state}",
     unitsLegend: "Unités à rembourser (le montant est ce que l'acheteur a payé)",
+    lineBought: "{title} (acheté : {quantity})",
     decisionLabel: "Décision",
     reasonNote: "Motif ou remarque",
     reasonHint: "Obligatoire pour rejeter la réclamation ; l'acheteur le lira.",

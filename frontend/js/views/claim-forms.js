@@ -19,7 +19,7 @@ export function decisionForm(claim, { send, done, submitText, testid }) {
   }));
   const lines = el("fieldset", { class: "claim-lines", "data-testid": `${testid}-lines` },
     el("legend", { text: t("claims.unitsLegend") }),
-    quantities.map(({ line, input }) => fieldWithError(input, `${line.title || line.offer_id} (bought ${line.quantity})`)),
+    quantities.map(({ line, input }) => fieldWithError(input, t("claims.lineBought", { title: line.title || line.offer_id, quantity: line.quantity }))),
     el("p", { class: "field-error", "data-field": "lines" }));
   const reason = el("textarea", { name: "reason", rows: "2", maxlength: "1000", "data-testid": `${testid}-reason` });
   const error = el("p", { class: "form-error", role: "alert", "data-testid": `${testid}-error` });
