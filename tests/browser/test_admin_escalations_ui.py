@@ -65,6 +65,9 @@ def test_an_unanswered_return_and_claim_escalate_and_the_admin_decides_both(page
     case.get_by_test_id("case-resolve-resolution").select_option("refund")
     case.get_by_test_id("case-resolve-quantity").fill("1")
     case.get_by_test_id("case-resolve-submit").click()
+    # The decision is saved before the closed list is asked for (else it may be read without it).
+    live_stack.wait_for(lambda: api(live_stack, "GET", f"/claims/{claim['claim_id']}", token=token)["state"]
+                        == "resolved", "the admin's decision to be saved")
     page.get_by_test_id("cases-state").select_option("closed")
     resolved = page.locator(f'[data-testid="case"][data-case-id="{claim["claim_id"]}"]')
     expect(resolved.get_by_test_id("case-resolution")).to_contain_text("Decision: Refund of €25.00")
