@@ -30,7 +30,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.domain.catalog import OFFER_ACTIVE, Offer, OfferTerms
@@ -105,12 +105,19 @@ class ByVendor(GlobalSecondaryIndex):
     product_key = UnicodeAttribute(range_key=True)
 
 
+# What by_listing projects beside its keys and offer_id: the entry, not the offer's stock, so that checkout's
+# reservations on the holder (its `available`, `reserved`) write no image of it into the index.
+LISTING_PROJECTION = ("product_id", "listing_offer_count", "listing_in_stock", "listing_best", "listing_best_total",
+                      "listing_total", "listing_min_total", "listing_min_price", "listing_vendor_ids",
+                      "listing_stale_at", "listing_at")
+
+
 class ByListing(GlobalSecondaryIndex):
     """Sparse: only the offer holding its product's listing entry has `listing_category`."""
 
     class Meta:
         index_name = "by_listing"
-        projection = AllProjection()
+        projection = IncludeProjection(non_attr_keys=list(LISTING_PROJECTION))
 
     listing_category = UnicodeAttribute(hash_key=True)
     product_key = UnicodeAttribute(range_key=True)

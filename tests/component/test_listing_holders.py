@@ -210,3 +210,19 @@ def test_a_product_summary_written_the_old_way_is_migrated_onto_its_best_offer(a
 def test_a_forged_listing_cursor_is_a_400_naming_it(app_client, catalog, query):
     status, body, _ = call(app_client, "GET", f"/catalog/products?{query}")
     assert status == 400 and "cursor" in body["error"]["fields"]
+
+
+def test_the_listing_index_projects_the_whole_entry_and_not_the_offers_stock():
+    """Checkout's reservations on the holder write no index image, and a page read from the index has the entry."""
+    import json
+    from pathlib import Path
+
+    from chalicelib.store import listings
+    from chalicelib.store.offers import LISTING_PROJECTION
+
+    template = json.loads((Path(__file__).resolve().parents[2] / "infra" / "template.json").read_text())
+    (index,) = [g for g in template["Resources"]["OffersTable"]["Properties"]["GlobalSecondaryIndexes"]
+                if g["IndexName"] == "by_listing"]
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(LISTING_PROJECTION)}
+    entry = set(listings._LISTING_ATTRIBUTES) - {"listing_category"}  # the key is projected anyway
+    assert entry <= set(LISTING_PROJECTION) and not {"available", "reserved", "sold"} & set(LISTING_PROJECTION)
