@@ -226,3 +226,20 @@ def test_the_listing_index_projects_the_whole_entry_and_not_the_offers_stock():
     assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(LISTING_PROJECTION)}
     entry = set(listings._LISTING_ATTRIBUTES) - {"listing_category"}  # the key is projected anyway
     assert entry <= set(LISTING_PROJECTION) and not {"available", "reserved", "sold"} & set(LISTING_PROJECTION)
+
+
+def test_a_product_moved_to_another_category_lists_there_with_its_offers(app_client, catalog):
+    """The holder carries the product's place in the listing (category, title key): an edit moves it."""
+    lamp = catalog.products["lamp"]  # proposed by vendor a, with a's sold-out offer holding its entry
+    edit = {"title": "Linen Garden Lamp", "brand": "Maison Verte", "category": "garden",
+            "description": "For the terrace.", "attributes": {"height": "48 cm"}}
+    status, edited, _ = call(app_client, "PUT", f"/vendor/products/{lamp}", edit, token=catalog.vendor_a.access_token)
+    assert status == 200, edited
+
+    card = _card(app_client, lamp, "garden")
+    assert card["offer_count"] == 1 and card["title"] == "Linen Garden Lamp"
+    status, home, _ = call(app_client, "GET", "/catalog/products?category=home&limit=50")
+    assert lamp not in [p["product_id"] for p in home["items"]]
+    status, sold_out, _ = call(app_client, "GET", "/catalog/products?category=garden&in_stock=false")
+    assert lamp in [p["product_id"] for p in sold_out["items"]]
+    assert _holder_ids(lamp) == [catalog.offers[("lamp", "a")]]
