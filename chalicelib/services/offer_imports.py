@@ -222,6 +222,10 @@ def apply_chunk(message: ChunkMessage) -> str:
     touched = sorted({r.product_id for r in rows if r.product_id in products})
     with ThreadPoolExecutor(max_workers=ROW_WORKERS) as pool:
         before = dict(zip(touched, pool.map(catalogue.product_offers, touched)))
+    # The index says which offer holds the entry, not what the entry says: the holders are read whole.
+    holders = catalogue.get_offers([o.offer_id for offers in before.values() for o in offers if o.holds_listing],
+                                   consistent=True)
+    before = {pid: [holders.get(o.offer_id, o) for o in offers] for pid, offers in before.items()}
     names = {vendor_id: vendor.name}
 
     def apply_row(row: ImportRow):

@@ -16,6 +16,7 @@ from chalicelib.domain.catalog import (
     CONDITIONS,
     MAX_STOCK,
     OFFER_ACTIONS,
+    OFFER_ACTIVE,
     OfferTerms,
     ensure_offer_changeable,
     is_valid_id,
@@ -291,10 +292,11 @@ def change_offer_status(vendor_id: str, offer_id: str, action: str, *, if_match:
 
 
 def _is_best(offer, product) -> bool:
-    """Whether `offer` is its product's best as the listing last said: the best offer holds the listing
-    entry (chalicelib/store/listings.py); the in-memory adapter records it on the product."""
-    if hasattr(offer, "listing_best"):
-        return offer.listing_best is not None and offer.listing_best.offer_id == offer.offer_id
+    """Whether `offer` is its product's best as the listing last said. The best offer, while one is in stock,
+    holds the listing entry (chalicelib/store/listings.py): a holder with units for sale is the best; the
+    in-memory adapter records it on the product."""
+    if hasattr(offer, "holds_listing"):
+        return offer.holds_listing and int(offer.available) > 0 and offer.offer_status == OFFER_ACTIVE
     return product is not None and product.best_offer_id == offer.offer_id
 
 

@@ -38,7 +38,7 @@ from chalicelib.domain.catalog import BrowseFilters, Compare, ProductSummary, su
 from chalicelib.store.base import bind, conditional_failed, utc_now
 from chalicelib.store.cursors import collect_page
 from chalicelib.store.cursors import decode as decode_cursor
-from chalicelib.store.offers import OfferItem, OfferSnapshot, product_offers
+from chalicelib.store.offers import OfferItem, OfferSnapshot, get_offers, product_offers
 from chalicelib.store.products import ProductItem, get_product, get_products
 
 FILTERED_PAGE_SIZE = 100
@@ -188,8 +188,10 @@ def save_summary(product_id: str, summary: ProductSummary, best_vendor_name: str
 
 
 def entry_holders(product_id: str) -> list[OfferItem]:
-    """The product's offers holding a listing entry (one, or none; two only in the window described above)."""
-    return [o for o in product_offers(product_id) if o.holds_listing]
+    """The product's offers holding a listing entry (one, or none; two only in the window described above),
+    read whole and consistently (by_product says who holds it, not what the entry says)."""
+    ids = [o.offer_id for o in product_offers(product_id) if o.holds_listing]
+    return sorted((o for o in get_offers(ids, consistent=True).values() if o.holds_listing), key=lambda o: o.offer_id)
 
 
 # --- reads ------------------------------------------------------------------------------

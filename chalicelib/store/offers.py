@@ -30,7 +30,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.domain.catalog import OFFER_ACTIVE, Offer, OfferTerms
@@ -87,10 +87,23 @@ class OfferRules:
         )
 
 
+# What by_product and by_vendor project beside their keys: the offer itself and whether it holds its product's
+# listing entry (`listing_category`), not the entry: refreshing the entry (after every sale) then writes the
+# item and its by_listing image only. Every attribute of the offer must be here (tests/component/
+# test_listing_holders.py checks it against the model and infra/template.json).
+OFFER_ATTRIBUTES = ("product_id", "product_key", "product_title", "vendor_id", "condition", "currency", "price",
+                    "shipping_fee", "total_minor", "min_days", "max_days", "available", "reserved", "sold",
+                    "declared_stock", "version", "status", "created_at", "updated_at", "listing_category")
+
+
+def _projected_beside(*keys: str) -> list[str]:
+    return [name for name in OFFER_ATTRIBUTES if name not in keys]
+
+
 class ByProduct(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_product"
-        projection = AllProjection()
+        projection = IncludeProjection(non_attr_keys=_projected_beside("product_id", "total_minor"))
 
     product_id = UnicodeAttribute(hash_key=True)
     total_minor = NumberAttribute(range_key=True)
@@ -99,7 +112,7 @@ class ByProduct(GlobalSecondaryIndex):
 class ByVendor(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_vendor"
-        projection = AllProjection()
+        projection = IncludeProjection(non_attr_keys=_projected_beside("vendor_id", "product_key"))
 
     vendor_id = UnicodeAttribute(hash_key=True)
     product_key = UnicodeAttribute(range_key=True)
@@ -327,7 +340,8 @@ def retitle_offers(product_id: str, title: str, title_key: str, category: str | 
 
 
 def product_offers(product_id: str) -> list[OfferItem]:
-    """Every offer of a product, cheapest total first (GSI: eventually consistent)."""
+    """Every offer of a product, cheapest total first (GSI: eventually consistent; the holder of the listing
+    entry says so by `listing_category`, the entry itself is not projected)."""
     bind()
     return list(OfferItem.by_product.query(product_id, limit=MAX_OFFERS_PER_PRODUCT))
 

@@ -243,3 +243,22 @@ def test_a_product_moved_to_another_category_lists_there_with_its_offers(app_cli
     status, sold_out, _ = call(app_client, "GET", "/catalog/products?category=garden&in_stock=false")
     assert lamp in [p["product_id"] for p in sold_out["items"]]
     assert _holder_ids(lamp) == [catalog.offers[("lamp", "a")]]
+
+
+def test_the_offer_indexes_project_every_offer_attribute_but_not_the_listing_entry():
+    """by_product (the product page, refreshes) and by_vendor (the vendor's list) must hold whole offers; the
+    entry stays out of them, so refreshing it after a sale does not rewrite their images."""
+    import json
+    from pathlib import Path
+
+    from chalicelib.store.offers import OFFER_ATTRIBUTES, OfferItem
+
+    model = set(OfferItem.get_attributes()) - {"offer_id"}
+    entry = {name for name in model if name.startswith("listing_")} - {"listing_category"}
+    assert set(OFFER_ATTRIBUTES) == model - entry
+    template = json.loads((Path(__file__).resolve().parents[2] / "infra" / "template.json").read_text())
+    for index in template["Resources"]["OffersTable"]["Properties"]["GlobalSecondaryIndexes"]:
+        if index["IndexName"] in ("by_product", "by_vendor"):
+            keys = {k["AttributeName"] for k in index["KeySchema"]}
+            assert set(index["Projection"]["NonKeyAttributes"]) | keys == set(OFFER_ATTRIBUTES), index["IndexName"]
+            assert not keys & set(index["Projection"]["NonKeyAttributes"])
