@@ -6,7 +6,9 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import HeaderDoc, json_response, route
-from chalicelib.domain.vendor_ledger import ADJUSTMENT_MAX, REASON_MAX, REASON_MIN
+from chalicelib.domain.input_limits import ADJUSTMENT_MAX
+from chalicelib.domain.input_limits import ADJUSTMENT_REASON_MAX as REASON_MAX
+from chalicelib.domain.input_limits import ADJUSTMENT_REASON_MIN as REASON_MIN
 from chalicelib.handlers.vendor_money import LedgerEntryOut
 from chalicelib.schema import ApiModel, StrictInteger, Text
 

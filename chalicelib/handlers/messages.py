@@ -14,7 +14,7 @@ from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import json_response, route
-from chalicelib.domain.messages import MAX_TEXT
+from chalicelib.domain.input_limits import MESSAGE_MAX_TEXT as MAX_TEXT
 from chalicelib.schema import ApiModel, MultilineText, QueryModel, Text, bounded
 
 bp = Blueprint(__name__)

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.api import json_response, route
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.imports import MAX_FILE_BYTES
+from chalicelib.domain.input_limits import IMPORT_MAX_FILE_BYTES as MAX_FILE_BYTES
 from chalicelib.handlers.sqs_batches import consume_batch
 from chalicelib.schema import ApiModel, Text, bounded
 

@@ -1,0 +1,24 @@
+"""`import app` is every function's cold start (the API's, and through chalicelib.handlers every consumer's):
+it builds each route's request model, so the handlers need the bounds those models state, and nothing
+else of the business rules. A rule module loaded for one constant brings all its classes into every cold
+start (chalicelib/domain/input_limits.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RULE_MODULES = ("messages", "surveys", "return_analytics", "imports", "promotions", "vendor_ledger", "catalog",
+                "orders", "events")
+
+
+def test_import_app_loads_no_rule_module_for_a_bound():
+    code = "import json, sys, app; print(json.dumps(sorted(m for m in sys.modules if m.startswith('chalicelib.'))))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert sorted(loaded & {f"chalicelib.domain.{name}" for name in RULE_MODULES}) == []
