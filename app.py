@@ -1,5 +1,7 @@
 """Halles: wires blueprints and middleware. Nothing else lives here."""
 
+import gc
+
 from chalice import Chalice
 
 # The table layer nearly every invocation needs is loaded during init (when Lambda gives the
@@ -15,3 +17,8 @@ app = Chalice(app_name="halles", configure_logs=False)
 compress_answers(app)  # first: the outermost middleware, so it sees every answer as it leaves (chalicelib/compression.py)
 register_all(app)
 answer_unrouted(app)  # the HTTP API's `$default` route: any path no route matches (scripts/package.py)
+
+# What init built (modules, classes, the routes' pydantic validators...) lives as long as the process: the
+# permanent generation keeps the collector from walking it again and again. Without this, the imports of
+# a first checkout trigger a full collection over the whole init heap (~20 ms of its cold start).
+gc.freeze()

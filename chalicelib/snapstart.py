@@ -38,6 +38,7 @@ After each restore, `renew()` runs before the first invocation (within Lambda's 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import pkgutil
@@ -127,6 +128,7 @@ def prime() -> list[str]:
         from chalicelib.observability import logger
 
         logger.warning("SnapStart priming incomplete; the first requests load the rest", extra={"failed": failed})
+    gc.freeze()  # what priming loaded is permanent too: the collector never walks it again (app.py does the same)
     return failed
 
 

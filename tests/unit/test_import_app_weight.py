@@ -22,3 +22,13 @@ def test_import_app_loads_no_rule_module_for_a_bound():
     assert out.returncode == 0, out.stderr[-3000:]
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert sorted(loaded & {f"chalicelib.domain.{name}" for name in RULE_MODULES}) == []
+
+
+def test_after_init_the_collector_walks_only_what_requests_create():
+    # A full collection walks every tracked object; init's (modules, classes, validators) are permanent.
+    code = "import gc, app; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    frozen, tracked = map(int, out.stdout.split())
+    assert tracked < frozen / 10
