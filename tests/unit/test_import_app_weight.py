@@ -32,3 +32,12 @@ def test_after_init_the_collector_walks_only_what_requests_create():
     assert out.returncode == 0, out.stderr[-3000:]
     frozen, tracked = map(int, out.stdout.split())
     assert tracked < frozen / 10
+
+
+def test_publishing_an_event_does_not_load_the_analytics_rules():
+    # Every route that publishes (checkout, payments, returns...) loads the publisher on its first request.
+    code = "import sys, chalicelib.events; print('chalicelib.domain.return_analytics' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == "False"
