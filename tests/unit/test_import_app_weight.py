@@ -26,12 +26,13 @@ def test_import_app_loads_no_rule_module_for_a_bound():
 
 def test_after_init_the_collector_walks_only_what_requests_create():
     # A full collection walks every tracked object; init's (modules, classes, validators) are permanent.
-    code = "import gc, app; print(gc.get_freeze_count(), len(gc.get_objects()))"
+    code = "import gc, app; print(gc.get_freeze_count(), len(gc.get_objects()), int(gc.isenabled()))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr[-3000:]
-    frozen, tracked = map(int, out.stdout.split())
+    frozen, tracked, collecting = map(int, out.stdout.split())
     assert tracked < frozen / 10
+    assert collecting == 1  # what requests create is still collected
 
 
 def test_publishing_an_event_does_not_load_the_analytics_rules():
