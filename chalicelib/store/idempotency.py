@@ -28,9 +28,10 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
@@ -58,10 +59,15 @@ class IdempotencyRecord(Model):
 
     id = UnicodeAttribute(hash_key=True)  # "<prefix>#<md5 of the key>"
     status = UnicodeAttribute()  # INPROGRESS | COMPLETED
-    expiration = NumberAttribute()  # epoch seconds: the table's TTL; an expired record is reclaimable
+    expiration = TTLAttribute()  # the table's TTL (epoch seconds, as Powertools wrote it): expired -> reclaimable
     in_progress_expiration = NumberAttribute(null=True)  # epoch ms: past it, an INPROGRESS record is abandoned
     data = UnicodeAttribute(null=True)  # the work's response, as JSON
     validation = UnicodeAttribute(null=True)  # md5 of the payload the key was first used with
+
+
+def _utc(epoch: float) -> datetime:
+    """A time to the second (the TTL attribute's precision), as TTLAttribute reads and writes it."""
+    return datetime.fromtimestamp(int(epoch), UTC)
 
 
 def _md5_of(value: Any) -> str:
@@ -99,12 +105,11 @@ class Once:
 
     def _claim(self, record_id: str, payload_hash: str | None, remaining_ms: Callable[[], int] | None) -> bool:
         now = time.time()
-        record = IdempotencyRecord(record_id, status=INPROGRESS, expiration=int(now) + self.expires_after_seconds,
-                                   validation=payload_hash)
+        record = IdempotencyRecord(record_id, status=INPROGRESS, expiration=self._expiry(now), validation=payload_hash)
         if remaining_ms is not None:
             record.in_progress_expiration = int(now * 1000) + remaining_ms()
         free = (IdempotencyRecord.id.does_not_exist()
-                | (IdempotencyRecord.expiration < int(now))
+                | (IdempotencyRecord.expiration < _utc(now))
                 | ((IdempotencyRecord.status == INPROGRESS) & IdempotencyRecord.in_progress_expiration.exists()
                    & (IdempotencyRecord.in_progress_expiration < int(now * 1000))))
         try:
@@ -115,13 +120,16 @@ class Once:
             raise
         return True
 
+    def _expiry(self, now: float) -> datetime:
+        return _utc(now) + timedelta(seconds=self.expires_after_seconds)
+
     def _run(self, record_id: str, payload_hash: str | None, work: Callable[[], Any]) -> Any:
         try:
             response = work()
         except Exception:
             IdempotencyRecord(record_id).delete()  # the key is free again: a retry runs the work afresh
             raise
-        IdempotencyRecord(record_id, status=COMPLETED, expiration=int(time.time()) + self.expires_after_seconds,
+        IdempotencyRecord(record_id, status=COMPLETED, expiration=self._expiry(time.time()),
                           data=json.dumps(response, sort_keys=True), validation=payload_hash).save()
         return response
 
@@ -134,7 +142,7 @@ class Once:
         if self.validate_payload and record.validation != payload_hash:
             raise PayloadMismatch(f"{record_id} was used with another payload")
         now = time.time()
-        if record.expiration < int(now):
+        if record.expiration < _utc(now):
             return False, None
         if record.status == INPROGRESS:
             if record.in_progress_expiration is not None and record.in_progress_expiration < int(now * 1000):

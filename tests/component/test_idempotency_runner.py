@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -99,7 +100,7 @@ def test_a_failed_run_frees_the_key_for_a_retry(once):
 
 def test_a_holder_past_its_in_progress_deadline_is_taken_over(once):
     now = time.time()
-    IdempotencyRecord(once.record_id(["shopper", "key-1"]), status=INPROGRESS, expiration=int(now) + 3600,
+    IdempotencyRecord(once.record_id(["shopper", "key-1"]), status=INPROGRESS, expiration=timedelta(hours=1),
                       in_progress_expiration=int(now * 1000) - 1, validation=None).save()  # its process died
     work = Work("placed")
 
@@ -109,12 +110,12 @@ def test_a_holder_past_its_in_progress_deadline_is_taken_over(once):
 
 def test_a_holder_without_a_deadline_keeps_the_key_until_the_record_expires(bound):
     once = Once(f"test-{uuid.uuid4().hex[:8]}", expires_after_seconds=3600)
-    now = time.time()
-    IdempotencyRecord(once.record_id("evt_1"), status=INPROGRESS, expiration=int(now) + 3600).save()
+    IdempotencyRecord(once.record_id("evt_1"), status=INPROGRESS, expiration=timedelta(hours=1)).save()
     with pytest.raises(AlreadyInProgress):
         once.run("evt_1", Work("acted"))
 
-    IdempotencyRecord(once.record_id("evt_2"), status=COMPLETED, expiration=int(now) - 1, data='"old"').save()
+    IdempotencyRecord(once.record_id("evt_2"), status=COMPLETED, expiration=datetime.now(UTC) - timedelta(seconds=1),
+                      data='"old"').save()
     work = Work("acted again")
     assert once.run("evt_2", work) == "acted again" and work.runs == 1  # expired: reclaimable
 
