@@ -1,7 +1,5 @@
 """Admin: book an adjustment in a vendor's ledger (chalicelib/services/vendor_adjustments.py)."""
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 

@@ -6,8 +6,6 @@ unknown fields, and a vendor never names a vendor. Someone else's thread or orde
 A post is answered 201 the first time and 200 (the same message) when its `client_message_id` is repeated.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint

@@ -6,8 +6,6 @@ another vendor's figures are unreachable. Records are consumed by `sqs_batches.c
 (partial batch responses; a malformed one ends in the DLQ).
 """
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import Field
 

@@ -6,8 +6,6 @@ The survey routes accept nothing that names who or what: the token says which su
 survey stored for it says whose. The vendor route takes no vendor id (the signed-in vendor).
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from chalice import Blueprint, Cron, Rate

@@ -1,8 +1,6 @@
 """Vendor bulk offer imports (CSV through SQS) and their queue consumer. The vendor is always the
 signed-in principal: another vendor's import id answers 404, as an unknown one does."""
 
-from __future__ import annotations
-
 import base64
 import binascii
 

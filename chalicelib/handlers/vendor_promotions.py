@@ -1,7 +1,5 @@
 """Vendor promotion routes (`/vendor/promotions`). The vendor is always the signed-in principal."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint
