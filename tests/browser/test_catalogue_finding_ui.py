@@ -30,7 +30,8 @@ def test_a_typo_finds_the_tent_and_suggests_the_right_word(page, live_stack):
     page.get_by_test_id("search-input").press("Enter")
     expect(page.get_by_test_id("suggestion")).to_contain_text("Did you mean")
     expect(page.get_by_test_id("did-you-mean")).to_have_text("tent")
-    expect(page.get_by_test_id("card-title").first).to_contain_text("Tent")
+    # Other tests on the run's shared stack add products titled "E2E tent ...": any tent found will do.
+    expect(page.get_by_test_id("card-title").first).to_contain_text(re.compile("tent", re.IGNORECASE))
     page.get_by_test_id("did-you-mean").click()
     expect(page).to_have_url(re.compile(r"q=tent"))
     expect(page.get_by_test_id("suggestion")).to_have_count(0)
