@@ -12,7 +12,10 @@ under 1 KB (1 WRU):
   amounts, times). zlib records the dictionary's Adler-32 in the stream's header, so a reader
   finds the one a document was written with; a document written without one (before this)
   reads as it always did. A dictionary is NEVER edited once released: add a new one and point
-  `WRITE_WITH` at it (documents already stored keep naming the old one);
+  `WRITE_WITH` at it (documents already stored keep naming the old one). The dictionary a document
+  is written with ends with the order's own immutable attributes (`PARTICULARS`: its id, its
+  shopper's, its creation time), stored beside the document anyway: the document repeats them
+  (ledger ids, events, times) and each first mention would otherwise cost its full length;
 - the scalars nothing queries or conditions on (`order_number`, `payment_status`, `charge_id`,
   `client_secret`, `total`, `currency`, `country`) are in the document too, each attribute name
   no longer paid for on every write; `reserved_until`, the `by_status` index's range key, stays an
@@ -79,9 +82,15 @@ _DICTIONARY_1 = (
     b':"Delivered ("},{"at":"2026-","audience":"internal","details":{"amount":0,"transfer_id":"tr_","vendo'
     b'r_id":""},"id":"transfer:","kind":"transfer","label":"Vendor payout sent"}]}'
 )
-DICTIONARIES = {zlib.adler32(_DICTIONARY_1): _DICTIONARY_1}
+DICTIONARIES = (_DICTIONARY_1,)
 WRITE_WITH = _DICTIONARY_1
+# Attributes of the item that never change once it is placed, stored apart from the document.
+PARTICULARS = ("order_id", "shopper_id", "created_at")
 _LEVEL = 9
+
+
+def _particulars(item: Mapping[str, Any]) -> bytes:
+    return "|".join(str(item.get(name) or "") for name in PARTICULARS).encode()
 
 
 def _json_value(value: Any) -> Any:
@@ -92,17 +101,24 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def compress(document: bytes) -> bytes:
-    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_DEFAULT_STRATEGY, WRITE_WITH)
+def compress(document: bytes, item: Mapping[str, Any]) -> bytes:
+    dictionary = WRITE_WITH + _particulars(item)
+    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
     return packer.compress(document) + packer.flush()
 
 
-def decompress(blob: bytes) -> bytes:
-    """A document written with any of DICTIONARIES, or with none (documents stored before them)."""
+def decompress(blob: bytes, item: Mapping[str, Any]) -> bytes:
+    """A document written with any of DICTIONARIES (followed by `item`'s particulars or not), or with
+    none (documents stored before them)."""
     has_dictionary = len(blob) >= 6 and blob[1] & 0x20  # FDICT: the header then names it (RFC 1950)
     if not has_dictionary:
         return zlib.decompress(blob)
-    dictionary = DICTIONARIES[int.from_bytes(blob[2:6], "big")]
+    named = int.from_bytes(blob[2:6], "big")
+    particulars = _particulars(item)
+    dictionary = next((candidate for base in DICTIONARIES for candidate in (base + particulars, base)
+                       if zlib.adler32(candidate) == named), None)
+    if dictionary is None:
+        raise ValueError(f"order {item.get('order_id')}: its document names an unknown dictionary")
     unpacker = zlib.decompressobj(zlib.MAX_WBITS, zdict=dictionary)
     return unpacker.decompress(blob) + unpacker.flush()
 
@@ -118,7 +134,7 @@ def packed(item: Mapping[str, Any]) -> dict:
     bulky = {name: value for name, value in item.items() if value is not None and _in_document(name, item)}
     stored = {name: value for name, value in item.items() if not _in_document(name, item)}
     document = json.dumps(bulky, separators=(",", ":"), sort_keys=True, default=_json_value)
-    stored["packed"] = compress(document.encode())
+    stored["packed"] = compress(document.encode(), item)
     return stored
 
 
@@ -127,5 +143,5 @@ def unpacked(data: dict) -> dict:
     the packed layout is returned as it is."""
     blob = data.pop("packed", None)
     if blob is not None:
-        data.update(json.loads(decompress(bytes(blob))))
+        data.update(json.loads(decompress(bytes(blob), data)))
     return data
