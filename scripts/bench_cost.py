@@ -37,7 +37,11 @@ some runtimes: add about one cold start per container), the event source mapping
 (EMF lines), Cognito (priced per monthly active user, not per order), S3 image requests and data
 transfer out, the payment provider's fees, and DynamoDB storage. The payment provider's own latency
 (the Stripe API answers in 100-400 ms; the local provider in a thread of this process) is not in the
-billed duration: the checkout's and the payout's Lambda time is under-counted by that much.
+billed duration: the checkout's and the payout's Lambda time is under-counted by that much. The CPU
+time is this machine's, on a whole core; Lambda gives a function CPU in proportion to its memory (one
+vCPU at 1,769 MB), so at 512 MB the CPU part of the duration is under-counted too (about 3.5x on a
+core as fast as this one); and for that reason the model cannot price a smaller memory size honestly
+(it would bill the same CPU seconds for less memory): the functions keep `lambda_memory_size`.
 """
 
 from __future__ import annotations
