@@ -5,7 +5,7 @@ telling people (chalicelib/services/notification_delivery.py: e-mail and in-app 
 recipients table of chalicelib/domain/notifications.py).
 
 Events arrive as the envelope `chalicelib.events` publishes. SQS delivers at least once, so
-each event is acted on once per `event_id` (Powertools idempotency, persisted in the idempotency
+each event is acted on once per `event_id` (chalicelib/store/idempotency.py, on the idempotency
 table), and each delivery at most once per (event, recipient, channel) by a conditional put on its
 dedupe key (a retry after a partly failed event sends only what had not gone out).
 
@@ -17,8 +17,8 @@ never silently dropped. A valid event nobody here acts on is acknowledged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from functools import lru_cache
 
 from chalicelib.domain.events import (
     ORDER_EVENTS,
@@ -32,7 +32,7 @@ from chalicelib.domain.events import (
 )
 from chalicelib.observability import logger
 from chalicelib.services.event_envelopes import EventEnvelope, InvalidEvent, parse_event  # noqa: F401 (re-exported)
-from chalicelib.settings import get_settings
+from chalicelib.store.idempotency import Once
 
 DEDUP_WINDOW_SECONDS = 7 * 24 * 3600  # longer than the queue's retention (4 days)
 
@@ -99,48 +99,29 @@ def actions_for(event_type: str) -> list[Callable[[DomainEvent, EventEnvelope], 
     return actions
 
 
+def _record_prefix() -> str:
+    """The name Powertools' idempotency gave this consumer's records (`<Lambda function>.<module>.<function>`)
+    before chalicelib/store/idempotency.py: kept, so an event acted on just before the switch is not acted on
+    again after it."""
+    return f"{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'test-func')}.{__name__}._Once.__init__.<locals>.notify"
+
+
+EVENT_ONCE = Once(_record_prefix, expires_after_seconds=DEDUP_WINDOW_SECONDS)
+
+
 def handle(envelope: EventEnvelope, *, lambda_context=None) -> None:
     """Act on one event (at most once per event_id). Raises InvalidEvent for an unknown type or a
     malformed payload (the record fails); a valid event nobody here acts on is acknowledged."""
-    parse_event(envelope)
-    if not actions_for(envelope.type):
+    event = parse_event(envelope)
+    actions = actions_for(envelope.type)
+    if not actions:
         logger.info("event type not handled here; acknowledged", extra={"event_type": envelope.type,
                                                                           "event_id": envelope.event_id})
         return
-    once = _once(get_settings().table_name("idempotency"))
-    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
-        once.config.register_lambda_context(lambda_context)
-    once(envelope=envelope.model_dump(mode="json"))
 
+    def act() -> dict:
+        for action in actions:
+            action(event, envelope)
+        return {"event_id": envelope.event_id}
 
-class _Once:
-    """Holds the idempotent runner for one idempotency table (tables differ per stack)."""
-
-    def __init__(self, table_name: str):
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
-
-        self.config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=DEDUP_WINDOW_SECONDS,
-                                        raise_on_no_idempotency_key=True)
-        persistence = DynamoDBPersistenceLayer(table_name=table_name)
-
-        @idempotent_function(data_keyword_argument="envelope", config=self.config, persistence_store=persistence)
-        def notify(envelope: dict) -> dict:
-            parsed = EventEnvelope.model_validate(envelope)
-            event = parse_event(parsed)
-            for action in actions_for(parsed.type):
-                action(event, parsed)
-            return {"event_id": envelope["event_id"]}
-
-        self._notify = notify
-
-    def __call__(self, *, envelope: dict) -> dict:
-        return self._notify(envelope=envelope)
-
-
-@lru_cache(maxsize=8)
-def _once(table_name: str) -> _Once:
-    return _Once(table_name)
+    EVENT_ONCE.run(envelope.event_id, act, remaining_ms=getattr(lambda_context, "get_remaining_time_in_millis", None))
