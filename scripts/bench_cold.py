@@ -266,9 +266,10 @@ def snapstart_figures(options, modules_by_route: dict[str, list[str]]) -> Iterat
             print(f"SnapStart priming failures: {inits[0]['failed']}", file=sys.stderr)
 
 
-# Times each pydantic class `import app` creates and sorts them by what the runtime uses them for:
-# parsing requests (a route's body or query, and what they nest) or only describing answers in the
-# OpenAPI document (a route's `response` and what it nests: the views return dicts).
+# Times each pydantic class `import app` creates and sorts them by side: parsing requests (a route's
+# body or query, and what they nest) or answers only (a route's `response` and what it nests; some
+# views validate their answer with it, the others return a dict and the class only describes it in
+# the OpenAPI document).
 MODEL_CREATION = """
 import gc, json, time, typing
 gc.disable()
@@ -345,7 +346,7 @@ def cold_route_figures(options) -> Iterator:
         split = model_creation_split()
         print(f"`import app` creates {split['all'][0]} pydantic models ({split['all'][1]} ms): "
               f"{split['requests'][0]} parse requests ({split['requests'][1]} ms), "
-              f"{split['answers_only'][0]} only describe answers in the OpenAPI document "
+              f"{split['answers_only'][0]} are answers' only "
               f"({split['answers_only'][1]} ms)", file=sys.stderr)
 
 
