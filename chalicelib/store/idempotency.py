@@ -149,3 +149,38 @@ class Once:
                 return False, None
             raise AlreadyInProgress(f"{record_id} is being processed")
         return True, json.loads(record.data) if record.data else None
+
+
+PINNED = "PINNED"
+
+
+def first_value(record_id: str, value: str, *, expires_after_seconds: int) -> tuple[str | None, IdempotencyRecord | None]:
+    """Pin `value` under `record_id` where nothing (unexpired) is pinned yet: ONE conditional put, never an
+    update. Returns (the value that stands, None) -- ours when we were first, the first caller's otherwise --
+    or (None, the record) when the record there is not a pin (one `Once` wrote: the caller decides).
+
+    For work that is idempotent once one input is fixed (the notifications consumer: every delivery is
+    deduplicated by an id derived from the event's first `occurred_at`), this replaces `Once`'s two writes
+    (in progress, then completed) and its in-progress state: concurrent or repeated callers all run the
+    work with the same pinned value, and whatever they write collides with what the first one wrote."""
+    bind()
+    for _ in range(ATTEMPTS):
+        now = time.time()
+        try:
+            IdempotencyRecord(record_id, status=PINNED, data=value,
+                              expiration=_utc(now) + timedelta(seconds=expires_after_seconds)).save(
+                condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < _utc(now)))
+            return value, None
+        except PutError as err:
+            if not conditional_failed(err):
+                raise
+        try:
+            record = IdempotencyRecord.get(record_id, consistent_read=True)
+        except DoesNotExist:
+            continue  # expired and removed by TTL meanwhile: pin again
+        if record.expiration < _utc(time.time()):
+            continue
+        if record.status == PINNED:
+            return record.data, None
+        return None, record
+    raise AlreadyInProgress(f"{record_id}: the record kept changing under us")
