@@ -10,7 +10,8 @@ we relied on, over the table layer the app already has:
   or the record has expired, or it is INPROGRESS past its in-progress deadline): exactly one
   caller wins a key, never check-then-act;
 - the winner runs the work; on success the record becomes COMPLETED with the stored response
-  (JSON), which every later call with the key gets back without running the work again; if the
+  (JSON; zlib-compressed in `packed` past PACK_OVER_BYTES, so that a checkout's fits one write unit),
+  which every later call with the key gets back without running the work again; if the
   work raises, the record is deleted so that a retry starts afresh;
 - a call that loses the put reads the record (consistently): a different payload under the same
   key -> `PayloadMismatch`; still running (in-progress deadline not passed) ->
@@ -27,11 +28,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
@@ -40,6 +42,9 @@ from chalicelib.store.base import bind, conditional_failed, register
 INPROGRESS = "INPROGRESS"
 COMPLETED = "COMPLETED"
 ATTEMPTS = 3  # the record changed between our put and our read: try again (rare, and never loops for long)
+# A stored response longer than this is kept zlib-compressed (`packed`): a write costs one unit per KB,
+# and a checkout's response (the order as the shopper sees it) is several KB of repetitive JSON.
+PACK_OVER_BYTES = 512
 
 
 class AlreadyInProgress(Exception):
@@ -61,7 +66,8 @@ class IdempotencyRecord(Model):
     status = UnicodeAttribute()  # INPROGRESS | COMPLETED
     expiration = TTLAttribute()  # the table's TTL (epoch seconds, as Powertools wrote it): expired -> reclaimable
     in_progress_expiration = NumberAttribute(null=True)  # epoch ms: past it, an INPROGRESS record is abandoned
-    data = UnicodeAttribute(null=True)  # the work's response, as JSON
+    data = UnicodeAttribute(null=True)  # the work's response, as JSON (or a pin: `first_value`)
+    packed = BinaryAttribute(null=True, legacy_encoding=False)  # or that JSON zlib-compressed, when long
     validation = UnicodeAttribute(null=True)  # md5 of the payload the key was first used with
 
 
@@ -129,8 +135,10 @@ class Once:
         except Exception:
             IdempotencyRecord(record_id).delete()  # the key is free again: a retry runs the work afresh
             raise
+        text = json.dumps(response, sort_keys=True)
+        stored = ({"packed": zlib.compress(text.encode(), 9)} if len(text) > PACK_OVER_BYTES else {"data": text})
         IdempotencyRecord(record_id, status=COMPLETED, expiration=self._expiry(time.time()),
-                          data=json.dumps(response, sort_keys=True), validation=payload_hash).save()
+                          validation=payload_hash, **stored).save()
         return response
 
     def _answer_from(self, record_id: str, payload_hash: str | None) -> tuple[bool, Any]:
@@ -148,4 +156,41 @@ class Once:
             if record.in_progress_expiration is not None and record.in_progress_expiration < int(now * 1000):
                 return False, None
             raise AlreadyInProgress(f"{record_id} is being processed")
+        if record.packed:
+            return True, json.loads(zlib.decompress(record.packed))
         return True, json.loads(record.data) if record.data else None
+
+
+PINNED = "PINNED"
+
+
+def first_value(record_id: str, value: str, *, expires_after_seconds: int) -> tuple[str | None, IdempotencyRecord | None]:
+    """Pin `value` under `record_id` where nothing (unexpired) is pinned yet: ONE conditional put, never an
+    update. Returns (the value that stands, None) -- ours when we were first, the first caller's otherwise --
+    or (None, the record) when the record there is not a pin (one `Once` wrote: the caller decides).
+
+    For work that is idempotent once one input is fixed (the notifications consumer: every delivery is
+    deduplicated by an id derived from the event's first `occurred_at`), this replaces `Once`'s two writes
+    (in progress, then completed) and its in-progress state: concurrent or repeated callers all run the
+    work with the same pinned value, and whatever they write collides with what the first one wrote."""
+    bind()
+    for _ in range(ATTEMPTS):
+        now = time.time()
+        try:
+            IdempotencyRecord(record_id, status=PINNED, data=value,
+                              expiration=_utc(now) + timedelta(seconds=expires_after_seconds)).save(
+                condition=IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < _utc(now)))
+            return value, None
+        except PutError as err:
+            if not conditional_failed(err):
+                raise
+        try:
+            record = IdempotencyRecord.get(record_id, consistent_read=True)
+        except DoesNotExist:
+            continue  # expired and removed by TTL meanwhile: pin again
+        if record.expiration < _utc(time.time()):
+            continue
+        if record.status == PINNED:
+            return record.data, None
+        return None, record
+    raise AlreadyInProgress(f"{record_id}: the record kept changing under us")

@@ -145,3 +145,45 @@ def test_records_written_by_powertools_idempotency_are_honoured(once):
     with pytest.raises(PayloadMismatch):
         once.run(["shopper", "key-1"], work, payload={"country": "FR"})
     assert work.runs == 0
+
+
+def test_a_long_response_comes_back_whole_from_a_record_under_one_write_unit(once):
+    # A checkout's answer is the whole order (lines, address, totals): several KB of JSON, which cost
+    # one write unit per KB when stored as text.
+    answer = {"order_id": "ord_long", "lines": [{"product_id": f"p{i}", "title": f"Handmade mug no. {i}",
+                                                 "quantity": 1, "unit_price": 1299, "currency": "EUR"}
+                                                for i in range(40)]}
+    work = Work(answer)
+
+    once.run(["shopper", "key-long"], work, payload={"a": 1})
+    assert once.run(["shopper", "key-long"], work, payload={"a": 1}) == answer
+    assert work.runs == 1
+
+    record = IdempotencyRecord.get(once.record_id(["shopper", "key-long"]))
+    stored = len(record.packed or b"") + len(record.data or "")
+    assert len(str(answer)) > 3000 and stored < 800
+
+
+def test_a_pinned_value_is_the_first_callers_whatever_the_later_ones_bring(bound):
+    from chalicelib.store.idempotency import first_value
+
+    record_id = f"test-pin#{uuid.uuid4().hex}"
+    assert first_value(record_id, "2026-01-01T10:00:00+00:00", expires_after_seconds=3600) == (
+        "2026-01-01T10:00:00+00:00", None)
+    assert first_value(record_id, "2099-01-01T00:00:00+00:00", expires_after_seconds=3600) == (
+        "2026-01-01T10:00:00+00:00", None)
+
+
+def test_an_expired_pin_is_replaced_and_a_runner_record_is_handed_back(bound):
+    from chalicelib.store.idempotency import first_value
+
+    expired = f"test-pin#{uuid.uuid4().hex}"
+    IdempotencyRecord(expired, status="PINNED", data="old",
+                      expiration=datetime.now(UTC) - timedelta(seconds=5)).save()
+    assert first_value(expired, "new", expires_after_seconds=3600) == ("new", None)
+
+    legacy = f"test-pin#{uuid.uuid4().hex}"
+    IdempotencyRecord(legacy, status=COMPLETED, data='{"event_id": "e"}',
+                      expiration=datetime.now(UTC) + timedelta(hours=1)).save()
+    pinned, record = first_value(legacy, "new", expires_after_seconds=3600)
+    assert pinned is None and record.status == COMPLETED
