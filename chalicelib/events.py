@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Protocol
 
+from chalicelib.domain.counted_events import COUNTED_EVENT_TYPES
 from chalicelib.domain.events import DomainEvent
-from chalicelib.domain.return_analytics import COUNTED_EVENT_TYPES
 from chalicelib.domain.timestamps import iso
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings

@@ -13,7 +13,7 @@ on-demand init would only lengthen the cold start the shopper waits for.
 Before the snapshot, `prime()` loads what a first request would load lazily, none of it secret nor
 unique to one environment:
 - every module of chalicelib and the libraries the routes import on first use (PRIMED_LIBRARIES:
-  stripe, JWT crypto, Powertools idempotency, batch, parameters and metrics, Jinja2, Babel...);
+  stripe, JWT crypto, Powertools batch, parameters and metrics, Jinja2, Babel...);
 - botocore's service models and endpoint rules, by building each client the app uses once with
   placeholder credentials (never sent anywhere) and throwing it away: the loaded JSON stays in the
   shared botocore session; Stripe's SDK the same way, with a placeholder key (its services, and the
@@ -29,8 +29,8 @@ After each restore, `renew()` runs before the first invocation (within Lambda's 
   the same "random" numbers: retry jitter, anything sampled); `os.urandom`, `secrets` and `uuid4`
   read the kernel's entropy and need nothing;
 - every client, connection and credential cache is dropped, to be rebuilt on first use: the
-  functools caches of chalicelib (botocore clients, the Stripe gateway and its HTTP session, the
-  idempotency stores), PynamoDB's connections, the botocore session (a new one, keeping the
+  functools caches of chalicelib (botocore clients, the Stripe gateway and its HTTP session),
+  PynamoDB's connections (the idempotency records' too), the botocore session (a new one, keeping the
   service models the old one loaded), the settings (and the secrets they carry), Powertools'
   parameter cache and the JWKS key sources. Caches of pure data read from the bundle
   (KEPT_CACHES: templates, event models) are kept: that is what priming was for.
@@ -38,6 +38,7 @@ After each restore, `renew()` runs before the first invocation (within Lambda's 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import pkgutil
@@ -62,8 +63,6 @@ PRIMED_LIBRARIES = (
     "pynamodb.transactions",
     "aws_lambda_powertools.metrics",
     "aws_lambda_powertools.utilities.batch",
-    "aws_lambda_powertools.utilities.idempotency",
-    "aws_lambda_powertools.utilities.idempotency.persistence.dynamodb",
     "aws_lambda_powertools.utilities.parameters",
     "jinja2",
     "babel.dates",
@@ -129,6 +128,7 @@ def prime() -> list[str]:
         from chalicelib.observability import logger
 
         logger.warning("SnapStart priming incomplete; the first requests load the rest", extra={"failed": failed})
+    gc.freeze()  # what priming loaded is permanent too: the collector never walks it again (app.py does the same)
     return failed
 
 

@@ -266,6 +266,55 @@ def snapstart_figures(options, modules_by_route: dict[str, list[str]]) -> Iterat
             print(f"SnapStart priming failures: {inits[0]['failed']}", file=sys.stderr)
 
 
+# Times each pydantic class `import app` creates and sorts them by side: parsing requests (a route's
+# body or query, and what they nest) or answers only (a route's `response` and what it nests; some
+# views validate their answer with it, the others return a dict and the class only describes it in
+# the OpenAPI document).
+MODEL_CREATION = """
+import gc, json, time, typing
+gc.disable()
+import pydantic._internal._model_construction as construction
+create, cost = construction.ModelMetaclass.__new__, {}
+def timed(mcs, name, bases, namespace, *args, **kwargs):
+    started = time.perf_counter()
+    model = create(mcs, name, bases, namespace, *args, **kwargs)
+    cost[model] = time.perf_counter() - started
+    return model
+construction.ModelMetaclass.__new__ = timed
+import app
+from chalicelib.api import ROUTES
+def reach(model, into):
+    if model in into:
+        return
+    into.add(model)
+    pending = [b for b in model.__mro__[1:] if b in cost] + [f.annotation for f in model.model_fields.values()]
+    while pending:
+        annotation = pending.pop()
+        if annotation in cost:
+            reach(annotation, into)
+        else:
+            pending.extend(typing.get_args(annotation))
+requests, answers = set(), set()
+for spec in ROUTES:
+    for model in (spec.body, spec.query):
+        if model:
+            reach(model, requests)
+    if spec.response:
+        reach(spec.response, answers)
+def total(models):
+    return [len(models), round(sum(cost[m] for m in models) * 1000, 1)]
+print(json.dumps({"all": total(set(cost)), "requests": total(requests), "answers_only": total(answers - requests)}))
+"""
+
+
+def model_creation_split() -> dict:
+    """{"all" | "requests" | "answers_only": [models, ms]} of the pydantic classes `import app` creates."""
+    bench = running_bench()
+    out = subprocess.run([bench.python(), "-c", MODEL_CREATION], cwd=bench.ROOT, env=bench.child_environment(),
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def cold_route_figures(options) -> Iterator:
     bench = running_bench()
     statements = {"floor": bench.FLOOR_IMPORTS, "app": bench.APP_IMPORTS}
@@ -294,6 +343,11 @@ def cold_route_figures(options) -> Iterator:
                   f"{', '.join(explained[route])}", file=sys.stderr)
             print(bench.explain_imports(route_statement(explained[route]), label=f"first {route}"),
                   file=sys.stderr)
+        split = model_creation_split()
+        print(f"`import app` creates {split['all'][0]} pydantic models ({split['all'][1]} ms): "
+              f"{split['requests'][0]} parse requests ({split['requests'][1]} ms), "
+              f"{split['answers_only'][0]} are answers' only "
+              f"({split['answers_only'][1]} ms)", file=sys.stderr)
 
 
 if __name__ == "__main__":  # the child of `recorded_modules`

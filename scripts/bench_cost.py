@@ -9,10 +9,13 @@ mails, analytics), both vendors accepting and shipping, the shopper confirming r
 
 Counted, per order:
 - API requests (API Gateway HTTP API, as packaged) and Lambda invocations: one per HTTP call (API handler) and one per
-  SQS batch a consumer received (as the event source mapping invokes it);
-- Lambda duration: per invocation, the CPU time of the thread that ran it (the app's Python and
-  moto's, in process) plus a modelled round trip per AWS call it made (AWS_ROUND_TRIP_S: DynamoDB,
-  SQS, SES from inside the region), rounded up to 1 ms, times the functions' memory
+  SQS batch a consumer received (as the event source mapping invokes it; the mapping's own receive
+  and delete are SQS requests, not the function's duration);
+- Lambda duration: per invocation, the CPU time of the thread that ran it (the app's Python and the
+  SDK's) plus a modelled round trip per AWS call it made (AWS_ROUND_TRIP_S: DynamoDB, SQS, SES from
+  inside the region), rounded up to 1 ms, times the functions' memory. The CPU moto spends answering
+  a call in process is AWS's side of that round trip, not the function's: it is measured (moto's
+  botocore stubber, timed) and left out, the round trip standing for it
   (.chalice/config.json `lambda_memory_size`). Not wall time: on this shared 2-core machine wall time
   is mostly waiting for a core (`--why` prints it next to the billed figure);
 - DynamoDB request units, computed here from item sizes as DynamoDB bills on-demand tables (moto's
@@ -34,11 +37,16 @@ some runtimes: add about one cold start per container), the event source mapping
 (EMF lines), Cognito (priced per monthly active user, not per order), S3 image requests and data
 transfer out, the payment provider's fees, and DynamoDB storage. The payment provider's own latency
 (the Stripe API answers in 100-400 ms; the local provider in a thread of this process) is not in the
-billed duration: the checkout's and the payout's Lambda time is under-counted by that much.
+billed duration: the checkout's and the payout's Lambda time is under-counted by that much. The CPU
+time is this machine's, on a whole core; Lambda gives a function CPU in proportion to its memory (one
+vCPU at 1,769 MB), so at 512 MB the CPU part of the duration is under-counted too (about 3.5x on a
+core as fast as this one); and for that reason the model cannot price a smaller memory size honestly
+(it would bill the same CPU seconds for less memory): the functions keep `lambda_memory_size`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -170,6 +178,7 @@ class AwsMeter:
         self._key_schemas: dict[str, list[str]] = {}
         self.overhead_s = 0.0  # CPU the meter itself spends inside invocations (sizes read back): not billed
         self.modelled_wait_s = 0.0  # AWS_ROUND_TRIP_S of every counted call
+        self.aws_side_s = 0.0  # CPU moto spends answering counted calls (AWS's side of the round trip)
 
     # A client of its own, used with the meter paused, to read item sizes around writes.
     def _raw_client(self):
@@ -340,9 +349,25 @@ class AwsMeter:
 
     def install(self) -> None:
         from botocore.handlers import BUILTIN_HANDLERS
+        from moto.core.botocore_stubber import BotocoreStubber
 
         BUILTIN_HANDLERS.append(("before-call", self.before_call))
         BUILTIN_HANDLERS.append(("after-call", self.after_call))
+        BotocoreStubber.__call__ = self.aws_side(BotocoreStubber.__call__)
+
+    def aws_side(self, answer):
+        """`answer` (moto answering a call, in process) timed into `aws_side_s` while counting: that CPU
+        is AWS's side of the call, which the modelled round trip stands for, not the function's."""
+        def timed(*args, **kwargs):
+            if not self._counting():
+                return answer(*args, **kwargs)
+            started = time.thread_time()
+            try:
+                return answer(*args, **kwargs)
+            finally:
+                self.aws_side_s += time.thread_time() - started
+
+        return timed
 
 
 def _projected(item: dict | None, index: dict, table_keys: list[str]) -> dict | None:
@@ -395,12 +420,13 @@ def one_order(why: bool) -> Usage:
     meter = AwsMeter({})
     meter.install()  # before any botocore session exists: sessions copy the built-in handlers when created
 
-    def start() -> tuple[float, float, float, float]:
-        return time.perf_counter(), time.thread_time(), meter.overhead_s, meter.modelled_wait_s
+    def start() -> tuple[float, ...]:
+        return time.perf_counter(), time.thread_time(), meter.overhead_s, meter.aws_side_s, meter.modelled_wait_s
 
-    def charge(function: str, started: tuple[float, float, float, float]) -> None:
-        wall, cpu, overhead, waited = started
-        seconds = (time.thread_time() - cpu - (meter.overhead_s - overhead)) + (meter.modelled_wait_s - waited)
+    def charge(function: str, started: tuple[float, ...]) -> None:
+        wall, cpu, overhead, aws_side, waited = started
+        own_cpu = time.thread_time() - cpu - (meter.overhead_s - overhead) - (meter.aws_side_s - aws_side)
+        seconds = own_cpu + (meter.modelled_wait_s - waited)
         usage = meter.usage
         usage.invocations[function] += 1
         usage.seconds[function] += seconds
@@ -435,6 +461,19 @@ def one_order(why: bool) -> Usage:
         provider.webhook_target = webhook
         consumers = {fn.queue: fn for fn in discover(halles.app).values() if fn.kind == "sqs"}
 
+        def billed(function):
+            """The function as the event source mapping invokes it: its duration is the handler's
+            alone (the mapping's receive and delete are SQS requests, priced as such, not Lambda time)."""
+            def handler(event, context):
+                started = start()
+                try:
+                    return function.handler(event, context)
+                finally:
+                    if meter.active:
+                        charge(function.name, started)
+
+            return dataclasses.replace(function, handler=handler)
+
         def drain_all() -> None:
             for _ in range(20):
                 moved = 0
@@ -445,16 +484,13 @@ def one_order(why: bool) -> Usage:
                     with meter.paused():
                         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
                             "QueueArn"]
-                    pump = SqsPump(function, url, arn, sqs, REGION, retry_after=0, wait_seconds=0,
+                    pump = SqsPump(billed(function), url, arn, sqs, REGION, retry_after=0, wait_seconds=0,
                                    context_factory=lambda f=function: lambda_context("halles", "dev", f.name, REGION))
                     while True:
-                        started = start()
                         outcome = pump.poll_once(wait_seconds=0)
                         if not outcome.received:
                             break
                         moved += outcome.received
-                        if meter.active:
-                            charge(function.name, started)
                 if not moved:
                     return
 

@@ -13,7 +13,7 @@ granting (a module reached for one helper brings its other tables); it never mis
 a static import. Dynamic imports (`importlib`) are not followed, except the blueprint registry of app.py.
 
 How a module shows it uses a resource (the conventions of chalicelib, checked on the real code):
-- a table: a PynamoDB model's `short_name = "<name>"`, or `table_name("<name>")` (Powertools idempotency);
+- a table: a PynamoDB model's `short_name = "<name>"`, or `table_name("<name>")` (a name read from the settings);
 - a queue it publishes to: a `Settings` queue URL attribute (`.payment_events_queue_url`, ...);
 - the images bucket: `.images_bucket`; the user pool: a `"cognito-idp"` client; mail: an `"ses"` client;
 - Cognito actions: per *function* of chalicelib/auth/cognito.py the function's code names (`cognito.find_by_sub`),

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 from chalicelib.domain.catalog import CONDITIONS, is_valid_id, normalise_gtin, offer_id_for, validate_offer
 from chalicelib.domain.errors import DomainError, InvalidInput
+from chalicelib.domain.input_limits import IMPORT_MAX_FILE_BYTES as MAX_FILE_BYTES
 from chalicelib.domain.money import CURRENCIES
 
 MAX_ROWS = 10_000
-MAX_FILE_BYTES = 5 * 1024 * 1024
 CHUNK_ROWS = 200  # rows per queued chunk: one SQS message (well under 256 KB) and one progress update
 MAX_FIELD_CHARS = 200
 

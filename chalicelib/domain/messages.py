@@ -23,7 +23,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-MAX_TEXT = 4000
 EXCERPT_LENGTH = 140
 EMAIL_PLACEHOLDER = "[e-mail hidden]"
 PHONE_PLACEHOLDER = "[phone hidden]"

@@ -24,13 +24,14 @@ from typing import Any
 from chalicelib.domain.catalog import Offer
 from chalicelib.domain.charge_limits import minimum_charge
 from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.input_limits import PROMOTION_MAX_PERCENT as MAX_PERCENT
+from chalicelib.domain.input_limits import PROMOTION_MAX_TARGETED_OFFERS as MAX_TARGETED_OFFERS
+from chalicelib.domain.input_limits import PROMOTION_MIN_PERCENT as MIN_PERCENT
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
 from chalicelib.domain.money import Money
 
 PERCENT, AMOUNT = "percent", "amount"
 KINDS = (PERCENT, AMOUNT)
-MIN_PERCENT, MAX_PERCENT = 1, 90
-MAX_TARGETED_OFFERS = 100
 NAME_MIN, NAME_MAX = 1, 80
 
 

@@ -23,16 +23,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from chalicelib.domain.counted_events import COUNTED_EVENT_TYPES, RETURN_EVENT_TYPES, SALE_EVENT_TYPES  # noqa: F401 (the rules read here)
+from chalicelib.domain.input_limits import ANALYTICS_MAX_WEEKS as MAX_WEEKS
+
 REASONS = ("damaged", "not_as_described", "wrong_item", "changed_mind", "arrived_late", "other")
 RESOLVED_STATES = frozenset({"refunded", "rejected"})
 NOT_RETURNED_STATES = frozenset({"rejected"})  # the goods stayed with the shopper
-MAX_WEEKS = 104
-# The published events the analytics consumer counts (sales, cancelled sales, every step of a return).
-SALE_EVENT_TYPES = frozenset({"order.paid", "order.line_cancelled"})
-RETURN_EVENT_TYPES = frozenset({"return.requested", "return.approved", "return.rejected", "return.shipped_back",
-                                "return.received", "return.refunded", "return.escalated",
-                                "refund.failed"})  # a return's refund failed after all: its state changed
-COUNTED_EVENT_TYPES = SALE_EVENT_TYPES | RETURN_EVENT_TYPES
 TOP_PRODUCTS = 20
 
 

@@ -28,7 +28,6 @@ PURPOSE = "survey"
 LINK_DAYS = 30  # how long a survey link works (the reminder carries a fresh one)
 DEFAULT_AFTER_DAYS = 3
 DEFAULT_REMINDER_DAYS = 4
-MAX_COMMENT = 2000
 LOW_SCORE = 2  # a CSAT of 2 or less on any of the three questions opens a follow-up claim
 
 CSAT_QUESTIONS = ("order", "vendor", "delivery")

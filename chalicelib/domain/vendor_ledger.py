@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.input_limits import ADJUSTMENT_MAX
+from chalicelib.domain.input_limits import ADJUSTMENT_REASON_MAX as REASON_MAX
+from chalicelib.domain.input_limits import ADJUSTMENT_REASON_MIN as REASON_MIN
 
 SALE = "sale"
 COMMISSION = "commission"
@@ -270,8 +273,6 @@ def _check_transfer(entry: LedgerEntry, transfer: ProviderTransfer | None, rever
 
 # --- an admin's adjustment -------------------------------------------------------------------------
 
-ADJUSTMENT_MAX = 100_000_00  # minor units either way: a larger correction is not a typo-safe form entry
-REASON_MIN, REASON_MAX = 3, 500
 
 
 def adjustment_entry_id(vendor_id: str, idempotency_key: str) -> str:

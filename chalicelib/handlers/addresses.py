@@ -1,7 +1,5 @@
 """The signed-in shopper's address book: list, create or replace, remove."""
 
-from __future__ import annotations
-
 import re
 
 from chalice import Blueprint, Response

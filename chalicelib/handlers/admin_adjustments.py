@@ -1,12 +1,12 @@
 """Admin: book an adjustment in a vendor's ledger (chalicelib/services/vendor_adjustments.py)."""
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import HeaderDoc, json_response, route
-from chalicelib.domain.vendor_ledger import ADJUSTMENT_MAX, REASON_MAX, REASON_MIN
+from chalicelib.domain.input_limits import ADJUSTMENT_MAX
+from chalicelib.domain.input_limits import ADJUSTMENT_REASON_MAX as REASON_MAX
+from chalicelib.domain.input_limits import ADJUSTMENT_REASON_MIN as REASON_MIN
 from chalicelib.handlers.vendor_money import LedgerEntryOut
 from chalicelib.schema import ApiModel, StrictInteger, Text
 

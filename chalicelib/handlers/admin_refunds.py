@@ -1,8 +1,6 @@
 """Admin "Refunds": case refunds that failed, and transfer reversals and top-ups the provider refused,
 oldest first; retry one (a new idempotency key) or resolve it as settled outside the platform, with a note."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint

@@ -1,7 +1,5 @@
 """Admin routes on vendors: list (by approval status, paged), approve, suspend with a reason, reinstate."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint

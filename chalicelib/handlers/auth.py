@@ -1,7 +1,5 @@
 """Accounts over HTTP: sign up, confirm the e-mailed code, sign in, refresh, and who am I."""
 
-from __future__ import annotations
-
 import re
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """The shopper's cart and its quote (GET /cart/quote has no side effects)."""
 
-from __future__ import annotations
-
 import re
 
 from chalice import Blueprint

@@ -4,8 +4,6 @@ Types are checked here; the business rules (lengths, GTIN check digit, taxonomy,
 live in `chalicelib.domain.catalog`, which reports every wrong field at once.
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator

@@ -1,7 +1,5 @@
 """POST /checkout: the cart becomes an order holding its stock, and a payment to make."""
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 

@@ -1,7 +1,5 @@
 """The claims' escalation schedule: claims whose vendor did not answer in time go to the platform."""
 
-from __future__ import annotations
-
 from chalice import Blueprint, Rate
 
 bp = Blueprint(__name__)

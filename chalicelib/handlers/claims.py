@@ -5,8 +5,6 @@ Who acts is always the signed-in principal, never a body field: a claim outside 
 from the order's lines, never read from a body. Bodies forbid unknown fields.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint

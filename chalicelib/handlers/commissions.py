@@ -1,7 +1,5 @@
 """Admin: the platform's commission rules and the ledger's reconciliation with the payment provider."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from chalice import Blueprint

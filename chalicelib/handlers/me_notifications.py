@@ -4,8 +4,6 @@ unsubscribe link of non-transactional e-mails, which works without signing in (a
 Every `/me/...` route acts on the token's user only: no user id is accepted from a path or a body.
 """
 
-from __future__ import annotations
-
 import html
 from typing import Literal
 

@@ -6,15 +6,13 @@ unknown fields, and a vendor never names a vendor. Someone else's thread or orde
 A post is answered 201 the first time and 200 (the same message) when its `client_message_id` is repeated.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import json_response, route
-from chalicelib.domain.messages import MAX_TEXT
+from chalicelib.domain.input_limits import MESSAGE_MAX_TEXT as MAX_TEXT
 from chalicelib.schema import ApiModel, MultilineText, QueryModel, Text, bounded
 
 bp = Blueprint(__name__)

@@ -4,8 +4,6 @@ Records are consumed by `sqs_batches.consume_batch` (partial batch responses: on
 records are redelivered, a malformed one ends in the DLQ).
 """
 
-from __future__ import annotations
-
 from chalice import Blueprint
 
 from chalicelib.handlers.sqs_batches import consume_batch

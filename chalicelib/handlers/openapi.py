@@ -4,8 +4,6 @@ The document is built on the first request (generating every JSON Schema costs t
 milliseconds, which a cold start should not pay) and then served from memory as text.
 """
 
-from __future__ import annotations
-
 import json
 
 from chalice import Blueprint, Response

@@ -1,8 +1,6 @@
 """Shoppers' own orders: list (newest first), detail with the status timeline and payment attempts, and for
 an unpaid order: pay again with a saved card, or cancel."""
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 

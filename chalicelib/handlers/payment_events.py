@@ -6,8 +6,6 @@ are redelivered, and after `maxReceiveCount` (5) moved to the DLQ; a malformed r
 so it lands in the DLQ where someone can look at it instead of being dropped silently.
 """
 
-from __future__ import annotations
-
 from chalice import Blueprint
 
 from chalicelib.handlers.sqs_batches import consume_batch

@@ -1,7 +1,5 @@
 """The signed-in shopper's saved cards: list and remove."""
 
-from __future__ import annotations
-
 from chalice import Blueprint, Response
 
 from chalicelib.api import route

@@ -3,8 +3,6 @@
 `/confirm-receipt` is the route; `/confirm-delivery` is its first name, kept (deprecated) with the
 same rules: both answer 409 `not_shipped` until the vendor shipped the parcel."""
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import Field
 

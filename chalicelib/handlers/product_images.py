@@ -1,8 +1,6 @@
 """Product image routes: presigned uploads and attaching them (the product's proposer only), and the
 public image route that sends a browser to the stored object."""
 
-from __future__ import annotations
-
 from chalice import Blueprint, Response
 
 from chalicelib.api import HeaderDoc, json_response, route

@@ -6,13 +6,11 @@ another vendor's figures are unreachable. Records are consumed by `sqs_batches.c
 (partial batch responses; a malformed one ends in the DLQ).
 """
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import Field
 
 from chalicelib.api import route
-from chalicelib.domain.return_analytics import MAX_WEEKS
+from chalicelib.domain.input_limits import ANALYTICS_MAX_WEEKS as MAX_WEEKS
 from chalicelib.handlers.cart import MoneyOut
 from chalicelib.handlers.sqs_batches import consume_batch
 from chalicelib.schema import ApiModel, QueryModel

@@ -1,7 +1,5 @@
 """The returns' schedule: escalate to the platform the return requests a vendor left unanswered."""
 
-from __future__ import annotations
-
 from chalice import Blueprint, Rate
 
 bp = Blueprint(__name__)

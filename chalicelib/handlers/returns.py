@@ -7,8 +7,6 @@ gets 404. The vendor is the signed-in principal, never a body field; bodies forb
 and no route takes an amount: refunds are computed from what the shopper paid.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint

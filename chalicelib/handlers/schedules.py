@@ -1,7 +1,5 @@
 """Scheduled jobs of the checkout area."""
 
-from __future__ import annotations
-
 from chalice import Blueprint, Rate
 
 bp = Blueprint(__name__)

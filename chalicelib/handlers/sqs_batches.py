@@ -10,8 +10,6 @@ message id is enough to find it. The event source mapping needs
 `FunctionResponseTypes: [ReportBatchItemFailures]`, which Chalice does not emit itself (infra/).
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar

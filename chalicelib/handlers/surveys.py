@@ -6,16 +6,14 @@ The survey routes accept nothing that names who or what: the token says which su
 survey stored for it says whose. The vendor route takes no vendor id (the signed-in vendor).
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from chalice import Blueprint, Cron, Rate
 from pydantic import ConfigDict, Field
 
 from chalicelib.api import route
-from chalicelib.domain.return_analytics import MAX_WEEKS
-from chalicelib.domain.surveys import MAX_COMMENT
+from chalicelib.domain.input_limits import ANALYTICS_MAX_WEEKS as MAX_WEEKS
+from chalicelib.domain.input_limits import SURVEY_MAX_COMMENT as MAX_COMMENT
 from chalicelib.schema import ApiModel, MultilineText, QueryModel, StrictInteger, bounded
 
 bp = Blueprint(__name__)

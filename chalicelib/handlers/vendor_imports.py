@@ -1,8 +1,6 @@
 """Vendor bulk offer imports (CSV through SQS) and their queue consumer. The vendor is always the
 signed-in principal: another vendor's import id answers 404, as an unknown one does."""
 
-from __future__ import annotations
-
 import base64
 import binascii
 
@@ -11,7 +9,7 @@ from pydantic import ConfigDict, Field
 
 from chalicelib.api import json_response, route
 from chalicelib.domain.errors import InvalidInput
-from chalicelib.domain.imports import MAX_FILE_BYTES
+from chalicelib.domain.input_limits import IMPORT_MAX_FILE_BYTES as MAX_FILE_BYTES
 from chalicelib.handlers.sqs_batches import consume_batch
 from chalicelib.schema import ApiModel, Text, bounded
 

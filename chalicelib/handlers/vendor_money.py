@@ -1,8 +1,6 @@
 """The vendor's money: ledger (JSON pages and CSV), balance, payouts. The vendor is always the
 signed-in principal: no route takes a vendor id, so another vendor's ledger is unreachable."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from chalice import Blueprint, Response

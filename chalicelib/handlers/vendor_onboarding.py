@@ -3,8 +3,6 @@
 The vendor is always the signed-in principal; no body names a vendor, an account, an approval.
 """
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import ConfigDict, Field
 

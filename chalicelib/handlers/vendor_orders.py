@@ -4,8 +4,6 @@ The vendor is always the signed-in principal, never a parameter or a body field:
 vendor's order (or an unpaid one) is a 404 whatever the id. Bodies forbid unknown fields.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint

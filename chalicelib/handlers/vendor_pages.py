@@ -1,8 +1,6 @@
 """`GET /vendors/{vendor_id}`: a shop's public page (no sign-in). Public fields only: see
 chalicelib/domain/vendor_pages.py for what is shown and why the rest is not."""
 
-from __future__ import annotations
-
 from chalice import Blueprint
 from pydantic import Field
 

@@ -1,15 +1,15 @@
 """Vendor promotion routes (`/vendor/promotions`). The vendor is always the signed-in principal."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from chalice import Blueprint
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from chalicelib.api import HeaderDoc, json_response, route
+from chalicelib.domain.input_limits import PROMOTION_MAX_PERCENT as MAX_PERCENT
+from chalicelib.domain.input_limits import PROMOTION_MAX_TARGETED_OFFERS as MAX_TARGETED_OFFERS
+from chalicelib.domain.input_limits import PROMOTION_MIN_PERCENT as MIN_PERCENT
 from chalicelib.domain.limits import MAX_LINE_QUANTITY
-from chalicelib.domain.promotions import MAX_PERCENT, MAX_TARGETED_OFFERS, MIN_PERCENT
 from chalicelib.schema import ApiModel, StrictInteger, Text
 
 bp = Blueprint(__name__)

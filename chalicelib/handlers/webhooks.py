@@ -5,8 +5,6 @@ signature covers, so the view hands `req.raw_body` to the use case untouched; th
 verifies, deduplicates, enqueues and answers fast (the consumer does the work).
 """
 
-from __future__ import annotations
-
 from chalice import Blueprint
 
 from chalicelib.api import route

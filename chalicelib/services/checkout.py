@@ -1,22 +1,22 @@
 """Checkout: turn the shopper's cart into a `pending_payment` order and a PaymentIntent.
 
 DynamoDB round trips of one first-time request (the bench counts them, target <= 5):
-  1. Powertools idempotency: put the INPROGRESS record (conditional);
+  1. idempotency (chalicelib/store/idempotency.py): put the INPROGRESS record (conditional);
   2. TransactGetItems: the cart, the shopper's Stripe customer id and address book;
   3. TransactWriteItems: reserve every line (conditions re-check price, shipping and stock
      instead of a read), put the order and one vendor-order per vendor, keep an inline
      delivery address in the book (and, on the shopper's first checkout, record their new
      Stripe customer id);
   4. UpdateItem: attach the PaymentIntent to the order;
-  5. Powertools idempotency: save the response (COMPLETED).
+  5. idempotency: save the response (COMPLETED).
 
 Repeats are safe at every level: the same `Idempotency-Key` replays the saved response
-(Powertools, payload validated: another body -> 422, still running -> 409); the order id is
+(`CHECKOUT_ONCE`, payload validated: another body -> 422, still running -> 409); the order id is
 derived from (shopper, key), so a retry after a crash finds the same order (`OrderExists`);
 the PaymentIntent's Stripe idempotency key is `pi-<order_id>`; `order.placed` has a dedup key.
 The cart is not cleared here: the payment-events consumer clears it when the order is paid.
 
-`checkout` is the HTTP entry point (Powertools idempotency over DynamoDB); `place_cart_order` is
+`checkout` is the HTTP entry point (idempotent over DynamoDB); `place_cart_order` is
 the use case, through ports only (`CheckoutAdapters`: OrderRepository, CartRepository, the payment
 gateway, the effect runner), so tests/usecases runs it on the in-memory adapters.
 """
@@ -27,7 +27,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from chalicelib.domain.addresses import Address
@@ -57,11 +56,14 @@ from chalicelib.services.effect_runner import EffectRunner
 from chalicelib.services.order_changes import change_order
 from chalicelib.services.orders import order_view
 from chalicelib.settings import get_settings
+from chalicelib.store.idempotency import AlreadyInProgress, Once, PayloadMismatch
 from chalicelib.store.stock import CartChanged
 
 IDEMPOTENCY_KEY_MIN, IDEMPOTENCY_KEY_MAX = 8, 128
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 IN_PROGRESS_SECONDS = 30  # a crashed request frees its key after this (when no Lambda context tells us)
+# Replays compare the request body: the same key with another body is refused (422).
+CHECKOUT_ONCE = Once("checkout", expires_after_seconds=IDEMPOTENCY_TTL_SECONDS, validate_payload=True)
 
 
 class PaymentStartFailed(DomainError):
@@ -131,16 +133,6 @@ class _Deadline:
         return max(int((self._until - datetime.now(UTC)).total_seconds() * 1000), 0)
 
 
-@lru_cache(maxsize=4)
-def _persistence(table_name: str, region: str, endpoint_url: str | None):
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-    from botocore.config import Config
-
-    return DynamoDBPersistenceLayer(
-        table_name=table_name, boto_config=Config(region_name=region, connect_timeout=3, read_timeout=5)
-    )
-
-
 def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None, body: dict, lambda_context=None) -> dict:
     """Place the order for the shopper's cart, once per (shopper, Idempotency-Key).
 
@@ -148,45 +140,26 @@ def checkout(*, shopper_id: str, email: str | None, idempotency_key: str | None,
     return_url}); it is
     what the replay check compares. Returns {order: OrderView, payment: {...}}.
     """
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
-    )
-
     key = validate_idempotency_key(idempotency_key)
     validate_return_url(body.get("return_url"))
     if body.get("address") is None and not body.get("address_id"):
         raise address_service.address_required()  # before any read: an order must say where it goes
-    settings = get_settings()
-    config = IdempotencyConfig(
-        # The shopper is part of the key: two shoppers' keys never collide, nor replay each other.
-        event_key_jmespath="[shopper_id, idempotency_key]",
-        payload_validation_jmespath="body",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=IDEMPOTENCY_TTL_SECONDS,
-        use_local_cache=False,
-    )
-    config.register_lambda_context(
-        lambda_context if hasattr(lambda_context, "get_remaining_time_in_millis") else _Deadline(IN_PROGRESS_SECONDS)
-    )
-    persistence = _persistence(settings.table_name("idempotency"), settings.region, settings.endpoint_url)
+    deadline = lambda_context if hasattr(lambda_context, "get_remaining_time_in_millis") else _Deadline(IN_PROGRESS_SECONDS)
 
-    @idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config,
-                         key_prefix="checkout")
-    def place(request: dict) -> dict:
-        return place_cart_order(request["shopper_id"], request["email"], request["idempotency_key"],
-                                request["body"], adapters=production_adapters())
+    def place() -> dict:
+        return place_cart_order(shopper_id, email, key, body, adapters=production_adapters())
 
     try:
-        return place(request={"shopper_id": shopper_id, "email": email, "idempotency_key": key, "body": body})
-    except IdempotencyValidationError:
+        # The shopper is part of the key: two shoppers' keys never collide, nor replay each other.
+        return CHECKOUT_ONCE.run([shopper_id, key], place, payload=body,
+                                 remaining_ms=deadline.get_remaining_time_in_millis)
+    except PayloadMismatch:
         raise Unprocessable(
             "This Idempotency-Key was already used for a different checkout request; use a new key.",
             code="idempotency_key_reused",
             fields={"Idempotency-Key": "already used with another body"},
         ) from None
-    except IdempotencyAlreadyInProgressError:
+    except AlreadyInProgress:
         raise CheckoutInProgress(
             "This checkout is already being processed; retry in a moment.",
             fields={"Idempotency-Key": "in progress"},

@@ -4,10 +4,16 @@ Two kinds of action per event: the consumer's own (refresh listing summaries whe
 telling people (chalicelib/services/notification_delivery.py: e-mail and in-app inbox, per the
 recipients table of chalicelib/domain/notifications.py).
 
-Events arrive as the envelope `chalicelib.events` publishes. SQS delivers at least once, so
-each event is acted on once per `event_id` (Powertools idempotency, persisted in the idempotency
-table), and each delivery at most once per (event, recipient, channel) by a conditional put on its
-dedupe key (a retry after a partly failed event sends only what had not gone out).
+Events arrive as the envelope `chalicelib.events` publishes. SQS delivers at least once, and a
+publisher may publish the same event (same `event_id`) again later, with a later `occurred_at` (a
+second /auth/confirm, an effect re-run). Every action is idempotent on its own: the listing sync and
+the case escalation by nature, the survey by its derived id, and each delivery by a conditional put
+on a key derived from (event id, recipient, template) -- plus, for an inbox entry, the event's
+`occurred_at`, which orders the inbox. So the one thing fixed per event is that `occurred_at`: the
+first one seen is pinned on the idempotency table (ONE conditional put per event that tells someone;
+chalicelib/store/idempotency.py `first_value`), and every delivery of the event, redelivered or
+published again, acts with it: their puts collide with the first one's, and nothing goes out twice.
+(The per-event `Once` record it replaces cost two writes per event: in progress, then completed.)
 
 Every message is validated against its event's model (chalicelib/domain/events.py) before
 anything is done. A type the system does not publish, or a payload its model refuses, raises
@@ -17,8 +23,9 @@ never silently dropped. A valid event nobody here acts on is acknowledged.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from functools import lru_cache
+from datetime import datetime
 
 from chalicelib.domain.events import (
     ORDER_EVENTS,
@@ -32,7 +39,7 @@ from chalicelib.domain.events import (
 )
 from chalicelib.observability import logger
 from chalicelib.services.event_envelopes import EventEnvelope, InvalidEvent, parse_event  # noqa: F401 (re-exported)
-from chalicelib.settings import get_settings
+from chalicelib.store.idempotency import COMPLETED, Once, first_value
 
 DEDUP_WINDOW_SECONDS = 7 * 24 * 3600  # longer than the queue's retention (4 days)
 
@@ -99,48 +106,49 @@ def actions_for(event_type: str) -> list[Callable[[DomainEvent, EventEnvelope], 
     return actions
 
 
+def _record_prefix() -> str:
+    """The name Powertools' idempotency gave this consumer's records (`<Lambda function>.<module>.<function>`)
+    before chalicelib/store/idempotency.py: kept, so an event acted on before the switch is not acted on
+    again after it."""
+    return f"{os.environ.get('AWS_LAMBDA_FUNCTION_NAME', 'test-func')}.{__name__}._Once.__init__.<locals>.notify"
+
+
+EVENT_RECORDS = Once(_record_prefix, expires_after_seconds=DEDUP_WINDOW_SECONDS)  # names the records only
+
+
+def _first_occurred_at(envelope: EventEnvelope) -> datetime | None:
+    """The `occurred_at` this event was first acted on with (ours if we are first); None when a record
+    from before the pins says the event was acted on in full already."""
+    pinned, legacy = first_value(EVENT_RECORDS.record_id(envelope.event_id), envelope.occurred_at.isoformat(),
+                                 expires_after_seconds=DEDUP_WINDOW_SECONDS)
+    if pinned is not None:
+        return datetime.fromisoformat(pinned)
+    if legacy is not None and legacy.status == COMPLETED:
+        return None
+    return envelope.occurred_at  # a run in flight across the switch: the same message gives the same ids
+
+
 def handle(envelope: EventEnvelope, *, lambda_context=None) -> None:
-    """Act on one event (at most once per event_id). Raises InvalidEvent for an unknown type or a
-    malformed payload (the record fails); a valid event nobody here acts on is acknowledged."""
-    parse_event(envelope)
-    if not actions_for(envelope.type):
+    """Act on one event (see the module docstring for why a repeat is harmless). Raises InvalidEvent for an
+    unknown type or a malformed payload (the record fails); a valid event nobody here acts on is
+    acknowledged. `lambda_context` is accepted for the consumer's signature; nothing here needs it."""
+    event = parse_event(envelope)
+    actions = actions_for(envelope.type)
+    if not actions:
         logger.info("event type not handled here; acknowledged", extra={"event_type": envelope.type,
                                                                           "event_id": envelope.event_id})
         return
-    once = _once(get_settings().table_name("idempotency"))
-    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
-        once.config.register_lambda_context(lambda_context)
-    once(envelope=envelope.model_dump(mode="json"))
+    if envelope.type in _told_events():
+        occurred_at = _first_occurred_at(envelope)
+        if occurred_at is None:
+            logger.info("event acted on before; acknowledged", extra={"event_id": envelope.event_id})
+            return
+        envelope = envelope.model_copy(update={"occurred_at": occurred_at})
+    for action in actions:
+        action(event, envelope)
 
 
-class _Once:
-    """Holds the idempotent runner for one idempotency table (tables differ per stack)."""
+def _told_events() -> dict:
+    from chalicelib.domain.notifications import RECIPIENTS
 
-    def __init__(self, table_name: str):
-        from aws_lambda_powertools.utilities.idempotency import (
-            DynamoDBPersistenceLayer,
-            IdempotencyConfig,
-            idempotent_function,
-        )
-
-        self.config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=DEDUP_WINDOW_SECONDS,
-                                        raise_on_no_idempotency_key=True)
-        persistence = DynamoDBPersistenceLayer(table_name=table_name)
-
-        @idempotent_function(data_keyword_argument="envelope", config=self.config, persistence_store=persistence)
-        def notify(envelope: dict) -> dict:
-            parsed = EventEnvelope.model_validate(envelope)
-            event = parse_event(parsed)
-            for action in actions_for(parsed.type):
-                action(event, parsed)
-            return {"event_id": envelope["event_id"]}
-
-        self._notify = notify
-
-    def __call__(self, *, envelope: dict) -> dict:
-        return self._notify(envelope=envelope)
-
-
-@lru_cache(maxsize=8)
-def _once(table_name: str) -> _Once:
-    return _Once(table_name)
+    return RECIPIENTS

@@ -10,32 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from chalicelib.domain.provider_events import (
+    ACCOUNT_EVENTS,
+    DISPUTE_EVENTS,
+    PAYMENT_INTENT_EVENTS,
+    REFUND_EVENTS,
+    REFUND_OBJECT_EVENTS,
+)
 from chalicelib.observability import count, logger
 from chalicelib.payments.port import PaymentGateway
 from chalicelib.services.payment_messages import ProviderEvent
 from chalicelib.settings import get_settings
 
 __all__ = ["ProviderEvent", "handle"]
-
-PAYMENT_INTENT_EVENTS = frozenset({
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "payment_intent.canceled",
-    "payment_intent.processing",
-    "payment_intent.requires_action",
-})
-REFUND_EVENTS = frozenset({"charge.refunded"})
-# A refund's own status moved (pending -> succeeded, or failed after it was made): chalicelib/services/refund_events.py.
-REFUND_OBJECT_EVENTS = frozenset({"refund.updated", "refund.failed"})
-# A vendor's connected account changed (chalicelib/services/onboarding.py).
-ACCOUNT_EVENTS = frozenset({"account.updated", "capability.updated", "account.application.deauthorized"})
-DISPUTE_EVENTS = frozenset({
-    "charge.dispute.created",
-    "charge.dispute.updated",
-    "charge.dispute.closed",
-    "charge.dispute.funds_withdrawn",
-    "charge.dispute.funds_reinstated",
-})
 
 
 def handle(event: ProviderEvent, *, gateway: PaymentGateway | None = None, now: datetime | None = None) -> str:

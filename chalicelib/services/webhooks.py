@@ -1,8 +1,9 @@
 """Receiving Stripe's webhooks: verify, deduplicate, enqueue, acknowledge.
 
 1. The `Stripe-Signature` header is checked against the raw body (`chalicelib.payments.webhooks`).
-2. The body is parsed into `StripeEvent`. An event of the other mode (live vs test) is
-   acknowledged and ignored. An event on the Connect endpoint without `account` is refused
+2. The body is parsed into `StripeEvent`. An event of the other mode (live vs test), or of a
+   type the platform does not act on (chalicelib/domain/provider_events.py), is acknowledged and
+   ignored: neither recorded nor queued. An event on the Connect endpoint without `account` is refused
    (400): it would otherwise be applied as one of the platform's own events.
 3. The event id is claimed in the webhook-events table (conditional put): a duplicate is
    acknowledged without being queued again.
@@ -22,6 +23,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from chalicelib.domain.errors import Conflict, DomainError, InvalidInput
+from chalicelib.domain.provider_events import HANDLED_EVENTS
 from chalicelib.observability import count, logger
 from chalicelib.payments.webhooks import SignatureRejected, StripeEvent, queue_message, secrets_for, verify_signature
 from chalicelib.schema import ApiModel
@@ -108,6 +110,11 @@ def receive(endpoint: str, raw_body: bytes, signature_header: str | None, *,
         logger.warning("webhook of the other mode ignored", extra=trace | {"livemode": event.livemode})
         count("WebhookIgnored", 1, endpoint=endpoint)
         return WebhookAck(ignored="livemode_mismatch")
+    if event.type not in HANDLED_EVENTS:
+        # An endpoint subscribed to more than the platform needs: the consumer would acknowledge it too.
+        logger.info("webhook of a type not acted on ignored", extra=trace)
+        count("WebhookIgnored", 1, endpoint=endpoint)
+        return WebhookAck(ignored="type_not_handled")
 
     from chalicelib.store import webhook_events
 

@@ -157,10 +157,12 @@ def cart_changed() -> Conflict:
                     fields={"cart": "changed meanwhile"})
 
 
-def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
+def save_lines(cart: Cart, lines: list[CartLine], *, forgetting: str | None = None) -> Cart:
     """Replace the cart's lines, refusing a lost update (another tab changed the cart meanwhile).
 
-    An UpdateItem, not a Put: attributes other writers add to the item are never clobbered.
+    An UpdateItem, not a Put: attributes other writers add to the item are never clobbered. With
+    `forgetting` (an order id), the same write also stops naming that order as the cart's pending one,
+    and is refused unless the cart still names it.
     """
     bind()
     now = now_iso()
@@ -169,20 +171,21 @@ def save_lines(cart: Cart, lines: list[CartLine]) -> Cart:
         if cart.version == 0
         else CartModel.version == cart.version
     )
+    actions = [
+        CartModel.lines.set({line.offer_id: line.to_item() for line in lines}),
+        CartModel.updated_at.set(now),
+        CartModel.version.set(cart.version + 1),
+    ]
+    if forgetting is not None:
+        actions.append(CartModel.pending_order_id.remove())
+        condition = condition & (CartModel.pending_order_id == forgetting)
     try:
-        CartModel(cart.shopper_id).update(
-            actions=[
-                CartModel.lines.set({line.offer_id: line.to_item() for line in lines}),
-                CartModel.updated_at.set(now),
-                CartModel.version.set(cart.version + 1),
-            ],
-            condition=condition,
-        )
+        CartModel(cart.shopper_id).update(actions=actions, condition=condition)
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             raise cart_changed() from exc
         raise
-    return Cart(cart.shopper_id, list(lines), cart.version + 1, cart.pending_order_id)
+    return Cart(cart.shopper_id, list(lines), cart.version + 1, None if forgetting else cart.pending_order_id)
 
 
 def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None, *, order_id: str | None = None) -> None:
@@ -196,19 +199,28 @@ def clear_cart(shopper_id: str, offer_quantities: dict[str, int] | None = None, 
     cart = get_cart(shopper_id)
     if cart.version == 0:
         return
-    if order_id is not None and cart.pending_order_id == order_id:
-        forget_pending_order(shopper_id, order_id)
+    forget = order_id is not None and cart.pending_order_id == order_id
     if offer_quantities is None:
         keep = []
     else:
         keep = [line for line in cart.lines if offer_quantities.get(line.offer_id) != line.quantity]
     if len(keep) == len(cart.lines):
+        if forget:
+            forget_pending_order(shopper_id, order_id)
         return
+    try:
+        # One write for both (each is billed per KB of the whole cart): the usual case.
+        save_lines(cart, keep, forgetting=order_id if forget else None)
+        return
+    except Conflict:
+        if not forget:
+            return  # the shopper changed the cart at this very moment: their latest edit wins
+    # Refused (the cart moved since it was read): the two writes apart, each under its own condition.
+    forget_pending_order(shopper_id, order_id)
     try:
         save_lines(cart, keep)
     except Conflict:
-        # The shopper changed the cart at this very moment: their latest edit wins.
-        pass
+        pass  # the shopper's latest edit wins
 
 
 def forget_pending_order(shopper_id: str, order_id: str) -> None:

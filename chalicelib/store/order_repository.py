@@ -199,7 +199,7 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
     """A new vendor-orders item (placement); later saves only update its state fields."""
     return _drop_none({
         "order_id": order.order_id, "vendor_id": vendor_order.vendor_id, "vendor_name": vendor_order.vendor_name,
-        "vendor_created": f"{order.created_at}#{order.order_id}", "shopper_id": order.shopper_id,
+        "vendor_created": _vendor_list_key(order), "shopper_id": order.shopper_id,
         "created_at": order.created_at, "status": vendor_order.state.value, "currency": vendor_order.currency,
         "items": vendor_order.items, "shipping": vendor_order.shipping, "discount": vendor_order.discount,
         "total": vendor_order.total, "commission": vendor_order.commission, "payout": vendor_order.payout,
@@ -211,11 +211,19 @@ def vendor_order_item(order: Order, vendor_order: VendorOrder) -> dict:
     })
 
 
-def _vendor_order_state(vendor_order: VendorOrder) -> tuple[dict, dict]:
+def _vendor_list_key(order: Order) -> str | None:
+    """The range key of the vendor's list (`by_vendor`), set once the order is paid and kept after:
+    the list shows paid orders only, so an order pending payment (and one never paid) is not written
+    into that index at all (its placement and its expiry cost no index write)."""
+    return f"{order.created_at}#{order.order_id}" if order.status is OrderStatus.PAID else None
+
+
+def _vendor_order_state(vendor_order: VendorOrder, order: Order) -> tuple[dict, dict]:
     """The fields a save keeps in step: state, delivery, and the payout's bookkeeping (the sparse
     `by_payout_due` index carries the vendor-order exactly while its payout is due). `kept` fields
     are set when known; `tracked` ones are removed when None."""
-    kept = {"status": vendor_order.state.value, "delivered_at": vendor_order.delivered_at,
+    kept = {"status": vendor_order.state.value, "vendor_created": _vendor_list_key(order),
+            "delivered_at": vendor_order.delivered_at,
             "charge_id": vendor_order.charge_id, "transfer_id": vendor_order.transfer_id,
             "transferred": vendor_order.transferred if vendor_order.transfer_id else None}
     tracked = {"payout_status": vendor_order.payout_status.value if vendor_order.payout_status else None,
@@ -274,7 +282,7 @@ class _Persisted:
 
 def _persisted_state(order: Order) -> _Persisted:
     core = {k: v for k, v in order_item(order).items() if k not in ("outbox", "version")}
-    return _Persisted(core, {v.vendor_id: _vendor_order_state(v) for v in order.vendor_orders.values()},
+    return _Persisted(core, {v.vendor_id: _vendor_order_state(v, order) for v in order.vendor_orders.values()},
                       {_case_row_key(row) for row in case_rows(order)})
 
 
@@ -428,7 +436,7 @@ class DynamoOrderRepository:
                 put_case_rows(tx, rows)  # the claims' and disputes' queues, in step with the order
                 for vendor_order in vendors:  # the vendor items this change moved (stamped with its version)
                     tx.update(vendor(order.order_id, vendor_order.vendor_id),
-                              actions=_vendor_order_actions(_vendor_order_state(vendor_order), expected + 1),
+                              actions=_vendor_order_actions(_vendor_order_state(vendor_order, order), expected + 1),
                               condition=vendor.order_id.exists())
                 for effect in effects:
                     if isinstance(effect, (SellStock, ReleaseStock)):

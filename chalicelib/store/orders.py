@@ -12,13 +12,12 @@ Order item:  order_id, order_number, shopper_id, status, payment_status, created
              timeline [{id, at, label, audience, status, kind, details}], refunds {id: {...}},
              disputes {id: {...}}, outbox [effects], version.
 
-Stored layout: the keys, the indexed and conditioned attributes and the small scalars are attributes
-of their own; the bulky parts (PACKED_FIELDS: quote, lines, timeline, address, refunds, outbox...)
-are ONE zlib-compressed JSON document in the Binary attribute `packed`. Why: DynamoDB bills a write
-1 WRU per KB of the whole item (an update: the larger of before and after), and an order is
-rewritten on every transition; ~6 KB of JSON packs into ~1.4 KB, so each save costs a third. Nothing
-queries or conditions on a packed field. Items stored before `packed` (those fields as attributes)
-read the same (`unpacked`).
+Stored layout (chalicelib/store/order_packing.py): the keys, the indexed and conditioned attributes
+are attributes of their own; everything else (quote, lines, timeline, address, refunds, outbox, the
+small scalars...) is ONE zlib-compressed JSON document, with a preset dictionary, in the Binary
+attribute `packed`: an order is rewritten on every transition and DynamoDB bills each write per KB of
+the whole item, so it is kept under 1 KB for most of an order's life. Items stored before (those
+fields as attributes) read the same (`unpacked`).
 Related tables: vendor_orders.py (one item per vendor), payout_queue.py, shoppers.py, stock.py.
 """
 
@@ -26,9 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import zlib
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from pynamodb.attributes import (
@@ -52,6 +49,7 @@ from chalicelib.store import cursors
 from chalicelib.store.addresses import AddressToRemember, remember_in_transaction
 from chalicelib.store.attributes import plain
 from chalicelib.store.base import bind, register
+from chalicelib.store.order_packing import PACKED_FIELDS, packed, unpacked  # noqa: F401 (the layout's API here)
 from chalicelib.store.shoppers import ShopperModel, number_key
 from chalicelib.store.stock import CartChanged, Reservation, StockBusy, line_changes, offer_model
 from chalicelib.store.vendor_orders import VendorOrderModel
@@ -100,13 +98,14 @@ class OrderModel(Model):
     shopper_id = UnicodeAttribute()
     status = UnicodeAttribute()
     created_at = UnicodeAttribute()
-    reserved_until = UnicodeAttribute()
-    currency = UnicodeAttribute()
-    country = UnicodeAttribute()
-    # The bulky parts: in `packed` (PACKED_FIELDS); attributes of their own only on items stored before it.
+    # In `packed` except while pending payment (the by_status index's range key: order_packing.PENDING_ONLY).
+    reserved_until = UnicodeAttribute(null=True)
+    # In `packed` (order_packing.PACKED_FIELDS); attributes of their own only on items stored before it.
+    currency = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
     quote = JSONAttribute(null=True)
     lines = ListAttribute(null=True)  # raw maps: {offer_id, product_id, vendor_id, title, quantity, ...}
-    total = NumberAttribute()
+    total = NumberAttribute(null=True)
     payment_intent_id = UnicodeAttribute(null=True)
     client_secret = UnicodeAttribute(null=True)
     timeline = ListAttribute(null=True)  # raw maps: {id, at, status|kind, label, ...}
@@ -128,38 +127,6 @@ class OrderModel(Model):
     by_shopper = ByShopper()
     by_status = ByStatus()
     by_payment_intent = ByPaymentIntent()
-
-
-# --- the packed layout ----------------------------------------------------------------------
-
-PACKED_FIELDS = ("quote", "lines", "timeline", "refunds", "disputes", "shipping_address", "attempts", "outbox",
-                 "ledger_ids", "returns", "claims")
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-def packed(item: Mapping[str, Any]) -> dict:
-    """The order item as stored: PACKED_FIELDS moved into the compressed `packed` attribute."""
-    bulky = {name: item[name] for name in PACKED_FIELDS if item.get(name) is not None}
-    stored = {name: value for name, value in item.items() if name not in PACKED_FIELDS}
-    document = json.dumps(bulky, separators=(",", ":"), sort_keys=True, default=_json_value)
-    stored["packed"] = zlib.compress(document.encode(), 9)
-    return stored
-
-
-def unpacked(data: dict) -> dict:
-    """A stored item (plain values) with its packed fields back in place; an item stored before the
-    packed layout is returned as it is."""
-    blob = data.pop("packed", None)
-    if blob is not None:
-        data.update(json.loads(zlib.decompress(blob)))
-    return data
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -4,15 +4,21 @@ pk `scope`, sk `key`, TTL `expires_at`. Every fact is written twice, in the vend
 (`vendor#<vendor_id>`) and in the platform's (`platform`, what the admin reads), so a report is
 two Queries on one partition over a range of ISO weeks (sort keys start with the week):
 
-- `sold#<week>#<vendor_id>#<product_id>`: units sold that week (a counter, `units`), and the
-  product's title as last sold;
+- `sold#<week>#<vendor_id>#<product_id>#<event_id>`: the units of that product one sales event
+  counted (`units`, negative for a cancelled line) and the product's title; a report adds up a
+  week's. (`sold#<week>#<vendor_id>#<product_id>`, no event id: the week's counter of items
+  written before, read the same way.)
 - `return#<week>#<return_id>#<offer_id>`: one return request's line as it stands now (the week
   is the one it was requested in);
-- `event#<event_id>` (scope `counted`, TTL'd): a sales event counted already.
 
-Counters are not idempotent on their own, so a sales event's increments and its `event#` marker
-(put only where none exists) are ONE transaction: a redelivered event fails the marker and adds
-nothing. A return line is a plain overwrite with the request's current state as the order holds it,
+A sales event's facts are put where none exists under their key, which names the event: a
+redelivered event writes nothing new, with no marker and no transaction. Why not counters: an
+increment is not idempotent, so it needed a marker put in the same transaction, and a transaction
+bills each item twice: an order of two vendors' products cost 10 write units here, its four facts
+cost 4 (what a report then reads is a few more items, at a fifth of a write's price each).
+(`event#<event_id>` items in scope `counted` are the markers of the counters, left to their TTL.)
+
+A return line is a plain overwrite with the request's current state as the order holds it,
 conditional on the stored one not being from a later version of the order (`order_version <= v`):
 a redelivery writes the same values, and a snapshot read before a newer one never undoes it.
 """
@@ -21,20 +27,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.return_analytics import ReturnFact, SoldFact, iso_week, week_monday
-from chalicelib.store.base import bind, conditional_failed, register, utc_now
+from chalicelib.store.base import bind, conditional_failed, register
 
 PLATFORM = "platform"
-MARKERS = "counted"
-MARKER_RETENTION = timedelta(days=7)  # longer than the queue keeps a message (4 days)
-SALES_PER_TRANSACTION = 49  # two counters each (vendor + platform) and the marker: at most 100 items
 
 
 def vendor_scope(vendor_id: str) -> str:
@@ -80,30 +81,24 @@ def count_sales(event_id: str, sales: list[Sale], *, at: str) -> bool:
     """Add the units to the week of `at`, once per event id. False: this event was counted before."""
     bind()
     week = iso_week(at)
-    chunks = [sales[i:i + SALES_PER_TRANSACTION] for i in range(0, len(sales), SALES_PER_TRANSACTION)] or [[]]
+    units: dict[tuple[str, str], int] = {}
+    titles: dict[tuple[str, str], str] = {}
+    for sale in sales:  # one fact per product and vendor (its key names them)
+        units[(sale.vendor_id, sale.product_id)] = units.get((sale.vendor_id, sale.product_id), 0) + sale.quantity
+        titles[(sale.vendor_id, sale.product_id)] = sale.title or titles.get((sale.vendor_id, sale.product_id), "")
     counted = False
-    for number, chunk in enumerate(chunks):
-        # One marker per chunk: a chunk is all or nothing, so a retry after a crash between chunks
-        # finishes the rest without counting the first again.
-        marker = ReturnAnalyticsItem(MARKERS, f"event#{event_id}#{number}", expires_at=utc_now() + MARKER_RETENTION)
-        try:
-            with TransactWrite(connection=ReturnAnalyticsItem._get_connection().connection) as tx:
-                tx.save(marker, condition=ReturnAnalyticsItem.key.does_not_exist())
-                for sale in chunk:
-                    for scope in (vendor_scope(sale.vendor_id), PLATFORM):
-                        actions = [ReturnAnalyticsItem.units.add(sale.quantity),
-                                   ReturnAnalyticsItem.vendor_id.set(sale.vendor_id),
-                                   ReturnAnalyticsItem.product_id.set(sale.product_id)]
-                        if sale.title:
-                            actions.append(ReturnAnalyticsItem.title.set(sale.title))
-                        tx.update(ReturnAnalyticsItem(scope, f"sold#{week}#{sale.vendor_id}#{sale.product_id}"),
-                                  actions=actions)
-        except TransactWriteError as exc:
-            reasons = list(exc.cancellation_reasons or []) + [None]
-            if reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                continue  # this chunk was counted by an earlier delivery
-            raise
-        counted = True
+    for (vendor_id, product_id), quantity in units.items():
+        for scope in (vendor_scope(vendor_id), PLATFORM):
+            fact = ReturnAnalyticsItem(scope, f"sold#{week}#{vendor_id}#{product_id}#{event_id}", vendor_id=vendor_id,
+                                       product_id=product_id, units=quantity,
+                                       title=titles[(vendor_id, product_id)] or None)
+            try:
+                fact.save(condition=ReturnAnalyticsItem.key.does_not_exist())
+            except PutError as err:
+                if not conditional_failed(err):
+                    raise
+                continue  # put by an earlier delivery of this event
+            counted = True
     return counted
 
 
@@ -137,13 +132,17 @@ def _query(scope: str, kind: str, weeks: list[str]) -> Iterable[ReturnAnalyticsI
 
 def sold_facts(scope: str, weeks: list[str]) -> tuple[list[SoldFact], dict[str, str]]:
     """The units sold in `weeks` (one fact per week and product, dated its Monday) and product titles."""
-    facts, titles = [], {}
+    units: dict[tuple[str, str, str], int] = {}
+    titles: dict[str, str] = {}
     for item in _query(scope, "sold", weeks):
         week = item.key.split("#")[1]
-        facts.append(SoldFact(vendor_id=item.vendor_id, product_id=item.product_id, quantity=int(item.units or 0),
-                              at=f"{week_monday(week).isoformat()}T00:00:00Z"))
+        key = (week, item.vendor_id, item.product_id)
+        units[key] = units.get(key, 0) + int(item.units or 0)
         if item.title:
             titles[item.product_id] = item.title
+    facts = [SoldFact(vendor_id=vendor_id, product_id=product_id, quantity=quantity,
+                      at=f"{week_monday(week).isoformat()}T00:00:00Z")
+             for (week, vendor_id, product_id), quantity in units.items()]
     return facts, titles
 
 

@@ -23,7 +23,9 @@ from chalicelib.store.base import bind, register
 class ByVendor(GlobalSecondaryIndex):
     """The keys and `status` only: the list filters on the status, then reads each order whole through
     the repository (chalicelib/store/fulfilment_queries.py). A projection of the whole item rewrote the
-    index on every save of the vendor-order (1 WRU per KB of it); this image changes only with the status."""
+    index on every save of the vendor-order (1 WRU per KB of it); this image changes only with the status.
+    Sparse: its range key `vendor_created` is set when the order is paid (the list shows paid orders only),
+    so placing an order and expiring an unpaid one write nothing here."""
 
     class Meta:
         index_name = "by_vendor"
@@ -84,7 +86,9 @@ class VendorOrderModel(Model):
 
     order_id = UnicodeAttribute(hash_key=True)
     vendor_id = UnicodeAttribute(range_key=True)
-    vendor_created = UnicodeAttribute()  # `created_at#order_id`: sortable per vendor
+    # `created_at#order_id`: sortable per vendor; set once the order is paid (the vendor's list shows no
+    # other: chalicelib/store/order_repository.py `_vendor_list_key`), absent before.
+    vendor_created = UnicodeAttribute(null=True)
     vendor_name = UnicodeAttribute(null=True)  # the shop's name at checkout (snapshot)
     shopper_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)

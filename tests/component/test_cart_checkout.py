@@ -469,3 +469,48 @@ def test_after_an_unpaid_order_is_cancelled_or_expires_the_next_checkout_stays_w
     # A late "forget" of an old order leaves a cart that moved on to a new one.
     cart_store.forget_pending_order(shop.shopper.user_id, expired)
     assert cart_store.get_cart(shop.shopper.user_id).pending_order_id == placed["order"]["order_id"]
+
+
+def _cart_with_a_pending_order(shopper_id: str, order_id: str):
+    from chalicelib.store import carts as cart_store
+
+    line = cart_store.CartLine(offer_id="off_tent", quantity=2, product_id="prd_tent", vendor_id="v1", title="Tent",
+                               currency="EUR", price=19900, shipping_fee=0, added_at="2026-11-27T10:00:00Z")
+    cart_store.save_lines(cart_store.Cart(shopper_id), [line])
+    cart_store.CartModel(shopper_id).update(actions=[cart_store.CartModel.pending_order_id.set(order_id)])
+    return cart_store
+
+
+def test_a_paid_orders_cart_is_emptied_and_forgets_the_order_in_one_write(world):
+    # Both are billed per KB of the whole cart item: one UpdateItem, not two.
+    shopper_id = f"s-{uuid.uuid4().hex[:8]}"
+    cart_store = _cart_with_a_pending_order(shopper_id, "ord_paid")
+    client = cart_store.CartModel._get_connection().connection.client
+    writes: list[str] = []
+
+    def record(model=None, **_):
+        if model.name in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"):
+            writes.append(model.name)
+
+    client.meta.events.register("before-call.dynamodb", record)
+    try:
+        cart_store.clear_cart(shopper_id, {"off_tent": 2}, order_id="ord_paid")
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", record)
+
+    cart = cart_store.get_cart(shopper_id)
+    assert (cart.lines, cart.pending_order_id, len(writes)) == ([], None, 1)
+
+
+def test_a_cart_that_names_another_order_since_is_emptied_and_keeps_naming_it(world, monkeypatch):
+    # Another checkout of the cart placed its order after this one was paid: the paid lines still go.
+    shopper_id = f"s-{uuid.uuid4().hex[:8]}"
+    cart_store = _cart_with_a_pending_order(shopper_id, "ord_paid")
+    read = cart_store.get_cart(shopper_id)
+    cart_store.CartModel(shopper_id).update(actions=[cart_store.CartModel.pending_order_id.set("ord_newer")])
+    with monkeypatch.context() as patched:
+        patched.setattr(cart_store, "get_cart", lambda _: read)  # as read before the other checkout placed its order
+        cart_store.clear_cart(shopper_id, {"off_tent": 2}, order_id="ord_paid")
+
+    cart = cart_store.get_cart(shopper_id)
+    assert (cart.lines, cart.pending_order_id) == ([], "ord_newer")

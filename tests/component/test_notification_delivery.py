@@ -108,6 +108,33 @@ def test_a_redelivered_event_after_a_failed_send_mails_each_recipient_once(marke
         assert len([n for n in inbox(market, user.access_token) if number in n["title"]]) == 1
 
 
+def test_an_event_published_again_later_after_a_failed_send_mails_and_lists_each_recipient_once(market, monkeypatch):
+    """SES failed for one vendor, then the publisher sent the same event again with a later occurred_at
+    (an effect re-run): the vendor gets its mail then, and nobody gets a second mail or inbox entry."""
+    from chalicelib import mailer
+
+    order = pay_an_order(market)
+    (paid,) = [m for m in market.take_messages("notifications") if m["type"] == "order.paid"]
+    vendor_b = market.catalog.vendor_b.email
+    real_send = mailer.send_mime
+
+    def ses_down_for_vendor_b(to, *args, **kwargs):
+        if to == vendor_b:
+            raise RuntimeError("SES throttled")
+        return real_send(to, *args, **kwargs)
+
+    monkeypatch.setattr(mailer, "send_mime", ses_down_for_vendor_b)
+    assert len(consume(market.client, sqs_event([json.dumps(paid)]))["batchItemFailures"]) == 1
+    monkeypatch.setattr(mailer, "send_mime", real_send)
+    later = {**paid, "occurred_at": "2099-01-01T00:00:00.000000Z"}
+    assert consume(market.client, sqs_event([json.dumps(later)]))["batchItemFailures"] == []
+
+    number = order["order_number"]
+    for user in (market.shopper, market.catalog.vendor_a, market.catalog.vendor_b):
+        assert len([m for m in mails_to(user.email) if number in m.subject]) == 1, user.role
+        assert len([n for n in inbox(market, user.access_token) if number in n["title"]]) == 1, user.role
+
+
 def test_the_inbox_counts_unread_and_marks_read_for_its_owner_only(market):
     pay_an_order(market)
     notify_all(market)

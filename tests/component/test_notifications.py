@@ -165,8 +165,8 @@ def test_an_inbox_entry_is_written_once_as_one_item_even_when_redelivered(stack)
 
 def test_an_event_redelivered_or_published_again_sends_one_mail(app_client, stack):
     # An effect re-run after a crash publishes the same event (same event_id) again with a later
-    # occurred_at: its inbox entry would have another id, so the event itself is deduplicated
-    # (Powertools idempotency on event_id), on top of each delivery's conditional put.
+    # occurred_at: its inbox entry would have another id, so the first occurred_at is pinned per event
+    # and every delivery of it acts with that one: each delivery's conditional put then collides.
     email, user_id = f"once-{uuid.uuid4().hex[:8]}@example.com", str(uuid.uuid4())
     body = signed_up(email, user_id=user_id)
     again = json.loads(body)

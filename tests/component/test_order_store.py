@@ -226,6 +226,98 @@ def test_an_order_stored_before_the_packed_layout_reads_the_same(bound):
     assert order.quote == {"total": 1}
 
 
+def _order_well_into_its_life(order_id: str) -> dict:
+    """Two vendors' lines, paid, each part shipped and delivered, each vendor paid out: the shape and
+    size of the orders a marketplace keeps rewriting (ids and labels as the app writes them)."""
+    vendors = [str(uuid.uuid4()) for _ in range(2)]
+    lines = [{"offer_id": f"off_{uuid.uuid4().hex[:20]}", "product_id": f"prd_{n:014d}", "vendor_id": v,
+              "vendor_name": f"Shop {n}", "title": f"A product with a name {n}", "condition": "new",
+              "quantity": 1, "unit_price": 19900, "shipping_fee": 0, "promotion_id": "", "unit_discount": 0}
+             for n, v in enumerate(vendors)]
+    amount = {"amount": 19900, "currency": "EUR"}
+    order = _order(order_id, lines)
+    order.update(status="paid", payment_status="paid", order_number=f"H-2611-{_test_ids['#']}",
+                 charge_id=f"ch_{uuid.uuid4().hex[:24]}", client_secret=f"pi_{uuid.uuid4().hex[:24]}_secret_x",
+                 shipping_address={"name": "Ada Lovelace", "line1": "Main Street 1", "line2": "", "postal_code": "10115",
+                                   "city": "Capital", "country": "DE", "phone": ""},
+                 quote={"currency": "EUR", "country": "DE", "items": amount, "total": amount, "vat_rate_bps": 1900,
+                        "vendors": [{"vendor_id": line["vendor_id"], "items": amount, "total": amount,
+                                     "lines": [{"offer_id": line["offer_id"], "product_id": line["product_id"],
+                                                "quantity": 1, "title": line["title"], "unit_price": amount,
+                                                "subtotal": amount}]} for line in lines]},
+                 ledger_ids={f"{order_id}:{v}:{kind}" for v in vendors for kind in ("sale", "commission")})
+    at = "2026-11-27T17:34:0{}Z".format
+    order["timeline"] += [{"id": "paid", "at": at(3), "label": "Payment received", "audience": "shopper",
+                           "status": "paid"}]
+    for v in vendors:
+        order["timeline"] += [
+            {"id": f"accepted:{v}", "at": at(5), "label": "Accepted by the shop", "audience": "internal",
+             "kind": "fulfilment", "details": {"vendor_id": v}},
+            {"id": f"shipped:{v}", "at": at(6), "label": "Shipped with DHL", "audience": "shopper", "kind": "shipment",
+             "details": {"vendor_id": v, "carrier": "DHL", "tracking_number": "JD014600003828"}},
+            {"id": f"delivered:{v}", "at": at(7), "label": "Delivered", "audience": "shopper", "kind": "delivery",
+             "details": {"vendor_id": v, "by": "shopper"}},
+            {"id": f"transfer:{v}", "at": at(8), "label": "Vendor payout sent", "audience": "internal",
+             "kind": "transfer", "details": {"vendor_id": v, "amount": 17910, "transfer_id": f"tr_{uuid.uuid4().hex[:24]}"}}]
+    return order
+
+
+def test_an_order_well_into_its_life_is_one_write_unit_and_reads_back_whole(bound):
+    # DynamoDB bills 1 WRU per KB of the whole item on every save (twice in the save's transaction):
+    # the order's document is compressed against a dictionary of what every order repeats.
+    from scripts.bench_cost import item_size
+
+    order = _order_well_into_its_life(_id("ord1"))
+    store.place_order(order, [], [], "tok-life")
+
+    assert item_size(_stored_order(_id("ord1"))) <= 1024
+    read = store.get_order(_id("ord1"))
+    assert {k: read[k] for k in order if k != "ledger_ids"} == {k: v for k, v in order.items() if k != "ledger_ids"}
+
+
+def test_a_paid_order_leaves_the_expiry_index_and_keeps_its_reservation_time(bound):
+    # The sweeper reads `by_status` for orders pending payment only: a paid order is not written there.
+    order = _order_well_into_its_life(_id("ord1"))
+    order["reserved_until"] = "2000-01-01T00:00:00Z"
+    store.place_order(order, [], [], "tok-paid")
+
+    assert "reserved_until" not in _stored_order(_id("ord1"))
+    assert store.get_order(_id("ord1"))["reserved_until"] == "2000-01-01T00:00:00Z"
+    assert _id("ord1") not in store.list_expired_pending("2024-01-01T00:00:00Z", 1000)
+
+
+def test_orders_stored_compressed_without_a_dictionary_or_with_scalars_apart_read_the_same(bound):
+    # Orders written before the dictionary and before the scalars moved into the document.
+    import json
+    import zlib
+
+    lines = [{"offer_id": _id("o1"), "vendor_id": "v1", "quantity": 1}]
+    before = {**_order(_id("ord1"), lines), "refunds": {}, "disputes": {}, "version": 3, "order_number": "H-1",
+              "payment_status": "awaiting_payment", "client_secret": "pi_1_secret"}
+    bulky = ("quote", "lines", "timeline", "refunds", "disputes")
+    stored = {k: v for k, v in before.items() if k not in bulky}
+    stored["packed"] = zlib.compress(json.dumps({k: before[k] for k in bulky}).encode(), 9)
+    store.OrderModel(**stored).save()
+
+    assert store.get_order(_id("ord1")) == {**before, "payment_intent_id": None}
+
+
+def test_a_client_secret_set_on_its_own_reads_back_before_and_after_a_save(bound):
+    from chalicelib.domain.orders import PaymentOutcome
+    from chalicelib.store.order_repository import DynamoOrderRepository
+
+    repo = DynamoOrderRepository()
+    _place(_id("ord1"), [Reservation(_id("o1"), 1, 1000, 300)])
+    store.set_payment_intent(_id("ord1"), _id("pi_1"), "pi_1_secret")
+    assert store.get_order(_id("ord1"))["client_secret"] == "pi_1_secret"
+
+    order = repo.get(_id("ord1"))
+    repo.save(order, effects=order.apply_payment(PaymentOutcome.SUCCEEDED, at="2024-01-01T00:01:00Z"))
+    again = repo.get(_id("ord1"))
+    assert (again.client_secret, again.payment_intent_id, again.total) == ("pi_1_secret", _id("pi_1"), 1300)
+    assert store.get_order(_id("ord1"))["client_secret"] == "pi_1_secret"
+
+
 def test_the_vendor_list_index_holds_only_what_the_list_filters_on(bound):
     # The vendor's list reads each order whole through the repository; an index image of the whole
     # vendor-order would be rewritten (and billed) on every save of it, not only when its status moves.

@@ -159,6 +159,60 @@ def test_a_return_read_from_an_older_order_version_does_not_undo_a_newer_one(sta
     assert (stored.state, stored.refund_amount) == ("refunded", 5000)
 
 
+def _billed_write_units(calls: list[tuple[str, dict]]) -> int:
+    """What DynamoDB bills for these writes: 1 unit per KB of each item, twice in a transaction."""
+    from scripts.bench_cost import item_size, write_units
+
+    units = 0
+    for operation, body in calls:
+        if operation == "TransactWriteItems":
+            units += sum(2 * write_units(item_size(next(iter(entry.values())).get("Item")))
+                         for entry in body["TransactItems"])
+        elif operation in ("PutItem", "UpdateItem"):
+            units += write_units(item_size(body.get("Item")))
+    return units
+
+
+def test_an_events_sales_cost_a_write_unit_per_fact_and_a_redelivery_adds_nothing(stack):
+    # Two vendors' products in one order: each product's units in the vendor's scope and the platform's.
+    from chalicelib.store.base import bind
+
+    bind()
+    client = facts_store.ReturnAnalyticsItem._get_connection().connection.client
+    calls: list[tuple[str, dict]] = []
+
+    def record(model=None, params=None, **_):
+        calls.append((model.name, json.loads(params["body"])))
+
+    client.meta.events.register("before-call.dynamodb", record)
+    try:
+        sales = [facts_store.Sale("alpine-cost", "prd_tent", 2, "Tent"), facts_store.Sale("bytes-cost", "prd_hp", 1)]
+        assert facts_store.count_sales("evt_cost_1", sales, at=now()) is True
+        first = _billed_write_units(calls)
+        assert facts_store.count_sales("evt_cost_1", sales, at=now()) is False
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", record)
+
+    assert first == 4
+    sold, titles = facts_store.sold_facts(facts_store.PLATFORM, [iso_week(now())])
+    mine = {(f.vendor_id, f.product_id): f.quantity for f in sold if f.vendor_id in ("alpine-cost", "bytes-cost")}
+    assert mine == {("alpine-cost", "prd_tent"): 2, ("bytes-cost", "prd_hp"): 1} and titles["prd_tent"] == "Tent"
+
+
+def test_a_weeks_counter_written_before_the_facts_adds_to_them(stack):
+    from chalicelib.store.base import bind
+
+    bind()
+    week = iso_week(now())
+    facts_store.ReturnAnalyticsItem(facts_store.vendor_scope("older-shop"), f"sold#{week}#older-shop#prd_old",
+                                    vendor_id="older-shop", product_id="prd_old", units=3).save()
+    facts_store.count_sales("evt_older_1", [facts_store.Sale("older-shop", "prd_old", 2)], at=now())
+    facts_store.count_sales("evt_older_2", [facts_store.Sale("older-shop", "prd_old", -1)], at=now())
+
+    sold, _ = facts_store.sold_facts(facts_store.vendor_scope("older-shop"), [week])
+    assert [(f.product_id, f.quantity) for f in sold] == [("prd_old", 4)]
+
+
 def test_a_cancelled_line_is_no_longer_counted_as_sold(market):
     order = paid_order(market)
     tent = market.catalog.offers[("tent", "a")]

@@ -245,3 +245,28 @@ def test_a_paid_out_sub_order_is_stored_in_one_kilobyte_and_its_vendor_still_see
     assert item_size(stored) <= 1024
     status, seen, _ = as_vendor(market, vendor, "GET", f"/vendor/orders/{oid}")
     assert status == 200 and seen["shipping_address"] == order["shipping_address"]
+
+
+def test_an_order_enters_the_vendors_list_index_only_once_paid(market):
+    # The vendor's list shows paid orders only: an order pending payment (most never paid) is not
+    # written into its index, neither when placed nor when it expires; paid, it is listed newest first.
+    import boto3
+
+    from chalicelib.settings import get_settings
+
+    def indexed(order_id: str) -> list[str]:
+        found = boto3.client("dynamodb", region_name=get_settings().region).query(
+            TableName=get_settings().table_name("vendor-orders"), IndexName="by_vendor",
+            KeyConditionExpression="vendor_id = :v",
+            ExpressionAttributeValues={":v": {"S": market.catalog.vendor_a.user_id}})["Items"]
+        return [item["status"]["S"] for item in found if item["order_id"]["S"] == order_id]
+
+    market.add("tent", "a", 1)
+    order, payment = market.checkout()
+    assert indexed(order["order_id"]) == []
+    market.pay(payment["payment_intent_id"])
+    market.settle()
+
+    assert indexed(order["order_id"]) == ["placed"]
+    status, listed, _ = as_vendor(market, market.catalog.vendor_a, "GET", "/vendor/orders")
+    assert status == 200 and listed["items"][0]["order_id"] == order["order_id"]

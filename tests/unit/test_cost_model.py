@@ -60,3 +60,27 @@ def test_an_index_is_written_only_when_its_image_of_the_item_changes():
     assert meter._index_units("orders", BEFORE, paid) == 1 + 1 + 2
     assert meter._index_units("orders", BEFORE, BEFORE) == 0
     assert meter._index_units("orders", None, BEFORE) == 1 + 2  # a new item enters both indexes
+
+
+def test_the_cpu_aws_spends_answering_a_call_is_not_the_functions():
+    # moto answers in process: its CPU is AWS's side of the call (the modelled round trip), not billed
+    # Lambda time; while the meter is paused (reading sizes) or off, nothing is set aside.
+    import time
+
+    from scripts.bench_cost import AwsMeter
+
+    def busy_answer(spin: float) -> str:
+        until = time.thread_time() + spin
+        while time.thread_time() < until:
+            pass
+        return "answered"
+
+    meter = AwsMeter({})
+    answer = meter.aws_side(busy_answer)
+    assert answer(0.02) == "answered" and meter.aws_side_s == 0.0  # not counting yet
+    meter.active = True
+    with meter.paused():
+        answer(0.02)
+    assert meter.aws_side_s == 0.0
+    answer(0.02)
+    assert meter.aws_side_s >= 0.02

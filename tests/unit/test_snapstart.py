@@ -107,8 +107,7 @@ def test_every_kept_cache_exists_and_the_client_caches_are_not_kept():
         importlib.import_module(module)
     dropped = set(snapstart.connection_caches())
     assert {"chalicelib.mailer:_ses_for", "chalicelib.events:_sqs_for", "chalicelib.auth.cognito:_client_for",
-            "chalicelib.payments:_gateway", "chalicelib.services.checkout:_persistence",
-            "chalicelib.services.notifications:_once", "chalicelib.store.images:_client"} <= dropped
+            "chalicelib.payments:_gateway", "chalicelib.store.images:_client"} <= dropped
 
 
 # Lambda imports the handler's module: a queue consumer's, not app.py. The settings would raise if read
@@ -124,7 +123,7 @@ connect = socket.socket.connect
 socket.socket.connect = lambda self, address: connections.append(str(address)) or connect(self, address)
 
 import chalicelib.handlers.payment_events
-lazily_loaded = ["stripe", "jwt", "aws_lambda_powertools.utilities.idempotency", "chalicelib.services.checkout",
+lazily_loaded = ["stripe", "jwt", "chalicelib.store.idempotency", "chalicelib.services.checkout",
                  "chalicelib.services.webhooks", "babel.dates"]
 before = [m for m in lazily_loaded if m in sys.modules]
 failed = [hook() for hook in hooks.before]
