@@ -197,7 +197,7 @@ def _row_error(row: ImportRow, err: DomainError, product_column: str) -> RowErro
 def apply_chunk(message: ChunkMessage) -> str:
     """Apply one chunk's rows once; returns what happened (`applied`, `already applied`)."""
     from chalicelib.services import wiring
-    from chalicelib.services.product_summaries import SAVE_ATTEMPTS, compute_product_summary
+    from chalicelib.services.product_summaries import SAVE_ATTEMPTS, compute_product_summary, retry_pause
     from chalicelib.services.vendor_offers import _write_terms  # the offer PUT's write: the same rules, once
     from chalicelib.store.listings import ListedProduct
 
@@ -281,7 +281,7 @@ def apply_chunk(message: ChunkMessage) -> str:
     def refresh_summary(product_id: str, written: list) -> None:
         offers = {o.offer_id: o for o in before.get(product_id, [])}
         offers.update({o.offer_id: o for o in written})
-        for _ in range(SAVE_ATTEMPTS):
+        for attempt in range(SAVE_ATTEMPTS):
             summary = compute_product_summary(product_id, offers.values(), catalogue=catalogue, only_written=True)
             holders = [o for o in offers.values() if o.holds_listing]
             listed = ListedProduct(products[product_id], holders[0] if len(holders) == 1 else None)
@@ -293,6 +293,7 @@ def apply_chunk(message: ChunkMessage) -> str:
             if catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None,
                                       offers=list(offers.values()), product=products[product_id]):
                 return
+            retry_pause(attempt)
             fresh = {o.offer_id for o in catalogue.product_offers(product_id)} | set(offers)
             offers = catalogue.get_offers(fresh, consistent=True)  # another refresh moved the entry: re-read
         raise RuntimeError(f"the listing of product {product_id} kept moving")

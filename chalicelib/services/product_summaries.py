@@ -10,6 +10,8 @@ promotion recomputes the summaries of the products it targets at once.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -18,7 +20,12 @@ from chalicelib.domain.ports import OfferCatalogue
 from chalicelib.domain.promotions import next_change, promoted_offer
 from chalicelib.domain.timestamps import now_iso
 
-SAVE_ATTEMPTS = 5
+SAVE_ATTEMPTS = 10
+RETRY_PAUSE_S = 0.02  # times the attempt, jittered: refreshes racing on one product take turns
+
+
+def retry_pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, RETRY_PAUSE_S * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
 
 
 def refresh_product_summary(product_id: str, written: Iterable = (), names: dict[str, str] | None = None, *,
@@ -38,7 +45,7 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
     names = names if names is not None else {}
     items = {o.offer_id: o for o in catalogue.product_offers(product_id)}
     items.update({o.offer_id: o for o in written})
-    for _ in range(SAVE_ATTEMPTS):
+    for attempt in range(SAVE_ATTEMPTS):
         summary = compute_product_summary(product_id, items.values(), catalogue=catalogue, only_written=True)
         best_name = None
         if summary.best_offer is not None:
@@ -48,6 +55,7 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
             best_name = names.get(vendor_id, "")
         if catalogue.save_summary(product_id, summary, best_name, offers=list(items.values())) is not False:
             return summary
+        retry_pause(attempt)
         ids = {o.offer_id for o in catalogue.product_offers(product_id)} | set(items)
         items = catalogue.get_offers(ids, consistent=True)
     raise RuntimeError(f"the listing of product {product_id} kept moving under {SAVE_ATTEMPTS} refreshes")

@@ -171,8 +171,10 @@ def save_listing(product: ProductItem, summary: ProductSummary, best_vendor_name
             return False
         raise
     except TransactWriteError as err:
-        reasons = [r for r in (err.cancellation_reasons or []) if r is not None]
-        if any(r.code in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons):
+        # Lost to another writer of these offers: a condition failed, or a concurrent transaction on them.
+        codes = {r.code for r in (err.cancellation_reasons or []) if r is not None and r.code} - {"None"}
+        if err.cause_response_code == "TransactionConflictException" or (
+                codes and codes <= {"ConditionalCheckFailed", "TransactionConflict"}):
             return False
         raise
     return True

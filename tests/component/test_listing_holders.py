@@ -129,10 +129,28 @@ def test_a_product_whose_offers_are_all_paused_lists_without_offers(app_client, 
     assert status == 200 and _holder_ids(headphones) == [only]
 
 
-def test_concurrent_refreshes_leave_exactly_one_holder_the_best_offer(app_client, catalog):
+def _one_request_at_a_time(monkeypatch) -> None:
+    """moto's in-process DynamoDB is not safe under threads (a transaction deep-copies the tables while
+    another thread writes them: "dictionary changed size"); DynamoDB applies each request atomically, so
+    moto is made to answer one request at a time. The app's threads still interleave between requests."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.Lock()
+    original = BotocoreStubber.process_request
+
+    def serialised(self, request):
+        with lock:
+            return original(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", serialised)
+
+
+def test_concurrent_refreshes_leave_exactly_one_holder_the_best_offer(app_client, catalog, monkeypatch):
     """Two vendors re-price the same product at once, many times: each refresh that loses a race retries
     from a fresh read; at the end one offer holds the listing and it is the product page's best."""
     from chalicelib.services import vendor_offers
+
+    _one_request_at_a_time(monkeypatch)
 
     tent = catalog.products["tent"]
     prices = {catalog.vendor_a.user_id: [19900, 15000, 18000, 16000, 17500, 15500],
