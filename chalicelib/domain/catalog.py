@@ -436,6 +436,22 @@ class ProductSummary:
     vendor_ids: frozenset[str]
     # When a promotion of these offers starts or ends next: the summary is stale from then on.
     stale_at: str | None = None
+    listed_offer_ids: tuple[str, ...] = ()  # the offers summarised, in ranking order
+
+    def holder(self, current_holders: Iterable[str] = ()) -> str | None:
+        """The offer that should hold the product's listing entry (chalicelib/store/listings.py).
+
+        The best offer while one is in stock; when none is, the listing stays where it is (a sold-out
+        product keeps its entry, `in_stock` false) if that offer is still listed, else goes to the
+        first listed offer; None when no offer is listed at all (the product then lists as offerless).
+        """
+        if self.best_offer is not None:
+            return self.best_offer.offer_id
+        listed = set(self.listed_offer_ids)
+        kept = sorted(h for h in current_holders if h in listed)
+        if kept:
+            return kept[0]
+        return self.listed_offer_ids[0] if self.listed_offer_ids else None
 
     @property
     def best_total(self) -> int | None:
@@ -457,6 +473,7 @@ def summarise(offers: Iterable[Offer]) -> ProductSummary:
         min_total=min((r.offer.total.amount for r in ranked), default=None),
         min_price=min((r.offer.price.amount for r in ranked), default=None),
         vendor_ids=frozenset(r.offer.vendor_id for r in ranked),
+        listed_offer_ids=tuple(r.offer.offer_id for r in ranked),
     )
 
 

@@ -202,7 +202,10 @@ class OfferCatalogue(Protocol):
 
     def vendor_offers(self, vendor_id: str, limit: int, cursor: str | None) -> tuple[list, str | None]: ...
 
-    def save_summary(self, product_id: str, summary, best_vendor_name: str | None) -> None: ...
+    def save_summary(self, product_id: str, summary, best_vendor_name: str | None, *,
+                     offers=None) -> bool | None:
+        """Store the product's listing; `offers`: the product's offers as just read. False: another refresh
+        moved the listing meanwhile (read the offers again and retry)."""
 
 
 class VendorLedger(Protocol):

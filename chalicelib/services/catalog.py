@@ -30,10 +30,10 @@ from chalicelib.domain.promotions import promoted_offer
 from chalicelib.domain.timestamps import now_iso
 from chalicelib.observability import count
 from chalicelib.services.vendors import registered_vendor
+from chalicelib.store import listings, search_index
 from chalicelib.store import offers as offers_store
 from chalicelib.store import products as products_store
 from chalicelib.store import promotions as promotions_store
-from chalicelib.store import search_index
 from chalicelib.store import vendors as vendors_store
 
 DEFAULT_PAGE, MAX_PAGE = 24, 50
@@ -77,7 +77,7 @@ def product_detail(item: products_store.ProductItem, lang: str | None = None) ->
     }
 
 
-def _snapshot_offer(item: products_store.ProductItem) -> dict | None:
+def _snapshot_offer(item: listings.ListedProduct) -> dict | None:
     snap = item.best_offer
     if snap is None or not item.in_stock:
         return None
@@ -91,7 +91,7 @@ def _snapshot_offer(item: products_store.ProductItem) -> dict | None:
     return offer_view(offer, snap.vendor_name, True)
 
 
-def product_summary_view(item: products_store.ProductItem, lang: str | None = None) -> dict:
+def product_summary_view(item: listings.ListedProduct, lang: str | None = None) -> dict:
     return {
         "product_id": item.product_id,
         "title": localized_text(item.title, item.translations_dict, lang, "title"),
@@ -193,8 +193,9 @@ def update_product(vendor_id: str, product_id: str, data: Mapping[str, Any]) -> 
     if new_key != current.title_key:
         search_index.write_search_terms([(product_id, current.title_key,
                                           search_terms(current))], delete=True)
-    if (current.title, current.title_key) != (product.title, new_key):
-        offers_store.retitle_offers(product_id, product.title, new_key)
+    if (current.title, current.title_key, current.category) != (product.title, new_key, product.category):
+        # The offers carry the title; the one holding the listing entry also its place (key, category).
+        offers_store.retitle_offers(product_id, product.title, new_key, product.category)
     return product_detail(products_store.get_product(product_id, consistent=True))
 
 
@@ -231,7 +232,7 @@ def browse(filters: BrowseFilters, limit: int | None = None, cursor: str | None 
         from chalicelib.services.catalog_search import ranked_listing
 
         return ranked_listing(filters, size, cursor, lang=lang, **listing)
-    items, next_cursor = products_store.browse_products(filters, size, cursor)
+    items, next_cursor = listings.browse(filters, size, cursor)
     return {"items": [product_summary_view(p, lang) for p in _fresh(items)], "next_cursor": next_cursor}
 
 
@@ -248,7 +249,7 @@ def _fresh(items: list) -> list:
     for item in items:
         if item.summary_stale_at and item.summary_stale_at <= now:
             refresh_product_summary(item.product_id)
-            item = products_store.get_product(item.product_id, consistent=True) or item
+            item = listings.listing_of(item.product)
             count("ListingSummariesRefreshed", 1)
         fresh.append(item)
     return fresh

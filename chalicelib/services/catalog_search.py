@@ -2,8 +2,8 @@
 relevance, total price or newest, facets with counts, a suggestion, breadcrumbs.
 
 Candidates come from the search index (a few Query calls on its term partitions, see
-chalicelib/domain/search.py) or, without a query, from the categories' by_category index: never
-a table scan. At most `MAX_CANDIDATES` products are read; the listing is then ranked, counted
+chalicelib/domain/search.py) or, without a query, from the categories' listing (chalicelib/store/
+listings.py: the products' by_category index joined with their listing entries): never a table scan. At most `MAX_CANDIDATES` products are read; the listing is then ranked, counted
 and cut into pages in memory (pure rules: chalicelib/domain/listing.py). The page cursor is an
 offset tied to the exact query, filters, sort and language.
 """
@@ -18,7 +18,7 @@ from chalicelib.domain import listing as listing_rules
 from chalicelib.domain import search as search_rules
 from chalicelib.domain.catalog import CATEGORIES, BrowseFilters, summary_matches
 from chalicelib.domain.localized import CATALOGUE_LABEL, category_name, category_names_all
-from chalicelib.store import cursors, search_index
+from chalicelib.store import cursors, listings, search_index
 from chalicelib.store import products as products_store
 
 MAX_CANDIDATES = search_rules.MAX_CANDIDATES
@@ -34,7 +34,7 @@ def _document(item: products_store.ProductItem) -> search_rules.SearchDocument:
 
 @dataclasses.dataclass
 class SearchOutcome:
-    items: list  # ProductItem
+    items: list  # listings.ListedProduct
     scores: dict  # product_id -> Scored
     did_you_mean: str | None = None
     relaxed: bool = False  # the items do not match every word: they match `did_you_mean`
@@ -69,14 +69,21 @@ def search(q: str) -> SearchOutcome:
     full = [found[p] for p, s in scores.items() if s.matches_all(query)]
     if full:
         corrected = [scores[i.product_id] for i in full if scores[i.product_id].corrections]
-        return SearchOutcome(full, scores, search_rules.suggestion(query, corrected), False, truncated)
+        return SearchOutcome(_listed_products(full), scores, search_rules.suggestion(query, corrected), False,
+                             truncated)
     partial = [p for p, s in scores.items() if s.matched]
     if partial:
         most = max(len(scores[p].matched) for p in partial)
         best = [p for p in partial if len(scores[p].matched) == most]
-        return SearchOutcome([found[p] for p in best], scores,
+        return SearchOutcome(_listed_products([found[p] for p in best]), scores,
                              search_rules.suggestion(query, [scores[p] for p in best]), True, truncated)
     return SearchOutcome([], scores, _prefix_suggestion(query), False, truncated)
+
+
+def _listed_products(products: list) -> list:
+    """The matching products with their listing entries (one key lookup each: they come in any order)."""
+    entries = listings.listings_of(products)
+    return [entries[p.product_id] for p in products]
 
 
 def _prefix_suggestion(query: search_rules.SearchQuery) -> str | None:
@@ -94,10 +101,10 @@ def _prefix_suggestion(query: search_rules.SearchQuery) -> str | None:
 
 
 def _category_candidates(category: str | None) -> tuple[list, bool]:
-    """A category's products, or every category's (one by_category query each), at most MAX_CANDIDATES."""
+    """A category's listing, or every category's (in turn), at most MAX_CANDIDATES products."""
     items: list = []
     for slug in [category] if category else list(CATEGORIES):
-        page, cursor = products_store.browse_products(BrowseFilters(category=slug), MAX_CANDIDATES - len(items), None)
+        page, cursor = listings.browse(BrowseFilters(category=slug), MAX_CANDIDATES - len(items), None)
         items.extend(page)
         if len(items) >= MAX_CANDIDATES:
             return items, True
@@ -108,7 +115,7 @@ def _category_candidates(category: str | None) -> tuple[list, bool]:
 
 # --- the listing ------------------------------------------------------------------------
 
-def _listed(item: products_store.ProductItem, score: float) -> listing_rules.Listed:
+def _listed(item: listings.ListedProduct, score: float) -> listing_rules.Listed:
     snap = item.best_offer if item.in_stock else None
     total = int(item.listed_total) if item.listed_total is not None and item.in_stock else None
     return listing_rules.Listed(
@@ -153,7 +160,7 @@ def ranked_listing(filters: BrowseFilters, size: int, cursor: str | None, *, lan
     candidates = []
     for item in outcome.items:
         if summary_matches(rest, category=item.category, vendor_ids=item.vendor_ids or (),
-                           in_stock=bool(item.in_stock), listed_total=item.listed_total):
+                           in_stock=item.in_stock, listed_total=item.listed_total):
             scored = outcome.scores.get(item.product_id)
             candidates.append(_listed(item, scored.score if scored else 0.0))
             by_id[item.product_id] = item

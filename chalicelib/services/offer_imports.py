@@ -11,7 +11,9 @@ chunks apply at most once, so queuing twice is harmless.
 update, and nothing at all when the offer already has these terms, so a redelivered chunk or a
 re-imported file writes no offer twice; stock is declared as units on hand and never set below
 what unpaid orders hold (the row fails naming `stock`). The touched products' listing summaries
-are then refreshed in the same step, so shoppers see the new stock at once. Last, the chunk's errors
+are then refreshed in the same step, so shoppers see the new stock at once: a product that had no offer
+gets its first offer written once, carrying the product's listing entry (chalicelib/store/listings.py),
+so a first import writes one item per row. Last, the chunk's errors
 and the job's counters are written in one transaction, once per chunk (never per row).
 """
 
@@ -162,23 +164,26 @@ def error_report(vendor_id: str, import_id: str) -> tuple[str, str]:
 
 # --- the consumer --------------------------------------------------------------------------
 
-def _summary_unchanged(product, summary) -> bool:
-    """True when the product's stored listing summary already says exactly what `summary` says."""
+def _summary_unchanged(listed, summary, holder_id: str | None) -> bool:
+    """True when the product's stored listing entry (`listed`, store/listings.py ListedProduct) already says
+    exactly what `summary` says, on the offer that should hold it."""
     def number(value):
         return None if value is None else int(value)
 
-    best, snapshot = summary.best_offer, product.best_offer
+    if (listed.holder.offer_id if listed.holder is not None else None) != holder_id:
+        return False
+    best, snapshot = summary.best_offer, listed.best_offer
     same_best = (best is None and snapshot is None) or (
-        best is not None and snapshot is not None and product.best_offer_id == best.offer_id
+        best is not None and snapshot is not None and snapshot.offer_id == best.offer_id
         and (int(snapshot.price), int(snapshot.shipping_fee), int(snapshot.available), int(snapshot.min_days),
              int(snapshot.max_days), snapshot.condition, snapshot.currency, number(snapshot.list_price),
              snapshot.promotion_id)
         == (best.price.amount, best.shipping_fee.amount, best.available, best.min_days, best.max_days,
             best.condition, best.price.currency, best.list_price.amount if best.list_price else None,
             best.promotion_id))
-    return same_best and product.summary_stale_at == summary.stale_at and (
-        int(product.offer_count or 0), bool(product.in_stock), number(product.min_total), number(product.min_price),
-        number(product.best_total), number(product.listed_total), set(product.vendor_ids or ()),
+    return same_best and listed.summary_stale_at == summary.stale_at and (
+        listed.offer_count, listed.in_stock, listed.min_total, listed.min_price, listed.best_total,
+        listed.listed_total, listed.vendor_ids,
     ) == (summary.offer_count, summary.in_stock, summary.min_total, summary.min_price, summary.best_total,
           summary.listed_total, set(summary.vendor_ids))
 
@@ -192,8 +197,9 @@ def _row_error(row: ImportRow, err: DomainError, product_column: str) -> RowErro
 def apply_chunk(message: ChunkMessage) -> str:
     """Apply one chunk's rows once; returns what happened (`applied`, `already applied`)."""
     from chalicelib.services import wiring
-    from chalicelib.services.product_summaries import compute_product_summary
+    from chalicelib.services.product_summaries import SAVE_ATTEMPTS, compute_product_summary, retry_pause
     from chalicelib.services.vendor_offers import _write_terms  # the offer PUT's write: the same rules, once
+    from chalicelib.store.listings import ListedProduct
 
     vendor_id, import_id = message.vendor_id, message.import_id
     job = store.get_job(vendor_id, import_id)
@@ -211,8 +217,19 @@ def apply_chunk(message: ChunkMessage) -> str:
     ids = {r.row: offer_id_for(vendor_id, r.product_id, r.condition) for r in rows}
     current = catalogue.get_offers(ids.values(), consistent=True)
 
+    # Each product's offers as they are (other vendors' too) and the one holding its listing entry: the
+    # listing is recomputed from them, and a product with none gets its first offers written with it.
+    touched = sorted({r.product_id for r in rows if r.product_id in products})
+    with ThreadPoolExecutor(max_workers=ROW_WORKERS) as pool:
+        before = dict(zip(touched, pool.map(catalogue.product_offers, touched)))
+    # The index says which offer holds the entry, not what the entry says: the holders are read whole.
+    holders = catalogue.get_offers([o.offer_id for offers in before.values() for o in offers if o.holds_listing],
+                                   consistent=True)
+    before = {pid: [holders.get(o.offer_id, o) for o in offers] for pid, offers in before.items()}
+    names = {vendor_id: vendor.name}
+
     def apply_row(row: ImportRow):
-        """(the offer written or None when nothing changed, created?) or the row's RowError."""
+        """(the offer written or None when nothing changed) or the row's RowError."""
         product = products.get(row.product_id)
         if product is None:
             return RowError(row.row, "product_id", f"no such product: {row.product_id}"[:200])
@@ -222,40 +239,84 @@ def apply_chunk(message: ChunkMessage) -> str:
             if item is None:
                 inserted = catalogue.insert_offer(ids[row.row], vendor_id, product, terms)
                 if inserted is not None:
-                    return inserted, True
+                    return inserted
                 item = catalogue.get_offer(ids[row.row])  # created meanwhile: update it like any other
             written = _write_terms(item, vendor_id, terms, None, catalogue)
-            return (written if written is not item else None), False
+            return written if written is not item else None
         except DomainError as err:
             return _row_error(row, err, "product_id")
 
-    names = {vendor_id: vendor.name}
+    def first_offers(product_id: str, product_rows: list[ImportRow]) -> list:
+        """A product without any offer: its new offers written once each, the best one carrying the listing
+        entry (one item for both). Rows whose offer turned out to exist go the usual way; then (an entry
+        left unwritten) the product is refreshed like any other. Outcomes aligned with the rows."""
+        product = products[product_id]
+        outcomes: list = [None] * len(product_rows)
+        items = {}
+        for i, row in enumerate(product_rows):
+            try:
+                terms = validate_offer(row.offer_data(currency), currency)
+            except DomainError as err:
+                outcomes[i] = _row_error(row, err, "product_id")
+                continue
+            items[i] = catalogue.new_offer_item(ids[row.row], vendor_id, product, terms)
+        summary = compute_product_summary(product_id, items.values(), catalogue=catalogue, only_written=True)
+        holder = summary.holder()
+        for item in items.values():
+            if item.offer_id == holder:
+                catalogue.carry_entry(item, summary, names.get(vendor_id, "") if summary.best_offer else None,
+                                      product.category)
+        entry_written = holder is None
+        for i, item in items.items():
+            saved = catalogue.save_new_offer(item)
+            if saved is not None:
+                outcomes[i] = saved
+                entry_written = entry_written or item.offer_id == holder
+            else:
+                outcomes[i] = apply_row(product_rows[i])
+        if not entry_written:
+            refresh_summary(product_id, [o for o in outcomes if o is not None and not isinstance(o, RowError)])
+        return outcomes
 
-    def refresh_summary(product_id: str, written: list, all_created: bool) -> None:
-        # A product that had no offer at all: its summary is these offers' (no index query needed).
-        summary = compute_product_summary(product_id, written, catalogue=catalogue,
-                                          only_written=int(products[product_id].offer_count or 0) == 0 and all_created)
-        if _summary_unchanged(products[product_id], summary):
-            return  # e.g. more stock on an offer that is not the best: the listing shows the same
-        best = summary.best_offer
-        if best is not None and best.vendor_id not in names:
-            names.update(catalogue.vendor_names([best.vendor_id]))
-        catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None)
+    def refresh_summary(product_id: str, written: list) -> None:
+        offers = {o.offer_id: o for o in before.get(product_id, [])}
+        offers.update({o.offer_id: o for o in written})
+        for attempt in range(SAVE_ATTEMPTS):
+            summary = compute_product_summary(product_id, offers.values(), catalogue=catalogue, only_written=True)
+            holders = [o for o in offers.values() if o.holds_listing]
+            listed = ListedProduct(products[product_id], holders[0] if len(holders) == 1 else None)
+            if len(holders) == 1 and _summary_unchanged(listed, summary, summary.holder([holders[0].offer_id])):
+                return  # e.g. more stock on an offer that is not the best: the listing shows the same
+            best = summary.best_offer
+            if best is not None and best.vendor_id not in names:
+                names.update(catalogue.vendor_names([best.vendor_id]))
+            if catalogue.save_summary(product_id, summary, names.get(best.vendor_id, "") if best else None,
+                                      offers=list(offers.values()), product=products[product_id]):
+                return
+            retry_pause(attempt)
+            fresh = {o.offer_id for o in catalogue.product_offers(product_id)} | set(offers)
+            offers = catalogue.get_offers(fresh, consistent=True)  # another refresh moved the entry: re-read
+        raise RuntimeError(f"the listing of product {product_id} kept moving")
 
-    changed: dict[str, list] = {}  # product id -> this vendor's offers written by this chunk
-    created: set[str] = set()
+    firsts: dict[str, list[ImportRow]] = {}
+    others: list[ImportRow] = []
+    for row in rows:
+        if row.product_id in products and not before.get(row.product_id) and ids[row.row] not in current:
+            firsts.setdefault(row.product_id, []).append(row)
+        else:
+            others.append(row)
+    changed: dict[str, list] = {}  # product id -> this vendor's offers written by this chunk (not first ones)
     # Rows are distinct offers (the upload refused duplicates): their writes are independent, so they
     # run side by side; each one is still a single conditional write.
     with ThreadPoolExecutor(max_workers=ROW_WORKERS) as pool:
-        for row, outcome in zip(rows, pool.map(apply_row, rows)):
+        for row, outcome in zip(others, pool.map(apply_row, others)):
             if isinstance(outcome, RowError):
                 errors.append(outcome)
-            elif outcome[0] is not None:
-                changed.setdefault(row.product_id, []).append(outcome[0])
-                if outcome[1]:
-                    created.add(outcome[0].offer_id)
-        list(pool.map(lambda entry: refresh_summary(entry[0], entry[1], all(o.offer_id in created for o in entry[1])),
-                      changed.items()))
+            elif outcome is not None:
+                changed.setdefault(row.product_id, []).append(outcome)
+        for outcomes in pool.map(lambda entry: first_offers(*entry), firsts.items()):
+            errors.extend(o for o in outcomes if isinstance(o, RowError))
+        list(pool.map(lambda entry: refresh_summary(*entry), changed.items()))
     chunk_rows = len(rows) + len({e.row for e in refused_at_upload})
     recorded = store.record_chunk(vendor_id, import_id, message.chunk, chunk_rows, errors)
     if recorded:

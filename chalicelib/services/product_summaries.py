@@ -1,4 +1,5 @@
-"""A product's listing summary, recomputed from its offers whenever one of them changes.
+"""A product's listing summary, recomputed from its offers whenever one of them changes, and stored as
+the product's listing entry on its best offer (chalicelib/store/listings.py: who holds it, how it moves).
 
 Promotions: the summary ranks the offers at their promoted prices (the best offer may be another
 one while a promotion runs) and records `stale_at`, the next start or end of a promotion of its
@@ -9,6 +10,8 @@ promotion recomputes the summaries of the products it targets at once.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -17,6 +20,13 @@ from chalicelib.domain.ports import OfferCatalogue
 from chalicelib.domain.promotions import next_change, promoted_offer
 from chalicelib.domain.timestamps import now_iso
 
+SAVE_ATTEMPTS = 10
+RETRY_PAUSE_S = 0.02  # times the attempt, jittered: refreshes racing on one product take turns
+
+
+def retry_pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, RETRY_PAUSE_S * (attempt + 1)))  # noqa: S311 (jitter, not a secret)
+
 
 def refresh_product_summary(product_id: str, written: Iterable = (), names: dict[str, str] | None = None, *,
                             catalogue: OfferCatalogue | None = None) -> ProductSummary:
@@ -24,28 +34,37 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
 
     Offers are read through the by_product index, which is eventually consistent, so the offers
     this request just wrote replace whatever the index returned for them. Checkout should call
-    this after it changes an offer's stock, so listings do not advertise sold-out offers.
+    this after it changes an offer's stock, so listings do not advertise sold-out offers. When
+    another refresh moved the listing entry meanwhile (the store's conditions failed), the offers
+    are read again, consistently, and the summary recomputed from them.
     """
     if catalogue is None:
         from chalicelib.services import wiring
 
         catalogue = wiring.offer_catalogue()
-    summary = compute_product_summary(product_id, written, catalogue=catalogue)
-    best_name = None
-    if summary.best_offer is not None:
-        vendor_id = summary.best_offer.vendor_id
-        names = names if names is not None else {}
-        if vendor_id not in names:
-            names.update(catalogue.vendor_names([vendor_id]))
-        best_name = names.get(vendor_id, "")
-    catalogue.save_summary(product_id, summary, best_name)
-    return summary
+    names = names if names is not None else {}
+    items = {o.offer_id: o for o in catalogue.product_offers(product_id)}
+    items.update({o.offer_id: o for o in written})
+    for attempt in range(SAVE_ATTEMPTS):
+        summary = compute_product_summary(product_id, items.values(), catalogue=catalogue, only_written=True)
+        best_name = None
+        if summary.best_offer is not None:
+            vendor_id = summary.best_offer.vendor_id
+            if vendor_id not in names:
+                names.update(catalogue.vendor_names([vendor_id]))
+            best_name = names.get(vendor_id, "")
+        if catalogue.save_summary(product_id, summary, best_name, offers=list(items.values())) is not False:
+            return summary
+        retry_pause(attempt)
+        ids = {o.offer_id for o in catalogue.product_offers(product_id)} | set(items)
+        items = catalogue.get_offers(ids, consistent=True)
+    raise RuntimeError(f"the listing of product {product_id} kept moving under {SAVE_ATTEMPTS} refreshes")
 
 
 def compute_product_summary(product_id: str, written: Iterable = (), *, catalogue: OfferCatalogue,
                             only_written: bool = False) -> ProductSummary:
-    """The summary `refresh_product_summary` stores, without storing it. `only_written`: the product had no
-    offer before `written` (an import's new listings), so the index is not queried."""
+    """The summary `refresh_product_summary` stores, without storing it. `only_written`: `written` are all
+    the product's offers (an import's new listings, or offers the caller read), so the index is not queried."""
     items = {} if only_written else {o.offer_id: o for o in catalogue.product_offers(product_id)}
     items.update({o.offer_id: o for o in written})
     # The vendor-level gate (approved, payouts ready, not suspended): other vendors' offers are not listed.
@@ -57,3 +76,17 @@ def compute_product_summary(product_id: str, written: Iterable = (), *, catalogu
     promotions = current_promotions({o.vendor_id for o in items.values()}, now) if current_promotions else []
     summary = summarise(promoted_offer(o.to_offer(), promotions, now) for o in items.values())
     return replace(summary, stale_at=next_change(promotions, now))
+
+
+def migrate_listings(product_ids: Iterable[str] | None = None) -> int:
+    """One-off migration of items written before the listing moved onto offers (2026-11): refresh every
+    product's listing entry (onto its best offer) and drop the summary attributes the product items
+    carried. Idempotent; returns the products done. The local stack is reseeded instead (`--fresh`)."""
+    from chalicelib.store import listings
+
+    done = 0
+    for product_id in product_ids if product_ids is not None else listings.every_product_id():
+        refresh_product_summary(product_id)
+        listings.drop_product_summary(product_id)
+        done += 1
+    return done

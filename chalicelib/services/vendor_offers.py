@@ -16,6 +16,7 @@ from chalicelib.domain.catalog import (
     CONDITIONS,
     MAX_STOCK,
     OFFER_ACTIONS,
+    OFFER_ACTIVE,
     OfferTerms,
     ensure_offer_changeable,
     is_valid_id,
@@ -175,7 +176,7 @@ def upsert_offers(vendor_id: str, entries: Sequence[tuple[str, Mapping[str, Any]
             summary = refresh_product_summary(pid, written=mine, names=names, catalogue=catalogue)
             best_by_product[pid] = summary.best_offer.offer_id if summary.best_offer else None
         else:
-            best_by_product[pid] = products[pid].best_offer_id
+            best_by_product[pid] = next((o.offer_id for o, _ in written.values() if _is_best(o, products[pid])), None)
     results, reported = [], set()
     for offer_id in ids:
         item, created = written[offer_id]
@@ -290,17 +291,25 @@ def change_offer_status(vendor_id: str, offer_id: str, action: str, *, if_match:
     return vendor_offer_view(item, vendor.name, best == item.offer_id)
 
 
+def _is_best(offer, product) -> bool:
+    """Whether `offer` is its product's best as the listing last said. The best offer, while one is in stock,
+    holds the listing entry (chalicelib/store/listings.py): a holder with units for sale is the best; the
+    in-memory adapter records it on the product."""
+    if hasattr(offer, "holds_listing"):
+        return offer.holds_listing and int(offer.available) > 0 and offer.offer_status == OFFER_ACTIVE
+    return product is not None and product.best_offer_id == offer.offer_id
+
+
 def list_vendor_offers(vendor_id: str, limit: int = MAX_PAGE, cursor: str | None = None, *,
                        catalogue: OfferCatalogue | None = None) -> dict:
     catalogue = _catalogue(catalogue)
     vendor = registered_vendor(vendor_id, catalogue=catalogue)
     items, next_cursor = catalogue.vendor_offers(vendor_id, page_limit(limit, 100), cursor)
     products = catalogue.get_products(o.product_id for o in items)
-    best_ids = {p.product_id: p.best_offer_id for p in products.values()}
     # Editable by this vendor (the in-memory records of the use-case tests know no proposer).
     proposed = {p.product_id for p in products.values() if getattr(p, "created_by", None) == vendor_id}
     return {
-        "items": [{**vendor_offer_view(o, vendor.name, best_ids.get(o.product_id) == o.offer_id),
+        "items": [{**vendor_offer_view(o, vendor.name, _is_best(o, products.get(o.product_id))),
                    "product_proposed_by_you": o.product_id in proposed} for o in items],
         "next_cursor": next_cursor,
     }

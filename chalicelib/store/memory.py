@@ -505,7 +505,8 @@ class InMemoryOfferCatalogue:
         page = [copy.copy(o) for o in mine[start:start + limit]]
         return page, str(start + limit) if start + limit < len(mine) else None
 
-    def save_summary(self, product_id: str, summary: ProductSummary, best_vendor_name: str | None) -> None:
+    def save_summary(self, product_id: str, summary: ProductSummary, best_vendor_name: str | None, *,
+                     offers=None) -> None:
         product = self.products[product_id]
         product.summary = summary
         product.best_offer_id = summary.best_offer.offer_id if summary.best_offer else None

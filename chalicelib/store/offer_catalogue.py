@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.store import offers, product_summaries, products, promotions, stock_adjustments, vendors
+from chalicelib.store import listings, offers, products, promotions, stock_adjustments, vendors
 
 
 class DynamoOfferCatalogue:
@@ -19,5 +19,10 @@ class DynamoOfferCatalogue:
     adjust_stock = staticmethod(stock_adjustments.adjust_stock)
     product_offers = staticmethod(offers.product_offers)
     vendor_offers = staticmethod(offers.vendor_offers)
-    save_summary = staticmethod(product_summaries.save_summary)
+    save_summary = staticmethod(listings.save_summary)
+    # An import's first offers of a product: the offer item written once with the listing entry.
+    new_offer_item = staticmethod(offers.new_offer_item)
+    save_new_offer = staticmethod(offers.save_new_offer)
+    carry_entry = staticmethod(listings.carry_entry)
+    listing_of = staticmethod(listings.listing_of)
     current_promotions = staticmethod(promotions.current_promotions)

@@ -1,5 +1,11 @@
 """DynamoDB storage of the vendors' offers: terms and stock (table `offers`, pk offer_id; GSI
-by_product(product_id, total_minor), by_vendor(vendor_id, product_key)).
+by_product(product_id, total_minor), by_vendor(vendor_id, product_key), and the sparse
+by_listing(listing_category, product_key) that holds the catalogue's listing entries).
+
+One offer of each listed product, its best one, also carries the product's listing entry (the
+`listing_*` attributes: what the category listing, search and filters read); only that offer has
+`listing_category`, so only it is in by_listing. Who holds it and how it moves:
+chalicelib/store/listings.py.
 
 Stock lives on the offer item (`available`, `reserved`, `sold`, `version`) so that checkout can
 reserve it with conditional writes on that one item; only `available` is shown to shoppers.
@@ -15,9 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.domain.catalog import OFFER_ACTIVE, Offer, OfferTerms
@@ -74,10 +87,23 @@ class OfferRules:
         )
 
 
+# What by_product and by_vendor project beside their keys: the offer itself and whether it holds its product's
+# listing entry (`listing_category`), not the entry: refreshing the entry (after every sale) then writes the
+# item and its by_listing image only. Every attribute of the offer must be here (tests/component/
+# test_listing_holders.py checks it against the model and infra/template.json).
+OFFER_ATTRIBUTES = ("product_id", "product_key", "product_title", "vendor_id", "condition", "currency", "price",
+                    "shipping_fee", "total_minor", "min_days", "max_days", "available", "reserved", "sold",
+                    "declared_stock", "version", "status", "created_at", "updated_at", "listing_category")
+
+
+def _projected_beside(*keys: str) -> list[str]:
+    return [name for name in OFFER_ATTRIBUTES if name not in keys]
+
+
 class ByProduct(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_product"
-        projection = AllProjection()
+        projection = IncludeProjection(non_attr_keys=_projected_beside("product_id", "total_minor"))
 
     product_id = UnicodeAttribute(hash_key=True)
     total_minor = NumberAttribute(range_key=True)
@@ -86,10 +112,45 @@ class ByProduct(GlobalSecondaryIndex):
 class ByVendor(GlobalSecondaryIndex):
     class Meta:
         index_name = "by_vendor"
-        projection = AllProjection()
+        projection = IncludeProjection(non_attr_keys=_projected_beside("vendor_id", "product_key"))
 
     vendor_id = UnicodeAttribute(hash_key=True)
     product_key = UnicodeAttribute(range_key=True)
+
+
+# What by_listing projects beside its keys and offer_id: the entry, not the offer's stock, so that checkout's
+# reservations on the holder (its `available`, `reserved`) write no image of it into the index.
+LISTING_PROJECTION = ("product_id", "listing_offer_count", "listing_in_stock", "listing_best", "listing_best_total",
+                      "listing_total", "listing_min_total", "listing_min_price", "listing_vendor_ids",
+                      "listing_stale_at", "listing_at")
+
+
+class ByListing(GlobalSecondaryIndex):
+    """Sparse: only the offer holding its product's listing entry has `listing_category`."""
+
+    class Meta:
+        index_name = "by_listing"
+        projection = IncludeProjection(non_attr_keys=list(LISTING_PROJECTION))
+
+    listing_category = UnicodeAttribute(hash_key=True)
+    product_key = UnicodeAttribute(range_key=True)
+
+
+class OfferSnapshot(MapAttribute):
+    """The best offer as it was when the listing was computed (at its promoted price, with its shop's name)."""
+
+    offer_id = UnicodeAttribute()
+    vendor_id = UnicodeAttribute()
+    vendor_name = UnicodeAttribute()
+    condition = UnicodeAttribute()
+    price = NumberAttribute()
+    shipping_fee = NumberAttribute()
+    currency = UnicodeAttribute()
+    available = NumberAttribute()
+    min_days = NumberAttribute()
+    max_days = NumberAttribute()
+    list_price = NumberAttribute(null=True)  # the struck price while a promotion lowers `price`
+    promotion_id = UnicodeAttribute(null=True)
 
 
 @register
@@ -124,8 +185,27 @@ class OfferItem(OfferRules, Model):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
+    # The product's listing entry, on the one offer that holds it (chalicelib/store/listings.py).
+    listing_category = UnicodeAttribute(null=True)  # the product's category: by_listing's partition
+    listing_offer_count = NumberAttribute(null=True)
+    listing_in_stock = BooleanAttribute(null=True)
+    listing_best = OfferSnapshot(null=True)
+    listing_best_total = NumberAttribute(null=True)
+    listing_total = NumberAttribute(null=True)  # the total price filters compare (ProductSummary.listed_total)
+    listing_min_total = NumberAttribute(null=True)
+    listing_min_price = NumberAttribute(null=True)
+    listing_vendor_ids = UnicodeSetAttribute(null=True)
+    # The next start or end of a promotion of the product's offers: the read path recomputes the entry then.
+    listing_stale_at = UnicodeAttribute(null=True)
+    listing_at = UTCDateTimeAttribute(null=True)
+
     by_product = ByProduct()
     by_vendor = ByVendor()
+    by_listing = ByListing()
+
+    @property
+    def holds_listing(self) -> bool:
+        return self.listing_category is not None
 
 
 def get_offer(offer_id: str, *, consistent: bool = True) -> OfferItem | None:
@@ -147,9 +227,26 @@ def get_offers(offer_ids: Iterable[str], *, consistent: bool = False) -> dict[st
 
 def insert_offer(offer_id: str, vendor_id: str, product: ProductItem, terms: OfferTerms) -> OfferItem | None:
     """Create the offer with its initial stock; None if it already exists (a concurrent create won)."""
+    return save_new_offer(new_offer_item(offer_id, vendor_id, product, terms))
+
+
+def save_new_offer(item: OfferItem) -> OfferItem | None:
+    """Write an offer built by `new_offer_item` (maybe carrying its product's listing entry: one item
+    written for both); None if it already exists (a concurrent create won)."""
     bind()
+    try:
+        item.save(condition=OfferItem.offer_id.does_not_exist())
+    except PutError as err:
+        if conditional_failed(err):
+            return None
+        raise
+    return item
+
+
+def new_offer_item(offer_id: str, vendor_id: str, product: ProductItem, terms: OfferTerms) -> OfferItem:
+    """The item of a new offer with its initial stock, not written yet."""
     now = utc_now()
-    item = OfferItem(
+    return OfferItem(
         offer_id,
         product_id=product.product_id,
         product_key=product.title_key,
@@ -170,13 +267,6 @@ def insert_offer(offer_id: str, vendor_id: str, product: ProductItem, terms: Off
         created_at=now,
         updated_at=now,
     )
-    try:
-        item.save(condition=OfferItem.offer_id.does_not_exist())
-    except PutError as err:
-        if conditional_failed(err):
-            return None
-        raise
-    return item
 
 
 def update_offer_terms(offer_id: str, vendor_id: str, terms: OfferTerms, *, expected_version: int,
@@ -235,18 +325,23 @@ def set_offer_status(offer_id: str, vendor_id: str, status: str, *, expected_ver
     return item
 
 
-def retitle_offers(product_id: str, title: str, title_key: str) -> None:
-    """Copy a product's edited title onto its offers (they carry it for the vendor's list and new cart lines)."""
+def retitle_offers(product_id: str, title: str, title_key: str, category: str | None = None) -> None:
+    """Copy a product's edited title onto its offers (they carry it for the vendor's list and new cart lines);
+    the listing entry's holder also moves to the product's new place in the listing (key, category)."""
     bind()
     for offer in product_offers(product_id):
-        if offer.product_title != title or offer.product_key != title_key:
-            OfferItem(offer.offer_id).update(
-                actions=[OfferItem.product_title.set(title), OfferItem.product_key.set(title_key)],
-                condition=OfferItem.offer_id.exists(), add_version_condition=False)
+        moves = offer.holds_listing and category is not None and offer.listing_category != category
+        if offer.product_title != title or offer.product_key != title_key or moves:
+            actions = [OfferItem.product_title.set(title), OfferItem.product_key.set(title_key)]
+            if moves:
+                actions.append(OfferItem.listing_category.set(category))
+            OfferItem(offer.offer_id).update(actions=actions, condition=OfferItem.offer_id.exists(),
+                                             add_version_condition=False)
 
 
 def product_offers(product_id: str) -> list[OfferItem]:
-    """Every offer of a product, cheapest total first (GSI: eventually consistent)."""
+    """Every offer of a product, cheapest total first (GSI: eventually consistent; the holder of the listing
+    entry says so by `listing_category`, the entry itself is not projected)."""
     bind()
     return list(OfferItem.by_product.query(product_id, limit=MAX_OFFERS_PER_PRODUCT))
 

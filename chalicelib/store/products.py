@@ -1,36 +1,22 @@
 """DynamoDB storage of the shared catalogue's products and their browse listing.
 
 Table `products` (pk product_id; GSI by_category(category, title_key), by_gtin(gtin)). A product
-item also carries a denormalised summary of its offers (written by chalicelib/store/product_summaries.py)
-so that a listing page is one query, filtered on that summary.
-
-Paginated reads stop at `limit` hits or at a read budget (chalicelib/store/cursors.py `collect_page`)
-and hand back an opaque cursor tagged with the access path it belongs to.
+item says what the product is (the card's data); what its offers make of it in the listing (in stock,
+best offer, totals) lives on its best offer: chalicelib/store/listings.py, which also reads by_category
+(a product without any offer is listed from it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pynamodb.attributes import (
-    BooleanAttribute,
-    ListAttribute,
-    MapAttribute,
-    NumberAttribute,
-    UnicodeAttribute,
-    UnicodeSetAttribute,
-    UTCDateTimeAttribute,
-)
+from pynamodb.attributes import ListAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.domain.catalog import BrowseFilters, Compare, ProductData, summary_clauses, title_key
+from chalicelib.domain.catalog import ProductData, title_key
 from chalicelib.store.base import bind, conditional_failed, register, utc_now
-from chalicelib.store.cursors import collect_page
-from chalicelib.store.cursors import decode as decode_cursor
-
-FILTERED_PAGE_SIZE = 100
 
 
 class ByCategory(GlobalSecondaryIndex):
@@ -48,23 +34,6 @@ class ByGtin(GlobalSecondaryIndex):
         projection = KeysOnlyProjection()
 
     gtin = UnicodeAttribute(hash_key=True)
-
-
-class OfferSnapshot(MapAttribute):
-    """The best offer as it was when the summary was computed (listings show it without another read)."""
-
-    offer_id = UnicodeAttribute()
-    vendor_id = UnicodeAttribute()
-    vendor_name = UnicodeAttribute()
-    condition = UnicodeAttribute()
-    price = NumberAttribute()
-    shipping_fee = NumberAttribute()
-    currency = UnicodeAttribute()
-    available = NumberAttribute()
-    min_days = NumberAttribute()
-    max_days = NumberAttribute()
-    list_price = NumberAttribute(null=True)  # the struck price while a promotion lowers `price`
-    promotion_id = UnicodeAttribute(null=True)
 
 
 @register
@@ -85,19 +54,6 @@ class ProductItem(Model):
     gtin = UnicodeAttribute(null=True)
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
-    # Summary of the offers, rewritten by the use cases whenever one of them changes.
-    offer_count = NumberAttribute(default=0)
-    in_stock = BooleanAttribute(default=False)
-    best_offer_id = UnicodeAttribute(null=True)
-    best_offer = OfferSnapshot(null=True)
-    best_total = NumberAttribute(null=True)
-    listed_total = NumberAttribute(null=True)
-    min_total = NumberAttribute(null=True)
-    min_price = NumberAttribute(null=True)
-    vendor_ids = UnicodeSetAttribute(null=True)
-    summary_at = UTCDateTimeAttribute(null=True)
-    # The next start or end of a promotion of its offers (ISO UTC): the read path refreshes the summary then.
-    summary_stale_at = UnicodeAttribute(null=True)
     # {"fr": {"title", "description"}, ...}: the texts in other languages (chalicelib/domain/localized.py)
     translations = MapAttribute(null=True)
 
@@ -148,8 +104,6 @@ def insert_product(data: ProductData, created_by: str) -> ProductItem | None:
         gtin=data.gtin,
         created_by=created_by,
         created_at=utc_now(),
-        offer_count=0,
-        in_stock=False,
         translations={lang: dict(texts) for lang, texts in data.translations.items()} or None,
     )
     try:
@@ -200,38 +154,3 @@ def set_product_images(product_id: str, images: list[str], *, created_by: str, e
 def title_key_for(data: ProductData, product_id: str) -> str:
     """The sort key of an edited product: its new title, its unchanged id."""
     return title_key(data.title, product_id)
-
-
-def _summary_condition(filters: BrowseFilters):
-    """The domain's summary clauses (`summary_clauses`) as one DynamoDB filter expression, or None."""
-    P = ProductItem
-    attributes = {"in_stock": P.in_stock, "vendor_ids": P.vendor_ids, "listed_total": P.listed_total}
-    condition = None
-    for clause in summary_clauses(filters):
-        attribute = attributes[clause.attribute]
-        part = {
-            Compare.EQUALS: lambda a, v: a == v,
-            Compare.CONTAINS: lambda a, v: a.contains(v),
-            Compare.AT_LEAST: lambda a, v: a >= v,
-            Compare.AT_MOST: lambda a, v: a <= v,
-        }[clause.compare](attribute, clause.value)
-        condition = part if condition is None else condition & part
-    return condition
-
-
-def browse_products(filters: BrowseFilters, limit: int, cursor: str | None) -> tuple[list[ProductItem], str | None]:
-    """Products of one category in title order (GSI query), or of every category (Scan), filtered on the summary."""
-    bind()
-    condition = _summary_condition(filters)
-    page_size = FILTERED_PAGE_SIZE if condition is not None else limit + 1
-    if filters.category:
-        path, key_names = f"category:{filters.category}", ("product_id", "category", "title_key")
-        start = decode_cursor(cursor, path, key_names, {"category": filters.category})
-        iterator = ProductItem.by_category.query(filters.category, filter_condition=condition,
-                                                 last_evaluated_key=start, page_size=page_size)
-    else:
-        path, key_names = "all", ("product_id",)
-        start = decode_cursor(cursor, path, key_names)
-        iterator = ProductItem.scan(filter_condition=condition, last_evaluated_key=start, page_size=page_size)
-    return collect_page(iterator.page_iter, path, key_names, limit,
-                    lambda raws: [ProductItem.from_raw_data(r) for r in raws])

@@ -1,4 +1,5 @@
-"""What `csv_import_dynamodb_writes_per_row` counts (scripts/bench_imports.py): write units as AWS bills them.
+"""What `csv_import_dynamodb_wru_per_row` counts (scripts/bench_imports.py): write units as AWS bills them
+(`csv_import_dynamodb_writes_per_row` counts the items written: `usage.writes`).
 
 A put into a table with two indexes is billed three units (the item and its image in each index), not one
 item; an update that changes nothing an index projects is billed the item alone.

@@ -202,12 +202,12 @@ def test_a_cursor_only_resumes_the_query_it_came_from(shared):
 
 def test_a_read_budget_cuts_pages_short_and_the_cursor_carries_on(shared, monkeypatch):
     """Sparse filters never turn one request into a table scan: each request reads a bounded number of items."""
-    from chalicelib.store import cursors
-    from chalicelib.store import products as products_store
+    from chalicelib.store import cursors, listings
 
     monkeypatch.setattr(cursors, "READ_BUDGET", 1)
-    monkeypatch.setattr(products_store, "FILTERED_PAGE_SIZE", 1)
-    for query, expected in (({"in_stock": "false"}, {"lamp", "mug"}),):
+    monkeypatch.setattr(listings, "FILTERED_PAGE_SIZE", 1)
+    # in_stock=false: products drive the pages (the mug has no offer); true: the listing entries do.
+    for query, expected in (({"in_stock": "false"}, {"lamp", "mug"}), ({"in_stock": "true"}, {"tent", "kettle", "headphones"})):
         seen, cursor, requests = [], None, 0
         while True:
             body = products(shared.client, limit=50, **query, **({"cursor": cursor} if cursor else {}))

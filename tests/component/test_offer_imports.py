@@ -266,16 +266,17 @@ def test_the_contract_says_the_error_report_is_csv_and_the_upload_json(shared_ca
 
 def test_an_import_that_leaves_a_listing_as_it_was_does_not_rewrite_it(app_client, catalog, drain):
     """Vendor b's tent is not the best offer (a's is): more of it in stock changes nothing shoppers see in
-    the listing, so the product's summary is not written again; a cheaper total makes it the best at once."""
-    from chalicelib.store.products import get_product
+    the listing, so the product's listing entry is not written again; a cheaper total makes it the best at
+    once, and the entry moves onto it (one holder)."""
+    from chalicelib.store.listings import entry_holders
 
     tent = catalog.products["tent"]
-    before = get_product(tent, consistent=True)
+    (before,) = entry_holders(tent)
     upload(app_client, catalog.vendor_b, HEADER + f"{TENT_GTIN},new,189.00,15.00,9,2,4\n")
     drain("offer-imports")
     assert int(offer(catalog.vendor_b, tent).available) == 9
-    after = get_product(tent, consistent=True)
-    assert after.summary_at == before.summary_at and after.best_offer_id == catalog.offers[("tent", "a")]
+    (after,) = entry_holders(tent)
+    assert after.listing_at == before.listing_at and after.offer_id == catalog.offers[("tent", "a")]
 
     upload(app_client, catalog.vendor_b, HEADER + f"{TENT_GTIN},new,170.00,15.00,9,2,4\n")
     drain("offer-imports")
@@ -283,3 +284,4 @@ def test_an_import_that_leaves_a_listing_as_it_was_does_not_rewrite_it(app_clien
     card = next(p for p in listing["items"] if p["product_id"] == tent)
     assert card["best_offer"]["offer_id"] == catalog.offers[("tent", "b")]
     assert card["best_offer"]["total"]["amount"] == 18500
+    assert [h.offer_id for h in entry_holders(tent)] == [catalog.offers[("tent", "b")]]

@@ -224,6 +224,21 @@ def test_summary_of_no_offers_is_empty():
     assert (summary.offer_count, summary.in_stock, summary.listed_total, summary.vendor_ids) == (0, False, None, set())
 
 
+def test_the_listing_is_held_by_the_best_offer_while_one_is_in_stock():
+    summary = summarise([make_offer("a", 500, 0, available=0), make_offer("b", 600, 0)])
+    assert summary.holder() == "b" and summary.holder(["a"]) == "b"
+
+
+def test_a_sold_out_product_keeps_its_listing_where_it_is_else_on_its_first_listed_offer():
+    summary = summarise([make_offer("a", 500, 0, available=0), make_offer("b", 400, 50, available=0)])
+    assert summary.holder(["a"]) == "a"  # no move (no write) while nothing is in stock
+    assert summary.holder(["gone"]) == "b" and summary.holder() == "b"  # the cheapest total
+
+
+def test_a_product_without_any_listed_offer_has_no_holder():
+    assert summarise([]).holder(["a"]) is None
+
+
 @given(st.lists(st.tuples(st.integers(1, 10_000), st.integers(0, 2_000), st.integers(0, 3)), max_size=12))
 def test_the_best_offer_is_never_beaten_by_a_cheaper_in_stock_one(specs):
     offers = [make_offer(str(i), p, s, a) for i, (p, s, a) in enumerate(specs)]
