@@ -52,6 +52,21 @@ def inbox(shop: Market, token: str) -> list[dict]:
     return body["items"]
 
 
+
+def ses_down_for(monkeypatch, address: str):
+    """SES refuses every mail to `address` until the real sender (returned) is put back."""
+    from chalicelib import mailer
+
+    real_send = mailer.send_mime
+
+    def refusing(to, *args, **kwargs):
+        if to == address:
+            raise RuntimeError("SES throttled")
+        return real_send(to, *args, **kwargs)
+
+    monkeypatch.setattr(mailer, "send_mime", refusing)
+    return real_send
+
 def test_paying_an_order_tells_the_shopper_in_french_and_each_vendor_what_to_ship(market):
     shopper, alpine, bytes_ = market.shopper, market.catalog.vendor_a, market.catalog.vendor_b
     assert market.call("PUT", "/me/preferences", {"locale": "fr"})[0] == 200
@@ -88,15 +103,7 @@ def test_a_redelivered_event_after_a_failed_send_mails_each_recipient_once(marke
     order = pay_an_order(market)
     paid = [m for m in market.take_messages("notifications") if m["type"] == "order.paid"]
     (body,) = [json.dumps(m) for m in paid]
-    vendor_b = market.catalog.vendor_b.email
-    real_send = mailer.send_mime
-
-    def ses_down_for_vendor_b(to, *args, **kwargs):
-        if to == vendor_b:
-            raise RuntimeError("SES throttled")
-        return real_send(to, *args, **kwargs)
-
-    monkeypatch.setattr(mailer, "send_mime", ses_down_for_vendor_b)
+    real_send = ses_down_for(monkeypatch, market.catalog.vendor_b.email)
     first = sqs_event([body])
     assert consume(market.client, first)["batchItemFailures"] == [{"itemIdentifier": first["Records"][0]["messageId"]}]
     monkeypatch.setattr(mailer, "send_mime", real_send)
@@ -115,15 +122,7 @@ def test_an_event_published_again_later_after_a_failed_send_mails_and_lists_each
 
     order = pay_an_order(market)
     (paid,) = [m for m in market.take_messages("notifications") if m["type"] == "order.paid"]
-    vendor_b = market.catalog.vendor_b.email
-    real_send = mailer.send_mime
-
-    def ses_down_for_vendor_b(to, *args, **kwargs):
-        if to == vendor_b:
-            raise RuntimeError("SES throttled")
-        return real_send(to, *args, **kwargs)
-
-    monkeypatch.setattr(mailer, "send_mime", ses_down_for_vendor_b)
+    real_send = ses_down_for(monkeypatch, market.catalog.vendor_b.email)
     assert len(consume(market.client, sqs_event([json.dumps(paid)]))["batchItemFailures"]) == 1
     monkeypatch.setattr(mailer, "send_mime", real_send)
     later = {**paid, "occurred_at": "2099-01-01T00:00:00.000000Z"}
