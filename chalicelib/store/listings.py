@@ -342,6 +342,21 @@ def every_product_id() -> Iterable[str]:
         yield item.product_id
 
 
+def products_with_old_summary() -> list[str]:
+    """The products whose item still carries a summary of before the move (`offer_count` and `summary_at` were
+    set by every save of one)."""
+    bind()
+    client = ProductItem._get_connection().connection.client
+    found, start = [], {}
+    while True:
+        page = client.scan(TableName=ProductItem.Meta.table_name, ProjectionExpression="product_id",
+                           FilterExpression="attribute_exists(offer_count) OR attribute_exists(summary_at)", **start)
+        found += [item["product_id"]["S"] for item in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return found
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
 def drop_product_summary(product_id: str) -> None:
     """Remove the listing summary a product item carried before it moved onto its best offer (those
     attributes are no longer on the model, so the expression names them itself)."""
