@@ -383,12 +383,10 @@ class Stack:
         """Data saved before the listing entry moved onto offers (2026-11) is migrated as a deployed stage is
         (chalicelib/services/product_summaries.py `migrate_listings`): only the products still in the old layout."""
         from chalicelib.services.product_summaries import migrate_listings
-        from chalicelib.store import listings
 
-        old = listings.products_with_old_summary()
-        if old:
-            log.info("moved the listing entries of %d product(s) saved before 2026-11 onto their best offers",
-                     migrate_listings(old))
+        moved = migrate_listings()
+        if moved:
+            log.info("moved the listing entries of %d product(s) saved before 2026-11 onto their best offers", moved)
 
     def _seed(self) -> None:
         credentials_file = self.data_dir / "credentials.json"

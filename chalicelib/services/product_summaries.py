@@ -79,13 +79,14 @@ def compute_product_summary(product_id: str, written: Iterable = (), *, catalogu
 
 
 def migrate_listings(product_ids: Iterable[str] | None = None) -> int:
-    """One-off migration of items written before the listing moved onto offers (2026-11): refresh every
-    product's listing entry (onto its best offer) and drop the summary attributes the product items
-    carried. Idempotent; returns the products done. The local stack is reseeded instead (`--fresh`)."""
+    """One-off migration of items written before the listing moved onto offers (2026-11): refresh the
+    listing entry (onto its best offer) of every product still carrying a summary of before (or of
+    `product_ids`) and drop the summary attributes its item carried. Idempotent; returns the products
+    done. The local stack runs it when it restores data saved before (devstack/runner.py)."""
     from chalicelib.store import listings
 
     done = 0
-    for product_id in product_ids if product_ids is not None else listings.every_product_id():
+    for product_id in product_ids if product_ids is not None else listings.products_with_old_summary():
         refresh_product_summary(product_id)
         listings.drop_product_summary(product_id)
         done += 1

@@ -336,12 +336,6 @@ _OLD_SUMMARY_ATTRIBUTES = ("offer_count", "in_stock", "best_offer_id", "best_off
                            "min_total", "min_price", "vendor_ids", "summary_at", "summary_stale_at")
 
 
-def every_product_id() -> Iterable[str]:
-    bind()
-    for item in ProductItem.scan(attributes_to_get=["product_id"]):
-        yield item.product_id
-
-
 def products_with_old_summary() -> list[str]:
     """The products whose item still carries a summary of before the move (`offer_count` and `summary_at` were
     set by every save of one)."""
