@@ -8,7 +8,7 @@ routes (the Stripe webhooks, checkout) are served by functions of their own buil
 from chalicelib.init_heap import built_once
 
 with built_once():  # no garbage collection while init builds what lasts as long as the process (its docstring)
-    from chalicelib.entries import api_app
+    from chalicelib.entries.app_factory import api_app
     from chalicelib.handlers import BLUEPRINTS
 
     app = api_app(BLUEPRINTS)

@@ -11,6 +11,6 @@ from chalicelib.init_heap import built_once
 BLUEPRINTS = ("middleware", "checkout")
 
 with built_once():  # no garbage collection while init builds what lasts as long as the process (init_heap.py)
-    from chalicelib.entries import api_app
+    from chalicelib.entries.app_factory import api_app
 
     app = api_app(BLUEPRINTS)
