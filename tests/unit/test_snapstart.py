@@ -138,6 +138,10 @@ print(json.dumps({"hooks": [len(hooks.before), len(hooks.after)], "failed": fail
 """
 
 
+# The webhook route's module imports its use case (its answer's model) at init: loaded before priming.
+OWN_INIT = {ROUTE_FUNCTIONS["WebhookHandler"]: ["chalicelib.services.webhooks"]}
+
+
 @pytest.mark.parametrize("handler_module", ["chalicelib.handlers.payment_events", *ROUTE_FUNCTIONS.values()])
 def test_a_function_s_snapstart_init_primes_the_first_request_without_settings_secrets_or_sockets(handler_module):
     """A queue consumer's module, and each route function's entry (chalicelib/entries), as Lambda imports them."""
@@ -150,6 +154,6 @@ def test_a_function_s_snapstart_init_primes_the_first_request_without_settings_s
 
     assert init["hooks"] == [1, 1]
     assert init["failed"] == [[]]
-    assert init["before"] == [] and len(init["after"]) == 6, init
+    assert init["before"] == OWN_INIT.get(handler_module, []) and len(init["after"]) == 6, init
     assert {"dynamodb", "sqs", "ses", "cognito-idp"} <= set(init["models"])
     assert init["connections"] == [] and init["settings_read"] is False
