@@ -484,7 +484,7 @@ def test_the_bundle_carries_no_local_stack_tests_or_test_libraries(packaged):
 
 LAMBDA_LIKE_IMPORT = """
 import json, sys, _frozen_importlib_external as loader
-bundle, runtime = sys.argv[1:3]
+bundle, runtime, handler_module = sys.argv[1:4]
 sys.path[:0] = [bundle, runtime]
 compiled = []
 to_code = loader.SourceLoader.source_to_code
@@ -492,8 +492,9 @@ def spy(self, data, path, *args, **kwargs):
     compiled.append(path)
     return to_code(self, data, path, *args, **kwargs)
 loader.SourceLoader.source_to_code = spy
-import app
-print(json.dumps({"routes": len(app.app.routes), "compiled": [p for p in compiled if p.startswith(bundle)]}))
+import importlib
+app = importlib.import_module(handler_module).app
+print(json.dumps({"routes": len(app.routes), "compiled": [p for p in compiled if p.startswith(bundle)]}))
 """
 
 
@@ -510,12 +511,16 @@ def test_the_bundle_imports_on_a_lambda_like_path_without_compiling(packaged, tm
 
     for module in (boto3, botocore, jmespath, s3transfer):
         (runtime / module.__name__).symlink_to(Path(module.__file__).parent)
-    proc = subprocess.run([sys.executable, "-S", "-B", "-c", LAMBDA_LIKE_IMPORT, str(bundle), str(runtime)],
-                          cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout)
-    assert result["routes"] > 0
-    assert result["compiled"] == []
+    handlers = {fn["Properties"]["Handler"].rpartition(".")[0] for fn in _functions(packaged.sam).values()
+                if fn["Properties"]["Handler"].endswith(".app")}
+    assert handlers == {"app", *ROUTE_FUNCTIONS.values()}
+    for handler_module in sorted(handlers):  # each in a fresh interpreter, as its function's Lambda loads it
+        proc = subprocess.run([sys.executable, "-S", "-B", "-c", LAMBDA_LIKE_IMPORT, str(bundle), str(runtime),
+                               handler_module], cwd=tmp_path, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        result = json.loads(proc.stdout)
+        assert result["routes"] > 0, handler_module
+        assert result["compiled"] == [], handler_module
 
 
 # Post-processing on a hand-made Chalice output: the cases the real app may not have (yet).
