@@ -1,20 +1,26 @@
 """Cold starts per route (`python -m scripts.bench cold_routes`), registered in scripts/bench.py's registry.
 
-On Lambda the first request of a fresh container pays for `import app` AND for everything that
+On Lambda the first request of a fresh container pays for its function's init AND for everything that
 request imports lazily (the payment SDK, JWT crypto, the idempotency layer...). `cold_start_ratio`
-only sees the first part. For each route here:
+only sees `import app`. The routes here run in functions of their own (chalicelib/entries: `FUNCTIONS`),
+whose init imports their entry module, not app.py. For each route:
 
 1. a child process (`python -m scripts.bench_cold record <route>`) builds the in-process stack the
    component tests use (moto's `mock_aws`, infra/ deployed, the local payment provider), places
    whatever the route needs (a cart; for the webhook, a paid order), then empties the app's caches
-   (`functools.lru_cache`s of chalicelib, PynamoDB's connections) and runs the route ONCE while an
+   (`functools.lru_cache`s of chalicelib, PynamoDB's connections) and runs the route ONCE, through its
+   entry module's app (imported first: see `record`), while an
    import recorder watches: every `import` statement and `importlib.import_module` call executed by
    the app's code (stacks that run through moto, the test fixtures or devstack are ignored: on
    Lambda they do not exist). An `import` of an already loaded module is recorded too, so what the
    set-up loaded first is not lost.
-2. the figure is the median wall time of a fresh interpreter doing `import app` and then importing
+2. the figure is the median wall time of a fresh interpreter importing the route's entry module and then
    every recorded module (in the order they were first recorded), over the floor of
    `cold_start_ratio` (same statement, same interleaving: floor, app, checkout, webhook each round).
+
+Where it stands (README, "Cold starts per route"): the webhook is under the 1.25 target (~1.07); checkout
+is not (~2.2-2.4): what it loads is its own work (the order aggregate's rules and events, PyJWT's RS256
+through `cryptography`, Stripe's SDK with `requests` and `asyncio`), which SnapStart moves into the snapshot.
 
 With SnapStart (README, "SnapStart") those imports happen before the snapshot instead, primed by
 chalicelib/snapstart.py. `snapstart_<route>_unprimed_modules` counts the recorded modules a fresh
