@@ -398,7 +398,7 @@ def test_the_hot_routes_go_to_their_own_functions_and_everything_else_to_the_api
     which routes is what each entry module's app registers (tests/component/test_route_functions.py)."""
     functions = _functions(packaged.sam)
     targets = _integrated_functions(packaged.sam)
-    assert targets.pop(("$DEFAULT", "X-AMAZON-APIGATEWAY-ANY-METHOD")) == "APIHandler"
+    assert targets.pop(("$default", "X-AMAZON-APIGATEWAY-ANY-METHOD")) == "APIHandler"
     for name, module in ROUTE_FUNCTIONS.items():
         assert functions[name]["Properties"]["Handler"] == f"{module}.app"
         assert functions[name]["Properties"]["CodeUri"] == functions["APIHandler"]["Properties"]["CodeUri"]
