@@ -408,6 +408,23 @@ def test_the_hot_routes_go_to_their_own_functions_and_everything_else_to_the_api
     assert {("/webhooks/stripe", "POST"), ("/checkout", "POST")} <= set(served)
 
 
+@pytest.mark.parametrize(("kind", "change", "expected"), [
+    pytest.param("tables", lambda tables: tables - {"WebhookEventsTable"}, "uses tables ['WebhookEventsTable']",
+                 id="missing-table"),
+    pytest.param("tables", lambda tables: tables | {"OrdersTable"}, "grants tables ['OrdersTable']", id="unused-table"),
+])
+def test_the_build_fails_when_a_route_function_s_entry_and_its_code_disagree(kind, change, expected):
+    """The webhook function's own role is checked against the code its entry module reaches, as any function's."""
+    declared = declared_access()
+    setattr(declared["WebhookHandler"], kind, change(getattr(declared["WebhookHandler"], kind)))
+    declared = {name: declared[name] for name in ("APIHandler", "PaymentEventsConsumer", *ROUTE_FUNCTIONS)}
+
+    with pytest.raises(PackagingError, match=re.escape("WebhookHandler: its")) as err:
+        post_process(_chalice_output(api=True), INFRA, declared, routed=route_functions())
+
+    assert expected in str(err.value) and "CheckoutHandler" not in str(err.value)
+
+
 def test_the_build_fails_when_a_route_function_serves_a_route_the_api_lacks_or_another_serves():
     from scripts.package import RouteFunction
 
@@ -540,7 +557,8 @@ def _chalice_api() -> dict:
             "Runtime": "python3.12", "Handler": "app.app", "Environment": {"Variables": {"HALLES_STAGE": "prod"}},
             "Role": {"Fn::GetAtt": ["DefaultRole", "Arn"]}}},
         "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "api", "DefinitionBody": {
-            "swagger": "2.0", "paths": {"/checkout": {"post": operation()}, "/webhooks/stripe": {"post": operation()}}}}},
+            "swagger": "2.0", "paths": {"/checkout": {"post": operation()}, "/webhooks/stripe": {"post": operation()},
+                                         "/webhooks/stripe/connect": {"post": operation()}}}}},
         "APIHandlerInvokePermission": {"Type": "AWS::Lambda::Permission", "Properties": {
             "FunctionName": {"Ref": "APIHandler"}, "Action": "lambda:InvokeFunction",
             "Principal": "apigateway.amazonaws.com",
