@@ -10,6 +10,11 @@
      requests), payload format 1.0 so Chalice's handler reads the same event; CORS answered by API
      Gateway from Chalice's CORS settings; a `$default` route sends any other path to the handler,
      which answers 404 in the project's error shape (`chalicelib.gateway_responses`);
+   - the hot routes get functions of their own (`route_functions`, chalicelib/entries): a copy of Chalice's
+     `APIHandler` per entry of `ROUTE_FUNCTIONS`, whose handler module registers only its blueprints, with
+     its own invoke permission; the HTTP API's integrations for the routes that module's app registers
+     (read from a fresh interpreter importing only it) invoke it, every other route and `$default` stay
+     on `APIHandler`;
    - each function gets an IAM role of its own that may use exactly the tables (and their indexes),
      queues, SSM parameters, images prefix, user pool and mail identity its entry in
      infra/function_access.json lists, and that entry must match what the function's code reaches
