@@ -146,3 +146,10 @@ def test_a_route_function_serves_a_real_first_request_end_to_end(route):
     modules = json.loads(proc.stdout.strip().splitlines()[-1])
     use_case = {"webhook": "chalicelib.services.webhooks", "checkout": "chalicelib.services.checkout"}[route]
     assert use_case in modules
+
+
+def test_an_entry_naming_a_blueprint_that_does_not_exist_fails_at_init_not_at_its_first_request():
+    from chalicelib.entries.app_factory import api_app
+
+    with pytest.raises(ValueError, match="webhook"):  # a typo of "webhooks": the function would serve nothing
+        api_app(("middleware", "webhook"))
