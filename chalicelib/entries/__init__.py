@@ -1,4 +1,4 @@
-"""The Lambda functions that serve HTTP routes, and the one function that builds each one's Chalice app.
+"""The hot routes' own Lambda functions: one entry module each, and the registry the packager reads.
 
 Chalice puts every route in one function (`APIHandler`, handler `app.app`), so its cold start pays for
 every route's models, views and rules. The routes where a shopper or Stripe waits on a cold start get
