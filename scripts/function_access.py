@@ -10,7 +10,8 @@ its code never reaches) fails `make package` and tests/component/test_packaging.
 The walk is per module, not per call: a module reached counts with everything it imports, lazily inside
 functions too (`from chalicelib.store.orders import ...` in a function body is a use). That errs towards
 granting (a module reached for one helper brings its other tables); it never misses a table reached through
-a static import. Dynamic imports (`importlib`) are not followed, except the blueprint registry of app.py.
+a static import. Dynamic imports (`importlib`) are not followed, except the blueprint registry of app.py
+and the `BLUEPRINTS` literal of a route function's entry module (chalicelib/entries).
 
 How a module shows it uses a resource (the conventions of chalicelib, checked on the real code):
 - a table: a PynamoDB model's `short_name = "<name>"`, or `table_name("<name>")` (a name read from the settings);
@@ -120,12 +121,28 @@ def handler_entry_modules(handler: str) -> set[str]:
 
         return {"chalicelib.handlers"} | {f"chalicelib.handlers.{name}" for name in BLUEPRINTS}
     tree = ast.parse(_module_file(module).read_text())
+    served = _served_blueprints(tree)
+    if served is not None and function == "app":  # a route function (chalicelib/entries): its blueprints by name
+        return _imported(ast.walk(tree), module) | {f"chalicelib.handlers.{name}" for name in served} | {module}
     top_level = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
     bodies = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
     if not bodies:
         raise ValueError(f"{handler}: no function {function!r} in {module}")
     # The module's own imports run when Lambda loads it; of its functions only the handler runs.
     return _imported(top_level, module) | _imported(ast.walk(bodies[0]), module) | {module}
+
+
+def _served_blueprints(tree: ast.Module) -> tuple[str, ...] | None:
+    """The module-level `BLUEPRINTS = (...)` literal of an entry module (chalicelib/entries), if it has one."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["BLUEPRINTS"]:
+            return tuple(ast.literal_eval(node.value))
+    return None
+
+
+def served_blueprints(module: str) -> tuple[str, ...] | None:
+    """The blueprints (chalicelib.handlers.BLUEPRINTS names) an entry module serves, read without importing it."""
+    return _served_blueprints(ast.parse(_module_file(module).read_text()))
 
 
 def reachable_modules(handler: str) -> set[str]:

@@ -10,6 +10,11 @@
      requests), payload format 1.0 so Chalice's handler reads the same event; CORS answered by API
      Gateway from Chalice's CORS settings; a `$default` route sends any other path to the handler,
      which answers 404 in the project's error shape (`chalicelib.gateway_responses`);
+   - the hot routes get functions of their own (`route_functions`, chalicelib/entries): a copy of Chalice's
+     `APIHandler` per entry of `ROUTE_FUNCTIONS`, whose handler module registers only its blueprints, with
+     its own invoke permission; the HTTP API's integrations for the routes that module's app registers
+     (read from a fresh interpreter importing only it) invoke it, every other route and `$default` stay
+     on `APIHandler`;
    - each function gets an IAM role of its own that may use exactly the tables (and their indexes),
      queues, SSM parameters, images prefix, user pool and mail identity its entry in
      infra/function_access.json lists, and that entry must match what the function's code reaches
@@ -176,12 +181,15 @@ def run_chalice_package(project_dir: Path, stage: str, out_dir: Path, template: 
 
 
 def post_process(sam: dict, infra: dict, declared: dict[str, Access] | None = None,
-                 monitoring: dict | None = None) -> dict:
+                 monitoring: dict | None = None, routed: dict[str, RouteFunction] | None = None) -> dict:
     """Add to Chalice's SAM template what it cannot express (see the module docstring). Mutates and returns `sam`."""
     resources: dict[str, dict] = sam["Resources"]
     meta = infra.get("Metadata", {})
     bindings: dict[str, str] = meta.get("Halles::QueueBindings", {})
     environment: dict[str, Any] = meta.get("Halles::Environment", {})
+    if "APIHandler" in resources:
+        routed = route_functions() if routed is None else routed
+        _add_route_functions(resources, routed)
     functions = {name: res for name, res in resources.items() if res["Type"] == FUNCTION}
 
     # Secrets are never in the template or config: functions get the SSM parameter *names*
@@ -194,11 +202,91 @@ def post_process(sam: dict, infra: dict, declared: dict[str, Access] | None = No
         consumed_queues[name] = _bind_sqs_events(name, fn, bindings, resources)
         _inject_environment(name, fn, environment)
     as_http_api(sam)
+    if "APIHandler" in resources:
+        _route_to_functions(resources.get(API), routed or {})
     _publish_behind_alias(functions, resources)
     _add_monitoring(sam, functions, monitoring if monitoring is not None else json.loads(MONITORING.read_text()))
     _grant_resources(functions, resources, infra, consumed_queues,
                      declared if declared is not None else declared_access())
     return sam
+
+
+@dataclass
+class RouteFunction:
+    """A function of its own for some HTTP routes (chalicelib/entries): its handler and the routes it serves."""
+
+    handler: str
+    routes: set[tuple[str, str]]  # (path, METHOD), as the entry module's Chalice app registers them
+
+
+ENTRY_ROUTES = """
+import importlib, json, sys
+app = importlib.import_module(sys.argv[1]).app
+print(json.dumps(sorted([path, method] for path, methods in app.routes.items() for method in methods)))
+"""
+
+
+def route_functions(project_dir: Path = ROOT) -> dict[str, RouteFunction]:
+    """chalicelib.entries.ROUTE_FUNCTIONS with the routes each entry module's app registers.
+
+    Each is read from a fresh interpreter that imports only that entry, as Lambda does: Chalice pops a
+    blueprint's route options when it first registers it, so in a process that had built app.py's app
+    first, a second app would get Chalice's defaults (GET) for the same blueprint."""
+    from chalicelib.entries import ROUTE_FUNCTIONS
+
+    found = {}
+    for name, module in ROUTE_FUNCTIONS.items():
+        proc = subprocess.run([sys.executable, "-c", ENTRY_ROUTES, module], cwd=project_dir, capture_output=True,
+                              text=True, env={k: v for k, v in os.environ.items() if not k.startswith("HALLES_")})
+        if proc.returncode != 0:
+            raise PackagingError(f"{name}: importing {module} failed:\n{proc.stderr[-2000:]}")
+        routes = {(path, method) for path, method in json.loads(proc.stdout.strip().splitlines()[-1])}
+        if not routes:
+            raise PackagingError(f"{name}: {module}.app serves no route")
+        found[name] = RouteFunction(handler=f"{module}.app", routes=routes)
+    return found
+
+
+def _add_route_functions(resources: dict, routed: dict[str, RouteFunction]) -> None:
+    """A copy of Chalice's `APIHandler` (runtime, memory, timeout, environment, tags, role to copy from) per
+    route function, with its entry's handler, and a copy of the API's permission to invoke it. Added before
+    the rest of post-processing, so environment, SnapStart, alarms and its own role follow as for any function."""
+    api = resources["APIHandler"]
+    permission = next((logical for logical, res in resources.items() if res["Type"] == "AWS::Lambda::Permission"
+                       and res["Properties"].get("Principal") == API_GATEWAY
+                       and res["Properties"].get("FunctionName") == {"Ref": "APIHandler"}), None)
+    if permission is None:
+        raise PackagingError("no API Gateway permission to invoke APIHandler in Chalice's output")
+    seen: dict[tuple[str, str], str] = {}
+    for name, function in routed.items():
+        if name in resources:
+            raise PackagingError(f"route function {name} clashes with a resource of the template")
+        for route in function.routes:
+            if route in seen:
+                raise PackagingError(f"{route[1]} {route[0]} is served by both {seen[route]} and {name}")
+            seen[route] = name
+        resources[name] = copy.deepcopy(api)
+        resources[name]["Properties"]["Handler"] = function.handler
+        invoke = copy.deepcopy(resources[permission])
+        invoke["Properties"]["FunctionName"] = {"Ref": name}
+        resources[f"{name}InvokePermission"] = invoke
+
+
+def _route_to_functions(api: dict | None, routed: dict[str, RouteFunction]) -> None:
+    """Point the HTTP API's integrations of each route function's routes at it (Chalice points them all at
+    `APIHandler`); every other route and `$default` stay on `APIHandler`."""
+    paths = api["Properties"]["DefinitionBody"]["paths"] if api else {}
+    for name, function in routed.items():
+        for path, method in sorted(function.routes):
+            operation = paths.get(path, {}).get(method.lower())
+            if operation is None:
+                raise PackagingError(f"{name} serves {method} {path}, which app.py's API does not have")
+            integration = operation["x-amazon-apigateway-integration"]
+            text = integration["uri"].get("Fn::Sub") if isinstance(integration["uri"], dict) else None
+            if not isinstance(text, str) or "${APIHandler.Arn}" not in text:
+                raise PackagingError(f"{method} {path}: unexpected integration URI {integration['uri']!r}")
+            # A new value: `$default` may share the first route's URI object (as_http_api).
+            integration["uri"] = {"Fn::Sub": text.replace("${APIHandler.Arn}", f"${{{name}.Arn}}")}
 
 
 def _bind_sqs_events(name: str, fn: dict, bindings: dict[str, str], resources: dict) -> set[str]:

@@ -1,12 +1,10 @@
-"""Every Chalice blueprint of Halles, registered in one place.
+"""Every Chalice blueprint of Halles, listed in one place (chalicelib/entries/app_factory.py registers them).
 
 The handler modules declare the routes' pydantic models with real annotations, not
 `from __future__ import annotations`: with strings, pydantic compiles and evaluates each field's
 annotation when the class is created (~1,200 fields, all built by `import app`: ~10 ms of every
 cold start).
 """
-
-import importlib
 
 # module name -> URL prefix ("" for none). Each module exposes `bp` (a chalice Blueprint).
 BLUEPRINTS = {
@@ -48,11 +46,7 @@ BLUEPRINTS = {
     "vendor_pages": "",  # public vendor pages (issue 11 item 3)
 }
 
-
-def register_all(app) -> None:
-    for module_name, prefix in BLUEPRINTS.items():
-        module = importlib.import_module(f"chalicelib.handlers.{module_name}")
-        app.register_blueprint(module.bp, url_prefix=prefix or None)
+# Registered by chalicelib/entries/app_factory.py `api_app` (all of them for app.py, a few per route function).
 
 
 # Every function's handler lives in this package (the API through app.py, each consumer and schedule

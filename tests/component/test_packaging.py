@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.entries import ROUTE_FUNCTIONS
 from scripts.function_access import KINDS, declared_access
 from scripts.package import (
     FUNCTION,
@@ -27,6 +28,7 @@ from scripts.package import (
     lint,
     package,
     post_process,
+    route_functions,
 )
 
 # `chalice package` caches its bundle in .chalice/deployments: two xdist workers packaging at once would
@@ -366,21 +368,73 @@ def test_every_function_is_published_with_snapstart_behind_the_live_alias(packag
         assert props["AutoPublishAliasAllProperties"] is True, name
 
 
+def _integrated_functions(sam: dict) -> dict[tuple[str, str], str]:
+    """(path, METHOD) -> the function whose `live` alias the HTTP API's integration for it invokes."""
+    paths = sam["Resources"]["HttpAPI"]["Properties"]["DefinitionBody"]["paths"]
+    targets = {}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            text, variables = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            (variable, alias), = variables.items()
+            function = alias["Ref"].removesuffix(".Alias")
+            assert text.endswith(f"/functions/${{{variable}}}/invocations") and variable == f"{function}LiveAlias"
+            targets[(path, method.upper())] = function
+    return targets
+
+
 def test_the_api_calls_the_alias_and_may_call_nothing_else(packaged):
     resources = packaged.sam["Resources"]
-    paths = resources["HttpAPI"]["Properties"]["DefinitionBody"]["paths"]
-    integrations = [operation["x-amazon-apigateway-integration"] for operations in paths.values()
-                    for operation in operations.values()
-                    if isinstance(operation, dict) and "x-amazon-apigateway-integration" in operation]
-    uris = [i["uri"] for i in integrations]
-    assert len(uris) > 20
-    for uri in uris:
-        text, variables = uri["Fn::Sub"]
-        assert text.endswith("/functions/${APIHandlerLiveAlias}/invocations"), text
-        assert variables == {"APIHandlerLiveAlias": {"Ref": "APIHandler.Alias"}}
+    targets = _integrated_functions(packaged.sam)
+    assert len(targets) > 20
+    assert set(targets.values()) == {"APIHandler", *ROUTE_FUNCTIONS}
     permissions = [res["Properties"] for res in resources.values() if res["Type"] == "AWS::Lambda::Permission"]
-    assert [p["FunctionName"] for p in permissions if p["Principal"] == "apigateway.amazonaws.com"] == [
-        {"Ref": "APIHandler.Alias"}]
+    invoked = [p["FunctionName"] for p in permissions if p["Principal"] == "apigateway.amazonaws.com"]
+    assert sorted(invoked, key=json.dumps) == sorted(({"Ref": f"{name}.Alias"} for name in set(targets.values())),
+                                                     key=json.dumps)
+
+
+def test_the_hot_routes_go_to_their_own_functions_and_everything_else_to_the_api_handler(packaged):
+    """Stripe's webhooks and POST /checkout run in functions that load only their routes (chalicelib/entries);
+    which routes is what each entry module's app registers (tests/component/test_route_functions.py)."""
+    functions = _functions(packaged.sam)
+    targets = _integrated_functions(packaged.sam)
+    assert targets.pop(("$default", "X-AMAZON-APIGATEWAY-ANY-METHOD")) == "APIHandler"
+    for name, module in ROUTE_FUNCTIONS.items():
+        assert functions[name]["Properties"]["Handler"] == f"{module}.app"
+        assert functions[name]["Properties"]["CodeUri"] == functions["APIHandler"]["Properties"]["CodeUri"]
+    served = {route: name for name, function in route_functions().items() for route in function.routes}
+    assert {route for route, name in targets.items() if name != "APIHandler"} == set(served)
+    assert {route: targets[route] for route in served} == served
+    assert {("/webhooks/stripe", "POST"), ("/checkout", "POST")} <= set(served)
+
+
+@pytest.mark.parametrize(("kind", "change", "expected"), [
+    pytest.param("tables", lambda tables: tables - {"WebhookEventsTable"}, "uses tables ['WebhookEventsTable']",
+                 id="missing-table"),
+    pytest.param("tables", lambda tables: tables | {"OrdersTable"}, "grants tables ['OrdersTable']", id="unused-table"),
+])
+def test_the_build_fails_when_a_route_function_s_entry_and_its_code_disagree(kind, change, expected):
+    """The webhook function's own role is checked against the code its entry module reaches, as any function's."""
+    declared = declared_access()
+    setattr(declared["WebhookHandler"], kind, change(getattr(declared["WebhookHandler"], kind)))
+    declared = {name: declared[name] for name in ("APIHandler", "PaymentEventsConsumer", *ROUTE_FUNCTIONS)}
+
+    with pytest.raises(PackagingError, match=re.escape("WebhookHandler: its")) as err:
+        post_process(_chalice_output(api=True), INFRA, declared, routed=route_functions())
+
+    assert expected in str(err.value) and "CheckoutHandler" not in str(err.value)
+
+
+def test_the_build_fails_when_a_route_function_serves_a_route_the_api_lacks_or_another_serves():
+    from scripts.package import RouteFunction
+
+    stray = {"WebhookHandler": RouteFunction("chalicelib.entries.webhooks.app", {("/webhooks/nowhere", "POST")})}
+    with pytest.raises(PackagingError, match="/webhooks/nowhere"):
+        post_process(_chalice_output(api=True), INFRA, declared_access(), routed=stray)
+    twice = {"WebhookHandler": RouteFunction("chalicelib.entries.webhooks.app", {("/checkout", "POST")}),
+             "CheckoutHandler": RouteFunction("chalicelib.entries.checkout.app", {("/checkout", "POST")})}
+    with pytest.raises(PackagingError, match="served by both"):
+        post_process(_chalice_output(api=True), INFRA, declared_access(), routed=twice)
 
 
 def test_queues_and_schedules_invoke_the_alias_through_the_functions_own_events(packaged):
@@ -393,7 +447,7 @@ def test_queues_and_schedules_invoke_the_alias_through_the_functions_own_events(
     schedules = {name for name, kind in events if kind == "Schedule"}
     assert {"PaymentEventsConsumer", "NotificationsConsumer"} <= consumers
     assert {"ExpireReservations", "RetryPayouts"} <= schedules
-    assert consumers | schedules | {"APIHandler"} == set(functions)
+    assert consumers | schedules | {"APIHandler", *ROUTE_FUNCTIONS} == set(functions)
     standalone = {res["Type"] for res in packaged.sam["Resources"].values()}
     assert standalone.isdisjoint({"AWS::Lambda::EventSourceMapping", "AWS::Events::Rule", "AWS::Scheduler::Schedule"})
     assert latest_invokers(packaged.sam["Resources"], functions) == []
@@ -447,7 +501,7 @@ def test_the_bundle_carries_no_local_stack_tests_or_test_libraries(packaged):
 
 LAMBDA_LIKE_IMPORT = """
 import json, sys, _frozen_importlib_external as loader
-bundle, runtime = sys.argv[1:3]
+bundle, runtime, handler_module = sys.argv[1:4]
 sys.path[:0] = [bundle, runtime]
 compiled = []
 to_code = loader.SourceLoader.source_to_code
@@ -455,8 +509,9 @@ def spy(self, data, path, *args, **kwargs):
     compiled.append(path)
     return to_code(self, data, path, *args, **kwargs)
 loader.SourceLoader.source_to_code = spy
-import app
-print(json.dumps({"routes": len(app.app.routes), "compiled": [p for p in compiled if p.startswith(bundle)]}))
+import importlib
+app = importlib.import_module(handler_module).app
+print(json.dumps({"routes": len(app.routes), "compiled": [p for p in compiled if p.startswith(bundle)]}))
 """
 
 
@@ -473,12 +528,16 @@ def test_the_bundle_imports_on_a_lambda_like_path_without_compiling(packaged, tm
 
     for module in (boto3, botocore, jmespath, s3transfer):
         (runtime / module.__name__).symlink_to(Path(module.__file__).parent)
-    proc = subprocess.run([sys.executable, "-S", "-B", "-c", LAMBDA_LIKE_IMPORT, str(bundle), str(runtime)],
-                          cwd=tmp_path, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout)
-    assert result["routes"] > 0
-    assert result["compiled"] == []
+    handlers = {fn["Properties"]["Handler"].rpartition(".")[0] for fn in _functions(packaged.sam).values()
+                if fn["Properties"]["Handler"].endswith(".app")}
+    assert handlers == {"app", *ROUTE_FUNCTIONS.values()}
+    for handler_module in sorted(handlers):  # each in a fresh interpreter, as its function's Lambda loads it
+        proc = subprocess.run([sys.executable, "-S", "-B", "-c", LAMBDA_LIKE_IMPORT, str(bundle), str(runtime),
+                               handler_module], cwd=tmp_path, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        result = json.loads(proc.stdout)
+        assert result["routes"] > 0, handler_module
+        assert result["compiled"] == [], handler_module
 
 
 # Post-processing on a hand-made Chalice output: the cases the real app may not have (yet).
@@ -486,9 +545,32 @@ def test_the_bundle_imports_on_a_lambda_like_path_without_compiling(packaged, tm
 CHALICE_QUEUE = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:%s"
 
 
-def _chalice_output(queue_name: str = "payment-events", env: dict | None = None) -> dict:
+def _chalice_api() -> dict:
+    """Chalice's APIHandler, its REST API (two routes) and the API's permission to invoke it."""
+    def operation():
+        return {"x-amazon-apigateway-integration": {"type": "aws_proxy", "httpMethod": "POST", "uri": {
+            "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                       "${APIHandler.Arn}/invocations"}}}
+
+    return {
+        "APIHandler": {"Type": FUNCTION, "Properties": {
+            "Runtime": "python3.12", "Handler": "app.app", "Environment": {"Variables": {"HALLES_STAGE": "prod"}},
+            "Role": {"Fn::GetAtt": ["DefaultRole", "Arn"]}}},
+        "RestAPI": {"Type": "AWS::Serverless::Api", "Properties": {"StageName": "api", "DefinitionBody": {
+            "swagger": "2.0", "paths": {"/checkout": {"post": operation()}, "/webhooks/stripe": {"post": operation()},
+                                         "/webhooks/stripe/connect": {"post": operation()}}}}},
+        "APIHandlerInvokePermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "FunctionName": {"Ref": "APIHandler"}, "Action": "lambda:InvokeFunction",
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {"Fn::Sub": ["arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                                      "${RestAPIId}/*", {"RestAPIId": {"Ref": "RestAPI"}}]}}},
+    }
+
+
+def _chalice_output(queue_name: str = "payment-events", env: dict | None = None, api: bool = False) -> dict:
     return {
         "Resources": {
+            **(_chalice_api() if api else {}),
             "PaymentEventsConsumer": {
                 "Type": FUNCTION,
                 "Properties": {

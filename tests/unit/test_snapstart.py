@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib import snapstart
+from chalicelib.entries import ROUTE_FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,7 +123,8 @@ connections = []
 connect = socket.socket.connect
 socket.socket.connect = lambda self, address: connections.append(str(address)) or connect(self, address)
 
-import chalicelib.handlers.payment_events
+import importlib
+importlib.import_module(sys.argv[1])
 lazily_loaded = ["stripe", "jwt", "chalicelib.store.idempotency", "chalicelib.services.checkout",
                  "chalicelib.services.webhooks", "babel.dates"]
 before = [m for m in lazily_loaded if m in sys.modules]
@@ -136,16 +138,22 @@ print(json.dumps({"hooks": [len(hooks.before), len(hooks.after)], "failed": fail
 """
 
 
-def test_a_consumer_s_snapstart_init_primes_the_first_request_without_settings_secrets_or_sockets():
+# The webhook route's module imports its use case (its answer's model) at init: loaded before priming.
+OWN_INIT = {ROUTE_FUNCTIONS["WebhookHandler"]: ["chalicelib.services.webhooks"]}
+
+
+@pytest.mark.parametrize("handler_module", ["chalicelib.handlers.payment_events", *ROUTE_FUNCTIONS.values()])
+def test_a_function_s_snapstart_init_primes_the_first_request_without_settings_secrets_or_sockets(handler_module):
+    """A queue consumer's module, and each route function's entry (chalicelib/entries), as Lambda imports them."""
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start",
            "AWS_REGION": "eu-west-1", "STRIPE_SECRET_KEY_PARAM": "/halles-prod/stripe-secret-key"}
-    proc = subprocess.run([sys.executable, "-c", LAMBDA_INIT], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-c", LAMBDA_INIT, handler_module], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     init = json.loads(proc.stdout.strip().splitlines()[-1])
 
     assert init["hooks"] == [1, 1]
     assert init["failed"] == [[]]
-    assert init["before"] == [] and len(init["after"]) == 6, init
+    assert init["before"] == OWN_INIT.get(handler_module, []) and len(init["after"]) == 6, init
     assert {"dynamodb", "sqs", "ses", "cognito-idp"} <= set(init["models"])
     assert init["connections"] == [] and init["settings_read"] is False

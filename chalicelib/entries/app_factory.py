@@ -1,0 +1,35 @@
+"""`api_app`: the one way an API app (app.py's, each route function's) is built (chalicelib/entries/__init__.py)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+
+from chalice import Chalice
+
+# The table layer nearly every invocation needs is loaded during init (when Lambda gives the function a
+# full CPU) rather than on the first request. Use cases and the heavy modules of one route (stripe, JWT
+# crypto, idempotency, batch) load on first use, inside the handlers.
+import chalicelib.store.base  # noqa: F401
+from chalicelib.compression import compress_answers
+from chalicelib.gateway_responses import answer_unrouted
+from chalicelib.handlers import BLUEPRINTS
+
+
+def api_app(blueprints: Iterable[str]) -> Chalice:
+    """A Chalice app serving the named blueprints of chalicelib.handlers (BLUEPRINTS' names), with every
+    app-level middleware. Blueprints register in BLUEPRINTS' order whatever the caller's, so middleware
+    runs in the same order in every function."""
+    wanted = set(blueprints)
+    unknown = wanted - set(BLUEPRINTS)
+    if unknown:
+        raise ValueError(f"no blueprint module(s) {sorted(unknown)} in chalicelib.handlers.BLUEPRINTS")
+    # Powertools' Logger owns the "halles" logger; Chalice's own handler on it would print every line twice.
+    app = Chalice(app_name="halles", configure_logs=False)
+    compress_answers(app)  # first: the outermost middleware, so it sees every answer as it leaves (compression.py)
+    for module_name, prefix in BLUEPRINTS.items():
+        if module_name in wanted:
+            module = importlib.import_module(f"chalicelib.handlers.{module_name}")
+            app.register_blueprint(module.bp, url_prefix=prefix or None)
+    answer_unrouted(app)  # the HTTP API's `$default` route: any path no route matches (scripts/package.py)
+    return app
