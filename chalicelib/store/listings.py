@@ -192,7 +192,7 @@ def save_summary(product_id: str, summary: ProductSummary, best_vendor_name: str
 def entry_holders(product_id: str) -> list[OfferItem]:
     """The product's offers holding a listing entry (one, or none; two only in the window described above),
     read whole and consistently (by_product says who holds it, not what the entry says)."""
-    ids = [o.offer_id for o in product_offers(product_id) if o.holds_listing]
+    ids = [o.offer_id for o in product_offers(product_id, stock=False) if o.holds_listing]
     return sorted((o for o in get_offers(ids, consistent=True).values() if o.holds_listing), key=lambda o: o.offer_id)
 
 

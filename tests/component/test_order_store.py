@@ -331,3 +331,28 @@ def test_the_vendor_list_index_holds_only_what_the_list_filters_on(bound):
         KeyConditionExpression="vendor_id = :v", ExpressionAttributeValues={":v": {"S": "v1"}})["Items"]
     mine = [item for item in found if item["order_id"]["S"] == _id("ord1")]
     assert [sorted(item) for item in mine] == [["order_id", "status", "vendor_created", "vendor_id"]]
+
+
+def test_a_stock_move_rewrites_no_offer_index_image_and_both_offer_lists_still_show_the_stock(bound):
+    # by_product and by_vendor hold no stock (chalicelib/store/offers.py STOCK_ATTRIBUTES): a reservation,
+    # a sale or a release writes the offer item alone, not two index images besides. The product page's
+    # and the vendor's lists read the stock from the items.
+    import boto3
+
+    from chalicelib.store import offers
+
+    vendor = _id("v9")
+    _offer(_id("o9"), available=5, vendor=vendor)
+    _place(_id("ord1"), [Reservation(_id("o9"), 2, 1000, 300)])
+
+    (on_product_page,) = offers.product_offers(f"p-{_id('o9')}")
+    (on_vendor_list,), _ = offers.vendor_offers(vendor, 20, None)
+    for offer in (on_product_page, on_vendor_list):
+        assert (int(offer.available), int(offer.reserved), int(offer.sold)) == (3, 2, 0)
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    for index, key, value in (("by_product", "product_id", f"p-{_id('o9')}"), ("by_vendor", "vendor_id", vendor)):
+        (image,) = client.query(TableName=OfferItem.Meta.table_name, IndexName=index,
+                                KeyConditionExpression="#k = :v", ExpressionAttributeNames={"#k": key},
+                                ExpressionAttributeValues={":v": {"S": value}})["Items"]
+        assert not {"available", "reserved", "sold"} & set(image), index
+        assert image["price"] == {"N": "1000"}  # the offer's terms are still there
