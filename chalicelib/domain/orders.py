@@ -1059,7 +1059,10 @@ class Order:
         if vendor_order.transfer_id:
             # Transferred already (a run crashed before clearing it), unless a top-up is owed; or a top-up left
             # due (the provider was away) is not owed any more and the reversal that waited for it is due.
-            vendor_order.payout_due_at = None
+            # A top-up still in the outbox keeps the vendor due: should the provider be away for it, the
+            # runner drops it and only the retry schedule asks again (for it, or for the reversal instead).
+            waiting = any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_id for e in self.outbox)
+            vendor_order.payout_due_at = (at if requeue else vendor_order.payout_due_at or at) if waiting else None
             return [e for e in self.top_ups_due(at=at) + self.reversals_due(at=at) if e.vendor_id == vendor_id]
         amount, why_not = self.payout_now(vendor_id)
         if amount <= 0 and why_not is not PayoutStatus.HELD_DISPUTE_OPEN:
@@ -1306,14 +1309,17 @@ class Order:
         return sources
 
     def reversal_refused(self, vendor_id: str, *, failure_code: str, at: str, transfer_id: str | None = None,
-                         amount: int | None = None) -> list[Effect]:
+                         amount: int | None = None, key: str | None = None) -> list[Effect]:
         """The provider refused a transfer reversal (balance_insufficient, more than is left): what is
         still due back from the vendor, beyond the other reversals under way (a split one), stays
         visible to admins (`reversal_failed`) until the retry schedule or an admin gets it back; never
         a silent half-done refund."""
         vendor_order = self.vendor_orders[vendor_id]
+        # By its key when the runner names it, as record_reversal does: two reversals of the same amount from the
+        # same transfer may be under way, and taking the other one off the outbox would lose it.
         refused = next((e for e in self.outbox if isinstance(e, ReverseTransfer) and e.vendor_id == vendor_id
-                        and transfer_id in (None, e.transfer_id) and amount in (None, e.amount)), None)
+                        and transfer_id in (None, e.transfer_id) and amount in (None, e.amount)
+                        and key in (None, e.key)), None)
         if refused is not None:
             self.done(refused)  # refused: no longer under way
         vendor_order.reversal_refusals = vendor_order.reversal_attempt + 1  # that key is spent, whatever follows

@@ -223,7 +223,8 @@ class EffectRunner:
             count("TransferReversalsRefused", 1)
             at, code = now_iso(), err.code
             return lambda fresh: fresh.reversal_refused(effect.vendor_id, failure_code=code, at=at,
-                                                        transfer_id=effect.transfer_id, amount=effect.amount)
+                                                        transfer_id=effect.transfer_id, amount=effect.amount,
+                                                        key=effect.key)
         count("TransfersReversed", 1)
         logger.info("vendor transfer reversed", extra={"order_id": effect.order_id, "vendor_id": effect.vendor_id,
                                                        "amount": effect.amount, "reversal_id": reversal_id})

@@ -236,7 +236,7 @@ class AfterSalesMoney(RuleBasedStateMachine):
             self.provider.refused_keys.add(effect.key)
             return self._learn(effect, lambda: self.order.reversal_refused(
                 effect.vendor_id, failure_code="balance_insufficient", at=AT, transfer_id=effect.transfer_id,
-                amount=effect.amount))
+                amount=effect.amount, key=effect.key))
         reversal_id = self.provider.reverse(effect.key, effect.transfer_id, effect.amount)
         self._learn(effect, lambda: self.order.record_reversal(effect.vendor_id, reversal_id=reversal_id,
                                                                amount=effect.amount, at=AT,

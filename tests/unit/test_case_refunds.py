@@ -635,3 +635,60 @@ def test_a_refund_borne_by_the_vendor_never_takes_more_than_is_left_of_its_share
 
     assert entries(order) == []  # it bears nothing more: its whole share is refunded already
     assert order.payout_now("v2")[0] == 630  # and nothing of it spills onto the other vendor
+
+
+def top_up_under_way() -> tuple[Order, TransferPayout]:
+    """v1 paid (tr_1), 9.00 taken back for a refund that then failed: a top-up of 9.00 is in the outbox."""
+    order, (reversal,) = paid_out_then_refunded()
+    order.done(reversal)
+    order.record_reversal("v1", reversal_id="trr_1", amount=900, at=AT, transfer_id="tr_1")
+    order.outbox = list(order.reconcile_refund("re_1", status="failed", at=AT))
+    (top_up,) = [e for e in order.outbox if isinstance(e, TransferPayout)]
+    return order, top_up
+
+
+def test_a_top_up_waiting_when_the_payout_is_released_again_stays_due_if_the_provider_is_away():
+    """Releasing the payout again (the retry schedule, a receipt) while a top-up waits in the outbox asks
+    nothing new, but must not take the vendor off the due queue: when the provider is then away, the
+    runner drops the top-up and only the retry schedule brings it back, under the same key."""
+    order, top_up = top_up_under_way()
+
+    assert order.release_payout("v1", at=AT) == []  # the top-up under way is the one move
+    order.done(top_up)  # the provider was away: left to the retry schedule
+
+    assert order.vendor_orders["v1"].payout_due_at is not None
+    (again,) = order.release_payout("v1", at="2026-11-27T04:00:00Z", requeue=True)
+    assert (again.key, again.amount) == (top_up.key, 900)  # the same transfer: never paid twice
+
+
+def test_a_top_up_owed_no_more_when_the_provider_was_away_turns_into_the_reversal_due():
+    """Found by the after-sales property test: while the top-up waited, another refund of the vendor's
+    share went through (18.00: it now holds 17.10 of an entitlement of 8.10); the provider is away for the top-up;
+    the retry schedule's release asks the reversal instead (nothing may be left holding too much unseen)."""
+    order, top_up = top_up_under_way()
+    order.release_payout("v1", at=AT)
+    order.refund_for_case("v1", case_id="ret_b", amount=2000, reason="damaged", at=AT)  # 18.00 of its share
+    order.outbox += order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)
+    order.done(top_up)  # the provider was away
+
+    assert order.vendor_orders["v1"].payout_due_at is not None
+    effects = order.release_payout("v1", at="2026-11-27T04:00:00Z", requeue=True)
+    assert [(type(e).__name__, e.amount) for e in effects if e.vendor_id == "v1"] == [("ReverseTransfer", 900)]
+
+
+def test_refusing_one_of_two_like_reversals_leaves_the_other_under_way():
+    """Found by the after-sales property test: two refunds of 9.00 each make two reversals of 9.00 from the
+    same transfer. The provider refuses the second: only that one leaves the outbox (named by its key, as a
+    made one is); the first is still carried out, and admins see the 9.00 still due, not 18.00."""
+    order, (first,) = paid_out_then_refunded()
+    order.refund_for_case("v1", case_id="ret_b", amount=1000, reason="damaged", at=AT)
+    (second,) = order.record_case_refund("ret_b", attempt=0, refund_id="re_2", status="succeeded", at=AT)
+    order.outbox = [first, second]
+    assert (first.transfer_id, first.amount) == (second.transfer_id, second.amount) and first.key != second.key
+
+    assert order.reversal_refused("v1", failure_code="balance_insufficient", at=AT, transfer_id=second.transfer_id,
+                                  amount=second.amount, key=second.key) == []
+    order.done(second)  # what the runner does with every effect it carried out
+
+    assert order.outbox == [first]
+    assert order.vendor_orders["v1"].reversal_failed["amount"] == 900
