@@ -258,11 +258,11 @@ def _fresh(items: list) -> list:
 def product_page(product_id: str, lang: str = DEFAULT_LANGUAGE) -> dict:
     """The product with every offer, cheapest total first, the best in-stock offer marked."""
     item = product_or_404(product_id)
-    listed = offers_store.product_offers(item.product_id)
+    listed = offers_store.product_offers(item.product_id, stock=False)
     # The index is eventually consistent: the offers themselves are read consistently, so a stock or
     # price change a vendor just made (an import, a PUT) shows at once.
     fresh = offers_store.get_offers((o.offer_id for o in listed), consistent=True)
-    offers = [fresh.get(o.offer_id, o).to_offer() for o in listed]
+    offers = [fresh[o.offer_id].to_offer() for o in listed if o.offer_id in fresh]  # gone meanwhile: not shown
     selling = vendors_store.selling_vendors({o.vendor_id for o in offers})  # paused shops' offers are hidden
     offers = [o for o in offers if o.vendor_id in selling]
     now = now_iso()

@@ -294,7 +294,7 @@ def apply_chunk(message: ChunkMessage) -> str:
                                       offers=list(offers.values()), product=products[product_id]):
                 return
             retry_pause(attempt)
-            fresh = {o.offer_id for o in catalogue.product_offers(product_id)} | set(offers)
+            fresh = {o.offer_id for o in catalogue.product_offers(product_id, stock=False)} | set(offers)
             offers = catalogue.get_offers(fresh, consistent=True)  # another refresh moved the entry: re-read
         raise RuntimeError(f"the listing of product {product_id} kept moving")
 

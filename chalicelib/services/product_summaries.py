@@ -56,7 +56,7 @@ def refresh_product_summary(product_id: str, written: Iterable = (), names: dict
         if catalogue.save_summary(product_id, summary, best_name, offers=list(items.values())) is not False:
             return summary
         retry_pause(attempt)
-        ids = {o.offer_id for o in catalogue.product_offers(product_id)} | set(items)
+        ids = {o.offer_id for o in catalogue.product_offers(product_id, stock=False)} | set(items)
         items = catalogue.get_offers(ids, consistent=True)
     raise RuntimeError(f"the listing of product {product_id} kept moving under {SAVE_ATTEMPTS} refreshes")
 

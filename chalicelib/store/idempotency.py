@@ -46,6 +46,61 @@ ATTEMPTS = 3  # the record changed between our put and our read: try again (rare
 # and a checkout's response (the order as the shopper sees it) is several KB of repetitive JSON.
 PACK_OVER_BYTES = 512
 
+# Responses are packed against a preset dictionary: a checkout's answer (the one long response stored
+# per order) with its particulars left out, so the stored record carries only what is particular to it
+# (ids, names, amounts): a two-vendor checkout's record ~1.1 KB -> ~0.6 KB (2 WRU -> 1). zlib names the
+# dictionary in the stream's header (FDICT), so a response packed before it (or with another) reads as
+# written. Frozen: never edit one; add another and point PACK_WITH at it.
+_RESPONSE_DICTIONARY_1 = (
+    b'{"order": {"country": "DE", "created_at": "2026-", "currency": "EUR", "lines": [{"condition": "refur'
+    b'bished", "offer_id": "off_", "product_id": "prd_", "promoted_unit_price": null, "promotion_id": null'
+    b', "quantity": 1, "shipping_fee": {"amount": 0, "currency": "EUR"}, "subtotal": {"amount": 0, "curren'
+    b'cy": "EUR"}, "title": "", "unit_price": {"amount": 0, "currency": "EUR"}, "vendor_id": "", "vendor_n'
+    b'ame": ""}, {"condition": "new", "offer_id": "off_", "product_id": "prd_", "promoted_unit_price": nul'
+    b'l, "promotion_id": null, "quantity": 1, "shipping_fee": {"amount": 0, "currency": "EUR"}, "subtotal"'
+    b': {"amount": 0, "currency": "EUR"}, "title": "", "unit_price": {"amount": 0, "currency": "EUR"}, "ve'
+    b'ndor_id": "", "vendor_name": ""}], "order_id": "ord_", "order_number": "H-", "payment": {"attempts":'
+    b' [], "can_cancel": true, "can_pay": true, "client_secret": "pi__secret_", "disputed": false, "last_a'
+    b'ttempt": null, "payment_intent_id": "pi_", "payment_page_url": "pi_?client_secret=pi__secret_", "ref'
+    b'unded": {"amount": 0, "currency": "EUR"}, "state": "awaiting_payment"}, "reserved_until": "2026-", "'
+    b'shipping_address": {"city": "", "country": "DE", "line1": "", "line2": "", "name": "", "phone": "", '
+    b'"postal_code": ""}, "status": "pending_payment", "timeline": [{"at": "2026-", "kind": null, "label":'
+    b' "Order placed", "status": "pending_payment"}], "totals": {"discount": {"amount": 0, "currency": "EU'
+    b'R"}, "items": {"amount": 0, "currency": "EUR"}, "service_fee": {"amount": 0, "currency": "EUR"}, "sh'
+    b'ipping": {"amount": 0, "currency": "EUR"}, "total": {"amount": 0, "currency": "EUR"}, "vat_included"'
+    b': {"amount": 0, "currency": "EUR"}, "vat_rate_bps": 1900}, "vendors": [{"can_confirm_receipt": false'
+    b', "cancelled_offer_ids": [], "delivered_at": null, "discount": {"amount": 0, "currency": "EUR"}, "it'
+    b'ems": {"amount": 0, "currency": "EUR"}, "offer_ids": ["off_"], "receipt_confirmed_at": null, "shipme'
+    b'nt": null, "shipped_at": null, "shipping": {"amount": 0, "currency": "EUR"}, "status": "pending_paym'
+    b'ent", "total": {"amount": 0, "currency": "EUR"}, "vendor_id": "", "vendor_name": ""}, {"can_confirm_'
+    b'receipt": false, "cancelled_offer_ids": [], "delivered_at": null, "discount": {"amount": 0, "currenc'
+    b'y": "EUR"}, "items": {"amount": 0, "currency": "EUR"}, "offer_ids": ["off_"], "receipt_confirmed_at"'
+    b': null, "shipment": null, "shipped_at": null, "shipping": {"amount": 0, "currency": "EUR"}, "status"'
+    b': "pending_payment", "total": {"amount": 0, "currency": "EUR"}, "vendor_id": "", "vendor_name": ""}]'
+    b'}, "payment": {"client_secret": "pi__secret_", "payment_intent_id": "pi_", "payment_page_url": "pi_?'
+    b'client_secret=pi__secret_", "provider": "local", "publishable_key": "", "status": "requires_payment_'
+    b'method"}}'
+)
+RESPONSE_DICTIONARIES = (_RESPONSE_DICTIONARY_1,)
+PACK_WITH = _RESPONSE_DICTIONARY_1
+
+
+def pack_response(text: str) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_DEFAULT_STRATEGY, PACK_WITH)
+    return packer.compress(text.encode()) + packer.flush()
+
+
+def unpack_response(blob: bytes) -> str:
+    """A response packed with any of RESPONSE_DICTIONARIES, or with none (records written before them)."""
+    if not (len(blob) >= 6 and blob[1] & 0x20):  # no FDICT flag (RFC 1950): packed without a dictionary
+        return zlib.decompress(blob).decode()
+    named = int.from_bytes(blob[2:6], "big")
+    dictionary = next((d for d in RESPONSE_DICTIONARIES if zlib.adler32(d) == named), None)
+    if dictionary is None:
+        raise ValueError("a stored response names an unknown dictionary")
+    unpacker = zlib.decompressobj(zlib.MAX_WBITS, zdict=dictionary)
+    return (unpacker.decompress(blob) + unpacker.flush()).decode()
+
 
 class AlreadyInProgress(Exception):
     """Another call holds this key and has not finished (nor passed its in-progress deadline)."""
@@ -136,7 +191,7 @@ class Once:
             IdempotencyRecord(record_id).delete()  # the key is free again: a retry runs the work afresh
             raise
         text = json.dumps(response, sort_keys=True)
-        stored = ({"packed": zlib.compress(text.encode(), 9)} if len(text) > PACK_OVER_BYTES else {"data": text})
+        stored = {"packed": pack_response(text)} if len(text) > PACK_OVER_BYTES else {"data": text}
         IdempotencyRecord(record_id, status=COMPLETED, expiration=self._expiry(time.time()),
                           validation=payload_hash, **stored).save()
         return response
@@ -157,7 +212,7 @@ class Once:
                 return False, None
             raise AlreadyInProgress(f"{record_id} is being processed")
         if record.packed:
-            return True, json.loads(zlib.decompress(record.packed))
+            return True, json.loads(unpack_response(record.packed))
         return True, json.loads(record.data) if record.data else None
 
 

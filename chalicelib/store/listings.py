@@ -142,6 +142,25 @@ def _clear_actions() -> list:
     return [getattr(OfferItem, name).remove() for name in _LISTING_ATTRIBUTES]
 
 
+def _comparable_entry(item: OfferItem) -> dict:
+    """The entry's attributes as DynamoDB stores them, but `listing_at` (when it was computed) and the order
+    of a set's members."""
+    raw = item.serialize(null_check=False)
+    return {name: {kind: sorted(value) if kind == "SS" else value for kind, value in raw[name].items()}
+            for name in _LISTING_ATTRIBUTES if name != "listing_at" and name in raw}
+
+
+def _holds_already(offer_id: str, summary: ProductSummary, best_vendor_name: str | None, category: str) -> bool:
+    """True when `offer_id` holds the product's entry and it says exactly what `summary` says, read
+    consistently (1 read unit): a refresh after a move that changes nothing shown (a sale: reserved -> sold)
+    then writes nothing, instead of the item and its by_listing image (2 write units)."""
+    current = get_offers([offer_id], consistent=True).get(offer_id)
+    if current is None or not current.holds_listing:
+        return False
+    wanted = carry_entry(OfferItem(offer_id), summary, best_vendor_name, category)
+    return _comparable_entry(wanted) == _comparable_entry(current)
+
+
 def save_listing(product: ProductItem, summary: ProductSummary, best_vendor_name: str | None,
                  offers: Iterable[OfferItem]) -> bool:
     """Store `summary` as the product's listing entry on the holder it calls for, given the product's offers
@@ -152,6 +171,8 @@ def save_listing(product: ProductItem, summary: ProductSummary, best_vendor_name
     holders = sorted({o.offer_id for o in offers if o.holds_listing})
     target = summary.holder(holders)
     writes = [(holder, _clear_actions(), Off.listing_category.exists()) for holder in holders if holder != target]
+    if not writes and target is not None and _holds_already(target, summary, best_vendor_name, product.category):
+        return True
     if target is not None:
         holds = Off.listing_category.exists() if target in holders else Off.listing_category.does_not_exist()
         writes.append((target, _set_actions(summary, best_vendor_name, product.category),
@@ -192,7 +213,7 @@ def save_summary(product_id: str, summary: ProductSummary, best_vendor_name: str
 def entry_holders(product_id: str) -> list[OfferItem]:
     """The product's offers holding a listing entry (one, or none; two only in the window described above),
     read whole and consistently (by_product says who holds it, not what the entry says)."""
-    ids = [o.offer_id for o in product_offers(product_id) if o.holds_listing]
+    ids = [o.offer_id for o in product_offers(product_id, stock=False) if o.holds_listing]
     return sorted((o for o in get_offers(ids, consistent=True).values() if o.holds_listing), key=lambda o: o.offer_id)
 
 

@@ -494,7 +494,7 @@ class InMemoryOfferCatalogue:
         self.adjustments[(vendor_id, key)] = record
         return AdjustmentOutcome(record, applied=True)
 
-    def product_offers(self, product_id: str) -> list[OfferRecord]:
+    def product_offers(self, product_id: str, *, stock: bool = True) -> list[OfferRecord]:
         mine = [copy.copy(o) for o in self.offers.values() if o.product_id == product_id]
         return sorted(mine, key=lambda o: o.price + o.shipping_fee)
 

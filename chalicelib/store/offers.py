@@ -87,17 +87,21 @@ class OfferRules:
         )
 
 
-# What by_product and by_vendor project beside their keys: the offer itself and whether it holds its product's
-# listing entry (`listing_category`), not the entry: refreshing the entry (after every sale) then writes the
-# item and its by_listing image only. Every attribute of the offer must be here (tests/component/
-# test_listing_holders.py checks it against the model and infra/template.json).
+# Every attribute of the offer itself (not its product's listing entry, only whether it holds it:
+# `listing_category`). tests/component/test_listing_holders.py checks it against the model.
 OFFER_ATTRIBUTES = ("product_id", "product_key", "product_title", "vendor_id", "condition", "currency", "price",
                     "shipping_fee", "total_minor", "min_days", "max_days", "available", "reserved", "sold",
                     "declared_stock", "version", "status", "created_at", "updated_at", "listing_category")
+# What checkout's moves (reserve, sell, release, restock) change, and nothing else does between two vendor
+# writes. by_product and by_vendor do not project them: a move then writes the offer item alone, not two
+# index images besides (1 WRU each, 2 in a transaction: 12 of an order's write units, 2026-11). Readers
+# that show or compute with the stock read it from the items (`product_offers`, `vendor_offers`).
+STOCK_ATTRIBUTES = ("available", "reserved", "sold")
+INDEXED_OFFER_ATTRIBUTES = tuple(name for name in OFFER_ATTRIBUTES if name not in STOCK_ATTRIBUTES)
 
 
 def _projected_beside(*keys: str) -> list[str]:
-    return [name for name in OFFER_ATTRIBUTES if name not in keys]
+    return [name for name in INDEXED_OFFER_ATTRIBUTES if name not in keys]
 
 
 class ByProduct(GlobalSecondaryIndex):
@@ -329,7 +333,7 @@ def retitle_offers(product_id: str, title: str, title_key: str, category: str | 
     """Copy a product's edited title onto its offers (they carry it for the vendor's list and new cart lines);
     the listing entry's holder also moves to the product's new place in the listing (key, category)."""
     bind()
-    for offer in product_offers(product_id):
+    for offer in product_offers(product_id, stock=False):
         moves = offer.holds_listing and category is not None and offer.listing_category != category
         if offer.product_title != title or offer.product_key != title_key or moves:
             actions = [OfferItem.product_title.set(title), OfferItem.product_key.set(title_key)]
@@ -339,17 +343,29 @@ def retitle_offers(product_id: str, title: str, title_key: str, category: str | 
                                              add_version_condition=False)
 
 
-def product_offers(product_id: str) -> list[OfferItem]:
+def _with_stock(indexed: list[OfferItem]) -> list[OfferItem | None]:
+    """The offers an index query found, whole: their items (one BatchGetItem, eventually consistent like the
+    index), in the index's order; None for one deleted meanwhile. The indexes hold no stock
+    (STOCK_ATTRIBUTES): an indexed offer's `available` would read as its default, 0."""
+    items = get_offers(o.offer_id for o in indexed)
+    return [items.get(o.offer_id) for o in indexed]
+
+
+def product_offers(product_id: str, *, stock: bool = True) -> list[OfferItem]:
     """Every offer of a product, cheapest total first (GSI: eventually consistent; the holder of the listing
-    entry says so by `listing_category`, the entry itself is not projected)."""
+    entry says so by `listing_category`, the entry itself is not projected). `stock=False`: the index's images
+    alone, without `available`/`reserved`/`sold` (one read fewer, for callers that only need who the offers
+    are and who holds the entry)."""
     bind()
-    return list(OfferItem.by_product.query(product_id, limit=MAX_OFFERS_PER_PRODUCT))
+    indexed = list(OfferItem.by_product.query(product_id, limit=MAX_OFFERS_PER_PRODUCT))
+    return [o for o in _with_stock(indexed) if o is not None] if stock and indexed else indexed
 
 
 def vendor_offers(vendor_id: str, limit: int, cursor: str | None) -> tuple[list[OfferItem], str | None]:
+    """One page of the vendor's offers in title order, whole (with their stock)."""
     bind()
     path, key_names = f"vendor:{vendor_id}", ("offer_id", "vendor_id", "product_key")
     start = decode_cursor(cursor, path, key_names, {"vendor_id": vendor_id})
     iterator = OfferItem.by_vendor.query(vendor_id, last_evaluated_key=start, page_size=limit + 1)
     return collect_page(iterator.page_iter, path, key_names, limit,
-                    lambda raws: [OfferItem.from_raw_data(r) for r in raws])
+                        lambda raws: _with_stock([OfferItem.from_raw_data(r) for r in raws]) if raws else [])

@@ -187,3 +187,20 @@ def test_an_expired_pin_is_replaced_and_a_runner_record_is_handed_back(bound):
                       expiration=datetime.now(UTC) + timedelta(hours=1)).save()
     pinned, record = first_value(legacy, "new", expires_after_seconds=3600)
     assert pinned is None and record.status == COMPLETED
+
+
+def test_a_response_packed_before_the_response_dictionary_comes_back_whole(once):
+    import json
+    import zlib
+
+    from chalicelib.store.idempotency import _md5_of
+
+    answer = {"order_id": "ord_before", "lines": [{"title": f"Mug {i}", "quantity": 1} for i in range(30)]}
+    record_id = once.record_id(["shopper", "key-before"])
+    IdempotencyRecord(record_id, status=COMPLETED, expiration=datetime.now(UTC) + timedelta(hours=1),
+                      validation=_md5_of({"a": 1}),
+                      packed=zlib.compress(json.dumps(answer, sort_keys=True).encode(), 9)).save()
+    work = Work({"order_id": "ord_new"})
+
+    assert once.run(["shopper", "key-before"], work, payload={"a": 1}) == answer
+    assert work.runs == 0

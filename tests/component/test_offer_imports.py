@@ -247,7 +247,7 @@ def test_the_product_page_shows_imported_stock_even_while_the_index_lags(app_cli
     vendor = catalog.vendor_a
     tent = catalog.products["tent"]
     index_before = offers_store.product_offers(tent)  # what a lagging index still answers
-    monkeypatch.setattr(offers_store, "product_offers", lambda product_id: list(index_before))
+    monkeypatch.setattr(offers_store, "product_offers", lambda product_id, **_: list(index_before))
     upload(app_client, vendor, HEADER + f"{TENT_GTIN},new,189.00,0,40,1,3\n")
     drain("offer-imports")
 

@@ -331,3 +331,110 @@ def test_the_vendor_list_index_holds_only_what_the_list_filters_on(bound):
         KeyConditionExpression="vendor_id = :v", ExpressionAttributeValues={":v": {"S": "v1"}})["Items"]
     mine = [item for item in found if item["order_id"]["S"] == _id("ord1")]
     assert [sorted(item) for item in mine] == [["order_id", "status", "vendor_created", "vendor_id"]]
+
+
+def test_a_stock_move_rewrites_no_offer_index_image_and_both_offer_lists_still_show_the_stock(bound):
+    # by_product and by_vendor hold no stock (chalicelib/store/offers.py STOCK_ATTRIBUTES): a reservation,
+    # a sale or a release writes the offer item alone, not two index images besides. The product page's
+    # and the vendor's lists read the stock from the items.
+    import boto3
+
+    from chalicelib.store import offers
+
+    vendor = _id("v9")
+    _offer(_id("o9"), available=5, vendor=vendor)
+    _place(_id("ord1"), [Reservation(_id("o9"), 2, 1000, 300)])
+
+    (on_product_page,) = offers.product_offers(f"p-{_id('o9')}")
+    (on_vendor_list,), _ = offers.vendor_offers(vendor, 20, None)
+    for offer in (on_product_page, on_vendor_list):
+        assert (int(offer.available), int(offer.reserved), int(offer.sold)) == (3, 2, 0)
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    for index, key, value in (("by_product", "product_id", f"p-{_id('o9')}"), ("by_vendor", "vendor_id", vendor)):
+        (image,) = client.query(TableName=OfferItem.Meta.table_name, IndexName=index,
+                                KeyConditionExpression="#k = :v", ExpressionAttributeNames={"#k": key},
+                                ExpressionAttributeValues={":v": {"S": value}})["Items"]
+        assert not {"available", "reserved", "sold"} & set(image), index
+        assert image["price"] == {"N": "1000"}  # the offer's terms are still there
+
+
+def _provider_id(prefix: str) -> str:
+    import secrets
+    import string
+
+    return prefix + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
+
+
+def _order_at_the_end_of_its_life(order_id: str) -> dict:
+    """`_order_well_into_its_life` with everything the app adds by the end: the reservation's and the sale's
+    timeline entries, each receipt, the full quote, both vendors' payout ledger ids, the payment intent."""
+    order = _order_well_into_its_life(order_id)
+    vendors = [line["vendor_id"] for line in order["lines"]]
+    titles = (("Trailhead Dome Tent 2P", "Alpine Outdoor"), ("Wireless Noise Cancelling Headphones", "Bytes Audio"))
+    for line, quoted, (title, shop) in zip(order["lines"], order["quote"]["vendors"], titles):
+        line["product_id"] = quoted["lines"][0]["product_id"] = f"prd_{uuid.uuid4().int % 10**14:014d}"  # a GTIN
+        line["title"] = quoted["lines"][0]["title"] = title
+        line["vendor_name"] = shop
+    # The payment provider's ids are 24 letters and digits (less compressible than hex).
+    order["client_secret"] = f"{_provider_id('pi_')}_secret_{_provider_id('')[:25]}"
+    order["charge_id"] = _provider_id("ch_")
+    next(e for e in order["timeline"] if e["id"] == "paid")["details"] = {"charge_id": order["charge_id"]}
+    for entry in order["timeline"]:
+        if entry["id"].startswith("transfer:"):
+            entry["details"]["transfer_id"] = _provider_id("tr_")
+    order["shopper_id"] = str(uuid.uuid4())
+    zero = {"amount": 0, "currency": "EUR"}
+    order["quote"].update(discount=zero, shipping=zero, service_fee=zero,
+                          vat_included={"amount": 6355, "currency": "EUR"},
+                          total={"amount": 39800, "currency": "EUR"}, items={"amount": 39800, "currency": "EUR"})
+    for part in order["quote"]["vendors"]:
+        part.update(discount=zero, shipping=zero)
+        part["lines"][0].update(promoted_unit_price=None, promotion_id=None)
+    order["payment_intent_id"] = f"pi_{uuid.uuid4().hex[:24]}"
+    transfers = {e["details"]["vendor_id"]: e["details"]["transfer_id"] for e in order["timeline"]
+                 if e["id"].startswith("transfer:")}
+    order["ledger_ids"] |= {f"{order_id}:{v}:{kind}" for v in vendors
+                            for kind in ("payout_release", f"transfer:{transfers[v]}")}
+    at = "2026-11-27T17:34:0{}Z".format
+    order["timeline"][1:1] = [{"id": "stock:reserved", "at": at(1), "label": "Stock reserved", "audience": "internal",
+                               "kind": "stock"}]
+    order["timeline"] += [{"id": "stock:sold", "at": at(3), "label": "Stock sold", "audience": "internal", "kind": "stock"}]
+    order["timeline"] += [{"id": f"receipt:{v}", "at": at(7), "label": "Receipt confirmed", "audience": "internal",
+                           "kind": "delivery", "details": {"vendor_id": v, "by": "shopper"}} for v in vendors]
+    names = {line["vendor_id"]: line["vendor_name"] for line in order["lines"]}
+    for entry in order["timeline"]:  # the labels and details as the app writes them
+        vendor = (entry.get("details") or {}).get("vendor_id")
+        if entry["id"].startswith("accepted:"):
+            entry["label"] = f"Accepted by {names[vendor]}"
+        elif entry["id"].startswith("shipped:"):
+            entry["label"] = f"Shipped by {names[vendor]} with DHL"
+            entry["details"]["tracking_url"] = "https://www.dhl.com/track?id=JD014600003828"
+        elif entry["id"].startswith("delivered:"):
+            entry["label"] = f"Delivered ({names[vendor]})"
+    return order
+
+
+def test_an_order_at_the_end_of_its_life_is_still_one_write_unit_and_reads_back_whole(bound):
+    # Its last saves (receipts, payouts) are transactions: 2 WRU each under 1 KB, 4 over it.
+    from chalicelib.store.order_repository import DynamoOrderRepository
+    from scripts.bench_cost import item_size
+
+    order = _order_at_the_end_of_its_life(_id("ord1"))
+    store.place_order(order, [], [], "tok-end")
+
+    assert item_size(_stored_order(_id("ord1"))) <= 1024
+    read = store.get_order(_id("ord1"))
+    assert {k: read[k] for k in order if k != "ledger_ids"} == {k: v for k, v in order.items() if k != "ledger_ids"}
+    assert DynamoOrderRepository().get(_id("ord1")).ledger_ids == order["ledger_ids"]
+
+
+def test_an_order_packed_with_the_first_dictionary_reads_the_same_after_a_newer_one(bound, monkeypatch):
+    from chalicelib.store import order_packing
+
+    order = _order_at_the_end_of_its_life(_id("ord1"))
+    monkeypatch.setattr(order_packing, "WRITE_WITH", order_packing.DICTIONARIES[0])
+    store.place_order(order, [], [], "tok-dict1")
+    monkeypatch.undo()
+
+    read = store.get_order(_id("ord1"))
+    assert {k: read[k] for k in order if k != "ledger_ids"} == {k: v for k, v in order.items() if k != "ledger_ids"}

@@ -270,3 +270,55 @@ def test_an_order_enters_the_vendors_list_index_only_once_paid(market):
     assert indexed(order["order_id"]) == ["placed"]
     status, listed, _ = as_vendor(market, market.catalog.vendor_a, "GET", "/vendor/orders")
     assert status == 200 and listed["items"][0]["order_id"] == order["order_id"]
+
+
+def test_an_order_paid_out_to_both_vendors_is_still_stored_in_one_kilobyte(market, connected):
+    # The order item is saved in a transaction at every step (2 WRU under 1 KB, 4 over it); its document is
+    # compressed against a dictionary of a whole order's life (chalicelib/store/order_packing.py).
+    import boto3
+
+    from chalicelib.settings import get_settings
+    from scripts.bench_cost import item_size
+
+    order = paid_order(market)
+    oid = order["order_id"]
+    for vendor in (market.catalog.vendor_a, market.catalog.vendor_b):
+        as_vendor(market, vendor, "POST", f"/vendor/orders/{oid}/accept")
+        as_vendor(market, vendor, "POST", f"/vendor/orders/{oid}/ship", TRACKING)
+    for vendor in (market.catalog.vendor_a, market.catalog.vendor_b):
+        status, answer, _ = market.call("POST", f"/orders/{oid}/vendors/{vendor.user_id}/confirm-receipt")
+        assert status == 200 and answer["payout"]["status"] == "transferred", answer
+
+    stored = boto3.client("dynamodb", region_name=get_settings().region).get_item(
+        TableName=get_settings().table_name("orders"), Key={"order_id": {"S": oid}}, ConsistentRead=True)["Item"]
+    assert item_size(stored) <= 1024
+    from chalicelib.store.order_repository import DynamoOrderRepository
+
+    read = DynamoOrderRepository().get(oid)
+    assert [v.state.value for v in read.vendor_orders.values()] == ["delivered", "delivered"]
+    assert len(read.ledger_ids) == 8 and read.shipping_address == order["shipping_address"]
+
+
+def test_a_two_vendor_checkouts_stored_answer_is_one_write_unit_and_a_retry_gets_it_whole(market):
+    # The checkout's answer is kept for its idempotency key (chalicelib/store/idempotency.py), packed against
+    # a dictionary of a checkout's answer.
+    import uuid
+
+    import boto3
+
+    from chalicelib.services.checkout import CHECKOUT_ONCE
+    from chalicelib.settings import get_settings
+    from scripts.bench_cost import item_size
+    from tests.fixtures.addresses import checkout_body
+
+    market.add("tent", "a", 1)
+    market.add("headphones", "b", 1)
+    key = uuid.uuid4().hex
+    first = market.call("POST", "/checkout", checkout_body(), None, {"Idempotency-Key": key})
+    again = market.call("POST", "/checkout", checkout_body(), None, {"Idempotency-Key": key})
+    assert first[0] == 201 and again[:2] == first[:2]
+
+    record_id = CHECKOUT_ONCE.record_id([market.shopper.user_id, key])
+    stored = boto3.client("dynamodb", region_name=get_settings().region).get_item(
+        TableName=get_settings().table_name("idempotency"), Key={"id": {"S": record_id}}, ConsistentRead=True)["Item"]
+    assert item_size(stored) <= 1024
