@@ -135,7 +135,10 @@ def prime() -> list[str]:
 def _chalicelib_modules() -> list[str]:
     import chalicelib
 
-    return [m.name for m in pkgutil.walk_packages(chalicelib.__path__, "chalicelib.")]
+    # Not the entry modules (chalicelib/entries): each builds an API app, and a second app in the process would
+    # take over the blueprints the function serves (api_app refuses it). The function's own entry is imported.
+    return [m.name for m in pkgutil.walk_packages(chalicelib.__path__, "chalicelib.")
+            if not m.name.startswith("chalicelib.entries.")]
 
 
 def _imported(name: str) -> bool:

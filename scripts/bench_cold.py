@@ -158,6 +158,11 @@ def record(route: str) -> list[str]:
     # so the entry must register its blueprints before app.py's app does (whose copy of this route is then
     # unusable: only the set-up's other routes go through app.py).
     entry = importlib.import_module(entry_module(route))
+    # app.py's app is only the set-up's (cart, payment): api_app refuses a second app in one process, which
+    # this recording process knowingly builds (see above and below).
+    from chalicelib.entries import app_factory
+
+    app_factory._REGISTERED.clear()
     import app as halles
     from scripts.bench_checkout import _client_call, _component_user, _quiet
     from tests.fixtures.addresses import checkout_body

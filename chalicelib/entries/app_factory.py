@@ -15,6 +15,11 @@ from chalicelib.compression import compress_answers
 from chalicelib.gateway_responses import answer_unrouted
 from chalicelib.handlers import BLUEPRINTS
 
+# Blueprints registered by an api_app of this process. Chalice cannot serve one blueprint from two apps: the
+# second silently gets GET-only routes without CORS, and the blueprint's current request points at the last
+# app. One API app per process (app.py's in `chalice local` and the tests, an entry's in its function).
+_REGISTERED: set[str] = set()
+
 
 def api_app(blueprints: Iterable[str]) -> Chalice:
     """A Chalice app serving the named blueprints of chalicelib.handlers (BLUEPRINTS' names), with every
@@ -24,6 +29,11 @@ def api_app(blueprints: Iterable[str]) -> Chalice:
     unknown = wanted - set(BLUEPRINTS)
     if unknown:
         raise ValueError(f"no blueprint module(s) {sorted(unknown)} in chalicelib.handlers.BLUEPRINTS")
+    twice = wanted & _REGISTERED
+    if twice:
+        raise RuntimeError(f"blueprint(s) {sorted(twice)} already serve another app in this process: "
+                           "import app.py or one entry module (chalicelib.entries), never both")
+    _REGISTERED.update(wanted)
     # Powertools' Logger owns the "halles" logger; Chalice's own handler on it would print every line twice.
     app = Chalice(app_name="halles", configure_logs=False)
     compress_answers(app)  # first: the outermost middleware, so it sees every answer as it leaves (compression.py)

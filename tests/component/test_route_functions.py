@@ -153,3 +153,17 @@ def test_an_entry_naming_a_blueprint_that_does_not_exist_fails_at_init_not_at_it
 
     with pytest.raises(ValueError, match="webhook"):  # a typo of "webhooks": the function would serve nothing
         api_app(("middleware", "webhook"))
+
+
+def test_a_process_serving_app_py_refuses_to_build_an_entry_too():
+    """Chalice cannot serve one blueprint from two apps (the second gets GET-only routes without CORS, and the
+    blueprint's current request points at it): importing an entry where app.py serves fails at once, loudly."""
+    code = ("import app\n"
+            "try:\n"
+            "    import chalicelib.entries.webhooks\n"
+            "except RuntimeError as refused:\n"
+            "    print(__import__('json').dumps(str(refused)))\n"
+            "else:\n"
+            "    print('null')\n")
+    refused = _fresh(code)
+    assert refused and "webhooks" in refused and "never both" in refused
