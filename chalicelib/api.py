@@ -57,6 +57,8 @@ CORS = CORSConfig(
 
 @dataclass
 class RouteSpec:
+    """One documented route: path, method, handler name and the models it reads and answers."""
+
     path: str
     method: str
     name: str
@@ -77,6 +79,8 @@ class RouteSpec:
 
 @dataclass(frozen=True)
 class HeaderDoc:
+    """A request header a route documents in the OpenAPI document."""
+
     name: str
     description: str
     required: bool = False

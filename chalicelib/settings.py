@@ -108,6 +108,8 @@ def is_local_mode(value: str | None) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
+    """The app's settings for this stage, read once from the environment."""
+
     stage: str = "local"
     local_mode: bool = False
     table_prefix: str = "halles-local-"

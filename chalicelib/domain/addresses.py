@@ -84,6 +84,8 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 @dataclass(frozen=True)
 class Address:
+    """A delivery address, checked for its country (postal code format, phone in international form)."""
+
     name: str
     line1: str
     postal_code: str

@@ -56,6 +56,8 @@ REVOKED = "revoked"
 
 @dataclass(frozen=True)
 class ParsedKey:
+    """A vendor API key split into its environment, key id and secret."""
+
     environment: str
     key_id: str
     secret: str

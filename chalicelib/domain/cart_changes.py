@@ -44,6 +44,8 @@ class LineTerms:
 
 @dataclass(frozen=True)
 class OfferNow:
+    """An offer as it stands now (price, shipping, stock), compared with what the cart saw."""
+
     price: int
     shipping_fee: int
     available: int

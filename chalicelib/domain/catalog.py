@@ -406,6 +406,8 @@ class Offer:
 
 @dataclass(frozen=True)
 class RankedOffer:
+    """An offer of a product, and whether it is the product's best offer."""
+
     offer: Offer
     is_best: bool
 
@@ -481,6 +483,8 @@ def summarise(offers: Iterable[Offer]) -> ProductSummary:
 
 @dataclass(frozen=True)
 class BrowseFilters:
+    """What a shopper filters the catalogue by (text, category, vendor, price range...)."""
+
     q: str | None = None
     category: str | None = None
     vendor: str | None = None

@@ -94,6 +94,8 @@ class Decision:
 
 @dataclass
 class Claim:
+    """A shopper's claim on one vendor's part of an order, and where it stands."""
+
     claim_id: str
     order_id: str
     vendor_id: str

@@ -51,6 +51,8 @@ def _check_map(values: dict, name: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class CommissionRules:
+    """The platform's commission in basis points: its default, per category and per vendor."""
+
     default_bps: int = DEFAULT_COMMISSION_BPS
     categories: dict[str, int] = field(default_factory=dict)  # category -> bps
     vendors: dict[str, int] = field(default_factory=dict)  # vendor_id -> bps (override)

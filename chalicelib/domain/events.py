@@ -55,6 +55,14 @@ class DomainEvent:
 
     _required: ClassVar[frozenset[str]] = frozenset()
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        # An event's docstring is its `description` (help() and the docs show what it states). Set here, before
+        # @dataclass runs: Python 3.12's @dataclass otherwise writes one per class from inspect.signature, ~0.1 ms
+        # each, and a first checkout imports every event of this module.
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("__doc__") and cls.__dict__.get("description"):
+            cls.__doc__ = cls.description
+
 
 # --- accounts (chalicelib/services/accounts.py) --------------------------------------------------
 
@@ -107,6 +115,8 @@ class SignUpRepeated(DomainEvent):
 
 @dataclass(frozen=True, eq=False)
 class OrderSummary:
+    """What every order event carries about its order: ids, shopper, total and vendors."""
+
     order_id: str
     order_number: str
     shopper_id: str

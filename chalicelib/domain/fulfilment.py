@@ -38,6 +38,8 @@ def illegal(action: str, state: str, allowed: tuple[str, ...]) -> Conflict:
 
 @dataclass(frozen=True)
 class Shipment:
+    """A vendor's parcel as shipped: carrier, tracking number and tracking link."""
+
     carrier: str
     tracking_number: str
     tracking_url: str

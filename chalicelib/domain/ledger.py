@@ -78,6 +78,8 @@ def _amount(value: object, name: str) -> None:
 
 @dataclass(frozen=True)
 class VendorShare:
+    """One vendor's share of an order's money: paid, payout, refunded (minor units)."""
+
     vendor_id: str
     total: int  # what the shopper paid for this vendor's lines: items - discount + shipping
     payout: int  # total - commission, as priced at checkout (<= total)
@@ -97,6 +99,8 @@ class VendorShare:
 
 @dataclass(frozen=True)
 class DisputeState:
+    """A dispute on the order's charge: its amount and Stripe status."""
+
     dispute_id: str
     amount: int
     status: str  # warning_needs_response, warning_under_review, warning_closed, needs_response, under_review, won, lost
@@ -117,6 +121,8 @@ class DisputeState:
 
 @dataclass(frozen=True)
 class OrderMoney:
+    """An order's money as charged, refunded, disputed and shared among its vendors."""
+
     charged: int  # captured on the platform's charge (0 until paid)
     unattributed_refunded: int  # refunds not tied to one vendor (dashboard refund, whole-order refund)
     disputes: tuple[DisputeState, ...]

@@ -12,6 +12,8 @@ CURRENCIES: dict[str, int] = {"EUR": 2, "GBP": 2, "USD": 2, "CHF": 2, "SEK": 2, 
 
 @dataclass(frozen=True, order=True)
 class Money:
+    """An amount in integer minor units with its currency."""
+
     amount: int
     currency: str
 

@@ -24,6 +24,8 @@ def quantities(lines) -> tuple[tuple[str, int], ...]:
 
 @dataclass(frozen=True)
 class Effect:
+    """Something the order asks done once it is saved, keyed so it is done once."""
+
     @property
     def key(self) -> str:
         raise NotImplementedError
@@ -34,6 +36,8 @@ class Effect:
 
 @dataclass(frozen=True)
 class ReserveStock(Effect):
+    """Hold each line's units for the order, at the price and shipping the shopper saw."""
+
     order_id: str
     lines: tuple[tuple[str, int, int, int], ...]  # (offer_id, quantity, price seen, shipping seen)
 
@@ -44,6 +48,8 @@ class ReserveStock(Effect):
 
 @dataclass(frozen=True)
 class SellStock(Effect):
+    """Move the order's reserved units to sold (it is paid)."""
+
     order_id: str
     quantities: tuple[tuple[str, int], ...]
 
@@ -54,6 +60,8 @@ class SellStock(Effect):
 
 @dataclass(frozen=True)
 class ReleaseStock(Effect):
+    """Put the order's reserved units back on sale (it ended unpaid)."""
+
     order_id: str
     quantities: tuple[tuple[str, int], ...]
 
@@ -84,6 +92,8 @@ STOCK_EFFECTS = (ReserveStock, SellStock, ReleaseStock, RestockSold)
 
 @dataclass(frozen=True)
 class RefundPayment(Effect):
+    """Refund the order's payment, in part or all that is left."""
+
     order_id: str
     payment_intent_id: str
     amount: int | None  # None: all that is left
@@ -131,6 +141,8 @@ class RefundCase(Effect):
 
 @dataclass(frozen=True)
 class CancelAtProvider(Effect):
+    """Cancel the order's PaymentIntent at the payment provider."""
+
     order_id: str
     payment_intent_id: str
 
@@ -141,6 +153,8 @@ class CancelAtProvider(Effect):
 
 @dataclass(frozen=True)
 class TransferPayout(Effect):
+    """Transfer a vendor's payout for its part of the order."""
+
     order_id: str
     vendor_id: str
     amount: int
@@ -160,6 +174,8 @@ class TransferPayout(Effect):
 
 @dataclass(frozen=True)
 class ReverseTransfer(Effect):
+    """Take back (part of) a vendor's transfer for its part of the order."""
+
     order_id: str
     vendor_id: str
     transfer_id: str
@@ -186,6 +202,8 @@ class ReverseTransfer(Effect):
 
 @dataclass(frozen=True)
 class ClearCartLines(Effect):
+    """Remove the ordered quantities from the shopper's cart."""
+
     order_id: str
     shopper_id: str
     quantities: tuple[tuple[str, int], ...]
@@ -210,6 +228,8 @@ class ForgetPendingOrder(Effect):
 
 @dataclass(frozen=True)
 class Publish(Effect):
+    """Publish a domain event, once per dedup key."""
+
     event: str  # the event type (see chalicelib/domain/events.py)
     data: dict = field(default_factory=dict)
     dedup_key: str = ""

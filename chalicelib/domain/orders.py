@@ -163,6 +163,8 @@ def order_number_for(order_id: str, created_at: str, salt: int = 0) -> str:
 
 @dataclass(frozen=True)
 class OrderLine:
+    """One offer of the order: what was bought, from whom, at which price and shipping."""
+
     offer_id: str
     product_id: str
     vendor_id: str
@@ -313,6 +315,8 @@ class VendorOrder:
 
 @dataclass(frozen=True)
 class PaymentAttempt:
+    """One attempt to pay the order, and its outcome."""
+
     id: str
     at: str
     outcome: str  # PaymentOutcome value
@@ -321,6 +325,8 @@ class PaymentAttempt:
 
 @dataclass(frozen=True)
 class Refund:
+    """Money given back to the shopper on this order."""
+
     id: str
     amount: int
     currency: str
@@ -332,6 +338,8 @@ class Refund:
 
 @dataclass(frozen=True)
 class Dispute:
+    """A bank dispute of the order's payment."""
+
     id: str
     amount: int
     currency: str
@@ -344,6 +352,8 @@ class Dispute:
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One step of the order's history, shown to its audience."""
+
     id: str  # what makes it happen once
     at: str
     label: str
@@ -355,6 +365,8 @@ class TimelineEntry:
 
 @dataclass
 class Order:
+    """The order aggregate: its lines, vendors' parts, payment, refunds and history."""
+
     order_id: str
     order_number: str
     shopper_id: str

@@ -63,6 +63,8 @@ class PricedLine:
 
 @dataclass(frozen=True)
 class PricingPolicy:
+    """How orders are priced: currency, VAT rates per country, service fee, commission."""
+
     currency: str
     vat_rates_bps: dict[str, int]  # country code -> rate in basis points (2000 = 20 %)
     service_fee: int = 0  # minor units per order, charged to the shopper
@@ -85,6 +87,8 @@ class PricingPolicy:
 
 @dataclass(frozen=True)
 class VendorGroup:
+    """One vendor's lines of a quote with its items, discount, shipping and VAT."""
+
     vendor_id: str
     lines: tuple[PricedLine, ...]
     items: Money
@@ -113,6 +117,8 @@ class VendorGroup:
 
 @dataclass(frozen=True)
 class Quote:
+    """What the shopper pays, per vendor and in total: the quote and the order share it."""
+
     currency: str
     country: str
     groups: tuple[VendorGroup, ...]

@@ -37,6 +37,8 @@ NAME_MIN, NAME_MAX = 1, 80
 
 @dataclass(frozen=True)
 class Promotion:
+    """A vendor's discount (percent or amount) on some offers for a period."""
+
     promotion_id: str
     vendor_id: str
     name: str
@@ -71,6 +73,8 @@ class Promotion:
 
 @dataclass(frozen=True)
 class AppliedPromotion:
+    """The promotion a line was priced with: its unit discount and end."""
+
     promotion_id: str
     unit_discount: int
     ends_at: str
@@ -135,6 +139,8 @@ def next_change(promotions: Iterable[Promotion], after: str) -> str | None:
 
 @dataclass(frozen=True)
 class PromotionTerms:
+    """What a vendor asks a promotion to be, before it is checked."""
+
     name: str
     kind: str
     value: int
@@ -185,6 +191,8 @@ def validate_terms(data: Mapping[str, Any], *, now: str) -> PromotionTerms:
 
 @dataclass(frozen=True)
 class TargetedOffer:
+    """An offer a promotion targets, with its price and shipping."""
+
     offer_id: str
     price: Money
     shipping_fee: Money

@@ -164,6 +164,8 @@ class ReturnRules:
 
 @dataclass(frozen=True)
 class ReturnLine:
+    """Units of one offer a shopper returns."""
+
     offer_id: str
     quantity: int
     title: str = ""
@@ -171,6 +173,8 @@ class ReturnLine:
 
 @dataclass
 class ReturnRequest:
+    """A shopper's request to return units to one vendor, and where it stands."""
+
     return_id: str
     order_id: str
     vendor_id: str

@@ -150,6 +150,8 @@ def index_terms(title: str, brand: str, *, other_titles: Iterable[str] = (), cat
 
 @dataclass(frozen=True)
 class SearchQuery:
+    """A catalogue search as the index reads it: its words and the first term looked up."""
+
     words: tuple[str, ...]  # every word a hit must match
     lookup_term: str | None  # the first term read from the index; None: nothing can match
 
@@ -211,6 +213,8 @@ def word_match(query_word: str, word: str) -> float:
 
 @dataclass(frozen=True)
 class Scored:
+    """How well a product matches a search: score, matched words, typos corrected."""
+
     score: float
     matched: tuple[str, ...]  # the query words this product matches
     corrections: dict[str, str] = field(default_factory=dict)  # query word -> the product word it was a typo of

@@ -47,6 +47,8 @@ PAYOUT_KINDS = frozenset({TRANSFER, TRANSFER_REVERSAL})
 
 @dataclass(frozen=True)
 class LedgerEntry:
+    """One signed movement of a vendor's money (minor units, the vendor's sign)."""
+
     entry_id: str
     vendor_id: str
     kind: str
@@ -84,6 +86,8 @@ def entry_id(order_id: str, vendor_id: str, kind: str, reference: str | None = N
 
 @dataclass(frozen=True)
 class Balance:
+    """A vendor's money: pending, available, paid out."""
+
     currency: str
     pending: int  # earned on orders whose payout is not released yet (awaiting delivery)
     available: int  # released and not transferred yet (being paid, or waiting for the payout account)
@@ -191,6 +195,8 @@ class ProviderTransfer:
 
 @dataclass(frozen=True)
 class ProviderRefund:
+    """A refund as the payment provider reports it."""
+
     refund_id: str
     amount: int
     status: str
@@ -198,6 +204,8 @@ class ProviderRefund:
 
 @dataclass(frozen=True)
 class Mismatch:
+    """A difference between a vendor's ledger and the payment provider's records."""
+
     vendor_id: str
     order_id: str
     provider_object_id: str | None

@@ -38,6 +38,8 @@ PROFILE_FIELDS = ("legal_name", "country", "support_email", "return_policy", "sh
 
 @dataclass(frozen=True)
 class VendorProfile:
+    """What a vendor tells shoppers about itself: legal name, country, support, policies."""
+
     legal_name: str
     country: str
     support_email: str
@@ -216,6 +218,8 @@ class OnboardingStep(StrEnum):
 
 @dataclass(frozen=True)
 class OnboardingStatus:
+    """Where a vendor's onboarding stands, whether it can sell and what to do next."""
+
     step: OnboardingStep
     next_step: str  # plain words: what the vendor should do now
     can_sell: bool

@@ -33,6 +33,8 @@ class PaymentError(Exception):
 
 @dataclass(frozen=True)
 class PaymentIntent:
+    """A PaymentIntent as the provider returns it: id, status, amount."""
+
     id: str
     status: str  # Stripe's: requires_payment_method, requires_confirmation, requires_action, processing, succeeded, canceled
     amount: int
@@ -48,6 +50,8 @@ class PaymentIntent:
 
 @dataclass(frozen=True)
 class SavedCard:
+    """A card saved for a shopper at the provider (brand, last digits, expiry)."""
+
     id: str
     brand: str
     last4: str
@@ -57,6 +61,8 @@ class SavedCard:
 
 @dataclass(frozen=True)
 class TransferRecord:
+    """A transfer to a vendor's account as the provider returns it."""
+
     id: str
     amount: int
     currency: str  # lower case, as Stripe returns it
@@ -67,6 +73,8 @@ class TransferRecord:
 
 @dataclass(frozen=True)
 class RefundRecord:
+    """A refund as the provider returns it."""
+
     id: str
     amount: int
     status: str

@@ -35,6 +35,8 @@ class CartModel(Model):
 
 @dataclass(frozen=True)
 class CartLine:
+    """One offer in a shopper's cart, with the price and shipping the shopper saw."""
+
     offer_id: str
     quantity: int
     product_id: str
@@ -94,6 +96,8 @@ class CartLine:
 
 @dataclass
 class Cart:
+    """A shopper's cart: its lines, version and the order it is being paid by."""
+
     shopper_id: str
     lines: list[CartLine] = field(default_factory=list)
     version: int = 0  # 0: no item yet

@@ -275,6 +275,8 @@ def _case_row_key(row: dict) -> str:
 
 @dataclass
 class _Persisted:
+    """The order's items as last read or written: what `save` compares to write only changes."""
+
     order: dict  # the order item without `outbox` and `version`
     vendors: dict[str, tuple[dict, dict]]
     case_rows: set[str]

@@ -50,6 +50,8 @@ def offer_model():
 
 @dataclass(frozen=True)
 class Reservation:
+    """Units of one offer to reserve, on condition price and shipping are still as seen."""
+
     offer_id: str
     quantity: int
     expected_price: int  # minor units, as seen by the shopper (cart snapshot)
