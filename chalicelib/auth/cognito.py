@@ -41,6 +41,8 @@ class TooManyAttempts(DomainError):
 
 @dataclass(frozen=True)
 class CognitoUser:
+    """A user as Cognito holds it: sub, e-mail, status."""
+
     sub: str
     email: str
     status: str
@@ -50,6 +52,8 @@ class CognitoUser:
 
 @dataclass(frozen=True)
 class Tokens:
+    """The tokens Cognito answers a sign-in or a refresh with."""
+
     access_token: str
     id_token: str
     refresh_token: str | None

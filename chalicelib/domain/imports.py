@@ -52,6 +52,8 @@ _INTEGER = re.compile(r"^[+]?\d{1,9}$")
 
 @dataclass(frozen=True)
 class RowError:
+    """A refused row of an offer import: its line, column and why."""
+
     row: int  # the file's line number (the header is row 1)
     column: str
     message: str
@@ -107,6 +109,8 @@ class Chunk:
 
 @dataclass(frozen=True)
 class ParsedImport:
+    """An offer import file read: its rows and the rows refused."""
+
     content_hash: str
     rows_total: int
     rows: tuple[ImportRow, ...]

@@ -127,6 +127,8 @@ PLATFORM = Party(ADMIN)
 
 @dataclass(frozen=True)
 class ThreadKey:
+    """What a buyer-vendor thread is about: an order's vendor part, or one of its cases."""
+
     order_id: str
     vendor_id: str
     case_id: str = ""

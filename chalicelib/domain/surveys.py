@@ -110,6 +110,8 @@ def verify_token(secrets: Iterable[str], token: str, *, now: int) -> tuple[str, 
 
 @dataclass(frozen=True)
 class Answer:
+    """A shopper's answers to a satisfaction survey."""
+
     order: int
     vendor: int
     delivery: int
@@ -163,6 +165,8 @@ def follow_up_text(answer: Answer, order_number: str, locale: str = "en") -> str
 
 @dataclass
 class Figures:
+    """Survey counts: sent, answered and each question's distribution."""
+
     sent: int = 0
     answered: int = 0
     distributions: dict[str, dict[int, int]] = field(default_factory=lambda: {

@@ -34,6 +34,8 @@ def _document(item: products_store.ProductItem) -> search_rules.SearchDocument:
 
 @dataclasses.dataclass
 class SearchOutcome:
+    """A catalogue search's page, with its scores and any correction offered."""
+
     items: list  # listings.ListedProduct
     scores: dict  # product_id -> Scored
     did_you_mean: str | None = None

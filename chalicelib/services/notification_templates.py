@@ -23,6 +23,8 @@ GENERIC = "generic"
 
 @dataclass(frozen=True)
 class Rendered:
+    """A notification rendered: subject, text and HTML."""
+
     subject: str
     text: str
     html: str

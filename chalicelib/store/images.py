@@ -33,6 +33,8 @@ def _s3():
 
 @dataclass(frozen=True)
 class StoredObject:
+    """An uploaded object as stored: size, content type and first bytes."""
+
     size: int
     content_type: str
     head: bytes  # the first bytes, to tell the real type

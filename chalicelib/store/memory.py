@@ -50,6 +50,8 @@ from chalicelib.store.stock_adjustments import AdjustmentOutcome
 
 @dataclass
 class Stock:
+    """An offer's units in memory: available, reserved, sold, and the price a reservation checks."""
+
     available: int
     reserved: int = 0
     sold: int = 0
@@ -347,6 +349,8 @@ def _now() -> datetime:
 
 @dataclass
 class VendorRecord:
+    """A vendor in memory, and whether it may sell."""
+
     vendor_id: str
     name: str
     can_sell: bool = True  # the vendor-level gate (approved, payouts ready, not suspended)
@@ -354,6 +358,8 @@ class VendorRecord:
 
 @dataclass
 class ProductRecord:
+    """A product in memory, with its best offer and summary."""
+
     product_id: str
     title: str
     title_key: str = ""
@@ -386,6 +392,8 @@ class OfferRecord(OfferRules):
 
 @dataclass
 class AdjustmentRecord:
+    """A vendor's stock adjustment in memory: how many units, why and when."""
+
     offer_id: str
     vendor_id: str
     delta: int
