@@ -262,17 +262,20 @@ def _order_well_into_its_life(order_id: str) -> dict:
     return order
 
 
+def _stored_in_one_kb_and_read_back_whole(order: dict, token: str) -> None:
+    from scripts.bench_cost import item_size
+
+    store.place_order(order, [], [], token)
+    assert item_size(_stored_order(order["order_id"])) <= 1024
+    read = store.get_order(order["order_id"])
+    assert {k: read[k] for k in order if k != "ledger_ids"} == {k: v for k, v in order.items() if k != "ledger_ids"}
+
+
 def test_an_order_well_into_its_life_is_one_write_unit_and_reads_back_whole(bound):
     # DynamoDB bills 1 WRU per KB of the whole item on every save (twice in the save's transaction):
     # the order's document is compressed against a dictionary of what every order repeats.
-    from scripts.bench_cost import item_size
 
-    order = _order_well_into_its_life(_id("ord1"))
-    store.place_order(order, [], [], "tok-life")
-
-    assert item_size(_stored_order(_id("ord1"))) <= 1024
-    read = store.get_order(_id("ord1"))
-    assert {k: read[k] for k in order if k != "ledger_ids"} == {k: v for k, v in order.items() if k != "ledger_ids"}
+    _stored_in_one_kb_and_read_back_whole(_order_well_into_its_life(_id("ord1")), "tok-life")
 
 
 def test_a_paid_order_leaves_the_expiry_index_and_keeps_its_reservation_time(bound):
@@ -417,14 +420,9 @@ def _order_at_the_end_of_its_life(order_id: str) -> dict:
 def test_an_order_at_the_end_of_its_life_is_still_one_write_unit_and_reads_back_whole(bound):
     # Its last saves (receipts, payouts) are transactions: 2 WRU each under 1 KB, 4 over it.
     from chalicelib.store.order_repository import DynamoOrderRepository
-    from scripts.bench_cost import item_size
 
     order = _order_at_the_end_of_its_life(_id("ord1"))
-    store.place_order(order, [], [], "tok-end")
-
-    assert item_size(_stored_order(_id("ord1"))) <= 1024
-    read = store.get_order(_id("ord1"))
-    assert {k: read[k] for k in order if k != "ledger_ids"} == {k: v for k, v in order.items() if k != "ledger_ids"}
+    _stored_in_one_kb_and_read_back_whole(order, "tok-end")
     assert DynamoOrderRepository().get(_id("ord1")).ledger_ids == order["ledger_ids"]
 
 
