@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +36,7 @@ from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, 
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
+from chalicelib.store import preset_zlib
 from chalicelib.store.base import bind, conditional_failed, register
 
 INPROGRESS = "INPROGRESS"
@@ -86,20 +86,12 @@ PACK_WITH = _RESPONSE_DICTIONARY_1
 
 
 def pack_response(text: str) -> bytes:
-    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_DEFAULT_STRATEGY, PACK_WITH)
-    return packer.compress(text.encode()) + packer.flush()
+    return preset_zlib.pack(text.encode(), PACK_WITH)
 
 
 def unpack_response(blob: bytes) -> str:
     """A response packed with any of RESPONSE_DICTIONARIES, or with none (records written before them)."""
-    if not (len(blob) >= 6 and blob[1] & 0x20):  # no FDICT flag (RFC 1950): packed without a dictionary
-        return zlib.decompress(blob).decode()
-    named = int.from_bytes(blob[2:6], "big")
-    dictionary = next((d for d in RESPONSE_DICTIONARIES if zlib.adler32(d) == named), None)
-    if dictionary is None:
-        raise ValueError("a stored response names an unknown dictionary")
-    unpacker = zlib.decompressobj(zlib.MAX_WBITS, zdict=dictionary)
-    return (unpacker.decompress(blob) + unpacker.flush()).decode()
+    return preset_zlib.unpack(blob, RESPONSE_DICTIONARIES, what="a stored response").decode()
 
 
 class AlreadyInProgress(Exception):

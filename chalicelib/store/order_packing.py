@@ -35,10 +35,11 @@ read the same.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
+
+from chalicelib.store import preset_zlib
 
 PENDING_PAYMENT = "pending_payment"
 
@@ -133,7 +134,6 @@ DICTIONARIES = (_DICTIONARY_1, _DICTIONARY_2)
 WRITE_WITH = _DICTIONARY_2
 # Attributes of the item that never change once it is placed, stored apart from the document.
 PARTICULARS = ("order_id", "shopper_id", "created_at")
-_LEVEL = 9
 
 
 def _particulars(item: Mapping[str, Any]) -> bytes:
@@ -149,25 +149,15 @@ def _json_value(value: Any) -> Any:
 
 
 def compress(document: bytes, item: Mapping[str, Any]) -> bytes:
-    dictionary = WRITE_WITH + _particulars(item)
-    packer = zlib.compressobj(_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
-    return packer.compress(document) + packer.flush()
+    return preset_zlib.pack(document, WRITE_WITH + _particulars(item))
 
 
 def decompress(blob: bytes, item: Mapping[str, Any]) -> bytes:
     """A document written with any of DICTIONARIES (followed by `item`'s particulars or not), or with
     none (documents stored before them)."""
-    has_dictionary = len(blob) >= 6 and blob[1] & 0x20  # FDICT: the header then names it (RFC 1950)
-    if not has_dictionary:
-        return zlib.decompress(blob)
-    named = int.from_bytes(blob[2:6], "big")
     particulars = _particulars(item)
-    dictionary = next((candidate for base in DICTIONARIES for candidate in (base + particulars, base)
-                       if zlib.adler32(candidate) == named), None)
-    if dictionary is None:
-        raise ValueError(f"order {item.get('order_id')}: its document names an unknown dictionary")
-    unpacker = zlib.decompressobj(zlib.MAX_WBITS, zdict=dictionary)
-    return unpacker.decompress(blob) + unpacker.flush()
+    return preset_zlib.unpack(blob, (candidate for base in DICTIONARIES for candidate in (base + particulars, base)),
+                              what=f"order {item.get('order_id')}: its document")
 
 
 def _in_document(name: str, item: Mapping[str, Any]) -> bool:
