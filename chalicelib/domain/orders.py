@@ -1073,8 +1073,8 @@ class Order:
             # due (the provider was away) is not owed any more and the reversal that waited for it is due.
             # A top-up still in the outbox keeps the vendor due: should the provider be away for it, the
             # runner drops it and only the retry schedule asks again (for it, or for the reversal instead).
-            waiting = any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_id for e in self.outbox)
-            vendor_order.payout_due_at = (at if requeue else vendor_order.payout_due_at or at) if waiting else None
+            vendor_order.payout_due_at = ((at if requeue else vendor_order.payout_due_at or at)
+                                          if self._top_up_under_way(vendor_id) else None)
             return [e for e in self.top_ups_due(at=at) + self.reversals_due(at=at) if e.vendor_id == vendor_id]
         amount, why_not = self.payout_now(vendor_id)
         if amount <= 0 and why_not is not PayoutStatus.HELD_DISPUTE_OPEN:
@@ -1113,6 +1113,11 @@ class Order:
         unlike payable_now, counted while a dispute is open too (the money is owed, only held)."""
         money = self.money()
         return max(0, ledger.entitlement(money, vendor_id) - money.vendor(vendor_id).transferred)
+
+    def _top_up_under_way(self, vendor_id: str) -> bool:
+        """A top-up of the vendor's waits in the outbox (carried out by the runner, or dropped if the provider is
+        away: then only the retry schedule asks again, so the vendor must stay due)."""
+        return any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_id for e in self.outbox)
 
     def top_ups_due(self, *, at: str | None = None, settled: Effect | None = None) -> list[Effect]:
         """Vendors paid already who are owed more than they hold (a refund failed after their transfer
@@ -1267,8 +1272,7 @@ class Order:
         effects: list[Effect] = []
         for vendor_order in self.vendor_orders.values():
             due = ledger.reversal_due(money, vendor_order.vendor_id)
-            if any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_order.vendor_id
-                   for e in self.outbox):
+            if self._top_up_under_way(vendor_order.vendor_id):
                 continue  # one move at a time: recording the top-up under way asks again
             if due <= 0 or not vendor_order.transfer_id:
                 continue
@@ -1419,7 +1423,7 @@ class Order:
                 vendor_order.reversal_failed = {**vendor_order.reversal_failed, "amount": due}
         if vendor_order.top_up_failed and self.owed_to_vendor(vendor_id) <= 0:
             vendor_order.top_up_failed = None
-            if any(isinstance(e, TransferPayout) and e.top_up and e.vendor_id == vendor_id for e in self.outbox):
+            if self._top_up_under_way(vendor_id):
                 # Its retry is under way and the attention queue no longer lists it: should the provider be
                 # away for it, the retry schedule's release asks what is due then (the reversal that waits).
                 vendor_order.payout_due_at = vendor_order.payout_due_at or at
